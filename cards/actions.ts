@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/**
+ * The values the bot's buttons carry in their callback behaviour. Cards write them through this schema and the
+ * callback handler reads `action.value` back through it, so a value the bot never wrote is rejected, not guessed at.
+ */
+export const CardActionValue = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('todo.submit'), formId: z.string() }),
+  z.object({ action: z.literal('todo.cancel'), formId: z.string() }),
+  z.object({ action: z.literal('todo.done'), todoId: z.string() }),
+  z.object({ action: z.literal('todo.reopen'), todoId: z.string() }),
+]);
+export type CardActionValue = z.infer<typeof CardActionValue>;
+
+/** The form container's name; a submit callback's `action.form_value` is keyed by the field names below. */
+export const FORM_NAME = 'todo_form';
+export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', assignees: 'assignees' } as const;

@@ -1,0 +1,228 @@
+import { CardActionValue } from './actions';
+
+export interface PlainText {
+  tag: 'plain_text';
+  content: string;
+}
+
+/** Any card component; the card builders own their exact shapes. */
+export interface CardComponent {
+  tag: string;
+  [key: string]: unknown;
+}
+
+export type HeaderTemplate = 'blue' | 'green' | 'grey' | 'orange' | 'red';
+export type TagColor = 'blue' | 'green' | 'neutral';
+export type ButtonType = 'default' | 'primary' | 'danger';
+
+export interface Card {
+  schema: '2.0';
+  config: { update_multi: true; summary?: { content: string } };
+  header: {
+    title: PlainText;
+    template: HeaderTemplate;
+    text_tag_list?: Array<{ tag: 'text_tag'; text: PlainText; color: TagColor }>;
+  };
+  body: { elements: CardComponent[] };
+}
+
+export function plainText(content: string): PlainText {
+  return { tag: 'plain_text', content };
+}
+
+/**
+ * Every card goes through here so that all of them state `update_multi: true` (PATCH requires it on both the old
+ * and the new card) and all of them pass the size check.
+ */
+export function buildCard(p: {
+  title: string;
+  template: HeaderTemplate;
+  statusTag?: { text: string; color: TagColor };
+  summary?: string;
+  elements: CardComponent[];
+}): Card {
+  return assertCardFits({
+    schema: '2.0',
+    config: { update_multi: true, ...(p.summary !== undefined && { summary: { content: p.summary } }) },
+    header: {
+      title: plainText(p.title),
+      template: p.template,
+      ...(p.statusTag && { text_tag_list: [{ tag: 'text_tag', text: plainText(p.statusTag.text), color: p.statusTag.color }] }),
+    },
+    body: { elements: p.elements },
+  });
+}
+
+/**
+ * Entities from Feishu's escaping table, plus characters it leaves out that still make markup: `&` (so a typed
+ * `&lt;` stays literal), `|` (tables), `@` (bare e-mail autolinks), `.` (`www.` autolinks and `1.` lists) and `=`
+ * (setext headings).
+ */
+const MARKDOWN_ENTITIES: ReadonlyMap<string, string> = new Map([
+  ['&', '&#38;'],
+  ['<', '&#60;'],
+  ['>', '&#62;'],
+  ['*', '&#42;'],
+  ['~', '&sim;'],
+  ['[', '&#91;'],
+  [']', '&#93;'],
+  ['(', '&#40;'],
+  [')', '&#41;'],
+  ['#', '&#35;'],
+  ['_', '&#95;'],
+  ['`', '&#96;'],
+  ['\\', '&#92;'],
+  ['-', '&#45;'],
+  ['!', '&#33;'],
+  [':', '&#58;'],
+  ['$', '&#36;'],
+  ['+', '&#43;'],
+  ['|', '&#124;'],
+  ['@', '&#64;'],
+  ['.', '&#46;'],
+  ['=', '&#61;'],
+]);
+
+/** Makes any text safe to put in `markdown`/`lark_md`: it shows as typed and cannot mention, link or format. */
+export function escapeMarkdown(text: string): string {
+  return Array.from(text.replace(/\r\n?/g, '\n'), (char) => MARKDOWN_ENTITIES.get(char) ?? char).join('');
+}
+
+const OPEN_ID = /^ou_[A-Za-z0-9_-]+$/;
+
+/** Ids are pasted into markup unescaped, so anything but a plain open_id is refused rather than rendered. */
+function checkedOpenId(openId: string): string {
+  if (!OPEN_ID.test(openId)) throw new Error(`Not an open_id, refusing to put it in a card: ${JSON.stringify(openId)}`);
+  return openId;
+}
+
+/** A markdown mention: notifies the person. */
+export function mention(openId: string): string {
+  return `<at id=${checkedOpenId(openId)}></at>`;
+}
+
+/** A markdown reference that shows the person's name without notifying them. */
+export function person(openId: string): string {
+  return `<person id='${checkedOpenId(openId)}' show_name=true show_avatar=false style='normal'></person>`;
+}
+
+const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+function newWallClockFormatter(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+}
+
+const utcFormatter = newWallClockFormatter('UTC');
+const formatters = new Map<string, Intl.DateTimeFormat>([['UTC', utcFormatter]]);
+
+/** Building a formatter costs far more than using one, and every card render needs one. */
+function knownZoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    try {
+      formatter = newWallClockFormatter(timeZone);
+    } catch {
+      return undefined;
+    }
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function wallClock(ms: number, formatter: Intl.DateTimeFormat): string {
+  const parts = formatter.formatToParts(ms);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')}`;
+}
+
+function parseFixedOffset(timeZone: string): { minutes: number; label: string } | undefined {
+  const match = FIXED_OFFSET.exec(timeZone);
+  if (!match) return undefined;
+  const hours = Number(match[2]);
+  const minutes = Number(match[3]);
+  const total = hours * 60 + minutes;
+  if (minutes >= 60 || total > MAX_OFFSET_MINUTES) return undefined;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const sign = match[1] === '-' ? -1 : 1;
+  return { minutes: sign * total, label: `UTC${sign < 0 ? '-' : '+'}${pad(hours)}:${pad(minutes)}` };
+}
+
+/**
+ * `Mon 24 Nov 2026, 09:00 (Asia/Shanghai)`. Node 20's Intl rejects fixed offsets such as `+08:00` (the form
+ * Feishu's pickers report), so those are applied by arithmetic and labelled `UTC+08:00`. A zone that is neither
+ * falls back to UTC, labelled as such: the card still shows the right instant instead of failing to render.
+ */
+export function formatInstant(ms: number, timeZone: string): string {
+  const fixed = parseFixedOffset(timeZone);
+  if (fixed) return `${wallClock(ms + fixed.minutes * 60_000, utcFormatter)} (${fixed.label})`;
+  const formatter = knownZoneFormatter(timeZone) ?? utcFormatter;
+  return `${wallClock(ms, formatter)} (${formatter.resolvedOptions().timeZone})`;
+}
+
+function callbackBehaviors(value: CardActionValue): Array<{ type: 'callback'; value: CardActionValue }> {
+  return [{ type: 'callback', value: CardActionValue.parse(value) }];
+}
+
+/** A button outside a form; the bot tells buttons apart by the callback value alone. */
+export function callbackButton(p: {
+  text: string;
+  value: CardActionValue;
+  type?: ButtonType;
+  name?: string;
+  confirm?: { title: string; text: string };
+}): CardComponent {
+  return {
+    tag: 'button',
+    ...(p.name !== undefined && { name: p.name }),
+    type: p.type ?? 'default',
+    text: plainText(p.text),
+    ...(p.confirm && { confirm: { title: plainText(p.confirm.title), text: plainText(p.confirm.text) } }),
+    behaviors: callbackBehaviors(p.value),
+  };
+}
+
+/** The submit button of a form: the one click that sends every field's value together. */
+export function submitButton(p: { text: string; name: string; value: CardActionValue }): CardComponent {
+  return {
+    tag: 'button',
+    name: p.name,
+    form_action_type: 'submit',
+    type: 'primary',
+    text: plainText(p.text),
+    behaviors: callbackBehaviors(p.value),
+  };
+}
+
+/** Feishu refuses cards over 30 KB; style tags inflate the stored size, hence the headroom. */
+export const CARD_BYTE_BUDGET = 28 * 1024;
+export const CARD_COMPONENT_LIMIT = 200;
+
+/** Feishu counts text elements such as `plain_text` as components too, so every tagged object counts. */
+function countComponents(node: unknown): number {
+  if (node === null || typeof node !== 'object') return 0;
+  const own = !Array.isArray(node) && typeof (node as { tag?: unknown }).tag === 'string' ? 1 : 0;
+  return Object.values(node).reduce<number>((sum, child) => sum + countComponents(child), own);
+}
+
+/** Fails here, with the reason, instead of at Feishu with error 230025 after the user clicked. */
+export function assertCardFits<T extends object>(card: T): T {
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  if (bytes > CARD_BYTE_BUDGET) {
+    throw new Error(`Card JSON is ${bytes} bytes, over the ${CARD_BYTE_BUDGET}-byte budget (Feishu's limit is 30 KB)`);
+  }
+  const components = countComponents(card);
+  if (components > CARD_COMPONENT_LIMIT) {
+    throw new Error(`Card has ${components} components, over Feishu's limit of ${CARD_COMPONENT_LIMIT}`);
+  }
+  return card;
+}

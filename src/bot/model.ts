@@ -1,0 +1,61 @@
+/**
+ * The bot's domain records. Plain JSON: they are what the store persists and what cards render.
+ * Feishu's own names (open_id, chat_id, message_id) stay at the edge; here they are ids of people,
+ * chats and messages.
+ */
+
+/** Bumped when a stored shape changes; a record of another version is read as expired, never misread. */
+export const RECORD_VERSION = 1;
+
+/** Longest to-do text the form accepts (the input's `max_length` and the server-side check). */
+export const TODO_TEXT_LIMIT = 500;
+
+/**
+ * A form's life: open → submitting → posted, or open → cancelled | expired | replaced.
+ * `submitting` is entered by the one Submit click that wins; any later click finds it taken.
+ */
+export type FormStatus = 'open' | 'submitting' | 'posted' | 'cancelled' | 'expired' | 'replaced';
+
+export interface TodoForm {
+  v: typeof RECORD_VERSION;
+  id: string;
+  chatId: string;
+  /** The admin the ephemeral card was sent to; only they may submit or cancel it. */
+  ownerId: string;
+  status: FormStatus;
+  /** Text prefilled from `/todo <text>`. */
+  draftText: string;
+  /** The ephemeral card's message id, known once the send succeeded. */
+  messageId?: string;
+  /** The to-do this form produced, once submitted. */
+  todoId?: string;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+}
+
+export type TodoStatus = 'posting' | 'open' | 'done' | 'recalled' | 'post_failed';
+
+export interface Todo {
+  v: typeof RECORD_VERSION;
+  id: string;
+  formId: string;
+  chatId: string;
+  creatorId: string;
+  text: string;
+  /** Reminder instant in UTC milliseconds; absent when the admin chose none. */
+  remindAt?: number;
+  /** IANA zone the creator's client reported (or a fixed offset such as "+08:00"): reminder times are shown in it. */
+  timeZone: string;
+  assigneeIds: string[];
+  status: TodoStatus;
+  /** The group card's message id, once posted. */
+  messageId?: string;
+  createdAt: number;
+  updatedAt: number;
+  doneBy?: string;
+  doneAt?: number;
+}
+
+/** Who may open the form: group admins only, or every member. */
+export type TodoAllowed = 'admins' | 'everyone';

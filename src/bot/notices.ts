@@ -1,0 +1,56 @@
+import { noticeCard } from '../../cards/notice';
+import type { NoticeTone } from '../../cards/notice';
+import { isFeishuError, isTransient } from '../feishu/errors';
+import type { JobHandler } from '../jobs/outbox';
+import { type Services, derivedId } from './services';
+
+/**
+ * Telling one person something. In a group it is an ephemeral card only they see; where that is impossible
+ * (a direct chat, or Feishu refuses) it is a reply to the message they sent, so nobody is left without an answer.
+ */
+
+export interface Notice {
+  chatId: string;
+  userId: string;
+  /** A short sentence, shown in a notice card... */
+  text?: string;
+  tone?: NoticeTone;
+  /** ...or a whole card (help). */
+  card?: object;
+  /** The person's message to reply to when an ephemeral card cannot be shown. */
+  replyTo?: string;
+  chatType?: 'group' | 'p2p' | 'other';
+}
+
+/** Stages a notice; `key` makes it idempotent (a retried handler does not tell twice). */
+export function tell(services: Services, key: string, notice: Notice): void {
+  services.store.enqueue({
+    id: `notice:${key}`,
+    kind: 'notice',
+    lane: `notice:${notice.chatId}:${notice.userId}`,
+    payload: notice,
+    runAt: services.now(),
+    createdAt: services.now(),
+  });
+}
+
+export function noticeHandler(services: Services): JobHandler {
+  return {
+    async run({ job, step }) {
+      const notice = job.payload as Notice;
+      const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info' });
+      if (notice.chatType !== 'p2p') {
+        try {
+          await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));
+          return;
+        } catch (error) {
+          if (!notice.replyTo || !isFeishuError(error) || isTransient(error)) throw error;
+        }
+      }
+      if (!notice.replyTo) return;
+      await step('reply', () =>
+        services.feishu.replyCard({ chatId: notice.chatId, parentId: notice.replyTo as string, card, uuid: derivedId('r', job.id) }),
+      );
+    },
+  };
+}

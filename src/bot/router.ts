@@ -1,0 +1,87 @@
+import compose from 'koa-compose';
+import type { MessageEvent } from '../feishu/events';
+import { parseMessage } from './commands';
+import { type Notice, tell } from './notices';
+import type { Services } from './services';
+
+/**
+ * Commands composed as middleware, as grammY's Composer and Koa do: each command is a list of guards and a
+ * handler, and a guard that refuses simply does not call `next`. The list of commands is also the help text.
+ */
+
+export interface CommandContext {
+  services: Services;
+  message: MessageEvent;
+  args: string;
+  /** Tells the sender something, privately where possible. */
+  reply(text: string, tone?: Notice['tone']): void;
+}
+
+export type CommandMiddleware = (ctx: CommandContext, next: () => Promise<void>) => Promise<void>;
+
+export interface CommandInfo {
+  usage: string;
+  description: string;
+}
+
+interface Registered extends CommandInfo {
+  run: (ctx: CommandContext) => Promise<void>;
+}
+
+export class CommandRouter {
+  private readonly commands = new Map<string, Registered>();
+  private fallback: ((ctx: CommandContext) => Promise<void>) | undefined;
+
+  command(name: string, info: CommandInfo, ...middleware: CommandMiddleware[]): this {
+    this.commands.set(name, { ...info, run: compose(middleware) as (ctx: CommandContext) => Promise<void> });
+    return this;
+  }
+
+  /** What runs for a bare mention of the bot. */
+  onMention(...middleware: CommandMiddleware[]): this {
+    this.fallback = compose(middleware) as (ctx: CommandContext) => Promise<void>;
+    return this;
+  }
+
+  list(): CommandInfo[] {
+    return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
+  }
+
+  async route(services: Services, message: MessageEvent): Promise<void> {
+    if (message.text === undefined || !message.senderIsUser) return;
+    const parsed = parseMessage(message.text);
+    let replies = 0;
+    const ctx: CommandContext = {
+      services,
+      message,
+      args: parsed.kind === 'command' ? parsed.args : '',
+      reply: (text, tone = 'info') =>
+        tell(services, `${message.eventId}:${replies++}`, {
+          chatId: message.chatId,
+          userId: message.senderId,
+          text,
+          tone,
+          replyTo: message.messageId,
+          chatType: message.chatType,
+        }),
+    };
+
+    if (parsed.kind === 'command') {
+      const command = this.commands.get(parsed.name);
+      if (command) return command.run(ctx);
+      ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+      return;
+    }
+    if (!(await this.addressedToBot(services, message))) return;
+    if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
+    ctx.reply('I only understand commands. Send /help to see them.', 'info');
+  }
+
+  /** In a direct chat every message is for the bot; in a group only those that mention it. */
+  private async addressedToBot(services: Services, message: MessageEvent): Promise<boolean> {
+    if (message.chatType === 'p2p') return true;
+    if (message.mentions.length === 0) return false;
+    const botId = await services.botOpenId();
+    return message.mentions.some((m) => m.openId === botId);
+  }
+}

@@ -1,0 +1,35 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import type { FeishuClient } from '../feishu/client';
+import type { Outbox } from '../jobs/outbox';
+import type { Logger } from '../log';
+import type { StateStore } from '../store/store';
+import type { AdminDirectory } from './admins';
+
+/** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
+export interface Services {
+  config: Config;
+  store: StateStore;
+  feishu: FeishuClient;
+  outbox: Outbox;
+  admins: AdminDirectory;
+  logger: Logger;
+  now: () => number;
+  /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */
+  botOpenId: () => Promise<string>;
+  /** Re-arms the scheduler after a change that moves the next due time (a new form). */
+  poke: () => void;
+}
+
+/** A fresh random id for records nothing else names. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll('-', '')}`;
+}
+
+/**
+ * An id derived from another id, so that a retried handler finds the record its first run made instead of
+ * making a second one; also short enough (≤ 50 chars) to serve as Feishu's `uuid`.
+ */
+export function derivedId(prefix: string, source: string): string {
+  return `${prefix}_${createHash('sha256').update(source).digest('base64url').slice(0, 32)}`;
+}

@@ -1,0 +1,126 @@
+import { FORM_FIELDS } from '../../cards/actions';
+import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
+
+/**
+ * The form's rules as pure functions on plain records: who may do what, and what a submission must hold.
+ * Storage and Feishu calls live elsewhere; these return the next records or the reason for a refusal.
+ */
+
+export type Refusal = { ok: false; reason: string; tone: 'error' | 'warning' | 'info' };
+export type Outcome<T> = { ok: true; value: T } | Refusal;
+
+const refuse = (reason: string, tone: Refusal['tone'] = 'error'): Refusal => ({ ok: false, reason, tone });
+
+export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; now: number; ttlMs: number }): TodoForm {
+  return {
+    v: RECORD_VERSION,
+    id: p.id,
+    chatId: p.chatId,
+    ownerId: p.ownerId,
+    status: 'open',
+    draftText: p.draftText.slice(0, TODO_TEXT_LIMIT),
+    createdAt: p.now,
+    updatedAt: p.now,
+    expiresAt: p.now + p.ttlMs,
+  };
+}
+
+export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replaced' | 'posted', now: number): TodoForm {
+  return { ...form, status, updatedAt: now };
+}
+
+const CLOSED_REASON: Record<TodoForm['status'], string> = {
+  open: '',
+  submitting: 'This to-do is already being posted.',
+  posted: 'This to-do has already been posted.',
+  cancelled: 'This form was cancelled. Send /todo to start a new one.',
+  expired: 'This form has expired. Send /todo to start a new one.',
+  replaced: 'You opened a newer form; use that one.',
+};
+
+/** May `operatorId` act on this form now? */
+export function checkActor(form: TodoForm | undefined, operatorId: string): Outcome<TodoForm> {
+  if (!form) return refuse('This form is no longer available. Send /todo to start a new one.', 'warning');
+  if (form.ownerId !== operatorId) return refuse('Only the person who opened this form can use it.');
+  if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
+  return { ok: true, value: form };
+}
+
+export interface Submission {
+  text: string;
+  remindAt?: number;
+  timeZone: string;
+  assigneeIds: string[];
+}
+
+/**
+ * Reads the form's fields. The picker's value carries its own offset ("2026-11-24 09:00 +0800"), which fixes the
+ * instant; the callback's IANA zone (a hint from the device) is kept for display, and the offset when it is absent.
+ */
+export function readSubmission(formValue: Record<string, unknown>, p: { now: number; timeZone?: string }): Outcome<Submission> {
+  const rawText = formValue[FORM_FIELDS.text];
+  const text = typeof rawText === 'string' ? rawText.trim() : '';
+  if (text === '') return refuse('Please write what needs doing.');
+  if ([...text].length > TODO_TEXT_LIMIT) return refuse(`The to-do is too long: at most ${TODO_TEXT_LIMIT} characters.`);
+
+  const rawWhen = formValue[FORM_FIELDS.remindAt];
+  let remindAt: number | undefined;
+  let offset: string | undefined;
+  if (typeof rawWhen === 'string' && rawWhen.trim() !== '') {
+    const parsed = parsePickerDateTime(rawWhen.trim());
+    if (!parsed) return refuse('The reminder time could not be read; please pick it again.');
+    if (parsed.at <= p.now) return refuse('The reminder time is in the past; please pick a later time.');
+    remindAt = parsed.at;
+    offset = parsed.offset;
+  }
+
+  const rawAssignees = formValue[FORM_FIELDS.assignees];
+  const list = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
+  if (!list.every((id) => typeof id === 'string' && /^ou_[\w-]+$/.test(id))) {
+    return refuse('An assignee could not be read; please pick them again.');
+  }
+  const assigneeIds = [...new Set(list as string[])];
+
+  return { ok: true, value: { text, remindAt, timeZone: validZone(p.timeZone) ?? offset ?? 'UTC', assigneeIds } };
+}
+
+/** Parses Feishu's `yyyy-MM-dd HH:mm ±hhmm` into a UTC instant and its offset ("+08:00"). */
+export function parsePickerDateTime(value: string): { at: number; offset: string } | undefined {
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))? ([+-])(\d{2}):?(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, sign, oh, om] = m as unknown as string[];
+  const offsetMinutes = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
+  const check = new Date(local);
+  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Math.abs(offsetMinutes) > 14 * 60) {
+    return undefined;
+  }
+  return { at: local - offsetMinutes * 60_000, offset: `${sign}${oh}:${om}` };
+}
+
+function validZone(zone: string | undefined): string | undefined {
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+}
+
+export function newTodo(p: { id: string; form: TodoForm; submission: Submission; now: number }): Todo {
+  return {
+    v: RECORD_VERSION,
+    id: p.id,
+    formId: p.form.id,
+    chatId: p.form.chatId,
+    creatorId: p.form.ownerId,
+    text: p.submission.text,
+    remindAt: p.submission.remindAt,
+    timeZone: p.submission.timeZone,
+    assigneeIds: p.submission.assigneeIds,
+    status: 'posting',
+    createdAt: p.now,
+    updatedAt: p.now,
+  };
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
+ * with a line that names it and says how to fix it, before anything listens.
+ */
+
+const nonEmpty = (fix: string) => z.string({ error: `is missing: ${fix}` }).trim().min(1, `is empty: ${fix}`);
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .positive('must be greater than 0')
+    .default(fallback);
+
+const schema = z.object({
+  FEISHU_APP_ID: nonEmpty('copy the App ID from the developer console, Credentials & Basic Info'),
+  FEISHU_APP_SECRET: nonEmpty('copy the App Secret from the developer console, Credentials & Basic Info'),
+  FEISHU_VERIFICATION_TOKEN: nonEmpty('copy it from Events & Callbacks > Encryption Strategy'),
+  FEISHU_ENCRYPT_KEY: nonEmpty('set an Encrypt Key in Events & Callbacks > Encryption Strategy and copy it here'),
+  FEISHU_DOMAIN: z
+    .url({ error: 'must be a base URL such as https://open.feishu.cn or https://open.larksuite.com' })
+    .default('https://open.feishu.cn')
+    .transform((url) => url.replace(/\/+$/, '')),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_FILE: z.string().min(1).default('./data/db.json'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
+  FORM_TTL_MINUTES: positiveInt(24 * 60),
+  REPLAY_WINDOW_SECONDS: positiveInt(300),
+  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  ADMIN_CACHE_SECONDS: positiveInt(60),
+  FEISHU_TIMEOUT_MS: positiveInt(10_000),
+});
+
+export interface Config {
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly verificationToken: string;
+  readonly encryptKey: string;
+  readonly feishuDomain: string;
+  readonly port: number;
+  readonly host: string;
+  readonly dataFile: string;
+  readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  readonly todoAllowed: 'admins' | 'everyone';
+  readonly formTtlMs: number;
+  readonly replayWindowMs: number;
+  readonly bodyLimitBytes: number;
+  readonly adminCacheMs: number;
+  readonly feishuTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    appId: e.FEISHU_APP_ID,
+    appSecret: e.FEISHU_APP_SECRET,
+    verificationToken: e.FEISHU_VERIFICATION_TOKEN,
+    encryptKey: e.FEISHU_ENCRYPT_KEY,
+    feishuDomain: e.FEISHU_DOMAIN,
+    port: e.PORT,
+    host: e.HOST,
+    dataFile: e.DATA_FILE,
+    logLevel: e.LOG_LEVEL,
+    todoAllowed: e.TODO_ALLOWED,
+    formTtlMs: e.FORM_TTL_MINUTES * 60_000,
+    replayWindowMs: e.REPLAY_WINDOW_SECONDS * 1000,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
+    feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,205 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import axios from 'axios';
+import type { Logger } from '../log';
+import { meaningOf } from './error-codes';
+import { FeishuApiError } from './errors';
+import { RateLimiter } from './rate-limits';
+import { DEFAULT_RETRY, type RetryPolicy, Transport } from './transport';
+
+/**
+ * The bot's only door to Feishu. Builds the SDK client (pointed at `domain`, so tests use the emulator) and
+ * exposes named calls; every one goes through the transport's limits, retries and error normalisation.
+ */
+
+export interface FeishuClientOptions {
+  appId: string;
+  appSecret: string;
+  domain: string;
+  timeoutMs: number;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface ChatAdmins {
+  ownerId?: string;
+  managerIds: string[];
+}
+
+export interface FeedCardFailure {
+  bizId: string;
+  userId: string;
+  reason: number;
+}
+
+/** The SDK's token cache, made invalidatable: on a refused token the bot drops it and fetches a fresh one. */
+class TokenCache implements lark.Cache {
+  private readonly values = new Map<string, { value: unknown; expiresAt?: number }>();
+
+  async get(key: string | Symbol, options?: { namespace?: string }) {
+    const entry = this.values.get(this.keyOf(key, options));
+    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now())) return undefined;
+    return entry.value;
+  }
+
+  async set(key: string | Symbol, value: unknown, expiresAt?: number, options?: { namespace?: string }) {
+    this.values.set(this.keyOf(key, options), { value, expiresAt });
+    return true;
+  }
+
+  clear(): void {
+    this.values.clear();
+  }
+
+  private keyOf(key: string | Symbol, options?: { namespace?: string }) {
+    return `${options?.namespace ?? ''}/${key.toString()}`;
+  }
+}
+
+/** The SDK logs whole axios errors, which carry request bodies (the app secret among them); keep only messages. */
+function sdkLogger(logger: Logger): lark.Logger {
+  const summary = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '')).join(' ').trim();
+  return {
+    error: (...args) => logger.debug({ sdk: summary(args) }, 'sdk error'),
+    warn: (...args) => logger.debug({ sdk: summary(args) }, 'sdk warning'),
+    info: () => undefined,
+    debug: () => undefined,
+    trace: () => undefined,
+  };
+}
+
+export class FeishuClient {
+  readonly sdk: lark.Client;
+  private readonly transport: Transport;
+  private readonly limiter: RateLimiter;
+  private readonly tokenCache = new TokenCache();
+
+  constructor(options: FeishuClientOptions) {
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    const http = axios.create({ timeout: options.timeoutMs });
+    http.interceptors.response.use((response) => response.data);
+    this.sdk = new lark.Client({
+      appId: options.appId,
+      appSecret: options.appSecret,
+      domain: options.domain,
+      appType: lark.AppType.SelfBuild,
+      cache: this.tokenCache,
+      httpInstance: http as unknown as lark.HttpInstance,
+      logger: sdkLogger(options.logger),
+      loggerLevel: lark.LoggerLevel.warn,
+    });
+    this.limiter = new RateLimiter(retry.maxWaitMs);
+    this.transport = new Transport({
+      limiter: this.limiter,
+      retry,
+      logger: options.logger.child({ module: 'feishu.client' }),
+      invalidateToken: () => this.tokenCache.clear(),
+    });
+  }
+
+  async botOpenId(): Promise<string> {
+    const answer = await this.transport.call({
+      name: 'bot.v3.info',
+      run: () => this.sdk.request<{ code: number; msg: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
+    });
+    return answer.bot?.open_id ?? '';
+  }
+
+  async chatAdmins(chatId: string): Promise<ChatAdmins> {
+    const answer = await this.transport.call({
+      name: 'im.v1.chat.get',
+      run: () => this.sdk.im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
+    });
+    return { ownerId: answer.data?.owner_id, managerIds: answer.data?.user_manager_id_list ?? [] };
+  }
+
+  async sendEphemeral(p: { chatId: string; openId: string; card: object }): Promise<string> {
+    const answer = await this.transport.call({
+      name: 'ephemeral.v1.send',
+      limit: { method: 'ephemeral.send', keys: { chatId: p.chatId } },
+      run: () =>
+        this.sdk.request<{ code: number; msg: string; data?: { message_id?: string } }>({
+          method: 'POST',
+          url: '/open-apis/ephemeral/v1/send',
+          data: { chat_id: p.chatId, open_id: p.openId, msg_type: 'interactive', card: p.card },
+        }),
+    });
+    return requireId('ephemeral.v1.send', answer.data?.message_id);
+  }
+
+  /** Resolves `true` when this call deleted the card, `false` when it was already gone (18051). */
+  async deleteEphemeral(messageId: string): Promise<boolean> {
+    return this.unlessDone(() =>
+      this.transport.call({
+        name: 'ephemeral.v1.delete',
+        limit: { method: 'ephemeral.delete', keys: {} },
+        run: () => this.sdk.request({ method: 'POST', url: '/open-apis/ephemeral/v1/delete', data: { message_id: messageId } }),
+      }),
+    );
+  }
+
+  /** Posts a card to a chat. The same `uuid` on every try (and every restart) makes Feishu drop repeats. */
+  async sendCard(p: { chatId: string; card: object; uuid: string }): Promise<string> {
+    const answer = await this.transport.call({
+      name: 'im.v1.message.create',
+      limit: { method: 'message.send', keys: { chatId: p.chatId } },
+      run: () =>
+        this.sdk.im.v1.message.create({
+          params: { receive_id_type: 'chat_id' },
+          data: { receive_id: p.chatId, msg_type: 'interactive', content: JSON.stringify(p.card), uuid: p.uuid },
+        }),
+    });
+    return requireId('im.v1.message.create', answer.data?.message_id);
+  }
+
+  async replyCard(p: { chatId: string; parentId: string; card: object; uuid: string }): Promise<string> {
+    const answer = await this.transport.call({
+      name: 'im.v1.message.reply',
+      limit: { method: 'message.send', keys: { chatId: p.chatId } },
+      run: () =>
+        this.sdk.im.v1.message.reply({
+          path: { message_id: p.parentId },
+          data: { msg_type: 'interactive', content: JSON.stringify(p.card), uuid: p.uuid },
+        }),
+    });
+    return requireId('im.v1.message.reply', answer.data?.message_id);
+  }
+
+  async patchCard(p: { messageId: string; card: object }): Promise<void> {
+    await this.transport.call({
+      name: 'im.v1.message.patch',
+      limit: { method: 'message.patch', keys: { messageId: p.messageId } },
+      run: () => this.sdk.im.v1.message.patch({ path: { message_id: p.messageId }, data: { content: JSON.stringify(p.card) } }),
+    });
+  }
+
+  /** Resolves `true` when this call recalled the message, `false` when it was already gone (230110/230011). */
+  async recall(messageId: string): Promise<boolean> {
+    return this.unlessDone(() =>
+      this.transport.call({
+        name: 'im.v1.message.delete',
+        limit: { method: 'message.recall', keys: {} },
+        run: () => this.sdk.im.v1.message.delete({ path: { message_id: messageId } }),
+      }),
+    );
+  }
+
+  /** Drops idle per-chat limiter state; called on the housekeeping schedule. */
+  sweepLimits(): void {
+    this.limiter.sweep();
+  }
+
+  private async unlessDone(call: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await call();
+      return true;
+    } catch (error) {
+      if (error instanceof FeishuApiError && meaningOf(error.code).done) return false;
+      throw error;
+    }
+  }
+}
+
+function requireId(method: string, id: string | undefined): string {
+  if (!id) throw new FeishuApiError(method, -1, 'answer carried no message_id', 200);
+  return id;
+}

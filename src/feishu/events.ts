@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/**
+ * Feishu's push envelopes, parsed once at the edge into the two shapes the bot handles. Nothing past this file
+ * sees Feishu's field names or an untyped payload.
+ */
+
+const envelopeHeader = z.object({
+  event_id: z.string().min(1).max(128),
+  event_type: z.string(),
+  create_time: z.string().optional(),
+});
+
+const messageEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader.extend({ event_type: z.literal('im.message.receive_v1') }),
+  event: z.object({
+    sender: z.object({
+      sender_id: z.object({ open_id: z.string().min(1) }),
+      sender_type: z.string().optional(),
+    }),
+    message: z.object({
+      message_id: z.string().min(1),
+      parent_id: z.string().optional(),
+      root_id: z.string().optional(),
+      chat_id: z.string().min(1),
+      chat_type: z.string(),
+      message_type: z.string(),
+      content: z.string(),
+      mentions: z
+        .array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }), name: z.string() }))
+        .optional(),
+    }),
+  }),
+});
+
+const cardActionEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader.extend({ event_type: z.literal('card.action.trigger') }),
+  event: z.object({
+    operator: z.object({ open_id: z.string().min(1) }),
+    token: z.string().optional(),
+    action: z.object({
+      tag: z.string().optional(),
+      name: z.string().optional(),
+      value: z.unknown().optional(),
+      form_value: z.record(z.string(), z.unknown()).optional(),
+      timezone: z.string().optional(),
+    }),
+    context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).optional(),
+  }),
+});
+
+const anyEnvelope = z.object({ schema: z.literal('2.0'), header: envelopeHeader });
+
+export interface Mention {
+  key: string;
+  openId?: string;
+  name: string;
+}
+
+export interface MessageEvent {
+  type: 'message';
+  eventId: string;
+  messageId: string;
+  chatId: string;
+  chatType: 'group' | 'p2p' | 'other';
+  senderId: string;
+  senderIsUser: boolean;
+  parentId?: string;
+  /** The text of a text message; undefined for other message types. */
+  text?: string;
+  mentions: Mention[];
+}
+
+export interface CardActionEvent {
+  type: 'card_action';
+  eventId: string;
+  operatorId: string;
+  chatId?: string;
+  messageId?: string;
+  /** The clicked component's callback value, unparsed: the bot validates it with its own schema. */
+  value: unknown;
+  name?: string;
+  formValue: Record<string, unknown>;
+  /** IANA zone of the clicking device, a hint Feishu attaches to every callback. */
+  timeZone?: string;
+}
+
+export interface OtherEvent {
+  type: 'other';
+  eventId: string;
+  eventType: string;
+}
+
+export type FeishuEvent = MessageEvent | CardActionEvent | OtherEvent;
+
+export class EventShapeError extends Error {
+  constructor(detail: string) {
+    super(`Push is not a Feishu event this bot understands: ${detail}`);
+    this.name = 'EventShapeError';
+  }
+}
+
+export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
+  const envelope = anyEnvelope.safeParse(payload);
+  if (!envelope.success) throw new EventShapeError('no schema 2.0 envelope with an event_id');
+  switch (envelope.data.header.event_type) {
+    case 'im.message.receive_v1':
+      return toMessage(parseWith(messageEnvelope, payload));
+    case 'card.action.trigger':
+      return toCardAction(parseWith(cardActionEnvelope, payload));
+    default:
+      return { type: 'other', eventId: envelope.data.header.event_id, eventType: envelope.data.header.event_type };
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, payload: unknown): T {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new EventShapeError(`${first?.path.join('.') ?? '?'} ${first?.message ?? ''}`.trim());
+  }
+  return parsed.data;
+}
+
+function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageEvent {
+  const m = event.message;
+  return {
+    type: 'message',
+    eventId: header.event_id,
+    messageId: m.message_id,
+    chatId: m.chat_id,
+    chatType: m.chat_type === 'group' || m.chat_type === 'p2p' ? m.chat_type : 'other',
+    senderId: event.sender.sender_id.open_id,
+    senderIsUser: (event.sender.sender_type ?? 'user') === 'user',
+    parentId: m.parent_id || undefined,
+    text: m.message_type === 'text' ? textOf(m.content) : undefined,
+    mentions: (m.mentions ?? []).map((x) => ({ key: x.key, openId: x.id.open_id, name: x.name })),
+  };
+}
+
+function textOf(content: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    throw new EventShapeError('message.content is not JSON');
+  }
+  const text = (parsed as { text?: unknown } | null)?.text;
+  if (typeof text !== 'string') throw new EventShapeError('message.content has no text');
+  return text;
+}
+
+function toCardAction({ header, event }: z.infer<typeof cardActionEnvelope>): CardActionEvent {
+  return {
+    type: 'card_action',
+    eventId: header.event_id,
+    operatorId: event.operator.open_id,
+    chatId: event.context?.open_chat_id,
+    messageId: event.context?.open_message_id,
+    value: event.action.value,
+    name: event.action.name,
+    formValue: event.action.form_value ?? {},
+    timeZone: event.action.timezone,
+  };
+}
+
+/** What a card callback may answer: a toast, and/or a card that replaces the clicked one. */
+export interface CardActionAnswer {
+  toast?: { type: 'success' | 'error' | 'warning' | 'info'; content: string };
+  card?: { type: 'raw'; data: object };
+}

@@ -1,0 +1,94 @@
+import PQueue from 'p-queue';
+
+/**
+ * Feishu's documented limits, enforced before Feishu enforces them. Each limit is a p-queue that hands out
+ * permits: per-second limits as evenly spaced permits (so no burst at a window edge can trip Feishu's sliding
+ * window), per-minute limits as a fixed window.
+ */
+
+export type LimitScope = 'app' | 'chat' | 'message';
+
+export interface Limit {
+  scope: LimitScope;
+  cap: number;
+  perMs: number;
+}
+
+export type LimitedMethod = 'ephemeral.send' | 'ephemeral.delete' | 'message.send' | 'message.patch' | 'message.recall' | 'feedCard';
+
+export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = {
+  'ephemeral.send': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+    { scope: 'chat', cap: 40, perMs: 1000 },
+  ],
+  'ephemeral.delete': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  'message.send': [{ scope: 'chat', cap: 5, perMs: 1000 }],
+  'message.patch': [{ scope: 'message', cap: 5, perMs: 1000 }],
+  'message.recall': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  feedCard: [{ scope: 'app', cap: 10, perMs: 1000 }],
+};
+
+/** Spacing slack: the permit is taken before the request travels, so leave Feishu's clock a little room. */
+const SPACING_SLACK = 1.04;
+
+export interface LimitKeys {
+  chatId?: string;
+  messageId?: string;
+}
+
+export class RateLimitWaitTooLong extends Error {
+  constructor(
+    readonly method: LimitedMethod,
+    readonly waitMs: number,
+  ) {
+    super(`${method} would wait about ${Math.round(waitMs / 1000)} s for Feishu's rate limit`);
+    this.name = 'RateLimitWaitTooLong';
+  }
+}
+
+export class RateLimiter {
+  private readonly queues = new Map<string, { queue: PQueue; spacingMs: number }>();
+
+  constructor(
+    private readonly maxWaitMs: number,
+    private readonly limits: Readonly<Record<LimitedMethod, readonly Limit[]>> = FEISHU_LIMITS,
+  ) {}
+
+  /** Resolves when every limit of `method` allows one more call now. */
+  async acquire(method: LimitedMethod, keys: LimitKeys): Promise<void> {
+    const queues = this.limits[method].map((limit) => this.queueFor(method, limit, keys));
+    const expectedWait = Math.max(0, ...queues.map(({ queue, spacingMs }) => queue.size * spacingMs));
+    if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
+    for (const { queue } of queues) await queue.add(() => undefined);
+  }
+
+  /** Drops idle per-chat and per-message queues so a long-running bot does not keep one per chat forever. */
+  sweep(): void {
+    for (const [key, { queue }] of this.queues) {
+      if (queue.size === 0 && queue.pending === 0) this.queues.delete(key);
+    }
+  }
+
+  private queueFor(method: LimitedMethod, limit: Limit, keys: LimitKeys) {
+    const id = limit.scope === 'chat' ? keys.chatId : limit.scope === 'message' ? keys.messageId : 'app';
+    const key = `${method}|${limit.scope}:${id ?? '-'}|${limit.perMs}`;
+    let entry = this.queues.get(key);
+    if (!entry) {
+      const perSecondish = limit.perMs <= 1000;
+      const spacingMs = perSecondish ? Math.ceil((limit.perMs / limit.cap) * SPACING_SLACK) : limit.perMs / limit.cap;
+      const queue = perSecondish
+        ? new PQueue({ intervalCap: 1, interval: spacingMs })
+        : new PQueue({ intervalCap: limit.cap, interval: limit.perMs });
+      entry = { queue, spacingMs };
+      this.queues.set(key, entry);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,121 @@
+import { isAxiosError } from 'axios';
+import type { Logger } from '../log';
+import { meaningOf } from './error-codes';
+import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError } from './errors';
+import { type LimitKeys, type LimitedMethod, type RateLimiter, RateLimitWaitTooLong } from './rate-limits';
+
+/**
+ * The one path every Feishu call takes: rate-limit permits, then the call, then the answer normalised into
+ * success or one error shape, with retries for what a retry can fix. Handlers never see axios or raw codes.
+ */
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest wait the bot accepts when Feishu says how long to wait; beyond it the call fails with a reason. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000, maxWaitMs: 30_000 };
+
+export interface CallSpec<T> {
+  /** Name for logs and errors, e.g. "im.message.create". */
+  name: string;
+  limit?: { method: LimitedMethod; keys: LimitKeys };
+  run: () => Promise<T>;
+}
+
+export interface TransportDeps {
+  limiter: RateLimiter;
+  retry: RetryPolicy;
+  logger: Logger;
+  invalidateToken: () => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface FeishuAnswer {
+  code?: number;
+  msg?: string;
+}
+
+export class Transport {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: TransportDeps) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async call<T>(spec: CallSpec<T>): Promise<T> {
+    const { retry, logger } = this.deps;
+    let tokenRefreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      let error: FeishuApiError | FeishuNetworkError;
+      try {
+        if (spec.limit) await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys);
+        const answer = await spec.run();
+        const code = (answer as FeishuAnswer | undefined)?.code ?? 0;
+        if (code === 0) return answer;
+        error = new FeishuApiError(spec.name, code, (answer as FeishuAnswer).msg ?? '', 200);
+      } catch (thrown) {
+        if (thrown instanceof RateLimitWaitTooLong) {
+          throw new FeishuGaveUpError(spec.name, new FeishuNetworkError(spec.name, thrown.message), thrown.message);
+        }
+        error = normalise(spec.name, thrown);
+      }
+
+      const meaning = error instanceof FeishuApiError ? meaningOf(error.code) : undefined;
+      logger.warn(
+        { method: spec.name, attempt, code: (error as FeishuApiError).code, status: (error as FeishuApiError).httpStatus, logId: (error as FeishuApiError).logId, err: error.message },
+        'feishu call failed',
+      );
+      if (meaning?.refreshToken && !tokenRefreshed) {
+        tokenRefreshed = true;
+        this.deps.invalidateToken();
+        continue;
+      }
+      if (!isRetryable(error)) throw error;
+      if (attempt >= retry.attempts) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempts failed`);
+      const delay = this.delayBefore(attempt, error);
+      if (delay > retry.maxWaitMs) {
+        throw new FeishuGaveUpError(spec.name, error, `Feishu asked for a ${Math.round(delay / 1000)} s wait`);
+      }
+      await this.sleep(delay);
+    }
+  }
+
+  private delayBefore(attempt: number, error: FeishuApiError | FeishuNetworkError): number {
+    const { baseDelayMs, maxDelayMs } = this.deps.retry;
+    if (error instanceof FeishuApiError && error.resetSeconds !== undefined) return error.resetSeconds * 1000;
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return backoff / 2 + Math.random() * (backoff / 2);
+  }
+}
+
+function isRetryable(error: FeishuApiError | FeishuNetworkError): boolean {
+  if (error instanceof FeishuNetworkError) return true;
+  return error.httpStatus >= 500 || error.httpStatus === 429 || meaningOf(error.code).retry === true;
+}
+
+function normalise(method: string, thrown: unknown): FeishuApiError | FeishuNetworkError {
+  if (isAxiosError(thrown)) {
+    const response = thrown.response;
+    if (!response) return new FeishuNetworkError(method, thrown.code ?? thrown.message);
+    const data = (response.data ?? {}) as FeishuAnswer;
+    const headers = response.headers as Record<string, string | undefined>;
+    const reset = Number(headers['x-ogw-ratelimit-reset']);
+    return new FeishuApiError(
+      method,
+      typeof data.code === 'number' ? data.code : response.status,
+      typeof data.msg === 'string' ? data.msg : response.statusText,
+      response.status,
+      headers['x-tt-logid'],
+      Number.isFinite(reset) && reset >= 0 ? reset : undefined,
+    );
+  }
+  if (thrown instanceof FeishuApiError || thrown instanceof FeishuNetworkError) return thrown;
+  // The SDK's token fetch throws a plain Error carrying Feishu's code in its text when the answer had no token.
+  const text = thrown instanceof Error ? thrown.message : String(thrown);
+  const code = /code[^0-9]{0,4}(\d{4,})/i.exec(text)?.[1];
+  return code ? new FeishuApiError(method, Number(code), text, 200) : new FeishuNetworkError(method, text);
+}

@@ -1,0 +1,159 @@
+import PQueue from 'p-queue';
+import { isTransient } from '../feishu/errors';
+import type { Logger } from '../log';
+import type { Job, StateStore } from '../store/store';
+
+/**
+ * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash.
+ * Each job is split into named steps whose results are stored as they finish; a resumed job skips the steps
+ * already done (the idea behind grammY conversations' `external()`). Jobs of one lane run in order, one at a time.
+ */
+
+export interface JobContext {
+  job: Job;
+  /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface JobHandler {
+  run(ctx: JobContext): Promise<void>;
+  /** Called once when the job is abandoned (a permanent failure, or transient ones for too long). */
+  giveUp?(job: Job, error: unknown): Promise<void> | void;
+}
+
+export interface OutboxOptions {
+  store: StateStore;
+  handlers: Record<string, JobHandler>;
+  logger: Logger;
+  now: () => number;
+  concurrency?: number;
+  /** Delays between attempts after a transient failure; the job is abandoned when they run out. */
+  retryDelaysMs?: readonly number[];
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
+
+export class Outbox {
+  private readonly queue: PQueue;
+  private readonly running = new Set<string>();
+  private readonly busyLanes = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private scanScheduled = false;
+  private readonly log: Logger;
+  private readonly retryDelaysMs: readonly number[];
+
+  constructor(private readonly options: OutboxOptions) {
+    this.queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+    this.log = options.logger.child({ module: 'outbox' });
+    this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Looks for runnable jobs soon (after the caller's current tick, so one flush covers a burst of enqueues). */
+  kick(): void {
+    if (this.stopped || this.scanScheduled) return;
+    this.scanScheduled = true;
+    setImmediate(() => {
+      this.scanScheduled = false;
+      this.scan();
+    });
+  }
+
+  /** Stops starting jobs and waits for the running ones; unfinished jobs stay stored for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.queue.onIdle();
+  }
+
+  /** Resolves when no job is running and none is due now (tests and the demo wait on this). */
+  async settled(): Promise<void> {
+    for (;;) {
+      await this.queue.onIdle();
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = this.options.now();
+      const due = this.options.store.pendingJobs().some((job) => job.runAt <= now);
+      if (!due && this.running.size === 0 && !this.scanScheduled) return;
+      if (due) this.kick();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private scan(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const now = this.options.now();
+    const lanesSeen = new Set<string>();
+    let nextRunAt = Number.POSITIVE_INFINITY;
+    for (const job of this.options.store.pendingJobs()) {
+      if (lanesSeen.has(job.lane)) continue;
+      lanesSeen.add(job.lane);
+      if (this.running.has(job.id) || this.busyLanes.has(job.lane)) continue;
+      if (job.runAt > now) {
+        nextRunAt = Math.min(nextRunAt, job.runAt);
+        continue;
+      }
+      this.running.add(job.id);
+      this.busyLanes.add(job.lane);
+      void this.queue.add(() => this.execute(job.id));
+    }
+    if (Number.isFinite(nextRunAt)) {
+      this.timer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
+      this.timer.unref();
+    }
+  }
+
+  private async execute(jobId: string): Promise<void> {
+    const { store } = this.options;
+    const job = store.job(jobId);
+    try {
+      if (!job) return;
+      const handler = this.options.handlers[job.kind];
+      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      await handler.run({ job, step: (name, fn) => this.step(job, name, fn) });
+      store.deleteJob(job.id);
+      await store.flush();
+    } catch (error) {
+      if (job) await this.failed(job, error);
+    } finally {
+      this.running.delete(jobId);
+      if (job) this.busyLanes.delete(job.lane);
+      this.kick();
+    }
+  }
+
+  private async step<T>(job: Job, name: string, fn: () => Promise<T>): Promise<T> {
+    if (name in job.steps) return job.steps[name] as T;
+    const result = await fn();
+    job.steps[name] = result ?? null;
+    this.options.store.putJob(job);
+    await this.options.store.flush();
+    return result;
+  }
+
+  private async failed(job: Job, error: unknown): Promise<void> {
+    const { store } = this.options;
+    const message = error instanceof Error ? error.message : String(error);
+    const delay = this.retryDelaysMs[job.attempts];
+    if (isTransient(error) && delay !== undefined && !this.stopped) {
+      this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: message }, 'job failed, will retry');
+      store.putJob({ ...job, attempts: job.attempts + 1, runAt: this.options.now() + delay, lastError: message });
+    } else if (isTransient(error) && this.stopped) {
+      return;
+    } else {
+      this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
+      try {
+        await this.options.handlers[job.kind]?.giveUp?.(job, error);
+      } catch (giveUpError) {
+        this.log.error({ jobId: job.id, err: (giveUpError as Error).message }, 'giving up on a job failed too');
+      }
+      store.deleteJob(job.id);
+    }
+    await store.flush().catch((flushError: Error) => this.log.error({ err: flushError.message }, 'store flush failed'));
+  }
+}

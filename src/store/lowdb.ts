@@ -1,0 +1,169 @@
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
+
+/**
+ * The default store on disk: a lowdb snapshot (`DATA_FILE`, written atomically by lowdb's temp-file-and-rename
+ * writer) plus an append-only change log (`DATA_FILE.log`, one JSON line per change, fsynced per batch).
+ * lowdb alone rewrites the whole file on every write, so a write would cost more as data grows; here a write
+ * costs one appended line, and the snapshot is rewritten only when the log has grown as large as the data,
+ * which keeps the amortised cost per change flat.
+ */
+
+interface Snapshot {
+  v: 1;
+  collections: Record<string, Record<string, unknown>>;
+}
+
+export class StoreFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFileError';
+  }
+}
+
+const MIN_LOG_CHANGES_BEFORE_COMPACTION = 10_000;
+
+export class FilePersistence implements Persistence {
+  private readonly snapshot: Low<Snapshot>;
+  private readonly logPath: string;
+  private readonly lockPath: string;
+  private log: FileHandle | undefined;
+  private lockHeld = false;
+  private logChanges = 0;
+
+  constructor(private readonly dataFile: string) {
+    this.snapshot = new Low<Snapshot>(new JSONFile<Snapshot>(dataFile), { v: 1, collections: {} });
+    this.logPath = `${dataFile}.log`;
+    this.lockPath = `${dataFile}.lock`;
+  }
+
+  async load(): Promise<Records> {
+    await mkdir(dirname(this.dataFile), { recursive: true });
+    await this.acquireLock();
+    const records = emptyRecords();
+    await this.readSnapshot(records);
+    await this.replayLog(records);
+    this.log = await open(this.logPath, 'a');
+    return records;
+  }
+
+  async append(changes: readonly Change[]): Promise<void> {
+    if (!this.log) throw new StoreFileError('the store is not open');
+    const text = changes.map((change) => JSON.stringify(change)).join('\n');
+    await this.log.appendFile(`${text}\n`);
+    await this.log.datasync();
+    this.logChanges += changes.length;
+  }
+
+  async maybeCompact(records: Records, force = false): Promise<void> {
+    if (!this.log || this.logChanges === 0) return;
+    const size = COLLECTIONS.reduce((sum, name) => sum + records[name].size, 0);
+    if (!force && this.logChanges < Math.max(MIN_LOG_CHANGES_BEFORE_COMPACTION, size)) return;
+    this.snapshot.data = {
+      v: 1,
+      collections: Object.fromEntries(COLLECTIONS.map((name) => [name, Object.fromEntries(records[name])])),
+    };
+    await this.snapshot.write();
+    // The snapshot now holds everything the log held; a crash before the truncation only replays changes
+    // the snapshot already has, in order, which ends in the same state.
+    await this.log.truncate(0);
+    await this.log.datasync();
+    this.logChanges = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.log?.close();
+    this.log = undefined;
+    if (this.lockHeld) await rm(this.lockPath, { force: true });
+    this.lockHeld = false;
+  }
+
+  private async readSnapshot(records: Records): Promise<void> {
+    try {
+      await this.snapshot.read();
+    } catch (error) {
+      throw new StoreFileError(
+        `DATA_FILE ${this.dataFile} is not readable JSON (${(error as Error).message}). It was left untouched: ` +
+          'restore it from a backup or move it away to start empty.',
+      );
+    }
+    const data = this.snapshot.data;
+    if (data.v !== 1 || typeof data.collections !== 'object' || data.collections === null) {
+      throw new StoreFileError(`DATA_FILE ${this.dataFile} is not a to-do bot store (version ${String(data.v)}). It was left untouched.`);
+    }
+    for (const name of COLLECTIONS) {
+      for (const [key, value] of Object.entries(data.collections[name] ?? {})) records[name].set(key, value);
+    }
+  }
+
+  private async replayLog(records: Records): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.logPath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const lines = text.split('\n');
+    for (const [index, line] of lines.entries()) {
+      if (line === '') continue;
+      let change: Change;
+      try {
+        change = JSON.parse(line) as Change;
+      } catch {
+        // Only the last line can be torn, by a crash in the middle of an append; it was never acknowledged.
+        if (index >= lines.length - 2) break;
+        throw new StoreFileError(`${this.logPath} is corrupt at line ${index + 1}. It was left untouched.`);
+      }
+      const [collection, key, value] = change;
+      if (!COLLECTIONS.includes(collection)) throw new StoreFileError(`${this.logPath} names an unknown collection at line ${index + 1}.`);
+      if (value === null) records[collection].delete(key);
+      else records[collection].set(key, value);
+      this.logChanges++;
+    }
+  }
+
+  /**
+   * One process per data file. A pid file rather than an mtime lock: a bot killed with SIGKILL must be able
+   * to start again at once, and a dead pid says that the lock is free without waiting for it to go stale.
+   */
+  private async acquireLock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(this.lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        this.lockHeld = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new StoreFileError(`DATA_FILE ${this.dataFile} is in use by another bot process (pid ${holder}); stop it first.`);
+      }
+      await rm(this.lockPath, { force: true });
+    }
+    throw new StoreFileError(`could not lock DATA_FILE ${this.dataFile}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

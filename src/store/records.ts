@@ -1,0 +1,81 @@
+import { type Change, type CollectionName, type Persistence, type Records, emptyRecords } from './persistence';
+
+/**
+ * Records in memory, changes made durable in batches. Reads and writes are synchronous on the maps, so a
+ * check-and-change inside one tick is atomic (two Submit clicks cannot both win); `flush()` then waits until
+ * every change made so far is durable. Changes made while a batch is being written ride in the next batch,
+ * so the cost of durability is one append per batch, whatever the number of records.
+ */
+export class RecordStore {
+  private records: Records = emptyRecords();
+  private staged: Change[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  constructor(private readonly persistence: Persistence) {}
+
+  async open(): Promise<void> {
+    this.records = await this.persistence.load();
+  }
+
+  get<T>(collection: CollectionName, key: string): T | undefined {
+    return this.records[collection].get(key) as T | undefined;
+  }
+
+  values<T>(collection: CollectionName): IterableIterator<T> {
+    return this.records[collection].values() as IterableIterator<T>;
+  }
+
+  entries<T>(collection: CollectionName): Array<[string, T]> {
+    return [...this.records[collection]] as Array<[string, T]>;
+  }
+
+  count(collection: CollectionName): number {
+    return this.records[collection].size;
+  }
+
+  put(collection: CollectionName, key: string, value: unknown): void {
+    this.records[collection].set(key, value);
+    this.staged.push([collection, key, value]);
+  }
+
+  delete(collection: CollectionName, key: string): void {
+    if (!this.records[collection].delete(key)) return;
+    this.staged.push([collection, key, null]);
+  }
+
+  /** Resolves once every change made before the call is durable. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.staged.length === 0) return this.writing;
+    this.writing = this.writing.then(() => this.writeBatch());
+    return this.writing;
+  }
+
+  /** Folds the log into a snapshot when the persistence thinks it is time (or now, when forced). */
+  compact(force = false): Promise<void> {
+    this.writing = this.writing.then(() => this.persistence.maybeCompact(this.records, force));
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    await this.compact(true).catch(() => undefined);
+    await this.persistence.close();
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.staged;
+    this.staged = [];
+    if (batch.length === 0) return;
+    try {
+      await this.persistence.append(batch);
+      await this.persistence.maybeCompact(this.records);
+    } catch (error) {
+      // A failed write leaves memory ahead of disk; refusing every later flush keeps the bot from acknowledging
+      // work it cannot keep.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      throw this.failure;
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { RECORD_VERSION, type Todo, type TodoForm } from '../bot/model';
+import { DueIndex } from './due-index';
+import type { RecordStore } from './records';
+
+/**
+ * The bot's state, named by what the bot does with it. Reads come from memory; writes are staged and become
+ * durable together at the next `flush()`, so a handler changes state and enqueues the work that follows from it
+ * in one durable step. Absent records are `undefined`, never an exception.
+ */
+
+/** A unit of outbound work, recorded before it runs and resumed after a restart. */
+export interface Job {
+  v: typeof RECORD_VERSION;
+  /** Stable and meaningful (`post:<formId>`): Feishu's `uuid`s are derived from it, so repeats are dropped. */
+  id: string;
+  kind: string;
+  /** Jobs of one lane run one at a time, in the order they were enqueued. */
+  lane: string;
+  seq: number;
+  payload: unknown;
+  /** Results of the steps already done: a resumed job skips them. */
+  steps: Record<string, unknown>;
+  attempts: number;
+  runAt: number;
+  createdAt: number;
+  lastError?: string;
+}
+
+/** Feishu retries a push for up to 6 h; event ids are kept a day so a late retry is still recognised. */
+export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Closed forms are kept a week for the record, then pruned. */
+export const CLOSED_FORM_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export class StateStore {
+  private readonly openForms = new Map<string, string>();
+  private readonly formExpiry = new DueIndex();
+  private readonly todosByChat = new Map<string, string[]>();
+  private jobSeq = 0;
+
+  constructor(private readonly records: RecordStore) {
+    for (const form of records.values<TodoForm>('forms')) this.indexForm(form);
+    for (const todo of records.values<Todo>('todos')) this.indexTodo(todo);
+    for (const job of records.values<Job>('jobs')) this.jobSeq = Math.max(this.jobSeq, job.seq);
+  }
+
+  flush(): Promise<void> {
+    return this.records.flush();
+  }
+
+  /** True the first time an event id is seen; the sighting is staged with the caller's other changes. */
+  firstSighting(eventId: string, now: number): boolean {
+    if (this.records.get('events', eventId) !== undefined) return false;
+    this.records.put('events', eventId, now);
+    return true;
+  }
+
+  form(id: string): TodoForm | undefined {
+    const form = this.records.get<TodoForm>('forms', id);
+    return form?.v === RECORD_VERSION ? form : undefined;
+  }
+
+  openForm(chatId: string, ownerId: string): TodoForm | undefined {
+    const id = this.openForms.get(formKey(chatId, ownerId));
+    return id === undefined ? undefined : this.form(id);
+  }
+
+  putForm(form: TodoForm): void {
+    this.records.put('forms', form.id, form);
+    this.indexForm(form);
+  }
+
+  /** Open forms whose time is up. */
+  expiredForms(now: number): TodoForm[] {
+    return this.formExpiry
+      .popDue(now)
+      .map((id) => this.form(id))
+      .filter((form): form is TodoForm => form?.status === 'open' && form.expiresAt <= now);
+  }
+
+  nextFormExpiry(): number | undefined {
+    return this.formExpiry.peek();
+  }
+
+  todo(id: string): Todo | undefined {
+    const todo = this.records.get<Todo>('todos', id);
+    return todo?.v === RECORD_VERSION ? todo : undefined;
+  }
+
+  putTodo(todo: Todo): void {
+    const isNew = this.records.get('todos', todo.id) === undefined;
+    this.records.put('todos', todo.id, todo);
+    if (isNew) this.indexTodo(todo);
+  }
+
+  /** The chat's to-dos, newest first, that satisfy `accept`. */
+  latestTodo(chatId: string, accept: (todo: Todo) => boolean): Todo | undefined {
+    const ids = this.todosByChat.get(chatId) ?? [];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const todo = this.todo(ids[i] as string);
+      if (todo && accept(todo)) return todo;
+    }
+    return undefined;
+  }
+
+  job(id: string): Job | undefined {
+    return this.records.get<Job>('jobs', id);
+  }
+
+  /** Stages a new job unless one with this id exists (enqueueing is idempotent). */
+  enqueue(job: Omit<Job, 'v' | 'seq' | 'steps' | 'attempts'>): void {
+    if (this.job(job.id)) return;
+    this.records.put('jobs', job.id, { ...job, v: RECORD_VERSION, seq: ++this.jobSeq, steps: {}, attempts: 0 });
+  }
+
+  putJob(job: Job): void {
+    this.records.put('jobs', job.id, job);
+  }
+
+  deleteJob(id: string): void {
+    this.records.delete('jobs', id);
+  }
+
+  /** Every job not yet finished, oldest first. */
+  pendingJobs(): Job[] {
+    return [...this.records.values<Job>('jobs')].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Forgets what no longer matters: old event ids and long-closed forms. */
+  prune(now: number): number {
+    let removed = 0;
+    for (const [id, seenAt] of this.records.entries<number>('events')) {
+      if (now - seenAt > EVENT_RETENTION_MS) {
+        this.records.delete('events', id);
+        removed++;
+      }
+    }
+    for (const [id, form] of this.records.entries<TodoForm>('forms')) {
+      const closed = form.status !== 'open' && form.status !== 'submitting';
+      if (closed && now - form.updatedAt > CLOSED_FORM_RETENTION_MS) {
+        this.records.delete('forms', id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private indexForm(form: TodoForm): void {
+    const key = formKey(form.chatId, form.ownerId);
+    if (form.status === 'open') {
+      this.openForms.set(key, form.id);
+      this.formExpiry.add(form.expiresAt, form.id);
+    } else if (this.openForms.get(key) === form.id) {
+      this.openForms.delete(key);
+    }
+  }
+
+  private indexTodo(todo: Todo): void {
+    const ids = this.todosByChat.get(todo.chatId);
+    if (ids) ids.push(todo.id);
+    else this.todosByChat.set(todo.chatId, [todo.id]);
+  }
+}
+
+function formKey(chatId: string, ownerId: string): string {
+  return `${chatId}:${ownerId}`;
+}

@@ -1,0 +1,131 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FORM_FIELDS } from '../../cards/actions';
+import { type AppOptions, type RunningApp, startApp } from '../../src/app';
+import { type Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+
+/**
+ * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and
+ * pushes signed and encrypted by the emulator exactly as Feishu sends them.
+ */
+
+export const SECRETS = {
+  appId: 'cli_test_app',
+  appSecret: 'test-app-secret-9f8e7d',
+  verificationToken: 'vt-4c2b1a-verification',
+  encryptKey: 'ek-77aa55-encrypt-key',
+};
+
+export interface Harness {
+  emu: Emulator;
+  app: RunningApp;
+  config: Config;
+  logs: string[];
+  /** Sends a group message from `sender` and returns the bot's HTTP answer. */
+  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; mentionBot?: boolean }): Promise<{ status: number; body: any }>;
+  /** Clicks a card button as `operator`. */
+  click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<{ status: number; body: any; elapsedMs: number }>;
+  /** Waits until the bot has no outbound work running or due. */
+  settled(): Promise<void>;
+  /** Stops the bot (gracefully) and starts it again on the same data file. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  emulator?: EmulatorOptions;
+  app?: AppOptions;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...options.emulator });
+  const dir = await mkdtemp(join(tmpdir(), 'todo-e2e-'));
+  const config = loadConfig({
+    FEISHU_APP_ID: SECRETS.appId,
+    FEISHU_APP_SECRET: SECRETS.appSecret,
+    FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken,
+    FEISHU_ENCRYPT_KEY: SECRETS.encryptKey,
+    FEISHU_DOMAIN: emu.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_FILE: join(dir, 'db.json'),
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
+  const appOptions: AppOptions = {
+    logger,
+    feishuRetry: { baseDelayMs: 5, maxDelayMs: 50 },
+    jobRetryDelaysMs: [50, 100, 200],
+    ...options.app,
+  };
+  let app = await startApp(config, appOptions);
+  let pushes = 0;
+
+  const harness: Harness = {
+    emu,
+    get app() {
+      return app;
+    },
+    config,
+    logs,
+    async say(sender, text, opts = {}) {
+      const mentions = opts.mentionBot === false ? [] : [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
+      const payload = messageEvent({
+        token: SECRETS.verificationToken,
+        senderId: sender,
+        text: opts.mentionBot === false ? text : `@_user_1 ${text}`,
+        mentions,
+        chatId: opts.chatId,
+        chatType: opts.chatType,
+        eventId: opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`,
+        parentId: opts.parentId,
+      });
+      return emu.push(`${app.url}/webhook/event`, payload, { encryptKey: SECRETS.encryptKey });
+    },
+    async click(operator, messageId, value, opts = {}) {
+      const payload = cardActionEvent({
+        token: SECRETS.verificationToken,
+        operatorId: operator,
+        messageId,
+        value,
+        chatId: opts.chatId,
+        formValue: opts.formValue,
+        timezone: opts.timezone ?? 'Asia/Shanghai',
+        eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
+      });
+      return emu.push(`${app.url}/webhook/card`, payload, { encryptKey: SECRETS.encryptKey });
+    },
+    settled: () => app.settled(),
+    async restart() {
+      await app.stop();
+      app = await startApp(config, appOptions);
+    },
+    async stop() {
+      await app.stop();
+      await emu.close();
+    },
+  };
+  return harness;
+}
+
+/** The form's field values as Feishu sends them on Submit. */
+export function formValues(p: { text?: string; remindAt?: string; assignees?: string[] }): Record<string, unknown> {
+  return {
+    [FORM_FIELDS.text]: p.text ?? '',
+    ...(p.remindAt !== undefined && { [FORM_FIELDS.remindAt]: p.remindAt }),
+    ...(p.assignees !== undefined && { [FORM_FIELDS.assignees]: p.assignees }),
+  };
+}
+
+/** A picker value `hours` from now, in +08:00, as the datetime picker sends it. */
+export function pickerValueInHours(hours: number, from = Date.now()): string {
+  const local = new Date(from + hours * 3_600_000 + 8 * 3_600_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())} +0800`;
+}

@@ -1,0 +1,399 @@
+import { createDecipheriv, createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  cardActionEvent,
+  type Emulator,
+  type EmulatorOptions,
+  messageEvent,
+  startEmulator,
+  validateCard,
+} from './index';
+
+const APP = { appId: 'cli_test_app', appSecret: 'test-app-secret' };
+
+const card = (elements: unknown[] = [{ tag: 'markdown', content: 'hi' }]) => ({
+  schema: '2.0',
+  config: { update_multi: true },
+  header: { title: { tag: 'plain_text', content: 'To-do' }, template: 'blue' },
+  body: { elements },
+});
+
+const callbackButton = {
+  tag: 'button',
+  text: { tag: 'plain_text', content: 'Done' },
+  behaviors: [{ type: 'callback', value: { a: 1 } }],
+};
+
+let emu: Emulator;
+const started: Emulator[] = [];
+
+async function start(opts?: EmulatorOptions): Promise<Emulator> {
+  const emulator = await startEmulator(opts);
+  started.push(emulator);
+  return emulator;
+}
+
+async function token(target: Emulator = emu): Promise<string> {
+  const res = await fetch(`${target.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ app_id: APP.appId, app_secret: APP.appSecret }),
+  });
+  return ((await res.json()) as { tenant_access_token: string }).tenant_access_token;
+}
+
+/** A raw call, so status, code and headers can all be checked. */
+async function api(method: string, path: string, body?: unknown, bearer?: string | null, target: Emulator = emu) {
+  const auth = bearer === null ? undefined : (bearer ?? (await token(target)));
+  const res = await fetch(`${target.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(auth && { authorization: `Bearer ${auth}` }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+const sendText = (text: string, uuid?: string) =>
+  api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', {
+    receive_id: 'oc_group',
+    msg_type: 'text',
+    content: JSON.stringify({ text }),
+    ...(uuid && { uuid }),
+  });
+
+beforeEach(async () => {
+  emu = await start();
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((e) => e.close()));
+});
+
+describe('through the real SDK', () => {
+  // The SDK's default token cache is process-wide and keyed by app id only: a token from an earlier test's
+  // emulator would be sent to this one and refused with 99991663. A cache per client keeps tests apart.
+  const sdkClient = (logger?: lark.Logger) =>
+    new lark.Client({
+      ...APP,
+      domain: emu.url,
+      loggerLevel: lark.LoggerLevel.error,
+      cache: new lark.DefaultCache(),
+      ...(logger && { logger }),
+    });
+  const quiet: lark.Logger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+  it('fetches a token, sends a card and reads the chat', async () => {
+    const client = sdkClient();
+    const sent = await client.im.v1.message.create({
+      params: { receive_id_type: 'chat_id' },
+      data: { receive_id: 'oc_group', msg_type: 'interactive', content: JSON.stringify(card()) },
+    });
+    expect(sent.code).toBe(0);
+    const id = sent.data?.message_id ?? '';
+    expect(emu.messages.get(id)).toMatchObject({ kind: 'message', msgType: 'interactive', senderId: 'ou_bot' });
+
+    const chat = await client.im.v1.chat.get({ path: { chat_id: 'oc_group' } });
+    expect(chat.data).toMatchObject({ owner_id: 'ou_owner', user_manager_id_list: ['ou_admin'] });
+    expect(emu.callsTo('POST', '/open-apis/auth/v3/tenant_access_token/internal')).toHaveLength(1);
+    expect(emu.successfulCallsTo('POST', '/open-apis/im/v1/messages')).toHaveLength(1);
+  });
+
+  it('rejects a non-2xx answer with the Feishu code and x-tt-logid', async () => {
+    const client = sdkClient(quiet); // the SDK logs every refusal at error level
+    const failure = await client.im.v1.message.delete({ path: { message_id: 'om_missing' } }).catch((e) => e);
+    expect(failure.response.status).toBe(400);
+    expect(failure.response.data.code).toBe(230001);
+    expect(failure.response.headers['x-tt-logid']).toMatch(/\w+/);
+  });
+});
+
+describe('auth', () => {
+  it('answers 10014, 99991661 and, after revocation, 99991663', async () => {
+    const credentials = { app_id: APP.appId, app_secret: 'x' };
+    const wrong = await api('POST', '/open-apis/auth/v3/tenant_access_token/internal', credentials, null);
+    expect([wrong.status, wrong.body.code]).toEqual([400, 10014]);
+    expect((await api('GET', '/open-apis/bot/v3/info', undefined, null)).body.code).toBe(99991661);
+
+    const live = await token();
+    expect((await api('GET', '/open-apis/bot/v3/info', undefined, live)).body.bot.open_id).toBe('ou_bot');
+    emu.revokeTokens();
+    const revoked = await api('GET', '/open-apis/bot/v3/info', undefined, live);
+    expect([revoked.status, revoked.body.code]).toEqual([400, 99991663]);
+  });
+
+  it('expires tokens after their ttl', async () => {
+    let now = 1_000_000;
+    const timed = await start({ tokenTtlSeconds: 60, now: () => now });
+    const live = await token(timed);
+    now += 61_000;
+    expect((await api('GET', '/open-apis/bot/v3/info', undefined, live, timed)).body.code).toBe(99991663);
+  });
+});
+
+describe('messages', () => {
+  it('drops a repeat with the same uuid and answers with the first message id', async () => {
+    const first = await sendText('hello', 'outbox-1');
+    const second = await sendText('hello', 'outbox-1');
+    expect(second.body.data.message_id).toBe(first.body.data.message_id);
+    expect(emu.messages.size).toBe(1);
+    expect(emu.successfulCallsTo('POST', '/open-apis/im/v1/messages')).toHaveLength(2);
+  });
+
+  it('refuses content given as an object', async () => {
+    const res = await api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', {
+      receive_id: 'oc_group',
+      msg_type: 'interactive',
+      content: card(),
+    });
+    expect([res.status, res.body.code]).toEqual([400, 230001]);
+    expect(res.body.msg).toMatch(/^content/);
+  });
+
+  it('answers each recall refusal with its documented code', async () => {
+    const own = (await sendText('mine')).body.data.message_id as string;
+    const theirs = emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_alice', text: 'hers' });
+    const recall = (id: string) => api('DELETE', `/open-apis/im/v1/messages/${id}`);
+
+    expect((await recall('om_nope')).body.code).toBe(230001);
+    expect((await recall(theirs)).body.code).toBe(230026);
+    expect((await recall(own)).body).toMatchObject({ code: 0, msg: 'success', data: {} });
+    expect((await recall(own)).body.code).toBe(230110);
+    expect(emu.messages.get(own)?.recalled).toBe(true);
+
+    const other = (await sendText('another')).body.data.message_id as string;
+    const group = emu.chats.get('oc_group');
+    if (group) group.dissolved = true;
+    expect((await recall(other)).body.code).toBe(232009);
+  });
+
+  it('updates only cards that state update_multi, and not after recall', async () => {
+    const plain = { ...card(), config: {} };
+    const sent = await api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', {
+      receive_id: 'oc_group',
+      msg_type: 'interactive',
+      content: JSON.stringify(plain),
+    });
+    const id = sent.body.data.message_id as string;
+    const refused = await api('PATCH', `/open-apis/im/v1/messages/${id}`, { content: JSON.stringify(card()) });
+    expect(refused.body.code).toBe(230099);
+
+    const multi = await api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', {
+      receive_id: 'oc_group',
+      msg_type: 'interactive',
+      content: JSON.stringify(card()),
+    });
+    const multiId = multi.body.data.message_id as string;
+    const next = card([{ tag: 'markdown', content: 'done' }]);
+    const patch = () => api('PATCH', `/open-apis/im/v1/messages/${multiId}`, { content: JSON.stringify(next) });
+    expect((await patch()).body.code).toBe(0);
+    expect(emu.messages.get(multiId)?.updates).toEqual([next]);
+    await api('DELETE', `/open-apis/im/v1/messages/${multiId}`);
+    expect((await patch()).body.code).toBe(230011);
+  });
+});
+
+describe('ephemeral cards', () => {
+  const sendTo = (openId: string, body: object = {}) =>
+    api('POST', '/open-apis/ephemeral/v1/send', {
+      chat_id: 'oc_group',
+      open_id: openId,
+      msg_type: 'interactive',
+      card: card(),
+      ...body,
+    });
+
+  it('sends, deletes, then answers 18051', async () => {
+    const sent = await sendTo('ou_admin');
+    const id = sent.body.data.message_id as string;
+    expect(id).toMatch(/^om_eph_/);
+    expect(emu.messages.get(id)).toMatchObject({ kind: 'ephemeral', visibleTo: 'ou_admin' });
+
+    expect((await api('POST', '/open-apis/ephemeral/v1/delete', { message_id: id })).body.code).toBe(0);
+    const again = await api('POST', '/open-apis/ephemeral/v1/delete', { message_id: id });
+    expect([again.status, again.body.code]).toEqual([400, 18051]);
+  });
+
+  it('refuses a card given as a string, a stranger, and an invalid card', async () => {
+    expect((await sendTo('ou_admin', { card: JSON.stringify(card()) })).body).toMatchObject({ code: 230001 });
+    expect((await sendTo('ou_stranger')).body.code).toBe(230013);
+    const formWithoutSubmit = card([{ tag: 'form', name: 'f', elements: [{ tag: 'input', name: 'text' }] }]);
+    const invalid = await sendTo('ou_admin', { card: formWithoutSubmit });
+    expect(invalid.body.code).toBe(230099);
+    expect(invalid.body.msg).toMatch(/submit/);
+  });
+});
+
+describe('app feed cards', () => {
+  const feedCard = {
+    biz_id: 'todo-1',
+    title: 'Buy milk',
+    preview: 'before 5pm',
+    link: { link: 'https://example.com' },
+  };
+
+  it('reports duplicates as reason 4 and missing ones as reason 2, under code 0', async () => {
+    const path = '/open-apis/im/v2/app_feed_card?user_id_type=open_id';
+    const first = await api('POST', path, { app_feed_card: feedCard, user_ids: ['ou_alice'] });
+    expect(first.body.data.failed_cards).toEqual([]);
+    const again = await api('POST', path, { app_feed_card: feedCard, user_ids: ['ou_alice', 'ou_bob'] });
+    expect(again.body.code).toBe(0);
+    expect(again.body.data.failed_cards).toEqual([{ biz_id: 'todo-1', user_id: 'ou_alice', reason: '4' }]);
+    expect(emu.feedCards.has('todo-1:ou_bob')).toBe(true);
+
+    const removed = await api('DELETE', '/open-apis/im/v2/app_feed_card/batch?user_id_type=open_id', {
+      feed_cards: [
+        { biz_id: 'todo-1', user_id: 'ou_alice' },
+        { biz_id: 'todo-1', user_id: 'ou_nobody' },
+      ],
+    });
+    expect(removed.body.data.failed_cards).toEqual([{ biz_id: 'todo-1', user_id: 'ou_nobody', reason: '2' }]);
+    expect(emu.feedCards.has('todo-1:ou_alice')).toBe(false);
+
+    const tooMany = Array.from({ length: 21 }, (_, i) => `ou_${i}`);
+    expect((await api('POST', path, { app_feed_card: feedCard, user_ids: tooMany })).body.code).toBe(230001);
+  });
+});
+
+describe('faults', () => {
+  it('applies a rule exactly `times` times, without changing state', async () => {
+    emu.fault({ method: 'POST', path: '/open-apis/im/v1/messages', code: 230020, times: 2 });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await sendText(`try ${i}`, 'same')).body.code);
+    expect(codes).toEqual([230020, 230020, 0]);
+    expect(emu.messages.size).toBe(1);
+    expect(emu.callsTo('POST', '/open-apis/im/v1/messages').map((c) => c.status)).toEqual([400, 400, 200]);
+  });
+
+  it('answers a partial success given as a whole body with HTTP 200', async () => {
+    const failed = [{ biz_id: 'b', user_id: 'ou_alice', reason: '3' }];
+    const path = '/open-apis/im/v2/app_feed_card/batch';
+    emu.fault({ path, body: { code: 0, msg: 'ok', data: { failed_cards: failed } } });
+    const res = await api('DELETE', path, { feed_cards: [{ biz_id: 'b', user_id: 'ou_alice' }] });
+    expect([res.status, res.body.data.failed_cards]).toEqual([200, failed]);
+  });
+
+  it('delays and then handles the call normally when the rule has only delayMs', async () => {
+    emu.fault({ method: 'POST', path: '/open-apis/im/v1/messages', delayMs: 120 });
+    const before = performance.now();
+    expect((await sendText('slow')).body.code).toBe(0);
+    expect(performance.now() - before).toBeGreaterThanOrEqual(100);
+    expect(emu.messages.size).toBe(1);
+  });
+
+  it('drops the socket and records status 0', async () => {
+    emu.fault({ path: /\/bot\/v3\/info$/, drop: true });
+    const live = await token();
+    await expect(api('GET', '/open-apis/bot/v3/info', undefined, live)).rejects.toThrow();
+    expect(emu.callsTo('GET', '/open-apis/bot/v3/info')[0]?.status).toBe(0);
+  });
+});
+
+describe('rate limits', () => {
+  it('answers 429 with a reset header once 50 ephemeral sends land in one second', async () => {
+    const limited = await start({ enforceRateLimits: true, now: () => 5_000_000 });
+    const live = await token(limited);
+    const body = { chat_id: 'oc_group', open_id: 'ou_admin', msg_type: 'interactive', card: card() };
+    const answers = await Promise.all(
+      Array.from({ length: 45 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)),
+    );
+    expect(answers.filter((a) => a.body.code === 230020)).toHaveLength(5); // 40 QPS per group
+    const more = await Promise.all(
+      Array.from({ length: 10 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)),
+    );
+    const refused = more.filter((a) => a.status === 429);
+    expect(refused).toHaveLength(5); // 45 already admitted app-wide, 50 allowed
+    expect(refused[0]?.body.code).toBe(99991400);
+    expect(Number(refused[0]?.headers.get('x-ogw-ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+    expect(refused[0]?.headers.get('x-ogw-ratelimit-limit')).toBe('50');
+    expect(limited.rateLimitRejections).toBe(15);
+  });
+});
+
+describe('validateCard', () => {
+  const submit = {
+    tag: 'button',
+    name: 'submit',
+    text: { tag: 'plain_text', content: 'OK' },
+    form_action_type: 'submit',
+  };
+
+  it('accepts a form with named fields and a submit button', () => {
+    const form = {
+      tag: 'form',
+      name: 'todo',
+      elements: [
+        { tag: 'input', name: 'text', required: true, max_length: 500, placeholder: { tag: 'plain_text', content: 'x' } },
+        { tag: 'picker_datetime', name: 'when', initial_datetime: '2025-06-10 19:19' },
+        { tag: 'multi_select_person', name: 'who' },
+        submit,
+      ],
+    };
+    expect(validateCard(card([form, callbackButton]))).toBeNull();
+  });
+
+  it('names the rule a card breaks', () => {
+    const form = (elements: unknown[]) => card([{ tag: 'form', name: 'f', elements }]);
+    expect(validateCard(form([{ ...submit, form_action_type: 'reset' }]))).toMatch(/submit/);
+    expect(validateCard(form([{ tag: 'input' }, submit]))).toMatch(/non-empty name/);
+    expect(validateCard(card([{ tag: 'button', text: { tag: 'plain_text', content: 'x' } }]))).toMatch(/behaviors/);
+    expect(validateCard(card([{ tag: 'input', name: 'x', required: true }]))).toMatch(/required/);
+    expect(validateCard(card([{ tag: 'multi_select_person', name: 'x' }]))).toMatch(/only allowed inside a form/);
+    expect(validateCard(card([{ tag: 'action', actions: [] }]))).toMatch(/200861/);
+    expect(validateCard(card([{ tag: 'blink' }]))).toMatch(/unknown tag/);
+    const unpadded = { tag: 'picker_datetime', name: 'd', initial_datetime: '2025-6-1 9:00' };
+    expect(validateCard(form([unpadded, submit]))).toMatch(/yyyy-MM-dd HH:mm/);
+    expect(validateCard({ ...card(), config: { update_multi: false } })).toMatch(/update_multi/);
+    expect(validateCard({ elements: [] })).toMatch(/schema/);
+    expect(validateCard({ schema: '2.0', elements: [] })).toMatch(/body.elements/);
+  });
+});
+
+describe('push', () => {
+  async function botStub() {
+    const seen: Array<{ headers: IncomingHttpHeaders; raw: string }> = [];
+    const server = createServer(async (req, res) => {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      seen.push({ headers: req.headers, raw });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
+    return { url, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('signs the raw bytes and encrypts so that an independent implementation agrees', async () => {
+    const bot = await botStub();
+    const encryptKey = 'test-encrypt-key';
+    const payload = messageEvent({ token: 'vtoken', senderId: 'ou_admin', text: '@_user_1 /todo 买牛奶' });
+    const result = await emu.push(bot.url, payload, { encryptKey });
+    await bot.close();
+
+    expect(result).toMatchObject({ status: 200, body: { ok: true } });
+    const [got] = bot.seen;
+    if (!got) throw new Error('the bot stub received nothing');
+    const { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce } = got.headers;
+    const expected = createHash('sha256').update(`${ts}${nonce}${encryptKey}${got.raw}`).digest('hex');
+    expect(got.headers['x-lark-signature']).toBe(expected);
+
+    const data = Buffer.from(JSON.parse(got.raw).encrypt, 'base64');
+    const key = createHash('sha256').update(encryptKey).digest();
+    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
+    const plain = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
+    expect(JSON.parse(plain)).toEqual(payload);
+  });
+
+  it('tampers after signing, and sends a card action envelope', async () => {
+    const bot = await botStub();
+    const payload = cardActionEvent({ token: 'v', operatorId: 'ou_admin', messageId: 'om_1', value: { action: 'x' } });
+    await emu.push(bot.url, payload, { encryptKey: 'k', tamper: (raw) => raw.replace(/.$/, ' }') });
+    await bot.close();
+    const got = bot.seen[0];
+    const { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce } = got?.headers ?? {};
+    const honest = createHash('sha256').update(`${ts}${nonce}k${got?.raw}`).digest('hex');
+    expect(got?.headers['x-lark-signature']).not.toBe(honest);
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * Feishu's refusals. A handler throws one; the server turns it into the HTTP answer Feishu would give.
+ * The codes used by the emulator, in one place so a test author can look them up:
+ */
+export const Code = {
+  badParam: 230001,
+  notInAvailability: 230013,
+  recalled: 230011,
+  rateLimitedInChat: 230020,
+  cardTooLarge: 230025,
+  noRecallPermission: 230026,
+  updateWindowPassed: 230031,
+  cardRejected: 230099,
+  alreadyDeleted: 230110,
+  chatDissolved: 232009,
+  /** Chosen for the emulator; real Feishu may answer 232006 (invalid chat_id) here. */
+  chatNotFound: 232010,
+  ephemeralDeleted: 18051,
+  appSecretInvalid: 10014,
+  tokenMissing: 99991661,
+  tokenInvalid: 99991663,
+  appRateLimited: 99991400,
+  malformedRequest: 9499,
+} as const;
+
+export class FeishuError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badParam = (msg: string) => new FeishuError(400, Code.badParam, msg);
+
+export const refuse = (code: number, msg: string) => new FeishuError(400, code, msg);

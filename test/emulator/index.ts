@@ -1,0 +1,36 @@
+import type { AddressInfo } from 'node:net';
+import { RunningEmulator } from './emulator';
+import { FaultBook } from './faults';
+import { createEmulatorServer } from './server';
+import { EmulatorState } from './state';
+import type { Emulator, EmulatorOptions } from './types';
+
+export { validateCard, cardSize, CARD_SIZE_LIMIT } from './card-rules';
+export { Code } from './errors';
+export { messageEvent, cardActionEvent, urlChallenge } from './events';
+export { encryptPayload, signPush } from './push';
+export { defaultChats } from './state';
+export type {
+  Emulator,
+  EmulatorOptions,
+  EmulatedChat,
+  EmulatedFeedCard,
+  EmulatedMessage,
+  FaultRule,
+  PushOptions,
+  PushResult,
+  RecordedCall,
+} from './types';
+
+/** A fake Feishu Open Platform on 127.0.0.1 and a free port; point the SDK's `domain` at `emulator.url`. */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const state = new EmulatorState(opts);
+  const faults = new FaultBook();
+  const server = createEmulatorServer(state, faults);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return new RunningEmulator(`http://127.0.0.1:${port}`, state, faults, server);
+}

@@ -1,0 +1,54 @@
+import { issueTenantToken } from './api/auth';
+import { botInfo, getChat } from './api/chats';
+import { deleteEphemeral, sendEphemeral } from './api/ephemeral';
+import type { Handler } from './api/exchange';
+import { createFeedCards, deleteFeedCards } from './api/feed-cards';
+import { recallMessage } from './api/message-recall';
+import { createMessage, replyToMessage } from './api/message-send';
+import { updateCard } from './api/message-update';
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  /** Only the token call goes without a tenant token. */
+  open?: boolean;
+}
+
+function route(method: string, path: string, handler: Handler, open = false): Route {
+  const pattern = new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`);
+  return { method, pattern, handler, open };
+}
+
+const ROUTES: Route[] = [
+  route('POST', '/open-apis/auth/v3/tenant_access_token/internal', issueTenantToken, true),
+  route('GET', '/open-apis/bot/v3/info', botInfo),
+  route('GET', '/open-apis/im/v1/chats/:chat_id', getChat),
+  route('POST', '/open-apis/ephemeral/v1/send', sendEphemeral),
+  route('POST', '/open-apis/ephemeral/v1/delete', deleteEphemeral),
+  route('POST', '/open-apis/im/v1/messages', createMessage),
+  route('POST', '/open-apis/im/v1/messages/:message_id/reply', replyToMessage),
+  route('PATCH', '/open-apis/im/v1/messages/:message_id', updateCard),
+  route('DELETE', '/open-apis/im/v1/messages/:message_id', recallMessage),
+  route('POST', '/open-apis/im/v2/app_feed_card', createFeedCards),
+  route('DELETE', '/open-apis/im/v2/app_feed_card/batch', deleteFeedCards),
+];
+
+export interface RouteMatch {
+  handler: Handler;
+  open: boolean;
+  params: Record<string, string>;
+}
+
+export function findRoute(method: string, path: string): RouteMatch | null {
+  for (const candidate of ROUTES) {
+    if (candidate.method !== method) continue;
+    const match = candidate.pattern.exec(path);
+    if (!match) continue;
+    const params = Object.fromEntries(
+      Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
+    );
+    return { handler: candidate.handler, open: candidate.open ?? false, params };
+  }
+  return null;
+}

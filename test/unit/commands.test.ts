@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../../src/bot/commands';
+
+describe('parseMessage', () => {
+  it('reads a command after the bot mention', () => {
+    expect(parseMessage('@_user_1 /todo Ship the release notes')).toEqual({ kind: 'command', name: 'todo', args: 'Ship the release notes' });
+  });
+
+  it('reads a command without a mention, case-insensitively', () => {
+    expect(parseMessage('/HELP')).toEqual({ kind: 'command', name: 'help', args: '' });
+  });
+
+  it('strips mention keys anywhere in the text', () => {
+    expect(parseMessage('/todo @_user_2 check   the build @_user_3')).toEqual({ kind: 'command', name: 'todo', args: 'check the build' });
+  });
+
+  it('keeps multi-line arguments as one line of words', () => {
+    expect(parseMessage('/todo first\nsecond')).toEqual({ kind: 'command', name: 'todo', args: 'first second' });
+  });
+
+  it('sees a bare mention as a call for help', () => {
+    expect(parseMessage('@_user_1')).toEqual({ kind: 'mention-only' });
+    expect(parseMessage('  ')).toEqual({ kind: 'mention-only' });
+  });
+
+  it('tells chatter from commands', () => {
+    expect(parseMessage('@_user_1 hello there')).toEqual({ kind: 'chatter', text: 'hello there' });
+    expect(parseMessage('/ not a command')).toEqual({ kind: 'chatter', text: '/ not a command' });
+    expect(parseMessage('a/todo')).toEqual({ kind: 'chatter', text: 'a/todo' });
+  });
+});

@@ -1,0 +1,83 @@
+import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FilePersistence, StoreFileError } from '../../src/store/lowdb';
+import { MemoryPersistence } from '../../src/store/persistence';
+import { RecordStore } from '../../src/store/records';
+import { storeContract } from '../store.contract';
+
+const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'todo-store-')), 'db.json');
+
+storeContract('memory', async () => ({ persistence: () => new MemoryPersistence(), survivesReopen: false }));
+storeContract('lowdb file', async () => {
+  const file = await tempFile();
+  return { persistence: () => new FilePersistence(file), survivesReopen: true };
+});
+
+describe('the lowdb file store', () => {
+  it('keeps changes in the log and folds them into the snapshot on close', async () => {
+    const file = await tempFile();
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    records.put('todos', 't1', { id: 't1' });
+    await records.flush();
+    expect((await readFile(`${file}.log`, 'utf8')).trim()).toBe('["todos","t1",{"id":"t1"}]');
+    await records.close();
+    expect(JSON.parse(await readFile(file, 'utf8')).collections.todos).toEqual({ t1: { id: 't1' } });
+    expect(await readFile(`${file}.log`, 'utf8')).toBe('');
+  });
+
+  it('ignores a torn last log line left by a crash mid-append', async () => {
+    const file = await tempFile();
+    await writeFile(`${file}.log`, '["todos","t1",{"id":"t1"}]\n["todos","t2",{"id"');
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    expect(records.get('todos', 't1')).toEqual({ id: 't1' });
+    expect(records.get('todos', 't2')).toBeUndefined();
+    await records.close();
+  });
+
+  it('refuses a corrupt data file and leaves it untouched', async () => {
+    const file = await tempFile();
+    await writeFile(file, '{"v":1,"collections":{');
+    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(StoreFileError);
+    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(/not readable JSON.*left untouched/);
+    expect(await readFile(file, 'utf8')).toBe('{"v":1,"collections":{');
+  });
+
+  it('refuses a corrupt line in the middle of the log', async () => {
+    const file = await tempFile();
+    await writeFile(`${file}.log`, 'garbage\n["todos","t1",{}]\n');
+    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(/corrupt at line 1/);
+  });
+
+  it('refuses a second process on the same file, and takes over a dead one’s lock', async () => {
+    const file = await tempFile();
+    const first = new RecordStore(new FilePersistence(file));
+    await first.open();
+    await writeFile(`${file}.lock`, String(process.ppid));
+    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(/in use by another bot process/);
+    await writeFile(`${file}.lock`, '999999999');
+    await first.close();
+    await writeFile(`${file}.lock`, '999999999');
+    const second = new RecordStore(new FilePersistence(file));
+    await second.open();
+    await second.close();
+  });
+
+  it('compacts once the log is as large as the data', async () => {
+    const file = await tempFile();
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    for (let i = 0; i < 10_001; i++) records.put('events', `e${i}`, i);
+    await records.flush();
+    expect(await readFile(`${file}.log`, 'utf8')).toBe('');
+    expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).collections.events)).toHaveLength(10_001);
+    records.put('events', 'later', 1);
+    await records.flush();
+    await appendFile(`${file}.log`, '');
+    expect((await readFile(`${file}.log`, 'utf8')).trim()).toBe('["events","later",1]');
+    await records.close();
+  });
+});

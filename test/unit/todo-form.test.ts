@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { FORM_FIELDS } from '../../cards/actions';
+import { TODO_TEXT_LIMIT } from '../../src/bot/model';
+import { checkActor, close, newForm, newTodo, parsePickerDateTime, readSubmission } from '../../src/bot/todo-form';
+
+const now = Date.UTC(2026, 10, 23, 12, 0); // 2026-11-23 12:00 UTC
+const form = newForm({ id: 'f1', chatId: 'oc_1', ownerId: 'ou_admin', draftText: 'Ship it', now, ttlMs: 60_000 });
+
+describe('form transitions', () => {
+  it('opens with the draft, the owner and an expiry', () => {
+    expect(form).toMatchObject({ status: 'open', draftText: 'Ship it', ownerId: 'ou_admin', expiresAt: now + 60_000 });
+  });
+
+  it('lets only the owner act, and only while open', () => {
+    expect(checkActor(form, 'ou_admin')).toEqual({ ok: true, value: form });
+    expect(checkActor(form, 'ou_other')).toMatchObject({ ok: false, reason: expect.stringMatching(/only the person/i) });
+    expect(checkActor(undefined, 'ou_admin')).toMatchObject({ ok: false, tone: 'warning' });
+    for (const status of ['cancelled', 'expired', 'replaced'] as const) {
+      expect(checkActor(close(form, status, now), 'ou_admin')).toMatchObject({ ok: false, tone: 'warning' });
+    }
+    expect(checkActor({ ...form, status: 'submitting' }, 'ou_admin')).toMatchObject({ ok: false, tone: 'info' });
+    expect(checkActor(close(form, 'posted', now), 'ou_admin')).toMatchObject({ ok: false, reason: expect.stringMatching(/already/) });
+  });
+});
+
+describe('readSubmission', () => {
+  const values = (v: Record<string, unknown>) => ({ [FORM_FIELDS.text]: 'Write notes', ...v });
+
+  it('reads text, a reminder with its offset, assignees and the zone', () => {
+    const result = readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-24 09:30 +0800', [FORM_FIELDS.assignees]: ['ou_a', 'ou_b', 'ou_a'] }), {
+      now,
+      timeZone: 'Asia/Shanghai',
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: { text: 'Write notes', remindAt: Date.UTC(2026, 10, 24, 1, 30), timeZone: 'Asia/Shanghai', assigneeIds: ['ou_a', 'ou_b'] },
+    });
+  });
+
+  it('allows no reminder and no assignees', () => {
+    expect(readSubmission(values({ [FORM_FIELDS.remindAt]: '' }), { now })).toEqual({
+      ok: true,
+      value: { text: 'Write notes', remindAt: undefined, timeZone: 'UTC', assigneeIds: [] },
+    });
+  });
+
+  it('falls back to the picker offset when the device zone is missing or bogus', () => {
+    const result = readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-24 09:30 -0500' }), { now, timeZone: 'Not/AZone' });
+    expect(result).toMatchObject({ ok: true, value: { timeZone: '-05:00', remindAt: Date.UTC(2026, 10, 24, 14, 30) } });
+  });
+
+  it('refuses empty, whitespace-only and over-long text', () => {
+    expect(readSubmission({}, { now })).toMatchObject({ ok: false, reason: expect.stringMatching(/write what/i) });
+    expect(readSubmission({ [FORM_FIELDS.text]: '   ' }, { now })).toMatchObject({ ok: false });
+    expect(readSubmission({ [FORM_FIELDS.text]: 'x'.repeat(TODO_TEXT_LIMIT + 1) }, { now })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/too long/),
+    });
+    expect(readSubmission({ [FORM_FIELDS.text]: 'x'.repeat(TODO_TEXT_LIMIT) }, { now })).toMatchObject({ ok: true });
+  });
+
+  it('refuses a reminder in the past or unreadable', () => {
+    expect(readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-23 19:59 +0800' }), { now })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/past/),
+    });
+    expect(readSubmission(values({ [FORM_FIELDS.remindAt]: 'tomorrow' }), { now })).toMatchObject({ ok: false, reason: expect.stringMatching(/could not be read/) });
+  });
+
+  it('refuses assignees that are not open ids', () => {
+    expect(readSubmission(values({ [FORM_FIELDS.assignees]: ['ou_a', '<at id=all>'] }), { now })).toMatchObject({ ok: false });
+  });
+
+  it('makes a posting to-do from the form', () => {
+    const todo = newTodo({ id: 't1', form, submission: { text: 'x', timeZone: 'UTC', assigneeIds: [] }, now });
+    expect(todo).toMatchObject({ id: 't1', formId: 'f1', chatId: 'oc_1', creatorId: 'ou_admin', status: 'posting' });
+  });
+});
+
+describe('parsePickerDateTime', () => {
+  it('parses offsets with and without a colon, and rejects impossible dates', () => {
+    expect(parsePickerDateTime('2024-04-29 07:07 +0800')).toEqual({ at: Date.UTC(2024, 3, 28, 23, 7), offset: '+08:00' });
+    expect(parsePickerDateTime('2024-04-29 07:07 +05:30')?.offset).toBe('+05:30');
+    expect(parsePickerDateTime('2024-02-30 07:07 +0800')).toBeUndefined();
+    expect(parsePickerDateTime('2024-04-29 25:07 +0800')).toBeUndefined();
+  });
+});
