@@ -92,6 +92,11 @@ export class StateStore {
     if (isNew) this.indexTodo(todo);
   }
 
+  /** The chat's to-dos, oldest first. */
+  todosInChat(chatId: string): Todo[] {
+    return (this.todosByChat.get(chatId) ?? []).map((id) => this.todo(id)).filter((todo): todo is Todo => todo !== undefined);
+  }
+
   /** The chat's to-dos, newest first, that satisfy `accept`. */
   latestTodo(chatId: string, accept: (todo: Todo) => boolean): Todo | undefined {
     const ids = this.todosByChat.get(chatId) ?? [];

@@ -25,13 +25,13 @@ export interface Harness {
   config: Config;
   logs: string[];
   /** Sends a group message from `sender` and returns the bot's HTTP answer. */
-  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; mentionBot?: boolean }): Promise<{ status: number; body: any }>;
+  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; messageId?: string; mentionBot?: boolean }): Promise<{ status: number; body: any }>;
   /** Clicks a card button as `operator`. */
   click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<{ status: number; body: any; elapsedMs: number }>;
   /** Waits until the bot has no outbound work running or due. */
   settled(): Promise<void>;
-  /** Stops the bot (gracefully) and starts it again on the same data file. */
-  restart(): Promise<void>;
+  /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
+  restart(between?: () => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +66,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   let app = await startApp(config, appOptions);
   let pushes = 0;
+  // Pushes are signed with the app's clock, so a test that moves the clock does not make them stale.
+  const timestamp = () => Math.floor((appOptions.now ?? Date.now)() / 1000);
 
   const harness: Harness = {
     emu,
@@ -85,8 +87,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         chatType: opts.chatType,
         eventId: opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`,
         parentId: opts.parentId,
+        messageId: opts.messageId,
       });
-      return emu.push(`${app.url}/webhook/event`, payload, { encryptKey: SECRETS.encryptKey });
+      return emu.push(`${app.url}/webhook/event`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
     },
     async click(operator, messageId, value, opts = {}) {
       const payload = cardActionEvent({
@@ -99,11 +102,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         timezone: opts.timezone ?? 'Asia/Shanghai',
         eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
       });
-      return emu.push(`${app.url}/webhook/card`, payload, { encryptKey: SECRETS.encryptKey });
+      return emu.push(`${app.url}/webhook/card`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
     },
     settled: () => app.settled(),
-    async restart() {
+    async restart(between) {
       await app.stop();
+      await between?.();
       app = await startApp(config, appOptions);
     },
     async stop() {

@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, formValues, startHarness } from './harness';
+
+const SEND = '/open-apis/ephemeral/v1/send';
+const DELETE = '/open-apis/ephemeral/v1/delete';
+const MESSAGES = '/open-apis/im/v1/messages';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.stop();
+});
+
+const groupCards = () => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
+const forms = () => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral' && m.card?.header?.title?.content === 'New to-do');
+const noticesTo = (user: string) =>
+  [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral' && m.visibleTo === user && m.card?.header?.title?.content !== 'New to-do');
+
+async function openForm(owner = 'ou_admin') {
+  await h.say(owner, '/todo');
+  await h.settled();
+  const form = forms().at(-1);
+  if (!form) throw new Error('no form');
+  const formId = JSON.stringify(form.card).match(/"formId":"([^"]+)"/)?.[1] as string;
+  return { messageId: form.messageId, formId };
+}
+
+const submit = (form: { messageId: string; formId: string }, text = 'Do the thing') =>
+  h.click('ou_admin', form.messageId, { action: 'todo.submit', formId: form.formId }, { formValue: formValues({ text }) });
+
+describe('a slow Feishu', () => {
+  it('does not delay the acknowledgement of an event', async () => {
+    h = await startHarness();
+    h.emu.fault({ path: '/open-apis/im/v1/chats/oc_group', delayMs: 2_000 });
+    const started = performance.now();
+    const answer = await h.say('ou_admin', '/todo slow');
+    expect(answer.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await h.settled();
+    expect(forms()).toHaveLength(1);
+  });
+
+  it('answers a Submit click at once while the post itself waits on Feishu', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, delayMs: 3_500 });
+    const answer = await submit(form);
+    expect(answer.body.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Posting/) });
+    expect(answer.elapsedMs).toBeLessThan(1_000);
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+  });
+});
+
+describe('Feishu refusals that a retry cures', () => {
+  it('waits out a 429 with its reset header, then posts once', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, status: 429, code: 99991400, headers: { 'x-ogw-ratelimit-reset': '1' }, times: 2 });
+    const started = performance.now();
+    await submit(form);
+    await h.settled();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(groupCards()).toHaveLength(1);
+    const tries = h.emu.callsTo('POST', MESSAGES);
+    expect(tries.map((c) => c.status)).toEqual([429, 429, 200]);
+    expect(new Set(tries.map((c) => c.body.uuid)).size).toBe(1);
+  });
+
+  it('retries 230020, 5xx and a dropped connection with the same uuid', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, code: 230020 });
+    h.emu.fault({ method: 'POST', path: MESSAGES, status: 502 });
+    h.emu.fault({ method: 'POST', path: MESSAGES, drop: true });
+    await submit(form);
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+    expect(new Set(h.emu.callsTo('POST', MESSAGES).map((c) => c.body.uuid)).size).toBe(1);
+  });
+
+  it('treats 18051 on delete as already deleted', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ path: DELETE, code: 18051, msg: 'message has been deleted' });
+    await submit(form);
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+    expect(h.emu.callsTo('POST', DELETE)).toHaveLength(1);
+    expect(noticesTo('ou_admin')).toHaveLength(0);
+  });
+
+  it('fetches a fresh token once when Feishu drops it', async () => {
+    h = await startHarness();
+    await openForm();
+    h.emu.revokeTokens();
+    await h.say('ou_admin', '/todo again');
+    await h.settled();
+    expect(forms()).toHaveLength(2);
+    expect(h.emu.callsTo('POST', '/open-apis/auth/v3/tenant_access_token/internal').length).toBe(2);
+  });
+});
+
+describe('Feishu refusals that no retry cures', () => {
+  it('keeps the to-do, tells the admin why, and lets Submit try again', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, code: 230002, msg: 'Bot is not in the chat' });
+    await submit(form);
+    await h.settled();
+    expect(groupCards()).toHaveLength(0);
+    expect(h.emu.callsTo('POST', MESSAGES)).toHaveLength(1);
+    const todos = h.app.services.store.todosInChat('oc_group');
+    expect(todos.map((t) => t.status)).toEqual(['post_failed']);
+    const told = noticesTo('ou_admin');
+    expect(told).toHaveLength(1);
+    expect(JSON.stringify(told[0]?.card)).toMatch(/not a member of this chat any more/);
+
+    const retry = await submit(form);
+    expect(retry.body.toast.type).toBe('success');
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+  });
+});
+
+describe('restarts', () => {
+  it('a form opened before a restart can be submitted after it', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    await h.restart();
+    const answer = await submit(form);
+    expect(answer.body.toast.type).toBe('success');
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
+  });
+
+  it('work accepted before a stop is finished after the next start', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, status: 503, times: Number.POSITIVE_INFINITY });
+    await submit(form);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(groupCards()).toHaveLength(0);
+    await h.restart(() => h.emu.clearFaults());
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
+  });
+});
+
+describe('forms left alone', () => {
+  it('expire after FORM_TTL_MINUTES: the card is deleted and Submit is refused', async () => {
+    let clock = Date.now();
+    h = await startHarness({ env: { FORM_TTL_MINUTES: '30' }, app: { now: () => clock } });
+    const form = await openForm();
+    clock += 29 * 60_000;
+    h.app.services.poke();
+    await h.settled();
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(false);
+    clock += 2 * 60_000;
+    h.app.services.poke();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await h.settled();
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
+    const late = await submit(form);
+    expect(late.body.toast.content).toMatch(/expired/);
+  });
+});
