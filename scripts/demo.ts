@@ -50,6 +50,9 @@ function describeCall(call: RecordedCall): string {
       return `ephemeral card only ${call.body.open_id} sees: "${notice ?? card?.header?.title?.content}"`;
     }
     if (call.path === '/open-apis/ephemeral/v1/delete') return `delete ephemeral card ${call.body.message_id}`;
+    if (call.path === '/open-apis/im/v2/app_feed_card') return `feed cards for ${call.body.user_ids.join(', ')}`;
+    if (call.path === '/open-apis/im/v2/app_feed_card/batch') return `delete feed cards of ${call.body.feed_cards.map((c: { user_id: string }) => c.user_id).join(', ')}`;
+    if (call.method === 'PATCH') return 'update the to-do card in place (now: done)';
     if (call.path === '/open-apis/im/v1/messages') return `post to the group: "${JSON.parse(call.body.content).config?.summary?.content ?? 'card'}"`;
     return `${call.method} ${call.path}`;
   })();
@@ -107,8 +110,21 @@ try {
   });
   await say('ou_member', '/help');
 
+  const card = [...emu.messages.values()].find((m) => m.kind === 'message');
+  const todoId = JSON.stringify(card?.card).match(/"todoId":"([^"]+)"/)?.[1] ?? '';
+  console.log(`\n${bold('ou_alice')} (an assignee) clicks Done on the group card`);
+  const done = await emu.push(
+    `${app.url}/webhook/card`,
+    cardActionEvent({ token: secrets.verificationToken, operatorId: 'ou_alice', messageId: card?.messageId ?? '', value: { action: 'todo.done', todoId }, eventId: `demo_${++events}` }),
+    { encryptKey: secrets.encryptKey },
+  );
+  console.log(`   ${dim('Feishu → bot')} card callback → HTTP ${done.status}, toast: ${JSON.stringify(done.body?.toast)}, answer carries the updated card`);
+  await app.settled();
+  printFeishuSide();
+
   const posted = [...emu.messages.values()].filter((m) => m.kind === 'message');
   console.log(`\n${bold('The group now shows')} ${posted.length} to-do card:`);
+  console.log(`   ${posted[0]?.card?.header?.title?.content} [${posted[0]?.card?.header?.text_tag_list?.[0]?.text?.content}]`);
   for (const element of posted[0]?.card?.body?.elements ?? []) {
     if (element.tag === 'markdown') console.log(`   ${element.content.replaceAll('\n', '\n   ')}`);
   }

@@ -3,11 +3,13 @@ import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
+import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
 import { enqueueFormDelete, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
 import { noticeHandler } from './notices';
 import { CommandRouter } from './router';
+import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
 import { close } from './todo-form';
 
@@ -25,6 +27,12 @@ export class Bot {
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
       .command('todo', { usage: '/todo [text]', description: 'Open a private form to create a to-do for this group (group admins).' }, groupsOnly, adminsOnly, openTodoForm)
+      .command(
+        'recall',
+        { usage: '/recall', description: 'Withdraw a to-do card: reply /recall to it, or send /recall for your latest one (creator or group admins).' },
+        groupsOnly,
+        recallTodo,
+      )
       .command('help', { usage: '/help', description: 'Show this list of commands.' }, help)
       .onMention(help);
   }
@@ -55,6 +63,7 @@ export class Bot {
       message: { run: ({ job }) => this.router.route(this.services, job.payload as MessageEvent) },
       notice: noticeHandler(this.services),
       ...formJobHandlers(this.services),
+      ...todoJobHandlers(this.services),
     };
   }
 

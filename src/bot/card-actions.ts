@@ -1,6 +1,9 @@
 import { CardActionValue } from '../../cards/actions';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
+import { todoCard } from '../../cards/todo';
 import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
+import type { Todo } from './model';
+import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
 import { checkActor, close, newTodo, readSubmission } from './todo-form';
 import { type Services, newId } from './services';
 
@@ -21,9 +24,45 @@ export async function handleCardAction(services: Services, action: CardActionEve
     case 'todo.cancel':
       return cancel(services, action, value.data.formId);
     case 'todo.done':
+      return markDone(services, action, value.data.todoId, true);
     case 'todo.reopen':
-      return toast('info', 'Marking to-dos done is coming soon.');
+      return markDone(services, action, value.data.todoId, false);
   }
+}
+
+async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<CardActionAnswer> {
+  const { store, now } = services;
+  const found = store.todo(todoId);
+  if (!found || found.status === 'recalled') return toast('warning', 'This to-do was recalled.');
+  const allowed = await mayChange(services, found, action.operatorId);
+  if (allowed !== true) return toast('error', allowed);
+
+  // Read again after the await: another click may have changed it meanwhile, and only one may win.
+  const todo = store.todo(todoId);
+  if (!todo || todo.status === 'recalled') return toast('warning', 'This to-do was recalled.');
+  const isDone = todo.status === 'done';
+  if (isDone === done) return { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, card: { type: 'raw', data: todoCard(todo) } };
+
+  const updated: Todo = done
+    ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
+    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, updatedAt: now() };
+  store.putTodo(updated);
+  enqueueCardUpdate(services, todoId);
+  enqueueFeedSync(services, todoId);
+  await store.flush();
+  services.outbox.kick();
+  return { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: todoCard(updated) } };
+}
+
+/** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
+async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | string> {
+  if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
+  try {
+    if (await services.admins.isAdmin(todo.chatId, operatorId)) return true;
+  } catch {
+    return 'I could not check your permission just now; please try again.';
+  }
+  return 'Only the assignees, the creator and group admins can change this to-do.';
 }
 
 async function submit(services: Services, action: CardActionEvent, formId: string): Promise<CardActionAnswer> {

@@ -3,6 +3,7 @@ import { todoCard } from '../../cards/todo';
 import { isFeishuError } from '../feishu/errors';
 import type { JobHandler } from '../jobs/outbox';
 import { tell } from './notices';
+import { enqueueFeedSync } from './todo-jobs';
 import { type Services, derivedId } from './services';
 
 /**
@@ -79,7 +80,10 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const todo = store.todo(todoId);
       if (!todo) return;
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card: todoCard(todo), uuid: derivedId('p', job.id) }));
-      if (todo.status === 'posting') store.putTodo({ ...todo, status: 'open', messageId, updatedAt: now() });
+      if (todo.status === 'posting') {
+        store.putTodo({ ...todo, status: 'open', messageId, updatedAt: now() });
+        if (todo.assigneeIds.length > 0) enqueueFeedSync(services, todo.id);
+      }
       const form = store.form(formId);
       if (form?.status === 'submitting') store.putForm({ ...form, status: 'posted', updatedAt: now() });
       const formMessageId = form?.messageId;

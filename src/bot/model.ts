@@ -55,6 +55,10 @@ export interface Todo {
   updatedAt: number;
   doneBy?: string;
   doneAt?: number;
+  recalledBy?: string;
+  recalledAt?: number;
+  /** Assignees who have a live app feed card for this to-do; emptied when it is done or recalled. */
+  feedCardUserIds?: string[];
 }
 
 /** Who may open the form: group admins only, or every member. */

@@ -25,11 +25,32 @@ export interface ChatAdmins {
   managerIds: string[];
 }
 
+/** Why one feed card of a batch failed (seed 001): 0 unknown, 1 no permission, 2 not created, 3 rate limited, 4 duplicate. */
+export type FeedCardFailureReason = 0 | 1 | 2 | 3 | 4;
+
 export interface FeedCardFailure {
-  bizId: string;
   userId: string;
-  reason: number;
+  reason: FeedCardFailureReason;
 }
+
+export interface FeedCardContent {
+  bizId: string;
+  title: string;
+  preview: string;
+  link: string;
+  status: { text: string; type: 'primary' | 'secondary' | 'success' | 'danger' };
+}
+
+/** Feishu documents the reason as a digit string; its own example shows a name. Both are read. */
+const FAILURE_NAMES: Record<string, FeedCardFailureReason> = { UNKNOWN: 0, NO_PERMISSION: 1, NOT_CREATED: 2, NOT_EXIST: 2, RATE_LIMIT: 3, RATE_LIMITED: 3, DUPLICATE: 4 };
+
+function failureReason(raw: unknown): FeedCardFailureReason {
+  const value = typeof raw === 'string' && raw in FAILURE_NAMES ? FAILURE_NAMES[raw] : Number(raw);
+  return value === 1 || value === 2 || value === 3 || value === 4 ? value : 0;
+}
+
+/** Feishu takes at most 20 feed cards per call. */
+export const FEED_CARD_BATCH = 20;
 
 /** The SDK's token cache, made invalidatable: on a refused token the bot drops it and fetches a fresh one. */
 class TokenCache implements lark.Cache {
@@ -164,12 +185,15 @@ export class FeishuClient {
     return requireId('im.v1.message.reply', answer.data?.message_id);
   }
 
-  async patchCard(p: { messageId: string; card: object }): Promise<void> {
-    await this.transport.call({
-      name: 'im.v1.message.patch',
-      limit: { method: 'message.patch', keys: { messageId: p.messageId } },
-      run: () => this.sdk.im.v1.message.patch({ path: { message_id: p.messageId }, data: { content: JSON.stringify(p.card) } }),
-    });
+  /** Replaces a card the bot sent. Resolves `false` when the message is gone (recalled or deleted). */
+  async patchCard(p: { messageId: string; card: object }): Promise<boolean> {
+    return this.unlessDone(() =>
+      this.transport.call({
+        name: 'im.v1.message.patch',
+        limit: { method: 'message.patch', keys: { messageId: p.messageId } },
+        run: () => this.sdk.im.v1.message.patch({ path: { message_id: p.messageId }, data: { content: JSON.stringify(p.card) } }),
+      }),
+    );
   }
 
   /** Resolves `true` when this call recalled the message, `false` when it was already gone (230110/230011). */
@@ -181,6 +205,44 @@ export class FeishuClient {
         run: () => this.sdk.im.v1.message.delete({ path: { message_id: messageId } }),
       }),
     );
+  }
+
+  /** Creates one feed card per user (at most 20). A duplicate (reason 4) is not reported: the card exists. */
+  async createFeedCards(card: FeedCardContent, userIds: string[]): Promise<FeedCardFailure[]> {
+    const answer = await this.transport.call({
+      name: 'im.v2.app_feed_card.create',
+      limit: { method: 'feedCard', keys: {} },
+      run: () =>
+        this.sdk.im.v2.appFeedCard.create({
+          params: { user_id_type: 'open_id' },
+          data: {
+            app_feed_card: {
+              biz_id: card.bizId,
+              title: card.title,
+              preview: card.preview,
+              status_label: card.status,
+              link: { link: card.link },
+              time_sensitive: false,
+            },
+            user_ids: userIds,
+          },
+        }),
+    });
+    return failures(answer.data?.failed_cards).filter((f) => f.reason !== 4);
+  }
+
+  /** Deletes feed cards (at most 20). Cards never created (2) or duplicates (4) count as gone and are not reported. */
+  async deleteFeedCards(bizId: string, userIds: string[]): Promise<FeedCardFailure[]> {
+    const answer = await this.transport.call({
+      name: 'im.v2.app_feed_card.batch.delete',
+      limit: { method: 'feedCard', keys: {} },
+      run: () =>
+        this.sdk.im.v2.appFeedCardBatch.delete({
+          params: { user_id_type: 'open_id' },
+          data: { feed_cards: userIds.map((userId) => ({ biz_id: bizId, user_id: userId })) },
+        }),
+    });
+    return failures(answer.data?.failed_cards).filter((f) => f.reason !== 2 && f.reason !== 4);
   }
 
   /** Drops idle per-chat limiter state; called on the housekeeping schedule. */
@@ -197,6 +259,10 @@ export class FeishuClient {
       throw error;
     }
   }
+}
+
+function failures(list: Array<{ user_id: string; reason?: unknown }> | undefined): FeedCardFailure[] {
+  return (list ?? []).map((f) => ({ userId: f.user_id, reason: failureReason(f.reason) }));
 }
 
 function requireId(method: string, id: string | undefined): string {

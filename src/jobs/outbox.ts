@@ -9,6 +9,14 @@ import type { Job, StateStore } from '../store/store';
  * already done (the idea behind grammY conversations' `external()`). Jobs of one lane run in order, one at a time.
  */
 
+/** Thrown by a job whose work is partly done and should be tried again later (e.g. some feed cards failed). */
+export class RetryLater extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
 export interface JobContext {
   job: Job;
   /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
@@ -140,10 +148,11 @@ export class Outbox {
     const { store } = this.options;
     const message = error instanceof Error ? error.message : String(error);
     const delay = this.retryDelaysMs[job.attempts];
-    if (isTransient(error) && delay !== undefined && !this.stopped) {
+    const transient = error instanceof RetryLater || isTransient(error);
+    if (transient && delay !== undefined && !this.stopped) {
       this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: message }, 'job failed, will retry');
       store.putJob({ ...job, attempts: job.attempts + 1, runAt: this.options.now() + delay, lastError: message });
-    } else if (isTransient(error) && this.stopped) {
+    } else if (transient && this.stopped) {
       return;
     } else {
       this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');

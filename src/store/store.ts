@@ -35,6 +35,7 @@ export class StateStore {
   private readonly openForms = new Map<string, string>();
   private readonly formExpiry = new DueIndex();
   private readonly todosByChat = new Map<string, string[]>();
+  private readonly todosByMessage = new Map<string, string>();
   private jobSeq = 0;
 
   constructor(private readonly records: RecordStore) {
@@ -90,6 +91,13 @@ export class StateStore {
     const isNew = this.records.get('todos', todo.id) === undefined;
     this.records.put('todos', todo.id, todo);
     if (isNew) this.indexTodo(todo);
+    else if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
+  }
+
+  /** The to-do whose group card is this message, if the bot posted it. */
+  todoByMessage(messageId: string): Todo | undefined {
+    const id = this.todosByMessage.get(messageId);
+    return id === undefined ? undefined : this.todo(id);
   }
 
   /** The chat's to-dos, oldest first. */
@@ -160,6 +168,7 @@ export class StateStore {
   }
 
   private indexTodo(todo: Todo): void {
+    if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
     const ids = this.todosByChat.get(todo.chatId);
     if (ids) ids.push(todo.id);
     else this.todosByChat.set(todo.chatId, [todo.id]);

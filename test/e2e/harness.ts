@@ -28,7 +28,7 @@ export interface Harness {
   say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; messageId?: string; mentionBot?: boolean }): Promise<{ status: number; body: any }>;
   /** Clicks a card button as `operator`. */
   click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<{ status: number; body: any; elapsedMs: number }>;
-  /** Waits until the bot has no outbound work running or due. */
+  /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
   restart(between?: () => void | Promise<void>): Promise<void>;
@@ -104,7 +104,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       return emu.push(`${app.url}/webhook/card`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
     },
-    settled: () => app.settled(),
+    async settled() {
+      const deadline = Date.now() + 15_000;
+      await app.settled();
+      while (app.services.store.pendingJobs().length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await app.settled();
+      }
+    },
     async restart(between) {
       await app.stop();
       await between?.();
@@ -132,4 +139,55 @@ export function pickerValueInHours(hours: number, from = Date.now()): string {
   const local = new Date(from + hours * 3_600_000 + 8 * 3_600_000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())} +0800`;
+}
+
+/** Messages the bot created, by kind. */
+export const ephemeralCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
+export const groupCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
+export const formCards = (h: Harness, owner?: string) =>
+  ephemeralCards(h).filter((m) => m.card?.header?.title?.content === 'New to-do' && (owner === undefined || m.visibleTo === owner));
+/** Notices shown to one person: ephemeral cards other than forms, and replies. */
+export const noticesTo = (h: Harness, user: string) =>
+  [...h.emu.messages.values()]
+    .filter((m) => (m.kind === 'ephemeral' && m.visibleTo === user && m.card?.header?.title?.content !== 'New to-do') || m.kind === 'reply')
+    .map((m) => JSON.stringify(m.card));
+
+/** The callback value of the button whose value has this `action`, anywhere in a card. */
+export function buttonValue(card: unknown, action: string): Record<string, unknown> {
+  const stack: unknown[] = [card];
+  while (stack.length) {
+    const node = stack.pop() as { behaviors?: Array<{ value?: Record<string, unknown> }> } | null;
+    if (node && typeof node === 'object') {
+      const value = node.behaviors?.[0]?.value;
+      if (value?.action === action) return value;
+      stack.push(...Object.values(node));
+    }
+  }
+  throw new Error(`no ${action} button`);
+}
+
+/** `/todo` from `owner`, and the form it produced. */
+export async function openForm(h: Harness, owner = 'ou_admin', text = '') {
+  const answer = await h.say(owner, `/todo ${text}`.trim());
+  if (answer.status !== 200) throw new Error(`push refused: ${answer.status}`);
+  await h.settled();
+  const form = formCards(h, owner).at(-1);
+  if (!form) throw new Error('no form was sent');
+  return { messageId: form.messageId, formId: buttonValue(form.card, 'todo.submit').formId as string, card: form.card };
+}
+
+/** A to-do posted to the group by `owner`, through the form. */
+export async function postTodo(h: Harness, p: { owner?: string; text?: string; assignees?: string[]; remindAt?: string; timezone?: string } = {}) {
+  const owner = p.owner ?? 'ou_admin';
+  const form = await openForm(h, owner);
+  const answer = await h.click(owner, form.messageId, { action: 'todo.submit', formId: form.formId }, {
+    formValue: formValues({ text: p.text ?? 'A to-do', assignees: p.assignees, remindAt: p.remindAt }),
+    timezone: p.timezone,
+  });
+  if (answer.body?.toast?.type !== 'success') throw new Error(`submit refused: ${JSON.stringify(answer.body)}`);
+  await h.settled();
+  const card = groupCards(h).at(-1);
+  const todo = card && h.app.services.store.todoByMessage(card.messageId);
+  if (!card || !todo) throw new Error('no to-do card was posted');
+  return { messageId: card.messageId, todoId: todo.id, card };
 }

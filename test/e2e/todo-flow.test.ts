@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as harness from './harness';
 import { type Harness, formValues, pickerValueInHours, startHarness } from './harness';
 
 const EPHEMERAL_SEND = '/open-apis/ephemeral/v1/send';
@@ -13,32 +14,10 @@ afterEach(async () => {
   await h.stop();
 });
 
-const ephemeralCards = () => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
-const groupCards = () => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
-const formOf = (owner: string) => ephemeralCards().filter((m) => m.visibleTo === owner && m.card?.header?.title?.content === 'New to-do');
-
-async function openForm(owner: string, text = '') {
-  const answer = await h.say(owner, `/todo ${text}`.trim());
-  expect(answer.status).toBe(200);
-  await h.settled();
-  const form = formOf(owner).at(-1);
-  if (!form) throw new Error('no form was sent');
-  const submit = findButton(form.card, 'todo.submit');
-  return { messageId: form.messageId, formId: submit.formId as string, card: form.card };
-}
-
-function findButton(card: any, action: string): Record<string, unknown> {
-  const stack = [card];
-  while (stack.length) {
-    const node = stack.pop();
-    if (node && typeof node === 'object') {
-      const value = node.behaviors?.[0]?.value;
-      if (value?.action === action) return value;
-      stack.push(...Object.values(node));
-    }
-  }
-  throw new Error(`no ${action} button`);
-}
+const groupCards = () => harness.groupCards(h);
+const formOf = (owner: string) => harness.formCards(h, owner);
+const ephemeralCards = () => harness.ephemeralCards(h);
+const openForm = (owner: string, text = '') => harness.openForm(h, owner, text);
 
 describe('the /todo flow, end to end', () => {
   it('opens a private form for an admin, prefilled from the command', async () => {

@@ -1,0 +1,145 @@
+import { todoCard } from '../../cards/todo';
+import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
+import { isFeishuError } from '../feishu/errors';
+import { type JobHandler, RetryLater } from '../jobs/outbox';
+import type { Todo } from './model';
+import { tell } from './notices';
+import type { Services } from './services';
+
+/**
+ * What happens to a posted to-do, as durable jobs in the to-do's lane: its group card kept equal to the store,
+ * its recall, and its assignees' feed cards kept equal to its state (present while open, gone when done or
+ * recalled). Each job renders from the store when it runs, so a burst of changes converges on the latest.
+ */
+
+interface TodoPayload {
+  todoId: string;
+}
+
+interface RecallPayload extends TodoPayload {
+  requesterId: string;
+  replyTo: string;
+}
+
+function enqueue(services: Services, kind: string, todoId: string, payload: object, suffix = String(services.now())): void {
+  const id = `${kind}:${todoId}:${suffix}`;
+  services.store.enqueue({ id, kind, lane: `todo:${todoId}`, payload, runAt: services.now(), createdAt: services.now() });
+}
+
+/** The group card should show the to-do's current state. */
+export function enqueueCardUpdate(services: Services, todoId: string): void {
+  enqueue(services, 'todo.patch', todoId, { todoId } satisfies TodoPayload);
+}
+
+/** The assignees' feed cards should match the to-do's current state. */
+export function enqueueFeedSync(services: Services, todoId: string): void {
+  enqueue(services, 'feed.sync', todoId, { todoId } satisfies TodoPayload);
+}
+
+export function enqueueRecall(services: Services, todoId: string, requesterId: string, replyTo: string, key: string): void {
+  enqueue(services, 'todo.recall', todoId, { todoId, requesterId, replyTo } satisfies RecallPayload, key);
+}
+
+/** Where a feed card leads: the group chat holding the to-do card. */
+export function chatLink(chatId: string): string {
+  return `https://applink.feishu.cn/client/chat/open?openChatId=${encodeURIComponent(chatId)}`;
+}
+
+function feedCardOf(todo: Todo): FeedCardContent {
+  const preview = [...todo.text.replace(/\s+/g, ' ')];
+  return {
+    bizId: todo.id,
+    title: 'To-do for you',
+    preview: preview.length > 120 ? `${preview.slice(0, 119).join('')}…` : preview.join(''),
+    link: chatLink(todo.chatId),
+    status: { text: 'Open', type: 'primary' },
+  };
+}
+
+export function todoJobHandlers(services: Services): Record<string, JobHandler> {
+  const { store, feishu, now, logger } = services;
+
+  const patchCard: JobHandler = {
+    async run({ job }) {
+      const todo = store.todo((job.payload as TodoPayload).todoId);
+      if (!todo?.messageId || todo.status === 'recalled') return;
+      await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo) });
+    },
+  };
+
+  const recall: JobHandler = {
+    async run({ job, step }) {
+      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
+      const todo = store.todo(todoId);
+      if (!todo?.messageId) return;
+      const answer = (text: string, tone: 'info' | 'warning' | 'error' = 'info') =>
+        tell(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text, tone, replyTo });
+      if (todo.status === 'recalled') return answer('That to-do was already recalled.', 'warning');
+
+      const messageId = todo.messageId;
+      const recalledNow = await step('recall', () => feishu.recall(messageId));
+      store.putTodo({ ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() });
+      enqueueFeedSync(services, todoId);
+      answer(recalledNow ? `Recalled the to-do “${shorten(todo.text)}”.` : 'That to-do card had already been recalled; I have marked it recalled.');
+    },
+    giveUp(job, error) {
+      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
+      const todo = store.todo(todoId);
+      if (!todo) return;
+      tell(services, `${job.id}:failed`, {
+        chatId: todo.chatId,
+        userId: requesterId,
+        text: isFeishuError(error) ? error.say : 'I could not recall that card.',
+        tone: 'error',
+        replyTo,
+      });
+    },
+  };
+
+  const syncFeedCards: JobHandler = {
+    async run({ job }) {
+      const todoId = (job.payload as TodoPayload).todoId;
+      const initial = store.todo(todoId);
+      if (!initial) return;
+      const wanted = initial.status === 'open' ? initial.assigneeIds : [];
+      const live = initial.feedCardUserIds ?? [];
+      const toCreate = wanted.filter((id) => !live.includes(id));
+      const toDelete = live.filter((id) => !wanted.includes(id));
+      const failed: string[] = [];
+
+      // Each batch's outcome is stored before the next, so a crash never forgets a card that exists.
+      for (let i = 0; i < toCreate.length; i += FEED_CARD_BATCH) {
+        const batch = toCreate.slice(i, i + FEED_CARD_BATCH);
+        const failures = await feishu.createFeedCards(feedCardOf(initial), batch);
+        const created = batch.filter((id) => !failures.some((f) => f.userId === id));
+        failed.push(...failures.map((f) => `${f.userId}:${f.reason}`));
+        await updateLive(todoId, (ids) => [...new Set([...ids, ...created])]);
+      }
+      for (let i = 0; i < toDelete.length; i += FEED_CARD_BATCH) {
+        const batch = toDelete.slice(i, i + FEED_CARD_BATCH);
+        const failures = await feishu.deleteFeedCards(todoId, batch);
+        const gone = batch.filter((id) => !failures.some((f) => f.userId === id));
+        failed.push(...failures.map((f) => `${f.userId}:${f.reason}`));
+        await updateLive(todoId, (ids) => ids.filter((id) => !gone.includes(id)));
+      }
+      if (failed.length > 0) {
+        logger.warn({ todoId, failed }, 'some feed cards failed; will retry');
+        throw new RetryLater(`${failed.length} feed card(s) failed`);
+      }
+    },
+  };
+
+  async function updateLive(todoId: string, change: (ids: string[]) => string[]): Promise<void> {
+    const todo = store.todo(todoId);
+    if (!todo) return;
+    store.putTodo({ ...todo, feedCardUserIds: change(todo.feedCardUserIds ?? []) });
+    await store.flush();
+  }
+
+  return { 'todo.patch': patchCard, 'todo.recall': recall, 'feed.sync': syncFeedCards };
+}
+
+function shorten(text: string): string {
+  const chars = [...text];
+  return chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
+}
