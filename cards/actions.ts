@@ -9,9 +9,11 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.cancel'), formId: z.string() }),
   z.object({ action: z.literal('todo.done'), todoId: z.string() }),
   z.object({ action: z.literal('todo.reopen'), todoId: z.string() }),
+  z.object({ action: z.literal('todo.snooze'), todoId: z.string() }),
+  z.object({ action: z.literal('todo.tomorrow'), todoId: z.string() }),
 ]);
 export type CardActionValue = z.infer<typeof CardActionValue>;
 
 /** The form container's name; a submit callback's `action.form_value` is keyed by the field names below. */
 export const FORM_NAME = 'todo_form';
-export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', assignees: 'assignees' } as const;
+export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;

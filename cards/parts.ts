@@ -1,3 +1,4 @@
+import { type Repeat, parseFixedOffset } from '../src/bot/time';
 import { CardActionValue } from './actions';
 
 export interface PlainText {
@@ -106,8 +107,6 @@ export function person(openId: string): string {
   return `<person id='${checkedOpenId(openId)}' show_name=true show_avatar=false style='normal'></person>`;
 }
 
-const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
-const MAX_OFFSET_MINUTES = 14 * 60;
 
 function newWallClockFormatter(timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat('en-GB', {
@@ -145,16 +144,12 @@ function wallClock(ms: number, formatter: Intl.DateTimeFormat): string {
   return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')}`;
 }
 
-function parseFixedOffset(timeZone: string): { minutes: number; label: string } | undefined {
-  const match = FIXED_OFFSET.exec(timeZone);
-  if (!match) return undefined;
-  const hours = Number(match[2]);
-  const minutes = Number(match[3]);
-  const total = hours * 60 + minutes;
-  if (minutes >= 60 || total > MAX_OFFSET_MINUTES) return undefined;
+function fixedOffsetOf(timeZone: string): { minutes: number; label: string } | undefined {
+  const minutes = parseFixedOffset(timeZone);
+  if (minutes === undefined) return undefined;
   const pad = (n: number) => String(n).padStart(2, '0');
-  const sign = match[1] === '-' ? -1 : 1;
-  return { minutes: sign * total, label: `UTC${sign < 0 ? '-' : '+'}${pad(hours)}:${pad(minutes)}` };
+  const abs = Math.abs(minutes);
+  return { minutes, label: `UTC${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}` };
 }
 
 /**
@@ -163,11 +158,19 @@ function parseFixedOffset(timeZone: string): { minutes: number; label: string } 
  * falls back to UTC, labelled as such: the card still shows the right instant instead of failing to render.
  */
 export function formatInstant(ms: number, timeZone: string): string {
-  const fixed = parseFixedOffset(timeZone);
+  const fixed = fixedOffsetOf(timeZone);
   if (fixed) return `${wallClock(ms + fixed.minutes * 60_000, utcFormatter)} (${fixed.label})`;
   const formatter = knownZoneFormatter(timeZone) ?? utcFormatter;
   return `${wallClock(ms, formatter)} (${formatter.resolvedOptions().timeZone})`;
 }
+
+/** How each repeat rule reads on a card. */
+export const REPEAT_LABEL: Record<Repeat, string> = {
+  none: 'Does not repeat',
+  daily: 'Every day',
+  workdays: 'Every workday (Mon–Fri)',
+  weekly: 'Every week',
+};
 
 function callbackBehaviors(value: CardActionValue): Array<{ type: 'callback'; value: CardActionValue }> {
   return [{ type: 'callback', value: CardActionValue.parse(value) }];

@@ -1,6 +1,7 @@
 import { TODO_TEXT_LIMIT } from '../src/bot/model';
+import { REPEATS } from '../src/bot/time';
 import { FORM_FIELDS, FORM_NAME } from './actions';
-import { buildCard, callbackButton, plainText, submitButton, type Card } from './parts';
+import { REPEAT_LABEL, buildCard, callbackButton, plainText, submitButton, type Card } from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */
 const PICKER_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;
@@ -36,6 +37,14 @@ export function todoFormCard(p: { formId: string; draftText: string; initialDate
             required: false,
             placeholder: plainText('Remind at (optional)'),
             ...(p.initialDateTime !== undefined && { initial_datetime: p.initialDateTime }),
+          },
+          {
+            tag: 'select_static',
+            name: FORM_FIELDS.repeat,
+            required: false,
+            placeholder: plainText('Repeat'),
+            initial_option: 'none',
+            options: REPEATS.map((value) => ({ text: plainText(REPEAT_LABEL[value]), value })),
           },
           // Without options the candidates are the members of the chat holding the card, which is what we want.
           {

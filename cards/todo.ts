@@ -1,5 +1,6 @@
 import type { Todo, TodoStatus } from '../src/bot/model';
 import {
+  REPEAT_LABEL,
   buildCard,
   callbackButton,
   escapeMarkdown,
@@ -57,7 +58,10 @@ export function todoCard(todo: Todo, p: { timeZone?: string } = {}): Card {
   const time = (ms: number) => escapeMarkdown(formatInstant(ms, timeZone));
 
   const details: string[] = [];
-  if (todo.remindAt !== undefined) details.push(`**Remind at:** ${time(todo.remindAt)}`);
+  const repeat = todo.repeat ?? 'none';
+  if (todo.remindAt !== undefined && phase === 'open') {
+    details.push(`**Next reminder:** ${time(todo.remindAt)}${repeat !== 'none' ? ` · ${REPEAT_LABEL[repeat]}` : ''}`);
+  }
   details.push(`**Assignees:** ${todo.assigneeIds.length > 0 ? todo.assigneeIds.map(mention).join(' ') : 'nobody yet'}`);
   details.push(`**Created by:** ${person(todo.creatorId)}`);
   if (phase === 'done' && todo.doneBy !== undefined) {

@@ -5,9 +5,11 @@ import { handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
+import { listTodos } from './commands/todos';
 import { enqueueFormDelete, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
 import { noticeHandler } from './notices';
+import { reminderJobHandler, reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
@@ -33,6 +35,7 @@ export class Bot {
         groupsOnly,
         recallTodo,
       )
+      .command('todos', { usage: '/todos [mine]', description: 'List the open to-dos of this chat with their next reminder; "mine": those assigned to you.' }, groupsOnly, listTodos)
       .command('help', { usage: '/help', description: 'Show this list of commands.' }, help)
       .onMention(help);
   }
@@ -64,12 +67,14 @@ export class Bot {
       notice: noticeHandler(this.services),
       ...formJobHandlers(this.services),
       ...todoJobHandlers(this.services),
+      'todo.remind': reminderJobHandler(this.services),
     };
   }
 
   scheduledTasks(): ScheduledTask[] {
     const { store } = this.services;
     return [
+      reminderTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextFormExpiry(),

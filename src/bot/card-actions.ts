@@ -1,8 +1,11 @@
 import { CardActionValue } from '../../cards/actions';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
+import { formatInstant } from '../../cards/parts';
+import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
 import type { Todo } from './model';
+import { nextOccurrence, tomorrowAt } from './time';
 import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
 import { checkActor, close, newTodo, readSubmission } from './todo-form';
 import { type Services, newId } from './services';
@@ -27,7 +30,38 @@ export async function handleCardAction(services: Services, action: CardActionEve
       return markDone(services, action, value.data.todoId, true);
     case 'todo.reopen':
       return markDone(services, action, value.data.todoId, false);
+    case 'todo.snooze':
+      return snooze(services, action, value.data.todoId, (now) => now + SNOOZE_MS);
+    case 'todo.tomorrow':
+      return snooze(services, action, value.data.todoId, (now, zone) => tomorrowAt(now, zone, 9));
   }
+}
+
+const SNOOZE_MS = 60 * 60 * 1000;
+
+/** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
+async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<CardActionAnswer> {
+  const { store, now } = services;
+  const found = store.todo(todoId);
+  if (!found || found.status !== 'open') return toast('info', 'This to-do is no longer open; there is nothing to snooze.');
+  const allowed = await mayChange(services, found, action.operatorId);
+  if (allowed !== true) return toast('error', allowed);
+
+  const todo = store.todo(todoId);
+  if (!todo || todo.status !== 'open') return toast('info', 'This to-do is no longer open; there is nothing to snooze.');
+  const zone = action.timeZone ?? todo.timeZone;
+  const remindAt = until(now(), zone);
+  store.putTodo({ ...todo, remindAt, updatedAt: now() });
+  enqueueCardUpdate(services, todoId);
+  await store.flush();
+  services.outbox.kick();
+  services.poke();
+  return {
+    toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
+    ...(action.messageId !== todo.messageId && {
+      card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone }) },
+    }),
+  };
 }
 
 async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<CardActionAnswer> {
@@ -40,18 +74,30 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   // Read again after the await: another click may have changed it meanwhile, and only one may win.
   const todo = store.todo(todoId);
   if (!todo || todo.status === 'recalled') return toast('warning', 'This to-do was recalled.');
+  // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
+  const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
   const isDone = todo.status === 'done';
-  if (isDone === done) return { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, card: { type: 'raw', data: todoCard(todo) } };
+  if (isDone === done) {
+    return { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo) } }) };
+  }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
-    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, updatedAt: now() };
+    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   store.putTodo(updated);
   enqueueCardUpdate(services, todoId);
   enqueueFeedSync(services, todoId);
   await store.flush();
   services.outbox.kick();
-  return { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: todoCard(updated) } };
+  services.poke();
+  const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId }) : todoCard(updated);
+  return { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: card } };
+}
+
+/** A reopened to-do keeps a reminder still ahead; a passed one-off is dropped, a repeating one moves to its next time. */
+function reopenedReminder(todo: Todo, now: number): number | undefined {
+  if (todo.remindAt === undefined || todo.remindAt > now) return todo.remindAt;
+  return nextOccurrence(todo.repeatAnchor ?? todo.remindAt, todo.repeat ?? 'none', todo.timeZone, now);
 }
 
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */

@@ -1,3 +1,5 @@
+import type { Repeat } from './time';
+
 /**
  * The bot's domain records. Plain JSON: they are what the store persists and what cards render.
  * Feishu's own names (open_id, chat_id, message_id) stay at the edge; here they are ids of people,
@@ -43,8 +45,13 @@ export interface Todo {
   chatId: string;
   creatorId: string;
   text: string;
-  /** Reminder instant in UTC milliseconds; absent when the admin chose none. */
+  /** The next reminder, in UTC milliseconds; absent when none is due any more (or none was chosen). */
   remindAt?: number;
+  /** How the reminder repeats; a repeating one keeps the wall-clock time of `repeatAnchor` in `timeZone`. */
+  repeat?: Repeat;
+  repeatAnchor?: number;
+  /** When the latest reminder was posted. */
+  lastRemindedAt?: number;
   /** IANA zone the creator's client reported (or a fixed offset such as "+08:00"): reminder times are shown in it. */
   timeZone: string;
   assigneeIds: string[];

@@ -1,5 +1,6 @@
 import { FORM_FIELDS } from '../../cards/actions';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
+import { REPEATS, type Repeat } from './time';
 
 /**
  * The form's rules as pure functions on plain records: who may do what, and what a submission must hold.
@@ -49,6 +50,7 @@ export function checkActor(form: TodoForm | undefined, operatorId: string): Outc
 export interface Submission {
   text: string;
   remindAt?: number;
+  repeat: Repeat;
   timeZone: string;
   assigneeIds: string[];
 }
@@ -74,6 +76,11 @@ export function readSubmission(formValue: Record<string, unknown>, p: { now: num
     offset = parsed.offset;
   }
 
+  const rawRepeat = formValue[FORM_FIELDS.repeat];
+  const repeat = REPEATS.find((r) => r === rawRepeat) ?? 'none';
+  if (rawRepeat !== undefined && rawRepeat !== '' && rawRepeat !== repeat) return refuse('The repeat choice could not be read; please pick it again.');
+  if (repeat !== 'none' && remindAt === undefined) return refuse('A repeating to-do needs a reminder time: pick when it should first remind.');
+
   const rawAssignees = formValue[FORM_FIELDS.assignees];
   const list = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
   if (!list.every((id) => typeof id === 'string' && /^ou_[\w-]+$/.test(id))) {
@@ -81,7 +88,7 @@ export function readSubmission(formValue: Record<string, unknown>, p: { now: num
   }
   const assigneeIds = [...new Set(list as string[])];
 
-  return { ok: true, value: { text, remindAt, timeZone: validZone(p.timeZone) ?? offset ?? 'UTC', assigneeIds } };
+  return { ok: true, value: { text, remindAt, repeat, timeZone: validZone(p.timeZone) ?? offset ?? 'UTC', assigneeIds } };
 }
 
 /** Parses Feishu's `yyyy-MM-dd HH:mm ±hhmm` into a UTC instant and its offset ("+08:00"). */
@@ -117,6 +124,8 @@ export function newTodo(p: { id: string; form: TodoForm; submission: Submission;
     creatorId: p.form.ownerId,
     text: p.submission.text,
     remindAt: p.submission.remindAt,
+    repeat: p.submission.repeat,
+    repeatAnchor: p.submission.repeat !== 'none' ? p.submission.remindAt : undefined,
     timeZone: p.submission.timeZone,
     assigneeIds: p.submission.assigneeIds,
     status: 'posting',

@@ -52,23 +52,50 @@ function failureReason(raw: unknown): FeedCardFailureReason {
 /** Feishu takes at most 20 feed cards per call. */
 export const FEED_CARD_BATCH = 20;
 
-/** The SDK's token cache, made invalidatable: on a refused token the bot drops it and fetches a fresh one. */
+/**
+ * The SDK's token cache, made invalidatable (a refused token is dropped and fetched again) and single-flight:
+ * when the token is missing, the first caller fetches it and the others wait for that fetch instead of each
+ * fetching their own. A fetch that fails never calls `set`, so waiters give up after a while and fetch themselves.
+ */
 class TokenCache implements lark.Cache {
   private readonly values = new Map<string, { value: unknown; expiresAt?: number }>();
+  private readonly fetching = new Map<string, Promise<void>>();
+  private readonly release = new Map<string, () => void>();
+
+  constructor(private readonly waitForFetchMs: number) {}
 
   async get(key: string | Symbol, options?: { namespace?: string }) {
-    const entry = this.values.get(this.keyOf(key, options));
-    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now())) return undefined;
-    return entry.value;
+    const id = this.keyOf(key, options);
+    const cached = this.fresh(id);
+    if (cached !== undefined) return cached;
+    const inFlight = this.fetching.get(id);
+    if (inFlight) {
+      await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, this.waitForFetchMs).unref())]);
+      const fetched = this.fresh(id);
+      if (fetched !== undefined) return fetched;
+    }
+    // This caller fetches; later callers wait on it.
+    this.fetching.set(id, new Promise<void>((resolve) => this.release.set(id, resolve)));
+    return undefined;
   }
 
   async set(key: string | Symbol, value: unknown, expiresAt?: number, options?: { namespace?: string }) {
-    this.values.set(this.keyOf(key, options), { value, expiresAt });
+    const id = this.keyOf(key, options);
+    this.values.set(id, { value, expiresAt });
+    this.release.get(id)?.();
+    this.release.delete(id);
+    this.fetching.delete(id);
     return true;
   }
 
   clear(): void {
     this.values.clear();
+  }
+
+  private fresh(id: string): unknown {
+    const entry = this.values.get(id);
+    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now())) return undefined;
+    return entry.value;
   }
 
   private keyOf(key: string | Symbol, options?: { namespace?: string }) {
@@ -92,10 +119,11 @@ export class FeishuClient {
   readonly sdk: lark.Client;
   private readonly transport: Transport;
   private readonly limiter: RateLimiter;
-  private readonly tokenCache = new TokenCache();
+  private readonly tokenCache: TokenCache;
 
   constructor(options: FeishuClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.tokenCache = new TokenCache(options.timeoutMs);
     const http = axios.create({ timeout: options.timeoutMs });
     http.interceptors.response.use((response) => response.data);
     this.sdk = new lark.Client({

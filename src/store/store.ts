@@ -36,6 +36,7 @@ export class StateStore {
   private readonly formExpiry = new DueIndex();
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
+  private readonly reminders = new DueIndex();
   private jobSeq = 0;
 
   constructor(private readonly records: RecordStore) {
@@ -88,10 +89,28 @@ export class StateStore {
   }
 
   putTodo(todo: Todo): void {
-    const isNew = this.records.get('todos', todo.id) === undefined;
+    const previous = this.records.get<Todo>('todos', todo.id);
     this.records.put('todos', todo.id, todo);
-    if (isNew) this.indexTodo(todo);
-    else if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
+    if (!previous) this.indexTodo(todo);
+    else {
+      if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
+      const reminderMoved = todo.remindAt !== previous.remindAt || (todo.status === 'open') !== (previous.status === 'open');
+      if (reminderMoved) this.indexReminder(todo);
+    }
+  }
+
+  /** Open to-dos whose reminder is due; each is returned once per due time. */
+  dueReminders(now: number): Todo[] {
+    const due = new Map<string, Todo>();
+    for (const id of this.reminders.popDue(now)) {
+      const todo = this.todo(id);
+      if (todo?.status === 'open' && todo.remindAt !== undefined && todo.remindAt <= now) due.set(id, todo);
+    }
+    return [...due.values()];
+  }
+
+  nextReminder(): number | undefined {
+    return this.reminders.peek();
   }
 
   /** The to-do whose group card is this message, if the bot posted it. */
@@ -167,7 +186,13 @@ export class StateStore {
     }
   }
 
+  private indexReminder(todo: Todo): void {
+    // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
+    if (todo.remindAt !== undefined && (todo.status === 'open' || todo.status === 'posting')) this.reminders.add(todo.remindAt, todo.id);
+  }
+
   private indexTodo(todo: Todo): void {
+    this.indexReminder(todo);
     if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
     const ids = this.todosByChat.get(todo.chatId);
     if (ids) ids.push(todo.id);

@@ -33,7 +33,7 @@ describe('help and hints', () => {
     const shown = await shownTo('ou_member', '/help');
     expect(shown).toHaveLength(1);
     expect(shown[0]).toMatchObject({ kind: 'ephemeral', visibleTo: 'ou_member' });
-    for (const usage of ['/todo', '/recall', '/help']) expect(shown[0]?.text).toContain(usage);
+    for (const usage of ['/todo', '/todos', '/recall', '/help']) expect(shown[0]?.text).toContain(usage);
   });
 
   it('a bare mention of the bot answers with help', async () => {

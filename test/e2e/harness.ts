@@ -177,11 +177,14 @@ export async function openForm(h: Harness, owner = 'ou_admin', text = '') {
 }
 
 /** A to-do posted to the group by `owner`, through the form. */
-export async function postTodo(h: Harness, p: { owner?: string; text?: string; assignees?: string[]; remindAt?: string; timezone?: string } = {}) {
+export async function postTodo(
+  h: Harness,
+  p: { owner?: string; text?: string; assignees?: string[]; remindAt?: string; repeat?: string; timezone?: string } = {},
+) {
   const owner = p.owner ?? 'ou_admin';
   const form = await openForm(h, owner);
   const answer = await h.click(owner, form.messageId, { action: 'todo.submit', formId: form.formId }, {
-    formValue: formValues({ text: p.text ?? 'A to-do', assignees: p.assignees, remindAt: p.remindAt }),
+    formValue: { ...formValues({ text: p.text ?? 'A to-do', assignees: p.assignees, remindAt: p.remindAt }), ...(p.repeat && { [FORM_FIELDS.repeat]: p.repeat }) },
     timezone: p.timezone,
   });
   if (answer.body?.toast?.type !== 'success') throw new Error(`submit refused: ${JSON.stringify(answer.body)}`);

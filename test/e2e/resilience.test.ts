@@ -158,3 +158,19 @@ describe('forms left alone', () => {
     expect(late.body.toast.content).toMatch(/expired/);
   });
 });
+
+describe('the tenant token', () => {
+  it('is fetched once for many concurrent first calls, and once again after Feishu drops it', async () => {
+    h = await startHarness({ env: { TODO_ALLOWED: 'everyone' } });
+    // A slow token endpoint makes sure the five first calls overlap.
+    h.emu.fault({ path: '/open-apis/auth/v3/tenant_access_token/internal', delayMs: 300, times: 2 });
+    await Promise.all(['ou_owner', 'ou_admin', 'ou_member', 'ou_alice', 'ou_bob'].map((who) => h.say(who, '/help')));
+    await h.settled();
+    const tokenCalls = () => h.emu.callsTo('POST', '/open-apis/auth/v3/tenant_access_token/internal').length;
+    expect(tokenCalls()).toBe(1);
+    h.emu.revokeTokens();
+    await Promise.all(['ou_owner', 'ou_admin', 'ou_member', 'ou_alice', 'ou_bob'].map((who) => h.say(who, '/help')));
+    await h.settled();
+    expect(tokenCalls()).toBe(2);
+  });
+});

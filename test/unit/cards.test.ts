@@ -190,7 +190,7 @@ describe('todoCard', () => {
           {
             tag: 'markdown',
             content: [
-              '**Remind at:** Tue 24 Nov 2026, 09&#58;00 &#40;Asia/Shanghai&#41;',
+              '**Next reminder:** Tue 24 Nov 2026, 09&#58;00 &#40;Asia/Shanghai&#41;',
               '**Assignees:** <at id=ou_a></at> <at id=ou_b></at>',
               "**Created by:** <person id='ou_creator' show_name=true show_avatar=false style='normal'></person>",
             ].join('\n'),

@@ -33,14 +33,14 @@ describe('readSubmission', () => {
     });
     expect(result).toEqual({
       ok: true,
-      value: { text: 'Write notes', remindAt: Date.UTC(2026, 10, 24, 1, 30), timeZone: 'Asia/Shanghai', assigneeIds: ['ou_a', 'ou_b'] },
+      value: { text: 'Write notes', remindAt: Date.UTC(2026, 10, 24, 1, 30), repeat: 'none', timeZone: 'Asia/Shanghai', assigneeIds: ['ou_a', 'ou_b'] },
     });
   });
 
   it('allows no reminder and no assignees', () => {
     expect(readSubmission(values({ [FORM_FIELDS.remindAt]: '' }), { now })).toEqual({
       ok: true,
-      value: { text: 'Write notes', remindAt: undefined, timeZone: 'UTC', assigneeIds: [] },
+      value: { text: 'Write notes', remindAt: undefined, repeat: 'none', timeZone: 'UTC', assigneeIds: [] },
     });
   });
 
@@ -72,7 +72,7 @@ describe('readSubmission', () => {
   });
 
   it('makes a posting to-do from the form', () => {
-    const todo = newTodo({ id: 't1', form, submission: { text: 'x', timeZone: 'UTC', assigneeIds: [] }, now });
+    const todo = newTodo({ id: 't1', form, submission: { text: 'x', repeat: 'none', timeZone: 'UTC', assigneeIds: [] }, now });
     expect(todo).toMatchObject({ id: 't1', formId: 'f1', chatId: 'oc_1', creatorId: 'ou_admin', status: 'posting' });
   });
 });

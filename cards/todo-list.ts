@@ -1,0 +1,23 @@
+import type { Todo } from '../src/bot/model';
+import { REPEAT_LABEL, buildCard, escapeMarkdown, formatInstant, type Card } from './parts';
+
+/** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */
+export const LIST_LIMIT = 20;
+
+/** `/todos`: the chat's open to-dos (or the asker's), each with its next reminder, in the asker's zone. */
+export function todoListCard(p: { todos: Todo[]; mine: boolean; timeZone?: string }): Card {
+  const shown = p.todos.slice(0, LIST_LIMIT);
+  const lines = shown.map((todo) => {
+    const repeat = todo.repeat && todo.repeat !== 'none' ? ` · ${REPEAT_LABEL[todo.repeat]}` : '';
+    const next = todo.remindAt !== undefined ? `next reminder ${escapeMarkdown(formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone))}${repeat}` : 'no reminder';
+    const text = [...todo.text.replace(/\s+/g, ' ')];
+    return `• ${escapeMarkdown(text.length > 80 ? `${text.slice(0, 79).join('')}…` : text.join(''))}  ·  ${next}`;
+  });
+  if (p.todos.length > shown.length) lines.push(`…and ${p.todos.length - shown.length} more.`);
+  const empty = p.mine ? 'Nothing is assigned to you here. 🎉' : 'This chat has no open to-dos.';
+  return buildCard({
+    title: p.mine ? 'Your open to-dos' : 'Open to-dos in this chat',
+    template: 'blue',
+    elements: [{ tag: 'markdown', content: lines.length > 0 ? lines.join('\n') : empty }],
+  });
+}

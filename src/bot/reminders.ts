@@ -1,0 +1,61 @@
+import { reminderCard } from '../../cards/reminder';
+import type { JobHandler } from '../jobs/outbox';
+import type { ScheduledTask } from '../jobs/scheduler';
+import { type Services, derivedId } from './services';
+import { nextOccurrence } from './time';
+import { enqueueCardUpdate } from './todo-jobs';
+
+/**
+ * Reminders: the scheduler's task claims what is due from the store's index (no timer per reminder), moves each
+ * to-do to its next occurrence, and enqueues one job per occurrence. The job's id names the occurrence, so a
+ * reminder is enqueued once however often the task runs, and the reply's `uuid` comes from it, so a crash right
+ * after posting cannot post it twice.
+ */
+
+/** A reminder posted this long after its time says it is late (the bot was down, say). */
+export const LATE_AFTER_MS = 60_000;
+
+interface ReminderPayload {
+  todoId: string;
+  dueAt: number;
+  late: boolean;
+}
+
+export function reminderTask(services: Services): ScheduledTask {
+  const { store } = services;
+  return {
+    name: 'reminders',
+    nextDue: () => store.nextReminder(),
+    async run(now) {
+      for (const todo of store.dueReminders(now)) {
+        const dueAt = todo.remindAt as number;
+        const payload: ReminderPayload = { todoId: todo.id, dueAt, late: now - dueAt > LATE_AFTER_MS };
+        store.enqueue({ id: `todo.remind:${todo.id}:${dueAt}`, kind: 'todo.remind', lane: `todo:${todo.id}`, payload, runAt: now, createdAt: now });
+        // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
+        const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
+        store.putTodo({ ...todo, remindAt: next, updatedAt: now });
+        enqueueCardUpdate(services, todo.id);
+      }
+      await store.flush();
+      services.outbox.kick();
+    },
+  };
+}
+
+export function reminderJobHandler(services: Services): JobHandler {
+  const { store, feishu, now } = services;
+  return {
+    async run({ job, step }) {
+      const { todoId, dueAt, late } = job.payload as ReminderPayload;
+      const todo = store.todo(todoId);
+      // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
+      if (!todo || todo.status !== 'open' || !todo.messageId) return;
+      const parentId = todo.messageId;
+      await step('post', () =>
+        feishu.replyCard({ chatId: todo.chatId, parentId, card: reminderCard({ todo, dueAt, late }), uuid: derivedId('r', job.id) }),
+      );
+      const latest = store.todo(todoId);
+      if (latest) store.putTodo({ ...latest, lastRemindedAt: now() });
+    },
+  };
+}

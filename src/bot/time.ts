@@ -1,0 +1,77 @@
+import { Cron } from 'croner';
+
+/**
+ * Time in people's zones. Instants are UTC milliseconds; a zone is an IANA name (what Feishu's callbacks carry)
+ * or a fixed offset such as "+08:00" (what a picker value carries when no name is known). Calendar rules, DST
+ * included, are croner's: it is given the zone and asked for the next matching minute.
+ */
+
+export const REPEATS = ['none', 'daily', 'workdays', 'weekly'] as const;
+export type Repeat = (typeof REPEATS)[number];
+
+const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
+
+/** A fixed offset in minutes east of UTC, or undefined when `zone` is not one. */
+export function parseFixedOffset(zone: string): number | undefined {
+  const match = FIXED_OFFSET.exec(zone);
+  if (!match) return undefined;
+  const total = Number(match[2]) * 60 + Number(match[3]);
+  if (Number(match[3]) >= 60 || total > 14 * 60) return undefined;
+  return match[1] === '-' ? -total : total;
+}
+
+function cronIn(pattern: string, zone: string): Cron {
+  const offset = parseFixedOffset(zone);
+  return offset === undefined ? new Cron(pattern, { timezone: zone, paused: true }) : new Cron(pattern, { utcOffset: offset, paused: true });
+}
+
+/** Wall-clock fields of an instant in a zone. */
+export function wallClock(ms: number, zone: string): { date: string; hour: number; minute: number; weekday: number } {
+  const offset = parseFixedOffset(zone);
+  if (offset !== undefined) {
+    const shifted = new Date(ms + offset * 60_000);
+    return {
+      date: shifted.toISOString().slice(0, 10),
+      hour: shifted.getUTCHours(),
+      minute: shifted.getUTCMinutes(),
+      weekday: shifted.getUTCDay(),
+    };
+  }
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+    hourCycle: 'h23',
+  }).formatToParts(ms);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return {
+    date: `${part('year')}-${part('month')}-${part('day')}`,
+    hour: Number(part('hour')),
+    minute: Number(part('minute')),
+    weekday: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(part('weekday')),
+  };
+}
+
+/**
+ * The next time a repeating reminder fires after `after`: at the anchor's wall-clock time in `zone`, every day,
+ * every Monday to Friday, or every week on the anchor's weekday. Undefined for `none`.
+ */
+export function nextOccurrence(anchor: number, repeat: Repeat, zone: string, after: number): number | undefined {
+  if (repeat === 'none') return undefined;
+  const { hour, minute, weekday } = wallClock(anchor, zone);
+  const days = repeat === 'daily' ? '*' : repeat === 'workdays' ? '1-5' : String(weekday);
+  return cronIn(`${minute} ${hour} * * ${days}`, zone).nextRun(new Date(after))?.getTime();
+}
+
+/** `hour:minute` tomorrow in `zone`, as an instant: the first such time whose date is not today's there. */
+export function tomorrowAt(now: number, zone: string, hour: number, minute = 0): number {
+  const today = wallClock(now, zone).date;
+  const runs = cronIn(`${minute} ${hour} * * *`, zone).nextRuns(2, new Date(now));
+  const next = runs.find((run) => wallClock(run.getTime(), zone).date !== today) ?? runs.at(-1);
+  if (!next) throw new Error(`no ${hour}:${minute} tomorrow in ${zone}`);
+  return next.getTime();
+}

@@ -1,0 +1,233 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RECORD_VERSION, type Todo } from '../../src/bot/model';
+import { type Harness, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+
+/** The bot's clock, moved by the tests: reminders are tested without sleeping for real hours. */
+let clock = 0;
+let h: Harness;
+
+async function start(env: Record<string, string> = {}, at = Date.UTC(2026, 10, 23, 2, 0)) {
+  clock = at;
+  h = await startHarness({ env, app: { now: () => clock } });
+}
+afterEach(async () => {
+  await h.stop();
+});
+
+/** Moves the clock and lets the scheduler and the jobs run. */
+async function advance(ms: number) {
+  clock += ms;
+  h.app.services.poke();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await h.settled();
+}
+
+const replies = (parentId?: string) => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && (!parentId || m.parentId === parentId));
+const todoOf = (id: string) => h.app.services.store.todo(id) as Todo;
+const HOUR = 3_600_000;
+
+describe('a reminder', () => {
+  it('fires at its time as a reply to the to-do card, mentioning the assignees, once', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice', 'ou_bob'], remindAt: pickerValueInHours(2, clock) });
+    await advance(2 * HOUR - 60_000);
+    expect(replies()).toHaveLength(0);
+    await advance(60_000);
+    const posted = replies(todo.messageId);
+    expect(posted).toHaveLength(1);
+    const card = JSON.stringify(posted[0]?.card);
+    expect(card).toContain('<at id=ou_alice></at> <at id=ou_bob></at>');
+    expect(card).toContain('Renew the cert');
+    expect(card).not.toContain('Late');
+    for (const action of ['todo.done', 'todo.snooze', 'todo.tomorrow']) expect(buttonValue(posted[0]?.card, action).todoId).toBe(todo.todoId);
+    await advance(HOUR);
+    await advance(24 * HOUR);
+    expect(replies()).toHaveLength(1);
+    expect(todoOf(todo.todoId).remindAt).toBeUndefined();
+  });
+
+  it('mentions the creator when nobody is assigned', async () => {
+    await start();
+    const todo = await postTodo(h, { owner: 'ou_admin', remindAt: pickerValueInHours(1, clock) });
+    await advance(HOUR);
+    expect(JSON.stringify(replies(todo.messageId)[0]?.card)).toContain('<at id=ou_admin></at>');
+  });
+
+  it('due while the bot was down fires once on start, marked late', async () => {
+    await start();
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
+    await h.restart(() => {
+      clock += 5 * HOUR;
+    });
+    await advance(0);
+    const posted = replies(todo.messageId);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0]?.card)).toMatch(/Late: this was due/);
+    await h.restart();
+    await advance(HOUR);
+    expect(replies()).toHaveLength(1);
+  });
+
+  it('two reminders due at the same second each fire once', async () => {
+    await start();
+    const when = pickerValueInHours(1, clock);
+    const a = await postTodo(h, { text: 'a', remindAt: when });
+    const b = await postTodo(h, { text: 'b', remindAt: when });
+    await advance(HOUR);
+    await advance(0);
+    expect(replies(a.messageId)).toHaveLength(1);
+    expect(replies(b.messageId)).toHaveLength(1);
+  });
+
+  it('is posted once even when Feishu acts but its answer is lost (the retry reuses the uuid)', async () => {
+    await start({ FEISHU_TIMEOUT_MS: '150' });
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
+    h.emu.fault({ method: 'POST', path: `/open-apis/im/v1/messages/${todo.messageId}/reply`, delayMs: 400 });
+    await advance(HOUR);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await h.settled();
+    expect(h.emu.callsTo('POST', `/open-apis/im/v1/messages/${todo.messageId}/reply`).length).toBeGreaterThanOrEqual(2);
+    expect(replies(todo.messageId)).toHaveLength(1);
+  });
+
+  it('never fires for a to-do done or recalled before its time', async () => {
+    await start();
+    const done = await postTodo(h, { text: 'done', remindAt: pickerValueInHours(1, clock) });
+    const recalled = await postTodo(h, { text: 'recalled', remindAt: pickerValueInHours(1, clock) });
+    await h.click('ou_admin', done.messageId, buttonValue(done.card, 'todo.done'));
+    await h.say('ou_admin', '/recall', { parentId: recalled.messageId });
+    await h.settled();
+    await advance(2 * HOUR);
+    expect(replies().filter((r) => JSON.stringify(r.card).includes('Reminder'))).toHaveLength(0);
+  });
+});
+
+describe('acting on a reminder', () => {
+  it('Snooze 1 h moves it and says so; it fires again an hour later', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    await advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.snooze'));
+    expect(answer.body.toast.content).toMatch(/Snoozed: I will remind again/);
+    expect(JSON.stringify(answer.body.card.data)).toMatch(/Snoozed by/);
+    expect(todoOf(todo.todoId).remindAt).toBe(clock + HOUR);
+    await advance(HOUR - 60_000);
+    expect(replies(todo.messageId)).toHaveLength(1);
+    await advance(60_000);
+    expect(replies(todo.messageId)).toHaveLength(2);
+  });
+
+  it('Tomorrow 9:00 means 9:00 in the clicker’s zone, across a DST change', async () => {
+    // Sat 7 Mar 2026, 23:00 in New York; clocks go forward at 02:00 on Sunday.
+    await start({}, Date.UTC(2026, 2, 8, 4, 0));
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(0.5, clock) });
+    await advance(HOUR / 2);
+    const reminder = replies(todo.messageId)[0];
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.tomorrow'), { timezone: 'America/New_York' });
+    expect(answer.body.toast.content).toMatch(/Sun 8 Mar 2026, 09:00 \(America\/New_York\)/);
+    expect(new Date(todoOf(todo.todoId).remindAt as number).toISOString()).toBe('2026-03-08T13:00:00.000Z');
+  });
+
+  it('Done on the reminder stops it and updates the to-do card', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'daily' });
+    await advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'));
+    expect(JSON.stringify(answer.body.card.data)).toMatch(/Marked done by/);
+    await h.settled();
+    expect(JSON.stringify(h.emu.messages.get(todo.messageId)?.card)).toContain('Done by');
+    await advance(3 * 24 * HOUR);
+    expect(replies(todo.messageId)).toHaveLength(1);
+  });
+
+  it('others may not snooze', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    await advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const answer = await h.click('ou_member', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.snooze'));
+    expect(answer.body.toast.type).toBe('error');
+    expect(todoOf(todo.todoId).remindAt).toBeUndefined();
+  });
+});
+
+describe('repetition', () => {
+  it('a workdays reminder fires Monday to Friday at the same local time until done', async () => {
+    // Fri 27 Nov 2026, 08:00 in Shanghai.
+    await start({}, Date.UTC(2026, 10, 27, 0, 0));
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock), repeat: 'workdays', timezone: 'Asia/Shanghai' });
+    const fired: string[] = [];
+    for (let day = 0; day < 5; day++) {
+      await advance(day === 0 ? HOUR : 24 * HOUR);
+      fired.push(...replies(todo.messageId).slice(fired.length).map(() => new Date(clock).toISOString()));
+    }
+    // Fri, (Sat, Sun skipped), Mon, Tue
+    expect(fired).toEqual(['2026-11-27T01:00:00.000Z', '2026-11-30T01:00:00.000Z', '2026-12-01T01:00:00.000Z']);
+    expect(new Date(todoOf(todo.todoId).remindAt as number).toISOString()).toBe('2026-12-02T01:00:00.000Z');
+    expect(JSON.stringify(h.emu.messages.get(todo.messageId)?.card)).toContain('Every workday');
+  });
+
+  it('a repeating to-do needs a reminder time', async () => {
+    await start();
+    await expect(postTodo(h, { repeat: 'daily' })).rejects.toThrow(/needs a reminder time/);
+  });
+});
+
+describe('/todos', () => {
+  it('lists the chat’s open to-dos with their next reminder, and /todos mine those assigned to the asker', async () => {
+    await start();
+    await postTodo(h, { text: 'for alice', assignees: ['ou_alice'], remindAt: pickerValueInHours(3, clock) });
+    await postTodo(h, { text: 'for bob', assignees: ['ou_bob'], remindAt: pickerValueInHours(1, clock) });
+    const done = await postTodo(h, { text: 'finished' });
+    await h.click('ou_admin', done.messageId, buttonValue(done.card, 'todo.done'));
+    await h.say('ou_alice', '/todos');
+    await h.settled();
+    const all = noticesTo(h, 'ou_alice').at(-1) as string;
+    expect(all).toMatch(/for bob.*next reminder.*for alice/);
+    expect(all).not.toContain('finished');
+    await h.say('ou_alice', '/todos mine');
+    await h.settled();
+    const mine = noticesTo(h, 'ou_alice').at(-1) as string;
+    expect(mine).toContain('for alice');
+    expect(mine).not.toContain('for bob');
+  });
+});
+
+describe('scale', () => {
+  it('10,000 pending reminders: the due ones fire once each, the rest wait without timers', async () => {
+    await start();
+    const { store } = h.app.services;
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 10_000; i++) {
+      const todo: Todo = {
+        v: RECORD_VERSION,
+        id: `todo_bulk_${i}`,
+        formId: `form_bulk_${i}`,
+        chatId: 'oc_group',
+        creatorId: 'ou_admin',
+        text: `bulk ${i}`,
+        remindAt: clock + (i + 1) * 60_000,
+        timeZone: 'Asia/Shanghai',
+        assigneeIds: [],
+        status: 'open',
+        messageId: h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bot', text: `card ${i}` }),
+        createdAt: clock,
+        updatedAt: clock,
+      };
+      store.putTodo(todo);
+    }
+    await store.flush();
+    const heapAfter = process.memoryUsage().heapUsed;
+    console.log(`FIGURE: 10,000 pending reminders stored and indexed: ~${Math.round((heapAfter - heapBefore) / 1024 / 1024)} MB of heap, one timer`);
+    await advance(0);
+    expect(replies()).toHaveLength(0);
+    // Ten come due; their replies go out at Feishu's 5 per second per chat.
+    await advance(10 * 60_000);
+    await advance(0);
+    expect(replies()).toHaveLength(10);
+    expect(new Set(replies().map((r) => r.parentId)).size).toBe(10);
+    expect(store.nextReminder()).toBe(clock + 60_000);
+  });
+});
