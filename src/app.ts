@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
 import type { Services } from './bot/services';
+import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
 import type { RetryPolicy } from './feishu/transport';
@@ -61,6 +62,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger: logger.child({ module: 'bot' }),
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
+    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
     outbox: undefined as unknown as Outbox,
     botOpenId: () => {
       botOpenId ??= feishu.botOpenId().catch((error: unknown) => {

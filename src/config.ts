@@ -33,6 +33,8 @@ const schema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
+  USER_COMMAND_LIMIT: positiveInt(10),
+  USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
 });
 
 export interface Config {
@@ -51,6 +53,9 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
+  /** Commands one person may send in one chat per window before being throttled. */
+  readonly userCommandLimit: number;
+  readonly userCommandWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -82,5 +87,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
+    userCommandLimit: e.USER_COMMAND_LIMIT,
+    userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
   });
 }

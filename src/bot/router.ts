@@ -66,13 +66,17 @@ export class CommandRouter {
         }),
     };
 
+    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
+    const verdict = await services.throttle.check(message.chatId, message.senderId);
+    if (verdict === 'warn') ctx.reply('You are sending me commands faster than I can help; please wait a few seconds.', 'warning');
+    if (verdict !== 'allow') return;
+
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
       if (command) return command.run(ctx);
       ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
       return;
     }
-    if (!(await this.addressedToBot(services, message))) return;
     if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
     ctx.reply('I only understand commands. Send /help to see them.', 'info');
   }

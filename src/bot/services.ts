@@ -5,6 +5,7 @@ import type { Outbox } from '../jobs/outbox';
 import type { Logger } from '../log';
 import type { StateStore } from '../store/store';
 import type { AdminDirectory } from './admins';
+import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
 export interface Services {
@@ -13,6 +14,7 @@ export interface Services {
   feishu: FeishuClient;
   outbox: Outbox;
   admins: AdminDirectory;
+  throttle: CommandThrottle;
   logger: Logger;
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */

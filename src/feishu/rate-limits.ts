@@ -58,12 +58,12 @@ export class RateLimiter {
 
   constructor(
     private readonly maxWaitMs: number,
-    private readonly limits: Readonly<Record<LimitedMethod, readonly Limit[]>> = FEISHU_LIMITS,
+    private readonly limits: Readonly<Partial<Record<LimitedMethod, readonly Limit[]>>> = FEISHU_LIMITS,
   ) {}
 
   /** Resolves when every limit of `method` allows one more call now. */
   async acquire(method: LimitedMethod, keys: LimitKeys): Promise<void> {
-    const queues = this.limits[method].map((limit) => this.queueFor(method, limit, keys));
+    const queues = (this.limits[method] ?? []).map((limit) => this.queueFor(method, limit, keys));
     const expectedWait = Math.max(0, ...queues.map(({ queue, spacingMs }) => queue.size * spacingMs));
     if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
     for (const { queue } of queues) await queue.add(() => undefined);

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
+import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
+import { RateLimiter, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
+import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
+import { createLogger } from '../../src/log';
+
+describe('the error-code table', () => {
+  it('gives every code a sentence, and no code is both retried and done', () => {
+    for (const [code, meaning] of Object.entries(FEISHU_CODES)) {
+      expect(meaning.say, String(code)).toMatch(/^[A-Z].*[.!]$/);
+      expect(meaning.retry && meaning.done, String(code)).toBeFalsy();
+    }
+  });
+
+  it('knows what to do with the codes the client acts on', () => {
+    expect(meaningOf(99991400).retry).toBe(true);
+    expect(meaningOf(230020).retry).toBe(true);
+    expect(meaningOf(18051).done).toBe(true);
+    expect(meaningOf(230110).done).toBe(true);
+    expect(meaningOf(99991663).refreshToken).toBe(true);
+    expect(meaningOf(230026).retry).toBeUndefined();
+    expect(meaningOf(123).say).toBe('Feishu refused the request.');
+  });
+
+  it('calls network trouble, 5xx, 429 and limit codes transient, and refusals not', () => {
+    expect(isTransient(new FeishuNetworkError('m', 'ECONNRESET'))).toBe(true);
+    expect(isTransient(new FeishuApiError('m', 1, '', 503))).toBe(true);
+    expect(isTransient(new FeishuApiError('m', 99991400, '', 429))).toBe(true);
+    expect(isTransient(new FeishuApiError('m', 230020, '', 400))).toBe(true);
+    expect(isTransient(new FeishuApiError('m', 230026, '', 400))).toBe(false);
+    expect(isTransient(new Error('bug'))).toBe(false);
+  });
+});
+
+describe('the transport', () => {
+  const silent = createLogger('silent');
+  const transport = (sleeps: number[], invalidations: { n: number }) =>
+    new Transport({
+      limiter: new RateLimiter(30_000),
+      retry: { ...DEFAULT_RETRY, baseDelayMs: 10, maxDelayMs: 40 },
+      logger: silent,
+      invalidateToken: () => invalidations.n++,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+  const answers = (...list: Array<unknown | (() => never)>) => {
+    let i = 0;
+    return async () => {
+      const next = list[i++];
+      if (typeof next === 'function') return (next as () => never)();
+      return next;
+    };
+  };
+
+  it('retries a limit code, honouring the reset Feishu names, then returns the answer', async () => {
+    const sleeps: number[] = [];
+    const rateLimited = Object.assign(new Error('429'), {
+      isAxiosError: true,
+      response: { status: 429, statusText: 'Too Many', data: { code: 99991400, msg: 'limit' }, headers: { 'x-ogw-ratelimit-reset': '2', 'x-tt-logid': 'L' } },
+    });
+    const result = await transport(sleeps, { n: 0 }).call({ name: 't', run: answers(() => { throw rateLimited; }, { code: 0, data: 1 }) });
+    expect(result).toEqual({ code: 0, data: 1 });
+    expect(sleeps).toEqual([2_000]);
+  });
+
+  it('fails with a clear reason when Feishu asks for a wait longer than allowed', async () => {
+    const tooLong = Object.assign(new Error('429'), {
+      isAxiosError: true,
+      response: { status: 429, statusText: '', data: { code: 99991400, msg: 'limit' }, headers: { 'x-ogw-ratelimit-reset': '120' } },
+    });
+    const error = await transport([], { n: 0 }).call({ name: 'send', run: answers(() => { throw tooLong; }) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FeishuGaveUpError);
+    expect((error as Error).message).toMatch(/send gave up: Feishu asked for a 120 s wait/);
+  });
+
+  it('turns HTTP 200 with a code into an error, and does not retry a refusal', async () => {
+    const error = await transport([], { n: 0 }).call({ name: 'recall', run: answers({ code: 230026, msg: 'no' }, { code: 0 }) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'FeishuApiError', code: 230026, httpStatus: 200 });
+  });
+
+  it('refreshes a refused token once, then gives the refusal up', async () => {
+    const invalidations = { n: 0 };
+    const error = await transport([], invalidations)
+      .call({ name: 'x', run: answers({ code: 99991663, msg: 'bad token' }, { code: 99991663, msg: 'bad token' }) })
+      .catch((e: unknown) => e);
+    expect(invalidations.n).toBe(1);
+    expect(error).toMatchObject({ code: 99991663 });
+  });
+
+  it('gives up after the attempts run out, keeping the last error', async () => {
+    const sleeps: number[] = [];
+    const error = await transport(sleeps, { n: 0 }).call({ name: 'x', run: async () => ({ code: 230020, msg: 'busy' }) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FeishuGaveUpError);
+    expect((error as FeishuGaveUpError).last).toMatchObject({ code: 230020 });
+    expect(sleeps).toHaveLength(DEFAULT_RETRY.attempts - 1);
+  });
+});
+
+describe('the rate limiter', () => {
+  const oneChatLimit = (cap: number) => ({ 'message.send': [{ scope: 'chat' as const, cap, perMs: 1000 }] });
+
+  it('spaces permits evenly within a per-second limit', async () => {
+    const limiter = new RateLimiter(30_000, oneChatLimit(20));
+    const granted: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
+    const gaps = granted.slice(1).map((t, i) => t - (granted[i] as number));
+    // 20 per second, spread: never two permits closer than 50 ms (a little slack for timer rounding).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+  });
+
+  it('keeps chats apart: one chat’s queue does not hold up another’s', async () => {
+    const limiter = new RateLimiter(30_000, oneChatLimit(1));
+    const order: string[] = [];
+    await Promise.all([
+      limiter.acquire('message.send', { chatId: 'a' }).then(() => order.push('a1')),
+      limiter.acquire('message.send', { chatId: 'a' }).then(() => order.push('a2')),
+      limiter.acquire('message.send', { chatId: 'b' }).then(() => order.push('b1')),
+    ]);
+    expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a2'));
+  });
+
+  it('refuses a wait longer than the bound instead of queueing forever', async () => {
+    const limiter = new RateLimiter(100, oneChatLimit(1));
+    const results = await Promise.all(Array.from({ length: 3 }, () => limiter.acquire('message.send', { chatId: 'c' }).catch((e: unknown) => e)));
+    expect(results.filter((r) => r instanceof RateLimitWaitTooLong)).toHaveLength(1);
+  });
+});
