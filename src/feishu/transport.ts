@@ -65,10 +65,7 @@ export class Transport {
       }
 
       const meaning = error instanceof FeishuApiError ? meaningOf(error.code) : undefined;
-      logger.warn(
-        { method: spec.name, attempt, code: (error as FeishuApiError).code, status: (error as FeishuApiError).httpStatus, logId: (error as FeishuApiError).logId, err: error.message },
-        'feishu call failed',
-      );
+      logger.warn({ method: spec.name, attempt, ...describe(error) }, 'feishu call failed');
       if (meaning?.refreshToken && !tokenRefreshed) {
         tokenRefreshed = true;
         this.deps.invalidateToken();
@@ -90,6 +87,13 @@ export class Transport {
     const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
     return backoff / 2 + Math.random() * (backoff / 2);
   }
+}
+
+/** What a log line may say about a failure: codes and Feishu's log id, never a request or response body. */
+function describe(error: FeishuApiError | FeishuNetworkError) {
+  return error instanceof FeishuApiError
+    ? { code: error.code, status: error.httpStatus, logId: error.logId, err: error.message }
+    : { err: error.message };
 }
 
 function isRetryable(error: FeishuApiError | FeishuNetworkError): boolean {
