@@ -1,4 +1,5 @@
-import type { CardActionAnswer, FeishuEvent, MessageEvent } from '../feishu/events';
+import { isFeishuError } from '../feishu/errors';
+import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { handleCardAction } from './card-actions';
@@ -8,7 +9,7 @@ import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
 import { enqueueFormDelete, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
-import { noticeHandler } from './notices';
+import { noticeHandler, tell } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import { todoJobHandlers } from './todo-jobs';
@@ -51,9 +52,7 @@ export class Bot {
       case 'message':
         return this.accept(event);
       case 'card_action':
-        return withDeadline(handleCardAction(this.services, event), CARD_ANSWER_DEADLINE_MS, {
-          toast: { type: 'info', content: 'Working on it…' },
-        });
+        return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
       case 'other':
         this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
         await store.flush();
@@ -63,7 +62,21 @@ export class Bot {
 
   jobHandlers(): Record<string, JobHandler> {
     return {
-      message: { run: ({ job }) => this.router.route(this.services, job.payload as MessageEvent) },
+      message: {
+        run: ({ job }) => this.router.route(this.services, job.payload as MessageEvent),
+        // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
+        giveUp: (job, error) => {
+          const message = job.payload as MessageEvent;
+          tell(this.services, `${message.eventId}:failed`, {
+            chatId: message.chatId,
+            userId: message.senderId,
+            text: isFeishuError(error) ? error.say : 'Something went wrong on my side while handling that; please try again.',
+            tone: 'error',
+            replyTo: message.messageId,
+            chatType: message.chatType,
+          });
+        },
+      },
       notice: noticeHandler(this.services),
       ...formJobHandlers(this.services),
       ...todoJobHandlers(this.services),
@@ -88,6 +101,16 @@ export class Bot {
         },
       },
     ];
+  }
+
+  /** A click never gets an HTTP error: Feishu would show the person a bare error code instead of a sentence. */
+  private async answerCardAction(event: CardActionEvent): Promise<CardActionAnswer> {
+    try {
+      return await handleCardAction(this.services, event);
+    } catch (error) {
+      this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
+      return { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } };
+    }
   }
 
   private async accept(message: MessageEvent): Promise<CardActionAnswer> {

@@ -174,3 +174,14 @@ describe('the tenant token', () => {
     expect(tokenCalls()).toBe(2);
   });
 });
+
+describe('nobody is left without an answer', () => {
+  it('a command that fails on a Feishu refusal is answered with its sentence', async () => {
+    h = await startHarness();
+    h.emu.fault({ path: '/open-apis/im/v1/chats/oc_group', code: 232009 });
+    await h.say('ou_admin', '/todo');
+    await h.settled();
+    expect(forms()).toHaveLength(0);
+    expect(noticesTo('ou_admin').at(-1)).toContain('This group has been dissolved.');
+  });
+});
