@@ -41,7 +41,7 @@ const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
-  const records = new RecordStore(options.persistence ?? new FilePersistence(config.dataFile));
+  const records = new RecordStore(options.persistence ?? new FilePersistence(config.dataFile, config.storeFsyncMs));
   await records.open();
   const store = new StateStore(records);
   const feishu = new FeishuClient({

@@ -33,6 +33,7 @@ const schema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
+  STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
 });
@@ -46,6 +47,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataFile: string;
+  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
+  readonly storeFsyncMs: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly todoAllowed: 'admins' | 'everyone';
   readonly formTtlMs: number;
@@ -80,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     dataFile: e.DATA_FILE,
+    storeFsyncMs: e.STORE_FSYNC_MS,
     logLevel: e.LOG_LEVEL,
     todoAllowed: e.TODO_ALLOWED,
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,

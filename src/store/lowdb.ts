@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
@@ -7,10 +7,15 @@ import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords 
 
 /**
  * The default store on disk: a lowdb snapshot (`DATA_FILE`, written atomically by lowdb's temp-file-and-rename
- * writer) plus an append-only change log (`DATA_FILE.log`, one JSON line per change, fsynced per batch).
- * lowdb alone rewrites the whole file on every write, so a write would cost more as data grows; here a write
- * costs one appended line, and the snapshot is rewritten only when the log has grown as large as the data,
- * which keeps the amortised cost per change flat.
+ * writer) plus an append-only change log (`DATA_FILE.log`, one JSON line per change). lowdb alone rewrites the
+ * whole file on every write, so a write would cost more as data grows; here a write costs one appended line, and
+ * the snapshot is rewritten only when the log has grown as large as the data, which keeps the amortised cost per
+ * change flat.
+ *
+ * Durability, as SQLite's WAL mode with `synchronous=NORMAL` and Redis's `appendfsync everysec` have it: every
+ * batch is written to the kernel before `append` resolves, so a crashed or SIGKILLed process loses nothing it
+ * acknowledged; the log is fsynced every `fsyncIntervalMs`, which bounds what a power cut can take. With an
+ * interval of 0 every batch is fsynced before it is acknowledged, at about a millisecond per batch.
  */
 
 interface Snapshot {
@@ -26,6 +31,7 @@ export class StoreFileError extends Error {
 }
 
 const MIN_LOG_CHANGES_BEFORE_COMPACTION = 10_000;
+export const DEFAULT_FSYNC_INTERVAL_MS = 1_000;
 
 export class FilePersistence implements Persistence {
   private readonly snapshot: Low<Snapshot>;
@@ -34,8 +40,13 @@ export class FilePersistence implements Persistence {
   private log: FileHandle | undefined;
   private lockHeld = false;
   private logChanges = 0;
+  private unsynced = false;
+  private syncTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly dataFile: string) {
+  constructor(
+    private readonly dataFile: string,
+    private readonly fsyncIntervalMs = DEFAULT_FSYNC_INTERVAL_MS,
+  ) {
     this.snapshot = new Low<Snapshot>(new JSONFile<Snapshot>(dataFile), { v: 1, collections: {} });
     this.logPath = `${dataFile}.log`;
     this.lockPath = `${dataFile}.lock`;
@@ -48,15 +59,29 @@ export class FilePersistence implements Persistence {
     await this.readSnapshot(records);
     await this.replayLog(records);
     this.log = await open(this.logPath, 'a');
+    if (this.fsyncIntervalMs > 0) {
+      this.syncTimer = setInterval(() => void this.syncIfNeeded(), this.fsyncIntervalMs);
+      this.syncTimer.unref();
+    }
     return records;
   }
 
   async append(changes: readonly Change[]): Promise<void> {
     if (!this.log) throw new StoreFileError('the store is not open');
-    const text = changes.map((change) => JSON.stringify(change)).join('\n');
-    await this.log.appendFile(`${text}\n`);
-    await this.log.datasync();
+    const bytes = Buffer.from(`${changes.map((change) => JSON.stringify(change)).join('\n')}\n`);
+    // A synchronous write costs a fraction of the promise-based one, and nothing can interleave with it.
+    for (let written = 0; written < bytes.length; ) written += writeSync(this.log.fd, bytes, written);
     this.logChanges += changes.length;
+    if (this.fsyncIntervalMs === 0) await this.log.datasync();
+    else this.unsynced = true;
+  }
+
+  private async syncIfNeeded(): Promise<void> {
+    if (!this.unsynced || !this.log) return;
+    this.unsynced = false;
+    await this.log.datasync().catch(() => {
+      this.unsynced = true;
+    });
   }
 
   async maybeCompact(records: Records, force = false): Promise<void> {
@@ -76,6 +101,8 @@ export class FilePersistence implements Persistence {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.syncTimer);
+    await this.syncIfNeeded();
     await this.log?.close();
     this.log = undefined;
     if (this.lockHeld) await rm(this.lockPath, { force: true });

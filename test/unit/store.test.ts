@@ -14,6 +14,10 @@ storeContract('lowdb file', async () => {
   const file = await tempFile();
   return { persistence: () => new FilePersistence(file), survivesReopen: true };
 });
+storeContract('lowdb file, fsync before every acknowledgement', async () => {
+  const file = await tempFile();
+  return { persistence: () => new FilePersistence(file, 0), survivesReopen: true };
+});
 
 describe('the lowdb file store', () => {
   it('keeps changes in the log and folds them into the snapshot on close', async () => {
