@@ -1,5 +1,5 @@
 import { constants, writeSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { type FileHandle, appendFile, mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -7,10 +7,10 @@ import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords 
 
 /**
  * The default store on disk: a lowdb snapshot (`DATA_FILE`, written atomically by lowdb's temp-file-and-rename
- * writer) plus an append-only change log (`DATA_FILE.log`, one JSON line per change). lowdb alone rewrites the
- * whole file on every write, so a write would cost more as data grows; here a write costs one appended line, and
- * the snapshot is rewritten only when the log has grown as large as the data, which keeps the amortised cost per
- * change flat.
+ * writer) plus an append-only change log (`DATA_FILE.log`, one JSON line per batch of changes). lowdb alone
+ * rewrites the whole file on every write, so a write would cost more as data grows; here a write costs one appended
+ * line, and the snapshot is rewritten only when the log has grown as large as the data, which keeps the amortised
+ * cost per change flat.
  *
  * Durability, as SQLite's WAL mode with `synchronous=NORMAL` and Redis's `appendfsync everysec` have it: every
  * batch is written to the kernel before `append` resolves, so a crashed or SIGKILLed process loses nothing it
@@ -68,7 +68,12 @@ export class FilePersistence implements Persistence {
 
   async append(changes: readonly Change[]): Promise<void> {
     if (!this.log) throw new StoreFileError('the store is not open');
-    const bytes = Buffer.from(`${changes.map((change) => JSON.stringify(change)).join('\n')}\n`);
+    // One line per batch (a JSON array of changes; a lone change keeps the plain one-change line). A crash can tear
+    // only the last line, so a batch is replayed whole or not at all: the bot writes an event id with the job it
+    // causes, and a form marked "submitting" with the job that posts it, and must never find one without the other
+    // (found by test/reliability/torn-log.test.ts: a cut between lines left a form "submitting" with no job).
+    const line = changes.length === 1 ? JSON.stringify(changes[0]) : JSON.stringify(changes);
+    const bytes = Buffer.from(`${line}\n`);
     // A synchronous write costs a fraction of the promise-based one, and nothing can interleave with it.
     for (let written = 0; written < bytes.length; ) written += writeSync(this.log.fd, bytes, written);
     this.logChanges += changes.length;
@@ -136,22 +141,40 @@ export class FilePersistence implements Persistence {
       throw error;
     }
     const lines = text.split('\n');
+    /** Bytes of the log replayed so far, through the end of the last line applied. */
+    let replayedBytes = 0;
+    let torn = false;
     for (const [index, line] of lines.entries()) {
-      if (line === '') continue;
-      let change: Change;
+      const lineBytes = Buffer.byteLength(line) + (index < lines.length - 1 ? 1 : 0);
+      if (line === '') {
+        replayedBytes += lineBytes;
+        continue;
+      }
+      let parsed: Change | Change[];
       try {
-        change = JSON.parse(line) as Change;
+        parsed = JSON.parse(line) as Change | Change[];
       } catch {
         // Only the last line can be torn, by a crash in the middle of an append; it was never acknowledged.
-        if (index >= lines.length - 2) break;
+        if (index >= lines.length - 2) {
+          torn = true;
+          break;
+        }
         throw new StoreFileError(`${this.logPath} is corrupt at line ${index + 1}. It was left untouched.`);
       }
-      const [collection, key, value] = change;
-      if (!COLLECTIONS.includes(collection)) throw new StoreFileError(`${this.logPath} names an unknown collection at line ${index + 1}.`);
-      if (value === null) records[collection].delete(key);
-      else records[collection].set(key, value);
-      this.logChanges++;
+      const batch = (Array.isArray(parsed[0]) ? parsed : [parsed]) as Change[];
+      for (const [collection, key, value] of batch) {
+        if (!COLLECTIONS.includes(collection)) throw new StoreFileError(`${this.logPath} names an unknown collection at line ${index + 1}.`);
+        if (value === null) records[collection].delete(key);
+        else records[collection].set(key, value);
+        this.logChanges++;
+      }
+      replayedBytes += lineBytes;
     }
+    // The next append must start on a line of its own. Left in place, a torn tail would glue itself to the next
+    // change written, and that line, acknowledged, would be dropped as torn at the next start (or, once more lines
+    // follow it, stop the bot as "corrupt"). Found by test/reliability/torn-log.test.ts.
+    if (torn) await truncate(this.logPath, replayedBytes);
+    else if (text !== '' && !text.endsWith('\n')) await appendFile(this.logPath, '\n');
   }
 
   /**

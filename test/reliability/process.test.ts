@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { SECRETS, formValues } from '../e2e/harness';
+import {
+  type BotProcess,
+  ensureStopped,
+  feishuPush,
+  figure,
+  formIdOf,
+  freePort,
+  groupCards,
+  spawnBot,
+  visibleForms,
+  waitFor,
+  waitHealthy,
+} from './support';
+
+/** The real process, as `npm start` runs it: start-up, readiness, SIGTERM, state kept across a restart, bad config. */
+
+let emu: Emulator | undefined;
+let bot: BotProcess | undefined;
+let dir: string | undefined;
+afterAll(async () => {
+  await ensureStopped(bot);
+  await emu?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function envFor(feishu: Emulator, port: number, dataFile: string): Record<string, string> {
+  return {
+    FEISHU_APP_ID: SECRETS.appId,
+    FEISHU_APP_SECRET: SECRETS.appSecret,
+    FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken,
+    FEISHU_ENCRYPT_KEY: SECRETS.encryptKey,
+    FEISHU_DOMAIN: feishu.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_FILE: dataFile,
+    LOG_LEVEL: 'info',
+  };
+}
+
+describe('the bot process', () => {
+  it('starts, becomes ready, stops on SIGTERM with exit code 0, and keeps an open form across the restart', async () => {
+    emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+    const feishu = emu;
+    dir = await mkdtemp(join(tmpdir(), 'todo-process-'));
+    const dataFile = join(dir, 'data', 'db.json');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = envFor(feishu, port, dataFile);
+
+    const first = spawnBot(env, { cwd: dir });
+    bot = first;
+    const startMs = await waitHealthy(url, first);
+    expect(first.lines.some((line) => line.includes('to-do bot ready'))).toBe(true);
+
+    const open = messageEvent({
+      token: SECRETS.verificationToken,
+      senderId: 'ou_admin',
+      text: '@_user_1 /todo Kept across restarts',
+      mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
+      eventId: 'ev_process_open',
+    });
+    expect((await feishuPush(`${url}/webhook/event`, open, SECRETS.encryptKey))?.status).toBe(200);
+    const form = await waitFor(() => visibleForms(feishu, 'oc_group', 'ou_admin')[0], 'the form card');
+
+    const stopStarted = performance.now();
+    first.child.kill('SIGTERM');
+    const firstExit = await first.exited;
+    const stopMs = performance.now() - stopStarted;
+    expect(firstExit).toEqual({ code: 0, signal: null });
+    expect(first.lines.some((line) => line.includes('to-do bot stopped'))).toBe(true);
+    expect(existsSync(`${dataFile}.lock`)).toBe(false);
+
+    const second = spawnBot(env, { cwd: dir });
+    bot = second;
+    const restartMs = await waitHealthy(url, second);
+    const submit = cardActionEvent({
+      token: SECRETS.verificationToken,
+      operatorId: 'ou_admin',
+      messageId: form.messageId,
+      value: { action: 'todo.submit', formId: formIdOf(form) },
+      formValue: formValues({ text: 'Kept across restarts' }),
+      timezone: 'Asia/Shanghai',
+      eventId: 'ev_process_submit',
+    });
+    const answer = await feishuPush(`${url}/webhook/card`, submit, SECRETS.encryptKey);
+    expect(answer?.status).toBe(200);
+    expect(answer?.body?.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Posting/) });
+    await waitFor(() => feishu.messages.get(form.messageId)?.deleted, 'the form card to be deleted');
+    expect(groupCards(feishu)).toHaveLength(1);
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    figure(
+      `process — node --import tsx src/main.ts: /healthz 200 after ${Math.round(startMs)} ms on first start, ${Math.round(restartMs)} ms on restart; ` +
+        `SIGTERM to exit 0 in ${Math.round(stopMs)} ms; a form opened before the restart submitted after it`,
+    );
+  }, 60_000);
+
+  it('refuses to start without FEISHU_APP_SECRET: exit code 1 and one line naming it', async () => {
+    emu ??= await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+    const feishu = emu;
+    const cwd = await mkdtemp(join(tmpdir(), 'todo-process-bad-'));
+    const env = envFor(feishu, await freePort(), join(cwd, 'db.json'));
+    delete env.FEISHU_APP_SECRET;
+    const child = spawnBot(env, { cwd });
+    bot = child;
+    const exit = await child.exited;
+    await rm(cwd, { recursive: true, force: true });
+    expect(exit.code).toBe(1);
+    const naming = child.lines.filter((line) => line.includes('FEISHU_APP_SECRET'));
+    expect(naming).toHaveLength(1);
+    expect(naming[0]).toMatch(/FEISHU_APP_SECRET is missing: .*App Secret/);
+    expect(child.lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
+    expect(existsSync(join(cwd, 'db.json'))).toBe(false);
+    figure(`process — missing FEISHU_APP_SECRET: exit code ${exit.code}, "${naming[0]?.trim()}"`);
+  }, 30_000);
+});

@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { type EmulatedChat, type EmulatedMessage, type Emulator, encryptPayload, signPush } from '../emulator';
+
+/**
+ * Shared pieces of the reliability suite: figures, bounded waits, reading the emulator's state the way a user
+ * would see it, and the real bot as a child process (`node --import tsx src/main.ts`).
+ */
+
+export const SEND = '/open-apis/ephemeral/v1/send';
+export const DELETE = '/open-apis/ephemeral/v1/delete';
+export const MESSAGES = '/open-apis/im/v1/messages';
+export const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+
+export const MAIN_TS = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+export const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+export const TSX_BIN = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
+/** One line of the suite's results, easy to grep out of the test output. */
+export function figure(line: string): void {
+  console.log(`FIGURE: ${line}`);
+}
+
+/** Polls `check` until it is truthy; every wait is bounded. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<NonNullable<Awaited<T>>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<Awaited<T>>;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** A group whose every member is a manager, so each of them may open a form under TODO_ALLOWED=admins. */
+export function adminGroup(chatId: string, memberIds: string[]): EmulatedChat {
+  return { chatId, chatType: 'group', ownerId: memberIds[0] ?? 'ou_owner', managerIds: [...memberIds], memberIds: [...memberIds] };
+}
+
+export const isFormCard = (m: EmulatedMessage) => m.kind === 'ephemeral' && m.card?.header?.title?.content === 'New to-do';
+
+export function formIdOf(m: EmulatedMessage): string | undefined {
+  return /"formId":"([^"]+)"/.exec(JSON.stringify(m.card))?.[1];
+}
+
+/** Every form card the emulator holds, grouped by the form it belongs to. */
+export function formCardsByForm(emu: Emulator): Map<string, EmulatedMessage[]> {
+  const byForm = new Map<string, EmulatedMessage[]>();
+  for (const m of emu.messages.values()) {
+    if (!isFormCard(m)) continue;
+    const formId = formIdOf(m) ?? '?';
+    const list = byForm.get(formId) ?? [];
+    list.push(m);
+    byForm.set(formId, list);
+  }
+  return byForm;
+}
+
+/** What `user` sees of their forms in `chatId`: form cards not deleted. */
+export function visibleForms(emu: Emulator, chatId: string, user: string): EmulatedMessage[] {
+  return [...emu.messages.values()].filter((m) => isFormCard(m) && m.chatId === chatId && m.visibleTo === user && !m.deleted);
+}
+
+/** Messages posted to a group (the bot's final to-do cards). */
+export const groupCards = (emu: Emulator) => [...emu.messages.values()].filter((m) => m.kind === 'message');
+
+/** Private notices (ephemeral cards that are not forms). */
+export const notices = (emu: Emulator) => [...emu.messages.values()].filter((m) => m.kind === 'ephemeral' && !isFormCard(m));
+
+/** The numbers a card mentions in `label <n> end`, e.g. "Soak item 17 end". */
+export function itemNumbers(m: EmulatedMessage, label: string): number[] {
+  const found = new Set<number>();
+  for (const match of JSON.stringify(m.card ?? m.content).matchAll(new RegExp(`${label} (\\d+) end`, 'g'))) found.add(Number(match[1]));
+  return [...found];
+}
+
+/**
+ * The item numbers posted to groups so far, as a function to poll. Each message is read once: a posted card's
+ * original content never changes, so many pollers cost a map lookup per message instead of a JSON dump.
+ */
+export function postedItems(emu: Emulator, label: string): () => Set<number> {
+  const read = new Set<string>();
+  const items = new Set<number>();
+  return () => {
+    for (const m of emu.messages.values()) {
+      if (m.kind !== 'message' || read.has(m.messageId)) continue;
+      read.add(m.messageId);
+      for (const n of itemNumbers(m, label)) items.add(n);
+    }
+    return items;
+  };
+}
+
+/** `global.gc`, exposed on demand (vitest's workers do not start with --expose-gc). */
+export function gcFunction(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing) return existing;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+export async function heapAfterGc(gc: () => void): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(10);
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * A port free on loopback right now, for a child that must come back on the same port after a crash. It is
+ * picked below the kernel's ephemeral range (32768 and up by default), so that while the child is down the
+ * port cannot be handed out as the local port of some outgoing connection, which would make the restart fail.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+export interface BotProcess {
+  child: ChildProcess;
+  /** stdout and stderr lines, in arrival order (bounded). */
+  lines: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const MAX_KEPT_LINES = 20_000;
+
+/**
+ * Starts the real bot the way production does. The working directory is a temporary one so that a developer's
+ * `.env` in the repo cannot leak into the test; `command: 'tsx'` runs `tsx src/main.ts` exactly as `npm start`.
+ */
+export function spawnBot(env: Record<string, string>, opts: { cwd: string; command?: 'node' | 'tsx' }): BotProcess {
+  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? opts.cwd };
+  if (process.env.TMPDIR) baseEnv.TMPDIR = process.env.TMPDIR;
+  const child =
+    opts.command === 'tsx'
+      ? spawn(TSX_BIN, [MAIN_TS], { cwd: opts.cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, ['--import', TSX_LOADER, MAIN_TS], { cwd: opts.cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const collect = (stream: NodeJS.ReadableStream | null) => {
+    let rest = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      for (const line of parts) if (lines.length < MAX_KEPT_LINES) lines.push(line);
+    });
+    stream?.on('end', () => {
+      if (rest !== '' && lines.length < MAX_KEPT_LINES) lines.push(rest);
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  // 'close' rather than 'exit': by then the pid is reaped and both pipes are drained.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, lines, exited };
+}
+
+/** Resolves with the ms until `GET /healthz` answered 200; throws if the process exits first or time runs out. */
+export async function waitHealthy(url: string, bot: BotProcess, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now();
+  let exited = false;
+  void bot.exited.then(() => {
+    exited = true;
+  });
+  await waitFor(
+    async () => {
+      if (exited) throw new Error(`the bot exited during start-up:\n${bot.lines.slice(-20).join('\n')}`);
+      try {
+        const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+        await response.arrayBuffer();
+        return response.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    'the bot to answer /healthz with 200',
+    timeoutMs,
+    25,
+  );
+  return performance.now() - started;
+}
+
+/** Stops a child for good at the end of a test, whatever state it is in. */
+export async function ensureStopped(bot: BotProcess | undefined): Promise<void> {
+  if (!bot || bot.child.exitCode !== null || bot.child.signalCode !== null) return;
+  bot.child.kill('SIGKILL');
+  await bot.exited;
+}
+
+/** Feishu waits this long for an answer before it counts a push as failed. */
+export const FEISHU_PUSH_TIMEOUT_MS = 3_000;
+
+/**
+ * One push as Feishu sends it (encrypted, signed), with Feishu's 3 s patience. Resolves to the answer, or to
+ * `undefined` when there was none: connection refused or reset (the bot is down or died), or no answer in time.
+ */
+export async function feishuPush(target: string, payload: object, encryptKey: string): Promise<{ status: number; body: any } | undefined> {
+  const rawBody = JSON.stringify({ encrypt: encryptPayload(JSON.stringify(payload), encryptKey) });
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(8).toString('hex');
+  try {
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'x-lark-request-timestamp': timestamp,
+        'x-lark-request-nonce': nonce,
+        'x-lark-signature': signPush({ timestamp, nonce, encryptKey, rawBody }),
+      },
+      body: rawBody,
+      signal: AbortSignal.timeout(FEISHU_PUSH_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, body };
+  } catch {
+    return undefined;
+  }
+}
