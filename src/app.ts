@@ -7,7 +7,7 @@ import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
 import type { RetryPolicy } from './feishu/transport';
-import { Outbox } from './jobs/outbox';
+import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
 import { createServer } from './server';
@@ -24,6 +24,8 @@ export interface AppOptions {
   persistence?: Persistence;
   feishuRetry?: Partial<RetryPolicy>;
   jobRetryDelaysMs?: readonly number[];
+  /** How many jobs run at once, in all and per chat (defaults in the outbox). */
+  outbox?: Pick<OutboxOptions, 'concurrency' | 'perChat'>;
 }
 
 export interface RunningApp {
@@ -74,7 +76,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     poke: () => scheduler?.poke(),
   };
   const bot = new Bot(services);
-  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, retryDelaysMs: options.jobRetryDelaysMs });
+  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, retryDelaysMs: options.jobRetryDelaysMs, ...options.outbox });
   services.outbox = outbox;
 
   let lastHousekeeping = now();

@@ -94,7 +94,7 @@ export class Bot {
         run: async (now) => {
           for (const form of store.expiredForms(now)) {
             store.putForm(close(form, 'expired', now));
-            enqueueFormDelete(this.services, form.id);
+            enqueueFormDelete(this.services, form);
           }
           await store.flush();
           this.services.outbox.kick();
@@ -119,6 +119,7 @@ export class Bot {
       id: `message:${message.eventId}`,
       kind: 'message',
       lane: `chat:${message.chatId}:${message.senderId}`,
+      chatId: message.chatId,
       payload: message,
       runAt: now(),
       createdAt: now(),

@@ -7,7 +7,7 @@ import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
 import type { Todo } from './model';
 import { nextOccurrence, tomorrowAt } from './time';
 import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
-import { checkActor, close, newTodo, readSubmission } from './todo-form';
+import { checkActor, close, newTodo, noteClickedCard, readSubmission } from './todo-form';
 import { type Services, newId } from './services';
 
 /**
@@ -52,7 +52,7 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
   const zone = action.timeZone ?? todo.timeZone;
   const remindAt = until(now(), zone);
   store.putTodo({ ...todo, remindAt, updatedAt: now() });
-  enqueueCardUpdate(services, todoId);
+  enqueueCardUpdate(services, todo);
   await store.flush();
   services.outbox.kick();
   services.poke();
@@ -85,8 +85,8 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   store.putTodo(updated);
-  enqueueCardUpdate(services, todoId);
-  enqueueFeedSync(services, todoId);
+  enqueueCardUpdate(services, updated);
+  enqueueFeedSync(services, updated);
   await store.flush();
   services.outbox.kick();
   services.poke();
@@ -119,11 +119,11 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const submission = readSubmission(action.formValue, { now: now(), timeZone: action.timeZone });
   if (!submission.ok) return toast(submission.tone, submission.reason);
 
-  const form = actor.value;
+  const form = noteClickedCard(actor.value, action.messageId);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   store.putTodo(todo);
   store.putForm({ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() });
-  enqueueTodoPost(services, form.id, todo.id);
+  enqueueTodoPost(services, form, todo.id);
   await store.flush();
   services.outbox.kick();
   return toast('success', 'Posting your to-do to the group…');
@@ -133,8 +133,9 @@ async function cancel(services: Services, action: CardActionEvent, formId: strin
   const { store, now } = services;
   const actor = checkActor(store.form(formId), action.operatorId);
   if (!actor.ok) return toast(actor.tone, actor.reason);
-  store.putForm(close(actor.value, 'cancelled', now()));
-  enqueueFormDelete(services, formId);
+  const form = close(noteClickedCard(actor.value, action.messageId), 'cancelled', now());
+  store.putForm(form);
+  enqueueFormDelete(services, form);
   await store.flush();
   services.outbox.kick();
   return toast('info', 'Cancelled. Nothing was posted.');

@@ -1,8 +1,10 @@
 import { todoFormCard } from '../../cards/todo-form';
 import { todoCard } from '../../cards/todo';
 import { isFeishuError } from '../feishu/errors';
-import type { JobHandler } from '../jobs/outbox';
+import type { JobContext, JobHandler } from '../jobs/outbox';
+import type { TodoForm } from './model';
 import { tell } from './notices';
+import { formCardIds } from './todo-form';
 import { enqueueFeedSync } from './todo-jobs';
 import { type Services, derivedId } from './services';
 
@@ -22,20 +24,20 @@ interface PostPayload {
   todoId: string;
 }
 
-function enqueue(services: Services, id: string, kind: string, formId: string, payload: object): void {
-  services.store.enqueue({ id, kind, lane: `form:${formId}`, payload, runAt: services.now(), createdAt: services.now() });
+function enqueue(services: Services, id: string, kind: string, form: TodoForm, payload: object): void {
+  services.store.enqueue({ id, kind, lane: `form:${form.id}`, chatId: form.chatId, payload, runAt: services.now(), createdAt: services.now() });
 }
 
-export function enqueueFormSend(services: Services, formId: string, replyTo: string): void {
-  enqueue(services, `form.send:${formId}`, 'form.send', formId, { formId, replyTo } satisfies FormJobPayload);
+export function enqueueFormSend(services: Services, form: TodoForm, replyTo: string): void {
+  enqueue(services, `form.send:${form.id}`, 'form.send', form, { formId: form.id, replyTo } satisfies FormJobPayload);
 }
 
-export function enqueueFormDelete(services: Services, formId: string): void {
-  enqueue(services, `form.delete:${formId}`, 'form.delete', formId, { formId } satisfies FormJobPayload);
+export function enqueueFormDelete(services: Services, form: TodoForm): void {
+  enqueue(services, `form.delete:${form.id}`, 'form.delete', form, { formId: form.id } satisfies FormJobPayload);
 }
 
-export function enqueueTodoPost(services: Services, formId: string, todoId: string): void {
-  enqueue(services, `todo.post:${todoId}`, 'todo.post', formId, { formId, todoId } satisfies PostPayload);
+export function enqueueTodoPost(services: Services, form: TodoForm, todoId: string): void {
+  enqueue(services, `todo.post:${todoId}`, 'todo.post', form, { formId: form.id, todoId } satisfies PostPayload);
 }
 
 export function formJobHandlers(services: Services): Record<string, JobHandler> {
@@ -66,12 +68,13 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
     },
   };
 
+  /** Deletes every card of the form, each as its own step so a resumed job skips those already gone. */
+  async function deleteCards(form: TodoForm | undefined, step: JobContext['step']): Promise<void> {
+    for (const messageId of form ? formCardIds(form) : []) await step(`delete:${messageId}`, () => feishu.deleteEphemeral(messageId));
+  }
+
   const deleteForm: JobHandler = {
-    async run({ job, step }) {
-      const form = store.form((job.payload as FormJobPayload).formId);
-      const messageId = form?.messageId;
-      if (messageId) await step('delete', () => feishu.deleteEphemeral(messageId));
-    },
+    run: ({ job, step }) => deleteCards(store.form((job.payload as FormJobPayload).formId), step),
   };
 
   const postTodo: JobHandler = {
@@ -82,12 +85,11 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card: todoCard(todo), uuid: derivedId('p', job.id) }));
       if (todo.status === 'posting') {
         store.putTodo({ ...todo, status: 'open', messageId, updatedAt: now() });
-        if (todo.assigneeIds.length > 0) enqueueFeedSync(services, todo.id);
+        if (todo.assigneeIds.length > 0) enqueueFeedSync(services, todo);
       }
       const form = store.form(formId);
       if (form?.status === 'submitting') store.putForm({ ...form, status: 'posted', updatedAt: now() });
-      const formMessageId = form?.messageId;
-      if (formMessageId) await step('deleteForm', () => feishu.deleteEphemeral(formMessageId));
+      await deleteCards(store.form(formId), step);
     },
     giveUp(job, error) {
       const { formId, todoId } = job.payload as PostPayload;

@@ -29,6 +29,11 @@ export interface TodoForm {
   draftText: string;
   /** The ephemeral card's message id, known once the send succeeded. */
   messageId?: string;
+  /**
+   * Form cards Feishu showed whose send answer never arrived (an ephemeral send has no `uuid`, so a retry after a
+   * lost answer shows a second card). A click on one carries its id; it is kept here so the card is deleted too.
+   */
+  strayMessageIds?: string[];
   /** The to-do this form produced, once submitted. */
   todoId?: string;
   createdAt: number;

@@ -28,6 +28,7 @@ export function tell(services: Services, key: string, notice: Notice): void {
     id: `notice:${key}`,
     kind: 'notice',
     lane: `notice:${notice.chatId}:${notice.userId}`,
+    chatId: notice.chatId,
     payload: notice,
     runAt: services.now(),
     createdAt: services.now(),

@@ -30,11 +30,11 @@ export function reminderTask(services: Services): ScheduledTask {
       for (const todo of store.dueReminders(now)) {
         const dueAt = todo.remindAt as number;
         const payload: ReminderPayload = { todoId: todo.id, dueAt, late: now - dueAt > LATE_AFTER_MS };
-        store.enqueue({ id: `todo.remind:${todo.id}:${dueAt}`, kind: 'todo.remind', lane: `todo:${todo.id}`, payload, runAt: now, createdAt: now });
+        store.enqueue({ id: `todo.remind:${todo.id}:${dueAt}`, kind: 'todo.remind', lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: now, createdAt: now });
         // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
         const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
         store.putTodo({ ...todo, remindAt: next, updatedAt: now });
-        enqueueCardUpdate(services, todo.id);
+        enqueueCardUpdate(services, todo);
       }
       await store.flush();
       services.outbox.kick();

@@ -30,6 +30,17 @@ export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replace
   return { ...form, status, updatedAt: now };
 }
 
+/** Remembers the card a click came from when it is not the one the bot knows, so that it is deleted with the form. */
+export function noteClickedCard(form: TodoForm, clickedMessageId: string | undefined): TodoForm {
+  if (!clickedMessageId || clickedMessageId === form.messageId || form.strayMessageIds?.includes(clickedMessageId)) return form;
+  return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), clickedMessageId] };
+}
+
+/** Every card of this form that should disappear when it closes. */
+export function formCardIds(form: TodoForm): string[] {
+  return [...(form.messageId ? [form.messageId] : []), ...(form.strayMessageIds ?? [])];
+}
+
 const CLOSED_REASON: Record<TodoForm['status'], string> = {
   open: '',
   submitting: 'This to-do is already being posted.',

@@ -21,23 +21,23 @@ interface RecallPayload extends TodoPayload {
   replyTo: string;
 }
 
-function enqueue(services: Services, kind: string, todoId: string, payload: object, suffix = String(services.now())): void {
-  const id = `${kind}:${todoId}:${suffix}`;
-  services.store.enqueue({ id, kind, lane: `todo:${todoId}`, payload, runAt: services.now(), createdAt: services.now() });
+function enqueue(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): void {
+  const id = `${kind}:${todo.id}:${suffix}`;
+  services.store.enqueue({ id, kind, lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: services.now(), createdAt: services.now() });
 }
 
 /** The group card should show the to-do's current state. */
-export function enqueueCardUpdate(services: Services, todoId: string): void {
-  enqueue(services, 'todo.patch', todoId, { todoId } satisfies TodoPayload);
+export function enqueueCardUpdate(services: Services, todo: Todo): void {
+  enqueue(services, 'todo.patch', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
 /** The assignees' feed cards should match the to-do's current state. */
-export function enqueueFeedSync(services: Services, todoId: string): void {
-  enqueue(services, 'feed.sync', todoId, { todoId } satisfies TodoPayload);
+export function enqueueFeedSync(services: Services, todo: Todo): void {
+  enqueue(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
-export function enqueueRecall(services: Services, todoId: string, requesterId: string, replyTo: string, key: string): void {
-  enqueue(services, 'todo.recall', todoId, { todoId, requesterId, replyTo } satisfies RecallPayload, key);
+export function enqueueRecall(services: Services, todo: Todo, requesterId: string, replyTo: string, key: string): void {
+  enqueue(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
 }
 
 /** Where a feed card leads: the group chat holding the to-do card. */
@@ -79,7 +79,7 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
       const messageId = todo.messageId;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       store.putTodo({ ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() });
-      enqueueFeedSync(services, todoId);
+      enqueueFeedSync(services, todo);
       answer(recalledNow ? `Recalled the to-do “${shorten(todo.text)}”.` : 'That to-do card had already been recalled; I have marked it recalled.');
     },
     giveUp(job, error) {

@@ -37,14 +37,21 @@ export interface OutboxOptions {
   concurrency?: number;
   /** Delays between attempts after a transient failure; the job is abandoned when they run out. */
   retryDelaysMs?: readonly number[];
+  /**
+   * Jobs of one chat running at once. Feishu lets a chat take 5 messages a second, so more would only hold slots
+   * while waiting for its permits, and one busy group would slow every other.
+   */
+  perChat?: number;
 }
 
+const DEFAULT_PER_CHAT = 8;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
 
 export class Outbox {
   private readonly queue: PQueue;
   private readonly running = new Set<string>();
   private readonly busyLanes = new Set<string>();
+  private readonly runningPerChat = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private scanScheduled = false;
@@ -52,7 +59,7 @@ export class Outbox {
   private readonly retryDelaysMs: readonly number[];
 
   constructor(private readonly options: OutboxOptions) {
-    this.queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+    this.queue = new PQueue({ concurrency: options.concurrency ?? 32 });
     this.log = options.logger.child({ module: 'outbox' });
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   }
@@ -102,13 +109,15 @@ export class Outbox {
       if (lanesSeen.has(job.lane)) continue;
       lanesSeen.add(job.lane);
       if (this.running.has(job.id) || this.busyLanes.has(job.lane)) continue;
+      if (job.chatId !== undefined && (this.runningPerChat.get(job.chatId) ?? 0) >= (this.options.perChat ?? DEFAULT_PER_CHAT)) continue;
       if (job.runAt > now) {
         nextRunAt = Math.min(nextRunAt, job.runAt);
         continue;
       }
       this.running.add(job.id);
       this.busyLanes.add(job.lane);
-      void this.queue.add(() => this.execute(job.id));
+      if (job.chatId !== undefined) this.runningPerChat.set(job.chatId, (this.runningPerChat.get(job.chatId) ?? 0) + 1);
+      void this.queue.add(() => this.execute(job.id, job.chatId));
     }
     if (Number.isFinite(nextRunAt)) {
       this.timer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
@@ -116,7 +125,7 @@ export class Outbox {
     }
   }
 
-  private async execute(jobId: string): Promise<void> {
+  private async execute(jobId: string, chatId: string | undefined): Promise<void> {
     const { store } = this.options;
     const job = store.job(jobId);
     try {
@@ -131,6 +140,11 @@ export class Outbox {
     } finally {
       this.running.delete(jobId);
       if (job) this.busyLanes.delete(job.lane);
+      if (chatId !== undefined) {
+        const left = (this.runningPerChat.get(chatId) ?? 1) - 1;
+        if (left > 0) this.runningPerChat.set(chatId, left);
+        else this.runningPerChat.delete(chatId);
+      }
       this.kick();
     }
   }

@@ -16,6 +16,8 @@ export interface Job {
   kind: string;
   /** Jobs of one lane run one at a time, in the order they were enqueued. */
   lane: string;
+  /** The chat the job acts in: a chat gets only a few jobs running at once, so a busy group cannot crowd out others. */
+  chatId?: string;
   seq: number;
   payload: unknown;
   /** Results of the steps already done: a resumed job skips them. */

@@ -185,3 +185,60 @@ describe('nobody is left without an answer', () => {
     expect(noticesTo('ou_admin').at(-1)).toContain('This group has been dissolved.');
   });
 });
+
+describe('fairness between groups', () => {
+  it('a group posting a burst of to-dos does not hold up another group', async () => {
+    // Three times as many to-dos as the outbox runs at once: a queue without per-chat limits would put the quiet one
+    // behind most of them.
+    const crowd = Array.from({ length: 12 }, (_, i) => `ou_c${i}`);
+    h = await startHarness({
+      app: { outbox: { concurrency: 4, perChat: 2 } },
+      env: { TODO_ALLOWED: 'everyone' },
+      emulator: {
+        chats: [
+          { chatId: 'oc_busy', chatType: 'group', ownerId: 'ou_c0', managerIds: [], memberIds: crowd },
+          { chatId: 'oc_quiet', chatType: 'group', ownerId: 'ou_q', managerIds: [], memberIds: ['ou_q'] },
+        ],
+      },
+    });
+    const open = async (who: string, chatId: string) => {
+      await h.say(who, '/todo', { chatId });
+      await h.settled();
+      const form = harness.formCards(h, who).at(-1);
+      return { who, chatId, messageId: form?.messageId as string, formId: harness.buttonValue(form?.card, 'todo.submit').formId as string };
+    };
+    const busy = await Promise.all(crowd.map((who) => open(who, 'oc_busy')));
+    const quiet = await open('ou_q', 'oc_quiet');
+    const click = (f: typeof quiet) => h.click(f.who, f.messageId, { action: 'todo.submit', formId: f.formId }, { chatId: f.chatId, formValue: formValues({ text: 'x' }) });
+    await Promise.all(busy.map(click));
+    await click(quiet);
+    await h.settled();
+    const posts = h.emu.successfulCallsTo('POST', MESSAGES).map((c) => c.body.receive_id);
+    expect(posts.filter((chat) => chat === 'oc_busy')).toHaveLength(12);
+    // Feishu takes 5 posts a second in one chat; the quiet group's post goes out long before the burst is through.
+    expect(posts.indexOf('oc_quiet')).toBeLessThan(4);
+  });
+});
+
+describe('a form card whose send answer was lost', () => {
+  it('is deleted with the form once a click on it tells the bot its id', async () => {
+    h = await startHarness({ env: { FEISHU_TIMEOUT_MS: '150' } });
+    // Feishu shows the card but answers after the bot gave up; the retry shows a second one.
+    h.emu.fault({ method: 'POST', path: '/open-apis/ephemeral/v1/send', delayMs: 400 });
+    await h.say('ou_admin', '/todo');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await h.settled();
+    const cards = forms();
+    expect(cards).toHaveLength(2);
+    const formId = harness.buttonValue(cards[0]?.card, 'todo.submit').formId as string;
+    const knownId = h.app.services.store.form(formId)?.messageId;
+    const stray = cards.find((c) => c.messageId !== knownId) as (typeof cards)[0];
+    const known = cards.find((c) => c.messageId === knownId) as (typeof cards)[0];
+    const answer = await h.click('ou_admin', stray.messageId, { action: 'todo.submit', formId }, { formValue: formValues({ text: 'from the stray card' }) });
+    expect(answer.body.toast.type).toBe('success');
+    await h.settled();
+    expect(h.emu.messages.get(stray.messageId)?.deleted).toBe(true);
+    expect(h.emu.messages.get(known.messageId)?.deleted).toBe(true);
+    expect(groupCards()).toHaveLength(1);
+  });
+});

@@ -26,5 +26,5 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
   if (todo.creatorId !== message.senderId && !(await senderIsAdmin())) {
     return ctx.reply('Only the person who created this to-do and group admins can recall it.', 'warning');
   }
-  enqueueRecall(services, todo.id, message.senderId, message.messageId, message.eventId);
+  enqueueRecall(services, todo, message.senderId, message.messageId, message.eventId);
 };

@@ -15,11 +15,10 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, args 
   const previous = store.openForm(message.chatId, message.senderId);
   if (previous) {
     store.putForm(close(previous, 'replaced', now()));
-    enqueueFormDelete(services, previous.id);
+    enqueueFormDelete(services, previous);
   }
-  store.putForm(
-    newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, now: now(), ttlMs: config.formTtlMs }),
-  );
-  enqueueFormSend(services, formId, message.messageId);
+  const form = newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, now: now(), ttlMs: config.formTtlMs });
+  store.putForm(form);
+  enqueueFormSend(services, form, message.messageId);
   services.poke();
 };
