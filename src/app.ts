@@ -118,6 +118,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   outbox.start();
   scheduler.start();
   ready = true;
+  setImmediate(() => feishu.warmUp());
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info({ url, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');

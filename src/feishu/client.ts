@@ -1,9 +1,8 @@
-import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError } from './errors';
 import { RateLimiter } from './rate-limits';
-import { createSdkClient } from './sdk';
+import { LazySdkClient } from './sdk';
 import { DEFAULT_RETRY, type RetryPolicy, Transport } from './transport';
 
 /**
@@ -53,22 +52,31 @@ function failureReason(raw: unknown): FeedCardFailureReason {
 export const FEED_CARD_BATCH = 20;
 
 export class FeishuClient {
-  private readonly sdk: lark.Client;
+  private readonly sdk: LazySdkClient;
   private readonly transport: Transport;
   private readonly limiter: RateLimiter;
 
   constructor(options: FeishuClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...options.retry };
-    const { sdk, invalidateToken } = createSdkClient(options);
-    this.sdk = sdk;
+    this.sdk = new LazySdkClient(options);
     this.limiter = new RateLimiter(retry.maxWaitMs);
-    this.transport = new Transport({ limiter: this.limiter, retry, logger: options.logger.child({ module: 'feishu.client' }), invalidateToken });
+    this.transport = new Transport({
+      limiter: this.limiter,
+      retry,
+      logger: options.logger.child({ module: 'feishu.client' }),
+      invalidateToken: () => this.sdk.invalidateToken(),
+    });
+  }
+
+  /** Loads the SDK now rather than on the first call, so the first push does not wait for it. */
+  warmUp(): void {
+    this.sdk.get();
   }
 
   async botOpenId(): Promise<string> {
     const answer = await this.transport.call({
       name: 'bot.v3.info',
-      run: () => this.sdk.request<{ code: number; msg: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
+      run: () => this.sdk.get().request<{ code: number; msg: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
     });
     return answer.bot?.open_id ?? '';
   }
@@ -76,7 +84,7 @@ export class FeishuClient {
   async chatAdmins(chatId: string): Promise<ChatAdmins> {
     const answer = await this.transport.call({
       name: 'im.v1.chat.get',
-      run: () => this.sdk.im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
+      run: () => this.sdk.get().im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
     });
     return { ownerId: answer.data?.owner_id, managerIds: answer.data?.user_manager_id_list ?? [] };
   }
@@ -86,7 +94,7 @@ export class FeishuClient {
       name: 'ephemeral.v1.send',
       limit: { method: 'ephemeral.send', keys: { chatId: p.chatId } },
       run: () =>
-        this.sdk.request<{ code: number; msg: string; data?: { message_id?: string } }>({
+        this.sdk.get().request<{ code: number; msg: string; data?: { message_id?: string } }>({
           method: 'POST',
           url: '/open-apis/ephemeral/v1/send',
           data: { chat_id: p.chatId, open_id: p.openId, msg_type: 'interactive', card: p.card },
@@ -101,7 +109,7 @@ export class FeishuClient {
       this.transport.call({
         name: 'ephemeral.v1.delete',
         limit: { method: 'ephemeral.delete', keys: {} },
-        run: () => this.sdk.request({ method: 'POST', url: '/open-apis/ephemeral/v1/delete', data: { message_id: messageId } }),
+        run: () => this.sdk.get().request({ method: 'POST', url: '/open-apis/ephemeral/v1/delete', data: { message_id: messageId } }),
       }),
     );
   }
@@ -112,7 +120,7 @@ export class FeishuClient {
       name: 'im.v1.message.create',
       limit: { method: 'message.send', keys: { chatId: p.chatId } },
       run: () =>
-        this.sdk.im.v1.message.create({
+        this.sdk.get().im.v1.message.create({
           params: { receive_id_type: 'chat_id' },
           data: { receive_id: p.chatId, msg_type: 'interactive', content: JSON.stringify(p.card), uuid: p.uuid },
         }),
@@ -125,7 +133,7 @@ export class FeishuClient {
       name: 'im.v1.message.reply',
       limit: { method: 'message.send', keys: { chatId: p.chatId } },
       run: () =>
-        this.sdk.im.v1.message.reply({
+        this.sdk.get().im.v1.message.reply({
           path: { message_id: p.parentId },
           data: { msg_type: 'interactive', content: JSON.stringify(p.card), uuid: p.uuid },
         }),
@@ -139,7 +147,7 @@ export class FeishuClient {
       this.transport.call({
         name: 'im.v1.message.patch',
         limit: { method: 'message.patch', keys: { messageId: p.messageId } },
-        run: () => this.sdk.im.v1.message.patch({ path: { message_id: p.messageId }, data: { content: JSON.stringify(p.card) } }),
+        run: () => this.sdk.get().im.v1.message.patch({ path: { message_id: p.messageId }, data: { content: JSON.stringify(p.card) } }),
       }),
     );
   }
@@ -150,7 +158,7 @@ export class FeishuClient {
       this.transport.call({
         name: 'im.v1.message.delete',
         limit: { method: 'message.recall', keys: {} },
-        run: () => this.sdk.im.v1.message.delete({ path: { message_id: messageId } }),
+        run: () => this.sdk.get().im.v1.message.delete({ path: { message_id: messageId } }),
       }),
     );
   }
@@ -161,7 +169,7 @@ export class FeishuClient {
       name: 'im.v2.app_feed_card.create',
       limit: { method: 'feedCard', keys: {} },
       run: () =>
-        this.sdk.im.v2.appFeedCard.create({
+        this.sdk.get().im.v2.appFeedCard.create({
           params: { user_id_type: 'open_id' },
           data: {
             app_feed_card: {
@@ -185,7 +193,7 @@ export class FeishuClient {
       name: 'im.v2.app_feed_card.batch.delete',
       limit: { method: 'feedCard', keys: {} },
       run: () =>
-        this.sdk.im.v2.appFeedCardBatch.delete({
+        this.sdk.get().im.v2.appFeedCardBatch.delete({
           params: { user_id_type: 'open_id' },
           data: { feed_cards: userIds.map((userId) => ({ biz_id: bizId, user_id: userId })) },
         }),

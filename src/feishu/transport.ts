@@ -1,4 +1,4 @@
-import { isAxiosError } from 'axios';
+import type { AxiosError } from 'axios';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError } from './errors';
@@ -99,6 +99,11 @@ function describe(error: FeishuApiError | FeishuNetworkError) {
 function isRetryable(error: FeishuApiError | FeishuNetworkError): boolean {
   if (error instanceof FeishuNetworkError) return true;
   return error.httpStatus >= 500 || error.httpStatus === 429 || meaningOf(error.code).retry === true;
+}
+
+/** axios's own test, without loading axios at start-up (the SDK brings it on first use). */
+function isAxiosError(thrown: unknown): thrown is AxiosError {
+  return typeof thrown === 'object' && thrown !== null && (thrown as { isAxiosError?: unknown }).isAxiosError === true;
 }
 
 function normalise(method: string, thrown: unknown): FeishuApiError | FeishuNetworkError {
