@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
-import { RateLimiter, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
+import { RateLimiter, RateLimitWaitTooLong, burstFor } from '../../src/feishu/rate-limits';
 import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
 import { createLogger } from '../../src/log';
 
@@ -99,13 +99,19 @@ describe('the transport', () => {
 describe('the rate limiter', () => {
   const oneChatLimit = (cap: number) => ({ 'message.send': [{ scope: 'chat' as const, cap, perMs: 1000 }] });
 
-  it('spaces permits evenly within a per-second limit', async () => {
-    const limiter = new RateLimiter(30_000, oneChatLimit(20));
+
+  it('never grants more than the limit inside any rolling window, in small bursts', async () => {
+    const limit = { scope: 'chat' as const, cap: 10, perMs: 200 };
+    expect(burstFor(limit)).toBe(2);
+    const limiter = new RateLimiter(30_000, { 'message.send': [limit] });
     const granted: number[] = [];
-    await Promise.all(Array.from({ length: 6 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
-    const gaps = granted.slice(1).map((t, i) => t - (granted[i] as number));
-    // 20 per second, spread: never two permits closer than 50 ms (a little slack for timer rounding).
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+    await Promise.all(Array.from({ length: 30 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
+    const mostInAnyWindow = Math.max(...granted.map((start) => granted.filter((t) => t >= start && t < start + limit.perMs).length));
+    expect(mostInAnyWindow).toBeLessThanOrEqual(limit.cap);
+  });
+
+  it('chooses the largest burst whose windows still fit the limit', () => {
+    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 2, 4, 2]);
   });
 
   it('keeps chats apart: one chat’s queue does not hold up another’s', async () => {
