@@ -111,7 +111,7 @@ describe('the rate limiter', () => {
   });
 
   it('chooses the largest burst whose windows still fit the limit', () => {
-    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 2, 4, 2]);
+    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 2, 4, 4]);
   });
 
   it('keeps chats apart: one chat’s queue does not hold up another’s', async () => {
