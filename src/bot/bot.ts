@@ -43,6 +43,7 @@ export class Bot {
 
   async receive(event: FeishuEvent): Promise<CardActionAnswer> {
     const { store, now } = this.services;
+    if (event.type === 'message' && !CommandRouter.mayConcernBot(event)) return {};
     if (!store.firstSighting(event.eventId, now())) {
       this.services.logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
       await store.flush();

@@ -43,6 +43,16 @@ export class CommandRouter {
     return this;
   }
 
+  /**
+   * Whether a message could ask anything of the bot: a command, a mention, or anything in a direct chat. The rest
+   * (group chatter the bot sees with the read-all-messages scope) is acknowledged and dropped without being stored.
+   */
+  static mayConcernBot(message: MessageEvent): boolean {
+    if (message.text === undefined || !message.senderIsUser) return false;
+    if (message.chatType === 'p2p' || message.mentions.length > 0) return true;
+    return parseMessage(message.text).kind === 'command';
+  }
+
   list(): CommandInfo[] {
     return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/bot/commands';
+import { CommandRouter } from '../../src/bot/router';
+import type { MessageEvent } from '../../src/feishu/events';
 
 describe('parseMessage', () => {
   it('reads a command after the bot mention', () => {
@@ -27,5 +29,29 @@ describe('parseMessage', () => {
     expect(parseMessage('@_user_1 hello there')).toEqual({ kind: 'chatter', text: 'hello there' });
     expect(parseMessage('/ not a command')).toEqual({ kind: 'chatter', text: '/ not a command' });
     expect(parseMessage('a/todo')).toEqual({ kind: 'chatter', text: 'a/todo' });
+  });
+});
+
+describe('which messages may concern the bot', () => {
+  const message = (p: Partial<MessageEvent>): MessageEvent => ({
+    type: 'message',
+    eventId: 'e',
+    messageId: 'm',
+    chatId: 'c',
+    chatType: 'group',
+    senderId: 'ou_x',
+    senderIsUser: true,
+    text: 'lunch?',
+    mentions: [],
+    ...p,
+  });
+
+  it('keeps commands, mentions and direct chats; drops group chatter, bots and non-text', () => {
+    expect(CommandRouter.mayConcernBot(message({ text: '/todo x' }))).toBe(true);
+    expect(CommandRouter.mayConcernBot(message({ mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] }))).toBe(true);
+    expect(CommandRouter.mayConcernBot(message({ chatType: 'p2p' }))).toBe(true);
+    expect(CommandRouter.mayConcernBot(message({}))).toBe(false);
+    expect(CommandRouter.mayConcernBot(message({ text: '/todo', senderIsUser: false }))).toBe(false);
+    expect(CommandRouter.mayConcernBot(message({ text: undefined, chatType: 'p2p' }))).toBe(false);
   });
 });
