@@ -2,7 +2,7 @@ import { constants, writeSync } from 'node:fs';
 import { type FileHandle, appendFile, mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { DataFile } from 'lowdb/node';
 import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
 
 /**
@@ -47,7 +47,12 @@ export class FilePersistence implements Persistence {
     private readonly dataFile: string,
     private readonly fsyncIntervalMs = DEFAULT_FSYNC_INTERVAL_MS,
   ) {
-    this.snapshot = new Low<Snapshot>(new JSONFile<Snapshot>(dataFile), { v: 1, collections: {} });
+    // lowdb's JSONFile indents its output, which doubles the time a 100k-record snapshot holds the event loop;
+    // DataFile is the same atomic writer with compact JSON.
+    this.snapshot = new Low<Snapshot>(new DataFile<Snapshot>(dataFile, { parse: JSON.parse, stringify: (data) => JSON.stringify(data) }), {
+      v: 1,
+      collections: {},
+    });
     this.logPath = `${dataFile}.log`;
     this.lockPath = `${dataFile}.lock`;
   }
