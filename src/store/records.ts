@@ -1,5 +1,8 @@
 import { type Change, type CollectionName, type Persistence, type Records, emptyRecords } from './persistence';
 
+const QUIET_BEFORE_COMPACTION_MS = 50;
+const MAX_COMPACTION_DEFERRAL_MS = 5_000;
+
 /**
  * Records in memory, changes made durable in batches. Reads and writes are synchronous on the maps, so a
  * check-and-change inside one tick is atomic (two Submit clicks cannot both win); `flush()` then waits until
@@ -11,6 +14,9 @@ export class RecordStore {
   private staged: Change[] = [];
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
+  private lastWriteAt = 0;
+  private compactionTimer: NodeJS.Timeout | undefined;
+  private compactionDeferredSince = 0;
 
   constructor(private readonly persistence: Persistence) {}
 
@@ -59,9 +65,30 @@ export class RecordStore {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.compactionTimer);
     await this.flush().catch(() => undefined);
     await this.compact(true).catch(() => undefined);
     await this.persistence.close();
+  }
+
+  /**
+   * A snapshot holds the event loop while it is built (about 0.4 s at 100k records), so it waits for a quiet
+   * moment: no write for a while, or at most a few seconds of deferral under steady load.
+   */
+  private scheduleCompaction(): void {
+    if (this.compactionTimer) return;
+    if (this.compactionDeferredSince === 0) this.compactionDeferredSince = performance.now();
+    this.compactionTimer = setTimeout(() => {
+      this.compactionTimer = undefined;
+      const quiet = performance.now() - this.lastWriteAt >= QUIET_BEFORE_COMPACTION_MS;
+      if (!quiet && performance.now() - this.compactionDeferredSince < MAX_COMPACTION_DEFERRAL_MS) {
+        this.scheduleCompaction();
+        return;
+      }
+      this.compactionDeferredSince = 0;
+      this.compact().catch(() => undefined);
+    }, QUIET_BEFORE_COMPACTION_MS);
+    this.compactionTimer.unref();
   }
 
   private async writeBatch(): Promise<void> {
@@ -70,7 +97,8 @@ export class RecordStore {
     if (batch.length === 0) return;
     try {
       await this.persistence.append(batch);
-      await this.persistence.maybeCompact(this.records);
+      this.lastWriteAt = performance.now();
+      this.scheduleCompaction();
     } catch (error) {
       // A failed write leaves memory ahead of disk; refusing every later flush keeps the bot from acknowledging
       // work it cannot keep.

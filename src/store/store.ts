@@ -154,9 +154,13 @@ export class StateStore {
     this.records.delete('jobs', id);
   }
 
-  /** Every job not yet finished, oldest first. */
+  /**
+   * Every job not yet finished, oldest first. Records keep insertion order (a rewrite keeps a key's place, the log
+   * and the snapshot replay in order), and a job is inserted when enqueued, so no sort is needed: the outbox walks
+   * this on every kick.
+   */
   pendingJobs(): Job[] {
-    return [...this.records.values<Job>('jobs')].sort((a, b) => a.seq - b.seq);
+    return [...this.records.values<Job>('jobs')];
   }
 
   /** Forgets what no longer matters: old event ids and long-closed forms. */

@@ -101,17 +101,18 @@ describe('the rate limiter', () => {
 
 
   it('never grants more than the limit inside any rolling window, in small bursts', async () => {
-    const limit = { scope: 'chat' as const, cap: 10, perMs: 200 };
-    expect(burstFor(limit)).toBe(2);
+    const limit = { scope: 'chat' as const, cap: 40, perMs: 400 };
+    expect(burstFor(limit)).toBe(3);
     const limiter = new RateLimiter(30_000, { 'message.send': [limit] });
     const granted: number[] = [];
-    await Promise.all(Array.from({ length: 30 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
+    await Promise.all(Array.from({ length: 60 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
     const mostInAnyWindow = Math.max(...granted.map((start) => granted.filter((t) => t >= start && t < start + limit.perMs).length));
-    expect(mostInAnyWindow).toBeLessThanOrEqual(limit.cap);
+    // One call of the limit is always left as margin for a request that travels late.
+    expect(mostInAnyWindow).toBeLessThanOrEqual(limit.cap - 1);
   });
 
   it('chooses the largest burst whose windows still fit the limit', () => {
-    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 2, 4, 4]);
+    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 1, 3, 4]);
   });
 
   it('keeps chats apart: one chat’s queue does not hold up another’s', async () => {
