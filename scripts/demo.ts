@@ -9,6 +9,7 @@ import { FORM_FIELDS } from '../cards/actions';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
+import { botEnv } from '../test/bot-env';
 import { type RecordedCall, cardActionEvent, messageEvent, startEmulator } from '../test/emulator';
 
 const secrets = { appId: 'cli_demo', appSecret: 'demo-secret', verificationToken: 'demo-token', encryptKey: 'demo-encrypt-key' };
@@ -17,17 +18,7 @@ const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
 
 const emu = await startEmulator({ appId: secrets.appId, appSecret: secrets.appSecret });
 const dir = await mkdtemp(join(tmpdir(), 'todo-demo-'));
-const config = loadConfig({
-  FEISHU_APP_ID: secrets.appId,
-  FEISHU_APP_SECRET: secrets.appSecret,
-  FEISHU_VERIFICATION_TOKEN: secrets.verificationToken,
-  FEISHU_ENCRYPT_KEY: secrets.encryptKey,
-  FEISHU_DOMAIN: emu.url,
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DATA_FILE: join(dir, 'db.json'),
-  LOG_LEVEL: 'warn',
-});
+const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'warn', secrets }));
 const app = await startApp(config, { logger: createLogger('warn') });
 console.log(bold('Feishu emulator'), emu.url, dim('(the group oc_group: owner ou_owner, admin ou_admin, member ou_member)'));
 console.log(bold('To-do bot      '), app.url, dim(`(data in ${config.dataFile})`));

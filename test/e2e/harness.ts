@@ -5,6 +5,7 @@ import { FORM_FIELDS } from '../../cards/actions';
 import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
+import { SECRETS, botEnv } from '../bot-env';
 import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 
 /**
@@ -12,12 +13,7 @@ import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, sta
  * pushes signed and encrypted by the emulator exactly as Feishu sends them.
  */
 
-export const SECRETS = {
-  appId: 'cli_test_app',
-  appSecret: 'test-app-secret-9f8e7d',
-  verificationToken: 'vt-4c2b1a-verification',
-  encryptKey: 'ek-77aa55-encrypt-key',
-};
+export { SECRETS, botEnv };
 
 export interface Harness {
   emu: Emulator;
@@ -44,18 +40,7 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...options.emulator });
   const dir = await mkdtemp(join(tmpdir(), 'todo-e2e-'));
-  const config = loadConfig({
-    FEISHU_APP_ID: SECRETS.appId,
-    FEISHU_APP_SECRET: SECRETS.appSecret,
-    FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken,
-    FEISHU_ENCRYPT_KEY: SECRETS.encryptKey,
-    FEISHU_DOMAIN: emu.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_FILE: join(dir, 'db.json'),
-    LOG_LEVEL: 'debug',
-    ...options.env,
-  });
+  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'debug', extra: options.env }));
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const appOptions: AppOptions = {

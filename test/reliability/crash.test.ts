@@ -8,7 +8,7 @@ import { formCardIds } from '../../src/bot/todo-form';
 import type { Todo, TodoForm } from '../../src/bot/model';
 import { FilePersistence } from '../../src/store/lowdb';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
-import { SECRETS, formValues } from '../e2e/harness';
+import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,
   MESSAGES,
@@ -69,17 +69,7 @@ describe('crash test', () => {
     const dataFile = join(dir, 'db.json');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = {
-      FEISHU_APP_ID: SECRETS.appId,
-      FEISHU_APP_SECRET: SECRETS.appSecret,
-      FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken,
-      FEISHU_ENCRYPT_KEY: SECRETS.encryptKey,
-      FEISHU_DOMAIN: feishu.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_FILE: dataFile,
-      LOG_LEVEL: 'warn',
-    };
+    const env = botEnv({ feishuDomain: feishu.url, dataFile, port, logLevel: 'warn' });
     const allLines: string[] = [];
     const restartMs: number[] = [];
     const startBot = async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
-import { SECRETS, formValues } from '../e2e/harness';
+import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,
   ensureStopped,
@@ -31,17 +31,7 @@ afterAll(async () => {
 });
 
 function envFor(feishu: Emulator, port: number, dataFile: string): Record<string, string> {
-  return {
-    FEISHU_APP_ID: SECRETS.appId,
-    FEISHU_APP_SECRET: SECRETS.appSecret,
-    FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken,
-    FEISHU_ENCRYPT_KEY: SECRETS.encryptKey,
-    FEISHU_DOMAIN: feishu.url,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_FILE: dataFile,
-    LOG_LEVEL: 'info',
-  };
+  return botEnv({ feishuDomain: feishu.url, dataFile, port, logLevel: 'info' });
 }
 
 describe('the bot process', () => {

@@ -1,0 +1,34 @@
+/** The secrets the tests' bot and emulator share. */
+export const SECRETS = {
+  appId: 'cli_test_app',
+  appSecret: 'test-app-secret-9f8e7d',
+  verificationToken: 'vt-4c2b1a-verification',
+  encryptKey: 'ek-77aa55-encrypt-key',
+};
+
+/**
+ * The bot's environment, as `main.ts` reads it, for a bot talking to an emulator. Standalone on purpose: the
+ * benchmark's footprint child imports it and must not load anything else.
+ */
+export function botEnv(p: {
+  feishuDomain: string;
+  dataFile: string;
+  port?: number;
+  logLevel?: string;
+  secrets?: typeof SECRETS;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  const secrets = p.secrets ?? SECRETS;
+  return {
+    FEISHU_APP_ID: secrets.appId,
+    FEISHU_APP_SECRET: secrets.appSecret,
+    FEISHU_VERIFICATION_TOKEN: secrets.verificationToken,
+    FEISHU_ENCRYPT_KEY: secrets.encryptKey,
+    FEISHU_DOMAIN: p.feishuDomain,
+    PORT: String(p.port ?? 0),
+    HOST: '127.0.0.1',
+    DATA_FILE: p.dataFile,
+    LOG_LEVEL: p.logLevel ?? 'silent',
+    ...p.extra,
+  };
+}
