@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { benchFanout } from './fanout';
+import { ROOT } from './fixtures';
+import { benchFootprint } from './footprint';
+import { benchStore } from './store';
+import { type Row, formatTable, machine, writeResults } from './table';
+import { benchWebhook } from './webhook';
+
+/**
+ * `npm run bench [-- webhook store fanout footprint]`: every figure against a baseline measured in this same run,
+ * one table, and bench/results.json. Progress goes to stderr so the table on stdout stays clean.
+ */
+
+const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> = {
+  webhook: benchWebhook,
+  store: benchStore,
+  fanout: benchFanout,
+  footprint: benchFootprint,
+};
+
+const chosen = process.argv.slice(2).filter((name) => name in FIGURES);
+const names = chosen.length > 0 ? chosen : Object.keys(FIGURES);
+const started = performance.now();
+const log = (line: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+
+const m = machine();
+log(`${m.cpu}, ${m.cores} cores, ${m.totalMemoryMB} MB, node ${m.node}`);
+const rows: Row[] = [];
+const timings: Record<string, number> = {};
+for (const name of names) {
+  const figureStarted = performance.now();
+  log(`${name}...`);
+  rows.push(...(await (FIGURES[name] as (typeof FIGURES)[string])(log)));
+  timings[name] = Math.round((performance.now() - figureStarted) / 100) / 10;
+}
+const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
+
+console.log(formatTable(rows));
+const misses = rows.filter((row) => row.pass === false).map((row) => row.figure);
+console.log(`\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(timings).map(([name, s]) => `${name} ${s} s`).join(', ')})`);
+await writeResults(join(ROOT, 'bench', 'results.json'), rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+process.exit(0);

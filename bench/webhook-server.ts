@@ -1,0 +1,147 @@
+import { rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import * as lark from '@larksuiteoapi/node-sdk';
+import Koa from 'koa';
+import { startApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/log';
+import { FilePersistence } from '../src/store/lowdb';
+import type { Change, Persistence, Records } from '../src/store/persistence';
+import { startEmulator } from '../test/emulator';
+import { SECRETS, botEnv, tempDir } from './fixtures';
+
+/**
+ * One webhook server under load, alone in its own process so that the load generator in the parent does not share
+ * its event loop: `bare` Koa, the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
+ * STORE_FSYNC_MS=0 (an fdatasync before every answer). Sends `{url}` once listening, its counters on "stats", and
+ * on "stop" its last counters before exiting.
+ */
+
+export type ServerKind = 'bare' | 'sdk' | 'bot' | 'bot-fsync';
+
+export interface ServerStats {
+  /** CPU time (user + system, all threads) this process has used so far. */
+  cpuMs: number;
+  /** Pushes the handler saw (bare, sdk) or event ids the bot stored: equals the pushes sent when none was a repeat. */
+  handled: number;
+  /** The bot's store: appends (batches written), changes written, time in append, snapshots written. */
+  appends: number;
+  changes: number;
+  appendMs: number;
+  compactions: number;
+  compactionMs: number;
+}
+
+type Counters = Omit<ServerStats, 'cpuMs'>;
+
+/** The real file persistence, counted: how many pushes became stored event ids, in how many batches. */
+class CountingPersistence implements Persistence {
+  readonly counters: Counters = { handled: 0, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 };
+  private readonly inner: FilePersistence;
+
+  constructor(file: string, fsyncIntervalMs: number) {
+    this.inner = new FilePersistence(file, fsyncIntervalMs);
+  }
+
+  load(): Promise<Records> {
+    return this.inner.load();
+  }
+
+  async append(changes: readonly Change[]): Promise<void> {
+    const started = performance.now();
+    await this.inner.append(changes);
+    this.counters.appendMs += performance.now() - started;
+    this.counters.appends++;
+    this.counters.changes += changes.length;
+    for (const [collection, , value] of changes) if (collection === 'events' && value !== null) this.counters.handled++;
+  }
+
+  async maybeCompact(records: Records, force?: boolean): Promise<void> {
+    const started = performance.now();
+    await this.inner.maybeCompact(records, force);
+    const ms = performance.now() - started;
+    // The check alone takes microseconds; a millisecond or more means a snapshot was written.
+    if (ms >= 1) {
+      this.counters.compactions++;
+      this.counters.compactionMs += ms;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+interface Running {
+  url: string;
+  counters: () => Counters;
+  stop: () => Promise<void>;
+}
+
+async function startBot(fsyncEveryBatch: boolean): Promise<Running> {
+  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+  const dir = await tempDir('webhook');
+  const dataFile = join(dir, 'db.json');
+  const extra: Record<string, string> = { TODO_ALLOWED: 'everyone', ...(fsyncEveryBatch && { STORE_FSYNC_MS: '0' }) };
+  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
+  // The persistence the app would build from this config, wrapped to count.
+  const persistence = new CountingPersistence(dataFile, config.storeFsyncMs);
+  const app = await startApp(config, { logger: createLogger('silent'), persistence });
+  return {
+    url: `${app.url}/webhook/event`,
+    counters: () => persistence.counters,
+    stop: async () => {
+      await app.settled();
+      await app.stop();
+      await emu.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The baselines: the SDK's own adapter with a no-op handler, or a Koa app that answers `{}` to any POST. */
+async function startKoa(kind: 'bare' | 'sdk'): Promise<Running> {
+  const app = new Koa();
+  let handled = 0;
+  if (kind === 'sdk') {
+    const dispatcher = new lark.EventDispatcher({
+      encryptKey: SECRETS.encryptKey,
+      verificationToken: SECRETS.verificationToken,
+      loggerLevel: lark.LoggerLevel.error,
+    }).register({
+      'im.message.receive_v1': async () => {
+        handled++;
+      },
+    });
+    app.use(lark.adaptKoa('/webhook/event', dispatcher, { autoChallenge: true }));
+  } else {
+    app.use((ctx) => {
+      if (ctx.method !== 'POST') return;
+      handled++;
+      ctx.body = {};
+    });
+  }
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/webhook/event`,
+    counters: () => ({ handled, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 }),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const kind = process.argv[2] as ServerKind;
+const running = kind === 'bare' || kind === 'sdk' ? await startKoa(kind) : await startBot(kind === 'bot-fsync');
+const stats = (): ServerStats => {
+  const cpu = process.cpuUsage();
+  return { ...running.counters(), cpuMs: (cpu.user + cpu.system) / 1000 };
+};
+process.send?.({ url: running.url });
+// Never outlive the benchmark: a parent that died (or was stopped) closes the channel.
+process.on('disconnect', () => process.exit(0));
+process.on('message', (message) => {
+  if (message === 'stats') process.send?.(stats());
+  if (message === 'stop') void running.stop().then(() => process.send?.(stats(), () => process.exit(0)));
+});

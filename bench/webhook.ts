@@ -1,0 +1,353 @@
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { messageEvent } from '../test/emulator';
+import { type SignedPush, SECRETS, forkTs, median, nextMessage, percentile, signedPush } from './fixtures';
+import type { Row } from './table';
+import type { ServerKind, ServerStats } from './webhook-server';
+
+/**
+ * Figure 1: signed, encrypted `im.message.receive_v1` pushes over loopback HTTP. Each server runs alone in a child
+ * process and autocannon drives it from this one (2 cores: one each). The servers take turns, round after
+ * round, so a burst of background load on a shared machine hurts them alike; each figure is the median round.
+ * Every push carries its own event id and is generated before the run: encryption and signing are not measured.
+ */
+
+/** Fixed concurrency (autocannon's default): pushes Feishu has in flight at once. */
+const CONNECTIONS = 10;
+const WARMUP_REQUESTS = 2_000;
+const ROUNDS = 3;
+/** Each throughput run lasts about this long. */
+const RUN_SECONDS = 2;
+/** A cap on one bot run, which bounds the pushes generated up front. */
+const MAX_REQUESTS = 20_000;
+const FIXED_RATE = 200;
+const FIXED_RATE_SECONDS = 5;
+/** The baselines keep no event ids, so they may cycle through one pool; the bot never sees an id twice. */
+const BASELINE_POOL = 5_000;
+
+interface LoadResult {
+  seconds: number;
+  latenciesMs: number[];
+  failures: number;
+  /** Requests setupRequest built: sent, plus at most one per connection built and never sent. */
+  built: number;
+}
+
+type Run = LoadResult & { cpuMs: number; snapshots: number };
+
+interface Figures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerPush: number;
+  failures: number;
+  /** Snapshots the bot's store wrote during these runs: each stalls every answer while it is serialised. */
+  snapshots: number;
+}
+
+/**
+ * A group message that mentions a colleague, not the bot: verified, decrypted, deduplicated (its event id stored),
+ * enqueued as a job and acknowledged; the job then finds that the mention is not the bot's and does nothing, so no
+ * outbound work follows (one bot-info call, cached). Plain chatter would not do: the bot drops it unstored.
+ */
+function pushes(count: number, tag: string): SignedPush[] {
+  const nowSec = Math.floor(Date.now() / 1000);
+  return Array.from({ length: count }, (_, i) =>
+    signedPush(
+      messageEvent({
+        token: SECRETS.verificationToken,
+        senderId: `ou_member${i % 500}`,
+        chatId: 'oc_bench',
+        text: `@_user_1 lunch at noon? (${i})`,
+        mentions: [{ key: '@_user_1', openId: 'ou_colleague', name: 'Colleague' }],
+        eventId: `ev_bench_${tag}_${i}`,
+      }),
+      nowSec,
+    ),
+  );
+}
+
+/**
+ * Pushes handed out in order. The baselines keep no event ids and cycle through one pool. A bot never sees an id
+ * twice: should its pool run dry (a run sent more than planned), more are signed on the spot and counted, since
+ * that signing then costs the load generator time during the run.
+ */
+class PushSource {
+  private next = 0;
+  signedLate = 0;
+  constructor(
+    private readonly pool: SignedPush[],
+    private readonly cycle: boolean,
+    private readonly tag = 'late',
+  ) {}
+  take(): SignedPush {
+    if (this.next >= this.pool.length) {
+      if (this.cycle) this.next = 0;
+      else {
+        this.signedLate++;
+        this.pool.push(...pushes(1, `${this.tag}-${this.next}`));
+      }
+    }
+    return this.pool[this.next++] as SignedPush;
+  }
+  get taken(): number {
+    return this.next;
+  }
+}
+
+async function load(url: string, bodies: PushSource, opts: { amount?: number; duration?: number; overallRate?: number }): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  let failures = 0;
+  const takenBefore = bodies.taken;
+  const path = new URL(url).pathname;
+  const started = performance.now();
+  let lastResponse = started;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        // autocannon notices the end of an `amount` run only at its next sample tick (1 s by default).
+        sampleInt: 100,
+        ...opts,
+        requests: [
+          {
+            method: 'POST',
+            path,
+            setupRequest: (request) => {
+              const push = bodies.take();
+              return { ...request, method: 'POST', path, headers: push.headers, body: push.body };
+            },
+          },
+        ],
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    // Our own record of every response, in fractional ms: autocannon's histogram keeps whole ms.
+    instance.on('response', (_client, status, _bytes, ms) => {
+      lastResponse = performance.now();
+      if (status >= 200 && status < 300) latenciesMs.push(ms);
+      else failures++;
+    });
+  });
+  return {
+    // Up to the last answer, not to autocannon's end, which waits for that tick.
+    seconds: (lastResponse - started) / 1000,
+    latenciesMs,
+    failures: failures + result.errors + result.timeouts,
+    built: bodies.taken - takenBefore,
+  };
+}
+
+class Target {
+  private constructor(
+    readonly kind: ServerKind,
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(kind: ServerKind): Promise<Target> {
+    const child = forkTs('bench/webhook-server.ts', [kind]);
+    const { url } = await nextMessage<{ url: string }>(child);
+    return new Target(kind, child, url);
+  }
+
+  async stats(): Promise<ServerStats> {
+    const answer = nextMessage<ServerStats>(this.child);
+    this.child.send('stats');
+    return answer;
+  }
+
+  /** One measured run: the load, the CPU the server spent on it, and the snapshots its store wrote meanwhile. */
+  async run(bodies: PushSource, opts: Parameters<typeof load>[2]): Promise<Run> {
+    const before = await this.stats();
+    const result = await load(this.url, bodies, opts);
+    const after = await this.stats();
+    return { ...result, cpuMs: after.cpuMs - before.cpuMs, snapshots: after.compactions - before.compactions };
+  }
+
+  async stop(): Promise<ServerStats> {
+    const answer = nextMessage<ServerStats>(this.child, 60_000);
+    this.child.send('stop');
+    const stats = await answer;
+    if (this.child.exitCode === null) await new Promise((resolve) => this.child.once('exit', resolve));
+    return stats;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
+
+function summarise(runs: Run[]): Figures {
+  const latencies = runs.flatMap((run) => run.latenciesMs).sort((a, b) => a - b);
+  const answered = runs.reduce((sum, run) => sum + run.latenciesMs.length, 0);
+  return {
+    requestsPerSecond: median(runs.map((run) => run.latenciesMs.length / run.seconds)),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    cpuUsPerPush: (1000 * runs.reduce((sum, run) => sum + run.cpuMs, 0)) / answered,
+    failures: runs.reduce((sum, run) => sum + run.failures, 0),
+    snapshots: runs.reduce((sum, run) => sum + run.snapshots, 0),
+  };
+}
+
+const isBot = (kind: ServerKind) => kind === 'bot' || kind === 'bot-fsync';
+
+interface Measured {
+  throughput: Figures;
+  fixedRate?: Figures;
+  store: ServerStats;
+  /** Pushes built for this server: every one must have become a new event id in the bot's store. */
+  pushesBuilt: number;
+  /** Pushes signed during a run because the pool ran dry (should be 0). */
+  signedLate: number;
+}
+
+/** Runs every server through the same rounds; returns each one's figures. */
+async function measureAll(kinds: ServerKind[], withFixedRate: ServerKind[], log: (line: string) => void): Promise<Map<ServerKind, Measured>> {
+  const targets = await Promise.all(kinds.map((kind) => Target.start(kind)));
+  try {
+    const baselinePool = pushes(BASELINE_POOL, 'baseline');
+    const sources = new Map<ServerKind, PushSource>();
+    // The baselines run for a fixed time; a bot for a fixed count sized from its warm-up, so that its pool of fresh
+    // event ids can be generated beforehand.
+    const runFor = new Map<ServerKind, { amount?: number; duration?: number }>();
+    const built = new Map<ServerKind, number>(kinds.map((kind) => [kind, 0]));
+    for (const target of targets) {
+      const { kind } = target;
+      if (!isBot(kind)) {
+        sources.set(kind, new PushSource(baselinePool, true));
+        await load(target.url, sources.get(kind) as PushSource, { duration: 1 });
+        runFor.set(kind, { duration: RUN_SECONDS });
+        continue;
+      }
+      const warm = await load(target.url, new PushSource(pushes(WARMUP_REQUESTS + CONNECTIONS, `${kind}-warm`), false, `${kind}-warm`), { amount: WARMUP_REQUESTS });
+      built.set(kind, warm.built);
+      const amount = Math.round(Math.min(MAX_REQUESTS, Math.max(WARMUP_REQUESTS / 2, (warm.latenciesMs.length / warm.seconds) * RUN_SECONDS)));
+      runFor.set(kind, { amount });
+      // Enough fresh ids for every run: setupRequest may build one unsent request per connection per run, and a
+      // fixed-rate run can start one more second's share before autocannon notices that its time is up.
+      const needed = ROUNDS * (amount + CONNECTIONS) + (withFixedRate.includes(kind) ? FIXED_RATE * (FIXED_RATE_SECONDS + 1) + 2 * CONNECTIONS : 0);
+      sources.set(kind, new PushSource(pushes(needed, `${kind}-run`), false, `${kind}-run`));
+    }
+
+    const runs = new Map<ServerKind, Run[]>(kinds.map((kind) => [kind, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line: string[] = [];
+      for (const target of targets) {
+        const run = await target.run(sources.get(target.kind) as PushSource, runFor.get(target.kind) ?? {});
+        runs.get(target.kind)?.push(run);
+        built.set(target.kind, (built.get(target.kind) ?? 0) + run.built);
+        line.push(`${target.kind} ${(run.latenciesMs.length / run.seconds).toFixed(0)}`);
+      }
+      log(`webhook round ${round}: ${line.join(', ')} req/s`);
+    }
+    const fixedRates = new Map<ServerKind, Figures>();
+    for (const target of targets) {
+      if (!withFixedRate.includes(target.kind)) continue;
+      const run = await target.run(sources.get(target.kind) as PushSource, { overallRate: FIXED_RATE, duration: FIXED_RATE_SECONDS });
+      built.set(target.kind, (built.get(target.kind) ?? 0) + run.built);
+      fixedRates.set(target.kind, summarise([run]));
+    }
+
+    const measured = new Map<ServerKind, Measured>();
+    for (const target of targets) {
+      const throughput = summarise(runs.get(target.kind) ?? []);
+      const fixedRate = fixedRates.get(target.kind);
+      const signedLate = sources.get(target.kind)?.signedLate ?? 0;
+      measured.set(target.kind, { throughput, fixedRate, store: await target.stop(), pushesBuilt: built.get(target.kind) ?? 0, signedLate });
+      log(
+        `webhook ${target.kind}: ${throughput.requestsPerSecond.toFixed(0)} req/s, p50 ${throughput.p50Ms.toFixed(2)} ms, ` +
+          `p99 ${throughput.p99Ms.toFixed(2)} ms, ${throughput.cpuUsPerPush.toFixed(0)} µs CPU per push` +
+          (fixedRate ? `; at ${FIXED_RATE} req/s p50 ${fixedRate.p50Ms.toFixed(2)} ms, p99 ${fixedRate.p99Ms.toFixed(2)} ms (${fixedRate.snapshots} snapshots)` : ''),
+      );
+    }
+    return measured;
+  } finally {
+    for (const target of targets) target.kill();
+  }
+}
+
+/** What the bot's store did, and whether every push became a new event id (fewer means dedup short-circuited). */
+function storeNote(m: Measured): string {
+  const s = m.store;
+  const failures = m.throughput.failures + (m.fixedRate?.failures ?? 0);
+  return (
+    `${s.handled} new event ids stored for ${m.pushesBuilt} pushes built; ${s.appends} log appends ` +
+    `(${(s.handled / s.appends).toFixed(2)} pushes, ${(s.changes / s.appends).toFixed(1)} changes, ${(s.appendMs / s.appends).toFixed(2)} ms each), ` +
+    `${s.compactions} snapshots (${s.compactionMs.toFixed(0)} ms)${failures > 0 ? `; ${failures} non-2xx answers or errors` : ''}` +
+    `${m.signedLate > 0 ? `; ${m.signedLate} pushes signed during the run (pool ran dry)` : ''}`
+  );
+}
+
+export async function benchWebhook(log: (line: string) => void): Promise<Row[]> {
+  const m = await measureAll(['bare', 'sdk', 'bot', 'bot-fsync'], ['bare', 'bot', 'bot-fsync'], log);
+  const get = (kind: ServerKind) => m.get(kind) as Measured;
+  const [bare, sdk, bot, botFsync] = [get('bare').throughput, get('sdk').throughput, get('bot').throughput, get('bot-fsync').throughput];
+  const bareRate = get('bare').fixedRate as Figures;
+  const botRate = get('bot').fixedRate as Figures;
+  const botFsyncRate = get('bot-fsync').fixedRate as Figures;
+  const botOk = bot.failures === 0 && get('bot').store.handled === get('bot').pushesBuilt;
+
+  return [
+    {
+      figure: 'webhook throughput, bot vs SDK',
+      unit: 'req/s',
+      value: bot.requestsPerSecond,
+      baseline: { label: 'SDK adaptKoa', value: sdk.requestsPerSecond },
+      ratio: bot.requestsPerSecond / sdk.requestsPerSecond,
+      target: 'ratio >= 1.00',
+      pass: bot.requestsPerSecond >= sdk.requestsPerSecond && botOk,
+      note: `${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds, default STORE_FSYNC_MS; ${storeNote(get('bot'))}`,
+    },
+    {
+      figure: 'webhook throughput, bot vs bare Koa',
+      unit: 'req/s',
+      value: bot.requestsPerSecond,
+      baseline: { label: 'bare Koa', value: bare.requestsPerSecond },
+      ratio: bot.requestsPerSecond / bare.requestsPerSecond,
+      target: 'ratio >= 0.60',
+      pass: bot.requestsPerSecond >= 0.6 * bare.requestsPerSecond && botOk,
+      note: `bare Koa used ${((bare.cpuUsPerPush * bare.requestsPerSecond) / 1e6).toFixed(2)} of a core: on 2 cores the load generator bounds it`,
+    },
+    {
+      figure: 'webhook throughput, STORE_FSYNC_MS=0',
+      unit: 'req/s',
+      value: botFsync.requestsPerSecond,
+      baseline: { label: 'SDK adaptKoa', value: sdk.requestsPerSecond },
+      ratio: botFsync.requestsPerSecond / sdk.requestsPerSecond,
+      note: `the bot with an fdatasync before every answer; ${storeNote(get('bot-fsync'))}`,
+    },
+    {
+      figure: 'webhook server CPU per push',
+      unit: 'µs',
+      value: bot.cpuUsPerPush,
+      baseline: { label: 'SDK', value: sdk.cpuUsPerPush },
+      ratio: bot.cpuUsPerPush / sdk.cpuUsPerPush,
+      note: `all threads of the server process; bare Koa ${bare.cpuUsPerPush.toFixed(0)} µs, bot with STORE_FSYNC_MS=0 ${botFsync.cpuUsPerPush.toFixed(0)} µs`,
+    },
+    { figure: 'webhook p50 at full load', unit: 'ms', value: bot.p50Ms, baseline: { label: 'SDK', value: sdk.p50Ms }, ratio: bot.p50Ms / sdk.p50Ms },
+    { figure: 'webhook p99 at full load', unit: 'ms', value: bot.p99Ms, baseline: { label: 'SDK', value: sdk.p99Ms }, ratio: bot.p99Ms / sdk.p99Ms },
+    {
+      figure: `webhook p99 at ${FIXED_RATE} req/s`,
+      unit: 'ms',
+      value: botRate.p99Ms,
+      baseline: { label: 'bare Koa', value: bareRate.p99Ms },
+      ratio: botRate.p99Ms / bareRate.p99Ms,
+      target: 'value < 10 ms',
+      pass: botRate.p99Ms < 10 && botRate.failures === 0,
+      note:
+        `p50 ${botRate.p50Ms.toFixed(2)} ms (bare ${bareRate.p50Ms.toFixed(2)} ms); ${botRate.snapshots} store snapshots during the run; ` +
+        `autocannon overallRate ${FIXED_RATE} for ${FIXED_RATE_SECONDS} s over ${CONNECTIONS} connections sends each second's share as a burst`,
+    },
+    {
+      figure: `webhook p99 at ${FIXED_RATE} req/s, STORE_FSYNC_MS=0`,
+      unit: 'ms',
+      value: botFsyncRate.p99Ms,
+      baseline: { label: 'bare Koa', value: bareRate.p99Ms },
+      ratio: botFsyncRate.p99Ms / bareRate.p99Ms,
+      note: `p50 ${botFsyncRate.p50Ms.toFixed(2)} ms; ${botFsyncRate.snapshots} store snapshots during the run`,
+    },
+  ];
+}
