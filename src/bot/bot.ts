@@ -30,13 +30,13 @@ export class Bot {
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
       .command('todo', { usage: '/todo [text]', description: 'Open a private form to create a to-do for this group (group admins).' }, groupsOnly, adminsOnly, openTodoForm)
+      .command('todos', { usage: '/todos [mine]', description: 'List the open to-dos of this chat with their next reminder; "mine": those assigned to you.' }, groupsOnly, listTodos)
       .command(
         'recall',
         { usage: '/recall', description: 'Withdraw a to-do card: reply /recall to it, or send /recall for your latest one (creator or group admins).' },
         groupsOnly,
         recallTodo,
       )
-      .command('todos', { usage: '/todos [mine]', description: 'List the open to-dos of this chat with their next reminder; "mine": those assigned to you.' }, groupsOnly, listTodos)
       .command('help', { usage: '/help', description: 'Show this list of commands.' }, help)
       .onMention(help);
   }
@@ -44,6 +44,11 @@ export class Bot {
   async receive(event: FeishuEvent): Promise<CardActionAnswer> {
     const { store, now } = this.services;
     if (event.type === 'message' && !CommandRouter.mayConcernBot(event)) return {};
+    if (event.type === 'other') {
+      // Nothing is done for it, so nothing needs remembering either.
+      this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
+      return {};
+    }
     if (!store.firstSighting(event.eventId, now())) {
       this.services.logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
       await store.flush();
@@ -54,10 +59,6 @@ export class Bot {
         return this.accept(event);
       case 'card_action':
         return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
-      case 'other':
-        this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
-        await store.flush();
-        return {};
     }
   }
 
