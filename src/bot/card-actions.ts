@@ -42,20 +42,14 @@ const SNOOZE_MS = 60 * 60 * 1000;
 /** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
 async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<CardActionAnswer> {
   const { store, now } = services;
-  const found = store.todo(todoId);
-  if (!found || found.status !== 'open') return toast('info', 'This to-do is no longer open; there is nothing to snooze.');
-  const allowed = await mayChange(services, found, action.operatorId);
-  if (allowed !== true) return toast('error', allowed);
-
-  const todo = store.todo(todoId);
-  if (!todo || todo.status !== 'open') return toast('info', 'This to-do is no longer open; there is nothing to snooze.');
+  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', toast('info', 'This to-do is no longer open; there is nothing to snooze.'));
+  if ('answer' in found) return found.answer;
+  const { todo } = found;
   const zone = action.timeZone ?? todo.timeZone;
   const remindAt = until(now(), zone);
   store.putTodo({ ...todo, remindAt, updatedAt: now() });
   enqueueCardUpdate(services, todo);
-  await store.flush();
-  services.outbox.kick();
-  services.poke();
+  await saved(services);
   return {
     toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
     ...(action.messageId !== todo.messageId && {
@@ -66,14 +60,9 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
 
 async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<CardActionAnswer> {
   const { store, now } = services;
-  const found = store.todo(todoId);
-  if (!found || found.status === 'recalled') return toast('warning', 'This to-do was recalled.');
-  const allowed = await mayChange(services, found, action.operatorId);
-  if (allowed !== true) return toast('error', allowed);
-
-  // Read again after the await: another click may have changed it meanwhile, and only one may win.
-  const todo = store.todo(todoId);
-  if (!todo || todo.status === 'recalled') return toast('warning', 'This to-do was recalled.');
+  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', toast('warning', 'This to-do was recalled.'));
+  if ('answer' in found) return found.answer;
+  const { todo } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
   const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
   const isDone = todo.status === 'done';
@@ -87,9 +76,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   store.putTodo(updated);
   enqueueCardUpdate(services, updated);
   enqueueFeedSync(services, updated);
-  await store.flush();
-  services.outbox.kick();
-  services.poke();
+  await saved(services);
   const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId }) : todoCard(updated);
   return { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: card } };
 }
@@ -98,6 +85,32 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
 function reopenedReminder(todo: Todo, now: number): number | undefined {
   if (todo.remindAt === undefined || todo.remindAt > now) return todo.remindAt;
   return nextOccurrence(todo.repeatAnchor ?? todo.remindAt, todo.repeat ?? 'none', todo.timeZone, now);
+}
+
+/**
+ * The to-do `action` may change, or the answer refusing it. It is read again after the permission check's await:
+ * another click may have changed it meanwhile, and only one may win.
+ */
+async function todoToChange(
+  services: Services,
+  action: CardActionEvent,
+  todoId: string,
+  actionable: (todo: Todo) => boolean,
+  notActionable: CardActionAnswer,
+): Promise<{ todo: Todo } | { answer: CardActionAnswer }> {
+  const found = services.store.todo(todoId);
+  if (!found || !actionable(found)) return { answer: notActionable };
+  const allowed = await mayChange(services, found, action.operatorId);
+  if (allowed !== true) return { answer: toast('error', allowed) };
+  const todo = services.store.todo(todoId);
+  return todo && actionable(todo) ? { todo } : { answer: notActionable };
+}
+
+/** Makes the staged change durable, then lets the jobs it enqueued and the reminder it moved run. */
+async function saved(services: Services): Promise<void> {
+  await services.store.flush();
+  services.outbox.kick();
+  services.poke();
 }
 
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
@@ -124,8 +137,7 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   store.putTodo(todo);
   store.putForm({ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() });
   enqueueTodoPost(services, form, todo.id);
-  await store.flush();
-  services.outbox.kick();
+  await saved(services);
   return toast('success', 'Posting your to-do to the group…');
 }
 
@@ -136,7 +148,6 @@ async function cancel(services: Services, action: CardActionEvent, formId: strin
   const form = close(noteClickedCard(actor.value, action.messageId), 'cancelled', now());
   store.putForm(form);
   enqueueFormDelete(services, form);
-  await store.flush();
-  services.outbox.kick();
+  await saved(services);
   return toast('info', 'Cancelled. Nothing was posted.');
 }
