@@ -55,6 +55,15 @@ export function buildCard(p: {
 }
 
 /**
+ * User text on one line, at most `max` characters counting the ellipsis that marks a cut. Characters are counted
+ * as people see them (an emoji is one), so a cut never splits one.
+ */
+export function oneLine(text: string, max: number): string {
+  const chars = [...text.replace(/\s+/g, ' ').trim()];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+}
+
+/**
  * Entities from Feishu's escaping table, plus characters it leaves out that still make markup: `&` (so a typed
  * `&lt;` stays literal), `|` (tables), `@` (bare e-mail autolinks), `.` (`www.` autolinks and `1.` lists) and `=`
  * (setext headings).

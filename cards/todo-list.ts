@@ -1,5 +1,5 @@
 import type { Todo } from '../src/bot/model';
-import { REPEAT_LABEL, buildCard, escapeMarkdown, formatInstant, type Card } from './parts';
+import { REPEAT_LABEL, buildCard, escapeMarkdown, formatInstant, oneLine, type Card } from './parts';
 
 /** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */
 export const LIST_LIMIT = 20;
@@ -10,8 +10,7 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; timeZone?: strin
   const lines = shown.map((todo) => {
     const repeat = todo.repeat && todo.repeat !== 'none' ? ` · ${REPEAT_LABEL[todo.repeat]}` : '';
     const next = todo.remindAt !== undefined ? `next reminder ${escapeMarkdown(formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone))}${repeat}` : 'no reminder';
-    const text = [...todo.text.replace(/\s+/g, ' ')];
-    return `• ${escapeMarkdown(text.length > 80 ? `${text.slice(0, 79).join('')}…` : text.join(''))}  ·  ${next}`;
+    return `• ${escapeMarkdown(oneLine(todo.text, 80))}  ·  ${next}`;
   });
   if (p.todos.length > shown.length) lines.push(`…and ${p.todos.length - shown.length} more.`);
   const empty = p.mine ? 'Nothing is assigned to you here. 🎉' : 'This chat has no open to-dos.';

@@ -6,6 +6,7 @@ import {
   escapeMarkdown,
   formatInstant,
   mention,
+  oneLine,
   person,
   type Card,
   type CardComponent,
@@ -30,14 +31,8 @@ const LOOK: Record<Phase, { label: string; template: HeaderTemplate; color: TagC
   recalled: { label: 'Recalled', template: 'grey', color: 'neutral' },
 };
 
-const SUMMARY_LENGTH = 50;
-
-/** The chat-list preview is plain text on one line. */
-function summaryOf(text: string): string {
-  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
-  const preview = chars.slice(0, SUMMARY_LENGTH).join('');
-  return `To-do: ${preview}${chars.length > SUMMARY_LENGTH ? '…' : ''}`;
-}
+/** The chat-list preview is plain text: 50 characters of the to-do and the ellipsis when cut. */
+const SUMMARY_LENGTH = 51;
 
 function buttonsFor(phase: Phase, todoId: string): CardComponent[] {
   switch (phase) {
@@ -72,7 +67,7 @@ export function todoCard(todo: Todo, p: { timeZone?: string } = {}): Card {
     title: 'To-do',
     template: look.template,
     statusTag: { text: look.label, color: look.color },
-    summary: summaryOf(todo.text),
+    summary: `To-do: ${oneLine(todo.text, SUMMARY_LENGTH)}`,
     elements: [
       { tag: 'markdown', content: escapeMarkdown(todo.text) },
       { tag: 'hr' },

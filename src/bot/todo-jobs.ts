@@ -1,3 +1,4 @@
+import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
 import { isFeishuError } from '../feishu/errors';
@@ -45,12 +46,12 @@ export function chatLink(chatId: string): string {
   return `https://applink.feishu.cn/client/chat/open?openChatId=${encodeURIComponent(chatId)}`;
 }
 
+/** Feishu takes at most 120 characters of preview. */
 function feedCardOf(todo: Todo): FeedCardContent {
-  const preview = [...todo.text.replace(/\s+/g, ' ')];
   return {
     bizId: todo.id,
     title: 'To-do for you',
-    preview: preview.length > 120 ? `${preview.slice(0, 119).join('')}…` : preview.join(''),
+    preview: oneLine(todo.text, 120),
     link: chatLink(todo.chatId),
     status: { text: 'Open', type: 'primary' },
   };
@@ -80,7 +81,7 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       store.putTodo({ ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() });
       enqueueFeedSync(services, todo);
-      answer(recalledNow ? `Recalled the to-do “${shorten(todo.text)}”.` : 'That to-do card had already been recalled; I have marked it recalled.');
+      answer(recalledNow ? `Recalled the to-do “${oneLine(todo.text, 40)}”.` : 'That to-do card had already been recalled; I have marked it recalled.');
     },
     giveUp(job, error) {
       const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
@@ -137,9 +138,4 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
   }
 
   return { 'todo.patch': patchCard, 'todo.recall': recall, 'feed.sync': syncFeedCards };
-}
-
-function shorten(text: string): string {
-  const chars = [...text];
-  return chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
 }

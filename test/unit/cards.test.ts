@@ -9,6 +9,7 @@ import {
   formatInstant,
   mention,
   person,
+  oneLine,
   type CardComponent,
 } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
@@ -294,5 +295,14 @@ describe('helpCard', () => {
       },
       { tag: 'markdown', content: 'Commands work with or without @mentioning me.', text_size: 'notation' },
     ]);
+  });
+});
+
+describe('oneLine', () => {
+  it('folds whitespace, keeps short text whole, and cuts long text to the limit with the ellipsis', () => {
+    expect(oneLine('  a\n\tb  ', 10)).toBe('a b');
+    expect(oneLine('abcdef', 6)).toBe('abcdef');
+    expect(oneLine('abcdefg', 6)).toBe('abcde…');
+    expect(oneLine('😀😀😀😀', 3)).toBe('😀😀…');
   });
 });
