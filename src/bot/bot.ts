@@ -51,6 +51,8 @@ export class Bot {
     }
     if (!store.firstSighting(event.eventId, now())) {
       this.services.logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
+      // The first delivery may still be on its way to disk; answering the repeat before it is would let Feishu stop
+      // retrying an event a crash could still lose.
       await store.flush();
       return {};
     }

@@ -1,7 +1,7 @@
 import type { AxiosError } from 'axios';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
-import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError } from './errors';
+import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from './errors';
 import { type LimitKeys, type LimitedMethod, type RateLimiter, RateLimitWaitTooLong } from './rate-limits';
 
 /**
@@ -71,7 +71,7 @@ export class Transport {
         this.deps.invalidateToken();
         continue;
       }
-      if (!isRetryable(error)) throw error;
+      if (!isTransient(error)) throw error;
       if (attempt >= retry.attempts) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempts failed`);
       const delay = this.delayBefore(attempt, error);
       if (delay > retry.maxWaitMs) {
@@ -94,11 +94,6 @@ function describe(error: FeishuApiError | FeishuNetworkError) {
   return error instanceof FeishuApiError
     ? { code: error.code, status: error.httpStatus, logId: error.logId, err: error.message }
     : { err: error.message };
-}
-
-function isRetryable(error: FeishuApiError | FeishuNetworkError): boolean {
-  if (error instanceof FeishuNetworkError) return true;
-  return error.httpStatus >= 500 || error.httpStatus === 429 || meaningOf(error.code).retry === true;
 }
 
 /** axios's own test, without loading axios at start-up (the SDK brings it on first use). */
