@@ -102,23 +102,31 @@ export class Outbox {
   private scan(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    const { store } = this.options;
     const now = this.options.now();
-    const lanesSeen = new Set<string>();
+    const perChat = this.options.perChat ?? DEFAULT_PER_CHAT;
     let nextRunAt = Number.POSITIVE_INFINITY;
-    for (const job of this.options.store.pendingJobs()) {
-      if (lanesSeen.has(job.lane)) continue;
-      lanesSeen.add(job.lane);
-      if (this.running.has(job.id) || this.busyLanes.has(job.lane)) continue;
-      if (job.chatId !== undefined && (this.runningPerChat.get(job.chatId) ?? 0) >= (this.options.perChat ?? DEFAULT_PER_CHAT)) continue;
-      if (job.runAt > now) {
-        nextRunAt = Math.min(nextRunAt, job.runAt);
-        continue;
+    // Started after the walk: a job's first synchronous steps may enqueue or finish jobs, changing what is walked.
+    const starting: Job[] = [];
+    for (const [chatId, heads] of store.jobLanes()) {
+      let running = chatId === undefined ? 0 : (this.runningPerChat.get(chatId) ?? 0);
+      for (const [lane, id] of heads) {
+        if (chatId !== undefined && running >= perChat) break;
+        if (this.busyLanes.has(lane)) continue;
+        const job = store.job(id);
+        if (!job) continue;
+        if (job.runAt > now) {
+          nextRunAt = Math.min(nextRunAt, job.runAt);
+          continue;
+        }
+        running++;
+        this.busyLanes.add(lane);
+        if (chatId !== undefined) this.runningPerChat.set(chatId, running);
+        this.running.add(job.id);
+        starting.push(job);
       }
-      this.running.add(job.id);
-      this.busyLanes.add(job.lane);
-      if (job.chatId !== undefined) this.runningPerChat.set(job.chatId, (this.runningPerChat.get(job.chatId) ?? 0) + 1);
-      void this.queue.add(() => this.execute(job.id, job.chatId));
     }
+    for (const job of starting) void this.queue.add(() => this.execute(job.id, job.chatId));
     if (Number.isFinite(nextRunAt)) {
       this.timer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
       this.timer.unref();

@@ -1,5 +1,6 @@
 import { RECORD_VERSION, type Todo, type TodoForm } from '../bot/model';
 import { DueIndex } from './due-index';
+import { JobQueues } from './job-queues';
 import type { RecordStore } from './records';
 
 /**
@@ -39,12 +40,16 @@ export class StateStore {
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
   private readonly reminders = new DueIndex();
+  private readonly jobQueues = new JobQueues();
   private jobSeq = 0;
 
   constructor(private readonly records: RecordStore) {
     for (const form of records.values<TodoForm>('forms')) this.indexForm(form);
     for (const todo of records.values<Todo>('todos')) this.indexTodo(todo);
-    for (const job of records.values<Job>('jobs')) this.jobSeq = Math.max(this.jobSeq, job.seq);
+    for (const job of records.values<Job>('jobs')) {
+      this.jobSeq = Math.max(this.jobSeq, job.seq);
+      this.jobQueues.add(job.chatId, job.lane, job.id);
+    }
   }
 
   flush(): Promise<void> {
@@ -144,14 +149,24 @@ export class StateStore {
   enqueue(job: Omit<Job, 'v' | 'seq' | 'steps' | 'attempts'>): void {
     if (this.job(job.id)) return;
     this.records.put('jobs', job.id, { ...job, v: RECORD_VERSION, seq: ++this.jobSeq, steps: {}, attempts: 0 });
+    this.jobQueues.add(job.chatId, job.lane, job.id);
   }
 
+  /** Records a job's progress (steps done, attempts, next run); its id, lane and chat never change. */
   putJob(job: Job): void {
     this.records.put('jobs', job.id, job);
   }
 
   deleteJob(id: string): void {
+    const job = this.job(id);
+    if (!job) return;
+    this.jobQueues.remove(job.chatId, job.lane, id);
     this.records.delete('jobs', id);
+  }
+
+  /** Pending jobs by chat and lane, as the outbox picks them (see JobQueues). */
+  jobLanes(): ReturnType<JobQueues['chats']> {
+    return this.jobQueues.chats();
   }
 
   /**
