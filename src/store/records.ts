@@ -13,6 +13,8 @@ export class RecordStore {
   private records: Records = emptyRecords();
   private staged: Change[] = [];
   private writing: Promise<void> = Promise.resolve();
+  /** The batch that will be written at the end of this turn of the event loop, if one is due. */
+  private nextBatch: Promise<void> | undefined;
   private failure: Error | undefined;
   private lastWriteAt = 0;
   private compactionTimer: NodeJS.Timeout | undefined;
@@ -54,8 +56,16 @@ export class RecordStore {
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.staged.length === 0) return this.writing;
-    this.writing = this.writing.then(() => this.writeBatch());
-    return this.writing;
+    // Group commit: the batch is written once the event loop has handled every request that arrived with this one,
+    // so pushes that come together share one append instead of one each.
+    this.nextBatch ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.nextBatch = undefined;
+        this.writing = this.writing.then(() => this.writeBatch());
+        this.writing.then(resolve, reject);
+      });
+    });
+    return this.nextBatch;
   }
 
   /** Folds the log into a snapshot when the persistence thinks it is time (or now, when forced). */

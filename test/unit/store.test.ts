@@ -88,4 +88,28 @@ describe('the lowdb file store', () => {
     expect((await readFile(`${file}.log`, 'utf8')).trim()).toBe('["events","later",1]');
     await records.close();
   });
+
+  it('writes the changes of requests handled in one turn of the event loop as one line (group commit)', async () => {
+    const file = await tempFile();
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    // Three requests handled in one turn of the event loop, as separate callbacks, each staging its change and
+    // waiting for it to be durable before answering.
+    const acknowledged = await new Promise<Array<Promise<void>>>((resolve) => {
+      const waits: Array<Promise<void>> = [];
+      for (const id of ['a', 'b', 'c']) {
+        setImmediate(() => {
+          records.put('events', id, 1);
+          waits.push(records.flush());
+          if (waits.length === 3) resolve(waits);
+        });
+      }
+    });
+    await Promise.all(acknowledged);
+    records.put('events', 'd', 1);
+    await records.flush();
+    const lines = (await readFile(`${file}.log`, 'utf8')).trim().split('\n');
+    expect(lines).toEqual(['[["events","a",1],["events","b",1],["events","c",1]]', '["events","d",1]']);
+    await records.close();
+  });
 });
