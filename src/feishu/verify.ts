@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { decryptPush } from './decrypt';
 
 /**
@@ -113,10 +113,12 @@ function tokenOf(payload: Record<string, unknown>): unknown {
   return envelopeHeader?.token ?? payload.token;
 }
 
+/** The configured token's digest, computed once: a bot has one verification token. */
+let expectedToken: { token: string; digest: Buffer } | undefined;
+
 function checkToken(given: unknown, expected: string): void {
   if (typeof given !== 'string') throw new FeishuAuthError('bad-token');
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
+  if (expectedToken?.token !== expected) expectedToken = { token: expected, digest: hash('sha256', expected, 'buffer') };
   // Hashing first gives equal lengths, so the comparison time says nothing about the token.
-  if (!timingSafeEqual(a, b)) throw new FeishuAuthError('bad-token');
+  if (!timingSafeEqual(hash('sha256', given, 'buffer'), expectedToken.digest)) throw new FeishuAuthError('bad-token');
 }
