@@ -23,7 +23,7 @@ const RUN_SECONDS = 2;
 /** A cap on one bot run, which bounds the pushes generated up front. */
 const MAX_REQUESTS = 20_000;
 const FIXED_RATE = 200;
-const FIXED_RATE_SECONDS = 5;
+const FIXED_RATE_SECONDS = 4;
 /** The baselines keep no event ids, so they may cycle through one pool; the bot never sees an id twice. */
 const BASELINE_POOL = 5_000;
 
@@ -201,6 +201,13 @@ function summarise(runs: Run[]): Figures {
   };
 }
 
+/** The round with the median p99, with the failures and snapshots of all rounds. */
+function medianRound(runs: Run[]): Figures {
+  const rounds = runs.map((run) => summarise([run])).sort((a, b) => a.p99Ms - b.p99Ms);
+  const all = summarise(runs);
+  return { ...(rounds[Math.floor(rounds.length / 2)] as Figures), failures: all.failures, snapshots: all.snapshots };
+}
+
 const isBot = (kind: ServerKind) => kind === 'bot' || kind === 'bot-fsync';
 
 interface Measured {
@@ -237,7 +244,7 @@ async function measureAll(kinds: ServerKind[], withFixedRate: ServerKind[], log:
       const amount = Math.round(Math.min(MAX_REQUESTS, Math.max(WARMUP_REQUESTS / 2, (warm.latenciesMs.length / warm.seconds) * RUN_SECONDS)));
       runFor.set(kind, { amount });
       // Enough fresh ids for every run: setupRequest may build one unsent request per connection per run.
-      const needed = ROUNDS * (amount + CONNECTIONS) + (withFixedRate.includes(kind) ? FIXED_RATE * FIXED_RATE_SECONDS : 0);
+      const needed = ROUNDS * (amount + CONNECTIONS + (withFixedRate.includes(kind) ? FIXED_RATE * FIXED_RATE_SECONDS : 0));
       sources.set(kind, new PushSource(pushes(needed, `${kind}-run`), false, `${kind}-run`));
     }
 
@@ -252,13 +259,21 @@ async function measureAll(kinds: ServerKind[], withFixedRate: ServerKind[], log:
       }
       log(`webhook round ${round}: ${line.join(', ')} req/s`);
     }
-    const fixedRates = new Map<ServerKind, Figures>();
-    for (const target of targets) {
-      if (!withFixedRate.includes(target.kind)) continue;
-      const run = await target.run(sources.get(target.kind) as PushSource, 'fixed-rate');
-      built.set(target.kind, (built.get(target.kind) ?? 0) + run.built);
-      fixedRates.set(target.kind, summarise([run]));
+    // Latency at a low steady rate is at the mercy of the machine (a descheduled vCPU stalls bare Koa as much as
+    // the bot), so these runs take turns too, and each server's figure is its median round.
+    const fixedRuns = new Map<ServerKind, Run[]>(withFixedRate.map((kind) => [kind, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line: string[] = [];
+      for (const target of targets) {
+        if (!withFixedRate.includes(target.kind)) continue;
+        const run = await target.run(sources.get(target.kind) as PushSource, 'fixed-rate');
+        built.set(target.kind, (built.get(target.kind) ?? 0) + run.built);
+        fixedRuns.get(target.kind)?.push(run);
+        line.push(`${target.kind} ${summarise([run]).p99Ms.toFixed(2)}`);
+      }
+      log(`webhook at ${FIXED_RATE} req/s, round ${round}: p99 ${line.join(', ')} ms`);
     }
+    const fixedRates = new Map<ServerKind, Figures>([...fixedRuns].map(([kind, kindRuns]) => [kind, medianRound(kindRuns)]));
 
     const measured = new Map<ServerKind, Measured>();
     for (const target of targets) {
@@ -347,8 +362,8 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       target: 'value < 10 ms',
       pass: botRate.p99Ms < 10 && botRate.failures === 0,
       note:
-        `p50 ${botRate.p50Ms.toFixed(2)} ms (bare ${bareRate.p50Ms.toFixed(2)} ms); ${botRate.snapshots} store snapshots during the run; ` +
-        `one push every ${(1000 / FIXED_RATE).toFixed(0)} ms for ${FIXED_RATE_SECONDS} s, open loop, each timed from when it was due`,
+        `p50 ${botRate.p50Ms.toFixed(2)} ms (bare ${bareRate.p50Ms.toFixed(2)} ms); ${botRate.snapshots} store snapshots during the runs; ` +
+        `one push every ${(1000 / FIXED_RATE).toFixed(0)} ms for ${FIXED_RATE_SECONDS} s, open loop, each timed from when it was due; median of ${ROUNDS} interleaved rounds`,
     },
     {
       figure: `webhook p99 at ${FIXED_RATE} req/s, STORE_FSYNC_MS=0`,
@@ -356,7 +371,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       value: botFsyncRate.p99Ms,
       baseline: { label: 'bare Koa', value: bareRate.p99Ms },
       ratio: botFsyncRate.p99Ms / bareRate.p99Ms,
-      note: `p50 ${botFsyncRate.p50Ms.toFixed(2)} ms; ${botFsyncRate.snapshots} store snapshots during the run`,
+      note: `p50 ${botFsyncRate.p50Ms.toFixed(2)} ms; ${botFsyncRate.snapshots} store snapshots during the runs`,
     },
   ];
 }
