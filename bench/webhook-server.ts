@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
 import Koa from 'koa';
+import getRawBody from 'raw-body';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
+import { parseEvent } from '../src/feishu/events';
+import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
 import { FilePersistence } from '../src/store/lowdb';
 import type { Change, Persistence, Records } from '../src/store/persistence';
@@ -13,12 +16,13 @@ import { SECRETS, botEnv, tempDir } from './fixtures';
 
 /**
  * One webhook server under load, alone in its own process so that the load generator in the parent does not share
- * its event loop: `bare` Koa, the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
+ * its event loop: `bare` Koa, `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
+ * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
  * STORE_FSYNC_MS=0 (an fdatasync before every answer). Sends `{url}` once listening, its counters on "stats", and
  * on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'sdk' | 'bot' | 'bot-fsync';
+export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -100,11 +104,18 @@ async function startBot(fsyncEveryBatch: boolean): Promise<Running> {
   };
 }
 
-/** The baselines: the SDK's own adapter with a no-op handler, or a Koa app that answers `{}` to any POST. */
-async function startKoa(kind: 'bare' | 'sdk'): Promise<Running> {
+/** The baselines: the SDK's own adapter with a no-op handler, a Koa app that answers `{}` to any POST, or that after verifying. */
+async function startKoa(kind: 'bare' | 'verify' | 'sdk'): Promise<Running> {
   const app = new Koa();
   let handled = 0;
-  if (kind === 'sdk') {
+  if (kind === 'verify') {
+    app.use(async (ctx) => {
+      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, length: ctx.get('content-length') || undefined });
+      const verified = verifyPush({ rawBody, headers: ctx.headers, ...SECRETS, nowMs: Date.now(), replayWindowMs: 300_000 });
+      if (verified.kind === 'payload' && parseEvent(verified.payload).type === 'message') handled++;
+      ctx.body = {};
+    });
+  } else if (kind === 'sdk') {
     const dispatcher = new lark.EventDispatcher({
       encryptKey: SECRETS.encryptKey,
       verificationToken: SECRETS.verificationToken,
@@ -133,7 +144,7 @@ async function startKoa(kind: 'bare' | 'sdk'): Promise<Running> {
 }
 
 const kind = process.argv[2] as ServerKind;
-const running = kind === 'bare' || kind === 'sdk' ? await startKoa(kind) : await startBot(kind === 'bot-fsync');
+const running = kind === 'bot' || kind === 'bot-fsync' ? await startBot(kind === 'bot-fsync') : await startKoa(kind);
 const stats = (): ServerStats => {
   const cpu = process.cpuUsage();
   return { ...running.counters(), cpuMs: (cpu.user + cpu.system) / 1000 };

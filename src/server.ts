@@ -66,7 +66,10 @@ export function createServer(options: ServerOptions): Koa {
       if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
-      log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), eventId: ctx.state.eventId }, 'request');
+      // Only built when wanted: reading ctx.path parses the URL, on every push.
+      if (log.isLevelEnabled('debug')) {
+        log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), eventId: ctx.state.eventId }, 'request');
+      }
     }
   });
   app.use(router.routes());
