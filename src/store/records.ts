@@ -1,8 +1,5 @@
 import { type Change, type CollectionName, type Persistence, type Records, emptyRecords } from './persistence';
 
-const QUIET_BEFORE_COMPACTION_MS = 50;
-const MAX_COMPACTION_DEFERRAL_MS = 5_000;
-
 /**
  * Records in memory, changes made durable in batches. Reads and writes are synchronous on the maps, so a
  * check-and-change inside one tick is atomic (two Submit clicks cannot both win); `flush()` then waits until
@@ -16,9 +13,6 @@ export class RecordStore {
   /** The batch that will be written at the end of this turn of the event loop, if one is due. */
   private nextBatch: Promise<void> | undefined;
   private failure: Error | undefined;
-  private lastWriteAt = 0;
-  private compactionTimer: NodeJS.Timeout | undefined;
-  private compactionDeferredSince = 0;
 
   constructor(private readonly persistence: Persistence) {}
 
@@ -68,37 +62,18 @@ export class RecordStore {
     return this.nextBatch;
   }
 
-  /** Folds the log into a snapshot when the persistence thinks it is time (or now, when forced). */
+  /**
+   * Lets the persistence fold its log into a snapshot when it thinks it is time (or now, when forced). Writes go on
+   * while it works; a failed snapshot is tried again at the next batch and loses nothing (the log still holds it).
+   */
   compact(force = false): Promise<void> {
-    this.writing = this.writing.then(() => this.persistence.maybeCompact(this.records, force));
-    return this.writing;
+    return this.persistence.maybeCompact(this.records, force);
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.compactionTimer);
     await this.flush().catch(() => undefined);
     await this.compact(true).catch(() => undefined);
     await this.persistence.close();
-  }
-
-  /**
-   * A snapshot holds the event loop while it is built (about 0.4 s at 100k records), so it waits for a quiet
-   * moment: no write for a while, or at most a few seconds of deferral under steady load.
-   */
-  private scheduleCompaction(): void {
-    if (this.compactionTimer) return;
-    if (this.compactionDeferredSince === 0) this.compactionDeferredSince = performance.now();
-    this.compactionTimer = setTimeout(() => {
-      this.compactionTimer = undefined;
-      const quiet = performance.now() - this.lastWriteAt >= QUIET_BEFORE_COMPACTION_MS;
-      if (!quiet && performance.now() - this.compactionDeferredSince < MAX_COMPACTION_DEFERRAL_MS) {
-        this.scheduleCompaction();
-        return;
-      }
-      this.compactionDeferredSince = 0;
-      this.compact().catch(() => undefined);
-    }, QUIET_BEFORE_COMPACTION_MS);
-    this.compactionTimer.unref();
   }
 
   private async writeBatch(): Promise<void> {
@@ -107,13 +82,12 @@ export class RecordStore {
     if (batch.length === 0) return;
     try {
       await this.persistence.append(batch);
-      this.lastWriteAt = performance.now();
-      this.scheduleCompaction();
     } catch (error) {
       // A failed write leaves memory ahead of disk; refusing every later flush keeps the bot from acknowledging
       // work it cannot keep.
       this.failure = error instanceof Error ? error : new Error(String(error));
       throw this.failure;
     }
+    this.compact().catch(() => undefined);
   }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,17 +71,18 @@ describe('the lowdb file store', () => {
     await second.close();
   });
 
-  it('compacts once the log is as large as the data, at the first quiet moment', async () => {
+  it('compacts once the log is as large as the data, sealing the log and starting a fresh one', async () => {
     const file = await tempFile();
     const records = new RecordStore(new FilePersistence(file));
     await records.open();
     for (let i = 0; i < 10_001; i++) records.put('events', `e${i}`, i);
     await records.flush();
-    // Right after the write the log still holds everything: the snapshot waits for a quiet moment.
-    expect((await readFile(`${file}.log`, 'utf8')).length).toBeGreaterThan(0);
-    for (let waited = 0; (await readFile(`${file}.log`, 'utf8')) !== '' && waited < 2_000; waited += 20) {
+    // The snapshot is written in the background: done when it exists and the sealed log is gone.
+    const snapshotDone = () => existsSync(file) && !existsSync(`${file}.log.sealed`);
+    for (let waited = 0; !snapshotDone() && waited < 5_000; waited += 20) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    expect(snapshotDone()).toBe(true);
     expect(await readFile(`${file}.log`, 'utf8')).toBe('');
     expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).collections.events)).toHaveLength(10_001);
     records.put('events', 'later', 1);
