@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as harness from './harness';
 import { type Harness, formValues, startHarness } from './harness';
 
-const SEND = '/open-apis/ephemeral/v1/send';
 const DELETE = '/open-apis/ephemeral/v1/delete';
 const MESSAGES = '/open-apis/im/v1/messages';
 

@@ -1,12 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FilePersistence } from '../../src/store/lowdb';
 import { COLLECTIONS, type CollectionName, type Records } from '../../src/store/persistence';
 import { RecordStore } from '../../src/store/records';
-import { figure } from './support';
+import { figure, tempDirs } from './support';
 
 /**
  * A snapshot is written while the bot keeps answering (src/store/lowdb.ts): the log is sealed, a fresh one takes the
@@ -15,16 +14,7 @@ import { figure } from './support';
  * then start from each copy: every acknowledged write must be there, with its last acknowledged value.
  */
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'todo-snapshot-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('todo-snapshot-');
 
 const FILES = ['db.json', 'db.json.log', 'db.json.log.sealed'];
 const CRASH_EVERY_MS = 25;
@@ -71,6 +61,15 @@ async function bigStore(dir: string, fsyncIntervalMs = 1_000): Promise<RecordSto
   return records;
 }
 
+/** Starts a forced snapshot in the background; `done()` says whether it has finished. */
+function startSnapshot(records: RecordStore): { done: () => boolean; finished: Promise<void> } {
+  let finished = false;
+  const promise = records.compact(true).then(() => {
+    finished = true;
+  });
+  return { done: () => finished, finished: promise };
+}
+
 /** One step of the bot's work: overwrite, delete and add records, then wait until it is durable (acknowledged). */
 async function step(records: RecordStore, i: number): Promise<void> {
   const collection: CollectionName = i % 2 === 0 ? 'todos' : 'forms';
@@ -86,16 +85,13 @@ describe('a snapshot written while the bot works', () => {
   it('never holds up a write: writes are acknowledged while the snapshot is still being written', async () => {
     const dir = await tempDir();
     const records = await bigStore(dir);
-    let snapshotDone = false;
-    const snapshot = records.compact(true).then(() => {
-      snapshotDone = true;
-    });
+    const snapshot = startSnapshot(records);
     let acknowledgedDuring = 0;
-    for (let i = 0; !snapshotDone; i++) {
+    for (let i = 0; !snapshot.done(); i++) {
       await step(records, i);
-      if (!snapshotDone) acknowledgedDuring++;
+      if (!snapshot.done()) acknowledgedDuring++;
     }
-    await snapshot;
+    await snapshot.finished;
     expect(acknowledgedDuring).toBeGreaterThan(0);
     const expected = recordsOf(records);
     await records.close();
@@ -107,13 +103,10 @@ describe('a snapshot written while the bot works', () => {
   it('loses nothing acknowledged if the process dies at any moment of it', async () => {
     const dir = await tempDir();
     const records = await bigStore(dir);
-    let snapshotDone = false;
-    const snapshot = records.compact(true).then(() => {
-      snapshotDone = true;
-    });
+    const snapshot = startSnapshot(records);
     const crashes: Array<{ copy: string; files: string[]; expected: Records }> = [];
     let lastCopy = Number.NEGATIVE_INFINITY;
-    for (let i = 0; !snapshotDone; i++) {
+    for (let i = 0; !snapshot.done(); i++) {
       await step(records, i);
       // Every few milliseconds of the snapshot (every step would make hundreds of copies to load).
       if (performance.now() - lastCopy < CRASH_EVERY_MS) continue;
@@ -122,7 +115,7 @@ describe('a snapshot written while the bot works', () => {
       const copy = join(dir, `crash-${i}`);
       crashes.push({ copy, files: copyOnDisk(dir, copy), expected: recordsOf(records) });
     }
-    await snapshot;
+    await snapshot.finished;
     await records.close();
 
     // The interesting moments were caught: the log sealed, before and after the new snapshot replaced the old.

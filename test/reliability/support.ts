@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { afterAll } from 'vitest';
 import { type EmulatedChat, type EmulatedMessage, type Emulator, encryptPayload, signPush } from '../emulator';
 
 /**
@@ -20,6 +24,19 @@ export const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 export const MAIN_TS = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 export const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 export const TSX_BIN = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
+/** Makes fresh temporary directories for a test file, all removed after its tests. */
+export function tempDirs(prefix: string): () => Promise<string> {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
 
 /** One line of the suite's results, easy to grep out of the test output. */
 export function figure(line: string): void {

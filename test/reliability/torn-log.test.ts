@@ -1,10 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FilePersistence } from '../../src/store/lowdb';
 import { RecordStore } from '../../src/store/records';
-import { figure } from './support';
+import { figure, tempDirs } from './support';
 
 /**
  * What a crash can leave of the change log: any prefix of the bytes written, cut at any byte (a SIGKILL during a
@@ -15,16 +14,8 @@ import { figure } from './support';
  * A "crash" here is `persistence.close()` without `RecordStore.close()`: the file is released, nothing is compacted.
  */
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function tempFile(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'todo-torn-'));
-  dirs.push(dir);
-  return join(dir, 'db.json');
-}
+const tempDir = tempDirs('todo-torn-');
+const tempFile = async () => join(await tempDir(), 'db.json');
 
 /** Opens the store, runs `work`, then "crashes" (releases the file without compacting). */
 async function run(file: string, work: (records: RecordStore) => Promise<void> | void): Promise<RecordStore> {
