@@ -1,13 +1,12 @@
 import { constants, renameSync, writeSync } from 'node:fs';
-import { type FileHandle, appendFile, mkdir, open, readFile, rm, truncate } from 'node:fs/promises';
+import { type FileHandle, appendFile, mkdir, open, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TextFile } from 'lowdb/node';
-import { Writer } from 'steno';
 import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
 
 /**
- * The default store on disk: a snapshot (`DATA_FILE`, read by lowdb's TextFile adapter and written atomically by
- * steno, the temp-file-and-rename writer under it, which also takes the text in chunks) plus an append-only change log (`DATA_FILE.log`, one JSON line per batch of changes).
+ * The default store on disk: a snapshot (`DATA_FILE`, read by lowdb's TextFile adapter, written beside and renamed
+ * over, each step fsynced) plus an append-only change log (`DATA_FILE.log`, one JSON line per batch of changes).
  * lowdb alone rewrites the whole file on every write, so a write would cost more as data grows; here a write costs
  * one appended line, and the snapshot is rewritten only when the log has grown as large as the data, which keeps
  * the amortised cost per change flat.
@@ -46,7 +45,6 @@ const SNAPSHOT_RETRY_MS = 30_000;
 
 export class FilePersistence implements Persistence {
   private readonly snapshotFile: TextFile;
-  private readonly snapshotWriter: Writer;
   private readonly logPath: string;
   private readonly sealedLogPath: string;
   private readonly lockPath: string;
@@ -67,7 +65,6 @@ export class FilePersistence implements Persistence {
     private readonly fsyncIntervalMs = DEFAULT_FSYNC_INTERVAL_MS,
   ) {
     this.snapshotFile = new TextFile(dataFile);
-    this.snapshotWriter = new Writer(dataFile);
     this.logPath = `${dataFile}.log`;
     this.sealedLogPath = `${dataFile}.log.sealed`;
     this.lockPath = `${dataFile}.lock`;
@@ -168,8 +165,8 @@ export class FilePersistence implements Persistence {
   }
 
   /**
-   * Serialises the records a slice at a time, each slice encoded as it ends, then writes the chunks and fsyncs the
-   * snapshot (file and directory). One string of 100k records would hold the event loop ~90 ms to join and encode.
+   * Serialises the records a slice at a time, each slice encoded as it ends, then writes the chunks durably. One
+   * string of 100k records would hold the event loop ~90 ms to join and encode.
    */
   private async writeSnapshot(records: Records): Promise<void> {
     const chunks: Buffer[] = [];
@@ -195,12 +192,20 @@ export class FilePersistence implements Persistence {
     }
     parts.push('}}');
     chunks.push(Buffer.from(parts.join('')));
-    await this.snapshotWriter.write(chunks);
-    // steno renames without fsyncing; the sealed log is deleted next, so the snapshot must be on disk first.
-    for (const path of [this.dataFile, dirname(this.dataFile)]) {
-      const handle = await open(path, 'r');
-      await handle.sync().finally(() => handle.close());
+    // Written beside, fsynced, then renamed over the old one and the rename fsynced: the sealed log is deleted next,
+    // so at no moment may a power cut leave neither snapshot whole. (lowdb's writer, steno, renames without an
+    // fsync, which only ext4's rename heuristic makes safe.)
+    const temp = `${this.dataFile}.tmp`;
+    const file = await open(temp, 'w');
+    try {
+      await writeFile(file, chunks);
+      await file.sync();
+    } finally {
+      await file.close();
     }
+    await rename(temp, this.dataFile);
+    const directory = await open(dirname(this.dataFile), 'r');
+    await directory.sync().finally(() => directory.close());
   }
 
   async close(): Promise<void> {

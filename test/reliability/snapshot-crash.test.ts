@@ -135,7 +135,7 @@ describe('a snapshot written while the bot works', () => {
     await records.open();
     records.put('todos', 't1', { id: 't1' });
     await records.flush();
-    // A directory where the snapshot should go: steno's rename onto it fails, as a full or broken disk would.
+    // A directory where the snapshot should go: renaming onto it fails, as a full or broken disk would fail a write.
     await mkdir(join(dir, 'db.json'));
     await expect(records.compact(true)).rejects.toThrow();
     expect(existsSync(join(dir, 'db.json.log.sealed'))).toBe(true);
