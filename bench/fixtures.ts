@@ -87,11 +87,13 @@ export async function bundle(entry: string, name: string): Promise<{ file: strin
   return { file, ms: performance.now() - started };
 }
 
-/** The next IPC message from `child`; rejects if it exits first. */
-export function nextMessage<T>(child: ChildProcess, timeoutMs = 30_000): Promise<T> {
+/** The next IPC message from `child` that `accept` takes (any, by default); rejects if it exits first. */
+export function nextMessage<T>(child: ChildProcess, timeoutMs = 30_000, accept: (message: unknown) => boolean = () => true): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`child ${child.pid} sent nothing in ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message: unknown) => done(undefined, message as T);
+    const onMessage = (message: unknown) => {
+      if (accept(message)) done(undefined, message as T);
+    };
     const onExit = (code: number | null) => done(new Error(`child ${child.pid} exited (${code}) before answering`));
     function done(error: Error | undefined, value?: T) {
       clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
@@ -10,19 +10,21 @@ import { parseEvent } from '../src/feishu/events';
 import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
 import { FilePersistence } from '../src/store/lowdb';
-import type { Change, Persistence, Records } from '../src/store/persistence';
+import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/persistence';
 import { startEmulator } from '../test/emulator';
 import { SECRETS, botEnv, tempDir } from './fixtures';
+import { benchTodo } from './todo-fixture';
 
 /**
  * One webhook server under load, alone in its own process so that the load generator in the parent does not share
  * its event loop: `bare` Koa, `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
  * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
- * STORE_FSYNC_MS=0 (an fdatasync before every answer). Sends `{url}` once listening, its counters on "stats", and
- * on "stop" its last counters before exiting.
+ * STORE_FSYNC_MS=0 (an fdatasync before every answer), or `bot-100k`, the bot started on a store of 100,000 to-dos,
+ * which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is durable. Sends `{url}` once
+ * listening, its counters on "stats", and on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync';
+export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -43,13 +45,23 @@ type Counters = Omit<ServerStats, 'cpuMs'>;
 class CountingPersistence implements Persistence {
   private readonly counters: Counters = { handled: 0, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 };
   private readonly inner: FilePersistence;
+  /** The maps the store works on (load() hands them over), so that a snapshot can be asked for from outside. */
+  private records: Records | undefined;
 
   constructor(file: string, fsyncIntervalMs: number) {
     this.inner = new FilePersistence(file, fsyncIntervalMs);
   }
 
-  load(): Promise<Records> {
-    return this.inner.load();
+  async load(): Promise<Records> {
+    this.records = await this.inner.load();
+    return this.records;
+  }
+
+  /** Writes a snapshot now, as the store does once its log has grown as large as its data. */
+  async snapshot(): Promise<number> {
+    const started = performance.now();
+    await this.inner.maybeCompact(this.records ?? emptyRecords(), true);
+    return performance.now() - started;
   }
 
   async append(changes: readonly Change[]): Promise<void> {
@@ -78,13 +90,19 @@ class CountingPersistence implements Persistence {
 interface Running {
   url: string;
   counters: () => Counters;
+  snapshot?: () => Promise<number>;
   stop: () => Promise<void>;
 }
 
-async function startBot(fsyncEveryBatch: boolean): Promise<Running> {
+async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
   const dir = await tempDir('webhook');
   const dataFile = join(dir, 'db.json');
+  if (todos > 0) {
+    const now = Date.now();
+    const stored = Object.fromEntries(Array.from({ length: todos }, (_, i) => benchTodo(i, now)).map((todo) => [todo.id, todo]));
+    await writeFile(dataFile, JSON.stringify({ v: 1, collections: { todos: stored } }));
+  }
   const extra: Record<string, string> = { TODO_ALLOWED: 'everyone', ...(fsyncEveryBatch && { STORE_FSYNC_MS: '0' }) };
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
   // The persistence the app would build from this config, wrapped to count.
@@ -93,6 +111,7 @@ async function startBot(fsyncEveryBatch: boolean): Promise<Running> {
   return {
     url: `${app.url}/webhook/event`,
     counters: () => persistence.stats(),
+    snapshot: () => persistence.snapshot(),
     stop: async () => {
       await app.settled();
       await app.stop();
@@ -142,7 +161,8 @@ async function startKoa(kind: 'bare' | 'verify' | 'sdk'): Promise<Running> {
 }
 
 const kind = process.argv[2] as ServerKind;
-const running = kind === 'bot' || kind === 'bot-fsync' ? await startBot(kind === 'bot-fsync') : await startKoa(kind);
+const running =
+  kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k' ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0) : await startKoa(kind);
 const stats = (): ServerStats => {
   const cpu = process.cpuUsage();
   return { ...running.counters(), cpuMs: (cpu.user + cpu.system) / 1000 };
@@ -152,5 +172,6 @@ process.send?.({ url: running.url });
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
   if (message === 'stats') process.send?.(stats());
+  if (message === 'snapshot') void running.snapshot?.().then((snapshotMs) => process.send?.({ snapshotMs }));
   if (message === 'stop') void running.stop().then(() => process.send?.(stats(), () => process.exit(0)));
 });

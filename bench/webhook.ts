@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { messageEvent } from '../test/emulator';
-import { type SignedPush, ROOT, SECRETS, bundle, median, nextMessage, percentile, signedPush } from './fixtures';
+import { type SignedPush, ROOT, SECRETS, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';
 import type { ServerKind, ServerStats } from './webhook-server';
@@ -156,9 +156,16 @@ class Target {
   }
 
   async stats(): Promise<ServerStats> {
-    const answer = nextMessage<ServerStats>(this.child);
+    const answer = nextMessage<ServerStats>(this.child, 30_000, (message) => typeof message === 'object' && message !== null && 'cpuMs' in message);
     this.child.send('stats');
     return answer;
+  }
+
+  /** Has the bot write a snapshot of its store; resolves with how long it took, once it is durable. */
+  async snapshot(): Promise<number> {
+    const answer = nextMessage<{ snapshotMs: number }>(this.child, 60_000, (message) => typeof message === 'object' && message !== null && 'snapshotMs' in message);
+    this.child.send('snapshot');
+    return (await answer).snapshotMs;
   }
 
   /** One measured run: the load, the CPU the server spent on it, and the snapshots its store wrote meanwhile. */
@@ -208,6 +215,43 @@ function medianRound(runs: Run[]): Figures {
   return { ...(rounds[Math.floor(rounds.length / 2)] as Figures), failures: all.failures, snapshots: all.snapshots };
 }
 
+/** A snapshot starts this long into a paced run, so that the run sees before, during and after. */
+const SNAPSHOT_AFTER_MS = 1_000;
+
+interface DuringSnapshot {
+  during: Figures;
+  without: Figures;
+  snapshotMs: number[];
+}
+
+/**
+ * The 200 req/s figure on a bot holding 100,000 to-dos, in rounds that take turns: one run as is, one while a
+ * snapshot of the store is written (the store folds its log into a snapshot once the log is as large as the data).
+ */
+async function measureDuringSnapshot(file: string, log: (line: string) => void): Promise<DuringSnapshot> {
+  const target = await Target.start('bot-100k', file);
+  try {
+    await load(target.url, new PushSource(pushes(WARMUP_REQUESTS + CONNECTIONS, 'big-warm'), false, 'big-warm'), { amount: WARMUP_REQUESTS });
+    const source = new PushSource(pushes(2 * ROUNDS * FIXED_RATE * FIXED_RATE_SECONDS, 'big-run'), false, 'big-run');
+    const during: Run[] = [];
+    const without: Run[] = [];
+    const snapshotMs: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      without.push(await target.run(source, 'fixed-rate'));
+      const snapshot = sleep(SNAPSHOT_AFTER_MS).then(() => target.snapshot());
+      during.push(await target.run(source, 'fixed-rate'));
+      snapshotMs.push(await snapshot);
+      log(
+        `webhook at ${FIXED_RATE} req/s on 100k to-dos, round ${round}: p99 ${summarise([without.at(-1) as Run]).p99Ms.toFixed(2)} ms, ` +
+          `${summarise([during.at(-1) as Run]).p99Ms.toFixed(2)} ms while a ${(snapshotMs.at(-1) as number).toFixed(0)} ms snapshot was written`,
+      );
+    }
+    return { during: medianRound(during), without: medianRound(without), snapshotMs };
+  } finally {
+    target.kill();
+  }
+}
+
 const isBot = (kind: ServerKind) => kind === 'bot' || kind === 'bot-fsync';
 
 interface Measured {
@@ -221,9 +265,8 @@ interface Measured {
 }
 
 /** Runs every server through the same rounds; returns each one's figures. */
-async function measureAll(kinds: ServerKind[], withFixedRate: ServerKind[], log: (line: string) => void): Promise<Map<ServerKind, Measured>> {
-  const server = await bundle('bench/webhook-server.ts', 'webhook-server.js');
-  const targets = await Promise.all(kinds.map((kind) => Target.start(kind, server.file)));
+async function measureAll(file: string, kinds: ServerKind[], withFixedRate: ServerKind[], log: (line: string) => void): Promise<Map<ServerKind, Measured>> {
+  const targets = await Promise.all(kinds.map((kind) => Target.start(kind, file)));
   try {
     const baselinePool = pushes(BASELINE_POOL, 'baseline');
     const sources = new Map<ServerKind, PushSource>();
@@ -306,7 +349,9 @@ function storeNote(m: Measured): string {
 }
 
 export async function benchWebhook(log: (line: string) => void): Promise<Row[]> {
-  const m = await measureAll(['bare', 'verify', 'sdk', 'bot', 'bot-fsync'], ['bare', 'bot', 'bot-fsync'], log);
+  const server = await bundle('bench/webhook-server.ts', 'webhook-server.js');
+  const m = await measureAll(server.file, ['bare', 'verify', 'sdk', 'bot', 'bot-fsync'], ['bare', 'bot', 'bot-fsync'], log);
+  const big = await measureDuringSnapshot(server.file, log);
   const get = (kind: ServerKind) => m.get(kind) as Measured;
   const [bare, verify, sdk, bot, botFsync] = (['bare', 'verify', 'sdk', 'bot', 'bot-fsync'] as const).map((kind) => get(kind).throughput) as [Figures, Figures, Figures, Figures, Figures];
   const bareRate = get('bare').fixedRate as Figures;
@@ -374,6 +419,17 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       note:
         `p50 ${botRate.p50Ms.toFixed(2)} ms (bare ${bareRate.p50Ms.toFixed(2)} ms); ${botRate.snapshots} store snapshots during the runs; ` +
         `one push every ${(1000 / FIXED_RATE).toFixed(0)} ms for ${FIXED_RATE_SECONDS} s, open loop, each timed from when it was due; median of ${ROUNDS} interleaved rounds`,
+    },
+    {
+      figure: `webhook p99 at ${FIXED_RATE} req/s during a 100k snapshot`,
+      unit: 'ms',
+      value: big.during.p99Ms,
+      baseline: { label: 'no snapshot', value: big.without.p99Ms },
+      ratio: big.during.p99Ms / big.without.p99Ms,
+      note:
+        `a bot holding 100,000 to-dos; a snapshot of its store started ${SNAPSHOT_AFTER_MS / 1000} s into each ${FIXED_RATE_SECONDS} s run and took ` +
+        `${big.snapshotMs.map((ms) => ms.toFixed(0)).join(', ')} ms; p50 ${big.during.p50Ms.toFixed(2)} ms (${big.without.p50Ms.toFixed(2)} without); ` +
+        `median of ${ROUNDS} rounds taking turns with runs without one; ${big.during.failures + big.without.failures} failures`,
     },
     {
       figure: `webhook p99 at ${FIXED_RATE} req/s, STORE_FSYNC_MS=0`,
