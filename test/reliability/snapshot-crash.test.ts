@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,12 +19,30 @@ const tempDir = tempDirs('todo-snapshot-');
 const FILES = ['db.json', 'db.json.log', 'db.json.log.sealed'];
 const CRASH_EVERY_MS = 25;
 
-/** What a SIGKILL at this instant leaves: the store's files as they are, copied synchronously so nothing moves. */
+/**
+ * What a SIGKILL at this instant leaves: the store's files as they are. The copy is synchronous, but the snapshot's
+ * renames and deletions run on libuv's threads meanwhile, so a copy that saw any file change under it is taken again.
+ */
 function copyOnDisk(from: string, to: string): string[] {
-  mkdirSync(to, { recursive: true });
-  const present = FILES.filter((name) => existsSync(join(from, name)) && statSync(join(from, name)).isFile());
-  for (const name of present) copyFileSync(join(from, name), join(to, name));
-  return present;
+  for (;;) {
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(to, { recursive: true });
+    const before = fileStates(from);
+    const present = FILES.filter((name) => existsSync(join(from, name)) && statSync(join(from, name)).isFile());
+    try {
+      for (const name of present) copyFileSync(join(from, name), join(to, name));
+    } catch {
+      continue;
+    }
+    if (fileStates(from) === before) return present;
+  }
+}
+
+function fileStates(dir: string): string {
+  return FILES.map((name) => {
+    const stat = statSync(join(dir, name), { throwIfNoEntry: false });
+    return stat ? `${name}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : `${name}:-`;
+  }).join('|');
 }
 
 function plain(records: Records): Record<string, Record<string, unknown>> {
