@@ -38,7 +38,9 @@ interface LoadResult {
 type Run = LoadResult & { cpuMs: number; snapshots: number };
 
 interface Figures {
+  /** The median round's; `perRound` keeps every round, in the order the servers took turns. */
   requestsPerSecond: number;
+  perRound: number[];
   p50Ms: number;
   p99Ms: number;
   cpuUsPerPush: number;
@@ -200,12 +202,22 @@ function summarise(runs: Run[]): Figures {
   const answered = runs.reduce((sum, run) => sum + run.latenciesMs.length, 0);
   return {
     requestsPerSecond: median(runs.map((run) => run.latenciesMs.length / run.seconds)),
+    perRound: runs.map((run) => run.latenciesMs.length / run.seconds),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     cpuUsPerPush: (1000 * runs.reduce((sum, run) => sum + run.cpuMs, 0)) / answered,
     failures: runs.reduce((sum, run) => sum + run.failures, 0),
     snapshots: runs.reduce((sum, run) => sum + run.snapshots, 0),
   };
+}
+
+/**
+ * Throughput of `a` against `b`: the median of the rounds' ratios. Each round runs the servers back to back, so a
+ * burst of someone else's load falls on both sides of a round's ratio; medians taken apart could pair a calm round of
+ * one with a noisy round of the other (seen: bare Koa's median round at 4,954 req/s, half its calm speed).
+ */
+function throughputRatio(a: Figures, b: Figures): number {
+  return median(a.perRound.map((value, round) => value / (b.perRound[round] as number)));
 }
 
 /** The round with the median p99, with the failures and snapshots of all rounds. */
@@ -365,19 +377,19 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       unit: 'req/s',
       value: bot.requestsPerSecond,
       baseline: { label: 'SDK adaptKoa', value: sdk.requestsPerSecond },
-      ratio: bot.requestsPerSecond / sdk.requestsPerSecond,
+      ratio: throughputRatio(bot, sdk),
       target: 'ratio >= 1.00',
-      pass: bot.requestsPerSecond >= sdk.requestsPerSecond && botOk,
-      note: `${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds, default STORE_FSYNC_MS; ${storeNote(get('bot'))}`,
+      pass: throughputRatio(bot, sdk) >= 1 && botOk,
+      note: `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds (value: median round; ratio: median of the rounds' ratios), default STORE_FSYNC_MS; ${storeNote(get('bot'))}`,
     },
     {
       figure: 'webhook throughput, bot vs bare Koa',
       unit: 'req/s',
       value: bot.requestsPerSecond,
       baseline: { label: 'bare Koa', value: bare.requestsPerSecond },
-      ratio: bot.requestsPerSecond / bare.requestsPerSecond,
+      ratio: throughputRatio(bot, bare),
       target: 'ratio >= 0.60',
-      pass: bot.requestsPerSecond >= 0.6 * bare.requestsPerSecond && botOk,
+      pass: throughputRatio(bot, bare) >= 0.6 && botOk,
       note: `bare Koa used ${((bare.cpuUsPerPush * bare.requestsPerSecond) / 1e6).toFixed(2)} of a core: on 2 cores the load generator bounds it`,
     },
     {
@@ -385,7 +397,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       unit: 'req/s',
       value: verify.requestsPerSecond,
       baseline: { label: 'bare Koa', value: bare.requestsPerSecond },
-      ratio: verify.requestsPerSecond / bare.requestsPerSecond,
+      ratio: throughputRatio(verify, bare),
       note:
         `Koa that reads, verifies, decrypts and parses each push with the bot's functions, then answers (no store, no job): ` +
         `the ceiling for any server that checks pushes here; ${verify.cpuUsPerPush.toFixed(0)} µs CPU per push`,
@@ -395,7 +407,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       unit: 'req/s',
       value: botFsync.requestsPerSecond,
       baseline: { label: 'SDK adaptKoa', value: sdk.requestsPerSecond },
-      ratio: botFsync.requestsPerSecond / sdk.requestsPerSecond,
+      ratio: throughputRatio(botFsync, sdk),
       note: `the bot with an fdatasync before every answer; ${storeNote(get('bot-fsync'))}`,
     },
     {
