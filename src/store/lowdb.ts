@@ -47,6 +47,8 @@ export class FilePersistence implements Persistence {
   private readonly snapshotFile: TextFile;
   private readonly logPath: string;
   private readonly sealedLogPath: string;
+  /** Where a new snapshot is written before it is renamed over the old one. */
+  private readonly snapshotTempPath: string;
   private readonly lockPath: string;
   private log: FileHandle | undefined;
   private lockHeld = false;
@@ -67,6 +69,7 @@ export class FilePersistence implements Persistence {
     this.snapshotFile = new TextFile(dataFile);
     this.logPath = `${dataFile}.log`;
     this.sealedLogPath = `${dataFile}.log.sealed`;
+    this.snapshotTempPath = `${dataFile}.tmp`;
     this.lockPath = `${dataFile}.lock`;
   }
 
@@ -80,6 +83,8 @@ export class FilePersistence implements Persistence {
     this.logChanges = 0;
     await this.replayLog(this.logPath, records);
     this.log = await open(this.logPath, 'a');
+    // A snapshot cut short by a crash left its half-written file; the old snapshot, untouched, is the one read.
+    await rm(this.snapshotTempPath, { force: true });
     if (sealedLeft) {
       await this.writeSnapshot(records);
       await rm(this.sealedLogPath, { force: true });
@@ -171,8 +176,7 @@ export class FilePersistence implements Persistence {
    * instead, one string or 35 MB of buffers at 100k records, cost the event loop 40-90 ms in joins and collections.
    */
   private async writeSnapshot(records: Records): Promise<void> {
-    const temp = `${this.dataFile}.tmp`;
-    const file = await open(temp, 'w');
+    const file = await open(this.snapshotTempPath, 'w');
     try {
       let parts: string[] = ['{"v":1,"collections":{'];
       const writeOut = async () => {
@@ -203,7 +207,7 @@ export class FilePersistence implements Persistence {
     } finally {
       await file.close();
     }
-    await rename(temp, this.dataFile);
+    await rename(this.snapshotTempPath, this.dataFile);
     const directory = await open(dirname(this.dataFile), 'r');
     await directory.sync().finally(() => directory.close());
   }

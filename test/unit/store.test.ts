@@ -43,6 +43,21 @@ describe('the lowdb file store', () => {
     await records.close();
   });
 
+  it('ignores and removes a snapshot a crash left half-written', async () => {
+    const file = await tempFile();
+    await writeFile(file, JSON.stringify({ v: 1, collections: { todos: { t1: { id: 't1' } } } }));
+    await writeFile(`${file}.log`, '["todos","t2",{"id":"t2"}]\n');
+    await writeFile(`${file}.tmp`, '{"v":1,"collections":{"todos":{"t1":');
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    expect(records.entries('todos')).toEqual([
+      ['t1', { id: 't1' }],
+      ['t2', { id: 't2' }],
+    ]);
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+    await records.close();
+  });
+
   it('refuses a corrupt data file and leaves it untouched', async () => {
     const file = await tempFile();
     await writeFile(file, '{"v":1,"collections":{');
