@@ -49,6 +49,8 @@ export class FilePersistence implements Persistence {
   private readonly sealedLogPath: string;
   /** Where a new snapshot is written before it is renamed over the old one. */
   private readonly snapshotTempPath: string;
+  /** The fresh log a seal opens before swapping it in. */
+  private readonly nextLogPath: string;
   private readonly lockPath: string;
   private log: FileHandle | undefined;
   private lockHeld = false;
@@ -70,6 +72,7 @@ export class FilePersistence implements Persistence {
     this.logPath = `${dataFile}.log`;
     this.sealedLogPath = `${dataFile}.log.sealed`;
     this.snapshotTempPath = `${dataFile}.tmp`;
+    this.nextLogPath = `${dataFile}.log.next`;
     this.lockPath = `${dataFile}.lock`;
   }
 
@@ -83,8 +86,9 @@ export class FilePersistence implements Persistence {
     this.logChanges = 0;
     await this.replayLog(this.logPath, records);
     this.log = await open(this.logPath, 'a');
-    // A snapshot cut short by a crash left its half-written file; the old snapshot, untouched, is the one read.
-    await rm(this.snapshotTempPath, { force: true });
+    // A snapshot cut short by a crash may leave its half-written file, or the empty log it was about to swap in;
+    // the old snapshot and the logs, untouched, are what was read.
+    for (const leftover of [this.snapshotTempPath, this.nextLogPath]) await rm(leftover, { force: true });
     if (sealedLeft) {
       await this.writeSnapshot(records);
       await rm(this.sealedLogPath, { force: true });
@@ -151,11 +155,11 @@ export class FilePersistence implements Persistence {
   }
 
   private async seal(current: FileHandle): Promise<void> {
-    const fresh = await open(`${this.logPath}.next`, 'a');
+    const fresh = await open(this.nextLogPath, 'a');
     // Sealed and replaced in one synchronous step, so no append can fall between the two logs.
     renameSync(this.logPath, this.sealedLogPath);
     try {
-      renameSync(`${this.logPath}.next`, this.logPath);
+      renameSync(this.nextLogPath, this.logPath);
     } catch (error) {
       renameSync(this.sealedLogPath, this.logPath);
       await fresh.close();

@@ -64,7 +64,7 @@ export class RecordStore {
 
   /**
    * Lets the persistence fold its log into a snapshot when it thinks it is time (or now, when forced). Writes go on
-   * while it works; a failed snapshot is tried again at the next batch and loses nothing (the log still holds it).
+   * while it works; a failed snapshot is tried again later and loses nothing (its sealed log is kept).
    */
   compact(force = false): Promise<void> {
     return this.persistence.maybeCompact(this.records, force);

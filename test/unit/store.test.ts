@@ -43,11 +43,12 @@ describe('the lowdb file store', () => {
     await records.close();
   });
 
-  it('ignores and removes a snapshot a crash left half-written', async () => {
+  it('ignores and removes what a snapshot cut short by a crash left behind', async () => {
     const file = await tempFile();
     await writeFile(file, JSON.stringify({ v: 1, collections: { todos: { t1: { id: 't1' } } } }));
     await writeFile(`${file}.log`, '["todos","t2",{"id":"t2"}]\n');
     await writeFile(`${file}.tmp`, '{"v":1,"collections":{"todos":{"t1":');
+    await writeFile(`${file}.log.next`, '');
     const records = new RecordStore(new FilePersistence(file));
     await records.open();
     expect(records.entries('todos')).toEqual([
@@ -55,6 +56,7 @@ describe('the lowdb file store', () => {
       ['t2', { id: 't2' }],
     ]);
     expect(existsSync(`${file}.tmp`)).toBe(false);
+    expect(existsSync(`${file}.log.next`)).toBe(false);
     await records.close();
   });
 
