@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +21,7 @@ import {
   itemNumbers,
   postedItems,
   spawnBot,
+  tempDirs,
   visibleForms,
   waitFor,
   waitHealthy,
@@ -49,11 +48,10 @@ const textOf = (i: number) => `Crash item ${i} end`;
 
 let emu: Emulator | undefined;
 let bot: BotProcess | undefined;
-let dir: string | undefined;
+const tempDir = tempDirs('todo-crash-');
 afterAll(async () => {
   await ensureStopped(bot);
   await emu?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('crash test', () => {
@@ -65,7 +63,7 @@ describe('crash test', () => {
     // Feishu does the work, the dead bot never hears of it.
     feishu.fault({ path: /^\/open-apis\/(ephemeral\/v1\/|im\/v1\/messages)/, delayMs: 150, probability: 0.5, times: Number.POSITIVE_INFINITY });
 
-    dir = await mkdtemp(join(tmpdir(), 'todo-crash-'));
+    const dir = await tempDir();
     const dataFile = join(dir, 'db.json');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -73,7 +71,7 @@ describe('crash test', () => {
     const allLines: string[] = [];
     const restartMs: number[] = [];
     const startBot = async () => {
-      const child = spawnBot(env, { cwd: dir as string });
+      const child = spawnBot(env, { cwd: dir });
       bot = child;
       void child.exited.then(() => allLines.push(...child.lines));
       restartMs.push(await waitHealthy(url, child));

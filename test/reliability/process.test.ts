@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
@@ -14,6 +12,7 @@ import {
   freePort,
   groupCards,
   spawnBot,
+  tempDirs,
   visibleForms,
   waitFor,
   waitHealthy,
@@ -23,11 +22,10 @@ import {
 
 let emu: Emulator | undefined;
 let bot: BotProcess | undefined;
-let dir: string | undefined;
+const tempDir = tempDirs('todo-process-');
 afterAll(async () => {
   await ensureStopped(bot);
   await emu?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 function envFor(feishu: Emulator, port: number, dataFile: string): Record<string, string> {
@@ -38,7 +36,7 @@ describe('the bot process', () => {
   it('starts, becomes ready, stops on SIGTERM with exit code 0, and keeps an open form across the restart', async () => {
     emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
     const feishu = emu;
-    dir = await mkdtemp(join(tmpdir(), 'todo-process-'));
+    const dir = await tempDir();
     const dataFile = join(dir, 'data', 'db.json');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -96,13 +94,12 @@ describe('the bot process', () => {
   it('refuses to start without FEISHU_APP_SECRET: exit code 1 and one line naming it', async () => {
     emu ??= await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
     const feishu = emu;
-    const cwd = await mkdtemp(join(tmpdir(), 'todo-process-bad-'));
+    const cwd = await tempDir();
     const env = envFor(feishu, await freePort(), join(cwd, 'db.json'));
     delete env.FEISHU_APP_SECRET;
     const child = spawnBot(env, { cwd });
     bot = child;
     const exit = await child.exited;
-    await rm(cwd, { recursive: true, force: true });
     expect(exit.code).toBe(1);
     const naming = child.lines.filter((line) => line.includes('FEISHU_APP_SECRET'));
     expect(naming).toHaveLength(1);

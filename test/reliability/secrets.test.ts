@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { messageEvent } from '../emulator';
 import { type Harness, SECRETS, formValues, startHarness } from '../e2e/harness';
-import { type BotProcess, MESSAGES, TOKEN_PATH, ensureStopped, figure, formIdOf, spawnBot, visibleForms } from './support';
+import { type BotProcess, MESSAGES, TOKEN_PATH, ensureStopped, figure, formIdOf, spawnBot, tempDirs, visibleForms } from './support';
 
 /**
  * No secret in any log line, at the most talkative level: the app secret, the encrypt key, the verification token
@@ -13,6 +11,7 @@ import { type BotProcess, MESSAGES, TOKEN_PATH, ensureStopped, figure, formIdOf,
 
 let h: Harness | undefined;
 let child: BotProcess | undefined;
+const tempDir = tempDirs('todo-secrets-');
 afterAll(async () => {
   await h?.stop();
   await ensureStopped(child);
@@ -100,7 +99,7 @@ describe('secrets', () => {
   }, 30_000);
 
   it('a start-up refused for a missing variable names it and leaks no secret (npm start equivalent: tsx src/main.ts)', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'todo-secrets-'));
+    const cwd = await tempDir();
     child = spawnBot(
       {
         FEISHU_APP_ID: SECRETS.appId,
@@ -114,7 +113,6 @@ describe('secrets', () => {
       { cwd, command: 'tsx' },
     );
     const exit = await child.exited;
-    await rm(cwd, { recursive: true, force: true });
     expect(exit.code).toBe(1);
     const naming = child.lines.filter((line) => line.includes('FEISHU_ENCRYPT_KEY'));
     expect(naming).toHaveLength(1);
