@@ -3,7 +3,7 @@ import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { type Services, derivedId } from './services';
 import { nextOccurrence } from './time';
-import { enqueueCardUpdate } from './todo-jobs';
+import { enqueueCardUpdate, enqueueTodoJob } from './todo-jobs';
 
 /**
  * Reminders: the scheduler's task claims what is due from the store's index (no timer per reminder), moves each
@@ -30,7 +30,7 @@ export function reminderTask(services: Services): ScheduledTask {
       for (const todo of store.dueReminders(now)) {
         const dueAt = todo.remindAt as number;
         const payload: ReminderPayload = { todoId: todo.id, dueAt, late: now - dueAt > LATE_AFTER_MS };
-        store.enqueue({ id: `todo.remind:${todo.id}:${dueAt}`, kind: 'todo.remind', lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: now, createdAt: now });
+        enqueueTodoJob(services, 'todo.remind', todo, payload, String(dueAt));
         // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
         const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
         store.putTodo({ ...todo, remindAt: next, updatedAt: now });

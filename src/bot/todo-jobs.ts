@@ -22,23 +22,24 @@ interface RecallPayload extends TodoPayload {
   replyTo: string;
 }
 
-function enqueue(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): void {
+/** A job in the to-do's lane, named `<kind>:<todo id>:<suffix>` (the suffix tells occurrences apart). */
+export function enqueueTodoJob(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): void {
   const id = `${kind}:${todo.id}:${suffix}`;
   services.store.enqueue({ id, kind, lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: services.now(), createdAt: services.now() });
 }
 
 /** The group card should show the to-do's current state. */
 export function enqueueCardUpdate(services: Services, todo: Todo): void {
-  enqueue(services, 'todo.patch', todo, { todoId: todo.id } satisfies TodoPayload);
+  enqueueTodoJob(services, 'todo.patch', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
 /** The assignees' feed cards should match the to-do's current state. */
 export function enqueueFeedSync(services: Services, todo: Todo): void {
-  enqueue(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
+  enqueueTodoJob(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
 export function enqueueRecall(services: Services, todo: Todo, requesterId: string, replyTo: string, key: string): void {
-  enqueue(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
+  enqueueTodoJob(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
 }
 
 /** Where a feed card leads: the group chat holding the to-do card. */
