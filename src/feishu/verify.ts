@@ -1,5 +1,6 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { decryptPush } from './decrypt';
+import { secretDigest } from './secret-digest';
 
 /**
  * Is this push really from Feishu, and fresh? Framework-free on purpose: raw body and headers in, the decrypted
@@ -113,12 +114,8 @@ function tokenOf(payload: Record<string, unknown>): unknown {
   return envelopeHeader?.token ?? payload.token;
 }
 
-/** The configured token's digest, computed once: a bot has one verification token. */
-let expectedToken: { token: string; digest: Buffer } | undefined;
-
 function checkToken(given: unknown, expected: string): void {
   if (typeof given !== 'string') throw new FeishuAuthError('bad-token');
-  if (expectedToken?.token !== expected) expectedToken = { token: expected, digest: hash('sha256', expected, 'buffer') };
   // Hashing first gives equal lengths, so the comparison time says nothing about the token.
-  if (!timingSafeEqual(hash('sha256', given, 'buffer'), expectedToken.digest)) throw new FeishuAuthError('bad-token');
+  if (!timingSafeEqual(hash('sha256', given, 'buffer'), secretDigest(expected))) throw new FeishuAuthError('bad-token');
 }
