@@ -49,7 +49,7 @@ const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_0
 
 export class Outbox {
   private readonly queue: PQueue;
-  private readonly running = new Set<string>();
+  /** Lanes with a job running: one job per lane, so also how many jobs are running. */
   private readonly busyLanes = new Set<string>();
   private readonly runningPerChat = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -93,7 +93,7 @@ export class Outbox {
       await new Promise((resolve) => setImmediate(resolve));
       const now = this.options.now();
       const due = this.options.store.pendingJobs().some((job) => job.runAt <= now);
-      if (!due && this.running.size === 0 && !this.scanScheduled) return;
+      if (!due && this.busyLanes.size === 0 && !this.scanScheduled) return;
       if (due) this.kick();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -122,20 +122,20 @@ export class Outbox {
         running++;
         this.busyLanes.add(lane);
         if (chatId !== undefined) this.runningPerChat.set(chatId, running);
-        this.running.add(job.id);
         starting.push(job);
       }
     }
-    for (const job of starting) void this.queue.add(() => this.execute(job.id, job.chatId));
+    for (const job of starting) void this.queue.add(() => this.execute(job));
     if (Number.isFinite(nextRunAt)) {
       this.timer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
       this.timer.unref();
     }
   }
 
-  private async execute(jobId: string, chatId: string | undefined): Promise<void> {
+  /** Runs the job as stored now; `started` is what the scan reserved for it (its lane, its chat's slot). */
+  private async execute(started: Job): Promise<void> {
     const { store } = this.options;
-    const job = store.job(jobId);
+    const job = store.job(started.id);
     try {
       if (!job) return;
       const handler = this.options.handlers[job.kind];
@@ -146,8 +146,8 @@ export class Outbox {
     } catch (error) {
       if (job) await this.failed(job, error);
     } finally {
-      this.running.delete(jobId);
-      if (job) this.busyLanes.delete(job.lane);
+      this.busyLanes.delete(started.lane);
+      const { chatId } = started;
       if (chatId !== undefined) {
         const left = (this.runningPerChat.get(chatId) ?? 1) - 1;
         if (left > 0) this.runningPerChat.set(chatId, left);
