@@ -63,6 +63,11 @@ export function oneLine(text: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
 }
 
+/** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
+export function chatListSummary(label: string, text: string): string {
+  return `${label}: ${oneLine(text, 51)}`;
+}
+
 /**
  * Entities from Feishu's escaping table, plus characters it leaves out that still make markup: `&` (so a typed
  * `&lt;` stays literal), `|` (tables), `@` (bare e-mail autolinks), `.` (`www.` autolinks and `1.` lists) and `=`

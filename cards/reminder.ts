@@ -1,5 +1,5 @@
 import type { Todo } from '../src/bot/model';
-import { buildCard, callbackButton, escapeMarkdown, formatInstant, mention, oneLine, person, type Card } from './parts';
+import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, mention, person, type Card } from './parts';
 
 /**
  * The reminder posted as a reply to a to-do card when its time comes. It mentions the assignees (or the creator
@@ -13,7 +13,7 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean }): C
   return buildCard({
     title: 'Reminder',
     template: 'orange',
-    summary: `Reminder: ${oneLine(todo.text, 51)}`,
+    summary: chatListSummary('Reminder', todo.text),
     elements: [
       { tag: 'markdown', content: lines.join('\n') },
       callbackButton({ text: 'Done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),

@@ -3,10 +3,10 @@ import {
   REPEAT_LABEL,
   buildCard,
   callbackButton,
+  chatListSummary,
   escapeMarkdown,
   formatInstant,
   mention,
-  oneLine,
   person,
   type Card,
   type CardComponent,
@@ -31,8 +31,6 @@ const LOOK: Record<Phase, { label: string; template: HeaderTemplate; color: TagC
   recalled: { label: 'Recalled', template: 'grey', color: 'neutral' },
 };
 
-/** The chat-list preview is plain text: 50 characters of the to-do and the ellipsis when cut. */
-const SUMMARY_LENGTH = 51;
 
 function buttonsFor(phase: Phase, todoId: string): CardComponent[] {
   switch (phase) {
@@ -67,7 +65,7 @@ export function todoCard(todo: Todo, p: { timeZone?: string } = {}): Card {
     title: 'To-do',
     template: look.template,
     statusTag: { text: look.label, color: look.color },
-    summary: `To-do: ${oneLine(todo.text, SUMMARY_LENGTH)}`,
+    summary: chatListSummary('To-do', todo.text),
     elements: [
       { tag: 'markdown', content: escapeMarkdown(todo.text) },
       { tag: 'hr' },
