@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startApp } from '../src/app';
-import { RECORD_VERSION } from '../src/bot/model';
+import { RECORD_VERSION } from '../src/domain/model';
 import { DAY, benchTodo } from './todo-fixture';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';

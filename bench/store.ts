@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { RECORD_VERSION, type Todo, type TodoForm } from '../src/bot/model';
+import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
 import { FilePersistence } from '../src/store/lowdb';
 import { RecordStore } from '../src/store/records';
 import { median, sleep, tempDir } from './fixtures';

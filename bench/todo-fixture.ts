@@ -1,4 +1,4 @@
-import { RECORD_VERSION, type Todo } from '../src/bot/model';
+import { RECORD_VERSION, type Todo } from '../src/domain/model';
 
 export const DAY = 24 * 60 * 60 * 1000;
 

@@ -13,7 +13,3 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.tomorrow'), todoId: z.string() }),
 ]);
 export type CardActionValue = z.infer<typeof CardActionValue>;
-
-/** The form container's name; a submit callback's `action.form_value` is keyed by the field names below. */
-export const FORM_NAME = 'todo_form';
-export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;

@@ -1,4 +1,4 @@
-import { type Repeat, parseFixedOffset } from '../src/bot/time';
+import { type Repeat, parseFixedOffset } from '../src/domain/time';
 import { CardActionValue } from './actions';
 
 export interface PlainText {

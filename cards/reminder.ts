@@ -1,4 +1,4 @@
-import type { Todo } from '../src/bot/model';
+import type { Todo } from '../src/domain/model';
 import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, mention, person, type Card } from './parts';
 
 /**

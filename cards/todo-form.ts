@@ -1,6 +1,6 @@
-import { TODO_TEXT_LIMIT } from '../src/bot/model';
-import { REPEATS } from '../src/bot/time';
-import { FORM_FIELDS, FORM_NAME } from './actions';
+import { TODO_TEXT_LIMIT } from '../src/domain/model';
+import { REPEATS } from '../src/domain/time';
+import { FORM_FIELDS, FORM_NAME } from '../src/domain/todo-form';
 import { REPEAT_LABEL, buildCard, callbackButton, plainText, submitButton, type Card } from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */

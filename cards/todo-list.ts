@@ -1,4 +1,4 @@
-import type { Todo } from '../src/bot/model';
+import type { Todo } from '../src/domain/model';
 import { REPEAT_LABEL, buildCard, escapeMarkdown, formatInstant, oneLine, type Card } from './parts';
 
 /** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */

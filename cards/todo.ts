@@ -1,4 +1,4 @@
-import type { Todo, TodoStatus } from '../src/bot/model';
+import type { Todo, TodoStatus } from '../src/domain/model';
 import {
   REPEAT_LABEL,
   buildCard,

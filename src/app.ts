@@ -10,7 +10,7 @@ import type { RetryPolicy } from './feishu/transport';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
-import { createServer } from './server';
+import { createServer } from './receivers/webhook';
 import { FilePersistence } from './store/lowdb';
 import type { Persistence } from './store/persistence';
 import { RecordStore } from './store/records';

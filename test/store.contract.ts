@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_VERSION, type TodoForm } from '../src/bot/model';
+import { RECORD_VERSION, type TodoForm } from '../src/domain/model';
 import type { Persistence } from '../src/store/persistence';
 import { RecordStore } from '../src/store/records';
 import { StateStore } from '../src/store/store';

@@ -14,7 +14,7 @@ import { reminderJobHandler, reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
-import { close } from './todo-form';
+import { close } from '../domain/todo-form';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;

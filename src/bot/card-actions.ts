@@ -4,10 +4,10 @@ import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
-import type { Todo } from './model';
-import { nextOccurrence, tomorrowAt } from './time';
+import type { Todo } from '../domain/model';
+import { nextOccurrence, tomorrowAt } from '../domain/time';
 import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
-import { checkActor, close, newTodo, noteClickedCard, readSubmission } from './todo-form';
+import { checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import { type Services, newId } from './services';
 
 /**

@@ -2,9 +2,9 @@ import { todoFormCard } from '../../cards/todo-form';
 import { todoCard } from '../../cards/todo';
 import { isFeishuError } from '../feishu/errors';
 import type { JobContext, JobHandler } from '../jobs/outbox';
-import type { TodoForm } from './model';
+import type { TodoForm } from '../domain/model';
 import { tell } from './notices';
-import { formCardIds } from './todo-form';
+import { formCardIds } from '../domain/todo-form';
 import { enqueueFeedSync } from './todo-jobs';
 import { type Services, derivedId } from './services';
 

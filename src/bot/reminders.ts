@@ -2,7 +2,7 @@ import { reminderCard } from '../../cards/reminder';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { type Services, derivedId } from './services';
-import { nextOccurrence } from './time';
+import { nextOccurrence } from '../domain/time';
 import { enqueueCardUpdate, enqueueTodoJob } from './todo-jobs';
 
 /**

@@ -3,7 +3,7 @@ import { todoCard } from '../../cards/todo';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
 import { isFeishuError } from '../feishu/errors';
 import { type JobHandler, RetryLater } from '../jobs/outbox';
-import type { Todo } from './model';
+import type { Todo } from '../domain/model';
 import { tell } from './notices';
 import type { Services } from './services';
 

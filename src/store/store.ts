@@ -1,4 +1,4 @@
-import { RECORD_VERSION, type Todo, type TodoForm } from '../bot/model';
+import { RECORD_VERSION, type Todo, type TodoForm } from '../domain/model';
 import { DueIndex } from './due-index';
 import { JobQueues } from './job-queues';
 import type { RecordStore } from './records';

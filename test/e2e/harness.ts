@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FORM_FIELDS } from '../../cards/actions';
+import { FORM_FIELDS } from '../../src/domain/todo-form';
 import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RECORD_VERSION, type Todo } from '../../src/bot/model';
+import { RECORD_VERSION, type Todo } from '../../src/domain/model';
 import { type Harness, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** The bot's clock, moved by the tests: reminders are tested without sleeping for real hours. */

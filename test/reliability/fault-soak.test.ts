@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { formCardIds } from '../../src/bot/todo-form';
+import { formCardIds } from '../../src/domain/todo-form';
 import { derivedId } from '../../src/bot/services';
 import type { FaultRule } from '../emulator';
 import { type Harness, formValues, startHarness } from '../e2e/harness';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CardActionValue, FORM_FIELDS, FORM_NAME } from '../../cards/actions';
+import { CardActionValue } from '../../cards/actions';
+import { FORM_FIELDS, FORM_NAME } from '../../src/domain/todo-form';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
-import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/bot/model';
+import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 
 /** Every object with a `tag`, depth first, so tests can find components wherever they sit. */
 function components(node: unknown): CardComponent[] {

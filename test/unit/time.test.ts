@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextOccurrence, parseFixedOffset, tomorrowAt, wallClock } from '../../src/bot/time';
+import { nextOccurrence, parseFixedOffset, tomorrowAt, wallClock } from '../../src/domain/time';
 
 describe('zoned time', () => {
   it('reads fixed offsets and refuses impossible ones', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FORM_FIELDS } from '../../cards/actions';
-import { TODO_TEXT_LIMIT } from '../../src/bot/model';
-import { checkActor, close, newForm, newTodo, parsePickerDateTime, readSubmission } from '../../src/bot/todo-form';
+import { FORM_FIELDS } from '../../src/domain/todo-form';
+import { TODO_TEXT_LIMIT } from '../../src/domain/model';
+import { checkActor, close, newForm, newTodo, parsePickerDateTime, readSubmission } from '../../src/domain/todo-form';
 
 const now = Date.UTC(2026, 10, 23, 12, 0); // 2026-11-23 12:00 UTC
 const form = newForm({ id: 'f1', chatId: 'oc_1', ownerId: 'ou_admin', draftText: 'Ship it', now, ttlMs: 60_000 });

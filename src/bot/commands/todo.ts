@@ -1,4 +1,4 @@
-import { close, newForm } from '../todo-form';
+import { close, newForm } from '../../domain/todo-form';
 import type { CommandMiddleware } from '../router';
 import { derivedId } from '../services';
 import { enqueueFormDelete, enqueueFormSend } from '../form-jobs';

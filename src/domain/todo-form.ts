@@ -1,4 +1,3 @@
-import { FORM_FIELDS } from '../../cards/actions';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
 import { REPEATS, type Repeat } from './time';
 
@@ -9,6 +8,10 @@ import { REPEATS, type Repeat } from './time';
 
 export type Refusal = { ok: false; reason: string; tone: 'error' | 'warning' | 'info' };
 export type Outcome<T> = { ok: true; value: T } | Refusal;
+
+/** The form container's name; a submit callback's `action.form_value` is keyed by the field names below. */
+export const FORM_NAME = 'todo_form';
+export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;
 
 const refuse = (reason: string, tone: Refusal['tone'] = 'error'): Refusal => ({ ok: false, reason, tone });
 

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import type { CardActionAnswer, FeishuEvent } from './feishu/events';
-import { EventShapeError, parseEvent } from './feishu/events';
-import { FeishuAuthError, verifyPush } from './feishu/verify';
-import type { Logger } from './log';
+import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
+import { EventShapeError, parseEvent } from '../feishu/events';
+import { FeishuAuthError, verifyPush } from '../feishu/verify';
+import type { Logger } from '../log';
 
 /**
  * The HTTP edge: routes, the body limit, and the mapping of every failure to a status. No business logic:
