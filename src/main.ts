@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
-import { StoreFileError } from './store/lowdb';
+import { StoreFileError } from './store/embedded/lowdb';
 
 /** Start-up and graceful shutdown; everything else is in `app.ts`. */
 

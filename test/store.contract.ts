@@ -291,7 +291,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
           jobs: [job('j1', { createdAt: 5 }), job('j2', { lane: 'm', createdAt: 7 })],
         });
         await claim(store, { max: 1 });
-        expect(await store.stats(0)).toEqual({ pendingJobs: 2, runningJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
+        expect(await store.stats()).toEqual({ pendingJobs: 2, runningJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
       });
 
       it('exports every record and imports them into an empty store only', async () => {

@@ -169,7 +169,7 @@ export interface Store {
 
   /** Forgets what no longer matters: old event ids and long-closed forms. Returns how many records went. */
   prune(now: number): Promise<number>;
-  stats(now: number): Promise<StoreStats>;
+  stats(): Promise<StoreStats>;
 
   exportRecords(): AsyncIterable<ExportedRecord>;
   /** Writes exported records into an empty store; refuses a store that already holds data. */

@@ -80,7 +80,7 @@ describe('the outbox', () => {
     expect(started[4]).toBe('busy3');
     expect(started).toHaveLength(5);
     for (const id of ['busy1', 'busy3', 'busy4', 'busy5', 'quiet1', 'free1']) await finish(id);
-    await vi.waitFor(async () => expect((await store.stats(0)).pendingJobs).toBe(0));
+    await vi.waitFor(async () => expect((await store.stats()).pendingJobs).toBe(0));
     expect(started).toHaveLength(7);
     await outbox.stop();
   });
