@@ -3,7 +3,7 @@ import Koa from 'koa';
 import getRawBody from 'raw-body';
 import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { EventShapeError, parseEvent } from '../feishu/events';
-import { FeishuAuthError, verifyPush } from '../feishu/verify';
+import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
 import type { Logger } from '../log';
 
 /**
@@ -59,10 +59,10 @@ export function createServer(options: ServerOptions): Koa {
     try {
       await next();
     } catch (error) {
-      const { status, reason } = classify(error);
+      const { status, reason, detail } = classify(error);
       ctx.status = status;
       ctx.body = { error: reason };
-      const line = { method: ctx.method, path: ctx.path, status, reason, eventId: ctx.state.eventId };
+      const line = { method: ctx.method, path: ctx.path, status, reason: detail ?? reason, eventId: ctx.state.eventId };
       if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
@@ -79,17 +79,27 @@ export function createServer(options: ServerOptions): Koa {
   return app;
 }
 
-async function readBody(ctx: Koa.Context, limit: number): Promise<Buffer> {
+/**
+ * Reads the raw body once. Only a signed push may be large: an unsigned one can only be a URL challenge, so it is
+ * refused as soon as it outgrows one, unread beyond that, and the connection is closed rather than drained.
+ */
+async function readBody(ctx: Koa.Context, signedLimit: number): Promise<Buffer> {
+  const signed = isSigned(ctx.headers);
   try {
-    return await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined });
+    return await getRawBody(ctx.req, { limit: signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES, length: ctx.get('content-length') || undefined });
   } catch (error) {
     const status = (error as { status?: number }).status;
-    throw Object.assign(new Error((error as Error).message), { status: status === 413 ? 413 : 400, reason: status === 413 ? 'body too large' : 'unreadable body' });
+    if (status !== 413) throw Object.assign(new Error((error as Error).message), { status: 400, reason: 'unreadable body' });
+    ctx.set('Connection', 'close');
+    if (!signed) throw new FeishuAuthError('unsigned-too-large');
+    throw Object.assign(new Error((error as Error).message), { status: 413, reason: 'body too large' });
   }
 }
 
-function classify(error: unknown): { status: number; reason: string } {
-  if (error instanceof FeishuAuthError) return { status: error.status, reason: error.reason };
+/** The status and body of a failure, and the reason for the log (which says more than the body may). */
+function classify(error: unknown): { status: number; reason: string; detail?: string } {
+  // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
+  if (error instanceof FeishuAuthError) return { status: 401, reason: 'unauthenticated', detail: error.reason };
   if (error instanceof EventShapeError) return { status: 400, reason: 'unrecognised event' };
   const tagged = error as { status?: number; reason?: string };
   if (typeof tagged.status === 'number' && tagged.status >= 400 && tagged.status < 500) {
