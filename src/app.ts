@@ -10,7 +10,7 @@ import type { RetryPolicy } from './feishu/transport';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
-import { createServer } from './receivers/webhook';
+import { createServer, listen } from './receivers/webhook';
 import { FilePersistence } from './store/lowdb';
 import type { Persistence } from './store/persistence';
 import { RecordStore } from './store/records';
@@ -110,7 +110,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     receive: (event) => bot.receive(event),
     isReady: () => ready,
   });
-  const server = app.listen(config.port, config.host);
+  const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,3 +1,4 @@
+import { type Server, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
@@ -20,6 +21,24 @@ export interface ServerOptions {
   now: () => number;
   receive: (event: FeishuEvent) => Promise<CardActionAnswer>;
   isReady: () => boolean;
+}
+
+/**
+ * A request whose headers, or whose whole body, have not arrived within this long is cut (408): Node's defaults
+ * (60 s, 300 s) let a client that trickles bytes hold a socket for minutes. Feishu sends a push at once.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past those limits; a slow request is cut within this much of its deadline. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Listens with the limits above and at most `maxConnections` connections at once (Node drops the rest at accept). */
+export function listen(app: Koa, options: { port: number; host: string; maxConnections: number }): Server {
+  const server = createHttpServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    app.callback(),
+  );
+  server.maxConnections = options.maxConnections;
+  return server.listen(options.port, options.host);
 }
 
 export function createServer(options: ServerOptions): Koa {
