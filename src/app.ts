@@ -56,6 +56,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let botOpenId: Promise<string> | undefined;
+  let knownBotOpenId: string | undefined;
   let scheduler: Scheduler | undefined;
   const services: Services = {
     config,
@@ -67,12 +68,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
     outbox: undefined as unknown as Outbox,
     botOpenId: () => {
-      botOpenId ??= feishu.botOpenId().catch((error: unknown) => {
-        botOpenId = undefined;
-        throw error;
-      });
+      botOpenId ??= feishu.botOpenId().then(
+        (id) => (knownBotOpenId = id),
+        (error: unknown) => {
+          botOpenId = undefined;
+          throw error;
+        },
+      );
       return botOpenId;
     },
+    knownBotOpenId: () => knownBotOpenId,
     poke: () => scheduler?.poke(),
   };
   const bot = new Bot(services);
@@ -128,7 +133,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     server,
     services,
     bot,
-    settled: () => outbox.settled(),
+    async settled() {
+      await bot.settled();
+      await outbox.settled();
+    },
     async stop() {
       ready = false;
       scheduler?.stop();
@@ -136,6 +144,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await bot.settled();
       await outbox.stop();
       await records.close();
       logger.info('to-do bot stopped');

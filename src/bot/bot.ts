@@ -11,7 +11,8 @@ import { enqueueFormDelete, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
 import { noticeHandler, tell } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
-import { CommandRouter } from './router';
+import { type CommandMessage, CommandRouter, commandMessage } from './router';
+import { CommandThrottle } from './throttle';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
 import { close } from '../domain/todo-form';
@@ -19,14 +20,22 @@ import { close } from '../domain/todo-form';
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
 
+const TOO_MANY_COMMANDS = 'You are sending me commands faster than I can help; please wait a few seconds.';
+const TOO_MANY_CLICKS = 'You are clicking faster than I can keep up; please wait a few seconds and try again.';
+
 /**
  * What the bot does with a verified push. A message is recorded with the job that will handle it and
  * acknowledged at once; a card click is answered from stored state. Outbound work all happens in jobs.
  */
 export class Bot {
   readonly router: CommandRouter;
+  /** Clicks get their own budget, per person and card, with the commands' settings. */
+  private readonly clicks: CommandThrottle;
+  /** Mentions waiting for the bot's own open_id before they can be told from chatter. */
+  private readonly undecided = new Set<Promise<void>>();
 
   constructor(private readonly services: Services) {
+    this.clicks = new CommandThrottle(services.config.userCommandLimit, services.config.userCommandWindowSeconds);
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
       .command('todo', { usage: '/todo [text]', description: 'Open a private form to create a to-do for this group (group admins).' }, groupsOnly, adminsOnly, openTodoForm)
@@ -41,36 +50,35 @@ export class Bot {
       .onMention(help);
   }
 
+  /**
+   * What is not for the bot, and what a throttle drops, is answered without being stored: nothing of it reaches the
+   * disk (issue 13). The rest is recorded with its event id first, so a repeated delivery is recognised.
+   */
   async receive(event: FeishuEvent): Promise<CardActionAnswer> {
-    const { store, now } = this.services;
-    if (event.type === 'message' && !CommandRouter.mayConcernBot(event)) return {};
-    if (event.type === 'other') {
-      // Nothing is done for it, so nothing needs remembering either.
-      this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
-      return {};
-    }
-    if (!store.firstSighting(event.eventId, now())) {
-      this.services.logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
-      // The first delivery may still be on its way to disk; answering the repeat before it is would let Feishu stop
-      // retrying an event a crash could still lose.
-      await store.flush();
-      return {};
-    }
     switch (event.type) {
+      case 'other':
+        // Nothing is done for it, so nothing needs remembering either.
+        this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
+        return {};
       case 'message':
-        return this.accept(event);
+        return this.receiveMessage(event);
       case 'card_action':
-        return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
+        return this.receiveClick(event);
     }
+  }
+
+  /** Resolves once no message waits to be told from chatter (before stopping, and for tests). */
+  async settled(): Promise<void> {
+    while (this.undecided.size > 0) await Promise.all(this.undecided);
   }
 
   jobHandlers(): Record<string, JobHandler> {
     return {
       message: {
-        run: ({ job }) => this.router.route(this.services, job.payload as MessageEvent),
+        run: ({ job }) => this.router.route(this.services, job.payload as CommandMessage),
         // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
         giveUp: (job, error) => {
-          const message = job.payload as MessageEvent;
+          const message = job.payload as CommandMessage;
           tell(this.services, `${message.eventId}:failed`, {
             chatId: message.chatId,
             userId: message.senderId,
@@ -117,20 +125,73 @@ export class Bot {
     }
   }
 
-  private async accept(message: MessageEvent): Promise<CardActionAnswer> {
-    const { store, now, outbox } = this.services;
-    store.enqueue({
-      id: `message:${message.eventId}`,
-      kind: 'message',
-      lane: `chat:${message.chatId}:${message.senderId}`,
-      chatId: message.chatId,
-      payload: message,
-      runAt: now(),
-      createdAt: now(),
-    });
+  private async receiveMessage(message: MessageEvent): Promise<CardActionAnswer> {
+    const concerns = CommandRouter.concernsBot(message, this.services.knownBotOpenId());
+    if (concerns === undefined) {
+      // A mention, and the bot does not know yet whether it is the one mentioned: it asks Feishu after answering,
+      // rather than keep overheard chatter on disk meanwhile. Only until its own open_id is first known.
+      const decided: Promise<void> = this.admitOnceKnown(message).finally(() => this.undecided.delete(decided));
+      this.undecided.add(decided);
+      return {};
+    }
+    if (concerns) await this.admit(message);
+    return {};
+  }
+
+  private async admitOnceKnown(message: MessageEvent): Promise<void> {
+    try {
+      if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
+    } catch (error) {
+      this.services.logger.warn({ eventId: message.eventId, err: (error as Error).message }, 'could not tell whether a mention was of the bot');
+    }
+  }
+
+  /** Throttled, then stored as a job and made durable; the throttle's verdict asks Feishu nothing. */
+  private async admit(message: MessageEvent): Promise<void> {
+    const { store, now, outbox, throttle } = this.services;
+    const verdict = await throttle.check(message.chatId, message.senderId);
+    if (verdict === 'drop' || !(await this.firstSighting(message.eventId))) return;
+    if (verdict === 'warn') {
+      tell(this.services, `${message.eventId}:throttled`, {
+        chatId: message.chatId,
+        userId: message.senderId,
+        text: TOO_MANY_COMMANDS,
+        tone: 'warning',
+        replyTo: message.messageId,
+        chatType: message.chatType,
+      });
+    } else {
+      store.enqueue({
+        id: `message:${message.eventId}`,
+        kind: 'message',
+        lane: `chat:${message.chatId}:${message.senderId}`,
+        chatId: message.chatId,
+        payload: commandMessage(message),
+        runAt: now(),
+        createdAt: now(),
+      });
+    }
     await store.flush();
     outbox.kick();
-    return {};
+  }
+
+  private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {
+    // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
+    const verdict = await this.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
+    if (verdict !== 'allow') return { toast: { type: 'info', content: TOO_MANY_CLICKS } };
+    if (!(await this.firstSighting(click.eventId))) return {};
+    return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
+  }
+
+  /** Records the event id; false for a repeated delivery, answered only once the first is durable. */
+  private async firstSighting(eventId: string): Promise<boolean> {
+    const { store, now } = this.services;
+    if (store.firstSighting(eventId, now())) return true;
+    this.services.logger.info({ eventId }, 'duplicate delivery ignored');
+    // The first delivery may still be on its way to disk; answering the repeat before it is would let Feishu stop
+    // retrying an event a crash could still lose.
+    await store.flush();
+    return false;
   }
 }
 

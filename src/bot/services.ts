@@ -19,6 +19,8 @@ export interface Services {
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */
   botOpenId: () => Promise<string>;
+  /** The same, if already looked up: what the edge can use without asking Feishu. */
+  knownBotOpenId: () => string | undefined;
   /** Re-arms the scheduler after a change that moves the next due time (a new form). */
   poke: () => void;
 }
