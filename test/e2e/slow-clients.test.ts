@@ -85,6 +85,10 @@ describe('slow clients', () => {
       expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
     }
     expect(silent.answer).toMatch(/^HTTP\/1\.1 408 /);
+    console.log(
+      `FIGURE: slow clients: a body trickled at 5 bytes/s cut (408) after ${slowBody.sent} of ${slowBody.total} bytes, ` +
+        `headers trickled likewise after ${slowHeaders.sent} of ${slowHeaders.total}, a silent connection closed (408)`,
+    );
     // The bot is unharmed and nothing reached the handlers.
     expect((await fetch(`${h.app.url}/healthz`)).status).toBe(200);
     expect(h.emu.calls.filter((c) => !c.path.includes('tenant_access_token'))).toEqual([]);

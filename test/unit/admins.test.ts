@@ -43,6 +43,19 @@ describe('AdminDirectory', () => {
     expect(lookups).toHaveLength(2);
   });
 
+  it('shares one lookup between concurrent questions about a chat', async () => {
+    const { admins, lookups } = directory([{ ownerId: 'ou_o', managerIds: [] }]);
+    expect(await Promise.all([admins.isAdmin('oc_1', 'ou_o'), admins.isAdmin('oc_1', 'ou_x'), admins.isAdmin('oc_1', 'ou_o')])).toEqual([true, false, true]);
+    expect(lookups).toEqual(['oc_1']);
+  });
+
+  it('shares a refusal in flight as well', async () => {
+    const { admins, lookups } = directory([notFound()]);
+    const answers = await Promise.allSettled([admins.isAdmin('oc_gone', 'ou_a'), admins.isAdmin('oc_gone', 'ou_b')]);
+    expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected']);
+    expect(lookups).toEqual(['oc_gone']);
+  });
+
   it('does not cache a failure a retry can cure', async () => {
     const { admins, lookups } = directory([new FeishuNetworkError('im.v1.chat.get', 'timeout'), { ownerId: 'ou_o', managerIds: [] }]);
     await expect(admins.isAdmin('oc_1', 'ou_o')).rejects.toBeInstanceOf(FeishuNetworkError);
