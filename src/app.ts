@@ -10,7 +10,7 @@ import type { RetryPolicy } from './feishu/transport';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
-import { createServer } from './receivers/webhook';
+import { createServer, listen } from './receivers/webhook';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createStore } from './store';
@@ -58,6 +58,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let botOpenId: Promise<string> | undefined;
+  let knownBotOpenId: string | undefined;
   const services: Services = {
     config,
     store,
@@ -67,12 +68,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
     botOpenId: () => {
-      botOpenId ??= feishu.botOpenId().catch((error: unknown) => {
-        botOpenId = undefined;
-        throw error;
-      });
+      botOpenId ??= feishu.botOpenId().then(
+        (id) => (knownBotOpenId = id),
+        (error: unknown) => {
+          botOpenId = undefined;
+          throw error;
+        },
+      );
       return botOpenId;
     },
+    knownBotOpenId: () => knownBotOpenId,
   };
   const bot = new Bot(services);
   // Names this instance in the leases it takes, for the logs and for an operator reading the jobs table.
@@ -110,7 +115,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     receive: (event) => bot.receive(event),
     isReady: () => ready,
   });
-  const server = app.listen(config.port, config.host);
+  const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -128,7 +133,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     server,
     services,
     bot,
-    settled: () => outbox.settled(),
+    async settled() {
+      await bot.settled();
+      await outbox.settled();
+    },
     wake() {
       scheduler.poke();
       outbox.kick();
@@ -140,6 +148,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await bot.settled();
       await outbox.stop();
       await store.close();
       logger.info('to-do bot stopped');

@@ -31,6 +31,7 @@ const schema = z.object({
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
@@ -54,6 +55,8 @@ export interface Config {
   readonly formTtlMs: number;
   readonly replayWindowMs: number;
   readonly bodyLimitBytes: number;
+  /** Connections the HTTP server holds at once; more are closed as they arrive. */
+  readonly maxConnections: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
   /** Commands one person may send in one chat per window before being throttled. */
@@ -89,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,
     replayWindowMs: e.REPLAY_WINDOW_SECONDS * 1000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
     userCommandLimit: e.USER_COMMAND_LIMIT,

@@ -3,6 +3,7 @@ import { isFeishuError } from '../feishu/errors';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
+import type { NewJob } from '../store/store';
 import { handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
 import { recallTodo } from './commands/recall';
@@ -12,7 +13,8 @@ import { formDeleteJob, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
 import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
-import { CommandRouter } from './router';
+import { type CommandMessage, CommandRouter, commandMessage } from './router';
+import { CommandThrottle } from './throttle';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
 
@@ -21,14 +23,22 @@ export const CARD_ANSWER_DEADLINE_MS = 2_500;
 /** Expired forms closed per store read. */
 const EXPIRY_BATCH = 100;
 
+const TOO_MANY_COMMANDS = 'You are sending me commands faster than I can help; please wait a few seconds.';
+const TOO_MANY_CLICKS = 'You are clicking faster than I can keep up; please wait a few seconds and try again.';
+
 /**
  * What the bot does with a verified push. A message is recorded with the job that will handle it and
  * acknowledged at once; a card click is answered from stored state. Outbound work all happens in jobs.
  */
 export class Bot {
   readonly router: CommandRouter;
+  /** Clicks get their own budget, per person and card, with the commands' settings. */
+  private readonly clicks: CommandThrottle;
+  /** Mentions waiting for the bot's own open_id before they can be told from chatter. */
+  private readonly undecided = new Set<Promise<void>>();
 
   constructor(private readonly services: Services) {
+    this.clicks = new CommandThrottle(services.config.userCommandLimit, services.config.userCommandWindowSeconds);
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
       .command('todo', { usage: '/todo [text]', description: 'Open a private form to create a to-do for this group (group admins).' }, groupsOnly, adminsOnly, openTodoForm)
@@ -43,26 +53,35 @@ export class Bot {
       .onMention(help);
   }
 
+  /**
+   * What is not for the bot, and what a throttle drops, is answered without being stored: nothing of it reaches the
+   * disk. The rest is recorded with its event id first, so a repeated delivery is recognised.
+   */
   async receive(event: FeishuEvent): Promise<CardActionAnswer> {
-    if (event.type === 'other') {
-      // Nothing is done for it, so nothing needs remembering either.
-      this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
-      return {};
+    switch (event.type) {
+      case 'other':
+        // Nothing is done for it, so nothing needs remembering either.
+        this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
+        return {};
+      case 'message':
+        return this.receiveMessage(event);
+      case 'card_action':
+        return this.receiveClick(event);
     }
-    if (event.type === 'card_action') {
-      return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
-    }
-    if (!CommandRouter.mayConcernBot(event)) return {};
-    return this.accept(event);
+  }
+
+  /** Resolves once no message waits to be told from chatter (before stopping, and for tests). */
+  async settled(): Promise<void> {
+    while (this.undecided.size > 0) await Promise.all(this.undecided);
   }
 
   jobHandlers(): Record<string, JobHandler> {
     return {
       message: {
-        run: (ctx) => this.router.route(this.services, ctx.job.payload as MessageEvent, ctx),
+        run: (ctx) => this.router.route(this.services, ctx.job.payload as CommandMessage, ctx),
         // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
         giveUp: async ({ job, commit }, error) => {
-          const message = job.payload as MessageEvent;
+          const message = job.payload as CommandMessage;
           await commit({
             jobs: [
               noticeJob(this.services, `${message.eventId}:failed`, {
@@ -117,26 +136,64 @@ export class Bot {
     }
   }
 
-  /** A message is stored as a job, in the same commit as its event id, and acknowledged: no call to Feishu first. */
-  private async accept(message: MessageEvent): Promise<CardActionAnswer> {
-    const { store, now } = this.services;
-    const result = await store.commit({
-      now: now(),
-      eventId: message.eventId,
-      jobs: [
-        {
-          id: `message:${message.eventId}`,
-          kind: 'message',
-          lane: `chat:${message.chatId}:${message.senderId}`,
-          chatId: message.chatId,
-          payload: message,
-          runAt: now(),
-          createdAt: now(),
-        },
-      ],
-    });
-    if (!result.ok) this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
+  private async receiveMessage(message: MessageEvent): Promise<CardActionAnswer> {
+    const concerns = CommandRouter.concernsBot(message, this.services.knownBotOpenId());
+    if (concerns === undefined) {
+      // A mention, and the bot does not know yet whether it is the one mentioned: it asks Feishu after answering,
+      // rather than keep overheard chatter on disk meanwhile. Only until its own open_id is first known.
+      const decided: Promise<void> = this.admitOnceKnown(message).finally(() => this.undecided.delete(decided));
+      this.undecided.add(decided);
+      return {};
+    }
+    if (concerns) await this.admit(message);
     return {};
+  }
+
+  private async admitOnceKnown(message: MessageEvent): Promise<void> {
+    try {
+      if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
+    } catch (error) {
+      this.services.logger.warn({ eventId: message.eventId, err: (error as Error).message }, 'could not tell whether a mention was of the bot');
+    }
+  }
+
+  /**
+   * Throttled, then stored as a job in the same commit as its event id (refused whole for a repeated delivery); the
+   * throttle's verdict asks Feishu nothing. A command over the budget is not stored: the first one past it becomes
+   * the notice saying so.
+   */
+  private async admit(message: MessageEvent): Promise<void> {
+    const { store, now, throttle } = this.services;
+    const verdict = await throttle.check(message.chatId, message.senderId);
+    if (verdict === 'drop') return;
+    const job: NewJob =
+      verdict === 'warn'
+        ? noticeJob(this.services, `${message.eventId}:throttled`, {
+            chatId: message.chatId,
+            userId: message.senderId,
+            text: TOO_MANY_COMMANDS,
+            tone: 'warning',
+            replyTo: message.messageId,
+            chatType: message.chatType,
+          })
+        : {
+            id: `message:${message.eventId}`,
+            kind: 'message',
+            lane: `chat:${message.chatId}:${message.senderId}`,
+            chatId: message.chatId,
+            payload: commandMessage(message),
+            runAt: now(),
+            createdAt: now(),
+          };
+    const result = await store.commit({ now: now(), eventId: message.eventId, jobs: [job] });
+    if (!result.ok) this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
+  }
+
+  private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {
+    // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
+    const verdict = await this.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
+    if (verdict !== 'allow') return { toast: { type: 'info', content: TOO_MANY_CLICKS } };
+    return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
   }
 }
 

@@ -1,5 +1,5 @@
 import compose from 'koa-compose';
-import type { MessageEvent } from '../feishu/events';
+import type { Mention, MessageEvent } from '../feishu/events';
 import type { JobContext } from '../jobs/outbox';
 import { parseMessage } from './commands';
 import { type Notice, noticeJob } from './notices';
@@ -10,9 +10,30 @@ import type { Services } from './services';
  * handler, and a guard that refuses simply does not call `next`. The list of commands is also the help text.
  */
 
+/**
+ * What a command uses of a message, and all that is stored of one: no sender type, no mention names. A MessageEvent
+ * is one, so it can be routed directly too.
+ */
+export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'text'> & {
+  mentions: Array<Pick<Mention, 'key' | 'openId'>>;
+};
+
+export function commandMessage(message: MessageEvent): CommandMessage {
+  return {
+    eventId: message.eventId,
+    messageId: message.messageId,
+    chatId: message.chatId,
+    chatType: message.chatType,
+    senderId: message.senderId,
+    parentId: message.parentId,
+    text: message.text,
+    mentions: message.mentions.map(({ key, openId }) => ({ key, openId })),
+  };
+}
+
 export interface CommandContext {
   services: Services;
-  message: MessageEvent;
+  message: CommandMessage;
   args: string;
   /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
   commit: JobContext['commit'];
@@ -47,21 +68,25 @@ export class CommandRouter {
   }
 
   /**
-   * Whether a message could ask anything of the bot: a command, a mention, or anything in a direct chat. The rest
-   * (group chatter the bot sees with the read-all-messages scope) is acknowledged and dropped without being stored.
+   * Whether a message asks anything of the bot: a command, anything in a direct chat, or a mention of the bot. The
+   * rest (group chatter the bot sees with the read-all-messages scope) is acknowledged and never stored. Undefined:
+   * only the bot's own open_id, not yet known, can tell whether a mention is of the bot.
    */
-  static mayConcernBot(message: MessageEvent): boolean {
+  static concernsBot(message: MessageEvent, botOpenId: string | undefined): boolean | undefined {
     if (message.text === undefined || !message.senderIsUser) return false;
-    if (message.chatType === 'p2p' || message.mentions.length > 0) return true;
-    return parseMessage(message.text).kind === 'command';
+    if (message.chatType === 'p2p' || parseMessage(message.text).kind === 'command') return true;
+    if (message.mentions.length === 0) return false;
+    if (botOpenId === undefined) return undefined;
+    return message.mentions.some((m) => m.openId === botOpenId);
   }
 
   list(): CommandInfo[] {
     return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
   }
 
-  async route(services: Services, message: MessageEvent, job: Pick<JobContext, 'commit'>): Promise<void> {
-    if (message.text === undefined || !message.senderIsUser) return;
+  /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
+  async route(services: Services, message: CommandMessage, job: Pick<JobContext, 'commit'>): Promise<void> {
+    if (message.text === undefined) return;
     const parsed = parseMessage(message.text);
     let replies = 0;
     const ctx: CommandContext = {
@@ -85,9 +110,6 @@ export class CommandRouter {
     };
 
     if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
-    const verdict = await services.throttle.check(message.chatId, message.senderId);
-    if (verdict === 'warn') await ctx.reply('You are sending me commands faster than I can help; please wait a few seconds.', 'warning');
-    if (verdict !== 'allow') return;
 
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
@@ -99,7 +121,7 @@ export class CommandRouter {
   }
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */
-  private async addressedToBot(services: Services, message: MessageEvent): Promise<boolean> {
+  private async addressedToBot(services: Services, message: CommandMessage): Promise<boolean> {
     if (message.chatType === 'p2p') return true;
     if (message.mentions.length === 0) return false;
     const botId = await services.botOpenId();

@@ -17,6 +17,8 @@ export interface Services {
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */
   botOpenId: () => Promise<string>;
+  /** The same, if already looked up: what the edge can use without asking Feishu. */
+  knownBotOpenId: () => string | undefined;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -1,9 +1,10 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
- * One person flooding the bot with commands must not crowd out everyone else. Each person gets a budget of
- * commands per window in each chat; the first command over it is answered with a polite notice, the rest are
- * dropped quietly until the window passes.
+ * One person flooding the bot must not crowd out everyone else. Each person gets a budget per window in each scope
+ * (commands: a chat; clicks: a card); the first request over it is answered with a polite notice, the rest are
+ * dropped quietly until the window passes. The verdict is in memory and asks Feishu nothing, so it is made before
+ * anything is stored.
  */
 export type ThrottleVerdict = 'allow' | 'warn' | 'drop';
 
@@ -14,9 +15,9 @@ export class CommandThrottle {
     this.limiter = new RateLimiterMemory({ points, duration: windowSeconds });
   }
 
-  async check(chatId: string, userId: string): Promise<ThrottleVerdict> {
+  async check(scope: string, userId: string): Promise<ThrottleVerdict> {
     try {
-      await this.limiter.consume(`${chatId}:${userId}`);
+      await this.limiter.consume(`${scope}:${userId}`);
       return 'allow';
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;

@@ -3,36 +3,57 @@ import { decryptPush } from './decrypt';
 import { secretDigest } from './secret-digest';
 
 /**
- * Is this push really from Feishu, and fresh? Framework-free on purpose: raw body and headers in, the decrypted
- * payload or a precise reason out, so the same check serves the server, the tests and the benchmarks.
+ * Is this push really from Feishu, and fresh? Framework-free on purpose (Bolt's verify-request shape): raw body and
+ * headers in, the decrypted payload out, or an error whose reason goes to the log and nowhere else, so the same check
+ * serves the server, the tests and the benchmarks.
+ *
+ * The order is the defence. The timestamp and the signature over the raw bytes are checked before anything of the
+ * body is decrypted or parsed: a forger without the Encrypt Key learns nothing from how a body fails, so the bot
+ * cannot serve as a decryption oracle (issue 13). The one push Feishu sends unsigned, the URL challenge, is small; it
+ * is decrypted, and every unsigned body that is not a well-formed challenge with the right token fails like any other.
  */
 
 export type AuthFailureReason =
+  /** Unsigned and larger than any challenge: refused unread. */
+  | 'unsigned-too-large'
+  /** Unsigned, readable, but not a URL challenge. */
+  | 'not-a-challenge'
   | 'malformed'
   | 'undecryptable'
-  | 'missing-signature'
   | 'stale'
   | 'bad-signature'
   | 'bad-token';
 
 const REASON_TEXT: Record<AuthFailureReason, string> = {
+  'unsigned-too-large': 'an unsigned body is larger than a URL challenge',
+  'not-a-challenge': 'an unsigned body is not a URL challenge',
   malformed: 'the body is not the JSON Feishu sends',
   undecryptable: 'the body could not be decrypted with the Encrypt Key',
-  'missing-signature': 'the signature headers are missing',
-  stale: 'the request timestamp is outside the replay window',
+  stale: 'the request timestamp is outside the window for this kind of push',
   'bad-signature': 'the signature does not match the body',
   'bad-token': 'the verification token does not match',
 };
 
+/** Every reason is one answer to the sender (401 unauthenticated); the reason is for the log. */
 export class FeishuAuthError extends Error {
-  /** 400 for a body that is not Feishu's shape; 401 for one that is, but is not proven to come from Feishu. */
-  readonly status: 400 | 401;
   constructor(readonly reason: AuthFailureReason) {
     super(`Rejected push: ${REASON_TEXT[reason]}`);
     this.name = 'FeishuAuthError';
-    this.status = reason === 'malformed' || reason === 'undecryptable' ? 400 : 401;
   }
 }
+
+/**
+ * The most an unsigned body may hold. Feishu's encrypted challenge is about 200 bytes (the Node SDK's test fixture:
+ * 206); the schema-2.0 shaped one of the Go and Java SDK fixtures, about 700. Twenty times the real one leaves room.
+ */
+export const UNSIGNED_BODY_LIMIT_BYTES = 4 * 1024;
+
+/**
+ * How old a signed event may be. Feishu retries an unanswered event after 15 s, 5 min, 1 h and 6 h; whether a retry
+ * carries a fresh timestamp is not documented, and read as gaps those add up to 7 h 05 min. Event ids are remembered
+ * 24 h, so a replay inside this span is a duplicate and changes nothing.
+ */
+export const EVENT_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 export type VerifiedPush =
   | { kind: 'challenge'; challenge: string }
@@ -44,24 +65,66 @@ export interface VerifyInput {
   encryptKey: string;
   verificationToken: string;
   nowMs: number;
+  /** How far a card callback's timestamp may be from now, and any timestamp ahead of it. */
   replayWindowMs: number;
 }
 
+interface SignatureHeaders {
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
+
+/** Whether the push carries Feishu's signature headers; only a signed push may be larger than a challenge. */
+export function isSigned(headers: VerifyInput['headers']): boolean {
+  return signatureHeaders(headers) !== undefined;
+}
+
 export function verifyPush(input: VerifyInput): VerifiedPush {
-  const outer = parseObject(input.rawBody.toString('utf8'));
-  const payload = typeof outer.encrypt === 'string' ? decrypted(outer.encrypt, input.encryptKey) : outer;
+  const signed = signatureHeaders(input.headers);
+  if (!signed) return unsignedChallenge(input);
 
-  // Feishu sends the URL challenge without signature headers; its token is the only proof, and answering it
-  // reveals nothing but the challenge itself.
-  if (payload.type === 'url_verification') {
-    checkToken(payload.token, input.verificationToken);
-    if (typeof payload.challenge !== 'string') throw new FeishuAuthError('malformed');
-    return { kind: 'challenge', challenge: payload.challenge };
-  }
-
-  checkSignature(input);
+  const signedAtMs = checkSignature(input, signed);
+  const payload = openBody(input.rawBody, input.encryptKey);
   checkToken(tokenOf(payload), input.verificationToken);
+  // The signature held for the longest window; a push Feishu never retries gets the short one, now that its kind
+  // can be read from the authenticated payload.
+  if (!retriedByFeishu(payload) && input.nowMs - signedAtMs > input.replayWindowMs) throw new FeishuAuthError('stale');
+  if (payload.type === 'url_verification') return challengeOf(payload);
   return { kind: 'payload', payload };
+}
+
+/** The URL challenge, the only push Feishu sends without a signature: its token is the only proof. */
+function unsignedChallenge(input: VerifyInput): VerifiedPush {
+  if (input.rawBody.length > UNSIGNED_BODY_LIMIT_BYTES) throw new FeishuAuthError('unsigned-too-large');
+  const payload = openBody(input.rawBody, input.encryptKey);
+  if (payload.type !== 'url_verification') throw new FeishuAuthError('not-a-challenge');
+  checkToken(tokenOf(payload), input.verificationToken);
+  return challengeOf(payload);
+}
+
+function challengeOf(payload: Record<string, unknown>): VerifiedPush {
+  if (typeof payload.challenge !== 'string' || payload.challenge === '') throw new FeishuAuthError('not-a-challenge');
+  return { kind: 'challenge', challenge: payload.challenge };
+}
+
+/** Event pushes (schema 2.0, any type but a card callback) are retried for hours; card callbacks never are. */
+function retriedByFeishu(payload: Record<string, unknown>): boolean {
+  const eventType = (payload.header as Record<string, unknown> | undefined)?.event_type;
+  return payload.schema === '2.0' && typeof eventType === 'string' && eventType !== 'card.action.trigger';
+}
+
+/** The body as JSON, decrypted first when it is Feishu's `{"encrypt": …}` envelope. */
+function openBody(rawBody: Buffer, encryptKey: string): Record<string, unknown> {
+  const outer = parseObject(rawBody.toString('utf8'));
+  if (typeof outer.encrypt !== 'string') return outer;
+  let text: string;
+  try {
+    text = decryptPush(outer.encrypt, encryptKey);
+  } catch {
+    throw new FeishuAuthError('undecryptable');
+  }
+  return parseObject(text);
 }
 
 function parseObject(text: string): Record<string, unknown> {
@@ -75,33 +138,28 @@ function parseObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function decrypted(encrypted: string, encryptKey: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = decryptPush(encrypted, encryptKey);
-  } catch {
-    throw new FeishuAuthError('undecryptable');
-  }
-  return parseObject(text);
-}
-
 function header(headers: VerifyInput['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-function checkSignature({ rawBody, headers, encryptKey, nowMs, replayWindowMs }: VerifyInput): void {
+function signatureHeaders(headers: VerifyInput['headers']): SignatureHeaders | undefined {
   const timestamp = header(headers, 'x-lark-request-timestamp');
   const nonce = header(headers, 'x-lark-request-nonce');
   const signature = header(headers, 'x-lark-signature');
-  if (!timestamp || !nonce || !signature) throw new FeishuAuthError('missing-signature');
+  return timestamp && nonce && signature ? { timestamp, nonce, signature } : undefined;
+}
 
-  const seconds = Number(timestamp);
-  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowMs - seconds * 1000) > replayWindowMs) {
+/** Checks the timestamp against the longest window, then the signature; returns when the push was signed. */
+function checkSignature({ rawBody, encryptKey, nowMs, replayWindowMs }: VerifyInput, { timestamp, nonce, signature }: SignatureHeaders): number {
+  if (!/^\d{1,12}$/.test(timestamp)) throw new FeishuAuthError('stale');
+  const signedAtMs = Number(timestamp) * 1000;
+  if (signedAtMs - nowMs > replayWindowMs || nowMs - signedAtMs > Math.max(EVENT_MAX_AGE_MS, replayWindowMs)) {
     throw new FeishuAuthError('stale');
   }
   const expected = createHash('sha256').update(timestamp).update(nonce).update(encryptKey).update(rawBody).digest();
   if (!equalHex(signature, expected)) throw new FeishuAuthError('bad-signature');
+  return signedAtMs;
 }
 
 function equalHex(given: string, expected: Buffer): boolean {
@@ -109,6 +167,7 @@ function equalHex(given: string, expected: Buffer): boolean {
   return timingSafeEqual(Buffer.from(given, 'hex'), expected);
 }
 
+/** A schema 2.0 payload (events, callbacks, the 2.0 shaped challenge) carries it in `header`; 1.0 at the top. */
 function tokenOf(payload: Record<string, unknown>): unknown {
   const envelopeHeader = payload.header as Record<string, unknown> | undefined;
   return envelopeHeader?.token ?? payload.token;

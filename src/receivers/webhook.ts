@@ -1,9 +1,10 @@
+import { type Server, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { EventShapeError, parseEvent } from '../feishu/events';
-import { FeishuAuthError, verifyPush } from '../feishu/verify';
+import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
 import type { Logger } from '../log';
 
 /**
@@ -20,6 +21,24 @@ export interface ServerOptions {
   now: () => number;
   receive: (event: FeishuEvent) => Promise<CardActionAnswer>;
   isReady: () => boolean;
+}
+
+/**
+ * A request whose headers, or whose whole body, have not arrived within this long is cut (408): Node's defaults
+ * (60 s, 300 s) let a client that trickles bytes hold a socket for minutes. Feishu sends a push at once.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past those limits; a slow request is cut within this much of its deadline. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Listens with the limits above and at most `maxConnections` connections at once (Node drops the rest at accept). */
+export function listen(app: Koa, options: { port: number; host: string; maxConnections: number }): Server {
+  const server = createHttpServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    app.callback(),
+  );
+  server.maxConnections = options.maxConnections;
+  return server.listen(options.port, options.host);
 }
 
 export function createServer(options: ServerOptions): Koa {
@@ -59,10 +78,10 @@ export function createServer(options: ServerOptions): Koa {
     try {
       await next();
     } catch (error) {
-      const { status, reason } = classify(error);
+      const { status, reason, detail } = classify(error);
       ctx.status = status;
       ctx.body = { error: reason };
-      const line = { method: ctx.method, path: ctx.path, status, reason, eventId: ctx.state.eventId };
+      const line = { method: ctx.method, path: ctx.path, status, reason: detail ?? reason, eventId: ctx.state.eventId };
       if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
@@ -79,17 +98,27 @@ export function createServer(options: ServerOptions): Koa {
   return app;
 }
 
-async function readBody(ctx: Koa.Context, limit: number): Promise<Buffer> {
+/**
+ * Reads the raw body once. Only a signed push may be large: an unsigned one can only be a URL challenge, so it is
+ * refused as soon as it outgrows one, unread beyond that, and the connection is closed rather than drained.
+ */
+async function readBody(ctx: Koa.Context, signedLimit: number): Promise<Buffer> {
+  const signed = isSigned(ctx.headers);
   try {
-    return await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined });
+    return await getRawBody(ctx.req, { limit: signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES, length: ctx.get('content-length') || undefined });
   } catch (error) {
     const status = (error as { status?: number }).status;
-    throw Object.assign(new Error((error as Error).message), { status: status === 413 ? 413 : 400, reason: status === 413 ? 'body too large' : 'unreadable body' });
+    if (status !== 413) throw Object.assign(new Error((error as Error).message), { status: 400, reason: 'unreadable body' });
+    ctx.set('Connection', 'close');
+    if (!signed) throw new FeishuAuthError('unsigned-too-large');
+    throw Object.assign(new Error((error as Error).message), { status: 413, reason: 'body too large' });
   }
 }
 
-function classify(error: unknown): { status: number; reason: string } {
-  if (error instanceof FeishuAuthError) return { status: error.status, reason: error.reason };
+/** The status and body of a failure, and the reason for the log (which says more than the body may). */
+function classify(error: unknown): { status: number; reason: string; detail?: string } {
+  // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
+  if (error instanceof FeishuAuthError) return { status: 401, reason: 'unauthenticated', detail: error.reason };
   if (error instanceof EventShapeError) return { status: 400, reason: 'unrecognised event' };
   const tagged = error as { status?: number; reason?: string };
   if (typeof tagged.status === 'number' && tagged.status >= 400 && tagged.status < 500) {

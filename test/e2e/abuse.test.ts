@@ -1,13 +1,25 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, formCards, noticesTo, startHarness } from './harness';
+import { Code } from '../emulator';
+import { type Harness, formCards, noticesTo, postTodo, startHarness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ env: { USER_COMMAND_LIMIT: '5', USER_COMMAND_WINDOW_SECONDS: '10' } });
+  // A long window, so that however slow the machine the budget cannot refill in the middle of a burst.
+  h = await startHarness({ env: { USER_COMMAND_LIMIT: '5', USER_COMMAND_WINDOW_SECONDS: '120' } });
 });
 afterAll(async () => {
   await h.stop();
 });
+
+/** Everything the bot has written to disk: the snapshot, its logs and the lock, as one string. */
+async function onDisk(): Promise<string> {
+  const dir = dirname(h.config.dataFile);
+  const names = await readdir(dir);
+  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8').catch(() => '')));
+  return texts.join('\n');
+}
 
 describe('a person flooding the bot', () => {
   it('is throttled with one polite notice while others are unaffected', async () => {
@@ -26,5 +38,52 @@ describe('a person flooding the bot', () => {
     expect(warnings).toHaveLength(1);
     expect(formCards(h, 'ou_admin')).toHaveLength(1);
     expect(noticesTo(h, 'ou_alice').filter((card) => card.includes('To-do bot commands'))).toHaveLength(1);
+  });
+
+  it('writes nothing of the dropped commands to disk', async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => h.say('ou_bob', '/help', { eventId: `ev_spam_${i}_x` })));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await h.settled();
+    const stored = new Set((await onDisk()).match(/ev_spam_\d+_x/g));
+    // Five within the budget and the one answered with the notice; the other 44 never reached the store.
+    expect(stored.size).toBe(6);
+  });
+});
+
+describe('a person clicking a card over and over', () => {
+  it('is throttled per person and card with a polite toast: 200 Done/Reopen clicks do not become 200 PATCHes', async () => {
+    const todo = await postTodo(h, { owner: 'ou_admin', text: 'Click me', assignees: ['ou_alice'] });
+    h.emu.reset();
+    const answers = [];
+    for (let i = 0; i < 200; i++) {
+      answers.push(await h.click('ou_admin', todo.messageId, { action: i % 2 === 0 ? 'todo.done' : 'todo.reopen', todoId: todo.todoId }));
+    }
+    await h.settled();
+    const changed = answers.filter((a) => a.body?.toast?.type === 'success');
+    const throttled = answers.filter((a) => a.body?.toast?.content?.includes('faster than I can keep up'));
+    const patches = h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`);
+    console.log(`FIGURE: abuse: 200 Done/Reopen clicks on one card by one person: ${changed.length} changed it, ${throttled.length} got the throttle toast, ${patches.length} PATCHes`);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(changed).toHaveLength(5);
+    expect(throttled).toHaveLength(195);
+    expect(patches.length).toBeLessThanOrEqual(5);
+    // The card and the store agree on the outcome: five toggles leave it done.
+    expect((await h.app.services.store.todo(todo.todoId))?.status).toBe('done');
+
+    // Another person on the same card is not held back by it.
+    const other = await h.click('ou_alice', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
+    expect(other.body?.toast).toMatchObject({ type: 'success', content: 'Reopened.' });
+   }, 60_000);
+});
+
+describe('commands in a chat Feishu will not describe', () => {
+  it('asks Feishu about the chat once, and caches the refusal briefly', async () => {
+    h.emu.reset();
+    const people = ['ou_p1', 'ou_p2', 'ou_p3', 'ou_p4', 'ou_p5', 'ou_p6'];
+    for (const who of people) expect((await h.say(who, '/todo hi', { chatId: 'oc_unknown' })).status).toBe(200);
+    await h.settled();
+    const lookups = h.emu.callsTo('GET', '/open-apis/im/v1/chats/oc_unknown');
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]?.response?.code).toBe(Code.chatNotFound);
   });
 });

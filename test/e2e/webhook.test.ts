@@ -39,11 +39,12 @@ describe('URL challenge', () => {
 describe('pushes that are not from Feishu', () => {
   const cases: Array<[string, () => Promise<{ status: number }>, number]> = [
     ['a body changed after signing', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, tamper: (b) => b.replace('"}', 'x"}') }), 401],
-    ['a signature made with another key', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: 'not-the-key' }), 400],
-    ['a stale timestamp', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 3600 }), 401],
+    ['a signature made with another key', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: 'not-the-key' }), 401],
+    ['an event signed 9 h ago', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 9 * 3600 }), 401],
+    ['a card callback signed 10 min ago', () => h.emu.push(`${h.app.url}/webhook/card`, cardActionEvent({ token: SECRETS.verificationToken, operatorId: 'ou_admin', messageId: 'om_x', value: { action: 'todo.cancel', formId: 'f' } }), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 600 }), 401],
     ['no signature headers', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, sign: false }), 401],
     ['a wrong verification token', () => h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: 'forged', senderId: 'ou_admin', text: '/todo' }), { encryptKey: SECRETS.encryptKey }), 401],
-    ['a body that is not JSON', () => h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: '{"encrypt": ' }), 400],
+    ['a signed body that is not JSON', () => h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: '{"encrypt": ' }), 401],
     ['a signed body that is not a Feishu event', () => h.emu.push(`${h.app.url}/webhook/card`, { schema: '2.0', header: { token: SECRETS.verificationToken } }, { encryptKey: SECRETS.encryptKey }), 400],
     ['a message event missing its message', () => h.emu.push(`${h.app.url}/webhook/event`, { schema: '2.0', header: { event_id: 'e', event_type: 'im.message.receive_v1', token: SECRETS.verificationToken }, event: {} }, { encryptKey: SECRETS.encryptKey }), 400],
   ];
@@ -55,7 +56,7 @@ describe('pushes that are not from Feishu', () => {
     expect(outboundCalls()).toEqual([]);
   });
 
-  it('refuses a body over the limit with 413', async () => {
+  it('refuses a signed body over the limit with 413', async () => {
     const answer = await h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(1024 * 1024 + 10) }) });
     expect(answer.status).toBe(413);
     expect(outboundCalls()).toEqual([]);

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { type FaultBook, pathMatches } from './faults';
-import { pushTo } from './push';
+import { composePush, deliver } from './push';
 import type { EmulatorState } from './state';
 import type {
+  Delivery,
   EmulatedChat,
   EmulatedFeedCard,
   EmulatedMessage,
@@ -19,6 +20,7 @@ export class RunningEmulator implements Emulator {
   readonly messages: Map<string, EmulatedMessage>;
   readonly feedCards: Map<string, EmulatedFeedCard>;
   readonly chats: Map<string, EmulatedChat>;
+  readonly deliveries: Delivery[] = [];
 
   constructor(
     readonly url: string,
@@ -77,6 +79,7 @@ export class RunningEmulator implements Emulator {
   reset(): void {
     this.state.reset();
     this.faults.clear();
+    this.deliveries.length = 0;
   }
 
   close(): Promise<void> {
@@ -87,6 +90,14 @@ export class RunningEmulator implements Emulator {
   }
 
   push(target: string, payload: object, opts: PushOptions = {}): Promise<PushResult> {
-    return pushTo(target, payload, opts);
+    const delivery = composePush(target, payload, opts);
+    this.deliveries.push(delivery);
+    return deliver(delivery);
+  }
+
+  redeliver(delivery: Delivery, opts: { to?: string } = {}): Promise<PushResult> {
+    const again = { ...delivery, target: opts.to ?? delivery.target };
+    this.deliveries.push(again);
+    return deliver(again);
   }
 }

@@ -11,6 +11,7 @@ export { messageEvent, cardActionEvent, urlChallenge } from './events';
 export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';
 export type {
+  Delivery,
   Emulator,
   EmulatorOptions,
   EmulatedChat,

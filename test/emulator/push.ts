@@ -1,5 +1,5 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import type { PushOptions, PushResult } from './types';
+import type { Delivery, PushOptions, PushResult } from './types';
 
 /** base64(iv16 + AES-256-CBC(key = sha256(encryptKey), PKCS#7)), as Feishu encrypts every push. */
 export function encryptPayload(plaintext: string, encryptKey: string): string {
@@ -16,8 +16,8 @@ export function signPush(p: { timestamp: string; nonce: string; encryptKey: stri
     .digest('hex');
 }
 
-/** POSTs one event or callback to the bot the way Feishu does, and reports the bot's answer. */
-export async function pushTo(target: string, payload: object, opts: PushOptions = {}): Promise<PushResult> {
+/** Builds one push as Feishu would send it: its body and headers, signed (or not) at `opts.timestamp` or now. */
+export function composePush(target: string, payload: object, opts: PushOptions = {}): Delivery {
   const encryptKey = opts.encryptKey;
   const envelope =
     encryptKey === undefined ? payload : { encrypt: encryptPayload(JSON.stringify(payload), encryptKey) };
@@ -31,11 +31,18 @@ export async function pushTo(target: string, payload: object, opts: PushOptions 
     headers['x-lark-signature'] = signPush({ timestamp, nonce, encryptKey: encryptKey ?? '', rawBody });
   }
   Object.assign(headers, lowerCaseKeys(opts.headers ?? {}));
-  const sent = opts.tamper ? opts.tamper(rawBody) : rawBody;
+  return { target, headers, body: opts.tamper ? opts.tamper(rawBody) : rawBody };
+}
+
+/**
+ * POSTs a composed push and reports the bot's answer. Sending the same delivery again is a retry as Feishu might make
+ * it: the same bytes under the original timestamp and signature (whether Feishu re-signs a retry is not documented).
+ */
+export async function deliver(delivery: Delivery, target = delivery.target): Promise<PushResult> {
   const started = performance.now();
-  const response = await fetch(target, { method: 'POST', headers, body: sent });
+  const response = await fetch(target, { method: 'POST', headers: delivery.headers, body: delivery.body });
   const text = await response.text();
-  return { status: response.status, body: parseOrUndefined(text), text, elapsedMs: performance.now() - started };
+  return { status: response.status, body: parseOrUndefined(text), text, elapsedMs: performance.now() - started, delivery };
 }
 
 /** So a caller's `X-Lark-Signature` replaces the computed one instead of being sent beside it. */

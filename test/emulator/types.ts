@@ -102,6 +102,13 @@ export interface PushOptions {
   tamper?: (rawBody: string) => string;
 }
 
+/** One push as sent: what a retry sends again. */
+export interface Delivery {
+  target: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface PushResult {
   status: number;
   /** Parsed JSON answer, undefined when the answer was not JSON. */
@@ -109,6 +116,7 @@ export interface PushResult {
   text: string;
   /** How long the bot took to answer: Feishu gives up after 3 s. */
   elapsedMs: number;
+  delivery: Delivery;
 }
 
 export interface Emulator {
@@ -132,4 +140,8 @@ export interface Emulator {
   reset(): void;
   close(): Promise<void>;
   push(target: string, payload: object, opts?: PushOptions): Promise<PushResult>;
+  /** Every push sent or attempted (one the bot never answered too), oldest first; `reset()` forgets them. */
+  readonly deliveries: Delivery[];
+  /** Sends a push again as Feishu retries it: same body, original timestamp and signature; `to` a new address. */
+  redeliver(delivery: Delivery, opts?: { to?: string }): Promise<PushResult>;
 }

@@ -46,12 +46,22 @@ describe('which messages may concern the bot', () => {
     ...p,
   });
 
-  it('keeps commands, mentions and direct chats; drops group chatter, bots and non-text', () => {
-    expect(CommandRouter.mayConcernBot(message({ text: '/todo x' }))).toBe(true);
-    expect(CommandRouter.mayConcernBot(message({ mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] }))).toBe(true);
-    expect(CommandRouter.mayConcernBot(message({ chatType: 'p2p' }))).toBe(true);
-    expect(CommandRouter.mayConcernBot(message({}))).toBe(false);
-    expect(CommandRouter.mayConcernBot(message({ text: '/todo', senderIsUser: false }))).toBe(false);
-    expect(CommandRouter.mayConcernBot(message({ text: undefined, chatType: 'p2p' }))).toBe(false);
+  it('keeps commands, mentions of the bot and direct chats; drops group chatter, bots and non-text', () => {
+    const bot = { key: '@_user_1', openId: 'ou_bot', name: 'Bot' };
+    const colleague = { key: '@_user_1', openId: 'ou_alice', name: 'Alice' };
+    expect(CommandRouter.concernsBot(message({ text: '/todo x' }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 /todo x', mentions: [colleague] }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ mentions: [bot] }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ chatType: 'p2p' }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({}), 'ou_bot')).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: '/todo', senderIsUser: false }), 'ou_bot')).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: undefined, chatType: 'p2p' }), 'ou_bot')).toBe(false);
+  });
+
+  it('drops chatter that mentions someone else, and cannot tell before it knows its own open_id', () => {
+    const colleague = { key: '@_user_1', openId: 'ou_alice', name: 'Alice' };
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 lunch?', mentions: [colleague] }), 'ou_bot')).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 lunch?', mentions: [colleague] }), undefined)).toBeUndefined();
+    expect(CommandRouter.concernsBot(message({ text: 'lunch?' }), undefined)).toBe(false);
   });
 });

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       formTtlMs: 24 * 60 * 60_000,
       replayWindowMs: 300_000,
       bodyLimitBytes: 1024 * 1024,
+      maxConnections: 512,
     });
   });
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FeishuAuthError, verifyPush } from '../../src/feishu/verify';
+import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../../src/feishu/verify';
 
 const encryptKey = 'unit-encrypt-key';
 const verificationToken = 'unit-verification-token';
@@ -59,15 +59,35 @@ describe('verifyPush', () => {
     expect(reasonOf(() => verify({ ...push, rawBody: reformatted }))).toBe('bad-signature');
   });
 
-  it('refuses a timestamp outside the replay window, either side', () => {
-    expect(reasonOf(() => verify(signed(event, { timestamp: now / 1000 - 301 })))).toBe('stale');
+  it('accepts a signed event up to 8 h old (Feishu retries it for hours), never one from the future', () => {
+    const hours = (n: number) => now / 1000 - n * 3600;
+    expect(verify(signed(event, { timestamp: hours(7) + 60 })).kind).toBe('payload');
+    expect(verify(signed(event, { timestamp: hours(8) + 1 })).kind).toBe('payload');
+    expect(reasonOf(() => verify(signed(event, { timestamp: hours(8) - 1 })))).toBe('stale');
     expect(reasonOf(() => verify(signed(event, { timestamp: now / 1000 + 301 })))).toBe('stale');
-    expect(verify(signed(event, { timestamp: now / 1000 - 299 })).kind).toBe('payload');
   });
 
-  it('refuses a push without signature headers', () => {
+  it('keeps the short window for card callbacks, which Feishu never retries', () => {
+    const click = { schema: '2.0', header: { event_id: 'e2', event_type: 'card.action.trigger', token: verificationToken }, event: {} };
+    expect(verify(signed(click, { timestamp: now / 1000 - 299 })).kind).toBe('payload');
+    expect(reasonOf(() => verify(signed(click, { timestamp: now / 1000 - 301 })))).toBe('stale');
+    expect(reasonOf(() => verify(signed(click, { timestamp: now / 1000 + 301 })))).toBe('stale');
+  });
+
+  it('gives the short window to anything signed that is not a schema 2.0 event', () => {
+    const v1 = { uuid: 'u1', token: verificationToken, type: 'event_callback', event: { type: 'message' } };
+    expect(verify(signed(v1, { timestamp: now / 1000 - 299 })).kind).toBe('payload');
+    expect(reasonOf(() => verify(signed(v1, { timestamp: now / 1000 - 3600 })))).toBe('stale');
+  });
+
+  it('refuses a timestamp that is not a number of seconds before looking at the signature', () => {
+    const push = signed(event);
+    expect(reasonOf(() => verify({ ...push, headers: { ...push.headers, 'x-lark-request-timestamp': '1e9' } }))).toBe('stale');
+  });
+
+  it('refuses a push without signature headers: unsigned, only a challenge is accepted', () => {
     const { rawBody } = signed(event);
-    expect(reasonOf(() => verify({ rawBody, headers: {} }))).toBe('missing-signature');
+    expect(reasonOf(() => verify({ rawBody, headers: {} }))).toBe('not-a-challenge');
   });
 
   it('refuses a wrong verification token even with a good signature', () => {
@@ -83,11 +103,45 @@ describe('verifyPush', () => {
     expect(reasonOf(() => verify({ rawBody: plain, headers: {} }))).toBe('bad-token');
   });
 
-  it('calls malformed and undecryptable bodies 400, unproven ones 401', () => {
+  it('answers a challenge whose token sits in header.token, as the schema 2.0 shape has it', () => {
+    const challenge = { schema: '2.0', header: { token: verificationToken }, type: 'url_verification', challenge: 'c2' };
+    const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
+    expect(verify({ rawBody: body, headers: {} })).toEqual({ kind: 'challenge', challenge: 'c2' });
+    const wrong = { ...challenge, header: { token: 'nope' }, token: verificationToken };
+    expect(reasonOf(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(wrong)) })), headers: {} }))).toBe('bad-token');
+  });
+
+  it('answers a signed challenge too, checked like any signed push', () => {
+    const challenge = { type: 'url_verification', challenge: 'signed', token: verificationToken };
+    expect(verify(signed(challenge))).toEqual({ kind: 'challenge', challenge: 'signed' });
+    expect(reasonOf(() => verify(signed(challenge, { timestamp: now / 1000 - 3600 })))).toBe('stale');
+  });
+
+  it('refuses an unsigned body larger than a challenge without reading it', () => {
+    const challenge = { type: 'url_verification', challenge: 'x'.repeat(5000), token: verificationToken };
+    const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
+    expect(body.length).toBeGreaterThan(UNSIGNED_BODY_LIMIT_BYTES);
+    expect(reasonOf(() => verify({ rawBody: body, headers: {} }))).toBe('unsigned-too-large');
+    expect(verify(signed(challenge)).kind).toBe('challenge');
+  });
+
+  it('refuses unsigned garbage as not a challenge, whatever is wrong with it', () => {
     expect(reasonOf(() => verify({ rawBody: Buffer.from('{not json'), headers: {} }))).toBe('malformed');
     expect(reasonOf(() => verify({ rawBody: Buffer.from('[1,2]'), headers: {} }))).toBe('malformed');
     expect(reasonOf(() => verify({ rawBody: Buffer.from('{"encrypt":"AAAA"}'), headers: {} }))).toBe('undecryptable');
-    expect(new FeishuAuthError('malformed').status).toBe(400);
-    expect(new FeishuAuthError('bad-signature').status).toBe(401);
+    expect(reasonOf(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt('{}') })), headers: {} }))).toBe('not-a-challenge');
+  });
+
+  it('decrypts nothing before the signature holds', () => {
+    // A body that would not even decrypt is refused for its signature: the decrypter is never reached.
+    const push = signed(event);
+    const garbage = Buffer.from('{"encrypt":"AAAA"}');
+    expect(reasonOf(() => verify({ rawBody: garbage, headers: push.headers }))).toBe('bad-signature');
+  });
+
+  it('tells whether a push is signed', () => {
+    expect(isSigned(signed(event).headers)).toBe(true);
+    expect(isSigned({ 'x-lark-request-timestamp': '1', 'x-lark-request-nonce': 'n' })).toBe(false);
+    expect(isSigned({})).toBe(false);
   });
 });

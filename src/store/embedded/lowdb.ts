@@ -42,6 +42,12 @@ export const DEFAULT_FSYNC_INTERVAL_MS = 1_000;
 const SNAPSHOT_SLICE_MS = 2;
 /** After a failed snapshot (a full disk, say) the next try waits this long; the log keeps everything meanwhile. */
 const SNAPSHOT_RETRY_MS = 30_000;
+/**
+ * The store holds to-do text and user ids: its folder and files are the bot's alone. Modes are given at creation,
+ * where a umask can only remove bits, so a permissive umask cannot widen them.
+ */
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 export class FilePersistence implements Persistence {
   private readonly snapshotFile: TextFile;
@@ -77,7 +83,7 @@ export class FilePersistence implements Persistence {
   }
 
   async load(): Promise<Records> {
-    await mkdir(dirname(this.dataFile), { recursive: true });
+    await mkdir(dirname(this.dataFile), { recursive: true, mode: DIRECTORY_MODE });
     await this.acquireLock();
     const records = emptyRecords();
     await this.readSnapshot(records);
@@ -85,7 +91,7 @@ export class FilePersistence implements Persistence {
     const sealedLeft = await this.replayLog(this.sealedLogPath, records);
     this.logChanges = 0;
     await this.replayLog(this.logPath, records);
-    this.log = await open(this.logPath, 'a');
+    this.log = await open(this.logPath, 'a', FILE_MODE);
     // A snapshot cut short by a crash may leave its half-written file, or the empty log it was about to swap in;
     // the old snapshot and the logs, untouched, are what was read.
     for (const leftover of [this.snapshotTempPath, this.nextLogPath]) await rm(leftover, { force: true });
@@ -155,7 +161,7 @@ export class FilePersistence implements Persistence {
   }
 
   private async seal(current: FileHandle): Promise<void> {
-    const fresh = await open(this.nextLogPath, 'a');
+    const fresh = await open(this.nextLogPath, 'a', FILE_MODE);
     // Sealed and replaced in one synchronous step, so no append can fall between the two logs.
     renameSync(this.logPath, this.sealedLogPath);
     try {
@@ -180,7 +186,7 @@ export class FilePersistence implements Persistence {
    * instead, one string or 35 MB of buffers at 100k records, cost the event loop 40-90 ms in joins and collections.
    */
   private async writeSnapshot(records: Records): Promise<void> {
-    const file = await open(this.snapshotTempPath, 'w');
+    const file = await open(this.snapshotTempPath, 'w', FILE_MODE);
     try {
       let parts: string[] = ['{"v":1,"collections":{'];
       const writeOut = async () => {
@@ -300,7 +306,7 @@ export class FilePersistence implements Persistence {
   private async acquireLock(): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const handle = await open(this.lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+        const handle = await open(this.lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, FILE_MODE);
         await handle.writeFile(String(process.pid));
         await handle.close();
         this.lockHeld = true;

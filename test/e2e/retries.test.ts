@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cardActionEvent, messageEvent } from '../emulator';
+import { type Harness, SECRETS, formCards, formValues, groupCards, noticesTo, openForm, startHarness } from './harness';
+
+/**
+ * Issue 12, item 5: Feishu retries an event it got no answer for after 15 s, 5 min, 1 h and 6 h, and may send the
+ * retry with its original timestamp. Refusing that retry as stale loses the event. Card callbacks are never retried,
+ * so an old one is a replay and keeps the short window. The bot's clock is moved; nothing waits for real hours.
+ */
+
+const HOUR = 3_600_000;
+let clock = Date.now();
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ app: { now: () => clock } });
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(() => {
+  h.emu.reset();
+});
+
+const seconds = () => Math.floor(clock / 1000);
+const helpRequest = (eventId: string, sender: string) =>
+  messageEvent({ token: SECRETS.verificationToken, senderId: sender, text: '@_user_1 /help', eventId, mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }] });
+const helpCards = (sender: string) => noticesTo(h, sender).filter((card) => card.includes('To-do bot commands'));
+
+describe('an event Feishu retries hours later', () => {
+  it('is accepted 6 h late with its original timestamp, and handled once however often it comes', async () => {
+    let lost: Awaited<ReturnType<Harness['emu']['push']>>['delivery'] | undefined;
+    // The bot is down when Feishu first pushes the event: the push gets no answer.
+    await h.restart(async () => {
+      await expect(h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_6h', 'ou_alice'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() })).rejects.toThrow();
+      lost = h.emu.deliveries.at(-1);
+      clock += 6 * HOUR + 15_000;
+    });
+    if (!lost) throw new Error('the first push was not recorded');
+
+    const retry = await h.emu.redeliver(lost, { to: `${h.app.url}/webhook/event` });
+    expect(retry.status).toBe(200);
+    // Feishu's own retry of the retry, or a replay of it: a duplicate, answered and dropped.
+    const again = await h.emu.redeliver(lost, { to: `${h.app.url}/webhook/event` });
+    expect(again.status).toBe(200);
+    await h.settled();
+    expect(lost.headers['x-lark-request-timestamp']).toBe(String(Math.floor((clock - 6 * HOUR - 15_000) / 1000)));
+    expect(helpCards('ou_alice')).toHaveLength(1);
+  });
+
+  it('is refused once no retry of Feishu\'s could be that old', async () => {
+    const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_9h', 'ou_bob'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() - 9 * 3600 });
+    expect(first).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
+    await h.settled();
+    expect(helpCards('ou_bob')).toHaveLength(0);
+  });
+});
+
+describe('a card callback, which Feishu never retries', () => {
+  it('is refused when it arrives 10 minutes after it was signed, and changes nothing', async () => {
+    const form = await openForm(h, 'ou_admin');
+    const submit = cardActionEvent({
+      token: SECRETS.verificationToken,
+      operatorId: 'ou_admin',
+      messageId: form.messageId,
+      value: { action: 'todo.submit', formId: form.formId },
+      formValue: formValues({ text: 'Replayed submit' }),
+      timezone: 'Asia/Shanghai',
+    });
+    const old = await h.emu.push(`${h.app.url}/webhook/card`, submit, { encryptKey: SECRETS.encryptKey, timestamp: seconds() - 600 });
+    expect(old).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
+    await h.settled();
+    expect(groupCards(h)).toHaveLength(0);
+    expect((await h.app.services.store.form(form.formId))?.status).toBe('open');
+
+    // The same click signed now goes through: only its age was wrong.
+    const fresh = await h.emu.push(`${h.app.url}/webhook/card`, submit, { encryptKey: SECRETS.encryptKey, timestamp: seconds() });
+    expect(fresh.body?.toast?.type).toBe('success');
+    await h.settled();
+    expect(groupCards(h)).toHaveLength(1);
+    expect(formCards(h, 'ou_admin').every((card) => card.deleted)).toBe(true);
+  });
+});
