@@ -1,9 +1,13 @@
 import type { Server } from 'node:http';
 import { type FaultBook, pathMatches } from './faults';
+import type { LongConnectionGateway } from './long-connection/gateway';
 import { pushTo } from './push';
 import type { EmulatorState } from './state';
 import type {
+  ConnectionPushOptions,
+  ConnectionPushResult,
   EmulatedChat,
+  EmulatedConnection,
   EmulatedFeedCard,
   EmulatedMessage,
   Emulator,
@@ -19,17 +23,20 @@ export class RunningEmulator implements Emulator {
   readonly messages: Map<string, EmulatedMessage>;
   readonly feedCards: Map<string, EmulatedFeedCard>;
   readonly chats: Map<string, EmulatedChat>;
+  readonly connections: EmulatedConnection[];
 
   constructor(
     readonly url: string,
     private readonly state: EmulatorState,
     private readonly faults: FaultBook,
     private readonly server: Server,
+    private readonly gateway: LongConnectionGateway,
   ) {
     this.calls = state.calls;
     this.messages = state.messages;
     this.feedCards = state.feedCards;
     this.chats = state.chats;
+    this.connections = gateway.connections;
   }
 
   get rateLimitRejections(): number {
@@ -80,6 +87,8 @@ export class RunningEmulator implements Emulator {
   }
 
   close(): Promise<void> {
+    // Upgraded sockets are no longer the HTTP server's: closing it would wait for them forever.
+    this.gateway.close();
     return new Promise((resolve, reject) => {
       this.server.close((error) => (error ? reject(error) : resolve()));
       this.server.closeAllConnections();
@@ -88,5 +97,17 @@ export class RunningEmulator implements Emulator {
 
   push(target: string, payload: object, opts: PushOptions = {}): Promise<PushResult> {
     return pushTo(target, payload, opts);
+  }
+
+  awaitConnections(count = 1): Promise<void> {
+    return this.gateway.awaitConnections(count);
+  }
+
+  pushOverConnection(payload: object, opts: ConnectionPushOptions = {}): Promise<ConnectionPushResult> {
+    return this.gateway.push(payload, opts);
+  }
+
+  dropConnections(connectionId?: string): number {
+    return this.gateway.drop(connectionId);
   }
 }
