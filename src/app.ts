@@ -10,7 +10,9 @@ import type { RetryPolicy } from './feishu/transport';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
-import { createServer } from './receivers/webhook';
+import { LongConnectionReceiver } from './receivers/long-connection';
+import type { Receive, Receiver } from './receivers/receiver';
+import { createServer, webhookReceiver } from './receivers/webhook';
 import { FilePersistence } from './store/lowdb';
 import type { Persistence } from './store/persistence';
 import { RecordStore } from './store/records';
@@ -33,6 +35,8 @@ export interface RunningApp {
   server: Server;
   services: Services;
   bot: Bot;
+  /** How pushes arrive: the webhook, or the long connection. */
+  receiver: Receiver;
   /** Resolves when no outbound work is running or due (for tests and the demo). */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -100,42 +104,62 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let ready = false;
+  const receive: Receive = (event) => bot.receive(event);
+  const receiver: Receiver =
+    config.events === 'long-connection'
+      ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
+      : webhookReceiver(now);
   const app = createServer({
-    encryptKey: config.encryptKey,
-    verificationToken: config.verificationToken,
+    webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
     now,
-    receive: (event) => bot.receive(event),
-    isReady: () => ready,
+    receive,
+    // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
+    isReady: () => ready && receiver.health().state !== 'failed',
+    events: () => receiver.health(),
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
   outbox.start();
   scheduler.start();
+  try {
+    await receiver.start();
+  } catch (error) {
+    scheduler.stop();
+    await closeServer();
+    await outbox.stop();
+    await records.close();
+    throw error;
+  }
   ready = true;
   setImmediate(() => feishu.warmUp());
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
 
   return {
     url,
     server,
     services,
     bot,
+    receiver,
     settled: () => outbox.settled(),
     async stop() {
       ready = false;
       scheduler?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // Pushes stop first: the long connection closes; the webhook's routes close with the server.
+      await receiver.stop();
+      await closeServer();
       await outbox.stop();
       await records.close();
       logger.info('to-do bot stopped');

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { EventShapeError, parseEvent } from '../feishu/events';
 import { FeishuAuthError, verifyPush } from '../feishu/verify';
 import type { Logger } from '../log';
+import type { Receive, Receiver, ReceiverHealth } from './receiver';
 
 /**
  * The HTTP edge: routes, the body limit, and the mapping of every failure to a status. No business logic:
@@ -12,14 +12,16 @@ import type { Logger } from '../log';
  */
 
 export interface ServerOptions {
-  encryptKey: string;
-  verificationToken: string;
+  /** The secrets pushes are checked with; without them (long-connection mode) only /healthz is served. */
+  webhook?: { encryptKey: string; verificationToken: string };
   replayWindowMs: number;
   bodyLimitBytes: number;
   logger: Logger;
   now: () => number;
-  receive: (event: FeishuEvent) => Promise<CardActionAnswer>;
+  receive: Receive;
   isReady: () => boolean;
+  /** How pushes are arriving, for /healthz. */
+  events: () => ReceiverHealth;
 }
 
 export function createServer(options: ServerOptions): Koa {
@@ -27,13 +29,13 @@ export function createServer(options: ServerOptions): Koa {
   const router = new Router();
   const log = options.logger.child({ module: 'server' });
 
-  const webhook = async (ctx: Koa.Context) => {
+  const webhook = (secrets: NonNullable<ServerOptions['webhook']>) => async (ctx: Koa.Context) => {
     const rawBody = await readBody(ctx, options.bodyLimitBytes);
     const verified = verifyPush({
       rawBody,
       headers: ctx.headers,
-      encryptKey: options.encryptKey,
-      verificationToken: options.verificationToken,
+      encryptKey: secrets.encryptKey,
+      verificationToken: secrets.verificationToken,
       nowMs: options.now(),
       replayWindowMs: options.replayWindowMs,
     });
@@ -46,12 +48,14 @@ export function createServer(options: ServerOptions): Koa {
     ctx.body = await options.receive(event);
   };
 
-  router.post('/webhook/event', webhook);
-  router.post('/webhook/card', webhook);
+  if (options.webhook) {
+    router.post('/webhook/event', webhook(options.webhook));
+    router.post('/webhook/card', webhook(options.webhook));
+  }
   router.get('/healthz', (ctx) => {
     const ready = options.isReady();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting' };
+    ctx.body = { status: ready ? 'ok' : 'starting', events: options.events() };
   });
 
   app.use(async (ctx, next) => {
@@ -77,6 +81,19 @@ export function createServer(options: ServerOptions): Koa {
   // Koa's default prints to stderr; everything already went through the logger above.
   app.on('error', () => undefined);
   return app;
+}
+
+/**
+ * The webhook as a receiver. Its pushes arrive at the routes above, so it is open for as long as the HTTP server
+ * listens, and stopping that server (app.ts) is what stops them: start and stop have nothing left to do.
+ */
+export function webhookReceiver(now: () => number): Receiver {
+  const since = new Date(now()).toISOString();
+  return {
+    start: async () => undefined,
+    stop: async () => undefined,
+    health: () => ({ transport: 'webhook', state: 'open', since, reconnects: 0 }),
+  };
 }
 
 async function readBody(ctx: Koa.Context, limit: number): Promise<Buffer> {

@@ -25,7 +25,11 @@ message Frame {
 }
 `;
 
-const FrameType = protobuf.parse(PBBP2, { keepCase: true }).root.lookupType('pbbp2.Frame');
+const root = protobuf.parse(PBBP2, { keepCase: true }).root;
+// Resolved now: the SDK switches protobufjs's shared `util.Long` off when it loads, and a uint64 field built while
+// Long was there but resolved after it left would fail. Decoding below reads numbers either way.
+root.resolveAll();
+const FrameType = root.lookupType('pbbp2.Frame');
 
 /** `method`: control frames carry ping and pong, data frames carry pushes and their acks. */
 export const Method = { control: 0, data: 1 } as const;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { EmulatorState } from '../state';
 import type { ConnectionDelivery, ConnectionPushOptions, ConnectionPushResult, EmulatedConnection } from '../types';
 import { type Frame, Method, decodeFrame, encodeFrame, headerOf } from './frames';
@@ -91,7 +91,7 @@ export class LongConnectionGateway {
   }
 
   private readyConnections(): LiveConnection[] {
-    return [...this.live.values()].filter((c) => c.info.pings > 0);
+    return [...this.live.values()].filter((c) => c.info.pings > 0 && c.socket.readyState === WebSocket.OPEN);
   }
 
   private open(socket: WebSocket, deviceId: string): void {
