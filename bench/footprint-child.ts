@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startApp } from '../src/app';
-import { RECORD_VERSION } from '../src/domain/model';
+import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
 import { DAY, benchTodo } from './todo-fixture';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
@@ -9,7 +9,7 @@ import { botEnv, tempDir } from './fixtures';
 
 /**
  * The bot in a process of its own, holding `forms` open forms and `todos` to-dos with a reminder set, put through
- * its StateStore and made durable as the bot would. Sends its RSS after a full GC (run with --expose-gc), then stops.
+ * its store and made durable as the bot would. Sends its RSS after a full GC (run with --expose-gc), then stops.
  * Usage: footprint-child.ts <forms> <todos>
  */
 
@@ -24,10 +24,14 @@ const config = loadConfig(botEnv({ feishuDomain: 'http://127.0.0.1:9', dataFile:
 const app = await startApp(config, { logger: createLogger('silent') });
 const { store } = app.services;
 const now = Date.now();
+const batch: { forms: TodoForm[]; todos: Todo[] } = { forms: [], todos: [] };
+async function commitBatch() {
+  await store.commit({ now, forms: batch.forms.splice(0), todos: batch.todos.splice(0) });
+}
 
 for (let i = 0; i < forms; i++) {
   // Distinct (chat, owner) pairs: a second form of the same person in the same chat would replace the first.
-  store.putForm({
+  batch.forms.push({
     v: RECORD_VERSION,
     id: `form_${i}`,
     chatId: `oc_chat${i % 100}`,
@@ -39,13 +43,13 @@ for (let i = 0; i < forms; i++) {
     updatedAt: now,
     expiresAt: now + DAY,
   });
-  if (i % 1000 === 999) await store.flush();
+  if (i % 1000 === 999) await commitBatch();
 }
 for (let i = 0; i < todos; i++) {
-  store.putTodo(benchTodo(i, now, `todo_${i}`));
-  if (i % 1000 === 999) await store.flush();
+  batch.todos.push(benchTodo(i, now, `todo_${i}`));
+  if (i % 1000 === 999) await commitBatch();
 }
-await store.flush();
+await commitBatch();
 
 for (let i = 0; i < 3; i++) {
   gc();

@@ -9,8 +9,9 @@ import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/feishu/events';
 import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
-import { FilePersistence } from '../src/store/lowdb';
-import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/persistence';
+import { FilePersistence } from '../src/store/embedded/lowdb';
+import { EmbeddedStore } from '../src/store/embedded/embedded-store';
+import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
 import { startEmulator } from '../test/emulator';
 import { SECRETS, botEnv, tempDir } from './fixtures';
 import { benchTodo } from './todo-fixture';
@@ -107,7 +108,7 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
   // The persistence the app would build from this config, wrapped to count.
   const persistence = new CountingPersistence(dataFile, config.storeFsyncMs);
-  const app = await startApp(config, { logger: createLogger('silent'), persistence });
+  const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence) });
   return {
     url: `${app.url}/webhook/event`,
     counters: () => persistence.stats(),

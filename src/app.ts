@@ -13,17 +13,18 @@ import { type Logger, createLogger } from './log';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, webhookReceiver } from './receivers/webhook';
-import { FilePersistence } from './store/lowdb';
-import type { Persistence } from './store/persistence';
-import { RecordStore } from './store/records';
-import { StateStore } from './store/store';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { createStore } from './store';
+import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
 
 export interface AppOptions {
   logger?: Logger;
   now?: () => number;
-  persistence?: Persistence;
+  /** The store to use instead of the one the configuration names (not yet opened). */
+  store?: Store;
   feishuRetry?: Partial<RetryPolicy>;
   jobRetryDelaysMs?: readonly number[];
   /** How many jobs run at once, in all and per chat (defaults in the outbox). */
@@ -39,6 +40,8 @@ export interface RunningApp {
   receiver: Receiver;
   /** Resolves when no outbound work is running or due (for tests and the demo). */
   settled(): Promise<void>;
+  /** Makes the scheduler and the outbox look for due work now (after a test or the demo moved the clock). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -47,9 +50,8 @@ const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
-  const records = new RecordStore(options.persistence ?? new FilePersistence(config.dataFile, config.storeFsyncMs));
-  await records.open();
-  const store = new StateStore(records);
+  const store = options.store ?? createStore(config);
+  await store.open();
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -60,7 +62,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let botOpenId: Promise<string> | undefined;
-  let scheduler: Scheduler | undefined;
   const services: Services = {
     config,
     store,
@@ -69,7 +70,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
-    outbox: undefined as unknown as Outbox,
     botOpenId: () => {
       botOpenId ??= feishu.botOpenId().catch((error: unknown) => {
         botOpenId = undefined;
@@ -77,25 +77,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       });
       return botOpenId;
     },
-    poke: () => scheduler?.poke(),
   };
   const bot = new Bot(services);
-  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, retryDelaysMs: options.jobRetryDelaysMs, ...options.outbox });
-  services.outbox = outbox;
+  // Names this instance in the leases it takes, for the logs and for an operator reading the jobs table.
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, owner, retryDelaysMs: options.jobRetryDelaysMs, ...options.outbox });
 
   let lastHousekeeping = now();
-  scheduler = new Scheduler({
+  const scheduler = new Scheduler({
     now,
+    store,
     tasks: [
       ...bot.scheduledTasks(),
       {
         name: 'housekeeping',
-        nextDue: () => lastHousekeeping + HOUSEKEEPING_INTERVAL_MS,
+        nextDue: async () => lastHousekeeping + HOUSEKEEPING_INTERVAL_MS,
         run: async (at) => {
           lastHousekeeping = at;
-          const removed = store.prune(at);
+          const removed = await store.prune(at);
           feishu.sweepLimits();
-          await store.flush();
           logger.info({ removed }, 'housekeeping done');
         },
       },
@@ -135,10 +135,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   try {
     await receiver.start();
   } catch (error) {
-    scheduler.stop();
+    await scheduler.stop();
     await closeServer();
     await outbox.stop();
-    await records.close();
+    await store.close();
     throw error;
   }
   ready = true;
@@ -154,14 +154,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     bot,
     receiver,
     settled: () => outbox.settled(),
+    wake() {
+      scheduler.poke();
+      outbox.kick();
+    },
     async stop() {
       ready = false;
-      scheduler?.stop();
+      await scheduler.stop();
       // Pushes stop first: the long connection closes; the webhook's routes close with the server.
       await receiver.stop();
       await closeServer();
       await outbox.stop();
-      await records.close();
+      await store.close();
       logger.info('to-do bot stopped');
     },
   };

@@ -3,7 +3,7 @@ import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 import { ReceiverStartError } from './receivers/receiver';
-import { StoreFileError } from './store/lowdb';
+import { StoreFileError } from './store/embedded/lowdb';
 
 /** Start-up and graceful shutdown; everything else is in `app.ts`. */
 

@@ -1,102 +1,361 @@
-import { describe, expect, it } from 'vitest';
-import { RECORD_VERSION, type TodoForm } from '../src/domain/model';
-import type { Persistence } from '../src/store/persistence';
-import { RecordStore } from '../src/store/records';
-import { StateStore } from '../src/store/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
+import { type Committed, type ExportedRecord, type Job, LeaseLost, type NewJob, type Store } from '../src/store/store';
 
-/** One scenario, run against every persistence: what the bot relies on the store for. */
-export function storeContract(name: string, make: () => Promise<{ persistence: () => Persistence; survivesReopen: boolean }>) {
+/**
+ * What the bot relies on a store for, run against every adapter, as grammyjs/storages runs one scenario against
+ * each of its adapters. `make` gives a fresh, empty store's factory: `open()` opens a store on that data (call it
+ * again for a second instance, or after closing for a reopen); `shared` says whether two stores open at once see
+ * each other (several instances on one database).
+ */
+export interface ContractSetup {
+  open(): Promise<Store>;
+  cleanup?(): Promise<void>;
+}
+
+export interface AdapterTraits {
+  /** Whether what one store commits is seen by another open on the same data at the same time. */
+  shared: boolean;
+  /** Whether data survives closing every store and opening again. */
+  durable: boolean;
+}
+
+const day = 24 * 60 * 60 * 1000;
+
+export const form = (id: string, patch: Partial<TodoForm> = {}): TodoForm => ({
+  v: RECORD_VERSION,
+  id,
+  chatId: 'oc_1',
+  ownerId: 'ou_a',
+  status: 'open',
+  draftText: '',
+  createdAt: 0,
+  updatedAt: 0,
+  expiresAt: 1_000,
+  ...patch,
+});
+
+export const todo = (id: string, patch: Partial<Todo> = {}): Todo => ({
+  v: RECORD_VERSION,
+  id,
+  formId: `form_${id}`,
+  chatId: 'oc_1',
+  creatorId: 'ou_a',
+  text: `to-do ${id}`,
+  timeZone: 'Asia/Shanghai',
+  assigneeIds: [],
+  status: 'open',
+  createdAt: 0,
+  updatedAt: 0,
+  ...patch,
+});
+
+export const job = (id: string, patch: Partial<NewJob> = {}): NewJob => ({ id, kind: 'k', lane: 'l', chatId: 'oc_1', payload: { id }, runAt: 0, createdAt: 0, ...patch });
+
+const claim = (store: Store, patch: Partial<Parameters<Store['claimJobs']>[0]> = {}) =>
+  store.claimJobs({ owner: 'a', now: 0, leaseMs: 30_000, max: 100, perChat: 8, ...patch });
+const ids = (jobs: Job[]) => jobs.map((j) => j.id);
+
+export function storeContract(name: string, traits: AdapterTraits, make: () => Promise<ContractSetup>) {
   describe(`store contract: ${name}`, () => {
-    const form = (id: string, patch: Partial<TodoForm> = {}): TodoForm => ({
-      v: RECORD_VERSION,
-      id,
-      chatId: 'oc_1',
-      ownerId: 'ou_a',
-      status: 'open',
-      draftText: '',
-      createdAt: 0,
-      updatedAt: 0,
-      expiresAt: 1_000,
-      ...patch,
+    const opened: Store[] = [];
+    const setups: ContractSetup[] = [];
+    let setup: ContractSetup;
+    /** A store on fresh, empty data; with `fresh` false, another store on the data of the last one. */
+    const open = async (fresh = true) => {
+      if (fresh) setups.push((setup = await make()));
+      const store = await setup.open();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close().catch(() => undefined);
+      for (const done of setups.splice(0)) await done.cleanup?.();
     });
 
-    async function open(persistence: Persistence) {
-      const records = new RecordStore(persistence);
-      await records.open();
-      return { records, store: new StateStore(records) };
-    }
+    describe('records', () => {
+      it('finds the open form of a person in a chat, and forgets it when closed', async () => {
+        const store = await open();
+        expect(await store.commit({ now: 0, forms: [form('f1')] })).toEqual({ ok: true });
+        const stored = await store.openForm('oc_1', 'ou_a');
+        expect(stored?.id).toBe('f1');
+        expect(await store.commit({ now: 0, forms: [{ ...(stored as TodoForm), status: 'cancelled' }] })).toEqual({ ok: true });
+        expect(await store.openForm('oc_1', 'ou_a')).toBeUndefined();
+        expect((await store.form('f1'))?.status).toBe('cancelled');
+        expect(await store.form('nope')).toBeUndefined();
+      });
 
-    it('finds the open form of a person in a chat, and forgets it when closed', async () => {
-      const { store, records } = await open((await make()).persistence());
-      store.putForm(form('f1'));
-      expect(store.openForm('oc_1', 'ou_a')?.id).toBe('f1');
-      store.putForm(form('f1', { status: 'cancelled' }));
-      expect(store.openForm('oc_1', 'ou_a')).toBeUndefined();
-      expect(store.form('f1')?.status).toBe('cancelled');
-      await records.close();
+      it('writes a record only from the revision it was read at', async () => {
+        const store = await open();
+        await store.commit({ now: 0, todos: [todo('t1')] });
+        const read = (await store.todo('t1')) as Todo;
+        expect(await store.commit({ now: 0, todos: [{ ...read, status: 'done' }] })).toEqual({ ok: true });
+        expect(await store.commit({ now: 0, todos: [{ ...read, status: 'recalled' }] })).toEqual({ ok: false, reason: 'stale' });
+        expect((await store.todo('t1'))?.status).toBe('done');
+        // A record written as new must not exist yet.
+        expect(await store.commit({ now: 0, todos: [todo('t1')] })).toEqual({ ok: false, reason: 'stale' });
+      });
+
+      it('writes all of a commit or none of it', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1')] });
+        const read = (await store.form('f1')) as TodoForm;
+        await store.commit({ now: 0, forms: [{ ...read, draftText: 'changed elsewhere' }] });
+        const result = await store.commit({ now: 0, eventId: 'ev1', forms: [{ ...read, status: 'submitting' }], todos: [todo('t1')], jobs: [job('j1')] });
+        expect(result).toEqual({ ok: false, reason: 'stale' });
+        expect(await store.todo('t1')).toBeUndefined();
+        expect(await store.job('j1')).toBeUndefined();
+        expect((await store.form('f1'))?.status).toBe('open');
+        // The event was not remembered either: its handler may run again.
+        expect(await store.commit({ now: 0, eventId: 'ev1' })).toEqual({ ok: true });
+      });
+
+      it('lets exactly one of several concurrent changes of one read win', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1')] });
+        const read = (await store.form('f1')) as TodoForm;
+        const results = await Promise.all(
+          [1, 2, 3, 4, 5].map((n) => store.commit({ now: 0, forms: [{ ...read, status: 'submitting', todoId: `t${n}` }], todos: [todo(`t${n}`)] })),
+        );
+        expect(results.filter((r) => r.ok)).toHaveLength(1);
+        const winner = (await store.form('f1'))?.todoId as string;
+        for (const n of [1, 2, 3, 4, 5]) expect(await store.todo(`t${n}`)).toEqual(`t${n}` === winner ? expect.objectContaining({ id: winner }) : undefined);
+      });
+
+      it('sees an event id once, and refuses the rest of a duplicate commit', async () => {
+        const store = await open();
+        expect(await store.commit({ now: 0, eventId: 'ev1', jobs: [job('j1')] })).toEqual({ ok: true });
+        expect(await store.commit({ now: 1, eventId: 'ev1', jobs: [job('j2')] })).toEqual({ ok: false, reason: 'duplicate' });
+        expect(await store.job('j2')).toBeUndefined();
+      });
+
+      it('finds to-dos by card, lists a chat’s open ones soonest first, and finds the latest posted one', async () => {
+        const store = await open();
+        await store.commit({
+          now: 0,
+          todos: [
+            todo('t1', { messageId: 'om_1', remindAt: 500, assigneeIds: ['ou_b'] }),
+            todo('t2', { messageId: 'om_2', remindAt: 100 }),
+            todo('t3', { messageId: 'om_3', status: 'done', creatorId: 'ou_b' }),
+            todo('t4', { messageId: 'om_4', status: 'recalled' }),
+            todo('t5', { status: 'posting' }),
+            todo('t6', { chatId: 'oc_2', messageId: 'om_6' }),
+          ],
+        });
+        expect((await store.todoByMessage('om_2'))?.id).toBe('t2');
+        expect(await store.todoByMessage('om_x')).toBeUndefined();
+        expect((await store.openTodos('oc_1')).map((t) => t.id)).toEqual(['t2', 't1']);
+        expect((await store.openTodos('oc_1', 'ou_b')).map((t) => t.id)).toEqual(['t1']);
+        expect((await store.latestPostedTodo('oc_1'))?.id).toBe('t3');
+        expect((await store.latestPostedTodo('oc_1', 'ou_a'))?.id).toBe('t2');
+        expect(await store.latestPostedTodo('oc_9')).toBeUndefined();
+      });
+
+      it('keeps chat settings', async () => {
+        const store = await open();
+        const settings: ChatSettings = { v: RECORD_VERSION, id: 'oc_1', language: 'zh_cn', updatedAt: 5 };
+        await store.commit({ now: 5, chats: [settings] });
+        const read = (await store.chat('oc_1')) as ChatSettings;
+        expect(read).toMatchObject(settings);
+        await store.commit({ now: 6, chats: [{ ...read, language: 'en_us' }] });
+        expect((await store.chat('oc_1'))?.language).toBe('en_us');
+        expect(await store.chat('oc_2')).toBeUndefined();
+      });
     });
 
-    it('sees an event id once', async () => {
-      const { store, records } = await open((await make()).persistence());
-      expect(store.firstSighting('ev1', 0)).toBe(true);
-      expect(store.firstSighting('ev1', 1)).toBe(false);
-      await records.close();
+    describe('due times', () => {
+      it('returns due reminders until their to-do moves on, and the earliest due time', async () => {
+        const store = await open();
+        await store.commit({
+          now: 0,
+          todos: [todo('t1', { remindAt: 100 }), todo('t2', { remindAt: 300 }), todo('t3', { remindAt: 50, status: 'done' }), todo('t4', { remindAt: 80, status: 'posting' })],
+          forms: [form('f1', { expiresAt: 200 })],
+        });
+        expect(await store.nextDue()).toBeLessThanOrEqual(80);
+        expect((await store.dueReminders(150, 10)).map((t) => t.id)).toEqual(['t4', 't1']);
+        expect((await store.dueReminders(150, 1)).map((t) => t.id)).toEqual(['t4']);
+        // A claim that lost its race finds the reminder again; one that moved it on does not.
+        const t1 = (await store.todo('t1')) as Todo;
+        await store.commit({ now: 150, todos: [{ ...t1, remindAt: 1_000 }] });
+        expect((await store.dueReminders(150, 10)).map((t) => t.id)).toEqual(['t4']);
+        expect((await store.dueReminders(1_000, 10)).map((t) => t.id)).toEqual(['t4', 't2', 't1']);
+      });
+
+      it('returns expired open forms until they are closed', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1', { expiresAt: 100 }), form('f2', { ownerId: 'ou_b', expiresAt: 200 }), form('f3', { ownerId: 'ou_c', expiresAt: 50, status: 'posted' })] });
+        expect(await store.nextDue()).toBeLessThanOrEqual(100);
+        expect((await store.expiredForms(150, 10)).map((f) => f.id)).toEqual(['f1']);
+        const f1 = (await store.form('f1')) as TodoForm;
+        await store.commit({ now: 150, forms: [{ ...f1, status: 'expired' }] });
+        expect((await store.expiredForms(150, 10)).map((f) => f.id)).toEqual([]);
+        expect((await store.expiredForms(250, 10)).map((f) => f.id)).toEqual(['f2']);
+      });
     });
 
-    it('returns due form expiries only once and only while open', async () => {
-      const { store, records } = await open((await make()).persistence());
-      store.putForm(form('f1', { expiresAt: 100 }));
-      store.putForm(form('f2', { ownerId: 'ou_b', expiresAt: 200 }));
-      store.putForm(form('f3', { ownerId: 'ou_c', expiresAt: 50, status: 'posted' }));
-      expect(store.nextFormExpiry()).toBe(100);
-      expect(store.expiredForms(150).map((f) => f.id)).toEqual(['f1']);
-      expect(store.expiredForms(150)).toEqual([]);
-      expect(store.expiredForms(250).map((f) => f.id)).toEqual(['f2']);
-      await records.close();
+    describe('jobs', () => {
+      it('enqueues each id once and tells listeners', async () => {
+        const store = await open();
+        const heard: Committed[] = [];
+        store.onCommitted((c) => heard.push(c));
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        await store.commit({ now: 0, jobs: [job('j1', { payload: { other: true } })] });
+        expect((await store.job('j1'))?.payload).toEqual({ id: 'j1' });
+        expect(heard.some((c) => c.jobs)).toBe(true);
+      });
+
+      it('hands out the head of each lane once, in enqueue order, only when due', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('a1', { lane: 'a' }), job('b1', { lane: 'b' }), job('a2', { lane: 'a' }), job('c1', { lane: 'c', runAt: 500 })] });
+        const first = await claim(store, { now: 100 });
+        expect(ids(first.jobs).sort()).toEqual(['a1', 'b1']);
+        expect(first.nextRunAt).toBe(500);
+        expect(first.jobs.every((j) => j.lease?.owner === 'a')).toBe(true);
+        expect(ids((await claim(store, { owner: 'b', now: 100 })).jobs)).toEqual([]);
+        await store.finishJob(first.jobs.find((j) => j.id === 'a1') as Job);
+        expect(ids((await claim(store, { owner: 'b', now: 600 })).jobs).sort()).toEqual(['a2', 'c1']);
+        expect(await store.job('a1')).toBeUndefined();
+      });
+
+      it('keeps a chat within its cap of leased jobs', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: ['l1', 'l2', 'l3'].map((lane) => job(`j_${lane}`, { lane })).concat(job('other', { lane: 'o', chatId: 'oc_2' })) });
+        const first = await claim(store, { perChat: 2 });
+        expect(ids(first.jobs).sort()).toEqual(['j_l1', 'j_l2', 'other']);
+        expect(ids((await claim(store, { owner: 'b', perChat: 2 })).jobs)).toEqual([]);
+        await store.finishJob(first.jobs[0] as Job);
+        expect(ids((await claim(store, { owner: 'b', perChat: 2 })).jobs)).toEqual(['j_l3']);
+      });
+
+      it('records steps and retries under the lease, and refuses a job whose lease is gone', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        const [leased] = (await claim(store)).jobs as [Job];
+        await store.recordStep(leased, 'post', { messageId: 'om_1' });
+        await store.retryJob(leased, 700, 'boom');
+        const stored = (await store.job('j1')) as Job;
+        expect(stored).toMatchObject({ steps: { post: { messageId: 'om_1' } }, attempts: 1, runAt: 700, lastError: 'boom' });
+        expect(stored.lease).toBeUndefined();
+        // The retry released the lease: the old holder may do nothing more.
+        await expect(store.recordStep(leased, 'again', 1)).rejects.toBeInstanceOf(LeaseLost);
+        await expect(store.finishJob(leased)).rejects.toBeInstanceOf(LeaseLost);
+        expect(await store.commit({ now: 0, todos: [todo('t1')], by: leased })).toEqual({ ok: false, reason: 'lease-lost' });
+        expect(await store.todo('t1')).toBeUndefined();
+        const [again] = (await claim(store, { owner: 'b', now: 700 })).jobs as [Job];
+        expect(again.steps).toEqual({ post: { messageId: 'om_1' } });
+        expect(await store.commit({ now: 0, todos: [todo('t1')], by: again })).toEqual({ ok: true });
+      });
+
+      it('hands a job out again once its lease expires, unless renewed', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('kept', { lane: 'k' }), job('lost', { lane: 'l' })] });
+        const leased = (await claim(store, { leaseMs: 300 })).jobs;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(await store.renewLeases('a', ['kept'], 300)).toEqual(['kept']);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const taken = (await claim(store, { owner: 'b' })).jobs;
+        expect(ids(taken)).toEqual(['lost']);
+        await expect(store.finishJob(leased.find((j) => j.id === 'lost') as Job)).rejects.toBeInstanceOf(LeaseLost);
+        await store.finishJob(leased.find((j) => j.id === 'kept') as Job);
+        expect(await store.renewLeases('a', ['lost'], 300)).toEqual([]);
+      });
+
+      it('releases an owner’s leases at once', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        await claim(store);
+        await store.releaseLeases('a');
+        expect(ids((await claim(store, { owner: 'b' })).jobs)).toEqual(['j1']);
+      });
     });
 
-    it('keeps jobs in order and enqueues each id once', async () => {
-      const { store, records } = await open((await make()).persistence());
-      const job = (id: string) => ({ id, kind: 'k', lane: 'l', payload: {}, runAt: 0, createdAt: 0 });
-      store.enqueue(job('b'));
-      store.enqueue(job('a'));
-      store.enqueue(job('b'));
-      expect(store.pendingJobs().map((j) => j.id)).toEqual(['b', 'a']);
-      store.deleteJob('b');
-      expect(store.pendingJobs().map((j) => j.id)).toEqual(['a']);
-      await records.close();
+    describe('housekeeping', () => {
+      it('prunes old event ids and long-closed forms, keeping the rest', async () => {
+        const store = await open();
+        await store.commit({ now: 0, eventId: 'old' });
+        await store.commit({ now: 9 * day, eventId: 'new' });
+        await store.commit({ now: 0, forms: [form('closed', { status: 'expired' }), form('open', { ownerId: 'ou_b' })] });
+        expect(await store.prune(9 * day)).toBe(2);
+        expect(await store.commit({ now: 9 * day, eventId: 'old' })).toEqual({ ok: true });
+        expect(await store.commit({ now: 9 * day, eventId: 'new' })).toEqual({ ok: false, reason: 'duplicate' });
+        expect(await store.form('closed')).toBeUndefined();
+        expect(await store.form('open')).toBeDefined();
+      });
+
+      it('counts what the metrics show', async () => {
+        const store = await open();
+        await store.commit({
+          now: 0,
+          forms: [form('f1'), form('f2', { ownerId: 'ou_b', status: 'posted' })],
+          todos: [todo('t1', { remindAt: 10 }), todo('t2', { remindAt: 10, status: 'done' }), todo('t3')],
+          jobs: [job('j1', { createdAt: 5 }), job('j2', { lane: 'm', createdAt: 7 })],
+        });
+        await claim(store, { max: 1 });
+        expect(await store.stats()).toEqual({ pendingJobs: 2, runningJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
+      });
+
+      it('exports every record and imports them into an empty store only', async () => {
+        const store = await open();
+        await store.commit({ now: 3, eventId: 'ev1', forms: [form('f1')], todos: [todo('t1', { remindAt: 10, messageId: 'om_1' })], jobs: [job('j1')] });
+        await store.commit({ now: 3, chats: [{ v: RECORD_VERSION, id: 'oc_1', language: 'en_us', updatedAt: 3 }] });
+        const exported: ExportedRecord[] = [];
+        for await (const record of store.exportRecords()) exported.push(record);
+        expect(exported.map((r) => `${r.collection}:${r.key}`).sort()).toEqual(['chats:oc_1', 'events:ev1', 'forms:f1', 'jobs:j1', 'todos:t1']);
+        await expect(store.importRecords(toAsync(exported))).rejects.toThrow(/empty/);
+
+        const target = await open();
+        expect(await target.importRecords(toAsync(exported))).toBe(5);
+        expect((await target.todoByMessage('om_1'))?.id).toBe('t1');
+        expect((await target.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
+        expect((await target.dueReminders(10, 10)).map((t) => t.id)).toEqual(['t1']);
+        expect((await target.chat('oc_1'))?.language).toBe('en_us');
+        expect(await target.commit({ now: 4, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
+        expect(ids((await claim(target)).jobs)).toEqual(['j1']);
+      });
+
+      // Adapters that keep nothing across a reopen (the in-memory one) have nothing to bring back.
+      if (traits.durable) it('brings back everything committed after a reopen', async () => {
+        const store = await open();
+        await store.commit({ now: 0, eventId: 'ev1', forms: [form('f1')], jobs: [job('j1', { payload: { x: 1 } })] });
+        const [leased] = (await claim(store)).jobs as [Job];
+        await store.recordStep(leased, 's', 'done');
+        await store.close();
+        opened.splice(opened.indexOf(store), 1);
+
+        const again = await open(false);
+        expect((await again.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
+        expect(await again.commit({ now: 1, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
+        // A closed store released its leases: the job runs again at once, its finished step remembered.
+        expect((await claim(again)).jobs).toMatchObject([{ id: 'j1', payload: { x: 1 }, steps: { s: 'done' } }]);
+      });
     });
 
-    it('prunes old event ids and long-closed forms, keeping the rest', async () => {
-      const { store, records } = await open((await make()).persistence());
-      const day = 24 * 60 * 60 * 1000;
-      store.firstSighting('old', 0);
-      store.firstSighting('new', 9 * day);
-      store.putForm(form('closed', { status: 'expired', updatedAt: 0 }));
-      store.putForm(form('open', { ownerId: 'ou_b', updatedAt: 0 }));
-      expect(store.prune(9 * day)).toBe(2);
-      expect(store.firstSighting('old', 9 * day)).toBe(true);
-      expect(store.firstSighting('new', 9 * day)).toBe(false);
-      expect(store.form('closed')).toBeUndefined();
-      expect(store.form('open')).toBeDefined();
-      await records.close();
-    });
+    // Only adapters several instances share (PostgreSQL): the file store admits one process.
+    if (traits.shared) describe('several instances on the same data', () => {
+      it('hands each job to one instance, keeps chat caps across them, and decides races between them', async () => {
+        const a = await open();
+        const b = await open(false);
+        await a.commit({ now: 0, jobs: Array.from({ length: 12 }, (_, i) => job(`j${i}`, { lane: `l${i}` })), forms: [form('f1')] });
+        const [fromA, fromB] = await Promise.all([claim(a, { owner: 'a', perChat: 5 }), claim(b, { owner: 'b', perChat: 5 })]);
+        expect(ids(fromA.jobs).length + ids(fromB.jobs).length).toBe(5);
+        expect(new Set([...ids(fromA.jobs), ...ids(fromB.jobs)]).size).toBe(5);
 
-    it('brings back what was flushed after a reopen', async () => {
-      const setup = await make();
-      if (!setup.survivesReopen) return;
-      const first = await open(setup.persistence());
-      first.store.putForm(form('f1'));
-      first.store.firstSighting('ev1', 0);
-      first.store.enqueue({ id: 'j1', kind: 'k', lane: 'l', payload: { x: 1 }, runAt: 0, createdAt: 0 });
-      await first.store.flush();
-      await first.records.close();
+        const read = (await b.form('f1')) as TodoForm;
+        const results = await Promise.all([a, b, a, b].map((store, n) => store.commit({ now: 0, forms: [{ ...read, status: 'submitting', todoId: `t${n}` }] })));
+        expect(results.filter((r) => r.ok)).toHaveLength(1);
+      });
 
-      const second = await open(setup.persistence());
-      expect(second.store.openForm('oc_1', 'ou_a')?.id).toBe('f1');
-      expect(second.store.firstSighting('ev1', 1)).toBe(false);
-      expect(second.store.pendingJobs()).toMatchObject([{ id: 'j1', payload: { x: 1 } }]);
-      await second.records.close();
+      it('tells one instance of another’s commits', async () => {
+        const a = await open();
+        const b = await open(false);
+        const heard = new Promise<Committed>((resolve) => b.onCommitted((c) => c.jobs && resolve(c)));
+        await a.commit({ now: 0, jobs: [job('j1')] });
+        expect((await heard).jobs).toBe(true);
+      });
     });
   });
+}
+
+async function* toAsync<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
 }

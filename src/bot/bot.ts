@@ -1,3 +1,4 @@
+import { close } from '../domain/todo-form';
 import { isFeishuError } from '../feishu/errors';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import type { JobHandler } from '../jobs/outbox';
@@ -7,17 +8,18 @@ import { showHelp } from './commands/help';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
-import { enqueueFormDelete, formJobHandlers } from './form-jobs';
+import { formDeleteJob, formJobHandlers } from './form-jobs';
 import { adminsOnly, groupsOnly } from './guards';
-import { noticeHandler, tell } from './notices';
+import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
-import { close } from '../domain/todo-form';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
+/** Expired forms closed per store read. */
+const EXPIRY_BATCH = 100;
 
 /**
  * What the bot does with a verified push. A message is recorded with the job that will handle it and
@@ -42,42 +44,36 @@ export class Bot {
   }
 
   async receive(event: FeishuEvent): Promise<CardActionAnswer> {
-    const { store, now } = this.services;
-    if (event.type === 'message' && !CommandRouter.mayConcernBot(event)) return {};
     if (event.type === 'other') {
       // Nothing is done for it, so nothing needs remembering either.
       this.services.logger.debug({ eventId: event.eventId, eventType: event.eventType }, 'event type not handled');
       return {};
     }
-    if (!store.firstSighting(event.eventId, now())) {
-      this.services.logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
-      // The first delivery may still be on its way to disk; answering the repeat before it is would let Feishu stop
-      // retrying an event a crash could still lose.
-      await store.flush();
-      return {};
+    if (event.type === 'card_action') {
+      return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
     }
-    switch (event.type) {
-      case 'message':
-        return this.accept(event);
-      case 'card_action':
-        return withDeadline(this.answerCardAction(event), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
-    }
+    if (!CommandRouter.mayConcernBot(event)) return {};
+    return this.accept(event);
   }
 
   jobHandlers(): Record<string, JobHandler> {
     return {
       message: {
-        run: ({ job }) => this.router.route(this.services, job.payload as MessageEvent),
+        run: (ctx) => this.router.route(this.services, ctx.job.payload as MessageEvent, ctx),
         // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
-        giveUp: (job, error) => {
+        giveUp: async ({ job, commit }, error) => {
           const message = job.payload as MessageEvent;
-          tell(this.services, `${message.eventId}:failed`, {
-            chatId: message.chatId,
-            userId: message.senderId,
-            text: isFeishuError(error) ? error.say : 'Something went wrong on my side while handling that; please try again.',
-            tone: 'error',
-            replyTo: message.messageId,
-            chatType: message.chatType,
+          await commit({
+            jobs: [
+              noticeJob(this.services, `${message.eventId}:failed`, {
+                chatId: message.chatId,
+                userId: message.senderId,
+                text: isFeishuError(error) ? error.say : 'Something went wrong on my side while handling that; please try again.',
+                tone: 'error',
+                replyTo: message.messageId,
+                chatType: message.chatType,
+              }),
+            ],
           });
         },
       },
@@ -89,19 +85,23 @@ export class Bot {
   }
 
   scheduledTasks(): ScheduledTask[] {
-    const { store } = this.services;
+    const { store, now } = this.services;
     return [
       reminderTask(this.services),
       {
         name: 'expire-forms',
-        nextDue: () => store.nextFormExpiry(),
-        run: async (now) => {
-          for (const form of store.expiredForms(now)) {
-            store.putForm(close(form, 'expired', now));
-            enqueueFormDelete(this.services, form);
+        nextDue: () => store.nextDue(),
+        run: async (at) => {
+          for (;;) {
+            const expired = await store.expiredForms(at, EXPIRY_BATCH);
+            let closed = 0;
+            for (const form of expired) {
+              // Only from the state it was read in: a Submit that won meanwhile keeps its form.
+              const result = await store.commit({ now: now(), forms: [close(form, 'expired', at)], jobs: [formDeleteJob(this.services, form)] });
+              if (result.ok) closed++;
+            }
+            if (expired.length < EXPIRY_BATCH || closed === 0) return;
           }
-          await store.flush();
-          this.services.outbox.kick();
         },
       },
     ];
@@ -117,19 +117,25 @@ export class Bot {
     }
   }
 
+  /** A message is stored as a job, in the same commit as its event id, and acknowledged: no call to Feishu first. */
   private async accept(message: MessageEvent): Promise<CardActionAnswer> {
-    const { store, now, outbox } = this.services;
-    store.enqueue({
-      id: `message:${message.eventId}`,
-      kind: 'message',
-      lane: `chat:${message.chatId}:${message.senderId}`,
-      chatId: message.chatId,
-      payload: message,
-      runAt: now(),
-      createdAt: now(),
+    const { store, now } = this.services;
+    const result = await store.commit({
+      now: now(),
+      eventId: message.eventId,
+      jobs: [
+        {
+          id: `message:${message.eventId}`,
+          kind: 'message',
+          lane: `chat:${message.chatId}:${message.senderId}`,
+          chatId: message.chatId,
+          payload: message,
+          runAt: now(),
+          createdAt: now(),
+        },
+      ],
     });
-    await store.flush();
-    outbox.kick();
+    if (!result.ok) this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
     return {};
   }
 }

@@ -1,84 +1,107 @@
 import { CardActionValue } from '../../cards/actions';
-import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
-import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
 import type { Todo } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
-import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
 import { checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
+import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
+import type { Commit } from '../store/store';
+import { formDeleteJob, todoPostJob } from './form-jobs';
 import { type Services, newId } from './services';
+import { cardUpdateJob, feedSyncJob } from './todo-jobs';
 
 /**
  * Card clicks, answered from stored state alone: Feishu waits at most 3 s and never retries, so the answer says
- * what happened (or will) and the outbound work is left to the jobs it enqueues.
+ * what happened (or will) and the outbound work is left to the jobs committed with the change. Every decision is
+ * made on records as read and committed only if they are still as read; if another click (here or on another
+ * instance) changed them first, the decision is made again on what that click left.
  */
 
 const toast = (type: 'success' | 'error' | 'warning' | 'info', content: string): CardActionAnswer => ({ toast: { type, content } });
 
+/** What a click comes to: the answer, and the change that must be committed for the answer to be true. */
+interface Decision {
+  answer: CardActionAnswer;
+  change?: Omit<Commit, 'now' | 'eventId'>;
+}
+
+/** How many times a decision is made again after losing a race before the person is asked to click again. */
+const DECISION_ATTEMPTS = 4;
+
 export async function handleCardAction(services: Services, action: CardActionEvent): Promise<CardActionAnswer> {
   const value = CardActionValue.safeParse(action.value);
   if (!value.success) return toast('warning', 'This card is out of date; send /todo to start again.');
+  const decide = decisionFor(services, action, value.data);
+  for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
+    const { answer, change } = await decide();
+    if (!change) return answer;
+    const result = await services.store.commit({ ...change, now: services.now(), eventId: action.eventId });
+    if (result.ok) return answer;
+    // The same click delivered twice: the first delivery made the change and got the answer.
+    if (result.reason === 'duplicate') return {};
+  }
+  return toast('warning', 'This changed while you clicked; please look again and retry.');
+}
 
-  switch (value.data.action) {
+function decisionFor(services: Services, action: CardActionEvent, value: CardActionValue): () => Promise<Decision> {
+  switch (value.action) {
     case 'todo.submit':
-      return submit(services, action, value.data.formId);
+      return () => submit(services, action, value.formId);
     case 'todo.cancel':
-      return cancel(services, action, value.data.formId);
+      return () => cancel(services, action, value.formId);
     case 'todo.done':
-      return markDone(services, action, value.data.todoId, true);
+      return () => markDone(services, action, value.todoId, true);
     case 'todo.reopen':
-      return markDone(services, action, value.data.todoId, false);
+      return () => markDone(services, action, value.todoId, false);
     case 'todo.snooze':
-      return snooze(services, action, value.data.todoId, (now) => now + SNOOZE_MS);
+      return () => snooze(services, action, value.todoId, (now) => now + SNOOZE_MS);
     case 'todo.tomorrow':
-      return snooze(services, action, value.data.todoId, (now, zone) => tomorrowAt(now, zone, 9));
+      return () => snooze(services, action, value.todoId, (now, zone) => tomorrowAt(now, zone, 9));
   }
 }
 
 const SNOOZE_MS = 60 * 60 * 1000;
 
 /** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
-async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<CardActionAnswer> {
-  const { store, now } = services;
+async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<Decision> {
+  const { now } = services;
   const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', toast('info', 'This to-do is no longer open; there is nothing to snooze.'));
-  if ('answer' in found) return found.answer;
+  if ('answer' in found) return found;
   const { todo } = found;
   const zone = action.timeZone ?? todo.timeZone;
   const remindAt = until(now(), zone);
-  store.putTodo({ ...todo, remindAt, updatedAt: now() });
-  enqueueCardUpdate(services, todo);
-  await saved(services);
   return {
-    toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
-    ...(action.messageId !== todo.messageId && {
-      card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone }) },
-    }),
+    answer: {
+      toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
+      ...(action.messageId !== todo.messageId && {
+        card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone }) },
+      }),
+    },
+    change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo)] },
   };
 }
 
-async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<CardActionAnswer> {
-  const { store, now } = services;
+async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<Decision> {
+  const { now } = services;
   const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', toast('warning', 'This to-do was recalled.'));
-  if ('answer' in found) return found.answer;
+  if ('answer' in found) return found;
   const { todo } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
   const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
   const isDone = todo.status === 'done';
   if (isDone === done) {
-    return { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo) } }) };
+    return { answer: { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo) } }) } };
   }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
-  store.putTodo(updated);
-  enqueueCardUpdate(services, updated);
-  enqueueFeedSync(services, updated);
-  await saved(services);
   const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId }) : todoCard(updated);
-  return { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: card } };
+  return {
+    answer: { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: card } },
+    change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },
+  };
 }
 
 /** A reopened to-do keeps a reminder still ahead; a passed one-off is dropped, a repeating one moves to its next time. */
@@ -87,10 +110,7 @@ function reopenedReminder(todo: Todo, now: number): number | undefined {
   return nextOccurrence(todo.repeatAnchor ?? todo.remindAt, todo.repeat ?? 'none', todo.timeZone, now);
 }
 
-/**
- * The to-do `action` may change, or the answer refusing it. It is read again after the permission check's await:
- * another click may have changed it meanwhile, and only one may win.
- */
+/** The to-do `action` may change, or the answer refusing it. */
 async function todoToChange(
   services: Services,
   action: CardActionEvent,
@@ -98,19 +118,10 @@ async function todoToChange(
   actionable: (todo: Todo) => boolean,
   notActionable: CardActionAnswer,
 ): Promise<{ todo: Todo } | { answer: CardActionAnswer }> {
-  const found = services.store.todo(todoId);
-  if (!found || !actionable(found)) return { answer: notActionable };
-  const allowed = await mayChange(services, found, action.operatorId);
-  if (allowed !== true) return { answer: toast('error', allowed) };
-  const todo = services.store.todo(todoId);
-  return todo && actionable(todo) ? { todo } : { answer: notActionable };
-}
-
-/** Makes the staged change durable, then lets the jobs it enqueued and the reminder it moved run. */
-async function saved(services: Services): Promise<void> {
-  await services.store.flush();
-  services.outbox.kick();
-  services.poke();
+  const todo = await services.store.todo(todoId);
+  if (!todo || !actionable(todo)) return { answer: notActionable };
+  const allowed = await mayChange(services, todo, action.operatorId);
+  return allowed === true ? { todo } : { answer: toast('error', allowed) };
 }
 
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
@@ -124,30 +135,25 @@ async function mayChange(services: Services, todo: Todo, operatorId: string): Pr
   return 'Only the assignees, the creator and group admins can change this to-do.';
 }
 
-async function submit(services: Services, action: CardActionEvent, formId: string): Promise<CardActionAnswer> {
+async function submit(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  // No await between the check and the change: two clicks cannot both find the form open.
-  const actor = checkActor(store.form(formId), action.operatorId);
-  if (!actor.ok) return toast(actor.tone, actor.reason);
+  const actor = checkActor(await store.form(formId), action.operatorId);
+  if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
   const submission = readSubmission(action.formValue, { now: now(), timeZone: action.timeZone });
-  if (!submission.ok) return toast(submission.tone, submission.reason);
+  if (!submission.ok) return { answer: toast(submission.tone, submission.reason) };
 
   const form = noteClickedCard(actor.value, action.messageId);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
-  store.putTodo(todo);
-  store.putForm({ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() });
-  enqueueTodoPost(services, form, todo.id);
-  await saved(services);
-  return toast('success', 'Posting your to-do to the group…');
+  return {
+    answer: toast('success', 'Posting your to-do to the group…'),
+    change: { todos: [todo], forms: [{ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() }], jobs: [todoPostJob(services, form, todo.id)] },
+  };
 }
 
-async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<CardActionAnswer> {
+async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const actor = checkActor(store.form(formId), action.operatorId);
-  if (!actor.ok) return toast(actor.tone, actor.reason);
+  const actor = checkActor(await store.form(formId), action.operatorId);
+  if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
   const form = close(noteClickedCard(actor.value, action.messageId), 'cancelled', now());
-  store.putForm(form);
-  enqueueFormDelete(services, form);
-  await saved(services);
-  return toast('info', 'Cancelled. Nothing was posted.');
+  return { answer: toast('info', 'Cancelled. Nothing was posted.'), change: { forms: [form], jobs: [formDeleteJob(services, form)] } };
 }

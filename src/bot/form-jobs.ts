@@ -1,12 +1,13 @@
 import { todoFormCard } from '../../cards/todo-form';
 import { todoCard } from '../../cards/todo';
+import type { TodoForm } from '../domain/model';
+import { formCardIds } from '../domain/todo-form';
 import { isFeishuError } from '../feishu/errors';
 import type { JobContext, JobHandler } from '../jobs/outbox';
-import type { TodoForm } from '../domain/model';
-import { tell } from './notices';
-import { formCardIds } from '../domain/todo-form';
-import { enqueueFeedSync } from './todo-jobs';
+import type { NewJob } from '../store/store';
+import { noticeJob } from './notices';
 import { type Services, derivedId } from './services';
+import { feedSyncJob } from './todo-jobs';
 
 /**
  * The outbound half of the form flow, as durable jobs. Every job of one form shares the form's lane, so the
@@ -24,46 +25,42 @@ interface PostPayload {
   todoId: string;
 }
 
-function enqueue(services: Services, id: string, kind: string, form: TodoForm, payload: object): void {
-  services.store.enqueue({ id, kind, lane: `form:${form.id}`, chatId: form.chatId, payload, runAt: services.now(), createdAt: services.now() });
+function formJob(services: Services, id: string, kind: string, form: TodoForm, payload: object): NewJob {
+  return { id, kind, lane: `form:${form.id}`, chatId: form.chatId, payload, runAt: services.now(), createdAt: services.now() };
 }
 
-export function enqueueFormSend(services: Services, form: TodoForm, replyTo: string): void {
-  enqueue(services, `form.send:${form.id}`, 'form.send', form, { formId: form.id, replyTo } satisfies FormJobPayload);
+export function formSendJob(services: Services, form: TodoForm, replyTo: string): NewJob {
+  return formJob(services, `form.send:${form.id}`, 'form.send', form, { formId: form.id, replyTo } satisfies FormJobPayload);
 }
 
-export function enqueueFormDelete(services: Services, form: TodoForm): void {
-  enqueue(services, `form.delete:${form.id}`, 'form.delete', form, { formId: form.id } satisfies FormJobPayload);
+export function formDeleteJob(services: Services, form: TodoForm): NewJob {
+  return formJob(services, `form.delete:${form.id}`, 'form.delete', form, { formId: form.id } satisfies FormJobPayload);
 }
 
-export function enqueueTodoPost(services: Services, form: TodoForm, todoId: string): void {
-  enqueue(services, `todo.post:${todoId}`, 'todo.post', form, { formId: form.id, todoId } satisfies PostPayload);
+export function todoPostJob(services: Services, form: TodoForm, todoId: string): NewJob {
+  return formJob(services, `todo.post:${todoId}`, 'todo.post', form, { formId: form.id, todoId } satisfies PostPayload);
 }
 
 export function formJobHandlers(services: Services): Record<string, JobHandler> {
   const { store, feishu, now } = services;
 
   const sendForm: JobHandler = {
-    async run({ job, step }) {
+    async run({ job, step, commit }) {
       const { formId } = job.payload as FormJobPayload;
-      const form = store.form(formId);
+      const form = await store.form(formId);
       if (!form || form.status !== 'open') return;
       const card = todoFormCard({ formId, draftText: form.draftText });
       const messageId = await step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card }));
-      const latest = store.form(formId) ?? form;
-      store.putForm({ ...latest, messageId, updatedAt: now() });
+      const latest = (await store.form(formId)) ?? form;
+      await commit({ forms: [{ ...latest, messageId, updatedAt: now() }] });
     },
-    giveUp(job, error) {
+    async giveUp({ job, commit }, error) {
       const { formId, replyTo } = job.payload as FormJobPayload;
-      const form = store.form(formId);
+      const form = await store.form(formId);
       if (!form) return;
-      if (form.status === 'open') store.putForm({ ...form, status: 'expired', updatedAt: now() });
-      tell(services, `${job.id}:failed`, {
-        chatId: form.chatId,
-        userId: form.ownerId,
-        text: `I could not show you the to-do form: ${reasonOf(error)}`,
-        tone: 'error',
-        replyTo,
+      await commit({
+        forms: form.status === 'open' ? [{ ...form, status: 'expired', updatedAt: now() }] : [],
+        jobs: [noticeJob(services, `${job.id}:failed`, { chatId: form.chatId, userId: form.ownerId, text: `I could not show you the to-do form: ${reasonOf(error)}`, tone: 'error', replyTo })],
       });
     },
   };
@@ -74,36 +71,40 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
   }
 
   const deleteForm: JobHandler = {
-    run: ({ job, step }) => deleteCards(store.form((job.payload as FormJobPayload).formId), step),
+    run: async ({ job, step }) => deleteCards(await store.form((job.payload as FormJobPayload).formId), step),
   };
 
   const postTodo: JobHandler = {
-    async run({ job, step }) {
+    async run({ job, step, commit }) {
       const { formId, todoId } = job.payload as PostPayload;
-      const todo = store.todo(todoId);
+      const todo = await store.todo(todoId);
       if (!todo) return;
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card: todoCard(todo), uuid: derivedId('p', job.id) }));
-      if (todo.status === 'posting') {
-        store.putTodo({ ...todo, status: 'open', messageId, updatedAt: now() });
-        if (todo.assigneeIds.length > 0) enqueueFeedSync(services, todo);
-      }
-      const form = store.form(formId);
-      if (form?.status === 'submitting') store.putForm({ ...form, status: 'posted', updatedAt: now() });
-      await deleteCards(store.form(formId), step);
+      const form = await store.form(formId);
+      await commit({
+        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, updatedAt: now() }] : [],
+        forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
+        jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
+      });
+      await deleteCards(await store.form(formId), step);
     },
-    giveUp(job, error) {
+    async giveUp({ job, commit }, error) {
       const { formId, todoId } = job.payload as PostPayload;
-      const todo = store.todo(todoId);
-      const form = store.form(formId);
+      const todo = await store.todo(todoId);
+      const form = await store.form(formId);
       if (!todo || 'post' in job.steps) return;
-      store.putTodo({ ...todo, status: 'post_failed', updatedAt: now() });
-      // The form is opened again, so the admin's filled-in card still works: pressing Submit retries.
-      if (form?.status === 'submitting') store.putForm({ ...form, status: 'open', updatedAt: now() });
-      tell(services, `${job.id}:failed`, {
-        chatId: todo.chatId,
-        userId: todo.creatorId,
-        text: `I could not post your to-do to the group: ${reasonOf(error)} Your to-do is saved; press Submit on the form to try again.`,
-        tone: 'error',
+      await commit({
+        todos: [{ ...todo, status: 'post_failed', updatedAt: now() }],
+        // The form is opened again, so the admin's filled-in card still works: pressing Submit retries.
+        forms: form?.status === 'submitting' ? [{ ...form, status: 'open', updatedAt: now() }] : [],
+        jobs: [
+          noticeJob(services, `${job.id}:failed`, {
+            chatId: todo.chatId,
+            userId: todo.creatorId,
+            text: `I could not post your to-do to the group: ${reasonOf(error)} Your to-do is saved; press Submit on the form to try again.`,
+            tone: 'error',
+          }),
+        ],
       });
     },
   };
@@ -114,4 +115,3 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
 function reasonOf(error: unknown): string {
   return isFeishuError(error) ? error.say : 'something went wrong on my side.';
 }
-

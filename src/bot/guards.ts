@@ -3,8 +3,7 @@ import type { CommandMiddleware } from './router';
 /** Ephemeral cards exist only in groups, so the form flow does too. */
 export const groupsOnly: CommandMiddleware = async (ctx, next) => {
   if (ctx.message.chatType !== 'group') {
-    ctx.reply('To-dos live in group chats: add me to a group and send /todo there.', 'warning');
-    return;
+    return ctx.reply('To-dos live in group chats: add me to a group and send /todo there.', 'warning');
   }
   await next();
 };
@@ -13,8 +12,7 @@ export const groupsOnly: CommandMiddleware = async (ctx, next) => {
 export const adminsOnly: CommandMiddleware = async (ctx, next) => {
   const { services, message } = ctx;
   if (services.config.todoAllowed === 'admins' && !(await services.admins.isAdmin(message.chatId, message.senderId))) {
-    ctx.reply('Only the group owner and group admins can create to-dos here.', 'warning');
-    return;
+    return ctx.reply('Only the group owner and group admins can create to-dos here.', 'warning');
   }
   await next();
 };

@@ -2,6 +2,7 @@ import { noticeCard } from '../../cards/notice';
 import type { NoticeTone } from '../../cards/notice';
 import { isFeishuError, isTransient } from '../feishu/errors';
 import type { JobHandler } from '../jobs/outbox';
+import type { NewJob } from '../store/store';
 import { type Services, derivedId } from './services';
 
 /**
@@ -22,9 +23,9 @@ export interface Notice {
   chatType?: 'group' | 'p2p' | 'other';
 }
 
-/** Stages a notice; `key` makes it idempotent (a retried handler does not tell twice). */
-export function tell(services: Services, key: string, notice: Notice): void {
-  services.store.enqueue({
+/** The job that tells someone something; `key` makes it idempotent (a handler that runs twice tells once). */
+export function noticeJob(services: Services, key: string, notice: Notice): NewJob {
+  return {
     id: `notice:${key}`,
     kind: 'notice',
     lane: `notice:${notice.chatId}:${notice.userId}`,
@@ -32,7 +33,7 @@ export function tell(services: Services, key: string, notice: Notice): void {
     payload: notice,
     runAt: services.now(),
     createdAt: services.now(),
-  });
+  };
 }
 
 export function noticeHandler(services: Services): JobHandler {

@@ -1,19 +1,22 @@
 import { reminderCard } from '../../cards/reminder';
+import { nextOccurrence } from '../domain/time';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { type Services, derivedId } from './services';
-import { nextOccurrence } from '../domain/time';
-import { enqueueCardUpdate, enqueueTodoJob } from './todo-jobs';
+import { cardUpdateJob, todoJob } from './todo-jobs';
 
 /**
  * Reminders: the scheduler's task claims what is due from the store's index (no timer per reminder), moves each
- * to-do to its next occurrence, and enqueues one job per occurrence. The job's id names the occurrence, so a
- * reminder is enqueued once however often the task runs, and the reply's `uuid` comes from it, so a crash right
- * after posting cannot post it twice.
+ * to-do to its next occurrence, and enqueues one job per occurrence, in one commit made only from the to-do as it
+ * was read: with several instances, one claims each occurrence. The job's id names the occurrence, so a reminder is
+ * enqueued once however often the task runs, and the reply's `uuid` comes from it, so a crash right after posting
+ * cannot post it twice.
  */
 
 /** A reminder posted this long after its time says it is late (the bot was down, say). */
 export const LATE_AFTER_MS = 60_000;
+/** Due reminders claimed per store read. */
+const CLAIM_BATCH = 100;
 
 interface ReminderPayload {
   todoId: string;
@@ -25,19 +28,26 @@ export function reminderTask(services: Services): ScheduledTask {
   const { store } = services;
   return {
     name: 'reminders',
-    nextDue: () => store.nextReminder(),
+    nextDue: () => store.nextDue(),
     async run(now) {
-      for (const todo of store.dueReminders(now)) {
-        const dueAt = todo.remindAt as number;
-        const payload: ReminderPayload = { todoId: todo.id, dueAt, late: now - dueAt > LATE_AFTER_MS };
-        enqueueTodoJob(services, 'todo.remind', todo, payload, String(dueAt));
-        // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
-        const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
-        store.putTodo({ ...todo, remindAt: next, updatedAt: now });
-        enqueueCardUpdate(services, todo);
+      for (;;) {
+        const due = await store.dueReminders(now, CLAIM_BATCH);
+        let claimed = 0;
+        for (const todo of due) {
+          const dueAt = todo.remindAt as number;
+          const payload: ReminderPayload = { todoId: todo.id, dueAt, late: now - dueAt > LATE_AFTER_MS };
+          // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
+          const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
+          const result = await store.commit({
+            now,
+            todos: [{ ...todo, remindAt: next, updatedAt: now }],
+            jobs: [todoJob(services, 'todo.remind', todo, payload, String(dueAt)), cardUpdateJob(services, todo)],
+          });
+          if (result.ok) claimed++;
+        }
+        // A full batch may have more behind it; a batch of races lost to other instances is theirs to finish.
+        if (due.length < CLAIM_BATCH || claimed === 0) return;
       }
-      await store.flush();
-      services.outbox.kick();
     },
   };
 }
@@ -45,17 +55,17 @@ export function reminderTask(services: Services): ScheduledTask {
 export function reminderJobHandler(services: Services): JobHandler {
   const { store, feishu, now } = services;
   return {
-    async run({ job, step }) {
+    async run({ job, step, commit }) {
       const { todoId, dueAt, late } = job.payload as ReminderPayload;
-      const todo = store.todo(todoId);
+      const todo = await store.todo(todoId);
       // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
       if (!todo || todo.status !== 'open' || !todo.messageId) return;
       const parentId = todo.messageId;
       await step('post', () =>
         feishu.replyCard({ chatId: todo.chatId, parentId, card: reminderCard({ todo, dueAt, late }), uuid: derivedId('r', job.id) }),
       );
-      const latest = store.todo(todoId);
-      if (latest) store.putTodo({ ...latest, lastRemindedAt: now() });
+      const latest = await store.todo(todoId);
+      if (latest) await commit({ todos: [{ ...latest, lastRemindedAt: now() }] });
     },
   };
 }

@@ -1,7 +1,8 @@
 import compose from 'koa-compose';
 import type { MessageEvent } from '../feishu/events';
+import type { JobContext } from '../jobs/outbox';
 import { parseMessage } from './commands';
-import { type Notice, tell } from './notices';
+import { type Notice, noticeJob } from './notices';
 import type { Services } from './services';
 
 /**
@@ -13,8 +14,10 @@ export interface CommandContext {
   services: Services;
   message: MessageEvent;
   args: string;
+  /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
+  commit: JobContext['commit'];
   /** Tells the sender something, privately where possible. */
-  reply(text: string, tone?: Notice['tone']): void;
+  reply(text: string, tone?: Notice['tone']): Promise<void>;
 }
 
 export type CommandMiddleware = (ctx: CommandContext, next: () => Promise<void>) => Promise<void>;
@@ -57,7 +60,7 @@ export class CommandRouter {
     return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
   }
 
-  async route(services: Services, message: MessageEvent): Promise<void> {
+  async route(services: Services, message: MessageEvent, job: Pick<JobContext, 'commit'>): Promise<void> {
     if (message.text === undefined || !message.senderIsUser) return;
     const parsed = parseMessage(message.text);
     let replies = 0;
@@ -65,30 +68,34 @@ export class CommandRouter {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
+      commit: job.commit,
       reply: (text, tone = 'info') =>
-        tell(services, `${message.eventId}:${replies++}`, {
-          chatId: message.chatId,
-          userId: message.senderId,
-          text,
-          tone,
-          replyTo: message.messageId,
-          chatType: message.chatType,
+        job.commit({
+          jobs: [
+            noticeJob(services, `${message.eventId}:${replies++}`, {
+              chatId: message.chatId,
+              userId: message.senderId,
+              text,
+              tone,
+              replyTo: message.messageId,
+              chatType: message.chatType,
+            }),
+          ],
         }),
     };
 
     if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
     const verdict = await services.throttle.check(message.chatId, message.senderId);
-    if (verdict === 'warn') ctx.reply('You are sending me commands faster than I can help; please wait a few seconds.', 'warning');
+    if (verdict === 'warn') await ctx.reply('You are sending me commands faster than I can help; please wait a few seconds.', 'warning');
     if (verdict !== 'allow') return;
 
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
       if (command) return command.run(ctx);
-      ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
-      return;
+      return ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
     }
     if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
-    ctx.reply('I only understand commands. Send /help to see them.', 'info');
+    return ctx.reply('I only understand commands. Send /help to see them.', 'info');
   }
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */

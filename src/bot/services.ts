@@ -1,26 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type { FeishuClient } from '../feishu/client';
-import type { Outbox } from '../jobs/outbox';
 import type { Logger } from '../log';
-import type { StateStore } from '../store/store';
+import type { Store } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
 export interface Services {
   config: Config;
-  store: StateStore;
+  store: Store;
   feishu: FeishuClient;
-  outbox: Outbox;
   admins: AdminDirectory;
   throttle: CommandThrottle;
   logger: Logger;
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */
   botOpenId: () => Promise<string>;
-  /** Re-arms the scheduler after a change that moves the next due time (a new form). */
-  poke: () => void;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -1,10 +1,11 @@
 import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
+import type { Todo } from '../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
 import { isFeishuError } from '../feishu/errors';
-import { type JobHandler, RetryLater } from '../jobs/outbox';
-import type { Todo } from '../domain/model';
-import { tell } from './notices';
+import { type JobContext, type JobHandler, RetryLater } from '../jobs/outbox';
+import type { NewJob } from '../store/store';
+import { noticeJob } from './notices';
 import type { Services } from './services';
 
 /**
@@ -23,23 +24,23 @@ interface RecallPayload extends TodoPayload {
 }
 
 /** A job in the to-do's lane, named `<kind>:<todo id>:<suffix>` (the suffix tells occurrences apart). */
-export function enqueueTodoJob(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): void {
+export function todoJob(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): NewJob {
   const id = `${kind}:${todo.id}:${suffix}`;
-  services.store.enqueue({ id, kind, lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: services.now(), createdAt: services.now() });
+  return { id, kind, lane: `todo:${todo.id}`, chatId: todo.chatId, payload, runAt: services.now(), createdAt: services.now() };
 }
 
 /** The group card should show the to-do's current state. */
-export function enqueueCardUpdate(services: Services, todo: Todo): void {
-  enqueueTodoJob(services, 'todo.patch', todo, { todoId: todo.id } satisfies TodoPayload);
+export function cardUpdateJob(services: Services, todo: Todo): NewJob {
+  return todoJob(services, 'todo.patch', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
 /** The assignees' feed cards should match the to-do's current state. */
-export function enqueueFeedSync(services: Services, todo: Todo): void {
-  enqueueTodoJob(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
+export function feedSyncJob(services: Services, todo: Todo): NewJob {
+  return todoJob(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
-export function enqueueRecall(services: Services, todo: Todo, requesterId: string, replyTo: string, key: string): void {
-  enqueueTodoJob(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
+export function recallJob(services: Services, todo: Todo, requesterId: string, replyTo: string, key: string): NewJob {
+  return todoJob(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
 }
 
 /** Where a feed card leads: the group chat holding the to-do card. */
@@ -63,45 +64,45 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
 
   const patchCard: JobHandler = {
     async run({ job }) {
-      const todo = store.todo((job.payload as TodoPayload).todoId);
+      const todo = await store.todo((job.payload as TodoPayload).todoId);
       if (!todo?.messageId || todo.status === 'recalled') return;
       await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo) });
     },
   };
 
   const recall: JobHandler = {
-    async run({ job, step }) {
+    async run({ job, step, commit }) {
       const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
-      const todo = store.todo(todoId);
+      const todo = await store.todo(todoId);
       if (!todo?.messageId) return;
       const answer = (text: string, tone: 'info' | 'warning' | 'error' = 'info') =>
-        tell(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text, tone, replyTo });
-      if (todo.status === 'recalled') return answer('That to-do was already recalled.', 'warning');
+        noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text, tone, replyTo });
+      if (todo.status === 'recalled') return commit({ jobs: [answer('That to-do was already recalled.', 'warning')] });
 
       const messageId = todo.messageId;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
-      store.putTodo({ ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() });
-      enqueueFeedSync(services, todo);
-      answer(recalledNow ? `Recalled the to-do “${oneLine(todo.text, 40)}”.` : 'That to-do card had already been recalled; I have marked it recalled.');
-    },
-    giveUp(job, error) {
-      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
-      const todo = store.todo(todoId);
-      if (!todo) return;
-      tell(services, `${job.id}:failed`, {
-        chatId: todo.chatId,
-        userId: requesterId,
-        text: isFeishuError(error) ? error.say : 'I could not recall that card.',
-        tone: 'error',
-        replyTo,
+      const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
+      await commit({
+        todos: [recalled],
+        jobs: [
+          feedSyncJob(services, todo),
+          answer(recalledNow ? `Recalled the to-do “${oneLine(todo.text, 40)}”.` : 'That to-do card had already been recalled; I have marked it recalled.'),
+        ],
       });
+    },
+    async giveUp({ job, commit }, error) {
+      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
+      const todo = await store.todo(todoId);
+      if (!todo) return;
+      const text = isFeishuError(error) ? error.say : 'I could not recall that card.';
+      await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', replyTo })] });
     },
   };
 
   const syncFeedCards: JobHandler = {
-    async run({ job }) {
-      const todoId = (job.payload as TodoPayload).todoId;
-      const initial = store.todo(todoId);
+    async run(ctx) {
+      const todoId = (ctx.job.payload as TodoPayload).todoId;
+      const initial = await store.todo(todoId);
       if (!initial) return;
       const wanted = initial.status === 'open' ? initial.assigneeIds : [];
       const live = initial.feedCardUserIds ?? [];
@@ -115,14 +116,14 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
         const failures = await feishu.createFeedCards(feedCardOf(initial), batch);
         const created = batch.filter((id) => !failures.some((f) => f.userId === id));
         failed.push(...failures.map((f) => `${f.userId}:${f.reason}`));
-        await updateLive(todoId, (ids) => [...new Set([...ids, ...created])]);
+        await updateLive(ctx, todoId, (ids) => [...new Set([...ids, ...created])]);
       }
       for (let i = 0; i < toDelete.length; i += FEED_CARD_BATCH) {
         const batch = toDelete.slice(i, i + FEED_CARD_BATCH);
         const failures = await feishu.deleteFeedCards(todoId, batch);
         const gone = batch.filter((id) => !failures.some((f) => f.userId === id));
         failed.push(...failures.map((f) => `${f.userId}:${f.reason}`));
-        await updateLive(todoId, (ids) => ids.filter((id) => !gone.includes(id)));
+        await updateLive(ctx, todoId, (ids) => ids.filter((id) => !gone.includes(id)));
       }
       if (failed.length > 0) {
         logger.warn({ todoId, failed }, 'some feed cards failed; will retry');
@@ -131,11 +132,11 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
     },
   };
 
-  async function updateLive(todoId: string, change: (ids: string[]) => string[]): Promise<void> {
-    const todo = store.todo(todoId);
+  /** Records which assignees hold a live card, from the to-do as it is now (other jobs may have changed it). */
+  async function updateLive(ctx: JobContext, todoId: string, change: (ids: string[]) => string[]): Promise<void> {
+    const todo = await store.todo(todoId);
     if (!todo) return;
-    store.putTodo({ ...todo, feedCardUserIds: change(todo.feedCardUserIds ?? []) });
-    await store.flush();
+    await ctx.commit({ todos: [{ ...todo, feedCardUserIds: change(todo.feedCardUserIds ?? []) }] });
   }
 
   return { 'todo.patch': patchCard, 'todo.recall': recall, 'feed.sync': syncFeedCards };

@@ -18,7 +18,16 @@ export const TODO_TEXT_LIMIT = 500;
  */
 export type FormStatus = 'open' | 'submitting' | 'posted' | 'cancelled' | 'expired' | 'replaced';
 
-export interface TodoForm {
+/**
+ * Every stored record carries the revision it was read at. The store writes a changed copy only if the stored record
+ * still has that revision, and bumps it: a record changes only from the state it was read in, in any instance.
+ */
+export interface Revised {
+  /** Absent on a record never stored. */
+  rev?: number;
+}
+
+export interface TodoForm extends Revised {
   v: typeof RECORD_VERSION;
   id: string;
   chatId: string;
@@ -43,7 +52,7 @@ export interface TodoForm {
 
 export type TodoStatus = 'posting' | 'open' | 'done' | 'recalled' | 'post_failed';
 
-export interface Todo {
+export interface Todo extends Revised {
   v: typeof RECORD_VERSION;
   id: string;
   formId: string;
@@ -71,6 +80,16 @@ export interface Todo {
   recalledAt?: number;
   /** Assignees who have a live app feed card for this to-do; emptied when it is done or recalled. */
   feedCardUserIds?: string[];
+}
+
+/** What a chat's admins chose for it. */
+export interface ChatSettings extends Revised {
+  v: typeof RECORD_VERSION;
+  /** The chat id. */
+  id: string;
+  /** The language of the bot's private cards and notices in this chat (`/lang`), when an admin chose one. */
+  language?: 'zh_cn' | 'en_us';
+  updatedAt: number;
 }
 
 /** Who may open the form: group admins only, or every member. */

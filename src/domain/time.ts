@@ -75,3 +75,21 @@ export function tomorrowAt(now: number, zone: string, hour: number, minute = 0):
   if (!next) throw new Error(`no ${hour}:${minute} tomorrow in ${zone}`);
   return next.getTime();
 }
+
+/** Minutes a zone is ahead of UTC at an instant (negative west of Greenwich). */
+export function offsetMinutesAt(ms: number, zone: string): number {
+  const { date, hour, minute } = wallClock(ms, zone);
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const minuteStart = Math.floor(ms / 60_000) * 60_000;
+  return Math.round((Date.UTC(year, month - 1, day, hour, minute) - minuteStart) / 60_000);
+}
+
+/**
+ * The instant a wall-clock time in a zone names. In a DST gap (a time that does not exist there) it is the instant
+ * the clocks jumped to; in an overlap, the earlier of the two.
+ */
+export function instantAt(wall: { year: number; month: number; day: number; hour: number; minute: number }, zone: string): number {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
+  const first = asUtc - offsetMinutesAt(asUtc, zone) * 60_000;
+  return asUtc - offsetMinutesAt(first, zone) * 60_000;
+}

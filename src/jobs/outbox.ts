@@ -1,12 +1,15 @@
 import PQueue from 'p-queue';
 import { isTransient } from '../feishu/errors';
 import type { Logger } from '../log';
-import type { Job, StateStore } from '../store/store';
+import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
 
 /**
- * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash.
- * Each job is split into named steps whose results are stored as they finish; a resumed job skips the steps
- * already done (the idea behind grammY conversations' `external()`). Jobs of one lane run in order, one at a time.
+ * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash, by this
+ * instance or another. A job is leased before it runs (one per lane, a few per chat, fleet-wide: the store decides)
+ * and its lease is renewed while it runs; each job is split into named steps whose results are stored as they
+ * finish, so a job resumed after a crash skips the steps already done (the idea behind grammY conversations'
+ * `external()`). The outbox looks for work when the store says something was committed, when a job's retry time
+ * comes, and every `pollMs` at the latest (for what another instance may have left behind).
  */
 
 /** Thrown by a job whose work is partly done and should be tried again later (e.g. some feed cards failed). */
@@ -17,174 +20,248 @@ export class RetryLater extends Error {
   }
 }
 
+/** A commit of the job's lost a race with another change: the job runs again at once, on fresh state. */
+class CommitConflict extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} read state that changed before it could write`);
+    this.name = 'CommitConflict';
+  }
+}
+
 export interface JobContext {
   job: Job;
   /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
+  commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
+  /** Aborted when the bot is stopping: waits should end, the job is parked for the next start. */
+  signal: AbortSignal;
 }
 
 export interface JobHandler {
   run(ctx: JobContext): Promise<void>;
   /** Called once when the job is abandoned (a permanent failure, or transient ones for too long). */
-  giveUp?(job: Job, error: unknown): Promise<void> | void;
+  giveUp?(ctx: JobContext, error: unknown): Promise<void> | void;
 }
 
 export interface OutboxOptions {
-  store: StateStore;
+  store: Store;
   handlers: Record<string, JobHandler>;
   logger: Logger;
   now: () => number;
+  /** This instance's name in the leases it takes. */
+  owner: string;
   concurrency?: number;
   /** Delays between attempts after a transient failure; the job is abandoned when they run out. */
   retryDelaysMs?: readonly number[];
   /**
-   * Jobs of one chat running at once. Feishu lets a chat take 5 messages a second, so more would only hold slots
-   * while waiting for its permits, and one busy group would slow every other.
+   * Jobs of one chat running at once, fleet-wide. Feishu lets a chat take 5 messages a second, so more would only
+   * hold slots while waiting for its permits, and one busy group would slow every other.
    */
   perChat?: number;
+  /** How long a lease lasts unless renewed: how soon another instance resumes the job of one that died. */
+  leaseMs?: number;
+  /** The longest the outbox goes without looking for work. */
+  pollMs?: number;
 }
 
 const DEFAULT_PER_CHAT = 8;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
+export const DEFAULT_LEASE_MS = 30_000;
+/** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
+const CONFLICT_RERUNS = 5;
 
 export class Outbox {
   private readonly queue: PQueue;
-  /** Lanes with a job running: one job per lane, so also how many jobs are running. */
-  private readonly busyLanes = new Set<string>();
-  private readonly runningPerChat = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
-  private scanScheduled = false;
+  private readonly running = new Map<string, Job>();
   private readonly log: Logger;
   private readonly retryDelaysMs: readonly number[];
+  private readonly leaseMs: number;
+  private stopped = true;
+  private stopping = new AbortController();
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private kickScheduled = false;
+  private nextRunTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: OutboxOptions) {
     this.queue = new PQueue({ concurrency: options.concurrency ?? 32 });
     this.log = options.logger.child({ module: 'outbox' });
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   start(): void {
     this.stopped = false;
+    this.stopping = new AbortController();
+    this.unsubscribe = this.options.store.onCommitted((committed) => committed.jobs && this.kick());
+    const pollMs = this.options.pollMs ?? 60_000;
+    this.pollTimer = setInterval(() => this.kick(), pollMs);
+    this.pollTimer.unref();
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
     this.kick();
   }
 
-  /** Looks for runnable jobs soon (after the caller's current tick, so one flush covers a burst of enqueues). */
+  /** Looks for runnable jobs soon (after the caller's current tick, so one look covers a burst of commits). */
   kick(): void {
-    if (this.stopped || this.scanScheduled) return;
-    this.scanScheduled = true;
+    if (this.stopped || this.kickScheduled) return;
+    this.kickScheduled = true;
     setImmediate(() => {
-      this.scanScheduled = false;
-      this.scan();
+      this.kickScheduled = false;
+      void this.scan();
     });
   }
 
-  /** Stops starting jobs and waits for the running ones; unfinished jobs stay stored for the next start. */
+  /**
+   * Stops taking jobs, asks the running ones to stop waiting, and waits for them: a step under way finishes, a job
+   * cut short keeps its finished steps and runs again at the next start (here or on another instance).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.unsubscribe?.();
+    for (const timer of [this.nextRunTimer, this.pollTimer, this.renewTimer]) clearTimeout(timer);
+    this.stopping.abort();
+    await this.scanning;
     await this.queue.onIdle();
+    await this.options.store.releaseLeases(this.options.owner);
   }
 
   /** Resolves when no job is running and none is due now (tests and the demo wait on this). */
   async settled(): Promise<void> {
     for (;;) {
       await this.queue.onIdle();
-      await new Promise((resolve) => setImmediate(resolve));
-      const now = this.options.now();
-      const due = this.options.store.pendingJobs().some((job) => job.runAt <= now);
-      if (!due && this.busyLanes.size === 0 && !this.scanScheduled) return;
-      if (due) this.kick();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await this.scan();
+      if (this.running.size === 0 && this.queue.size === 0 && this.queue.pending === 0) return;
     }
   }
 
-  private scan(): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    const { store } = this.options;
-    const now = this.options.now();
-    const perChat = this.options.perChat ?? DEFAULT_PER_CHAT;
-    let nextRunAt = Number.POSITIVE_INFINITY;
-    // Started after the walk: a job's first synchronous steps may enqueue or finish jobs, changing what is walked.
-    const starting: Job[] = [];
-    for (const [chatId, heads] of store.jobLanes()) {
-      let running = chatId === undefined ? 0 : (this.runningPerChat.get(chatId) ?? 0);
-      for (const [lane, id] of heads) {
-        if (chatId !== undefined && running >= perChat) break;
-        if (this.busyLanes.has(lane)) continue;
-        const job = store.job(id);
-        if (!job) continue;
-        if (job.runAt > now) {
-          nextRunAt = Math.min(nextRunAt, job.runAt);
-          continue;
+  /** Jobs this instance is running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  private scan(): Promise<void> {
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = this.claim()
+      .catch((error: unknown) => this.log.error({ err: (error as Error).message }, 'could not claim jobs'))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.rescan) {
+          this.rescan = false;
+          this.kick();
         }
-        running++;
-        this.busyLanes.add(lane);
-        if (chatId !== undefined) this.runningPerChat.set(chatId, running);
-        starting.push(job);
-      }
+      });
+    return this.scanning;
+  }
+
+  private async claim(): Promise<void> {
+    const free = (this.options.concurrency ?? 32) - this.running.size;
+    if (this.stopped || free <= 0) return;
+    const now = this.options.now();
+    const { jobs, nextRunAt } = await this.options.store.claimJobs({
+      owner: this.options.owner,
+      now,
+      leaseMs: this.leaseMs,
+      max: free,
+      perChat: this.options.perChat ?? DEFAULT_PER_CHAT,
+    });
+    for (const job of jobs) {
+      this.running.set(job.id, job);
+      void this.queue.add(() => this.execute(job));
     }
-    for (const job of starting) void this.queue.add(() => this.execute(job));
-    if (Number.isFinite(nextRunAt)) {
-      this.timer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
-      this.timer.unref();
+    clearTimeout(this.nextRunTimer);
+    if (nextRunAt !== undefined && !this.stopped) {
+      this.nextRunTimer = setTimeout(() => this.kick(), Math.max(0, nextRunAt - now));
+      this.nextRunTimer.unref();
     }
   }
 
-  /** Runs the job as stored now; `started` is what the scan reserved for it (its lane, its chat's slot). */
-  private async execute(started: Job): Promise<void> {
-    const { store } = this.options;
-    const job = store.job(started.id);
+  private async execute(job: Job): Promise<void> {
     try {
-      if (!job) return;
       const handler = this.options.handlers[job.kind];
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      await handler.run({ job, step: (name, fn) => this.step(job, name, fn) });
-      store.deleteJob(job.id);
-      await store.flush();
-    } catch (error) {
-      if (job) await this.failed(job, error);
-    } finally {
-      this.busyLanes.delete(started.lane);
-      const { chatId } = started;
-      if (chatId !== undefined) {
-        const left = (this.runningPerChat.get(chatId) ?? 1) - 1;
-        if (left > 0) this.runningPerChat.set(chatId, left);
-        else this.runningPerChat.delete(chatId);
+      for (let run = 1; ; run++) {
+        try {
+          await handler.run(this.context(job));
+          break;
+        } catch (error) {
+          if (!(error instanceof CommitConflict) || run >= CONFLICT_RERUNS) throw error;
+        }
       }
+      await this.options.store.finishJob(job);
+    } catch (error) {
+      await this.failed(job, error).catch((failure: unknown) => this.logFailure(job, failure));
+    } finally {
+      this.running.delete(job.id);
       this.kick();
     }
   }
 
-  private async step<T>(job: Job, name: string, fn: () => Promise<T>): Promise<T> {
-    if (name in job.steps) return job.steps[name] as T;
-    const result = await fn();
-    job.steps[name] = result ?? null;
-    this.options.store.putJob(job);
-    await this.options.store.flush();
-    return result;
+  private context(job: Job): JobContext {
+    const { store, now } = this.options;
+    return {
+      job,
+      signal: this.stopping.signal,
+      step: async (name, fn) => {
+        if (name in job.steps) return job.steps[name] as never;
+        const result = await fn();
+        await store.recordStep(job, name, result);
+        job.steps = { ...job.steps, [name]: result ?? null };
+        return result;
+      },
+      commit: async (commit) => {
+        const result = await store.commit({ ...commit, now: now(), by: job });
+        if (result.ok) return;
+        if (result.reason === 'lease-lost') throw new LeaseLost(job.id);
+        throw new CommitConflict(job.id);
+      },
+    };
   }
 
   private async failed(job: Job, error: unknown): Promise<void> {
-    const { store } = this.options;
     const message = error instanceof Error ? error.message : String(error);
-    const delay = this.retryDelaysMs[job.attempts];
-    const transient = error instanceof RetryLater || isTransient(error);
-    if (transient && delay !== undefined && !this.stopped) {
-      this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: message }, 'job failed, will retry');
-      store.putJob({ ...job, attempts: job.attempts + 1, runAt: this.options.now() + delay, lastError: message });
-    } else if (transient && this.stopped) {
+    if (error instanceof LeaseLost) {
+      this.log.warn({ jobId: job.id }, 'job lost its lease; another instance has it');
       return;
-    } else {
-      this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
-      try {
-        await this.options.handlers[job.kind]?.giveUp?.(job, error);
-      } catch (giveUpError) {
-        this.log.error({ jobId: job.id, err: (giveUpError as Error).message }, 'giving up on a job failed too');
-      }
-      store.deleteJob(job.id);
     }
-    await store.flush().catch((flushError: Error) => this.log.error({ err: flushError.message }, 'store flush failed'));
+    // A job cut short by the stop (its waits aborted) keeps its finished steps and its lease until the stop releases
+    // every lease: it runs again at the next start, here or on another instance, and is judged then.
+    if (this.stopped) return;
+    const transient = error instanceof RetryLater || isTransient(error);
+    const delay = this.retryDelaysMs[job.attempts];
+    if (transient && delay !== undefined) {
+      this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: message }, 'job failed, will retry');
+      await this.options.store.retryJob(job, this.options.now() + delay, message);
+      return;
+    }
+    this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
+    try {
+      await this.options.handlers[job.kind]?.giveUp?.(this.context(job), error);
+    } catch (giveUpError) {
+      this.logFailure(job, giveUpError);
+    }
+    await this.options.store.finishJob(job);
+  }
+
+  private logFailure(job: Job, error: unknown): void {
+    if (error instanceof LeaseLost) return;
+    this.log.error({ jobId: job.id, err: (error as Error).message }, 'recording a job’s failure failed');
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      const held = new Set(await this.options.store.renewLeases(this.options.owner, [...this.running.keys()], this.leaseMs));
+      for (const id of this.running.keys()) if (!held.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'could not renew job leases');
+    }
   }
 }

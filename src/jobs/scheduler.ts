@@ -1,68 +1,91 @@
+import type { Store } from '../store/store';
+
 /**
  * Decides when, never what: one timer, armed for the earliest due time among its tasks (no timer per form or
- * reminder), and a slower housekeeping beat. Each task says when it is next due and does its work when called.
+ * reminder). A task says when it is next due and does its work when called; what it claims, it claims through the
+ * store, so with several instances each due occurrence is claimed once. The timer is re-armed when the store says a
+ * due time may have moved, and at least every `maxSleepMs`, for what other instances changed.
  */
 
 export interface ScheduledTask {
   name: string;
-  nextDue(): number | undefined;
+  nextDue(): Promise<number | undefined>;
   run(now: number): Promise<void>;
 }
 
 export interface SchedulerOptions {
   tasks: ScheduledTask[];
+  store: Store;
   now: () => number;
-  /** The longest sleep between looks, so that a clock jump or a missed poke is noticed. */
+  /** The longest sleep between looks, so that a clock jump or another instance's change is noticed. */
   maxSleepMs?: number;
   onError: (task: string, error: unknown) => void;
 }
 
+/** After a look that found work still due (a task failed, say), the next look waits this long, not zero. */
+const BUSY_RETRY_MS = 1_000;
+
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private ticking: Promise<void> | undefined;
+  private again = false;
   private stopped = true;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: SchedulerOptions) {}
 
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.unsubscribe = this.options.store.onCommitted((committed) => committed.due && this.poke());
+    this.poke();
   }
 
-  stop(): void {
+  /** Stops arming the timer and waits for a look under way. */
+  async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
+    await this.ticking;
   }
 
-  /** Something new may be due sooner than the armed timer: look again. */
+  /** Something may be due sooner than the armed timer: look again. */
   poke(): void {
-    if (!this.stopped && !this.running) this.arm();
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
   }
 
   private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.running = true;
     const now = this.options.now();
+    let next = now + (this.options.maxSleepMs ?? 60_000);
     for (const task of this.options.tasks) {
-      const due = task.nextDue();
-      if (due === undefined || due > now) continue;
+      if (this.stopped) return;
       try {
-        await task.run(now);
+        const due = await task.nextDue();
+        if (due !== undefined && due <= now) {
+          await task.run(now);
+          const after = await task.nextDue();
+          if (after !== undefined) next = Math.min(next, after <= now ? now + BUSY_RETRY_MS : after);
+        } else if (due !== undefined) {
+          next = Math.min(next, due);
+        }
       } catch (error) {
         this.options.onError(task.name, error);
+        next = Math.min(next, now + BUSY_RETRY_MS);
       }
     }
-    this.running = false;
-    this.arm();
-  }
-
-  private arm(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    const now = this.options.now();
-    const dues = this.options.tasks.map((task) => task.nextDue()).filter((due): due is number => due !== undefined);
-    const next = Math.min(now + (this.options.maxSleepMs ?? 60_000), ...dues);
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, next - now));
+    this.timer = setTimeout(() => this.poke(), Math.max(0, next - now));
     this.timer.unref();
   }
 }

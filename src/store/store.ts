@@ -1,24 +1,25 @@
-import { RECORD_VERSION, type Todo, type TodoForm } from '../domain/model';
-import { DueIndex } from './due-index';
-import { JobQueues } from './job-queues';
-import type { RecordStore } from './records';
+import type { ChatSettings, Todo, TodoForm } from '../domain/model';
 
 /**
- * The bot's state, named by what the bot does with it. Reads come from memory; writes are staged and become
- * durable together at the next `flush()`, so a handler changes state and enqueues the work that follows from it
- * in one durable step. Absent records are `undefined`, never an exception.
+ * The bot's state, named by what the bot does with it, and asynchronous, so that one interface fits a store held in
+ * this process (`embedded/`) and one shared by several instances (`postgres/`). Every race is decided by the store:
+ * a commit writes all its parts or none, and refuses a record changed since it was read, an event id already seen
+ * and a job whose lease has passed to another instance. Nothing relies on "no await between check and change".
+ *
+ * Records are plain JSON and immutable once read: a change is a changed copy passed to `commit`. Absent records are
+ * `undefined`, never an exception.
  */
 
-/** A unit of outbound work, recorded before it runs and resumed after a restart. */
+/** A unit of outbound work, recorded before it runs and resumed after a crash, by this instance or another. */
 export interface Job {
-  v: typeof RECORD_VERSION;
-  /** Stable and meaningful (`post:<formId>`): Feishu's `uuid`s are derived from it, so repeats are dropped. */
+  /** Stable and meaningful (`todo.post:<todoId>`): Feishu's `uuid`s are derived from it, so repeats are dropped. */
   id: string;
   kind: string;
   /** Jobs of one lane run one at a time, in the order they were enqueued. */
   lane: string;
-  /** The chat the job acts in: a chat gets only a few jobs running at once, so a busy group cannot crowd out others. */
+  /** The chat the job acts in: a chat gets only a few jobs running at once, fleet-wide. */
   chatId?: string;
+  /** Enqueue order, across the store. */
   seq: number;
   payload: unknown;
   /** Results of the steps already done: a resumed job skips them. */
@@ -27,6 +28,89 @@ export interface Job {
   runAt: number;
   createdAt: number;
   lastError?: string;
+  /** Present on a job handed out by `claimJobs`: who runs it, until when, and the token that proves it. */
+  lease?: Lease;
+}
+
+/**
+ * A claim on a job. Leases run on the wall clock (`Date.now()`, or the database's clock), never on the bot's
+ * injectable clock: they guard against dead instances, while due times belong to the domain's time.
+ */
+export interface Lease {
+  owner: string;
+  token: string;
+  until: number;
+}
+
+/** A job as its enqueuer describes it; the store adds order, steps and attempts. */
+export type NewJob = Pick<Job, 'id' | 'kind' | 'lane' | 'chatId' | 'payload' | 'runAt' | 'createdAt'>;
+
+/** Changes that become durable together, or not at all. */
+export interface Commit {
+  /** When the change is made (the time an event id is remembered from). */
+  now: number;
+  /** The push this commit handles: the whole commit is refused as `duplicate` when the id was seen before. */
+  eventId?: string;
+  /**
+   * Records to write. Each is written only if the stored record still has the revision the copy was read at
+   * (`rev`; a record never stored has none, and is refused if one with its id exists); the store bumps `rev`.
+   */
+  forms?: readonly TodoForm[];
+  todos?: readonly Todo[];
+  chats?: readonly ChatSettings[];
+  /** Enqueued unless a pending job has the same id (so a handler that runs twice enqueues once). */
+  jobs?: readonly NewJob[];
+  /** The job making this change: refused as `lease-lost` unless it still holds its lease. */
+  by?: Job;
+}
+
+export type CommitResult = { ok: true } | { ok: false; reason: 'duplicate' | 'stale' | 'lease-lost' };
+
+/** What a commit may have made runnable or due, for the outbox and the scheduler, which listen for it. */
+export interface Committed {
+  /** New jobs, or jobs made runnable again. */
+  jobs: boolean;
+  /** A reminder or a form expiry may have moved. */
+  due: boolean;
+}
+
+export interface JobClaim {
+  /** This instance's name, written into each lease. */
+  owner: string;
+  /** The bot's time: jobs due by then are runnable. */
+  now: number;
+  /** How long a lease lasts unless renewed. */
+  leaseMs: number;
+  /** At most this many jobs. */
+  max: number;
+  /** At most this many leased jobs per chat, counting every instance's. */
+  perChat: number;
+}
+
+export interface StoreStats {
+  /** Jobs not yet finished, running ones included. */
+  pendingJobs: number;
+  /** Jobs under a live lease. */
+  runningJobs: number;
+  /** When the oldest unfinished job was enqueued. */
+  oldestJobCreatedAt?: number;
+  remindersPending: number;
+  formsOpen: number;
+}
+
+/** One record as `npm run store -- export` writes it and `import` reads it: the same lines for every adapter. */
+export interface ExportedRecord {
+  collection: 'forms' | 'todos' | 'chats' | 'events' | 'jobs';
+  key: string;
+  value: unknown;
+}
+
+/** The job's lease passed to another instance (or was released): it must stop without writing anything. */
+export class LeaseLost extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} lost its lease`);
+    this.name = 'LeaseLost';
+  }
 }
 
 /** Feishu retries a push for up to 6 h; event ids are kept a day so a late retry is still recognised. */
@@ -34,197 +118,60 @@ export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Closed forms are kept a week for the record, then pruned. */
 export const CLOSED_FORM_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-export class StateStore {
-  private readonly openForms = new Map<string, string>();
-  private readonly formExpiry = new DueIndex();
-  private readonly todosByChat = new Map<string, string[]>();
-  private readonly todosByMessage = new Map<string, string>();
-  private readonly reminders = new DueIndex();
-  private readonly jobQueues = new JobQueues();
-  private jobSeq = 0;
+export interface Store {
+  /** Brings the store up (reads the file, or migrates the database); throws a clear error when it cannot. */
+  open(): Promise<void>;
+  /** Makes everything durable, releases this instance's leases and locks, and closes. */
+  close(): Promise<void>;
+  /** Calls `listener` after each commit: this instance's at once, other instances' where the adapter hears of them. */
+  onCommitted(listener: (committed: Committed) => void): () => void;
 
-  constructor(private readonly records: RecordStore) {
-    for (const form of records.values<TodoForm>('forms')) this.indexForm(form);
-    for (const todo of records.values<Todo>('todos')) this.indexTodo(todo);
-    for (const job of records.values<Job>('jobs')) {
-      this.jobSeq = Math.max(this.jobSeq, job.seq);
-      this.jobQueues.add(job.chatId, job.lane, job.id);
-    }
-  }
-
-  flush(): Promise<void> {
-    return this.records.flush();
-  }
-
-  /** True the first time an event id is seen; the sighting is staged with the caller's other changes. */
-  firstSighting(eventId: string, now: number): boolean {
-    if (this.records.get('events', eventId) !== undefined) return false;
-    this.records.put('events', eventId, now);
-    return true;
-  }
-
-  form(id: string): TodoForm | undefined {
-    const form = this.records.get<TodoForm>('forms', id);
-    return form?.v === RECORD_VERSION ? form : undefined;
-  }
-
-  openForm(chatId: string, ownerId: string): TodoForm | undefined {
-    const id = this.openForms.get(formKey(chatId, ownerId));
-    return id === undefined ? undefined : this.form(id);
-  }
-
-  putForm(form: TodoForm): void {
-    this.records.put('forms', form.id, form);
-    this.indexForm(form);
-  }
-
-  /** Open forms whose time is up. */
-  expiredForms(now: number): TodoForm[] {
-    return this.formExpiry
-      .popDue(now)
-      .map((id) => this.form(id))
-      .filter((form): form is TodoForm => form?.status === 'open' && form.expiresAt <= now);
-  }
-
-  nextFormExpiry(): number | undefined {
-    return this.formExpiry.peek();
-  }
-
-  todo(id: string): Todo | undefined {
-    const todo = this.records.get<Todo>('todos', id);
-    return todo?.v === RECORD_VERSION ? todo : undefined;
-  }
-
-  putTodo(todo: Todo): void {
-    const previous = this.records.get<Todo>('todos', todo.id);
-    this.records.put('todos', todo.id, todo);
-    if (!previous) this.indexTodo(todo);
-    else {
-      if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
-      const reminderMoved = todo.remindAt !== previous.remindAt || (todo.status === 'open') !== (previous.status === 'open');
-      if (reminderMoved) this.indexReminder(todo);
-    }
-  }
-
-  /** Open to-dos whose reminder is due; each is returned once per due time. */
-  dueReminders(now: number): Todo[] {
-    const due = new Map<string, Todo>();
-    for (const id of this.reminders.popDue(now)) {
-      const todo = this.todo(id);
-      if (todo?.status === 'open' && todo.remindAt !== undefined && todo.remindAt <= now) due.set(id, todo);
-    }
-    return [...due.values()];
-  }
-
-  nextReminder(): number | undefined {
-    return this.reminders.peek();
-  }
-
+  form(id: string): Promise<TodoForm | undefined>;
+  /** The person's open form in a chat, if any. */
+  openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined>;
+  todo(id: string): Promise<Todo | undefined>;
   /** The to-do whose group card is this message, if the bot posted it. */
-  todoByMessage(messageId: string): Todo | undefined {
-    const id = this.todosByMessage.get(messageId);
-    return id === undefined ? undefined : this.todo(id);
-  }
+  todoByMessage(messageId: string): Promise<Todo | undefined>;
+  /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
+  openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
+  /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */
+  latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined>;
+  chat(chatId: string): Promise<ChatSettings | undefined>;
 
-  /** The chat's to-dos, oldest first. */
-  todosInChat(chatId: string): Todo[] {
-    return (this.todosByChat.get(chatId) ?? []).map((id) => this.todo(id)).filter((todo): todo is Todo => todo !== undefined);
-  }
+  commit(commit: Commit): Promise<CommitResult>;
 
-  /** The chat's to-dos, newest first, that satisfy `accept`. */
-  latestTodo(chatId: string, accept: (todo: Todo) => boolean): Todo | undefined {
-    const ids = this.todosByChat.get(chatId) ?? [];
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const todo = this.todo(ids[i] as string);
-      if (todo && accept(todo)) return todo;
-    }
-    return undefined;
-  }
-
-  job(id: string): Job | undefined {
-    return this.records.get<Job>('jobs', id);
-  }
-
-  /** Stages a new job unless one with this id exists (enqueueing is idempotent). */
-  enqueue(job: Omit<Job, 'v' | 'seq' | 'steps' | 'attempts'>): void {
-    if (this.job(job.id)) return;
-    // Built field by field: on every push, and `{ ...job, v, seq, … }` costs V8 about 8 µs (properties added after
-    // a spread reshape the copy one by one), 10 times this.
-    const { id, kind, lane, chatId, payload, runAt, createdAt } = job;
-    const stored: Job = { v: RECORD_VERSION, id, kind, lane, chatId, seq: ++this.jobSeq, payload, steps: {}, attempts: 0, runAt, createdAt };
-    this.records.put('jobs', id, stored);
-    this.jobQueues.add(job.chatId, job.lane, job.id);
-  }
-
-  /** Records a job's progress (steps done, attempts, next run); its id, lane and chat never change. */
-  putJob(job: Job): void {
-    this.records.put('jobs', job.id, job);
-  }
-
-  deleteJob(id: string): void {
-    const job = this.job(id);
-    if (!job) return;
-    this.jobQueues.remove(job.chatId, job.lane, id);
-    this.records.delete('jobs', id);
-  }
-
-  /** Pending jobs by chat and lane, as the outbox picks them (see JobQueues). */
-  jobLanes(): ReturnType<JobQueues['chats']> {
-    return this.jobQueues.chats();
-  }
+  /** The earliest time a reminder or a form expiry falls due. */
+  nextDue(): Promise<number | undefined>;
+  /** Open (or still posting) to-dos whose reminder is due, earliest first. */
+  dueReminders(now: number, limit: number): Promise<Todo[]>;
+  /** Open forms whose time is up, earliest first. */
+  expiredForms(now: number, limit: number): Promise<TodoForm[]>;
 
   /**
-   * Every job not yet finished, oldest first. Records keep insertion order (a rewrite keeps a key's place, the log
-   * and the snapshot replay in order), and a job is inserted when enqueued, so no sort is needed: the outbox walks
-   * this on every kick.
+   * Leases runnable jobs: the first unfinished job of each lane, unless a live lease holds it, due by `now`, in
+   * about the order they were enqueued, keeping every chat within `perChat` leased jobs across the fleet. A job
+   * whose lease expired (its instance died) is handed out again, steps and all. `nextRunAt`: when the earliest job
+   * seen that is not yet due becomes runnable (the outbox's timer).
    */
-  pendingJobs(): Job[] {
-    return [...this.records.values<Job>('jobs')];
-  }
+  claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }>;
+  /** Extends by `leaseMs` the leases `owner` still holds on these jobs; returns the ids it still holds. */
+  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /** Stores one step's result; throws `LeaseLost` when the job's lease is gone. */
+  recordStep(job: Job, name: string, result: unknown): Promise<void>;
+  /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */
+  finishJob(job: Job): Promise<void>;
+  /** Releases the job to run again at `runAt`, counting the attempt; throws `LeaseLost` when the lease is gone. */
+  retryJob(job: Job, runAt: number, error: string): Promise<void>;
+  /** Releases every lease `owner` holds (a stopping instance), so other instances need not wait for them to expire. */
+  releaseLeases(owner: string): Promise<void>;
+  /** A job by id (tests and the export). */
+  job(id: string): Promise<Job | undefined>;
 
-  /** Forgets what no longer matters: old event ids and long-closed forms. */
-  prune(now: number): number {
-    let removed = 0;
-    for (const [id, seenAt] of this.records.entries<number>('events')) {
-      if (now - seenAt > EVENT_RETENTION_MS) {
-        this.records.delete('events', id);
-        removed++;
-      }
-    }
-    for (const [id, form] of this.records.entries<TodoForm>('forms')) {
-      const closed = form.status !== 'open' && form.status !== 'submitting';
-      if (closed && now - form.updatedAt > CLOSED_FORM_RETENTION_MS) {
-        this.records.delete('forms', id);
-        removed++;
-      }
-    }
-    return removed;
-  }
+  /** Forgets what no longer matters: old event ids and long-closed forms. Returns how many records went. */
+  prune(now: number): Promise<number>;
+  stats(): Promise<StoreStats>;
 
-  private indexForm(form: TodoForm): void {
-    const key = formKey(form.chatId, form.ownerId);
-    if (form.status === 'open') {
-      this.openForms.set(key, form.id);
-      this.formExpiry.add(form.expiresAt, form.id);
-    } else if (this.openForms.get(key) === form.id) {
-      this.openForms.delete(key);
-    }
-  }
-
-  private indexReminder(todo: Todo): void {
-    // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
-    if (todo.remindAt !== undefined && (todo.status === 'open' || todo.status === 'posting')) this.reminders.add(todo.remindAt, todo.id);
-  }
-
-  private indexTodo(todo: Todo): void {
-    this.indexReminder(todo);
-    if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
-    const ids = this.todosByChat.get(todo.chatId);
-    if (ids) ids.push(todo.id);
-    else this.todosByChat.set(todo.chatId, [todo.id]);
-  }
-}
-
-function formKey(chatId: string, ownerId: string): string {
-  return `${chatId}:${ownerId}`;
+  exportRecords(): AsyncIterable<ExportedRecord>;
+  /** Writes exported records into an empty store; refuses a store that already holds data. */
+  importRecords(records: AsyncIterable<ExportedRecord>): Promise<number>;
 }

@@ -127,7 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async settled() {
       const deadline = Date.now() + 15_000;
       await app.settled();
-      while (app.services.store.pendingJobs().length > 0 && Date.now() < deadline) {
+      while ((await app.services.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         await app.settled();
       }
@@ -210,7 +210,7 @@ export async function postTodo(
   if (answer.body?.toast?.type !== 'success') throw new Error(`submit refused: ${JSON.stringify(answer.body)}`);
   await h.settled();
   const card = groupCards(h).at(-1);
-  const todo = card && h.app.services.store.todoByMessage(card.messageId);
+  const todo = card && (await h.app.services.store.todoByMessage(card.messageId));
   if (!card || !todo) throw new Error('no to-do card was posted');
   return { messageId: card.messageId, todoId: todo.id, card };
 }

@@ -35,7 +35,7 @@ describe('/recall', () => {
     const todo = await postTodo(h, { text: 'Ship it' });
     await recall('ou_admin', todo.messageId);
     expect(h.emu.messages.get(todo.messageId)?.recalled).toBe(true);
-    expect(todoOf(todo.todoId)).toMatchObject({ status: 'recalled', recalledBy: 'ou_admin' });
+    expect(await todoOf(todo.todoId)).toMatchObject({ status: 'recalled', recalledBy: 'ou_admin' });
     expect(noticesTo(h, 'ou_admin').at(-1)).toMatch(/Recalled the to-do “Ship it”/);
   });
 
@@ -44,10 +44,10 @@ describe('/recall', () => {
     const theirs = await postTodo(h, { owner: 'ou_admin2', text: 'theirs' });
     await recall('ou_admin');
     // ou_admin is an admin, so the latest in the chat goes: the other admin's.
-    expect(todoOf(theirs.todoId)?.status).toBe('recalled');
-    expect(todoOf(mine.todoId)?.status).toBe('open');
+    expect((await todoOf(theirs.todoId))?.status).toBe('recalled');
+    expect((await todoOf(mine.todoId))?.status).toBe('open');
     await recall('ou_admin');
-    expect(todoOf(mine.todoId)?.status).toBe('recalled');
+    expect((await todoOf(mine.todoId))?.status).toBe('recalled');
     await recall('ou_admin');
     expect(noticesTo(h, 'ou_admin').at(-1)).toMatch(/no to-do card of yours/);
     expect(recallCalls()).toHaveLength(2);
@@ -57,7 +57,7 @@ describe('/recall', () => {
     const todo = await postTodo(h);
     await recall('ou_member', todo.messageId);
     expect(recallCalls()).toHaveLength(0);
-    expect(todoOf(todo.todoId)?.status).toBe('open');
+    expect((await todoOf(todo.todoId))?.status).toBe('open');
     expect(noticesTo(h, 'ou_member').at(-1)).toMatch(/Only the person who created this to-do and group admins/);
   });
 
@@ -80,7 +80,7 @@ describe('/recall', () => {
     const todo = await postTodo(h);
     h.emu.fault({ method: 'DELETE', path: RECALL, code: 230110 });
     await recall('ou_admin', todo.messageId);
-    expect(todoOf(todo.todoId)?.status).toBe('recalled');
+    expect((await todoOf(todo.todoId))?.status).toBe('recalled');
     expect(noticesTo(h, 'ou_admin').at(-1)).toMatch(/already been recalled/);
   });
 
@@ -89,7 +89,7 @@ describe('/recall', () => {
     const todo = await postTodo(h);
     h.emu.fault({ method: 'DELETE', path: RECALL, code });
     await recall('ou_admin', todo.messageId);
-    expect(todoOf(todo.todoId)?.status).toBe('open');
+    expect((await todoOf(todo.todoId))?.status).toBe('open');
     const said = FEISHU_CODES[code]?.say as string;
     expect(noticesTo(h, 'ou_admin').at(-1)).toContain(JSON.stringify(said).slice(1, -1));
   });
@@ -110,12 +110,12 @@ describe('Done and Reopen', () => {
     const message = h.emu.messages.get(todo.messageId);
     expect(message?.updates).toHaveLength(1);
     expect(JSON.stringify(message?.card)).toMatch(/Done by.*ou_alice/);
-    expect(todoOf(todo.todoId)).toMatchObject({ status: 'done', doneBy: 'ou_alice' });
+    expect(await todoOf(todo.todoId)).toMatchObject({ status: 'done', doneBy: 'ou_alice' });
 
     const reopen = await h.click('ou_admin', todo.messageId, buttonValue(message?.card, 'todo.reopen'));
     expect(reopen.body.toast.content).toBe('Reopened.');
     await h.settled();
-    expect(todoOf(todo.todoId)?.status).toBe('open');
+    expect((await todoOf(todo.todoId))?.status).toBe('open');
     expect(JSON.stringify(h.emu.messages.get(todo.messageId)?.card)).not.toContain('Done by');
   });
 
@@ -124,7 +124,7 @@ describe('Done and Reopen', () => {
     const refused = await h.click('ou_member', todo.messageId, buttonValue(todo.card, 'todo.done'));
     expect(refused.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/Only the assignees, the creator and group admins/) });
     await h.settled();
-    expect(todoOf(todo.todoId)?.status).toBe('open');
+    expect((await todoOf(todo.todoId))?.status).toBe('open');
     expect(h.emu.callsTo('PATCH', RECALL)).toHaveLength(0);
     const byAdmin = await h.click('ou_owner', todo.messageId, buttonValue(todo.card, 'todo.done'));
     expect(byAdmin.body.toast.type).toBe('success');
@@ -148,7 +148,7 @@ describe('app feed cards', () => {
     const cards = liveFeedCards(todo.todoId);
     expect(cards.map((c) => c.userId).sort()).toEqual(['ou_alice', 'ou_bob']);
     expect(cards[0]?.appFeedCard.link.link).toContain('oc_group');
-    expect(todoOf(todo.todoId)?.feedCardUserIds?.sort()).toEqual(['ou_alice', 'ou_bob']);
+    expect((await todoOf(todo.todoId))?.feedCardUserIds?.sort()).toEqual(['ou_alice', 'ou_bob']);
   });
 
   it('45 assignees: created and, when done, deleted in three calls each; none remain', async () => {
@@ -160,7 +160,7 @@ describe('app feed cards', () => {
     const deletes = h.emu.successfulCallsTo('DELETE', FEED_BATCH);
     expect(deletes.map((c) => c.body.feed_cards.length)).toEqual([20, 20, 5]);
     expect(liveFeedCards(todo.todoId)).toHaveLength(0);
-    expect(todoOf(todo.todoId)?.feedCardUserIds).toEqual([]);
+    expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual([]);
   });
 
   it('reads failed_cards of a successful answer: retries 3 and 0/1 later, counts 2 and 4 as gone', async () => {
@@ -176,7 +176,7 @@ describe('app feed cards', () => {
     // The faulted call changed nothing, so its 20 cards were retried, except the two Feishu called gone.
     const retried = h.emu.successfulCallsTo('DELETE', FEED_BATCH).slice(3).flatMap((c) => c.body.feed_cards.map((f: { user_id: string }) => f.user_id));
     expect(retried.sort()).toEqual(['ou_m0', 'ou_m1', 'ou_m2']);
-    expect(todoOf(todo.todoId)?.feedCardUserIds).toEqual([]);
+    expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual([]);
     // A faulted answer changes nothing in the emulator, so the 17 cards it reported gone or deleted are still in
     // its memory; every other card was deleted for real.
     expect(liveFeedCards(todo.todoId).map((c) => c.userId).sort()).toEqual(members.slice(3, 20).sort());
@@ -187,6 +187,6 @@ describe('app feed cards', () => {
     await h.restart();
     await recall('ou_admin', todo.messageId);
     expect(liveFeedCards(todo.todoId)).toHaveLength(0);
-    expect(todoOf(todo.todoId)?.feedCardUserIds).toEqual([]);
+    expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual([]);
   });
 });

@@ -100,8 +100,8 @@ describe('Feishu refusals that no retry cures', () => {
     await h.settled();
     expect(groupCards()).toHaveLength(0);
     expect(h.emu.callsTo('POST', MESSAGES)).toHaveLength(1);
-    const todos = h.app.services.store.todosInChat('oc_group');
-    expect(todos.map((t) => t.status)).toEqual(['post_failed']);
+    const todo = await h.app.services.store.todo(`${(await h.app.services.store.form(form.formId))?.todoId}`);
+    expect(todo?.status).toBe('post_failed');
     const told = noticesTo('ou_admin');
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(/not a member of this chat any more/);
@@ -145,11 +145,11 @@ describe('forms left alone', () => {
     h = await startHarness({ env: { FORM_TTL_MINUTES: '30' }, app: { now: () => clock } });
     const form = await openForm();
     clock += 29 * 60_000;
-    h.app.services.poke();
+    h.app.wake();
     await h.settled();
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(false);
     clock += 2 * 60_000;
-    h.app.services.poke();
+    h.app.wake();
     await new Promise((resolve) => setTimeout(resolve, 20));
     await h.settled();
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
@@ -230,7 +230,7 @@ describe('a form card whose send answer was lost', () => {
     const cards = forms();
     expect(cards).toHaveLength(2);
     const formId = harness.buttonValue(cards[0]?.card, 'todo.submit').formId as string;
-    const knownId = h.app.services.store.form(formId)?.messageId;
+    const knownId = (await h.app.services.store.form(formId))?.messageId;
     const stray = cards.find((c) => c.messageId !== knownId) as (typeof cards)[0];
     const known = cards.find((c) => c.messageId === knownId) as (typeof cards)[0];
     const answer = await h.click('ou_admin', stray.messageId, { action: 'todo.submit', formId }, { formValue: formValues({ text: 'from the stray card' }) });

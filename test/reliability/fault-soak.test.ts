@@ -55,7 +55,7 @@ async function drained(harness: Harness, timeoutMs: number): Promise<void> {
   await waitFor(
     async () => {
       await harness.settled();
-      return harness.app.services.store.pendingJobs().length === 0;
+      return (await harness.app.services.store.stats()).pendingJobs === 0;
     },
     'every job to finish',
     timeoutMs,
@@ -113,14 +113,14 @@ describe('fault soak', () => {
     const { store } = harness.app.services;
     let formsDeleted = 0;
     for (const i of items) {
-      const form = store.form(derivedId('form', openEventOf(i)));
+      const form = await store.form(derivedId('form', openEventOf(i)));
       expect(form?.status).toBe('posted');
       // The card the bot sent, and any card it learnt of from a click (one whose send answer was lost).
       const cards = form ? formCardIds(form).map((id) => emu.messages.get(id)) : [];
       if (cards.length > 0 && cards.every((card) => card?.deleted)) formsDeleted++;
     }
     expect(formsDeleted).toBe(TOTAL);
-    const todos = chats.flatMap((chat) => store.todosInChat(chat.chatId));
+    const todos = (await Promise.all(chats.map((chat) => store.openTodos(chat.chatId)))).flat();
     expect(todos).toHaveLength(TOTAL);
     expect(todos.every((todo) => todo.status === 'open' && todo.messageId !== undefined)).toBe(true);
     expect(notices(emu)).toHaveLength(0);

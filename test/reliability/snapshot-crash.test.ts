@@ -2,9 +2,9 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FilePersistence } from '../../src/store/lowdb';
-import { COLLECTIONS, type CollectionName, type Records } from '../../src/store/persistence';
-import { RecordStore } from '../../src/store/records';
+import { FilePersistence } from '../../src/store/embedded/lowdb';
+import { COLLECTIONS, type CollectionName, type Records } from '../../src/store/embedded/persistence';
+import { RecordStore } from '../../src/store/embedded/records';
 import { figure, tempDirs } from './support';
 
 /**

@@ -1,37 +1,45 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Outbox } from '../../src/jobs/outbox';
 import { createLogger } from '../../src/log';
-import { MemoryPersistence } from '../../src/store/persistence';
-import { RecordStore } from '../../src/store/records';
-import { type Job, StateStore } from '../../src/store/store';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
+import { MemoryPersistence } from '../../src/store/embedded/persistence';
+import { RetryLater } from '../../src/jobs/outbox';
 
 /** An outbox over a memory store whose jobs wait until released, so the test sees which ones are running. */
-async function harness(perChat: number) {
-  const records = new RecordStore(new MemoryPersistence());
-  await records.open();
-  const store = new StateStore(records);
+async function harness(perChat: number, options: { failFirst?: Set<string> } = {}) {
+  const store = new EmbeddedStore(new MemoryPersistence());
+  await store.open();
   const started: string[] = [];
   const release = new Map<string, () => void>();
   const outbox = new Outbox({
     store,
     logger: createLogger('silent'),
     now: () => 1_000,
+    owner: 'test',
     perChat,
+    retryDelaysMs: [0],
     handlers: {
       wait: {
-        run: ({ job }) => {
+        run: async ({ job, step, signal }) => {
           started.push(job.id);
-          return new Promise<void>((resolve) => release.set(job.id, resolve));
+          await step('first', async () => 'done');
+          if (options.failFirst?.delete(job.id)) throw new RetryLater('not yet');
+          // Waits as a Feishu call's retry wait does: until released, or until the bot stops.
+          await new Promise<void>((resolve, reject) => {
+            release.set(job.id, resolve);
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          });
         },
       },
     },
   });
   const enqueue = (id: string, lane: string, chatId: string | undefined, runAt = 0) =>
-    store.enqueue({ id, kind: 'wait', lane, chatId, payload: {}, runAt, createdAt: 0 });
+    store.commit({ now: 0, jobs: [{ id, kind: 'wait', lane, chatId, payload: {}, runAt, createdAt: 0 }] });
   /** Lets a running job end; waits for it to have started first. */
   const finish = async (id: string) => {
     await vi.waitFor(() => expect(release.has(id)).toBe(true));
     release.get(id)?.();
+    release.delete(id);
   };
   const startedSoFar = (count: number) => vi.waitFor(() => expect(started).toHaveLength(count));
   /** A few turns of the event loop: enough for the outbox to start anything it was going to. */
@@ -42,9 +50,9 @@ async function harness(perChat: number) {
 describe('the outbox', () => {
   it('runs a lane in order, one job at a time, and lanes side by side', async () => {
     const { outbox, started, enqueue, finish, startedSoFar, turns } = await harness(8);
-    enqueue('a1', 'a', 'oc_1');
-    enqueue('a2', 'a', 'oc_1');
-    enqueue('b1', 'b', 'oc_1');
+    await enqueue('a1', 'a', 'oc_1');
+    await enqueue('a2', 'a', 'oc_1');
+    await enqueue('b1', 'b', 'oc_1');
     outbox.start();
     await startedSoFar(2);
     await turns();
@@ -59,9 +67,9 @@ describe('the outbox', () => {
 
   it('runs at most perChat jobs of one chat at once, while other chats go on', async () => {
     const { store, outbox, started, enqueue, finish, startedSoFar, turns } = await harness(2);
-    for (let i = 1; i <= 5; i++) enqueue(`busy${i}`, `busy:${i}`, 'oc_busy');
-    enqueue('quiet1', 'quiet', 'oc_quiet');
-    enqueue('free1', 'free', undefined);
+    for (let i = 1; i <= 5; i++) await enqueue(`busy${i}`, `busy:${i}`, 'oc_busy');
+    await enqueue('quiet1', 'quiet', 'oc_quiet');
+    await enqueue('free1', 'free', undefined);
     outbox.start();
     await startedSoFar(4);
     await turns();
@@ -72,16 +80,16 @@ describe('the outbox', () => {
     expect(started[4]).toBe('busy3');
     expect(started).toHaveLength(5);
     for (const id of ['busy1', 'busy3', 'busy4', 'busy5', 'quiet1', 'free1']) await finish(id);
-    await vi.waitFor(() => expect(store.pendingJobs()).toEqual([]));
+    await vi.waitFor(async () => expect((await store.stats()).pendingJobs).toBe(0));
     expect(started).toHaveLength(7);
     await outbox.stop();
   });
 
   it('holds a lane behind a job that is not due yet, without holding other lanes', async () => {
     const { outbox, started, enqueue, finish, startedSoFar, turns } = await harness(8);
-    enqueue('later', 'a', 'oc_1', 60_000);
-    enqueue('after-later', 'a', 'oc_1');
-    enqueue('now', 'b', 'oc_1');
+    await enqueue('later', 'a', 'oc_1', 60_000);
+    await enqueue('after-later', 'a', 'oc_1');
+    await enqueue('now', 'b', 'oc_1');
     outbox.start();
     await startedSoFar(1);
     await turns();
@@ -90,20 +98,26 @@ describe('the outbox', () => {
     await outbox.stop();
   });
 
-  it('picks up jobs stored before a restart in their lane order', async () => {
-    const records = new RecordStore(new MemoryPersistence());
-    await records.open();
-    const first = new StateStore(records);
-    first.enqueue({ id: 'x1', kind: 'wait', lane: 'x', chatId: 'oc_1', payload: {}, runAt: 0, createdAt: 0 });
-    first.enqueue({ id: 'x2', kind: 'wait', lane: 'x', chatId: 'oc_1', payload: {}, runAt: 0, createdAt: 0 });
-    // A second StateStore over the same records indexes what it finds, as a restart does.
-    const second = new StateStore(records);
-    const heads = [...second.jobLanes()].map(([chatId, lanes]) => [chatId, [...lanes]]);
-    expect(heads).toEqual([['oc_1', [['x', 'x1']]]]);
-    second.deleteJob('x1');
-    expect([...second.jobLanes()].map(([, lanes]) => [...lanes])).toEqual([[['x', 'x2']]]);
-    second.deleteJob('x2');
-    expect([...second.jobLanes()]).toEqual([]);
-    expect(second.pendingJobs().map((job: Job) => job.id)).toEqual([]);
+  it('retries a job that asks for it, keeping the steps it finished', async () => {
+    const { store, outbox, started, enqueue, finish, startedSoFar } = await harness(8, { failFirst: new Set(['j1']) });
+    await enqueue('j1', 'a', 'oc_1');
+    outbox.start();
+    await startedSoFar(2);
+    expect(started).toEqual(['j1', 'j1']);
+    expect(await store.job('j1')).toMatchObject({ attempts: 1, steps: { first: 'done' }, lastError: 'not yet' });
+    await finish('j1');
+    await vi.waitFor(async () => expect(await store.job('j1')).toBeUndefined());
+    await outbox.stop();
+  });
+
+  it('leaves a job cut short by the stop for the next start, its steps kept and its lease released', async () => {
+    const { store, outbox, enqueue, startedSoFar } = await harness(8);
+    await enqueue('j1', 'a', 'oc_1');
+    outbox.start();
+    await startedSoFar(1);
+    await outbox.stop();
+    expect(await store.job('j1')).toMatchObject({ attempts: 0, steps: { first: 'done' } });
+    const { jobs } = await store.claimJobs({ owner: 'next start', now: 1_000, leaseMs: 1_000, max: 10, perChat: 8 });
+    expect(jobs.map((job) => job.id)).toEqual(['j1']);
   });
 });

@@ -1,24 +1,33 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FilePersistence, StoreFileError } from '../../src/store/lowdb';
-import { MemoryPersistence } from '../../src/store/persistence';
-import { RecordStore } from '../../src/store/records';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
+import { FilePersistence, StoreFileError } from '../../src/store/embedded/lowdb';
+import { MemoryPersistence } from '../../src/store/embedded/persistence';
+import { RecordStore } from '../../src/store/embedded/records';
 import { storeContract } from '../store.contract';
 
 const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'todo-store-')), 'db.json');
 
-storeContract('memory', async () => ({ persistence: () => new MemoryPersistence(), survivesReopen: false }));
-storeContract('lowdb file', async () => {
-  const file = await tempFile();
-  return { persistence: () => new FilePersistence(file), survivesReopen: true };
-});
-storeContract('lowdb file, fsync before every acknowledgement', async () => {
-  const file = await tempFile();
-  return { persistence: () => new FilePersistence(file, 0), survivesReopen: true };
-});
+async function opened(store: EmbeddedStore): Promise<EmbeddedStore> {
+  await store.open();
+  return store;
+}
+
+storeContract('embedded, in memory', { shared: false, durable: false }, async () => ({
+  open: () => opened(new EmbeddedStore(new MemoryPersistence())),
+}));
+for (const fsyncMs of [1_000, 0]) {
+  storeContract(`embedded, lowdb file${fsyncMs === 0 ? ', fsync before every acknowledgement' : ''}`, { shared: false, durable: true }, async () => {
+    const file = await tempFile();
+    return {
+      open: () => opened(new EmbeddedStore(new FilePersistence(file, fsyncMs))),
+      cleanup: () => rm(dirname(file), { recursive: true, force: true }),
+    };
+  });
+}
 
 describe('the lowdb file store', () => {
   it('keeps changes in the log and folds them into the snapshot on close', async () => {

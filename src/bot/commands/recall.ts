@@ -1,5 +1,5 @@
 import type { CommandMiddleware } from '../router';
-import { enqueueRecall } from '../todo-jobs';
+import { recallJob } from '../todo-jobs';
 
 /**
  * `/recall`: as a reply, recalls the to-do card replied to; alone, the latest to-do card of the person asking
@@ -14,11 +14,10 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
 
   let todo;
   if (message.parentId) {
-    todo = store.todoByMessage(message.parentId);
+    todo = await store.todoByMessage(message.parentId);
     if (!todo) return ctx.reply('I can only recall to-do cards I posted, and that message is not one of them.', 'warning');
   } else {
-    const admin = await senderIsAdmin();
-    todo = store.latestTodo(message.chatId, (t) => t.messageId !== undefined && t.status !== 'recalled' && (admin || t.creatorId === message.senderId));
+    todo = await store.latestPostedTodo(message.chatId, (await senderIsAdmin()) ? undefined : message.senderId);
     if (!todo) return ctx.reply('There is no to-do card of yours in this chat to recall.', 'info');
   }
 
@@ -26,5 +25,5 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
   if (todo.creatorId !== message.senderId && !(await senderIsAdmin())) {
     return ctx.reply('Only the person who created this to-do and group admins can recall it.', 'warning');
   }
-  enqueueRecall(services, todo, message.senderId, message.messageId, message.eventId);
+  await ctx.commit({ jobs: [recallJob(services, todo, message.senderId, message.messageId, message.eventId)] });
 };

@@ -1,24 +1,22 @@
 import { close, newForm } from '../../domain/todo-form';
+import { formDeleteJob, formSendJob } from '../form-jobs';
 import type { CommandMiddleware } from '../router';
 import { derivedId } from '../services';
-import { enqueueFormDelete, enqueueFormSend } from '../form-jobs';
 
 /**
  * `/todo [text]`: opens the admin's private form, replacing one they left open in this chat. The form id is
- * derived from the event id, so a retried handler finds the form it already made instead of making another.
+ * derived from the event id, so a retried handler finds the form it already made instead of making another; the
+ * replaced form is closed only from the state it was read in, so two `/todo`s at once leave one form open.
  */
-export const openTodoForm: CommandMiddleware = async ({ services, message, args }) => {
+export const openTodoForm: CommandMiddleware = async ({ services, message, args, commit }) => {
   const { store, now, config } = services;
   const formId = derivedId('form', message.eventId);
-  if (store.form(formId)) return;
+  if (await store.form(formId)) return;
 
-  const previous = store.openForm(message.chatId, message.senderId);
-  if (previous) {
-    store.putForm(close(previous, 'replaced', now()));
-    enqueueFormDelete(services, previous);
-  }
+  const previous = await store.openForm(message.chatId, message.senderId);
   const form = newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, now: now(), ttlMs: config.formTtlMs });
-  store.putForm(form);
-  enqueueFormSend(services, form, message.messageId);
-  services.poke();
+  await commit({
+    forms: [...(previous ? [close(previous, 'replaced', now())] : []), form],
+    jobs: [...(previous ? [formDeleteJob(services, previous)] : []), formSendJob(services, form, message.messageId)],
+  });
 };

@@ -1,5 +1,5 @@
 import { todoListCard } from '../../../cards/todo-list';
-import { tell } from '../notices';
+import { noticeJob } from '../notices';
 import type { CommandMiddleware } from '../router';
 
 /** `/todos` lists the chat's open to-dos, `/todos mine` those assigned to the asker; soonest reminder first. */
@@ -8,15 +8,16 @@ export const listTodos: CommandMiddleware = async (ctx) => {
   const filter = args.trim().toLowerCase();
   if (filter !== '' && filter !== 'mine') return ctx.reply('Send /todos for every open to-do here, or /todos mine for yours.', 'info');
   const mine = filter === 'mine';
-  const todos = services.store
-    .todosInChat(message.chatId)
-    .filter((todo) => todo.status === 'open' && (!mine || todo.assigneeIds.includes(message.senderId)))
-    .sort((a, b) => (a.remindAt ?? Number.POSITIVE_INFINITY) - (b.remindAt ?? Number.POSITIVE_INFINITY));
-  tell(services, `${message.eventId}:todos`, {
-    chatId: message.chatId,
-    userId: message.senderId,
-    card: todoListCard({ todos, mine }),
-    replyTo: message.messageId,
-    chatType: message.chatType,
+  const todos = await services.store.openTodos(message.chatId, mine ? message.senderId : undefined);
+  await ctx.commit({
+    jobs: [
+      noticeJob(services, `${message.eventId}:todos`, {
+        chatId: message.chatId,
+        userId: message.senderId,
+        card: todoListCard({ todos, mine }),
+        replyTo: message.messageId,
+        chatType: message.chatType,
+      }),
+    ],
   });
 };

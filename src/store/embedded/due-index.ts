@@ -26,14 +26,17 @@ export class DueIndex {
     return this.heap[0]?.at;
   }
 
-  /** Removes and returns every key due at or before `now`. */
-  popDue(now: number): string[] {
-    const due: string[] = [];
-    while (this.heap.length > 0 && (this.heap[0] as { at: number }).at <= now) due.push(this.pop());
+  /** Removes and returns every entry due at or before `now`, as `[at, key]`, earliest first. */
+  popDue(now: number): Array<[at: number, key: string]> {
+    const due: Array<[number, string]> = [];
+    while (this.heap.length > 0 && (this.heap[0] as { at: number }).at <= now) {
+      const { at, key } = this.pop();
+      due.push([at, key]);
+    }
     return due;
   }
 
-  private pop(): string {
+  private pop(): { at: number; key: string } {
     const heap = this.heap;
     const top = heap[0] as { at: number; key: string };
     const last = heap.pop() as { at: number; key: string };
@@ -51,6 +54,6 @@ export class DueIndex {
         i = smallest;
       }
     }
-    return top.key;
+    return top;
   }
 }

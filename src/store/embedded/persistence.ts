@@ -3,7 +3,7 @@
  * a persistence only has to bring the records back at start and make each batch of changes durable.
  */
 
-export const COLLECTIONS = ['forms', 'todos', 'events', 'jobs'] as const;
+export const COLLECTIONS = ['forms', 'todos', 'chats', 'events', 'jobs'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
 /** One change: a record written (value) or removed (null). */

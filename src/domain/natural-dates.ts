@@ -1,0 +1,39 @@
+import * as chrono from 'chrono-node';
+import { instantAt, offsetMinutesAt } from './time';
+
+/**
+ * Reads a reminder time out of what people write after `/todo`: "明天下午3点 提交周报", "下周一 9:00 开会",
+ * "submit the report tomorrow 3pm", "next Friday 10:00". chrono-node's casual parsers (Simplified Chinese for text
+ * with Chinese characters, English otherwise) find the phrase and its date relative to now in the person's zone.
+ * Only a time of day that is certain counts: "3点" or "at 9" could be morning or afternoon, and "明天" names no time,
+ * so they prefill nothing; a time already past prefills nothing either. The admin sees both fields and can change
+ * them before Submit.
+ */
+
+export interface ReminderInText {
+  /** The text without the date phrase. */
+  text: string;
+  remindAt: number;
+}
+
+const CHINESE = /[\u3400-\u9fff]/;
+/** A time written as a 24-hour clock ("9:00", "18:30", "9：00") is not ambiguous, though chrono leaves its meridiem open. */
+const CLOCK_TIME = /\d{1,2}\s*[:：]\s*\d{2}/;
+const DANGLING_PREPOSITION = /\s+(?:on|at|by|before|until|due)\s*$/i;
+
+export function reminderInText(text: string, p: { now: number; zone: string }): ReminderInText | undefined {
+  const parser = CHINESE.test(text) ? chrono.zh.hans.casual : chrono.en.casual;
+  const [found] = parser.parse(text, { instant: new Date(p.now), timezone: offsetMinutesAt(p.now, p.zone) }, { forwardDate: true });
+  if (!found) return undefined;
+  const { start } = found;
+  if (!start.isCertain('hour') || !(start.isCertain('meridiem') || CLOCK_TIME.test(found.text))) return undefined;
+  const remindAt = instantAt(
+    { year: start.get('year') ?? 0, month: start.get('month') ?? 0, day: start.get('day') ?? 0, hour: start.get('hour') ?? 0, minute: start.get('minute') ?? 0 },
+    p.zone,
+  );
+  if (remindAt <= p.now) return undefined;
+  // "fix the bug on Dec 3" reads "fix the bug", not "fix the bug on".
+  const before = text.slice(0, found.index).replace(DANGLING_PREPOSITION, '');
+  const rest = `${before} ${text.slice(found.index + found.text.length)}`.replace(/\s+/g, ' ').trim();
+  return { text: rest, remindAt };
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { reminderInText } from '../../src/domain/natural-dates';
+import { instantAt, offsetMinutesAt } from '../../src/domain/time';
+
+/** Monday 30 November 2026, 10:00 in Shanghai. */
+const now = Date.parse('2026-11-30T10:00:00+08:00');
+const inShanghai = (text: string) => reminderInText(text, { now, zone: 'Asia/Shanghai' });
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+describe('reading a reminder time out of the /todo text', () => {
+  it.each([
+    ['明天下午3点 提交周报', '2026-12-01T07:00:00.000Z', '提交周报'],
+    ['提交周报 明天下午3点', '2026-12-01T07:00:00.000Z', '提交周报'],
+    ['下周一 9:00 开会', '2026-12-07T01:00:00.000Z', '开会'],
+    ['今天下午5点半 复盘', '2026-11-30T09:30:00.000Z', '复盘'],
+    ['2026年12月24日 18:00 发版', '2026-12-24T10:00:00.000Z', '发版'],
+    ['submit the report tomorrow 3pm', '2026-12-01T07:00:00.000Z', 'submit the report'],
+    ['submit the report next Friday 10:00', '2026-12-11T02:00:00.000Z', 'submit the report'],
+    ['fix the bug on Dec 3 at 14:30', '2026-12-03T06:30:00.000Z', 'fix the bug'],
+    ['send the invoice by tomorrow 5pm please', '2026-12-01T09:00:00.000Z', 'send the invoice please'],
+  ])('%s → %s, text %s', (text, at, rest) => {
+    const found = inShanghai(text);
+    expect(iso(found?.remindAt)).toBe(at);
+    expect(found?.text).toBe(rest);
+  });
+
+  it.each([
+    ['3点开会', 'could be 3 in the morning or the afternoon'],
+    ['remind me at 9', 'could be morning or evening'],
+    ['明天 提交周报', 'names a day but no time'],
+    ['today 9am standup', 'is already past'],
+    ['今天上午8点 站会', 'is already past'],
+    ['ship v1.2', 'names no time at all'],
+    ['', 'is empty'],
+  ])('%s prefills nothing: it %s', (text) => {
+    expect(inShanghai(text)).toBeUndefined();
+  });
+
+  it('reads the time in the person’s own zone', () => {
+    const found = reminderInText('call the vendor tomorrow 3pm', { now, zone: 'America/New_York' });
+    // 10:00 in Shanghai is 21:00 the day before in New York: "tomorrow" is 30 November there.
+    expect(iso(found?.remindAt)).toBe('2026-11-30T20:00:00.000Z');
+  });
+});
+
+describe('wall-clock times in a zone', () => {
+  it('knows the offset on both sides of a DST change', () => {
+    expect(offsetMinutesAt(Date.parse('2026-03-07T12:00:00Z'), 'America/New_York')).toBe(-300);
+    expect(offsetMinutesAt(Date.parse('2026-03-09T12:00:00Z'), 'America/New_York')).toBe(-240);
+    expect(offsetMinutesAt(now, 'Asia/Kolkata')).toBe(330);
+  });
+
+  it('turns a wall-clock time into its instant, across DST', () => {
+    expect(iso(instantAt({ year: 2026, month: 3, day: 7, hour: 9, minute: 0 }, 'America/New_York'))).toBe('2026-03-07T14:00:00.000Z');
+    expect(iso(instantAt({ year: 2026, month: 3, day: 9, hour: 9, minute: 0 }, 'America/New_York'))).toBe('2026-03-09T13:00:00.000Z');
+    expect(iso(instantAt({ year: 2026, month: 12, day: 1, hour: 15, minute: 0 }, 'Asia/Shanghai'))).toBe('2026-12-01T07:00:00.000Z');
+  });
+});
