@@ -13,7 +13,8 @@ import { encryptPayload, signPush } from '../test/emulator';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const SECRETS = {
-  appId: 'cli_bench_app',
+  // cli_ and 16 hex digits: the SDK's long-connection client refuses anything else.
+  appId: 'cli_be0c4be0c4be0c4b',
   appSecret: 'bench-app-secret-3c1d',
   verificationToken: 'vt-bench-verification',
   encryptKey: 'ek-bench-encrypt-key',

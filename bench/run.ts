@@ -1,14 +1,17 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchFanout } from './fanout';
-import { ROOT } from './fixtures';
+import { ROOT, SCRATCH } from './fixtures';
 import { benchFootprint } from './footprint';
+import { benchLongConnection } from './long-connection';
 import { benchStore } from './store';
 import { type Row, formatTable, machine, writeResults } from './table';
 import { benchWebhook } from './webhook';
 
 /**
- * `npm run bench [-- webhook store fanout footprint]`: every figure against a baseline measured in this same run,
- * one table, and bench/results.json. Progress goes to stderr so the table on stdout stays clean.
+ * `npm run bench [-- webhook store fanout footprint long-connection]`: every figure against a baseline measured in
+ * this same run, one table, and bench/results.json (a run of some figures only writes bench/results.tmp/ instead,
+ * leaving the full run's results in place). Progress goes to stderr so the table on stdout stays clean.
  */
 
 const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> = {
@@ -16,6 +19,7 @@ const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> =
   store: benchStore,
   fanout: benchFanout,
   footprint: benchFootprint,
+  'long-connection': benchLongConnection,
 };
 
 const chosen = process.argv.slice(2).filter((name) => name in FIGURES);
@@ -38,5 +42,8 @@ const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
 console.log(formatTable(rows));
 const misses = rows.filter((row) => row.pass === false).map((row) => row.figure);
 console.log(`\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(timings).map(([name, s]) => `${name} ${s} s`).join(', ')})`);
-await writeResults(join(ROOT, 'bench', 'results.json'), rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+const resultsFile = names.length === Object.keys(FIGURES).length ? join(ROOT, 'bench', 'results.json') : join(SCRATCH, `results-${names.join('-')}.json`);
+await mkdir(SCRATCH, { recursive: true });
+await writeResults(resultsFile, rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+log(`results in ${resultsFile}`);
 process.exit(0);

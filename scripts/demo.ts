@@ -11,17 +11,21 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import { botEnv } from '../test/bot-env';
 import { type RecordedCall, cardActionEvent, messageEvent, startEmulator } from '../test/emulator';
+import { demoTransport } from './demo-transport';
 
-const secrets = { appId: 'cli_demo', appSecret: 'demo-secret', verificationToken: 'demo-token', encryptKey: 'demo-encrypt-key' };
+const transport = demoTransport(process.argv.slice(2));
+const secrets = { appId: 'cli_de0de0de0de0de0d', appSecret: 'demo-secret', verificationToken: 'demo-token', encryptKey: 'demo-encrypt-key' };
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
 
 const emu = await startEmulator({ appId: secrets.appId, appSecret: secrets.appSecret });
 const dir = await mkdtemp(join(tmpdir(), 'todo-demo-'));
-const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'warn', secrets }));
+const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'warn', secrets, extra: transport.env }));
 const app = await startApp(config, { logger: createLogger('warn') });
+await transport.ready(emu);
 console.log(bold('Feishu emulator'), emu.url, dim('(the group oc_group: owner ou_owner, admin ou_admin, member ou_member)'));
 console.log(bold('To-do bot      '), app.url, dim(`(data in ${config.dataFile})`));
+console.log(bold('Pushes by      '), transport.label);
 
 let seen = 0;
 let events = 0;
@@ -59,7 +63,7 @@ async function say(sender: string, text: string) {
     mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
     eventId: `demo_${++events}`,
   });
-  const answer = await emu.push(`${app.url}/webhook/event`, payload, { encryptKey: secrets.encryptKey });
+  const answer = await transport.push(emu, `${app.url}/webhook/event`, payload, secrets.encryptKey);
   console.log(`   ${dim('Feishu → bot')} signed, encrypted message event → HTTP ${answer.status} in ${Math.round(answer.elapsedMs)} ms`);
   await app.settled();
   printFeishuSide();
@@ -77,7 +81,7 @@ async function click(operator: string, action: string, formId: string, formValue
     timezone: 'Asia/Shanghai',
     eventId: `demo_${++events}`,
   });
-  const answer = await emu.push(`${app.url}/webhook/card`, payload, { encryptKey: secrets.encryptKey });
+  const answer = await transport.push(emu, `${app.url}/webhook/card`, payload, secrets.encryptKey);
   console.log(`   ${dim('Feishu → bot')} card callback → HTTP ${answer.status} in ${Math.round(answer.elapsedMs)} ms, toast: ${JSON.stringify(answer.body?.toast)}`);
   await app.settled();
   printFeishuSide();
@@ -104,10 +108,11 @@ try {
   const card = [...emu.messages.values()].find((m) => m.kind === 'message');
   const todoId = JSON.stringify(card?.card).match(/"todoId":"([^"]+)"/)?.[1] ?? '';
   console.log(`\n${bold('ou_alice')} (an assignee) clicks Done on the group card`);
-  const done = await emu.push(
+  const done = await transport.push(
+    emu,
     `${app.url}/webhook/card`,
     cardActionEvent({ token: secrets.verificationToken, operatorId: 'ou_alice', messageId: card?.messageId ?? '', value: { action: 'todo.done', todoId }, eventId: `demo_${++events}` }),
-    { encryptKey: secrets.encryptKey },
+    secrets.encryptKey,
   );
   console.log(`   ${dim('Feishu → bot')} card callback → HTTP ${done.status}, toast: ${JSON.stringify(done.body?.toast)}, answer carries the updated card`);
   await app.settled();

@@ -10,7 +10,9 @@ import type { RetryPolicy } from './feishu/transport';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
-import { createServer, listen } from './receivers/webhook';
+import { LongConnectionReceiver } from './receivers/long-connection';
+import type { Receive, Receiver } from './receivers/receiver';
+import { createServer, listen, webhookReceiver } from './receivers/webhook';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createStore } from './store';
@@ -34,6 +36,8 @@ export interface RunningApp {
   server: Server;
   services: Services;
   bot: Bot;
+  /** How pushes arrive: the webhook, or the long connection. */
+  receiver: Receiver;
   /** Resolves when no outbound work is running or due (for tests and the demo). */
   settled(): Promise<void>;
   /** Makes the scheduler and the outbox look for due work now (after a test or the demo moved the clock). */
@@ -105,34 +109,55 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let ready = false;
+  const receive: Receive = (event) => bot.receive(event);
+  const receiver: Receiver =
+    config.events === 'long-connection'
+      ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
+      : webhookReceiver(now);
   const app = createServer({
-    encryptKey: config.encryptKey,
-    verificationToken: config.verificationToken,
+    webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
     now,
-    receive: (event) => bot.receive(event),
-    isReady: () => ready,
+    receive,
+    // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
+    isReady: () => ready && receiver.health().state !== 'failed',
+    events: () => receiver.health(),
   });
   const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
   outbox.start();
   scheduler.start();
+  try {
+    await receiver.start();
+  } catch (error) {
+    await scheduler.stop();
+    await closeServer();
+    await outbox.stop();
+    await store.close();
+    throw error;
+  }
   ready = true;
   setImmediate(() => feishu.warmUp());
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
 
   return {
     url,
     server,
     services,
     bot,
+    receiver,
     async settled() {
       await bot.settled();
       await outbox.settled();
@@ -144,10 +169,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     async stop() {
       ready = false;
       await scheduler.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // Pushes stop first: the long connection closes; the webhook's routes close with the server.
+      await receiver.stop();
+      await closeServer();
       await bot.settled();
       await outbox.stop();
       await store.close();

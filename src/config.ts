@@ -19,6 +19,9 @@ const schema = z.object({
   FEISHU_APP_SECRET: nonEmpty('copy the App Secret from the developer console, Credentials & Basic Info'),
   FEISHU_VERIFICATION_TOKEN: nonEmpty('copy it from Events & Callbacks > Encryption Strategy'),
   FEISHU_ENCRYPT_KEY: nonEmpty('set an Encrypt Key in Events & Callbacks > Encryption Strategy and copy it here'),
+  FEISHU_EVENTS: z
+    .enum(['webhook', 'long-connection'], { error: 'must be "webhook" or "long-connection"' })
+    .default('webhook'),
   FEISHU_DOMAIN: z
     .url({ error: 'must be a base URL such as https://open.feishu.cn or https://open.larksuite.com' })
     .default('https://open.feishu.cn')
@@ -39,11 +42,22 @@ const schema = z.object({
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
 });
 
-export interface Config {
+/** Over the long connection the SDK authenticates once, at connect: pushes carry no signature or token to check. */
+const longConnectionSchema = schema.extend({
+  FEISHU_VERIFICATION_TOKEN: z.string().optional(),
+  FEISHU_ENCRYPT_KEY: z.string().optional(),
+});
+
+/** How pushes reach the bot: the webhook needs the two secrets it checks them with, the long connection neither. */
+export type EventsConfig =
+  | { readonly events: 'webhook'; readonly verificationToken: string; readonly encryptKey: string }
+  | { readonly events: 'long-connection' };
+
+export type Config = CommonConfig & EventsConfig;
+
+interface CommonConfig {
   readonly appId: string;
   readonly appSecret: string;
-  readonly verificationToken: string;
-  readonly encryptKey: string;
   readonly feishuDomain: string;
   readonly port: number;
   readonly host: string;
@@ -72,16 +86,24 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = schema.safeParse(env);
+  if (env.FEISHU_EVENTS === 'long-connection') {
+    return Object.freeze({ ...common(valid(longConnectionSchema.safeParse(env))), events: 'long-connection' });
+  }
+  const e = valid(schema.safeParse(env));
+  return Object.freeze({ ...common(e), events: 'webhook', verificationToken: e.FEISHU_VERIFICATION_TOKEN, encryptKey: e.FEISHU_ENCRYPT_KEY });
+}
+
+function valid<T>(parsed: z.ZodSafeParseResult<T>): T {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }
-  const e = parsed.data;
-  return Object.freeze({
+  return parsed.data;
+}
+
+function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
+  return {
     appId: e.FEISHU_APP_ID,
     appSecret: e.FEISHU_APP_SECRET,
-    verificationToken: e.FEISHU_VERIFICATION_TOKEN,
-    encryptKey: e.FEISHU_ENCRYPT_KEY,
     feishuDomain: e.FEISHU_DOMAIN,
     port: e.PORT,
     host: e.HOST,
@@ -97,5 +119,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
-  });
+  };
 }

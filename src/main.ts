@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import { ReceiverStartError } from './receivers/receiver';
 import { StoreFileError } from './store/embedded/lowdb';
 
 /** Start-up and graceful shutdown; everything else is in `app.ts`. */
@@ -38,7 +39,10 @@ try {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 } catch (error) {
-  if (error instanceof StoreFileError) {
+  if (error instanceof ReceiverStartError) {
+    // Like a bad variable: one line saying which setting to fix.
+    console.error(error.message);
+  } else if (error instanceof StoreFileError) {
     logger.fatal(error.message);
     console.error(error.message);
   } else {

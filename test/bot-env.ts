@@ -1,6 +1,7 @@
 /** The secrets the tests' bot and emulator share. */
 export const SECRETS = {
-  appId: 'cli_test_app',
+  // The SDK's long-connection client takes only real-looking App IDs: cli_ and 16 hex digits.
+  appId: 'cli_a1b2c3d4e5f6a7b8',
   appSecret: 'test-app-secret-9f8e7d',
   verificationToken: 'vt-4c2b1a-verification',
   encryptKey: 'ek-77aa55-encrypt-key',

@@ -58,12 +58,21 @@ class TokenCache implements lark.Cache {
   }
 }
 
-/** The SDK logs whole axios errors, which carry request bodies (the app secret among them); keep only messages. */
+/**
+ * One line from what the SDK logs. It logs whole axios errors, which carry request bodies (the app secret among
+ * them), so only messages are kept; and its LoggerProxy hands the arguments over as one array, hence the flat().
+ */
+export const sdkLogLine = (args: unknown[]) =>
+  args
+    .flat()
+    .map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : ''))
+    .join(' ')
+    .trim();
+
 function sdkLogger(logger: Logger): lark.Logger {
-  const summary = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '')).join(' ').trim();
   return {
-    error: (...args) => logger.debug({ sdk: summary(args) }, 'sdk error'),
-    warn: (...args) => logger.debug({ sdk: summary(args) }, 'sdk warning'),
+    error: (...args) => logger.debug({ sdk: sdkLogLine(args) }, 'sdk error'),
+    warn: (...args) => logger.debug({ sdk: sdkLogLine(args) }, 'sdk warning'),
     info: () => undefined,
     debug: () => undefined,
     trace: () => undefined,
@@ -78,7 +87,7 @@ type Axios = typeof import('axios').default;
  * bot's start-up. Both are loaded on first use (and warmed right after the server listens), through `require`,
  * which skips the ESM loader's export scan of the SDK's file.
  */
-function loadOutboundModules(): { lark: Lark; axios: Axios } {
+export function loadOutboundModules(): { lark: Lark; axios: Axios } {
   const require = createRequire(import.meta.url);
   return { lark: require('@larksuiteoapi/node-sdk') as Lark, axios: require('axios') as Axios };
 }

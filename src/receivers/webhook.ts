@@ -2,10 +2,10 @@ import { type Server, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { EventShapeError, parseEvent } from '../feishu/events';
 import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
 import type { Logger } from '../log';
+import type { Receive, Receiver, ReceiverHealth } from './receiver';
 
 /**
  * The HTTP edge: routes, the body limit, and the mapping of every failure to a status. No business logic:
@@ -13,14 +13,16 @@ import type { Logger } from '../log';
  */
 
 export interface ServerOptions {
-  encryptKey: string;
-  verificationToken: string;
+  /** The secrets pushes are checked with; without them (long-connection mode) only /healthz is served. */
+  webhook?: { encryptKey: string; verificationToken: string };
   replayWindowMs: number;
   bodyLimitBytes: number;
   logger: Logger;
   now: () => number;
-  receive: (event: FeishuEvent) => Promise<CardActionAnswer>;
+  receive: Receive;
   isReady: () => boolean;
+  /** How pushes are arriving, for /healthz. */
+  events: () => ReceiverHealth;
 }
 
 /**
@@ -46,13 +48,13 @@ export function createServer(options: ServerOptions): Koa {
   const router = new Router();
   const log = options.logger.child({ module: 'server' });
 
-  const webhook = async (ctx: Koa.Context) => {
+  const webhook = (secrets: NonNullable<ServerOptions['webhook']>) => async (ctx: Koa.Context) => {
     const rawBody = await readBody(ctx, options.bodyLimitBytes);
     const verified = verifyPush({
       rawBody,
       headers: ctx.headers,
-      encryptKey: options.encryptKey,
-      verificationToken: options.verificationToken,
+      encryptKey: secrets.encryptKey,
+      verificationToken: secrets.verificationToken,
       nowMs: options.now(),
       replayWindowMs: options.replayWindowMs,
     });
@@ -65,12 +67,14 @@ export function createServer(options: ServerOptions): Koa {
     ctx.body = await options.receive(event);
   };
 
-  router.post('/webhook/event', webhook);
-  router.post('/webhook/card', webhook);
+  if (options.webhook) {
+    router.post('/webhook/event', webhook(options.webhook));
+    router.post('/webhook/card', webhook(options.webhook));
+  }
   router.get('/healthz', (ctx) => {
     const ready = options.isReady();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting' };
+    ctx.body = { status: ready ? 'ok' : 'starting', events: options.events() };
   });
 
   app.use(async (ctx, next) => {
@@ -96,6 +100,19 @@ export function createServer(options: ServerOptions): Koa {
   // Koa's default prints to stderr; everything already went through the logger above.
   app.on('error', () => undefined);
   return app;
+}
+
+/**
+ * The webhook as a receiver. Its pushes arrive at the routes above, so it is open for as long as the HTTP server
+ * listens, and stopping that server (app.ts) is what stops them: start and stop have nothing left to do.
+ */
+export function webhookReceiver(now: () => number): Receiver {
+  const since = new Date(now()).toISOString();
+  return {
+    start: async () => undefined,
+    stop: async () => undefined,
+    health: () => ({ transport: 'webhook', state: 'open', since, reconnects: 0 }),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { SECRETS, botEnv } from '../bot-env';
-import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { type ConnectionDelivery, type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 
 /**
  * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and
@@ -20,10 +20,10 @@ export interface Harness {
   app: RunningApp;
   config: Config;
   logs: string[];
-  /** Sends a group message from `sender` and returns the bot's HTTP answer. */
-  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; messageId?: string; mentionBot?: boolean }): Promise<{ status: number; body: any }>;
+  /** Sends a group message from `sender` and returns the bot's answer. */
+  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; messageId?: string; mentionBot?: boolean }): Promise<Answer>;
   /** Clicks a card button as `operator`. */
-  click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<{ status: number; body: any; elapsedMs: number }>;
+  click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<Answer>;
   /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
@@ -31,16 +31,39 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/**
+ * The bot's answer to a push. Over the webhook: the HTTP status and body. Over the long connection: the ack's code
+ * (200, or 500 when the handler threw; 0 when no ack came), the handler's answer, and every delivery Feishu made.
+ */
+export interface Answer {
+  status: number;
+  body: any;
+  elapsedMs: number;
+  deliveries?: ConnectionDelivery[];
+}
+
 export interface HarnessOptions {
   env?: Record<string, string>;
   emulator?: EmulatorOptions;
   app?: AppOptions;
+  /** How Feishu reaches the bot. Default 'webhook': signed, encrypted HTTP pushes. */
+  transport?: 'webhook' | 'long-connection';
 }
 
+/** Long-connection timings for tests: reconnect and redeliver at once rather than after Feishu's minutes. */
+export const FAST_LONG_CONNECTION = { reconnectIntervalSeconds: 0.05, reconnectNonceSeconds: 0, redeliveryDelaysMs: [50, 100, 200, 400] };
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...options.emulator });
+  const overConnection = options.transport === 'long-connection';
+  const emu = await startEmulator({
+    appId: SECRETS.appId,
+    appSecret: SECRETS.appSecret,
+    ...(overConnection && { longConnection: FAST_LONG_CONNECTION }),
+    ...options.emulator,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'todo-e2e-'));
-  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'debug', extra: options.env }));
+  const env = { ...(overConnection && { FEISHU_EVENTS: 'long-connection' }), ...options.env };
+  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel: 'debug', extra: env }));
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const appOptions: AppOptions = {
@@ -49,10 +72,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     jobRetryDelaysMs: [50, 100, 200],
     ...options.app,
   };
-  let app = await startApp(config, appOptions);
+  // Over the long connection, pushes can go out once the emulator has the bot's connection ready.
+  const start = async () => {
+    const started = await startApp(config, appOptions);
+    if (overConnection) await emu.awaitConnections(1);
+    return started;
+  };
+  let app = await start();
   let pushes = 0;
   // Pushes are signed with the app's clock, so a test that moves the clock does not make them stale.
   const timestamp = () => Math.floor((appOptions.now ?? Date.now)() / 1000);
+  const send = async (route: string, payload: object): Promise<Answer> => {
+    if (!overConnection) return emu.push(`${app.url}${route}`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
+    const { answer, deliveries } = await emu.pushOverConnection(payload);
+    const last = deliveries.at(-1);
+    return { status: last?.code ?? 0, body: answer, elapsedMs: last?.elapsedMs ?? 0, deliveries };
+  };
 
   const harness: Harness = {
     emu,
@@ -74,7 +109,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         parentId: opts.parentId,
         messageId: opts.messageId,
       });
-      return emu.push(`${app.url}/webhook/event`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
+      return send('/webhook/event', payload);
     },
     async click(operator, messageId, value, opts = {}) {
       const payload = cardActionEvent({
@@ -87,7 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         timezone: opts.timezone ?? 'Asia/Shanghai',
         eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
       });
-      return emu.push(`${app.url}/webhook/card`, payload, { encryptKey: SECRETS.encryptKey, timestamp: timestamp() });
+      return send('/webhook/card', payload);
     },
     async settled() {
       const deadline = Date.now() + 15_000;
@@ -100,7 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async restart(between) {
       await app.stop();
       await between?.();
-      app = await startApp(config, appOptions);
+      app = await start();
     },
     async stop() {
       await app.stop();

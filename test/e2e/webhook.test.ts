@@ -63,7 +63,9 @@ describe('pushes that are not from Feishu', () => {
   });
 
   it('is healthy, and knows nothing of other routes', async () => {
-    expect((await fetch(`${h.app.url}/healthz`)).status).toBe(200);
+    const health = await fetch(`${h.app.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { events: unknown }).events).toMatchObject({ transport: 'webhook', state: 'open', reconnects: 0 });
     expect((await fetch(`${h.app.url}/webhook/event`)).status).toBe(405);
     expect((await fetch(`${h.app.url}/nope`)).status).toBe(404);
   });

@@ -1,10 +1,14 @@
 import type { Server } from 'node:http';
 import { type FaultBook, pathMatches } from './faults';
+import type { LongConnectionGateway } from './long-connection/gateway';
 import { composePush, deliver } from './push';
 import type { EmulatorState } from './state';
 import type {
+  ConnectionPushOptions,
+  ConnectionPushResult,
   Delivery,
   EmulatedChat,
+  EmulatedConnection,
   EmulatedFeedCard,
   EmulatedMessage,
   Emulator,
@@ -21,17 +25,20 @@ export class RunningEmulator implements Emulator {
   readonly feedCards: Map<string, EmulatedFeedCard>;
   readonly chats: Map<string, EmulatedChat>;
   readonly deliveries: Delivery[] = [];
+  readonly connections: EmulatedConnection[];
 
   constructor(
     readonly url: string,
     private readonly state: EmulatorState,
     private readonly faults: FaultBook,
     private readonly server: Server,
+    private readonly gateway: LongConnectionGateway,
   ) {
     this.calls = state.calls;
     this.messages = state.messages;
     this.feedCards = state.feedCards;
     this.chats = state.chats;
+    this.connections = gateway.connections;
   }
 
   get rateLimitRejections(): number {
@@ -83,6 +90,8 @@ export class RunningEmulator implements Emulator {
   }
 
   close(): Promise<void> {
+    // Upgraded sockets are no longer the HTTP server's: closing it would wait for them forever.
+    this.gateway.close();
     return new Promise((resolve, reject) => {
       this.server.close((error) => (error ? reject(error) : resolve()));
       this.server.closeAllConnections();
@@ -99,5 +108,17 @@ export class RunningEmulator implements Emulator {
     const again = { ...delivery, target: opts.to ?? delivery.target };
     this.deliveries.push(again);
     return deliver(again);
+  }
+
+  awaitConnections(count = 1): Promise<void> {
+    return this.gateway.awaitConnections(count);
+  }
+
+  pushOverConnection(payload: object, opts: ConnectionPushOptions = {}): Promise<ConnectionPushResult> {
+    return this.gateway.push(payload, opts);
+  }
+
+  dropConnections(connectionId?: string): number {
+    return this.gateway.drop(connectionId);
   }
 }

@@ -17,6 +17,10 @@ export const Code = {
   chatNotFound: 232010,
   ephemeralDeleted: 18051,
   appSecretInvalid: 10014,
+  /** The long connection's endpoint call, HTTP 200: "app_id or app_secret is invalid". */
+  connectionCredentialsInvalid: 1000040345,
+  /** The same call when Feishu is busy: the SDK retries it. */
+  connectionBusy: 1000040343,
   tokenMissing: 99991661,
   tokenInvalid: 99991663,
   appRateLimited: 99991400,

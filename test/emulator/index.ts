@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { RunningEmulator } from './emulator';
 import { FaultBook } from './faults';
+import { LongConnectionGateway } from './long-connection/gateway';
 import { createEmulatorServer } from './server';
 import { EmulatorState } from './state';
 import type { Emulator, EmulatorOptions } from './types';
@@ -12,6 +13,10 @@ export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';
 export type {
   Delivery,
+  ConnectionDelivery,
+  ConnectionPushOptions,
+  ConnectionPushResult,
+  EmulatedConnection,
   Emulator,
   EmulatorOptions,
   EmulatedChat,
@@ -28,10 +33,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const state = new EmulatorState(opts);
   const faults = new FaultBook();
   const server = createEmulatorServer(state, faults);
+  const gateway = new LongConnectionGateway(state);
+  server.on('upgrade', (req, socket, head) => gateway.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return new RunningEmulator(`http://127.0.0.1:${port}`, state, faults, server);
+  return new RunningEmulator(`http://127.0.0.1:${port}`, state, faults, server, gateway);
 }

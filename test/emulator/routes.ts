@@ -3,6 +3,7 @@ import { botInfo, getChat } from './api/chats';
 import { deleteEphemeral, sendEphemeral } from './api/ephemeral';
 import type { Handler } from './api/exchange';
 import { createFeedCards, deleteFeedCards } from './api/feed-cards';
+import { connectionEndpoint } from './api/long-connection';
 import { recallMessage } from './api/message-recall';
 import { createMessage, replyToMessage } from './api/message-send';
 import { updateCard } from './api/message-update';
@@ -11,7 +12,7 @@ interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
-  /** Only the token call goes without a tenant token. */
+  /** Only the token call and the long connection's endpoint call go without a tenant token. */
   open?: boolean;
 }
 
@@ -22,6 +23,7 @@ function route(method: string, path: string, handler: Handler, open = false): Ro
 
 const ROUTES: Route[] = [
   route('POST', '/open-apis/auth/v3/tenant_access_token/internal', issueTenantToken, true),
+  route('POST', '/callback/ws/endpoint', connectionEndpoint, true),
   route('GET', '/open-apis/bot/v3/info', botInfo),
   route('GET', '/open-apis/im/v1/chats/:chat_id', getChat),
   route('POST', '/open-apis/ephemeral/v1/send', sendEphemeral),

@@ -1,9 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FeishuError, refuse } from './errors';
 import { SlidingWindows, type Window } from './rate-limits';
-import type { EmulatedChat, EmulatedFeedCard, EmulatedMessage, EmulatorOptions, RecordedCall } from './types';
+import type {
+  EmulatedChat,
+  EmulatedFeedCard,
+  EmulatedMessage,
+  EmulatorOptions,
+  LongConnectionOptions,
+  RecordedCall,
+} from './types';
 
 const UUID_WINDOW_MS = 60 * 60 * 1000;
+
+const LONG_CONNECTION_DEFAULTS: LongConnectionOptions = {
+  pingIntervalSeconds: 120,
+  reconnectIntervalSeconds: 120,
+  reconnectNonceSeconds: 30,
+  reconnectCount: -1,
+  ackTimeoutMs: 3000,
+  redeliveryDelaysMs: [15_000, 300_000, 3_600_000, 21_600_000],
+};
 
 export function defaultChats(): EmulatedChat[] {
   return [
@@ -28,6 +44,7 @@ export class EmulatorState {
   readonly messages = new Map<string, EmulatedMessage>();
   readonly feedCards = new Map<string, EmulatedFeedCard>();
   readonly calls: RecordedCall[] = [];
+  readonly longConnection: LongConnectionOptions;
   rateLimitRejections = 0;
 
   private readonly tokenTtlSeconds: number;
@@ -37,6 +54,8 @@ export class EmulatorState {
   private readonly tokens = new Map<string, number>();
   /** uuid → message it created */
   private readonly uuids = new Map<string, string>();
+  /** Long-connection ticket → the device id it was issued with; each is good for one handshake. */
+  private readonly connectionTickets = new Map<string, string>();
   private lastMessageNumber = 0;
   private lastEphemeralNumber = 0;
   private lastSeq = 0;
@@ -48,6 +67,7 @@ export class EmulatorState {
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 7200;
     this.enforceRateLimits = options.enforceRateLimits ?? false;
     this.now = options.now ?? Date.now;
+    this.longConnection = { ...LONG_CONNECTION_DEFAULTS, ...options.longConnection };
     for (const chat of options.chats ?? defaultChats()) this.chats.set(chat.chatId, chat);
   }
 
@@ -64,6 +84,31 @@ export class EmulatorState {
 
   revokeTokens(): void {
     this.tokens.clear();
+  }
+
+  /** A device id, ticket and access key for one long-connection handshake. */
+  grantConnection(): { deviceId: string; ticket: string; accessKey: string } {
+    const deviceId = String(7_000_000_000_000_000_000n + BigInt(`0x${randomBytes(7).toString('hex')}`));
+    const ticket = randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+    this.connectionTickets.set(ticket, deviceId);
+    return { deviceId, ticket, accessKey: randomBytes(16).toString('hex') };
+  }
+
+  redeemConnectionTicket(ticket: string, deviceId: string): boolean {
+    const issuedTo = this.connectionTickets.get(ticket);
+    this.connectionTickets.delete(ticket);
+    return issuedTo !== undefined && issuedTo === deviceId;
+  }
+
+  /** The ClientConfig of the endpoint answer and of every pong. */
+  clientConfig() {
+    const lc = this.longConnection;
+    return {
+      ReconnectCount: lc.reconnectCount,
+      ReconnectInterval: lc.reconnectIntervalSeconds,
+      ReconnectNonce: lc.reconnectNonceSeconds,
+      PingInterval: lc.pingIntervalSeconds,
+    };
   }
 
   nextSeq(): number {

@@ -15,6 +15,30 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
   now?: () => number;
+  /** The long connection's timings; defaults are Feishu's. */
+  longConnection?: Partial<LongConnectionOptions>;
+}
+
+/**
+ * The first four are the ClientConfig Feishu hands the client, in seconds as Feishu gives them (the SDK multiplies
+ * by 1000, so tests may use fractions, as the SDK's own tests do).
+ */
+export interface LongConnectionOptions {
+  /** Default 120. */
+  pingIntervalSeconds: number;
+  /** Default 120: the wait between reconnect attempts. */
+  reconnectIntervalSeconds: number;
+  /** Default 30: the first reconnect waits a random part of this. */
+  reconnectNonceSeconds: number;
+  /** Default -1: reconnect forever. */
+  reconnectCount: number;
+  /** Default 3000: Feishu's answer deadline; an event not acknowledged by then is redelivered. */
+  ackTimeoutMs: number;
+  /**
+   * Waits before each redelivery of an event whose ack failed, never came, or whose connection dropped. Default
+   * 15 s, 5 min, 1 h, 6 h: Feishu's documented schedule for events, assumed the same over the long connection.
+   */
+  redeliveryDelaysMs: number[];
 }
 
 export interface EmulatedChat {
@@ -109,6 +133,48 @@ export interface Delivery {
   body: string;
 }
 
+export interface EmulatedConnection {
+  /** The `device_id` of its URL. */
+  id: string;
+  openedAt: number;
+  closedAt?: number;
+  /** Pings received; the first one marks the client ready (its frame listener is attached only once it is open). */
+  pings: number;
+  /** The `service` of the client's last ping: the URL's `service_id`, as the client read it. */
+  service?: number;
+  /** Data frames pushed (a fragmented push counts once). */
+  pushes: number;
+  /** Frames that were not a protobuf `pbbp2.Frame`. */
+  badFrames?: number;
+}
+
+export interface ConnectionPushOptions {
+  /** Split the payload's bytes into this many data frames (`sum`/`seq` headers). Default 1. */
+  fragments?: number;
+  /** Deliver only to this connection (default: one picked at random, as Feishu does). */
+  connectionId?: string;
+}
+
+export interface ConnectionDelivery {
+  connectionId: string | undefined;
+  /** acked: code 200; refused: another code (the handler threw) or a malformed ack; dropped: the connection closed first. */
+  outcome: 'acked' | 'refused' | 'dropped' | 'timed-out' | 'no-connection';
+  /** The ack's `code`: 200, or 500 when the client's handler threw. */
+  code?: number;
+  /** The handler's result, decoded from the ack's base64 `data`: the toast and card for a callback. */
+  answer?: any;
+  elapsedMs: number;
+}
+
+export interface ConnectionPushResult {
+  /** Whether a delivery was acked with code 200 (after redeliveries, for an event). */
+  delivered: boolean;
+  /** The acked delivery's answer. */
+  answer: any;
+  /** Every attempt, in order: one for a callback, up to 1 + the redeliveries for an event. */
+  deliveries: ConnectionDelivery[];
+}
+
 export interface PushResult {
   status: number;
   /** Parsed JSON answer, undefined when the answer was not JSON. */
@@ -144,4 +210,12 @@ export interface Emulator {
   readonly deliveries: Delivery[];
   /** Sends a push again as Feishu retries it: same body, original timestamp and signature; `to` a new address. */
   redeliver(delivery: Delivery, opts?: { to?: string }): Promise<PushResult>;
+  /** Every long connection opened so far, closed ones included, oldest first. */
+  connections: EmulatedConnection[];
+  /** Resolves once `count` long connections are ready for pushes. */
+  awaitConnections(count?: number): Promise<void>;
+  /** Pushes an event or callback over a long connection and resolves once it is acked, or Feishu would give up. */
+  pushOverConnection(payload: object, opts?: ConnectionPushOptions): Promise<ConnectionPushResult>;
+  /** Cuts long connections as a network failure would; all when no id is given. Returns how many. */
+  dropConnections(connectionId?: string): number;
 }

@@ -108,4 +108,24 @@ describe('the bot process', () => {
     expect(existsSync(join(cwd, 'db.json'))).toBe(false);
     figure(`process — missing FEISHU_APP_SECRET: exit code ${exit.code}, "${naming[0]?.trim()}"`);
   }, 30_000);
+
+  it('over the long connection, stops when Feishu refuses the App Secret: exit code 1 and one line naming both settings', async () => {
+    emu ??= await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+    const feishu = emu;
+    const cwd = await tempDir();
+    const env: Record<string, string> = { ...envFor(feishu, await freePort(), join(cwd, 'db.json')), FEISHU_EVENTS: 'long-connection', FEISHU_APP_SECRET: 'a-revoked-secret' };
+    delete env.FEISHU_ENCRYPT_KEY;
+    delete env.FEISHU_VERIFICATION_TOKEN;
+    const child = spawnBot(env, { cwd });
+    bot = child;
+    const exit = await child.exited;
+    expect(exit.code).toBe(1);
+    const naming = child.lines.filter((line) => line.includes('FEISHU_APP_SECRET'));
+    expect(naming).toHaveLength(1);
+    expect(naming[0]).toMatch(/^Could not open the long connection: Feishu refused it \(1000040345: .*\)\. Check FEISHU_APP_ID and FEISHU_APP_SECRET/);
+    expect(child.lines.join('\n')).not.toContain('a-revoked-secret');
+    expect(child.lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
+    expect(existsSync(join(cwd, 'db.json.lock'))).toBe(false);
+    figure(`process — long connection refused at start: exit code ${exit.code}, "${naming[0]?.trim()}"`);
+  }, 30_000);
 });

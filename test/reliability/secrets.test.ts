@@ -10,10 +10,12 @@ import { type BotProcess, MESSAGES, TOKEN_PATH, ensureStopped, figure, formIdOf,
  */
 
 let h: Harness | undefined;
+let overConnection: Harness | undefined;
 let child: BotProcess | undefined;
 const tempDir = tempDirs('todo-secrets-');
 afterAll(async () => {
   await h?.stop();
+  await overConnection?.stop();
   await ensureStopped(child);
 });
 
@@ -95,6 +97,34 @@ describe('secrets', () => {
       `secrets — ${logs.length} log lines at LOG_LEVEL=trace (open, submit, cancel, 2 refused pushes, 500/drop retried, ` +
         `230002 refused, token revoked and refetched): 0 contain the app secret, encrypt key, verification token ` +
         `or any of the ${tokens.length} tenant access tokens issued`,
+    );
+  }, 30_000);
+
+  it('appear in no log line over the long connection either: nor the access key and ticket of its WebSocket URLs', async () => {
+    overConnection = await startHarness({ transport: 'long-connection', env: { LOG_LEVEL: 'trace' } });
+    const harness = overConnection;
+    const { emu } = harness;
+    await harness.say('ou_admin', '/todo Over the connection');
+    await harness.settled();
+    const form = visibleForms(emu, 'oc_group', 'ou_admin').at(-1);
+    if (!form) throw new Error('no form');
+    emu.dropConnections();
+    await emu.awaitConnections(1);
+    const answer = await harness.click('ou_admin', form.messageId, { action: 'todo.submit', formId: formIdOf(form) as string }, { formValue: formValues({ text: 'Over the connection' }) });
+    expect(answer.body.toast.type).toBe('success');
+    await harness.settled();
+
+    const urls = emu.callsTo('POST', '/callback/ws/endpoint').map((call) => new URL(call.response?.data?.URL as string));
+    expect(urls).toHaveLength(2);
+    const urlSecrets = urls.flatMap((url) => [url.searchParams.get('access_key'), url.searchParams.get('ticket')]).filter((v): v is string => !!v);
+    const tokens = emu.callsTo('POST', TOKEN_PATH).map((call) => call.response?.tenant_access_token as string).filter(Boolean);
+    const { logs } = harness;
+    // The SDK's own lines came through, the one with the WebSocket URL among them.
+    expect(logs.some((line) => line.includes('ws url: ws://127.0.0.1'))).toBe(true);
+    expect(leaksIn(logs, [SECRETS.appSecret, ...urlSecrets, ...tokens])).toEqual([]);
+    figure(
+      `secrets — ${logs.length} log lines at LOG_LEVEL=trace over the long connection (open, drop, reconnect, submit): ` +
+        `0 contain the app secret, any of the ${urlSecrets.length} access keys and tickets of its URLs, or a tenant token`,
     );
   }, 30_000);
 

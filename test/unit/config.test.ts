@@ -50,6 +50,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...required, FEISHU_DOMAIN: 'http://127.0.0.1:9999/' }).feishuDomain).toBe('http://127.0.0.1:9999');
   });
 
+  it('takes pushes by webhook unless FEISHU_EVENTS says long-connection, which needs no Encrypt Key or Verification Token', () => {
+    expect(loadConfig(required)).toMatchObject({ events: 'webhook', encryptKey: 'e', verificationToken: 'v' });
+    const overConnection = loadConfig({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_EVENTS: 'long-connection' });
+    expect(overConnection.events).toBe('long-connection');
+    expect(overConnection).not.toHaveProperty('encryptKey');
+    expect(overConnection).not.toHaveProperty('verificationToken');
+    // An .env.example left with empty values is fine in that mode.
+    expect(problems({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_EVENTS: 'long-connection', FEISHU_ENCRYPT_KEY: '' })).toEqual([]);
+    expect(problems({ FEISHU_APP_ID: 'cli_x', FEISHU_EVENTS: 'long-connection' })).toEqual([expect.stringMatching(/^FEISHU_APP_SECRET is missing/)]);
+    expect(problems({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_EVENTS: 'webhook' })).toHaveLength(2);
+    expect(problems({ ...required, FEISHU_EVENTS: 'websocket' })).toEqual(['FEISHU_EVENTS must be "webhook" or "long-connection"']);
+  });
+
   it('does not put secret values into its error', () => {
     try {
       loadConfig({ ...required, FEISHU_APP_SECRET: '', PORT: 'x' });

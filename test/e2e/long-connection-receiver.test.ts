@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CardActionAnswer, FeishuEvent } from '../../src/feishu/events';
+import { createLogger } from '../../src/log';
+import { LongConnectionReceiver } from '../../src/receivers/long-connection';
+import { ReceiverStartError } from '../../src/receivers/receiver';
+import { SECRETS } from '../bot-env';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { FAST_LONG_CONNECTION } from './harness';
+
+/**
+ * The long-connection receiver alone: the SDK's real WSClient inside it, the emulator's gateway on the other side,
+ * and a `receive` the test controls, so that throws, slow answers and refusals can be staged.
+ */
+
+let emu: Emulator;
+let receiver: LongConnectionReceiver | undefined;
+let logs: string[] = [];
+
+async function start(receive: (event: FeishuEvent) => Promise<CardActionAnswer>, secrets = SECRETS) {
+  emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, longConnection: FAST_LONG_CONNECTION });
+  logs = [];
+  receiver = new LongConnectionReceiver({
+    appId: secrets.appId,
+    appSecret: secrets.appSecret,
+    domain: emu.url,
+    logger: createLogger('debug', { write: (line: string) => void logs.push(line) }),
+    receive,
+  });
+  return receiver.start();
+}
+
+afterEach(async () => {
+  await receiver?.stop();
+  receiver = undefined;
+  await emu.close();
+});
+
+const message = (eventId: string) => messageEvent({ token: 'unused', senderId: 'ou_admin', text: '/help', eventId, appId: SECRETS.appId });
+const click = (eventId: string) => cardActionEvent({ token: 'unused', operatorId: 'ou_admin', messageId: 'om_1', value: { action: 'todo.done' }, eventId, appId: SECRETS.appId });
+const logged = (msg: string) => logs.map((line) => JSON.parse(line)).filter((line) => line.msg === msg);
+
+describe('the long-connection receiver', () => {
+  it('resolves start once the connection is open, and reports it', async () => {
+    await start(async () => ({}));
+    expect(receiver?.health()).toMatchObject({ transport: 'long-connection', state: 'open', reconnects: 0 });
+    expect(logged('long connection open')).toHaveLength(1);
+  });
+
+  it('hands each push to receive as a typed event and returns its answer in the ack', async () => {
+    const received: FeishuEvent[] = [];
+    await start(async (event) => {
+      received.push(event);
+      return event.type === 'card_action' ? { toast: { type: 'success', content: 'Marked done.' } } : {};
+    });
+    await emu.awaitConnections(1);
+    expect((await emu.pushOverConnection(message('ev_m'))).deliveries[0]).toMatchObject({ outcome: 'acked', code: 200 });
+    const answer = await emu.pushOverConnection(click('ev_c'));
+    expect(answer.answer).toEqual({ toast: { type: 'success', content: 'Marked done.' } });
+    expect(received.map((e) => [e.type, e.eventId])).toEqual([
+      ['message', 'ev_m'],
+      ['card_action', 'ev_c'],
+    ]);
+  });
+
+  it('survives a receive that throws: the ack says 500, Feishu redelivers the event, the connection stays', async () => {
+    let throws = 1;
+    await start(async () => {
+      if (throws-- > 0) throw new Error('store unavailable');
+      return {};
+    });
+    await emu.awaitConnections(1);
+    const result = await emu.pushOverConnection(message('ev_throw'));
+    expect(result.deliveries.map((d) => [d.outcome, d.code])).toEqual([
+      ['refused', 500],
+      ['acked', 200],
+    ]);
+    expect(new Set(result.deliveries.map((d) => d.connectionId)).size).toBe(1);
+    expect(logged('push failed')[0]).toMatchObject({ eventId: 'ev_throw', err: 'store unavailable' });
+    expect(receiver?.health().state).toBe('open');
+  });
+
+  it('acknowledges a push that is not an event it understands, so Feishu does not redeliver it in vain', async () => {
+    const received: FeishuEvent[] = [];
+    await start(async (event) => {
+      received.push(event);
+      return {};
+    });
+    await emu.awaitConnections(1);
+    const result = await emu.pushOverConnection({ schema: '2.0', header: { event_type: 'im.message.receive_v1' } });
+    expect(result.deliveries.map((d) => d.outcome)).toEqual(['acked']);
+    expect(received).toEqual([]);
+    expect(logged('push refused: unrecognised event')).toHaveLength(1);
+  });
+
+  it('on stop answers the pushes in hand, then closes the connection and does not reconnect', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered: () => void = () => undefined;
+    const handling = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    await start(async () => {
+      entered();
+      await held;
+      return { toast: { type: 'info', content: 'late but answered' } };
+    });
+    await emu.awaitConnections(1);
+    const push = emu.pushOverConnection(click('ev_in_hand'));
+    await handling;
+    const stopped = receiver?.stop();
+    expect(emu.connections[0]?.closedAt).toBeUndefined();
+    release();
+    expect((await push).answer).toEqual({ toast: { type: 'info', content: 'late but answered' } });
+    await stopped;
+    await expect.poll(() => emu.connections[0]?.closedAt).toBeDefined();
+    expect(receiver?.health().state).toBe('closed');
+    receiver = undefined;
+    expect(emu.connections).toHaveLength(1);
+  });
+
+  it('logs a lost connection and its restoration, and counts the reconnect', async () => {
+    await start(async () => ({}));
+    await emu.awaitConnections(1);
+    emu.dropConnections();
+    await expect.poll(() => logged('long connection restored')).toHaveLength(1);
+    expect(logged('long connection lost; reconnecting')).toHaveLength(1);
+    expect(receiver?.health()).toMatchObject({ state: 'open', reconnects: 1 });
+    expect(emu.connections).toHaveLength(2);
+  });
+
+  it('turns a reconnect Feishu refuses into the failed state', async () => {
+    await start(async () => ({}));
+    await emu.awaitConnections(1);
+    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: Infinity });
+    emu.dropConnections();
+    await expect.poll(() => receiver?.health().state).toBe('failed');
+    expect(logged('long connection failed; no more reconnect attempts')[0]?.reason).toContain('1000040345');
+  });
+
+  it('rejects start with one sentence naming both settings when Feishu refuses the App Secret', async () => {
+    const refused = start(async () => ({}), { ...SECRETS, appSecret: 'not-the-secret' });
+    await expect(refused).rejects.toBeInstanceOf(ReceiverStartError);
+    const message = (await refused.catch((error: Error) => error.message)) as string;
+    expect(message).toMatch(/Feishu refused it \(1000040345: app_id or app_secret is invalid\)/);
+    expect(message).toMatch(/FEISHU_APP_ID and FEISHU_APP_SECRET/);
+    expect(message).not.toContain('not-the-secret');
+    expect(message).not.toContain('\n');
+    expect(receiver?.health().state).toBe('failed');
+    expect(emu.connections).toHaveLength(0);
+  });
+
+  it('rejects start, instead of waiting forever, for an App ID the SDK will not take', async () => {
+    const refused = start(async () => ({}), { ...SECRETS, appId: 'cli_test_app' });
+    await expect(refused).rejects.toThrow(/FEISHU_APP_ID .* cli_ and 16 hex digits/);
+    expect(emu.calls.filter((call) => call.path === '/callback/ws/endpoint')).toHaveLength(0);
+  });
+});
