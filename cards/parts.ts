@@ -1,4 +1,5 @@
-import { type Repeat, parseFixedOffset } from '../src/domain/time';
+import type { Repeat } from '../src/domain/time';
+import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
 import { CardActionValue } from './actions';
 
 export interface PlainText {
@@ -136,34 +137,13 @@ function newWallClockFormatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 const utcFormatter = newWallClockFormatter('UTC');
-const formatters = new Map<string, Intl.DateTimeFormat>([['UTC', utcFormatter]]);
-
-/** Building a formatter costs far more than using one, and every card render needs one. */
-function knownZoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    try {
-      formatter = newWallClockFormatter(timeZone);
-    } catch {
-      return undefined;
-    }
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
+/** Building a formatter costs far more than using one, and every card render needs one: one per canonical zone. */
+const zoneFormatter = boundedMemo(ZONE_CACHE_LIMIT, newWallClockFormatter);
 
 function wallClock(ms: number, formatter: Intl.DateTimeFormat): string {
   const parts = formatter.formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')}`;
-}
-
-function fixedOffsetOf(timeZone: string): { minutes: number; label: string } | undefined {
-  const minutes = parseFixedOffset(timeZone);
-  if (minutes === undefined) return undefined;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const abs = Math.abs(minutes);
-  return { minutes, label: `UTC${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}` };
 }
 
 /**
@@ -172,9 +152,10 @@ function fixedOffsetOf(timeZone: string): { minutes: number; label: string } | u
  * falls back to UTC, labelled as such: the card still shows the right instant instead of failing to render.
  */
 export function formatInstant(ms: number, timeZone: string): string {
-  const fixed = fixedOffsetOf(timeZone);
-  if (fixed) return `${wallClock(ms + fixed.minutes * 60_000, utcFormatter)} (${fixed.label})`;
-  const formatter = knownZoneFormatter(timeZone) ?? utcFormatter;
+  const offset = parseFixedOffset(timeZone);
+  if (offset !== undefined) return `${wallClock(ms + offset * 60_000, utcFormatter)} (UTC${formatOffset(offset)})`;
+  const zone = canonicalZone(timeZone);
+  const formatter = zone === undefined ? utcFormatter : zoneFormatter(zone);
   return `${wallClock(ms, formatter)} (${formatter.resolvedOptions().timeZone})`;
 }
 
