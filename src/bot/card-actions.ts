@@ -7,7 +7,7 @@ import { enqueueFormDelete, enqueueTodoPost } from './form-jobs';
 import type { Todo } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
 import { enqueueCardUpdate, enqueueFeedSync } from './todo-jobs';
-import { checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
+import { cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import { type Services, newId } from './services';
 
 /**
@@ -18,23 +18,35 @@ import { type Services, newId } from './services';
 const toast = (type: 'success' | 'error' | 'warning' | 'info', content: string): CardActionAnswer => ({ toast: { type, content } });
 
 export async function handleCardAction(services: Services, action: CardActionEvent): Promise<CardActionAnswer> {
-  const value = CardActionValue.safeParse(action.value);
-  if (!value.success) return toast('warning', 'This card is out of date; send /todo to start again.');
+  const request = readRequest(services, action);
+  if (!request) return toast('warning', 'This card is out of date; send /todo to start again.');
 
-  switch (value.data.action) {
+  switch (request.action) {
     case 'todo.submit':
-      return submit(services, action, value.data.formId);
+      return submit(services, action, request.formId);
     case 'todo.cancel':
-      return cancel(services, action, value.data.formId);
+      return cancel(services, action, request.formId);
     case 'todo.done':
-      return markDone(services, action, value.data.todoId, true);
+      return markDone(services, action, request.todoId, true);
     case 'todo.reopen':
-      return markDone(services, action, value.data.todoId, false);
+      return markDone(services, action, request.todoId, false);
     case 'todo.snooze':
-      return snooze(services, action, value.data.todoId, (now) => now + SNOOZE_MS);
+      return snooze(services, action, request.todoId, (now) => now + SNOOZE_MS);
     case 'todo.tomorrow':
-      return snooze(services, action, value.data.todoId, (now, zone) => tomorrowAt(now, zone, 9));
+      return snooze(services, action, request.todoId, (now, zone) => tomorrowAt(now, zone, 9));
   }
+}
+
+/**
+ * What the click asks for: the button's callback value, as the bot wrote it. A form's Submit is also known by its
+ * name, which names the form, since some clients send a form submit without the button's value.
+ */
+function readRequest(services: Services, action: CardActionEvent): CardActionValue | undefined {
+  const value = CardActionValue.safeParse(action.value);
+  if (value.success) return value.data;
+  const key = cardKeyOfSubmitName(action.name);
+  const form = key === undefined ? undefined : services.store.formByCardKey(key);
+  return form && { action: 'todo.submit', formId: form.id };
 }
 
 const SNOOZE_MS = 60 * 60 * 1000;
@@ -127,12 +139,12 @@ async function mayChange(services: Services, todo: Todo, operatorId: string): Pr
 async function submit(services: Services, action: CardActionEvent, formId: string): Promise<CardActionAnswer> {
   const { store, now } = services;
   // No await between the check and the change: two clicks cannot both find the form open.
-  const actor = checkActor(store.form(formId), action.operatorId);
+  const actor = checkActor(store.form(formId), action.operatorId, action.chatId);
   if (!actor.ok) return toast(actor.tone, actor.reason);
   const submission = readSubmission(action.formValue, { now: now(), timeZone: action.timeZone });
   if (!submission.ok) return toast(submission.tone, submission.reason);
 
-  const form = noteClickedCard(actor.value, action.messageId);
+  const form = noteClickedCard(actor.value, action);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   store.putTodo(todo);
   store.putForm({ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() });
@@ -143,9 +155,9 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
 
 async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<CardActionAnswer> {
   const { store, now } = services;
-  const actor = checkActor(store.form(formId), action.operatorId);
+  const actor = checkActor(store.form(formId), action.operatorId, action.chatId);
   if (!actor.ok) return toast(actor.tone, actor.reason);
-  const form = close(noteClickedCard(actor.value, action.messageId), 'cancelled', now());
+  const form = close(noteClickedCard(actor.value, action), 'cancelled', now());
   store.putForm(form);
   enqueueFormDelete(services, form);
   await saved(services);

@@ -49,7 +49,8 @@ export class CommandRouter {
    */
   static mayConcernBot(message: MessageEvent): boolean {
     if (message.text === undefined || !message.senderIsUser) return false;
-    if (message.chatType === 'p2p' || message.mentions.length > 0) return true;
+    // A mention of a person may be one of the bot; `@_all` names nobody.
+    if (message.chatType === 'p2p' || message.mentions.some((m) => m.openId !== undefined)) return true;
     return parseMessage(message.text).kind === 'command';
   }
 

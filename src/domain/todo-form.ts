@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
 import { REPEATS, type Repeat } from './time';
 
@@ -14,6 +15,26 @@ export const FORM_NAME = 'todo_form';
 export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;
 
 const refuse = (reason: string, tone: Refusal['tone'] = 'error'): Refusal => ({ ok: false, reason, tone });
+
+/**
+ * A form's card key: 12 hex digits of its id's SHA-256. The form's Submit button is named `submit_<key>`, because
+ * Feishu returns the clicked button's `name` on a form submit even when a client drops the button's `value`.
+ * Feishu documents no rule for `name` beyond being non-empty and unique in the card; its strictest identifier rule
+ * (`element_id`: letters, digits and underscores, starting with a letter, at most 20 characters) holds for these
+ * 19 characters, which a full form id (37 characters, with `-`) would not.
+ */
+export function formCardKey(formId: string): string {
+  return createHash('sha256').update(formId).digest('hex').slice(0, 12);
+}
+
+export function submitButtonName(formId: string): string {
+  return `submit_${formCardKey(formId)}`;
+}
+
+/** The card key a Submit button's name carries, or undefined for any other name. */
+export function cardKeyOfSubmitName(name: string | undefined): string | undefined {
+  return /^submit_([0-9a-f]{12})$/.exec(name ?? '')?.[1];
+}
 
 export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; now: number; ttlMs: number }): TodoForm {
   return {
@@ -33,10 +54,17 @@ export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replace
   return { ...form, status, updatedAt: now };
 }
 
-/** Remembers the card a click came from when it is not the one the bot knows, so that it is deleted with the form. */
-export function noteClickedCard(form: TodoForm, clickedMessageId: string | undefined): TodoForm {
-  if (!clickedMessageId || clickedMessageId === form.messageId || form.strayMessageIds?.includes(clickedMessageId)) return form;
-  return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), clickedMessageId] };
+/**
+ * Remembers the card a click came from when it is not one the bot knows, so that it is deleted with the form. Only
+ * a card proven to be this form's: the click named this form (its button's value or name, which only this form's
+ * cards carry), its owner made it (a form card is shown to its owner alone; see `checkActor`), and Feishu reports
+ * it in the form's chat. A click that does not say where it was is not enough to delete anything.
+ */
+export function noteClickedCard(form: TodoForm, click: { messageId?: string; chatId?: string }): TodoForm {
+  const { messageId } = click;
+  if (!messageId || click.chatId !== form.chatId) return form;
+  if (messageId === form.messageId || form.strayMessageIds?.includes(messageId)) return form;
+  return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), messageId] };
 }
 
 /** Every card of this form that should disappear when it closes. */
@@ -53,10 +81,11 @@ const CLOSED_REASON: Record<TodoForm['status'], string> = {
   replaced: 'You opened a newer form; use that one.',
 };
 
-/** May `operatorId` act on this form now? */
-export function checkActor(form: TodoForm | undefined, operatorId: string): Outcome<TodoForm> {
+/** May `operatorId` act on this form now, from a card in `chatId` (when the click says)? */
+export function checkActor(form: TodoForm | undefined, operatorId: string, chatId?: string): Outcome<TodoForm> {
   if (!form) return refuse('This form is no longer available. Send /todo to start a new one.', 'warning');
   if (form.ownerId !== operatorId) return refuse('Only the person who opened this form can use it.');
+  if (chatId !== undefined && chatId !== form.chatId) return refuse('This form belongs to another chat.');
   if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
   return { ok: true, value: form };
 }

@@ -56,7 +56,8 @@ const cardActionEnvelope = z.object({
       name: z.string().optional(),
       value: z.unknown().optional(),
       form_value: z.record(z.string(), z.unknown()).optional(),
-      timezone: z.string().optional(),
+      // Any value is accepted here and canonicalised below: a zone that is not one is dropped, not the click.
+      timezone: z.unknown().optional(),
     }),
     context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).optional(),
   }),

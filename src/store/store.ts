@@ -1,4 +1,5 @@
 import { RECORD_VERSION, type Todo, type TodoForm } from '../domain/model';
+import { formCardKey } from '../domain/todo-form';
 import { DueIndex } from './due-index';
 import { JobQueues } from './job-queues';
 import type { RecordStore } from './records';
@@ -36,6 +37,8 @@ export const CLOSED_FORM_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export class StateStore {
   private readonly openForms = new Map<string, string>();
+  /** Form ids by card key (see `formCardKey`): a Submit click without a value names its form only by that key. */
+  private readonly formsByCardKey = new Map<string, string>();
   private readonly formExpiry = new DueIndex();
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
@@ -70,6 +73,12 @@ export class StateStore {
 
   openForm(chatId: string, ownerId: string): TodoForm | undefined {
     const id = this.openForms.get(formKey(chatId, ownerId));
+    return id === undefined ? undefined : this.form(id);
+  }
+
+  /** The form whose card key is `key`, if it is still kept. */
+  formByCardKey(key: string): TodoForm | undefined {
+    const id = this.formsByCardKey.get(key);
     return id === undefined ? undefined : this.form(id);
   }
 
@@ -195,6 +204,7 @@ export class StateStore {
       const closed = form.status !== 'open' && form.status !== 'submitting';
       if (closed && now - form.updatedAt > CLOSED_FORM_RETENTION_MS) {
         this.records.delete('forms', id);
+        this.formsByCardKey.delete(formCardKey(id));
         removed++;
       }
     }
@@ -202,6 +212,7 @@ export class StateStore {
   }
 
   private indexForm(form: TodoForm): void {
+    this.formsByCardKey.set(formCardKey(form.id), form.id);
     const key = formKey(form.chatId, form.ownerId);
     if (form.status === 'open') {
       this.openForms.set(key, form.id);

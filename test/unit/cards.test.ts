@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CardActionValue } from '../../cards/actions';
-import { FORM_FIELDS, FORM_NAME } from '../../src/domain/todo-form';
+import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../../src/domain/todo-form';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import {
@@ -123,7 +123,7 @@ describe('todoFormCard', () => {
   it('gives every interactive component a unique name', () => {
     const names = components(card).flatMap((c) => (typeof c.name === 'string' ? [c.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), 'submit']));
+    expect(names).toEqual(expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), submitButtonName('fm_1')]));
   });
 
   it('prefills the draft unescaped and caps the text', () => {
@@ -155,7 +155,7 @@ describe('todoFormCard', () => {
 
   it('puts submit inside the form and cancel outside it, both with callbacks', () => {
     const submit = form.elements.find((e) => e.tag === 'button');
-    expect(submit).toMatchObject({ name: 'submit', form_action_type: 'submit', type: 'primary' });
+    expect(submit).toMatchObject({ name: submitButtonName('fm_1'), form_action_type: 'submit', type: 'primary' });
     expect(CardActionValue.parse(callbackValue(submit!))).toEqual({ action: 'todo.submit', formId: 'fm_1' });
 
     const cancel = card.body.elements.find((e) => e.tag === 'button');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FORM_FIELDS } from '../../src/domain/todo-form';
 import { TODO_TEXT_LIMIT } from '../../src/domain/model';
-import { checkActor, close, newForm, newTodo, parsePickerDateTime, readSubmission } from '../../src/domain/todo-form';
+import { cardKeyOfSubmitName, checkActor, close, formCardKey, newForm, newTodo, noteClickedCard, parsePickerDateTime, readSubmission, submitButtonName } from '../../src/domain/todo-form';
 
 const now = Date.UTC(2026, 10, 23, 12, 0); // 2026-11-23 12:00 UTC
 const form = newForm({ id: 'f1', chatId: 'oc_1', ownerId: 'ou_admin', draftText: 'Ship it', now, ttlMs: 60_000 });
@@ -20,6 +20,29 @@ describe('form transitions', () => {
     }
     expect(checkActor({ ...form, status: 'submitting' }, 'ou_admin')).toMatchObject({ ok: false, tone: 'info' });
     expect(checkActor(close(form, 'posted', now), 'ou_admin')).toMatchObject({ ok: false, reason: expect.stringMatching(/already/) });
+  });
+
+  it('refuses a click reported from another chat', () => {
+    expect(checkActor(form, 'ou_admin', 'oc_1')).toEqual({ ok: true, value: form });
+    expect(checkActor(form, 'ou_admin', 'oc_other')).toMatchObject({ ok: false, tone: 'error', reason: expect.stringMatching(/another chat/) });
+  });
+
+  it('notes a clicked card as a stray copy only when the click is in the form’s chat', () => {
+    const sent = { ...form, messageId: 'om_known' };
+    expect(noteClickedCard(sent, { messageId: 'om_copy', chatId: 'oc_1' }).strayMessageIds).toEqual(['om_copy']);
+    expect(noteClickedCard(sent, { messageId: 'om_known', chatId: 'oc_1' })).toBe(sent);
+    expect(noteClickedCard(sent, { messageId: 'om_elsewhere', chatId: 'oc_other' })).toBe(sent);
+    expect(noteClickedCard(sent, { messageId: 'om_nowhere' })).toBe(sent);
+    const noted = noteClickedCard(sent, { messageId: 'om_copy', chatId: 'oc_1' });
+    expect(noteClickedCard(noted, { messageId: 'om_copy', chatId: 'oc_1' })).toBe(noted);
+  });
+
+  it('names the Submit button after the form, within Feishu’s strictest identifier rule', () => {
+    const name = submitButtonName('form_Ab-_9xYz0123456789abcdefghijklmnopq');
+    expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,19}$/);
+    expect(cardKeyOfSubmitName(name)).toBe(formCardKey('form_Ab-_9xYz0123456789abcdefghijklmnopq'));
+    expect(submitButtonName('form_a')).not.toBe(submitButtonName('form_b'));
+    for (const other of [undefined, 'submit', 'submit_XYZ', `${name}x`, 'cancel_0123456789ab']) expect(cardKeyOfSubmitName(other)).toBeUndefined();
   });
 });
 
