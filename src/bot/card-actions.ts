@@ -51,13 +51,25 @@ function readRequest(services: Services, action: CardActionEvent): CardActionVal
 
 const SNOOZE_MS = 60 * 60 * 1000;
 
+/**
+ * How long a Snooze or Tomorrow click waits for the clicker's profile zone when it is not cached: well inside the
+ * answer's deadline (2.5 s), and the look-up still fills the cache for the next click if it comes later.
+ */
+const PROFILE_ZONE_WAIT_MS = 1_000;
+
+/** Where the person clicking is: their device's zone, else their profile's, else `DEFAULT_TIME_ZONE`. */
+async function clickerZone(services: Services, action: CardActionEvent): Promise<string> {
+  return action.timeZone ?? (await services.profileZones.within(action.operatorId, PROFILE_ZONE_WAIT_MS)) ?? services.config.defaultTimeZone;
+}
+
 /** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
 async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<CardActionAnswer> {
   const { store, now } = services;
+  // Before the to-do is read: it is read again after every await, and only what is read last may be changed.
+  const zone = await clickerZone(services, action);
   const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', toast('info', 'This to-do is no longer open; there is nothing to snooze.'));
   if ('answer' in found) return found.answer;
   const { todo } = found;
-  const zone = action.timeZone ?? todo.timeZone;
   const remindAt = until(now(), zone);
   store.putTodo({ ...todo, remindAt, updatedAt: now() });
   enqueueCardUpdate(services, todo);
@@ -141,7 +153,8 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   // No await between the check and the change: two clicks cannot both find the form open.
   const actor = checkActor(store.form(formId), action.operatorId, action.chatId);
   if (!actor.ok) return toast(actor.tone, actor.reason);
-  const submission = readSubmission(action.formValue, { now: now(), timeZone: action.timeZone });
+  const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
+  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback: services.config.defaultTimeZone } });
   if (!submission.ok) return toast(submission.tone, submission.reason);
 
   const form = noteClickedCard(actor.value, action);

@@ -49,9 +49,13 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const form = store.form(formId);
       if (!form || form.status !== 'open') return;
       const card = todoFormCard({ formId, draftText: form.draftText });
-      const messageId = await step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card }));
+      // The owner's profile zone is looked up beside the send, so Submit is answered from the stored form.
+      const [messageId, ownerTimeZone] = await Promise.all([
+        step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card })),
+        services.profileZones.lookup(form.ownerId),
+      ]);
       const latest = store.form(formId) ?? form;
-      store.putForm({ ...latest, messageId, updatedAt: now() });
+      store.putForm({ ...latest, messageId, ...(ownerTimeZone !== undefined && { ownerTimeZone }), updatedAt: now() });
     },
     giveUp(job, error) {
       const { formId, replyTo } = job.payload as FormJobPayload;

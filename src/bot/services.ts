@@ -5,6 +5,7 @@ import type { Outbox } from '../jobs/outbox';
 import type { Logger } from '../log';
 import type { StateStore } from '../store/store';
 import type { AdminDirectory } from './admins';
+import type { ProfileZones } from './profile-zones';
 import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
@@ -14,6 +15,8 @@ export interface Services {
   feishu: FeishuClient;
   outbox: Outbox;
   admins: AdminDirectory;
+  /** People's time zones from their Feishu profiles, cached. */
+  profileZones: ProfileZones;
   throttle: CommandThrottle;
   logger: Logger;
   now: () => number;

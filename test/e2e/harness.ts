@@ -156,6 +156,16 @@ export function pickerValueInHours(hours: number, from = Date.now()): string {
   return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())} +0800`;
 }
 
+/**
+ * A card's JSON as a reader sees its text: the entities Feishu documents for markdown (`&#40;` for `(`, `&sim;` for
+ * `~`) decoded.
+ */
+export function readable(card: unknown): string {
+  return JSON.stringify(card)
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replaceAll('&sim;', '~');
+}
+
 /** Messages the bot created, by kind. */
 export const ephemeralCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
 export const groupCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');

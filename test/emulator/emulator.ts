@@ -19,6 +19,7 @@ export class RunningEmulator implements Emulator {
   readonly messages: Map<string, EmulatedMessage>;
   readonly feedCards: Map<string, EmulatedFeedCard>;
   readonly chats: Map<string, EmulatedChat>;
+  readonly timeZones: Map<string, string>;
 
   constructor(
     readonly url: string,
@@ -30,6 +31,11 @@ export class RunningEmulator implements Emulator {
     this.messages = state.messages;
     this.feedCards = state.feedCards;
     this.chats = state.chats;
+    this.timeZones = state.timeZones;
+  }
+
+  setContactScope(granted: boolean): void {
+    this.state.contactScopeGranted = granted;
   }
 
   get rateLimitRejections(): number {

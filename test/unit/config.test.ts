@@ -28,7 +28,13 @@ describe('loadConfig', () => {
       formTtlMs: 24 * 60 * 60_000,
       replayWindowMs: 300_000,
       bodyLimitBytes: 1024 * 1024,
+      defaultTimeZone: 'Asia/Shanghai',
     });
+  });
+
+  it('reads DEFAULT_TIME_ZONE in its canonical spelling and refuses what is not a zone', () => {
+    expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: 'europe/berlin' }).defaultTimeZone).toBe('Europe/Berlin');
+    expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin']);
   });
 
   it('names every missing variable with its fix, one line each', () => {
