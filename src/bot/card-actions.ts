@@ -112,8 +112,9 @@ function reopenedReminder(todo: Todo, now: number): number | undefined {
 }
 
 /**
- * The to-do `action` may change, or the answer refusing it. It is read again after the permission check's await:
- * another click may have changed it meanwhile, and only one may win.
+ * The to-do `action` may change, or the answer refusing it. A to-do is changed only from its own chat (a click
+ * reported from another is refused), and the permission check asks about that chat. It is read again after the
+ * permission check's await: another click may have changed it meanwhile, and only one may win.
  */
 async function todoToChange(
   services: Services,
@@ -124,6 +125,7 @@ async function todoToChange(
 ): Promise<{ todo: Todo } | { answer: CardActionAnswer }> {
   const found = services.store.todo(todoId);
   if (!found || !actionable(found)) return { answer: notActionable };
+  if (action.chatId !== undefined && action.chatId !== found.chatId) return { answer: toast('error', 'This card belongs to another chat; use the to-do in its own group.') };
   const allowed = await mayChange(services, found, action.operatorId);
   if (allowed !== true) return { answer: toast('error', allowed) };
   const todo = services.store.todo(todoId);
