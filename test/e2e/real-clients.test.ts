@@ -127,3 +127,24 @@ describe('Submit without action.value', () => {
     expect(groupCards()).toHaveLength(0);
   });
 });
+
+describe('assignees', () => {
+  const people = (n: number) => Array.from({ length: n }, (_, i) => `ou_p${i}`);
+
+  it('more than 50 are refused in the Submit answer with a red toast naming the limit; the form stays open', async () => {
+    const form = await openForm(h, 'ou_admin');
+    const tooMany = await submitForm(h, 'ou_admin', form, formValues({ text: 'Crowd', assignees: people(51) }));
+    expect(tooMany.body.toast).toEqual({ type: 'error', content: 'Too many assignees: at most 50 people per to-do.' });
+    const forged = await submitForm(h, 'ou_admin', form, formValues({ text: 'Crowd', assignees: ['ou_alice', `ou_${'f'.repeat(200)}`] }));
+    expect(forged.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/could not be read/) });
+    await h.settled();
+    expect(groupCards()).toHaveLength(0);
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(false);
+    expect(h.app.services.store.form(form.formId)?.status).toBe('open');
+
+    const fifty = await submitForm(h, 'ou_admin', form, formValues({ text: 'Crowd', assignees: people(50) }));
+    expect(fifty.body.toast).toMatchObject({ type: 'success' });
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+  });
+});
