@@ -70,12 +70,10 @@ export function chatListSummary(label: string, text: string): string {
 }
 
 /**
- * Entities from Feishu's escaping table, plus characters it leaves out that still make markup: `&` (so a typed
- * `&lt;` stays literal), `|` (tables), `@` (bare e-mail autolinks), `.` (`www.` autolinks and `1.` lists) and `=`
- * (setext headings).
+ * Feishu's documented escaping table for markdown, and nothing else: a client that does not decode an entity shows
+ * it as typed (`v1&#46;2`), so only entities Feishu promises to decode are used.
  */
 const MARKDOWN_ENTITIES: ReadonlyMap<string, string> = new Map([
-  ['&', '&#38;'],
   ['<', '&#60;'],
   ['>', '&#62;'],
   ['*', '&#42;'],
@@ -93,15 +91,19 @@ const MARKDOWN_ENTITIES: ReadonlyMap<string, string> = new Map([
   [':', '&#58;'],
   ['$', '&#36;'],
   ['+', '&#43;'],
-  ['|', '&#124;'],
-  ['@', '&#64;'],
-  ['.', '&#46;'],
-  ['=', '&#61;'],
 ]);
 
-/** Makes any text safe to put in `markdown`/`lark_md`: it shows as typed and cannot mention, link or format. */
+/**
+ * Text the bot builds (times, zone names, command usages) made literal inside `markdown`, with Feishu's documented
+ * entities only. What people typed never goes through here: it is shown in `plain_text`, which renders nothing.
+ */
 export function escapeMarkdown(text: string): string {
   return Array.from(text.replace(/\r\n?/g, '\n'), (char) => MARKDOWN_ENTITIES.get(char) ?? char).join('');
+}
+
+/** Text as typed, in a text element that renders no markup at all: what people wrote goes on cards this way. */
+export function typedText(content: string): CardComponent {
+  return { tag: 'div', text: plainText(content) };
 }
 
 const OPEN_ID = /^ou_[A-Za-z0-9_-]+$/;
