@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RECORD_VERSION, type TodoForm } from '../src/domain/model';
+import { formCardKey } from '../src/domain/todo-form';
 import type { Persistence } from '../src/store/persistence';
 import { RecordStore } from '../src/store/records';
-import { StateStore } from '../src/store/store';
+import { CLOSED_FORM_RETENTION_MS, StateStore } from '../src/store/store';
 
 /** One scenario, run against every persistence: what the bot relies on the store for. */
 export function storeContract(name: string, make: () => Promise<{ persistence: () => Persistence; survivesReopen: boolean }>) {
@@ -33,6 +34,18 @@ export function storeContract(name: string, make: () => Promise<{ persistence: (
       store.putForm(form('f1', { status: 'cancelled' }));
       expect(store.openForm('oc_1', 'ou_a')).toBeUndefined();
       expect(store.form('f1')?.status).toBe('cancelled');
+      await records.close();
+    });
+
+    it('finds a form by its card key in every state, and forgets it once pruned', async () => {
+      const { store, records } = await open((await make()).persistence());
+      store.putForm(form('f1'));
+      expect(store.formByCardKey(formCardKey('f1'))?.id).toBe('f1');
+      store.putForm(form('f1', { status: 'posted' }));
+      expect(store.formByCardKey(formCardKey('f1'))?.status).toBe('posted');
+      expect(store.formByCardKey(formCardKey('f2'))).toBeUndefined();
+      store.prune(CLOSED_FORM_RETENTION_MS + 1);
+      expect(store.formByCardKey(formCardKey('f1'))).toBeUndefined();
       await records.close();
     });
 
@@ -94,6 +107,7 @@ export function storeContract(name: string, make: () => Promise<{ persistence: (
 
       const second = await open(setup.persistence());
       expect(second.store.openForm('oc_1', 'ou_a')?.id).toBe('f1');
+      expect(second.store.formByCardKey(formCardKey('f1'))?.id).toBe('f1');
       expect(second.store.firstSighting('ev1', 1)).toBe(false);
       expect(second.store.pendingJobs()).toMatchObject([{ id: 'j1', payload: { x: 1 } }]);
       await second.records.close();

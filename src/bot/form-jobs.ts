@@ -49,13 +49,14 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const form = store.form(formId);
       if (!form || form.status !== 'open') return;
       const card = todoFormCard({ formId, draftText: form.draftText });
-      // The owner's profile zone is looked up beside the send, so Submit is answered from the stored form.
-      const [messageId, ownerTimeZone] = await Promise.all([
-        step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card })),
-        services.profileZones.lookup(form.ownerId),
-      ]);
-      const latest = store.form(formId) ?? form;
-      store.putForm({ ...latest, messageId, ...(ownerTimeZone !== undefined && { ownerTimeZone }), updatedAt: now() });
+      // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that
+      // Submit is answered from stored state; the card's id is stored first, as soon as it is known.
+      const ownerZone = services.profileZones.lookup(form.ownerId);
+      const messageId = await step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card }));
+      store.putForm({ ...(store.form(formId) ?? form), messageId, updatedAt: now() });
+      const ownerTimeZone = await ownerZone;
+      const latest = store.form(formId);
+      if (latest && ownerTimeZone !== undefined) store.putForm({ ...latest, ownerTimeZone });
     },
     giveUp(job, error) {
       const { formId, replyTo } = job.payload as FormJobPayload;
