@@ -98,6 +98,8 @@ export class FeishuClient {
     const answer = await this.transport.call({
       name: 'contact.v3.user.get',
       limit: { method: 'contact.user', keys: {} },
+      // A zone is a hint with a fallback: one retry for a blip, not five rounds of backoff against a struggling Feishu.
+      attempts: 2,
       run: () => this.sdk.get().contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } }),
     });
     return canonicalZone(answer.data?.user?.time_zone);
