@@ -148,3 +148,20 @@ describe('assignees', () => {
     expect(groupCards()).toHaveLength(1);
   });
 });
+
+describe('text people typed, on cards', () => {
+  it('is shown as typed in plain_text on the to-do card and in /todos, never as markdown with entities', async () => {
+    const typed = 'Release v1.2 & notes <at id=all></at> [x](https://evil.example) a@b.c';
+    const todo = await harness.postTodo(h, { text: typed });
+    const plainTexts = (card: unknown) => JSON.stringify(card).match(/"tag":"plain_text","content":"[^"]*/g) ?? [];
+    expect(plainTexts(todo.card).some((t) => t.includes('Release v1.2 & notes'))).toBe(true);
+    await h.say('ou_member', '/todos');
+    await h.settled();
+    const list = noticesTo(h, 'ou_member').at(-1) as string;
+    expect(plainTexts(JSON.parse(list)).some((t) => t.includes('Release v1.2 & notes'))).toBe(true);
+    for (const card of [JSON.stringify(todo.card), list]) {
+      expect(card).not.toMatch(/&#(46|64|61|124|38);/);
+      expect(card).not.toMatch(/"tag":"markdown","content":"[^"]*Release/);
+    }
+  });
+});
