@@ -1,6 +1,6 @@
 import { buildCard, escapeMarkdown, type Card } from './parts';
 
-/** Lists the commands; usages such as `/todo <text>` need escaping or their `<text>` would vanish as a tag. */
+/** Lists the commands, in markdown for the bold usages; the bot's own usages (`/todo [text]`) are escaped with Feishu's documented entities. */
 export function helpCard(commands: ReadonlyArray<{ usage: string; description: string }>): Card {
   return buildCard({
     title: 'To-do bot commands',

@@ -1,4 +1,4 @@
-import { buildCard, plainText, type Card, type HeaderTemplate } from './parts';
+import { buildCard, type Card, type HeaderTemplate, typedText } from './parts';
 
 export type NoticeTone = 'info' | 'warning' | 'error';
 
@@ -9,6 +9,6 @@ export function noticeCard(p: { text: string; title?: string; tone?: NoticeTone 
   return buildCard({
     title: p.title ?? 'To-do bot',
     template: TEMPLATE[p.tone ?? 'info'],
-    elements: [{ tag: 'div', text: plainText(p.text) }],
+    elements: [typedText(p.text)],
   });
 }

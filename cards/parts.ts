@@ -1,4 +1,5 @@
-import { type Repeat, parseFixedOffset } from '../src/domain/time';
+import type { Repeat } from '../src/domain/time';
+import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
 import { CardActionValue } from './actions';
 
 export interface PlainText {
@@ -69,12 +70,10 @@ export function chatListSummary(label: string, text: string): string {
 }
 
 /**
- * Entities from Feishu's escaping table, plus characters it leaves out that still make markup: `&` (so a typed
- * `&lt;` stays literal), `|` (tables), `@` (bare e-mail autolinks), `.` (`www.` autolinks and `1.` lists) and `=`
- * (setext headings).
+ * Feishu's documented escaping table for markdown, and nothing else: a client that does not decode an entity shows
+ * it as typed (`v1&#46;2`), so only entities Feishu promises to decode are used.
  */
 const MARKDOWN_ENTITIES: ReadonlyMap<string, string> = new Map([
-  ['&', '&#38;'],
   ['<', '&#60;'],
   ['>', '&#62;'],
   ['*', '&#42;'],
@@ -92,15 +91,19 @@ const MARKDOWN_ENTITIES: ReadonlyMap<string, string> = new Map([
   [':', '&#58;'],
   ['$', '&#36;'],
   ['+', '&#43;'],
-  ['|', '&#124;'],
-  ['@', '&#64;'],
-  ['.', '&#46;'],
-  ['=', '&#61;'],
 ]);
 
-/** Makes any text safe to put in `markdown`/`lark_md`: it shows as typed and cannot mention, link or format. */
+/**
+ * Text the bot builds (times, zone names, command usages) made literal inside `markdown`, with Feishu's documented
+ * entities only. What people typed never goes through here: it is shown in `plain_text`, which renders nothing.
+ */
 export function escapeMarkdown(text: string): string {
   return Array.from(text.replace(/\r\n?/g, '\n'), (char) => MARKDOWN_ENTITIES.get(char) ?? char).join('');
+}
+
+/** Text as typed, in a text element that renders no markup at all: what people wrote goes on cards this way. */
+export function typedText(content: string): CardComponent {
+  return { tag: 'div', text: plainText(content) };
 }
 
 const OPEN_ID = /^ou_[A-Za-z0-9_-]+$/;
@@ -136,34 +139,13 @@ function newWallClockFormatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 const utcFormatter = newWallClockFormatter('UTC');
-const formatters = new Map<string, Intl.DateTimeFormat>([['UTC', utcFormatter]]);
-
-/** Building a formatter costs far more than using one, and every card render needs one. */
-function knownZoneFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    try {
-      formatter = newWallClockFormatter(timeZone);
-    } catch {
-      return undefined;
-    }
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
+/** Building a formatter costs far more than using one, and every card render needs one: one per canonical zone. */
+const zoneFormatter = boundedMemo(ZONE_CACHE_LIMIT, newWallClockFormatter);
 
 function wallClock(ms: number, formatter: Intl.DateTimeFormat): string {
   const parts = formatter.formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')}`;
-}
-
-function fixedOffsetOf(timeZone: string): { minutes: number; label: string } | undefined {
-  const minutes = parseFixedOffset(timeZone);
-  if (minutes === undefined) return undefined;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const abs = Math.abs(minutes);
-  return { minutes, label: `UTC${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}` };
 }
 
 /**
@@ -172,9 +154,10 @@ function fixedOffsetOf(timeZone: string): { minutes: number; label: string } | u
  * falls back to UTC, labelled as such: the card still shows the right instant instead of failing to render.
  */
 export function formatInstant(ms: number, timeZone: string): string {
-  const fixed = fixedOffsetOf(timeZone);
-  if (fixed) return `${wallClock(ms + fixed.minutes * 60_000, utcFormatter)} (${fixed.label})`;
-  const formatter = knownZoneFormatter(timeZone) ?? utcFormatter;
+  const offset = parseFixedOffset(timeZone);
+  if (offset !== undefined) return `${wallClock(ms + offset * 60_000, utcFormatter)} (UTC${formatOffset(offset)})`;
+  const zone = canonicalZone(timeZone);
+  const formatter = zone === undefined ? utcFormatter : zoneFormatter(zone);
   return `${wallClock(ms, formatter)} (${formatter.resolvedOptions().timeZone})`;
 }
 

@@ -1,5 +1,5 @@
 import type { Todo } from '../src/domain/model';
-import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, mention, person, type Card } from './parts';
+import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, mention, person, type Card, typedText } from './parts';
 
 /**
  * The reminder posted as a reply to a to-do card when its time comes. It mentions the assignees (or the creator
@@ -8,14 +8,15 @@ import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInsta
 export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean }): Card {
   const { todo } = p;
   const people = todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId];
-  const lines = [`${people.map(mention).join(' ')} reminder: ${escapeMarkdown(todo.text)}`];
-  if (p.late) lines.push(`*Late: this was due ${escapeMarkdown(formatInstant(p.dueAt, todo.timeZone))}; I was not running then.*`);
+  const late = `*Late: this was due ${escapeMarkdown(formatInstant(p.dueAt, todo.timeZone))}; I was not running then.*`;
   return buildCard({
     title: 'Reminder',
     template: 'orange',
     summary: chatListSummary('Reminder', todo.text),
     elements: [
-      { tag: 'markdown', content: lines.join('\n') },
+      { tag: 'markdown', content: `${people.map(mention).join(' ')} reminder:` },
+      typedText(todo.text),
+      ...(p.late ? [{ tag: 'markdown', content: late }] : []),
       callbackButton({ text: 'Done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
       callbackButton({ text: 'Snooze 1 h', value: { action: 'todo.snooze', todoId: todo.id } }),
       callbackButton({ text: 'Tomorrow 9:00', value: { action: 'todo.tomorrow', todoId: todo.id } }),
@@ -32,6 +33,6 @@ export function reminderHandledCard(p: { todo: Todo; outcome: 'done' | 'snoozed'
   return buildCard({
     title: 'Reminder',
     template: p.outcome === 'done' ? 'green' : 'grey',
-    elements: [{ tag: 'markdown', content: `${escapeMarkdown(p.todo.text)}\n${what}` }],
+    elements: [typedText(p.todo.text), { tag: 'markdown', content: what }],
   });
 }

@@ -1,6 +1,6 @@
 import { TODO_TEXT_LIMIT } from '../src/domain/model';
 import { REPEATS } from '../src/domain/time';
-import { FORM_FIELDS, FORM_NAME } from '../src/domain/todo-form';
+import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../src/domain/todo-form';
 import { REPEAT_LABEL, buildCard, callbackButton, plainText, submitButton, type Card } from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */
@@ -53,7 +53,8 @@ export function todoFormCard(p: { formId: string; draftText: string; initialDate
             required: false,
             placeholder: plainText('Assignees (optional)'),
           },
-          submitButton({ text: 'Submit', name: 'submit', value: { action: 'todo.submit', formId: p.formId } }),
+          // The value names the form; so does the name, for clients that drop the value on a form submit.
+          submitButton({ text: 'Submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
         ],
       },
       // Outside the form: a second submit button would be blocked by the required-field check.

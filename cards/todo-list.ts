@@ -1,5 +1,5 @@
 import type { Todo } from '../src/domain/model';
-import { REPEAT_LABEL, buildCard, escapeMarkdown, formatInstant, oneLine, type Card } from './parts';
+import { REPEAT_LABEL, buildCard, formatInstant, oneLine, type Card, typedText } from './parts';
 
 /** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */
 export const LIST_LIMIT = 20;
@@ -9,14 +9,15 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; timeZone?: strin
   const shown = p.todos.slice(0, LIST_LIMIT);
   const lines = shown.map((todo) => {
     const repeat = todo.repeat && todo.repeat !== 'none' ? ` · ${REPEAT_LABEL[todo.repeat]}` : '';
-    const next = todo.remindAt !== undefined ? `next reminder ${escapeMarkdown(formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone))}${repeat}` : 'no reminder';
-    return `• ${escapeMarkdown(oneLine(todo.text, 80))}  ·  ${next}`;
+    const next = todo.remindAt !== undefined ? `next reminder ${formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone)}${repeat}` : 'no reminder';
+    return `• ${oneLine(todo.text, 80)}  ·  ${next}`;
   });
   if (p.todos.length > shown.length) lines.push(`…and ${p.todos.length - shown.length} more.`);
   const empty = p.mine ? 'Nothing is assigned to you here. 🎉' : 'This chat has no open to-dos.';
   return buildCard({
     title: p.mine ? 'Your open to-dos' : 'Open to-dos in this chat',
     template: 'blue',
-    elements: [{ tag: 'markdown', content: lines.length > 0 ? lines.join('\n') : empty }],
+    // The to-dos' text as typed, so the whole list is plain text: nothing in it is markup.
+    elements: [typedText(lines.length > 0 ? lines.join('\n') : empty)],
   });
 }

@@ -12,6 +12,7 @@ import {
   type CardComponent,
   type HeaderTemplate,
   type TagColor,
+  typedText,
 } from './parts';
 
 type Phase = 'open' | 'done' | 'recalled';
@@ -67,7 +68,7 @@ export function todoCard(todo: Todo, p: { timeZone?: string } = {}): Card {
     statusTag: { text: look.label, color: look.color },
     summary: chatListSummary('To-do', todo.text),
     elements: [
-      { tag: 'markdown', content: escapeMarkdown(todo.text) },
+      typedText(todo.text),
       { tag: 'hr' },
       { tag: 'markdown', content: details.join('\n') },
       ...buttonsFor(phase, todo.id),

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
+import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
@@ -70,6 +71,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger: logger.child({ module: 'bot' }),
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
+    profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
     botOpenId: () => {
       botOpenId ??= feishu.botOpenId().then(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalZone } from './domain/zones';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -40,6 +41,10 @@ const schema = z.object({
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .transform((zone, ctx) => canonicalZone(zone.trim()) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER)),
 });
 
 /** Over the long connection the SDK authenticates once, at connect: pushes carry no signature or token to check. */
@@ -76,6 +81,8 @@ interface CommonConfig {
   /** Commands one person may send in one chat per window before being throttled. */
   readonly userCommandLimit: number;
   readonly userCommandWindowSeconds: number;
+  /** Canonical IANA zone for people whose zone neither their client nor their Feishu profile tells. */
+  readonly defaultTimeZone: string;
 }
 
 export class ConfigError extends Error {
@@ -119,5 +126,6 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
+    defaultTimeZone: e.DEFAULT_TIME_ZONE,
   };
 }

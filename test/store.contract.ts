@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
-import { type Committed, type ExportedRecord, type Job, LeaseLost, type NewJob, type Store } from '../src/store/store';
+import { formCardKey } from '../src/domain/todo-form';
+import { CLOSED_FORM_RETENTION_MS, type Committed, type ExportedRecord, type Job, LeaseLost, type NewJob, type Store } from '../src/store/store';
 
 /**
  * What the bot relies on a store for, run against every adapter, as grammyjs/storages runs one scenario against
@@ -83,6 +84,17 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.openForm('oc_1', 'ou_a')).toBeUndefined();
         expect((await store.form('f1'))?.status).toBe('cancelled');
         expect(await store.form('nope')).toBeUndefined();
+      });
+
+      it('finds a form by its card key in every state, and forgets it once pruned', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1')] });
+        expect((await store.formByCardKey(formCardKey('f1')))?.id).toBe('f1');
+        await store.commit({ now: 0, forms: [{ ...((await store.form('f1')) as TodoForm), status: 'posted' }] });
+        expect((await store.formByCardKey(formCardKey('f1')))?.status).toBe('posted');
+        expect(await store.formByCardKey(formCardKey('f2'))).toBeUndefined();
+        await store.prune(CLOSED_FORM_RETENTION_MS + 1);
+        expect(await store.formByCardKey(formCardKey('f1'))).toBeUndefined();
       });
 
       it('writes a record only from the revision it was read at', async () => {
@@ -324,6 +336,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
         const again = await open(false);
         expect((await again.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
+        expect((await again.formByCardKey(formCardKey('f1')))?.id).toBe('f1');
         expect(await again.commit({ now: 1, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
         // A closed store released its leases: the job runs again at once, its finished step remembered.
         expect((await claim(again)).jobs).toMatchObject([{ id: 'j1', payload: { x: 1 }, steps: { s: 'done' } }]);

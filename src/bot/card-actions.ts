@@ -4,7 +4,7 @@ import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import type { Todo } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
-import { checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
+import { cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import type { Commit } from '../store/store';
 import { formDeleteJob, todoPostJob } from './form-jobs';
@@ -30,9 +30,9 @@ interface Decision {
 const DECISION_ATTEMPTS = 4;
 
 export async function handleCardAction(services: Services, action: CardActionEvent): Promise<CardActionAnswer> {
-  const value = CardActionValue.safeParse(action.value);
-  if (!value.success) return toast('warning', 'This card is out of date; send /todo to start again.');
-  const decide = decisionFor(services, action, value.data);
+  const request = await readRequest(services, action);
+  if (!request) return toast('warning', 'This card is out of date; send /todo to start again.');
+  const decide = await decisionFor(services, action, request);
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const { answer, change } = await decide();
     if (!change) return answer;
@@ -44,7 +44,19 @@ export async function handleCardAction(services: Services, action: CardActionEve
   return toast('warning', 'This changed while you clicked; please look again and retry.');
 }
 
-function decisionFor(services: Services, action: CardActionEvent, value: CardActionValue): () => Promise<Decision> {
+/**
+ * What the click asks for: the button's callback value, as the bot wrote it. A form's Submit is also known by its
+ * name, which names the form, since some clients send a form submit without the button's value.
+ */
+async function readRequest(services: Services, action: CardActionEvent): Promise<CardActionValue | undefined> {
+  const value = CardActionValue.safeParse(action.value);
+  if (value.success) return value.data;
+  const key = cardKeyOfSubmitName(action.name);
+  const form = key === undefined ? undefined : await services.store.formByCardKey(key);
+  return form && { action: 'todo.submit', formId: form.id };
+}
+
+async function decisionFor(services: Services, action: CardActionEvent, value: CardActionValue): Promise<() => Promise<Decision>> {
   switch (value.action) {
     case 'todo.submit':
       return () => submit(services, action, value.formId);
@@ -54,23 +66,37 @@ function decisionFor(services: Services, action: CardActionEvent, value: CardAct
       return () => markDone(services, action, value.todoId, true);
     case 'todo.reopen':
       return () => markDone(services, action, value.todoId, false);
-    case 'todo.snooze':
-      return () => snooze(services, action, value.todoId, (now) => now + SNOOZE_MS);
-    case 'todo.tomorrow':
-      return () => snooze(services, action, value.todoId, (now, zone) => tomorrowAt(now, zone, 9));
+    case 'todo.snooze': {
+      const zone = await clickerZone(services, action);
+      return () => snooze(services, action, value.todoId, zone, (now) => now + SNOOZE_MS);
+    }
+    case 'todo.tomorrow': {
+      const zone = await clickerZone(services, action);
+      return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, 9));
+    }
   }
 }
 
 const SNOOZE_MS = 60 * 60 * 1000;
 
+/**
+ * How long a Snooze or Tomorrow click waits for the clicker's profile zone when it is not cached: well inside the
+ * answer's deadline (2.5 s), and the look-up still fills the cache for the next click if it comes later.
+ */
+const PROFILE_ZONE_WAIT_MS = 1_000;
+
+/** Where the person clicking is: their device's zone, else their profile's, else `DEFAULT_TIME_ZONE`. */
+async function clickerZone(services: Services, action: CardActionEvent): Promise<string> {
+  return action.timeZone ?? (await services.profileZones.within(action.operatorId, PROFILE_ZONE_WAIT_MS)) ?? services.config.defaultTimeZone;
+}
+
 /** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
-async function snooze(services: Services, action: CardActionEvent, todoId: string, until: (now: number, zone: string) => number): Promise<Decision> {
+async function snooze(services: Services, action: CardActionEvent, todoId: string, zone: string, until: (now: number) => number): Promise<Decision> {
   const { now } = services;
   const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', toast('info', 'This to-do is no longer open; there is nothing to snooze.'));
   if ('answer' in found) return found;
   const { todo } = found;
-  const zone = action.timeZone ?? todo.timeZone;
-  const remindAt = until(now(), zone);
+  const remindAt = until(now());
   return {
     answer: {
       toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
@@ -110,7 +136,10 @@ function reopenedReminder(todo: Todo, now: number): number | undefined {
   return nextOccurrence(todo.repeatAnchor ?? todo.remindAt, todo.repeat ?? 'none', todo.timeZone, now);
 }
 
-/** The to-do `action` may change, or the answer refusing it. */
+/**
+ * The to-do `action` may change, or the answer refusing it. A to-do is changed only from its own chat (a click
+ * reported from another is refused), and the permission check asks about that chat.
+ */
 async function todoToChange(
   services: Services,
   action: CardActionEvent,
@@ -120,6 +149,7 @@ async function todoToChange(
 ): Promise<{ todo: Todo } | { answer: CardActionAnswer }> {
   const todo = await services.store.todo(todoId);
   if (!todo || !actionable(todo)) return { answer: notActionable };
+  if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'This card belongs to another chat; use the to-do in its own group.') };
   const allowed = await mayChange(services, todo, action.operatorId);
   return allowed === true ? { todo } : { answer: toast('error', allowed) };
 }
@@ -137,12 +167,13 @@ async function mayChange(services: Services, todo: Todo, operatorId: string): Pr
 
 async function submit(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const actor = checkActor(await store.form(formId), action.operatorId);
+  const actor = checkActor(await store.form(formId), action.operatorId, action.chatId);
   if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
-  const submission = readSubmission(action.formValue, { now: now(), timeZone: action.timeZone });
+  const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
+  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback: services.config.defaultTimeZone } });
   if (!submission.ok) return { answer: toast(submission.tone, submission.reason) };
 
-  const form = noteClickedCard(actor.value, action.messageId);
+  const form = noteClickedCard(actor.value, action);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   return {
     answer: toast('success', 'Posting your to-do to the group…'),
@@ -152,8 +183,8 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
 
 async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const actor = checkActor(await store.form(formId), action.operatorId);
+  const actor = checkActor(await store.form(formId), action.operatorId, action.chatId);
   if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
-  const form = close(noteClickedCard(actor.value, action.messageId), 'cancelled', now());
+  const form = close(noteClickedCard(actor.value, action), 'cancelled', now());
   return { answer: toast('info', 'Cancelled. Nothing was posted.'), change: { forms: [form], jobs: [formDeleteJob(services, form)] } };
 }

@@ -1,6 +1,7 @@
 /**
- * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`)
- * are stripped wherever they stand, so `@Bot /todo x`, `/todo x` and `/todo @_user_2 x` read alike.
+ * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`, and
+ * `@_all` for everyone) are stripped wherever they stand, so `@Bot /todo x`, `/todo x`, `/todo @_user_2 x` and
+ * `@_all @Bot /todo x` read alike.
  */
 
 export type ParsedMessage =
@@ -10,7 +11,7 @@ export type ParsedMessage =
   /** Words that are not a command. */
   | { kind: 'chatter'; text: string };
 
-const MENTION_KEY = /@_user_\d+/g;
+const MENTION_KEY = /@_(?:user_\d+|all)(?![A-Za-z0-9_])/g;
 const COMMAND = /^\/([A-Za-z][\w-]*)(?:@\S+)?(?:\s+([\s\S]*))?$/;
 
 export function parseMessage(text: string): ParsedMessage {

@@ -50,9 +50,14 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const form = await store.form(formId);
       if (!form || form.status !== 'open') return;
       const card = todoFormCard({ formId, draftText: form.draftText });
+      // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that
+      // Submit is answered from stored state; the card's id is stored first, as soon as it is known.
+      const ownerZone = services.profileZones.lookup(form.ownerId);
       const messageId = await step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card }));
-      const latest = (await store.form(formId)) ?? form;
-      await commit({ forms: [{ ...latest, messageId, updatedAt: now() }] });
+      await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, updatedAt: now() }] });
+      const ownerTimeZone = await ownerZone;
+      const latest = await store.form(formId);
+      if (latest && ownerTimeZone !== undefined) await commit({ forms: [{ ...latest, ownerTimeZone }] });
     },
     async giveUp({ job, commit }, error) {
       const { formId, replyTo } = job.payload as FormJobPayload;

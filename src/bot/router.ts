@@ -75,9 +75,11 @@ export class CommandRouter {
   static concernsBot(message: MessageEvent, botOpenId: string | undefined): boolean | undefined {
     if (message.text === undefined || !message.senderIsUser) return false;
     if (message.chatType === 'p2p' || parseMessage(message.text).kind === 'command') return true;
-    if (message.mentions.length === 0) return false;
+    // A mention of a person may be one of the bot; `@_all` names nobody.
+    const people = message.mentions.filter((m) => m.openId !== undefined);
+    if (people.length === 0) return false;
     if (botOpenId === undefined) return undefined;
-    return message.mentions.some((m) => m.openId === botOpenId);
+    return people.some((m) => m.openId === botOpenId);
   }
 
   list(): CommandInfo[] {

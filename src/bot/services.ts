@@ -4,6 +4,7 @@ import type { FeishuClient } from '../feishu/client';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { AdminDirectory } from './admins';
+import type { ProfileZones } from './profile-zones';
 import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
@@ -12,6 +13,8 @@ export interface Services {
   store: Store;
   feishu: FeishuClient;
   admins: AdminDirectory;
+  /** People's time zones from their Feishu profiles, cached. */
+  profileZones: ProfileZones;
   throttle: CommandThrottle;
   logger: Logger;
   now: () => number;

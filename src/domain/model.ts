@@ -45,6 +45,11 @@ export interface TodoForm extends Revised {
   strayMessageIds?: string[];
   /** The to-do this form produced, once submitted. */
   todoId?: string;
+  /**
+   * The zone in the owner's Feishu profile, looked up while the form was sent, so that Submit is answered from
+   * stored state; absent when unknown.
+   */
+  ownerTimeZone?: string;
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
@@ -66,7 +71,10 @@ export interface Todo extends Revised {
   repeatAnchor?: number;
   /** When the latest reminder was posted. */
   lastRemindedAt?: number;
-  /** IANA zone the creator's client reported (or a fixed offset such as "+08:00"): reminder times are shown in it. */
+  /**
+   * The canonical zone the to-do's times are shown and repeated in: the creator's device's, their profile's,
+   * `DEFAULT_TIME_ZONE`, or the picker's fixed offset such as "+08:00" (see `submissionZone`).
+   */
   timeZone: string;
   assigneeIds: string[];
   status: TodoStatus;

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, parseFixedOffset } from './zones';
 
 /**
  * Time in people's zones. Instants are UTC milliseconds; a zone is an IANA name (what Feishu's callbacks carry)
@@ -9,21 +10,33 @@ import { Cron } from 'croner';
 export const REPEATS = ['none', 'daily', 'workdays', 'weekly'] as const;
 export type Repeat = (typeof REPEATS)[number];
 
-const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
-
-/** A fixed offset in minutes east of UTC, or undefined when `zone` is not one. */
-export function parseFixedOffset(zone: string): number | undefined {
-  const match = FIXED_OFFSET.exec(zone);
-  if (!match) return undefined;
-  const total = Number(match[2]) * 60 + Number(match[3]);
-  if (Number(match[3]) >= 60 || total > 14 * 60) return undefined;
-  return match[1] === '-' ? -total : total;
+/**
+ * Every zone reaching croner or Intl here is canonical: croner keeps a formatter per zone string it is given, for
+ * the life of the process, so a spelling per caller would grow it without end.
+ */
+function canonical(zone: string): string {
+  const name = canonicalZone(zone);
+  if (name === undefined) throw new RangeError(`not a time zone: ${JSON.stringify(zone.slice(0, 80))}`);
+  return name;
 }
 
 function cronIn(pattern: string, zone: string): Cron {
   const offset = parseFixedOffset(zone);
-  return offset === undefined ? new Cron(pattern, { timezone: zone, paused: true }) : new Cron(pattern, { utcOffset: offset, paused: true });
+  return offset === undefined ? new Cron(pattern, { timezone: canonical(zone), paused: true }) : new Cron(pattern, { utcOffset: offset, paused: true });
 }
+
+const wallClockFormatter = boundedMemo(ZONE_CACHE_LIMIT, (zone: string) =>
+  new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+    hourCycle: 'h23',
+  }),
+);
 
 /** Wall-clock fields of an instant in a zone. */
 export function wallClock(ms: number, zone: string): { date: string; hour: number; minute: number; weekday: number } {
@@ -37,16 +50,7 @@ export function wallClock(ms: number, zone: string): { date: string; hour: numbe
       weekday: shifted.getUTCDay(),
     };
   }
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    weekday: 'short',
-    hourCycle: 'h23',
-  }).formatToParts(ms);
+  const parts = wallClockFormatter(canonical(zone)).formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return {
     date: `${part('year')}-${part('month')}-${part('day')}`,
@@ -76,12 +80,12 @@ export function tomorrowAt(now: number, zone: string, hour: number, minute = 0):
   return next.getTime();
 }
 
-/** Minutes a zone is ahead of UTC at an instant (negative west of Greenwich). */
+/** The zone's offset from UTC at an instant, in minutes east (Shanghai: 480; New York in winter: -300). */
 export function offsetMinutesAt(ms: number, zone: string): number {
-  const { date, hour, minute } = wallClock(ms, zone);
-  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
-  const minuteStart = Math.floor(ms / 60_000) * 60_000;
-  return Math.round((Date.UTC(year, month - 1, day, hour, minute) - minuteStart) / 60_000);
+  const wall = wallClock(ms, zone);
+  const [year, month, day] = wall.date.split('-').map(Number) as [number, number, number];
+  const minuteStart = ms - (((ms % 60_000) + 60_000) % 60_000);
+  return Math.round((Date.UTC(year, month - 1, day, wall.hour, wall.minute) - minuteStart) / 60_000);
 }
 
 /**

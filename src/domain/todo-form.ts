@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
-import { REPEATS, type Repeat } from './time';
+import { REPEATS, type Repeat, offsetMinutesAt } from './time';
+import { canonicalZone, parseFixedOffset } from './zones';
 
 /**
  * The form's rules as pure functions on plain records: who may do what, and what a submission must hold.
@@ -14,6 +16,26 @@ export const FORM_NAME = 'todo_form';
 export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;
 
 const refuse = (reason: string, tone: Refusal['tone'] = 'error'): Refusal => ({ ok: false, reason, tone });
+
+/**
+ * A form's card key: 12 hex digits of its id's SHA-256. The form's Submit button is named `submit_<key>`, because
+ * Feishu returns the clicked button's `name` on a form submit even when a client drops the button's `value`.
+ * Feishu documents no rule for `name` beyond being non-empty and unique in the card; its strictest identifier rule
+ * (`element_id`: letters, digits and underscores, starting with a letter, at most 20 characters) holds for these
+ * 19 characters, which a full form id (37 characters, with `-`) would not.
+ */
+export function formCardKey(formId: string): string {
+  return createHash('sha256').update(formId).digest('hex').slice(0, 12);
+}
+
+export function submitButtonName(formId: string): string {
+  return `submit_${formCardKey(formId)}`;
+}
+
+/** The card key a Submit button's name carries, or undefined for any other name. */
+export function cardKeyOfSubmitName(name: string | undefined): string | undefined {
+  return /^submit_([0-9a-f]{12})$/.exec(name ?? '')?.[1];
+}
 
 export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; now: number; ttlMs: number }): TodoForm {
   return {
@@ -33,10 +55,17 @@ export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replace
   return { ...form, status, updatedAt: now };
 }
 
-/** Remembers the card a click came from when it is not the one the bot knows, so that it is deleted with the form. */
-export function noteClickedCard(form: TodoForm, clickedMessageId: string | undefined): TodoForm {
-  if (!clickedMessageId || clickedMessageId === form.messageId || form.strayMessageIds?.includes(clickedMessageId)) return form;
-  return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), clickedMessageId] };
+/**
+ * Remembers the card a click came from when it is not one the bot knows, so that it is deleted with the form. Only
+ * a card proven to be this form's: the click named this form (its button's value or name, which only this form's
+ * cards carry), its owner made it (a form card is shown to its owner alone; see `checkActor`), and Feishu reports
+ * it in the form's chat. A click that does not say where it was is not enough to delete anything.
+ */
+export function noteClickedCard(form: TodoForm, click: { messageId?: string; chatId?: string }): TodoForm {
+  const { messageId } = click;
+  if (!messageId || click.chatId !== form.chatId) return form;
+  if (messageId === form.messageId || form.strayMessageIds?.includes(messageId)) return form;
+  return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), messageId] };
 }
 
 /** Every card of this form that should disappear when it closes. */
@@ -53,10 +82,11 @@ const CLOSED_REASON: Record<TodoForm['status'], string> = {
   replaced: 'You opened a newer form; use that one.',
 };
 
-/** May `operatorId` act on this form now? */
-export function checkActor(form: TodoForm | undefined, operatorId: string): Outcome<TodoForm> {
+/** May `operatorId` act on this form now, from a card in `chatId` (when the click says)? */
+export function checkActor(form: TodoForm | undefined, operatorId: string, chatId?: string): Outcome<TodoForm> {
   if (!form) return refuse('This form is no longer available. Send /todo to start a new one.', 'warning');
   if (form.ownerId !== operatorId) return refuse('Only the person who opened this form can use it.');
+  if (chatId !== undefined && chatId !== form.chatId) return refuse('This form belongs to another chat.');
   if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
   return { ok: true, value: form };
 }
@@ -69,26 +99,54 @@ export interface Submission {
   assigneeIds: string[];
 }
 
+/** Most assignees one to-do takes: each gets a mention on the card and a feed card. */
+export const ASSIGNEE_LIMIT = 50;
+
+/** An open_id as Feishu writes them (`ou_` and 32 hex digits), with room to spare, and nothing else. */
+const OPEN_ID = /^ou_[A-Za-z0-9_-]{1,61}$/;
+
+/** Where a person's zone may come from, best first. Each is canonical or absent. */
+export interface ZoneHints {
+  /** The clicking device's zone, from the callback (Feishu documents it for picker interactions only). */
+  device?: string;
+  /** The zone in the person's Feishu profile. */
+  profile?: string;
+  /** `DEFAULT_TIME_ZONE`. */
+  fallback: string;
+}
+
+/**
+ * The zone a submission's times are shown and repeated in: the device's, else the profile's, else the default.
+ * The picker's value carries its own offset, which fixes the instant. The default is a guess about nobody in
+ * particular, so when its offset at the picked instant disagrees with the picker's, the picker's offset is the
+ * truer zone and is kept instead.
+ */
+export function submissionZone(hints: ZoneHints, picked?: { at: number; offset: string }): string {
+  const known = canonicalZone(hints.device) ?? canonicalZone(hints.profile);
+  if (known !== undefined) return known;
+  const fallback = canonicalZone(hints.fallback) ?? 'UTC';
+  if (picked && offsetMinutesAt(picked.at, fallback) !== parseFixedOffset(picked.offset)) return picked.offset;
+  return fallback;
+}
+
 /**
  * Reads the form's fields. The picker's value carries its own offset ("2026-11-24 09:00 +0800"), which fixes the
- * instant; the callback's IANA zone (a hint from the device) is kept for display, and the offset when it is absent.
+ * instant; the zone kept with the to-do, for showing times and repeating them, is `submissionZone`'s.
  */
-export function readSubmission(formValue: Record<string, unknown>, p: { now: number; timeZone?: string }): Outcome<Submission> {
+export function readSubmission(formValue: Record<string, unknown>, p: { now: number; zones: ZoneHints }): Outcome<Submission> {
   const rawText = formValue[FORM_FIELDS.text];
   const text = typeof rawText === 'string' ? rawText.trim() : '';
   if (text === '') return refuse('Please write what needs doing.');
   if ([...text].length > TODO_TEXT_LIMIT) return refuse(`The to-do is too long: at most ${TODO_TEXT_LIMIT} characters.`);
 
   const rawWhen = formValue[FORM_FIELDS.remindAt];
-  let remindAt: number | undefined;
-  let offset: string | undefined;
+  let picked: { at: number; offset: string } | undefined;
   if (typeof rawWhen === 'string' && rawWhen.trim() !== '') {
-    const parsed = parsePickerDateTime(rawWhen.trim());
-    if (!parsed) return refuse('The reminder time could not be read; please pick it again.');
-    if (parsed.at <= p.now) return refuse('The reminder time is in the past; please pick a later time.');
-    remindAt = parsed.at;
-    offset = parsed.offset;
+    picked = parsePickerDateTime(rawWhen.trim());
+    if (!picked) return refuse('The reminder time could not be read; please pick it again.');
+    if (picked.at <= p.now) return refuse('The reminder time is in the past; please pick a later time.');
   }
+  const remindAt = picked?.at;
 
   const rawRepeat = formValue[FORM_FIELDS.repeat];
   const repeat = REPEATS.find((r) => r === rawRepeat) ?? 'none';
@@ -96,13 +154,14 @@ export function readSubmission(formValue: Record<string, unknown>, p: { now: num
   if (repeat !== 'none' && remindAt === undefined) return refuse('A repeating to-do needs a reminder time: pick when it should first remind.');
 
   const rawAssignees = formValue[FORM_FIELDS.assignees];
-  const list = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
-  if (!list.every((id) => typeof id === 'string' && /^ou_[\w-]+$/.test(id))) {
+  const list: unknown[] = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
+  if (list.length > ASSIGNEE_LIMIT) return refuse(`Too many assignees: at most ${ASSIGNEE_LIMIT} people per to-do.`);
+  if (!list.every((id) => typeof id === 'string' && OPEN_ID.test(id))) {
     return refuse('An assignee could not be read; please pick them again.');
   }
   const assigneeIds = [...new Set(list as string[])];
 
-  return { ok: true, value: { text, remindAt, repeat, timeZone: validZone(p.timeZone) ?? offset ?? 'UTC', assigneeIds } };
+  return { ok: true, value: { text, remindAt, repeat, timeZone: submissionZone(p.zones, picked), assigneeIds } };
 }
 
 /** Parses Feishu's `yyyy-MM-dd HH:mm ±hhmm` into a UTC instant and its offset ("+08:00"). */
@@ -117,16 +176,6 @@ export function parsePickerDateTime(value: string): { at: number; offset: string
     return undefined;
   }
   return { at: local - offsetMinutes * 60_000, offset: `${sign}${oh}:${om}` };
-}
-
-function validZone(zone: string | undefined): string | undefined {
-  if (!zone) return undefined;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone;
-  } catch {
-    return undefined;
-  }
 }
 
 export function newTodo(p: { id: string; form: TodoForm; submission: Submission; now: number }): Todo {

@@ -1,3 +1,4 @@
+import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError } from './errors';
@@ -87,6 +88,21 @@ export class FeishuClient {
       run: () => this.sdk.get().im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
     });
     return { ownerId: answer.data?.owner_id, managerIds: answer.data?.user_manager_id_list ?? [] };
+  }
+
+  /**
+   * The time zone in a person's Feishu profile, canonical, or undefined when the profile has none that is a real
+   * zone. Needs a contact read scope: without one Feishu refuses (99991672), and the caller treats that as unknown.
+   */
+  async userTimeZone(openId: string): Promise<string | undefined> {
+    const answer = await this.transport.call({
+      name: 'contact.v3.user.get',
+      limit: { method: 'contact.user', keys: {} },
+      // A zone is a hint with a fallback: one retry for a blip, not five rounds of backoff against a struggling Feishu.
+      attempts: 2,
+      run: () => this.sdk.get().contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } }),
+    });
+    return canonicalZone(answer.data?.user?.time_zone);
   }
 
   async sendEphemeral(p: { chatId: string; openId: string; card: object }): Promise<string> {

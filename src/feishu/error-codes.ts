@@ -41,6 +41,8 @@ export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   232006: { say: 'Feishu does not know this chat.' },
   232009: { say: 'This group has been dissolved.' },
   232010: { say: 'Feishu does not know this chat.' },
+  // Contacts
+  41050: { say: 'That person is outside the contact range the tenant admin gave this app.' },
   // Ephemeral cards
   18051: { done: true, say: 'That card was already deleted.' },
 };

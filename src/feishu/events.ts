@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { canonicalZone } from '../domain/zones';
+import { type Mention, MessageContentError, readMessageText } from './message-content';
+
+export type { Mention } from './message-content';
 
 /**
  * Feishu's push envelopes, parsed once at the edge into the two shapes the bot handles. Nothing past this file
@@ -27,8 +31,15 @@ const messageEnvelope = z.object({
       chat_type: z.string(),
       message_type: z.string(),
       content: z.string(),
+      // `@_all` comes with empty ids; other API shapes give `id` as the open_id string or leave it out.
       mentions: z
-        .array(z.object({ key: z.string(), id: z.object({ open_id: z.string().optional() }), name: z.string() }))
+        .array(
+          z.object({
+            key: z.string(),
+            id: z.union([z.object({ open_id: z.string().optional() }), z.string()]).optional(),
+            name: z.string().optional(),
+          }),
+        )
         .optional(),
     }),
   }),
@@ -45,19 +56,14 @@ const cardActionEnvelope = z.object({
       name: z.string().optional(),
       value: z.unknown().optional(),
       form_value: z.record(z.string(), z.unknown()).optional(),
-      timezone: z.string().optional(),
+      // Any value is accepted here and canonicalised below: a zone that is not one is dropped, not the click.
+      timezone: z.unknown().optional(),
     }),
     context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).optional(),
   }),
 });
 
 const anyEnvelope = z.object({ schema: z.literal('2.0'), header: envelopeHeader });
-
-export interface Mention {
-  key: string;
-  openId?: string;
-  name: string;
-}
 
 export interface MessageEvent {
   type: 'message';
@@ -68,7 +74,7 @@ export interface MessageEvent {
   senderId: string;
   senderIsUser: boolean;
   parentId?: string;
-  /** The text of a text message; undefined for other message types. */
+  /** The words of a text or rich-text (post) message, mentions as their keys; undefined for other message types. */
   text?: string;
   mentions: Mention[];
 }
@@ -83,7 +89,10 @@ export interface CardActionEvent {
   value: unknown;
   name?: string;
   formValue: Record<string, unknown>;
-  /** IANA zone of the clicking device, a hint Feishu attaches to every callback. */
+  /**
+   * The clicking device's zone, canonical (`Asia/Shanghai`); absent when the callback carried none (Feishu documents
+   * it for picker interactions only) or one that is not a real zone.
+   */
   timeZone?: string;
 }
 
@@ -126,6 +135,7 @@ function parseWith<T>(schema: z.ZodType<T>, payload: unknown): T {
 
 function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageEvent {
   const m = event.message;
+  const said = readContent(m.message_type, m.content, (m.mentions ?? []).map(toMention));
   return {
     type: 'message',
     eventId: header.event_id,
@@ -135,21 +145,27 @@ function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageE
     senderId: event.sender.sender_id.open_id,
     senderIsUser: (event.sender.sender_type ?? 'user') === 'user',
     parentId: m.parent_id || undefined,
-    text: m.message_type === 'text' ? textOf(m.content) : undefined,
-    mentions: (m.mentions ?? []).map((x) => ({ key: x.key, openId: x.id.open_id, name: x.name })),
+    text: said?.text,
+    mentions: said?.mentions ?? [],
   };
 }
 
-function textOf(content: string): string {
-  let parsed: unknown;
+type RawMention = NonNullable<z.infer<typeof messageEnvelope>['event']['message']['mentions']>[number];
+
+function toMention(raw: RawMention): Mention {
+  const id = typeof raw.id === 'string' ? raw.id : raw.id?.open_id;
+  // `@_all` carries empty ids (some tools write "all"): it names no person.
+  const openId = id && id !== 'all' ? id : undefined;
+  return { key: raw.key, ...(openId !== undefined && { openId }), name: raw.name ?? '' };
+}
+
+function readContent(messageType: string, content: string, mentions: Mention[]) {
   try {
-    parsed = JSON.parse(content);
-  } catch {
-    throw new EventShapeError('message.content is not JSON');
+    return readMessageText(messageType, content, mentions);
+  } catch (error) {
+    if (error instanceof MessageContentError) throw new EventShapeError(error.message);
+    throw error;
   }
-  const text = (parsed as { text?: unknown } | null)?.text;
-  if (typeof text !== 'string') throw new EventShapeError('message.content has no text');
-  return text;
 }
 
 function toCardAction({ header, event }: z.infer<typeof cardActionEnvelope>): CardActionEvent {
@@ -162,7 +178,7 @@ function toCardAction({ header, event }: z.infer<typeof cardActionEnvelope>): Ca
     value: event.action.value,
     name: event.action.name,
     formValue: event.action.form_value ?? {},
-    timeZone: event.action.timezone,
+    timeZone: canonicalZone(event.action.timezone),
   };
 }
 

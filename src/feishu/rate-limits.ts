@@ -14,7 +14,7 @@ export interface Limit {
   perMs: number;
 }
 
-export type LimitedMethod = 'ephemeral.send' | 'ephemeral.delete' | 'message.send' | 'message.patch' | 'message.recall' | 'feedCard';
+export type LimitedMethod = 'ephemeral.send' | 'ephemeral.delete' | 'message.send' | 'message.patch' | 'message.recall' | 'feedCard' | 'contact.user';
 
 export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = {
   'ephemeral.send': [
@@ -33,6 +33,10 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
     { scope: 'app', cap: 1000, perMs: 60_000 },
   ],
   feedCard: [{ scope: 'app', cap: 10, perMs: 1000 }],
+  'contact.user': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
 };
 
 /**

@@ -23,6 +23,8 @@ export interface CallSpec<T> {
   /** Name for logs and errors, e.g. "im.message.create". */
   name: string;
   limit?: { method: LimitedMethod; keys: LimitKeys };
+  /** Tries at most this many times (default: the policy's), for calls whose answer is only a hint. */
+  attempts?: number;
   run: () => Promise<T>;
 }
 
@@ -72,7 +74,7 @@ export class Transport {
         continue;
       }
       if (!isTransient(error)) throw error;
-      if (attempt >= retry.attempts) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempts failed`);
+      if (attempt >= (spec.attempts ?? retry.attempts)) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempts failed`);
       const delay = this.delayBefore(attempt, error);
       if (delay > retry.maxWaitMs) {
         throw new FeishuGaveUpError(spec.name, error, `Feishu asked for a ${Math.round(delay / 1000)} s wait`);

@@ -129,6 +129,8 @@ export interface Store {
   form(id: string): Promise<TodoForm | undefined>;
   /** The person's open form in a chat, if any. */
   openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined>;
+  /** The form whose card key is `key` (see `formCardKey`), in any state, while it is kept. */
+  formByCardKey(key: string): Promise<TodoForm | undefined>;
   todo(id: string): Promise<Todo | undefined>;
   /** The to-do whose group card is this message, if the bot posted it. */
   todoByMessage(messageId: string): Promise<Todo | undefined>;

@@ -21,9 +21,12 @@ export interface Harness {
   config: Config;
   logs: string[];
   /** Sends a group message from `sender` and returns the bot's answer. */
-  say(sender: string, text: string, opts?: { chatId?: string; chatType?: 'group' | 'p2p'; eventId?: string; parentId?: string; messageId?: string; mentionBot?: boolean }): Promise<Answer>;
-  /** Clicks a card button as `operator`. */
-  click(operator: string, messageId: string, value: Record<string, unknown>, opts?: { formValue?: Record<string, unknown>; timezone?: string; eventId?: string; chatId?: string }): Promise<Answer>;
+  say(sender: string, text: string, opts?: SayOptions): Promise<Answer>;
+  /**
+   * Clicks a card button as `operator`. Like Feishu for a button, the callback carries no `timezone` unless given
+   * (Feishu documents it for picker interactions only).
+   */
+  click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<Answer>;
   /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
@@ -40,6 +43,29 @@ export interface Answer {
   body: any;
   elapsedMs: number;
   deliveries?: ConnectionDelivery[];
+}
+
+export interface SayOptions {
+  chatId?: string;
+  chatType?: 'group' | 'p2p';
+  eventId?: string;
+  parentId?: string;
+  messageId?: string;
+  mentionBot?: boolean;
+  /** Also mention everyone (`@_all`) first, as `@所有人 @Bot /todos`. */
+  everyone?: boolean;
+  /** `post`: the message arrives as rich text, as it does once the person formats it. */
+  format?: 'text' | 'post';
+  style?: string[];
+}
+
+export interface ClickOptions {
+  formValue?: Record<string, unknown>;
+  timezone?: string;
+  eventId?: string;
+  chatId?: string;
+  /** The clicked component's name. */
+  name?: string;
 }
 
 export interface HarnessOptions {
@@ -97,12 +123,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     logs,
     async say(sender, text, opts = {}) {
-      const mentions = opts.mentionBot === false ? [] : [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
+      const bot = opts.mentionBot === false ? [] : [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
+      const everyone = opts.everyone ? [{ key: '@_all', name: '所有人' }] : [];
       const payload = messageEvent({
         token: SECRETS.verificationToken,
         senderId: sender,
-        text: opts.mentionBot === false ? text : `@_user_1 ${text}`,
-        mentions,
+        text: [...everyone, ...bot].map((m) => `${m.key} `).join('') + text,
+        mentions: [...everyone, ...bot],
+        format: opts.format,
+        style: opts.style,
         chatId: opts.chatId,
         chatType: opts.chatType,
         eventId: opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`,
@@ -119,7 +148,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         value,
         chatId: opts.chatId,
         formValue: opts.formValue,
-        timezone: opts.timezone ?? 'Asia/Shanghai',
+        name: opts.name,
+        timezone: opts.timezone,
         eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
       });
       return send('/webhook/card', payload);
@@ -161,6 +191,16 @@ export function pickerValueInHours(hours: number, from = Date.now()): string {
   return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())} +0800`;
 }
 
+/**
+ * A card's JSON as a reader sees its text: the entities Feishu documents for markdown (`&#40;` for `(`, `&sim;` for
+ * `~`) decoded.
+ */
+export function readable(card: unknown): string {
+  return JSON.stringify(card)
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replaceAll('&sim;', '~');
+}
+
 /** Messages the bot created, by kind. */
 export const ephemeralCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
 export const groupCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
@@ -186,6 +226,34 @@ export function buttonValue(card: unknown, action: string): Record<string, unkno
   throw new Error(`no ${action} button`);
 }
 
+/** The `name` of a card's form submit button: what Feishu sends back as `action.name` when it is pressed. */
+export function submitButtonName(card: unknown): string {
+  const stack: unknown[] = [card];
+  while (stack.length) {
+    const node = stack.pop() as { tag?: string; form_action_type?: string; name?: string } | null;
+    if (node && typeof node === 'object') {
+      if (node.tag === 'button' && node.form_action_type === 'submit' && typeof node.name === 'string') return node.name;
+      stack.push(...Object.values(node));
+    }
+  }
+  throw new Error('no form submit button');
+}
+
+/**
+ * Presses a form's Submit as Feishu's clients do: the callback names the button (`action.name`) and carries the
+ * fields (`action.form_value`), but no `value` (some clients drop it) and no `timezone` unless given.
+ */
+export function submitForm(
+  h: Harness,
+  owner: string,
+  form: { messageId: string; card: unknown },
+  formValue: Record<string, unknown>,
+  opts: Omit<ClickOptions, 'formValue' | 'name'> & { value?: Record<string, unknown> } = {},
+) {
+  const { value, ...rest } = opts;
+  return h.click(owner, form.messageId, value, { ...rest, formValue, name: submitButtonName(form.card) });
+}
+
 /** `/todo` from `owner`, and the form it produced. */
 export async function openForm(h: Harness, owner = 'ou_admin', text = '') {
   const answer = await h.say(owner, `/todo ${text}`.trim());
@@ -203,10 +271,13 @@ export async function postTodo(
 ) {
   const owner = p.owner ?? 'ou_admin';
   const form = await openForm(h, owner);
-  const answer = await h.click(owner, form.messageId, { action: 'todo.submit', formId: form.formId }, {
-    formValue: { ...formValues({ text: p.text ?? 'A to-do', assignees: p.assignees, remindAt: p.remindAt }), ...(p.repeat && { [FORM_FIELDS.repeat]: p.repeat }) },
-    timezone: p.timezone,
-  });
+  const answer = await submitForm(
+    h,
+    owner,
+    form,
+    { ...formValues({ text: p.text ?? 'A to-do', assignees: p.assignees, remindAt: p.remindAt }), ...(p.repeat && { [FORM_FIELDS.repeat]: p.repeat }) },
+    { timezone: p.timezone },
+  );
   if (answer.body?.toast?.type !== 'success') throw new Error(`submit refused: ${JSON.stringify(answer.body)}`);
   await h.settled();
   const card = groupCards(h).at(-1);

@@ -29,11 +29,12 @@ describe('the /todo flow, end to end', () => {
     expect(groupCards()).toHaveLength(0);
   });
 
-  it('on a valid submit deletes the form and posts one final card with escaped text, mentions, zone and creator', async () => {
+  it('on a valid submit deletes the form and posts one final card with the text as typed, mentions, zone and creator', async () => {
     const form = await openForm('ou_admin');
     const now = Date.now();
+    const typed = 'Check <at id=all></at> [docs](https://evil.example) v1.2 & co';
     const answer = await h.click('ou_admin', form.messageId, { action: 'todo.submit', formId: form.formId }, {
-      formValue: formValues({ text: 'Check <at id=all></at> [docs](https://evil.example)', remindAt: pickerValueInHours(3, now), assignees: ['ou_alice', 'ou_bob'] }),
+      formValue: formValues({ text: typed, remindAt: pickerValueInHours(3, now), assignees: ['ou_alice', 'ou_bob'] }),
       timezone: 'Asia/Shanghai',
     });
     expect(answer.status).toBe(200);
@@ -43,14 +44,16 @@ describe('the /todo flow, end to end', () => {
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
     const posted = groupCards();
     expect(posted).toHaveLength(1);
-    // The chat-list summary is plain text and not rendered, so only the body must be free of markup.
-    const card = JSON.stringify(posted[0]?.card.body);
-    expect(card).not.toContain('<at id=all>');
-    expect(card).not.toContain('](https');
-    expect(card).toContain('<at id=ou_alice></at>');
-    expect(card).toContain('<at id=ou_bob></at>');
-    expect(card).toContain('Asia/Shanghai');
-    expect(card).toContain('ou_admin');
+    const elements = posted[0]?.card.body.elements as Array<{ tag: string; content?: string; text?: { tag: string; content: string } }>;
+    // What was typed is plain_text: shown as typed, it can mention or link nothing, and needs no entities.
+    expect(elements).toContainEqual({ tag: 'div', text: { tag: 'plain_text', content: typed } });
+    const markdown = elements.filter((e) => e.tag === 'markdown').map((e) => e.content).join('\n');
+    expect(markdown).not.toContain('<at id=all>');
+    expect(markdown).not.toContain('](https');
+    expect(markdown).toContain('<at id=ou_alice></at>');
+    expect(markdown).toContain('<at id=ou_bob></at>');
+    expect(harness.readable(markdown)).toContain('(Asia/Shanghai)');
+    expect(markdown).toContain('ou_admin');
   });
 
   it('refuses an empty text, an over-long text and a past reminder with a toast, and keeps the form open', async () => {

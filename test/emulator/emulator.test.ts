@@ -397,3 +397,63 @@ describe('push', () => {
     expect(got?.headers['x-lark-signature']).not.toBe(honest);
   });
 });
+
+describe('contact: people’s profiles', () => {
+  it('gives a member’s time_zone through the real SDK; a stranger is 41050', async () => {
+    emu.timeZones.set('ou_alice', 'Europe/Berlin');
+    const client = new lark.Client({ ...APP, domain: emu.url, loggerLevel: lark.LoggerLevel.error, cache: new lark.DefaultCache() });
+    const alice = await client.contact.v3.user.get({ path: { user_id: 'ou_alice' }, params: { user_id_type: 'open_id' } });
+    expect(alice.data?.user).toMatchObject({ open_id: 'ou_alice', time_zone: 'Europe/Berlin' });
+    const bob = await api('GET', '/open-apis/contact/v3/users/ou_bob?user_id_type=open_id');
+    expect(bob.body.data.user.time_zone).toBe('Asia/Shanghai');
+    const stranger = await api('GET', '/open-apis/contact/v3/users/ou_stranger?user_id_type=open_id');
+    expect(stranger).toMatchObject({ status: 400, body: { code: 41050 } });
+  });
+
+  it('without a contact scope answers 99991672 naming the scopes, as Feishu refuses a call lacking its scope', async () => {
+    emu.setContactScope(false);
+    const refused = await api('GET', '/open-apis/contact/v3/users/ou_alice?user_id_type=open_id');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 99991672, msg: expect.stringMatching(/^Access denied\. One of the following scopes is required: \[contact:contact\.base:readonly/) });
+    expect(refused.body.error.permission_violations).toContainEqual({ type: 'action_scope_required', subject: 'contact:contact.base:readonly' });
+    emu.setContactScope(true);
+    expect((await api('GET', '/open-apis/contact/v3/users/ou_alice?user_id_type=open_id')).status).toBe(200);
+  });
+});
+
+describe('what real clients send', () => {
+  it('a formatted message as a post: paragraphs, at elements for mention keys, links, styled words', () => {
+    const event = messageEvent({
+      token: 'v',
+      senderId: 'ou_admin',
+      text: '@_all @_user_1 /todo Ship it\nsee https://example.com',
+      format: 'post',
+      style: ['bold'],
+      mentions: [{ key: '@_all', name: '所有人' }, { key: '@_user_1', openId: 'ou_bot', name: 'Bot' }],
+    }) as { event: { message: { message_type: string; content: string; mentions: unknown[] } } };
+    expect(event.event.message.message_type).toBe('post');
+    expect(JSON.parse(event.event.message.content)).toEqual({
+      title: '',
+      content: [
+        [
+          { tag: 'at', user_id: '@_all', user_name: '所有人' },
+          { tag: 'text', text: ' ', style: ['bold'] },
+          { tag: 'at', user_id: '@_user_1', user_name: 'Bot' },
+          { tag: 'text', text: ' /todo Ship it', style: ['bold'] },
+        ],
+        [
+          { tag: 'text', text: 'see ', style: ['bold'] },
+          { tag: 'a', text: 'https://example.com', href: 'https://example.com', style: ['bold'] },
+        ],
+      ],
+    });
+    expect(event.event.message.mentions[0]).toEqual({ key: '@_all', id: { union_id: '', user_id: '', open_id: '' }, name: '所有人', tenant_key: '' });
+  });
+
+  it('a click without a value or a timezone leaves both keys out', () => {
+    const click = cardActionEvent({ token: 'v', operatorId: 'ou_admin', messageId: 'om_1', name: 'submit_x', formValue: { a: '1' } }) as {
+      event: { action: Record<string, unknown> };
+    };
+    expect(click.event.action).toEqual({ tag: 'button', name: 'submit_x', form_value: { a: '1' } });
+  });
+});

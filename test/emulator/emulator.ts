@@ -26,6 +26,7 @@ export class RunningEmulator implements Emulator {
   readonly chats: Map<string, EmulatedChat>;
   readonly deliveries: Delivery[] = [];
   readonly connections: EmulatedConnection[];
+  readonly timeZones: Map<string, string>;
 
   constructor(
     readonly url: string,
@@ -39,6 +40,11 @@ export class RunningEmulator implements Emulator {
     this.feedCards = state.feedCards;
     this.chats = state.chats;
     this.connections = gateway.connections;
+    this.timeZones = state.timeZones;
+  }
+
+  setContactScope(granted: boolean): void {
+    this.state.contactScopeGranted = granted;
   }
 
   get rateLimitRejections(): number {

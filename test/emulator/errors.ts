@@ -25,6 +25,10 @@ export const Code = {
   tokenInvalid: 99991663,
   appRateLimited: 99991400,
   malformedRequest: 9499,
+  /** The app lacks every scope the call accepts. */
+  scopeMissing: 99991672,
+  /** The person is outside the app's contact range. */
+  noUserAuthority: 41050,
 } as const;
 
 export class FeishuError extends Error {
@@ -33,6 +37,8 @@ export class FeishuError extends Error {
     readonly code: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** More of Feishu's `error` object, beside the `log_id` every refusal carries. */
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
   }

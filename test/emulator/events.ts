@@ -27,13 +27,53 @@ function header(p: { token: string; eventType: string; eventId?: string; appId?:
   };
 }
 
+/**
+ * A person mentioned in a message. `@_all` (everyone) comes with empty ids, as Feishu sends it; a person is known by
+ * open_id.
+ */
+export interface MentionSpec {
+  key: string;
+  openId?: string;
+  name: string;
+}
+
+/**
+ * `text` as typed. Sent as `text` it is `{"text": ...}`; as `post` (what a client sends once the person adds any
+ * formatting, a line break or a link) it becomes rich text: each line a paragraph, each mention key an `at`
+ * element, the words `text` elements (`bold` when asked), a URL an `a` element.
+ */
+export function messageContent(format: 'text' | 'post', text: string, mentions: MentionSpec[], style: string[] = []): string {
+  if (format === 'text') return JSON.stringify({ text });
+  const named = new Map(mentions.map((m) => [m.key, m.name]));
+  const paragraph = (line: string) =>
+    line
+      .split(/(@_user_\d+|@_all|https?:\/\/\S+)/)
+      .filter((part) => part !== '')
+      .map((part) => {
+        if (part === '@_all') return { tag: 'at', user_id: '@_all', user_name: named.get(part) ?? '所有人' };
+        if (named.has(part)) return { tag: 'at', user_id: part, user_name: named.get(part) };
+        if (/^https?:\/\//.test(part)) return { tag: 'a', text: part, href: part, style };
+        return { tag: 'text', text: part, style };
+      });
+  return JSON.stringify({ title: '', content: text.split('\n').map(paragraph) });
+}
+
+function mentionOf(m: MentionSpec) {
+  const ids = m.openId === undefined ? { union_id: '', user_id: '', open_id: '' } : userIds(m.openId);
+  return { key: m.key, id: ids, name: m.name, tenant_key: m.openId === undefined ? '' : TENANT_KEY };
+}
+
 export function messageEvent(p: {
   token: string;
   chatId?: string;
   chatType?: 'group' | 'p2p';
   senderId: string;
   text: string;
-  mentions?: Array<{ key: string; openId: string; name: string }>;
+  /** Default `text`; `post` sends the same words as rich text. */
+  format?: 'text' | 'post';
+  /** Styles of the post's words, e.g. `['bold']`. */
+  style?: string[];
+  mentions?: MentionSpec[];
   parentId?: string;
   eventId?: string;
   messageId?: string;
@@ -41,12 +81,7 @@ export function messageEvent(p: {
   appId?: string;
 }): object {
   const createTime = p.createTime ?? Date.now();
-  const mentions = (p.mentions ?? []).map((m) => ({
-    key: m.key,
-    id: userIds(m.openId),
-    name: m.name,
-    tenant_key: TENANT_KEY,
-  }));
+  const mentions = (p.mentions ?? []).map(mentionOf);
   return {
     schema: '2.0',
     header: header({ ...p, eventType: 'im.message.receive_v1', createTime }),
@@ -60,8 +95,8 @@ export function messageEvent(p: {
         update_time: String(createTime),
         chat_id: p.chatId ?? 'oc_group',
         chat_type: p.chatType ?? 'group',
-        message_type: 'text',
-        content: JSON.stringify({ text: p.text }),
+        message_type: p.format ?? 'text',
+        content: messageContent(p.format ?? 'text', p.text, p.mentions ?? [], p.style),
         ...(mentions.length > 0 && { mentions }),
       },
     },
@@ -73,7 +108,9 @@ export function cardActionEvent(p: {
   operatorId: string;
   chatId?: string;
   messageId: string;
-  value: Record<string, unknown>;
+  /** The button's callback value; left out entirely when undefined (some clients drop it on a form submit). */
+  value?: Record<string, unknown>;
+  /** The clicked component's `name` (a form's submit button has one). */
   name?: string;
   tag?: string;
   formValue?: Record<string, unknown>;
@@ -90,7 +127,7 @@ export function cardActionEvent(p: {
       action: {
         tag: p.tag ?? 'button',
         ...(p.name !== undefined && { name: p.name }),
-        value: p.value,
+        ...(p.value !== undefined && { value: p.value }),
         ...(p.formValue !== undefined && { form_value: p.formValue }),
         ...(p.timezone !== undefined && { timezone: p.timezone }),
       },

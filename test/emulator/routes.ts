@@ -1,5 +1,6 @@
 import { issueTenantToken } from './api/auth';
 import { botInfo, getChat } from './api/chats';
+import { getUser } from './api/contact';
 import { deleteEphemeral, sendEphemeral } from './api/ephemeral';
 import type { Handler } from './api/exchange';
 import { createFeedCards, deleteFeedCards } from './api/feed-cards';
@@ -26,6 +27,7 @@ const ROUTES: Route[] = [
   route('POST', '/callback/ws/endpoint', connectionEndpoint, true),
   route('GET', '/open-apis/bot/v3/info', botInfo),
   route('GET', '/open-apis/im/v1/chats/:chat_id', getChat),
+  route('GET', '/open-apis/contact/v3/users/:user_id', getUser),
   route('POST', '/open-apis/ephemeral/v1/send', sendEphemeral),
   route('POST', '/open-apis/ephemeral/v1/delete', deleteEphemeral),
   route('POST', '/open-apis/im/v1/messages', createMessage),

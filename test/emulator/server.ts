@@ -65,7 +65,7 @@ function handle(call: Call, bodyIsJson: boolean, state: EmulatorState, logId: st
     if (error instanceof FeishuError) {
       return {
         status: error.status,
-        body: { code: error.code, msg: error.message, error: { log_id: logId } },
+        body: { code: error.code, msg: error.message, error: { log_id: logId, ...error.detail } },
         headers: error.headers,
       };
     }

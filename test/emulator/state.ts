@@ -45,6 +45,10 @@ export class EmulatorState {
   readonly feedCards = new Map<string, EmulatedFeedCard>();
   readonly calls: RecordedCall[] = [];
   readonly longConnection: LongConnectionOptions;
+  /** Profile time zones by open_id; a chat member without one has the tenant's default. */
+  readonly timeZones = new Map<string, string>();
+  /** Whether the app holds a contact read scope; without one the contact API answers 99991672. */
+  contactScopeGranted: boolean;
   rateLimitRejections = 0;
 
   private readonly tokenTtlSeconds: number;
@@ -69,6 +73,8 @@ export class EmulatorState {
     this.now = options.now ?? Date.now;
     this.longConnection = { ...LONG_CONNECTION_DEFAULTS, ...options.longConnection };
     for (const chat of options.chats ?? defaultChats()) this.chats.set(chat.chatId, chat);
+    for (const [openId, zone] of Object.entries(options.timeZones ?? {})) this.timeZones.set(openId, zone);
+    this.contactScopeGranted = options.contactScope ?? true;
   }
 
   issueToken(): { token: string; expire: number } {

@@ -13,6 +13,10 @@ export interface EmulatorOptions {
   enforceRateLimits?: boolean;
   /** Default 7200, as Feishu. */
   tokenTtlSeconds?: number;
+  /** Profile time zones by open_id (`time_zone` of the contact API); others in a chat have Asia/Shanghai. */
+  timeZones?: Record<string, string>;
+  /** Default true; false: the app has no contact read scope and the contact API answers 99991672. */
+  contactScope?: boolean;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
   now?: () => number;
   /** The long connection's timings; defaults are Feishu's. */
@@ -198,6 +202,10 @@ export interface Emulator {
   /** Keyed `${bizId}:${userId}`. */
   feedCards: Map<string, EmulatedFeedCard>;
   chats: Map<string, EmulatedChat>;
+  /** Profile time zones by open_id, changeable while running. */
+  timeZones: Map<string, string>;
+  /** Grants or withdraws the contact read scope. */
+  setContactScope(granted: boolean): void;
   /** Calls refused by an enforced rate limit (429 or 230020). */
   readonly rateLimitRejections: number;
   addExternalMessage(m: { chatId: string; senderId: string; text: string }): string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CardActionValue } from '../../cards/actions';
-import { FORM_FIELDS, FORM_NAME } from '../../src/domain/todo-form';
+import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../../src/domain/todo-form';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import {
@@ -13,7 +13,9 @@ import {
   oneLine,
   type CardComponent,
 } from '../../cards/parts';
+import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
+import { todoListCard } from '../../cards/todo-list';
 import { todoFormCard } from '../../cards/todo-form';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 
@@ -53,24 +55,24 @@ function todo(overrides: Partial<Todo> = {}): Todo {
 
 describe('escapeMarkdown', () => {
   it.each([
-    ['<at id=all></at>', '&#60;at id&#61;all&#62;&#60;/at&#62;'],
+    ['<at id=all></at>', '&#60;at id=all&#62;&#60;/at&#62;'],
     ['[x](https://evil)', '&#91;x&#93;&#40;https&#58;//evil&#41;'],
-    ['https://x.y', 'https&#58;//x&#46;y'],
     ['**bold**', '&#42;&#42;bold&#42;&#42;'],
-    ['&lt;', '&#38;lt;'],
+    ['Mon 24 Nov 2026, 09:00 (America/Port_of_Spain)', 'Mon 24 Nov 2026, 09&#58;00 &#40;America/Port&#95;of&#95;Spain&#41;'],
   ])('neutralises %s', (input, expected) => {
     expect(escapeMarkdown(input)).toBe(expected);
   });
 
-  it('leaves no markup-bearing character behind and keeps newlines', () => {
-    const escaped = escapeMarkdown('a\r\nb <>*~[]()#_`\\-!:$+|@.= c\nd');
-    expect(escaped.replace(/&(#\d+|sim);/g, '')).not.toMatch(/[&<>*~[\]()#_`\\\-!:$+|@.=\r]/);
+  it('uses only the entities in Feishu’s documented table, and keeps newlines', () => {
+    const escaped = escapeMarkdown('a\r\nb <>*~[]()#_`\\-!:$+ c\nd');
+    const documented = ['&#60;', '&#62;', '&#42;', '&sim;', '&#91;', '&#93;', '&#40;', '&#41;', '&#35;', '&#95;', '&#96;', '&#92;', '&#45;', '&#33;', '&#58;', '&#36;', '&#43;'];
+    for (const entity of escaped.match(/&[^;\s]+;/g) ?? []) expect(documented).toContain(entity);
+    expect(escaped.replace(/&(#\d+|sim);/g, '')).not.toMatch(/[<>*~[\]()#_`\\\-!:$+\r]/);
     expect(escaped.split('\n')).toHaveLength(3);
-    expect(escaped.startsWith('a\nb ')).toBe(true);
   });
 
-  it('leaves plain words and CJK alone', () => {
-    expect(escapeMarkdown('Buy milk 买牛奶')).toBe('Buy milk 买牛奶');
+  it('leaves plain words, CJK and the characters Feishu does not list alone', () => {
+    expect(escapeMarkdown('Buy milk 买牛奶 v1.2 a@b.c x|y = & z')).toBe('Buy milk 买牛奶 v1.2 a@b.c x|y = & z');
   });
 });
 
@@ -123,7 +125,7 @@ describe('todoFormCard', () => {
   it('gives every interactive component a unique name', () => {
     const names = components(card).flatMap((c) => (typeof c.name === 'string' ? [c.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), 'submit']));
+    expect(names).toEqual(expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), submitButtonName('fm_1')]));
   });
 
   it('prefills the draft unescaped and caps the text', () => {
@@ -155,7 +157,7 @@ describe('todoFormCard', () => {
 
   it('puts submit inside the form and cancel outside it, both with callbacks', () => {
     const submit = form.elements.find((e) => e.tag === 'button');
-    expect(submit).toMatchObject({ name: 'submit', form_action_type: 'submit', type: 'primary' });
+    expect(submit).toMatchObject({ name: submitButtonName('fm_1'), form_action_type: 'submit', type: 'primary' });
     expect(CardActionValue.parse(callbackValue(submit!))).toEqual({ action: 'todo.submit', formId: 'fm_1' });
 
     const cancel = card.body.elements.find((e) => e.tag === 'button');
@@ -175,11 +177,11 @@ describe('todoFormCard', () => {
 describe('todoCard', () => {
   it('renders an open to-do exactly', () => {
     const card = todoCard(
-      todo({ text: 'Ship it: **now** <at id=all></at>', remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a', 'ou_b'] }),
+      todo({ text: 'Ship v1.2 & co: **now** <at id=all></at> [x](https://evil)', remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a', 'ou_b'] }),
     );
     expect(card).toEqual({
       schema: '2.0',
-      config: { update_multi: true, summary: { content: 'To-do: Ship it: **now** <at id=all></at>' } },
+      config: { update_multi: true, summary: { content: 'To-do: Ship v1.2 & co: **now** <at id=all></at> [x](https…' } },
       header: {
         title: { tag: 'plain_text', content: 'To-do' },
         template: 'blue',
@@ -187,7 +189,8 @@ describe('todoCard', () => {
       },
       body: {
         elements: [
-          { tag: 'markdown', content: 'Ship it&#58; &#42;&#42;now&#42;&#42; &#60;at id&#61;all&#62;&#60;/at&#62;' },
+          // As typed, in plain_text: it renders no markup, so it needs no escaping and shows no entities.
+          { tag: 'div', text: { tag: 'plain_text', content: 'Ship v1.2 & co: **now** <at id=all></at> [x](https://evil)' } },
           { tag: 'hr' },
           {
             tag: 'markdown',
@@ -238,9 +241,29 @@ describe('todoCard', () => {
   });
 });
 
+describe('text people typed', () => {
+  const typed = 'v1.2 & <at id=all></at> **x** [y](https://evil) a@b.c';
+  const hostile = todo({ text: typed, remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a'] });
+
+  it.each([
+    ['the to-do card', todoCard(hostile)],
+    ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true })],
+    ['a handled reminder', reminderHandledCard({ todo: hostile, outcome: 'snoozed', by: 'ou_a', until: AT_2026_11_24_0100Z })],
+    ['the /todos list', todoListCard({ todos: [hostile], mine: false })],
+  ])('is shown as typed, in plain_text, never inside markdown: %s', (_, card) => {
+    const all = components(card);
+    const plain = all.filter((c) => c.tag === 'plain_text').map((c) => c.content as string);
+    expect(plain.some((content) => content.includes(typed))).toBe(true);
+    for (const markdown of all.filter((c) => c.tag === 'markdown')) {
+      expect(markdown.content).not.toContain('v1.2');
+      expect(markdown.content).not.toContain('<at id=all>');
+    }
+  });
+});
+
 describe('assertCardFits', () => {
   it('throws for an absurdly large card', () => {
-    expect(() => todoCard(todo({ text: '<'.repeat(10_000) }))).toThrow(/bytes/);
+    expect(() => todoCard(todo({ text: '<'.repeat(30_000) }))).toThrow(/bytes/);
   });
 
   it('throws for too many components', () => {
@@ -292,7 +315,7 @@ describe('helpCard', () => {
     expect(card.body.elements).toEqual([
       {
         tag: 'markdown',
-        content: '**/todo &#60;text&#62;** — Open a to&#45;do form&#46;\n**/help** — Show this&#46;',
+        content: '**/todo &#60;text&#62;** — Open a to&#45;do form.\n**/help** — Show this.',
       },
       { tag: 'markdown', content: 'Commands work with or without @mentioning me.', text_size: 'notation' },
     ]);

@@ -16,6 +16,13 @@ describe('parseMessage', () => {
     expect(parseMessage('/todo @_user_2 check   the build @_user_3')).toEqual({ kind: 'command', name: 'todo', args: 'check the build' });
   });
 
+  it('strips @_all (a mention of everyone) like any mention', () => {
+    expect(parseMessage('@_all @_user_1 /todos')).toEqual({ kind: 'command', name: 'todos', args: '' });
+    expect(parseMessage('@_user_1 @_all')).toEqual({ kind: 'mention-only' });
+    expect(parseMessage('/todo call @_all now')).toEqual({ kind: 'command', name: 'todo', args: 'call now' });
+    expect(parseMessage('@_allies /todo')).toEqual({ kind: 'chatter', text: '@_allies /todo' });
+  });
+
   it('keeps multi-line arguments as one line of words', () => {
     expect(parseMessage('/todo first\nsecond')).toEqual({ kind: 'command', name: 'todo', args: 'first second' });
   });
@@ -63,5 +70,8 @@ describe('which messages may concern the bot', () => {
     expect(CommandRouter.concernsBot(message({ text: '@_user_1 lunch?', mentions: [colleague] }), 'ou_bot')).toBe(false);
     expect(CommandRouter.concernsBot(message({ text: '@_user_1 lunch?', mentions: [colleague] }), undefined)).toBeUndefined();
     expect(CommandRouter.concernsBot(message({ text: 'lunch?' }), undefined)).toBe(false);
+    // @_all names nobody: chatter that only mentions everyone is not for the bot.
+    expect(CommandRouter.concernsBot(message({ text: '@_all lunch?', mentions: [{ key: '@_all', name: 'Everyone' }] }), undefined)).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: '@_all @_user_1 /todos', mentions: [{ key: '@_all', name: 'Everyone' }, { key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] }), 'ou_bot')).toBe(true);
   });
 });

@@ -29,7 +29,13 @@ describe('loadConfig', () => {
       replayWindowMs: 300_000,
       bodyLimitBytes: 1024 * 1024,
       maxConnections: 512,
+      defaultTimeZone: 'Asia/Shanghai',
     });
+  });
+
+  it('reads DEFAULT_TIME_ZONE in its canonical spelling and refuses what is not a zone', () => {
+    expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: 'europe/berlin' }).defaultTimeZone).toBe('Europe/Berlin');
+    expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin']);
   });
 
   it('names every missing variable with its fix, one line each', () => {

@@ -94,6 +94,18 @@ describe('the transport', () => {
     expect((error as FeishuGaveUpError).last).toMatchObject({ code: 230020 });
     expect(sleeps).toHaveLength(DEFAULT_RETRY.attempts - 1);
   });
+
+  it('tries a call that asks for fewer attempts only that often', async () => {
+    const sleeps: number[] = [];
+    let tries = 0;
+    const run = async () => {
+      tries++;
+      return { code: 230020, msg: 'busy' };
+    };
+    const error = await transport(sleeps, { n: 0 }).call({ name: 'hint', attempts: 2, run }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FeishuGaveUpError);
+    expect(tries).toBe(2);
+  });
 });
 
 describe('the rate limiter', () => {

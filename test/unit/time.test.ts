@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextOccurrence, parseFixedOffset, tomorrowAt, wallClock } from '../../src/domain/time';
+import { nextOccurrence, tomorrowAt, wallClock } from '../../src/domain/time';
+import { parseFixedOffset } from '../../src/domain/zones';
 
 describe('zoned time', () => {
   it('reads fixed offsets and refuses impossible ones', () => {

@@ -3,19 +3,23 @@ import { recallJob } from '../todo-jobs';
 
 /**
  * `/recall`: as a reply, recalls the to-do card replied to; alone, the latest to-do card of the person asking
- * (for an admin, the latest in the chat). Only the creator and the group's admins may recall; anything the bot
- * did not post is refused here, without asking Feishu.
+ * (for an admin, the latest in the chat). Only the creator and the group's admins may recall, and only from the
+ * to-do's own chat; anything else is refused here, without asking Feishu.
  */
 export const recallTodo: CommandMiddleware = async (ctx) => {
   const { services, message } = ctx;
   const { store, admins } = services;
+  // Every to-do considered below is of this chat, so this is always the to-do's chat's admin check.
   let isAdmin: boolean | undefined;
   const senderIsAdmin = async () => (isAdmin ??= await admins.isAdmin(message.chatId, message.senderId));
 
   let todo;
   if (message.parentId) {
     todo = await store.todoByMessage(message.parentId);
-    if (!todo) return ctx.reply('I can only recall to-do cards I posted, and that message is not one of them.', 'warning');
+    // A reply in one chat can name a message of another (Feishu checks nothing): a card of another chat is not ours to recall here.
+    if (!todo || todo.chatId !== message.chatId) {
+      return ctx.reply('I can only recall to-do cards I posted in this chat, and that message is not one of them.', 'warning');
+    }
   } else {
     todo = await store.latestPostedTodo(message.chatId, (await senderIsAdmin()) ? undefined : message.senderId);
     if (!todo) return ctx.reply('There is no to-do card of yours in this chat to recall.', 'info');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ChatSettings, RECORD_VERSION, type Revised, type Todo, type TodoForm } from '../../domain/model';
+import { formCardKey } from '../../domain/todo-form';
 import {
   CLOSED_FORM_RETENTION_MS,
   type Commit,
@@ -29,6 +30,8 @@ import { RecordStore } from './records';
 export class EmbeddedStore implements Store {
   private readonly records: RecordStore;
   private readonly openForms = new Map<string, string>();
+  /** Form ids by card key: a Submit click without a value names its form only by that key. */
+  private readonly formsByCardKey = new Map<string, string>();
   private readonly formExpiry = new DueIndex();
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
@@ -70,6 +73,11 @@ export class EmbeddedStore implements Store {
 
   async openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined> {
     const id = this.openForms.get(formKey(chatId, ownerId));
+    return id === undefined ? undefined : this.current<TodoForm>('forms', id);
+  }
+
+  async formByCardKey(key: string): Promise<TodoForm | undefined> {
+    const id = this.formsByCardKey.get(key);
     return id === undefined ? undefined : this.current<TodoForm>('forms', id);
   }
 
@@ -232,6 +240,7 @@ export class EmbeddedStore implements Store {
       const closed = form.status !== 'open' && form.status !== 'submitting';
       if (closed && now - form.updatedAt > CLOSED_FORM_RETENTION_MS) {
         this.records.delete('forms', id);
+        this.formsByCardKey.delete(formCardKey(id));
         removed++;
       }
     }
@@ -346,6 +355,7 @@ export class EmbeddedStore implements Store {
   }
 
   private indexForm(form: TodoForm): void {
+    this.formsByCardKey.set(formCardKey(form.id), form.id);
     const key = formKey(form.chatId, form.ownerId);
     if (form.status === 'open') {
       this.openForms.set(key, form.id);
