@@ -49,11 +49,6 @@ export class CommitChannel {
     await client?.end().catch(() => undefined);
   }
 
-  /** The backend process id of the listening connection (tests drop it to check the reconnect). */
-  get backendPid(): number | undefined {
-    return (this.client as unknown as { processID?: number } | undefined)?.processID;
-  }
-
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'feishu-todo-bot listen' });
     client.on('notification', (message) => this.receive(message.payload));

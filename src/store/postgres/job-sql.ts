@@ -10,8 +10,9 @@ import type { Statement } from './database';
  * chat, starting after the chat the last claim of this instance ended on, so chats take turns) and takes the
  * transaction lock of each chat that has a runnable head and room under the cap, skipping chats another claim holds;
  * `leaseHeads` then counts each locked chat's live leases afresh and leases its runnable heads, oldest first, up to
- * the room left. No other claim can lease jobs of those chats until this one commits, so the cap holds across
- * instances; a chat whose room was used up meanwhile just yields nothing.
+ * the room left, taking each chat's first job before any chat's second (at most `max` chats are locked, so each gets
+ * one). No other claim can lease jobs of those chats until this one commits, so the cap holds across instances; a
+ * chat whose room was used up meanwhile just yields nothing.
  */
 
 export interface JobRow {
@@ -111,7 +112,8 @@ export function jobStatements(s: string) {
     leaseHeads: statement(
       'leaseHeads',
       `WITH candidates AS (
-         SELECT h.id, h.run_at, h.seq FROM unnest($1::text[]) AS c(chat_id)
+         SELECT h.id, h.run_at, h.seq, row_number() OVER (PARTITION BY c.chat_id ORDER BY h.run_at, h.seq) AS turn
+         FROM unnest($1::text[]) AS c(chat_id)
          CROSS JOIN LATERAL (
            SELECT $3::int - count(*)::int AS room FROM ${s}.jobs l
            WHERE l.chat_id = c.chat_id AND l.lease_token IS NOT NULL AND l.lease_until > statement_timestamp()
@@ -123,13 +125,13 @@ export function jobStatements(s: string) {
            FOR UPDATE SKIP LOCKED
          ) h
          UNION ALL
-         SELECT n.id, n.run_at, n.seq FROM (
+         SELECT n.id, n.run_at, n.seq, row_number() OVER (ORDER BY n.run_at, n.seq) FROM (
            SELECT id, run_at, seq FROM ${s}.jobs h
            WHERE h.is_head AND h.chat_id IS NULL AND h.run_at <= $2 AND ${unleased('h')}
            ORDER BY h.run_at, h.seq LIMIT $4
            FOR UPDATE SKIP LOCKED
          ) n
-       ), picked AS (SELECT id FROM candidates ORDER BY run_at, seq LIMIT $4)
+       ), picked AS (SELECT id FROM candidates ORDER BY turn, run_at, seq LIMIT $4)
        UPDATE ${s}.jobs j
        SET lease_owner = $5, lease_token = gen_random_uuid(), lease_until = statement_timestamp() + $6 * interval '1 millisecond'
        FROM picked p WHERE j.id = p.id
