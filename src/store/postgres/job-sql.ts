@@ -102,7 +102,7 @@ export function jobStatements(s: string) {
        )
        SELECT c.chat_id FROM chats c
        WHERE CASE
-         WHEN EXISTS (SELECT 1 FROM ${s}.jobs h WHERE h.is_head AND h.chat_id = c.chat_id AND h.run_at <= $2 AND ${unleased('h')})
+         WHEN (SELECT h.run_at FROM ${s}.jobs h WHERE h.is_head AND h.chat_id = c.chat_id AND ${unleased('h')} ORDER BY h.run_at, h.seq LIMIT 1) <= $2
           AND (SELECT count(*) FROM ${s}.jobs l WHERE l.chat_id = c.chat_id AND l.lease_token IS NOT NULL AND l.lease_until > statement_timestamp()) < $3
          THEN pg_try_advisory_xact_lock(hashtextextended($4 || c.chat_id, 0))
          ELSE false END
@@ -134,7 +134,7 @@ export function jobStatements(s: string) {
        ), picked AS (SELECT id FROM candidates ORDER BY turn, run_at, seq LIMIT $4)
        UPDATE ${s}.jobs j
        SET lease_owner = $5, lease_token = gen_random_uuid(), lease_until = statement_timestamp() + $6 * interval '1 millisecond'
-       FROM picked p WHERE j.id = p.id
+       WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
        RETURNING ${jobColumns(s, 'j')}`,
     ),
     /** $1 now: when the earliest head not yet due becomes runnable. */
