@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { type Committed, type Job, type JobClaim, LeaseLost, type NewJob } from '../store';
 import type { CommitChannel } from './commit-channel';
 import type { Database } from './database';
-import { type JobRow, type JobStatements, jobStatements, toJob } from './job-sql';
+import { type JobRow, type JobStatements, jobStatements, laneKeyPrefix, toJob } from './job-sql';
 
 /**
  * The outbox's half of the PostgreSQL store: jobs enqueued inside commits, leased to instances by `claim`, and
@@ -24,7 +24,7 @@ export class PostgresJobs {
     private readonly emit: (committed: Committed) => void,
   ) {
     this.sql = jobStatements(db.s);
-    this.laneKey = `${db.schema}:lane:`;
+    this.laneKey = laneKeyPrefix(db.schema);
     this.chatKey = `${db.schema}:chat:`;
   }
 
@@ -34,10 +34,8 @@ export class PostgresJobs {
     return token !== undefined && (await this.db.query(this.sql.holdsForCommit, [job.id, token], client)).rowCount === 1;
   }
 
-  /** Inside a commit: enqueues the jobs whose ids are not pending; returns how many were. */
-  async enqueue(client: pg.PoolClient, jobs: readonly NewJob[]): Promise<number> {
-    const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
-    await this.db.query(this.sql.laneLocks, [lanes, this.laneKey], client);
+  /** Inside a commit whose first statement locked the jobs' lanes: enqueues those not pending; returns how many were. */
+  async enqueue(client: pg.PoolClient, jobs: readonly NewJob[], notice: string): Promise<number> {
     const columns = [
       jobs.map((job) => job.id),
       jobs.map((job) => job.kind),
@@ -47,7 +45,7 @@ export class PostgresJobs {
       jobs.map((job) => job.runAt),
       jobs.map((job) => job.createdAt),
     ];
-    return (await this.db.query(this.sql.enqueue, columns, client)).rowCount ?? 0;
+    return (await this.db.query<{ enqueued: number }>(this.sql.enqueue, [...columns, this.channel.name, notice], client)).rows[0]?.enqueued ?? 0;
   }
 
   async claim(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
@@ -78,7 +76,7 @@ export class PostgresJobs {
   async finish(job: Job): Promise<void> {
     const token = leaseToken(job);
     const finished = await this.db.transaction(async (client) => {
-      await this.db.query(this.sql.laneLocks, [[job.lane], this.laneKey], client);
+      await this.db.query(this.sql.laneLock, [job.lane, this.laneKey], client);
       return (await this.db.query(this.sql.finish, [job.id, token, this.channel.name, this.notice()], client)).rowCount === 1;
     });
     if (!finished) throw new LeaseLost(job.id);

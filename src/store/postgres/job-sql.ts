@@ -62,15 +62,22 @@ const holds = (alias: string) => `${alias}.id = $1 AND ${alias}.lease_token = $2
 /** A head that no live lease holds. */
 const unleased = (alias: string) => `(${alias}.lease_until IS NULL OR ${alias}.lease_until <= statement_timestamp())`;
 
+/** The advisory lock key of a lane is `hashtextextended(<prefix> || lane, 0)`: one lock space per schema. */
+export const laneKeyPrefix = (schema: string) => `${schema}:lane:`;
+
 export function jobStatements(s: string) {
   const statement = (name: string, text: string): Statement => ({ name: `jobs.${name}`, text });
   return {
-    /** $1 lanes (sorted), $2 key prefix. */
-    laneLocks: statement('laneLocks', `SELECT count(pg_advisory_xact_lock(hashtextextended($2 || l, 0))) FROM unnest($1::text[]) AS l`),
-    /** $1 ids, $2 kinds, $3 lanes, $4 chats, $5 payloads, $6 run-at, $7 created-at: the ids enqueued. */
+    /** $1 lane, $2 key prefix. */
+    laneLock: statement('laneLock', `SELECT pg_advisory_xact_lock(hashtextextended($2 || $1, 0))`),
+    /**
+     * $1 ids, $2 kinds, $3 lanes, $4 chats, $5 payloads, $6 run-at, $7 created-at, $8 channel, $9 notice: how many
+     * were enqueued (the lanes are locked already).
+     */
     enqueue: statement(
       'enqueue',
-      `INSERT INTO ${s}.jobs (id, kind, lane, chat_id, payload, run_at, created_at, is_head)
+      `WITH inserted AS (
+       INSERT INTO ${s}.jobs (id, kind, lane, chat_id, payload, run_at, created_at, is_head)
        SELECT n.id, n.kind, n.lane, n.chat_id, n.payload, n.run_at, n.created_at,
               row_number() OVER (PARTITION BY n.lane ORDER BY n.ord) = 1 AND NOT EXISTS (SELECT 1 FROM ${s}.jobs l WHERE l.lane = n.lane)
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::bigint[], $7::bigint[])
@@ -78,7 +85,8 @@ export function jobStatements(s: string) {
        WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs d WHERE d.id = n.id)
        ORDER BY n.ord
        ON CONFLICT (id) DO NOTHING
-       RETURNING id`,
+       RETURNING id)
+       SELECT (SELECT count(*) FROM inserted)::int AS enqueued, pg_notify($8, $9)`,
     ),
     /** $1 id, $2 token: locks the job's row against a claim until the commit ends. */
     holdsForCommit: statement('holdsForCommit', `SELECT 1 FROM ${s}.jobs j WHERE ${holds('j')} FOR SHARE`),

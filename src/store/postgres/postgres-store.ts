@@ -12,6 +12,7 @@ import type {
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions } from './database';
 import { PostgresJobs } from './job-queue';
+import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
 import { exportRecords, importRecords } from './transfer';
@@ -28,10 +29,12 @@ export class PostgresStore implements Store {
   private readonly channel: CommitChannel;
   private readonly jobs: PostgresJobs;
   private readonly listeners = new Set<(committed: Committed) => void>();
+  private readonly laneKey: string;
 
   constructor(private readonly options: PostgresOptions) {
     this.db = new Database(options);
     this.sql = recordStatements(this.db.s);
+    this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
   }
@@ -97,9 +100,10 @@ export class PostgresStore implements Store {
     try {
       enqueued = await this.db.transaction(async (client) => {
         if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
-        if (commit.eventId !== undefined) {
-          const remembered = await this.db.query(this.sql.rememberEvent, [commit.eventId, commit.now], client);
-          if (remembered.rowCount === 0) throw new Refused('duplicate');
+        const lanes = [...new Set((commit.jobs ?? []).map((job) => job.lane))].sort();
+        if (commit.eventId !== undefined || lanes.length > 0) {
+          const first = await this.db.query<{ remembered: number }>(this.sql.rememberEventLockLanes, [commit.eventId ?? null, commit.now, this.laneKey, lanes], client);
+          if (commit.eventId !== undefined && first.rows[0]?.remembered === 0) throw new Refused('duplicate');
         }
         for (const [collection, record] of writes) {
           const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
@@ -107,9 +111,10 @@ export class PostgresStore implements Store {
           const written = record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
           if (written.rowCount === 0) throw new Refused('stale');
         }
-        const count = commit.jobs?.length ? await this.jobs.enqueue(client, commit.jobs) : 0;
-        if (count > 0 || due) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: count > 0, due })], client);
-        return count;
+        // Told to the other instances only if the commit holds: a notice sent inside a transaction waits for it.
+        if (lanes.length > 0) return this.jobs.enqueue(client, commit.jobs ?? [], this.channel.notice({ jobs: true, due }));
+        if (due) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);
+        return 0;
       });
     } catch (error) {
       if (error instanceof Refused) return { ok: false, reason: error.reason };
