@@ -249,10 +249,12 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
       it('hands a job out again once its lease expires, unless renewed', async () => {
         const store = await open();
         await store.commit({ now: 0, jobs: [job('kept', { lane: 'k' }), job('lost', { lane: 'l' })] });
-        const leased = (await claim(store, { leaseMs: 300 })).jobs;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        expect(await store.renewLeases('a', ['kept'], 300)).toEqual(['kept']);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Margins for a busy machine and a database round trip: the renewal may come up to 300 ms late, the claim up to
+        // 250 ms after its pause; "lost" has expired by then in any case (400 ms < 100 + 350).
+        const leased = (await claim(store, { leaseMs: 400 })).jobs;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await store.renewLeases('a', ['kept'], 600)).toEqual(['kept']);
+        await new Promise((resolve) => setTimeout(resolve, 350));
         const taken = (await claim(store, { owner: 'b' })).jobs;
         expect(ids(taken)).toEqual(['lost']);
         await expect(store.finishJob(leased.find((j) => j.id === 'lost') as Job)).rejects.toBeInstanceOf(LeaseLost);
