@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, postgresUrlProblem } from './store/postgres/settings';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -36,9 +37,39 @@ const schema = z.object({
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((url) => url || undefined)
+    .superRefine((url, ctx) => {
+      const problem = url === undefined ? undefined : postgresUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(SCHEMA_NAME, 'must be a lower-case name of letters, digits and _ (at most 48), such as todo_bot')
+    .default(DEFAULT_SCHEMA),
+  DATABASE_POOL_SIZE: positiveInt(DEFAULT_POOL_SIZE),
 });
 
-export interface Config {
+/** What the store needs: `npm run store` reads only these, so it runs without the Feishu credentials. */
+const storeSchema = schema.pick({ DATA_FILE: true, STORE_FSYNC_MS: true, DATABASE_URL: true, DATABASE_SCHEMA: true, DATABASE_POOL_SIZE: true });
+
+export interface StoreConfig {
+  readonly dataFile: string;
+  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
+  readonly storeFsyncMs: number;
+  /** PostgreSQL, shared by every instance, when set; the file at `dataFile` otherwise. */
+  readonly databaseUrl?: string;
+  /** The schema holding the bot's tables. */
+  readonly databaseSchema: string;
+  /** Connections each instance keeps open at most. */
+  readonly databasePoolSize: number;
+}
+
+export interface Config extends StoreConfig {
   readonly appId: string;
   readonly appSecret: string;
   readonly verificationToken: string;
@@ -46,9 +77,6 @@ export interface Config {
   readonly feishuDomain: string;
   readonly port: number;
   readonly host: string;
-  readonly dataFile: string;
-  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
-  readonly storeFsyncMs: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly todoAllowed: 'admins' | 'everyone';
   readonly formTtlMs: number;
@@ -69,12 +97,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
-  }
-  const e = parsed.data;
+  const e = parse(schema, env);
   return Object.freeze({
+    ...storeConfig(e),
     appId: e.FEISHU_APP_ID,
     appSecret: e.FEISHU_APP_SECRET,
     verificationToken: e.FEISHU_VERIFICATION_TOKEN,
@@ -82,8 +107,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     feishuDomain: e.FEISHU_DOMAIN,
     port: e.PORT,
     host: e.HOST,
-    dataFile: e.DATA_FILE,
-    storeFsyncMs: e.STORE_FSYNC_MS,
     logLevel: e.LOG_LEVEL,
     todoAllowed: e.TODO_ALLOWED,
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,
@@ -94,4 +117,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
   });
+}
+
+export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  return Object.freeze(storeConfig(parse(storeSchema, env)));
+}
+
+function storeConfig(e: z.infer<typeof storeSchema>): StoreConfig {
+  return {
+    dataFile: e.DATA_FILE,
+    storeFsyncMs: e.STORE_FSYNC_MS,
+    ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
+    databaseSchema: e.DATABASE_SCHEMA,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+  };
+}
+
+function parse<S extends z.ZodType>(shape: S, env: Record<string, string | undefined>): z.infer<S> {
+  const parsed = shape.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  }
+  return parsed.data;
 }

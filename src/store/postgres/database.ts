@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../log';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME } from './settings';
 
 /**
  * The connection pool of one store, and its transactions. Every table name is qualified with the store's schema, so
@@ -16,11 +17,6 @@ export interface PostgresOptions {
   poolSize?: number;
   logger?: Logger;
 }
-
-export const DEFAULT_SCHEMA = 'public';
-export const DEFAULT_POOL_SIZE = 10;
-/** A plain lower-case identifier: it becomes part of table names, lock keys and the notification channel. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** Deadlocks and serialisation failures: the transaction did nothing and can simply run again. */
 const RETRYABLE_CODES = new Set(['40P01', '40001']);
