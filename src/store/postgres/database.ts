@@ -55,8 +55,8 @@ export class Database {
    * when it throws. A deadlock or serialisation failure is retried here, with a short random pause, never surfaced
    * (unless `retry` is false: work that consumes its input cannot run twice).
    */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { retry = true } = {}): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { retry = true } = {}): Promise<T> {
+    const once = async () => {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
@@ -66,19 +66,32 @@ export class Database {
         return result;
       } catch (error) {
         broken = await rollback(client, error);
-        if (retry && attempt < MAX_ATTEMPTS && RETRYABLE_CODES.has((error as { code?: string }).code ?? '')) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-          continue;
-        }
         throw error;
       } finally {
         client.release(broken);
       }
-    }
+    };
+    return retry ? retried(once) : once();
+  }
+
+  /** One statement in a transaction of its own, retried as `transaction` retries. */
+  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return retried(() => this.query<R>(statement, values));
   }
 
   end(): Promise<void> {
     return this.pool.end();
+  }
+}
+
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= MAX_ATTEMPTS || !RETRYABLE_CODES.has((error as { code?: string }).code ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
+    }
   }
 }
 

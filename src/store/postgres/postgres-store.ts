@@ -60,6 +60,11 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** The connection pool, for what shares this database beside the store (the fleet's rate limiters). */
+  get database(): Database {
+    return this.db;
+  }
+
   onCommitted(listener: (committed: Committed) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
