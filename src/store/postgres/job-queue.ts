@@ -63,13 +63,13 @@ export class PostgresJobs {
   }
 
   async renew(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    const renewed = await this.db.query<{ id: string }>(this.sql.renew, [owner, jobIds, leaseMs]);
+    const renewed = await this.db.queryRetried<{ id: string }>(this.sql.renew, [owner, jobIds, leaseMs]);
     return renewed.rows.map((row) => row.id);
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {
     const token = leaseToken(job);
-    const recorded = await this.db.query(this.sql.recordStep, [job.id, token, name, JSON.stringify(result ?? null)]);
+    const recorded = await this.db.queryRetried(this.sql.recordStep, [job.id, token, name, JSON.stringify(result ?? null)]);
     if (recorded.rowCount !== 1) throw new LeaseLost(job.id);
   }
 
@@ -86,13 +86,13 @@ export class PostgresJobs {
   async retry(job: Job, runAt: number, error: string): Promise<void> {
     const token = leaseToken(job);
     // A NUL cannot be stored in a text column; an error message may quote anything.
-    const retried = await this.db.query(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
+    const retried = await this.db.queryRetried(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
     if (retried.rowCount !== 1) throw new LeaseLost(job.id);
     this.emit({ jobs: true, due: false });
   }
 
   async release(owner: string): Promise<void> {
-    await this.db.query(this.sql.release, [owner, this.channel.name, this.notice()]);
+    await this.db.queryRetried(this.sql.release, [owner, this.channel.name, this.notice()]);
     this.emit({ jobs: true, due: false });
   }
 

@@ -178,7 +178,7 @@ export class PostgresStore implements Store {
   }
 
   async prune(now: number): Promise<number> {
-    return Number((await this.db.query<{ removed: string }>(this.sql.prune, [now])).rows[0]?.removed ?? 0);
+    return Number((await this.db.queryRetried<{ removed: string }>(this.sql.prune, [now])).rows[0]?.removed ?? 0);
   }
 
   async stats(): Promise<StoreStats> {
