@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { type Committed, type Job, type JobClaim, LeaseLost, type NewJob } from '../store';
 import type { CommitChannel } from './commit-channel';
 import type { Database } from './database';
-import { type JobRow, type JobStatements, jobStatements, laneKeyPrefix, toJob } from './job-sql';
+import { type JobRow, type JobStatements, chatKeyPrefix, jobStatements, laneKeyPrefix, toJob } from './job-sql';
 
 /**
  * The outbox's half of the PostgreSQL store: jobs enqueued inside commits, leased to instances by `claim`, and
@@ -25,12 +25,12 @@ export class PostgresJobs {
   ) {
     this.sql = jobStatements(db.s);
     this.laneKey = laneKeyPrefix(db.schema);
-    this.chatKey = `${db.schema}:chat:`;
+    this.chatKey = chatKeyPrefix(db.schema);
   }
 
   /** Inside a commit: whether `job` still holds its lease; its row stays locked against a claim until the commit ends. */
   async holds(client: pg.PoolClient, job: Job): Promise<boolean> {
-    const token = job.lease && UUID.test(job.lease.token) ? job.lease.token : undefined;
+    const token = leaseToken(job);
     return token !== undefined && (await this.db.query(this.sql.holdsForCommit, [job.id, token], client)).rowCount === 1;
   }
 
@@ -68,13 +68,13 @@ export class PostgresJobs {
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {
-    const token = leaseToken(job);
+    const token = heldToken(job);
     const recorded = await this.db.queryRetried(this.sql.recordStep, [job.id, token, name, JSON.stringify(result ?? null)]);
     if (recorded.rowCount !== 1) throw new LeaseLost(job.id);
   }
 
   async finish(job: Job): Promise<void> {
-    const token = leaseToken(job);
+    const token = heldToken(job);
     const finished = await this.db.transaction(async (client) => {
       await this.db.query(this.sql.laneLock, [job.lane, this.laneKey], client);
       return (await this.db.query(this.sql.finish, [job.id, token, this.channel.name, this.notice()], client)).rowCount === 1;
@@ -84,7 +84,7 @@ export class PostgresJobs {
   }
 
   async retry(job: Job, runAt: number, error: string): Promise<void> {
-    const token = leaseToken(job);
+    const token = heldToken(job);
     // A NUL cannot be stored in a text column; an error message may quote anything.
     const retried = await this.db.queryRetried(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
     if (retried.rowCount !== 1) throw new LeaseLost(job.id);
@@ -108,8 +108,14 @@ export class PostgresJobs {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The token of the job's lease; a job without one (or with one this store never gave) has lost it. */
-function leaseToken(job: Job): string {
-  if (!job.lease || !UUID.test(job.lease.token)) throw new LeaseLost(job.id);
-  return job.lease.token;
+/** The token of the job's lease, unless it has none (or one this store never gave). */
+function leaseToken(job: Job): string | undefined {
+  return job.lease && UUID.test(job.lease.token) ? job.lease.token : undefined;
+}
+
+/** The token of the job's lease; a job without one has lost it. */
+function heldToken(job: Job): string {
+  const token = leaseToken(job);
+  if (token === undefined) throw new LeaseLost(job.id);
+  return token;
 }

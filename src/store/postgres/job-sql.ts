@@ -3,8 +3,9 @@ import type { Statement } from './database';
 
 /**
  * The outbox's SQL. A lane's first job is its head (`is_head`); enqueuing into a lane and finishing its head take
- * the lane's advisory lock (`laneLocks`), each in a statement of its own before the statement that reads the lane,
- * so that the read sees whatever the previous holder committed: a lane never has two heads, nor none.
+ * the lane's advisory lock (a commit's first statement, `rememberEventLockLanes`; `laneLock` before a finish), in a
+ * statement before the one that reads the lane, so that the read sees whatever the previous holder committed: a lane
+ * never has two heads, nor none.
  *
  * A claim runs in one transaction: `lockChats` walks the chats that have heads (a skip scan, one index probe per
  * chat, starting after the chat the last claim of this instance ended on, so chats take turns) and takes the
@@ -62,8 +63,9 @@ const holds = (alias: string) => `${alias}.id = $1 AND ${alias}.lease_token = $2
 /** A head that no live lease holds. */
 const unleased = (alias: string) => `(${alias}.lease_until IS NULL OR ${alias}.lease_until <= statement_timestamp())`;
 
-/** The advisory lock key of a lane is `hashtextextended(<prefix> || lane, 0)`: one lock space per schema. */
+/** The advisory lock key of a lane is `hashtextextended(<prefix> || lane, 0)`, of a chat likewise: one space per schema. */
 export const laneKeyPrefix = (schema: string) => `${schema}:lane:`;
+export const chatKeyPrefix = (schema: string) => `${schema}:chat:`;
 
 export function jobStatements(s: string) {
   const statement = (name: string, text: string): Statement => ({ name: `jobs.${name}`, text });

@@ -31,6 +31,7 @@ export class PostgresStore implements Store {
   private readonly jobs: PostgresJobs;
   private readonly listeners = new Set<(committed: Committed) => void>();
   private readonly laneKey: string;
+  private closed = false;
 
   constructor(private readonly options: PostgresOptions) {
     this.db = new Database(options);
@@ -52,6 +53,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     try {
       for (const owner of this.jobs.owners) await this.jobs.release(owner);
     } finally {
