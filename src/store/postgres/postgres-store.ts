@@ -95,7 +95,7 @@ export class PostgresStore implements Store {
   }
 
   latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined> {
-    return this.one(this.sql.latestPostedTodo, [chatId, creatorId ?? null]);
+    return creatorId === undefined ? this.one(this.sql.latestPostedTodo, [chatId]) : this.one(this.sql.latestPostedTodoBy, [chatId, creatorId]);
   }
 
   chat(chatId: string): Promise<ChatSettings | undefined> {

@@ -65,12 +65,15 @@ export function recordStatements(s: string) {
     ),
     todoByMessage: statement('todoByMessage', `SELECT record FROM ${s}.todos WHERE message_id = $1 ORDER BY seq DESC LIMIT 1`),
     openTodos: statement('openTodos', `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'open' ORDER BY remind_at, seq`),
-    /** $1 chat, $2 creator or null. */
     latestPostedTodo: statement(
       'latestPostedTodo',
+      `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
+    ),
+    /** $1 chat, $2 creator. */
+    latestPostedTodoBy: statement(
+      'latestPostedTodoBy',
       `SELECT record FROM ${s}.todos
-       WHERE chat_id = $1 AND message_id IS NOT NULL AND status <> 'recalled' AND ($2::text IS NULL OR creator_id = $2)
-       ORDER BY seq DESC LIMIT 1`,
+       WHERE chat_id = $1 AND creator_id = $2 AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
     ),
     nextDue: statement(
       'nextDue',

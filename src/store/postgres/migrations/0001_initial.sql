@@ -32,8 +32,9 @@ CREATE TABLE todos (
   rev integer NOT NULL,
   record json NOT NULL
 );
--- latestPostedTodo (read backwards)
+-- latestPostedTodo (read backwards), in the chat and by its creator
 CREATE INDEX todos_by_chat ON todos (chat_id, seq);
+CREATE INDEX todos_by_creator ON todos (chat_id, creator_id, seq);
 -- openTodos, already in its order
 CREATE INDEX todos_open_by_chat ON todos (chat_id, remind_at, seq) WHERE status = 'open';
 -- todoByMessage
