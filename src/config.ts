@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, postgresUrlProblem } from './store/postgres/settings';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -52,10 +52,18 @@ const schema = z.object({
     .regex(SCHEMA_NAME, 'must be a lower-case name of letters, digits and _ (at most 48), such as todo_bot')
     .default(DEFAULT_SCHEMA),
   DATABASE_POOL_SIZE: positiveInt(DEFAULT_POOL_SIZE),
+  DATABASE_SYNCHRONOUS_COMMIT: z.enum(SYNCHRONOUS_COMMIT, { error: `must be one of ${SYNCHRONOUS_COMMIT.join(', ')}` }).optional(),
 });
 
 /** What the store needs: `npm run store` reads only these, so it runs without the Feishu credentials. */
-const storeSchema = schema.pick({ DATA_FILE: true, STORE_FSYNC_MS: true, DATABASE_URL: true, DATABASE_SCHEMA: true, DATABASE_POOL_SIZE: true });
+const storeSchema = schema.pick({
+  DATA_FILE: true,
+  STORE_FSYNC_MS: true,
+  DATABASE_URL: true,
+  DATABASE_SCHEMA: true,
+  DATABASE_POOL_SIZE: true,
+  DATABASE_SYNCHRONOUS_COMMIT: true,
+});
 
 export interface StoreConfig {
   readonly dataFile: string;
@@ -67,6 +75,8 @@ export interface StoreConfig {
   readonly databaseSchema: string;
   /** Connections each instance keeps open at most. */
   readonly databasePoolSize: number;
+  /** When PostgreSQL acknowledges a commit (`off`: before it is flushed to disk); unset, as the server says. */
+  readonly databaseSynchronousCommit?: SynchronousCommit;
 }
 
 export interface Config extends StoreConfig {
@@ -130,6 +140,7 @@ function storeConfig(e: z.infer<typeof storeSchema>): StoreConfig {
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
     databaseSchema: e.DATABASE_SCHEMA,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    ...(e.DATABASE_SYNCHRONOUS_COMMIT !== undefined && { databaseSynchronousCommit: e.DATABASE_SYNCHRONOUS_COMMIT }),
   };
 }
 

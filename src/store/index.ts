@@ -12,7 +12,8 @@ import type { Store } from './store';
  */
 export function createStore(config: StoreConfig, options: { logger?: Logger } = {}): Store {
   if (config.databaseUrl === undefined) return new EmbeddedStore(new FilePersistence(config.dataFile, config.storeFsyncMs));
-  return new PostgresStore({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: config.databasePoolSize, logger: options.logger });
+  const { databaseSchema: schema, databasePoolSize: poolSize, databaseSynchronousCommit: synchronousCommit } = config;
+  return new PostgresStore({ url: config.databaseUrl, schema, poolSize, ...(synchronousCommit && { synchronousCommit }), logger: options.logger });
 }
 
 /** `createStore`, opened: ready for reads and commits, or a clear error. */

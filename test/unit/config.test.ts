@@ -71,6 +71,10 @@ describe('loadConfig', () => {
     expect(problems({ ...required, DATABASE_URL: 'postgres://bot:50%@db/todo' })[0]).toMatch(/^DATABASE_URL has a broken %-escape/);
     expect(problems({ ...required, DATABASE_URL: 'postgres://db/todo', DATABASE_SCHEMA: 'Todo-Bot' })[0]).toMatch(/^DATABASE_SCHEMA must be a lower-case name/);
     expect(problems({ ...required, DATABASE_POOL_SIZE: '0' })).toEqual(['DATABASE_POOL_SIZE must be greater than 0']);
+    expect(loadConfig({ ...required, DATABASE_SYNCHRONOUS_COMMIT: 'off' }).databaseSynchronousCommit).toBe('off');
+    expect(problems({ ...required, DATABASE_SYNCHRONOUS_COMMIT: 'sometimes' })).toEqual([
+      'DATABASE_SYNCHRONOUS_COMMIT must be one of on, off, local, remote_write, remote_apply',
+    ]);
   });
 
   it('never repeats a database password in its error', () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { Database } from '../../src/store/postgres/database';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
-import type { PostgresStore } from '../../src/store/postgres/postgres-store';
+import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import type { Committed, Job } from '../../src/store/store';
 import { job, storeContract, todo } from '../store.contract';
 import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
@@ -124,6 +124,17 @@ describePostgres('the PostgreSQL store', () => {
         expect(await query(`SELECT seen_at::int AS n FROM ${db.s}.events ORDER BY id`)).toEqual([{ n: 2 }, { n: 2 }]);
       } finally {
         await db.end();
+      }
+    });
+
+    it('acknowledges commits before they reach the disk only when told to', async () => {
+      const schema = fresh();
+      const setting = async (store: PostgresStore) => (await store.database.query<{ value: string }>('SELECT current_setting($1) AS value', ['synchronous_commit'])).rows[0]?.value;
+      for (const synchronousCommit of ['off', 'on'] as const) {
+        const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 1, synchronousCommit });
+        stores.push(store);
+        await store.open();
+        expect(await setting(store)).toBe(synchronousCommit);
       }
     });
 

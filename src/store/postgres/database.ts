@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../log';
-import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME } from './settings';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, type SynchronousCommit } from './settings';
 
 /**
  * The connection pool of one store, and its transactions. Every table name is qualified with the store's schema, so
@@ -15,6 +15,8 @@ export interface PostgresOptions {
   schema?: string;
   /** Connections this instance keeps open at most. Default 10. */
   poolSize?: number;
+  /** `synchronous_commit` for this store's connections; the server's own setting when absent. */
+  synchronousCommit?: SynchronousCommit;
   logger?: Logger;
 }
 
@@ -40,7 +42,13 @@ export class Database {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     if (!SCHEMA_NAME.test(this.schema)) throw new Error(`schema "${this.schema}" is not a plain lower-case name (letters, digits, _)`);
     this.s = pg.escapeIdentifier(this.schema);
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? DEFAULT_POOL_SIZE, application_name: 'feishu-todo-bot' });
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      application_name: 'feishu-todo-bot',
+      // A startup parameter, so it costs no round trip.
+      ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
+    });
     // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
     // pool's error event would end the process.
     this.pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'PostgreSQL dropped an idle connection'));

@@ -6,6 +6,14 @@
 export const DEFAULT_SCHEMA = 'public';
 export const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * PostgreSQL's `synchronous_commit` for the store's connections. `on` (the server's default): a commit is acknowledged
+ * once its WAL is flushed to disk. `off`: as soon as it is written, flushed within about 0.6 s; a crash of the
+ * database server (never of the bot) can lose that much, the same trade as the file store's `STORE_FSYNC_MS`.
+ */
+export const SYNCHRONOUS_COMMIT = ['on', 'off', 'local', 'remote_write', 'remote_apply'] as const;
+export type SynchronousCommit = (typeof SYNCHRONOUS_COMMIT)[number];
+
 /** A plain lower-case identifier: it becomes part of table names, lock keys and the notification channel (63 bytes). */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
