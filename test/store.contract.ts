@@ -262,6 +262,17 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.renewLeases('a', ['lost'], 300)).toEqual([]);
       });
 
+      it('keeps a lane waiting behind its retried head until the head runs again', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('a1', { lane: 'a' }), job('a2', { lane: 'a' })] });
+        const [head] = (await claim(store, { now: 100 })).jobs as [Job];
+        await store.retryJob(head, 700, 'later');
+        const waiting = await claim(store, { now: 100 });
+        expect(ids(waiting.jobs)).toEqual([]);
+        expect(waiting.nextRunAt).toBe(700);
+        expect(ids((await claim(store, { now: 700 })).jobs)).toEqual(['a1']);
+      });
+
       it('releases an owner’s leases at once', async () => {
         const store = await open();
         await store.commit({ now: 0, jobs: [job('j1')] });
@@ -313,6 +324,14 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await target.chat('oc_1'))?.language).toBe('en_us');
         expect(await target.commit({ now: 4, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
         expect(ids((await claim(target)).jobs)).toEqual(['j1']);
+      });
+
+      it('reads a record of another version as absent, never misreads it', async () => {
+        const store = await open();
+        const future = { ...form('f1'), v: RECORD_VERSION + 1 };
+        expect(await store.importRecords(toAsync([{ collection: 'forms', key: 'f1', value: future }]))).toBe(1);
+        expect(await store.form('f1')).toBeUndefined();
+        expect(await store.openForm('oc_1', 'ou_a')).toBeUndefined();
       });
 
       // Adapters that keep nothing across a reopen (the in-memory one) have nothing to bring back.
