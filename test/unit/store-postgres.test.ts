@@ -1,10 +1,11 @@
 import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { Database } from '../../src/store/postgres/database';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
-import { PostgresStore } from '../../src/store/postgres/postgres-store';
+import { PostgresStore, StoreOpenError } from '../../src/store/postgres/postgres-store';
 import type { Committed, Job } from '../../src/store/store';
 import { job, storeContract, todo } from '../store.contract';
 import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
@@ -144,5 +145,20 @@ describePostgres('the PostgreSQL store', () => {
       await store.commit({ now: 0, todos });
       expect((await store.openTodos('oc_1')).map((t) => t.id)).toEqual(['t3', 't1', 't2']);
     });
+  });
+});
+
+describe('opening the PostgreSQL store', () => {
+  it('fails with a sentence naming the server and database, never the password', async () => {
+    // A port nothing listens on: taken, then given back.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const store = new PostgresStore({ url: `postgres://bot:hunter2@127.0.0.1:${port}/todo`, schema: 'todo_bot' });
+    const failure = await store.open().then(() => undefined, (error: Error) => error);
+    expect(failure).toBeInstanceOf(StoreOpenError);
+    expect(failure?.message).toMatch(new RegExp(`^cannot open the store in PostgreSQL at 127\\.0\\.0\\.1:${port}/todo, schema todo_bot: .*ECONNREFUSED`));
+    expect(failure?.message).not.toContain('hunter2');
   });
 });

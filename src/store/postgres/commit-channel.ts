@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../log';
 import type { Committed } from '../store';
+import { CONNECT_TIMEOUT_MS } from './settings';
 
 /**
  * How instances tell each other that they committed: a NOTIFY on a channel of the schema, sent inside the committing
@@ -50,7 +51,7 @@ export class CommitChannel {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'feishu-todo-bot listen' });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'feishu-todo-bot listen', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('notification', (message) => this.receive(message.payload));
     client.on('error', (error) => this.logger?.warn({ err: error.message }, 'the PostgreSQL notification connection failed'));
     client.on('end', () => {

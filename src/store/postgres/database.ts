@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../log';
-import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, type SynchronousCommit } from './settings';
+import { CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, type SynchronousCommit } from './settings';
 
 /**
  * The connection pool of one store, and its transactions. Every table name is qualified with the store's schema, so
@@ -46,6 +46,7 @@ export class Database {
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
       application_name: 'feishu-todo-bot',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       // A startup parameter, so it costs no round trip.
       ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
     });

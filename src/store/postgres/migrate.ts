@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import type { Logger } from '../../log';
+import { CONNECT_TIMEOUT_MS } from './settings';
 
 /**
  * The store's tables are created and changed by the numbered SQL files in `migrations/`, applied in order by
@@ -18,7 +19,7 @@ export const MIGRATIONS_TABLE = 'pgmigrations';
 export async function migrate(url: string, schema: string, logger?: Logger): Promise<string[]> {
   // A client of its own: node-pg-migrate sets the session's search_path to the schema, which must not leak into the
   // pool's connections.
-  const client = new pg.Client({ connectionString: url, application_name: 'feishu-todo-bot migrate' });
+  const client = new pg.Client({ connectionString: url, application_name: 'feishu-todo-bot migrate', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     const applied = await runner({

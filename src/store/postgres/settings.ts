@@ -14,6 +14,9 @@ export const DEFAULT_POOL_SIZE = 10;
 export const SYNCHRONOUS_COMMIT = ['on', 'off', 'local', 'remote_write', 'remote_apply'] as const;
 export type SynchronousCommit = (typeof SYNCHRONOUS_COMMIT)[number];
 
+/** How long opening a connection may take before it fails (an unreachable host would otherwise hang for minutes). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** A plain lower-case identifier: it becomes part of table names, lock keys and the notification channel (63 bytes). */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
