@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Finds the PostgreSQL server for the suites that need one, or says in one line that they are skipped.
+    globalSetup: ['test/support/postgres-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // End-to-end files each start an emulator and a bot on their own ports; two workers suit a 2-core machine.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalZone } from './domain/zones';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -45,7 +46,47 @@ const schema = z.object({
     .string()
     .default('Asia/Shanghai')
     .transform((zone, ctx) => canonicalZone(zone.trim()) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER)),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((url) => url || undefined)
+    .superRefine((url, ctx) => {
+      const problem = url === undefined ? undefined : postgresUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(SCHEMA_NAME, 'must be a lower-case name of letters, digits and _ (at most 48), such as todo_bot')
+    .default(DEFAULT_SCHEMA),
+  DATABASE_POOL_SIZE: positiveInt(DEFAULT_POOL_SIZE),
+  DATABASE_SYNCHRONOUS_COMMIT: z.enum(SYNCHRONOUS_COMMIT, { error: `must be one of ${SYNCHRONOUS_COMMIT.join(', ')}` }).optional(),
 });
+
+/** What the store needs: `npm run store` reads only these, so it runs without the Feishu credentials. */
+const storeSchema = schema.pick({
+  DATA_FILE: true,
+  STORE_FSYNC_MS: true,
+  DATABASE_URL: true,
+  DATABASE_SCHEMA: true,
+  DATABASE_POOL_SIZE: true,
+  DATABASE_SYNCHRONOUS_COMMIT: true,
+});
+
+export interface StoreConfig {
+  readonly dataFile: string;
+  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
+  readonly storeFsyncMs: number;
+  /** PostgreSQL, shared by every instance, when set; the file at `dataFile` otherwise. */
+  readonly databaseUrl?: string;
+  /** The schema holding the bot's tables. */
+  readonly databaseSchema: string;
+  /** Connections each instance keeps open at most. */
+  readonly databasePoolSize: number;
+  /** When PostgreSQL acknowledges a commit (`off`: before it is flushed to disk); unset, as the server says. */
+  readonly databaseSynchronousCommit?: SynchronousCommit;
+}
 
 /** Over the long connection the SDK authenticates once, at connect: pushes carry no signature or token to check. */
 const longConnectionSchema = schema.extend({
@@ -60,15 +101,12 @@ export type EventsConfig =
 
 export type Config = CommonConfig & EventsConfig;
 
-interface CommonConfig {
+interface CommonConfig extends StoreConfig {
   readonly appId: string;
   readonly appSecret: string;
   readonly feishuDomain: string;
   readonly port: number;
   readonly host: string;
-  readonly dataFile: string;
-  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
-  readonly storeFsyncMs: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly todoAllowed: 'admins' | 'everyone';
   readonly formTtlMs: number;
@@ -100,6 +138,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({ ...common(e), events: 'webhook', verificationToken: e.FEISHU_VERIFICATION_TOKEN, encryptKey: e.FEISHU_ENCRYPT_KEY });
 }
 
+export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  return Object.freeze(storeConfig(valid(storeSchema.safeParse(env))));
+}
+
+function storeConfig(e: z.infer<typeof storeSchema>): StoreConfig {
+  return {
+    dataFile: e.DATA_FILE,
+    storeFsyncMs: e.STORE_FSYNC_MS,
+    ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
+    databaseSchema: e.DATABASE_SCHEMA,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    ...(e.DATABASE_SYNCHRONOUS_COMMIT !== undefined && { databaseSynchronousCommit: e.DATABASE_SYNCHRONOUS_COMMIT }),
+  };
+}
+
 function valid<T>(parsed: z.ZodSafeParseResult<T>): T {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
@@ -109,13 +162,12 @@ function valid<T>(parsed: z.ZodSafeParseResult<T>): T {
 
 function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
   return {
+    ...storeConfig(e),
     appId: e.FEISHU_APP_ID,
     appSecret: e.FEISHU_APP_SECRET,
     feishuDomain: e.FEISHU_DOMAIN,
     port: e.PORT,
     host: e.HOST,
-    dataFile: e.DATA_FILE,
-    storeFsyncMs: e.STORE_FSYNC_MS,
     logLevel: e.LOG_LEVEL,
     todoAllowed: e.TODO_ALLOWED,
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,

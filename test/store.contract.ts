@@ -261,15 +261,28 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
       it('hands a job out again once its lease expires, unless renewed', async () => {
         const store = await open();
         await store.commit({ now: 0, jobs: [job('kept', { lane: 'k' }), job('lost', { lane: 'l' })] });
-        const leased = (await claim(store, { leaseMs: 300 })).jobs;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        expect(await store.renewLeases('a', ['kept'], 300)).toEqual(['kept']);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Margins for a busy machine and a database round trip: the renewal may come up to 300 ms late, the claim up to
+        // 250 ms after its pause; "lost" has expired by then in any case (400 ms < 100 + 350).
+        const leased = (await claim(store, { leaseMs: 400 })).jobs;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await store.renewLeases('a', ['kept'], 600)).toEqual(['kept']);
+        await new Promise((resolve) => setTimeout(resolve, 350));
         const taken = (await claim(store, { owner: 'b' })).jobs;
         expect(ids(taken)).toEqual(['lost']);
         await expect(store.finishJob(leased.find((j) => j.id === 'lost') as Job)).rejects.toBeInstanceOf(LeaseLost);
         await store.finishJob(leased.find((j) => j.id === 'kept') as Job);
         expect(await store.renewLeases('a', ['lost'], 300)).toEqual([]);
+      });
+
+      it('keeps a lane waiting behind its retried head until the head runs again', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('a1', { lane: 'a' }), job('a2', { lane: 'a' })] });
+        const [head] = (await claim(store, { now: 100 })).jobs as [Job];
+        await store.retryJob(head, 700, 'later');
+        const waiting = await claim(store, { now: 100 });
+        expect(ids(waiting.jobs)).toEqual([]);
+        expect(waiting.nextRunAt).toBe(700);
+        expect(ids((await claim(store, { now: 700 })).jobs)).toEqual(['a1']);
       });
 
       it('releases an owner’s leases at once', async () => {
@@ -323,6 +336,14 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await target.chat('oc_1'))?.language).toBe('en_us');
         expect(await target.commit({ now: 4, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
         expect(ids((await claim(target)).jobs)).toEqual(['j1']);
+      });
+
+      it('reads a record of another version as absent, never misreads it', async () => {
+        const store = await open();
+        const future = { ...form('f1'), v: RECORD_VERSION + 1 };
+        expect(await store.importRecords(toAsync([{ collection: 'forms', key: 'f1', value: future }]))).toBe(1);
+        expect(await store.form('f1')).toBeUndefined();
+        expect(await store.openForm('oc_1', 'ou_a')).toBeUndefined();
       });
 
       // Adapters that keep nothing across a reopen (the in-memory one) have nothing to bring back.

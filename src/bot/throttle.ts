@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
  * One person flooding the bot must not crowd out everyone else. Each person gets a budget per window in each scope
@@ -8,11 +8,14 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
  */
 export type ThrottleVerdict = 'allow' | 'warn' | 'drop';
 
-export class CommandThrottle {
-  private readonly limiter: RateLimiterMemory;
+/** Where the budgets are counted: in this process by default, or for the whole fleet (`sharedThrottleLimiter`). */
+export type ThrottleLimiter = (options: { points: number; duration: number }) => RateLimiterAbstract;
 
-  constructor(private readonly points: number, windowSeconds: number) {
-    this.limiter = new RateLimiterMemory({ points, duration: windowSeconds });
+export class CommandThrottle {
+  private readonly limiter: RateLimiterAbstract;
+
+  constructor(private readonly points: number, windowSeconds: number, limiter: ThrottleLimiter = (options) => new RateLimiterMemory(options)) {
+    this.limiter = limiter({ points, duration: windowSeconds });
   }
 
   async check(scope: string, userId: string): Promise<ThrottleVerdict> {

@@ -1,9 +1,29 @@
-import type { Config } from '../config';
+import type { StoreConfig } from '../config';
+import type { Logger } from '../log';
 import { EmbeddedStore } from './embedded/embedded-store';
 import { FilePersistence } from './embedded/lowdb';
+import { PostgresStore } from './postgres/postgres-store';
+import { describeDatabase } from './postgres/settings';
 import type { Store } from './store';
 
-/** The store the configuration asks for, not yet opened. */
-export function createStore(config: Pick<Config, 'dataFile' | 'storeFsyncMs'>): Store {
-  return new EmbeddedStore(new FilePersistence(config.dataFile, config.storeFsyncMs));
+/**
+ * The store the configuration asks for, not yet opened: PostgreSQL, shared by any number of instances, when
+ * `DATABASE_URL` is set; otherwise the file at `DATA_FILE`, for one process.
+ */
+export function createStore(config: StoreConfig, options: { logger?: Logger } = {}): Store {
+  if (config.databaseUrl === undefined) return new EmbeddedStore(new FilePersistence(config.dataFile, config.storeFsyncMs));
+  const { databaseSchema: schema, databasePoolSize: poolSize, databaseSynchronousCommit: synchronousCommit } = config;
+  return new PostgresStore({ url: config.databaseUrl, schema, poolSize, ...(synchronousCommit && { synchronousCommit }), logger: options.logger });
+}
+
+/** `createStore`, opened: ready for reads and commits, or a clear error. */
+export async function openStore(config: StoreConfig, options: { logger?: Logger } = {}): Promise<Store> {
+  const store = createStore(config, options);
+  await store.open();
+  return store;
+}
+
+/** Where the configured store keeps its data, for messages (never the password). */
+export function describeStore(config: StoreConfig): string {
+  return config.databaseUrl === undefined ? `the file store at ${config.dataFile}` : describeDatabase(config.databaseUrl, config.databaseSchema);
 }

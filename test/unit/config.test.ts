@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig, loadStoreConfig } from '../../src/config';
 
 const required = {
   FEISHU_APP_ID: 'cli_x',
@@ -75,5 +75,41 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('cli_x');
     }
+  });
+
+  it('chooses PostgreSQL when DATABASE_URL is set, and says plainly what is wrong with a malformed one', () => {
+    expect(loadConfig(required)).toMatchObject({ databaseSchema: 'public', databasePoolSize: 10 });
+    expect(loadConfig({ ...required, DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ ...required, DATABASE_URL: 'postgres://bot:pw@db:5432/todo', DATABASE_SCHEMA: 'todo_bot' })).toMatchObject({
+      databaseUrl: 'postgres://bot:pw@db:5432/todo',
+      databaseSchema: 'todo_bot',
+    });
+    expect(problems({ ...required, DATABASE_URL: 'db.internal:5432' })).toEqual(['DATABASE_URL must start with postgres:// or postgresql://, not db.internal://']);
+    expect(problems({ ...required, DATABASE_URL: 'not a url' })).toEqual(['DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database']);
+    expect(problems({ ...required, DATABASE_URL: 'mysql://bot:secret@db/todo' })).toEqual(['DATABASE_URL must start with postgres:// or postgresql://, not mysql://']);
+    expect(problems({ ...required, DATABASE_URL: 'postgres://bot:secret@db:5432' })[0]).toMatch(/^DATABASE_URL names no database/);
+    expect(problems({ ...required, DATABASE_URL: 'postgres://bot:50%@db/todo' })[0]).toMatch(/^DATABASE_URL has a broken %-escape/);
+    expect(problems({ ...required, DATABASE_URL: 'postgres://db/todo', DATABASE_SCHEMA: 'Todo-Bot' })[0]).toMatch(/^DATABASE_SCHEMA must be a lower-case name/);
+    expect(problems({ ...required, DATABASE_POOL_SIZE: '0' })).toEqual(['DATABASE_POOL_SIZE must be greater than 0']);
+    expect(loadConfig({ ...required, DATABASE_SYNCHRONOUS_COMMIT: 'off' }).databaseSynchronousCommit).toBe('off');
+    expect(problems({ ...required, DATABASE_SYNCHRONOUS_COMMIT: 'sometimes' })).toEqual([
+      'DATABASE_SYNCHRONOUS_COMMIT must be one of on, off, local, remote_write, remote_apply',
+    ]);
+  });
+
+  it('never repeats a database password in its error', () => {
+    expect(problems({ ...required, DATABASE_URL: 'mysql://bot:hunter2@db/todo' }).join('\n')).not.toContain('hunter2');
+    expect(problems({ ...required, DATABASE_URL: 'postgres://bot:hunter2%@db/todo' }).join('\n')).not.toContain('hunter2');
+  });
+
+  it('reads the store’s settings alone for `npm run store`, without the Feishu credentials', () => {
+    expect(loadStoreConfig({ DATA_FILE: '/tmp/x.json', DATABASE_URL: 'postgresql://db/todo' })).toEqual({
+      dataFile: '/tmp/x.json',
+      storeFsyncMs: 1000,
+      databaseUrl: 'postgresql://db/todo',
+      databaseSchema: 'public',
+      databasePoolSize: 10,
+    });
+    expect(() => loadStoreConfig({ DATABASE_URL: 'http://db' })).toThrow(/DATABASE_URL must start with postgres:\/\//);
   });
 });

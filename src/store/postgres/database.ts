@@ -1,0 +1,115 @@
+import pg from 'pg';
+import type { Logger } from '../../log';
+import { CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, type SynchronousCommit } from './settings';
+
+/**
+ * The connection pool of one store, and its transactions. Every table name is qualified with the store's schema, so
+ * several stores (the tests' suites, or two bots) can share a database without sharing data, and nothing depends on
+ * a session's `search_path` (which a transaction-mode connection pooler would not keep).
+ */
+
+export interface PostgresOptions {
+  /** A `postgres://` URL, as node-postgres reads it. */
+  url: string;
+  /** The schema holding the tables; created at `open()` when missing. Default `public`. */
+  schema?: string;
+  /** Connections this instance keeps open at most. Default 10. */
+  poolSize?: number;
+  /** `synchronous_commit` for this store's connections; the server's own setting when absent. */
+  synchronousCommit?: SynchronousCommit;
+  logger?: Logger;
+}
+
+/** Deadlocks and serialisation failures: the transaction did nothing and can simply run again. */
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 8;
+
+/** A statement with a stable name, so each connection parses and plans it once. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export class Database {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  /** The schema, quoted, for qualifying table names in SQL text. */
+  readonly s: string;
+
+  constructor(readonly options: PostgresOptions) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    if (!SCHEMA_NAME.test(this.schema)) throw new Error(`schema "${this.schema}" is not a plain lower-case name (letters, digits, _)`);
+    this.s = pg.escapeIdentifier(this.schema);
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      application_name: 'feishu-todo-bot',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A startup parameter, so it costs no round trip.
+      ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
+    });
+    // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
+    // pool's error event would end the process.
+    this.pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'PostgreSQL dropped an idle connection'));
+  }
+
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
+    return typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values });
+  }
+
+  /**
+   * Runs `work` in one transaction (READ COMMITTED) on one connection, committing when it returns and rolling back
+   * when it throws. A deadlock or serialisation failure is retried here, with a short random pause, never surfaced
+   * (unless `retry` is false: work that consumes its input cannot run twice).
+   */
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { retry = true } = {}): Promise<T> {
+    const once = async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        broken = await rollback(client, error);
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    };
+    return retry ? retried(once) : once();
+  }
+
+  /** One statement in a transaction of its own, retried as `transaction` retries. */
+  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return retried(() => this.query<R>(statement, values));
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= MAX_ATTEMPTS || !RETRYABLE_CODES.has((error as { code?: string }).code ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
+    }
+  }
+}
+
+/** Rolls back after a failure; returns an error when the connection itself is unusable (it is then discarded). */
+async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch {
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import { type Committed, type Job, type JobClaim, LeaseLost, type NewJob } from '../store';
+import type { CommitChannel } from './commit-channel';
+import type { Database } from './database';
+import { type JobRow, type JobStatements, chatKeyPrefix, jobStatements, laneKeyPrefix, toJob } from './job-sql';
+
+/**
+ * The outbox's half of the PostgreSQL store: jobs enqueued inside commits, leased to instances by `claim`, and
+ * finished, retried or released by the lease holder. Leases run on the database's clock, the one clock every
+ * instance shares. Finishing, retrying and releasing notify the other instances: each can make a lane runnable.
+ */
+export class PostgresJobs {
+  private readonly sql: JobStatements;
+  private readonly laneKey: string;
+  private readonly chatKey: string;
+  /** Where the next claim starts walking the chats: after the last one this instance served, so chats take turns. */
+  private cursor = '';
+  /** Owners this instance claimed for: their leases are released when it closes. */
+  readonly owners = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly channel: CommitChannel,
+    private readonly emit: (committed: Committed) => void,
+  ) {
+    this.sql = jobStatements(db.s);
+    this.laneKey = laneKeyPrefix(db.schema);
+    this.chatKey = chatKeyPrefix(db.schema);
+  }
+
+  /** Inside a commit: whether `job` still holds its lease; its row stays locked against a claim until the commit ends. */
+  async holds(client: pg.PoolClient, job: Job): Promise<boolean> {
+    const token = leaseToken(job);
+    return token !== undefined && (await this.db.query(this.sql.holdsForCommit, [job.id, token], client)).rowCount === 1;
+  }
+
+  /** Inside a commit whose first statement locked the jobs' lanes: enqueues those not pending; returns how many were. */
+  async enqueue(client: pg.PoolClient, jobs: readonly NewJob[], notice: string): Promise<number> {
+    const columns = [
+      jobs.map((job) => job.id),
+      jobs.map((job) => job.kind),
+      jobs.map((job) => job.lane),
+      jobs.map((job) => job.chatId ?? null),
+      jobs.map((job) => JSON.stringify(job.payload ?? null)),
+      jobs.map((job) => job.runAt),
+      jobs.map((job) => job.createdAt),
+    ];
+    return (await this.db.query<{ enqueued: number }>(this.sql.enqueue, [...columns, this.channel.name, notice], client)).rows[0]?.enqueued ?? 0;
+  }
+
+  async claim(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
+    this.owners.add(claim.owner);
+    const { jobs, nextRunAt } = await this.db.transaction(async (client) => {
+      const locked = await this.db.query<{ chat_id: string }>(this.sql.lockChats, [this.cursor, claim.now, claim.perChat, this.chatKey, claim.max], client);
+      const chats = locked.rows.map((row) => row.chat_id);
+      const leased = await this.db.query<JobRow>(this.sql.leaseHeads, [chats, claim.now, claim.perChat, claim.max, claim.owner, claim.leaseMs], client);
+      const next = await this.db.query<{ at: string | null }>(this.sql.nextRunAt, [claim.now], client);
+      if (chats.length > 0) this.cursor = chats[chats.length - 1] as string;
+      return { jobs: leased.rows.map((row) => toJob(row)), nextRunAt: next.rows[0]?.at ?? null };
+    });
+    jobs.sort((a, b) => a.runAt - b.runAt || a.seq - b.seq);
+    return nextRunAt === null ? { jobs } : { jobs, nextRunAt: Number(nextRunAt) };
+  }
+
+  async renew(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
+    const renewed = await this.db.queryRetried<{ id: string }>(this.sql.renew, [owner, jobIds, leaseMs]);
+    return renewed.rows.map((row) => row.id);
+  }
+
+  async recordStep(job: Job, name: string, result: unknown): Promise<void> {
+    const token = heldToken(job);
+    const recorded = await this.db.queryRetried(this.sql.recordStep, [job.id, token, name, JSON.stringify(result ?? null)]);
+    if (recorded.rowCount !== 1) throw new LeaseLost(job.id);
+  }
+
+  async finish(job: Job): Promise<void> {
+    const token = heldToken(job);
+    const finished = await this.db.transaction(async (client) => {
+      await this.db.query(this.sql.laneLock, [job.lane, this.laneKey], client);
+      return (await this.db.query(this.sql.finish, [job.id, token, this.channel.name, this.notice()], client)).rowCount === 1;
+    });
+    if (!finished) throw new LeaseLost(job.id);
+    this.emit({ jobs: true, due: false });
+  }
+
+  async retry(job: Job, runAt: number, error: string): Promise<void> {
+    const token = heldToken(job);
+    // A NUL cannot be stored in a text column; an error message may quote anything.
+    const retried = await this.db.queryRetried(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
+    if (retried.rowCount !== 1) throw new LeaseLost(job.id);
+    this.emit({ jobs: true, due: false });
+  }
+
+  async release(owner: string): Promise<void> {
+    await this.db.queryRetried(this.sql.release, [owner, this.channel.name, this.notice()]);
+    this.emit({ jobs: true, due: false });
+  }
+
+  async job(id: string): Promise<Job | undefined> {
+    const found = await this.db.query<JobRow>(this.sql.job, [id]);
+    return found.rows[0] && toJob(found.rows[0]);
+  }
+
+  private notice(): string {
+    return this.channel.notice({ jobs: true, due: false });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The token of the job's lease, unless it has none (or one this store never gave). */
+function leaseToken(job: Job): string | undefined {
+  return job.lease && UUID.test(job.lease.token) ? job.lease.token : undefined;
+}
+
+/** The token of the job's lease; a job without one has lost it. */
+function heldToken(job: Job): string {
+  const token = leaseToken(job);
+  if (token === undefined) throw new LeaseLost(job.id);
+  return token;
+}

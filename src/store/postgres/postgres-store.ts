@@ -1,0 +1,253 @@
+import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../../domain/model';
+import type {
+  Commit,
+  CommitResult,
+  Committed,
+  ExportedRecord,
+  Job,
+  JobClaim,
+  Store,
+  StoreStats,
+} from '../store';
+import { CommitChannel } from './commit-channel';
+import { Database, type PostgresOptions } from './database';
+import { PostgresJobs } from './job-queue';
+import { laneKeyPrefix } from './job-sql';
+import { migrate } from './migrate';
+import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
+import { describeDatabase } from './settings';
+import { exportRecords, importRecords } from './transfer';
+
+/**
+ * The store several instances share: every record in PostgreSQL, every race decided by the database. A commit is one
+ * transaction that remembers the event id (`ON CONFLICT DO NOTHING`: none inserted, it was seen), writes each record
+ * only from the revision it was read at, and enqueues jobs; any refusal rolls all of it back. Other instances hear
+ * of it through NOTIFY, this one's listeners at once. Tables live in one schema, created and migrated at `open()`.
+ */
+export class PostgresStore implements Store {
+  private readonly db: Database;
+  private readonly sql: RecordStatements;
+  private readonly channel: CommitChannel;
+  private readonly jobs: PostgresJobs;
+  private readonly listeners = new Set<(committed: Committed) => void>();
+  private readonly laneKey: string;
+  private closed = false;
+
+  constructor(private readonly options: PostgresOptions) {
+    this.db = new Database(options);
+    this.sql = recordStatements(this.db.s);
+    this.laneKey = laneKeyPrefix(this.db.schema);
+    this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
+    this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+  }
+
+  async open(): Promise<void> {
+    try {
+      await migrate(this.options.url, this.db.schema, this.options.logger);
+      await this.channel.start();
+    } catch (error) {
+      await this.channel.stop();
+      await this.db.end();
+      throw new StoreOpenError(this.db, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      for (const owner of this.jobs.owners) await this.jobs.release(owner);
+    } finally {
+      await this.channel.stop();
+      await this.db.end();
+    }
+  }
+
+  /** The connection pool, for what shares this database beside the store (the fleet's rate limiters). */
+  get database(): Database {
+    return this.db;
+  }
+
+  onCommitted(listener: (committed: Committed) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  form(id: string): Promise<TodoForm | undefined> {
+    return this.one(this.sql.byId.forms, [id]);
+  }
+
+  openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined> {
+    return this.one(this.sql.openForm, [chatId, ownerId]);
+  }
+
+  formByCardKey(key: string): Promise<TodoForm | undefined> {
+    return this.one(this.sql.formByCardKey, [key]);
+  }
+
+  todo(id: string): Promise<Todo | undefined> {
+    return this.one(this.sql.byId.todos, [id]);
+  }
+
+  todoByMessage(messageId: string): Promise<Todo | undefined> {
+    return this.one(this.sql.todoByMessage, [messageId]);
+  }
+
+  async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
+    const todos = await this.many<Todo>(this.sql.openTodos, [chatId]);
+    return assigneeId === undefined ? todos : todos.filter((todo) => todo.assigneeIds.includes(assigneeId));
+  }
+
+  latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined> {
+    return creatorId === undefined ? this.one(this.sql.latestPostedTodo, [chatId]) : this.one(this.sql.latestPostedTodoBy, [chatId, creatorId]);
+  }
+
+  chat(chatId: string): Promise<ChatSettings | undefined> {
+    return this.one(this.sql.byId.chats, [chatId]);
+  }
+
+  async commit(commit: Commit): Promise<CommitResult> {
+    const writes: Array<[RecordCollection, TodoForm | Todo | ChatSettings]> = [
+      ...(commit.forms ?? []).map((record) => ['forms', record] as [RecordCollection, TodoForm]),
+      ...(commit.todos ?? []).map((record) => ['todos', record] as [RecordCollection, Todo]),
+      ...(commit.chats ?? []).map((record) => ['chats', record] as [RecordCollection, ChatSettings]),
+    ];
+    // One order for every commit's row locks, so that two commits never wait on each other in a cycle.
+    writes.sort(([c1, r1], [c2, r2]) => c1.localeCompare(c2) || r1.id.localeCompare(r2.id));
+    const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
+    let enqueued: number;
+    try {
+      enqueued = await this.db.transaction(async (client) => {
+        if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
+        const lanes = [...new Set((commit.jobs ?? []).map((job) => job.lane))].sort();
+        if (commit.eventId !== undefined || lanes.length > 0) {
+          const first = await this.db.query<{ remembered: number }>(this.sql.rememberEventLockLanes, [commit.eventId ?? null, commit.now, this.laneKey, lanes], client);
+          if (commit.eventId !== undefined && first.rows[0]?.remembered === 0) throw new Refused('duplicate');
+        }
+        for (const [collection, record] of writes) {
+          const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
+          const { insert, update } = this.sql.writes[collection];
+          const written = record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
+          if (written.rowCount === 0) throw new Refused('stale');
+        }
+        // Told to the other instances only if the commit holds: a notice sent inside a transaction waits for it.
+        if (lanes.length > 0) return this.jobs.enqueue(client, commit.jobs ?? [], this.channel.notice({ jobs: true, due }));
+        if (due) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);
+        return 0;
+      });
+    } catch (error) {
+      if (error instanceof Refused) return { ok: false, reason: error.reason };
+      throw error;
+    }
+    this.emit({ jobs: enqueued > 0, due });
+    return { ok: true };
+  }
+
+  async nextDue(): Promise<number | undefined> {
+    const at = (await this.db.query<{ at: string | null }>(this.sql.nextDue)).rows[0]?.at;
+    return at === null || at === undefined ? undefined : Number(at);
+  }
+
+  dueReminders(now: number, limit: number): Promise<Todo[]> {
+    return this.many(this.sql.dueReminders, [now, limit]);
+  }
+
+  expiredForms(now: number, limit: number): Promise<TodoForm[]> {
+    return this.many(this.sql.expiredForms, [now, limit]);
+  }
+
+  claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
+    return this.jobs.claim(claim);
+  }
+
+  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(owner, jobIds, leaseMs);
+  }
+
+  recordStep(job: Job, name: string, result: unknown): Promise<void> {
+    return this.jobs.recordStep(job, name, result);
+  }
+
+  finishJob(job: Job): Promise<void> {
+    return this.jobs.finish(job);
+  }
+
+  retryJob(job: Job, runAt: number, error: string): Promise<void> {
+    return this.jobs.retry(job, runAt, error);
+  }
+
+  releaseLeases(owner: string): Promise<void> {
+    return this.jobs.release(owner);
+  }
+
+  job(id: string): Promise<Job | undefined> {
+    return this.jobs.job(id);
+  }
+
+  async prune(now: number): Promise<number> {
+    return Number((await this.db.queryRetried<{ removed: string }>(this.sql.prune, [now])).rows[0]?.removed ?? 0);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const row = (await this.db.query<Record<'pending' | 'running' | 'oldest' | 'reminders' | 'forms', string | null>>(this.sql.stats)).rows[0];
+    return {
+      pendingJobs: Number(row?.pending ?? 0),
+      runningJobs: Number(row?.running ?? 0),
+      ...(row?.oldest != null && { oldestJobCreatedAt: Number(row.oldest) }),
+      remindersPending: Number(row?.reminders ?? 0),
+      formsOpen: Number(row?.forms ?? 0),
+    };
+  }
+
+  exportRecords(): AsyncIterable<ExportedRecord> {
+    return exportRecords(this.db);
+  }
+
+  async importRecords(records: AsyncIterable<ExportedRecord>): Promise<number> {
+    const count = await importRecords(this.db, records);
+    await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: true, due: true })]);
+    this.emit({ jobs: true, due: true });
+    return count;
+  }
+
+  /** A record of the current version, or undefined: one of another version is read as gone, never misread. */
+  private async one<T extends { v: number }>(statement: { name: string; text: string }, values: unknown[]): Promise<T | undefined> {
+    const record = (await this.db.query<{ record: T }>(statement, values)).rows[0]?.record;
+    return record?.v === RECORD_VERSION ? record : undefined;
+  }
+
+  private async many<T extends { v: number }>(statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
+    const { rows } = await this.db.query<{ record: T }>(statement, values);
+    return rows.map((row) => row.record).filter((record) => record.v === RECORD_VERSION);
+  }
+
+  private emit(committed: Committed): void {
+    for (const listener of this.listeners) listener(committed);
+  }
+
+  /** Another instance committed: a listener's failure must not end the notification connection's handler. */
+  private heard(committed: Committed): void {
+    try {
+      this.emit(committed);
+    } catch (error) {
+      this.options.logger?.error({ err: (error as Error).message }, 'a commit listener failed');
+    }
+  }
+}
+
+const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
+
+/** The database cannot be reached, or refused the migrations: says which one, and why, without the password. */
+export class StoreOpenError extends Error {
+  constructor(db: Database, cause: unknown) {
+    super(`cannot open the store in ${describeDatabase(db.options.url, db.schema)}: ${(cause as Error).message ?? cause}`, { cause });
+    this.name = 'StoreOpenError';
+  }
+}
+
+/** A commit's condition failed: the transaction is rolled back and the caller told why. */
+class Refused extends Error {
+  constructor(readonly reason: 'duplicate' | 'stale' | 'lease-lost') {
+    super(reason);
+  }
+}

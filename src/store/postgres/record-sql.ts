@@ -1,0 +1,104 @@
+import type { ChatSettings, Todo, TodoForm } from '../../domain/model';
+import { formCardKey } from '../../domain/todo-form';
+import { CLOSED_FORM_RETENTION_MS, EVENT_RETENTION_MS } from '../store';
+import type { Statement } from './database';
+
+/**
+ * The SQL of the records: each table's written columns (what the queries need, taken from the record) and its reads.
+ * A record is written only from the revision it was read at: `UPDATE … WHERE rev = <read>` for a stored one, `INSERT
+ * … ON CONFLICT DO NOTHING` for a new one; no row written means another writer got there first.
+ */
+
+export type RecordCollection = 'forms' | 'todos' | 'chats';
+type StoredRecord = TodoForm | Todo | ChatSettings;
+
+const COLUMNS: { [C in RecordCollection]: { names: string[]; values(record: never): unknown[] } } = {
+  forms: {
+    names: ['chat_id', 'owner_id', 'status', 'expires_at', 'updated_at', 'card_key'],
+    values: (f: TodoForm) => [f.chatId, f.ownerId, f.status, f.expiresAt, f.updatedAt, formCardKey(f.id)],
+  },
+  todos: {
+    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at'],
+    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null],
+  },
+  chats: { names: [], values: () => [] },
+};
+
+/** Parameters of `insert`, or of `update` followed by the revision read. */
+export function writeValues(collection: RecordCollection, written: StoredRecord): unknown[] {
+  return [written.id, ...(COLUMNS[collection].values as (record: StoredRecord) => unknown[])(written), written.rev, JSON.stringify(written)];
+}
+
+const REMINDABLE = `remind_at IS NOT NULL AND status IN ('open', 'posting')`;
+
+export function recordStatements(s: string) {
+  const statement = (name: string, text: string): Statement => ({ name: `records.${name}`, text });
+  const writes = Object.fromEntries(
+    (Object.keys(COLUMNS) as RecordCollection[]).map((collection) => {
+      const columns = ['id', ...COLUMNS[collection].names, 'rev', 'record'];
+      const params = columns.map((_, i) => `$${i + 1}`);
+      const insert = `INSERT INTO ${s}.${collection} (${columns.join(', ')}) VALUES (${params.join(', ')}) ON CONFLICT (id) DO NOTHING`;
+      const sets = columns.slice(1).map((column, i) => `${column} = $${i + 2}`);
+      const update = `UPDATE ${s}.${collection} SET ${sets.join(', ')} WHERE id = $1 AND rev = $${columns.length + 1}`;
+      return [collection, { insert: statement(`${collection}.insert`, insert), update: statement(`${collection}.update`, update) }];
+    }),
+  ) as Record<RecordCollection, { insert: Statement; update: Statement }>;
+
+  return {
+    writes,
+    /**
+     * A commit's first statement. $1 event id or null, $2 seen at: whether the event is new (1) or was seen (0).
+     * $3 lock key prefix, $4 the lanes jobs are enqueued into, sorted: their locks, taken before any record's row lock
+     * in every commit, so commits never wait on each other in a cycle.
+     */
+    rememberEventLockLanes: statement(
+      'rememberEventLockLanes',
+      `WITH remembered AS (INSERT INTO ${s}.events (id, seen_at) SELECT $1, $2 WHERE $1::text IS NOT NULL ON CONFLICT (id) DO NOTHING RETURNING 1)
+       SELECT (SELECT count(*) FROM remembered)::int AS remembered,
+              (SELECT count(pg_advisory_xact_lock(hashtextextended($3 || l, 0))) FROM unnest($4::text[]) AS l) AS locked`,
+    ),
+    byId: Object.fromEntries(
+      (Object.keys(COLUMNS) as RecordCollection[]).map((c) => [c, statement(`${c}.byId`, `SELECT record FROM ${s}.${c} WHERE id = $1`)]),
+    ) as Record<RecordCollection, Statement>,
+    openForm: statement(
+      'openForm',
+      `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND owner_id = $2 AND status = 'open' ORDER BY updated_at DESC, id DESC LIMIT 1`,
+    ),
+    formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
+    todoByMessage: statement('todoByMessage', `SELECT record FROM ${s}.todos WHERE message_id = $1 ORDER BY seq DESC LIMIT 1`),
+    openTodos: statement('openTodos', `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'open' ORDER BY remind_at, seq`),
+    latestPostedTodo: statement(
+      'latestPostedTodo',
+      `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
+    ),
+    /** $1 chat, $2 creator. */
+    latestPostedTodoBy: statement(
+      'latestPostedTodoBy',
+      `SELECT record FROM ${s}.todos
+       WHERE chat_id = $1 AND creator_id = $2 AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
+    ),
+    nextDue: statement(
+      'nextDue',
+      `SELECT least((SELECT min(remind_at) FROM ${s}.todos WHERE ${REMINDABLE}), (SELECT min(expires_at) FROM ${s}.forms WHERE status = 'open')) AS at`,
+    ),
+    dueReminders: statement('dueReminders', `SELECT record FROM ${s}.todos WHERE ${REMINDABLE} AND remind_at <= $1 ORDER BY remind_at, id LIMIT $2`),
+    expiredForms: statement('expiredForms', `SELECT record FROM ${s}.forms WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`),
+    /** $1 now. */
+    prune: statement(
+      'prune',
+      `WITH events AS (DELETE FROM ${s}.events WHERE seen_at < $1::bigint - ${EVENT_RETENTION_MS} RETURNING 1),
+       forms AS (DELETE FROM ${s}.forms WHERE status NOT IN ('open', 'submitting') AND updated_at < $1::bigint - ${CLOSED_FORM_RETENTION_MS} RETURNING 1)
+       SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM forms) AS removed`,
+    ),
+    stats: statement(
+      'stats',
+      `SELECT (SELECT count(*) FROM ${s}.jobs) AS pending,
+              (SELECT count(*) FROM ${s}.jobs WHERE lease_token IS NOT NULL AND lease_until > statement_timestamp()) AS running,
+              (SELECT created_at FROM ${s}.jobs ORDER BY seq LIMIT 1) AS oldest,
+              (SELECT count(*) FROM ${s}.todos WHERE ${REMINDABLE}) AS reminders,
+              (SELECT count(*) FROM ${s}.forms WHERE status = 'open') AS forms`,
+    ),
+  };
+}
+
+export type RecordStatements = ReturnType<typeof recordStatements>;
