@@ -170,13 +170,17 @@ export function CardButton(p: { el: Json; ctx: CardContext; scope: FormScope | u
       return;
     }
     if (isObject(el.confirm) && !window.confirm(`${text(el.confirm.title, ctx)}\n\n${text(el.confirm.text, ctx)}`)) return;
-    const click = { tag: 'button', ...(nameOf(el) !== undefined && { name: nameOf(el) }), ...(callbackValue(el) && { value: callbackValue(el) }) };
+    let formValue: Record<string, unknown> | undefined;
     if (role === 'submit' && scope && button.form) {
-      const collected = collectFormValue(formFields(scope.form), (field) => readField(button.form as HTMLFormElement, field), ctx);
+      const form = button.form;
+      const collected = collectFormValue(formFields(scope.form), (field) => readField(form, field), ctx);
       scope.setMissing(collected.ok ? [] : collected.missing);
       if (!collected.ok) return ctx.notify({ type: 'error', content: clientText('requiredFieldsEmpty', ctx.lang) });
-      Object.assign(click, { formValue: collected.formValue });
+      formValue = collected.formValue;
     }
+    const name = nameOf(el);
+    const value = callbackValue(el);
+    const click = { tag: 'button', ...(name !== undefined && { name }), ...(value && { value }), ...(formValue && { formValue }) };
     setPending(true);
     try {
       await ctx.act(click);

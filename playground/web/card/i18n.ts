@@ -1,6 +1,8 @@
 /**
  * Feishu's local i18n, as a reader's client applies it: a field's `i18n_*` twin keyed by language wins when it has
- * the reader's language; otherwise the plain field; otherwise any language the card has (feishu-cards.md §8).
+ * the reader's language (Feishu: "if both are configured, the multilingual one takes precedence"); otherwise the
+ * plain field; otherwise a language the card has, as Feishu shows a configured language to a reader of another one
+ * (feishu-cards.md §8).
  */
 
 export const LANGS = ['zh_cn', 'en_us'] as const;
