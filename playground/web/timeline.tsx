@@ -20,13 +20,18 @@ export interface TimelineProps {
 
 export function Timeline(p: TimelineProps) {
   const list = useRef<HTMLOListElement>(null);
-  // Like a chat client: a new message brings the view to the bottom; a card changing in place does not move it.
-  // Before paint, so nothing is clicked at a place about to scroll away.
+  const atBottom = useRef(true);
+  // Like a chat client: a new message brings a reader who was at the bottom down to it; a card changing in place,
+  // or a reader scrolled up to fill a form, stays put. Before paint, so nothing is clicked at a place about to move.
   useLayoutEffect(() => {
-    list.current?.scrollTo({ top: list.current.scrollHeight });
+    if (atBottom.current) list.current?.scrollTo({ top: list.current.scrollHeight });
   }, [p.messages.length]);
+  const onScroll = () => {
+    const el = list.current;
+    if (el) atBottom.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 40;
+  };
   return (
-    <ol class="timeline" aria-label="Messages" ref={list}>
+    <ol class="timeline" aria-label="Messages" ref={list} onScroll={onScroll}>
       {p.messages.map((message) => (
         <MessageItem key={message.id} message={message} {...p} />
       ))}
