@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.{ts,tsx}'],
     // Finds the PostgreSQL server for the suites that need one, or says in one line that they are skipped.
     globalSetup: ['test/support/postgres-setup.ts'],
     testTimeout: 20_000,

@@ -169,6 +169,14 @@ describe('messages', () => {
     expect((await recall(other)).body.code).toBe(232009);
   });
 
+  it('records a person\'s reply as a reply to its parent, which the bot can reply to in turn', async () => {
+    const own = (await sendText('mine')).body.data.message_id as string;
+    const answer = emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_alice', text: 'on it', parentId: own });
+    expect(emu.messages.get(answer)).toMatchObject({ kind: 'reply', parentId: own, senderId: 'ou_alice' });
+    const res = await api('POST', `/open-apis/im/v1/messages/${answer}/reply`, { msg_type: 'text', content: JSON.stringify({ text: 'ok' }) });
+    expect(res.body.code).toBe(0);
+  });
+
   it('updates only cards that state update_multi, and not after recall', async () => {
     const plain = { ...card(), config: {} };
     const sent = await api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', {

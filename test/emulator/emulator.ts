@@ -67,13 +67,14 @@ export class RunningEmulator implements Emulator {
     this.faults.clear();
   }
 
-  addExternalMessage(m: { chatId: string; senderId: string; text: string }): string {
+  addExternalMessage(m: { chatId: string; senderId: string; text: string; parentId?: string }): string {
     if (!this.chats.has(m.chatId)) throw new Error(`addExternalMessage: no chat ${m.chatId} in the emulator`);
     const messageId = this.state.nextMessageId('other');
     this.state.store({
       messageId,
       chatId: m.chatId,
-      kind: 'message',
+      kind: m.parentId === undefined ? 'message' : 'reply',
+      ...(m.parentId !== undefined && { parentId: m.parentId }),
       msgType: 'text',
       content: { text: m.text },
       recalled: false,

@@ -208,7 +208,8 @@ export interface Emulator {
   setContactScope(granted: boolean): void;
   /** Calls refused by an enforced rate limit (429 or 230020). */
   readonly rateLimitRejections: number;
-  addExternalMessage(m: { chatId: string; senderId: string; text: string }): string;
+  /** A person's message in a chat (a reply when `parentId` is given), as if sent from their Feishu client. */
+  addExternalMessage(m: { chatId: string; senderId: string; text: string; parentId?: string }): string;
   revokeTokens(): void;
   /** Forgets calls, messages, uuids, faults, feed cards and rate windows; keeps chats and tokens. */
   reset(): void;

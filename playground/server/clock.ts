@@ -1,0 +1,14 @@
+/**
+ * The one clock the emulator and the bot share. It runs with real time and can only be moved forward, as the page's
+ * clock control does, so reminders and form expiry come due without waiting.
+ */
+export class PlaygroundClock {
+  private offsetMs = 0;
+
+  readonly now = (): number => Date.now() + this.offsetMs;
+
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error(`the clock only moves forward, by a positive amount (got ${ms})`);
+    this.offsetMs += ms;
+  }
+}

@@ -1,0 +1,91 @@
+import { type Emulator, type EmulatedMessage, cardActionEvent, messageEvent, validateCard } from '../../test/emulator';
+import type { ClickRequest, Toast } from '../shared/view';
+import type { PlaygroundClock } from './clock';
+import { BOT, SQUAD, personById } from './squad';
+
+/**
+ * What the people's Feishu clients do on the page's behalf: send a message (recorded in the emulator, pushed to the
+ * bot as a signed, encrypted event) and click a card (pushed as a signed, encrypted callback, whose answer the client
+ * applies: the toast is shown, a returned card replaces the clicked one). The bot is reached over real HTTP only.
+ */
+
+export interface Secrets {
+  verificationToken: string;
+  encryptKey: string;
+}
+
+/** A click as the page reports it: the callback fields Feishu's client fills in. */
+export type CardClick = ClickRequest['click'];
+
+/** A leading mention of the bot, typed as `@To-do Bot` or `@Bot`, becomes a real mention in the event. */
+const BOT_MENTION = /^@(?:To-do Bot|Bot)(?:\s+|$)/i;
+const MENTION_KEY = '@_user_1';
+
+/** Feishu client errors shown when a callback's answer is unusable (feishu-cards.md §7). */
+const CLIENT_ERROR = {
+  notOk: 'The bot did not answer with HTTP 200 (200671).',
+  malformed: 'The bot answered with a malformed body (200672).',
+  badCard: "The card in the bot's answer is invalid (200673).",
+} as const;
+
+export class FeishuClients {
+  constructor(
+    private readonly emu: Emulator,
+    private readonly botUrl: () => string,
+    private readonly secrets: Secrets,
+    private readonly clock: PlaygroundClock,
+  ) {}
+
+  async say(senderId: string, text: string, parentId?: string): Promise<{ status: number }> {
+    const typed = text.trim();
+    const mention = BOT_MENTION.exec(typed);
+    const messageId = this.emu.addExternalMessage({ chatId: SQUAD.chatId, senderId, text: typed, ...(parentId !== undefined && { parentId }) });
+    const payload = messageEvent({
+      token: this.secrets.verificationToken,
+      senderId,
+      chatId: SQUAD.chatId,
+      messageId,
+      ...(parentId !== undefined && { parentId }),
+      text: mention ? `${MENTION_KEY} ${typed.slice(mention[0].length)}` : typed,
+      mentions: mention ? [{ key: MENTION_KEY, openId: BOT.openId, name: BOT.name }] : [],
+      createTime: this.clock.now(),
+    });
+    const answer = await this.emu.push(`${this.botUrl()}/webhook/event`, payload, this.signing());
+    return { status: answer.status };
+  }
+
+  async click(operatorId: string, message: EmulatedMessage, click: CardClick): Promise<{ toast?: Toast }> {
+    const payload = cardActionEvent({
+      token: this.secrets.verificationToken,
+      operatorId,
+      chatId: message.chatId,
+      messageId: message.messageId,
+      tag: click.tag,
+      ...(click.name !== undefined && { name: click.name }),
+      value: click.value ?? {},
+      ...(click.formValue !== undefined && { formValue: click.formValue }),
+      timezone: personById(operatorId)?.timeZone ?? 'UTC',
+    });
+    const answer = await this.emu.push(`${this.botUrl()}/webhook/card`, payload, this.signing());
+    if (answer.status !== 200) return { toast: clientError('notOk') };
+    const body = answer.body as { toast?: Toast; card?: { type?: string; data?: unknown } } | undefined;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return { toast: clientError('malformed') };
+    if (body.card !== undefined) {
+      const card = body.card.type === 'raw' ? body.card.data : undefined;
+      if (card === null || typeof card !== 'object' || validateCard(card)) return { toast: clientError('badCard') };
+      // A 2.0 card is shared: the answer replaces the clicked card for everyone who sees it, as a PATCH would.
+      message.card = card;
+      message.content = card;
+    }
+    return body.toast ? { toast: body.toast } : {};
+  }
+
+  /** Pushes are signed with the shared clock, so the bot does not find them stale after the clock moved. */
+  private signing() {
+    return { encryptKey: this.secrets.encryptKey, timestamp: Math.floor(this.clock.now() / 1000) };
+  }
+}
+
+function clientError(kind: keyof typeof CLIENT_ERROR): Toast {
+  return { type: 'error', content: CLIENT_ERROR[kind] };
+}

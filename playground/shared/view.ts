@@ -1,0 +1,57 @@
+/**
+ * What the page receives from the playground's server: one person's view of the group chat. Shared by the server,
+ * which builds it, and the page, which draws it; nothing here may depend on Node or on the DOM.
+ */
+
+export interface PersonView {
+  openId: string;
+  name: string;
+  role: string;
+  timeZone: string;
+}
+
+export type MessageBody = { kind: 'text'; text: string } | { kind: 'card'; card: unknown } | { kind: 'recalled' };
+
+export interface MessageView {
+  id: string;
+  /** When it was sent, by the shared clock (ms). */
+  at: number;
+  senderId: string;
+  /** An ephemeral card: only its owner gets it at all. */
+  onlyYou: boolean;
+  body: MessageBody;
+  /** The message this one replies to, quoted above it. */
+  replyTo?: { id: string; senderId: string; body: MessageBody };
+}
+
+export interface FeedCardView {
+  userId: string;
+  title: string;
+  preview?: string;
+  status?: { text: string; type: string };
+  at: number;
+}
+
+export interface PlaygroundView {
+  chat: { id: string; name: string };
+  bot: { openId: string; name: string };
+  people: PersonView[];
+  viewer: string;
+  now: number;
+  messages: MessageView[];
+  /** Every person's app feed cards. */
+  feedCards: FeedCardView[];
+}
+
+/** A click on a card, as the page reports it to the server. */
+export interface ClickRequest {
+  operator: string;
+  messageId: string;
+  click: { tag: string; name?: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> };
+}
+
+export interface Toast {
+  type: 'success' | 'error' | 'warning' | 'info';
+  content: string;
+  i18n?: Record<string, string>;
+}

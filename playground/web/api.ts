@@ -1,0 +1,20 @@
+import type { ClickRequest, PlaygroundView, Toast } from '../shared/view';
+
+/** The playground server's API, as the page calls it. Every write is JSON, which the server insists on. */
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export const api = {
+  /** Without a viewer, the server picks the chat's first person (its owner). */
+  view: (viewer?: string) => call<PlaygroundView>('GET', `/api/state${viewer ? `?viewer=${encodeURIComponent(viewer)}` : ''}`),
+  say: (sender: string, text: string, parentId?: string) => call<{ status: number }>('POST', '/api/messages', { sender, text, parentId }),
+  click: (request: ClickRequest) => call<{ toast?: Toast }>('POST', '/api/actions', request),
+  moveClock: (minutes: number) => call<{ now: number }>('POST', '/api/clock', { minutes }),
+};

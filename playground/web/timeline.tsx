@@ -1,0 +1,84 @@
+import { useLayoutEffect, useRef } from 'preact/hooks';
+import type { MessageBody, MessageView } from '../shared/view';
+import type { CardContext } from './card/context';
+import { cardPreview, renderCard } from './card/render';
+import { clientText } from './client-text';
+import { clockTime } from './format';
+
+/**
+ * The chat's messages as one person's client shows them: who sent what and when, a reply's quote of its parent,
+ * "only visible to you" on ephemeral cards, a recalled message as a one-line notice.
+ */
+
+export interface TimelineProps {
+  messages: MessageView[];
+  /** The drawing context for a message's card, with its clicks bound to that message. */
+  cardContext: (messageId: string) => CardContext;
+  nameOf: (openId: string) => string;
+  onReply: (message: MessageView) => void;
+}
+
+export function Timeline(p: TimelineProps) {
+  const list = useRef<HTMLOListElement>(null);
+  const atBottom = useRef(true);
+  // Like a chat client: a new message brings a reader who was at the bottom down to it; a card changing in place,
+  // or a reader scrolled up to fill a form, stays put. Before paint, so nothing is clicked at a place about to move.
+  useLayoutEffect(() => {
+    if (atBottom.current) list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [p.messages.length]);
+  const onScroll = () => {
+    const el = list.current;
+    if (el) atBottom.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 40;
+  };
+  return (
+    <ol class="timeline" aria-label="Messages" ref={list} onScroll={onScroll}>
+      {p.messages.map((message) => (
+        <MessageItem key={message.id} message={message} {...p} />
+      ))}
+    </ol>
+  );
+}
+
+function MessageItem(p: TimelineProps & { message: MessageView }) {
+  const { message, nameOf } = p;
+  const ctx = p.cardContext(message.id);
+  const sender = nameOf(message.senderId);
+  if (message.body.kind === 'recalled') {
+    return (
+      <li class="system-notice">
+        {sender} {clientText('recalled', ctx.lang)}
+      </li>
+    );
+  }
+  return (
+    <li class={`message ${message.onlyYou ? 'only-you' : ''}`}>
+      <span class="avatar" aria-hidden="true">
+        {[...sender][0] ?? '?'}
+      </span>
+      <div class="message-main">
+        <div class="message-meta">
+          <span class="sender">{sender}</span>
+          <time>{clockTime(message.at, ctx.timeZone, ctx.lang)}</time>
+          {message.onlyYou && <span class="only-you-tag">{clientText('onlyVisibleToYou', ctx.lang)}</span>}
+        </div>
+        {message.replyTo && (
+          <blockquote class="quote">
+            {nameOf(message.replyTo.senderId)}: {preview(message.replyTo.body, ctx)}
+          </blockquote>
+        )}
+        {message.body.kind === 'card' ? renderCard(message.body.card, ctx) : <p class="text-bubble">{message.body.text}</p>}
+        {!message.onlyYou && (
+          <button type="button" class="reply-button" aria-label={`Reply to ${sender}`} onClick={() => p.onReply(message)}>
+            Reply
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** One line standing for a message: a card's summary or title, a text, or that it was recalled. */
+export function preview(body: MessageBody, ctx: CardContext): string {
+  if (body.kind === 'recalled') return clientText('recalledQuote', ctx.lang);
+  return body.kind === 'card' ? cardPreview(body.card, ctx) : body.text;
+}
