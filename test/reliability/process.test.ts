@@ -5,6 +5,7 @@ import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../
 import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,
+  dataFileLockIsFree,
   ensureStopped,
   feishuPush,
   figure,
@@ -63,7 +64,7 @@ describe('the bot process', () => {
     const stopMs = performance.now() - stopStarted;
     expect(firstExit).toEqual({ code: 0, signal: null });
     expect(first.lines.some((line) => line.includes('to-do bot stopped'))).toBe(true);
-    expect(existsSync(`${dataFile}.lock`)).toBe(false);
+    expect(await dataFileLockIsFree(dataFile)).toBe(true);
 
     const second = spawnBot(env, { cwd: dir });
     bot = second;
