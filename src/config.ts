@@ -5,7 +5,15 @@ import { z } from 'zod';
  * with a line that names it and says how to fix it, before anything listens.
  */
 
-const nonEmpty = (fix: string) => z.string({ error: `is missing: ${fix}` }).trim().min(1, `is empty: ${fix}`);
+/** The values `.env.example` ships with (`cli_xxxxxxxxxxxxxxxx`): a copied example is not a configuration. */
+const PLACEHOLDER = /^(cli_)?x{4,}$/i;
+
+const nonEmpty = (fix: string) =>
+  z
+    .string({ error: `is missing: ${fix}` })
+    .trim()
+    .min(1, `is empty: ${fix}`)
+    .refine((value) => !PLACEHOLDER.test(value), `is still the placeholder from .env.example: ${fix}`);
 
 const positiveInt = (fallback: number) =>
   z.coerce
@@ -26,7 +34,12 @@ const schema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_FILE: z.string().min(1).default('./data/db.json'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.toLowerCase() : value),
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+    )
+    .default('info'),
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
@@ -63,13 +76,14 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    // One line per problem, each starting with the variable's name: what a person reads at start-up.
+    super(problems.join('\n'));
     this.name = 'ConfigError';
   }
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }
@@ -94,4 +108,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
   });
+}
+
+/**
+ * A blank value (`PORT=` in `.env`) means the variable is unset, so its default applies: read as given, `PORT=`
+ * would be port 0 (a random port) and `STORE_FSYNC_MS=` 0 (an fsync per write).
+ */
+function withoutBlanks(env: Record<string, string | undefined>): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value.trim() !== '') set[name] = value;
+  return set;
 }
