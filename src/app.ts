@@ -6,10 +6,13 @@ import type { Services } from './bot/services';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
+import { FeishuCheck } from './feishu/credentials-check';
 import type { RetryPolicy } from './feishu/transport';
+import { type HealthSource, healthReport } from './health';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
+import { Metrics } from './metrics';
 import { createServer } from './receivers/webhook';
 import { FilePersistence } from './store/lowdb';
 import type { Persistence } from './store/persistence';
@@ -26,6 +29,8 @@ export interface AppOptions {
   jobRetryDelaysMs?: readonly number[];
   /** How many jobs run at once, in all and per chat (defaults in the outbox). */
   outbox?: Pick<OutboxOptions, 'concurrency' | 'perChat'>;
+  /** How long a stop lets running work finish before cancelling it (see STOP_GRACE_MS). */
+  stopGraceMs?: { http: number; jobs: number };
 }
 
 export interface RunningApp {
@@ -33,6 +38,7 @@ export interface RunningApp {
   server: Server;
   services: Services;
   bot: Bot;
+  metrics: Metrics;
   /** Resolves when no outbound work is running or due (for tests and the demo). */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -40,12 +46,30 @@ export interface RunningApp {
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 
+/**
+ * A stop is bounded, whatever Feishu is doing: pushes being answered get `http` ms, then their connections are
+ * closed; running jobs get `jobs` ms to finish the call they are in (waits and retries end at once), then their
+ * requests are cancelled and the jobs stay stored as pending. With the log folded after it, a stop takes well under
+ * the 10 s a supervisor gives (Docker's and systemd's default grace before SIGKILL).
+ */
+const STOP_GRACE_MS = { http: 2_000, jobs: 3_000 };
+/** After cancelling, the jobs' own clean-up (storing where they stopped) gets this long. */
+const CANCEL_SETTLE_MS = 1_000;
+
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const records = new RecordStore(options.persistence ?? new FilePersistence(config.dataFile, config.storeFsyncMs));
   await records.open();
   const store = new StateStore(records);
+  // Filled in below; the metrics read them only when scraped.
+  let outbox: Outbox | undefined;
+  const healthSources: HealthSource[] = [];
+  const metrics = new Metrics({
+    storeStats: () => store.stats(now()),
+    jobsRunning: () => outbox?.running ?? 0,
+    health: () => healthSources,
+  });
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -53,6 +77,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.feishuTimeoutMs,
     logger,
     retry: options.feishuRetry,
+    observer: metrics.feishu,
   });
 
   let botOpenId: Promise<string> | undefined;
@@ -66,18 +91,49 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
     outbox: undefined as unknown as Outbox,
+    // Known from the start-up check; looked up here only when Feishu was unreachable then.
     botOpenId: () => {
-      botOpenId ??= feishu.botOpenId().catch((error: unknown) => {
-        botOpenId = undefined;
-        throw error;
-      });
+      botOpenId ??= feishu
+        .botInfo()
+        .then((info) => info.openId)
+        .catch((error: unknown) => {
+          botOpenId = undefined;
+          throw error;
+        });
       return botOpenId;
     },
     poke: () => scheduler?.poke(),
+    metrics,
   };
   const bot = new Bot(services);
-  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, retryDelaysMs: options.jobRetryDelaysMs, ...options.outbox });
+  outbox = new Outbox({
+    store,
+    handlers: bot.jobHandlers(),
+    logger,
+    now,
+    retryDelaysMs: options.jobRetryDelaysMs,
+    onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    ...options.outbox,
+  });
   services.outbox = outbox;
+  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => {
+    botOpenId = Promise.resolve(info.openId);
+  });
+  healthSources.push(
+    {
+      name: 'store',
+      health: () => {
+        const stats = store.stats(now());
+        return {
+          ok: records.writable,
+          writable: records.writable,
+          pendingJobs: stats.jobsPending,
+          oldestPendingJobAgeSeconds: Math.round(stats.oldestPendingJobAgeMs / 1000),
+        };
+      },
+    },
+    feishuCheck,
+  );
 
   let lastHousekeeping = now();
   scheduler = new Scheduler({
@@ -99,7 +155,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onError: (task, error) => logger.error({ task, err: (error as Error).message }, 'scheduled task failed'),
   });
 
-  let ready = false;
+  let phase: 'starting' | 'ready' | 'stopping' = 'starting';
   const app = createServer({
     encryptKey: config.encryptKey,
     verificationToken: config.verificationToken,
@@ -108,17 +164,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     now,
     receive: (event) => bot.receive(event),
-    isReady: () => ready,
+    health: () => healthReport(phase, healthSources),
+    metrics: () => metrics.render(),
+    observePush: (route, outcome, seconds) => metrics.push(route, outcome, seconds),
   });
   const server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    await feishuCheck.atStart();
+  } catch (error) {
+    server.close();
+    await records.close();
+    throw error;
+  }
   outbox.start();
   scheduler.start();
-  ready = true;
-  setImmediate(() => feishu.warmUp());
+  phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info({ url, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
@@ -128,17 +192,40 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     server,
     services,
     bot,
-    settled: () => outbox.settled(),
+    metrics,
+    settled: () => (outbox as Outbox).settled(),
     async stop() {
-      ready = false;
+      phase = 'stopping';
+      const grace = options.stopGraceMs ?? STOP_GRACE_MS;
       scheduler?.stop();
-      await new Promise<void>((resolve) => {
+      feishuCheck.stop();
+      // Waits and retries end now; calls on the wire may finish (their results are stored as steps).
+      feishu.stopWaiting();
+      const jobs = (outbox as Outbox).stop();
+      const pushes = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await outbox.stop();
+      if (!(await within(pushes, grace.http))) server.closeAllConnections();
+      if (!(await within(jobs, grace.jobs))) {
+        feishu.abortRequests();
+        if (!(await within(jobs, CANCEL_SETTLE_MS))) logger.warn('some jobs did not stop in time; they stay stored and resume at the next start');
+      }
       await records.close();
       logger.info('to-do bot stopped');
     },
   };
+}
+
+/** Whether `work` settled within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,3 +1,4 @@
+import { CardActionValue } from '../../cards/actions';
 import { isFeishuError } from '../feishu/errors';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import type { JobHandler } from '../jobs/outbox';
@@ -109,12 +110,25 @@ export class Bot {
 
   /** A click never gets an HTTP error: Feishu would show the person a bare error code instead of a sentence. */
   private async answerCardAction(event: CardActionEvent): Promise<CardActionAnswer> {
+    const started = performance.now();
+    let answer: CardActionAnswer;
     try {
-      return await handleCardAction(this.services, event);
+      answer = await handleCardAction(this.services, event);
     } catch (error) {
       this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
-      return { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } };
+      answer = { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } };
     }
+    // Who did what and how it went, never what the card held. The outcome is the toast's tone.
+    // Only actions the bot knows become a label: a metric's labels must stay a small set.
+    const parsed = CardActionValue.safeParse(event.value);
+    const action = parsed.success ? parsed.data.action : 'unknown';
+    const outcome = answer.toast?.type ?? 'none';
+    this.services.metrics.cardAction(action, outcome);
+    this.services.logger.info(
+      { chatId: event.chatId, userId: event.operatorId, action, outcome, ms: Math.round(performance.now() - started) },
+      'card action handled',
+    );
+    return answer;
   }
 
   private async accept(message: MessageEvent): Promise<CardActionAnswer> {

@@ -60,12 +60,37 @@ export class CommandRouter {
   async route(services: Services, message: MessageEvent): Promise<void> {
     if (message.text === undefined || !message.senderIsUser) return;
     const parsed = parseMessage(message.text);
+    const started = performance.now();
+    let outcome = 'ignored';
+    const command = parsed.kind === 'command' ? parsed.name : parsed.kind;
+    try {
+      outcome = await this.dispatch(services, message, parsed);
+    } catch (error) {
+      outcome = 'failed';
+      throw error;
+    } finally {
+      // Who asked what and how it went, never the words.
+      if (outcome !== 'ignored') {
+        const known = parsed.kind !== 'command' || this.commands.has(parsed.name) ? command : 'unknown';
+        services.metrics.command(known, outcome);
+        services.logger.info(
+          { chatId: message.chatId, userId: message.senderId, command: known, outcome, ms: Math.round(performance.now() - started) },
+          'command handled',
+        );
+      }
+    }
+  }
+
+  /** Runs the command; resolves to its outcome: ok, refused (told why), unknown, throttled or ignored. */
+  private async dispatch(services: Services, message: MessageEvent, parsed: ReturnType<typeof parseMessage>): Promise<string> {
     let replies = 0;
+    let refused = false;
     const ctx: CommandContext = {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
-      reply: (text, tone = 'info') =>
+      reply: (text, tone = 'info') => {
+        if (tone === 'warning' || tone === 'error') refused = true;
         tell(services, `${message.eventId}:${replies++}`, {
           chatId: message.chatId,
           userId: message.senderId,
@@ -73,22 +98,28 @@ export class CommandRouter {
           tone,
           replyTo: message.messageId,
           chatType: message.chatType,
-        }),
+        });
+      },
     };
 
-    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
+    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return 'ignored';
     const verdict = await services.throttle.check(message.chatId, message.senderId);
     if (verdict === 'warn') ctx.reply('You are sending me commands faster than I can help; please wait a few seconds.', 'warning');
-    if (verdict !== 'allow') return;
+    if (verdict !== 'allow') return 'throttled';
 
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
-      if (command) return command.run(ctx);
-      ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
-      return;
+      if (!command) {
+        ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+        return 'unknown';
+      }
+      await command.run(ctx);
+    } else if (parsed.kind === 'mention-only' && this.fallback) {
+      await this.fallback(ctx);
+    } else {
+      ctx.reply('I only understand commands. Send /help to see them.', 'info');
     }
-    if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
-    ctx.reply('I only understand commands. Send /help to see them.', 'info');
+    return refused ? 'refused' : 'ok';
   }
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { FeishuClient } from '../feishu/client';
 import type { Outbox } from '../jobs/outbox';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { StateStore } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { CommandThrottle } from './throttle';
@@ -21,6 +22,8 @@ export interface Services {
   botOpenId: () => Promise<string>;
   /** Re-arms the scheduler after a change that moves the next due time (a new form). */
   poke: () => void;
+  /** Counts commands and card actions (the rest of the metrics are fed outside the bot). */
+  metrics: Pick<Metrics, 'command' | 'cardAction'>;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -42,6 +42,8 @@ export interface OutboxOptions {
    * while waiting for its permits, and one busy group would slow every other.
    */
   perChat?: number;
+  /** Told of every job given up (the metrics count them). */
+  onAbandoned?: (job: Job) => void;
 }
 
 const DEFAULT_PER_CHAT = 8;
@@ -77,6 +79,11 @@ export class Outbox {
       this.scanScheduled = false;
       this.scan();
     });
+  }
+
+  /** Jobs running right now. */
+  get running(): number {
+    return this.busyLanes.size;
   }
 
   /** Stops starting jobs and waits for the running ones; unfinished jobs stay stored for the next start. */
@@ -178,6 +185,7 @@ export class Outbox {
       return;
     } else {
       this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
+      this.options.onAbandoned?.(job);
       try {
         await this.options.handlers[job.kind]?.giveUp?.(job, error);
       } catch (giveUpError) {

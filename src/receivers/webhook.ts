@@ -4,6 +4,7 @@ import getRawBody from 'raw-body';
 import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { EventShapeError, parseEvent } from '../feishu/events';
 import { FeishuAuthError, verifyPush } from '../feishu/verify';
+import type { HealthReport } from '../health';
 import type { Logger } from '../log';
 
 /**
@@ -19,7 +20,12 @@ export interface ServerOptions {
   logger: Logger;
   now: () => number;
   receive: (event: FeishuEvent) => Promise<CardActionAnswer>;
-  isReady: () => boolean;
+  /** `/healthz`: 200 while the status is ok, 503 otherwise, with each component's detail. */
+  health: () => HealthReport;
+  /** `/metrics`, in Prometheus's text format. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told of every push answered: its route, outcome (accepted, challenge, refused, failed) and time. */
+  observePush?: (route: string, outcome: string, seconds: number) => void;
 }
 
 export function createServer(options: ServerOptions): Koa {
@@ -28,6 +34,7 @@ export function createServer(options: ServerOptions): Koa {
   const log = options.logger.child({ module: 'server' });
 
   const webhook = async (ctx: Koa.Context) => {
+    ctx.state.route = ctx.path;
     const rawBody = await readBody(ctx, options.bodyLimitBytes);
     const verified = verifyPush({
       rawBody,
@@ -38,6 +45,7 @@ export function createServer(options: ServerOptions): Koa {
       replayWindowMs: options.replayWindowMs,
     });
     if (verified.kind === 'challenge') {
+      ctx.state.outcome = 'challenge';
       ctx.body = { challenge: verified.challenge };
       return;
     }
@@ -49,10 +57,18 @@ export function createServer(options: ServerOptions): Koa {
   router.post('/webhook/event', webhook);
   router.post('/webhook/card', webhook);
   router.get('/healthz', (ctx) => {
-    const ready = options.isReady();
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting' };
+    const report = options.health();
+    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.body = report;
   });
+  const metrics = options.metrics;
+  if (metrics) {
+    router.get('/metrics', async (ctx) => {
+      const { contentType, body } = await metrics();
+      ctx.type = contentType;
+      ctx.body = body;
+    });
+  }
 
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -66,6 +82,11 @@ export function createServer(options: ServerOptions): Koa {
       if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
+      const route = ctx.state.route as string | undefined;
+      if (route !== undefined && options.observePush) {
+        const outcome = ctx.status >= 500 ? 'failed' : ctx.status >= 400 ? 'refused' : ((ctx.state.outcome as string | undefined) ?? 'accepted');
+        options.observePush(route, outcome, (performance.now() - started) / 1000);
+      }
       // Only built when wanted: reading ctx.path parses the URL, on every push.
       if (log.isLevelEnabled('debug')) {
         log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), eventId: ctx.state.eventId }, 'request');

@@ -29,6 +29,17 @@ export interface Job {
   lastError?: string;
 }
 
+/** The backlog in numbers (`StateStore.stats`), for /healthz and the metrics. */
+export interface StoreStats {
+  jobsPending: number;
+  /** Pending jobs that failed at least once and wait for their next attempt. */
+  jobsRetrying: number;
+  /** Age of the oldest pending job, in ms; 0 when none. */
+  oldestPendingJobAgeMs: number;
+  remindersPending: number;
+  formsOpen: number;
+}
+
 /** Feishu retries a push for up to 6 h; event ids are kept a day so a late retry is still recognised. */
 export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Closed forms are kept a week for the record, then pruned. */
@@ -41,6 +52,9 @@ export class StateStore {
   private readonly todosByMessage = new Map<string, string>();
   private readonly reminders = new DueIndex();
   private readonly jobQueues = new JobQueues();
+  /** Counted for `stats()`: to-dos with a reminder to come, jobs waiting after a failure. */
+  private readonly pendingReminders = new Set<string>();
+  private readonly retryingJobs = new Set<string>();
   private jobSeq = 0;
 
   constructor(private readonly records: RecordStore) {
@@ -49,7 +63,23 @@ export class StateStore {
     for (const job of records.values<Job>('jobs')) {
       this.jobSeq = Math.max(this.jobSeq, job.seq);
       this.jobQueues.add(job.chatId, job.lane, job.id);
+      this.countRetry(job);
     }
+  }
+
+  /**
+   * The backlog in numbers, for /healthz and the metrics: answered from indexes kept as records change, so it costs
+   * the same at any size. The oldest pending job is the first in the records' insertion order (see pendingJobs).
+   */
+  stats(now: number): StoreStats {
+    const oldest = this.records.values<Job>('jobs').next();
+    return {
+      jobsPending: this.records.count('jobs'),
+      jobsRetrying: this.retryingJobs.size,
+      oldestPendingJobAgeMs: oldest.done ? 0 : Math.max(0, now - oldest.value.createdAt),
+      remindersPending: this.pendingReminders.size,
+      formsOpen: this.openForms.size,
+    };
   }
 
   flush(): Promise<void> {
@@ -98,6 +128,7 @@ export class StateStore {
   putTodo(todo: Todo): void {
     const previous = this.records.get<Todo>('todos', todo.id);
     this.records.put('todos', todo.id, todo);
+    this.countReminder(todo);
     if (!previous) this.indexTodo(todo);
     else {
       if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
@@ -159,12 +190,14 @@ export class StateStore {
   /** Records a job's progress (steps done, attempts, next run); its id, lane and chat never change. */
   putJob(job: Job): void {
     this.records.put('jobs', job.id, job);
+    this.countRetry(job);
   }
 
   deleteJob(id: string): void {
     const job = this.job(id);
     if (!job) return;
     this.jobQueues.remove(job.chatId, job.lane, id);
+    this.retryingJobs.delete(id);
     this.records.delete('jobs', id);
   }
 
@@ -211,6 +244,16 @@ export class StateStore {
     }
   }
 
+  private countRetry(job: Job): void {
+    if (job.attempts > 0) this.retryingJobs.add(job.id);
+    else this.retryingJobs.delete(job.id);
+  }
+
+  private countReminder(todo: Todo): void {
+    if (todo.remindAt !== undefined && (todo.status === 'open' || todo.status === 'posting')) this.pendingReminders.add(todo.id);
+    else this.pendingReminders.delete(todo.id);
+  }
+
   private indexReminder(todo: Todo): void {
     // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
     if (todo.remindAt !== undefined && (todo.status === 'open' || todo.status === 'posting')) this.reminders.add(todo.remindAt, todo.id);
@@ -218,6 +261,7 @@ export class StateStore {
 
   private indexTodo(todo: Todo): void {
     this.indexReminder(todo);
+    this.countReminder(todo);
     if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
     const ids = this.todosByChat.get(todo.chatId);
     if (ids) ids.push(todo.id);

@@ -25,6 +25,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: EmulatorS
   const at = state.now();
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://emulator');
+  state.arrivals.push({ method, path: url.pathname });
   const query = Object.fromEntries(url.searchParams);
   const raw = await readBody(req);
   const body = parseJson(raw);

@@ -15,6 +15,8 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
   now?: () => number;
+  /** Default: a free port. A fixed one lets a test start Feishu after the bot that calls it. */
+  port?: number;
 }
 
 export interface EmulatedChat {
@@ -118,6 +120,8 @@ export interface Emulator {
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   /** HTTP 200 with code 0. */
   successfulCallsTo(method: string, path: string | RegExp): RecordedCall[];
+  /** How many calls arrived, answered or not: a call a fault holds counts here at once, in `calls` only when answered. */
+  arrivedCalls(method: string, path: string | RegExp): number;
   fault(rule: FaultRule): void;
   clearFaults(): void;
   messages: Map<string, EmulatedMessage>;
