@@ -1,6 +1,7 @@
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { benchFanout } from './fanout';
-import { ROOT } from './fixtures';
+import { ROOT, SCRATCH } from './fixtures';
 import { benchFootprint } from './footprint';
 import { benchStore } from './store';
 import { type Row, formatTable, machine, writeResults } from './table';
@@ -8,7 +9,8 @@ import { benchWebhook } from './webhook';
 
 /**
  * `npm run bench [-- webhook store fanout footprint]`: every figure against a baseline measured in this same run,
- * one table, and bench/results.json. Progress goes to stderr so the table on stdout stays clean.
+ * one table, and bench/results.json (a partial run writes bench/results.tmp/ instead). Progress goes to stderr so
+ * the table on stdout stays clean.
  */
 
 const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> = {
@@ -38,5 +40,10 @@ const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
 console.log(formatTable(rows));
 const misses = rows.filter((row) => row.pass === false).map((row) => row.figure);
 console.log(`\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(timings).map(([name, s]) => `${name} ${s} s`).join(', ')})`);
-await writeResults(join(ROOT, 'bench', 'results.json'), rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+// Only a run of every figure replaces the committed results; a partial run (`npm run bench -- store`) is kept apart.
+const partial = names.length < Object.keys(FIGURES).length;
+const resultsPath = partial ? join(SCRATCH, `results-${names.join('-')}.json`) : join(ROOT, 'bench', 'results.json');
+await mkdir(dirname(resultsPath), { recursive: true });
+await writeResults(resultsPath, rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+log(`results written to ${relative(ROOT, resultsPath)}${partial ? ' (a partial run: bench/results.json keeps the last full run)' : ''}`);
 process.exit(0);

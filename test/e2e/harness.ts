@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FORM_FIELDS } from '../../src/domain/todo-form';
@@ -105,6 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async stop() {
       await app.stop();
       await emu.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
   return harness;

@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FilePersistence, StoreFileError } from '../../src/store/lowdb';
 import { MemoryPersistence } from '../../src/store/persistence';
 import { RecordStore } from '../../src/store/records';
+import { tempDirs } from '../reliability/support';
 import { storeContract } from '../store.contract';
 
-const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'todo-store-')), 'db.json');
+const tempDir = tempDirs('todo-store-');
+const tempFile = async () => join(await tempDir(), 'db.json');
 
 storeContract('memory', async () => ({ persistence: () => new MemoryPersistence(), survivesReopen: false }));
 storeContract('lowdb file', async () => {
