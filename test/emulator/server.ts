@@ -29,10 +29,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: EmulatorS
   const query = Object.fromEntries(url.searchParams);
   const raw = await readBody(req);
   const body = parseJson(raw);
-  const record = (status: number, response: unknown) =>
-    state.calls.push({ seq, method, path: url.pathname, query, body: body.value, status, response, at });
-
   const fault = faults.take(method, url.pathname);
+  const record = (status: number, response: unknown) =>
+    state.calls.push({ seq, method, path: url.pathname, query, body: body.value, status, response, at, ...(fault && { fault: fault.kind }) });
+
   if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
   if (fault?.kind === 'drop') {
     record(0, undefined);

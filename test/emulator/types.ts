@@ -40,6 +40,8 @@ export interface RecordedCall {
   status: number;
   response: any;
   at: number;
+  /** What an injected fault did to this call, when one did (a `delay` was then answered normally). */
+  fault?: 'drop' | 'delay' | 'answer';
 }
 
 export interface FaultRule {
