@@ -28,9 +28,8 @@ export const CREDENTIAL_CODES: ReadonlySet<number> = new Set([10003, 10014]);
 export interface FeishuReachability {
   /** When Feishu last answered anything (even a refusal); undefined: not yet. */
   lastAnswerAt?: number;
-  /** When a call last failed to get any answer, and why. */
+  /** When a call last failed to get any answer (the log says why). */
   lastNetworkErrorAt?: number;
-  lastNetworkError?: string;
 }
 
 export interface BotInfo {
