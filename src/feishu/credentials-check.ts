@@ -1,7 +1,7 @@
 import type { HealthSource } from '../health';
 import type { Logger } from '../log';
 import { type BotInfo, type FeishuClient, credentialsRefused } from './client';
-import type { FeishuApiError } from './errors';
+import { FeishuApiError, FeishuGaveUpError } from './errors';
 
 /**
  * The start-up check, as Bolt's `auth.test` and grammY's `getMe`: a tenant token and the bot's own info are fetched
@@ -42,7 +42,9 @@ export class FeishuCheck implements HealthSource {
     const outcome = await this.attempt();
     if (outcome.refused) throw new CredentialsRefusedError(outcome.refused);
     if (outcome.error !== undefined) {
-      this.logger.warn({ err: outcome.error }, 'Feishu is unreachable; starting anyway and checking again in the background');
+      // Reachable but refusing something else (the bot capability switched off, say) is said as such.
+      const said = outcome.answered ? 'Feishu answered the start-up check with an error' : 'Feishu is unreachable';
+      this.logger.warn({ err: outcome.error }, `${said}; starting anyway and checking again in the background`);
       this.retry(0);
     }
   }
@@ -64,7 +66,7 @@ export class FeishuCheck implements HealthSource {
     };
   }
 
-  private async attempt(): Promise<{ refused?: FeishuApiError; error?: string }> {
+  private async attempt(): Promise<{ refused?: FeishuApiError; error?: string; answered?: boolean }> {
     try {
       const info = await this.feishu.botInfo(1);
       this.state = 'accepted';
@@ -74,7 +76,8 @@ export class FeishuCheck implements HealthSource {
     } catch (error) {
       const refused = credentialsRefused(error);
       if (refused) this.state = 'refused';
-      return { refused, error: (error as Error).message };
+      const last = error instanceof FeishuGaveUpError ? error.last : error;
+      return { refused, error: (error as Error).message, answered: last instanceof FeishuApiError };
     }
   }
 
