@@ -60,8 +60,14 @@ afterAll(async () => {
   await emu?.close();
 });
 
+/**
+ * Runs a RUN line as the image build would. npm gets a home and a cache of its own inside the temporary folder: the
+ * Dockerfile cleans its cache (`npm cache clean --force`), which must never touch this machine's.
+ */
 function run(command: string, cwd: string): void {
-  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  const npmHome = join(root, 'npm-home');
+  const env = { PATH: process.env.PATH, HOME: npmHome, npm_config_cache: join(npmHome, '.npm'), npm_config_update_notifier: 'false' };
+  const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`\`${command}\` failed (${result.status}):\n${result.stderr}`);
 }
 
