@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { benchFanout } from './fanout';
 import { ROOT, SCRATCH } from './fixtures';
 import { benchFootprint } from './footprint';
@@ -42,8 +42,10 @@ const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
 console.log(formatTable(rows));
 const misses = rows.filter((row) => row.pass === false).map((row) => row.figure);
 console.log(`\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(timings).map(([name, s]) => `${name} ${s} s`).join(', ')})`);
-const resultsFile = names.length === Object.keys(FIGURES).length ? join(ROOT, 'bench', 'results.json') : join(SCRATCH, `results-${names.join('-')}.json`);
-await mkdir(SCRATCH, { recursive: true });
-await writeResults(resultsFile, rows, { figures: names, totalSeconds, secondsPerFigure: timings });
-log(`results in ${resultsFile}`);
+// Only a run of every figure replaces the committed results; a partial run (`npm run bench -- store`) is kept apart.
+const partial = names.length < Object.keys(FIGURES).length;
+const resultsPath = partial ? join(SCRATCH, `results-${names.join('-')}.json`) : join(ROOT, 'bench', 'results.json');
+await mkdir(dirname(resultsPath), { recursive: true });
+await writeResults(resultsPath, rows, { figures: names, totalSeconds, secondsPerFigure: timings });
+log(`results written to ${relative(ROOT, resultsPath)}${partial ? ' (a partial run: bench/results.json keeps the last full run)' : ''}`);
 process.exit(0);

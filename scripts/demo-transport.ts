@@ -7,21 +7,26 @@ import type { Emulator } from '../test/emulator';
  */
 export interface DemoTransport {
   label: string;
+  /** How one push travels, for the demo's lines ("signed and encrypted over HTTP"). */
+  delivery: string;
   env: Record<string, string>;
   /** Resolves once pushes can reach the bot. */
   ready(emu: Emulator): Promise<void>;
-  push(emu: Emulator, target: string, payload: object, encryptKey: string): Promise<{ status: number; body: any; elapsedMs: number }>;
+  /** Sends a push; `signing` is what the webhook's signature takes (the long connection needs none). */
+  push(emu: Emulator, target: string, payload: object, signing: { encryptKey: string; timestamp: number }): Promise<{ status: number; body: any; elapsedMs: number }>;
 }
 
 const webhook: DemoTransport = {
   label: 'webhook (signed, encrypted HTTP pushes)',
+  delivery: 'signed and encrypted over HTTP',
   env: {},
   ready: async () => undefined,
-  push: (emu, target, payload, encryptKey) => emu.push(target, payload, { encryptKey }),
+  push: (emu, target, payload, signing) => emu.push(target, payload, signing),
 };
 
 const longConnection: DemoTransport = {
   label: 'long connection (the SDK’s WSClient; no public URL, no Encrypt Key)',
+  delivery: 'over the long connection',
   env: { FEISHU_EVENTS: 'long-connection' },
   ready: (emu) => emu.awaitConnections(1),
   async push(emu, _target, payload) {

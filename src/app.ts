@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
 import { ProfileZones } from './bot/profile-zones';
@@ -7,15 +9,16 @@ import type { Services } from './bot/services';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
+import { FeishuCheck } from './feishu/credentials-check';
 import type { RetryPolicy } from './feishu/transport';
+import { type HealthSource, healthReport } from './health';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
+import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { createStore } from './store';
 import type { Store } from './store/store';
 
@@ -30,6 +33,8 @@ export interface AppOptions {
   jobRetryDelaysMs?: readonly number[];
   /** How many jobs run at once, in all and per chat (defaults in the outbox). */
   outbox?: Pick<OutboxOptions, 'concurrency' | 'perChat'>;
+  /** How long a stop lets running work finish before cancelling it (see STOP_GRACE_MS). */
+  stopGraceMs?: { http: number; jobs: number };
 }
 
 export interface RunningApp {
@@ -37,6 +42,7 @@ export interface RunningApp {
   server: Server;
   services: Services;
   bot: Bot;
+  metrics: Metrics;
   /** How pushes arrive: the webhook, or the long connection. */
   receiver: Receiver;
   /** Resolves when no outbound work is running or due (for tests and the demo). */
@@ -48,11 +54,31 @@ export interface RunningApp {
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 
+/**
+ * A stop is bounded, whatever Feishu is doing: pushes being answered get `http` ms, then their connections are
+ * closed; running jobs get `jobs` ms to finish the call they are in (waits and retries end at once), then their
+ * requests are cancelled and the jobs stay stored as pending. With the log folded after it, a stop takes well under
+ * the 10 s a supervisor gives (Docker's and systemd's default grace before SIGKILL).
+ */
+const STOP_GRACE_MS = { http: 2_000, jobs: 3_000 };
+/** After cancelling, the jobs' own clean-up (storing where they stopped) gets this long. */
+const CANCEL_SETTLE_MS = 1_000;
+
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
-  const store = options.store ?? createStore(config);
+  const store = options.store ?? createStore(config, { logger });
   await store.open();
+  // Filled in below; the metrics and /healthz read them only when asked.
+  let outbox: Outbox | undefined;
+  let receiver: Receiver | undefined;
+  const healthSources: HealthSource[] = [];
+  const metrics = new Metrics({
+    storeStats: () => store.stats(),
+    jobsRunning: () => outbox?.running ?? 0,
+    health: () => healthSources,
+    events: () => receiver?.health(),
+  });
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -60,6 +86,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.feishuTimeoutMs,
     logger,
     retry: options.feishuRetry,
+    observer: metrics.feishu,
   });
 
   let botOpenId: Promise<string> | undefined;
@@ -73,9 +100,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
+    // Known from the start-up check; looked up here only when Feishu was unreachable then.
     botOpenId: () => {
-      botOpenId ??= feishu.botOpenId().then(
-        (id) => (knownBotOpenId = id),
+      botOpenId ??= feishu.botInfo().then(
+        (info) => (knownBotOpenId = info.openId),
         (error: unknown) => {
           botOpenId = undefined;
           throw error;
@@ -84,11 +112,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return botOpenId;
     },
     knownBotOpenId: () => knownBotOpenId,
+    metrics,
   };
   const bot = new Bot(services);
   // Names this instance in the leases it takes, for the logs and for an operator reading the jobs table.
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const outbox = new Outbox({ store, handlers: bot.jobHandlers(), logger, now, owner, retryDelaysMs: options.jobRetryDelaysMs, ...options.outbox });
+  outbox = new Outbox({
+    store,
+    handlers: bot.jobHandlers(),
+    logger,
+    now,
+    owner,
+    retryDelaysMs: options.jobRetryDelaysMs,
+    onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    ...options.outbox,
+  });
+  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => {
+    knownBotOpenId = info.openId;
+    botOpenId = Promise.resolve(info.openId);
+  });
 
   let lastHousekeeping = now();
   const scheduler = new Scheduler({
@@ -110,12 +152,32 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onError: (task, error) => logger.error({ task, err: (error as Error).message }, 'scheduled task failed'),
   });
 
-  let ready = false;
   const receive: Receive = (event) => bot.receive(event);
-  const receiver: Receiver =
+  const events: Receiver =
     config.events === 'long-connection'
       ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
       : webhookReceiver(now);
+  receiver = events;
+  healthSources.push(
+    {
+      name: 'store',
+      health: async () => {
+        const stats = await store.stats().catch((error: unknown) => ({ error: (error as Error).message }));
+        if ('error' in stats) return { ok: false, writable: false, error: stats.error };
+        return {
+          ok: stats.writable,
+          writable: stats.writable,
+          pendingJobs: stats.pendingJobs,
+          oldestPendingJobAgeSeconds: stats.oldestJobCreatedAt === undefined ? 0 : Math.max(0, Math.round((now() - stats.oldestJobCreatedAt) / 1000)),
+        };
+      },
+    },
+    feishuCheck,
+    // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
+    { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
+  );
+
+  let phase: 'starting' | 'ready' | 'stopping' = 'starting';
   const app = createServer({
     webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
@@ -123,61 +185,91 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     now,
     receive,
-    // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
-    isReady: () => ready && receiver.health().state !== 'failed',
-    events: () => receiver.health(),
+    health: () => healthReport(phase, healthSources),
+    metrics: () => metrics.render(),
+    observePush: (route, outcome, seconds) => metrics.push(route, outcome, seconds),
   });
   const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
   const closeServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    await feishuCheck.atStart();
+  } catch (error) {
+    server.close();
+    await store.close();
+    throw error;
+  }
   outbox.start();
   scheduler.start();
   try {
-    await receiver.start();
+    await events.start();
   } catch (error) {
     await scheduler.stop();
+    feishuCheck.stop();
     await closeServer();
     await outbox.stop();
     await store.close();
     throw error;
   }
-  ready = true;
-  setImmediate(() => feishu.warmUp());
+  phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
 
+  const running = outbox;
   return {
     url,
     server,
     services,
     bot,
-    receiver,
+    metrics,
+    receiver: events,
     async settled() {
       await bot.settled();
-      await outbox.settled();
+      await running.settled();
     },
     wake() {
       scheduler.poke();
-      outbox.kick();
+      running.kick();
     },
     async stop() {
-      ready = false;
+      phase = 'stopping';
+      const grace = options.stopGraceMs ?? STOP_GRACE_MS;
       await scheduler.stop();
-      // Pushes stop first: the long connection closes; the webhook's routes close with the server.
-      await receiver.stop();
-      await closeServer();
+      feishuCheck.stop();
+      // Pushes stop first: the long connection closes; the webhook's routes close with the server below.
+      await events.stop();
+      // Waits and retries end now; calls on the wire may finish (their results are stored as steps).
+      feishu.stopWaiting();
+      const jobs = running.stop();
+      if (!(await within(closeServer(), grace.http))) server.closeAllConnections();
       await bot.settled();
-      await outbox.stop();
+      if (!(await within(jobs, grace.jobs))) {
+        feishu.abortRequests();
+        if (!(await within(jobs, CANCEL_SETTLE_MS))) logger.warn('some jobs did not stop in time; they stay stored and resume at the next start');
+      }
       await store.close();
       logger.info('to-do bot stopped');
     },
   };
+}
+
+/** Whether `work` settled within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -7,7 +7,15 @@ import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, typ
  * with a line that names it and says how to fix it, before anything listens.
  */
 
-const nonEmpty = (fix: string) => z.string({ error: `is missing: ${fix}` }).trim().min(1, `is empty: ${fix}`);
+/** The values `.env.example` ships with (`cli_xxxxxxxxxxxxxxxx`): a copied example is not a configuration. */
+const PLACEHOLDER = /^(cli_)?x{4,}$/i;
+
+const nonEmpty = (fix: string) =>
+  z
+    .string({ error: `is missing: ${fix}` })
+    .trim()
+    .min(1, `is empty: ${fix}`)
+    .refine((value) => !PLACEHOLDER.test(value), `is still the placeholder from .env.example: ${fix}`);
 
 const positiveInt = (fallback: number) =>
   z.coerce
@@ -31,7 +39,12 @@ const schema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_FILE: z.string().min(1).default('./data/db.json'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.toLowerCase() : value),
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+    )
+    .default('info'),
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
@@ -125,21 +138,23 @@ interface CommonConfig extends StoreConfig {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    // One line per problem, each starting with the variable's name: what a person reads at start-up.
+    super(problems.join('\n'));
     this.name = 'ConfigError';
   }
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  if (env.FEISHU_EVENTS === 'long-connection') {
-    return Object.freeze({ ...common(valid(longConnectionSchema.safeParse(env))), events: 'long-connection' });
+  const set = withoutBlanks(env);
+  if (set.FEISHU_EVENTS === 'long-connection') {
+    return Object.freeze({ ...common(valid(longConnectionSchema.safeParse(set))), events: 'long-connection' });
   }
-  const e = valid(schema.safeParse(env));
+  const e = valid(schema.safeParse(set));
   return Object.freeze({ ...common(e), events: 'webhook', verificationToken: e.FEISHU_VERIFICATION_TOKEN, encryptKey: e.FEISHU_ENCRYPT_KEY });
 }
 
 export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
-  return Object.freeze(storeConfig(valid(storeSchema.safeParse(env))));
+  return Object.freeze(storeConfig(valid(storeSchema.safeParse(withoutBlanks(env)))));
 }
 
 function storeConfig(e: z.infer<typeof storeSchema>): StoreConfig {
@@ -180,4 +195,14 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
   };
+}
+
+/**
+ * A blank value (`PORT=` in `.env`) means the variable is unset, so its default applies: read as given, `PORT=`
+ * would be port 0 (a random port) and `STORE_FSYNC_MS=` 0 (an fsync per write).
+ */
+function withoutBlanks(env: Record<string, string | undefined>): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value.trim() !== '') set[name] = value;
+  return set;
 }

@@ -1,52 +1,57 @@
 import { existsSync } from 'node:fs';
-import { startApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { type RunningApp, startApp } from './app';
+import { type Config, ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
-import { ReceiverStartError } from './receivers/receiver';
-import { StoreFileError } from './store/embedded/lowdb';
+import { startupFailureLine } from './startup-failure';
 
 /** Start-up and graceful shutdown; everything else is in `app.ts`. */
 
-if (existsSync('.env')) process.loadEnvFile('.env');
+/** Past this a stop is cut short (the app's own bounds end well before it; see STOP_GRACE_MS in app.ts). */
+const STOP_DEADLINE_MS = 10_000;
 
-let config: ReturnType<typeof loadConfig>;
+/** A start-up failure: one plain line on stderr, no JSON twin, exit code 1. */
+function fail(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+let config: Config;
 try {
+  if (existsSync('.env')) process.loadEnvFile('.env');
   config = loadConfig(process.env);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
+  fail(error instanceof ConfigError ? error.message : `.env could not be read: ${(error as Error).message}`);
 }
 
 const logger = createLogger(config.logLevel);
 process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection'));
 
+let app: RunningApp | undefined;
+let stopSignal: string | undefined;
+const shutdown = async (signal: string) => {
+  if (stopSignal) return;
+  stopSignal = signal;
+  // A signal during start-up is acted on as soon as the app is up (start-up is itself bounded).
+  if (!app) return;
+  logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    logger.error(`stopping took longer than ${STOP_DEADLINE_MS / 1000} s; exiting (stored work resumes at the next start)`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  force.unref();
+  await app.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
 try {
-  const app = await startApp(config, { logger });
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 15_000);
-    force.unref();
-    await app.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  app = await startApp(config, { logger });
 } catch (error) {
-  if (error instanceof ReceiverStartError) {
-    // Like a bad variable: one line saying which setting to fix.
-    console.error(error.message);
-  } else if (error instanceof StoreFileError) {
-    logger.fatal(error.message);
-    console.error(error.message);
-  } else {
-    logger.fatal({ err: (error as Error).message }, 'start-up failed');
-  }
-  process.exit(1);
+  fail(startupFailureLine(error, config));
+}
+if (stopSignal) {
+  const signal = stopSignal;
+  stopSignal = undefined;
+  await shutdown(signal);
 }

@@ -315,8 +315,11 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
           todos: [todo('t1', { remindAt: 10 }), todo('t2', { remindAt: 10, status: 'done' }), todo('t3')],
           jobs: [job('j1', { createdAt: 5 }), job('j2', { lane: 'm', createdAt: 7 })],
         });
+        // One job failed once and waits for its next attempt; the other runs.
+        const [failed] = (await claim(store, { max: 1 })).jobs as [Job];
+        await store.retryJob(failed, 100, 'boom');
         await claim(store, { max: 1 });
-        expect(await store.stats()).toEqual({ pendingJobs: 2, runningJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
+        expect(await store.stats()).toEqual({ writable: true, pendingJobs: 2, runningJobs: 1, retryingJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
       });
 
       it('exports every record and imports them into an empty store only', async () => {

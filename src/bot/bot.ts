@@ -4,7 +4,7 @@ import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } fro
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import type { NewJob } from '../store/store';
-import { handleCardAction } from './card-actions';
+import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
@@ -128,12 +128,24 @@ export class Bot {
 
   /** A click never gets an HTTP error: Feishu would show the person a bare error code instead of a sentence. */
   private async answerCardAction(event: CardActionEvent): Promise<CardActionAnswer> {
+    const started = performance.now();
+    let handled: HandledClick;
     try {
-      return await handleCardAction(this.services, event);
+      handled = await handleCardAction(this.services, event);
     } catch (error) {
       this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
-      return { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } };
+      handled = { action: 'unknown', answer: { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } } };
     }
+    // Who did what and how it went, never what the card held. The outcome is the toast's tone. Only actions the bot
+    // knows become a label: a metric's labels must stay a small set.
+    const { action, answer } = handled;
+    const outcome = answer.toast?.type ?? 'none';
+    this.services.metrics.cardAction(action, outcome);
+    this.services.logger.info(
+      { chatId: event.chatId, userId: event.operatorId, action, outcome, ms: Math.round(performance.now() - started) },
+      'card action handled',
+    );
+    return answer;
   }
 
   private async receiveMessage(message: MessageEvent): Promise<CardActionAnswer> {

@@ -29,19 +29,25 @@ interface Decision {
 /** How many times a decision is made again after losing a race before the person is asked to click again. */
 const DECISION_ATTEMPTS = 4;
 
-export async function handleCardAction(services: Services, action: CardActionEvent): Promise<CardActionAnswer> {
+/** The answer to a click, and what the click asked for (`unknown` when no card of the bot's asks it), for the log. */
+export interface HandledClick {
+  action: CardActionValue['action'] | 'unknown';
+  answer: CardActionAnswer;
+}
+
+export async function handleCardAction(services: Services, action: CardActionEvent): Promise<HandledClick> {
   const request = await readRequest(services, action);
-  if (!request) return toast('warning', 'This card is out of date; send /todo to start again.');
+  if (!request) return { action: 'unknown', answer: toast('warning', 'This card is out of date; send /todo to start again.') };
   const decide = await decisionFor(services, action, request);
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const { answer, change } = await decide();
-    if (!change) return answer;
+    if (!change) return { action: request.action, answer };
     const result = await services.store.commit({ ...change, now: services.now(), eventId: action.eventId });
-    if (result.ok) return answer;
+    if (result.ok) return { action: request.action, answer };
     // The same click delivered twice: the first delivery made the change and got the answer.
-    if (result.reason === 'duplicate') return {};
+    if (result.reason === 'duplicate') return { action: request.action, answer: {} };
   }
-  return toast('warning', 'This changed while you clicked; please look again and retry.');
+  return { action: request.action, answer: toast('warning', 'This changed while you clicked; please look again and retry.') };
 }
 
 /**

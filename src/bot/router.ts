@@ -1,7 +1,7 @@
 import compose from 'koa-compose';
 import type { Mention, MessageEvent } from '../feishu/events';
 import type { JobContext } from '../jobs/outbox';
-import { parseMessage } from './commands';
+import { type ParsedMessage, parseMessage } from './commands';
 import { type Notice, noticeJob } from './notices';
 import type { Services } from './services';
 
@@ -87,17 +87,42 @@ export class CommandRouter {
   }
 
   /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
+  /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
   async route(services: Services, message: CommandMessage, job: Pick<JobContext, 'commit'>): Promise<void> {
     if (message.text === undefined) return;
     const parsed = parseMessage(message.text);
+    const started = performance.now();
+    let outcome = 'ignored';
+    try {
+      outcome = await this.dispatch(services, message, parsed, job);
+    } catch (error) {
+      outcome = 'failed';
+      throw error;
+    } finally {
+      // Who asked what and how it went, never the words. Only commands the bot knows become a metric label.
+      if (outcome !== 'ignored') {
+        const command = parsed.kind !== 'command' ? parsed.kind : this.commands.has(parsed.name) ? parsed.name : 'unknown';
+        services.metrics.command(command, outcome);
+        services.logger.info(
+          { chatId: message.chatId, userId: message.senderId, command, outcome, ms: Math.round(performance.now() - started) },
+          'command handled',
+        );
+      }
+    }
+  }
+
+  /** Runs the command; resolves to its outcome: ok, refused (told why), unknown or ignored. */
+  private async dispatch(services: Services, message: CommandMessage, parsed: ParsedMessage, job: Pick<JobContext, 'commit'>): Promise<string> {
     let replies = 0;
+    let refused = false;
     const ctx: CommandContext = {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
       commit: job.commit,
-      reply: (text, tone = 'info') =>
-        job.commit({
+      reply: (text, tone = 'info') => {
+        if (tone === 'warning' || tone === 'error') refused = true;
+        return job.commit({
           jobs: [
             noticeJob(services, `${message.eventId}:${replies++}`, {
               chatId: message.chatId,
@@ -108,19 +133,26 @@ export class CommandRouter {
               chatType: message.chatType,
             }),
           ],
-        }),
+        });
+      },
     };
 
-    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
-
+    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return 'ignored';
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
-      if (command) return command.run(ctx);
-      return ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+      if (!command) {
+        await ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+        return 'unknown';
+      }
+      await command.run(ctx);
+    } else if (parsed.kind === 'mention-only' && this.fallback) {
+      await this.fallback(ctx);
+    } else {
+      await ctx.reply('I only understand commands. Send /help to see them.', 'info');
     }
-    if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
-    return ctx.reply('I only understand commands. Send /help to see them.', 'info');
+    return refused ? 'refused' : 'ok';
   }
+
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */
   private async addressedToBot(services: Services, message: CommandMessage): Promise<boolean> {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type { FeishuClient } from '../feishu/client';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { Store } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { ProfileZones } from './profile-zones';
@@ -22,6 +23,8 @@ export interface Services {
   botOpenId: () => Promise<string>;
   /** The same, if already looked up: what the edge can use without asking Feishu. */
   knownBotOpenId: () => string | undefined;
+  /** Counts commands and card actions (the rest of the metrics are fed outside the bot). */
+  metrics: Pick<Metrics, 'command' | 'cardAction'>;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -1,10 +1,10 @@
 import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
-import { FeishuApiError } from './errors';
-import { RateLimiter } from './rate-limits';
+import { FeishuApiError, FeishuGaveUpError, type FeishuNetworkError } from './errors';
+import { FEISHU_LIMITS, RateLimiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
-import { DEFAULT_RETRY, type RetryPolicy, Transport } from './transport';
+import { DEFAULT_RETRY, type FeishuObserver, type RetryPolicy, Transport } from './transport';
 
 /**
  * The bot's only door to Feishu. Builds the SDK client (pointed at `domain`, so tests use the emulator) and
@@ -18,6 +18,24 @@ export interface FeishuClientOptions {
   timeoutMs: number;
   logger: Logger;
   retry?: Partial<RetryPolicy>;
+  /** Told of every attempt and rate-limit wait (the metrics). */
+  observer?: FeishuObserver;
+}
+
+/** Codes with which Feishu refuses the app's credentials themselves (no retry or restart can help). */
+export const CREDENTIAL_CODES: ReadonlySet<number> = new Set([10003, 10014]);
+
+/** What the bot last knew of Feishu, for /healthz. */
+export interface FeishuReachability {
+  /** When Feishu last answered anything (even a refusal); undefined: not yet. */
+  lastAnswerAt?: number;
+  /** When a call last failed to get any answer (the log says why). */
+  lastNetworkErrorAt?: number;
+}
+
+export interface BotInfo {
+  openId: string;
+  appName: string;
 }
 
 export interface ChatAdmins {
@@ -56,30 +74,52 @@ export class FeishuClient {
   private readonly sdk: LazySdkClient;
   private readonly transport: Transport;
   private readonly limiter: RateLimiter;
+  /** Aborted at stop: waits and retries end, no new attempt starts. */
+  private readonly waits = new AbortController();
+  /** Aborted after the running calls' grace: requests still on the wire are cancelled. */
+  private readonly requests = new AbortController();
+  readonly reachability: FeishuReachability = {};
 
   constructor(options: FeishuClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.sdk = new LazySdkClient(options);
-    this.limiter = new RateLimiter(retry.maxWaitMs);
+    this.sdk = new LazySdkClient({ ...options, stopping: this.waits.signal, requests: this.requests.signal });
+    this.limiter = new RateLimiter(retry.maxWaitMs, FEISHU_LIMITS, (method, seconds) => options.observer?.rateLimitWait(method, seconds));
     this.transport = new Transport({
       limiter: this.limiter,
       retry,
       logger: options.logger.child({ module: 'feishu.client' }),
       invalidateToken: () => this.sdk.invalidateToken(),
+      stopping: this.waits.signal,
+      observer: {
+        attempt: (api, result, seconds) => {
+          if (result === 'network') this.reachability.lastNetworkErrorAt = Date.now();
+          else this.reachability.lastAnswerAt = Date.now();
+          options.observer?.attempt(api, result, seconds);
+        },
+        rateLimitWait: (method, seconds) => options.observer?.rateLimitWait(method, seconds),
+      },
     });
   }
 
-  /** Loads the SDK now rather than on the first call, so the first push does not wait for it. */
-  warmUp(): void {
-    this.sdk.get();
+  /** Stops every wait and retry now; calls already sent go on until `abortRequests`. */
+  stopWaiting(): void {
+    this.waits.abort();
   }
 
-  async botOpenId(): Promise<string> {
+  /** Cancels every request still waiting for Feishu's answer. */
+  abortRequests(): void {
+    this.requests.abort();
+  }
+
+  /** The bot's identity; also proves the credentials (it needs a tenant token). `attempts: 1` reports at once. */
+  async botInfo(attempts?: number): Promise<BotInfo> {
     const answer = await this.transport.call({
       name: 'bot.v3.info',
-      run: () => this.sdk.get().request<{ code: number; msg: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
+      attempts,
+      run: () =>
+        this.sdk.get().request<{ code: number; msg: string; bot?: { open_id?: string; app_name?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
     });
-    return answer.bot?.open_id ?? '';
+    return { openId: answer.bot?.open_id ?? '', appName: answer.bot?.app_name ?? '' };
   }
 
   async chatAdmins(chatId: string): Promise<ChatAdmins> {
@@ -240,4 +280,11 @@ function failures(list: Array<{ user_id: string; reason?: unknown }> | undefined
 function requireId(method: string, id: string | undefined): string {
   if (!id) throw new FeishuApiError(method, -1, 'answer carried no message_id', 200);
   return id;
+}
+
+/** Whether `error` says the app's own credentials were refused (as opposed to Feishu being unreachable). */
+export function credentialsRefused(error: unknown): FeishuApiError | undefined {
+  const last: FeishuApiError | FeishuNetworkError | undefined =
+    error instanceof FeishuGaveUpError ? error.last : error instanceof FeishuApiError ? error : undefined;
+  return last instanceof FeishuApiError && CREDENTIAL_CODES.has(last.code) ? last : undefined;
 }

@@ -66,14 +66,19 @@ export class RateLimiter {
   constructor(
     private readonly maxWaitMs: number,
     private readonly limits: Readonly<Partial<Record<LimitedMethod, readonly Limit[]>>> = FEISHU_LIMITS,
+    /** Told of every wait that was not instant (for the metrics). */
+    private readonly onWait?: (method: LimitedMethod, seconds: number) => void,
   ) {}
 
-  /** Resolves when every limit of `method` allows one more call now. */
-  async acquire(method: LimitedMethod, keys: LimitKeys): Promise<void> {
+  /** Resolves when every limit of `method` allows one more call now; rejects at once when `signal` aborts. */
+  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void> {
     const queues = (this.limits[method] ?? []).map((limit) => this.queueFor(method, limit, keys));
     const expectedWait = Math.max(0, ...queues.map(({ queue, spacingMs }) => queue.size * spacingMs));
     if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
-    for (const { queue } of queues) await queue.add(() => undefined);
+    const started = performance.now();
+    for (const { queue } of queues) await queue.add(() => undefined, { signal });
+    const waitedMs = performance.now() - started;
+    if (waitedMs >= 1) this.onWait?.(method, waitedMs / 1000);
   }
 
   /** Drops idle per-chat and per-message queues so a long-running bot does not keep one per chat forever. */

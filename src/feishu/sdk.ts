@@ -1,23 +1,37 @@
 import { createRequire } from 'node:module';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../log';
+import { stoppingError, unlessStopped } from './stopping';
 
 /**
  * The SDK client, built the way this bot needs it: its own axios instance (with a timeout, which the SDK's
  * default lacks), its own token cache, and a logger that cannot leak request bodies.
  */
 
+/** Where the SDK fetches the tenant token (self-built apps). */
+const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+
+interface Fetch {
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * The SDK's token cache, made invalidatable (a refused token is dropped and fetched again) and single-flight:
  * when the token is missing, the first caller fetches it and the others wait for that fetch instead of each
- * fetching their own. A fetch that fails never calls `set`, so waiters give up after a while and fetch themselves.
+ * fetching their own. A fetch that fails releases every waiter at once with its failure (`fetchFailed`, told by the
+ * HTTP client, since the SDK never tells a cache), so a refused secret or an unreachable Feishu costs each waiting
+ * call one failure, not a wait. The wait is also bounded, and ends when the bot stops.
  */
 class TokenCache implements lark.Cache {
   private readonly values = new Map<string, { value: unknown; expiresAt?: number }>();
-  private readonly fetching = new Map<string, Promise<void>>();
-  private readonly release = new Map<string, () => void>();
+  private readonly fetching = new Map<string, Fetch>();
 
-  constructor(private readonly waitForFetchMs: number) {}
+  constructor(
+    private readonly waitForFetchMs: number,
+    private readonly stopping?: AbortSignal,
+  ) {}
 
   async get(key: string | Symbol, options?: { namespace?: string }) {
     const id = this.keyOf(key, options);
@@ -25,22 +39,43 @@ class TokenCache implements lark.Cache {
     if (cached !== undefined) return cached;
     const inFlight = this.fetching.get(id);
     if (inFlight) {
-      await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, this.waitForFetchMs).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.waitForFetchMs);
+      });
+      try {
+        await unlessStopped(Promise.race([inFlight.done, patience]), this.stopping, () => stoppingError('tenant token'));
+      } finally {
+        clearTimeout(timer);
+      }
       const fetched = this.fresh(id);
       if (fetched !== undefined) return fetched;
     }
     // This caller fetches; later callers wait on it.
-    this.fetching.set(id, new Promise<void>((resolve) => this.release.set(id, resolve)));
+    let resolve: () => void = () => undefined;
+    let reject: (error: unknown) => void = () => undefined;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A fetch nobody waits on must not be an unhandled rejection.
+    done.catch(() => undefined);
+    this.fetching.set(id, { done, resolve, reject });
     return undefined;
   }
 
   async set(key: string | Symbol, value: unknown, expiresAt?: number, options?: { namespace?: string }) {
     const id = this.keyOf(key, options);
     this.values.set(id, { value, expiresAt });
-    this.release.get(id)?.();
-    this.release.delete(id);
+    this.fetching.get(id)?.resolve();
     this.fetching.delete(id);
     return true;
+  }
+
+  /** The token fetch failed: every caller waiting for it fails now, with the same error. */
+  fetchFailed(error: unknown): void {
+    for (const fetch of this.fetching.values()) fetch.reject(error);
+    this.fetching.clear();
   }
 
   clear(): void {
@@ -84,7 +119,7 @@ type Axios = typeof import('axios').default;
 
 /**
  * The SDK is six megabytes of JavaScript, about 0.4 s to load, and axios another 0.2 s: more than the rest of the
- * bot's start-up. Both are loaded on first use (and warmed right after the server listens), through `require`,
+ * bot's start-up. Both are loaded on first use (by the start-up check, before the bot says it is ready), through `require`,
  * which skips the ESM loader's export scan of the SDK's file.
  */
 export function loadOutboundModules(): { lark: Lark; axios: Axios } {
@@ -98,6 +133,10 @@ export interface SdkOptions {
   domain: string;
   timeoutMs: number;
   logger: Logger;
+  /** Aborted when the bot stops: waits for a token fetch end. */
+  stopping?: AbortSignal;
+  /** Aborted once the bot has given running calls their grace: every request still on the wire is cancelled. */
+  requests?: AbortSignal;
 }
 
 /** The SDK client, built on first use; the token cache exists from the start so a refusal can always drop it. */
@@ -106,7 +145,7 @@ export class LazySdkClient {
   private readonly tokenCache: TokenCache;
 
   constructor(private readonly options: SdkOptions) {
-    this.tokenCache = new TokenCache(options.timeoutMs);
+    this.tokenCache = new TokenCache(options.timeoutMs, options.stopping);
   }
 
   get(): lark.Client {
@@ -121,7 +160,28 @@ export class LazySdkClient {
   private build(): lark.Client {
     const { lark: sdk, axios } = loadOutboundModules();
     const http = axios.create({ timeout: this.options.timeoutMs });
-    http.interceptors.response.use((response) => response.data);
+    const requests = this.options.requests;
+    if (requests) {
+      http.interceptors.request.use((config) => {
+        config.signal ??= requests;
+        return config;
+      });
+    }
+    const isTokenFetch = (url: string | undefined) => url?.endsWith(TOKEN_PATH) === true;
+    http.interceptors.response.use(
+      (response) => {
+        const answer = response.data as { code?: number; msg?: string; tenant_access_token?: string } | undefined;
+        if (isTokenFetch(response.config.url) && !answer?.tenant_access_token) {
+          // The SDK's own error text; the transport reads Feishu's code from it.
+          this.tokenCache.fetchFailed(new Error(`no tenant_access_token: code ${answer?.code}, msg ${answer?.msg}`));
+        }
+        return response.data;
+      },
+      (error: { config?: { url?: string } }) => {
+        if (isTokenFetch(error.config?.url)) this.tokenCache.fetchFailed(error);
+        return Promise.reject(error);
+      },
+    );
     return new sdk.Client({
       appId: this.options.appId,
       appSecret: this.options.appSecret,

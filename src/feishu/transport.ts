@@ -3,6 +3,7 @@ import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from './errors';
 import { type LimitKeys, type LimitedMethod, type RateLimiter, RateLimitWaitTooLong } from './rate-limits';
+import { stoppingError, unlessStopped } from './stopping';
 
 /**
  * The one path every Feishu call takes: rate-limit permits, then the call, then the answer normalised into
@@ -23,9 +24,20 @@ export interface CallSpec<T> {
   /** Name for logs and errors, e.g. "im.message.create". */
   name: string;
   limit?: { method: LimitedMethod; keys: LimitKeys };
-  /** Tries at most this many times (default: the policy's), for calls whose answer is only a hint. */
-  attempts?: number;
   run: () => Promise<T>;
+  /**
+   * Tries at most this many times (default: the policy's): the start-up check tries once and reports, a profile
+   * look-up whose answer is only a hint tries twice.
+   */
+  attempts?: number;
+}
+
+/** What the transport reports of each attempt, for metrics and for knowing whether Feishu is reachable. */
+export interface FeishuObserver {
+  /** One attempt: the call's name, how it ended (`0`, Feishu's code, or `network`), and how long it took. */
+  attempt(api: string, result: string, seconds: number): void;
+  /** A call waited this long for one of Feishu's rate limits before it was sent. */
+  rateLimitWait(method: LimitedMethod, seconds: number): void;
 }
 
 export interface TransportDeps {
@@ -34,6 +46,9 @@ export interface TransportDeps {
   logger: Logger;
   invalidateToken: () => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted when the bot stops: no attempt starts after it, and no wait (retry delay, rate limit) goes on. */
+  stopping?: AbortSignal;
+  observer?: FeishuObserver;
 }
 
 interface FeishuAnswer {
@@ -49,21 +64,30 @@ export class Transport {
   }
 
   async call<T>(spec: CallSpec<T>): Promise<T> {
-    const { retry, logger } = this.deps;
+    const { retry, logger, stopping, observer } = this.deps;
+    const attempts = spec.attempts ?? retry.attempts;
     let tokenRefreshed = false;
     for (let attempt = 1; ; attempt++) {
+      if (stopping?.aborted) throw stoppingError(spec.name);
       let error: FeishuApiError | FeishuNetworkError;
+      let sentAt: number | undefined;
       try {
-        if (spec.limit) await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys);
+        if (spec.limit) await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys, stopping);
+        sentAt = performance.now();
         const answer = await spec.run();
         const code = (answer as FeishuAnswer | undefined)?.code ?? 0;
+        observer?.attempt(spec.name, String(code), (performance.now() - sentAt) / 1000);
         if (code === 0) return answer;
         error = new FeishuApiError(spec.name, code, (answer as FeishuAnswer).msg ?? '', 200);
       } catch (thrown) {
         if (thrown instanceof RateLimitWaitTooLong) {
           throw new FeishuGaveUpError(spec.name, new FeishuNetworkError(spec.name, thrown.message), thrown.message);
         }
+        if (stopping?.aborted) throw stoppingError(spec.name);
         error = normalise(spec.name, thrown);
+        if (sentAt !== undefined) {
+          observer?.attempt(spec.name, error instanceof FeishuApiError ? String(error.code) : 'network', (performance.now() - sentAt) / 1000);
+        }
       }
 
       const meaning = error instanceof FeishuApiError ? meaningOf(error.code) : undefined;
@@ -74,12 +98,12 @@ export class Transport {
         continue;
       }
       if (!isTransient(error)) throw error;
-      if (attempt >= (spec.attempts ?? retry.attempts)) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempts failed`);
+      if (attempt >= attempts) throw new FeishuGaveUpError(spec.name, error, `${attempt} attempt${attempt === 1 ? '' : 's'} failed`);
       const delay = this.delayBefore(attempt, error);
       if (delay > retry.maxWaitMs) {
         throw new FeishuGaveUpError(spec.name, error, `Feishu asked for a ${Math.round(delay / 1000)} s wait`);
       }
-      await this.sleep(delay);
+      await unlessStopped(this.sleep(delay), stopping, () => stoppingError(spec.name));
     }
   }
 

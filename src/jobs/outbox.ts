@@ -63,6 +63,8 @@ export interface OutboxOptions {
   leaseMs?: number;
   /** The longest the outbox goes without looking for work. */
   pollMs?: number;
+  /** Told of every job given up (the metrics count them). */
+  onAbandoned?: (job: Job) => void;
 }
 
 const DEFAULT_PER_CHAT = 8;
@@ -73,7 +75,7 @@ const CONFLICT_RERUNS = 5;
 
 export class Outbox {
   private readonly queue: PQueue;
-  private readonly running = new Map<string, Job>();
+  private readonly runningJobs = new Map<string, Job>();
   private readonly log: Logger;
   private readonly retryDelaysMs: readonly number[];
   private readonly leaseMs: number;
@@ -135,13 +137,13 @@ export class Outbox {
     for (;;) {
       await this.queue.onIdle();
       await this.scan();
-      if (this.running.size === 0 && this.queue.size === 0 && this.queue.pending === 0) return;
+      if (this.runningJobs.size === 0 && this.queue.size === 0 && this.queue.pending === 0) return;
     }
   }
 
   /** Jobs this instance is running now. */
-  get runningCount(): number {
-    return this.running.size;
+  get running(): number {
+    return this.runningJobs.size;
   }
 
   private scan(): Promise<void> {
@@ -162,7 +164,7 @@ export class Outbox {
   }
 
   private async claim(): Promise<void> {
-    const free = (this.options.concurrency ?? 32) - this.running.size;
+    const free = (this.options.concurrency ?? 32) - this.runningJobs.size;
     if (this.stopped || free <= 0) return;
     const now = this.options.now();
     const { jobs, nextRunAt } = await this.options.store.claimJobs({
@@ -173,7 +175,7 @@ export class Outbox {
       perChat: this.options.perChat ?? DEFAULT_PER_CHAT,
     });
     for (const job of jobs) {
-      this.running.set(job.id, job);
+      this.runningJobs.set(job.id, job);
       void this.queue.add(() => this.execute(job));
     }
     clearTimeout(this.nextRunTimer);
@@ -199,7 +201,7 @@ export class Outbox {
     } catch (error) {
       await this.failed(job, error).catch((failure: unknown) => this.logFailure(job, failure));
     } finally {
-      this.running.delete(job.id);
+      this.runningJobs.delete(job.id);
       this.kick();
     }
   }
@@ -242,6 +244,7 @@ export class Outbox {
       return;
     }
     this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
+    this.options.onAbandoned?.(job);
     try {
       await this.options.handlers[job.kind]?.giveUp?.(this.context(job), error);
     } catch (giveUpError) {
@@ -256,10 +259,10 @@ export class Outbox {
   }
 
   private async renewLeases(): Promise<void> {
-    if (this.running.size === 0) return;
+    if (this.runningJobs.size === 0) return;
     try {
-      const held = new Set(await this.options.store.renewLeases(this.options.owner, [...this.running.keys()], this.leaseMs));
-      for (const id of this.running.keys()) if (!held.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
+      const held = new Set(await this.options.store.renewLeases(this.options.owner, [...this.runningJobs.keys()], this.leaseMs));
+      for (const id of this.runningJobs.keys()) if (!held.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
     } catch (error) {
       this.log.error({ err: (error as Error).message }, 'could not renew job leases');
     }

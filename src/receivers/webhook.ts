@@ -4,8 +4,9 @@ import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { EventShapeError, parseEvent } from '../feishu/events';
 import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
+import type { HealthReport } from '../health';
 import type { Logger } from '../log';
-import type { Receive, Receiver, ReceiverHealth } from './receiver';
+import type { Receive, Receiver } from './receiver';
 
 /**
  * The HTTP edge: routes, the body limit, and the mapping of every failure to a status. No business logic:
@@ -20,9 +21,12 @@ export interface ServerOptions {
   logger: Logger;
   now: () => number;
   receive: Receive;
-  isReady: () => boolean;
-  /** How pushes are arriving, for /healthz. */
-  events: () => ReceiverHealth;
+  /** `/healthz`: 200 while the status is ok, 503 otherwise, with each component's detail. */
+  health: () => Promise<HealthReport>;
+  /** `/metrics`, in Prometheus's text format. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told of every push answered: its route, outcome (accepted, challenge, refused, failed) and time. */
+  observePush?: (route: string, outcome: string, seconds: number) => void;
 }
 
 /**
@@ -49,6 +53,7 @@ export function createServer(options: ServerOptions): Koa {
   const log = options.logger.child({ module: 'server' });
 
   const webhook = (secrets: NonNullable<ServerOptions['webhook']>) => async (ctx: Koa.Context) => {
+    ctx.state.route = ctx.path;
     const rawBody = await readBody(ctx, options.bodyLimitBytes);
     const verified = verifyPush({
       rawBody,
@@ -59,6 +64,7 @@ export function createServer(options: ServerOptions): Koa {
       replayWindowMs: options.replayWindowMs,
     });
     if (verified.kind === 'challenge') {
+      ctx.state.outcome = 'challenge';
       ctx.body = { challenge: verified.challenge };
       return;
     }
@@ -71,11 +77,19 @@ export function createServer(options: ServerOptions): Koa {
     router.post('/webhook/event', webhook(options.webhook));
     router.post('/webhook/card', webhook(options.webhook));
   }
-  router.get('/healthz', (ctx) => {
-    const ready = options.isReady();
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting', events: options.events() };
+  router.get('/healthz', async (ctx) => {
+    const report = await options.health();
+    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.body = report;
   });
+  const metrics = options.metrics;
+  if (metrics) {
+    router.get('/metrics', async (ctx) => {
+      const { contentType, body } = await metrics();
+      ctx.type = contentType;
+      ctx.body = body;
+    });
+  }
 
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -89,6 +103,11 @@ export function createServer(options: ServerOptions): Koa {
       if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
+      const route = ctx.state.route as string | undefined;
+      if (route !== undefined && options.observePush) {
+        const outcome = ctx.status >= 500 ? 'failed' : ctx.status >= 400 ? 'refused' : ((ctx.state.outcome as string | undefined) ?? 'accepted');
+        options.observePush(route, outcome, (performance.now() - started) / 1000);
+      }
       // Only built when wanted: reading ctx.path parses the URL, on every push.
       if (log.isLevelEnabled('debug')) {
         log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), eventId: ctx.state.eventId }, 'request');

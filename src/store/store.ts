@@ -88,10 +88,14 @@ export interface JobClaim {
 }
 
 export interface StoreStats {
+  /** Whether a commit can be made durable now (the file is writable, the database answers). */
+  writable: boolean;
   /** Jobs not yet finished, running ones included. */
   pendingJobs: number;
   /** Jobs under a live lease. */
   runningJobs: number;
+  /** Jobs that failed at least once and wait for their next attempt. */
+  retryingJobs: number;
   /** When the oldest unfinished job was enqueued. */
   oldestJobCreatedAt?: number;
   remindersPending: number;

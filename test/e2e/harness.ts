@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FORM_FIELDS } from '../../src/domain/todo-form';
@@ -6,7 +6,7 @@ import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { SECRETS, botEnv } from '../bot-env';
-import { type ConnectionDelivery, type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { type ConnectionDelivery, type Emulator, type EmulatorOptions, type RecordedCall, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 
 /**
  * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and
@@ -32,6 +32,8 @@ export interface Harness {
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
   restart(between?: () => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
+  /** Calls the bot made to Feishu since it last started, after its start-up check of the credentials. */
+  callsSinceStart(): RecordedCall[];
 }
 
 /**
@@ -99,9 +101,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.app,
   };
   // Over the long connection, pushes can go out once the emulator has the bot's connection ready.
+  let startupCalls = 0;
   const start = async () => {
     const started = await startApp(config, appOptions);
     if (overConnection) await emu.awaitConnections(1);
+    startupCalls = emu.calls.length;
     return started;
   };
   let app = await start();
@@ -162,6 +166,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         await app.settled();
       }
     },
+    callsSinceStart: () => emu.calls.slice(startupCalls),
     async restart(between) {
       await app.stop();
       await between?.();
@@ -170,6 +175,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async stop() {
       await app.stop();
       await emu.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
   return harness;

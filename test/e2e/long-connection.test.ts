@@ -96,14 +96,14 @@ describe('the bot over the long connection', () => {
 
   it('serves /healthz with the connection state, and no webhook routes', async () => {
     await start();
-    expect(await healthz()).toEqual({
-      status: 200,
-      body: { status: 'ok', events: { transport: 'long-connection', state: 'open', since: expect.any(String), reconnects: 0 } },
-    });
+    const health = await healthz();
+    expect(health.status).toBe(200);
+    expect(health.body.components.events).toEqual({ ok: true, transport: 'long-connection', state: 'open', since: expect.any(String), reconnects: 0 });
+    const callsBefore = h.emu.calls.length;
     const push = await h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '/help' }), { encryptKey: SECRETS.encryptKey });
     expect(push.status).toBe(404);
-    // Only the connection's own endpoint call reached Feishu: the push did nothing.
-    expect(h.emu.calls.map((call) => call.path)).toEqual(['/callback/ws/endpoint']);
+    // Nothing reached Feishu after the start-up check and the connection's endpoint call: the push did nothing.
+    expect(h.emu.calls.slice(callsBefore)).toEqual([]);
   });
 
   it('joins a push split into fragments, and a submit split too', async () => {
@@ -187,7 +187,7 @@ describe('the bot over the long connection', () => {
     await expect.poll(() => h.app.receiver.health().state).toBe('failed');
     const health = await healthz();
     expect(health.status).toBe(503);
-    expect(health.body.events).toMatchObject({ transport: 'long-connection', state: 'failed' });
+    expect(health.body.components.events).toMatchObject({ ok: false, transport: 'long-connection', state: 'failed' });
   });
 
   it('stops by closing the connection, for good', async () => {
@@ -240,12 +240,17 @@ describe('start-up over the long connection', () => {
     await start();
     const dir = await mkdtemp(join(tmpdir(), 'todo-e2e-refused-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const env = botEnv({ feishuDomain: h.emu.url, dataFile: join(dir, 'db.json'), secrets: { ...SECRETS, appSecret: 'revoked' }, extra: { FEISHU_EVENTS: 'long-connection' } });
+    const env = botEnv({ feishuDomain: h.emu.url, dataFile: join(dir, 'db.json'), extra: { FEISHU_EVENTS: 'long-connection' } });
+    // A secret the token endpoint refuses is caught by the start-up check, before any connection is tried.
+    const revoked = startApp(loadConfig({ ...env, FEISHU_APP_SECRET: 'revoked' }), { logger: createLogger('silent') });
+    await expect(revoked).rejects.toThrow(/^Feishu refused the app's credentials \(code 10014.*FEISHU_APP_ID and FEISHU_APP_SECRET/);
+    // The connection's own endpoint may refuse the app too (long connection not enabled for it, say): one line as well.
+    h.emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: 1 });
     const refused = startApp(loadConfig(env), { logger: createLogger('silent') });
     await expect(refused).rejects.toBeInstanceOf(ReceiverStartError);
     await expect(refused).rejects.toThrow(/^Could not open the long connection: Feishu refused it \(1000040345: .*FEISHU_APP_ID and FEISHU_APP_SECRET/);
-    // Nothing holds the store: the same data file opens again with the right secret.
-    const fixed = await startApp(loadConfig({ ...env, FEISHU_APP_SECRET: SECRETS.appSecret }), { logger: createLogger('silent') });
+    // Nothing holds the store: the same data file opens again once Feishu accepts the app.
+    const fixed = await startApp(loadConfig(env), { logger: createLogger('silent') });
     await fixed.stop();
   });
 });

@@ -59,6 +59,10 @@ export class RunningEmulator implements Emulator {
     return this.callsTo(method, path).filter((call) => call.status === 200 && call.response?.code === 0);
   }
 
+  arrivedCalls(method: string, path: string | RegExp): number {
+    return this.state.arrivals.filter((call) => call.method === method.toUpperCase() && pathMatches(path, call.path)).length;
+  }
+
   fault(rule: FaultRule): void {
     this.faults.add(rule);
   }

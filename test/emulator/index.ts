@@ -37,7 +37,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   server.on('upgrade', (req, socket, head) => gateway.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return new RunningEmulator(`http://127.0.0.1:${port}`, state, faults, server, gateway);

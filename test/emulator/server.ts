@@ -25,13 +25,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: EmulatorS
   const at = state.now();
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://emulator');
+  state.arrivals.push({ method, path: url.pathname });
   const query = Object.fromEntries(url.searchParams);
   const raw = await readBody(req);
   const body = parseJson(raw);
-  const record = (status: number, response: unknown) =>
-    state.calls.push({ seq, method, path: url.pathname, query, body: body.value, status, response, at });
-
   const fault = faults.take(method, url.pathname);
+  const record = (status: number, response: unknown) =>
+    state.calls.push({ seq, method, path: url.pathname, query, body: body.value, status, response, at, ...(fault && { fault: fault.kind }) });
+
   if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
   if (fault?.kind === 'drop') {
     record(0, undefined);

@@ -121,6 +121,9 @@ export class EmulatorState {
     return ++this.lastSeq;
   }
 
+  /** Every call as it arrives, before it is answered (a held call is here long before it is in `calls`). */
+  readonly arrivals: Array<{ method: string; path: string }> = [];
+
   /** Ids keep counting across reset() so an id a test kept from before can never name a new message. */
   nextMessageId(kind: 'ephemeral' | 'other'): string {
     return kind === 'ephemeral' ? `om_eph_${++this.lastEphemeralNumber}` : `om_${++this.lastMessageNumber}`;
@@ -155,6 +158,7 @@ export class EmulatorState {
 
   reset(): void {
     this.calls.length = 0;
+    this.arrivals.length = 0;
     this.messages.clear();
     this.uuids.clear();
     this.feedCards.clear();

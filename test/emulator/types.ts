@@ -19,6 +19,8 @@ export interface EmulatorOptions {
   contactScope?: boolean;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
   now?: () => number;
+  /** Default: a free port. A fixed one lets a test start Feishu after the bot that calls it. */
+  port?: number;
   /** The long connection's timings; defaults are Feishu's. */
   longConnection?: Partial<LongConnectionOptions>;
 }
@@ -66,6 +68,8 @@ export interface RecordedCall {
   status: number;
   response: any;
   at: number;
+  /** What an injected fault did to this call, when one did (a `delay` was then answered normally). */
+  fault?: 'drop' | 'delay' | 'answer';
 }
 
 export interface FaultRule {
@@ -196,6 +200,8 @@ export interface Emulator {
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   /** HTTP 200 with code 0. */
   successfulCallsTo(method: string, path: string | RegExp): RecordedCall[];
+  /** How many calls arrived, answered or not: a call a fault holds counts here at once, in `calls` only when answered. */
+  arrivedCalls(method: string, path: string | RegExp): number;
   fault(rule: FaultRule): void;
   clearFaults(): void;
   messages: Map<string, EmulatedMessage>;

@@ -137,20 +137,22 @@ describe('fault soak', () => {
     const timedOutSends = harness.logs.filter((line) => line.includes('"ephemeral.v1.send"') && line.includes('ECONNABORTED')).length;
     expect(extraCards.length).toBeLessThanOrEqual(timedOutSends);
 
-    // What the faults did, read back from the emulator's record and the bot's log.
+    // What the faults did, read back from the emulator's record (each call says which fault hit it). Timeouts the bot
+    // saw are counted apart: on a loaded machine an answer the emulator did not delay can miss 300 ms too.
     const calls = emu.calls;
+    const injected = calls.filter((c) => c.fault !== undefined);
     const byKind = {
-      '500': calls.filter((c) => c.status === 500).length,
-      '429': calls.filter((c) => c.status === 429).length,
-      '230020': calls.filter((c) => c.response?.code === 230020).length,
-      timeout: harness.logs.filter((line) => line.includes('ECONNABORTED')).length,
-      drop: calls.filter((c) => c.status === 0).length,
+      '500': injected.filter((c) => c.fault === 'answer' && c.status === 500).length,
+      '429': injected.filter((c) => c.fault === 'answer' && c.status === 429).length,
+      '230020': injected.filter((c) => c.fault === 'answer' && c.response?.code === 230020).length,
+      'late answer': injected.filter((c) => c.fault === 'delay').length,
+      drop: injected.filter((c) => c.fault === 'drop').length,
     };
-    const faulted = Object.values(byKind).reduce((a, b) => a + b, 0);
+    const botTimeouts = harness.logs.filter((line) => line.includes('ECONNABORTED')).length;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     figure(
-      `fault soak — ${TOTAL} submits, ${Math.round((faulted / calls.length) * 100)}% of ${calls.length} Feishu calls faulted ` +
-        `(${Object.entries(byKind).map(([k, n]) => `${n}×${k}`).join(', ')}): ${posted.length} final cards, ` +
+      `fault soak — ${TOTAL} submits, ${Math.round((injected.length / calls.length) * 100)}% of ${calls.length} Feishu calls faulted ` +
+        `(${Object.entries(byKind).map(([k, n]) => `${n}×${k}`).join(', ')}; the bot timed out on ${botTimeouts}): ${posted.length} final cards, ` +
         `${formsDeleted} form deletes, ${postedItems.length - new Set(postedItems).size} duplicates ` +
         `(${postCalls.length} post attempts, ${new Set(postCalls.map((c) => c.body?.uuid)).size} uuids), 0 lost, in ${seconds} s`,
     );

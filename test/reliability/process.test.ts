@@ -5,6 +5,7 @@ import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../
 import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,
+  dataFileLockIsFree,
   ensureStopped,
   feishuPush,
   figure,
@@ -45,7 +46,8 @@ describe('the bot process', () => {
     const first = spawnBot(env, { cwd: dir });
     bot = first;
     const startMs = await waitHealthy(url, first);
-    expect(first.lines.some((line) => line.includes('to-do bot ready'))).toBe(true);
+    // The line may reach this process's pipe a moment after /healthz answers.
+    await waitFor(() => first.lines.some((line) => line.includes('to-do bot ready')), 'the "to-do bot ready" line');
 
     const open = messageEvent({
       token: SECRETS.verificationToken,
@@ -63,7 +65,7 @@ describe('the bot process', () => {
     const stopMs = performance.now() - stopStarted;
     expect(firstExit).toEqual({ code: 0, signal: null });
     expect(first.lines.some((line) => line.includes('to-do bot stopped'))).toBe(true);
-    expect(existsSync(`${dataFile}.lock`)).toBe(false);
+    expect(await dataFileLockIsFree(dataFile)).toBe(true);
 
     const second = spawnBot(env, { cwd: dir });
     bot = second;
@@ -109,11 +111,14 @@ describe('the bot process', () => {
     figure(`process — missing FEISHU_APP_SECRET: exit code ${exit.code}, "${naming[0]?.trim()}"`);
   }, 30_000);
 
-  it('over the long connection, stops when Feishu refuses the App Secret: exit code 1 and one line naming both settings', async () => {
+  it('over the long connection, stops when Feishu refuses the connection: exit code 1 and one line naming both settings', async () => {
     emu ??= await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
     const feishu = emu;
+    // The credentials pass the start-up check; the connection's own endpoint refuses the app (as when the app's
+    // secret was reset between the two calls, or the long connection is not enabled for it).
+    feishu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: 1 });
     const cwd = await tempDir();
-    const env: Record<string, string> = { ...envFor(feishu, await freePort(), join(cwd, 'db.json')), FEISHU_EVENTS: 'long-connection', FEISHU_APP_SECRET: 'a-revoked-secret' };
+    const env: Record<string, string> = { ...envFor(feishu, await freePort(), join(cwd, 'db.json')), FEISHU_EVENTS: 'long-connection' };
     delete env.FEISHU_ENCRYPT_KEY;
     delete env.FEISHU_VERIFICATION_TOKEN;
     const child = spawnBot(env, { cwd });
@@ -123,9 +128,9 @@ describe('the bot process', () => {
     const naming = child.lines.filter((line) => line.includes('FEISHU_APP_SECRET'));
     expect(naming).toHaveLength(1);
     expect(naming[0]).toMatch(/^Could not open the long connection: Feishu refused it \(1000040345: .*\)\. Check FEISHU_APP_ID and FEISHU_APP_SECRET/);
-    expect(child.lines.join('\n')).not.toContain('a-revoked-secret');
+    expect(child.lines.join('\n')).not.toContain(SECRETS.appSecret);
     expect(child.lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
-    expect(existsSync(join(cwd, 'db.json.lock'))).toBe(false);
+    expect(await dataFileLockIsFree(join(cwd, 'db.json'))).toBe(true);
     figure(`process — long connection refused at start: exit code ${exit.code}, "${naming[0]?.trim()}"`);
   }, 30_000);
 });

@@ -8,7 +8,7 @@ import { RecordStore } from '../../src/store/embedded/records';
 import { figure, tempDirs } from './support';
 
 /**
- * A snapshot is written while the bot keeps answering (src/store/lowdb.ts): the log is sealed, a fresh one takes the
+ * A snapshot is written while the bot keeps answering (src/store/embedded/lowdb.ts): the log is sealed, a fresh one takes the
  * writes, and the records are serialised a slice at a time, so the snapshot may catch records changed after the
  * seal. These tests keep writing during a snapshot and take what a crash would leave on disk at many moments of it,
  * then start from each copy: every acknowledged write must be there, with its last acknowledged value.

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll } from 'vitest';
+import { DataFileLock } from '../../src/store/embedded/file-lock';
 import { type EmulatedChat, type EmulatedMessage, type Emulator, encryptPayload, signPush } from '../emulator';
 
 /**
@@ -177,13 +178,13 @@ const MAX_KEPT_LINES = 20_000;
  * Starts the real bot the way production does. The working directory is a temporary one so that a developer's
  * `.env` in the repo cannot leak into the test; `command: 'tsx'` runs `tsx src/main.ts` exactly as `npm start`.
  */
-export function spawnBot(env: Record<string, string>, opts: { cwd: string; command?: 'node' | 'tsx' }): BotProcess {
+export function spawnBot(env: Record<string, string>, opts: { cwd: string; command?: 'node' | 'tsx'; wrapper?: string[] }): BotProcess {
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? opts.cwd };
   if (process.env.TMPDIR) baseEnv.TMPDIR = process.env.TMPDIR;
-  const child =
-    opts.command === 'tsx'
-      ? spawn(TSX_BIN, [MAIN_TS], { cwd: opts.cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, ['--import', TSX_LOADER, MAIN_TS], { cwd: opts.cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = opts.command === 'tsx' ? [TSX_BIN, MAIN_TS] : [process.execPath, '--import', TSX_LOADER, MAIN_TS];
+  // A wrapper runs the bot under another program (`unshare ...`, a shell that never reaps): [program, ...its args].
+  const [program, ...args] = [...(opts.wrapper ?? []), ...command] as [string, ...string[]];
+  const child = spawn(program, args, { cwd: opts.cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const collect = (stream: NodeJS.ReadableStream | null) => {
     let rest = '';
@@ -229,6 +230,14 @@ export async function waitHealthy(url: string, bot: BotProcess, timeoutMs = 20_0
     25,
   );
   return performance.now() - started;
+}
+
+/** Whether nobody holds `DATA_FILE`'s lock now: this process can take it (and gives it back at once). */
+export async function dataFileLockIsFree(dataFile: string): Promise<boolean> {
+  const acquired = await DataFileLock.acquire(`${dataFile}.lock`);
+  if (!(acquired instanceof DataFileLock)) return false;
+  await acquired.release();
+  return true;
 }
 
 /** Stops a child for good at the end of a test, whatever state it is in. */

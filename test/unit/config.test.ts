@@ -69,6 +69,37 @@ describe('loadConfig', () => {
     expect(problems({ ...required, FEISHU_EVENTS: 'websocket' })).toEqual(['FEISHU_EVENTS must be "webhook" or "long-connection"']);
   });
 
+  it('reads a blank value as unset: never a random port, an empty host or an fsync per write', () => {
+    const config = loadConfig({ ...required, PORT: '', HOST: '  ', STORE_FSYNC_MS: '', LOG_LEVEL: '', DATA_FILE: '' });
+    expect(config).toMatchObject({ port: 3000, host: '0.0.0.0', storeFsyncMs: 1000, logLevel: 'info', dataFile: './data/db.json' });
+    expect(problems({ ...required, FEISHU_APP_SECRET: '' })[0]).toMatch(/^FEISHU_APP_SECRET is missing: /);
+  });
+
+  it('takes LOG_LEVEL in any case, and names the levels when it is none of them', () => {
+    expect(loadConfig({ ...required, LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(loadConfig({ ...required, LOG_LEVEL: 'Warn' }).logLevel).toBe('warn');
+    expect(problems({ ...required, LOG_LEVEL: 'verbose' })[0]).toBe('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it('refuses the placeholders of .env.example with a sentence saying where the real value is', () => {
+    expect(problems({ ...required, FEISHU_APP_ID: 'cli_xxxxxxxxxxxxxxxx' })).toEqual([
+      'FEISHU_APP_ID is still the placeholder from .env.example: copy the App ID from the developer console, Credentials & Basic Info',
+    ]);
+  });
+
+  it('says every problem on a line of its own, each starting with the variable', () => {
+    const error = (() => {
+      try {
+        loadConfig({ FEISHU_APP_ID: 'cli_x', PORT: 'x' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    const lines = error?.message.split('\n') ?? [];
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line).toMatch(/^[A-Z_]+ /);
+  });
+
   it('does not put secret values into its error', () => {
     try {
       loadConfig({ ...required, FEISHU_APP_SECRET: '', PORT: 'x' });

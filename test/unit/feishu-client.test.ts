@@ -108,6 +108,40 @@ describe('the transport', () => {
   });
 });
 
+describe('stopping', () => {
+  const silent = createLogger('silent');
+
+  it('ends a retry delay at once, with a transient failure that leaves the job pending', async () => {
+    const stopping = new AbortController();
+    const transport = new Transport({
+      limiter: new RateLimiter(30_000),
+      // A minute between attempts: only the stop can end this call within the test's time.
+      retry: { ...DEFAULT_RETRY, baseDelayMs: 60_000, maxDelayMs: 60_000, maxWaitMs: 120_000 },
+      logger: silent,
+      invalidateToken: () => undefined,
+      stopping: stopping.signal,
+    });
+    let attempts = 0;
+    const call = transport.call({ name: 'im.v1.message.create', run: async () => ({ code: 230020, msg: `busy ${++attempts}` }) }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stopping.abort();
+    const error = await call;
+    expect(error).toBeInstanceOf(FeishuNetworkError);
+    expect((error as Error).message).toMatch(/the bot is stopping/);
+    expect(isTransient(error)).toBe(true);
+    expect(attempts).toBe(1);
+  });
+
+  it('ends a wait for a rate-limit permit at once', async () => {
+    const limiter = new RateLimiter(120_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 60_000 }] });
+    await limiter.acquire('message.send', { chatId: 'c' });
+    const stopping = new AbortController();
+    const waiting = limiter.acquire('message.send', { chatId: 'c' }, stopping.signal).catch((e: unknown) => e);
+    stopping.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+  });
+});
+
 describe('the rate limiter', () => {
   const oneChatLimit = (cap: number) => ({ 'message.send': [{ scope: 'chat' as const, cap, perMs: 1000 }] });
 
@@ -136,6 +170,15 @@ describe('the rate limiter', () => {
       limiter.acquire('message.send', { chatId: 'b' }).then(() => order.push('b1')),
     ]);
     expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a2'));
+  });
+
+  it('reports each wait that was not instant, for the metrics', async () => {
+    const waits: Array<[string, number]> = [];
+    const limiter = new RateLimiter(30_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 100 }] }, (method, seconds) => waits.push([method, seconds]));
+    await Promise.all([limiter.acquire('message.send', { chatId: 'c' }), limiter.acquire('message.send', { chatId: 'c' })]);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]?.[0]).toBe('message.send');
+    expect(waits[0]?.[1]).toBeGreaterThan(0);
   });
 
   it('refuses a wait longer than the bound instead of queueing forever', async () => {

@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence, StoreFileError } from '../../src/store/embedded/lowdb';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import { RecordStore } from '../../src/store/embedded/records';
+import { tempDirs } from '../reliability/support';
 import { storeContract } from '../store.contract';
 
-const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'todo-store-')), 'db.json');
+const tempDir = tempDirs('todo-store-');
+const tempFile = async () => join(await tempDir(), 'db.json');
 
 async function opened(store: EmbeddedStore): Promise<EmbeddedStore> {
   await store.open();
@@ -24,7 +26,6 @@ for (const fsyncMs of [1_000, 0]) {
     const file = await tempFile();
     return {
       open: () => opened(new EmbeddedStore(new FilePersistence(file, fsyncMs))),
-      cleanup: () => rm(dirname(file), { recursive: true, force: true }),
     };
   });
 }
@@ -83,18 +84,28 @@ describe('the lowdb file store', () => {
     await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(/corrupt at line 1/);
   });
 
-  it('refuses a second process on the same file, and takes over a dead one’s lock', async () => {
+  it('refuses a second opener of the same file, naming the holder, and frees the file on close', async () => {
     const file = await tempFile();
     const first = new RecordStore(new FilePersistence(file));
     await first.open();
-    await writeFile(`${file}.lock`, String(process.ppid));
-    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(/in use by another bot process/);
-    await writeFile(`${file}.lock`, '999999999');
+    // Another open file description, as another process would have: the kernel's lock refuses it.
+    await expect(new RecordStore(new FilePersistence(file)).open()).rejects.toThrow(
+      new RegExp(`in use by another bot process \\(pid ${process.pid} on host ${hostname()}, started \\d{4}-`),
+    );
     await first.close();
-    await writeFile(`${file}.lock`, '999999999');
     const second = new RecordStore(new FilePersistence(file));
     await second.open();
     await second.close();
+  });
+
+  it('takes over a lock file an older version left (a pid in a file is no lock)', async () => {
+    const file = await tempFile();
+    await writeFile(`${file}.lock`, String(process.ppid));
+    const records = new RecordStore(new FilePersistence(file));
+    await records.open();
+    expect(JSON.parse(await readFile(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    await records.close();
+    expect(await readFile(`${file}.lock`, 'utf8')).toBe('');
   });
 
   it('compacts once the log is as large as the data, sealing the log and starting a fresh one', async () => {

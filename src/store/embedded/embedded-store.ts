@@ -36,8 +36,9 @@ export class EmbeddedStore implements Store {
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
   private readonly reminders = new DueIndex();
-  /** To-dos with a reminder still to come, counted for the metrics. */
+  /** Counted for the metrics: to-dos with a reminder still to come, jobs waiting after a failure. */
   private readonly pendingReminders = new Set<string>();
+  private readonly retryingJobs = new Set<string>();
   private readonly jobQueues = new JobQueues();
   private readonly leases = new Map<string, Lease & { chatId?: string }>();
   private readonly listeners = new Set<(committed: Committed) => void>();
@@ -54,6 +55,7 @@ export class EmbeddedStore implements Store {
     for (const job of this.records.values<Job>('jobs')) {
       this.jobSeq = Math.max(this.jobSeq, job.seq);
       this.jobQueues.add(job.chatId, job.lane, job.id);
+      if (job.attempts > 0) this.retryingJobs.add(job.id);
     }
   }
 
@@ -203,6 +205,7 @@ export class EmbeddedStore implements Store {
   async finishJob(job: Job): Promise<void> {
     const stored = this.heldJob(job);
     this.leases.delete(job.id);
+    this.retryingJobs.delete(job.id);
     this.jobQueues.remove(stored.chatId, stored.lane, stored.id);
     this.records.delete('jobs', job.id);
     await this.records.flush();
@@ -213,6 +216,7 @@ export class EmbeddedStore implements Store {
     const stored = this.heldJob(job);
     this.leases.delete(job.id);
     this.records.put('jobs', job.id, { ...stored, attempts: stored.attempts + 1, runAt, lastError: error });
+    this.retryingJobs.add(job.id);
     await this.records.flush();
     this.emit({ jobs: true, due: false });
   }
@@ -252,8 +256,10 @@ export class EmbeddedStore implements Store {
     const wallNow = Date.now();
     const oldest = this.records.values<Job>('jobs').next();
     return {
+      writable: this.records.writable,
       pendingJobs: this.records.count('jobs'),
       runningJobs: [...this.leases.values()].filter((lease) => lease.until > wallNow).length,
+      retryingJobs: this.retryingJobs.size,
       ...(!oldest.done && { oldestJobCreatedAt: oldest.value.createdAt }),
       remindersPending: this.pendingReminders.size,
       formsOpen: this.openForms.size,
@@ -337,6 +343,7 @@ export class EmbeddedStore implements Store {
     const { lease: _lease, ...stored } = job;
     this.jobSeq = Math.max(this.jobSeq, stored.seq);
     this.records.put('jobs', stored.id, stored);
+    if (stored.attempts > 0) this.retryingJobs.add(stored.id);
     this.jobQueues.add(stored.chatId, stored.lane, stored.id);
   }
 

@@ -1,7 +1,8 @@
-import { constants, renameSync, writeSync } from 'node:fs';
+import { renameSync, writeSync } from 'node:fs';
 import { type FileHandle, appendFile, mkdir, open, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TextFile } from 'lowdb/node';
+import { DataFileLock, describeHolder } from './file-lock';
 import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
 
 /**
@@ -59,7 +60,7 @@ export class FilePersistence implements Persistence {
   private readonly nextLogPath: string;
   private readonly lockPath: string;
   private log: FileHandle | undefined;
-  private lockHeld = false;
+  private lock: DataFileLock | undefined;
   private logChanges = 0;
   private unsynced = false;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -85,6 +86,16 @@ export class FilePersistence implements Persistence {
   async load(): Promise<Records> {
     await mkdir(dirname(this.dataFile), { recursive: true, mode: DIRECTORY_MODE });
     await this.acquireLock();
+    try {
+      return await this.loadLocked();
+    } catch (error) {
+      await this.lock?.release();
+      this.lock = undefined;
+      throw error;
+    }
+  }
+
+  private async loadLocked(): Promise<Records> {
     const records = emptyRecords();
     await this.readSnapshot(records);
     // A snapshot interrupted by a crash left its sealed log behind: it comes before the log, and is folded at once.
@@ -228,8 +239,8 @@ export class FilePersistence implements Persistence {
     await this.syncIfNeeded();
     await this.log?.close();
     this.log = undefined;
-    if (this.lockHeld) await rm(this.lockPath, { force: true });
-    this.lockHeld = false;
+    await this.lock?.release();
+    this.lock = undefined;
   }
 
   private async readSnapshot(records: Records): Promise<void> {
@@ -299,36 +310,10 @@ export class FilePersistence implements Persistence {
     return true;
   }
 
-  /**
-   * One process per data file. A pid file rather than an mtime lock: a bot killed with SIGKILL must be able
-   * to start again at once, and a dead pid says that the lock is free without waiting for it to go stale.
-   */
+  /** One process per data file (see file-lock.ts): a holder that died never blocks a start. */
   private async acquireLock(): Promise<void> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(this.lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, FILE_MODE);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        this.lockHeld = true;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
-      if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new StoreFileError(`DATA_FILE ${this.dataFile} is in use by another bot process (pid ${holder}); stop it first.`);
-      }
-      await rm(this.lockPath, { force: true });
-    }
-    throw new StoreFileError(`could not lock DATA_FILE ${this.dataFile}`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const acquired = await DataFileLock.acquire(this.lockPath);
+    if (!(acquired instanceof DataFileLock)) throw new StoreFileError(describeHolder(this.dataFile, acquired.heldBy));
+    this.lock = acquired;
   }
 }

@@ -16,6 +16,11 @@ export class RecordStore {
 
   constructor(private readonly persistence: Persistence) {}
 
+  /** False once a write failed: from then on every flush is refused (see writeBatch). */
+  get writable(): boolean {
+    return this.failure === undefined;
+  }
+
   async open(): Promise<void> {
     this.records = await this.persistence.load();
   }

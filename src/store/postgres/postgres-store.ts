@@ -189,10 +189,13 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    const row = (await this.db.query<Record<'pending' | 'running' | 'oldest' | 'reminders' | 'forms', string | null>>(this.sql.stats)).rows[0];
+    const row = (await this.db.query<Record<'pending' | 'running' | 'retrying' | 'oldest' | 'reminders' | 'forms', string | null>>(this.sql.stats)).rows[0];
+    // The database answered, so it takes commits; one that cannot be reached makes this call throw instead.
     return {
+      writable: true,
       pendingJobs: Number(row?.pending ?? 0),
       runningJobs: Number(row?.running ?? 0),
+      retryingJobs: Number(row?.retrying ?? 0),
       ...(row?.oldest != null && { oldestJobCreatedAt: Number(row.oldest) }),
       remindersPending: Number(row?.reminders ?? 0),
       formsOpen: Number(row?.forms ?? 0),

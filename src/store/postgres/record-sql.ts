@@ -94,6 +94,7 @@ export function recordStatements(s: string) {
       'stats',
       `SELECT (SELECT count(*) FROM ${s}.jobs) AS pending,
               (SELECT count(*) FROM ${s}.jobs WHERE lease_token IS NOT NULL AND lease_until > statement_timestamp()) AS running,
+              (SELECT count(*) FROM ${s}.jobs WHERE attempts > 0) AS retrying,
               (SELECT created_at FROM ${s}.jobs ORDER BY seq LIMIT 1) AS oldest,
               (SELECT count(*) FROM ${s}.todos WHERE ${REMINDABLE}) AS reminders,
               (SELECT count(*) FROM ${s}.forms WHERE status = 'open') AS forms`,

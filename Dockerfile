@@ -1,0 +1,30 @@
+# The to-do bot as a container (README, "Running it"). Built in one stage, run in a slim one as the unprivileged
+# `node` user, with tini as pid 1 (it passes SIGTERM on to the bot and reaps any zombie), the data on a volume, and
+# a health check. test/deploy/dockerfile.test.ts runs these commands in a temporary copy, as this user.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY cards ./cards
+# `npm ci` runs the `prepare` script, which bundles src/ into dist/main.js.
+RUN npm ci --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Runtime dependencies only; no scripts: dist/ comes from the build stage.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The app folder stays root's and read-only to the bot; only the data volume is its own.
+RUN mkdir -p /data && chown node:node /data
+USER node
+ENV DATA_FILE=/data/db.json HOST=0.0.0.0 PORT=3000
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--enable-source-maps", "dist/main.js"]

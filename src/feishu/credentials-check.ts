@@ -1,0 +1,95 @@
+import type { HealthSource } from '../health';
+import type { Logger } from '../log';
+import { type BotInfo, type FeishuClient, credentialsRefused } from './client';
+import { FeishuApiError, FeishuGaveUpError } from './errors';
+
+/**
+ * The start-up check, as Bolt's `auth.test` and grammY's `getMe`: a tenant token and the bot's own info are fetched
+ * before the bot says it is ready. Credentials refused: start-up stops with one line. Feishu unreachable: the bot
+ * starts anyway (its jobs are stored and will wait) and keeps trying in the background, saying so in the log and in
+ * /healthz, until Feishu answers.
+ */
+
+export class CredentialsRefusedError extends Error {
+  constructor(refusal: FeishuApiError) {
+    super(
+      `Feishu refused the app's credentials (code ${refusal.code}: ${refusal.feishuMsg}): check FEISHU_APP_ID and FEISHU_APP_SECRET ` +
+        'against the developer console, Credentials & Basic Info.',
+    );
+    this.name = 'CredentialsRefusedError';
+  }
+}
+
+/** Waits between background checks: doubling from 1 s, at most a minute. */
+const RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000];
+
+export type CredentialsState = 'unchecked' | 'accepted' | 'refused';
+
+export class FeishuCheck implements HealthSource {
+  readonly name = 'feishu';
+  private state: CredentialsState = 'unchecked';
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly feishu: FeishuClient,
+    private readonly logger: Logger,
+    private readonly onBotInfo: (info: BotInfo) => void,
+  ) {}
+
+  /** Resolves once the credentials are accepted or Feishu is found unreachable; throws when they are refused. */
+  async atStart(): Promise<void> {
+    const outcome = await this.attempt();
+    if (outcome.refused) throw new CredentialsRefusedError(outcome.refused);
+    if (outcome.error !== undefined) {
+      // Reachable but refusing something else (the bot capability switched off, say) is said as such.
+      const said = outcome.answered ? 'Feishu answered the start-up check with an error' : 'Feishu is unreachable';
+      this.logger.warn({ err: outcome.error }, `${said}; starting anyway and checking again in the background`);
+      this.retry(0);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  health() {
+    const { lastAnswerAt, lastNetworkErrorAt } = this.feishu.reachability;
+    const reachable = lastAnswerAt !== undefined && (lastNetworkErrorAt === undefined || lastAnswerAt >= lastNetworkErrorAt);
+    return {
+      ok: this.state !== 'refused',
+      credentials: this.state,
+      reachable,
+      lastAnswerAt: lastAnswerAt === undefined ? undefined : new Date(lastAnswerAt).toISOString(),
+      lastNetworkErrorAt: lastNetworkErrorAt === undefined ? undefined : new Date(lastNetworkErrorAt).toISOString(),
+    };
+  }
+
+  private async attempt(): Promise<{ refused?: FeishuApiError; error?: string; answered?: boolean }> {
+    try {
+      const info = await this.feishu.botInfo(1);
+      this.state = 'accepted';
+      this.onBotInfo(info);
+      this.logger.info({ botOpenId: info.openId, appName: info.appName }, 'Feishu accepted the app credentials');
+      return {};
+    } catch (error) {
+      const refused = credentialsRefused(error);
+      if (refused) this.state = 'refused';
+      const last = error instanceof FeishuGaveUpError ? error.last : error;
+      return { refused, error: (error as Error).message, answered: last instanceof FeishuApiError };
+    }
+  }
+
+  private retry(index: number): void {
+    if (this.stopped) return;
+    const delay = RETRY_DELAYS_MS[Math.min(index, RETRY_DELAYS_MS.length - 1)] as number;
+    this.timer = setTimeout(async () => {
+      const outcome = await this.attempt();
+      if (this.stopped) return;
+      if (outcome.refused) this.logger.error(new CredentialsRefusedError(outcome.refused).message);
+      else if (outcome.error !== undefined) this.retry(index + 1);
+    }, delay);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,194 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FeishuObserver } from './feishu/transport';
+import type { ComponentHealth, HealthSource } from './health';
+import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
+import type { StoreStats } from './store/store';
+
+/**
+ * Every metric the bot exports, in one place, each app with its own registry (the tests run several apps in one
+ * process). Counters and histograms are fed as things happen; gauges are read at scrape time: the store's counts
+ * once per scrape (one call, which the store answers from its indexes or with one query), the rest from memory.
+ */
+
+export interface MetricSources {
+  storeStats: () => Promise<StoreStats>;
+  /** Jobs this instance runs right now. */
+  jobsRunning: () => number;
+  health: () => readonly HealthSource[];
+  /** How pushes arrive, once the receiver exists. */
+  events: () => ReceiverHealth | undefined;
+}
+
+/** What one scrape read, for the gauges to report. */
+interface Scrape {
+  stats?: StoreStats;
+  components: Array<[name: string, health: ComponentHealth]>;
+}
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly pushes = new Counter({
+    name: 'todo_bot_pushes_total',
+    help: 'Pushes from Feishu by route and outcome (accepted, challenge, refused, failed)',
+    labelNames: ['route', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly pushSeconds = new Histogram({
+    name: 'todo_bot_push_duration_seconds',
+    help: 'Time to answer a push, from its first byte read to the answer',
+    labelNames: ['route'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly feishuCalls = new Counter({
+    name: 'todo_bot_feishu_calls_total',
+    help: 'Attempts at Feishu API calls by API and result (0, Feishu code, or network)',
+    labelNames: ['api', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly feishuSeconds = new Histogram({
+    name: 'todo_bot_feishu_call_duration_seconds',
+    help: 'Time of one attempt at a Feishu API call',
+    labelNames: ['api'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly rateLimitWaits = new Histogram({
+    name: 'todo_bot_feishu_rate_limit_wait_seconds',
+    help: 'Waits for one of Feishu’s documented rate limits before a call (only waits that were not instant)',
+    labelNames: ['method'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly jobsAbandoned = new Counter({
+    name: 'todo_bot_jobs_abandoned_total',
+    help: 'Jobs given up after a permanent failure or too many transient ones, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly commands = new Counter({
+    name: 'todo_bot_commands_total',
+    help: 'Commands handled, by command and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly cardActions = new Counter({
+    name: 'todo_bot_card_actions_total',
+    help: 'Card clicks answered, by action and outcome (the toast shown)',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private scrape: Scrape = { components: [] };
+
+  constructor(private readonly sources: MetricSources) {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    const scraped = () => this.scrape;
+    new Gauge({
+      name: 'todo_bot_jobs',
+      help: 'Outbound jobs by state: pending (stored, not finished, fleet-wide), running (on this instance), retrying (failed before, waiting)',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const { stats } = scraped();
+        if (stats) this.set({ state: 'pending' }, stats.pendingJobs);
+        if (stats) this.set({ state: 'retrying' }, stats.retryingJobs);
+        this.set({ state: 'running' }, sources.jobsRunning());
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_oldest_pending_job_age_seconds',
+      help: 'Age of the oldest job not yet finished',
+      registers,
+      collect() {
+        const created = scraped().stats?.oldestJobCreatedAt;
+        this.set(created === undefined ? 0 : Math.max(0, (Date.now() - created) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_reminders_pending',
+      help: 'Open to-dos with a reminder still to come',
+      registers,
+      collect() {
+        const { stats } = scraped();
+        if (stats) this.set(stats.remindersPending);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_forms_open',
+      help: 'To-do forms open (shown, neither submitted nor closed)',
+      registers,
+      collect() {
+        const { stats } = scraped();
+        if (stats) this.set(stats.formsOpen);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_component_up',
+      help: 'Whether each part of the bot can work (1) or not (0), as /healthz reports it',
+      labelNames: ['component'] as const,
+      registers,
+      collect() {
+        for (const [name, health] of scraped().components) this.set({ component: name }, health.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_events_connection_state',
+      help: 'How pushes arrive: 1 for the receiver’s current state (webhook: always open), 0 for the others',
+      labelNames: ['transport', 'state'] as const,
+      registers,
+      collect() {
+        const events = sources.events();
+        if (!events) return;
+        for (const state of RECEIVER_STATES) this.set({ transport: events.transport, state }, state === events.state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_events_reconnects',
+      help: 'Long-connection reconnects since start',
+      registers,
+      collect() {
+        this.set(sources.events()?.reconnects ?? 0);
+      },
+    });
+  }
+
+  /** The transport's reports, as metrics. */
+  readonly feishu: FeishuObserver = {
+    attempt: (api, result, seconds) => {
+      this.feishuCalls.inc({ api, result });
+      this.feishuSeconds.observe({ api }, seconds);
+    },
+    rateLimitWait: (method, seconds) => this.rateLimitWaits.observe({ method }, seconds),
+  };
+
+  push(route: string, outcome: string, seconds: number): void {
+    this.pushes.inc({ route, outcome });
+    this.pushSeconds.observe({ route }, seconds);
+  }
+
+  command(command: string, outcome: string): void {
+    this.commands.inc({ command, outcome });
+  }
+
+  cardAction(action: string, outcome: string): void {
+    this.cardActions.inc({ action, outcome });
+  }
+
+  jobAbandoned(kind: string): void {
+    this.jobsAbandoned.inc({ kind });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    const [stats, components] = await Promise.all([
+      this.sources.storeStats().catch(() => undefined),
+      Promise.all(this.sources.health().map(async (source) => [source.name, await source.health()] as [string, ComponentHealth])),
+    ]);
+    this.scrape = { stats, components };
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

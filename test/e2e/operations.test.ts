@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { credentialsRefused, FeishuClient } from '../../src/feishu/client';
+import { createLogger } from '../../src/log';
+import { type Emulator, messageEvent, startEmulator } from '../emulator';
+import { type Harness, SECRETS, openForm, pickerValueInHours, postTodo, startHarness } from './harness';
+
+/** What an operator sees: /healthz, /metrics, one log line per command and click, and the token's failure path. */
+
+const TOKEN = '/open-apis/auth/v3/tenant_access_token/internal';
+let h: Harness | undefined;
+let others: Array<{ stop(): Promise<void> } | Emulator> = [];
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  for (const other of others) 'stop' in other ? await other.stop() : await other.close();
+  others = [];
+});
+
+/** The value of one series in Prometheus text, or undefined when it is absent. */
+function series(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = match[2] ?? '';
+    if (wanted.every((pair) => have.includes(pair))) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('/healthz', () => {
+  it('answers 200 with each component’s detail: store writable, Feishu reachable, the backlog', async () => {
+    h = await startHarness();
+    const response = await fetch(`${h.app.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      components: {
+        store: { ok: true, writable: true, pendingJobs: 0, oldestPendingJobAgeSeconds: 0 },
+        feishu: { ok: true, credentials: 'accepted', reachable: true, lastAnswerAt: expect.any(String) },
+        events: { ok: true, transport: 'webhook', state: 'open', since: expect.any(String), reconnects: 0 },
+      },
+    });
+  });
+});
+
+describe('/metrics', () => {
+  it('counts pushes, Feishu calls by result, commands and clicks; gauges the backlog; includes process metrics', async () => {
+    h = await startHarness();
+    const bot = h;
+    bot.emu.fault({ method: 'POST', path: '/open-apis/im/v1/messages', code: 230020 });
+    await postTodo(bot, { text: 'Measured', remindAt: pickerValueInHours(3) });
+    await openForm(bot, 'ou_admin', 'Left open');
+    const forged = messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '/help', eventId: 'ev_forged' });
+    expect((await bot.emu.push(`${bot.app.url}/webhook/event`, forged, { encryptKey: 'not-the-key' })).status).toBeGreaterThanOrEqual(400);
+
+    const response = await fetch(`${bot.app.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/event', outcome: 'accepted' })).toBe(2);
+    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/card', outcome: 'accepted' })).toBe(1);
+    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/event', outcome: 'refused' })).toBe(1);
+    expect(series(text, 'todo_bot_push_duration_seconds_count', { route: '/webhook/event' })).toBe(3);
+    expect(series(text, 'todo_bot_feishu_calls_total', { api: 'im.v1.message.create', result: '230020' })).toBe(1);
+    expect(series(text, 'todo_bot_feishu_calls_total', { api: 'im.v1.message.create', result: '0' })).toBe(1);
+    expect(series(text, 'todo_bot_feishu_calls_total', { api: 'bot.v3.info', result: '0' })).toBe(1);
+    expect(series(text, 'todo_bot_feishu_call_duration_seconds_count', { api: 'ephemeral.v1.send' })).toBe(2);
+    expect(series(text, 'todo_bot_commands_total', { command: 'todo', outcome: 'ok' })).toBe(2);
+    expect(series(text, 'todo_bot_card_actions_total', { action: 'todo.submit', outcome: 'success' })).toBe(1);
+    expect(series(text, 'todo_bot_forms_open')).toBe(1);
+    expect(series(text, 'todo_bot_reminders_pending')).toBe(1);
+    expect(series(text, 'todo_bot_jobs', { state: 'pending' })).toBe(0);
+    expect(series(text, 'todo_bot_jobs', { state: 'running' })).toBe(0);
+    expect(series(text, 'todo_bot_component_up', { component: 'store' })).toBe(1);
+    expect(series(text, 'todo_bot_component_up', { component: 'feishu' })).toBe(1);
+    expect(series(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(series(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(text).toContain('# TYPE todo_bot_feishu_rate_limit_wait_seconds histogram');
+
+    // Every app has its own registry: a second bot in this process has counted nothing of the first's.
+    const second = await startHarness();
+    others.push(second);
+    const secondText = (await second.app.metrics.render()).body;
+    expect(series(secondText, 'todo_bot_pushes_total', { route: '/webhook/card', outcome: 'accepted' })).toBeUndefined();
+  });
+});
+
+describe('the log', () => {
+  it('has one info line per command and per click, saying who, what, the outcome and the time, never the text', async () => {
+    h = await startHarness();
+    const text = 'Secret plans for the offsite';
+    await postTodo(h, { text, owner: 'ou_admin' });
+    await h.say('ou_member', '/todo Not allowed');
+    await h.settled();
+    const lines = h.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const commands = lines.filter((line) => line.msg === 'command handled');
+    expect(commands).toEqual([
+      expect.objectContaining({ level: 30, chatId: 'oc_group', userId: 'ou_admin', command: 'todo', outcome: 'ok', ms: expect.any(Number) }),
+      expect.objectContaining({ level: 30, chatId: 'oc_group', userId: 'ou_member', command: 'todo', outcome: 'refused', ms: expect.any(Number) }),
+    ]);
+    const clicks = lines.filter((line) => line.msg === 'card action handled');
+    expect(clicks).toEqual([expect.objectContaining({ level: 30, userId: 'ou_admin', action: 'todo.submit', outcome: 'success', ms: expect.any(Number) })]);
+    expect(h.logs.filter((line) => line.includes('Secret plans') || line.includes('Not allowed'))).toEqual([]);
+  });
+});
+
+describe('a failed tenant-token fetch', () => {
+  const client = (emu: Emulator, appSecret = SECRETS.appSecret) =>
+    new FeishuClient({ appId: SECRETS.appId, appSecret, domain: emu.url, timeoutMs: 5_000, logger: createLogger('silent') });
+
+  it('fails every call waiting for it at once, with its failure, instead of each waiting and fetching again', async () => {
+    const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+    others.push(emu);
+    // The fetch is held a little, so all five calls are waiting for it, then its connection is dropped.
+    emu.fault({ path: TOKEN, drop: true, delayMs: 200 });
+    const feishu = client(emu);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => feishu.botInfo(1)));
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+    expect(emu.arrivedCalls('POST', TOKEN)).toBe(1);
+  });
+
+  it('fails every waiting call with the refusal when Feishu refuses the credentials', async () => {
+    const emu = await startEmulator({ appId: SECRETS.appId, appSecret: 'another-secret' });
+    others.push(emu);
+    emu.fault({ path: TOKEN, delayMs: 200 });
+    const feishu = client(emu);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => feishu.botInfo(1)));
+    const reasons = results.map((r) => (r.status === 'rejected' ? credentialsRefused(r.reason)?.code : 'fulfilled'));
+    expect(reasons).toEqual(Array(5).fill(10014));
+    expect(emu.arrivedCalls('POST', TOKEN)).toBe(1);
+  });
+});
+
