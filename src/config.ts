@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Language } from './domain/model';
 import { canonicalZone } from './domain/zones';
 
 /**
@@ -45,6 +46,7 @@ const schema = z.object({
     .string()
     .default('Asia/Shanghai')
     .transform((zone, ctx) => canonicalZone(zone.trim()) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER)),
+  BOT_LANGUAGE: z.enum(['zh_cn', 'en_us'], { error: 'must be "zh_cn" or "en_us"' }).optional(),
 });
 
 /** Over the long connection the SDK authenticates once, at connect: pushes carry no signature or token to check. */
@@ -83,6 +85,8 @@ interface CommonConfig {
   readonly userCommandWindowSeconds: number;
   /** Canonical IANA zone for people whose zone neither their client nor their Feishu profile tells. */
   readonly defaultTimeZone: string;
+  /** The bot's language where neither the person's words nor the chat's setting (`/lang`) tell. */
+  readonly botLanguage: Language;
 }
 
 export class ConfigError extends Error {
@@ -127,5 +131,11 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
+    botLanguage: e.BOT_LANGUAGE ?? domainLanguage(e.FEISHU_DOMAIN),
   };
+}
+
+/** Lark (open.larksuite.com) serves the world outside China: English; Feishu, and any other domain, Chinese. */
+function domainLanguage(feishuDomain: string): Language {
+  return /(^|\.)larksuite\.com$/i.test(new URL(feishuDomain).hostname) ? 'en_us' : 'zh_cn';
 }

@@ -1,7 +1,11 @@
 import compose from 'koa-compose';
+import type { CommandHelp } from '../../cards/help';
+import type { Language } from '../domain/model';
 import type { Mention, MessageEvent } from '../feishu/events';
+import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/outbox';
-import { parseMessage } from './commands';
+import { COMMAND_NAMES, type CommandId, parseMessage } from './commands';
+import { chatLanguage, languageOfMessage } from './language';
 import { type Notice, noticeJob } from './notices';
 import type { Services } from './services';
 
@@ -35,29 +39,32 @@ export interface CommandContext {
   services: Services;
   message: CommandMessage;
   args: string;
+  /** The language to answer in: the message's own, else the chat's setting, else `BOT_LANGUAGE`. */
+  lang: Language;
   /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
   commit: JobContext['commit'];
-  /** Tells the sender something, privately where possible. */
-  reply(text: string, tone?: Notice['tone']): Promise<void>;
+  /** Tells the sender something, privately where possible, in `lang`. */
+  reply(key: MessageKey, options?: { tone?: Notice['tone']; values?: MessageValues; lang?: Language }): Promise<void>;
 }
 
 export type CommandMiddleware = (ctx: CommandContext, next: () => Promise<void>) => Promise<void>;
 
-export interface CommandInfo {
-  usage: string;
-  description: string;
-}
+/** What `/help` says of a command besides its names. */
+export type CommandInfo = Omit<CommandHelp, 'names'>;
 
-interface Registered extends CommandInfo {
+interface Registered extends CommandHelp {
   run: (ctx: CommandContext) => Promise<void>;
 }
 
 export class CommandRouter {
+  /** By every name, in every language. */
   private readonly commands = new Map<string, Registered>();
   private fallback: ((ctx: CommandContext) => Promise<void>) | undefined;
 
-  command(name: string, info: CommandInfo, ...middleware: CommandMiddleware[]): this {
-    this.commands.set(name, { ...info, run: compose(middleware) as (ctx: CommandContext) => Promise<void> });
+  command(id: CommandId, info: CommandInfo, ...middleware: CommandMiddleware[]): this {
+    const names = COMMAND_NAMES[id];
+    const registered: Registered = { names, ...info, run: compose(middleware) as (ctx: CommandContext) => Promise<void> };
+    for (const name of Object.values(names)) this.commands.set(name, registered);
     return this;
   }
 
@@ -82,28 +89,34 @@ export class CommandRouter {
     return people.some((m) => m.openId === botOpenId);
   }
 
-  list(): CommandInfo[] {
-    return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
+  /** Every command once, in the order registered. */
+  list(): CommandHelp[] {
+    return [...new Set(this.commands.values())].map(({ names, args, description }) => ({ names, ...(args && { args }), description }));
   }
 
   /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
   async route(services: Services, message: CommandMessage, job: Pick<JobContext, 'commit'>): Promise<void> {
     if (message.text === undefined) return;
     const parsed = parseMessage(message.text);
+    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
+
     let replies = 0;
+    const lang = languageOfMessage(parsed) ?? (await chatLanguage(services, message.chatId));
     const ctx: CommandContext = {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
+      lang,
       commit: job.commit,
-      reply: (text, tone = 'info') =>
+      reply: (key, options = {}) =>
         job.commit({
           jobs: [
             noticeJob(services, `${message.eventId}:${replies++}`, {
               chatId: message.chatId,
               userId: message.senderId,
-              text,
-              tone,
+              text: t(options.lang ?? lang, key, options.values),
+              tone: options.tone ?? 'info',
+              lang: options.lang ?? lang,
               replyTo: message.messageId,
               chatType: message.chatType,
             }),
@@ -111,15 +124,13 @@ export class CommandRouter {
         }),
     };
 
-    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return;
-
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
       if (command) return command.run(ctx);
-      return ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+      return ctx.reply('reply.unknownCommand', { tone: 'warning', values: { name: parsed.name } });
     }
     if (parsed.kind === 'mention-only' && this.fallback) return this.fallback(ctx);
-    return ctx.reply('I only understand commands. Send /help to see them.', 'info');
+    return ctx.reply('reply.notACommand');
   }
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */
