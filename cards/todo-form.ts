@@ -39,13 +39,13 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
   }
   const voice = privateVoice(p.lang);
   const prefilled = (r: PrefilledReminder) => (lang: Language) =>
-    t(lang, 'form.prefilled', { time: formatInstant(r.at, r.timeZone, lang), zone: zoneLabel(r.timeZone) });
+    t(lang, 'formCard.prefilled', { time: formatInstant(r.at, r.timeZone, lang), zone: zoneLabel(r.timeZone) });
   return buildCard({
     voice,
-    title: 'form.title',
+    title: 'formCard.title',
     template: 'blue',
     elements: [
-      markdown('form.hint', voice, { text_size: 'notation' }),
+      markdown('formCard.hint', voice, { text_size: 'notation' }),
       ...(reminder !== undefined ? [botText(prefilled(reminder), voice)] : []),
       {
         tag: 'form',
@@ -57,8 +57,8 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
             required: true,
             input_type: 'multiline_text',
             max_length: TODO_TEXT_LIMIT,
-            label: plainText('form.textLabel', voice),
-            placeholder: plainText('form.textPlaceholder', voice),
+            label: plainText('formCard.textLabel', voice),
+            placeholder: plainText('formCard.textPlaceholder', voice),
             // An input's default value is shown as typed, never rendered, so the draft goes in unescaped.
             ...(p.draftText !== '' && { default_value: p.draftText }),
           },
@@ -66,14 +66,14 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
             tag: 'picker_datetime',
             name: FORM_FIELDS.remindAt,
             required: false,
-            placeholder: plainText('form.remindPlaceholder', voice),
+            placeholder: plainText('formCard.remindPlaceholder', voice),
             ...(reminder !== undefined && { initial_datetime: reminder.initialDateTime }),
           },
           {
             tag: 'select_static',
             name: FORM_FIELDS.repeat,
             required: false,
-            placeholder: plainText('form.repeatPlaceholder', voice),
+            placeholder: plainText('formCard.repeatPlaceholder', voice),
             initial_option: 'none',
             options: REPEATS.map((value) => ({ text: plainText((lang) => repeatLabel(value, lang), voice), value })),
           },
@@ -82,14 +82,14 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
             tag: 'multi_select_person',
             name: FORM_FIELDS.assignees,
             required: false,
-            placeholder: plainText('form.assigneesPlaceholder', voice),
+            placeholder: plainText('formCard.assigneesPlaceholder', voice),
           },
           // The value names the form; so does the name, for clients that drop the value on a form submit.
-          submitButton({ voice, text: 'form.submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
+          submitButton({ voice, text: 'formCard.submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
         ],
       },
       // Outside the form: a second submit button would be blocked by the required-field check.
-      callbackButton({ voice, text: 'form.cancel', value: { action: 'todo.cancel', formId: p.formId } }),
+      callbackButton({ voice, text: 'formCard.cancel', value: { action: 'todo.cancel', formId: p.formId } }),
     ],
   });
 }

@@ -31,9 +31,9 @@ const PHASE: Record<TodoStatus, Phase> = {
 };
 
 const LOOK: Record<Phase, { label: MessageKey; template: HeaderTemplate; color: TagColor }> = {
-  open: { label: 'todo.status.open', template: 'blue', color: 'blue' },
-  done: { label: 'todo.status.done', template: 'green', color: 'green' },
-  recalled: { label: 'todo.status.recalled', template: 'grey', color: 'neutral' },
+  open: { label: 'todoCard.status.open', template: 'blue', color: 'blue' },
+  done: { label: 'todoCard.status.done', template: 'green', color: 'green' },
+  recalled: { label: 'todoCard.status.recalled', template: 'grey', color: 'neutral' },
 };
 
 function buttonsFor(phase: Phase, todoId: string, voice: Voice): CardComponent[] {
@@ -65,15 +65,15 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string }): 
     const lines: string[] = [];
     if (todo.remindAt !== undefined && phase === 'open') {
       const when = time(todo.remindAt, lang) + (repeat !== 'none' ? ` · ${escapeMarkdown(repeatLabel(repeat, lang, anchor))}` : '');
-      lines.push(t(lang, 'todo.nextReminder', { time: when }));
+      lines.push(t(lang, 'todoCard.nextReminder', { time: when }));
     }
-    lines.push(t(lang, 'todo.assignees', { people: assignees !== '' ? assignees : t(lang, 'todo.nobody') }));
-    lines.push(t(lang, 'todo.createdBy', { person: person(todo.creatorId) }));
+    lines.push(t(lang, 'todoCard.assignees', { people: assignees !== '' ? assignees : t(lang, 'todoCard.nobody') }));
+    lines.push(t(lang, 'todoCard.createdBy', { person: person(todo.creatorId) }));
     if (phase === 'done' && todo.doneBy !== undefined) {
       lines.push(
         todo.doneAt !== undefined
-          ? t(lang, 'todo.doneByAt', { person: person(todo.doneBy), time: time(todo.doneAt, lang) })
-          : t(lang, 'todo.doneBy', { person: person(todo.doneBy) }),
+          ? t(lang, 'todoCard.doneByAt', { person: person(todo.doneBy), time: time(todo.doneAt, lang) })
+          : t(lang, 'todoCard.doneBy', { person: person(todo.doneBy) }),
       );
     }
     return lines.join('\n');
@@ -81,10 +81,10 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string }): 
 
   return buildCard({
     voice,
-    title: 'todo.title',
+    title: 'todoCard.title',
     template: look.template,
     statusTag: { text: look.label, color: look.color },
-    summary: chatListSummary('todo.summary', todo.text),
+    summary: chatListSummary('todoCard.summary', todo.text),
     elements: [typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice)],
   });
 }

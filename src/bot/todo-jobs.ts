@@ -62,10 +62,10 @@ export function chatLink(chatId: string): string {
 function feedCardOf(todo: Todo, lang: Language): FeedCardContent {
   return {
     bizId: todo.id,
-    title: t(lang, 'todo.feedTitle'),
+    title: t(lang, 'feedCard.title'),
     preview: oneLine(todo.text, 120),
     link: chatLink(todo.chatId),
-    status: { text: t(lang, 'todo.status.open'), type: 'primary' },
+    status: { text: t(lang, 'todoCard.status.open'), type: 'primary' },
   };
 }
 

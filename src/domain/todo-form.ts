@@ -10,22 +10,22 @@ import { canonicalZone, parseFixedOffset } from './zones';
  */
 
 export type RefusalKey =
-  | 'form.refusal.gone'
-  | 'form.refusal.notOwner'
-  | 'form.refusal.otherChat'
-  | 'form.refusal.submitting'
-  | 'form.refusal.posted'
-  | 'form.refusal.cancelled'
-  | 'form.refusal.expired'
-  | 'form.refusal.replaced'
-  | 'form.refusal.empty'
-  | 'form.refusal.tooLong'
-  | 'form.refusal.badTime'
-  | 'form.refusal.pastTime'
-  | 'form.refusal.badRepeat'
-  | 'form.refusal.repeatNeedsTime'
-  | 'form.refusal.tooManyAssignees'
-  | 'form.refusal.badAssignee';
+  | 'refusal.gone'
+  | 'refusal.notOwner'
+  | 'refusal.otherChat'
+  | 'refusal.submitting'
+  | 'refusal.posted'
+  | 'refusal.cancelled'
+  | 'refusal.expired'
+  | 'refusal.replaced'
+  | 'refusal.empty'
+  | 'refusal.tooLong'
+  | 'refusal.badTime'
+  | 'refusal.pastTime'
+  | 'refusal.badRepeat'
+  | 'refusal.repeatNeedsTime'
+  | 'refusal.tooManyAssignees'
+  | 'refusal.badAssignee';
 
 export interface Refusal {
   ok: false;
@@ -102,18 +102,18 @@ export function formCardIds(form: TodoForm): string[] {
 }
 
 const CLOSED_REASON: Record<Exclude<TodoForm['status'], 'open'>, RefusalKey> = {
-  submitting: 'form.refusal.submitting',
-  posted: 'form.refusal.posted',
-  cancelled: 'form.refusal.cancelled',
-  expired: 'form.refusal.expired',
-  replaced: 'form.refusal.replaced',
+  submitting: 'refusal.submitting',
+  posted: 'refusal.posted',
+  cancelled: 'refusal.cancelled',
+  expired: 'refusal.expired',
+  replaced: 'refusal.replaced',
 };
 
 /** May `operatorId` act on this form now, from a card in `chatId` (when the click says)? */
 export function checkActor(form: TodoForm | undefined, operatorId: string, chatId?: string): Outcome<TodoForm> {
-  if (!form) return refuse('form.refusal.gone', 'warning');
-  if (form.ownerId !== operatorId) return refuse('form.refusal.notOwner');
-  if (chatId !== undefined && chatId !== form.chatId) return refuse('form.refusal.otherChat');
+  if (!form) return refuse('refusal.gone', 'warning');
+  if (form.ownerId !== operatorId) return refuse('refusal.notOwner');
+  if (chatId !== undefined && chatId !== form.chatId) return refuse('refusal.otherChat');
   if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
   return { ok: true, value: form };
 }
@@ -163,27 +163,27 @@ export function submissionZone(hints: ZoneHints, picked?: { at: number; offset: 
 export function readSubmission(formValue: Record<string, unknown>, p: { now: number; zones: ZoneHints }): Outcome<Submission> {
   const rawText = formValue[FORM_FIELDS.text];
   const text = typeof rawText === 'string' ? rawText.trim() : '';
-  if (text === '') return refuse('form.refusal.empty');
-  if ([...text].length > TODO_TEXT_LIMIT) return refuse('form.refusal.tooLong', 'error', { count: TODO_TEXT_LIMIT });
+  if (text === '') return refuse('refusal.empty');
+  if ([...text].length > TODO_TEXT_LIMIT) return refuse('refusal.tooLong', 'error', { count: TODO_TEXT_LIMIT });
 
   const rawWhen = formValue[FORM_FIELDS.remindAt];
   let picked: { at: number; offset: string } | undefined;
   if (typeof rawWhen === 'string' && rawWhen.trim() !== '') {
     picked = parsePickerDateTime(rawWhen.trim());
-    if (!picked) return refuse('form.refusal.badTime');
-    if (picked.at <= p.now) return refuse('form.refusal.pastTime');
+    if (!picked) return refuse('refusal.badTime');
+    if (picked.at <= p.now) return refuse('refusal.pastTime');
   }
   const remindAt = picked?.at;
 
   const rawRepeat = formValue[FORM_FIELDS.repeat];
   const repeat = REPEATS.find((r) => r === rawRepeat) ?? 'none';
-  if (rawRepeat !== undefined && rawRepeat !== '' && rawRepeat !== repeat) return refuse('form.refusal.badRepeat');
-  if (repeat !== 'none' && remindAt === undefined) return refuse('form.refusal.repeatNeedsTime');
+  if (rawRepeat !== undefined && rawRepeat !== '' && rawRepeat !== repeat) return refuse('refusal.badRepeat');
+  if (repeat !== 'none' && remindAt === undefined) return refuse('refusal.repeatNeedsTime');
 
   const rawAssignees = formValue[FORM_FIELDS.assignees];
   const list: unknown[] = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
-  if (list.length > ASSIGNEE_LIMIT) return refuse('form.refusal.tooManyAssignees', 'error', { count: ASSIGNEE_LIMIT });
-  if (!list.every((id) => typeof id === 'string' && OPEN_ID.test(id))) return refuse('form.refusal.badAssignee');
+  if (list.length > ASSIGNEE_LIMIT) return refuse('refusal.tooManyAssignees', 'error', { count: ASSIGNEE_LIMIT });
+  if (!list.every((id) => typeof id === 'string' && OPEN_ID.test(id))) return refuse('refusal.badAssignee');
   const assigneeIds = [...new Set(list as string[])];
 
   return { ok: true, value: { text, remindAt, repeat, timeZone: submissionZone(p.zones, picked), assigneeIds } };

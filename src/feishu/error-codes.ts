@@ -17,40 +17,40 @@ export interface CodeMeaning {
 
 export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   // Platform-wide
-  99991400: { retry: true, say: 'feishu.rateLimited' },
-  99991661: { refreshToken: true, say: 'feishu.tokenMissing' },
-  99991663: { refreshToken: true, say: 'feishu.tokenExpired' },
-  99991668: { refreshToken: true, say: 'feishu.tokenRefused' },
-  99991672: { say: 'feishu.scopeMissing' },
-  99992402: { say: 'feishu.fieldRejected' },
-  10014: { say: 'feishu.badSecret' },
-  10003: { say: 'feishu.badAppId' },
+  99991400: { retry: true, say: 'feishuError.rateLimited' },
+  99991661: { refreshToken: true, say: 'feishuError.tokenMissing' },
+  99991663: { refreshToken: true, say: 'feishuError.tokenExpired' },
+  99991668: { refreshToken: true, say: 'feishuError.tokenRefused' },
+  99991672: { say: 'feishuError.scopeMissing' },
+  99992402: { say: 'feishuError.fieldRejected' },
+  10014: { say: 'feishuError.badSecret' },
+  10003: { say: 'feishuError.badAppId' },
   // Messages and cards
-  230001: { say: 'feishu.invalidRequest' },
-  230002: { say: 'feishu.notInChat' },
-  230006: { say: 'feishu.botDisabled' },
-  230009: { say: 'feishu.recallWindow' },
-  230011: { done: true, say: 'feishu.alreadyRecalled' },
-  230013: { say: 'feishu.outsideAvailability' },
-  230020: { retry: true, say: 'feishu.chatTooFast' },
-  230025: { say: 'feishu.cardTooLarge' },
-  230026: { say: 'feishu.notOwnMessage' },
-  230027: { say: 'feishu.recallScope' },
-  230031: { say: 'feishu.cardTooOld' },
-  230050: { say: 'feishu.messageInvisible' },
-  230054: { say: 'feishu.notRecallable' },
-  230099: { say: 'feishu.cardRejected' },
-  230110: { done: true, say: 'feishu.alreadyDeleted' },
-  232006: { say: 'feishu.unknownChat' },
-  232009: { say: 'feishu.chatDissolved' },
-  232010: { say: 'feishu.unknownChat' },
+  230001: { say: 'feishuError.invalidRequest' },
+  230002: { say: 'feishuError.notInChat' },
+  230006: { say: 'feishuError.botDisabled' },
+  230009: { say: 'feishuError.recallWindow' },
+  230011: { done: true, say: 'feishuError.alreadyRecalled' },
+  230013: { say: 'feishuError.outsideAvailability' },
+  230020: { retry: true, say: 'feishuError.chatTooFast' },
+  230025: { say: 'feishuError.cardTooLarge' },
+  230026: { say: 'feishuError.notOwnMessage' },
+  230027: { say: 'feishuError.recallScope' },
+  230031: { say: 'feishuError.cardTooOld' },
+  230050: { say: 'feishuError.messageInvisible' },
+  230054: { say: 'feishuError.notRecallable' },
+  230099: { say: 'feishuError.cardRejected' },
+  230110: { done: true, say: 'feishuError.alreadyDeleted' },
+  232006: { say: 'feishuError.unknownChat' },
+  232009: { say: 'feishuError.chatDissolved' },
+  232010: { say: 'feishuError.unknownChat' },
   // Contacts
-  41050: { say: 'feishu.outsideContacts' },
+  41050: { say: 'feishuError.outsideContacts' },
   // Ephemeral cards
-  18051: { done: true, say: 'feishu.cardAlreadyDeleted' },
+  18051: { done: true, say: 'feishuError.cardAlreadyDeleted' },
 };
 
-const UNKNOWN: CodeMeaning = { say: 'feishu.unknown' };
+const UNKNOWN: CodeMeaning = { say: 'feishuError.unknown' };
 
 export function meaningOf(code: number): CodeMeaning {
   return FEISHU_CODES[code] ?? UNKNOWN;

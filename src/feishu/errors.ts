@@ -33,7 +33,7 @@ export class FeishuNetworkError extends Error {
   }
 
   get say(): MessageKey {
-    return 'feishu.unreachable';
+    return 'feishuError.unreachable';
   }
 }
 

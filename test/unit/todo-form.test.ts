@@ -13,18 +13,18 @@ describe('form transitions', () => {
 
   it('lets only the owner act, and only while open', () => {
     expect(checkActor(form, 'ou_admin')).toEqual({ ok: true, value: form });
-    expect(checkActor(form, 'ou_other')).toMatchObject({ ok: false, reason: { key: 'form.refusal.notOwner' } });
+    expect(checkActor(form, 'ou_other')).toMatchObject({ ok: false, reason: { key: 'refusal.notOwner' } });
     expect(checkActor(undefined, 'ou_admin')).toMatchObject({ ok: false, tone: 'warning' });
     for (const status of ['cancelled', 'expired', 'replaced'] as const) {
       expect(checkActor(close(form, status, now), 'ou_admin')).toMatchObject({ ok: false, tone: 'warning' });
     }
     expect(checkActor({ ...form, status: 'submitting' }, 'ou_admin')).toMatchObject({ ok: false, tone: 'info' });
-    expect(checkActor(close(form, 'posted', now), 'ou_admin')).toMatchObject({ ok: false, reason: { key: 'form.refusal.posted' } });
+    expect(checkActor(close(form, 'posted', now), 'ou_admin')).toMatchObject({ ok: false, reason: { key: 'refusal.posted' } });
   });
 
   it('refuses a click reported from another chat', () => {
     expect(checkActor(form, 'ou_admin', 'oc_1')).toEqual({ ok: true, value: form });
-    expect(checkActor(form, 'ou_admin', 'oc_other')).toMatchObject({ ok: false, tone: 'error', reason: { key: 'form.refusal.otherChat' } });
+    expect(checkActor(form, 'ou_admin', 'oc_other')).toMatchObject({ ok: false, tone: 'error', reason: { key: 'refusal.otherChat' } });
   });
 
   it('notes a clicked card as a stray copy only when the click is in the form’s chat', () => {
@@ -92,11 +92,11 @@ describe('readSubmission', () => {
   });
 
   it('refuses empty, whitespace-only and over-long text', () => {
-    expect(readSubmission({}, unknown)).toMatchObject({ ok: false, reason: { key: 'form.refusal.empty' } });
+    expect(readSubmission({}, unknown)).toMatchObject({ ok: false, reason: { key: 'refusal.empty' } });
     expect(readSubmission({ [FORM_FIELDS.text]: '   ' }, unknown)).toMatchObject({ ok: false });
     expect(readSubmission({ [FORM_FIELDS.text]: 'x'.repeat(TODO_TEXT_LIMIT + 1) }, unknown)).toMatchObject({
       ok: false,
-      reason: { key: 'form.refusal.tooLong', values: { count: TODO_TEXT_LIMIT } },
+      reason: { key: 'refusal.tooLong', values: { count: TODO_TEXT_LIMIT } },
     });
     expect(readSubmission({ [FORM_FIELDS.text]: 'x'.repeat(TODO_TEXT_LIMIT) }, unknown)).toMatchObject({ ok: true });
   });
@@ -104,9 +104,9 @@ describe('readSubmission', () => {
   it('refuses a reminder in the past or unreadable', () => {
     expect(readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-23 19:59 +0800' }), unknown)).toMatchObject({
       ok: false,
-      reason: { key: 'form.refusal.pastTime' },
+      reason: { key: 'refusal.pastTime' },
     });
-    expect(readSubmission(values({ [FORM_FIELDS.remindAt]: 'tomorrow' }), unknown)).toMatchObject({ ok: false, reason: { key: 'form.refusal.badTime' } });
+    expect(readSubmission(values({ [FORM_FIELDS.remindAt]: 'tomorrow' }), unknown)).toMatchObject({ ok: false, reason: { key: 'refusal.badTime' } });
   });
 
   it('refuses assignees that are not open ids of a sane length', () => {
@@ -122,7 +122,7 @@ describe('readSubmission', () => {
     expect(readSubmission(values({ [FORM_FIELDS.assignees]: people(ASSIGNEE_LIMIT + 1) }), unknown)).toMatchObject({
       ok: false,
       tone: 'error',
-      reason: { key: 'form.refusal.tooManyAssignees', values: { count: 50 } },
+      reason: { key: 'refusal.tooManyAssignees', values: { count: 50 } },
     });
   });
 
