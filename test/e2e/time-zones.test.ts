@@ -113,6 +113,7 @@ describe('Snooze and Tomorrow 9:00 without action.timezone', () => {
     const { todo, reminder } = await reminderFor('ou_alice');
     const answer = await h.click('ou_alice', reminder.messageId, buttonValue(reminder.card, 'todo.tomorrow'));
     expect(answer.body.toast.content).toMatch(/Tue 24 Nov, 09:00 \(Asia\/Tokyo\)/);
+    expect(answer.body.toast.i18n.zh_cn).toBe('已推迟：我会在 11月24日 周二 09:00（Asia/Tokyo） 再次提醒。');
     expect(new Date((await todoOf(todo.todoId)).remindAt as number).toISOString()).toBe('2026-11-24T00:00:00.000Z');
   });
 
