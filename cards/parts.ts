@@ -1,6 +1,6 @@
 import type { Repeat } from '../src/domain/time';
 import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
-import { type Language, type MessageKey, t } from '../src/i18n';
+import { type Language, type MessageKey, everyLanguage, t } from '../src/i18n';
 import { type LocalContent, type Phrase, type Voice, localContent } from '../src/i18n/feishu';
 import { CardActionValue } from './actions';
 
@@ -63,7 +63,7 @@ export function botText(phrase: Phrase, voice: Voice): CardComponent {
 function statusTags(tag: { text: Phrase; color: TagColor }, voice: Voice): Pick<Card['header'], 'text_tag_list' | 'i18n_text_tag_list'> {
   const inLanguage = (lang: Language): TextTag[] => [{ tag: 'text_tag', text: plainText(tag.text, privateVoice(lang)), color: tag.color }];
   if (!voice.everyLanguage) return { text_tag_list: inLanguage(voice.lang) };
-  return { i18n_text_tag_list: { zh_cn: inLanguage('zh_cn'), en_us: inLanguage('en_us') } };
+  return { i18n_text_tag_list: everyLanguage(inLanguage) };
 }
 
 /**

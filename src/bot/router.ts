@@ -44,7 +44,7 @@ export interface CommandContext {
   /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
   commit: JobContext['commit'];
   /** Tells the sender something, privately where possible, in `lang`. */
-  reply(key: MessageKey, options?: { tone?: Notice['tone']; values?: MessageValues; lang?: Language }): Promise<void>;
+  reply(key: MessageKey, options?: { tone?: Notice['tone']; values?: MessageValues }): Promise<void>;
 }
 
 export type CommandMiddleware = (ctx: CommandContext, next: () => Promise<void>) => Promise<void>;
@@ -114,9 +114,9 @@ export class CommandRouter {
             noticeJob(services, `${message.eventId}:${replies++}`, {
               chatId: message.chatId,
               userId: message.senderId,
-              text: t(options.lang ?? lang, key, options.values),
+              text: t(lang, key, options.values),
               tone: options.tone ?? 'info',
-              lang: options.lang ?? lang,
+              lang,
               replyTo: message.messageId,
               chatType: message.chatType,
             }),

@@ -53,9 +53,9 @@ export function t(lang: Language, key: MessageKey, values?: MessageValues): stri
   return i18n.t(key, { ...values, lng: lang }) as string;
 }
 
-/** The same sentence in every language, keyed as Feishu keys its i18n fields (`zh_cn`, `en_us`). */
-export function everyLanguage(say: (lang: Language) => string): Record<Language, string> {
-  return { zh_cn: say('zh_cn'), en_us: say('en_us') };
+/** The same thing in every language, keyed as Feishu keys its i18n fields (`zh_cn`, `en_us`). */
+export function everyLanguage<T>(make: (lang: Language) => T): Record<Language, T> {
+  return { zh_cn: make('zh_cn'), en_us: make('en_us') };
 }
 
 /** Accepts `zh`, `zh_cn`, `zh-CN`, `en`, `en_us`, `en-US` (any case); undefined for anything else. */

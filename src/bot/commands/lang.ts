@@ -7,7 +7,7 @@ import type { CommandMiddleware } from '../router';
 const LANGUAGE_NAME: Record<Language, MessageKey> = { zh_cn: 'language.zh_cn', en_us: 'language.en_us' };
 
 /** `zh`, `en_us`, or a language's name in either language (`中文`, `English`, `英文`), any case. */
-export function languageNamed(words: string): Language | undefined {
+function languageNamed(words: string): Language | undefined {
   const word = words.trim().toLowerCase();
   return parseLanguage(word) ?? LANGUAGES.find((lang) => LANGUAGES.some((reader) => t(reader, LANGUAGE_NAME[lang]).toLowerCase() === word));
 }
