@@ -1,13 +1,18 @@
-import { buildCard, type Card, type HeaderTemplate, typedText } from './parts';
+import type { Language } from '../src/i18n';
+import { buildCard, type Card, type HeaderTemplate, privateVoice, typedText } from './parts';
 
 export type NoticeTone = 'info' | 'warning' | 'error';
 
 const TEMPLATE: Record<NoticeTone, HeaderTemplate> = { info: 'blue', warning: 'orange', error: 'red' };
 
-/** A short message to one person. The text is `plain_text`, so whatever it quotes cannot become markup. */
-export function noticeCard(p: { text: string; title?: string; tone?: NoticeTone }): Card {
+/**
+ * A short message to one person, in their language. The text (a sentence from the catalogs, which may quote what
+ * people typed) is `plain_text`, so nothing it quotes can become markup.
+ */
+export function noticeCard(p: { text: string; lang: Language; tone?: NoticeTone }): Card {
   return buildCard({
-    title: p.title ?? 'To-do bot',
+    voice: privateVoice(p.lang),
+    title: 'bot.name',
     template: TEMPLATE[p.tone ?? 'info'],
     elements: [typedText(p.text)],
   });

@@ -1,11 +1,19 @@
 import type { Repeat } from '../src/domain/time';
 import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
+import { type Language, type MessageKey, everyLanguage, t } from '../src/i18n';
+import { type LocalContent, type Phrase, type Voice, localContent } from '../src/i18n/feishu';
 import { CardActionValue } from './actions';
 
-export interface PlainText {
+export type { Phrase, Voice };
+
+export interface PlainText extends LocalContent {
   tag: 'plain_text';
-  content: string;
 }
+
+/** A card shown to one person (the ephemeral API takes no i18n fields): written in their language only. */
+export const privateVoice = (lang: Language): Voice => ({ lang, everyLanguage: false });
+/** A card the whole group sees: `content` in `lang`, `i18n_content` in every language, each reader's shown. */
+export const groupVoice = (lang: Language): Voice => ({ lang, everyLanguage: true });
 
 /** Any card component; the card builders own their exact shapes. */
 export interface CardComponent {
@@ -17,39 +25,66 @@ export type HeaderTemplate = 'blue' | 'green' | 'grey' | 'orange' | 'red';
 export type TagColor = 'blue' | 'green' | 'neutral';
 export type ButtonType = 'default' | 'primary' | 'danger';
 
+interface TextTag {
+  tag: 'text_tag';
+  text: PlainText;
+  color: TagColor;
+}
+
 export interface Card {
   schema: '2.0';
-  config: { update_multi: true; summary?: { content: string } };
+  config: { update_multi: true; summary?: LocalContent };
   header: {
     title: PlainText;
     template: HeaderTemplate;
-    text_tag_list?: Array<{ tag: 'text_tag'; text: PlainText; color: TagColor }>;
+    /** A private card's status tags, in its one language. */
+    text_tag_list?: TextTag[];
+    /** A group card's: a list per language (Feishu takes one of the two fields; the i18n one wins if both are set). */
+    i18n_text_tag_list?: Record<Language, TextTag[]>;
   };
   body: { elements: CardComponent[] };
 }
 
-export function plainText(content: string): PlainText {
-  return { tag: 'plain_text', content };
+/** Bot text in a `plain_text` object, in the voice's language(s). */
+export function plainText(phrase: Phrase, voice: Voice): PlainText {
+  return { tag: 'plain_text', ...localContent(phrase, voice) };
+}
+
+/** Bot-built markdown (labels, mentions, escaped times), in the voice's language(s). */
+export function markdown(phrase: Phrase, voice: Voice, extra: Record<string, unknown> = {}): CardComponent {
+  return { tag: 'markdown', ...localContent(phrase, voice), ...extra };
+}
+
+/** Bot text on its own line, as plain text. */
+export function botText(phrase: Phrase, voice: Voice): CardComponent {
+  return { tag: 'div', text: plainText(phrase, voice) };
+}
+
+function statusTags(tag: { text: Phrase; color: TagColor }, voice: Voice): Pick<Card['header'], 'text_tag_list' | 'i18n_text_tag_list'> {
+  const inLanguage = (lang: Language): TextTag[] => [{ tag: 'text_tag', text: plainText(tag.text, privateVoice(lang)), color: tag.color }];
+  if (!voice.everyLanguage) return { text_tag_list: inLanguage(voice.lang) };
+  return { i18n_text_tag_list: everyLanguage(inLanguage) };
 }
 
 /**
  * Every card goes through here so that all of them state `update_multi: true` (PATCH requires it on both the old
- * and the new card) and all of them pass the size check.
+ * and the new card), speak with one voice, and pass the size check.
  */
 export function buildCard(p: {
-  title: string;
+  voice: Voice;
+  title: Phrase;
   template: HeaderTemplate;
-  statusTag?: { text: string; color: TagColor };
-  summary?: string;
+  statusTag?: { text: Phrase; color: TagColor };
+  summary?: Phrase;
   elements: CardComponent[];
 }): Card {
   return assertCardFits({
     schema: '2.0',
-    config: { update_multi: true, ...(p.summary !== undefined && { summary: { content: p.summary } }) },
+    config: { update_multi: true, ...(p.summary !== undefined && { summary: localContent(p.summary, p.voice) }) },
     header: {
-      title: plainText(p.title),
+      title: plainText(p.title, p.voice),
       template: p.template,
-      ...(p.statusTag && { text_tag_list: [{ tag: 'text_tag', text: plainText(p.statusTag.text), color: p.statusTag.color }] }),
+      ...(p.statusTag && statusTags(p.statusTag, p.voice)),
     },
     body: { elements: p.elements },
   });
@@ -65,8 +100,8 @@ export function oneLine(text: string, max: number): string {
 }
 
 /** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
-export function chatListSummary(label: string, text: string): string {
-  return `${label}: ${oneLine(text, 51)}`;
+export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary', text: string): Phrase {
+  return (lang) => t(lang, key, { text: oneLine(text, 51) });
 }
 
 /**
@@ -101,9 +136,12 @@ export function escapeMarkdown(text: string): string {
   return Array.from(text.replace(/\r\n?/g, '\n'), (char) => MARKDOWN_ENTITIES.get(char) ?? char).join('');
 }
 
-/** Text as typed, in a text element that renders no markup at all: what people wrote goes on cards this way. */
+/**
+ * Text as typed, in a text element that renders no markup at all: what people wrote goes on cards this way, in the
+ * one language they wrote it in.
+ */
 export function typedText(content: string): CardComponent {
-  return { tag: 'div', text: plainText(content) };
+  return { tag: 'div', text: { tag: 'plain_text', content } };
 }
 
 const OPEN_ID = /^ou_[A-Za-z0-9_-]+$/;
@@ -125,80 +163,120 @@ export function person(openId: string): string {
 }
 
 
-function newWallClockFormatter(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat('en-GB', {
+/** The locale Intl formats each language's names in (weekdays, months); the order comes from the catalog. */
+const LOCALE: Record<Language, string> = { zh_cn: 'zh-CN', en_us: 'en-US' };
+/** Chinese writes the month as a number (12月), English as a name (Dec). */
+const MONTH: Record<Language, 'numeric' | 'short'> = { zh_cn: 'numeric', en_us: 'short' };
+
+function newWallClockFormatter(lang: Language, timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(LOCALE[lang], {
     timeZone,
     weekday: 'short',
     day: 'numeric',
-    month: 'short',
-    year: 'numeric',
+    month: MONTH[lang],
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
   });
 }
 
-const utcFormatter = newWallClockFormatter('UTC');
-/** Building a formatter costs far more than using one, and every card render needs one: one per canonical zone. */
-const zoneFormatter = boundedMemo(ZONE_CACHE_LIMIT, newWallClockFormatter);
+/**
+ * Building a formatter costs far more than using one, and every card render needs one: one per language and
+ * canonical zone, the cache bounded like every cache keyed by zones.
+ */
+const zoneFormatter = boundedMemo(ZONE_CACHE_LIMIT * 2, (key: string) => {
+  const [lang, zone] = key.split('|') as [Language, string];
+  return newWallClockFormatter(lang, zone);
+});
+const formatterFor = (lang: Language, zone: string) => zoneFormatter(`${lang}|${zone}`);
 
-function wallClock(ms: number, formatter: Intl.DateTimeFormat): string {
+function wallClock(ms: number, formatter: Intl.DateTimeFormat, lang: Language, zone: string): string {
   const parts = formatter.formatToParts(ms);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')}`;
+  return t(lang, 'time.at', { weekday: part('weekday'), day: part('day'), month: part('month'), hour: part('hour'), minute: part('minute'), zone });
+}
+
+/** How a zone is named on a card: its IANA name, or `UTC+08:00` for a fixed offset; UTC for what is neither. */
+export function zoneLabel(timeZone: string): string {
+  const offset = parseFixedOffset(timeZone);
+  if (offset !== undefined) return `UTC${formatOffset(offset)}`;
+  return canonicalZone(timeZone) ?? 'UTC';
 }
 
 /**
- * `Mon 24 Nov 2026, 09:00 (Asia/Shanghai)`. Node 20's Intl rejects fixed offsets such as `+08:00` (the form
- * Feishu's pickers report), so those are applied by arithmetic and labelled `UTC+08:00`. A zone that is neither
- * falls back to UTC, labelled as such: the card still shows the right instant instead of failing to render.
+ * `Tue 1 Dec, 09:00 (Asia/Shanghai)` / `12月1日 周二 09:00（Asia/Shanghai）`. Node 20's Intl rejects fixed offsets
+ * such as `+08:00` (the form Feishu's pickers report), so those are applied by arithmetic and labelled
+ * `UTC+08:00`. A zone that is neither falls back to UTC, labelled as such: the card still shows the right instant
+ * instead of failing to render.
  */
-export function formatInstant(ms: number, timeZone: string): string {
+export function formatInstant(ms: number, timeZone: string, lang: Language): string {
   const offset = parseFixedOffset(timeZone);
-  if (offset !== undefined) return `${wallClock(ms + offset * 60_000, utcFormatter)} (UTC${formatOffset(offset)})`;
-  const zone = canonicalZone(timeZone);
-  const formatter = zone === undefined ? utcFormatter : zoneFormatter(zone);
-  return `${wallClock(ms, formatter)} (${formatter.resolvedOptions().timeZone})`;
+  if (offset !== undefined) return wallClock(ms + offset * 60_000, formatterFor(lang, 'UTC'), lang, zoneLabel(timeZone));
+  const zone = canonicalZone(timeZone) ?? 'UTC';
+  return wallClock(ms, formatterFor(lang, zone), lang, zone);
 }
 
-/** How each repeat rule reads on a card. */
-export const REPEAT_LABEL: Record<Repeat, string> = {
-  none: 'Does not repeat',
-  daily: 'Every day',
-  workdays: 'Every workday (Mon–Fri)',
-  weekly: 'Every week',
+const REPEAT_KEY: Record<Repeat, MessageKey> = {
+  none: 'repeat.none',
+  daily: 'repeat.daily',
+  workdays: 'repeat.workdays',
+  weekly: 'repeat.weekly',
 };
+
+/** The weekday a weekly to-do repeats on is named in full in English (Tuesday) and short in Chinese (周二). */
+const WEEKDAY: Record<Language, 'long' | 'short'> = { zh_cn: 'short', en_us: 'long' };
+const weekdayFormatter = boundedMemo(ZONE_CACHE_LIMIT * 2, (key: string) => {
+  const [lang, zone] = key.split('|') as [Language, string];
+  return new Intl.DateTimeFormat(LOCALE[lang], { timeZone: zone, weekday: WEEKDAY[lang] });
+});
+
+/**
+ * How a repeat rule reads: "Every workday (Mon–Fri)", and for a weekly to-do whose first reminder is known, the
+ * weekday in its zone ("Every Tuesday", "每周二").
+ */
+export function repeatLabel(repeat: Repeat, lang: Language, anchor?: { at: number; timeZone: string }): string {
+  if (repeat !== 'weekly' || anchor === undefined) return t(lang, REPEAT_KEY[repeat]);
+  const offset = parseFixedOffset(anchor.timeZone);
+  const zone = offset !== undefined ? 'UTC' : (canonicalZone(anchor.timeZone) ?? 'UTC');
+  const weekday = weekdayFormatter(`${lang}|${zone}`).format(anchor.at + (offset ?? 0) * 60_000);
+  return t(lang, 'repeat.weeklyOn', { weekday });
+}
 
 function callbackBehaviors(value: CardActionValue): Array<{ type: 'callback'; value: CardActionValue }> {
   return [{ type: 'callback', value: CardActionValue.parse(value) }];
 }
 
-/** A button outside a form; the bot tells buttons apart by the callback value alone. */
+/**
+ * A button outside a form; the bot tells buttons apart by the callback value alone. Its text is a `plain_text`
+ * object, which takes `i18n_content` like any text object (configure-multi-language-content: every `content` of a
+ * plain_text, lark_md or markdown text), so a group card's buttons speak every language too.
+ */
 export function callbackButton(p: {
-  text: string;
+  voice: Voice;
+  text: Phrase;
   value: CardActionValue;
   type?: ButtonType;
   name?: string;
-  confirm?: { title: string; text: string };
+  confirm?: { title: Phrase; text: Phrase };
 }): CardComponent {
   return {
     tag: 'button',
     ...(p.name !== undefined && { name: p.name }),
     type: p.type ?? 'default',
-    text: plainText(p.text),
-    ...(p.confirm && { confirm: { title: plainText(p.confirm.title), text: plainText(p.confirm.text) } }),
+    text: plainText(p.text, p.voice),
+    ...(p.confirm && { confirm: { title: plainText(p.confirm.title, p.voice), text: plainText(p.confirm.text, p.voice) } }),
     behaviors: callbackBehaviors(p.value),
   };
 }
 
 /** The submit button of a form: the one click that sends every field's value together. */
-export function submitButton(p: { text: string; name: string; value: CardActionValue }): CardComponent {
+export function submitButton(p: { voice: Voice; text: Phrase; name: string; value: CardActionValue }): CardComponent {
   return {
     tag: 'button',
     name: p.name,
     form_action_type: 'submit',
     type: 'primary',
-    text: plainText(p.text),
+    text: plainText(p.text, p.voice),
     behaviors: callbackBehaviors(p.value),
   };
 }

@@ -1,38 +1,64 @@
 import type { Todo } from '../src/domain/model';
-import { buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, mention, person, type Card, typedText } from './parts';
+import { type Language, t } from '../src/i18n';
+import {
+  buildCard,
+  callbackButton,
+  chatListSummary,
+  escapeMarkdown,
+  formatInstant,
+  groupVoice,
+  markdown,
+  mention,
+  person,
+  type Card,
+  typedText,
+} from './parts';
 
 /**
- * The reminder posted as a reply to a to-do card when its time comes. It mentions the assignees (or the creator
- * when there are none), says when it was due if it comes late, and offers Done, Snooze 1 h and Tomorrow 9:00.
+ * The reminder posted as a reply to a to-do card when its time comes, in every language (the group reads it). It
+ * mentions the assignees (or the creator when there are none), says when it was due if it comes late, and offers
+ * Done, Snooze 1 h and Tomorrow 9:00. `lang` fills the default `content`.
  */
-export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean }): Card {
+export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang: Language }): Card {
   const { todo } = p;
-  const people = todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId];
-  const late = `*Late: this was due ${escapeMarkdown(formatInstant(p.dueAt, todo.timeZone))}; I was not running then.*`;
+  const voice = groupVoice(p.lang);
+  const people = (todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId]).map(mention).join(' ');
+  const late = (lang: Language) => t(lang, 'reminder.late', { time: escapeMarkdown(formatInstant(p.dueAt, todo.timeZone, lang)) });
   return buildCard({
-    title: 'Reminder',
+    voice,
+    title: 'reminder.title',
     template: 'orange',
-    summary: chatListSummary('Reminder', todo.text),
+    summary: chatListSummary('reminder.summary', todo.text),
     elements: [
-      { tag: 'markdown', content: `${people.map(mention).join(' ')} reminder:` },
+      markdown((lang) => t(lang, 'reminder.mentions', { people }), voice),
       typedText(todo.text),
-      ...(p.late ? [{ tag: 'markdown', content: late }] : []),
-      callbackButton({ text: 'Done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-      callbackButton({ text: 'Snooze 1 h', value: { action: 'todo.snooze', todoId: todo.id } }),
-      callbackButton({ text: 'Tomorrow 9:00', value: { action: 'todo.tomorrow', todoId: todo.id } }),
+      ...(p.late ? [markdown(late, voice)] : []),
+      callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
+      callbackButton({ voice, text: 'button.snooze', value: { action: 'todo.snooze', todoId: todo.id } }),
+      callbackButton({ voice, text: 'button.tomorrow', value: { action: 'todo.tomorrow', todoId: todo.id } }),
     ],
   });
 }
 
 /** The reminder once someone acted on it: what happened, by whom, and no buttons left to press. */
-export function reminderHandledCard(p: { todo: Todo; outcome: 'done' | 'snoozed'; by: string; until?: number; timeZone?: string }): Card {
-  const what =
+export function reminderHandledCard(p: {
+  todo: Todo;
+  outcome: 'done' | 'snoozed';
+  by: string;
+  until?: number;
+  timeZone?: string;
+  lang: Language;
+}): Card {
+  const voice = groupVoice(p.lang);
+  const by = person(p.by);
+  const what = (lang: Language) =>
     p.outcome === 'done'
-      ? `Marked done by ${person(p.by)}.`
-      : `Snoozed by ${person(p.by)} until ${escapeMarkdown(formatInstant(p.until ?? 0, p.timeZone ?? p.todo.timeZone))}.`;
+      ? t(lang, 'reminder.doneBy', { person: by })
+      : t(lang, 'reminder.snoozedBy', { person: by, time: escapeMarkdown(formatInstant(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang)) });
   return buildCard({
-    title: 'Reminder',
+    voice,
+    title: 'reminder.title',
     template: p.outcome === 'done' ? 'green' : 'grey',
-    elements: [typedText(p.todo.text), { tag: 'markdown', content: what }],
+    elements: [typedText(p.todo.text), markdown(what, voice)],
   });
 }

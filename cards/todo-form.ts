@@ -1,21 +1,52 @@
 import { TODO_TEXT_LIMIT } from '../src/domain/model';
 import { REPEATS } from '../src/domain/time';
 import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../src/domain/todo-form';
-import { REPEAT_LABEL, buildCard, callbackButton, plainText, submitButton, type Card } from './parts';
+import { type Language, t } from '../src/i18n';
+import {
+  botText,
+  buildCard,
+  callbackButton,
+  formatInstant,
+  markdown,
+  plainText,
+  privateVoice,
+  repeatLabel,
+  submitButton,
+  type Card,
+  zoneLabel,
+} from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */
 const PICKER_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;
 
-/** The ephemeral form an admin fills in; nothing reaches the group until Submit. */
-export function todoFormCard(p: { formId: string; draftText: string; initialDateTime?: string }): Card {
-  if (p.initialDateTime !== undefined && !PICKER_DATETIME.test(p.initialDateTime)) {
-    throw new Error(`initialDateTime must be 'yyyy-MM-dd HH:mm', got ${JSON.stringify(p.initialDateTime)}`);
+/** A reminder read out of the `/todo` text: the picker's initial value, and the instant and zone it means. */
+export interface PrefilledReminder {
+  /** `yyyy-MM-dd HH:mm`, the wall-clock time in `timeZone`. */
+  initialDateTime: string;
+  at: number;
+  timeZone: string;
+}
+
+/**
+ * The ephemeral form an admin fills in, in their language (the ephemeral API takes no i18n fields); nothing reaches
+ * the group until Submit. A reminder read out of the text prefills the picker, and the card says in which zone
+ * that time is meant, since Feishu does not document the zone a picker shows its initial value in.
+ */
+export function todoFormCard(p: { formId: string; draftText: string; lang: Language; reminder?: PrefilledReminder }): Card {
+  const { reminder } = p;
+  if (reminder !== undefined && !PICKER_DATETIME.test(reminder.initialDateTime)) {
+    throw new Error(`initialDateTime must be 'yyyy-MM-dd HH:mm', got ${JSON.stringify(reminder.initialDateTime)}`);
   }
+  const voice = privateVoice(p.lang);
+  const prefilled = (r: PrefilledReminder) => (lang: Language) =>
+    t(lang, 'formCard.prefilled', { time: formatInstant(r.at, r.timeZone, lang), zone: zoneLabel(r.timeZone) });
   return buildCard({
-    title: 'New to-do',
+    voice,
+    title: 'formCard.title',
     template: 'blue',
     elements: [
-      { tag: 'markdown', content: 'Only you can see this form. Submit posts the to-do to the group.', text_size: 'notation' },
+      markdown('formCard.hint', voice, { text_size: 'notation' }),
+      ...(reminder !== undefined ? [botText(prefilled(reminder), voice)] : []),
       {
         tag: 'form',
         name: FORM_NAME,
@@ -26,8 +57,8 @@ export function todoFormCard(p: { formId: string; draftText: string; initialDate
             required: true,
             input_type: 'multiline_text',
             max_length: TODO_TEXT_LIMIT,
-            label: plainText('What needs doing'),
-            placeholder: plainText('Describe the to-do'),
+            label: plainText('formCard.textLabel', voice),
+            placeholder: plainText('formCard.textPlaceholder', voice),
             // An input's default value is shown as typed, never rendered, so the draft goes in unescaped.
             ...(p.draftText !== '' && { default_value: p.draftText }),
           },
@@ -35,30 +66,30 @@ export function todoFormCard(p: { formId: string; draftText: string; initialDate
             tag: 'picker_datetime',
             name: FORM_FIELDS.remindAt,
             required: false,
-            placeholder: plainText('Remind at (optional)'),
-            ...(p.initialDateTime !== undefined && { initial_datetime: p.initialDateTime }),
+            placeholder: plainText('formCard.remindPlaceholder', voice),
+            ...(reminder !== undefined && { initial_datetime: reminder.initialDateTime }),
           },
           {
             tag: 'select_static',
             name: FORM_FIELDS.repeat,
             required: false,
-            placeholder: plainText('Repeat'),
+            placeholder: plainText('formCard.repeatPlaceholder', voice),
             initial_option: 'none',
-            options: REPEATS.map((value) => ({ text: plainText(REPEAT_LABEL[value]), value })),
+            options: REPEATS.map((value) => ({ text: plainText((lang) => repeatLabel(value, lang), voice), value })),
           },
           // Without options the candidates are the members of the chat holding the card, which is what we want.
           {
             tag: 'multi_select_person',
             name: FORM_FIELDS.assignees,
             required: false,
-            placeholder: plainText('Assignees (optional)'),
+            placeholder: plainText('formCard.assigneesPlaceholder', voice),
           },
           // The value names the form; so does the name, for clients that drop the value on a form submit.
-          submitButton({ text: 'Submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
+          submitButton({ voice, text: 'formCard.submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
         ],
       },
       // Outside the form: a second submit button would be blocked by the required-field check.
-      callbackButton({ text: 'Cancel', value: { action: 'todo.cancel', formId: p.formId } }),
+      callbackButton({ voice, text: 'formCard.cancel', value: { action: 'todo.cancel', formId: p.formId } }),
     ],
   });
 }

@@ -1,17 +1,21 @@
 import type { Todo, TodoStatus } from '../src/domain/model';
+import { type Language, type MessageKey, t } from '../src/i18n';
 import {
-  REPEAT_LABEL,
   buildCard,
   callbackButton,
   chatListSummary,
   escapeMarkdown,
   formatInstant,
+  groupVoice,
+  markdown,
   mention,
   person,
+  repeatLabel,
   type Card,
   type CardComponent,
   type HeaderTemplate,
   type TagColor,
+  type Voice,
   typedText,
 } from './parts';
 
@@ -26,52 +30,61 @@ const PHASE: Record<TodoStatus, Phase> = {
   recalled: 'recalled',
 };
 
-const LOOK: Record<Phase, { label: string; template: HeaderTemplate; color: TagColor }> = {
-  open: { label: 'Open', template: 'blue', color: 'blue' },
-  done: { label: 'Done', template: 'green', color: 'green' },
-  recalled: { label: 'Recalled', template: 'grey', color: 'neutral' },
+const LOOK: Record<Phase, { label: MessageKey; template: HeaderTemplate; color: TagColor }> = {
+  open: { label: 'todoCard.status.open', template: 'blue', color: 'blue' },
+  done: { label: 'todoCard.status.done', template: 'green', color: 'green' },
+  recalled: { label: 'todoCard.status.recalled', template: 'grey', color: 'neutral' },
 };
 
-
-function buttonsFor(phase: Phase, todoId: string): CardComponent[] {
+function buttonsFor(phase: Phase, todoId: string, voice: Voice): CardComponent[] {
   switch (phase) {
     case 'open':
-      return [callbackButton({ text: 'Done', type: 'primary', value: { action: 'todo.done', todoId } })];
+      return [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId } })];
     case 'done':
-      return [callbackButton({ text: 'Reopen', value: { action: 'todo.reopen', todoId } })];
+      return [callbackButton({ voice, text: 'button.reopen', value: { action: 'todo.reopen', todoId } })];
     case 'recalled':
       return [];
   }
 }
 
-/** The card the whole group sees and acts on. `timeZone` overrides the creator's zone for the times shown. */
-export function todoCard(todo: Todo, p: { timeZone?: string } = {}): Card {
+/**
+ * The card the whole group sees and acts on, in every language (each reader's client shows its own); `lang` fills
+ * the default `content`. `timeZone` overrides the creator's zone for the times shown.
+ */
+export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string }): Card {
   const phase = PHASE[todo.status];
   const look = LOOK[phase];
+  const voice = groupVoice(p.lang);
   const timeZone = p.timeZone ?? todo.timeZone;
-  const time = (ms: number) => escapeMarkdown(formatInstant(ms, timeZone));
-
-  const details: string[] = [];
+  const time = (ms: number, lang: Language) => escapeMarkdown(formatInstant(ms, timeZone, lang));
   const repeat = todo.repeat ?? 'none';
-  if (todo.remindAt !== undefined && phase === 'open') {
-    details.push(`**Next reminder:** ${time(todo.remindAt)}${repeat !== 'none' ? ` · ${REPEAT_LABEL[repeat]}` : ''}`);
-  }
-  details.push(`**Assignees:** ${todo.assigneeIds.length > 0 ? todo.assigneeIds.map(mention).join(' ') : 'nobody yet'}`);
-  details.push(`**Created by:** ${person(todo.creatorId)}`);
-  if (phase === 'done' && todo.doneBy !== undefined) {
-    details.push(`**Done by:** ${person(todo.doneBy)}${todo.doneAt !== undefined ? ` at ${time(todo.doneAt)}` : ''}`);
-  }
+  const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
+  const assignees = todo.assigneeIds.map(mention).join(' ');
+
+  const details = (lang: Language): string => {
+    const lines: string[] = [];
+    if (todo.remindAt !== undefined && phase === 'open') {
+      const when = time(todo.remindAt, lang) + (repeat !== 'none' ? ` · ${escapeMarkdown(repeatLabel(repeat, lang, anchor))}` : '');
+      lines.push(t(lang, 'todoCard.nextReminder', { time: when }));
+    }
+    lines.push(t(lang, 'todoCard.assignees', { people: assignees !== '' ? assignees : t(lang, 'todoCard.nobody') }));
+    lines.push(t(lang, 'todoCard.createdBy', { person: person(todo.creatorId) }));
+    if (phase === 'done' && todo.doneBy !== undefined) {
+      lines.push(
+        todo.doneAt !== undefined
+          ? t(lang, 'todoCard.doneByAt', { person: person(todo.doneBy), time: time(todo.doneAt, lang) })
+          : t(lang, 'todoCard.doneBy', { person: person(todo.doneBy) }),
+      );
+    }
+    return lines.join('\n');
+  };
 
   return buildCard({
-    title: 'To-do',
+    voice,
+    title: 'todoCard.title',
     template: look.template,
     statusTag: { text: look.label, color: look.color },
-    summary: chatListSummary('To-do', todo.text),
-    elements: [
-      typedText(todo.text),
-      { tag: 'hr' },
-      { tag: 'markdown', content: details.join('\n') },
-      ...buttonsFor(phase, todo.id),
-    ],
+    summary: chatListSummary('todoCard.summary', todo.text),
+    elements: [typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice)],
   });
 }

@@ -89,11 +89,21 @@ function elementLines(element: Node, name: (openId: string) => string, style: Te
   }
 }
 
-/** The card as boxed lines; consecutive buttons share a line, as Feishu lays them out. */
-export function cardToText(card: unknown, opts: { name: (openId: string) => string; style?: TextStyle }): string[] {
+type TagList = Array<{ text?: unknown }>;
+
+/**
+ * The card as boxed lines; consecutive buttons share a line, as Feishu lays them out. Texts are read as the card
+ * states them (`content`, the card's own language); header tags, which a card gives either plain or per language
+ * (`i18n_text_tag_list`), in `lang`.
+ */
+export function cardToText(card: unknown, opts: { name: (openId: string) => string; style?: TextStyle; lang?: 'zh_cn' | 'en_us' }): string[] {
   const style = opts.style ?? PLAIN;
-  const c = card as { header?: { title?: unknown; template?: string; text_tag_list?: Array<{ text?: unknown }> }; body?: { elements?: Node[] } };
-  const status = c.header?.text_tag_list?.map((tag) => textOf(tag.text)).join(', ');
+  const c = card as {
+    header?: { title?: unknown; template?: string; text_tag_list?: TagList; i18n_text_tag_list?: Record<string, TagList> };
+    body?: { elements?: Node[] };
+  };
+  const tags = c.header?.text_tag_list ?? c.header?.i18n_text_tag_list?.[opts.lang ?? 'en_us'];
+  const status = tags?.map((tag) => textOf(tag.text)).join(', ');
   const title = `${textOf(c.header?.title) || 'Card'}${status ? ` · ${status}` : ''}`;
   const body: string[] = [];
   for (const element of c.body?.elements ?? []) {

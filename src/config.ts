@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Language } from './domain/model';
 import { canonicalZone } from './domain/zones';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
 
@@ -75,6 +76,7 @@ const schema = z.object({
     .default(DEFAULT_SCHEMA),
   DATABASE_POOL_SIZE: positiveInt(DEFAULT_POOL_SIZE),
   DATABASE_SYNCHRONOUS_COMMIT: z.enum(SYNCHRONOUS_COMMIT, { error: `must be one of ${SYNCHRONOUS_COMMIT.join(', ')}` }).optional(),
+  BOT_LANGUAGE: z.enum(['zh_cn', 'en_us'], { error: 'must be "zh_cn" or "en_us"' }).optional(),
 });
 
 /** What the store needs: `npm run store` reads only these, so it runs without the Feishu credentials. */
@@ -134,6 +136,8 @@ interface CommonConfig extends StoreConfig {
   readonly userCommandWindowSeconds: number;
   /** Canonical IANA zone for people whose zone neither their client nor their Feishu profile tells. */
   readonly defaultTimeZone: string;
+  /** The bot's language where neither the person's words nor the chat's setting (`/lang`) tell. */
+  readonly botLanguage: Language;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +198,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
+    botLanguage: e.BOT_LANGUAGE ?? domainLanguage(e.FEISHU_DOMAIN),
   };
 }
 
@@ -205,4 +210,9 @@ function withoutBlanks(env: Record<string, string | undefined>): Record<string, 
   const set: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (value !== undefined && value.trim() !== '') set[name] = value;
   return set;
+}
+
+/** Lark (open.larksuite.com) serves the world outside China: English; Feishu, and any other domain, Chinese. */
+function domainLanguage(feishuDomain: string): Language {
+  return /(^|\.)larksuite\.com$/i.test(new URL(feishuDomain).hostname) ? 'en_us' : 'zh_cn';
 }

@@ -9,7 +9,9 @@ export const SECRETS = {
 
 /**
  * The bot's environment, as `main.ts` reads it, for a bot talking to an emulator. Standalone on purpose: the
- * benchmark's footprint child imports it and must not load anything else.
+ * benchmark's footprint child imports it and must not load anything else. The emulator's URL is neither Feishu's
+ * nor Lark's, so the bot would default to Chinese; these tests, the demo and the benchmarks are written in English,
+ * so they say BOT_LANGUAGE (a test of the Chinese flow passes its own).
  */
 export function botEnv(p: {
   feishuDomain: string;
@@ -30,6 +32,7 @@ export function botEnv(p: {
     HOST: '127.0.0.1',
     DATA_FILE: p.dataFile,
     LOG_LEVEL: p.logLevel ?? 'silent',
+    BOT_LANGUAGE: 'en_us',
     ...p.extra,
   };
 }

@@ -1,16 +1,20 @@
 import { close } from '../domain/todo-form';
 import { isFeishuError } from '../feishu/errors';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
+import { t } from '../i18n';
+import { toast } from '../i18n/feishu';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
 import type { NewJob } from '../store/store';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
+import { chooseLanguage } from './commands/lang';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
 import { formDeleteJob, formJobHandlers } from './form-jobs';
-import { adminsOnly, groupsOnly } from './guards';
+import { adminsOnly, chatAdminsOnly, groupsOnly } from './guards';
+import { messageLanguage } from './language';
 import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { type CommandMessage, CommandRouter, commandMessage } from './router';
@@ -22,9 +26,6 @@ import type { Services } from './services';
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
 /** Expired forms closed per store read. */
 const EXPIRY_BATCH = 100;
-
-const TOO_MANY_COMMANDS = 'You are sending me commands faster than I can help; please wait a few seconds.';
-const TOO_MANY_CLICKS = 'You are clicking faster than I can keep up; please wait a few seconds and try again.';
 
 /**
  * What the bot does with a verified push. A message is recorded with the job that will handle it and
@@ -41,15 +42,11 @@ export class Bot {
     this.clicks = new CommandThrottle(services.config.userCommandLimit, services.config.userCommandWindowSeconds);
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
-      .command('todo', { usage: '/todo [text]', description: 'Open a private form to create a to-do for this group (group admins).' }, groupsOnly, adminsOnly, openTodoForm)
-      .command('todos', { usage: '/todos [mine]', description: 'List the open to-dos of this chat with their next reminder; "mine": those assigned to you.' }, groupsOnly, listTodos)
-      .command(
-        'recall',
-        { usage: '/recall', description: 'Withdraw a to-do card: reply /recall to it, or send /recall for your latest one (creator or group admins).' },
-        groupsOnly,
-        recallTodo,
-      )
-      .command('help', { usage: '/help', description: 'Show this list of commands.' }, help)
+      .command('todo', { args: 'command.todo.args', description: 'command.todo.description' }, groupsOnly, adminsOnly, openTodoForm)
+      .command('todos', { args: 'command.todos.args', description: 'command.todos.description' }, groupsOnly, listTodos)
+      .command('recall', { description: 'command.recall.description' }, groupsOnly, recallTodo)
+      .command('help', { description: 'command.help.description' }, help)
+      .command('lang', { args: 'command.lang.args', description: 'command.lang.description' }, groupsOnly, chatAdminsOnly('lang.adminsOnly'), chooseLanguage)
       .onMention(help);
   }
 
@@ -82,13 +79,15 @@ export class Bot {
         // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
         giveUp: async ({ job, commit }, error) => {
           const message = job.payload as CommandMessage;
+          const lang = await messageLanguage(this.services, message);
           await commit({
             jobs: [
               noticeJob(this.services, `${message.eventId}:failed`, {
                 chatId: message.chatId,
                 userId: message.senderId,
-                text: isFeishuError(error) ? error.say : 'Something went wrong on my side while handling that; please try again.',
+                text: t(lang, isFeishuError(error) ? error.say : 'reply.failed'),
                 tone: 'error',
+                lang,
                 replyTo: message.messageId,
                 chatType: message.chatType,
               }),
@@ -134,7 +133,7 @@ export class Bot {
       handled = await handleCardAction(this.services, event);
     } catch (error) {
       this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
-      handled = { action: 'unknown', answer: { toast: { type: 'error', content: 'Something went wrong on my side; please try again.' } } };
+      handled = { action: 'unknown', answer: { toast: toast('error', 'toast.failed', this.services.config.botLanguage) } };
     }
     // Who did what and how it went, never what the card held. The outcome is the toast's tone. Only actions the bot
     // knows become a label: a metric's labels must stay a small set.
@@ -180,14 +179,7 @@ export class Bot {
     if (verdict === 'drop') return;
     const job: NewJob =
       verdict === 'warn'
-        ? noticeJob(this.services, `${message.eventId}:throttled`, {
-            chatId: message.chatId,
-            userId: message.senderId,
-            text: TOO_MANY_COMMANDS,
-            tone: 'warning',
-            replyTo: message.messageId,
-            chatType: message.chatType,
-          })
+        ? await this.throttledNotice(message)
         : {
             id: `message:${message.eventId}`,
             kind: 'message',
@@ -201,11 +193,27 @@ export class Bot {
     if (!result.ok) this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
   }
 
+  /** The one notice past a person's command budget, in the language of the command that crossed it. */
+  private async throttledNotice(message: MessageEvent): Promise<NewJob> {
+    const lang = await messageLanguage(this.services, message);
+    return noticeJob(this.services, `${message.eventId}:throttled`, {
+      chatId: message.chatId,
+      userId: message.senderId,
+      text: t(lang, 'reply.tooManyCommands'),
+      tone: 'warning',
+      lang,
+      replyTo: message.messageId,
+      chatType: message.chatType,
+    });
+  }
+
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {
     // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
+    // Before the card is read its language is unknown: the toast carries every language, `content` the bot's.
+    const { botLanguage } = this.services.config;
     const verdict = await this.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
-    if (verdict !== 'allow') return { toast: { type: 'info', content: TOO_MANY_CLICKS } };
-    return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: { type: 'info', content: 'Working on it…' } });
+    if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
+    return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: toast('info', 'toast.working', botLanguage) });
   }
 }
 

@@ -2,12 +2,15 @@ import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
-import type { Todo } from '../domain/model';
+import type { Language, Todo } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
-import { cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
+import { type Refusal, cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
+import { type MessageKey, t } from '../i18n';
+import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { formDeleteJob, todoPostJob } from './form-jobs';
+import { recordLanguage } from './language';
 import { type Services, newId } from './services';
 import { cardUpdateJob, feedSyncJob } from './todo-jobs';
 
@@ -18,12 +21,22 @@ import { cardUpdateJob, feedSyncJob } from './todo-jobs';
  * instance) changed them first, the decision is made again on what that click left.
  */
 
-const toast = (type: 'success' | 'error' | 'warning' | 'info', content: string): CardActionAnswer => ({ toast: { type, content } });
+/**
+ * Every toast carries every language (each reader's client shows its own); `content` is in the language of the
+ * clicked card: the form's for a form, the to-do's for a group card.
+ */
+const toast = (type: ToastType, phrase: Phrase, lang: Language): CardActionAnswer => ({ toast: toastIn(type, phrase, lang) });
+
+/** A refusal the domain gave as a key and its values. */
+const refusalToast = (refusal: Refusal, lang: Language): CardActionAnswer =>
+  toast(refusal.tone, (each) => t(each, refusal.reason.key, refusal.reason.values), lang);
 
 /** What a click comes to: the answer, and the change that must be committed for the answer to be true. */
 interface Decision {
   answer: CardActionAnswer;
   change?: Omit<Commit, 'now' | 'eventId'>;
+  /** The clicked card's language, for an answer made after the decision (a lost race). */
+  lang: Language;
 }
 
 /** How many times a decision is made again after losing a race before the person is asked to click again. */
@@ -37,17 +50,19 @@ export interface HandledClick {
 
 export async function handleCardAction(services: Services, action: CardActionEvent): Promise<HandledClick> {
   const request = await readRequest(services, action);
-  if (!request) return { action: 'unknown', answer: toast('warning', 'This card is out of date; send /todo to start again.') };
+  if (!request) return { action: 'unknown', answer: toast('warning', 'toast.outOfDate', services.config.botLanguage) };
   const decide = await decisionFor(services, action, request);
+  let lang = services.config.botLanguage;
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
-    const { answer, change } = await decide();
-    if (!change) return { action: request.action, answer };
-    const result = await services.store.commit({ ...change, now: services.now(), eventId: action.eventId });
-    if (result.ok) return { action: request.action, answer };
+    const decision = await decide();
+    lang = decision.lang;
+    if (!decision.change) return { action: request.action, answer: decision.answer };
+    const result = await services.store.commit({ ...decision.change, now: services.now(), eventId: action.eventId });
+    if (result.ok) return { action: request.action, answer: decision.answer };
     // The same click delivered twice: the first delivery made the change and got the answer.
     if (result.reason === 'duplicate') return { action: request.action, answer: {} };
   }
-  return { action: request.action, answer: toast('warning', 'This changed while you clicked; please look again and retry.') };
+  return { action: request.action, answer: toast('warning', 'toast.raced', lang) };
 }
 
 /**
@@ -99,40 +114,44 @@ async function clickerZone(services: Services, action: CardActionEvent): Promise
 /** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
 async function snooze(services: Services, action: CardActionEvent, todoId: string, zone: string, until: (now: number) => number): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', toast('info', 'This to-do is no longer open; there is nothing to snooze.'));
+  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' });
   if ('answer' in found) return found;
-  const { todo } = found;
+  const { todo, lang } = found;
   const remindAt = until(now());
+  const snoozed = (each: Language) => t(each, 'toast.snoozed', { time: formatInstant(remindAt, zone, each) });
   return {
     answer: {
-      toast: { type: 'success', content: `Snoozed: I will remind again ${formatInstant(remindAt, zone)}.` },
+      ...toast('success', snoozed, lang),
       ...(action.messageId !== todo.messageId && {
-        card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone }) },
+        card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
       }),
     },
     change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo)] },
+    lang,
   };
 }
 
 async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', toast('warning', 'This to-do was recalled.'));
+  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', { type: 'warning', key: 'toast.recalled' });
   if ('answer' in found) return found;
-  const { todo } = found;
+  const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
   const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
   const isDone = todo.status === 'done';
   if (isDone === done) {
-    return { answer: { toast: { type: 'info', content: done ? 'Already done.' : 'Already open.' }, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo) } }) } };
+    const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
+    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang }) } }) }, lang };
   }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
-  const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId }) : todoCard(updated);
+  const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang }) : todoCard(updated, { lang });
   return {
-    answer: { toast: { type: 'success', content: done ? 'Marked done.' : 'Reopened.' }, card: { type: 'raw', data: card } },
+    answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },
+    lang,
   };
 }
 
@@ -143,54 +162,61 @@ function reopenedReminder(todo: Todo, now: number): number | undefined {
 }
 
 /**
- * The to-do `action` may change, or the answer refusing it. A to-do is changed only from its own chat (a click
- * reported from another is refused), and the permission check asks about that chat.
+ * The to-do `action` may change, with its language, or the answer refusing it. A to-do is changed only from its own
+ * chat (a click reported from another is refused), and the permission check asks about that chat.
  */
 async function todoToChange(
   services: Services,
   action: CardActionEvent,
   todoId: string,
   actionable: (todo: Todo) => boolean,
-  notActionable: CardActionAnswer,
-): Promise<{ todo: Todo } | { answer: CardActionAnswer }> {
+  notActionable: { type: ToastType; key: MessageKey },
+): Promise<{ todo: Todo; lang: Language } | Decision> {
   const todo = await services.store.todo(todoId);
-  if (!todo || !actionable(todo)) return { answer: notActionable };
-  if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'This card belongs to another chat; use the to-do in its own group.') };
+  const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
+  if (!todo || !actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
+  if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);
-  return allowed === true ? { todo } : { answer: toast('error', allowed) };
+  return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };
 }
 
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
-async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | string> {
+async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | MessageKey> {
   if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
   try {
     if (await services.admins.isAdmin(todo.chatId, operatorId)) return true;
   } catch {
-    return 'I could not check your permission just now; please try again.';
+    return 'toast.permissionUnknown';
   }
-  return 'Only the assignees, the creator and group admins can change this to-do.';
+  return 'toast.notAllowed';
 }
 
+/** A click on the form is answered in the form's language (the card's: the ephemeral card has only that one). */
 async function submit(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const actor = checkActor(await store.form(formId), action.operatorId, action.chatId);
-  if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
+  const stored = await store.form(formId);
+  const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
+  const actor = checkActor(stored, action.operatorId, action.chatId);
+  if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
   const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
   const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback: services.config.defaultTimeZone } });
-  if (!submission.ok) return { answer: toast(submission.tone, submission.reason) };
+  if (!submission.ok) return { answer: refusalToast(submission, lang), lang };
 
   const form = noteClickedCard(actor.value, action);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   return {
-    answer: toast('success', 'Posting your to-do to the group…'),
+    answer: toast('success', 'toast.posting', lang),
     change: { todos: [todo], forms: [{ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() }], jobs: [todoPostJob(services, form, todo.id)] },
+    lang,
   };
 }
 
 async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const actor = checkActor(await store.form(formId), action.operatorId, action.chatId);
-  if (!actor.ok) return { answer: toast(actor.tone, actor.reason) };
+  const stored = await store.form(formId);
+  const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
+  const actor = checkActor(stored, action.operatorId, action.chatId);
+  if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
   const form = close(noteClickedCard(actor.value, action), 'cancelled', now());
-  return { answer: toast('info', 'Cancelled. Nothing was posted.'), change: { forms: [form], jobs: [formDeleteJob(services, form)] } };
+  return { answer: toast('info', 'toast.cancelled', lang), change: { forms: [form], jobs: [formDeleteJob(services, form)] }, lang };
 }

@@ -1,3 +1,5 @@
+import type { Language } from '../domain/model';
+
 /**
  * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`, and
  * `@_all` for everyone) are stripped wherever they stand, so `@Bot /todo x`, `/todo x`, `/todo @_user_2 x` and
@@ -11,13 +13,48 @@ export type ParsedMessage =
   /** Words that are not a command. */
   | { kind: 'chatter'; text: string };
 
+/** Every command's name in each language; both names run the same handler. */
+export const COMMAND_NAMES = {
+  todo: { en_us: 'todo', zh_cn: '待办' },
+  todos: { en_us: 'todos', zh_cn: '待办列表' },
+  recall: { en_us: 'recall', zh_cn: '撤回' },
+  help: { en_us: 'help', zh_cn: '帮助' },
+  lang: { en_us: 'lang', zh_cn: '语言' },
+} as const satisfies Record<string, Record<Language, string>>;
+
+export type CommandId = keyof typeof COMMAND_NAMES;
+
 const MENTION_KEY = /@_(?:user_\d+|all)(?![A-Za-z0-9_])/g;
-const COMMAND = /^\/([A-Za-z][\w-]*)(?:@\S+)?(?:\s+([\s\S]*))?$/;
+/** `/todo x`, `/todo@Bot x`, and `/todo提交周报` (Chinese needs no space after a name). */
+const LATIN_COMMAND = /^[/／]([A-Za-z][\w-]*)(?:@\S+)?(?:\s+([\s\S]*))?$/u;
+const LATIN_THEN_CHINESE = /^[/／]([A-Za-z][\w-]*)(\p{Script=Han}[\s\S]*)$/u;
+const CHINESE_COMMAND = /^[/／](\p{Script=Han}+)([\s\S]*)$/u;
+/** A Chinese input method in Chinese punctuation mode types `、` for `/`; it starts a command only before a known name. */
+const IME_SLASH = /^、/;
+
+const CHINESE_NAMES = Object.values(COMMAND_NAMES)
+  .map((names) => names.zh_cn as string)
+  .sort((a, b) => b.length - a.length);
+const KNOWN_NAMES = new Set(Object.values(COMMAND_NAMES).flatMap((names) => [names.en_us as string, names.zh_cn as string]));
 
 export function parseMessage(text: string): ParsedMessage {
   const stripped = text.replace(MENTION_KEY, ' ').replace(/\s+/g, ' ').trim();
   if (stripped === '') return { kind: 'mention-only' };
-  const match = COMMAND.exec(stripped);
-  if (!match) return { kind: 'chatter', text: stripped };
-  return { kind: 'command', name: (match[1] as string).toLowerCase(), args: (match[2] ?? '').trim() };
+  const command = readCommand(stripped) ?? (IME_SLASH.test(stripped) ? knownOnly(readCommand(stripped.replace(IME_SLASH, '/'))) : undefined);
+  return command ?? { kind: 'chatter', text: stripped };
+}
+
+function readCommand(text: string): ParsedMessage | undefined {
+  const latin = LATIN_COMMAND.exec(text) ?? LATIN_THEN_CHINESE.exec(text);
+  if (latin) return { kind: 'command', name: (latin[1] as string).toLowerCase(), args: (latin[2] ?? '').trim() };
+  const chinese = CHINESE_COMMAND.exec(text);
+  if (!chinese) return undefined;
+  // Chinese is written without spaces: `/待办列表我的` is `/待办列表 我的`, the longest known name first.
+  const run = chinese[1] as string;
+  const name = CHINESE_NAMES.find((known) => run.startsWith(known)) ?? run;
+  return { kind: 'command', name, args: `${run.slice(name.length)}${chinese[2] ?? ''}`.trim() };
+}
+
+function knownOnly(parsed: ParsedMessage | undefined): ParsedMessage | undefined {
+  return parsed?.kind === 'command' && KNOWN_NAMES.has(parsed.name) ? parsed : undefined;
 }

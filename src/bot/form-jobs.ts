@@ -3,9 +3,12 @@ import { todoCard } from '../../cards/todo';
 import type { TodoForm } from '../domain/model';
 import { formCardIds } from '../domain/todo-form';
 import { isFeishuError } from '../feishu/errors';
+import { type MessageKey, t } from '../i18n';
 import type { JobContext, JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { recordLanguage } from './language';
 import { noticeJob } from './notices';
+import { prefillFromText } from './prefill';
 import { type Services, derivedId } from './services';
 import { feedSyncJob } from './todo-jobs';
 
@@ -49,11 +52,16 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const { formId } = job.payload as FormJobPayload;
       const form = await store.form(formId);
       if (!form || form.status !== 'open') return;
-      const card = todoFormCard({ formId, draftText: form.draftText });
       // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that
-      // Submit is answered from stored state; the card's id is stored first, as soon as it is known.
+      // Submit is answered from stored state; the card's id is stored first, as soon as it is known. A time named
+      // in the text is read in that zone, so then the card waits for it (briefly: see `prefillFromText`).
       const ownerZone = services.profileZones.lookup(form.ownerId);
-      const messageId = await step('send', () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card }));
+      const messageId = await step('send', async () => {
+        const prefill = await prefillFromText(services, form);
+        const draftText = prefill?.text ?? form.draftText;
+        const card = todoFormCard({ formId, draftText, lang: recordLanguage(services, form), reminder: prefill?.reminder });
+        return feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card });
+      });
       await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, updatedAt: now() }] });
       const ownerTimeZone = await ownerZone;
       const latest = await store.form(formId);
@@ -63,9 +71,11 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const { formId, replyTo } = job.payload as FormJobPayload;
       const form = await store.form(formId);
       if (!form) return;
+      const lang = recordLanguage(services, form);
+      const text = t(lang, 'notice.formFailed', { reason: t(lang, reasonOf(error)) });
       await commit({
         forms: form.status === 'open' ? [{ ...form, status: 'expired', updatedAt: now() }] : [],
-        jobs: [noticeJob(services, `${job.id}:failed`, { chatId: form.chatId, userId: form.ownerId, text: `I could not show you the to-do form: ${reasonOf(error)}`, tone: 'error', replyTo })],
+        jobs: [noticeJob(services, `${job.id}:failed`, { chatId: form.chatId, userId: form.ownerId, text, tone: 'error', lang, replyTo })],
       });
     },
   };
@@ -84,7 +94,8 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const { formId, todoId } = job.payload as PostPayload;
       const todo = await store.todo(todoId);
       if (!todo) return;
-      const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card: todoCard(todo), uuid: derivedId('p', job.id) }));
+      const card = todoCard(todo, { lang: recordLanguage(services, todo) });
+      const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
       const form = await store.form(formId);
       await commit({
         todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, updatedAt: now() }] : [],
@@ -98,6 +109,8 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const todo = await store.todo(todoId);
       const form = await store.form(formId);
       if (!todo || 'post' in job.steps) return;
+      // Told in the language of the form it came from, which the command that opened it chose.
+      const lang = recordLanguage(services, form ?? todo);
       await commit({
         todos: [{ ...todo, status: 'post_failed', updatedAt: now() }],
         // The form is opened again, so the admin's filled-in card still works: pressing Submit retries.
@@ -106,8 +119,9 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
           noticeJob(services, `${job.id}:failed`, {
             chatId: todo.chatId,
             userId: todo.creatorId,
-            text: `I could not post your to-do to the group: ${reasonOf(error)} Your to-do is saved; press Submit on the form to try again.`,
+            text: t(lang, 'notice.postFailed', { reason: t(lang, reasonOf(error)) }),
             tone: 'error',
+            lang,
           }),
         ],
       });
@@ -117,6 +131,6 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
   return { 'form.send': sendForm, 'form.delete': deleteForm, 'todo.post': postTodo };
 }
 
-function reasonOf(error: unknown): string {
-  return isFeishuError(error) ? error.say : 'something went wrong on my side.';
+function reasonOf(error: unknown): MessageKey {
+  return isFeishuError(error) ? error.say : 'notice.internalError';
 }

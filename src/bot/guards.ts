@@ -1,18 +1,25 @@
+import type { MessageKey } from '../i18n';
 import type { CommandMiddleware } from './router';
 
 /** Ephemeral cards exist only in groups, so the form flow does too. */
 export const groupsOnly: CommandMiddleware = async (ctx, next) => {
-  if (ctx.message.chatType !== 'group') {
-    return ctx.reply('To-dos live in group chats: add me to a group and send /todo there.', 'warning');
-  }
+  if (ctx.message.chatType !== 'group') return ctx.reply('reply.groupsOnly', { tone: 'warning' });
   await next();
 };
 
-/** The chat owner and its managers, unless TODO_ALLOWED=everyone. */
+/** The chat owner and its managers only, whatever TODO_ALLOWED says; `refusal` tells anyone else why not. */
+export function chatAdminsOnly(refusal: MessageKey): CommandMiddleware {
+  return async (ctx, next) => {
+    const { services, message } = ctx;
+    if (!(await services.admins.isAdmin(message.chatId, message.senderId))) return ctx.reply(refusal, { tone: 'warning' });
+    await next();
+  };
+}
+
+const creatorsOnly = chatAdminsOnly('reply.adminsOnly');
+
+/** Who may open the form: the chat owner and its managers, unless TODO_ALLOWED=everyone. */
 export const adminsOnly: CommandMiddleware = async (ctx, next) => {
-  const { services, message } = ctx;
-  if (services.config.todoAllowed === 'admins' && !(await services.admins.isAdmin(message.chatId, message.senderId))) {
-    return ctx.reply('Only the group owner and group admins can create to-dos here.', 'warning');
-  }
-  await next();
+  if (ctx.services.config.todoAllowed === 'everyone') return next();
+  return creatorsOnly(ctx, next);
 };

@@ -1,21 +1,25 @@
 import { noticeCard } from '../../cards/notice';
 import type { NoticeTone } from '../../cards/notice';
+import type { Language } from '../domain/model';
 import { isFeishuError, isTransient } from '../feishu/errors';
 import type { JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
 import { type Services, derivedId } from './services';
 
 /**
- * Telling one person something. In a group it is an ephemeral card only they see; where that is impossible
- * (a direct chat, or Feishu refuses) it is a reply to the message they sent, so nobody is left without an answer.
+ * Telling one person something, in their language. In a group it is an ephemeral card only they see; where that is
+ * impossible (a direct chat, or Feishu refuses) it is a reply to the message they sent, so nobody is left without
+ * an answer.
  */
 
 export interface Notice {
   chatId: string;
   userId: string;
-  /** A short sentence, shown in a notice card... */
+  /** A short sentence from the catalogs, in `lang`, shown in a notice card... */
   text?: string;
   tone?: NoticeTone;
+  /** The notice card's language (absent on notices stored before the bot spoke two: `BOT_LANGUAGE`). */
+  lang?: Language;
   /** ...or a whole card (help). */
   card?: object;
   /** The person's message to reply to when an ephemeral card cannot be shown. */
@@ -40,7 +44,7 @@ export function noticeHandler(services: Services): JobHandler {
   return {
     async run({ job, step }) {
       const notice = job.payload as Notice;
-      const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info' });
+      const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang: notice.lang ?? services.config.botLanguage });
       if (notice.chatType !== 'p2p') {
         try {
           await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));

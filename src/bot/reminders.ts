@@ -2,6 +2,7 @@ import { reminderCard } from '../../cards/reminder';
 import { nextOccurrence } from '../domain/time';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
+import { recordLanguage } from './language';
 import { type Services, derivedId } from './services';
 import { cardUpdateJob, todoJob } from './todo-jobs';
 
@@ -61,9 +62,8 @@ export function reminderJobHandler(services: Services): JobHandler {
       // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
       if (!todo || todo.status !== 'open' || !todo.messageId) return;
       const parentId = todo.messageId;
-      await step('post', () =>
-        feishu.replyCard({ chatId: todo.chatId, parentId, card: reminderCard({ todo, dueAt, late }), uuid: derivedId('r', job.id) }),
-      );
+      const card = reminderCard({ todo, dueAt, late, lang: recordLanguage(services, todo) });
+      await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId, card, uuid: derivedId('r', job.id) }));
       const latest = await store.todo(todoId);
       if (latest) await commit({ todos: [{ ...latest, lastRemindedAt: now() }] });
     },

@@ -1,7 +1,11 @@
 import compose from 'koa-compose';
+import type { CommandHelp } from '../../cards/help';
+import type { Language } from '../domain/model';
 import type { Mention, MessageEvent } from '../feishu/events';
+import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/outbox';
-import { type ParsedMessage, parseMessage } from './commands';
+import { COMMAND_NAMES, type CommandId, type ParsedMessage, parseMessage } from './commands';
+import { chatLanguage, languageOfMessage } from './language';
 import { type Notice, noticeJob } from './notices';
 import type { Services } from './services';
 
@@ -35,29 +39,32 @@ export interface CommandContext {
   services: Services;
   message: CommandMessage;
   args: string;
+  /** The language to answer in: the message's own, else the chat's setting, else `BOT_LANGUAGE`. */
+  lang: Language;
   /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
   commit: JobContext['commit'];
-  /** Tells the sender something, privately where possible. */
-  reply(text: string, tone?: Notice['tone']): Promise<void>;
+  /** Tells the sender something, privately where possible, in `lang`. */
+  reply(key: MessageKey, options?: { tone?: Notice['tone']; values?: MessageValues }): Promise<void>;
 }
 
 export type CommandMiddleware = (ctx: CommandContext, next: () => Promise<void>) => Promise<void>;
 
-export interface CommandInfo {
-  usage: string;
-  description: string;
-}
+/** What `/help` says of a command besides its names. */
+export type CommandInfo = Omit<CommandHelp, 'names'>;
 
-interface Registered extends CommandInfo {
+interface Registered extends CommandHelp {
   run: (ctx: CommandContext) => Promise<void>;
 }
 
 export class CommandRouter {
+  /** By every name, in every language. */
   private readonly commands = new Map<string, Registered>();
   private fallback: ((ctx: CommandContext) => Promise<void>) | undefined;
 
-  command(name: string, info: CommandInfo, ...middleware: CommandMiddleware[]): this {
-    this.commands.set(name, { ...info, run: compose(middleware) as (ctx: CommandContext) => Promise<void> });
+  command(id: CommandId, info: CommandInfo, ...middleware: CommandMiddleware[]): this {
+    const names = COMMAND_NAMES[id];
+    const registered: Registered = { names, ...info, run: compose(middleware) as (ctx: CommandContext) => Promise<void> };
+    for (const name of Object.values(names)) this.commands.set(name, registered);
     return this;
   }
 
@@ -82,11 +89,11 @@ export class CommandRouter {
     return people.some((m) => m.openId === botOpenId);
   }
 
-  list(): CommandInfo[] {
-    return [...this.commands.values()].map(({ usage, description }) => ({ usage, description }));
+  /** Every command once, in the order registered. */
+  list(): CommandHelp[] {
+    return [...new Set(this.commands.values())].map(({ names, args, description }) => ({ names, ...(args && { args }), description }));
   }
 
-  /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
   /** Runs a stored message job. Throttling happened before it was stored (`Bot.receive`). */
   async route(services: Services, message: CommandMessage, job: Pick<JobContext, 'commit'>): Promise<void> {
     if (message.text === undefined) return;
@@ -99,9 +106,10 @@ export class CommandRouter {
       outcome = 'failed';
       throw error;
     } finally {
-      // Who asked what and how it went, never the words. Only commands the bot knows become a metric label.
+      // Who asked what and how it went, never the words. Only commands the bot knows become a metric label, by their
+      // English name whatever the language they were typed in.
       if (outcome !== 'ignored') {
-        const command = parsed.kind !== 'command' ? parsed.kind : this.commands.has(parsed.name) ? parsed.name : 'unknown';
+        const command = parsed.kind !== 'command' ? parsed.kind : (this.commands.get(parsed.name)?.names.en_us ?? 'unknown');
         services.metrics.command(command, outcome);
         services.logger.info(
           { chatId: message.chatId, userId: message.senderId, command, outcome, ms: Math.round(performance.now() - started) },
@@ -113,22 +121,28 @@ export class CommandRouter {
 
   /** Runs the command; resolves to its outcome: ok, refused (told why), unknown or ignored. */
   private async dispatch(services: Services, message: CommandMessage, parsed: ParsedMessage, job: Pick<JobContext, 'commit'>): Promise<string> {
+    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return 'ignored';
+
     let replies = 0;
     let refused = false;
+    const lang = languageOfMessage(parsed) ?? (await chatLanguage(services, message.chatId));
     const ctx: CommandContext = {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
+      lang,
       commit: job.commit,
-      reply: (text, tone = 'info') => {
+      reply: (key, options = {}) => {
+        const tone = options.tone ?? 'info';
         if (tone === 'warning' || tone === 'error') refused = true;
         return job.commit({
           jobs: [
             noticeJob(services, `${message.eventId}:${replies++}`, {
               chatId: message.chatId,
               userId: message.senderId,
-              text,
+              text: t(lang, key, options.values),
               tone,
+              lang,
               replyTo: message.messageId,
               chatType: message.chatType,
             }),
@@ -137,22 +151,20 @@ export class CommandRouter {
       },
     };
 
-    if (parsed.kind !== 'command' && !(await this.addressedToBot(services, message))) return 'ignored';
     if (parsed.kind === 'command') {
       const command = this.commands.get(parsed.name);
       if (!command) {
-        await ctx.reply(`I don't know /${parsed.name}. Send /help to see what I can do.`, 'warning');
+        await ctx.reply('reply.unknownCommand', { tone: 'warning', values: { name: parsed.name } });
         return 'unknown';
       }
       await command.run(ctx);
     } else if (parsed.kind === 'mention-only' && this.fallback) {
       await this.fallback(ctx);
     } else {
-      await ctx.reply('I only understand commands. Send /help to see them.', 'info');
+      await ctx.reply('reply.notACommand');
     }
     return refused ? 'refused' : 'ok';
   }
-
 
   /** In a direct chat every message is for the bot; in a group only those that mention it. */
   private async addressedToBot(services: Services, message: CommandMessage): Promise<boolean> {

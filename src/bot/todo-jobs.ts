@@ -1,10 +1,12 @@
 import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
-import type { Todo } from '../domain/model';
+import type { Language, Todo } from '../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
 import { isFeishuError } from '../feishu/errors';
+import { type MessageKey, type MessageValues, t } from '../i18n';
 import { type JobContext, type JobHandler, RetryLater } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import type { Services } from './services';
 
@@ -18,10 +20,15 @@ interface TodoPayload {
   todoId: string;
 }
 
-interface RecallPayload extends TodoPayload {
+/** Who asked for the recall, the message to answer, and in which language (their command's). */
+export interface RecallRequest {
   requesterId: string;
   replyTo: string;
+  /** Absent on a job stored before the bot spoke two languages: `BOT_LANGUAGE`. */
+  lang?: Language;
 }
+
+type RecallPayload = TodoPayload & RecallRequest;
 
 /** A job in the to-do's lane, named `<kind>:<todo id>:<suffix>` (the suffix tells occurrences apart). */
 export function todoJob(services: Services, kind: string, todo: Todo, payload: object, suffix = String(services.now())): NewJob {
@@ -39,8 +46,8 @@ export function feedSyncJob(services: Services, todo: Todo): NewJob {
   return todoJob(services, 'feed.sync', todo, { todoId: todo.id } satisfies TodoPayload);
 }
 
-export function recallJob(services: Services, todo: Todo, requesterId: string, replyTo: string, key: string): NewJob {
-  return todoJob(services, 'todo.recall', todo, { todoId: todo.id, requesterId, replyTo } satisfies RecallPayload, key);
+export function recallJob(services: Services, todo: Todo, request: RecallRequest, key: string): NewJob {
+  return todoJob(services, 'todo.recall', todo, { todoId: todo.id, ...request } satisfies RecallPayload, key);
 }
 
 /** Where a feed card leads: the group chat holding the to-do card. */
@@ -48,14 +55,17 @@ export function chatLink(chatId: string): string {
   return `https://applink.feishu.cn/client/chat/open?openChatId=${encodeURIComponent(chatId)}`;
 }
 
-/** Feishu takes at most 120 characters of preview. */
-function feedCardOf(todo: Todo): FeedCardContent {
+/**
+ * Feishu takes at most 120 characters of preview. A feed card has no i18n fields, and the bot does not know an
+ * assignee's language: it is written in the to-do's (its form's).
+ */
+function feedCardOf(todo: Todo, lang: Language): FeedCardContent {
   return {
     bizId: todo.id,
-    title: 'To-do for you',
+    title: t(lang, 'feedCard.title'),
     preview: oneLine(todo.text, 120),
     link: chatLink(todo.chatId),
-    status: { text: 'Open', type: 'primary' },
+    status: { text: t(lang, 'todoCard.status.open'), type: 'primary' },
   };
 }
 
@@ -66,18 +76,18 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
     async run({ job }) {
       const todo = await store.todo((job.payload as TodoPayload).todoId);
       if (!todo?.messageId || todo.status === 'recalled') return;
-      await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo) });
+      await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo, { lang: recordLanguage(services, todo) }) });
     },
   };
 
   const recall: JobHandler = {
     async run({ job, step, commit }) {
-      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
+      const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = job.payload as RecallPayload;
       const todo = await store.todo(todoId);
       if (!todo?.messageId) return;
-      const answer = (text: string, tone: 'info' | 'warning' | 'error' = 'info') =>
-        noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text, tone, replyTo });
-      if (todo.status === 'recalled') return commit({ jobs: [answer('That to-do was already recalled.', 'warning')] });
+      const answer = (key: MessageKey, tone: 'info' | 'warning' | 'error' = 'info', values?: MessageValues) =>
+        noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text: t(lang, key, values), tone, lang, replyTo });
+      if (todo.status === 'recalled') return commit({ jobs: [answer('recall.already', 'warning')] });
 
       const messageId = todo.messageId;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
@@ -86,16 +96,16 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
         todos: [recalled],
         jobs: [
           feedSyncJob(services, todo),
-          answer(recalledNow ? `Recalled the to-do “${oneLine(todo.text, 40)}”.` : 'That to-do card had already been recalled; I have marked it recalled.'),
+          recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone'),
         ],
       });
     },
     async giveUp({ job, commit }, error) {
-      const { todoId, requesterId, replyTo } = job.payload as RecallPayload;
+      const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = job.payload as RecallPayload;
       const todo = await store.todo(todoId);
       if (!todo) return;
-      const text = isFeishuError(error) ? error.say : 'I could not recall that card.';
-      await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', replyTo })] });
+      const text = t(lang, isFeishuError(error) ? error.say : 'recall.failed');
+      await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', lang, replyTo })] });
     },
   };
 
@@ -113,7 +123,7 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
       // Each batch's outcome is stored before the next, so a crash never forgets a card that exists.
       for (let i = 0; i < toCreate.length; i += FEED_CARD_BATCH) {
         const batch = toCreate.slice(i, i + FEED_CARD_BATCH);
-        const failures = await feishu.createFeedCards(feedCardOf(initial), batch);
+        const failures = await feishu.createFeedCards(feedCardOf(initial, recordLanguage(services, initial)), batch);
         const created = batch.filter((id) => !failures.some((f) => f.userId === id));
         failed.push(...failures.map((f) => `${f.userId}:${f.reason}`));
         await updateLive(ctx, todoId, (ids) => [...new Set([...ids, ...created])]);

@@ -12,6 +12,10 @@ export const RECORD_VERSION = 1;
 /** Longest to-do text the form accepts (the input's `max_length` and the server-side check). */
 export const TODO_TEXT_LIMIT = 500;
 
+/** The languages the bot speaks, named as Feishu names them in cards' i18n fields and toasts. */
+export const LANGUAGES = ['zh_cn', 'en_us'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
 /**
  * A form's life: open → submitting → posted, or open → cancelled | expired | replaced.
  * `submitting` is entered by the one Submit click that wins; any later click finds it taken.
@@ -50,6 +54,8 @@ export interface TodoForm extends Revised {
    * stored state; absent when unknown.
    */
   ownerTimeZone?: string;
+  /** The language the form card is written in (the `/todo` command's): its clicks and notices answer in it. */
+  language?: Language;
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
@@ -88,6 +94,11 @@ export interface Todo extends Revised {
   recalledAt?: number;
   /** Assignees who have a live app feed card for this to-do; emptied when it is done or recalled. */
   feedCardUserIds?: string[];
+  /**
+   * The language of its form. Group cards carry both languages; this one fills their default `content` and the feed
+   * cards, which take one language only.
+   */
+  language?: Language;
 }
 
 /** What a chat's admins chose for it. */
@@ -96,7 +107,7 @@ export interface ChatSettings extends Revised {
   /** The chat id. */
   id: string;
   /** The language of the bot's private cards and notices in this chat (`/lang`), when an admin chose one. */
-  language?: 'zh_cn' | 'en_us';
+  language?: Language;
   updatedAt: number;
 }
 

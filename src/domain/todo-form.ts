@@ -1,21 +1,48 @@
 import { createHash } from 'node:crypto';
-import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
+import { type Language, RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
 import { REPEATS, type Repeat, offsetMinutesAt } from './time';
 import { canonicalZone, parseFixedOffset } from './zones';
 
 /**
  * The form's rules as pure functions on plain records: who may do what, and what a submission must hold.
- * Storage and Feishu calls live elsewhere; these return the next records or the reason for a refusal.
+ * Storage and Feishu calls live elsewhere; these return the next records or the reason for a refusal. A reason is a
+ * message key of the bot's catalogs and its values, never a sentence: the bot says it in the person's language.
  */
 
-export type Refusal = { ok: false; reason: string; tone: 'error' | 'warning' | 'info' };
+export type RefusalKey =
+  | 'refusal.gone'
+  | 'refusal.notOwner'
+  | 'refusal.otherChat'
+  | 'refusal.submitting'
+  | 'refusal.posted'
+  | 'refusal.cancelled'
+  | 'refusal.expired'
+  | 'refusal.replaced'
+  | 'refusal.empty'
+  | 'refusal.tooLong'
+  | 'refusal.badTime'
+  | 'refusal.pastTime'
+  | 'refusal.badRepeat'
+  | 'refusal.repeatNeedsTime'
+  | 'refusal.tooManyAssignees'
+  | 'refusal.badAssignee';
+
+export interface Refusal {
+  ok: false;
+  reason: { key: RefusalKey; values?: Readonly<Record<string, number>> };
+  tone: 'error' | 'warning' | 'info';
+}
 export type Outcome<T> = { ok: true; value: T } | Refusal;
 
 /** The form container's name; a submit callback's `action.form_value` is keyed by the field names below. */
 export const FORM_NAME = 'todo_form';
 export const FORM_FIELDS = { text: 'todo_text', remindAt: 'remind_at', repeat: 'repeat', assignees: 'assignees' } as const;
 
-const refuse = (reason: string, tone: Refusal['tone'] = 'error'): Refusal => ({ ok: false, reason, tone });
+const refuse = (key: RefusalKey, tone: Refusal['tone'] = 'error', values?: Record<string, number>): Refusal => ({
+  ok: false,
+  reason: values ? { key, values } : { key },
+  tone,
+});
 
 /**
  * A form's card key: 12 hex digits of its id's SHA-256. The form's Submit button is named `submit_<key>`, because
@@ -37,7 +64,7 @@ export function cardKeyOfSubmitName(name: string | undefined): string | undefine
   return /^submit_([0-9a-f]{12})$/.exec(name ?? '')?.[1];
 }
 
-export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; now: number; ttlMs: number }): TodoForm {
+export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; language: Language; now: number; ttlMs: number }): TodoForm {
   return {
     v: RECORD_VERSION,
     id: p.id,
@@ -45,6 +72,7 @@ export function newForm(p: { id: string; chatId: string; ownerId: string; draftT
     ownerId: p.ownerId,
     status: 'open',
     draftText: p.draftText.slice(0, TODO_TEXT_LIMIT),
+    language: p.language,
     createdAt: p.now,
     updatedAt: p.now,
     expiresAt: p.now + p.ttlMs,
@@ -73,20 +101,19 @@ export function formCardIds(form: TodoForm): string[] {
   return [...(form.messageId ? [form.messageId] : []), ...(form.strayMessageIds ?? [])];
 }
 
-const CLOSED_REASON: Record<TodoForm['status'], string> = {
-  open: '',
-  submitting: 'This to-do is already being posted.',
-  posted: 'This to-do has already been posted.',
-  cancelled: 'This form was cancelled. Send /todo to start a new one.',
-  expired: 'This form has expired. Send /todo to start a new one.',
-  replaced: 'You opened a newer form; use that one.',
+const CLOSED_REASON: Record<Exclude<TodoForm['status'], 'open'>, RefusalKey> = {
+  submitting: 'refusal.submitting',
+  posted: 'refusal.posted',
+  cancelled: 'refusal.cancelled',
+  expired: 'refusal.expired',
+  replaced: 'refusal.replaced',
 };
 
 /** May `operatorId` act on this form now, from a card in `chatId` (when the click says)? */
 export function checkActor(form: TodoForm | undefined, operatorId: string, chatId?: string): Outcome<TodoForm> {
-  if (!form) return refuse('This form is no longer available. Send /todo to start a new one.', 'warning');
-  if (form.ownerId !== operatorId) return refuse('Only the person who opened this form can use it.');
-  if (chatId !== undefined && chatId !== form.chatId) return refuse('This form belongs to another chat.');
+  if (!form) return refuse('refusal.gone', 'warning');
+  if (form.ownerId !== operatorId) return refuse('refusal.notOwner');
+  if (chatId !== undefined && chatId !== form.chatId) return refuse('refusal.otherChat');
   if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
   return { ok: true, value: form };
 }
@@ -136,29 +163,27 @@ export function submissionZone(hints: ZoneHints, picked?: { at: number; offset: 
 export function readSubmission(formValue: Record<string, unknown>, p: { now: number; zones: ZoneHints }): Outcome<Submission> {
   const rawText = formValue[FORM_FIELDS.text];
   const text = typeof rawText === 'string' ? rawText.trim() : '';
-  if (text === '') return refuse('Please write what needs doing.');
-  if ([...text].length > TODO_TEXT_LIMIT) return refuse(`The to-do is too long: at most ${TODO_TEXT_LIMIT} characters.`);
+  if (text === '') return refuse('refusal.empty');
+  if ([...text].length > TODO_TEXT_LIMIT) return refuse('refusal.tooLong', 'error', { count: TODO_TEXT_LIMIT });
 
   const rawWhen = formValue[FORM_FIELDS.remindAt];
   let picked: { at: number; offset: string } | undefined;
   if (typeof rawWhen === 'string' && rawWhen.trim() !== '') {
     picked = parsePickerDateTime(rawWhen.trim());
-    if (!picked) return refuse('The reminder time could not be read; please pick it again.');
-    if (picked.at <= p.now) return refuse('The reminder time is in the past; please pick a later time.');
+    if (!picked) return refuse('refusal.badTime');
+    if (picked.at <= p.now) return refuse('refusal.pastTime');
   }
   const remindAt = picked?.at;
 
   const rawRepeat = formValue[FORM_FIELDS.repeat];
   const repeat = REPEATS.find((r) => r === rawRepeat) ?? 'none';
-  if (rawRepeat !== undefined && rawRepeat !== '' && rawRepeat !== repeat) return refuse('The repeat choice could not be read; please pick it again.');
-  if (repeat !== 'none' && remindAt === undefined) return refuse('A repeating to-do needs a reminder time: pick when it should first remind.');
+  if (rawRepeat !== undefined && rawRepeat !== '' && rawRepeat !== repeat) return refuse('refusal.badRepeat');
+  if (repeat !== 'none' && remindAt === undefined) return refuse('refusal.repeatNeedsTime');
 
   const rawAssignees = formValue[FORM_FIELDS.assignees];
   const list: unknown[] = Array.isArray(rawAssignees) ? rawAssignees : typeof rawAssignees === 'string' && rawAssignees ? [rawAssignees] : [];
-  if (list.length > ASSIGNEE_LIMIT) return refuse(`Too many assignees: at most ${ASSIGNEE_LIMIT} people per to-do.`);
-  if (!list.every((id) => typeof id === 'string' && OPEN_ID.test(id))) {
-    return refuse('An assignee could not be read; please pick them again.');
-  }
+  if (list.length > ASSIGNEE_LIMIT) return refuse('refusal.tooManyAssignees', 'error', { count: ASSIGNEE_LIMIT });
+  if (!list.every((id) => typeof id === 'string' && OPEN_ID.test(id))) return refuse('refusal.badAssignee');
   const assigneeIds = [...new Set(list as string[])];
 
   return { ok: true, value: { text, remindAt, repeat, timeZone: submissionZone(p.zones, picked), assigneeIds } };
@@ -192,6 +217,7 @@ export function newTodo(p: { id: string; form: TodoForm; submission: Submission;
     timeZone: p.submission.timeZone,
     assigneeIds: p.submission.assigneeIds,
     status: 'posting',
+    ...(p.form.language !== undefined && { language: p.form.language }),
     createdAt: p.now,
     updatedAt: p.now,
   };

@@ -1,3 +1,4 @@
+import type { MessageKey } from '../i18n';
 import { meaningOf } from './error-codes';
 
 /** Feishu answered, and the answer was a refusal (an HTTP error, or HTTP 200 with `code` ≠ 0). */
@@ -15,8 +16,8 @@ export class FeishuApiError extends Error {
     this.name = 'FeishuApiError';
   }
 
-  /** The sentence a person is shown. */
-  get say(): string {
+  /** The sentence a person is shown (a key of the message catalogs). */
+  get say(): MessageKey {
     return meaningOf(this.code).say;
   }
 }
@@ -31,8 +32,8 @@ export class FeishuNetworkError extends Error {
     this.name = 'FeishuNetworkError';
   }
 
-  get say(): string {
-    return 'I could not reach Feishu; I will keep trying.';
+  get say(): MessageKey {
+    return 'feishuError.unreachable';
   }
 }
 
@@ -47,7 +48,7 @@ export class FeishuGaveUpError extends Error {
     this.name = 'FeishuGaveUpError';
   }
 
-  get say(): string {
+  get say(): MessageKey {
     return this.last.say;
   }
 }

@@ -184,6 +184,7 @@ function toCardAction({ header, event }: z.infer<typeof cardActionEnvelope>): Ca
 
 /** What a card callback may answer: a toast, and/or a card that replaces the clicked one. */
 export interface CardActionAnswer {
-  toast?: { type: 'success' | 'error' | 'warning' | 'info'; content: string };
+  /** `content` in one language, `i18n` in each (Feishu shows the reader's client language). */
+  toast?: { type: 'success' | 'error' | 'warning' | 'info'; content: string; i18n?: Record<string, string> };
   card?: { type: 'raw'; data: object };
 }

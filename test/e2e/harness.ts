@@ -6,7 +6,16 @@ import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { SECRETS, botEnv } from '../bot-env';
-import { type ConnectionDelivery, type Emulator, type EmulatorOptions, type RecordedCall, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import {
+  type ConnectionDelivery,
+  type Emulator,
+  type EmulatorOptions,
+  type RecordedCall,
+  cardActionEvent,
+  messageEvent,
+  startEmulator,
+  validateCallbackAnswer,
+} from '../emulator';
 
 /**
  * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and
@@ -156,7 +165,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         timezone: opts.timezone,
         eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
       });
-      return send('/webhook/card', payload);
+      const answer = await send('/webhook/card', payload);
+      // Feishu reads the answer as it reads a card: a toast or a card of the wrong shape fails the click.
+      const wrong = answer.status === 200 ? validateCallbackAnswer(answer.body ?? {}) : null;
+      if (wrong) throw new Error(`Feishu would refuse this callback answer: ${wrong}\n${JSON.stringify(answer.body)}`);
+      return answer;
     },
     async settled() {
       const deadline = Date.now() + 15_000;
@@ -210,12 +223,14 @@ export function readable(card: unknown): string {
 /** Messages the bot created, by kind. */
 export const ephemeralCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
 export const groupCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
+/** A form card, in whichever language: the one card with a form in it. */
+const isFormCard = (card: any) => Array.isArray(card?.body?.elements) && card.body.elements.some((e: { tag?: string }) => e.tag === 'form');
 export const formCards = (h: Harness, owner?: string) =>
-  ephemeralCards(h).filter((m) => m.card?.header?.title?.content === 'New to-do' && (owner === undefined || m.visibleTo === owner));
+  ephemeralCards(h).filter((m) => isFormCard(m.card) && (owner === undefined || m.visibleTo === owner));
 /** Notices shown to one person: ephemeral cards other than forms, and replies. */
 export const noticesTo = (h: Harness, user: string) =>
   [...h.emu.messages.values()]
-    .filter((m) => (m.kind === 'ephemeral' && m.visibleTo === user && m.card?.header?.title?.content !== 'New to-do') || m.kind === 'reply')
+    .filter((m) => (m.kind === 'ephemeral' && m.visibleTo === user && !isFormCard(m.card)) || m.kind === 'reply')
     .map((m) => JSON.stringify(m.card));
 
 /** The callback value of the button whose value has this `action`, anywhere in a card. */

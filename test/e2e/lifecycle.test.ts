@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FEISHU_CODES } from '../../src/feishu/error-codes';
+import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
+import { t } from '../../src/i18n';
 import { type Harness, buttonValue, noticesTo, postTodo, startHarness } from './harness';
 
 const RECALL = /^\/open-apis\/im\/v1\/messages\/[^/]+$/;
@@ -90,13 +91,16 @@ describe('/recall', () => {
     h.emu.fault({ method: 'DELETE', path: RECALL, code });
     await recall('ou_admin', todo.messageId);
     expect((await todoOf(todo.todoId))?.status).toBe('open');
-    const said = FEISHU_CODES[code]?.say as string;
+    const said = t('en_us', meaningOf(code).say);
     expect(noticesTo(h, 'ou_admin').at(-1)).toContain(JSON.stringify(said).slice(1, -1));
   });
 
   it('gives every recall error code its own sentence', () => {
-    const sentences = [...refusals, 230110].map((code) => FEISHU_CODES[code]?.say);
-    expect(new Set(sentences).size).toBe(sentences.length);
+    for (const lang of ['zh_cn', 'en_us'] as const) {
+      const sentences = [...refusals, 230110].map((code) => t(lang, meaningOf(code).say));
+      expect(new Set(sentences).size).toBe(sentences.length);
+    }
+    expect(refusals.every((code) => FEISHU_CODES[code] !== undefined)).toBe(true);
   });
 });
 

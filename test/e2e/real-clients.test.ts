@@ -134,7 +134,11 @@ describe('assignees', () => {
   it('more than 50 are refused in the Submit answer with a red toast naming the limit; the form stays open', async () => {
     const form = await openForm(h, 'ou_admin');
     const tooMany = await submitForm(h, 'ou_admin', form, formValues({ text: 'Crowd', assignees: people(51) }));
-    expect(tooMany.body.toast).toEqual({ type: 'error', content: 'Too many assignees: at most 50 people per to-do.' });
+    expect(tooMany.body.toast).toEqual({
+      type: 'error',
+      content: 'Too many assignees: at most 50 people per to-do.',
+      i18n: { zh_cn: '负责人太多：每项待办最多 50 人。', en_us: 'Too many assignees: at most 50 people per to-do.' },
+    });
     const forged = await submitForm(h, 'ou_admin', form, formValues({ text: 'Crowd', assignees: ['ou_alice', `ou_${'f'.repeat(200)}`] }));
     expect(forged.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/could not be read/) });
     await h.settled();

@@ -44,6 +44,14 @@ const TIME_PART = String.raw`([01]\d|2[0-3]):[0-5]\d`;
 const DATE = new RegExp(`^${DATE_PART}$`);
 const TIME = new RegExp(`^${TIME_PART}$`);
 const DATETIME = new RegExp(`^${DATE_PART} ${TIME_PART}$`);
+/** The 16 languages of Feishu's local i18n fields (configure-multi-language-content). */
+export const CARD_LANGUAGES = new Set([
+  'zh_cn', 'en_us', 'zh_hk', 'zh_tw', 'ja_jp', 'id_id', 'vi_vn', 'th_th',
+  'pt_br', 'es_es', 'ko_kr', 'de_de', 'fr_fr', 'it_it', 'ru_ru', 'ms_my',
+]);
+/** The text objects whose `content` has an `i18n_content` twin. */
+const TEXT_TAGS = new Set(['plain_text', 'lark_md', 'markdown']);
+const TOAST_TYPES = new Set(['info', 'success', 'error', 'warning']);
 
 /** Bytes of the card's JSON, the measure of Feishu's 30 KB limit. */
 export function cardSize(card: unknown): number {
@@ -93,6 +101,7 @@ class CardWalker {
       if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'unknown top-level attribute');
     }
     if (countTagged(card) > MAX_TAGGED) fail('', `more than ${MAX_TAGGED} components and text elements`);
+    localI18n(card, '');
     if (card.config !== undefined) this.config(card.config);
     if (card.header !== undefined) this.header(card.header);
     if (card.body === undefined) return;
@@ -106,16 +115,38 @@ class CardWalker {
     if (config.update_multi !== undefined && config.update_multi !== true) {
       fail('config.update_multi', 'may only be true in schema 2.0');
     }
+    if (config.summary !== undefined) {
+      const summary = config.summary;
+      if (!isObject(summary) || (typeof summary.content !== 'string' && summary.i18n_content === undefined)) {
+        fail('config.summary', 'must be {content, i18n_content}');
+      }
+      for (const key of Object.keys(summary)) {
+        if (key !== 'content' && key !== 'i18n_content') fail(`config.summary.${key}`, 'unknown attribute');
+      }
+    }
   }
 
   private header(header: unknown): void {
     if (!isObject(header)) fail('header', 'must be an object');
     const title = header.title;
-    if (!isObject(title) || typeof title.content !== 'string') {
-      fail('header.title', 'is required when a header is present');
+    if (!isObject(title) || (typeof title.content !== 'string' && title.i18n_content === undefined)) {
+      fail('header.title', 'is required when a header is present (content or i18n_content)');
     }
     if (title.tag !== 'plain_text' && title.tag !== 'lark_md') {
       fail('header.title.tag', 'must be plain_text or lark_md');
+    }
+    // "text_tag_list 和 i18n_text_tag_list 只能配置其中之一" (title.md, 2.0): one or the other.
+    if (header.text_tag_list !== undefined && header.i18n_text_tag_list !== undefined) {
+      fail('header', 'text_tag_list and i18n_text_tag_list exclude each other: set one');
+    }
+    if (header.text_tag_list !== undefined) textTags(header.text_tag_list, 'header.text_tag_list');
+    if (header.i18n_text_tag_list !== undefined) {
+      const lists = header.i18n_text_tag_list;
+      if (!isObject(lists) || Object.keys(lists).length === 0) fail('header.i18n_text_tag_list', 'must be an object of tag lists by language');
+      for (const [lang, list] of Object.entries(lists)) {
+        if (!CARD_LANGUAGES.has(lang)) fail(`header.i18n_text_tag_list.${lang}`, 'unknown language');
+        textTags(list, `header.i18n_text_tag_list.${lang}`);
+      }
     }
     if (header.template !== undefined && !HEADER_TEMPLATES.has(String(header.template))) {
       fail('header.template', `unknown template "${String(header.template)}"`);
@@ -250,15 +281,102 @@ class CardWalker {
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
+/**
+ * Local i18n (configure-multi-language-content): `i18n_content` sits beside the `content` of a text object
+ * (plain_text, lark_md, markdown) or of `config.summary`, keyed by the 16 languages, each a string. Schema 2.0
+ * has no global i18n: neither `i18n_elements` nor a title's 1.0 `i18n` map.
+ */
+function localI18n(node: unknown, path: string): void {
+  if (Array.isArray(node)) return node.forEach((item, i) => localI18n(item, `${path}[${i}]`));
+  if (!isObject(node)) return;
+  if (node.i18n !== undefined && TEXT_TAGS.has(String(node.tag))) {
+    fail(`${path}.i18n`, 'global i18n is not supported in schema 2.0: use i18n_content beside content');
+  }
+  if (node.i18n_content !== undefined) {
+    const isSummary = path === '.config.summary';
+    if (!TEXT_TAGS.has(String(node.tag)) && !isSummary) fail(`${path}.i18n_content`, 'only a text object (plain_text, lark_md, markdown) or config.summary takes it');
+    languageMap(node.i18n_content, `${path}.i18n_content`);
+  }
+  for (const [key, value] of Object.entries(node)) if (key !== 'i18n_content') localI18n(value, `${path}.${key}`);
+}
+
+/** `{zh_cn: "…", en_us: "…"}`: known languages, string values, at least one. */
+function languageMap(value: unknown, where: string): asserts value is Record<string, string> {
+  if (!isObject(value) || Object.keys(value).length === 0) fail(where, 'must be an object of texts by language');
+  for (const [lang, text] of Object.entries(value)) {
+    if (!CARD_LANGUAGES.has(lang)) fail(`${where}.${lang}`, 'unknown language');
+    if (typeof text !== 'string') fail(`${where}.${lang}`, 'must be a string');
+  }
+}
+
+function textTags(list: unknown, where: string): void {
+  if (!Array.isArray(list)) fail(where, 'must be an array');
+  list.forEach((tag, i) => {
+    if (!isObject(tag) || tag.tag !== 'text_tag') fail(`${where}[${i}]`, 'must be a text_tag');
+    if (tag.text !== undefined) shortPlainText(tag.text, `${where}[${i}].text`);
+  });
+}
+
+/** The first local i18n field in a card, for the APIs that take none (ephemeral send): its path, or null. */
+export function localI18nField(node: unknown, path = ''): string | null {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) {
+      const found = localI18nField(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!isObject(node)) return null;
+  for (const [key, value] of Object.entries(node)) {
+    if (key.startsWith('i18n_')) return `${path}.${key}`;
+    const found = localI18nField(value, `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * A card callback's answer as Feishu reads it (handle-card-callbacks): `{}`, a toast `{type, content, i18n}`
+ * with `i18n` keyed by language, and/or a `raw` 2.0 card. Null when Feishu would accept it, else why not.
+ */
+export function validateCallbackAnswer(answer: unknown): string | null {
+  try {
+    if (!isObject(answer)) fail('', 'the answer must be a JSON object');
+    if (answer.toast !== undefined) {
+      const toast = answer.toast;
+      if (!isObject(toast)) fail('toast', 'must be an object');
+      if (!TOAST_TYPES.has(String(toast.type))) fail('toast.type', `unknown toast type "${String(toast.type)}"`);
+      if (typeof toast.content !== 'string' && toast.i18n === undefined) fail('toast', 'needs content or i18n');
+      if (toast.i18n !== undefined) languageMap(toast.i18n, 'toast.i18n');
+    }
+    if (answer.card !== undefined) {
+      const card = answer.card;
+      if (!isObject(card) || card.type !== 'raw') fail('card.type', 'this bot answers with raw cards only');
+      const reason = validateCard(card.data);
+      if (reason) fail('card.data', reason);
+    }
+    return null;
+  } catch (error) {
+    if (error instanceof CardRuleError) return error.message;
+    throw error;
+  }
+}
+
 function legacyFormAction(actionType: unknown): string | undefined {
   if (actionType === 'form_submit') return 'submit';
   if (actionType === 'form_reset') return 'reset';
   return undefined;
 }
 
+/** A short text (placeholder, button, tag): at most 100 characters, in `content` and in every `i18n_content`. */
 function shortPlainText(text: unknown, where: string): void {
   if (!isObject(text) || typeof text.content !== 'string') fail(where, 'must be {tag, content}');
   if (text.content.length > MAX_TEXT) fail(where, `content is longer than ${MAX_TEXT} characters`);
+  if (text.i18n_content === undefined) return;
+  languageMap(text.i18n_content, `${where}.i18n_content`);
+  for (const [lang, content] of Object.entries(text.i18n_content)) {
+    if (content.length > MAX_TEXT) fail(`${where}.i18n_content.${lang}`, `longer than ${MAX_TEXT} characters`);
+  }
 }
 
 function confirm(value: unknown, where: string): void {

@@ -9,6 +9,7 @@ import {
   type EmulatorOptions,
   messageEvent,
   startEmulator,
+  validateCallbackAnswer,
   validateCard,
 } from './index';
 
@@ -224,6 +225,14 @@ describe('ephemeral cards', () => {
     expect([again.status, again.body.code]).toEqual([400, 18051]);
   });
 
+  it('refuses a card with local i18n fields, which the ephemeral API does not take', async () => {
+    const bilingual = card([{ tag: 'markdown', content: '你好', i18n_content: { zh_cn: '你好', en_us: 'Hello' } }]);
+    const refused = await sendTo('ou_admin', { card: bilingual });
+    expect(refused.body.code).toBe(230099);
+    expect(refused.body.msg).toMatch(/no local i18n.*i18n_content/);
+    expect((await sendTo('ou_admin', { card: card([{ tag: 'markdown', content: '你好' }]) })).body.code).toBe(0);
+  });
+
   it('refuses a card given as a string, a stranger, and an invalid card', async () => {
     expect((await sendTo('ou_admin', { card: JSON.stringify(card()) })).body).toMatchObject({ code: 230001 });
     expect((await sendTo('ou_stranger')).body.code).toBe(230013);
@@ -356,6 +365,51 @@ describe('validateCard', () => {
     expect(validateCard({ ...card(), config: { update_multi: false } })).toMatch(/update_multi/);
     expect(validateCard({ elements: [] })).toMatch(/schema/);
     expect(validateCard({ schema: '2.0', elements: [] })).toMatch(/body.elements/);
+  });
+});
+
+describe('local i18n, as configure-multi-language-content and title.md (2.0) describe it', () => {
+  const both = { zh_cn: '完成', en_us: 'Done' };
+  const tag = (content: string) => [{ tag: 'text_tag', text: { tag: 'plain_text', content }, color: 'blue' }];
+  const withHeader = (header: object) => ({ ...card(), header: { title: { tag: 'plain_text', content: 'x' }, ...header } });
+
+  it('accepts i18n_content beside the content of every text object, the title and the summary', () => {
+    const bilingual = {
+      schema: '2.0',
+      config: { update_multi: true, summary: { content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } } },
+      header: { title: { tag: 'plain_text', i18n_content: { zh_cn: '待办', en_us: 'To-do' } }, i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') } },
+      body: {
+        elements: [
+          { tag: 'markdown', content: 'Done', i18n_content: both },
+          { tag: 'div', text: { tag: 'plain_text', content: 'Done', i18n_content: both } },
+          { ...callbackButton, text: { tag: 'plain_text', content: 'Done', i18n_content: both } },
+        ],
+      },
+    };
+    expect(validateCard(bilingual)).toBeNull();
+  });
+
+  it('names the rule a wrong shape breaks', () => {
+    expect(validateCard(card([{ tag: 'markdown', content: 'x', i18n_content: { zh: 'x' } }]))).toMatch(/i18n_content.zh: unknown language/);
+    expect(validateCard(card([{ tag: 'markdown', content: 'x', i18n_content: 'x' }]))).toMatch(/texts by language/);
+    expect(validateCard(card([{ tag: 'markdown', content: 'x', i18n_content: { en_us: 1 } }]))).toMatch(/must be a string/);
+    expect(validateCard(card([{ tag: 'hr', i18n_content: both }]))).toMatch(/only a text object/);
+    expect(validateCard(card([{ ...callbackButton, i18n_content: both }]))).toMatch(/only a text object/);
+    expect(validateCard(withHeader({ title: { tag: 'plain_text', content: 'x', i18n: both } }))).toMatch(/global i18n is not supported/);
+    expect(validateCard(withHeader({ text_tag_list: tag('Open'), i18n_text_tag_list: { en_us: tag('Open') } }))).toMatch(/exclude each other/);
+    expect(validateCard(withHeader({ i18n_text_tag_list: { english: tag('Open') } }))).toMatch(/unknown language/);
+    expect(validateCard({ ...card(), config: { summary: { text: 'x' } } })).toMatch(/summary/);
+    const long = { ...callbackButton, text: { tag: 'plain_text', content: 'ok', i18n_content: { zh_cn: 'ok', en_us: 'x'.repeat(101) } } };
+    expect(validateCard(card([long]))).toMatch(/en_us: longer than 100/);
+  });
+
+  it('reads a callback answer: a toast with i18n by language, and a raw 2.0 card', () => {
+    expect(validateCallbackAnswer({})).toBeNull();
+    expect(validateCallbackAnswer({ toast: { type: 'success', content: 'ok', i18n: { zh_cn: '好', en_us: 'ok' } }, card: { type: 'raw', data: card() } })).toBeNull();
+    expect(validateCallbackAnswer({ toast: { type: 'done', content: 'ok' } })).toMatch(/toast type/);
+    expect(validateCallbackAnswer({ toast: { type: 'info', content: 'ok', i18n: { cn: '好' } } })).toMatch(/toast.i18n.cn: unknown language/);
+    expect(validateCallbackAnswer({ toast: { type: 'info' } })).toMatch(/content or i18n/);
+    expect(validateCallbackAnswer({ card: { type: 'raw', data: { elements: [] } } })).toMatch(/card.data: schema/);
   });
 });
 

@@ -6,7 +6,7 @@ import { createEmulatorServer } from './server';
 import { EmulatorState } from './state';
 import type { Emulator, EmulatorOptions } from './types';
 
-export { validateCard, cardSize, CARD_SIZE_LIMIT } from './card-rules';
+export { validateCard, validateCallbackAnswer, localI18nField, cardSize, CARD_SIZE_LIMIT } from './card-rules';
 export { Code } from './errors';
 export { messageEvent, cardActionEvent, urlChallenge } from './events';
 export { encryptPayload, signPush } from './push';

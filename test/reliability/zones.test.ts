@@ -49,10 +49,12 @@ describe('time zones from callbacks', () => {
       const event = parseEvent(cardActionEvent({ token: 't', operatorId: 'ou_alice', messageId: 'om_1', value: { action: 'todo.tomorrow', todoId: 'td_1' }, timezone: zone }) as Record<string, unknown>) as CardActionEvent;
       const used = event.timeZone ?? 'Asia/Shanghai';
       const at = tomorrowAt(now, used, 9);
-      return formatInstant(at, used);
+      // The toast says the time in every language.
+      return `${formatInstant(at, used, 'zh_cn')} ${formatInstant(at, used, 'en_us')}`;
     };
     /** A zone already stored with a to-do (written before zones were canonicalised) taking the same paths. */
-    const stored = (zone: string) => `${formatInstant(now, zone)} ${tomorrowAt(now, zone, 9)} ${nextOccurrence(now, 'daily', zone, now)}`;
+    const stored = (zone: string) =>
+      `${formatInstant(now, zone, 'zh_cn')} ${formatInstant(now, zone, 'en_us')} ${tomorrowAt(now, zone, 9)} ${nextOccurrence(now, 'daily', zone, now)}`;
 
     // Warm-up: the code paths and the one real zone's formatters exist before the first measurement.
     for (const zone of variants.slice(0, 50)) {

@@ -11,8 +11,10 @@ import {
   mention,
   person,
   oneLine,
+  repeatLabel,
   type CardComponent,
 } from '../../cards/parts';
+import { groupVoice, privateVoice } from '../../cards/parts';
 import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoListCard } from '../../cards/todo-list';
@@ -58,7 +60,7 @@ describe('escapeMarkdown', () => {
     ['<at id=all></at>', '&#60;at id=all&#62;&#60;/at&#62;'],
     ['[x](https://evil)', '&#91;x&#93;&#40;https&#58;//evil&#41;'],
     ['**bold**', '&#42;&#42;bold&#42;&#42;'],
-    ['Mon 24 Nov 2026, 09:00 (America/Port_of_Spain)', 'Mon 24 Nov 2026, 09&#58;00 &#40;America/Port&#95;of&#95;Spain&#41;'],
+    ['Mon 24 Nov, 09:00 (America/Port_of_Spain)', 'Mon 24 Nov, 09&#58;00 &#40;America/Port&#95;of&#95;Spain&#41;'],
   ])('neutralises %s', (input, expected) => {
     expect(escapeMarkdown(input)).toBe(expected);
   });
@@ -89,30 +91,50 @@ describe('mention and person', () => {
 });
 
 describe('formatInstant', () => {
-  it('shows an IANA zone', () => {
-    expect(formatInstant(AT_2026_11_24_0100Z, 'Asia/Shanghai')).toBe('Tue 24 Nov 2026, 09:00 (Asia/Shanghai)');
+  it('shows an IANA zone, in each language', () => {
+    expect(formatInstant(AT_2026_11_24_0100Z, 'Asia/Shanghai', 'en_us')).toBe('Tue 24 Nov, 09:00 (Asia/Shanghai)');
+    expect(formatInstant(AT_2026_11_24_0100Z, 'Asia/Shanghai', 'zh_cn')).toBe('11月24日 周二 09:00（Asia/Shanghai）');
+    expect(formatInstant(Date.UTC(2026, 11, 1, 1, 0), 'Asia/Shanghai', 'zh_cn')).toBe('12月1日 周二 09:00（Asia/Shanghai）');
+    expect(formatInstant(Date.UTC(2026, 11, 1, 1, 0), 'Asia/Shanghai', 'en_us')).toBe('Tue 1 Dec, 09:00 (Asia/Shanghai)');
   });
 
   it('follows a DST change', () => {
     // America/New_York moves from UTC-5 to UTC-4 at 07:00 UTC on 8 March 2026.
-    expect(formatInstant(Date.UTC(2026, 2, 8, 6, 30), 'America/New_York')).toBe('Sun 8 Mar 2026, 01:30 (America/New_York)');
-    expect(formatInstant(Date.UTC(2026, 2, 8, 7, 30), 'America/New_York')).toBe('Sun 8 Mar 2026, 03:30 (America/New_York)');
+    expect(formatInstant(Date.UTC(2026, 2, 8, 6, 30), 'America/New_York', 'en_us')).toBe('Sun 8 Mar, 01:30 (America/New_York)');
+    expect(formatInstant(Date.UTC(2026, 2, 8, 7, 30), 'America/New_York', 'en_us')).toBe('Sun 8 Mar, 03:30 (America/New_York)');
+    expect(formatInstant(Date.UTC(2026, 2, 8, 7, 30), 'America/New_York', 'zh_cn')).toBe('3月8日 周日 03:30（America/New_York）');
   });
 
   it('applies fixed offsets by arithmetic', () => {
-    expect(formatInstant(AT_2026_11_24_0100Z, '+08:00')).toBe('Tue 24 Nov 2026, 09:00 (UTC+08:00)');
-    expect(formatInstant(AT_2026_11_24_0100Z, '-05:30')).toBe('Mon 23 Nov 2026, 19:30 (UTC-05:30)');
-    expect(formatInstant(AT_2026_11_24_0100Z, '+0800')).toBe('Tue 24 Nov 2026, 09:00 (UTC+08:00)');
+    expect(formatInstant(AT_2026_11_24_0100Z, '+08:00', 'en_us')).toBe('Tue 24 Nov, 09:00 (UTC+08:00)');
+    expect(formatInstant(AT_2026_11_24_0100Z, '-05:30', 'en_us')).toBe('Mon 23 Nov, 19:30 (UTC-05:30)');
+    expect(formatInstant(AT_2026_11_24_0100Z, '+0800', 'en_us')).toBe('Tue 24 Nov, 09:00 (UTC+08:00)');
+    expect(formatInstant(AT_2026_11_24_0100Z, '-05:30', 'zh_cn')).toBe('11月23日 周一 19:30（UTC-05:30）');
   });
 
   it('falls back to a labelled UTC for an unknown zone', () => {
-    expect(formatInstant(AT_2026_11_24_0100Z, 'Mars/Olympus')).toBe('Tue 24 Nov 2026, 01:00 (UTC)');
-    expect(formatInstant(AT_2026_11_24_0100Z, '+25:00')).toBe('Tue 24 Nov 2026, 01:00 (UTC)');
+    expect(formatInstant(AT_2026_11_24_0100Z, 'Mars/Olympus', 'en_us')).toBe('Tue 24 Nov, 01:00 (UTC)');
+    expect(formatInstant(AT_2026_11_24_0100Z, '+25:00', 'zh_cn')).toBe('11月24日 周二 01:00（UTC）');
+  });
+});
+
+describe('repeatLabel', () => {
+  it('names every rule in each language, and the weekday of a weekly one in its zone', () => {
+    expect(repeatLabel('workdays', 'en_us')).toBe('Every workday (Mon–Fri)');
+    expect(repeatLabel('workdays', 'zh_cn')).toBe('每个工作日（周一至周五）');
+    expect(repeatLabel('daily', 'zh_cn')).toBe('每天');
+    expect(repeatLabel('weekly', 'en_us')).toBe('Every week');
+    // 01:00 UTC on Tuesday 24 November is Tuesday in Shanghai and still Monday in New York.
+    expect(repeatLabel('weekly', 'en_us', { at: AT_2026_11_24_0100Z, timeZone: 'Asia/Shanghai' })).toBe('Every Tuesday');
+    expect(repeatLabel('weekly', 'zh_cn', { at: AT_2026_11_24_0100Z, timeZone: 'Asia/Shanghai' })).toBe('每周二');
+    expect(repeatLabel('weekly', 'en_us', { at: AT_2026_11_24_0100Z, timeZone: 'America/New_York' })).toBe('Every Monday');
+    expect(repeatLabel('weekly', 'zh_cn', { at: AT_2026_11_24_0100Z, timeZone: '-05:00' })).toBe('每周一');
   });
 });
 
 describe('todoFormCard', () => {
-  const card = todoFormCard({ formId: 'fm_1', draftText: '<at id=all></at> **x**', initialDateTime: '2026-11-24 09:00' });
+  const reminder = { initialDateTime: '2026-11-24 09:00', at: AT_2026_11_24_0100Z, timeZone: 'Asia/Shanghai' };
+  const card = todoFormCard({ formId: 'fm_1', draftText: '<at id=all></at> **x**', lang: 'en_us', reminder });
   const form = card.body.elements.find((e) => e.tag === 'form') as CardComponent & { elements: CardComponent[] };
 
   it('is a 2.0 shared card with a form at the root', () => {
@@ -166,44 +188,63 @@ describe('todoFormCard', () => {
     expect(CardActionValue.parse(callbackValue(cancel!))).toEqual({ action: 'todo.cancel', formId: 'fm_1' });
   });
 
-  it('omits the initial time when none is given and refuses a malformed one', () => {
-    const plain = todoFormCard({ formId: 'fm_2', draftText: '' });
+  it('says in which zone a prefilled reminder is meant', () => {
+    expect(card.body.elements[1]).toEqual({
+      tag: 'div',
+      text: {
+        tag: 'plain_text',
+        content:
+          'Reminder prefilled from your text: Tue 24 Nov, 09:00 (Asia/Shanghai). The time is meant in Asia/Shanghai; change it before you submit if it is not what you meant.',
+      },
+    });
+  });
+
+  it('omits the initial time and its note when none is given, and refuses a malformed one', () => {
+    const plain = todoFormCard({ formId: 'fm_2', draftText: '', lang: 'en_us' });
     expect(components(plain).find((c) => c.tag === 'picker_datetime')).not.toHaveProperty('initial_datetime');
     expect(components(plain).find((c) => c.tag === 'input')).not.toHaveProperty('default_value');
-    expect(() => todoFormCard({ formId: 'fm_2', draftText: '', initialDateTime: '2026-11-24T09:00' })).toThrow(/yyyy-MM-dd HH:mm/);
+    expect(components(plain).filter((c) => c.tag === 'div')).toEqual([]);
+    expect(() => todoFormCard({ formId: 'fm_2', draftText: '', lang: 'en_us', reminder: { ...reminder, initialDateTime: '2026-11-24T09:00' } })).toThrow(
+      /yyyy-MM-dd HH:mm/,
+    );
   });
 });
 
 describe('todoCard', () => {
-  it('renders an open to-do exactly', () => {
+  it('renders an open to-do exactly, in both languages with English as the default content', () => {
     const card = todoCard(
       todo({ text: 'Ship v1.2 & co: **now** <at id=all></at> [x](https://evil)', remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a', 'ou_b'] }),
+      { lang: 'en_us' },
     );
+    const creator = "<person id='ou_creator' show_name=true show_avatar=false style='normal'></person>";
+    const details = {
+      en_us: [
+        '**Next reminder:** Tue 24 Nov, 09&#58;00 &#40;Asia/Shanghai&#41;',
+        '**Assignees:** <at id=ou_a></at> <at id=ou_b></at>',
+        `**Created by:** ${creator}`,
+      ].join('\n'),
+      zh_cn: ['**下次提醒：**11月24日 周二 09&#58;00（Asia/Shanghai）', '**负责人：**<at id=ou_a></at> <at id=ou_b></at>', `**创建人：**${creator}`].join('\n'),
+    };
+    const summary = 'Ship v1.2 & co: **now** <at id=all></at> [x](https…';
+    const tag = (content: string) => [{ tag: 'text_tag', text: { tag: 'plain_text', content }, color: 'blue' }];
     expect(card).toEqual({
       schema: '2.0',
-      config: { update_multi: true, summary: { content: 'To-do: Ship v1.2 & co: **now** <at id=all></at> [x](https…' } },
+      config: { update_multi: true, summary: { content: `To-do: ${summary}`, i18n_content: { zh_cn: `待办：${summary}`, en_us: `To-do: ${summary}` } } },
       header: {
-        title: { tag: 'plain_text', content: 'To-do' },
+        title: { tag: 'plain_text', content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } },
         template: 'blue',
-        text_tag_list: [{ tag: 'text_tag', text: { tag: 'plain_text', content: 'Open' }, color: 'blue' }],
+        i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') },
       },
       body: {
         elements: [
           // As typed, in plain_text: it renders no markup, so it needs no escaping and shows no entities.
           { tag: 'div', text: { tag: 'plain_text', content: 'Ship v1.2 & co: **now** <at id=all></at> [x](https://evil)' } },
           { tag: 'hr' },
-          {
-            tag: 'markdown',
-            content: [
-              '**Next reminder:** Tue 24 Nov 2026, 09&#58;00 &#40;Asia/Shanghai&#41;',
-              '**Assignees:** <at id=ou_a></at> <at id=ou_b></at>',
-              "**Created by:** <person id='ou_creator' show_name=true show_avatar=false style='normal'></person>",
-            ].join('\n'),
-          },
+          { tag: 'markdown', content: details.en_us, i18n_content: details },
           {
             tag: 'button',
             type: 'primary',
-            text: { tag: 'plain_text', content: 'Done' },
+            text: { tag: 'plain_text', content: 'Done', i18n_content: { zh_cn: '完成', en_us: 'Done' } },
             behaviors: [{ type: 'callback', value: { action: 'todo.done', todoId: 'td_1' } }],
           },
         ],
@@ -212,32 +253,42 @@ describe('todoCard', () => {
   });
 
   it('shows who finished it, offers Reopen, and honours a time zone override', () => {
-    const card = todoCard(todo({ status: 'done', doneBy: 'ou_d', doneAt: AT_2026_11_24_0100Z }), { timeZone: '-05:30' });
+    const card = todoCard(todo({ status: 'done', doneBy: 'ou_d', doneAt: AT_2026_11_24_0100Z }), { lang: 'zh_cn', timeZone: '-05:30' });
     expect(card.header.template).toBe('green');
-    expect(card.header.text_tag_list?.[0]?.text.content).toBe('Done');
-    expect(JSON.stringify(card)).toContain(
-      `**Done by:** ${person('ou_d')} at Mon 23 Nov 2026, 19&#58;30 &#40;UTC&#45;05&#58;30&#41;`,
-    );
-    expect(JSON.stringify(card)).toContain('**Assignees:** nobody yet');
+    expect(card.header.i18n_text_tag_list?.zh_cn[0]?.text.content).toBe('已完成');
+    expect(card.header.i18n_text_tag_list?.en_us[0]?.text.content).toBe('Done');
+    const json = JSON.stringify(card);
+    expect(json).toContain(`**Done by:** ${person('ou_d')} at Mon 23 Nov, 19&#58;30 &#40;UTC&#45;05&#58;30&#41;`);
+    expect(json).toContain(`**完成人：**${person('ou_d')}，11月23日 周一 19&#58;30（UTC&#45;05&#58;30）`);
+    expect(json).toContain('**Assignees:** nobody yet');
+    expect(json).toContain('**负责人：**暂无');
     const [reopen, ...rest] = buttons(card);
     expect(rest).toEqual([]);
-    expect(reopen?.text).toEqual({ tag: 'plain_text', content: 'Reopen' });
+    expect(reopen?.text).toEqual({ tag: 'plain_text', content: '重新打开', i18n_content: { zh_cn: '重新打开', en_us: 'Reopen' } });
     expect(CardActionValue.parse(callbackValue(reopen!))).toEqual({ action: 'todo.reopen', todoId: 'td_1' });
   });
 
+  it('names the repeat rule with its weekday', () => {
+    const card = todoCard(todo({ remindAt: AT_2026_11_24_0100Z, repeat: 'weekly', repeatAnchor: AT_2026_11_24_0100Z }), { lang: 'en_us' });
+    const details = components(card).find((c) => c.tag === 'markdown') as CardComponent & { i18n_content: Record<string, string> };
+    expect(details.i18n_content.en_us).toContain('09&#58;00 &#40;Asia/Shanghai&#41; · Every Tuesday');
+    expect(details.i18n_content.zh_cn).toContain('09&#58;00（Asia/Shanghai） · 每周二');
+  });
+
   it('offers no buttons once recalled', () => {
-    const card = todoCard(todo({ status: 'recalled' }));
+    const card = todoCard(todo({ status: 'recalled' }), { lang: 'en_us' });
     expect(card.header.template).toBe('grey');
     expect(buttons(card)).toEqual([]);
   });
 
   it('keeps the summary to one short plain line', () => {
-    const card = todoCard(todo({ text: `line one\n${'x'.repeat(100)}` }));
+    const card = todoCard(todo({ text: `line one\n${'x'.repeat(100)}` }), { lang: 'en_us' });
     expect(card.config.summary?.content).toBe(`To-do: line one ${'x'.repeat(41)}…`);
+    expect(card.config.summary?.i18n_content?.zh_cn).toBe(`待办：line one ${'x'.repeat(41)}…`);
   });
 
   it('refuses a bad assignee id instead of rendering it', () => {
-    expect(() => todoCard(todo({ assigneeIds: ['ou_x></at><at id=all'] }))).toThrow(/open_id/);
+    expect(() => todoCard(todo({ assigneeIds: ['ou_x></at><at id=all'] }), { lang: 'en_us' })).toThrow(/open_id/);
   });
 });
 
@@ -246,24 +297,24 @@ describe('text people typed', () => {
   const hostile = todo({ text: typed, remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a'] });
 
   it.each([
-    ['the to-do card', todoCard(hostile)],
-    ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true })],
-    ['a handled reminder', reminderHandledCard({ todo: hostile, outcome: 'snoozed', by: 'ou_a', until: AT_2026_11_24_0100Z })],
-    ['the /todos list', todoListCard({ todos: [hostile], mine: false })],
+    ['the to-do card', todoCard(hostile, { lang: 'zh_cn' })],
+    ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true, lang: 'zh_cn' })],
+    ['a handled reminder', reminderHandledCard({ todo: hostile, outcome: 'snoozed', by: 'ou_a', until: AT_2026_11_24_0100Z, lang: 'en_us' })],
+    ['the /todos list', todoListCard({ todos: [hostile], mine: false, lang: 'zh_cn' })],
   ])('is shown as typed, in plain_text, never inside markdown: %s', (_, card) => {
     const all = components(card);
     const plain = all.filter((c) => c.tag === 'plain_text').map((c) => c.content as string);
     expect(plain.some((content) => content.includes(typed))).toBe(true);
     for (const markdown of all.filter((c) => c.tag === 'markdown')) {
-      expect(markdown.content).not.toContain('v1.2');
-      expect(markdown.content).not.toContain('<at id=all>');
+      expect(JSON.stringify(markdown)).not.toContain('v1.2');
+      expect(JSON.stringify(markdown)).not.toContain('<at id=all>');
     }
   });
 });
 
 describe('assertCardFits', () => {
   it('throws for an absurdly large card', () => {
-    expect(() => todoCard(todo({ text: '<'.repeat(30_000) }))).toThrow(/bytes/);
+    expect(() => todoCard(todo({ text: '<'.repeat(30_000) }), { lang: 'en_us' })).toThrow(/bytes/);
   });
 
   it('throws for too many components', () => {
@@ -274,51 +325,69 @@ describe('assertCardFits', () => {
 });
 
 describe('callbackButton', () => {
-  it('writes only what the schema accepts and adds an optional confirm', () => {
+  it('writes only what the schema accepts and adds an optional confirm, in the voice’s languages', () => {
     const button = callbackButton({
-      text: 'Done',
+      voice: groupVoice('en_us'),
+      text: 'button.done',
       value: { action: 'todo.done', todoId: 'td_1', extra: 1 } as CardActionValue,
-      confirm: { title: 'Sure?', text: 'Marks it done for everyone.' },
+      confirm: { title: 'todoCard.title', text: 'toast.markedDone' },
     });
     expect(button).toEqual({
       tag: 'button',
       type: 'default',
-      text: { tag: 'plain_text', content: 'Done' },
-      confirm: { title: { tag: 'plain_text', content: 'Sure?' }, text: { tag: 'plain_text', content: 'Marks it done for everyone.' } },
+      text: { tag: 'plain_text', content: 'Done', i18n_content: { zh_cn: '完成', en_us: 'Done' } },
+      confirm: {
+        title: { tag: 'plain_text', content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } },
+        text: { tag: 'plain_text', content: 'Marked done.', i18n_content: { zh_cn: '已标记完成。', en_us: 'Marked done.' } },
+      },
       behaviors: [{ type: 'callback', value: { action: 'todo.done', todoId: 'td_1' } }],
+    });
+    expect(callbackButton({ voice: privateVoice('zh_cn'), text: 'formCard.cancel', value: { action: 'todo.cancel', formId: 'f' } }).text).toEqual({
+      tag: 'plain_text',
+      content: '取消',
     });
   });
 });
 
 describe('noticeCard', () => {
-  it('renders text as plain_text with a tone', () => {
-    expect(noticeCard({ text: '<at id=all></at>', tone: 'error' })).toEqual({
+  it('renders text as plain_text with a tone, titled in its language', () => {
+    expect(noticeCard({ text: '<at id=all></at>', tone: 'error', lang: 'en_us' })).toEqual({
       schema: '2.0',
       config: { update_multi: true },
       header: { title: { tag: 'plain_text', content: 'To-do bot' }, template: 'red' },
       body: { elements: [{ tag: 'div', text: { tag: 'plain_text', content: '<at id=all></at>' } }] },
     });
-    expect(noticeCard({ text: 'hi', title: 'Heads up', tone: 'warning' }).header).toEqual({
-      title: { tag: 'plain_text', content: 'Heads up' },
+    expect(noticeCard({ text: '你好', tone: 'warning', lang: 'zh_cn' }).header).toEqual({
+      title: { tag: 'plain_text', content: '待办机器人' },
       template: 'orange',
     });
-    expect(noticeCard({ text: 'hi' }).header.template).toBe('blue');
+    expect(noticeCard({ text: 'hi', lang: 'en_us' }).header.template).toBe('blue');
   });
 });
 
 describe('helpCard', () => {
-  it('lists every command with its usage escaped', () => {
-    const card = helpCard([
-      { usage: '/todo <text>', description: 'Open a to-do form.' },
-      { usage: '/help', description: 'Show this.' },
-    ]);
-    expect(card.body.elements).toEqual([
+  const commands = [
+    { names: { en_us: 'todo', zh_cn: '待办' }, args: 'command.todo.args', description: 'command.help.description' },
+    { names: { en_us: 'help', zh_cn: '帮助' }, description: 'command.help.description' },
+  ] as const;
+
+  it('lists every command under its English name first, its usage escaped, for an English reader', () => {
+    expect(helpCard('en_us', commands).body.elements).toEqual([
       {
         tag: 'markdown',
-        content: '**/todo &#60;text&#62;** — Open a to&#45;do form.\n**/help** — Show this.',
+        content: '**/todo &#91;text&#93;** or /待办 — Show this list of commands.\n**/help** or /帮助 — Show this list of commands.',
       },
       { tag: 'markdown', content: 'Commands work with or without @mentioning me.', text_size: 'notation' },
     ]);
+  });
+
+  it('lists the Chinese names first for a Chinese reader', () => {
+    const card = helpCard('zh_cn', commands);
+    expect(card.header.title).toEqual({ tag: 'plain_text', content: '待办机器人命令' });
+    expect(card.body.elements[0]).toEqual({
+      tag: 'markdown',
+      content: '**/待办 &#91;内容&#93;** 或 /todo — 显示这份命令列表。\n**/帮助** 或 /help — 显示这份命令列表。',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/bot/commands';
+import { languageOfMessage } from '../../src/bot/language';
 import { CommandRouter } from '../../src/bot/router';
 import type { MessageEvent } from '../../src/feishu/events';
 
@@ -32,10 +33,49 @@ describe('parseMessage', () => {
     expect(parseMessage('  ')).toEqual({ kind: 'mention-only' });
   });
 
+  it('reads the Chinese commands, with or without a space after the name', () => {
+    expect(parseMessage('@_user_1 /待办 明天下午3点 提交周报')).toEqual({ kind: 'command', name: '待办', args: '明天下午3点 提交周报' });
+    expect(parseMessage('/待办明天下午3点 提交周报')).toEqual({ kind: 'command', name: '待办', args: '明天下午3点 提交周报' });
+    expect(parseMessage('/待办列表 我的')).toEqual({ kind: 'command', name: '待办列表', args: '我的' });
+    expect(parseMessage('/待办列表我的')).toEqual({ kind: 'command', name: '待办列表', args: '我的' });
+    expect(parseMessage('/撤回')).toEqual({ kind: 'command', name: '撤回', args: '' });
+    expect(parseMessage('/语言 英文')).toEqual({ kind: 'command', name: '语言', args: '英文' });
+    expect(parseMessage('/帮助')).toEqual({ kind: 'command', name: '帮助', args: '' });
+    expect(parseMessage('/你好')).toEqual({ kind: 'command', name: '你好', args: '' });
+    expect(parseMessage('/todo提交周报')).toEqual({ kind: 'command', name: 'todo', args: '提交周报' });
+  });
+
+  it('takes the slash a Chinese input method types: ／ always, 、 only before a known name', () => {
+    expect(parseMessage('／待办 开会')).toEqual({ kind: 'command', name: '待办', args: '开会' });
+    expect(parseMessage('／todos')).toEqual({ kind: 'command', name: 'todos', args: '' });
+    expect(parseMessage('、待办列表')).toEqual({ kind: 'command', name: '待办列表', args: '' });
+    expect(parseMessage('、help')).toEqual({ kind: 'command', name: 'help', args: '' });
+    expect(parseMessage('、还有一件事')).toEqual({ kind: 'chatter', text: '、还有一件事' });
+  });
+
   it('tells chatter from commands', () => {
     expect(parseMessage('@_user_1 hello there')).toEqual({ kind: 'chatter', text: 'hello there' });
     expect(parseMessage('/ not a command')).toEqual({ kind: 'chatter', text: '/ not a command' });
     expect(parseMessage('a/todo')).toEqual({ kind: 'chatter', text: 'a/todo' });
+  });
+});
+
+describe('the language a message is written in', () => {
+  it.each([
+    ['/待办 提交周报', 'zh_cn'],
+    ['/帮助', 'zh_cn'],
+    ['/todo 提交周报', 'zh_cn'],
+    ['/todo submit the report', 'en_us'],
+    ['/todos mine', 'en_us'],
+    ['@_user_1 你好', 'zh_cn'],
+    ['@_user_1 hello', 'en_us'],
+    // The English names are what everyone types: alone they say nothing, and the chat's setting decides.
+    ['/todos', undefined],
+    ['/help', undefined],
+    ['/todo 10:00', undefined],
+    ['@_user_1', undefined],
+  ] as const)('%s → %s', (text, lang) => {
+    expect(languageOfMessage(parseMessage(text))).toBe(lang);
   });
 });
 

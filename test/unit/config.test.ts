@@ -33,6 +33,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('speaks Chinese on Feishu and English on Lark unless BOT_LANGUAGE says', () => {
+    expect(loadConfig(required).botLanguage).toBe('zh_cn');
+    expect(loadConfig({ ...required, FEISHU_DOMAIN: 'https://open.larksuite.com' }).botLanguage).toBe('en_us');
+    expect(loadConfig({ ...required, FEISHU_DOMAIN: 'https://open.larksuite.com/' }).botLanguage).toBe('en_us');
+    expect(loadConfig({ ...required, FEISHU_DOMAIN: 'http://127.0.0.1:8080' }).botLanguage).toBe('zh_cn');
+    expect(loadConfig({ ...required, FEISHU_DOMAIN: 'https://notlarksuite.com' }).botLanguage).toBe('zh_cn');
+    expect(loadConfig({ ...required, FEISHU_DOMAIN: 'https://open.larksuite.com', BOT_LANGUAGE: 'zh_cn' }).botLanguage).toBe('zh_cn');
+    expect(loadConfig({ ...required, BOT_LANGUAGE: 'en_us' }).botLanguage).toBe('en_us');
+    expect(problems({ ...required, BOT_LANGUAGE: 'fr' })).toEqual(['BOT_LANGUAGE must be "zh_cn" or "en_us"']);
+  });
+
   it('reads DEFAULT_TIME_ZONE in its canonical spelling and refuses what is not a zone', () => {
     expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: 'europe/berlin' }).defaultTimeZone).toBe('Europe/Berlin');
     expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin']);

@@ -3,12 +3,14 @@ import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
 import { RateLimiter, RateLimitWaitTooLong, burstFor } from '../../src/feishu/rate-limits';
 import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
+import { t } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 
 describe('the error-code table', () => {
-  it('gives every code a sentence, and no code is both retried and done', () => {
+  it('gives every code a sentence in each language, and no code is both retried and done', () => {
     for (const [code, meaning] of Object.entries(FEISHU_CODES)) {
-      expect(meaning.say, String(code)).toMatch(/^[A-Z].*[.!]$/);
+      expect(t('en_us', meaning.say), String(code)).toMatch(/^[A-Z].*[.!]$/);
+      expect(t('zh_cn', meaning.say), String(code)).toMatch(/^\p{Script=Han}.*。$/u);
       expect(meaning.retry && meaning.done, String(code)).toBeFalsy();
     }
   });
@@ -20,7 +22,8 @@ describe('the error-code table', () => {
     expect(meaningOf(230110).done).toBe(true);
     expect(meaningOf(99991663).refreshToken).toBe(true);
     expect(meaningOf(230026).retry).toBeUndefined();
-    expect(meaningOf(123).say).toBe('Feishu refused the request.');
+    expect(t('en_us', meaningOf(123).say)).toBe('Feishu refused the request.');
+    expect(t('zh_cn', meaningOf(123).say)).toBe('飞书拒绝了这个请求。');
   });
 
   it('calls network trouble, 5xx, 429 and limit codes transient, and refusals not', () => {

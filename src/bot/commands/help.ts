@@ -1,16 +1,16 @@
-import { helpCard } from '../../../cards/help';
+import { type CommandHelp, helpCard } from '../../../cards/help';
 import { noticeJob } from '../notices';
-import type { CommandInfo, CommandMiddleware } from '../router';
+import type { CommandMiddleware } from '../router';
 
-/** `/help` and a bare mention: every command the bot has, shown to the person who asked. */
-export function showHelp(commands: () => CommandInfo[]): CommandMiddleware {
-  return async ({ services, message, commit }) => {
+/** `/help` and a bare mention: every command the bot has, shown to the person who asked, in their language. */
+export function showHelp(commands: () => CommandHelp[]): CommandMiddleware {
+  return async ({ services, message, lang, commit }) => {
     await commit({
       jobs: [
         noticeJob(services, `${message.eventId}:help`, {
           chatId: message.chatId,
           userId: message.senderId,
-          card: helpCard(commands()),
+          card: helpCard(lang, commands()),
           replyTo: message.messageId,
           chatType: message.chatType,
         }),

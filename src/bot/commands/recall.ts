@@ -18,16 +18,16 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
     todo = await store.todoByMessage(message.parentId);
     // A reply in one chat can name a message of another (Feishu checks nothing): a card of another chat is not ours to recall here.
     if (!todo || todo.chatId !== message.chatId) {
-      return ctx.reply('I can only recall to-do cards I posted in this chat, and that message is not one of them.', 'warning');
+      return ctx.reply('recall.notOurs', { tone: 'warning' });
     }
   } else {
     todo = await store.latestPostedTodo(message.chatId, (await senderIsAdmin()) ? undefined : message.senderId);
-    if (!todo) return ctx.reply('There is no to-do card of yours in this chat to recall.', 'info');
+    if (!todo) return ctx.reply('recall.noneYours');
   }
 
-  if (todo.status === 'recalled') return ctx.reply('That to-do was already recalled.', 'warning');
-  if (todo.creatorId !== message.senderId && !(await senderIsAdmin())) {
-    return ctx.reply('Only the person who created this to-do and group admins can recall it.', 'warning');
-  }
-  await ctx.commit({ jobs: [recallJob(services, todo, message.senderId, message.messageId, message.eventId)] });
+  if (todo.status === 'recalled') return ctx.reply('recall.already', { tone: 'warning' });
+  if (todo.creatorId !== message.senderId && !(await senderIsAdmin())) return ctx.reply('recall.notAllowed', { tone: 'warning' });
+  // The answer comes from the job, once Feishu has answered: in the language of this command.
+  const request = { requesterId: message.senderId, replyTo: message.messageId, lang: ctx.lang };
+  await ctx.commit({ jobs: [recallJob(services, todo, request, message.eventId)] });
 };

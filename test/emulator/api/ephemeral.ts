@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { localI18nField } from '../card-rules';
 import { badParam, Code, refuse } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatedMessage } from '../types';
@@ -29,6 +30,10 @@ export const sendEphemeral: Handler = (call, state) => {
   }
   state.limitLocal([perSecond(`ephemeral-send:${chat.chatId}`, 40)]);
   acceptCard(body.card);
+  // "发送仅特定人可见的消息卡片接口不支持为卡片局部配置多语言" (configure-multi-language-content): refused here, so a
+  // private card written with both languages fails the tests instead of showing the wrong one.
+  const i18nField = localI18nField(body.card);
+  if (i18nField) throw refuse(Code.cardRejected, `card content rejected: the ephemeral API takes no local i18n (${i18nField})`);
   const message: EmulatedMessage = {
     messageId: state.nextMessageId('ephemeral'),
     chatId: chat.chatId,

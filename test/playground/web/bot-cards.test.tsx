@@ -10,7 +10,7 @@ import { context, draw } from './draw';
 
 /** The bot's own cards, drawn and used as a person would: the form's fields, its Submit, the to-do card's text. */
 
-const form = () => todoFormCard({ formId: 'form_1', draftText: 'Ship the release notes' });
+const form = () => todoFormCard({ formId: 'form_1', draftText: 'Ship the release notes', lang: 'en_us' });
 const text = (el: Element | null | undefined) => el?.textContent ?? '';
 
 /** A control and the visible label it sits in (its accessible name). */
@@ -149,11 +149,11 @@ describe('the to-do and reminder cards', () => {
   };
 
   it("shows the to-do's text exactly as typed, the assignees as mentions and the creator by name", () => {
-    const el = draw(todoCard(todo));
+    const el = draw(todoCard(todo, { lang: 'en_us' }));
     const [typed, , details] = el.querySelectorAll('.card-body > *');
     expect(text(typed)).toBe(todo.text);
     expect(typed?.querySelectorAll('.mention, a, em')).toHaveLength(0);
-    expect(text(details)).toContain('Next reminder: Tue 24 Nov 2026, 09:30 (Asia/Shanghai)');
+    expect(text(details)).toContain('Next reminder: Tue 24 Nov, 09:30 (Asia/Shanghai)');
     expect([...(details?.querySelectorAll('.mention') ?? [])].map(text)).toEqual(['@Bea Li']);
     expect(text(details?.querySelector('.person'))).toBe('Alex Chen');
     expect(text(el.querySelector('.text-tag'))).toBe('Open');
@@ -162,7 +162,7 @@ describe('the to-do and reminder cards', () => {
 
   it('names a reminder by its header and quotes it by its summary', async () => {
     const ctx = context();
-    const el = draw(reminderCard({ todo, dueAt: todo.remindAt ?? 0, late: false }), ctx);
+    const el = draw(reminderCard({ todo, dueAt: todo.remindAt ?? 0, late: false, lang: 'en_us' }), ctx);
     expect(el.querySelector('article')?.getAttribute('aria-label')).toBe('Reminder');
     expect([...el.querySelectorAll('button')].map(text)).toEqual(['Done', 'Snooze 1 h', 'Tomorrow 9:00']);
     await click(button(el, 'Snooze 1 h'));
