@@ -19,7 +19,7 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore } from './store';
+import { createStore, fleetLimits } from './store';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -69,6 +69,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const now = options.now ?? Date.now;
   const store = options.store ?? createStore(config, { logger });
   await store.open();
+  const shared = fleetLimits(store);
   // Filled in below; the metrics and /healthz read them only when asked.
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;
@@ -87,6 +88,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     retry: options.feishuRetry,
     observer: metrics.feishu,
+    limiter: shared.limiter,
   });
 
   let botOpenId: Promise<string> | undefined;
@@ -99,7 +101,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
-    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds),
+    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
+    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
     // Known from the start-up check; looked up here only when Feishu was unreachable then.
     botOpenId: () => {
       botOpenId ??= feishu.botInfo().then(
@@ -144,7 +147,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         run: async (at) => {
           lastHousekeeping = at;
           const removed = await store.prune(at);
-          feishu.sweepLimits();
+          await feishu.sweepLimits();
           logger.info({ removed }, 'housekeeping done');
         },
       },

@@ -18,7 +18,6 @@ import { messageLanguage } from './language';
 import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { type CommandMessage, CommandRouter, commandMessage } from './router';
-import { CommandThrottle } from './throttle';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
 
@@ -33,13 +32,10 @@ const EXPIRY_BATCH = 100;
  */
 export class Bot {
   readonly router: CommandRouter;
-  /** Clicks get their own budget, per person and card, with the commands' settings. */
-  private readonly clicks: CommandThrottle;
   /** Mentions waiting for the bot's own open_id before they can be told from chatter. */
   private readonly undecided = new Set<Promise<void>>();
 
   constructor(private readonly services: Services) {
-    this.clicks = new CommandThrottle(services.config.userCommandLimit, services.config.userCommandWindowSeconds);
     const help = showHelp(() => this.router.list());
     this.router = new CommandRouter()
       .command('todo', { args: 'command.todo.args', description: 'command.todo.description' }, groupsOnly, adminsOnly, openTodoForm)
@@ -211,7 +207,7 @@ export class Bot {
     // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
     // Before the card is read its language is unknown: the toast carries every language, `content` the bot's.
     const { botLanguage } = this.services.config;
-    const verdict = await this.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
+    const verdict = await this.services.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
     return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: toast('info', 'toast.working', botLanguage) });
   }

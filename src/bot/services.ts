@@ -16,7 +16,10 @@ export interface Services {
   admins: AdminDirectory;
   /** People's time zones from their Feishu profiles, cached. */
   profileZones: ProfileZones;
+  /** Commands per person and chat. */
   throttle: CommandThrottle;
+  /** Clicks per person and card: their own budget, with the commands' settings. */
+  clicks: CommandThrottle;
   logger: Logger;
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */

@@ -2,7 +2,7 @@ import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, FeishuGaveUpError, type FeishuNetworkError } from './errors';
-import { FEISHU_LIMITS, RateLimiter } from './rate-limits';
+import { type Limiter, RateLimiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
 import { DEFAULT_RETRY, type FeishuObserver, type RetryPolicy, Transport } from './transport';
 
@@ -20,6 +20,8 @@ export interface FeishuClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Told of every attempt and rate-limit wait (the metrics). */
   observer?: FeishuObserver;
+  /** Where permits come from, given the longest wait to accept: this process's queues unless a shared one is given. */
+  limiter?: (maxWaitMs: number) => Limiter;
 }
 
 /** Codes with which Feishu refuses the app's credentials themselves (no retry or restart can help). */
@@ -73,7 +75,7 @@ export const FEED_CARD_BATCH = 20;
 export class FeishuClient {
   private readonly sdk: LazySdkClient;
   private readonly transport: Transport;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Limiter;
   /** Aborted at stop: waits and retries end, no new attempt starts. */
   private readonly waits = new AbortController();
   /** Aborted after the running calls' grace: requests still on the wire are cancelled. */
@@ -83,7 +85,7 @@ export class FeishuClient {
   constructor(options: FeishuClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.sdk = new LazySdkClient({ ...options, stopping: this.waits.signal, requests: this.requests.signal });
-    this.limiter = new RateLimiter(retry.maxWaitMs, FEISHU_LIMITS, (method, seconds) => options.observer?.rateLimitWait(method, seconds));
+    this.limiter = options.limiter?.(retry.maxWaitMs) ?? new RateLimiter(retry.maxWaitMs);
     this.transport = new Transport({
       limiter: this.limiter,
       retry,
@@ -258,8 +260,8 @@ export class FeishuClient {
   }
 
   /** Drops idle per-chat limiter state; called on the housekeeping schedule. */
-  sweepLimits(): void {
-    this.limiter.sweep();
+  async sweepLimits(): Promise<void> {
+    await this.limiter.sweep();
   }
 
   private async unlessDone(call: () => Promise<unknown>): Promise<boolean> {

@@ -43,7 +43,7 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
  * Slack on every window: a permit is taken before the request travels, and a busy event loop can delay the
  * request by tens of milliseconds, so Feishu's clock is left that much room (6% of a second: 60 ms).
  */
-const SPACING_SLACK = 1.06;
+export const SPACING_SLACK = 1.06;
 
 export interface LimitKeys {
   chatId?: string;
@@ -60,25 +60,34 @@ export class RateLimitWaitTooLong extends Error {
   }
 }
 
-export class RateLimiter {
+/**
+ * What the Feishu client takes its permits from: this process's queues (`RateLimiter`), or, with several instances,
+ * a limiter they share (`PostgresRateLimiter` in src/store/postgres/), so that the limits hold for the whole fleet.
+ */
+export interface Limiter {
+  /**
+   * Resolves when every limit of `method` allows one more call now; throws `RateLimitWaitTooLong`, taking nothing,
+   * when that would be more than the limiter's longest wait; rejects at once when `signal` aborts.
+   */
+  acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void>;
+  /** Forgets the state of chats and messages idle for long. */
+  sweep(): void | Promise<void>;
+}
+
+/** The limits of one process: p-queues handing out permits, spaced as the comment on `burstFor` says. */
+export class RateLimiter implements Limiter {
   private readonly queues = new Map<string, { queue: PQueue; spacingMs: number }>();
 
   constructor(
     private readonly maxWaitMs: number,
     private readonly limits: Readonly<Partial<Record<LimitedMethod, readonly Limit[]>>> = FEISHU_LIMITS,
-    /** Told of every wait that was not instant (for the metrics). */
-    private readonly onWait?: (method: LimitedMethod, seconds: number) => void,
   ) {}
 
-  /** Resolves when every limit of `method` allows one more call now; rejects at once when `signal` aborts. */
   async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void> {
     const queues = (this.limits[method] ?? []).map((limit) => this.queueFor(method, limit, keys));
     const expectedWait = Math.max(0, ...queues.map(({ queue, spacingMs }) => queue.size * spacingMs));
     if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
-    const started = performance.now();
     for (const { queue } of queues) await queue.add(() => undefined, { signal });
-    const waitedMs = performance.now() - started;
-    if (waitedMs >= 1) this.onWait?.(method, waitedMs / 1000);
   }
 
   /** Drops idle per-chat and per-message queues so a long-running bot does not keep one per chat forever. */

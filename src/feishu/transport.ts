@@ -2,7 +2,7 @@ import type { AxiosError } from 'axios';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from './errors';
-import { type LimitKeys, type LimitedMethod, type RateLimiter, RateLimitWaitTooLong } from './rate-limits';
+import { type LimitKeys, type LimitedMethod, type Limiter, RateLimitWaitTooLong } from './rate-limits';
 import { stoppingError, unlessStopped } from './stopping';
 
 /**
@@ -41,7 +41,7 @@ export interface FeishuObserver {
 }
 
 export interface TransportDeps {
-  limiter: RateLimiter;
+  limiter: Limiter;
   retry: RetryPolicy;
   logger: Logger;
   invalidateToken: () => void;
@@ -72,7 +72,12 @@ export class Transport {
       let error: FeishuApiError | FeishuNetworkError;
       let sentAt: number | undefined;
       try {
-        if (spec.limit) await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys, stopping);
+        if (spec.limit) {
+          const askedAt = performance.now();
+          await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys, stopping);
+          const waitedMs = performance.now() - askedAt;
+          if (waitedMs >= 1) observer?.rateLimitWait(spec.limit.method, waitedMs / 1000);
+        }
         sentAt = performance.now();
         const answer = await spec.run();
         const code = (answer as FeishuAnswer | undefined)?.code ?? 0;

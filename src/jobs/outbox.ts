@@ -34,8 +34,6 @@ export interface JobContext {
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
   commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
-  /** Aborted when the bot is stopping: waits should end, the job is parked for the next start. */
-  signal: AbortSignal;
 }
 
 export interface JobHandler {
@@ -69,7 +67,16 @@ export interface OutboxOptions {
 
 const DEFAULT_PER_CHAT = 8;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
-export const DEFAULT_LEASE_MS = 30_000;
+/**
+ * A lease lasts this long unless renewed (every third of it while the job runs). With the poll below, another instance
+ * resumes the job of one that died within lease + poll: 25 s.
+ */
+export const DEFAULT_LEASE_MS = 20_000;
+/**
+ * The longest the outbox goes without looking for work. Commits wake it at once (other instances' too, through the
+ * store); the poll is for what no commit announces: a dead instance's lease running out.
+ */
+const DEFAULT_POLL_MS = 5_000;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
 const CONFLICT_RERUNS = 5;
 
@@ -80,7 +87,6 @@ export class Outbox {
   private readonly retryDelaysMs: readonly number[];
   private readonly leaseMs: number;
   private stopped = true;
-  private stopping = new AbortController();
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private kickScheduled = false;
@@ -98,9 +104,8 @@ export class Outbox {
 
   start(): void {
     this.stopped = false;
-    this.stopping = new AbortController();
     this.unsubscribe = this.options.store.onCommitted((committed) => committed.jobs && this.kick());
-    const pollMs = this.options.pollMs ?? 60_000;
+    const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     this.pollTimer = setInterval(() => this.kick(), pollMs);
     this.pollTimer.unref();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(this.leaseMs / 3)));
@@ -126,7 +131,6 @@ export class Outbox {
     this.stopped = true;
     this.unsubscribe?.();
     for (const timer of [this.nextRunTimer, this.pollTimer, this.renewTimer]) clearTimeout(timer);
-    this.stopping.abort();
     await this.scanning;
     await this.queue.onIdle();
     await this.options.store.releaseLeases(this.options.owner);
@@ -210,7 +214,6 @@ export class Outbox {
     const { store, now } = this.options;
     return {
       job,
-      signal: this.stopping.signal,
       step: async (name, fn) => {
         if (name in job.steps) return job.steps[name] as never;
         const result = await fn();

@@ -1,8 +1,11 @@
+import type { ThrottleLimiter } from '../bot/throttle';
 import type { StoreConfig } from '../config';
+import type { Limiter } from '../feishu/rate-limits';
 import type { Logger } from '../log';
 import { EmbeddedStore } from './embedded/embedded-store';
 import { FilePersistence } from './embedded/lowdb';
 import { PostgresStore } from './postgres/postgres-store';
+import { PostgresRateLimiter, sharedThrottleLimiter } from './postgres/rate-limiter';
 import { describeDatabase } from './postgres/settings';
 import type { Store } from './store';
 
@@ -26,4 +29,14 @@ export async function openStore(config: StoreConfig, options: { logger?: Logger 
 /** Where the configured store keeps its data, for messages (never the password). */
 export function describeStore(config: StoreConfig): string {
   return config.databaseUrl === undefined ? `the file store at ${config.dataFile}` : describeDatabase(config.databaseUrl, config.databaseSchema);
+}
+
+/**
+ * Where Feishu's rate limits and the people's throttles are counted: in each process for a store of one process
+ * (the defaults), in the shared database for a store several instances share, so the limits hold for the fleet.
+ */
+export function fleetLimits(store: Store): { limiter?: (maxWaitMs: number) => Limiter; throttle?: ThrottleLimiter } {
+  if (!(store instanceof PostgresStore)) return {};
+  const db = store.database;
+  return { limiter: (maxWaitMs) => new PostgresRateLimiter(db, maxWaitMs), throttle: sharedThrottleLimiter(db) };
 }

@@ -175,10 +175,17 @@ describe('the rate limiter', () => {
     expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a2'));
   });
 
-  it('reports each wait that was not instant, for the metrics', async () => {
+  it('reports each wait for a permit that was not instant, for the metrics', async () => {
     const waits: Array<[string, number]> = [];
-    const limiter = new RateLimiter(30_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 100 }] }, (method, seconds) => waits.push([method, seconds]));
-    await Promise.all([limiter.acquire('message.send', { chatId: 'c' }), limiter.acquire('message.send', { chatId: 'c' })]);
+    const transport = new Transport({
+      limiter: new RateLimiter(30_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 100 }] }),
+      retry: DEFAULT_RETRY,
+      logger: createLogger('silent'),
+      invalidateToken: () => undefined,
+      observer: { attempt: () => undefined, rateLimitWait: (method, seconds) => waits.push([method, seconds]) },
+    });
+    const call = () => transport.call({ name: 'im.v1.message.create', limit: { method: 'message.send', keys: { chatId: 'c' } }, run: async () => ({ code: 0 }) });
+    await Promise.all([call(), call()]);
     expect(waits).toHaveLength(1);
     expect(waits[0]?.[0]).toBe('message.send');
     expect(waits[0]?.[1]).toBeGreaterThan(0);

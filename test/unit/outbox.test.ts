@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import { RetryLater } from '../../src/jobs/outbox';
+import { FeishuNetworkError } from '../../src/feishu/errors';
 
 /** An outbox over a memory store whose jobs wait until released, so the test sees which ones are running. */
 async function harness(perChat: number, options: { failFirst?: Set<string> } = {}) {
@@ -11,6 +12,7 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
   await store.open();
   const started: string[] = [];
   const release = new Map<string, () => void>();
+  const interrupts = new Map<string, () => void>();
   const outbox = new Outbox({
     store,
     logger: createLogger('silent'),
@@ -20,14 +22,15 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
     retryDelaysMs: [0],
     handlers: {
       wait: {
-        run: async ({ job, step, signal }) => {
+        run: async ({ job, step }) => {
           started.push(job.id);
           await step('first', async () => 'done');
           if (options.failFirst?.delete(job.id)) throw new RetryLater('not yet');
-          // Waits as a Feishu call's retry wait does: until released, or until the bot stops.
+          // Waits as a Feishu call's retry wait does: until released, or until the bot stops (the Feishu client then
+          // ends its waits with a network-style failure; `interrupt` plays that part).
           await new Promise<void>((resolve, reject) => {
             release.set(job.id, resolve);
-            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+            interrupts.set(job.id, () => reject(new FeishuNetworkError('wait', 'the bot is stopping')));
           });
         },
       },
@@ -44,7 +47,7 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
   const startedSoFar = (count: number) => vi.waitFor(() => expect(started).toHaveLength(count));
   /** A few turns of the event loop: enough for the outbox to start anything it was going to. */
   const turns = () => new Promise((resolve) => setTimeout(resolve, 20));
-  return { store, outbox, started, enqueue, finish, startedSoFar, turns };
+  return { store, outbox, started, enqueue, finish, startedSoFar, turns, interrupts };
 }
 
 describe('the outbox', () => {
@@ -111,11 +114,13 @@ describe('the outbox', () => {
   });
 
   it('leaves a job cut short by the stop for the next start, its steps kept and its lease released', async () => {
-    const { store, outbox, enqueue, startedSoFar } = await harness(8);
+    const { store, outbox, enqueue, startedSoFar, interrupts } = await harness(8);
     await enqueue('j1', 'a', 'oc_1');
     outbox.start();
     await startedSoFar(1);
-    await outbox.stop();
+    const stopped = outbox.stop();
+    interrupts.get('j1')?.();
+    await stopped;
     expect(await store.job('j1')).toMatchObject({ attempts: 0, steps: { first: 'done' } });
     const { jobs } = await store.claimJobs({ owner: 'next start', now: 1_000, leaseMs: 1_000, max: 10, perChat: 8 });
     expect(jobs.map((job) => job.id)).toEqual(['j1']);

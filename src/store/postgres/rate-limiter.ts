@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
-import { FEISHU_LIMITS, type Limit, type LimitKeys, type LimitedMethod, RateLimitWaitTooLong } from '../../feishu/rate-limits';
+import { FEISHU_LIMITS, type Limit, type LimitKeys, type LimitedMethod, type Limiter, RateLimitWaitTooLong, SPACING_SLACK } from '../../feishu/rate-limits';
 import type { Database, Statement } from './database';
 
 /**
@@ -20,8 +20,6 @@ import type { Database, Statement } from './database';
  * room to spare.
  */
 
-/** The in-process limiter's slack (`SPACING_SLACK` in src/feishu/rate-limits.ts, which does not export it). */
-const SPACING_SLACK = 1.06;
 /** Keys with no permit for this long are swept (longer than every window). */
 const IDLE_MS = 2 * 60_000;
 
@@ -32,7 +30,7 @@ export interface Permit {
   waitMs: number;
 }
 
-export class PostgresRateLimiter {
+export class PostgresRateLimiter implements Limiter {
   private readonly acquireStatement: Statement;
   private readonly sweepStatement: Statement;
 
