@@ -28,6 +28,14 @@ describe('URL challenge', () => {
     }
   });
 
+  it('answers a challenge shaped as schema 2.0, its token in header.token (as the Go SDK’s fixtures have it)', async () => {
+    const challenge = { schema: '2.0', header: { token: SECRETS.verificationToken }, type: 'url_verification', challenge: 'c-v2' };
+    const answer = await h.emu.push(`${h.app.url}/webhook/event`, challenge, { encryptKey: SECRETS.encryptKey, sign: false });
+    expect(answer).toMatchObject({ status: 200, body: { challenge: 'c-v2' } });
+    const forged = await h.emu.push(`${h.app.url}/webhook/event`, { ...challenge, header: { token: 'wrong' } }, { encryptKey: SECRETS.encryptKey, sign: false });
+    expect(forged).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
+  });
+
   it('answers a plain challenge, and refuses one with a wrong token', async () => {
     const ok = await h.emu.push(`${h.app.url}/webhook/event`, urlChallenge({ token: SECRETS.verificationToken, challenge: 'plain' }), { sign: false });
     expect(ok).toMatchObject({ status: 200, body: { challenge: 'plain' } });
