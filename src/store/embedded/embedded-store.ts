@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type ChatSettings, RECORD_VERSION, type Revised, type Todo, type TodoForm } from '../../domain/model';
 import { formCardKey } from '../../domain/todo-form';
 import {
@@ -10,22 +9,19 @@ import {
   type ExportedRecord,
   type Job,
   type JobClaim,
-  type Lease,
-  LeaseLost,
-  type NewJob,
   type Store,
   type StoreStats,
 } from '../store';
 import { DueIndex } from './due-index';
-import { JobQueues } from './job-queues';
+import { JobBook } from './job-book';
 import type { CollectionName, Persistence } from './persistence';
 import { RecordStore } from './records';
 
 /**
  * The store of one process: every record in memory (a `RecordStore`), made durable through a persistence (the lowdb
  * snapshot and change log by default). A commit checks all its conditions and applies all its changes in one
- * synchronous step, then resolves once the batch is durable; indexes (open forms, due times, lanes) live beside the
- * records. Leases are held in memory: only this process runs jobs, and a restart starts with none.
+ * synchronous step, then resolves once the batch is durable; indexes (open forms, due times) live beside the
+ * records, and the jobs' lanes and leases in a `JobBook`.
  */
 export class EmbeddedStore implements Store {
   private readonly records: RecordStore;
@@ -36,31 +32,25 @@ export class EmbeddedStore implements Store {
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
   private readonly reminders = new DueIndex();
-  /** Counted for the metrics: to-dos with a reminder still to come, jobs waiting after a failure. */
+  /** To-dos with a reminder still to come, counted for the metrics. */
   private readonly pendingReminders = new Set<string>();
-  private readonly retryingJobs = new Set<string>();
-  private readonly jobQueues = new JobQueues();
-  private readonly leases = new Map<string, Lease & { chatId?: string }>();
+  private readonly jobs: JobBook;
   private readonly listeners = new Set<(committed: Committed) => void>();
-  private jobSeq = 0;
 
   constructor(persistence: Persistence) {
     this.records = new RecordStore(persistence);
+    this.jobs = new JobBook(this.records);
   }
 
   async open(): Promise<void> {
     await this.records.open();
     for (const form of this.records.values<TodoForm>('forms')) this.indexForm(form);
     for (const todo of this.records.values<Todo>('todos')) this.indexTodo(todo, undefined);
-    for (const job of this.records.values<Job>('jobs')) {
-      this.jobSeq = Math.max(this.jobSeq, job.seq);
-      this.jobQueues.add(job.chatId, job.lane, job.id);
-      if (job.attempts > 0) this.retryingJobs.add(job.id);
-    }
+    for (const job of this.records.values<Job>('jobs')) this.jobs.index(job);
   }
 
   async close(): Promise<void> {
-    this.leases.clear();
+    this.jobs.releaseAll();
     await this.records.close();
   }
 
@@ -113,7 +103,7 @@ export class EmbeddedStore implements Store {
 
   async commit(commit: Commit): Promise<CommitResult> {
     // Every condition is checked, and every change applied, with no await in between: one step for other callers.
-    if (commit.by && !this.holds(commit.by)) return { ok: false, reason: 'lease-lost' };
+    if (commit.by && !this.jobs.holds(commit.by)) return { ok: false, reason: 'lease-lost' };
     if (commit.eventId !== undefined && this.records.get('events', commit.eventId) !== undefined) {
       // The first delivery may still be on its way to disk; answering the repeat before it is would let Feishu stop
       // retrying an event a crash could still lose.
@@ -137,7 +127,7 @@ export class EmbeddedStore implements Store {
       else if (collection === 'todos') this.putTodo(written as Todo);
       else this.records.put(collection, written.id, written);
     }
-    const enqueued = (commit.jobs ?? []).filter((job) => this.enqueue(job));
+    const enqueued = (commit.jobs ?? []).filter((job) => this.jobs.enqueue(job));
     await this.records.flush();
     this.emit({ jobs: enqueued.length > 0, due: (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0 });
     return { ok: true };
@@ -157,79 +147,37 @@ export class EmbeddedStore implements Store {
   }
 
   async claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
-    const wallNow = Date.now();
-    const leasedPerChat = new Map<string, number>();
-    for (const lease of this.leases.values()) {
-      if (lease.chatId !== undefined && lease.until > wallNow) leasedPerChat.set(lease.chatId, (leasedPerChat.get(lease.chatId) ?? 0) + 1);
-    }
-    const jobs: Job[] = [];
-    let nextRunAt = Number.POSITIVE_INFINITY;
-    for (const [chatId, heads] of this.jobQueues.chats()) {
-      if (jobs.length >= claim.max) break;
-      let leased = chatId === undefined ? 0 : (leasedPerChat.get(chatId) ?? 0);
-      for (const [, id] of heads) {
-        if (jobs.length >= claim.max || (chatId !== undefined && leased >= claim.perChat)) break;
-        const held = this.leases.get(id);
-        if (held && held.until > wallNow) continue;
-        const job = this.records.get<Job>('jobs', id);
-        if (!job) continue;
-        if (job.runAt > claim.now) {
-          nextRunAt = Math.min(nextRunAt, job.runAt);
-          continue;
-        }
-        const lease: Lease = { owner: claim.owner, token: randomUUID(), until: wallNow + claim.leaseMs };
-        this.leases.set(id, { ...lease, chatId: job.chatId });
-        leased++;
-        jobs.push({ ...job, lease });
-      }
-    }
-    return Number.isFinite(nextRunAt) ? { jobs, nextRunAt } : { jobs };
+    return this.jobs.claim(claim);
   }
 
   async renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    const until = Date.now() + leaseMs;
-    return jobIds.filter((id) => {
-      const lease = this.leases.get(id);
-      if (lease?.owner !== owner) return false;
-      lease.until = until;
-      return true;
-    });
+    return this.jobs.renew(owner, jobIds, leaseMs);
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {
-    const stored = this.heldJob(job);
-    this.records.put('jobs', job.id, { ...stored, steps: { ...stored.steps, [name]: result ?? null } });
+    this.jobs.recordStep(job, name, result);
     await this.records.flush();
   }
 
   async finishJob(job: Job): Promise<void> {
-    const stored = this.heldJob(job);
-    this.leases.delete(job.id);
-    this.retryingJobs.delete(job.id);
-    this.jobQueues.remove(stored.chatId, stored.lane, stored.id);
-    this.records.delete('jobs', job.id);
+    this.jobs.finish(job);
     await this.records.flush();
     this.emit({ jobs: true, due: false });
   }
 
   async retryJob(job: Job, runAt: number, error: string): Promise<void> {
-    const stored = this.heldJob(job);
-    this.leases.delete(job.id);
-    this.records.put('jobs', job.id, { ...stored, attempts: stored.attempts + 1, runAt, lastError: error });
-    this.retryingJobs.add(job.id);
+    this.jobs.retry(job, runAt, error);
     await this.records.flush();
     this.emit({ jobs: true, due: false });
   }
 
   async releaseLeases(owner: string): Promise<void> {
-    for (const [id, lease] of this.leases) if (lease.owner === owner) this.leases.delete(id);
+    this.jobs.release(owner);
     this.emit({ jobs: true, due: false });
   }
 
   async job(id: string): Promise<Job | undefined> {
-    const job = this.records.get<Job>('jobs', id);
-    const lease = this.leases.get(id);
-    return job && lease ? { ...job, lease: { owner: lease.owner, token: lease.token, until: lease.until } } : job;
+    return this.jobs.get(id);
   }
 
   async prune(now: number): Promise<number> {
@@ -253,13 +201,13 @@ export class EmbeddedStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    const wallNow = Date.now();
+    const { running, retrying } = this.jobs.counts();
     const oldest = this.records.values<Job>('jobs').next();
     return {
       writable: this.records.writable,
       pendingJobs: this.records.count('jobs'),
-      runningJobs: [...this.leases.values()].filter((lease) => lease.until > wallNow).length,
-      retryingJobs: this.retryingJobs.size,
+      runningJobs: running,
+      retryingJobs: retrying,
       ...(!oldest.done && { oldestJobCreatedAt: oldest.value.createdAt }),
       remindersPending: this.pendingReminders.size,
       formsOpen: this.openForms.size,
@@ -328,33 +276,10 @@ export class EmbeddedStore implements Store {
     this.indexTodo(todo, previous);
   }
 
-  private enqueue(job: NewJob): boolean {
-    if (this.records.get('jobs', job.id) !== undefined) return false;
-    // Built field by field: on every push, and `{ ...job, v, seq, … }` costs V8 about 8 µs (properties added after
-    // a spread reshape the copy one by one), 10 times this.
-    const { id, kind, lane, chatId, payload, runAt, createdAt } = job;
-    const stored: Job = { id, kind, lane, chatId, seq: ++this.jobSeq, payload, steps: {}, attempts: 0, runAt, createdAt };
-    this.records.put('jobs', id, stored);
-    this.jobQueues.add(chatId, lane, id);
-    return true;
-  }
-
   private importJob(job: Job): void {
     const { lease: _lease, ...stored } = job;
-    this.jobSeq = Math.max(this.jobSeq, stored.seq);
     this.records.put('jobs', stored.id, stored);
-    if (stored.attempts > 0) this.retryingJobs.add(stored.id);
-    this.jobQueues.add(stored.chatId, stored.lane, stored.id);
-  }
-
-  private holds(job: Job): boolean {
-    const lease = this.leases.get(job.id);
-    return lease !== undefined && lease.token === job.lease?.token && lease.until > Date.now() && this.records.get('jobs', job.id) !== undefined;
-  }
-
-  private heldJob(job: Job): Job {
-    if (!this.holds(job)) throw new LeaseLost(job.id);
-    return this.records.get<Job>('jobs', job.id) as Job;
+    this.jobs.index(stored);
   }
 
   private emit(committed: Committed): void {
