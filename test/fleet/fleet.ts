@@ -37,7 +37,16 @@ export interface FleetOptions {
   app?: AppOptions;
 }
 
-export interface Fleet extends FlowHarness {
+/** An answer, and the instance that gave it. */
+export type RoutedAnswer = Answer & { via: number };
+
+/** A harness whose pushes go through the fleet's balancer, or to one instance. */
+export interface FleetView extends FlowHarness {
+  say(sender: string, text: string, opts?: SayOptions): Promise<RoutedAnswer>;
+  click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<RoutedAnswer>;
+}
+
+export interface Fleet extends FleetView {
   emu: Emulator;
   schema: string;
   /** Each instance's app while it runs, `undefined` while it is stopped. */
@@ -46,8 +55,10 @@ export interface Fleet extends FlowHarness {
   logs: string[][];
   /** The fleet's store, read from outside the instances. */
   store: PostgresStore;
+  /** Waits until no instance runs a job and the database holds none (at most `limitMs`, default 30 s; then throws). */
+  settled(limitMs?: number): Promise<void>;
   /** A view that pushes to instance `i` only (its `say`, `click`, `app`); settling still waits for the whole fleet. */
-  via(i: number): FlowHarness;
+  via(i: number): FleetView;
   /** The instance the load balancer picks for the next push: a random one among those running. */
   pick(): number;
   /** Posts one signed, encrypted push to instance `i` (the balancer's pick when absent). */
@@ -114,26 +125,26 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     return { ...answer, via: i };
   };
 
-  const settled = async () => {
-    const deadline = Date.now() + SETTLE_LIMIT_MS;
+  const settled = async (limitMs = SETTLE_LIMIT_MS) => {
+    const deadline = Date.now() + limitMs;
     for (;;) {
       await Promise.all(running().map((i) => appOf(i).settled()));
       const { pendingJobs } = await store.stats();
       if (pendingJobs === 0) return;
-      if (Date.now() > deadline) throw new Error(`the fleet still has ${pendingJobs} pending jobs after ${SETTLE_LIMIT_MS} ms`);
+      if (Date.now() > deadline) throw new Error(`the fleet still has ${pendingJobs} pending jobs after ${limitMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
 
   /** `say` and `click` through `target()`: the balancer's pick, or one instance. */
-  const view = (target: () => number): FlowHarness => ({
+  const view = (target: () => number): FleetView => ({
     emu,
     get app() {
       return appOf(target());
     },
-    say: (sender: string, text: string, opts: SayOptions = {}): Promise<Answer> =>
+    say: (sender: string, text: string, opts: SayOptions = {}) =>
       push('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_fleet_msg_${++pushes}_${Date.now()}`), target()),
-    async click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts: ClickOptions = {}): Promise<Answer> {
+    async click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts: ClickOptions = {}) {
       const answer = await push('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_fleet_card_${++pushes}_${Date.now()}`), target());
       checkCallbackAnswer(answer);
       return answer;
