@@ -108,6 +108,25 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
     }
   });
 
+  it('does not release the calls a stalled instance held back all at once: a permit used late is taken again', async () => {
+    // 20 a second: permits 53 ms apart. Eight calls wait for theirs; the instance then stalls for 250 ms (a long GC,
+    // a descheduled process), during which four of them fell due.
+    const limits = { 'message.send': [{ scope: 'chat', cap: 20, perMs: 1000 }] } as const;
+    const [a] = limiters(60_000, limits);
+    const started = performance.now();
+    const released = Array.from({ length: 8 }, () => a.acquire('message.send', { chatId: 'oc_1' }).then(() => performance.now() - started));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stallUntil = performance.now() + 250;
+    while (performance.now() < stallUntil) {
+      // The event loop is held, as a stall holds it.
+    }
+    const times = (await Promise.all(released)).sort((x, y) => x - y);
+    // Used when they woke, the late four would go out within a millisecond or two of each other, with the next ones
+    // close behind: four calls where the limit allows one. Taken again, each goes at a time of its own.
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThan(25);
+  });
+
   it('sweeps keys idle for minutes and starts them afresh', async () => {
     const [a] = limiters(60_000);
     await a.reserve('message.patch', { messageId: 'om_1' });

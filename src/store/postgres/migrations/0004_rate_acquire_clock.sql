@@ -4,9 +4,11 @@
 -- granted after such a wait was timed from before it, so its caller slept too long (or not at all, its time already
 -- past) and its call went out together with the next permits' (through three instances, a 51st ephemeral send within
 -- one second, where Feishu allows 50 and the spacing 47). The same function, reading the clock once the rows are
--- locked.
-CREATE OR REPLACE FUNCTION rate_acquire(keys text[], spacings double precision[], windows double precision[], caps integer[], max_wait_ms double precision)
-RETURNS TABLE (granted boolean, at double precision, wait_ms double precision)
+-- locked, and also saying how long it waited for them (`held_ms`), so that a caller can tell how late it uses its
+-- permit from its own clock (see rate-limiter.ts). Callers that select the first three columns are unaffected.
+DROP FUNCTION rate_acquire(text[], double precision[], double precision[], integer[], double precision);
+CREATE FUNCTION rate_acquire(keys text[], spacings double precision[], windows double precision[], caps integer[], max_wait_ms double precision)
+RETURNS TABLE (granted boolean, at double precision, wait_ms double precision, held_ms double precision)
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
 AS $$
@@ -39,7 +41,7 @@ BEGIN
     END IF;
   END LOOP;
   IF slot - now_ms > max_wait_ms THEN
-    RETURN QUERY SELECT false, slot, slot - now_ms;
+    RETURN QUERY SELECT false, slot, slot - now_ms, now_ms - extract(epoch FROM statement_timestamp()) * 1000;
     RETURN;
   END IF;
   FOR i IN 1 .. cardinality(keys) LOOP
@@ -52,13 +54,14 @@ BEGIN
       UPDATE rate_limits SET n = n + 1, last_at = slot WHERE key = keys[i];
     END IF;
   END LOOP;
-  RETURN QUERY SELECT true, slot, slot - now_ms;
+  RETURN QUERY SELECT true, slot, slot - now_ms, now_ms - extract(epoch FROM statement_timestamp()) * 1000;
 END;
 $$;
 
 -- Down Migration
 
-CREATE OR REPLACE FUNCTION rate_acquire(keys text[], spacings double precision[], windows double precision[], caps integer[], max_wait_ms double precision)
+DROP FUNCTION rate_acquire(text[], double precision[], double precision[], integer[], double precision);
+CREATE FUNCTION rate_acquire(keys text[], spacings double precision[], windows double precision[], caps integer[], max_wait_ms double precision)
 RETURNS TABLE (granted boolean, at double precision, wait_ms double precision)
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
