@@ -1,28 +1,12 @@
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { derivedId } from '../../src/bot/services';
 import { formCardIds } from '../../src/domain/todo-form';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
-import { SECRETS, botEnv, formValues } from '../e2e/harness';
+import { SECRETS, formValues } from '../e2e/harness';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
-import {
-  type BotProcess,
-  MESSAGES,
-  adminGroup,
-  ensureStopped,
-  feishuPush,
-  figure,
-  formIdOf,
-  freePort,
-  groupCards,
-  itemNumbers,
-  spawnBot,
-  tempDirs,
-  visibleForms,
-  waitFor,
-  waitHealthy,
-} from '../reliability/support';
-import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
+import { MESSAGES, adminGroup, feishuPush, figure, formIdOf, groupCards, itemNumbers, tempDirs, visibleForms, waitFor } from '../reliability/support';
+import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
+import { type ProcessFleet, spawnFleet } from './processes';
 
 /**
  * Three real bot processes on one PostgreSQL schema. People open and submit forms through whichever instance the
@@ -43,12 +27,10 @@ const openEventOf = (i: number) => `ev_fleet_crash_open_${i}`;
 let emu: Emulator | undefined;
 let store: PostgresStore | undefined;
 let schema: string | undefined;
-const bots: Array<BotProcess | undefined> = [];
-/** Every process started, the dead one included, for their logs. */
-const spawned: BotProcess[] = [];
+let fleet: ProcessFleet | undefined;
 const tempDir = tempDirs('todo-fleet-crash-');
 afterAll(async () => {
-  for (const bot of bots) await ensureStopped(bot);
+  await fleet?.kill();
   await store?.close();
   await emu?.close();
   if (schema) await dropSchema(schema);
@@ -61,28 +43,13 @@ describePostgres('an instance SIGKILLed mid-submit', () => {
     const feishu = emu;
     feishu.fault({ method: 'POST', path: MESSAGES, delayMs: POST_HELD_MS, times: Number.POSITIVE_INFINITY });
     schema = uniqueSchema('fleet_crash');
-    const dir = await tempDir();
-    const ports = await Promise.all([0, 1, 2].map(() => freePort()));
-    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    const start = (i: number) => {
-      const env = botEnv({
-        feishuDomain: feishu.url,
-        dataFile: join(dir, `instance-${i}.json`),
-        port: ports[i],
-        logLevel: 'warn',
-        extra: { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema as string, DATABASE_POOL_SIZE: '4' },
-      });
-      const bot = spawnBot(env, { cwd: dir });
-      bots[i] = bot;
-      spawned.push(bot);
-      return waitHealthy(urls[i] as string, bot, 30_000);
-    };
-    await Promise.all([0, 1, 2].map(start));
+    const processes = await spawnFleet({ emu: feishu, schema, dir: await tempDir() });
+    fleet = processes;
+    const { bots, urls } = processes;
     store = await openPostgresStore(schema, 2);
     const fleetStore = store;
     // The load balancer: each push to a random instance that is up.
-    const up = new Set([0, 1, 2]);
-    const balanced = () => urls[[...up][Math.floor(Math.random() * up.size)] as number] as string;
+    const balanced = () => urls[processes.pick()] as string;
 
     // Everyone opens a form and submits it, each push through the balancer; every answer comes from the database.
     await Promise.all(
@@ -131,7 +98,6 @@ describePostgres('an instance SIGKILLed mid-submit', () => {
     expect(victimJobs.length).toBeGreaterThan(0);
 
     const postsBeforeKill = feishu.successfulCallsTo('POST', MESSAGES).length;
-    up.delete(victim);
     const victimPid = bots[victim]?.child.pid;
     const killedAt = performance.now();
     bots[victim]?.child.kill('SIGKILL');
@@ -154,10 +120,8 @@ describePostgres('an instance SIGKILLed mid-submit', () => {
     await waitFor(async () => (await fleetStore.stats()).pendingJobs === 0, 'every job to finish', 40_000, 100);
 
     // The dead instance comes back and joins the fleet; then every instance stops cleanly.
-    await start(victim);
-    for (const bot of bots) bot?.child.kill('SIGTERM');
-    const exits = await Promise.all(bots.map((bot) => bot?.exited));
-    expect(exits.map((exit) => exit?.code)).toEqual([0, 0, 0]);
+    await processes.start(victim);
+    expect(await processes.stop()).toEqual([0, 0, 0]);
 
     // Exactly once: one group card per to-do, the dead instance's posts repeated with their uuids and dropped.
     const cards = groupCards(feishu);
@@ -179,7 +143,7 @@ describePostgres('an instance SIGKILLed mid-submit', () => {
       for (const id of formCardIds(form as NonNullable<typeof form>)) expect(feishu.messages.get(id)?.deleted).toBe(true);
     }
     expect((await fleetStore.stats()).pendingJobs).toBe(0);
-    const failures = spawned.flatMap((bot) => bot.lines).filter((line) => line.includes('job abandoned') || line.includes('"level":50'));
+    const failures = processes.spawned.flatMap((bot) => bot.lines).filter((line) => line.includes('job abandoned') || line.includes('"level":50'));
     expect(failures).toEqual([]);
 
     figure(
