@@ -76,7 +76,7 @@ export const DEFAULT_LEASE_MS = 20_000;
  * The longest the outbox goes without looking for work. Commits wake it at once (other instances' too, through the
  * store); the poll is for what no commit announces: a dead instance's lease running out.
  */
-const DEFAULT_POLL_MS = 5_000;
+export const DEFAULT_POLL_MS = 5_000;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
 const CONFLICT_RERUNS = 5;
 
