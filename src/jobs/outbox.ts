@@ -264,8 +264,10 @@ export class Outbox {
   private async renewLeases(): Promise<void> {
     if (this.runningJobs.size === 0) return;
     try {
-      const held = new Set(await this.options.store.renewLeases(this.options.owner, [...this.runningJobs.keys()], this.leaseMs));
-      for (const id of this.runningJobs.keys()) if (!held.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
+      const ids = [...this.runningJobs.keys()];
+      const held = new Set(await this.options.store.renewLeases(this.options.owner, ids, this.leaseMs));
+      // Only jobs asked about and still running: one claimed meanwhile was not asked about, one finished has no lease.
+      for (const id of ids) if (!held.has(id) && this.runningJobs.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
     } catch (error) {
       this.log.error({ err: (error as Error).message }, 'could not renew job leases');
     }
