@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,14 +78,17 @@ export const SCRATCH = join(ROOT, 'bench', 'results.tmp');
 
 /**
  * Bundles `entry` as `npm run build` bundles src/main.ts for `npm start` (esbuild: node, ESM, packages external,
- * source maps) into SCRATCH; returns the bundle's path and how long bundling took.
+ * source maps) into SCRATCH, with the PostgreSQL migrations beside it as the build copies them beside dist/main.js;
+ * returns the bundle's path and how long bundling took (the copy aside).
  */
 export async function bundle(entry: string, name: string): Promise<{ file: string; ms: number }> {
   const { build } = await import('esbuild');
   const file = join(SCRATCH, name);
   const started = performance.now();
   await build({ entryPoints: [join(ROOT, entry)], bundle: true, platform: 'node', format: 'esm', packages: 'external', sourcemap: true, outfile: file, logLevel: 'warning' });
-  return { file, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(SCRATCH, 'migrations'), { recursive: true });
+  return { file, ms };
 }
 
 /** The next IPC message from `child` that `accept` takes (any, by default); rejects if it exits first. */

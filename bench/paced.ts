@@ -16,7 +16,9 @@ export interface PacedResult {
   sent: number;
 }
 
-export function paced(url: string, rate: number, seconds: number, next: () => SignedPush): Promise<PacedResult> {
+/** `url` may name several servers (a fleet behind a load balancer): the pushes go to them in turn. */
+export function paced(url: string | readonly string[], rate: number, seconds: number, next: () => SignedPush): Promise<PacedResult> {
+  const urls = typeof url === 'string' ? [url] : url;
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const interval = 1000 / rate;
   const total = Math.round(rate * seconds);
@@ -34,7 +36,7 @@ export function paced(url: string, rate: number, seconds: number, next: () => Si
     const send = (dueAt: number) => {
       const push = next();
       const headers = { ...push.headers, 'content-length': String(Buffer.byteLength(push.body)) };
-      const req = request(url, { method: 'POST', agent, headers }, (res) => {
+      const req = request(urls[sent % urls.length] as string, { method: 'POST', agent, headers }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) latenciesMs.push(performance.now() - dueAt);

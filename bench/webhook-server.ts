@@ -11,6 +11,7 @@ import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
 import { FilePersistence } from '../src/store/embedded/lowdb';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store';
+import type { PostgresStore } from '../src/store/postgres/postgres-store';
 import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
 import { startEmulator } from '../test/emulator';
 import { SECRETS, botEnv, tempDir } from './fixtures';
@@ -21,11 +22,14 @@ import { benchTodo } from './todo-fixture';
  * its event loop: `bare` Koa, `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
  * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
  * STORE_FSYNC_MS=0 (an fdatasync before every answer), or `bot-100k`, the bot started on a store of 100,000 to-dos,
- * which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is durable. Sends `{url}` once
+ * which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is durable. The `held-` kinds are the bot
+ * with its outbox holding every job it stores (none runs: the receive path alone, see bench/fleet.ts) on the file
+ * store (`held-file`), on PostgreSQL (`held-pg`: the URL and schema follow the kind in argv; several such servers on
+ * one schema are a fleet), or on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off (`held-pg-async`). Sends `{url}` once
  * listening, its counters on "stats", and on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k';
+export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-file' | 'held-pg' | 'held-pg-async';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -90,12 +94,15 @@ class CountingPersistence implements Persistence {
 
 interface Running {
   url: string;
-  counters: () => Counters;
+  counters: () => Counters | Promise<Counters>;
   snapshot?: () => Promise<number>;
   stop: () => Promise<void>;
 }
 
-async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
+/** Every job stays stored: the outbox may run none in any chat. */
+const HOLD_JOBS = { outbox: { perChat: 0 } };
+
+async function startBot(fsyncEveryBatch: boolean, todos = 0, holdJobs = false): Promise<Running> {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
   const dir = await tempDir('webhook');
   const dataFile = join(dir, 'db.json');
@@ -108,11 +115,35 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
   // The persistence the app would build from this config, wrapped to count.
   const persistence = new CountingPersistence(dataFile, config.storeFsyncMs);
-  const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence) });
+  const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence), ...(holdJobs && HOLD_JOBS) });
   return {
     url: `${app.url}/webhook/event`,
     counters: () => persistence.stats(),
     snapshot: () => persistence.snapshot(),
+    stop: async () => {
+      await app.settled();
+      await app.stop();
+      await emu.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The bot on PostgreSQL, as an operator configures it, holding its jobs. It has no log of its own to count: `handled`
+ * is the event ids its schema holds (a fleet's servers each count them all).
+ */
+async function startPostgresBot(databaseUrl: string, schema: string, synchronousCommit: 'on' | 'off'): Promise<Running> {
+  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+  const dir = await tempDir('webhook-pg');
+  const extra = { TODO_ALLOWED: 'everyone', DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: '4', DATABASE_SYNCHRONOUS_COMMIT: synchronousCommit };
+  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), extra }));
+  const app = await startApp(config, { logger: createLogger('silent'), ...HOLD_JOBS });
+  const { database } = app.services.store as PostgresStore;
+  const none = { appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 };
+  return {
+    url: `${app.url}/webhook/event`,
+    counters: async () => ({ ...none, handled: Number((await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${database.s}.events`)).rows[0]?.n) }),
     stop: async () => {
       await app.settled();
       await app.stop();
@@ -161,18 +192,23 @@ async function startKoa(kind: 'bare' | 'verify' | 'sdk'): Promise<Running> {
   };
 }
 
-const kind = process.argv[2] as ServerKind;
+const [kind, databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKind, string?, string?];
 const running =
-  kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k' ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0) : await startKoa(kind);
-const stats = (): ServerStats => {
+  kind === 'held-pg' || kind === 'held-pg-async'
+    ? await startPostgresBot(databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
+    : kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k' || kind === 'held-file'
+      ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0, kind === 'held-file')
+      : await startKoa(kind);
+const stats = async (): Promise<ServerStats> => {
   const cpu = process.cpuUsage();
-  return { ...running.counters(), cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { ...(await running.counters()), cpuMs: (cpu.user + cpu.system) / 1000 };
 };
 process.send?.({ url: running.url });
 // Never outlive the benchmark: a parent that died (or was stopped) closes the channel.
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.(stats());
+  if (message === 'stats') void stats().then((counted) => process.send?.(counted));
   if (message === 'snapshot') void running.snapshot?.().then((snapshotMs) => process.send?.({ snapshotMs }));
-  if (message === 'stop') void running.stop().then(() => process.send?.(stats(), () => process.exit(0)));
+  // Counted before stopping: a PostgreSQL bot's count needs its pool.
+  if (message === 'stop') void stats().then((counted) => running.stop().then(() => process.send?.(counted, () => process.exit(0))));
 });

@@ -15,19 +15,19 @@ import type { ServerKind, ServerStats } from './webhook-server';
  */
 
 /** Fixed concurrency (autocannon's default): pushes Feishu has in flight at once. */
-const CONNECTIONS = 10;
-const WARMUP_REQUESTS = 2_000;
-const ROUNDS = 3;
+export const CONNECTIONS = 10;
+export const WARMUP_REQUESTS = 2_000;
+export const ROUNDS = 3;
 /** Each throughput run lasts about this long. */
-const RUN_SECONDS = 2;
+export const RUN_SECONDS = 2;
 /** A cap on one bot run, which bounds the pushes generated up front. */
-const MAX_REQUESTS = 20_000;
-const FIXED_RATE = 200;
-const FIXED_RATE_SECONDS = 4;
+export const MAX_REQUESTS = 20_000;
+export const FIXED_RATE = 200;
+export const FIXED_RATE_SECONDS = 4;
 /** The baselines keep no event ids, so they may cycle through one pool; the bot never sees an id twice. */
 const BASELINE_POOL = 5_000;
 
-interface LoadResult {
+export interface LoadResult {
   seconds: number;
   latenciesMs: number[];
   failures: number;
@@ -35,9 +35,9 @@ interface LoadResult {
   built: number;
 }
 
-type Run = LoadResult & { cpuMs: number; snapshots: number };
+export type Run = LoadResult & { cpuMs: number; snapshots: number };
 
-interface Figures {
+export interface Figures {
   /** The median round's; `perRound` keeps every round, in the order the servers took turns. */
   requestsPerSecond: number;
   perRound: number[];
@@ -54,7 +54,7 @@ interface Figures {
  * enqueued as a job and acknowledged; the job then finds that the mention is not the bot's and does nothing, so no
  * outbound work follows (one bot-info call, cached). Plain chatter would not do: the bot drops it unstored.
  */
-function pushes(count: number, tag: string): SignedPush[] {
+export function pushes(count: number, tag: string): SignedPush[] {
   const nowSec = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, i) =>
     signedPush(
@@ -76,20 +76,22 @@ function pushes(count: number, tag: string): SignedPush[] {
  * twice: should its pool run dry (a run sent more than planned), more are signed on the spot and counted, since
  * that signing then costs the load generator time during the run.
  */
-class PushSource {
+export class PushSource {
   private next = 0;
   signedLate = 0;
   constructor(
     private readonly pool: SignedPush[],
     private readonly cycle: boolean,
     private readonly tag = 'late',
+    /** Makes more of the pool's kind of push. */
+    private readonly make: (count: number, tag: string) => SignedPush[] = pushes,
   ) {}
   take(): SignedPush {
     if (this.next >= this.pool.length) {
       if (this.cycle) this.next = 0;
       else {
         this.signedLate++;
-        this.pool.push(...pushes(1, `${this.tag}-${this.next}`));
+        this.pool.push(...this.make(1, `${this.tag}-${this.next}`));
       }
     }
     return this.pool[this.next++] as SignedPush;
@@ -100,7 +102,7 @@ class PushSource {
 }
 
 /** autocannon at fixed concurrency, for a fixed count or time: the throughput figures. */
-async function load(url: string, bodies: PushSource, opts: { amount?: number; duration?: number }): Promise<LoadResult> {
+export async function load(url: string, bodies: PushSource, opts: { amount?: number; duration?: number }): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let failures = 0;
   const takenBefore = bodies.taken;
@@ -144,15 +146,16 @@ async function load(url: string, bodies: PushSource, opts: { amount?: number; du
   };
 }
 
-class Target {
+export class Target {
   private constructor(
     readonly kind: ServerKind,
     private readonly child: ChildProcess,
     readonly url: string,
   ) {}
 
-  static async start(kind: ServerKind, file: string): Promise<Target> {
-    const child = fork(file, [kind], { cwd: ROOT, execArgv: ['--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `args` follow the kind (a PostgreSQL bot's database URL and schema). */
+  static async start(kind: ServerKind, file: string, args: string[] = []): Promise<Target> {
+    const child = fork(file, [kind, ...args], { cwd: ROOT, execArgv: ['--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const { url } = await nextMessage<{ url: string }>(child);
     return new Target(kind, child, url);
   }
@@ -197,7 +200,7 @@ class Target {
   }
 }
 
-function summarise(runs: Run[]): Figures {
+export function summarise(runs: Run[]): Figures {
   const latencies = runs.flatMap((run) => run.latenciesMs).sort((a, b) => a - b);
   const answered = runs.reduce((sum, run) => sum + run.latenciesMs.length, 0);
   return {
@@ -216,12 +219,12 @@ function summarise(runs: Run[]): Figures {
  * burst of someone else's load falls on both sides of a round's ratio; medians taken apart could pair a calm round of
  * one with a noisy round of the other (seen: bare Koa's median round at 4,954 req/s, half its calm speed).
  */
-function throughputRatio(a: Figures, b: Figures): number {
+export function throughputRatio(a: Figures, b: Figures): number {
   return median(a.perRound.map((value, round) => value / (b.perRound[round] as number)));
 }
 
 /** The round with the median p99, with the failures and snapshots of all rounds. */
-function medianRound(runs: Run[]): Figures {
+export function medianRound(runs: Run[]): Figures {
   const rounds = runs.map((run) => summarise([run])).sort((a, b) => a.p99Ms - b.p99Ms);
   const all = summarise(runs);
   return { ...(rounds[Math.floor(rounds.length / 2)] as Figures), failures: all.failures, snapshots: all.snapshots };

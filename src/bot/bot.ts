@@ -167,26 +167,32 @@ export class Bot {
   /**
    * Throttled, then stored as a job in the same commit as its event id (refused whole for a repeated delivery); the
    * throttle's verdict asks Feishu nothing. A command over the budget is not stored: the first one past it becomes
-   * the notice saying so.
+   * the notice saying so. A budget counts events, not deliveries: a repeated delivery (Feishu's retry, or one push
+   * handed to two instances) gives its point back, and the notice never claims the event id, so it cannot take the
+   * place of another delivery of the same event that was admitted.
    */
   private async admit(message: MessageEvent): Promise<void> {
     const { store, now, throttle } = this.services;
     const verdict = await throttle.check(message.chatId, message.senderId);
     if (verdict === 'drop') return;
-    const job: NewJob =
-      verdict === 'warn'
-        ? await this.throttledNotice(message)
-        : {
-            id: `message:${message.eventId}`,
-            kind: 'message',
-            lane: `chat:${message.chatId}:${message.senderId}`,
-            chatId: message.chatId,
-            payload: commandMessage(message),
-            runAt: now(),
-            createdAt: now(),
-          };
+    if (verdict === 'warn') {
+      // Kept to one by its job id, which names the event.
+      await store.commit({ now: now(), jobs: [await this.throttledNotice(message)] });
+      return;
+    }
+    const job: NewJob = {
+      id: `message:${message.eventId}`,
+      kind: 'message',
+      lane: `chat:${message.chatId}:${message.senderId}`,
+      chatId: message.chatId,
+      payload: commandMessage(message),
+      runAt: now(),
+      createdAt: now(),
+    };
     const result = await store.commit({ now: now(), eventId: message.eventId, jobs: [job] });
-    if (!result.ok) this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
+    if (result.ok) return;
+    this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
+    await throttle.refund(message.chatId, message.senderId);
   }
 
   /** The one notice past a person's command budget, in the language of the command that crossed it. */

@@ -51,7 +51,15 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
     async run({ job, step, commit }) {
       const { formId } = job.payload as FormJobPayload;
       const form = await store.form(formId);
-      if (!form || form.status !== 'open') return;
+      if (!form) return;
+      if (form.status !== 'open') {
+        // Closed after its card was sent (a /todo, Submit or Cancel won the race to the record, here or on another
+        // instance, and this job runs again): the card is still noted on the form, so that the job that closed it,
+        // queued behind this one in the form's lane, deletes it.
+        const sent = job.steps.send as string | null | undefined;
+        if (sent && form.messageId === undefined && !formCardIds(form).includes(sent)) await commit({ forms: [{ ...form, messageId: sent }] });
+        return;
+      }
       // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that
       // Submit is answered from stored state; the card's id is stored first, as soon as it is known. A time named
       // in the text is read in that zone, so then the card waits for it (briefly: see `prefillFromText`).

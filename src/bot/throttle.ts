@@ -27,4 +27,9 @@ export class CommandThrottle {
       return refusal.consumedPoints === this.points + 1 ? 'warn' : 'drop';
     }
   }
+
+  /** Gives back the point an allowed request took, when it turned out to repeat one already counted. */
+  async refund(scope: string, userId: string): Promise<void> {
+    await this.limiter.reward(`${scope}:${userId}`, 1);
+  }
 }

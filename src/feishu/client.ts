@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
@@ -83,6 +84,9 @@ export class FeishuClient {
   readonly reachability: FeishuReachability = {};
 
   constructor(options: FeishuClientOptions) {
+    // Every call waiting for a permit, a retry or an answer listens to these, so hundreds may at once (a burst
+    // through the fleet's limiter); each listener goes when its wait ends, which is no leak to warn about.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.waits.signal, this.requests.signal);
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.sdk = new LazySdkClient({ ...options, stopping: this.waits.signal, requests: this.requests.signal });
     this.limiter = options.limiter?.(retry.maxWaitMs) ?? new RateLimiter(retry.maxWaitMs);

@@ -76,7 +76,7 @@ export const DEFAULT_LEASE_MS = 20_000;
  * The longest the outbox goes without looking for work. Commits wake it at once (other instances' too, through the
  * store); the poll is for what no commit announces: a dead instance's lease running out.
  */
-const DEFAULT_POLL_MS = 5_000;
+export const DEFAULT_POLL_MS = 5_000;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
 const CONFLICT_RERUNS = 5;
 
@@ -264,8 +264,10 @@ export class Outbox {
   private async renewLeases(): Promise<void> {
     if (this.runningJobs.size === 0) return;
     try {
-      const held = new Set(await this.options.store.renewLeases(this.options.owner, [...this.runningJobs.keys()], this.leaseMs));
-      for (const id of this.runningJobs.keys()) if (!held.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
+      const ids = [...this.runningJobs.keys()];
+      const held = new Set(await this.options.store.renewLeases(this.options.owner, ids, this.leaseMs));
+      // Only jobs asked about and still running: one claimed meanwhile was not asked about, one finished has no lease.
+      for (const id of ids) if (!held.has(id) && this.runningJobs.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
     } catch (error) {
       this.log.error({ err: (error as Error).message }, 'could not renew job leases');
     }

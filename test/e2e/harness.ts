@@ -136,39 +136,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     logs,
     async say(sender, text, opts = {}) {
-      const bot = opts.mentionBot === false ? [] : [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
-      const everyone = opts.everyone ? [{ key: '@_all', name: '所有人' }] : [];
-      const payload = messageEvent({
-        token: SECRETS.verificationToken,
-        senderId: sender,
-        text: [...everyone, ...bot].map((m) => `${m.key} `).join('') + text,
-        mentions: [...everyone, ...bot],
-        format: opts.format,
-        style: opts.style,
-        chatId: opts.chatId,
-        chatType: opts.chatType,
-        eventId: opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`,
-        parentId: opts.parentId,
-        messageId: opts.messageId,
-      });
-      return send('/webhook/event', payload);
+      return send('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
     },
     async click(operator, messageId, value, opts = {}) {
-      const payload = cardActionEvent({
-        token: SECRETS.verificationToken,
-        operatorId: operator,
-        messageId,
-        value,
-        chatId: opts.chatId,
-        formValue: opts.formValue,
-        name: opts.name,
-        timezone: opts.timezone,
-        eventId: opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`,
-      });
-      const answer = await send('/webhook/card', payload);
-      // Feishu reads the answer as it reads a card: a toast or a card of the wrong shape fails the click.
-      const wrong = answer.status === 200 ? validateCallbackAnswer(answer.body ?? {}) : null;
-      if (wrong) throw new Error(`Feishu would refuse this callback answer: ${wrong}\n${JSON.stringify(answer.body)}`);
+      const answer = await send('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`));
+      checkCallbackAnswer(answer);
       return answer;
     },
     async settled() {
@@ -192,6 +164,49 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
+}
+
+/** What the flow helpers below need of a harness: pushes, settling, the emulator, and a running app's store to read. */
+export type FlowHarness = Pick<Harness, 'emu' | 'app' | 'say' | 'click' | 'settled'>;
+
+/** The `im.message.receive_v1` push `say` sends: `sender`'s message, mentioning the bot unless told not to. */
+export function messagePayload(sender: string, text: string, opts: SayOptions, eventId: string): object {
+  const bot = opts.mentionBot === false ? [] : [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
+  const everyone = opts.everyone ? [{ key: '@_all', name: '所有人' }] : [];
+  return messageEvent({
+    token: SECRETS.verificationToken,
+    senderId: sender,
+    text: [...everyone, ...bot].map((m) => `${m.key} `).join('') + text,
+    mentions: [...everyone, ...bot],
+    format: opts.format,
+    style: opts.style,
+    chatId: opts.chatId,
+    chatType: opts.chatType,
+    eventId,
+    parentId: opts.parentId,
+    messageId: opts.messageId,
+  });
+}
+
+/** The `card.action.trigger` push `click` sends. */
+export function clickPayload(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts: ClickOptions, eventId: string): object {
+  return cardActionEvent({
+    token: SECRETS.verificationToken,
+    operatorId: operator,
+    messageId,
+    value,
+    chatId: opts.chatId,
+    formValue: opts.formValue,
+    name: opts.name,
+    timezone: opts.timezone,
+    eventId,
+  });
+}
+
+/** Feishu reads a callback's answer as it reads a card: a toast or a card of the wrong shape fails the click. */
+export function checkCallbackAnswer(answer: Answer): void {
+  const wrong = answer.status === 200 ? validateCallbackAnswer(answer.body ?? {}) : null;
+  if (wrong) throw new Error(`Feishu would refuse this callback answer: ${wrong}\n${JSON.stringify(answer.body)}`);
 }
 
 /** The form's field values as Feishu sends them on Submit. */
@@ -221,14 +236,14 @@ export function readable(card: unknown): string {
 }
 
 /** Messages the bot created, by kind. */
-export const ephemeralCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
-export const groupCards = (h: Harness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
+export const ephemeralCards = (h: FlowHarness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
+export const groupCards = (h: FlowHarness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
 /** A form card, in whichever language: the one card with a form in it. */
 const isFormCard = (card: any) => Array.isArray(card?.body?.elements) && card.body.elements.some((e: { tag?: string }) => e.tag === 'form');
-export const formCards = (h: Harness, owner?: string) =>
+export const formCards = (h: FlowHarness, owner?: string) =>
   ephemeralCards(h).filter((m) => isFormCard(m.card) && (owner === undefined || m.visibleTo === owner));
 /** Notices shown to one person: ephemeral cards other than forms, and replies. */
-export const noticesTo = (h: Harness, user: string) =>
+export const noticesTo = (h: FlowHarness, user: string) =>
   [...h.emu.messages.values()]
     .filter((m) => (m.kind === 'ephemeral' && m.visibleTo === user && !isFormCard(m.card)) || m.kind === 'reply')
     .map((m) => JSON.stringify(m.card));
@@ -265,7 +280,7 @@ export function submitButtonName(card: unknown): string {
  * fields (`action.form_value`), but no `value` (some clients drop it) and no `timezone` unless given.
  */
 export function submitForm(
-  h: Harness,
+  h: FlowHarness,
   owner: string,
   form: { messageId: string; card: unknown },
   formValue: Record<string, unknown>,
@@ -276,7 +291,7 @@ export function submitForm(
 }
 
 /** `/todo` from `owner`, and the form it produced. */
-export async function openForm(h: Harness, owner = 'ou_admin', text = '') {
+export async function openForm(h: FlowHarness, owner = 'ou_admin', text = '') {
   const answer = await h.say(owner, `/todo ${text}`.trim());
   if (answer.status !== 200) throw new Error(`push refused: ${answer.status}`);
   await h.settled();
@@ -287,7 +302,7 @@ export async function openForm(h: Harness, owner = 'ou_admin', text = '') {
 
 /** A to-do posted to the group by `owner`, through the form. */
 export async function postTodo(
-  h: Harness,
+  h: FlowHarness,
   p: { owner?: string; text?: string; assignees?: string[]; remindAt?: string; repeat?: string; timezone?: string } = {},
 ) {
   const owner = p.owner ?? 'ou_admin';

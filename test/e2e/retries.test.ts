@@ -47,6 +47,20 @@ describe('an event Feishu retries hours later', () => {
     expect(helpCards('ou_alice')).toHaveLength(1);
   });
 
+  it('counts once against the person\'s command budget, however often it is delivered', async () => {
+    // USER_COMMAND_LIMIT is 10 a window: six commands, each delivered twice (Feishu's retry of a push whose answer
+    // it never got), are six commands. Counted per delivery, the sixth's first delivery was the eleventh: it became
+    // the "too many commands" notice and claimed the event, so the command itself was lost.
+    for (let n = 0; n < 6; n++) {
+      const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest(`ev_twice_${n}`, 'ou_member'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() });
+      expect(first.status).toBe(200);
+      expect((await h.emu.redeliver(first.delivery)).status).toBe(200);
+    }
+    await h.settled();
+    expect(helpCards('ou_member')).toHaveLength(6);
+    expect(noticesTo(h, 'ou_member').filter((card) => card.includes('faster than I can help'))).toEqual([]);
+  });
+
   it('is refused once no retry of Feishu\'s could be that old', async () => {
     const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_9h', 'ou_bob'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() - 9 * 3600 });
     expect(first).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });

@@ -1,18 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { formCardIds } from '../../src/domain/todo-form';
 import { derivedId } from '../../src/bot/services';
-import type { FaultRule } from '../emulator';
 import { type Harness, formValues, startHarness } from '../e2e/harness';
 import {
   MESSAGES,
   SEND,
   adminGroup,
+  armSoakFaults,
   figure,
   formCardsByForm,
   groupCards,
   itemNumbers,
   notices,
   pool,
+  soakFaultsSeen,
   visibleForms,
   waitFor,
 } from './support';
@@ -34,16 +35,6 @@ const chatOf = (i: number) => `oc_soak_${i % CHATS}`;
 const userOf = (i: number) => `ou_soak_${i}`;
 const textOf = (i: number) => `Soak item ${i} end`;
 const openEventOf = (i: number) => `ev_soak_open_${i}`;
-
-/** Equal shares of FAULT_RATE. Rules are tried in order, so each one's probability is conditional on the ones before. */
-const FAULT_KINDS: Array<{ name: string; rule: FaultRule }> = [
-  { name: '500', rule: { status: 500 } },
-  { name: '429', rule: { status: 429, code: 99991400, msg: 'request trigger frequency limit', headers: { 'x-ogw-ratelimit-reset': '1' } } },
-  { name: '230020', rule: { code: 230020, msg: 'This operation triggers the frequency limit.' } },
-  // Alone, delayMs delays and then handles the call normally: Feishu did the work, the bot gave up waiting.
-  { name: 'timeout', rule: { delayMs: TIMEOUT_MS * 2 } },
-  { name: 'drop', rule: { drop: true } },
-];
 
 let h: Harness | undefined;
 afterAll(async () => {
@@ -76,12 +67,7 @@ describe('fault soak', () => {
     });
     const harness = h;
     const { emu } = harness;
-    let share = 0;
-    for (const { rule } of FAULT_KINDS) {
-      const p = FAULT_RATE / FAULT_KINDS.length;
-      emu.fault({ ...rule, probability: p / (1 - share), times: Number.POSITIVE_INFINITY });
-      share += p;
-    }
+    armSoakFaults(emu, FAULT_RATE, TIMEOUT_MS * 2);
 
     const items = Array.from({ length: TOTAL }, (_, i) => i);
 
@@ -137,22 +123,14 @@ describe('fault soak', () => {
     const timedOutSends = harness.logs.filter((line) => line.includes('"ephemeral.v1.send"') && line.includes('ECONNABORTED')).length;
     expect(extraCards.length).toBeLessThanOrEqual(timedOutSends);
 
-    // What the faults did, read back from the emulator's record (each call says which fault hit it). Timeouts the bot
-    // saw are counted apart: on a loaded machine an answer the emulator did not delay can miss 300 ms too.
-    const calls = emu.calls;
-    const injected = calls.filter((c) => c.fault !== undefined);
-    const byKind = {
-      '500': injected.filter((c) => c.fault === 'answer' && c.status === 500).length,
-      '429': injected.filter((c) => c.fault === 'answer' && c.status === 429).length,
-      '230020': injected.filter((c) => c.fault === 'answer' && c.response?.code === 230020).length,
-      'late answer': injected.filter((c) => c.fault === 'delay').length,
-      drop: injected.filter((c) => c.fault === 'drop').length,
-    };
+    // What the faults did. Timeouts the bot saw are counted apart: on a loaded machine an answer the emulator did not
+    // delay can miss 300 ms too.
+    const faults = soakFaultsSeen(emu);
     const botTimeouts = harness.logs.filter((line) => line.includes('ECONNABORTED')).length;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     figure(
-      `fault soak — ${TOTAL} submits, ${Math.round((injected.length / calls.length) * 100)}% of ${calls.length} Feishu calls faulted ` +
-        `(${Object.entries(byKind).map(([k, n]) => `${n}×${k}`).join(', ')}; the bot timed out on ${botTimeouts}): ${posted.length} final cards, ` +
+      `fault soak — ${TOTAL} submits, ${Math.round((faults.faulted / faults.calls) * 100)}% of ${faults.calls} Feishu calls faulted ` +
+        `(${faults.byKind}; the bot timed out on ${botTimeouts}): ${posted.length} final cards, ` +
         `${formsDeleted} form deletes, ${postedItems.length - new Set(postedItems).size} duplicates ` +
         `(${postCalls.length} post attempts, ${new Set(postCalls.map((c) => c.body?.uuid)).size} uuids), 0 lost, in ${seconds} s`,
     );

@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll } from 'vitest';
 import { DataFileLock } from '../../src/store/embedded/file-lock';
-import { type EmulatedChat, type EmulatedMessage, type Emulator, encryptPayload, signPush } from '../emulator';
+import { type EmulatedChat, type EmulatedMessage, type Emulator, type FaultRule, encryptPayload, signPush } from '../emulator';
 
 /**
  * Shared pieces of the reliability suite: figures, bounded waits, reading the emulator's state the way a user
@@ -281,4 +281,39 @@ export async function feishuPush(target: string, payload: object, encryptKey: st
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The fault soak's Feishu: about `rate` of all calls (the token endpoint's included) fail, in equal shares of 500,
+ * 429 with a reset header, 230020, an answer after `lateMs` (Feishu did the work, the bot gave up waiting) and a
+ * dropped connection. Rules are tried in order, so each one's probability is conditional on the ones before.
+ */
+export function armSoakFaults(emu: Emulator, rate: number, lateMs: number): void {
+  const kinds: FaultRule[] = [
+    { status: 500 },
+    { status: 429, code: 99991400, msg: 'request trigger frequency limit', headers: { 'x-ogw-ratelimit-reset': '1' } },
+    { code: 230020, msg: 'This operation triggers the frequency limit.' },
+    // Alone, delayMs delays and then handles the call normally.
+    { delayMs: lateMs },
+    { drop: true },
+  ];
+  let share = 0;
+  for (const rule of kinds) {
+    const p = rate / kinds.length;
+    emu.fault({ ...rule, probability: p / (1 - share), times: Number.POSITIVE_INFINITY });
+    share += p;
+  }
+}
+
+/** What `armSoakFaults` did, read back from the emulator's record (each call says which fault hit it). */
+export function soakFaultsSeen(emu: Emulator): { calls: number; faulted: number; byKind: string } {
+  const injected = emu.calls.filter((c) => c.fault !== undefined);
+  const byKind = {
+    '500': injected.filter((c) => c.fault === 'answer' && c.status === 500).length,
+    '429': injected.filter((c) => c.fault === 'answer' && c.status === 429).length,
+    '230020': injected.filter((c) => c.fault === 'answer' && c.response?.code === 230020).length,
+    'late answer': injected.filter((c) => c.fault === 'delay').length,
+    drop: injected.filter((c) => c.fault === 'drop').length,
+  };
+  return { calls: emu.calls.length, faulted: injected.length, byKind: Object.entries(byKind).map(([k, n]) => `${n}×${k}`).join(', ') };
 }

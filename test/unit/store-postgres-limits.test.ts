@@ -85,6 +85,48 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
     expect((await a.reserve('message.send', { chatId: 'oc_2' })).at).toBeCloseTo(before.at + 31_800, 6);
   });
 
+  it('times a permit from when it is granted, not from when its caller began waiting for the limit', async () => {
+    const [a, b] = limiters(60_000);
+    await a.reserve('message.send', { chatId: 'oc_1' });
+    // Another instance holds the chat's limit (a permit being granted there) while this one asks.
+    const db = instance();
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM ${db.s}.rate_limits WHERE key LIKE 'message.send|chat:oc_1|%' FOR UPDATE`);
+      const asking = b.reserve('message.send', { chatId: 'oc_1' });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const releasedAt = Number((await holder.query<{ now: number }>('SELECT extract(epoch FROM clock_timestamp()) * 1000 AS now')).rows[0]?.now);
+      await holder.query('COMMIT');
+      const permit = await asking;
+      // The previous permit's spacing (212 ms) has passed: this one is due at once, from the moment it was granted.
+      // A permit dated when its caller began to wait (400 ms earlier) would go out together with the next ones.
+      expect(permit.at).toBeGreaterThanOrEqual(releasedAt);
+      expect(permit.waitMs).toBeLessThan(50);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('does not release the calls a stalled instance held back all at once: a permit used late is taken again', async () => {
+    // 20 a second: permits 53 ms apart. Eight calls wait for theirs; the instance then stalls for 250 ms (a long GC,
+    // a descheduled process), during which four of them fell due.
+    const limits = { 'message.send': [{ scope: 'chat', cap: 20, perMs: 1000 }] } as const;
+    const [a] = limiters(60_000, limits);
+    const started = performance.now();
+    const released = Array.from({ length: 8 }, () => a.acquire('message.send', { chatId: 'oc_1' }).then(() => performance.now() - started));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stallUntil = performance.now() + 250;
+    while (performance.now() < stallUntil) {
+      // The event loop is held, as a stall holds it.
+    }
+    const times = (await Promise.all(released)).sort((x, y) => x - y);
+    // Used when they woke, the late four would go out within a millisecond or two of each other, with the next ones
+    // close behind: four calls where the limit allows one. Taken again, each goes at a time of its own.
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThan(25);
+  });
+
   it('sweeps keys idle for minutes and starts them afresh', async () => {
     const [a] = limiters(60_000);
     await a.reserve('message.patch', { messageId: 'om_1' });

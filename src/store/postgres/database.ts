@@ -93,7 +93,8 @@ export class Database {
   }
 }
 
-async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+/** Runs `attempt` again after a deadlock or serialisation failure (it did nothing), with a short random pause. */
+export async function retried<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt();

@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ACROSS_GROUPS, fanOutRow } from './fanout';
+import { messageEvent } from '../test/emulator';
+import { SECRETS, type SignedPush, bundle, signedPush } from './fixtures';
+import { benchResume } from './fleet-resume';
+import { paced } from './paced';
+import type { Row } from './table';
+import {
+  CONNECTIONS,
+  FIXED_RATE,
+  FIXED_RATE_SECONDS,
+  type Figures,
+  MAX_REQUESTS,
+  ROUNDS,
+  RUN_SECONDS,
+  type Run,
+  Target,
+  WARMUP_REQUESTS,
+  PushSource,
+  load,
+  medianRound,
+  summarise,
+  throughputRatio,
+} from './webhook';
+
+/**
+ * Figure 6: the bot on PostgreSQL. Per push on the stored command path (see `commandPushes`) against the file store,
+ * each server alone in a child process as for the webhook figure; p99 at 200 req/s for one instance and for three on
+ * one schema, the pushes handed to the three in turn as a load balancer would; both with DATABASE_SYNCHRONOUS_COMMIT
+ * at the server's default (`on`, where the targets are) and `off`. Then the fan-out across 25 groups through three
+ * instances against Feishu's limits, and the time another instance takes to resume a dead one's job. PostgreSQL is
+ * the tests' server (TEST_DATABASE_URL, else postgres://root@127.0.0.1:5432/test), on the same 2 cores as the bots and
+ * the load; each part works in schemas of its own, dropped after.
+ */
+
+const DEFAULT_DATABASE_URL = 'postgres://root@127.0.0.1:5432/test';
+const FLEET_SIZE = 3;
+/** Each instance of a fleet is warmed with this many pushes before the runs. */
+const FLEET_WARMUP = 700;
+const P99_TARGET_MS = 20;
+
+/**
+ * The stored command path: `@Bot /help` from a member who has sent nothing yet (so no person's budget is spent), each
+ * with its own event id: verified, decrypted, its sender's budget checked (in the database, on PostgreSQL), then its
+ * event id and its job committed together before the answer. The servers hold the jobs (none runs), so the figure is
+ * the receive path: a flood of commands in one chat could not be served faster anyway, Feishu allowing 50 private
+ * cards a second.
+ */
+function commandPushes(count: number, tag: string): SignedPush[] {
+  const nowSec = Math.floor(Date.now() / 1000);
+  return Array.from({ length: count }, (_, i) =>
+    signedPush(
+      messageEvent({
+        token: SECRETS.verificationToken,
+        senderId: `ou_${tag}_${i}`,
+        chatId: 'oc_bench',
+        text: '@_user_1 /help',
+        mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
+        eventId: `ev_bench_${tag}_${i}`,
+      }),
+      nowSec,
+    ),
+  );
+}
+
+const source = (count: number, tag: string) => new PushSource(commandPushes(count, tag), false, tag, commandPushes);
+
+async function unreachable(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dropSchemas(url: string, schemas: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Several servers on one schema, as one target: pushes go to them in turn, their CPU is added up. */
+class FleetTarget {
+  constructor(readonly targets: Target[]) {}
+
+  async run(bodies: PushSource): Promise<Run> {
+    const cpu = async () => (await Promise.all(this.targets.map((t) => t.stats()))).reduce((sum, stats) => sum + stats.cpuMs, 0);
+    const before = await cpu();
+    const taken = bodies.taken;
+    const result = await paced(
+      this.targets.map((t) => t.url),
+      FIXED_RATE,
+      FIXED_RATE_SECONDS,
+      () => bodies.take(),
+    );
+    return { ...result, built: bodies.taken - taken, cpuMs: (await cpu()) - before, snapshots: 0 };
+  }
+}
+
+interface Side {
+  name: string;
+  fixed: Run[];
+  throughput: Run[];
+  built: number;
+  /** Event ids the store held at the end: one per push built, or a push was lost or taken twice. */
+  stored: number;
+  /** Pushes signed during a run because the pool ran dry (should be 0). */
+  signedLate: number;
+}
+
+/** Runs the file store, one PostgreSQL instance each way, and a fleet of three each way, taking turns. */
+async function storePerPush(file: string, url: string, schemas: Record<'one' | 'oneAsync' | 'fleet' | 'fleetAsync', string>, log: (line: string) => void) {
+  const started: Target[] = [];
+  const start = async (kind: Parameters<typeof Target.start>[0], args: string[] = []) => {
+    const target = await Target.start(kind, file, args);
+    started.push(target);
+    return target;
+  };
+  try {
+    const fileBot = await start('held-file');
+    const one = await start('held-pg', [url, schemas.one]);
+    const oneAsync = await start('held-pg-async', [url, schemas.oneAsync]);
+    // A fleet's instances start together, as a deploy starts them (the first migrates, the others wait for it).
+    const fleet = new FleetTarget(await Promise.all(Array.from({ length: FLEET_SIZE }, () => start('held-pg', [url, schemas.fleet]))));
+    const fleetAsync = new FleetTarget(await Promise.all(Array.from({ length: FLEET_SIZE }, () => start('held-pg-async', [url, schemas.fleetAsync]))));
+
+    const singles = { file: fileBot, one, oneAsync };
+    const sides = new Map<string, Side>();
+    const sources = new Map<string, PushSource>();
+    const amounts = new Map<string, number>();
+    for (const [name, target] of Object.entries(singles)) {
+      const warm = await load(target.url, source(WARMUP_REQUESTS + CONNECTIONS, `${name}-warm`), { amount: WARMUP_REQUESTS });
+      const amount = Math.round(Math.min(MAX_REQUESTS, Math.max(WARMUP_REQUESTS / 2, (warm.latenciesMs.length / warm.seconds) * RUN_SECONDS)));
+      amounts.set(name, amount);
+      sources.set(name, source(ROUNDS * (amount + CONNECTIONS + FIXED_RATE * FIXED_RATE_SECONDS), `${name}-run`));
+      sides.set(name, { name, fixed: [], throughput: [], built: warm.built, stored: 0, signedLate: 0 });
+    }
+    for (const [name, group] of Object.entries({ fleet, fleetAsync })) {
+      let built = 0;
+      for (const [i, target] of group.targets.entries()) {
+        const warm = await load(target.url, source(FLEET_WARMUP + CONNECTIONS, `${name}-${i}-warm`), { amount: FLEET_WARMUP });
+        built += warm.built;
+      }
+      sources.set(name, source(ROUNDS * FIXED_RATE * FIXED_RATE_SECONDS, `${name}-run`));
+      sides.set(name, { name, fixed: [], throughput: [], built, stored: 0, signedLate: 0 });
+    }
+    const side = (name: string) => sides.get(name) as Side;
+    const sourceOf = (name: string) => sources.get(name) as PushSource;
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line: string[] = [];
+      for (const [name, target] of Object.entries(singles)) {
+        const run = await target.run(sourceOf(name), { amount: amounts.get(name) });
+        side(name).throughput.push(run);
+        side(name).built += run.built;
+        line.push(`${name} ${(run.latenciesMs.length / run.seconds).toFixed(0)}`);
+      }
+      log(`fleet: stored command path, round ${round}: ${line.join(', ')} req/s`);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line: string[] = [];
+      const runs: Array<[string, () => Promise<Run>]> = [
+        ...Object.entries(singles).map(([name, target]): [string, () => Promise<Run>] => [name, () => target.run(sourceOf(name), 'fixed-rate')]),
+        ['fleet', () => fleet.run(sourceOf('fleet'))],
+        ['fleetAsync', () => fleetAsync.run(sourceOf('fleetAsync'))],
+      ];
+      for (const [name, run] of runs) {
+        const result = await run();
+        side(name).fixed.push(result);
+        side(name).built += result.built;
+        line.push(`${name} ${summarise([result]).p99Ms.toFixed(2)}`);
+      }
+      log(`fleet: at ${FIXED_RATE} req/s, round ${round}: p99 ${line.join(', ')} ms`);
+    }
+    for (const [name, target] of [...Object.entries(singles), ['fleet', fleet.targets[0]], ['fleetAsync', fleetAsync.targets[0]]] as Array<[string, Target]>) {
+      side(name).stored = (await target.stats()).handled;
+      side(name).signedLate = sourceOf(name).signedLate;
+    }
+    return sides;
+  } finally {
+    await Promise.all(started.map((target) => target.stop().catch(() => target.kill())));
+  }
+}
+
+function storeRows(sides: Map<string, Side>): Row[] {
+  const get = (name: string) => sides.get(name) as Side;
+  const throughput = (name: string): Figures => summarise(get(name).throughput);
+  const fixed = (name: string): Figures => medianRound(get(name).fixed);
+  const failures = (name: string) => get(name).throughput.concat(get(name).fixed).reduce((sum, run) => sum + run.failures, 0);
+  const intact = (name: string) => failures(name) === 0 && get(name).stored === get(name).built;
+  const counted = (name: string) =>
+    `${get(name).stored} event ids stored for ${get(name).built} pushes${failures(name) > 0 ? `, ${failures(name)} non-2xx answers or errors` : ''}` +
+    `${get(name).signedLate > 0 ? `, ${get(name).signedLate} signed during the runs (pool ran dry)` : ''}`;
+  const file = throughput('file');
+  const perPush = (name: string, label: string): Row => {
+    const pgFigures = throughput(name);
+    return {
+      figure: `stored command path per push, PostgreSQL${label} vs file store`,
+      unit: 'req/s',
+      value: pgFigures.requestsPerSecond,
+      baseline: { label: 'file store', value: file.requestsPerSecond },
+      ratio: throughputRatio(pgFigures, file),
+      note:
+        `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds (ratio: median of the rounds' ratios); p50 ${pgFigures.p50Ms.toFixed(2)} ms ` +
+        `(file ${file.p50Ms.toFixed(2)} ms); bot process CPU per push ${pgFigures.cpuUsPerPush.toFixed(0)} µs (file ${file.cpuUsPerPush.toFixed(0)} µs), ` +
+        `PostgreSQL's own CPU on the same 2 cores not counted there; ${counted(name)}; file store: ${counted('file')}`,
+    };
+  };
+  const p99 = (name: string, figure: string, baselineName: string, baselineLabel: string, target: boolean): Row => {
+    const value = fixed(name);
+    const baseline = fixed(baselineName);
+    return {
+      figure,
+      unit: 'ms',
+      value: value.p99Ms,
+      baseline: { label: baselineLabel, value: baseline.p99Ms },
+      ratio: value.p99Ms / baseline.p99Ms,
+      ...(target && { target: `value < ${P99_TARGET_MS} ms`, pass: value.p99Ms < P99_TARGET_MS && intact(name) }),
+      note:
+        `p50 ${value.p50Ms.toFixed(2)} ms (baseline ${baseline.p50Ms.toFixed(2)} ms); one push every ${(1000 / FIXED_RATE).toFixed(0)} ms for ` +
+        `${FIXED_RATE_SECONDS} s, open loop, median of ${ROUNDS} interleaved rounds; CPU per push ${value.cpuUsPerPush.toFixed(0)} µs summed over the instances; ${counted(name)}`,
+    };
+  };
+  return [
+    perPush('one', ''),
+    perPush('oneAsync', ', synchronous_commit=off'),
+    p99('one', `webhook p99 at ${FIXED_RATE} req/s, 1 instance on PostgreSQL`, 'file', 'file store', true),
+    p99('fleet', `webhook p99 at ${FIXED_RATE} req/s, ${FLEET_SIZE} instances on PostgreSQL`, 'one', '1 instance', true),
+    p99('oneAsync', `webhook p99 at ${FIXED_RATE} req/s, 1 instance, synchronous_commit=off`, 'file', 'file store', false),
+    p99('fleetAsync', `webhook p99 at ${FIXED_RATE} req/s, ${FLEET_SIZE} instances, synchronous_commit=off`, 'oneAsync', '1 instance, off', false),
+  ];
+}
+
+export async function benchFleet(log: (line: string) => void): Promise<Row[]> {
+  const url = process.env.TEST_DATABASE_URL || DEFAULT_DATABASE_URL;
+  const problem = await unreachable(url);
+  if (problem !== undefined) {
+    log(`fleet: skipped, no PostgreSQL answered (${problem}); start one or set TEST_DATABASE_URL`);
+    return [];
+  }
+  const suffix = randomBytes(4).toString('hex');
+  const schemas = { one: `bench_one_${suffix}`, oneAsync: `bench_one_async_${suffix}`, fleet: `bench_fleet_${suffix}`, fleetAsync: `bench_fleet_async_${suffix}` };
+  const fanOutSchema = `bench_fanout_${suffix}`;
+  const resumeSchema = `bench_resume_${suffix}`;
+  try {
+    const server = await bundle('bench/webhook-server.ts', 'webhook-server.js');
+    const rows = storeRows(await storePerPush(server.file, url, schemas, log));
+    rows.push(await fanOutRow(ACROSS_GROUPS, log, { instances: FLEET_SIZE, databaseUrl: url, schema: fanOutSchema }));
+    rows.push(await benchResume(url, resumeSchema, log));
+    return rows;
+  } finally {
+    await dropSchemas(url, [...Object.values(schemas), fanOutSchema, resumeSchema]);
+  }
+}
