@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ACROSS_GROUPS, fanOutRow } from './fanout';
-import { messageEvent } from '../test/emulator';
-import { SECRETS, type SignedPush, bundle, signedPush } from './fixtures';
+import { bundle } from './fixtures';
 import { benchResume } from './fleet-resume';
 import { paced } from './paced';
 import type { Row } from './table';
@@ -18,6 +17,7 @@ import {
   Target,
   WARMUP_REQUESTS,
   PushSource,
+  pushes,
   load,
   medianRound,
   summarise,
@@ -25,7 +25,7 @@ import {
 } from './webhook';
 
 /**
- * Figure 6: the bot on PostgreSQL. Per push on the stored command path (see `commandPushes`) against the file store,
+ * Figure 6: the bot on PostgreSQL. Per push on the stored command path (see `pushes` in webhook.ts) against the file store,
  * each server alone in a child process as for the webhook figure; p99 at 200 req/s for one instance and for three on
  * one schema, the pushes handed to the three in turn as a load balancer would; both with DATABASE_SYNCHRONOUS_COMMIT
  * at the server's default (`on`, where the targets are) and `off`. Then the fan-out across 25 groups through three
@@ -40,31 +40,7 @@ const FLEET_SIZE = 3;
 const FLEET_WARMUP = 700;
 const P99_TARGET_MS = 20;
 
-/**
- * The stored command path: `@Bot /help` from a member who has sent nothing yet (so no person's budget is spent), each
- * with its own event id: verified, decrypted, its sender's budget checked (in the database, on PostgreSQL), then its
- * event id and its job committed together before the answer. The servers hold the jobs (none runs), so the figure is
- * the receive path: a flood of commands in one chat could not be served faster anyway, Feishu allowing 50 private
- * cards a second.
- */
-function commandPushes(count: number, tag: string): SignedPush[] {
-  const nowSec = Math.floor(Date.now() / 1000);
-  return Array.from({ length: count }, (_, i) =>
-    signedPush(
-      messageEvent({
-        token: SECRETS.verificationToken,
-        senderId: `ou_${tag}_${i}`,
-        chatId: 'oc_bench',
-        text: '@_user_1 /help',
-        mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
-        eventId: `ev_bench_${tag}_${i}`,
-      }),
-      nowSec,
-    ),
-  );
-}
-
-const source = (count: number, tag: string) => new PushSource(commandPushes(count, tag), false, tag, commandPushes);
+const source = (count: number, tag: string) => new PushSource(pushes(count, tag), false, tag, pushes);
 
 async function unreachable(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
@@ -128,7 +104,7 @@ async function storePerPush(file: string, url: string, schemas: Record<'one' | '
     return target;
   };
   try {
-    const fileBot = await start('held-file');
+    const fileBot = await start('bot');
     const one = await start('held-pg', [url, schemas.one]);
     const oneAsync = await start('held-pg-async', [url, schemas.oneAsync]);
     // A fleet's instances start together, as a deploy starts them (the first migrates, the others wait for it).

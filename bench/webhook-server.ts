@@ -20,16 +20,16 @@ import { benchTodo } from './todo-fixture';
 /**
  * One webhook server under load, alone in its own process so that the load generator in the parent does not share
  * its event loop: `bare` Koa, `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
- * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter, the `bot` as configured by default, or `bot-fsync`, the bot with
- * STORE_FSYNC_MS=0 (an fdatasync before every answer), or `bot-100k`, the bot started on a store of 100,000 to-dos,
- * which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is durable. The `held-` kinds are the bot
- * with its outbox holding every job it stores (none runs: the receive path alone, see bench/fleet.ts) on the file
- * store (`held-file`), on PostgreSQL (`held-pg`: the URL and schema follow the kind in argv; several such servers on
- * one schema are a fleet), or on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off (`held-pg-async`). Sends `{url}` once
+ * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter,
+ * or the bot, its outbox holding every job it stores (none runs: the receive path alone, see `pushes` in webhook.ts):
+ * `bot` as configured by default, `bot-fsync` with STORE_FSYNC_MS=0 (an fdatasync before every answer), `bot-100k`
+ * started on a store of 100,000 to-dos, which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is
+ * durable, `held-pg` on PostgreSQL (the URL and schema follow the kind in argv; several such servers on one schema are
+ * a fleet) and `held-pg-async` on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off. Sends `{url}` once
  * listening, its counters on "stats", and on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-file' | 'held-pg' | 'held-pg-async';
+export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-pg' | 'held-pg-async';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -102,7 +102,7 @@ interface Running {
 /** Every job stays stored: the outbox may run none in any chat. */
 const HOLD_JOBS = { outbox: { perChat: 0 } };
 
-async function startBot(fsyncEveryBatch: boolean, todos = 0, holdJobs = false): Promise<Running> {
+async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
   const dir = await tempDir('webhook');
   const dataFile = join(dir, 'db.json');
@@ -115,7 +115,7 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0, holdJobs = false): 
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
   // The persistence the app would build from this config, wrapped to count.
   const persistence = new CountingPersistence(dataFile, config.storeFsyncMs);
-  const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence), ...(holdJobs && HOLD_JOBS) });
+  const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence), ...HOLD_JOBS });
   return {
     url: `${app.url}/webhook/event`,
     counters: () => persistence.stats(),
@@ -196,8 +196,8 @@ const [kind, databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKi
 const running =
   kind === 'held-pg' || kind === 'held-pg-async'
     ? await startPostgresBot(databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
-    : kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k' || kind === 'held-file'
-      ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0, kind === 'held-file')
+    : kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k'
+      ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0)
       : await startKoa(kind);
 const stats = async (): Promise<ServerStats> => {
   const cpu = process.cpuUsage();

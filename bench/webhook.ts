@@ -50,9 +50,11 @@ export interface Figures {
 }
 
 /**
- * A group message that mentions a colleague, not the bot: verified, decrypted, deduplicated (its event id stored),
- * enqueued as a job and acknowledged; the job then finds that the mention is not the bot's and does nothing, so no
- * outbound work follows (one bot-info call, cached). Plain chatter would not do: the bot drops it unstored.
+ * The stored command path: `@Bot /help` from a member who has sent nothing yet (so no person's budget is spent), each
+ * with its own event id: verified, decrypted, its sender's budget checked (in the database, on PostgreSQL), then its
+ * event id and its job committed together before the answer. The bot servers hold the jobs (none runs), so the figure
+ * is the receive path: a flood of commands in one chat could not be served faster anyway, Feishu allowing 50 private
+ * cards a second. (Chatter, or a mention of a colleague, would not do: the bot drops it unstored.)
  */
 export function pushes(count: number, tag: string): SignedPush[] {
   const nowSec = Math.floor(Date.now() / 1000);
@@ -60,10 +62,10 @@ export function pushes(count: number, tag: string): SignedPush[] {
     signedPush(
       messageEvent({
         token: SECRETS.verificationToken,
-        senderId: `ou_member${i % 500}`,
+        senderId: `ou_${tag}_${i}`,
         chatId: 'oc_bench',
-        text: `@_user_1 lunch at noon? (${i})`,
-        mentions: [{ key: '@_user_1', openId: 'ou_colleague', name: 'Colleague' }],
+        text: '@_user_1 /help',
+        mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
         eventId: `ev_bench_${tag}_${i}`,
       }),
       nowSec,
