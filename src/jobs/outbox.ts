@@ -77,6 +77,8 @@ export const DEFAULT_LEASE_MS = 20_000;
  * store); the poll is for what no commit announces: a dead instance's lease running out.
  */
 export const DEFAULT_POLL_MS = 5_000;
+/** How long the outbox lets other instances' commits gather before it looks for work they may have left it. */
+const REMOTE_WAKE_MS = 25;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
 const CONFLICT_RERUNS = 5;
 
@@ -93,6 +95,7 @@ export class Outbox {
   private nextRunTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: OutboxOptions) {
@@ -104,7 +107,11 @@ export class Outbox {
 
   start(): void {
     this.stopped = false;
-    this.unsubscribe = this.options.store.onCommitted((committed) => committed.jobs && this.kick());
+    this.unsubscribe = this.options.store.onCommitted((committed) => {
+      if (!committed.jobs) return;
+      if (committed.elsewhere) this.kickSoon();
+      else this.kick();
+    });
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     this.pollTimer = setInterval(() => this.kick(), pollMs);
     this.pollTimer.unref();
@@ -124,13 +131,27 @@ export class Outbox {
   }
 
   /**
+   * Looks for runnable jobs a little later, once for any number of calls meanwhile. Another instance's commit is
+   * heard for every push the fleet takes, and its jobs are usually that instance's own to run: looking once per
+   * `REMOTE_WAKE_MS` rather than once per notice keeps a fleet from spending its database on empty claims.
+   */
+  private kickSoon(): void {
+    if (this.stopped || this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.kick();
+    }, REMOTE_WAKE_MS);
+    this.wakeTimer.unref();
+  }
+
+  /**
    * Stops taking jobs, asks the running ones to stop waiting, and waits for them: a step under way finishes, a job
    * cut short keeps its finished steps and runs again at the next start (here or on another instance).
    */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    for (const timer of [this.nextRunTimer, this.pollTimer, this.renewTimer]) clearTimeout(timer);
+    for (const timer of [this.nextRunTimer, this.pollTimer, this.renewTimer, this.wakeTimer]) clearTimeout(timer);
     await this.scanning;
     await this.queue.onIdle();
     await this.options.store.releaseLeases(this.options.owner);

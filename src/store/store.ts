@@ -72,6 +72,8 @@ export interface Committed {
   jobs: boolean;
   /** A reminder or a form expiry may have moved. */
   due: boolean;
+  /** Another instance made the commit (heard through the database), not this one. */
+  elsewhere?: boolean;
 }
 
 export interface JobClaim {

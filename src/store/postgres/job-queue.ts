@@ -34,20 +34,6 @@ export class PostgresJobs {
     return token !== undefined && (await this.db.query(this.sql.holdsForCommit, [job.id, token], client)).rowCount === 1;
   }
 
-  /** Inside a commit whose first statement locked the jobs' lanes: enqueues those not pending; returns how many were. */
-  async enqueue(client: pg.PoolClient, jobs: readonly NewJob[], notice: string): Promise<number> {
-    const columns = [
-      jobs.map((job) => job.id),
-      jobs.map((job) => job.kind),
-      jobs.map((job) => job.lane),
-      jobs.map((job) => job.chatId ?? null),
-      jobs.map((job) => JSON.stringify(job.payload ?? null)),
-      jobs.map((job) => job.runAt),
-      jobs.map((job) => job.createdAt),
-    ];
-    return (await this.db.query<{ enqueued: number }>(this.sql.enqueue, [...columns, this.channel.name, notice], client)).rows[0]?.enqueued ?? 0;
-  }
-
   async claim(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
     this.owners.add(claim.owner);
     const { jobs, nextRunAt } = await this.db.transaction(async (client) => {
@@ -118,4 +104,17 @@ function heldToken(job: Job): string {
   const token = leaseToken(job);
   if (token === undefined) throw new LeaseLost(job.id);
   return token;
+}
+
+/** New jobs as the columns `commit_jobs` (migration 0005) takes them: ids, kinds, lanes, chats, payloads, run-at, created-at. */
+export function jobColumns(jobs: readonly NewJob[]): unknown[][] {
+  return [
+    jobs.map((job) => job.id),
+    jobs.map((job) => job.kind),
+    jobs.map((job) => job.lane),
+    jobs.map((job) => job.chatId ?? null),
+    jobs.map((job) => JSON.stringify(job.payload ?? null)),
+    jobs.map((job) => job.runAt),
+    jobs.map((job) => job.createdAt),
+  ];
 }

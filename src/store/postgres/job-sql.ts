@@ -3,9 +3,9 @@ import type { Statement } from './database';
 
 /**
  * The outbox's SQL. A lane's first job is its head (`is_head`); enqueuing into a lane and finishing its head take
- * the lane's advisory lock (a commit's first statement, `rememberEventLockLanes`; `laneLock` before a finish), in a
- * statement before the one that reads the lane, so that the read sees whatever the previous holder committed: a lane
- * never has two heads, nor none.
+ * the lane's advisory lock (`commit_jobs`, migration 0005, in every commit that enqueues; `laneLock` before a finish),
+ * in a statement before the one that reads the lane, so that the read sees whatever the previous holder committed: a
+ * lane never has two heads, nor none.
  *
  * A claim runs in one transaction: `lockChats` walks the chats that have heads (a skip scan, one index probe per
  * chat, starting after the chat the last claim of this instance ended on, so chats take turns) and takes the
@@ -72,24 +72,6 @@ export function jobStatements(s: string) {
   return {
     /** $1 lane, $2 key prefix. */
     laneLock: statement('laneLock', `SELECT pg_advisory_xact_lock(hashtextextended($2 || $1, 0))`),
-    /**
-     * $1 ids, $2 kinds, $3 lanes, $4 chats, $5 payloads, $6 run-at, $7 created-at, $8 channel, $9 notice: how many
-     * were enqueued (the lanes are locked already).
-     */
-    enqueue: statement(
-      'enqueue',
-      `WITH inserted AS (
-       INSERT INTO ${s}.jobs (id, kind, lane, chat_id, payload, run_at, created_at, is_head)
-       SELECT n.id, n.kind, n.lane, n.chat_id, n.payload, n.run_at, n.created_at,
-              row_number() OVER (PARTITION BY n.lane ORDER BY n.ord) = 1 AND NOT EXISTS (SELECT 1 FROM ${s}.jobs l WHERE l.lane = n.lane)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::bigint[], $7::bigint[])
-            WITH ORDINALITY AS n(id, kind, lane, chat_id, payload, run_at, created_at, ord)
-       WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs d WHERE d.id = n.id)
-       ORDER BY n.ord
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id)
-       SELECT (SELECT count(*) FROM inserted)::int AS enqueued, pg_notify($8, $9)`,
-    ),
     /** $1 id, $2 token: locks the job's row against a claim until the commit ends. */
     holdsForCommit: statement('holdsForCommit', `SELECT 1 FROM ${s}.jobs j WHERE ${holds('j')} FOR SHARE`),
     /** $1 cursor, $2 now, $3 per chat, $4 key prefix, $5 max: the chats locked for this claim. */

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../../domain/model';
 import type {
   Commit,
@@ -10,8 +11,8 @@ import type {
   StoreStats,
 } from '../store';
 import { CommitChannel } from './commit-channel';
-import { Database, type PostgresOptions } from './database';
-import { PostgresJobs } from './job-queue';
+import { Database, type PostgresOptions, retried } from './database';
+import { PostgresJobs, jobColumns } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
@@ -115,26 +116,34 @@ export class PostgresStore implements Store {
     // One order for every commit's row locks, so that two commits never wait on each other in a cycle.
     writes.sort(([c1, r1], [c2, r2]) => c1.localeCompare(c2) || r1.id.localeCompare(r2.id));
     const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
+    const jobs = commit.jobs ?? [];
+    const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
+    // The event, the lanes' locks, the jobs and the notice telling the other instances of them (heard only if the
+    // commit holds: a notice waits for its transaction), in one call.
+    const commitJobs = async (client?: pg.PoolClient) => {
+      const args = [commit.eventId ?? null, commit.now, this.laneKey, lanes, ...jobColumns(jobs), this.channel.name, this.channel.notice({ jobs: true, due })];
+      const enqueued = (await this.db.query<{ enqueued: number }>(this.sql.commitJobs, args, client)).rows[0]?.enqueued ?? 0;
+      if (enqueued < 0) throw new Refused('duplicate');
+      return enqueued;
+    };
     let enqueued: number;
     try {
-      enqueued = await this.db.transaction(async (client) => {
-        if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
-        const lanes = [...new Set((commit.jobs ?? []).map((job) => job.lane))].sort();
-        if (commit.eventId !== undefined || lanes.length > 0) {
-          const first = await this.db.query<{ remembered: number }>(this.sql.rememberEventLockLanes, [commit.eventId ?? null, commit.now, this.laneKey, lanes], client);
-          if (commit.eventId !== undefined && first.rows[0]?.remembered === 0) throw new Refused('duplicate');
-        }
-        for (const [collection, record] of writes) {
-          const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
-          const { insert, update } = this.sql.writes[collection];
-          const written = record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
-          if (written.rowCount === 0) throw new Refused('stale');
-        }
-        // Told to the other instances only if the commit holds: a notice sent inside a transaction waits for it.
-        if (lanes.length > 0) return this.jobs.enqueue(client, commit.jobs ?? [], this.channel.notice({ jobs: true, due }));
-        if (due) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);
-        return 0;
-      });
+      // A push (an event id and its job, nothing read before) is one statement, one round trip.
+      if (writes.length === 0 && !commit.by) enqueued = await retried(() => commitJobs());
+      else {
+        enqueued = await this.db.transaction(async (client) => {
+          if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
+          const count = commit.eventId !== undefined || lanes.length > 0 ? await commitJobs(client) : 0;
+          for (const [collection, record] of writes) {
+            const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
+            const { insert, update } = this.sql.writes[collection];
+            const written = record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
+            if (written.rowCount === 0) throw new Refused('stale');
+          }
+          if (due && lanes.length === 0) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);
+          return count;
+        });
+      }
     } catch (error) {
       if (error instanceof Refused) return { ok: false, reason: error.reason };
       throw error;
@@ -231,7 +240,7 @@ export class PostgresStore implements Store {
   /** Another instance committed: a listener's failure must not end the notification connection's handler. */
   private heard(committed: Committed): void {
     try {
-      this.emit(committed);
+      this.emit({ ...committed, elsewhere: true });
     } catch (error) {
       this.options.logger?.error({ err: (error as Error).message }, 'a commit listener failed');
     }

@@ -47,16 +47,12 @@ export function recordStatements(s: string) {
   return {
     writes,
     /**
-     * A commit's first statement. $1 event id or null, $2 seen at: whether the event is new (1) or was seen (0).
-     * $3 lock key prefix, $4 the lanes jobs are enqueued into, sorted: their locks, taken before any record's row lock
-     * in every commit, so commits never wait on each other in a cycle.
+     * A commit's first statement (its only one for a push): $1 event id or null, $2 seen at, $3 lock key prefix, $4 the
+     * lanes jobs are enqueued into, sorted (locked before any record's row lock in every commit, so commits never wait
+     * on each other in a cycle), $5-$11 the jobs' columns (`jobColumns`), $12 channel, $13 notice. Returns the jobs
+     * enqueued, or -1 when the event was seen before (see migration 0005).
      */
-    rememberEventLockLanes: statement(
-      'rememberEventLockLanes',
-      `WITH remembered AS (INSERT INTO ${s}.events (id, seen_at) SELECT $1, $2 WHERE $1::text IS NOT NULL ON CONFLICT (id) DO NOTHING RETURNING 1)
-       SELECT (SELECT count(*) FROM remembered)::int AS remembered,
-              (SELECT count(pg_advisory_xact_lock(hashtextextended($3 || l, 0))) FROM unnest($4::text[]) AS l) AS locked`,
-    ),
+    commitJobs: statement('commitJobs', `SELECT ${s}.commit_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS enqueued`),
     byId: Object.fromEntries(
       (Object.keys(COLUMNS) as RecordCollection[]).map((c) => [c, statement(`${c}.byId`, `SELECT record FROM ${s}.${c} WHERE id = $1`)]),
     ) as Record<RecordCollection, Statement>,
