@@ -49,6 +49,7 @@ export interface RunningApp {
   settled(): Promise<void>;
   /** Makes the scheduler and the outbox look for due work now (after a test or the demo moved the clock). */
   wake(): void;
+  /** Stops within the grace (see below); a second call waits for the first stop rather than starting another. */
   stop(): Promise<void>;
 }
 
@@ -227,6 +228,26 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
 
   const running = outbox;
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    phase = 'stopping';
+    const grace = options.stopGraceMs ?? STOP_GRACE_MS;
+    await scheduler.stop();
+    feishuCheck.stop();
+    // Pushes stop first: the long connection closes; the webhook's routes close with the server below.
+    await events.stop();
+    // Waits and retries end now; calls on the wire may finish (their results are stored as steps).
+    feishu.stopWaiting();
+    const jobs = running.stop();
+    if (!(await within(closeServer(), grace.http))) server.closeAllConnections();
+    await bot.settled();
+    if (!(await within(jobs, grace.jobs))) {
+      feishu.abortRequests();
+      if (!(await within(jobs, CANCEL_SETTLE_MS))) logger.warn('some jobs did not stop in time; they stay stored and resume at the next start');
+    }
+    await store.close();
+    logger.info('to-do bot stopped');
+  };
   return {
     url,
     server,
@@ -242,24 +263,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       scheduler.poke();
       running.kick();
     },
-    async stop() {
-      phase = 'stopping';
-      const grace = options.stopGraceMs ?? STOP_GRACE_MS;
-      await scheduler.stop();
-      feishuCheck.stop();
-      // Pushes stop first: the long connection closes; the webhook's routes close with the server below.
-      await events.stop();
-      // Waits and retries end now; calls on the wire may finish (their results are stored as steps).
-      feishu.stopWaiting();
-      const jobs = running.stop();
-      if (!(await within(closeServer(), grace.http))) server.closeAllConnections();
-      await bot.settled();
-      if (!(await within(jobs, grace.jobs))) {
-        feishu.abortRequests();
-        if (!(await within(jobs, CANCEL_SETTLE_MS))) logger.warn('some jobs did not stop in time; they stay stored and resume at the next start');
-      }
-      await store.close();
-      logger.info('to-do bot stopped');
+    stop() {
+      stopping ??= stop();
+      return stopping;
     },
   };
 }

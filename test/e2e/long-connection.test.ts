@@ -24,7 +24,6 @@ import {
 /** The bot with FEISHU_EVENTS=long-connection: the SDK's WSClient dials the emulator's gateway; no push goes over HTTP. */
 
 let h: Harness;
-let stopped = false;
 let clock = 0;
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -33,9 +32,7 @@ async function start(at = Date.UTC(2026, 10, 23, 2, 0)) {
   h = await startHarness({ transport: 'long-connection', app: { now: () => clock } });
 }
 afterEach(async () => {
-  if (stopped) await h.emu.close();
-  else await h.stop();
-  stopped = false;
+  await h.stop();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
@@ -193,13 +190,15 @@ describe('the bot over the long connection', () => {
   it('stops by closing the connection, for good', async () => {
     await start();
     await h.app.stop();
-    stopped = true;
     await expect.poll(() => h.emu.connections[0]?.closedAt).toBeDefined();
     expect(h.app.receiver.health().state).toBe('closed');
     // Long enough for the SDK's reconnect (50 ms here) to have dialled again, had it wanted to.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(h.emu.connections).toHaveLength(1);
     expect(h.emu.calls.filter((call) => call.path === '/callback/ws/endpoint')).toHaveLength(1);
+    // A second stop (a second SIGTERM, the harness's own) waits for the first rather than closing the store again.
+    await h.app.stop();
+    expect(h.logs.filter((line) => JSON.parse(line).msg === 'to-do bot stopped')).toHaveLength(1);
   });
 });
 
