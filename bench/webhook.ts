@@ -265,7 +265,8 @@ async function measureDuringSnapshot(file: string, log: (line: string) => void):
     }
     return { during: medianRound(during), without: medianRound(without), snapshotMs };
   } finally {
-    target.kill();
+    // Stopped rather than killed, so that it removes its data folder (38 MB of to-dos).
+    await target.stop().catch(() => target.kill());
   }
 }
 
