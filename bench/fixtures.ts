@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { botEnv as harnessBotEnv } from '../test/bot-env';
 import { encryptPayload, signPush } from '../test/emulator';
@@ -78,17 +78,31 @@ export const SCRATCH = join(ROOT, 'bench', 'results.tmp');
 
 /**
  * Bundles `entry` as `npm run build` bundles src/main.ts for `npm start` (esbuild: node, ESM, packages external,
- * source maps) into SCRATCH, with the PostgreSQL migrations beside it as the build copies them beside dist/main.js;
- * returns the bundle's path and how long bundling took (the copy aside).
+ * split into chunks loaded when first imported, source maps) into a folder of SCRATCH named after it, with the
+ * PostgreSQL migrations beside it as the build copies them beside dist/main.js; returns the bundle's path and how
+ * long bundling took (the copy aside).
  */
 export async function bundle(entry: string, name: string): Promise<{ file: string; ms: number }> {
   const { build } = await import('esbuild');
-  const file = join(SCRATCH, name);
+  const extension = extname(name);
+  const outdir = join(SCRATCH, basename(name, extension));
   const started = performance.now();
-  await build({ entryPoints: [join(ROOT, entry)], bundle: true, platform: 'node', format: 'esm', packages: 'external', sourcemap: true, outfile: file, logLevel: 'warning' });
+  await rm(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: { [basename(name, extension)]: join(ROOT, entry) },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: true,
+    outdir,
+    outExtension: { '.js': extension },
+    logLevel: 'warning',
+  });
   const ms = performance.now() - started;
-  await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(SCRATCH, 'migrations'), { recursive: true });
-  return { file, ms };
+  await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(outdir, 'migrations'), { recursive: true });
+  return { file: join(outdir, name), ms };
 }
 
 /** The next IPC message from `child` that `accept` takes (any, by default); rejects if it exits first. */

@@ -68,9 +68,9 @@ const CANCEL_SETTLE_MS = 1_000;
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
-  const store = options.store ?? createStore(config, { logger });
+  const store = options.store ?? (await createStore(config, { logger }));
   await store.open();
-  const shared = fleetLimits(store);
+  const shared = await fleetLimits(store);
   // Filled in below; the metrics and /healthz read them only when asked.
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;

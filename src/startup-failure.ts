@@ -2,7 +2,7 @@ import type { Config } from './config';
 import { CredentialsRefusedError } from './feishu/credentials-check';
 import { ReceiverStartError } from './receivers/receiver';
 import { StoreFileError } from './store/embedded/lowdb';
-import { StoreOpenError } from './store/postgres/postgres-store';
+import { StoreOpenError } from './store/postgres/settings';
 
 /**
  * Why the bot could not start, as one plain line naming the setting and the fix: what a person reads in

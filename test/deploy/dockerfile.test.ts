@@ -115,7 +115,13 @@ describe('the Dockerfile', () => {
         for (const source of parts) await cp(join(ROOT, source), join(destination, parts.length > 1 ? source : ''), { recursive: true });
       } else if (op === 'RUN') run(args, buildDir());
     }
-    expect((await readdir(join(buildDir(), 'dist'))).sort()).toEqual(['main.js', 'main.js.map', 'migrations']);
+    // The entry, its source map, the migrations, and the chunks loaded on first use (the PostgreSQL adapter among them).
+    const built = await readdir(join(buildDir(), 'dist'));
+    expect(built).toEqual(expect.arrayContaining(['main.js', 'main.js.map', 'migrations']));
+    expect(built.filter((name) => !['main.js', 'main.js.map', 'migrations'].includes(name)).every((name) => /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(name))).toBe(true);
+    expect(built.some((name) => name.startsWith('postgres-store-'))).toBe(true);
+    // A bot on its file store starts without the PostgreSQL driver and migration tool.
+    expect(await readFile(join(buildDir(), 'dist', 'main.js'), 'utf8')).not.toMatch(/from "(pg|node-pg-migrate)"/);
     // The PostgreSQL migrations travel with the bundle, which reads them from beside itself.
     expect((await readdir(join(buildDir(), 'dist', 'migrations'))).sort()).toEqual((await readdir(join(buildDir(), 'src', 'store', 'postgres', 'migrations'))).sort());
 

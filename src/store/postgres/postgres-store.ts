@@ -16,7 +16,7 @@ import { PostgresJobs, jobColumns } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
-import { describeDatabase } from './settings';
+import { StoreOpenError } from './settings';
 import { exportRecords, importRecords } from './transfer';
 
 /**
@@ -49,7 +49,7 @@ export class PostgresStore implements Store {
     } catch (error) {
       await this.channel.stop();
       await this.db.end();
-      throw new StoreOpenError(this.db, error);
+      throw new StoreOpenError(this.db.options.url, this.db.schema, error);
     }
   }
 
@@ -248,14 +248,6 @@ export class PostgresStore implements Store {
 }
 
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
-
-/** The database cannot be reached, or refused the migrations: says which one, and why, without the password. */
-export class StoreOpenError extends Error {
-  constructor(db: Database, cause: unknown) {
-    super(`cannot open the store in ${describeDatabase(db.options.url, db.schema)}: ${(cause as Error).message ?? cause}`, { cause });
-    this.name = 'StoreOpenError';
-  }
-}
 
 /** A commit's condition failed: the transaction is rolled back and the caller told why. */
 class Refused extends Error {

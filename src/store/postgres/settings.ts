@@ -49,3 +49,14 @@ export function describeDatabase(url: string, schema: string): string {
     return `PostgreSQL (an unreadable URL), schema ${schema}`;
   }
 }
+
+/**
+ * The database cannot be reached, or refused the migrations: says which one, and why, without the password. Here
+ * rather than beside the store so that start-up can recognise it without loading the PostgreSQL driver.
+ */
+export class StoreOpenError extends Error {
+  constructor(url: string, schema: string, cause: unknown) {
+    super(`cannot open the store in ${describeDatabase(url, schema)}: ${(cause as Error).message ?? cause}`, { cause });
+    this.name = 'StoreOpenError';
+  }
+}
