@@ -36,16 +36,12 @@ export class PostgresJobs {
 
   async claim(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }> {
     this.owners.add(claim.owner);
-    const { jobs, nextRunAt } = await this.db.transaction(async (client) => {
-      const locked = await this.db.query<{ chat_id: string }>(this.sql.lockChats, [this.cursor, claim.now, claim.perChat, this.chatKey, claim.max], client);
-      const chats = locked.rows.map((row) => row.chat_id);
-      const leased = await this.db.query<JobRow>(this.sql.leaseHeads, [chats, claim.now, claim.perChat, claim.max, claim.owner, claim.leaseMs], client);
-      const next = await this.db.query<{ at: string | null }>(this.sql.nextRunAt, [claim.now], client);
-      if (chats.length > 0) this.cursor = chats[chats.length - 1] as string;
-      return { jobs: leased.rows.map((row) => toJob(row)), nextRunAt: next.rows[0]?.at ?? null };
-    });
-    jobs.sort((a, b) => a.runAt - b.runAt || a.seq - b.seq);
-    return nextRunAt === null ? { jobs } : { jobs, nextRunAt: Number(nextRunAt) };
+    const args = [this.cursor, claim.now, claim.perChat, this.chatKey, claim.max, claim.owner, claim.leaseMs];
+    const { claimed } = (await this.db.queryRetried<{ claimed: { chats: string[]; jobs: JobRow[]; next: number | null } }>(this.sql.claim, args)).rows[0] ?? {};
+    if (!claimed) return { jobs: [] };
+    if (claimed.chats.length > 0) this.cursor = claimed.chats[claimed.chats.length - 1] as string;
+    const jobs = claimed.jobs.map((row) => toJob(row)).sort((a, b) => a.runAt - b.runAt || a.seq - b.seq);
+    return claimed.next === null ? { jobs } : { jobs, nextRunAt: Number(claimed.next) };
   }
 
   async renew(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
@@ -61,10 +57,8 @@ export class PostgresJobs {
 
   async finish(job: Job): Promise<void> {
     const token = heldToken(job);
-    const finished = await this.db.transaction(async (client) => {
-      await this.db.query(this.sql.laneLock, [job.lane, this.laneKey], client);
-      return (await this.db.query(this.sql.finish, [job.id, token, this.channel.name, this.notice()], client)).rowCount === 1;
-    });
+    const args = [job.id, token, job.lane, this.laneKey, this.channel.name, this.notice()];
+    const finished = (await this.db.queryRetried<{ finished: boolean }>(this.sql.finish, args)).rows[0]?.finished === true;
     if (!finished) throw new LeaseLost(job.id);
     this.emit({ jobs: true, due: false });
   }
