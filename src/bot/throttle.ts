@@ -3,8 +3,8 @@ import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rat
 /**
  * One person flooding the bot must not crowd out everyone else. Each person gets a budget per window in each scope
  * (commands: a chat; clicks: a card); the first request over it is answered with a polite notice, the rest are
- * dropped quietly until the window passes. The verdict is in memory and asks Feishu nothing, so it is made before
- * anything is stored.
+ * dropped quietly until the window passes. The verdict asks Feishu nothing (it is counted in this process, or for a
+ * fleet in the shared database), so it is made before anything is stored.
  */
 export type ThrottleVerdict = 'allow' | 'warn' | 'drop';
 
