@@ -3,6 +3,7 @@ import pg from 'pg';
 import { ACROSS_GROUPS, fanOutRow } from './fanout';
 import { bundle } from './fixtures';
 import { benchResume } from './fleet-resume';
+import { DEFAULT_TEST_DATABASE_URL, postgresProblem } from '../test/support/postgres-probe';
 import { paced } from './paced';
 import type { Row } from './table';
 import {
@@ -34,27 +35,12 @@ import {
  * the load; each part works in schemas of its own, dropped after.
  */
 
-const DEFAULT_DATABASE_URL = 'postgres://root@127.0.0.1:5432/test';
 const FLEET_SIZE = 3;
 /** Each instance of a fleet is warmed with this many pushes before the runs. */
 const FLEET_WARMUP = 700;
 const P99_TARGET_MS = 20;
 
 const source = (count: number, tag: string) => new PushSource(pushes(count, tag), false, tag, pushes);
-
-async function unreachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function dropSchemas(url: string, schemas: readonly string[]): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -219,8 +205,8 @@ function storeRows(sides: Map<string, Side>): Row[] {
 }
 
 export async function benchFleet(log: (line: string) => void): Promise<Row[]> {
-  const url = process.env.TEST_DATABASE_URL || DEFAULT_DATABASE_URL;
-  const problem = await unreachable(url);
+  const url = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+  const problem = await postgresProblem(url);
   if (problem !== undefined) {
     log(`fleet: skipped, no PostgreSQL answered (${problem}); start one or set TEST_DATABASE_URL`);
     return [];

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { DEFAULT_TEST_DATABASE_URL, postgresProblem } from './postgres-probe';
 
 /**
  * vitest's global setup: finds the PostgreSQL server for the suites that need one. `TEST_DATABASE_URL` names it (and
@@ -7,13 +7,11 @@ import type { TestProject } from 'vitest/node';
  * one line saying so, so `npm test` passes on a laptop without PostgreSQL. CI sets `REQUIRE_POSTGRES=1`, which turns
  * the skip into a failure.
  */
-/** This machine's server (PostgreSQL 15, trust authentication), and the usual one on a developer's laptop. */
-const DEFAULT_TEST_DATABASE_URL = 'postgres://root@127.0.0.1:5432/test';
 
 export default async function setup(project: TestProject): Promise<void> {
   const named = process.env.TEST_DATABASE_URL;
   const url = named || DEFAULT_TEST_DATABASE_URL;
-  const problem = await probe(url);
+  const problem = await postgresProblem(url);
   if (problem === undefined) {
     project.provide('postgresUrl', url);
     return;
@@ -23,20 +21,6 @@ export default async function setup(project: TestProject): Promise<void> {
   if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`REQUIRE_POSTGRES=1, but no PostgreSQL answered at ${where}: ${problem}`);
   console.warn(`PostgreSQL suites skipped: no server answered at ${where} (${problem}); start one or set TEST_DATABASE_URL to run them.`);
   project.provide('postgresUrl', '');
-}
-
-async function probe(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return (error as Error).message || String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 function redactPassword(url: string): string {

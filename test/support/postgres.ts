@@ -24,14 +24,19 @@ export function uniqueSchema(purpose: string): string {
   return `test_${purpose}_${randomBytes(5).toString('hex')}`;
 }
 
-export async function dropSchema(schema: string): Promise<void> {
+/** The rows of one statement, on a connection of its own (a test looking at the tables behind the store's back). */
+export async function queryRows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    return (await client.query<R>(text, values)).rows;
   } finally {
     await client.end();
   }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await queryRows(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
 }
 
 /** An opened store on `schema` (a second call on the same schema is a second instance). */

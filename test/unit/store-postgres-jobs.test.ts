@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import type { Job, JobClaim } from '../../src/store/store';
 import { job } from '../store.contract';
-import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
+import { describePostgres, dropSchema, openPostgresStore, queryRows, uniqueSchema } from '../support/postgres';
 
 /** The outbox's claims on PostgreSQL, beyond the contract: several instances at once, big backlogs, the lanes' heads. */
 describePostgres('PostgreSQL jobs across instances', () => {
@@ -23,15 +22,6 @@ describePostgres('PostgreSQL jobs across instances', () => {
     return opened;
   }
   const claim = (store: PostgresStore, patch: Partial<JobClaim>) => store.claimJobs({ owner: 'a', now: 0, leaseMs: 60_000, max: 100, perChat: 8, ...patch });
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      return (await client.query<R>(text, values)).rows;
-    } finally {
-      await client.end();
-    }
-  };
 
   it('keeps every chat within its cap while many claims from three instances race, and hands each job out once', async () => {
     const instances = await fleet(3);
@@ -84,7 +74,7 @@ describePostgres('PostgreSQL jobs across instances', () => {
     for (let n = 1; n <= 15; n++) {
       const [head] = (await claim(a, {})).jobs as [Job];
       await Promise.all([a.finishJob(head), b.commit({ now: 0, jobs: [job(`j${n}`, { lane: 'shared' })] })]);
-      const heads = await query<{ id: string }>(`SELECT id FROM ${schemas[0]}.jobs WHERE is_head`);
+      const heads = await queryRows<{ id: string }>(`SELECT id FROM ${schemas[0]}.jobs WHERE is_head`);
       expect(heads.map((row) => row.id)).toEqual([`j${n}`]);
     }
   });

@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { Database } from '../../src/store/postgres/database';
@@ -9,7 +8,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { StoreOpenError } from '../../src/store/postgres/settings';
 import type { Committed, Job } from '../../src/store/store';
 import { job, storeContract, todo } from '../store.contract';
-import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
+import { describePostgres, dropSchema, openPostgresStore, postgresUrl, queryRows, uniqueSchema } from '../support/postgres';
 
 describePostgres('the PostgreSQL store', () => {
   storeContract('postgres', { shared: true, durable: true }, async () => {
@@ -34,24 +33,15 @@ describePostgres('the PostgreSQL store', () => {
       stores.push(store);
       return store;
     };
-    const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        return (await client.query<R>(text, values)).rows;
-      } finally {
-        await client.end();
-      }
-    };
 
     it('applies each migration once, under its lock, when instances start together', async () => {
       const schema = fresh();
       await Promise.all([open(schema), open(schema), open(schema)]);
       const files = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith('.sql')).map((file) => file.replace(/\.sql$/, ''));
-      const applied = await query<{ name: string }>(`SELECT name FROM ${schema}.pgmigrations ORDER BY id`);
+      const applied = await queryRows<{ name: string }>(`SELECT name FROM ${schema}.pgmigrations ORDER BY id`);
       expect(applied.map((row) => row.name)).toEqual(files.sort());
       await open(schema);
-      expect(await query(`SELECT name FROM ${schema}.pgmigrations`)).toHaveLength(files.length);
+      expect(await queryRows(`SELECT name FROM ${schema}.pgmigrations`)).toHaveLength(files.length);
     });
 
     it('keeps text with a NUL character, which jsonb would refuse, in records and job payloads', async () => {
@@ -72,7 +62,7 @@ describePostgres('the PostgreSQL store', () => {
       const b = await open(schema);
       const heard: Committed[] = [];
       a.onCommitted((committed) => heard.push(committed));
-      const dropped = await query<{ dropped: boolean }>(
+      const dropped = await queryRows<{ dropped: boolean }>(
         `SELECT pg_terminate_backend(pid) AS dropped FROM pg_stat_activity WHERE query = $1 AND application_name = 'feishu-todo-bot listen'`,
         [`LISTEN "feishu_todo_${schema}"`],
       );
@@ -124,7 +114,7 @@ describePostgres('the PostgreSQL store', () => {
         );
         expect(both).toEqual(['done', 'done']);
         expect(attempts).toBe(3);
-        expect(await query(`SELECT seen_at::int AS n FROM ${db.s}.events ORDER BY id`)).toEqual([{ n: 2 }, { n: 2 }]);
+        expect(await queryRows(`SELECT seen_at::int AS n FROM ${db.s}.events ORDER BY id`)).toEqual([{ n: 2 }, { n: 2 }]);
       } finally {
         await db.end();
       }
