@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decryptPush } from '../../src/feishu/decrypt';
-import { FeishuAuthError, verifyPush } from '../../src/feishu/verify';
+import { verifyPush } from '../../src/feishu/verify';
+import { authRefusal } from '../support/auth-refusal';
 
 /**
  * Official vectors, replayed through the bot's own decrypter and verifier: the documentation's examples and the
@@ -42,16 +43,6 @@ const unsigned = (f: Fixture) => ({
   replayWindowMs: 300_000,
 });
 
-function refusal(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FeishuAuthError) return error.reason;
-    throw error;
-  }
-  return undefined;
-}
-
 describe('official decryption vectors', () => {
   it('holds every fixture the folder has, each naming its source', () => {
     expect(Object.keys(fixtures).sort()).toEqual([
@@ -87,12 +78,12 @@ describe('the SDKs\' encrypted challenges, through the verifier', () => {
 
   it('refuses each challenge with another verification token', () => {
     for (const name of ['node-sdk-challenge', 'go-sdk-challenge-schema-2']) {
-      expect(refusal(() => verifyPush({ ...unsigned(fixture(name)), verificationToken: 'another-token' })), name).toBe('bad-token');
+      expect(authRefusal(() => verifyPush({ ...unsigned(fixture(name)), verificationToken: 'another-token' })), name).toBe('bad-token');
     }
   });
 
   it('refuses the Java SDK body unsigned: "url_verification1" is not a challenge', () => {
-    expect(refusal(() => verifyPush(unsigned(fixture('java-sdk-not-a-challenge'))))).toBe('not-a-challenge');
+    expect(authRefusal(() => verifyPush(unsigned(fixture('java-sdk-not-a-challenge'))))).toBe('not-a-challenge');
   });
 
   it('checks the Java SDK dispatcher test\'s signature over the raw body, but refuses its timestamp "timestamp"', () => {
@@ -105,7 +96,7 @@ describe('the SDKs\' encrypted challenges, through the verifier', () => {
       rawBody: Buffer.from(body),
       headers: { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': f.signedWith?.nonce, 'x-lark-signature': sign(timestamp) },
     });
-    expect(refusal(() => verifyPush(push(f.signedWith?.timestamp as string)))).toBe('stale');
+    expect(authRefusal(() => verifyPush(push(f.signedWith?.timestamp as string)))).toBe('stale');
     // The same body signed the same way at a real time is accepted, and its payload is the published plaintext.
     const verified = verifyPush(push(String(NOW / 1000)));
     expect(verified).toEqual({ kind: 'payload', payload: JSON.parse(f.plaintext) });

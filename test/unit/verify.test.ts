@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../../src/feishu/verify';
+import { UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../../src/feishu/verify';
+import { authRefusal } from '../support/auth-refusal';
 
 const encryptKey = 'unit-encrypt-key';
 const verificationToken = 'unit-verification-token';
@@ -28,16 +29,6 @@ const event = { schema: '2.0', header: { event_id: 'e1', event_type: 'im.message
 const verify = (input: { rawBody: Buffer; headers: Record<string, string> }) =>
   verifyPush({ ...input, encryptKey, verificationToken, nowMs: now, replayWindowMs: 300_000 });
 
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FeishuAuthError) return error.reason;
-    throw error;
-  }
-  return undefined;
-}
-
 describe('verifyPush', () => {
   it('accepts a signed encrypted push and returns the decrypted payload', () => {
     expect(verify(signed(event))).toEqual({ kind: 'payload', payload: event });
@@ -50,49 +41,49 @@ describe('verifyPush', () => {
   it('refuses a body changed after signing', () => {
     const push = signed(event);
     const tampered = Buffer.from(push.rawBody.toString().replace('"}', 'A"}'));
-    expect(reasonOf(() => verify({ ...push, rawBody: tampered }))).toBe('bad-signature');
+    expect(authRefusal(() => verify({ ...push, rawBody: tampered }))).toBe('bad-signature');
   });
 
   it('checks the raw bytes, not re-serialised JSON', () => {
     const push = signed(event, { encrypted: false });
     const reformatted = Buffer.from(JSON.stringify(JSON.parse(push.rawBody.toString()), null, 2));
-    expect(reasonOf(() => verify({ ...push, rawBody: reformatted }))).toBe('bad-signature');
+    expect(authRefusal(() => verify({ ...push, rawBody: reformatted }))).toBe('bad-signature');
   });
 
   it('accepts a signed event up to 8 h old (Feishu retries it for hours), never one from the future', () => {
     const hours = (n: number) => now / 1000 - n * 3600;
     expect(verify(signed(event, { timestamp: hours(7) + 60 })).kind).toBe('payload');
     expect(verify(signed(event, { timestamp: hours(8) + 1 })).kind).toBe('payload');
-    expect(reasonOf(() => verify(signed(event, { timestamp: hours(8) - 1 })))).toBe('stale');
-    expect(reasonOf(() => verify(signed(event, { timestamp: now / 1000 + 301 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(event, { timestamp: hours(8) - 1 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(event, { timestamp: now / 1000 + 301 })))).toBe('stale');
   });
 
   it('keeps the short window for card callbacks, which Feishu never retries', () => {
     const click = { schema: '2.0', header: { event_id: 'e2', event_type: 'card.action.trigger', token: verificationToken }, event: {} };
     expect(verify(signed(click, { timestamp: now / 1000 - 299 })).kind).toBe('payload');
-    expect(reasonOf(() => verify(signed(click, { timestamp: now / 1000 - 301 })))).toBe('stale');
-    expect(reasonOf(() => verify(signed(click, { timestamp: now / 1000 + 301 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(click, { timestamp: now / 1000 - 301 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(click, { timestamp: now / 1000 + 301 })))).toBe('stale');
   });
 
   it('gives the short window to anything signed that is not a schema 2.0 event', () => {
     const v1 = { uuid: 'u1', token: verificationToken, type: 'event_callback', event: { type: 'message' } };
     expect(verify(signed(v1, { timestamp: now / 1000 - 299 })).kind).toBe('payload');
-    expect(reasonOf(() => verify(signed(v1, { timestamp: now / 1000 - 3600 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(v1, { timestamp: now / 1000 - 3600 })))).toBe('stale');
   });
 
   it('refuses a timestamp that is not a number of seconds before looking at the signature', () => {
     const push = signed(event);
-    expect(reasonOf(() => verify({ ...push, headers: { ...push.headers, 'x-lark-request-timestamp': '1e9' } }))).toBe('stale');
+    expect(authRefusal(() => verify({ ...push, headers: { ...push.headers, 'x-lark-request-timestamp': '1e9' } }))).toBe('stale');
   });
 
   it('refuses a push without signature headers: unsigned, only a challenge is accepted', () => {
     const { rawBody } = signed(event);
-    expect(reasonOf(() => verify({ rawBody, headers: {} }))).toBe('not-a-challenge');
+    expect(authRefusal(() => verify({ rawBody, headers: {} }))).toBe('not-a-challenge');
   });
 
   it('refuses a wrong verification token even with a good signature', () => {
     const forged = { ...event, header: { ...event.header, token: 'guess' } };
-    expect(reasonOf(() => verify(signed(forged)))).toBe('bad-token');
+    expect(authRefusal(() => verify(signed(forged)))).toBe('bad-token');
   });
 
   it('answers the URL challenge without signature headers, but only with the right token', () => {
@@ -100,7 +91,7 @@ describe('verifyPush', () => {
     const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
     expect(verify({ rawBody: body, headers: {} })).toEqual({ kind: 'challenge', challenge: 'abc' });
     const plain = Buffer.from(JSON.stringify({ ...challenge, token: 'nope' }));
-    expect(reasonOf(() => verify({ rawBody: plain, headers: {} }))).toBe('bad-token');
+    expect(authRefusal(() => verify({ rawBody: plain, headers: {} }))).toBe('bad-token');
   });
 
   it('answers a challenge whose token sits in header.token, as the schema 2.0 shape has it', () => {
@@ -108,35 +99,35 @@ describe('verifyPush', () => {
     const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
     expect(verify({ rawBody: body, headers: {} })).toEqual({ kind: 'challenge', challenge: 'c2' });
     const wrong = { ...challenge, header: { token: 'nope' }, token: verificationToken };
-    expect(reasonOf(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(wrong)) })), headers: {} }))).toBe('bad-token');
+    expect(authRefusal(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(wrong)) })), headers: {} }))).toBe('bad-token');
   });
 
   it('answers a signed challenge too, checked like any signed push', () => {
     const challenge = { type: 'url_verification', challenge: 'signed', token: verificationToken };
     expect(verify(signed(challenge))).toEqual({ kind: 'challenge', challenge: 'signed' });
-    expect(reasonOf(() => verify(signed(challenge, { timestamp: now / 1000 - 3600 })))).toBe('stale');
+    expect(authRefusal(() => verify(signed(challenge, { timestamp: now / 1000 - 3600 })))).toBe('stale');
   });
 
   it('refuses an unsigned body larger than a challenge without reading it', () => {
     const challenge = { type: 'url_verification', challenge: 'x'.repeat(5000), token: verificationToken };
     const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
     expect(body.length).toBeGreaterThan(UNSIGNED_BODY_LIMIT_BYTES);
-    expect(reasonOf(() => verify({ rawBody: body, headers: {} }))).toBe('unsigned-too-large');
+    expect(authRefusal(() => verify({ rawBody: body, headers: {} }))).toBe('unsigned-too-large');
     expect(verify(signed(challenge)).kind).toBe('challenge');
   });
 
   it('refuses unsigned garbage as not a challenge, whatever is wrong with it', () => {
-    expect(reasonOf(() => verify({ rawBody: Buffer.from('{not json'), headers: {} }))).toBe('malformed');
-    expect(reasonOf(() => verify({ rawBody: Buffer.from('[1,2]'), headers: {} }))).toBe('malformed');
-    expect(reasonOf(() => verify({ rawBody: Buffer.from('{"encrypt":"AAAA"}'), headers: {} }))).toBe('undecryptable');
-    expect(reasonOf(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt('{}') })), headers: {} }))).toBe('not-a-challenge');
+    expect(authRefusal(() => verify({ rawBody: Buffer.from('{not json'), headers: {} }))).toBe('malformed');
+    expect(authRefusal(() => verify({ rawBody: Buffer.from('[1,2]'), headers: {} }))).toBe('malformed');
+    expect(authRefusal(() => verify({ rawBody: Buffer.from('{"encrypt":"AAAA"}'), headers: {} }))).toBe('undecryptable');
+    expect(authRefusal(() => verify({ rawBody: Buffer.from(JSON.stringify({ encrypt: encrypt('{}') })), headers: {} }))).toBe('not-a-challenge');
   });
 
   it('decrypts nothing before the signature holds', () => {
     // A body that would not even decrypt is refused for its signature: the decrypter is never reached.
     const push = signed(event);
     const garbage = Buffer.from('{"encrypt":"AAAA"}');
-    expect(reasonOf(() => verify({ rawBody: garbage, headers: push.headers }))).toBe('bad-signature');
+    expect(authRefusal(() => verify({ rawBody: garbage, headers: push.headers }))).toBe('bad-signature');
   });
 
   it('tells whether a push is signed', () => {
