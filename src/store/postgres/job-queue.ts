@@ -101,7 +101,7 @@ function heldToken(job: Job): string {
 }
 
 /** New jobs as the columns `commit_jobs` (migration 0005) takes them: ids, kinds, lanes, chats, payloads, run-at, created-at. */
-export function jobColumns(jobs: readonly NewJob[]): unknown[][] {
+export function newJobArrays(jobs: readonly NewJob[]): unknown[][] {
   return [
     jobs.map((job) => job.id),
     jobs.map((job) => job.kind),

@@ -12,7 +12,7 @@ import type {
 } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions, retried } from './database';
-import { PostgresJobs, jobColumns } from './job-queue';
+import { PostgresJobs, newJobArrays } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
@@ -121,7 +121,7 @@ export class PostgresStore implements Store {
     // The event, the lanes' locks, the jobs and the notice telling the other instances of them (heard only if the
     // commit holds: a notice waits for its transaction), in one call.
     const commitJobs = async (client?: pg.PoolClient) => {
-      const args = [commit.eventId ?? null, commit.now, this.laneKey, lanes, ...jobColumns(jobs), this.channel.name, this.channel.notice({ jobs: true, due })];
+      const args = [commit.eventId ?? null, commit.now, this.laneKey, lanes, ...newJobArrays(jobs), this.channel.name, this.channel.notice({ jobs: true, due })];
       const enqueued = (await this.db.query<{ enqueued: number }>(this.sql.commitJobs, args, client)).rows[0]?.enqueued ?? 0;
       if (enqueued < 0) throw new Refused('duplicate');
       return enqueued;

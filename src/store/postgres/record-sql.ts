@@ -49,7 +49,7 @@ export function recordStatements(s: string) {
     /**
      * A commit's first statement (its only one for a push): $1 event id or null, $2 seen at, $3 lock key prefix, $4 the
      * lanes jobs are enqueued into, sorted (locked before any record's row lock in every commit, so commits never wait
-     * on each other in a cycle), $5-$11 the jobs' columns (`jobColumns`), $12 channel, $13 notice. Returns the jobs
+     * on each other in a cycle), $5-$11 the jobs' columns (`newJobArrays`), $12 channel, $13 notice. Returns the jobs
      * enqueued, or -1 when the event was seen before (see migration 0005).
      */
     commitJobs: statement('commitJobs', `SELECT ${s}.commit_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS enqueued`),
