@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
-import { type EmulatedChat, messageEvent, startEmulator } from '../test/emulator';
+import { type EmulatedChat, messageEvent, startEmulator } from '../emulator';
 import { SECRETS, botEnv, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { botEnv as harnessBotEnv } from '../test/bot-env';
-import { encryptPayload, signPush } from '../test/emulator';
+import { encryptPayload, signPush } from '../emulator';
 
 /** What every benchmark shares: the app's secrets, signed pushes, temp dirs, child processes, percentiles. */
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from '../src/jobs/outbox';
 import { PostgresStore } from '../src/store/postgres/postgres-store';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../test/emulator';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { SECRETS, botEnv, bundle, freePort, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 

@@ -2,7 +2,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { startEmulator } from '../test/emulator';
+import { startEmulator } from '../emulator';
 import { ROOT, SECRETS, botEnv, bundle, forkTs, freePort, median, nextMessage, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 

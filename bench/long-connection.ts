@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { cardActionEvent, startEmulator } from '../test/emulator';
+import { cardActionEvent, startEmulator } from '../emulator';
 import { ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush } from './fixtures';
 import { CLICKED_TODO } from './long-connection-fixture';
 import type { Row } from './table';

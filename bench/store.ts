@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
-import { FilePersistence } from '../src/store/embedded/lowdb';
+import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import { RecordStore } from '../src/store/embedded/records';
 import { median, sleep, tempDir } from './fixtures';
 import { DAY, benchTodo } from './todo-fixture';
@@ -29,7 +29,7 @@ const READS = 200_000;
 const LOWDB_BUDGET_MS = 1_500;
 const LOWDB_MIN_WRITES = 3;
 /**
- * Changes between two snapshots, as `FilePersistence.maybeCompact` decides (src/store/embedded/lowdb.ts): the log is folded
+ * Changes between two snapshots, as `FilePersistence.maybeCompact` decides (src/store/embedded/snapshot-log.ts): the log is folded
  * once it holds as many changes as there are records, and never under 10,000. A snapshot's cost is shared by them.
  */
 const changesPerSnapshot = (records: number) => Math.max(10_000, records);

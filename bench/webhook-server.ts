@@ -9,11 +9,11 @@ import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/feishu/events';
 import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
-import { FilePersistence } from '../src/store/embedded/lowdb';
+import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store';
 import type { PostgresStore } from '../src/store/postgres/postgres-store';
 import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
-import { startEmulator } from '../test/emulator';
+import { startEmulator } from '../emulator';
 import { SECRETS, botEnv, tempDir } from './fixtures';
 import { benchTodo } from './todo-fixture';
 

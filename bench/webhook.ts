@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
-import { messageEvent } from '../test/emulator';
+import { messageEvent } from '../emulator';
 import { type SignedPush, ROOT, SECRETS, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';

@@ -1,4 +1,4 @@
-import type { Emulator } from '../test/emulator';
+import type { Emulator } from '../emulator';
 
 /**
  * How the demo's Feishu reaches the bot. By default signed, encrypted HTTP pushes to the webhook; with

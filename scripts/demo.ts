@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config';
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { createLogger } from '../src/log';
 import { botEnv } from '../test/bot-env';
-import { type EmulatedMessage, cardActionEvent, messageEvent, startEmulator } from '../test/emulator';
+import { type EmulatedMessage, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { cardToText, styleFor } from './card-text';
 import { demoTransport } from './demo-transport';
 

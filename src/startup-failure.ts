@@ -1,7 +1,7 @@
 import type { Config } from './config';
 import { CredentialsRefusedError } from './feishu/credentials-check';
 import { ReceiverStartError } from './receivers/receiver';
-import { StoreFileError } from './store/embedded/lowdb';
+import { StoreFileError } from './store/embedded/snapshot-log';
 import { StoreOpenError } from './store/postgres/settings';
 
 /**

@@ -8,7 +8,7 @@ import { type RunningApp, startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { botEnv } from '../../test/bot-env';
-import { type Emulator, startEmulator } from '../../test/emulator';
+import { type Emulator, startEmulator } from '../../emulator';
 import { bundlePage } from './bundle';
 import { PlaygroundClock } from './clock';
 import { FeishuClients } from './feishu-clients';

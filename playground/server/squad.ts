@@ -1,4 +1,4 @@
-import type { EmulatedChat } from '../../test/emulator';
+import type { EmulatedChat } from '../../emulator';
 
 /**
  * The playground's group chat and the people in it. The admin owns the chat, so the bot's admin check (the chat's

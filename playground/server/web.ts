@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { z } from 'zod';
-import type { Emulator } from '../../test/emulator';
+import type { Emulator } from '../../emulator';
 import type { PageBundle } from './bundle';
 import type { PlaygroundClock } from './clock';
 import type { FeishuClients } from './feishu-clients';

@@ -3,7 +3,7 @@ import type { StoreConfig } from '../config';
 import type { Limiter } from '../feishu/rate-limits';
 import type { Logger } from '../log';
 import { EmbeddedStore } from './embedded/embedded-store';
-import { FilePersistence } from './embedded/lowdb';
+import { FilePersistence } from './embedded/snapshot-log';
 import { describeDatabase } from './postgres/settings';
 import type { Store } from './store';
 

@@ -3,7 +3,7 @@ import { chmod, chown, cp, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../emulator';
+import { type Emulator, startEmulator } from '../../emulator';
 import { SECRETS, botEnv } from '../bot-env';
 import { type BotProcess, dataFileLockIsFree, ensureStopped, figure, freePort, tempDirs, waitFor, waitHealthy } from '../reliability/support';
 

@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code } from '../emulator';
+import { Code } from '../../emulator';
 import { type Harness, formCards, noticesTo, postTodo, startHarness } from './harness';
 
 let h: Harness;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS, type Harness, startHarness } from './harness';
-import { messageEvent } from '../emulator';
+import { messageEvent } from '../../emulator';
 
 /**
  * Issue 13, item 5: the store holds to-do text and user ids. Its folder is created 0700 and every file in it 0600,

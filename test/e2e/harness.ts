@@ -15,7 +15,7 @@ import {
   messageEvent,
   startEmulator,
   validateCallbackAnswer,
-} from '../emulator';
+} from '../../emulator';
 
 /**
  * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/log';
 import { LongConnectionReceiver } from '../../src/receivers/long-connection';
 import { ReceiverStartError } from '../../src/receivers/receiver';
 import { SECRETS } from '../bot-env';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { FAST_LONG_CONNECTION } from './harness';
 
 /**

@@ -6,7 +6,7 @@ import { type RunningApp, startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { ReceiverStartError } from '../../src/receivers/receiver';
-import { cardActionEvent, messageEvent } from '../emulator';
+import { cardActionEvent, messageEvent } from '../../emulator';
 import {
   type Harness,
   SECRETS,

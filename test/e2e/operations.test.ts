@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentialsRefused, FeishuClient } from '../../src/feishu/client';
 import { createLogger } from '../../src/log';
-import { type Emulator, messageEvent, startEmulator } from '../emulator';
+import { type Emulator, messageEvent, startEmulator } from '../../emulator';
 import { type Harness, SECRETS, openForm, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** What an operator sees: /healthz, /metrics, one log line per command and click, and the token's failure path. */

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptPayload, messageEvent, signPush, urlChallenge } from '../emulator';
+import { encryptPayload, messageEvent, signPush, urlChallenge } from '../../emulator';
 import { type Harness, SECRETS, startHarness } from './harness';
 
 /**

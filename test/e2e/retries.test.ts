@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cardActionEvent, messageEvent } from '../emulator';
+import { cardActionEvent, messageEvent } from '../../emulator';
 import { type Harness, SECRETS, formCards, formValues, groupCards, noticesTo, openForm, startHarness } from './harness';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cardActionEvent, messageEvent, urlChallenge } from '../emulator';
+import { cardActionEvent, messageEvent, urlChallenge } from '../../emulator';
 import { type Harness, SECRETS, startHarness } from './harness';
 
 let h: Harness;

@@ -11,7 +11,7 @@ import {
   startEmulator,
   validateCallbackAnswer,
   validateCard,
-} from './index';
+} from '../../emulator/index';
 
 const APP = { appId: 'cli_test_app', appSecret: 'test-app-secret' };
 

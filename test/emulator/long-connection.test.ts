@@ -1,7 +1,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from './index';
+import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator } from '../../emulator/index';
 
 /** The SDK's WSClient refuses app ids that are not `cli_` and 16 hex digits, so these tests use a realistic one. */
 const APP = { appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 'test-app-secret' };

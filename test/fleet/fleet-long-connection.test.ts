@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FAST_LONG_CONNECTION, SECRETS, buttonValue, checkCallbackAnswer, formCards, formValues, groupCards, submitButtonName } from '../e2e/harness';
-import { cardActionEvent, messageEvent } from '../emulator';
+import { cardActionEvent, messageEvent } from '../../emulator';
 import { describePostgres } from '../support/postgres';
 import { type Fleet, startFleet } from './fleet';
 

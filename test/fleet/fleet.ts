@@ -16,7 +16,7 @@ import {
   clickPayload,
   messagePayload,
 } from '../e2e/harness';
-import { type Emulator, type EmulatorOptions, type PushResult, startEmulator } from '../emulator';
+import { type Emulator, type EmulatorOptions, type PushResult, startEmulator } from '../../emulator';
 import { dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
 
 /**

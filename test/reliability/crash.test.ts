@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formCardIds } from '../../src/domain/todo-form';
 import type { Todo, TodoForm } from '../../src/domain/model';
-import { FilePersistence } from '../../src/store/embedded/lowdb';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,

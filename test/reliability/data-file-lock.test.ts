@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../emulator';
+import { type Emulator, startEmulator } from '../../emulator';
 import { SECRETS, botEnv } from '../e2e/harness';
 import { type BotProcess, ensureStopped, figure, freePort, spawnBot, tempDirs, waitFor, waitHealthy } from './support';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cardActionEvent, encryptPayload, messageEvent, signPush, urlChallenge } from '../emulator';
+import { cardActionEvent, encryptPayload, messageEvent, signPush, urlChallenge } from '../../emulator';
 import { EVENT_MAX_AGE_MS } from '../../src/feishu/verify';
 import { type Harness, SECRETS, startHarness } from '../e2e/harness';
 import { figure, gcFunction, heapAfterGc, pool, visibleForms, waitFor } from './support';

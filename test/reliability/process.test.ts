@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { messageEvent } from '../emulator';
+import { messageEvent } from '../../emulator';
 import { type Harness, SECRETS, formValues, startHarness } from '../e2e/harness';
 import { type BotProcess, MESSAGES, TOKEN_PATH, ensureStopped, figure, formIdOf, spawnBot, tempDirs, visibleForms } from './support';
 

@@ -2,13 +2,13 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FilePersistence } from '../../src/store/embedded/lowdb';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { COLLECTIONS, type CollectionName, type Records } from '../../src/store/embedded/persistence';
 import { RecordStore } from '../../src/store/embedded/records';
 import { figure, tempDirs } from './support';
 
 /**
- * A snapshot is written while the bot keeps answering (src/store/embedded/lowdb.ts): the log is sealed, a fresh one takes the
+ * A snapshot is written while the bot keeps answering (src/store/embedded/snapshot-log.ts): the log is sealed, a fresh one takes the
  * writes, and the records are serialised a slice at a time, so the snapshot may catch records changed after the
  * seal. These tests keep writing during a snapshot and take what a crash would leave on disk at many moments of it,
  * then start from each copy: every acknowledged write must be there, with its last acknowledged value.

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Emulator, messageEvent, startEmulator } from '../emulator';
+import { type Emulator, messageEvent, startEmulator } from '../../emulator';
 import { SECRETS, botEnv } from '../e2e/harness';
 import {
   type BotProcess,

@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll } from 'vitest';
 import { DataFileLock } from '../../src/store/embedded/file-lock';
-import { type EmulatedChat, type EmulatedMessage, type Emulator, type FaultRule, encryptPayload, signPush } from '../emulator';
+import { type EmulatedChat, type EmulatedMessage, type Emulator, type FaultRule, encryptPayload, signPush } from '../../emulator';
 
 /**
  * Shared pieces of the reliability suite: figures, bounded waits, reading the emulator's state the way a user

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatInstant } from '../../cards/parts';
 import { nextOccurrence, tomorrowAt } from '../../src/domain/time';
 import { type CardActionEvent, parseEvent } from '../../src/feishu/events';
-import { cardActionEvent } from '../emulator';
+import { cardActionEvent } from '../../emulator';
 import { figure, gcFunction } from './support';
 
 /**

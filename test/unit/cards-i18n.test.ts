@@ -9,7 +9,7 @@ import { todoListCard } from '../../cards/todo-list';
 import { COMMAND_NAMES } from '../../src/bot/commands';
 import { LANGUAGES, type Language, RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 import { ASSIGNEE_LIMIT } from '../../src/domain/todo-form';
-import { cardSize, localI18nField, validateCard } from '../emulator';
+import { cardSize, localI18nField, validateCard } from '../../emulator';
 
 /**
  * Both languages on every card: a card the group sees carries each bot text in `content` (its language) and in

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECORD_VERSION } from '../../src/domain/model';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
-import { FilePersistence } from '../../src/store/embedded/lowdb';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { ExportedRecord, Job } from '../../src/store/store';
 import { form, job, todo } from '../store.contract';
 import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
