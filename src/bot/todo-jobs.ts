@@ -2,10 +2,10 @@ import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
 import type { Language, Todo } from '../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
-import { isFeishuError } from '../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import { type JobContext, type JobHandler, RetryLater } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { sayFailure } from './feishu-sentences';
 import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import type { Services } from './services';
@@ -104,7 +104,7 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = job.payload as RecallPayload;
       const todo = await store.todo(todoId);
       if (!todo) return;
-      const text = t(lang, isFeishuError(error) ? error.say : 'recall.failed');
+      const text = t(lang, sayFailure(error, 'recall.failed'));
       await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', lang, replyTo })] });
     },
   };
