@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Language } from './domain/model';
 import { canonicalZone } from './domain/zones';
+import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
 
 /**
@@ -49,7 +50,8 @@ const schema = z.object({
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
-  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  BODY_LIMIT_BYTES: positiveInt(SIGNED_BODY_LIMIT_BYTES),
+  BODY_BUDGET_BYTES: positiveInt(32 * SIGNED_BODY_LIMIT_BYTES),
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
@@ -127,6 +129,8 @@ interface CommonConfig extends StoreConfig {
   readonly formTtlMs: number;
   readonly replayWindowMs: number;
   readonly bodyLimitBytes: number;
+  /** Body bytes all pushes together may be reading at once; past it a push is answered 503 and Feishu retries it. */
+  readonly bodyBudgetBytes: number;
   /** Connections the HTTP server holds at once; more are closed as they arrive. */
   readonly maxConnections: number;
   readonly adminCacheMs: number;
@@ -192,6 +196,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,
     replayWindowMs: e.REPLAY_WINDOW_SECONDS * 1000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    bodyBudgetBytes: e.BODY_BUDGET_BYTES,
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
