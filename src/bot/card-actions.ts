@@ -2,6 +2,7 @@ import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
+import { isTodoCard } from '../domain/current-card';
 import type { Language, Todo } from '../domain/model';
 import { clockParts } from '../domain/group-settings';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
@@ -127,7 +128,7 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
   return {
     answer: {
       ...toast('success', snoozed, lang),
-      ...(action.messageId !== todo.messageId && {
+      ...(!isTodoCard(todo, action.messageId) && {
         card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
       }),
     },
@@ -142,7 +143,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   if ('answer' in found) return found;
   const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
-  const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
+  const onReminder = action.messageId !== undefined && !isTodoCard(todo, action.messageId);
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
