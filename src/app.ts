@@ -186,6 +186,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyBudgetBytes: config.bodyBudgetBytes,
     logger,
     now,
     receive,

@@ -29,6 +29,8 @@ export const ErrorCode = {
   PushBodyUnreadable: 'push_body_unreadable',
   /** A signed push's body is larger than the bot accepts. */
   PushBodyTooLarge: 'push_body_too_large',
+  /** Too many push bytes are in flight at once: this push is turned away unread, to come again. */
+  PushBodyBudgetSpent: 'push_body_budget_spent',
   /** A proven push is not an event the bot understands. */
   EventUnrecognised: 'event_unrecognised',
   /** A message's `content` is not what its `message_type` promises. */

@@ -106,7 +106,7 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
       const form = await store.form(formId);
       await commit({
-        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, updatedAt: now() }] : [],
+        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
         forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
         jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
       });

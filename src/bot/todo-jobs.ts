@@ -1,5 +1,6 @@
 import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
+import { currentCard } from '../domain/current-card';
 import type { Language, Todo } from '../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
 import { type MessageKey, type MessageValues, t } from '../i18n';
@@ -75,8 +76,9 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
   const patchCard: JobHandler = {
     async run({ job }) {
       const todo = await store.todo((job.payload as TodoPayload).todoId);
-      if (!todo?.messageId || todo.status === 'recalled') return;
-      await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo, { lang: recordLanguage(services, todo) }) });
+      const card = todo && currentCard(todo);
+      if (!todo || !card || todo.status === 'recalled') return;
+      await feishu.patchCard({ messageId: card.messageId, card: todoCard(todo, { lang: recordLanguage(services, todo) }) });
     },
   };
 
@@ -84,12 +86,13 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
     async run({ job, step, commit }) {
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = job.payload as RecallPayload;
       const todo = await store.todo(todoId);
-      if (!todo?.messageId) return;
+      const card = todo && currentCard(todo);
+      if (!todo || !card) return;
       const answer = (key: MessageKey, tone: 'info' | 'warning' | 'error' = 'info', values?: MessageValues) =>
         noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text: t(lang, key, values), tone, lang, replyTo });
       if (todo.status === 'recalled') return commit({ jobs: [answer('recall.already', 'warning')] });
 
-      const messageId = todo.messageId;
+      const { messageId } = card;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
       await commit({

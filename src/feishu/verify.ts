@@ -51,6 +51,14 @@ export class FeishuAuthError extends CodedError {
 export const UNSIGNED_BODY_LIMIT_BYTES = 4 * 1024;
 
 /**
+ * The default most a signed body may hold. Feishu's largest pushes, encrypted as it sends them
+ * (test/unit/push-size.test.ts measures them): a text message at its 150 KB limit, 206 KB of CJK or 247 KB of
+ * ASCII full of quotes and line breaks (escaped twice over); rich text at its 30 KB limit, 53 KB; a form submitted
+ * with 500 people picked, 28 KB. Twice the largest leaves room for fields Feishu adds.
+ */
+export const SIGNED_BODY_LIMIT_BYTES = 512 * 1024;
+
+/**
  * How old a signed event may be. Feishu retries an unanswered event after 15 s, 5 min, 1 h and 6 h; whether a retry
  * carries a fresh timestamp is not documented, and read as gaps those add up to 7 h 05 min. Event ids are remembered
  * 24 h, so a replay inside this span is a duplicate and changes nothing.
