@@ -197,6 +197,29 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.chat('oc_1'))?.language).toBe('en_us');
         expect(await store.chat('oc_2')).toBeUndefined();
       });
+
+      it('keeps every group setting, and changes them only from the revision read', async () => {
+        const store = await open();
+        const chosen: ChatSettings = {
+          v: RECORD_VERSION,
+          id: 'oc_1',
+          language: 'en_us',
+          timeZone: 'Europe/Berlin',
+          whoCreates: 'everyone',
+          digestTime: '08:30',
+          digestDays: 'daily',
+          nudgeAfterHours: 12,
+          taskSync: 'on',
+          tomorrowTime: '10:00',
+          updatedAt: 5,
+        };
+        await store.commit({ now: 5, chats: [chosen] });
+        const read = (await store.chat('oc_1')) as ChatSettings;
+        expect(read).toMatchObject(chosen);
+        expect(await store.commit({ now: 6, chats: [{ ...read, digestTime: 'off', nudgeAfterHours: 'off' }] })).toEqual({ ok: true });
+        expect(await store.commit({ now: 7, chats: [{ ...read, taskSync: 'off' }] })).toEqual({ ok: false, reason: 'stale' });
+        expect(await store.chat('oc_1')).toMatchObject({ digestTime: 'off', nudgeAfterHours: 'off', taskSync: 'on', timeZone: 'Europe/Berlin' });
+      });
     });
 
     describe('due times', () => {
@@ -355,7 +378,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
           todos: [todo('t1', { remindAt: 10, messageId: 'om_1', currentCard: { messageId: 'om_r', sentAt: 2 } })],
           jobs: [job('j1')],
         });
-        await store.commit({ now: 3, chats: [{ v: RECORD_VERSION, id: 'oc_1', language: 'en_us', updatedAt: 3 }] });
+        await store.commit({ now: 3, chats: [{ v: RECORD_VERSION, id: 'oc_1', language: 'en_us', digestTime: '09:15', nudgeAfterHours: 6, updatedAt: 3 }] });
         const exported: ExportedRecord[] = [];
         for await (const record of store.exportRecords()) exported.push(record);
         expect(exported.map((r) => `${r.collection}:${r.key}`).sort()).toEqual(['chats:oc_1', 'events:ev1', 'forms:f1', 'jobs:j1', 'todos:t1']);
@@ -367,7 +390,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await target.todoByMessage('om_r'))?.currentCard).toEqual({ messageId: 'om_r', sentAt: 2 });
         expect((await target.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
         expect((await target.dueReminders(10, 10)).map((t) => t.id)).toEqual(['t1']);
-        expect((await target.chat('oc_1'))?.language).toBe('en_us');
+        expect(await target.chat('oc_1')).toMatchObject({ language: 'en_us', digestTime: '09:15', nudgeAfterHours: 6 });
         expect(await target.commit({ now: 4, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
         expect(ids((await claim(target)).jobs)).toEqual(['j1']);
       });

@@ -1,3 +1,4 @@
+import type { GroupSettings } from './group-settings';
 import type { Repeat } from './time';
 
 /**
@@ -142,13 +143,14 @@ export interface Todo extends Revised {
   language?: Language;
 }
 
-/** What a chat's admins chose for it. */
-export interface ChatSettings extends Revised {
+/**
+ * A chat's record: what its admins chose for it (`/settings`, `/lang`; read through `resolveSettings`), kept beside
+ * the bot's own bookkeeping for the chat. A language chosen with `/lang` before `/settings` existed is the same field.
+ */
+export interface ChatSettings extends Revised, GroupSettings {
   v: typeof RECORD_VERSION;
   /** The chat id. */
   id: string;
-  /** The language of the bot's private cards and notices in this chat (`/lang`), when an admin chose one. */
-  language?: Language;
   updatedAt: number;
 }
 
