@@ -269,6 +269,23 @@ export function callbackButton(p: {
   };
 }
 
+/**
+ * Buttons side by side, as Feishu's own cards show them: card JSON 2.0 has no row of buttons of its own, and documents
+ * a `column_set` with one auto-width column per button for it. `flow` lets a narrow screen wrap the row rather than
+ * squeeze the buttons.
+ */
+export function buttonRow(buttons: CardComponent[]): CardComponent[] {
+  if (buttons.length < 2) return buttons;
+  return [
+    {
+      tag: 'column_set',
+      flex_mode: 'flow',
+      horizontal_spacing: 'small',
+      columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })),
+    },
+  ];
+}
+
 /** The submit button of a form: the one click that sends every field's value together. */
 export function submitButton(p: { voice: Voice; text: Phrase; name: string; value: CardActionValue }): CardComponent {
   return {

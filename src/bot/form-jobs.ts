@@ -1,11 +1,15 @@
+import { noticeCard } from '../../cards/notice';
 import { todoFormCard } from '../../cards/todo-form';
+import { type ClosedFormOutcome, closedFormCard } from '../../cards/todo-form-closed';
 import { todoCard } from '../../cards/todo';
 import type { TodoForm } from '../domain/model';
 import { formCardIds } from '../domain/todo-form';
 import { type MessageKey, t } from '../i18n';
 import type { JobContext, JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { feishuRefusal, isTransient } from '../feishu/errors';
 import { sayFailure } from './feishu-sentences';
+import { readSource } from './message-source';
 import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import { prefillFromText } from './prefill';
@@ -21,7 +25,12 @@ interface FormJobPayload {
   formId: string;
   /** The command message, for a reply when the private card cannot be shown. */
   replyTo?: string;
+  /** The message the `/todo` replied to, whose words prefill the form. */
+  sourceId?: string;
 }
+
+/** Most people a direct-message form's person picker lists (a topic group's members, in the order Feishu gives them). */
+export const MEMBER_OPTIONS_LIMIT = 200;
 
 interface PostPayload {
   formId: string;
@@ -32,8 +41,9 @@ function formJob(services: Services, id: string, kind: string, form: TodoForm, p
   return { id, kind, lane: `form:${form.id}`, chatId: form.chatId, payload, runAt: services.now(), createdAt: services.now() };
 }
 
-export function formSendJob(services: Services, form: TodoForm, replyTo: string): NewJob {
-  return formJob(services, `form.send:${form.id}`, 'form.send', form, { formId: form.id, replyTo } satisfies FormJobPayload);
+export function formSendJob(services: Services, form: TodoForm, replyTo: string, sourceId?: string): NewJob {
+  const payload: FormJobPayload = { formId: form.id, replyTo, ...(sourceId !== undefined && { sourceId }) };
+  return formJob(services, `form.send:${form.id}`, 'form.send', form, payload);
 }
 
 export function formDeleteJob(services: Services, form: TodoForm): NewJob {
@@ -47,9 +57,61 @@ export function todoPostJob(services: Services, form: TodoForm, todoId: string):
 export function formJobHandlers(services: Services): Record<string, JobHandler> {
   const { store, feishu, now } = services;
 
+  /**
+   * The words of the message `/todo` replied to become the form's draft (unless words were typed after `/todo`, which
+   * win), and the message its source; a source the bot cannot read leaves the form empty, and its owner is told why.
+   */
+  async function readSourceInto(ctx: JobContext, form: TodoForm, sourceId: string): Promise<void> {
+    const read = await ctx.step('source', () => readSource(services, { messageId: sourceId, chatId: form.chatId }));
+    if (!read.ok) {
+      const lang = recordLanguage(services, form);
+      const notice = { chatId: form.chatId, userId: form.ownerId, text: t(lang, read.reason), tone: 'warning' as const, lang, replyTo: form.commandMessageId };
+      await ctx.commit({ jobs: [noticeJob(services, `${ctx.job.id}:source`, notice)] });
+      return;
+    }
+    if (form.source !== undefined || form.status !== 'open') return;
+    await ctx.commit({ forms: [{ ...form, source: read.source, draftText: form.draftText !== '' ? form.draftText : read.text, updatedAt: now() }] });
+  }
+
+  /**
+   * A topic group's form, by direct message, with the group's members as the picker's options. Resolves the card's
+   * message and its direct chat, or undefined when Feishu would not deliver it (the person is outside the app's
+   * availability, say): then one line in the topic says so, with nothing of the to-do in it.
+   */
+  async function sendDirectForm(
+    ctx: JobContext,
+    form: TodoForm,
+    card: (members: string[]) => Promise<object>,
+  ): Promise<{ messageId: string; chatId: string } | undefined> {
+    const members = await ctx.step('members', async () => (await feishu.chatMembers(form.chatId, MEMBER_OPTIONS_LIMIT)).map((m) => m.openId));
+    const sent = await ctx.step('send', async () => {
+      try {
+        return await feishu.sendDirect({ openId: form.ownerId, card: await card(members), uuid: derivedId('f', ctx.job.id) });
+      } catch (error) {
+        if (isTransient(error) || !feishuRefusal(error)) throw error;
+        return null;
+      }
+    });
+    if (sent) return sent;
+    const lang = recordLanguage(services, form);
+    const line = noticeCard({ text: t(lang, 'topic.directMessageFailed'), tone: 'warning', lang });
+    const replyTo = form.commandMessageId;
+    if (replyTo !== undefined) {
+      await ctx.step('undeliverable', () => feishu.replyCard({ chatId: form.chatId, parentId: replyTo, card: line, uuid: derivedId('u', ctx.job.id) }));
+    }
+    const latest = await store.form(form.id);
+    if (latest?.status === 'open') await ctx.commit({ forms: [{ ...latest, status: 'expired', updatedAt: now() }] });
+    return undefined;
+  }
+
   const sendForm: JobHandler = {
-    async run({ job, step, commit }) {
-      const { formId } = job.payload as FormJobPayload;
+    async run(ctx) {
+      const { job, step, commit } = ctx;
+      const { formId, sourceId } = job.payload as FormJobPayload;
+      if (sourceId !== undefined) {
+        const unread = await store.form(formId);
+        if (unread) await readSourceInto(ctx, unread, sourceId);
+      }
       const form = await store.form(formId);
       if (!form) return;
       if (form.status !== 'open') {
@@ -64,13 +126,22 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       // Submit is answered from stored state; the card's id is stored first, as soon as it is known. A time named
       // in the text is read in that zone, so then the card waits for it (briefly: see `prefillFromText`).
       const ownerZone = services.profileZones.lookup(form.ownerId);
-      const messageId = await step('send', async () => {
+      const cardOf = async (members?: string[]) => {
         const prefill = await prefillFromText(services, form);
         const draftText = prefill?.text ?? form.draftText;
-        const card = todoFormCard({ formId, draftText, lang: recordLanguage(services, form), reminder: prefill?.reminder });
-        return feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card });
-      });
-      await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, updatedAt: now() }] });
+        return todoFormCard({ formId, draftText, lang: recordLanguage(services, form), reminder: prefill?.reminder, members });
+      };
+      let messageId: string;
+      let delivery = form.delivery;
+      if (form.delivery?.kind === 'direct') {
+        const sent = await sendDirectForm(ctx, form, cardOf);
+        if (!sent) return;
+        messageId = sent.messageId;
+        delivery = { kind: 'direct', chatId: sent.chatId };
+      } else {
+        messageId = await step('send', async () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card: await cardOf() }));
+      }
+      await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, ...(delivery && { delivery }), updatedAt: now() }] });
       const ownerTimeZone = await ownerZone;
       const latest = await store.form(formId);
       if (latest && ownerTimeZone !== undefined) await commit({ forms: [{ ...latest, ownerTimeZone }] });
@@ -88,8 +159,16 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
     },
   };
 
-  /** Deletes every card of the form, each as its own step so a resumed job skips those already gone. */
+  /**
+   * Deletes every card of the form, each as its own step so a resumed job skips those already gone. A form sent by
+   * direct message cannot be deleted so: it is updated in place to its closed state.
+   */
   async function deleteCards(form: TodoForm | undefined, step: JobContext['step']): Promise<void> {
+    if (form?.delivery?.kind === 'direct') {
+      const card = closedFormCard({ outcome: closedOutcome(form), lang: recordLanguage(services, form) });
+      for (const messageId of formCardIds(form)) await step(`close:${messageId}`, () => feishu.patchCard({ messageId, card }));
+      return;
+    }
     for (const messageId of form ? formCardIds(form) : []) await step(`delete:${messageId}`, () => feishu.deleteEphemeral(messageId));
   }
 
@@ -103,7 +182,7 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const todo = await store.todo(todoId);
       if (!todo) return;
       const card = todoCard(todo, { lang: recordLanguage(services, todo) });
-      const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
+      const messageId = await step('post', () => postCard(todo.chatId, todo.replyTo, card, derivedId('p', job.id)));
       const form = await store.form(formId);
       await commit({
         todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
@@ -136,7 +215,27 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
     },
   };
 
+  /**
+   * The to-do card, as a reply where it has a message to answer (its source, or in a topic group the command, so it
+   * lands in the command's topic), else to the chat. A source recalled meanwhile leaves the card in the chat.
+   */
+  async function postCard(chatId: string, replyTo: string | undefined, card: object, uuid: string): Promise<string> {
+    if (replyTo === undefined) return feishu.sendCard({ chatId, card, uuid });
+    try {
+      return await feishu.replyCard({ chatId, parentId: replyTo, card, uuid });
+    } catch (error) {
+      const code = feishuRefusal(error)?.feishuCode;
+      if (code !== 230011 && code !== 230110) throw error;
+      return feishu.sendCard({ chatId, card, uuid });
+    }
+  }
+
   return { 'form.send': sendForm, 'form.delete': deleteForm, 'todo.post': postTodo };
+}
+
+/** What a closed direct-message form says became of it. */
+function closedOutcome(form: TodoForm): ClosedFormOutcome {
+  return form.status === 'open' || form.status === 'submitting' ? 'posted' : form.status;
 }
 
 function reasonOf(error: unknown): MessageKey {

@@ -4,6 +4,7 @@ import type { Language } from '../domain/model';
 import { isFeishuError, isTransient } from '../feishu/errors';
 import type { JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { t } from '../i18n';
 import { type Services, derivedId } from './services';
 
 /**
@@ -44,7 +45,24 @@ export function noticeHandler(services: Services): JobHandler {
   return {
     async run({ job, step }) {
       const notice = job.payload as Notice;
-      const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang: notice.lang ?? services.config.botLanguage });
+      const lang = notice.lang ?? services.config.botLanguage;
+      const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang });
+      // A topic group has no ephemeral cards: a private answer goes by direct message; if even that cannot be
+      // delivered, one line in the topic says so, and nothing of what was to be said.
+      if (notice.chatType !== 'p2p' && (await services.admins.chatMode(notice.chatId)) === 'topic') {
+        const sent = await step('direct', async () => {
+          try {
+            return await services.feishu.sendDirect({ openId: notice.userId, card, uuid: derivedId('d', job.id) });
+          } catch (error) {
+            if (isTransient(error) || !isFeishuError(error) || !notice.replyTo) throw error;
+            return null;
+          }
+        });
+        if (sent || !notice.replyTo) return;
+        const line = noticeCard({ text: t(lang, 'topic.noticeFailed'), tone: 'warning', lang });
+        await step('reply', () => services.feishu.replyCard({ chatId: notice.chatId, parentId: notice.replyTo as string, card: line, uuid: derivedId('r', job.id) }));
+        return;
+      }
       if (notice.chatType !== 'p2p') {
         try {
           await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));

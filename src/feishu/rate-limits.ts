@@ -15,7 +15,16 @@ export interface Limit {
   perMs: number;
 }
 
-export type LimitedMethod = 'ephemeral.send' | 'ephemeral.delete' | 'message.send' | 'message.patch' | 'message.recall' | 'feedCard' | 'contact.user';
+export type LimitedMethod =
+  | 'ephemeral.send'
+  | 'ephemeral.delete'
+  | 'message.send'
+  | 'message.patch'
+  | 'message.recall'
+  | 'message.get'
+  | 'chat.members'
+  | 'feedCard'
+  | 'contact.user';
 
 export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = {
   'ephemeral.send': [
@@ -30,6 +39,15 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
   'message.send': [{ scope: 'chat', cap: 5, perMs: 1000 }],
   'message.patch': [{ scope: 'message', cap: 5, perMs: 1000 }],
   'message.recall': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  // Reading a message (a `/todo`'s source) and a chat's members (a direct-message form's picker): 50/s, 1000/min.
+  'message.get': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  'chat.members': [
     { scope: 'app', cap: 50, perMs: 1000 },
     { scope: 'app', cap: 1000, perMs: 60_000 },
   ],
