@@ -9,10 +9,10 @@ import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
-import { formDeleteJob, todoPostJob } from './form-jobs';
+import { formDeleteJob } from './jobs/form';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
-import { cardUpdateJob, feedSyncJob } from './todo-jobs';
+import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
 
 /**
  * Card clicks, answered from stored state alone: Feishu waits at most 3 s and never retries, so the answer says
