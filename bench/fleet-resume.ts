@@ -36,11 +36,14 @@ async function waitUntil<T>(check: () => T | Promise<T>, what: string, timeoutMs
   }
 }
 
-async function post(url: string, payload: object): Promise<any> {
+/** A push's answer, as far as the benchmark reads it: a card click's toast. */
+type PushAnswer = { toast?: { type?: string } } | undefined;
+
+async function post(url: string, payload: object): Promise<PushAnswer> {
   const push = signedPush(payload);
   const response = await fetch(url, { method: 'POST', headers: push.headers, body: push.body });
   if (response.status !== 200) throw new Error(`push refused: ${response.status}`);
-  return response.json();
+  return (await response.json()) as PushAnswer;
 }
 
 async function startInstance(main: string, env: Record<string, string>, dir: string): Promise<Instance> {

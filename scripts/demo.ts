@@ -116,13 +116,13 @@ async function moveClockTo(at: number, why: string) {
 
 const latest = (kind: EmulatedMessage['kind'], title: string) =>
   [...emu.messages.values()].filter((m) => m.kind === kind && m.card?.header?.title?.content === title).at(-1) as EmulatedMessage;
-const valueOf = (m: EmulatedMessage, key: string) => new RegExp(`"${key}":"([^"]+)"`).exec(JSON.stringify(m.card))?.[1] ?? '';
+const cardValue = (m: EmulatedMessage, key: string) => new RegExp(`"${key}":"([^"]+)"`).exec(JSON.stringify(m.card))?.[1] ?? '';
 
 try {
   await message('ou_member', '/todo Order pizza');
   await message('ou_admin', '/todo Ship the release notes');
   const form = latest('ephemeral', 'New to-do');
-  const formId = valueOf(form, 'formId');
+  const formId = cardValue(form, 'formId');
   await click('ou_admin', 'Submit', form, { action: 'todo.submit', formId }, { [FORM_FIELDS.text]: '' });
 
   const tomorrow = new Date(clock + 24 * HOUR).toISOString().slice(0, 10);
@@ -134,7 +134,7 @@ try {
   });
   say(style.dim('  (the @all typed into the form shows as text and mentions nobody; Alice and Bob each get an app feed card)'));
   const todoCard = latest('message', 'To-do');
-  const todoId = valueOf(todoCard, 'todoId');
+  const todoId = cardValue(todoCard, 'todoId');
 
   await message('ou_alice', '/todos');
   await moveClockTo(remindAt, 'the reminder is due');

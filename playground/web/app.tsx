@@ -88,10 +88,10 @@ export function App() {
 
   async function send(event: Event) {
     event.preventDefault();
-    if (!draft.trim() || busy) return;
+    if (!draft.trim() || busy || !view) return;
     setBusy(true);
     try {
-      await api.say(view!.viewer, draft, replyTo?.id);
+      await api.say(view.viewer, draft, replyTo?.id);
       setDraft('');
       setReplyTo(undefined);
     } catch (error) {

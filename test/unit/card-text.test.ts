@@ -36,7 +36,8 @@ describe('the terminal card renderer', () => {
       '│ [Done]',
       '╰─',
     ]);
-    expect(lines.join('\n')).not.toMatch(/&#|\x1b/);
+    expect(lines.join('\n')).not.toContain('&#');
+    expect(lines.join('\n')).not.toContain('\u001b');
   });
 
   it('shows a form with its fields, and a notice’s plain text', () => {

@@ -34,6 +34,7 @@ const nameOf = (el: Json) => (typeof el.name === 'string' ? el.name : undefined)
 function Labelled(p: { el: Json; ctx: CardContext; scope: FormScope | undefined; children: ComponentChild }) {
   const caption = text(p.el.label, p.ctx) || text(p.el.placeholder, p.ctx);
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is one of `children`, which the rule cannot see
     <label class="field">
       <span class="field-label">
         {caption}
