@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from '../src/jobs/outbox';
 import { PostgresStore } from '../src/store/postgres/postgres-store';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { SECRETS, botEnv, bundle, freePort, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 
@@ -71,7 +71,10 @@ async function sample(n: number, emu: Emulator, store: PostgresStore, instances:
   const eventId = `ev_bench_resume_${n}_${Date.now()}`;
   const sendsBefore = emu.successfulCallsTo('POST', SEND).length;
   const mention = [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
-  await post(`${instances[n % 2]?.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: owner, text: `@_user_1 /todo Resume ${n}`, mentions: mention, eventId }));
+  await post(
+    `${instances[n % 2]?.url}/webhook/event`,
+    messageEvent({ token: SECRETS.verificationToken, senderId: owner, text: `@_user_1 /todo Resume ${n}`, mentions: mention, eventId }),
+  );
   const sent = await waitUntil(() => emu.successfulCallsTo('POST', SEND)[sendsBefore], 'the form to be shown', 30_000);
   const messageId = sent.response.data.message_id as string;
   const formId = /"formId":"([^"]+)"/.exec(JSON.stringify(sent.body))?.[1] as string;
@@ -142,7 +145,9 @@ export async function benchResume(databaseUrl: string, schema: string, log: (lin
     };
   } finally {
     for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGTERM');
-    await Promise.all(instances.map((instance) => (instance.child.exitCode === null ? new Promise((resolve) => instance.child.once('exit', resolve)) : undefined)));
+    await Promise.all(
+      instances.map((instance) => (instance.child.exitCode === null ? new Promise((resolve) => instance.child.once('exit', resolve)) : undefined)),
+    );
     await store.close();
     await emu.close();
     await rm(dir, { recursive: true, force: true });

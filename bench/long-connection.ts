@@ -141,7 +141,11 @@ export async function benchLongConnection(log: (line: string) => void): Promise<
   }
 }
 
-const p = (round: Round, q: number) => percentile([...round.latenciesMs].sort((a, b) => a - b), q);
+const p = (round: Round, q: number) =>
+  percentile(
+    [...round.latenciesMs].sort((a, b) => a - b),
+    q,
+  );
 
 /** Each percentile as the median round's, and its ratio as the median of the rounds' ratios. */
 function rows(connection: Round[], webhook: Round[]): Row[] {

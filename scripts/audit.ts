@@ -34,7 +34,7 @@ export function auditVerdict(stdout: string): AuditVerdict {
   }
   const counts = report?.metadata?.vulnerabilities;
   if (report?.error !== undefined || typeof counts !== 'object' || counts === null) {
-    const why = typeof report?.message === 'string' ? report.message : (report?.error?.summary || 'no report');
+    const why = typeof report?.message === 'string' ? report.message : report?.error?.summary || 'no report';
     return { pass: true, line: `npm audit could not reach the advisory service (${why}): dependencies NOT audited.` };
   }
   const serious = Object.entries(report?.vulnerabilities ?? {})

@@ -13,7 +13,12 @@ export interface DemoTransport {
   /** Resolves once pushes can reach the bot. */
   ready(emu: Emulator): Promise<void>;
   /** Sends a push; `signing` is what the webhook's signature takes (the long connection needs none). */
-  push(emu: Emulator, target: string, payload: object, signing: { encryptKey: string; timestamp: number }): Promise<Pick<PushResult, 'status' | 'body' | 'elapsedMs'>>;
+  push(
+    emu: Emulator,
+    target: string,
+    payload: object,
+    signing: { encryptKey: string; timestamp: number },
+  ): Promise<Pick<PushResult, 'status' | 'body' | 'elapsedMs'>>;
 }
 
 const webhook: DemoTransport = {

@@ -167,7 +167,11 @@ export function App() {
           <span>{view.people.length + 1} members</span>
           <span class="viewing-as">Viewing as {me?.name}</span>
         </header>
-        {problem && <p class="problem" role="alert">{problem}</p>}
+        {problem && (
+          <p class="problem" role="alert">
+            {problem}
+          </p>
+        )}
         <Timeline messages={view.messages} cardContext={cardContext} nameOf={nameOf} onReply={setReplyTo} />
         <form class="composer" onSubmit={send}>
           {replyTo && (

@@ -123,7 +123,11 @@ export function MultiSelectField(p: { el: Json; ctx: CardContext; scope: FormSco
     <fieldset class={`field multi ${props.class}`} aria-invalid={props['aria-invalid']} disabled={props.disabled}>
       <legend class="field-label">
         {text(el.placeholder, ctx) || text(el.label, ctx)}
-        {el.required === true && scope && <span class="required-star" aria-hidden="true">{' *'}</span>}
+        {el.required === true && scope && (
+          <span class="required-star" aria-hidden="true">
+            {' *'}
+          </span>
+        )}
       </legend>
       <div class="chips">
         {choices(el, ctx).map((o) => (
