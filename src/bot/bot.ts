@@ -102,7 +102,7 @@ export class Bot {
     try {
       handled = await handleCardAction(this.services, event);
     } catch (error) {
-      this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
+      this.services.logger.error({ eventId: event.eventId, err: error }, 'card action failed');
       handled = { action: 'unknown', answer: { toast: toast('error', 'toast.failed', this.services.config.botLanguage) } };
     }
     // Who did what and how it went, never what the card held. The outcome is the toast's tone. Only actions the bot
@@ -134,7 +134,7 @@ export class Bot {
     try {
       if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
     } catch (error) {
-      this.services.logger.warn({ eventId: message.eventId, err: (error as Error).message }, 'could not tell whether a mention was of the bot');
+      this.services.logger.warn({ eventId: message.eventId, err: error }, 'could not tell whether a mention was of the bot');
     }
   }
 

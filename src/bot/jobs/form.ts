@@ -8,7 +8,8 @@ import { recordLanguage } from '../language';
 import { prefillFromText } from '../prefill';
 import type { NewJob } from '../../store/store';
 import type { Services } from '../services';
-import { failureReason, noticeJob } from './notice';
+import { sayFailure } from '../feishu-sentences';
+import { noticeJob } from './notice';
 
 /**
  * The private form card, as durable jobs: sent to its owner, and deleted once the form is closed. Every job of one
@@ -81,7 +82,7 @@ export function formJobs(services: Services): RegisteredJob[] {
       const form = await store.form(formId);
       if (!form) return;
       const lang = recordLanguage(services, form);
-      const text = t(lang, 'notice.formFailed', { reason: t(lang, failureReason(error, 'notice.internalError')) });
+      const text = t(lang, 'notice.formFailed', { reason: t(lang, sayFailure(error, 'notice.internalError')) });
       await commit({
         forms: form.status === 'open' ? [{ ...form, status: 'expired', updatedAt: now() }] : [],
         jobs: [noticeJob(services, `${job.id}:failed`, { chatId: form.chatId, userId: form.ownerId, text, tone: 'error', lang, replyTo })],

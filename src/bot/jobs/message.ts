@@ -5,7 +5,8 @@ import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../j
 import { messageLanguage } from '../language';
 import { type CommandMessage, type CommandRouter, commandMessage } from '../router';
 import type { Services } from '../services';
-import { failureReason, noticeJob } from './notice';
+import { sayFailure } from '../feishu-sentences';
+import { noticeJob } from './notice';
 
 /**
  * A message for the bot, handled as a job: recorded with its event id when it is received, and routed to its command
@@ -51,7 +52,7 @@ export function messageJobs(services: Services, router: CommandRouter): Register
             noticeJob(services, `${payload.eventId}:failed`, {
               chatId: payload.chatId,
               userId: payload.senderId,
-              text: t(lang, failureReason(error, 'reply.failed')),
+              text: t(lang, sayFailure(error, 'reply.failed')),
               tone: 'error',
               lang,
               replyTo: payload.messageId,

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { type NoticeTone, noticeCard } from '../../../cards/notice';
 import { LANGUAGES } from '../../domain/model';
 import { isFeishuError, isTransient } from '../../feishu/errors';
-import type { MessageKey } from '../../i18n';
 import { type Clock, handle, jobKind, newJob, type RegisteredJob } from '../../jobs/registry';
 import { type Services, derivedId } from '../services';
 
@@ -67,7 +66,3 @@ export function noticeJobs(services: Services): RegisteredJob[] {
   ];
 }
 
-/** The sentence telling a person why what they asked for failed: Feishu's reason when it gave one, else `fallback`. */
-export function failureReason(error: unknown, fallback: MessageKey): MessageKey {
-  return isFeishuError(error) ? error.say : fallback;
-}

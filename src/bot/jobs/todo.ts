@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { oneLine } from '../../../cards/parts';
 import { todoCard } from '../../../cards/todo';
+import { CARD_TOO_OLD, currentCard, reminderTookOver } from '../../domain/current-card';
 import { LANGUAGES, type Language, type Todo, type TodoForm } from '../../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../../feishu/client';
+import { feishuRefusal } from '../../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type JobContext, type JobKind, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
+import { sayFailure } from '../feishu-sentences';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { deleteFormCards, formLane } from './form';
-import { failureReason, noticeJob } from './notice';
+import { noticeJob } from './notice';
 
 /**
  * What happens to a to-do, as durable jobs: its card posted to the group (from its form, in the form's lane), then,
@@ -98,7 +101,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
       const form = await store.form(formId);
       await commit({
-        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, updatedAt: now() }] : [],
+        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
         forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
         jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
       });
@@ -118,7 +121,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
           noticeJob(services, `${job.id}:failed`, {
             chatId: todo.chatId,
             userId: todo.creatorId,
-            text: t(lang, 'notice.postFailed', { reason: t(lang, failureReason(error, 'notice.internalError')) }),
+            text: t(lang, 'notice.postFailed', { reason: t(lang, sayFailure(error, 'notice.internalError')) }),
             tone: 'error',
             lang,
           }),
@@ -130,8 +133,16 @@ export function todoJobs(services: Services): RegisteredJob[] {
   const patch = handle(todoPatch, {
     async run({ payload: { todoId } }) {
       const todo = await store.todo(todoId);
-      if (!todo?.messageId || todo.status === 'recalled') return;
-      await feishu.patchCard({ messageId: todo.messageId, card: todoCard(todo, { lang: recordLanguage(services, todo) }) });
+      const card = todo && currentCard(todo);
+      if (!todo || !card || todo.status === 'recalled') return;
+      const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder: reminderTookOver(todo) });
+      try {
+        await feishu.patchCard({ messageId: card.messageId, card: content });
+      } catch (error) {
+        // Past Feishu's 14 days no retry can help, and nothing is wrong: the next reminder takes over as the card.
+        if (feishuRefusal(error)?.feishuCode !== CARD_TOO_OLD) throw error;
+        logger.info({ todoId: todo.id, messageId: card.messageId }, 'to-do card too old to update; the next reminder takes over');
+      }
     },
   });
 
@@ -139,12 +150,13 @@ export function todoJobs(services: Services): RegisteredJob[] {
     async run({ job, payload, step, commit }) {
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = payload;
       const todo = await store.todo(todoId);
-      if (!todo?.messageId) return;
+      const card = todo && currentCard(todo);
+      if (!todo || !card) return;
       const answer = (key: MessageKey, tone: 'info' | 'warning' | 'error' = 'info', values?: MessageValues) =>
         noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text: t(lang, key, values), tone, lang, replyTo });
       if (todo.status === 'recalled') return commit({ jobs: [answer('recall.already', 'warning')] });
 
-      const messageId = todo.messageId;
+      const { messageId } = card;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
       await commit({
@@ -159,7 +171,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = payload;
       const todo = await store.todo(todoId);
       if (!todo) return;
-      const text = t(lang, failureReason(error, 'recall.failed'));
+      const text = t(lang, sayFailure(error, 'recall.failed'));
       await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', lang, replyTo })] });
     },
   });
