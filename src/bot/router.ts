@@ -5,8 +5,8 @@ import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/registry';
 import { COMMAND_NAMES, type CommandId, type ParsedMessage, parseMessage } from './commands';
-import { chatLanguage, languageOfMessage } from './language';
 import { type Notice, noticeJob } from './jobs/notice';
+import { chatLanguage, languageOfMessage } from './language';
 import type { Services } from './services';
 
 /**

@@ -39,7 +39,9 @@ describe('the job registry', () => {
   });
 
   it('refuses one kind registered twice', () => {
-    expect(() => new JobRegistry([handle(greet, { run: async () => {} }), handle(greet, { run: async () => {} })])).toThrow('job kind greet is registered twice');
+    expect(() => new JobRegistry([handle(greet, { run: async () => {} }), handle(greet, { run: async () => {} })])).toThrow(
+      'job kind greet is registered twice',
+    );
   });
 
   it('builds a job of a kind with the kind’s name', () => {

@@ -1,12 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { Outbox } from '../../src/jobs/outbox';
+import { FeishuNetworkError } from '../../src/feishu/errors';
+import { Outbox, RetryLater } from '../../src/jobs/outbox';
 import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
 import { createLogger } from '../../src/log';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
-import { RetryLater } from '../../src/jobs/outbox';
-import { FeishuNetworkError } from '../../src/feishu/errors';
 
 /** An outbox over a memory store whose jobs wait until released, so the test sees which ones are running. */
 async function harness(perChat: number, options: { failFirst?: Set<string> } = {}) {

@@ -1,5 +1,5 @@
-import type { CommandMiddleware } from '../router';
 import { recallJob } from '../jobs/todo';
+import type { CommandMiddleware } from '../router';
 
 /**
  * `/recall`: as a reply, recalls the to-do card replied to; alone, the latest to-do card of the person asking

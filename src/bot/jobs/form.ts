@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { todoFormCard } from '../../../cards/todo-form';
 import type { TodoForm } from '../../domain/model';
 import { formCardIds } from '../../domain/todo-form';
-import { type Clock, type JobContext, handle, jobKind, newJob, type RegisteredJob } from '../../jobs/registry';
 import { t } from '../../i18n';
+import { type Clock, type JobContext, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
+import type { NewJob } from '../../store/store';
+import { sayFailure } from '../feishu-sentences';
 import { recordLanguage } from '../language';
 import { prefillFromText } from '../prefill';
-import type { NewJob } from '../../store/store';
 import type { Services } from '../services';
-import { sayFailure } from '../feishu-sentences';
 import { noticeJob } from './notice';
 
 /**
@@ -60,7 +60,8 @@ export function formJobs(services: Services): RegisteredJob[] {
         // instance, and this job runs again): the card is still noted on the form, so that the job that closed it,
         // queued behind this one in the form's lane, deletes it.
         const sent = job.steps.send;
-        if (typeof sent === 'string' && form.messageId === undefined && !formCardIds(form).includes(sent)) await commit({ forms: [{ ...form, messageId: sent }] });
+        if (typeof sent === 'string' && form.messageId === undefined && !formCardIds(form).includes(sent))
+          await commit({ forms: [{ ...form, messageId: sent }] });
         return;
       }
       // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { MessageEvent } from '../../feishu/events';
 import { t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
+import { sayFailure } from '../feishu-sentences';
 import { messageLanguage } from '../language';
 import { type CommandMessage, type CommandRouter, commandMessage } from '../router';
 import type { Services } from '../services';
-import { sayFailure } from '../feishu-sentences';
 import { noticeJob } from './notice';
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type NoticeTone, noticeCard } from '../../../cards/notice';
 import { LANGUAGES } from '../../domain/model';
 import { isFeishuError, isTransient } from '../../feishu/errors';
-import { type Clock, handle, jobKind, newJob, type RegisteredJob } from '../../jobs/registry';
+import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { type Services, derivedId } from '../services';
 
 /**
@@ -65,4 +65,3 @@ export function noticeJobs(services: Services): RegisteredJob[] {
     }),
   ];
 }
-

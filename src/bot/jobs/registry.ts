@@ -12,6 +12,7 @@ import { todoJobs } from './todo';
  * payload schema), the builders that enqueue them, and the handlers (`handle`) it returns here.
  */
 export function botJobRegistry(services: Services, router: CommandRouter): JobRegistry {
+  // biome-ignore format: one family a line, so that adding one is a one-line change
   return new JobRegistry([
     ...messageJobs(services, router),
     ...noticeJobs(services),

@@ -37,15 +37,13 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         const todo = await store.todo(todoId);
         const current = todo && currentCard(todo);
         // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
-        if (!todo || todo.status !== 'open' || !current) return;
+        if (todo?.status !== 'open' || !current) return;
         const lang = recordLanguage(services, todo);
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
         const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
         const card = takeover ? todoCard(todo, { lang, asReminder: true }) : reminderCard({ todo, dueAt, late, lang });
-        const messageId = await step('post', () =>
-          feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }),
-        );
+        const messageId = await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }));
         const latest = await store.todo(todoId);
         if (!latest) return;
         const sentAt = now();

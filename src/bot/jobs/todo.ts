@@ -161,10 +161,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
       await commit({
         todos: [recalled],
-        jobs: [
-          feedSyncJob(services, todo),
-          recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone'),
-        ],
+        jobs: [feedSyncJob(services, todo), recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone')],
       });
     },
     async giveUp({ job, payload, commit }, error) {
