@@ -48,6 +48,13 @@ export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   41050: { say: 'feishuError.outsideContacts' },
   // Ephemeral cards
   18051: { done: true, say: 'feishuError.cardAlreadyDeleted' },
+  // Feishu Task v2
+  1470400: { say: 'feishuError.taskRejected' },
+  1470403: { say: 'feishuError.taskForbidden' },
+  1470404: { done: true, say: 'feishuError.taskGone' },
+  1470450: { retry: true, say: 'feishuError.rateLimited' },
+  1470451: { retry: true, say: 'feishuError.rateLimited' },
+  1470500: { retry: true, say: 'feishuError.unknown' },
 };
 
 const UNKNOWN: CodeMeaning = { say: 'feishuError.unknown' };
