@@ -1,4 +1,4 @@
-# The to-do bot as a container (README, "Running it"). Built in one stage, run in a slim one as the unprivileged
+# The to-do bot as a container (docs/operations.md, "With Docker"). Built in one stage, run in a slim one as the unprivileged
 # `node` user, with tini as pid 1 (it passes SIGTERM on to the bot and reaps any zombie), the data on a volume, and
 # a health check. test/deploy/dockerfile.test.ts runs these commands in a temporary copy, as this user.
 

@@ -34,7 +34,7 @@ export function auditVerdict(stdout: string): AuditVerdict {
     .map(([name, v]) => `${name} (${v.severity})`);
   const summary = ['critical', 'high', 'moderate', 'low', 'info'].map((level) => `${counts[level] ?? 0} ${level}`).join(', ');
   if (serious.length > 0 || FAILING.some((level) => (counts[level] ?? 0) > 0)) {
-    return { pass: false, line: `npm audit found high or critical advisories: ${serious.join(', ') || summary}. Update them (README, Dependencies).` };
+    return { pass: false, line: `npm audit found high or critical advisories: ${serious.join(', ') || summary}. Update them (CONTRIBUTING.md, Dependencies).` };
   }
   return { pass: true, line: `npm audit: no high or critical advisories (${summary}).` };
 }

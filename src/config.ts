@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Language } from './domain/model';
+import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
 import { canonicalZone } from './domain/zones';
+import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
+import { CodedError, ErrorCode } from './errors';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -49,7 +52,8 @@ const schema = z.object({
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
-  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  BODY_LIMIT_BYTES: positiveInt(SIGNED_BODY_LIMIT_BYTES),
+  BODY_BUDGET_BYTES: positiveInt(32 * SIGNED_BODY_LIMIT_BYTES),
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
@@ -77,6 +81,19 @@ const schema = z.object({
   DATABASE_POOL_SIZE: positiveInt(DEFAULT_POOL_SIZE),
   DATABASE_SYNCHRONOUS_COMMIT: z.enum(SYNCHRONOUS_COMMIT, { error: `must be one of ${SYNCHRONOUS_COMMIT.join(', ')}` }).optional(),
   BOT_LANGUAGE: z.enum(['zh_cn', 'en_us'], { error: 'must be "zh_cn" or "en_us"' }).optional(),
+  DIGEST_TIME: z
+    .string()
+    .optional()
+    .transform((time, ctx) =>
+      time === undefined ? 'off' : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
+    ),
+  DIGEST_DAYS: z.enum(DIGEST_DAYS, { error: 'must be "workdays" or "daily"' }).default('workdays'),
+  OVERDUE_NUDGE_HOURS: z.coerce
+    .number({ error: `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges` })
+    .int(`must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
+    .min(1, `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
+    .max(MAX_NUDGE_HOURS, `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
+    .optional(),
 });
 
 /** What the store needs: `npm run store` reads only these, so it runs without the Feishu credentials. */
@@ -127,6 +144,8 @@ interface CommonConfig extends StoreConfig {
   readonly formTtlMs: number;
   readonly replayWindowMs: number;
   readonly bodyLimitBytes: number;
+  /** Body bytes all pushes together may be reading at once; past it a push is answered 503 and Feishu retries it. */
+  readonly bodyBudgetBytes: number;
   /** Connections the HTTP server holds at once; more are closed as they arrive. */
   readonly maxConnections: number;
   readonly adminCacheMs: number;
@@ -138,13 +157,19 @@ interface CommonConfig extends StoreConfig {
   readonly defaultTimeZone: string;
   /** The bot's language where neither the person's words nor the chat's setting (`/lang`) tell. */
   readonly botLanguage: Language;
+  /**
+   * Every group's settings where its admins chose nothing (`/settings`): read them through `resolveSettings`, never
+   * directly. The language is `botLanguage`, the zone `defaultTimeZone`, who creates `todoAllowed`.
+   */
+  readonly groupDefaults: Readonly<EffectiveSettings>;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError {
+  readonly code = ErrorCode.ConfigInvalid;
+
   constructor(readonly problems: string[]) {
     // One line per problem, each starting with the variable's name: what a person reads at start-up.
     super(problems.join('\n'));
-    this.name = 'ConfigError';
   }
 }
 
@@ -192,6 +217,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,
     replayWindowMs: e.REPLAY_WINDOW_SECONDS * 1000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    bodyBudgetBytes: e.BODY_BUDGET_BYTES,
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
@@ -199,6 +225,16 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
     botLanguage: e.BOT_LANGUAGE ?? domainLanguage(e.FEISHU_DOMAIN),
+    groupDefaults: Object.freeze({
+      language: e.BOT_LANGUAGE ?? domainLanguage(e.FEISHU_DOMAIN),
+      timeZone: e.DEFAULT_TIME_ZONE,
+      whoCreates: e.TODO_ALLOWED,
+      digestTime: e.DIGEST_TIME,
+      digestDays: e.DIGEST_DAYS,
+      nudgeAfterHours: e.OVERDUE_NUDGE_HOURS ?? 'off',
+      taskSync: 'off',
+      tomorrowTime: '09:00',
+    }),
   };
 }
 

@@ -163,6 +163,30 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.latestPostedTodo('oc_9')).toBeUndefined();
       });
 
+      it('finds a to-do by its current card, which moves to a reminder that took over, and the posted card still finds it', async () => {
+        const store = await open();
+        await store.commit({ now: 0, todos: [todo('t1', { messageId: 'om_1', currentCard: { messageId: 'om_1', sentAt: 0 } })] });
+        const posted = (await store.todoByMessage('om_1')) as Todo;
+        expect(posted.currentCard).toEqual({ messageId: 'om_1', sentAt: 0 });
+        await store.commit({ now: 14 * day, todos: [{ ...posted, currentCard: { messageId: 'om_r1', sentAt: 14 * day } }] });
+        expect((await store.todoByMessage('om_r1'))?.currentCard).toEqual({ messageId: 'om_r1', sentAt: 14 * day });
+        expect((await store.todoByMessage('om_1'))?.id).toBe('t1');
+        // A later takeover: the card current before it is no longer one of the to-do's cards.
+        const first = (await store.todo('t1')) as Todo;
+        await store.commit({ now: 28 * day, todos: [{ ...first, currentCard: { messageId: 'om_r2', sentAt: 28 * day } }] });
+        expect((await store.todoByMessage('om_r2'))?.id).toBe('t1');
+        expect(await store.todoByMessage('om_r1')).toBeUndefined();
+        expect((await store.todoByMessage('om_1'))?.id).toBe('t1');
+      });
+
+      it('keeps where a to-do came from: its source message and the message its card replies to', async () => {
+        const store = await open();
+        const source = { messageId: 'om_src', senderId: 'ou_b', senderType: 'user' as const };
+        await store.commit({ now: 0, todos: [todo('t1', { source, replyTo: 'om_src' })], forms: [form('f1', { source, replyTo: 'om_src', commandMessageId: 'om_cmd', delivery: { kind: 'direct', chatId: 'oc_dm' } })] });
+        expect(await store.todo('t1')).toMatchObject({ source, replyTo: 'om_src' });
+        expect(await store.form('f1')).toMatchObject({ source, replyTo: 'om_src', commandMessageId: 'om_cmd', delivery: { kind: 'direct', chatId: 'oc_dm' } });
+      });
+
       it('keeps chat settings', async () => {
         const store = await open();
         const settings: ChatSettings = { v: RECORD_VERSION, id: 'oc_1', language: 'zh_cn', updatedAt: 5 };
@@ -172,6 +196,29 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         await store.commit({ now: 6, chats: [{ ...read, language: 'en_us' }] });
         expect((await store.chat('oc_1'))?.language).toBe('en_us');
         expect(await store.chat('oc_2')).toBeUndefined();
+      });
+
+      it('keeps every group setting, and changes them only from the revision read', async () => {
+        const store = await open();
+        const chosen: ChatSettings = {
+          v: RECORD_VERSION,
+          id: 'oc_1',
+          language: 'en_us',
+          timeZone: 'Europe/Berlin',
+          whoCreates: 'everyone',
+          digestTime: '08:30',
+          digestDays: 'daily',
+          nudgeAfterHours: 12,
+          taskSync: 'on',
+          tomorrowTime: '10:00',
+          updatedAt: 5,
+        };
+        await store.commit({ now: 5, chats: [chosen] });
+        const read = (await store.chat('oc_1')) as ChatSettings;
+        expect(read).toMatchObject(chosen);
+        expect(await store.commit({ now: 6, chats: [{ ...read, digestTime: 'off', nudgeAfterHours: 'off' }] })).toEqual({ ok: true });
+        expect(await store.commit({ now: 7, chats: [{ ...read, taskSync: 'off' }] })).toEqual({ ok: false, reason: 'stale' });
+        expect(await store.chat('oc_1')).toMatchObject({ digestTime: 'off', nudgeAfterHours: 'off', taskSync: 'on', timeZone: 'Europe/Berlin' });
       });
     });
 
@@ -324,8 +371,14 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('exports every record and imports them into an empty store only', async () => {
         const store = await open();
-        await store.commit({ now: 3, eventId: 'ev1', forms: [form('f1')], todos: [todo('t1', { remindAt: 10, messageId: 'om_1' })], jobs: [job('j1')] });
-        await store.commit({ now: 3, chats: [{ v: RECORD_VERSION, id: 'oc_1', language: 'en_us', updatedAt: 3 }] });
+        await store.commit({
+          now: 3,
+          eventId: 'ev1',
+          forms: [form('f1')],
+          todos: [todo('t1', { remindAt: 10, messageId: 'om_1', currentCard: { messageId: 'om_r', sentAt: 2 } })],
+          jobs: [job('j1')],
+        });
+        await store.commit({ now: 3, chats: [{ v: RECORD_VERSION, id: 'oc_1', language: 'en_us', digestTime: '09:15', nudgeAfterHours: 6, updatedAt: 3 }] });
         const exported: ExportedRecord[] = [];
         for await (const record of store.exportRecords()) exported.push(record);
         expect(exported.map((r) => `${r.collection}:${r.key}`).sort()).toEqual(['chats:oc_1', 'events:ev1', 'forms:f1', 'jobs:j1', 'todos:t1']);
@@ -334,9 +387,10 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const target = await open();
         expect(await target.importRecords(toAsync(exported))).toBe(5);
         expect((await target.todoByMessage('om_1'))?.id).toBe('t1');
+        expect((await target.todoByMessage('om_r'))?.currentCard).toEqual({ messageId: 'om_r', sentAt: 2 });
         expect((await target.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
         expect((await target.dueReminders(10, 10)).map((t) => t.id)).toEqual(['t1']);
-        expect((await target.chat('oc_1'))?.language).toBe('en_us');
+        expect(await target.chat('oc_1')).toMatchObject({ language: 'en_us', digestTime: '09:15', nudgeAfterHours: 6 });
         expect(await target.commit({ now: 4, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
         expect(ids((await claim(target)).jobs)).toEqual(['j1']);
       });

@@ -2,7 +2,9 @@ import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
+import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import type { Language, Todo } from '../domain/model';
+import { clockParts } from '../domain/group-settings';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
 import { type Refusal, cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
@@ -10,6 +12,7 @@ import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { formDeleteJob, todoPostJob } from './form-jobs';
+import { groupSettings } from './group-settings';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
 import { cardUpdateJob, feedSyncJob } from './todo-jobs';
@@ -93,7 +96,8 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
     }
     case 'todo.tomorrow': {
       const zone = await clickerZone(services, action);
-      return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, 9));
+      const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
+      return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
   }
 }
@@ -106,12 +110,14 @@ const SNOOZE_MS = 60 * 60 * 1000;
  */
 const PROFILE_ZONE_WAIT_MS = 1_000;
 
-/** Where the person clicking is: their device's zone, else their profile's, else `DEFAULT_TIME_ZONE`. */
+/** Where the person clicking is: their device's zone, else their profile's, else the group's (`DEFAULT_TIME_ZONE`). */
 async function clickerZone(services: Services, action: CardActionEvent): Promise<string> {
-  return action.timeZone ?? (await services.profileZones.within(action.operatorId, PROFILE_ZONE_WAIT_MS)) ?? services.config.defaultTimeZone;
+  return (
+    action.timeZone ?? (await services.profileZones.within(action.operatorId, PROFILE_ZONE_WAIT_MS)) ?? (await groupSettings(services, action.chatId)).timeZone
+  );
 }
 
-/** Moves the next reminder; "tomorrow 9:00" means 9:00 where the person clicking is. */
+/** Moves the next reminder; "Tomorrow" means the group's tomorrow time (9:00) where the person clicking is. */
 async function snooze(services: Services, action: CardActionEvent, todoId: string, zone: string, until: (now: number) => number): Promise<Decision> {
   const { now } = services;
   const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' });
@@ -122,7 +128,7 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
   return {
     answer: {
       ...toast('success', snoozed, lang),
-      ...(action.messageId !== todo.messageId && {
+      ...(!isTodoCard(todo, action.messageId) && {
         card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
       }),
     },
@@ -137,17 +143,19 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   if ('answer' in found) return found;
   const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
-  const onReminder = action.messageId !== undefined && action.messageId !== todo.messageId;
+  const onReminder = action.messageId !== undefined && !isTodoCard(todo, action.messageId);
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
-    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang }) } }) }, lang };
+    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) }, lang };
   }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
-  const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang }) : todoCard(updated, { lang });
+  const card = onReminder
+    ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
+    : todoCard(updated, { lang, asReminder: reminderTookOver(updated) });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },
@@ -199,7 +207,8 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
   const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
-  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback: services.config.defaultTimeZone } });
+  const fallback = (await groupSettings(services, actor.value.chatId)).timeZone;
+  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback } });
   if (!submission.ok) return { answer: refusalToast(submission, lang), lang };
 
   const form = noteClickedCard(actor.value, action);

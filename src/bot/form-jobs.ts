@@ -2,10 +2,10 @@ import { todoFormCard } from '../../cards/todo-form';
 import { todoCard } from '../../cards/todo';
 import type { TodoForm } from '../domain/model';
 import { formCardIds } from '../domain/todo-form';
-import { isFeishuError } from '../feishu/errors';
 import { type MessageKey, t } from '../i18n';
 import type { JobContext, JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { sayFailure } from './feishu-sentences';
 import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import { prefillFromText } from './prefill';
@@ -106,7 +106,7 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
       const form = await store.form(formId);
       await commit({
-        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, updatedAt: now() }] : [],
+        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
         forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
         jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
       });
@@ -140,5 +140,5 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
 }
 
 function reasonOf(error: unknown): MessageKey {
-  return isFeishuError(error) ? error.say : 'notice.internalError';
+  return sayFailure(error, 'notice.internalError');
 }

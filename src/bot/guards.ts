@@ -1,4 +1,5 @@
 import type { MessageKey } from '../i18n';
+import { groupSettings } from './group-settings';
 import type { CommandMiddleware } from './router';
 
 /** Ephemeral cards exist only in groups, so the form flow does too. */
@@ -18,8 +19,8 @@ export function chatAdminsOnly(refusal: MessageKey): CommandMiddleware {
 
 const creatorsOnly = chatAdminsOnly('reply.adminsOnly');
 
-/** Who may open the form: the chat owner and its managers, unless TODO_ALLOWED=everyone. */
+/** Who may open the form: the chat owner and its managers, unless the group lets everyone (`/settings`, `TODO_ALLOWED`). */
 export const adminsOnly: CommandMiddleware = async (ctx, next) => {
-  if (ctx.services.config.todoAllowed === 'everyone') return next();
+  if ((await groupSettings(ctx.services, ctx.message.chatId)).whoCreates === 'everyone') return next();
   return creatorsOnly(ctx, next);
 };

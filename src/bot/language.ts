@@ -1,6 +1,7 @@
 import type { Language } from '../domain/model';
 import { languageOfText } from '../i18n';
 import { type ParsedMessage, parseMessage } from './commands';
+import { groupSettings } from './group-settings';
 import type { Services } from './services';
 
 /**
@@ -24,9 +25,9 @@ export function languageOfMessage(parsed: ParsedMessage): Language | undefined {
   }
 }
 
-/** The chat's language: what an admin chose with `/lang`, else `BOT_LANGUAGE`. */
+/** The chat's language: what an admin chose (`/lang`, `/settings`), else `BOT_LANGUAGE`. */
 export async function chatLanguage(services: Services, chatId: string): Promise<Language> {
-  return (await services.store.chat(chatId))?.language ?? services.config.botLanguage;
+  return (await groupSettings(services, chatId)).language;
 }
 
 /** The language to answer a message in. */

@@ -1,3 +1,4 @@
+import type { GroupSettings } from './group-settings';
 import type { Repeat } from './time';
 
 /**
@@ -56,9 +57,37 @@ export interface TodoForm extends Revised {
   ownerTimeZone?: string;
   /** The language the form card is written in (the `/todo` command's): its clicks and notices answer in it. */
   language?: Language;
+  /** The `/todo` message that opened the form: recalling it closes the form. */
+  commandMessageId?: string;
+  /** The message `/todo` replied to, whose words prefilled the form; the to-do keeps it. */
+  source?: MessageSource;
+  /** The message the to-do card is posted as a reply to (see `Todo.replyTo`). */
+  replyTo?: string;
+  /**
+   * Where the form card was shown: privately in the group (an ephemeral card, the default), or by direct message
+   * (topic groups, where Feishu has no ephemeral cards). A direct message's clicks come from that direct chat.
+   */
+  delivery?: FormDelivery;
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
+}
+
+/** How a form card reaches its owner. */
+export type FormDelivery = { kind: 'ephemeral' } | { kind: 'direct'; chatId?: string };
+
+/** A chat message a to-do was made from. */
+export interface MessageSource {
+  messageId: string;
+  /** Its sender: a person's open_id, or an app id when a bot wrote it. */
+  senderId?: string;
+  senderType?: 'user' | 'app';
+}
+
+/** A card message the bot sent for a to-do, and when: Feishu lets a card be clicked and updated for 14 days. */
+export interface CardMessage {
+  messageId: string;
+  sentAt: number;
 }
 
 export type TodoStatus = 'posting' | 'open' | 'done' | 'recalled' | 'post_failed';
@@ -86,6 +115,19 @@ export interface Todo extends Revised {
   status: TodoStatus;
   /** The group card's message id, once posted. */
   messageId?: string;
+  /**
+   * The to-do's current card: the one Done, Reopen, `/recall` and updates act on. Set when the card is posted, and
+   * moved to a reminder that took over from a card too old for Feishu to update. Read it through `currentCard`, which
+   * also covers to-dos posted before it existed.
+   */
+  currentCard?: CardMessage;
+  /** The message the to-do was made from (`/todo` sent as a reply to it). */
+  source?: MessageSource;
+  /**
+   * The message the card is posted as a reply to: the source message, or in a topic group the command, so that the
+   * card (and its reminders, which reply to it) stay in the command's topic.
+   */
+  replyTo?: string;
   createdAt: number;
   updatedAt: number;
   doneBy?: string;
@@ -101,13 +143,14 @@ export interface Todo extends Revised {
   language?: Language;
 }
 
-/** What a chat's admins chose for it. */
-export interface ChatSettings extends Revised {
+/**
+ * A chat's record: what its admins chose for it (`/settings`, `/lang`; read through `resolveSettings`), kept beside
+ * the bot's own bookkeeping for the chat. A language chosen with `/lang` before `/settings` existed is the same field.
+ */
+export interface ChatSettings extends Revised, GroupSettings {
   v: typeof RECORD_VERSION;
   /** The chat id. */
   id: string;
-  /** The language of the bot's private cards and notices in this chat (`/lang`), when an admin chose one. */
-  language?: Language;
   updatedAt: number;
 }
 

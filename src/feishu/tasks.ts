@@ -98,7 +98,7 @@ export class FeishuTasks {
       });
       return toTask('task.v2.task.get', answer.data?.task);
     } catch (error) {
-      if (error instanceof FeishuApiError && error.code === TASK_GONE) return undefined;
+      if (error instanceof FeishuApiError && error.feishuCode === TASK_GONE) return undefined;
       throw error;
     }
   }
@@ -113,8 +113,8 @@ export class FeishuTasks {
       await this.patch(guid, { completed_at: at === undefined ? '0' : String(at) }, ['completed_at']);
       return true;
     } catch (error) {
-      if (error instanceof FeishuApiError && error.code === TASK_GONE) return false;
-      if (error instanceof FeishuApiError && error.code === TASK_REFUSED && at !== undefined) {
+      if (error instanceof FeishuApiError && error.feishuCode === TASK_GONE) return false;
+      if (error instanceof FeishuApiError && error.feishuCode === TASK_REFUSED && at !== undefined) {
         const now = await this.get(guid);
         if (!now) return false;
         if (now.completedAt !== undefined) return true;
@@ -129,7 +129,7 @@ export class FeishuTasks {
       await this.patch(guid, dueAt === undefined ? {} : { due: { timestamp: String(dueAt), is_all_day: false } }, ['due']);
       return true;
     } catch (error) {
-      if (error instanceof FeishuApiError && error.code === TASK_GONE) return false;
+      if (error instanceof FeishuApiError && error.feishuCode === TASK_GONE) return false;
       throw error;
     }
   }
@@ -144,7 +144,7 @@ export class FeishuTasks {
       });
       return true;
     } catch (error) {
-      if (error instanceof FeishuApiError && error.code === TASK_GONE) return false;
+      if (error instanceof FeishuApiError && error.feishuCode === TASK_GONE) return false;
       throw error;
     }
   }

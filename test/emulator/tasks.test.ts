@@ -116,9 +116,9 @@ describe('Feishu Task v2 in the emulator', () => {
     emu.setTaskScope(false);
     const refusal = await feishu.tasks.create(newTask()).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(FeishuApiError);
-    expect((refusal as FeishuApiError).code).toBe(99991672);
+    expect((refusal as FeishuApiError).feishuCode).toBe(99991672);
     expect(emu.callsTo('POST', '/open-apis/task/v2/tasks')[0]?.response.msg).toContain('task:task:write');
-    await expect(feishu.tasks.subscribe()).rejects.toMatchObject({ code: 99991672 });
+    await expect(feishu.tasks.subscribe()).rejects.toMatchObject({ feishuCode: 99991672 });
     expect(emu.taskEventsSubscribed).toBe(false);
     emu.setTaskScope(true);
     await feishu.tasks.subscribe();
@@ -127,7 +127,7 @@ describe('Feishu Task v2 in the emulator', () => {
 
   it('refuses an origin link that is no URL with 1470400, as Feishu does', async () => {
     const origin = { ...newTask().origin, url: 'javascript:alert(1)' };
-    await expect(feishu.tasks.create(newTask({ origin }))).rejects.toMatchObject({ code: 1470400, httpStatus: 400 });
+    await expect(feishu.tasks.create(newTask({ origin }))).rejects.toMatchObject({ feishuCode: 1470400, httpStatus: 400 });
     expect(emu.tasks.size).toBe(0);
   });
 });

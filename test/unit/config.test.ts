@@ -27,7 +27,8 @@ describe('loadConfig', () => {
       todoAllowed: 'admins',
       formTtlMs: 24 * 60 * 60_000,
       replayWindowMs: 300_000,
-      bodyLimitBytes: 1024 * 1024,
+      bodyLimitBytes: 512 * 1024,
+      bodyBudgetBytes: 16 * 1024 * 1024,
       maxConnections: 512,
       defaultTimeZone: 'Asia/Shanghai',
     });
@@ -47,6 +48,27 @@ describe('loadConfig', () => {
   it('reads DEFAULT_TIME_ZONE in its canonical spelling and refuses what is not a zone', () => {
     expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: 'europe/berlin' }).defaultTimeZone).toBe('Europe/Berlin');
     expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin']);
+  });
+
+  it('gives every group its defaults from the environment: no digest and no nudges unless DIGEST_TIME and OVERDUE_NUDGE_HOURS say', () => {
+    expect(loadConfig(required).groupDefaults).toEqual({
+      language: 'zh_cn',
+      timeZone: 'Asia/Shanghai',
+      whoCreates: 'admins',
+      digestTime: 'off',
+      digestDays: 'workdays',
+      nudgeAfterHours: 'off',
+      taskSync: 'off',
+      tomorrowTime: '09:00',
+    });
+    const set = loadConfig({ ...required, DIGEST_TIME: '9:30', DIGEST_DAYS: 'daily', OVERDUE_NUDGE_HOURS: '24', TODO_ALLOWED: 'everyone' }).groupDefaults;
+    expect(set).toMatchObject({ digestTime: '09:30', digestDays: 'daily', nudgeAfterHours: 24, whoCreates: 'everyone' });
+    expect(loadConfig({ ...required, DIGEST_TIME: '', OVERDUE_NUDGE_HOURS: ' ' }).groupDefaults).toMatchObject({ digestTime: 'off', nudgeAfterHours: 'off' });
+    expect(problems({ ...required, DIGEST_TIME: '25:00', DIGEST_DAYS: 'weekends', OVERDUE_NUDGE_HOURS: '0' })).toEqual([
+      'DIGEST_TIME must be a time such as 09:00, or empty for no digest',
+      'DIGEST_DAYS must be "workdays" or "daily"',
+      'OVERDUE_NUDGE_HOURS must be a whole number of hours from 1 to 744, or empty for no nudges',
+    ]);
   });
 
   it('names every missing variable with its fix, one line each', () => {

@@ -299,6 +299,12 @@ export class EmbeddedStore implements Store {
 
   private indexTodo(todo: Todo, previous: Todo | undefined): void {
     if (todo.messageId) this.todosByMessage.set(todo.messageId, todo.id);
+    // Found by its posted card and by its current card; a card that was current before (a reminder since replaced
+    // by a newer one) no longer is, as in the database, which keeps one current card per to-do.
+    const card = todo.currentCard?.messageId;
+    const replaced = previous?.currentCard?.messageId;
+    if (replaced !== undefined && replaced !== card && replaced !== todo.messageId) this.todosByMessage.delete(replaced);
+    if (card !== undefined) this.todosByMessage.set(card, todo.id);
     if (isRemindable(todo)) this.pendingReminders.add(todo.id);
     else this.pendingReminders.delete(todo.id);
     // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.

@@ -18,8 +18,8 @@ const COLUMNS: { [C in RecordCollection]: { names: string[]; values(record: neve
     values: (f: TodoForm) => [f.chatId, f.ownerId, f.status, f.expiresAt, f.updatedAt, formCardKey(f.id)],
   },
   todos: {
-    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at'],
-    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null],
+    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id'],
+    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null, t.currentCard?.messageId ?? null],
   },
   chats: { names: [], values: () => [] },
 };
@@ -61,7 +61,11 @@ export function recordStatements(s: string) {
       `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND owner_id = $2 AND status = 'open' ORDER BY updated_at DESC, id DESC LIMIT 1`,
     ),
     formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
-    todoByMessage: statement('todoByMessage', `SELECT record FROM ${s}.todos WHERE message_id = $1 ORDER BY seq DESC LIMIT 1`),
+    /** By its posted card or its current card (see migration 0007). */
+    todoByMessage: statement(
+      'todoByMessage',
+      `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`,
+    ),
     openTodos: statement('openTodos', `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'open' ORDER BY remind_at, seq`),
     latestPostedTodo: statement(
       'latestPostedTodo',

@@ -1,0 +1,95 @@
+import type { Language } from './model';
+import { canonicalZone } from './zones';
+
+/**
+ * What a group's admins chose for it (`/settings`). Every field is optional: an absent one means the environment's
+ * default, so a default changed in the environment reaches every group that never chose otherwise. The one reader is
+ * `resolveSettings`, which fills the gaps; nothing else looks at a chat's record to decide behaviour.
+ */
+
+export const WHO_CREATES = ['admins', 'everyone'] as const;
+export type WhoCreates = (typeof WHO_CREATES)[number];
+export const DIGEST_DAYS = ['workdays', 'daily'] as const;
+export type DigestDays = (typeof DIGEST_DAYS)[number];
+export const TASK_SYNC = ['on', 'off'] as const;
+export type TaskSync = (typeof TASK_SYNC)[number];
+
+/** A wall-clock time, `HH:MM` on 24 hours (`09:00`, `17:30`). */
+export type ClockTime = string;
+
+export interface GroupSettings {
+  /** The language of the bot's private cards and notices in the group (also `/lang`). */
+  language?: Language;
+  /** The canonical zone the group's digest, quiet hours and "Tomorrow" are read in. */
+  timeZone?: string;
+  /** Who may open the to-do form. */
+  whoCreates?: WhoCreates;
+  digestTime?: ClockTime | 'off';
+  digestDays?: DigestDays;
+  /** Hours after an unfinished to-do's time before it is nudged. */
+  nudgeAfterHours?: number | 'off';
+  /** Whether the group's to-dos are also Feishu Tasks. */
+  taskSync?: TaskSync;
+  /** The time the "Tomorrow" button means. */
+  tomorrowTime?: ClockTime;
+}
+
+/** Every setting, decided: a group's own choice, else the environment's default. */
+export type EffectiveSettings = Required<GroupSettings>;
+
+/** The setting names, in the order the settings card shows them. */
+export const SETTING_NAMES = [
+  'language',
+  'timeZone',
+  'whoCreates',
+  'digestTime',
+  'digestDays',
+  'nudgeAfterHours',
+  'taskSync',
+  'tomorrowTime',
+] as const satisfies readonly (keyof GroupSettings)[];
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+/** The most hours a nudge may wait: a month. */
+export const MAX_NUDGE_HOURS = 24 * 31;
+
+export function resolveSettings(chosen: GroupSettings | undefined, defaults: EffectiveSettings): EffectiveSettings {
+  const settings = { ...defaults };
+  for (const name of SETTING_NAMES) {
+    const value = chosen?.[name];
+    if (value !== undefined) (settings as Record<SettingName, unknown>)[name] = value;
+  }
+  return settings;
+}
+
+const CLOCK_TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
+
+/** `9:00`, `09:00` and `21:30` as `HH:MM`; undefined for anything else. */
+export function parseClockTime(text: string): ClockTime | undefined {
+  const match = CLOCK_TIME.exec(text.trim());
+  return match ? `${(match[1] as string).padStart(2, '0')}:${match[2]}` : undefined;
+}
+
+/** The hour and minute of an `HH:MM`. */
+export function clockParts(time: ClockTime): { hour: number; minute: number } {
+  const [hour, minute] = time.split(':').map(Number) as [number, number];
+  return { hour, minute };
+}
+
+/** A whole number of hours from 1 to a month. */
+export function parseNudgeHours(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{1,4}$/.test(trimmed)) return undefined;
+  const hours = Number(trimmed);
+  return hours >= 1 && hours <= MAX_NUDGE_HOURS ? hours : undefined;
+}
+
+/** A zone a group may choose: an IANA name, canonicalised. */
+export function parseGroupZone(text: string): string | undefined {
+  return canonicalZone(text.trim());
+}
+
+/** The settings whose values differ between two resolved sets, in the card's order. */
+export function changedSettings(before: EffectiveSettings, after: EffectiveSettings): SettingName[] {
+  return SETTING_NAMES.filter((name) => before[name] !== after[name]);
+}

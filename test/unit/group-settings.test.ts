@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type EffectiveSettings,
+  changedSettings,
+  parseClockTime,
+  parseGroupZone,
+  parseNudgeHours,
+  resolveSettings,
+} from '../../src/domain/group-settings';
+
+const defaults: EffectiveSettings = {
+  language: 'zh_cn',
+  timeZone: 'Asia/Shanghai',
+  whoCreates: 'admins',
+  digestTime: 'off',
+  digestDays: 'workdays',
+  nudgeAfterHours: 'off',
+  taskSync: 'off',
+  tomorrowTime: '09:00',
+};
+
+describe('group settings', () => {
+  it('takes a group’s own choices and the environment’s defaults for the rest', () => {
+    expect(resolveSettings(undefined, defaults)).toEqual(defaults);
+    expect(resolveSettings({ language: 'en_us', nudgeAfterHours: 24 }, defaults)).toEqual({ ...defaults, language: 'en_us', nudgeAfterHours: 24 });
+    expect(resolveSettings({ digestTime: 'off', timeZone: undefined }, { ...defaults, digestTime: '09:00' })).toMatchObject({ digestTime: 'off', timeZone: 'Asia/Shanghai' });
+  });
+
+  it('reads times, hours and zones, and refuses the rest', () => {
+    expect(parseClockTime('9:00')).toBe('09:00');
+    expect(parseClockTime(' 21:30 ')).toBe('21:30');
+    for (const bad of ['24:00', '9', '09:60', 'nine', '09:00:00']) expect(parseClockTime(bad)).toBeUndefined();
+    expect(parseNudgeHours('24')).toBe(24);
+    for (const bad of ['0', '-1', '1.5', '745', 'x', '']) expect(parseNudgeHours(bad)).toBeUndefined();
+    expect(parseGroupZone('europe/berlin')).toBe('Europe/Berlin');
+    expect(parseGroupZone('Mars/Olympus')).toBeUndefined();
+  });
+
+  it('names the settings that changed, in the card’s order', () => {
+    expect(changedSettings(defaults, { ...defaults, tomorrowTime: '10:00', language: 'en_us' })).toEqual(['language', 'tomorrowTime']);
+    expect(changedSettings(defaults, defaults)).toEqual([]);
+  });
+});
