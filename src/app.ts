@@ -153,7 +153,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         },
       },
     ],
-    onError: (task, error) => logger.error({ task, err: (error as Error).message }, 'scheduled task failed'),
+    onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
   });
 
   const receive: Receive = (event) => bot.receive(event);
@@ -186,6 +186,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyBudgetBytes: config.bodyBudgetBytes,
     logger,
     now,
     receive,

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { Language } from './domain/model';
 import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
 import { canonicalZone } from './domain/zones';
+import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
+import { CodedError, ErrorCode } from './errors';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -50,7 +52,8 @@ const schema = z.object({
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
   REPLAY_WINDOW_SECONDS: positiveInt(300),
-  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  BODY_LIMIT_BYTES: positiveInt(SIGNED_BODY_LIMIT_BYTES),
+  BODY_BUDGET_BYTES: positiveInt(32 * SIGNED_BODY_LIMIT_BYTES),
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
@@ -141,6 +144,8 @@ interface CommonConfig extends StoreConfig {
   readonly formTtlMs: number;
   readonly replayWindowMs: number;
   readonly bodyLimitBytes: number;
+  /** Body bytes all pushes together may be reading at once; past it a push is answered 503 and Feishu retries it. */
+  readonly bodyBudgetBytes: number;
   /** Connections the HTTP server holds at once; more are closed as they arrive. */
   readonly maxConnections: number;
   readonly adminCacheMs: number;
@@ -159,11 +164,12 @@ interface CommonConfig extends StoreConfig {
   readonly groupDefaults: Readonly<EffectiveSettings>;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError {
+  readonly code = ErrorCode.ConfigInvalid;
+
   constructor(readonly problems: string[]) {
     // One line per problem, each starting with the variable's name: what a person reads at start-up.
     super(problems.join('\n'));
-    this.name = 'ConfigError';
   }
 }
 
@@ -211,6 +217,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     formTtlMs: e.FORM_TTL_MINUTES * 60_000,
     replayWindowMs: e.REPLAY_WINDOW_SECONDS * 1000,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    bodyBudgetBytes: e.BODY_BUDGET_BYTES,
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FeishuObserver } from './feishu/transport';
 import type { ComponentHealth, HealthSource } from './health';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
+import type { PushRoute } from './receivers/webhook';
 import type { StoreStats } from './store/store';
 
 /**
@@ -31,7 +32,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly pushes = new Counter({
     name: 'todo_bot_pushes_total',
-    help: 'Pushes from Feishu by route and outcome (accepted, challenge, refused, failed)',
+    help: 'Pushes from Feishu by route (event, card) and outcome (accepted, challenge, refused, busy, failed)',
     labelNames: ['route', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -165,7 +166,8 @@ export class Metrics {
     rateLimitWait: (method, seconds) => this.rateLimitWaits.observe({ method }, seconds),
   };
 
-  push(route: string, outcome: string, seconds: number): void {
+  /** `route` is the matched route's name, never the URL as typed: a typed spelling would be a series per spelling. */
+  push(route: PushRoute, outcome: string, seconds: number): void {
     this.pushes.inc({ route, outcome });
     this.pushSeconds.observe({ route }, seconds);
   }

@@ -1,6 +1,7 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { decryptPush } from './decrypt';
 import { secretDigest } from './secret-digest';
+import { CodedError, ErrorCode } from '../errors';
 
 /**
  * Is this push really from Feishu, and fresh? Framework-free on purpose (Bolt's verify-request shape): raw body and
@@ -35,10 +36,11 @@ const REASON_TEXT: Record<AuthFailureReason, string> = {
 };
 
 /** Every reason is one answer to the sender (401 unauthenticated); the reason is for the log. */
-export class FeishuAuthError extends Error {
+export class FeishuAuthError extends CodedError {
+  readonly code = ErrorCode.PushUnauthenticated;
+
   constructor(readonly reason: AuthFailureReason) {
     super(`Rejected push: ${REASON_TEXT[reason]}`);
-    this.name = 'FeishuAuthError';
   }
 }
 
@@ -47,6 +49,14 @@ export class FeishuAuthError extends Error {
  * 206); the schema-2.0 shaped one of the Go and Java SDK fixtures, about 700. Twenty times the real one leaves room.
  */
 export const UNSIGNED_BODY_LIMIT_BYTES = 4 * 1024;
+
+/**
+ * The default most a signed body may hold. Feishu's largest pushes, encrypted as it sends them
+ * (test/unit/push-size.test.ts measures them): a text message at its 150 KB limit, 206 KB of CJK or 247 KB of
+ * ASCII full of quotes and line breaks (escaped twice over); rich text at its 30 KB limit, 53 KB; a form submitted
+ * with 500 people picked, 28 KB. Twice the largest leaves room for fields Feishu adds.
+ */
+export const SIGNED_BODY_LIMIT_BYTES = 512 * 1024;
 
 /**
  * How old a signed event may be. Feishu retries an unanswered event after 15 s, 5 min, 1 h and 6 h; whether a retry

@@ -2,7 +2,8 @@ import { type Server, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import { EventShapeError, parseEvent } from '../feishu/events';
+import { CodedError, ErrorCode, errorCode } from '../errors';
+import { parseEvent } from '../feishu/events';
 import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
 import type { HealthReport } from '../health';
 import type { Logger } from '../log';
@@ -13,11 +14,17 @@ import type { Receive, Receiver } from './receiver';
  * a push is verified, parsed and handed to `receive`, whose answer is the response body.
  */
 
+/** The routes pushes arrive at, by name: the only values a push's metric label takes, whatever URL was typed. */
+export const PUSH_ROUTES = { event: '/webhook/event', card: '/webhook/card' } as const;
+export type PushRoute = keyof typeof PUSH_ROUTES;
+
 export interface ServerOptions {
   /** The secrets pushes are checked with; without them (long-connection mode) only /healthz is served. */
   webhook?: { encryptKey: string; verificationToken: string };
   replayWindowMs: number;
   bodyLimitBytes: number;
+  /** Body bytes all requests together may be reading at once; a request that would pass it is answered 503 unread. */
+  bodyBudgetBytes: number;
   logger: Logger;
   now: () => number;
   receive: Receive;
@@ -25,8 +32,8 @@ export interface ServerOptions {
   health: () => Promise<HealthReport>;
   /** `/metrics`, in Prometheus's text format. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
-  /** Told of every push answered: its route, outcome (accepted, challenge, refused, failed) and time. */
-  observePush?: (route: string, outcome: string, seconds: number) => void;
+  /** Told of every push answered: its route, outcome (accepted, challenge, refused, busy, failed) and time. */
+  observePush?: (route: PushRoute, outcome: string, seconds: number) => void;
 }
 
 /**
@@ -49,12 +56,15 @@ export function listen(app: Koa, options: { port: number; host: string; maxConne
 
 export function createServer(options: ServerOptions): Koa {
   const app = new Koa();
-  const router = new Router();
+  // Feishu POSTs to the URL exactly as configured, so no other spelling is one of ours: `/WEBHOOK/event` and
+  // `/webhook/event/` are 404s, not pushes to verify (and not new metric series).
+  const router = new Router({ strict: true, sensitive: true });
   const log = options.logger.child({ module: 'server' });
+  const budget = new BodyBudget(options.bodyBudgetBytes);
 
-  const webhook = (secrets: NonNullable<ServerOptions['webhook']>) => async (ctx: Koa.Context) => {
-    ctx.state.route = ctx.path;
-    const rawBody = await readBody(ctx, options.bodyLimitBytes);
+  const webhook = (secrets: NonNullable<ServerOptions['webhook']>, route: PushRoute) => async (ctx: Koa.Context) => {
+    ctx.state.route = route;
+    const rawBody = await readBody(ctx, options.bodyLimitBytes, budget);
     const verified = verifyPush({
       rawBody,
       headers: ctx.headers,
@@ -74,8 +84,7 @@ export function createServer(options: ServerOptions): Koa {
   };
 
   if (options.webhook) {
-    router.post('/webhook/event', webhook(options.webhook));
-    router.post('/webhook/card', webhook(options.webhook));
+    for (const [route, path] of Object.entries(PUSH_ROUTES) as Array<[PushRoute, string]>) router.post(path, webhook(options.webhook, route));
   }
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
@@ -100,12 +109,12 @@ export function createServer(options: ServerOptions): Koa {
       ctx.status = status;
       ctx.body = { error: reason };
       const line = { method: ctx.method, path: ctx.path, status, reason: detail ?? reason, eventId: ctx.state.eventId };
-      if (status >= 500) log.error({ ...line, err: (error as Error).message }, 'request failed');
+      if (status >= 500 && status !== 503) log.error({ ...line, err: error }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
-      const route = ctx.state.route as string | undefined;
+      const route = ctx.state.route as PushRoute | undefined;
       if (route !== undefined && options.observePush) {
-        const outcome = ctx.status >= 500 ? 'failed' : ctx.status >= 400 ? 'refused' : ((ctx.state.outcome as string | undefined) ?? 'accepted');
+        const outcome = ctx.status === 503 ? 'busy' : ctx.status >= 500 ? 'failed' : ctx.status >= 400 ? 'refused' : ((ctx.state.outcome as string | undefined) ?? 'accepted');
         options.observePush(route, outcome, (performance.now() - started) / 1000);
       }
       // Only built when wanted: reading ctx.path parses the URL, on every push.
@@ -135,30 +144,77 @@ export function webhookReceiver(now: () => number): Receiver {
 }
 
 /**
+ * The body bytes being read by all requests together, so that many large bodies at once cannot take the process's
+ * memory: signature headers cost nothing to make up, and a body is buffered before its signature can be checked.
+ * A request holds what its Content-Length claims (capped by its limit), or its whole limit when it names no length.
+ */
+class BodyBudget {
+  private inFlight = 0;
+  constructor(private readonly capacity: number) {}
+
+  take(bytes: number): boolean {
+    if (this.inFlight + bytes > this.capacity) return false;
+    this.inFlight += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.inFlight -= bytes;
+  }
+}
+
+/**
  * Reads the raw body once. Only a signed push may be large: an unsigned one can only be a URL challenge, so it is
  * refused as soon as it outgrows one, unread beyond that, and the connection is closed rather than drained.
  */
-async function readBody(ctx: Koa.Context, signedLimit: number): Promise<Buffer> {
+async function readBody(ctx: Koa.Context, signedLimit: number, budget: BodyBudget): Promise<Buffer> {
   const signed = isSigned(ctx.headers);
+  const limit = signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES;
+  const length = ctx.get('content-length') || undefined;
+  const claimed = length === undefined ? limit : Math.min(Number(length) || 0, limit + 1);
+  if (!budget.take(claimed)) {
+    ctx.set('Connection', 'close');
+    ctx.set('Retry-After', '1');
+    throw new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent'));
+  }
   try {
-    return await getRawBody(ctx.req, { limit: signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES, length: ctx.get('content-length') || undefined });
+    return await getRawBody(ctx.req, { limit, length });
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status !== 413) throw Object.assign(new Error((error as Error).message), { status: 400, reason: 'unreadable body' });
+    // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
+    if ((error as { status?: number }).status !== 413) throw new PushBodyError(ErrorCode.PushBodyUnreadable, error);
     ctx.set('Connection', 'close');
     if (!signed) throw new FeishuAuthError('unsigned-too-large');
-    throw Object.assign(new Error((error as Error).message), { status: 413, reason: 'body too large' });
+    throw new PushBodyError(ErrorCode.PushBodyTooLarge, error);
+  } finally {
+    budget.give(claimed);
+  }
+}
+
+/** A push's body was not read whole: the connection broke, it outgrew the limit, or the bytes in flight did. */
+class PushBodyError extends CodedError {
+  constructor(
+    readonly code: typeof ErrorCode.PushBodyUnreadable | typeof ErrorCode.PushBodyTooLarge | typeof ErrorCode.PushBodyBudgetSpent,
+    cause: unknown,
+  ) {
+    super(`push body: ${(cause as Error).message}`, { cause });
   }
 }
 
 /** The status and body of a failure, and the reason for the log (which says more than the body may). */
 function classify(error: unknown): { status: number; reason: string; detail?: string } {
-  // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
-  if (error instanceof FeishuAuthError) return { status: 401, reason: 'unauthenticated', detail: error.reason };
-  if (error instanceof EventShapeError) return { status: 400, reason: 'unrecognised event' };
-  const tagged = error as { status?: number; reason?: string };
-  if (typeof tagged.status === 'number' && tagged.status >= 400 && tagged.status < 500) {
-    return { status: tagged.status, reason: tagged.reason ?? 'bad request' };
+  switch (errorCode(error)) {
+    // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
+    case ErrorCode.PushUnauthenticated:
+      return { status: 401, reason: 'unauthenticated', detail: (error as FeishuAuthError).reason };
+    case ErrorCode.EventUnrecognised:
+      return { status: 400, reason: 'unrecognised event' };
+    case ErrorCode.PushBodyUnreadable:
+      return { status: 400, reason: 'unreadable body' };
+    case ErrorCode.PushBodyTooLarge:
+      return { status: 413, reason: 'body too large' };
+    case ErrorCode.PushBodyBudgetSpent:
+      return { status: 503, reason: 'busy' };
+    default:
+      return { status: 500, reason: 'internal error' };
   }
-  return { status: 500, reason: 'internal error' };
 }

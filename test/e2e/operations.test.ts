@@ -59,10 +59,10 @@ describe('/metrics', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/event', outcome: 'accepted' })).toBe(2);
-    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/card', outcome: 'accepted' })).toBe(1);
-    expect(series(text, 'todo_bot_pushes_total', { route: '/webhook/event', outcome: 'refused' })).toBe(1);
-    expect(series(text, 'todo_bot_push_duration_seconds_count', { route: '/webhook/event' })).toBe(3);
+    expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'accepted' })).toBe(2);
+    expect(series(text, 'todo_bot_pushes_total', { route: 'card', outcome: 'accepted' })).toBe(1);
+    expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'refused' })).toBe(1);
+    expect(series(text, 'todo_bot_push_duration_seconds_count', { route: 'event' })).toBe(3);
     expect(series(text, 'todo_bot_feishu_calls_total', { api: 'im.v1.message.create', result: '230020' })).toBe(1);
     expect(series(text, 'todo_bot_feishu_calls_total', { api: 'im.v1.message.create', result: '0' })).toBe(1);
     expect(series(text, 'todo_bot_feishu_calls_total', { api: 'bot.v3.info', result: '0' })).toBe(1);
@@ -83,7 +83,7 @@ describe('/metrics', () => {
     const second = await startHarness();
     others.push(second);
     const secondText = (await second.app.metrics.render()).body;
-    expect(series(secondText, 'todo_bot_pushes_total', { route: '/webhook/card', outcome: 'accepted' })).toBeUndefined();
+    expect(series(secondText, 'todo_bot_pushes_total', { route: 'card', outcome: 'accepted' })).toBeUndefined();
   });
 });
 
@@ -127,7 +127,7 @@ describe('a failed tenant-token fetch', () => {
     emu.fault({ path: TOKEN, delayMs: 200 });
     const feishu = client(emu);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => feishu.botInfo(1)));
-    const reasons = results.map((r) => (r.status === 'rejected' ? credentialsRefused(r.reason)?.code : 'fulfilled'));
+    const reasons = results.map((r) => (r.status === 'rejected' ? credentialsRefused(r.reason)?.feishuCode : 'fulfilled'));
     expect(reasons).toEqual(Array(5).fill(10014));
     expect(emu.arrivedCalls('POST', TOKEN)).toBe(1);
   });

@@ -1,6 +1,6 @@
 import { type Socket, connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './harness';
+import { type Harness, SECRETS, startHarness } from './harness';
 
 /**
  * Issue 13, item 6: a client that never finishes its request held a socket for Node's default 300 s, and nothing
@@ -142,5 +142,77 @@ function healthz(url: string): Promise<number> {
       if (status) resolve(Number(status));
       else reject(new Error('closed without an answer'));
     });
+  });
+}
+
+describe('the body budget (issue 23, item 2)', () => {
+  it('answers 503 at once to a push whose body would pass the bytes all pushes may be reading, and serves again once they end', async () => {
+    // Made-up signature headers cost nothing, and a body is buffered before its signature can be checked: 300 slow
+    // 1 MB bodies took the process from 101 to 397 MB. Here three slow bodies hold the whole budget.
+    const h = await harness({ BODY_LIMIT_BYTES: '10000', BODY_BUDGET_BYTES: '30000' });
+    const held = await Promise.all([0, 1, 2].map(() => holdSignedBody(h.app.url, 10_000)));
+    // The three are read in turn; once the bot has taken them, a fourth is refused unread (bounded wait).
+    let refused: { status: number; body: unknown } | undefined;
+    for (let attempt = 0; attempt < 100 && !refused; attempt++) {
+      const answer = await h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(9000) }) });
+      if (answer.status === 503) refused = answer;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(refused).toMatchObject({ status: 503, body: { error: 'busy' } });
+    // A body that names no length holds its whole limit: refused too.
+    const chunked = await rawRequest(h.app.url, signedHead('Transfer-Encoding: chunked'));
+    expect(chunked).toMatch(/^HTTP\/1\.1 503 /);
+    for (const socket of held) socket.destroy();
+    // Their bytes are given back when they end: a real push is served again.
+    let served = 0;
+    for (let attempt = 0; attempt < 100 && served !== 200; attempt++) {
+      served = (await h.say('ou_admin', '/help')).status;
+      if (served !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(served).toBe(200);
+    const scrape = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(scrape).toMatch(/todo_bot_pushes_total\{route="event",outcome="busy"\} [1-9]/);
+  });
+});
+
+/** Headers of a signed push (made-up values) with `extra`, and no body yet. */
+function signedHead(extra: string): string {
+  return [
+    'POST /webhook/event HTTP/1.1',
+    'Host: bot',
+    'Content-Type: application/json',
+    extra,
+    `X-Lark-Request-Timestamp: ${Math.floor(Date.now() / 1000)}`,
+    'X-Lark-Request-Nonce: n',
+    `X-Lark-Signature: ${'ab'.repeat(32)}`,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** A signed push claiming `length` bytes whose body never comes; the socket stays open until destroyed. */
+function holdSignedBody(url: string, length: number): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(signedHead(`Content-Length: ${length}`));
+      resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Sends `head` and returns what the bot answers before closing the connection. */
+function rawRequest(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => socket.write(head));
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => {
+      answer += data;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
   });
 }

@@ -79,6 +79,25 @@ describe('pushes that are not from Feishu', () => {
   });
 });
 
+describe('the routes are exact (issue 23, item 1)', () => {
+  it('answers 404 to any other spelling of a push route, and labels push metrics only with the route names', async () => {
+    // Feishu POSTs to the URL as configured; a case-insensitive, slash-tolerant router let 12,288 spellings of one
+    // route each become a metric series.
+    const spellings = ['/WEBHOOK/EVENT', '/Webhook/Event', '/webhook/Event', '/webhook/event/', '/webhook/CARD', '/webhook/card/', '/webhook/card//'];
+    for (const path of spellings) {
+      const answer = await h.emu.push(`${h.app.url}${path}`, event(), { encryptKey: SECRETS.encryptKey });
+      expect(answer.status, path).toBe(404);
+    }
+    expect((await h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: '{}' })).status).toBe(401);
+    expect((await h.emu.push(`${h.app.url}/webhook/card`, {}, { encryptKey: SECRETS.encryptKey, rawBody: '{}' })).status).toBe(401);
+    const scrape = await (await fetch(`${h.app.url}/metrics`)).text();
+    const routes = new Set([...scrape.matchAll(/^todo_bot_push\w*\{[^}]*route="([^"]*)"/gm)].map((match) => match[1]));
+    expect([...routes].sort()).toEqual(['card', 'event']);
+    await h.settled();
+    expect(outboundCalls()).toEqual([]);
+  });
+});
+
 describe('either route takes either kind of push', () => {
   it('accepts a message on /webhook/card and a card action on /webhook/event', async () => {
     const message = await h.emu.push(`${h.app.url}/webhook/card`, event(), { encryptKey: SECRETS.encryptKey });

@@ -27,7 +27,8 @@ describe('loadConfig', () => {
       todoAllowed: 'admins',
       formTtlMs: 24 * 60 * 60_000,
       replayWindowMs: 300_000,
-      bodyLimitBytes: 1024 * 1024,
+      bodyLimitBytes: 512 * 1024,
+      bodyBudgetBytes: 16 * 1024 * 1024,
       maxConnections: 512,
       defaultTimeZone: 'Asia/Shanghai',
     });
