@@ -15,6 +15,7 @@ import { formDeleteJob, todoPostJob } from './form-jobs';
 import { groupSettings } from './group-settings';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
+import { saveSettings } from './settings-save';
 import { cardUpdateJob, feedSyncJob } from './todo-jobs';
 
 /**
@@ -99,6 +100,8 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'settings.save':
+      return () => saveSettings(services, action, value.chatId, value.lang);
   }
 }
 
