@@ -16,6 +16,7 @@ import { formDeleteJob } from './jobs/form';
 import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
+import { saveSettings } from './settings-save';
 
 /**
  * Card clicks, answered from stored state alone: Feishu waits at most 3 s and never retries, so the answer says
@@ -99,6 +100,8 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'settings.save':
+      return () => saveSettings(services, action, value.chatId, value.lang);
   }
 }
 
