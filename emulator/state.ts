@@ -5,6 +5,7 @@ import type {
   EmulatedChat,
   EmulatedFeedCard,
   EmulatedMessage,
+  EmulatedTask,
   EmulatorOptions,
   LongConnectionOptions,
   RecordedCall,
@@ -53,6 +54,11 @@ export class EmulatorState {
   messageScopeGranted: boolean;
   readonly names = new Map<string, string>();
   readonly unavailableUsers = new Set<string>();
+  /** Feishu Tasks by guid, deleted ones kept (marked) so a late call still finds them gone. */
+  readonly tasks = new Map<string, EmulatedTask>();
+  /** Whether the app holds the task scopes; without them every Task call answers 99991672. */
+  taskScopeGranted: boolean;
+  taskEventsSubscribed = false;
   rateLimitRejections = 0;
 
   private readonly tokenTtlSeconds: number;
@@ -60,6 +66,8 @@ export class EmulatorState {
   private readonly windows = new SlidingWindows();
   /** token → expiry (ms) */
   private readonly tokens = new Map<string, number>();
+  /** client_token → the task it created */
+  private readonly taskClientTokens = new Map<string, string>();
   /** uuid → message it created */
   private readonly uuids = new Map<string, string>();
   /** Long-connection ticket → the device id it was issued with; each is good for one handshake. */
@@ -83,6 +91,7 @@ export class EmulatorState {
     this.messageScopeGranted = options.messageScope ?? true;
     for (const [openId, name] of Object.entries(options.names ?? {})) this.names.set(openId, name);
     for (const openId of options.unavailableUsers ?? []) this.unavailableUsers.add(openId);
+    this.taskScopeGranted = options.taskScope ?? true;
   }
 
   /** The bot's direct chat with a person, with a chat id of its own, made on first use. */
@@ -99,6 +108,17 @@ export class EmulatorState {
   /** A new topic's id in a topic group. */
   nextThreadId(): string {
     return `omt_${++this.lastThreadNumber}`;
+  }
+
+  /** The task a `client_token` created: Feishu answers a repeated create with it. */
+  taskByClientToken(token: string): EmulatedTask | undefined {
+    const guid = this.taskClientTokens.get(token);
+    return guid === undefined ? undefined : this.tasks.get(guid);
+  }
+
+  addTask(task: EmulatedTask): void {
+    this.tasks.set(task.guid, task);
+    if (task.clientToken !== undefined) this.taskClientTokens.set(task.clientToken, task.guid);
   }
 
   issueToken(): { token: string; expire: number } {
@@ -186,6 +206,8 @@ export class EmulatorState {
     this.messages.clear();
     this.uuids.clear();
     this.feedCards.clear();
+    this.tasks.clear();
+    this.taskClientTokens.clear();
     this.windows.clear();
     this.rateLimitRejections = 0;
     this.lastSeq = 0;

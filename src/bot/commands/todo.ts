@@ -1,6 +1,6 @@
 import type { TodoForm } from '../../domain/model';
 import { close, newForm } from '../../domain/todo-form';
-import { formDeleteJob, formSendJob } from '../form-jobs';
+import { formDeleteJob, formSendJob } from '../jobs/form';
 import type { CommandMiddleware } from '../router';
 import { derivedId } from '../services';
 
