@@ -1,4 +1,4 @@
-import type { Todo } from '../src/domain/model';
+import type { MessageSource, Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import { buildCard, formatInstant, oneLine, privateVoice, repeatLabel, type Card, typedText } from './parts';
 
@@ -16,7 +16,7 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; lang: Language; 
       todo.remindAt !== undefined
         ? `${t(lang, 'list.next', { time: formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone, lang) })}${repeat}`
         : t(lang, 'list.noReminder');
-    return `• ${oneLine(todo.text, 80)}  ·  ${next}`;
+    return `• ${oneLine(todo.text, 80)}  ·  ${next}${todo.source ? `  ·  ${fromMessage(todo.source, lang)}` : ''}`;
   });
   if (p.todos.length > shown.length) lines.push(t(lang, 'list.more', { count: p.todos.length - shown.length }));
   return buildCard({
@@ -26,4 +26,9 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; lang: Language; 
     // The to-dos' text as typed, so the whole list is plain text: nothing in it is markup.
     elements: [typedText(lines.length > 0 ? lines.join('\n') : t(lang, p.mine ? 'list.emptyMine' : 'list.emptyAll'))],
   });
+}
+
+/** Where a to-do made from a message came from: "from Bea Li's message", or "from a message" when no name is known. */
+function fromMessage(source: MessageSource, lang: Language): string {
+  return source.senderName !== undefined ? t(lang, 'list.fromMessage', { name: oneLine(source.senderName, 40) }) : t(lang, 'list.fromAMessage');
 }

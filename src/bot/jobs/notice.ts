@@ -7,9 +7,9 @@ import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../j
 import { type Services, derivedId } from '../services';
 
 /**
- * Telling one person something, in their language. In a group it is an ephemeral card only they see; where that is
- * impossible (a direct chat, or Feishu refuses) it is a reply to the message they sent, so nobody is left without
- * an answer.
+ * Telling one person something, in their language. In a group it is an ephemeral card only they see; in a topic group,
+ * which has none, a direct message; where that is impossible (a direct chat, or Feishu refuses) it is a reply to the
+ * message they sent, so nobody is left without an answer.
  */
 
 const TONES = ['info', 'warning', 'error'] as const satisfies readonly NoticeTone[];
@@ -47,14 +47,25 @@ export function noticeJob(clock: Clock, key: string, notice: Notice) {
 }
 
 export function noticeJobs(services: Services): RegisteredJob[] {
+  const inTopicGroup = async (chatId: string) => (await services.admins.chatMode(chatId)) === 'topic';
   return [
     handle(noticeKind, {
       async run({ job, payload: notice, step }) {
         const lang = notice.lang ?? services.config.botLanguage;
         const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang });
-        // A topic group has no ephemeral cards: a private answer goes by direct message; if even that cannot be
-        // delivered, one line in the topic says so, and nothing of what was to be said.
-        if (notice.chatType !== 'p2p' && (await services.admins.chatMode(notice.chatId)) === 'topic') {
+        if (notice.chatType !== 'p2p') {
+          try {
+            await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));
+            return;
+          } catch (error) {
+            if (!isFeishuError(error) || isTransient(error)) throw error;
+            if (!(await inTopicGroup(notice.chatId)) && !notice.replyTo) throw error;
+          }
+        }
+        // A topic group has no ephemeral cards (asked only once Feishu refused one, so ordinary groups cost no
+        // look-up): a private answer goes by direct message; if even that cannot be delivered, one line in the topic
+        // says so, and nothing of what was to be said.
+        if (notice.chatType !== 'p2p' && (await inTopicGroup(notice.chatId))) {
           const sent = await step('direct', async () => {
             try {
               return await services.feishu.sendDirect({ openId: notice.userId, card, uuid: derivedId('d', job.id) });
@@ -68,14 +79,6 @@ export function noticeJobs(services: Services): RegisteredJob[] {
           const line = noticeCard({ text: t(lang, 'topic.noticeFailed'), tone: 'warning', lang });
           await step('reply', () => services.feishu.replyCard({ chatId: notice.chatId, parentId, card: line, uuid: derivedId('r', job.id) }));
           return;
-        }
-        if (notice.chatType !== 'p2p') {
-          try {
-            await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));
-            return;
-          } catch (error) {
-            if (!notice.replyTo || !isFeishuError(error) || isTransient(error)) throw error;
-          }
         }
         const parentId = notice.replyTo;
         if (!parentId) return;
