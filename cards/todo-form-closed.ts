@@ -2,15 +2,14 @@ import type { FormStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import { buildCard, type Card, privateVoice, typedText } from './parts';
 
-/** Why a form sent by direct message closed; a recalled `/todo` closes its form too. */
-export type ClosedFormOutcome = Exclude<FormStatus, 'open' | 'submitting'> | 'recalled';
+/** Why a form sent by direct message closed (a recalled `/todo` cancels its form). */
+export type ClosedFormOutcome = Exclude<FormStatus, 'open' | 'submitting'>;
 
 const SAID: Record<ClosedFormOutcome, MessageKey> = {
   posted: 'formCard.closed.posted',
   cancelled: 'formCard.closed.cancelled',
   expired: 'formCard.closed.expired',
   replaced: 'formCard.closed.replaced',
-  recalled: 'formCard.closed.recalled',
 };
 
 /**
