@@ -21,7 +21,7 @@ async function todoReplyingTo(sourceId: string, text = '') {
   await h.settled();
   const form = formCards(h, 'ou_admin').at(-1);
   if (!form) throw new Error('no form was sent');
-  return form;
+  return { messageId: form.messageId, card: form.card as unknown };
 }
 
 const inputOf = (card: unknown) => JSON.stringify(card).match(/"default_value":"([^"]*)"/)?.[1];
