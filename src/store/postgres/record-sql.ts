@@ -18,8 +18,17 @@ const COLUMNS: { [C in RecordCollection]: { names: string[]; values(record: neve
     values: (f: TodoForm) => [f.chatId, f.ownerId, f.status, f.expiresAt, f.updatedAt, formCardKey(f.id)],
   },
   todos: {
-    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id'],
-    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null, t.currentCard?.messageId ?? null],
+    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id', 'task_guid', 'task_synced'],
+    values: (t: Todo) => [
+      t.chatId,
+      t.creatorId,
+      t.status,
+      t.messageId ?? null,
+      t.remindAt ?? null,
+      t.currentCard?.messageId ?? null,
+      t.task?.guid ?? null,
+      t.task !== undefined && t.task.deletedThere !== true,
+    ],
   },
   chats: { names: [], values: () => [] },
 };
@@ -65,6 +74,12 @@ export function recordStatements(s: string) {
     todoByMessage: statement(
       'todoByMessage',
       `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`,
+    ),
+    todoByTaskGuid: statement('todoByTaskGuid', `SELECT record FROM ${s}.todos WHERE task_guid = $1 LIMIT 1`),
+    /** $1 the last id of the previous page ('' for the first), $2 the page's size (see migration 0008). */
+    syncedOpenTodos: statement(
+      'syncedOpenTodos',
+      `SELECT record FROM ${s}.todos WHERE status = 'open' AND task_synced AND id > $1 ORDER BY id LIMIT $2`,
     ),
     openTodos: statement('openTodos', `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'open' ORDER BY remind_at, seq`),
     latestPostedTodo: statement(
