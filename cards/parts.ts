@@ -269,6 +269,11 @@ export function callbackButton(p: {
   };
 }
 
+/** A button that opens a link in the reader's client (an `open_url` behaviour): the click never reaches the bot. */
+export function linkButton(p: { voice: Voice; text: Phrase; url: string }): CardComponent {
+  return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };
+}
+
 /** The submit button of a form: the one click that sends every field's value together. */
 export function submitButton(p: { voice: Voice; text: Phrase; name: string; value: CardActionValue }): CardComponent {
   return {

@@ -6,6 +6,7 @@ import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
+import { TaskSyncStatus, subscribeTaskEvents } from './bot/task-sync';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
@@ -116,6 +117,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return botOpenId;
     },
     knownBotOpenId: () => knownBotOpenId,
+    taskSync: new TaskSyncStatus(),
     metrics,
   };
   const bot = new Bot(services);
@@ -177,6 +179,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
     },
     feishuCheck,
+    { name: 'taskSync', health: () => services.taskSync.health() },
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
   );
@@ -206,6 +209,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       server.once('error', reject);
     });
     await feishuCheck.atStart();
+    // With sync on for every group, the events are wanted from the start (a group that turns it on alone subscribes
+    // with its first task).
+    if (config.groupDefaults.taskSync === 'on') await subscribeTaskEvents(services);
   } catch (error) {
     server.close();
     await store.close();

@@ -19,6 +19,8 @@ import { messageLanguage } from './language';
 import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { type CommandMessage, CommandRouter, commandMessage } from './router';
+import { receiveTaskEvent, taskSweepHandler, taskSweepTask } from './task-events';
+import { taskSyncHandlers } from './task-sync';
 import { todoJobHandlers } from './todo-jobs';
 import type { Services } from './services';
 
@@ -62,6 +64,9 @@ export class Bot {
         return this.receiveMessage(event);
       case 'card_action':
         return this.receiveClick(event);
+      case 'task':
+        await receiveTaskEvent(this.services, event);
+        return {};
     }
   }
 
@@ -97,6 +102,8 @@ export class Bot {
       ...formJobHandlers(this.services),
       ...todoJobHandlers(this.services),
       'todo.remind': reminderJobHandler(this.services),
+      ...taskSyncHandlers(this.services),
+      'task.sweep': taskSweepHandler(this.services),
     };
   }
 
@@ -104,6 +111,7 @@ export class Bot {
     const { store, now } = this.services;
     return [
       reminderTask(this.services),
+      taskSweepTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),

@@ -10,6 +10,8 @@ import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import { prefillFromText } from './prefill';
 import { type Services, derivedId } from './services';
+import { groupSettings } from './group-settings';
+import { taskCreateJob } from './task-sync';
 import { feedSyncJob } from './todo-jobs';
 
 /**
@@ -105,10 +107,12 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
       const card = todoCard(todo, { lang: recordLanguage(services, todo) });
       const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
       const form = await store.form(formId);
+      const posting = todo.status === 'posting';
+      const syncsTasks = posting && (await groupSettings(services, todo.chatId)).taskSync === 'on';
       await commit({
-        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
+        todos: posting ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
         forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
-        jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
+        jobs: [...(posting && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : []), ...(syncsTasks ? [taskCreateJob(services, todo)] : [])],
       });
       await deleteCards(await store.form(formId), step);
     },

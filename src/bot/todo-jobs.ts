@@ -10,6 +10,7 @@ import type { NewJob } from '../store/store';
 import { sayFailure } from './feishu-sentences';
 import { recordLanguage } from './language';
 import { noticeJob } from './notices';
+import { taskSyncJobs } from './task-sync';
 import type { Services } from './services';
 
 /**
@@ -107,6 +108,8 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
         todos: [recalled],
         jobs: [
           feedSyncJob(services, todo),
+          // The task goes with the card (the job deletes a recalled to-do's task).
+          ...taskSyncJobs(services, recalled),
           recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone'),
         ],
       });
