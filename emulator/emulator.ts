@@ -5,6 +5,7 @@ import { composePush, deliver } from './push';
 import type { EmulatorState } from './state';
 import type {
   ConnectionPushOptions,
+  RawFragment,
   ConnectionPushResult,
   Delivery,
   EmulatedChat,
@@ -127,6 +128,10 @@ export class RunningEmulator implements Emulator {
 
   pushOverConnection(payload: object, opts: ConnectionPushOptions = {}): Promise<ConnectionPushResult> {
     return this.gateway.push(payload, opts);
+  }
+
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts: { connectionId?: string } = {}): number {
+    return this.gateway.sendFragments(fragments, opts);
   }
 
   dropConnections(connectionId?: string): number {
