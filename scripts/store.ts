@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { ConfigError, loadStoreConfig } from '../src/config';
+import { loadStoreConfig } from '../src/config';
+import { ErrorCode, errorCode } from '../src/errors';
 import { describeStore, openStore } from '../src/store';
 import type { ExportedRecord } from '../src/store/store';
 
@@ -85,7 +86,7 @@ async function* toAsync<T>(items: T[]): AsyncIterable<T> {
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    console.error(error instanceof ConfigError ? error.message : `npm run store: ${error.message}`);
+    console.error(errorCode(error) === ErrorCode.ConfigInvalid ? error.message : `npm run store: ${error.message}`);
     process.exit(1);
   },
 );

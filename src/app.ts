@@ -153,7 +153,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         },
       },
     ],
-    onError: (task, error) => logger.error({ task, err: (error as Error).message }, 'scheduled task failed'),
+    onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
   });
 
   const receive: Receive = (event) => bot.receive(event);

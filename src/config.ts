@@ -4,6 +4,7 @@ import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } 
 import { canonicalZone } from './domain/zones';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
+import { CodedError, ErrorCode } from './errors';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -163,11 +164,12 @@ interface CommonConfig extends StoreConfig {
   readonly groupDefaults: Readonly<EffectiveSettings>;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError {
+  readonly code = ErrorCode.ConfigInvalid;
+
   constructor(readonly problems: string[]) {
     // One line per problem, each starting with the variable's name: what a person reads at start-up.
     super(problems.join('\n'));
-    this.name = 'ConfigError';
   }
 }
 

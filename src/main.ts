@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type RunningApp, startApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, loadConfig } from './config';
+import { ErrorCode, errorCode } from './errors';
 import { createLogger } from './log';
 import { startupFailureLine } from './startup-failure';
 
@@ -20,11 +21,11 @@ try {
   if (existsSync('.env')) process.loadEnvFile('.env');
   config = loadConfig(process.env);
 } catch (error) {
-  fail(error instanceof ConfigError ? error.message : `.env could not be read: ${(error as Error).message}`);
+  fail(errorCode(error) === ErrorCode.ConfigInvalid ? (error as Error).message : `.env could not be read: ${(error as Error).message}`);
 }
 
 const logger = createLogger(config.logLevel);
-process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection'));
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 let app: RunningApp | undefined;
 let stopSignal: string | undefined;

@@ -1,8 +1,5 @@
 import type { Config } from './config';
-import { CredentialsRefusedError } from './feishu/credentials-check';
-import { ReceiverStartError } from './receivers/receiver';
-import { StoreFileError } from './store/embedded/snapshot-log';
-import { StoreOpenError } from './store/postgres/settings';
+import { ErrorCode, errorCode } from './errors';
 
 /**
  * Why the bot could not start, as one plain line naming the setting and the fix: what a person reads in
@@ -10,8 +7,13 @@ import { StoreOpenError } from './store/postgres/settings';
  * credentials, the long connection) pass through; the operating system's are translated here.
  */
 export function startupFailureLine(error: unknown, config: Config): string {
-  const worded = [StoreFileError, StoreOpenError, CredentialsRefusedError, ReceiverStartError];
-  if (worded.some((kind) => error instanceof kind)) return (error as Error).message;
+  switch (errorCode(error)) {
+    case ErrorCode.StoreFileUnusable:
+    case ErrorCode.StoreOpenFailed:
+    case ErrorCode.CredentialsRefused:
+    case ErrorCode.ReceiverStartFailed:
+      return (error as Error).message;
+  }
   const { code, syscall, path } = error as NodeJS.ErrnoException;
   const where = `${config.host}:${config.port}`;
   if (syscall === 'listen') {

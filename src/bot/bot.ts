@@ -1,5 +1,4 @@
 import { close } from '../domain/todo-form';
-import { isFeishuError } from '../feishu/errors';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
@@ -8,12 +7,14 @@ import type { ScheduledTask } from '../jobs/scheduler';
 import type { NewJob } from '../store/store';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
+import { openSettings } from './commands/settings';
 import { chooseLanguage } from './commands/lang';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
 import { formDeleteJob, formJobHandlers } from './form-jobs';
 import { adminsOnly, chatAdminsOnly, groupsOnly } from './guards';
+import { sayFailure } from './feishu-sentences';
 import { messageLanguage } from './language';
 import { noticeHandler, noticeJob } from './notices';
 import { reminderJobHandler, reminderTask } from './reminders';
@@ -43,6 +44,7 @@ export class Bot {
       .command('recall', { description: 'command.recall.description' }, groupsOnly, recallTodo)
       .command('help', { description: 'command.help.description' }, help)
       .command('lang', { args: 'command.lang.args', description: 'command.lang.description' }, groupsOnly, chatAdminsOnly('lang.adminsOnly'), chooseLanguage)
+      .command('settings', { description: 'command.settings.description' }, groupsOnly, chatAdminsOnly('settings.adminsOnly'), openSettings)
       .onMention(help);
   }
 
@@ -81,7 +83,7 @@ export class Bot {
               noticeJob(this.services, `${message.eventId}:failed`, {
                 chatId: message.chatId,
                 userId: message.senderId,
-                text: t(lang, isFeishuError(error) ? error.say : 'reply.failed'),
+                text: t(lang, sayFailure(error, 'reply.failed')),
                 tone: 'error',
                 lang,
                 replyTo: message.messageId,
@@ -128,7 +130,7 @@ export class Bot {
     try {
       handled = await handleCardAction(this.services, event);
     } catch (error) {
-      this.services.logger.error({ eventId: event.eventId, err: (error as Error).message }, 'card action failed');
+      this.services.logger.error({ eventId: event.eventId, err: error }, 'card action failed');
       handled = { action: 'unknown', answer: { toast: toast('error', 'toast.failed', this.services.config.botLanguage) } };
     }
     // Who did what and how it went, never what the card held. The outcome is the toast's tone. Only actions the bot
@@ -160,7 +162,7 @@ export class Bot {
     try {
       if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
     } catch (error) {
-      this.services.logger.warn({ eventId: message.eventId, err: (error as Error).message }, 'could not tell whether a mention was of the bot');
+      this.services.logger.warn({ eventId: message.eventId, err: error }, 'could not tell whether a mention was of the bot');
     }
   }
 

@@ -2,10 +2,10 @@ import { todoFormCard } from '../../cards/todo-form';
 import { todoCard } from '../../cards/todo';
 import type { TodoForm } from '../domain/model';
 import { formCardIds } from '../domain/todo-form';
-import { isFeishuError } from '../feishu/errors';
 import { type MessageKey, t } from '../i18n';
 import type { JobContext, JobHandler } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
+import { sayFailure } from './feishu-sentences';
 import { recordLanguage } from './language';
 import { noticeJob } from './notices';
 import { prefillFromText } from './prefill';
@@ -140,5 +140,5 @@ export function formJobHandlers(services: Services): Record<string, JobHandler> 
 }
 
 function reasonOf(error: unknown): MessageKey {
-  return isFeishuError(error) ? error.say : 'notice.internalError';
+  return sayFailure(error, 'notice.internalError');
 }

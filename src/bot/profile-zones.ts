@@ -71,8 +71,7 @@ export class ProfileZones {
       if (zone === undefined) ttl = this.unknownTtlMs;
     } catch (error) {
       ttl = this.unknownTtlMs;
-      const code = (error as { code?: unknown }).code;
-      this.options.logger.info({ code, err: (error as Error).message }, 'profile time zone unknown');
+      this.options.logger.info({ err: error }, 'profile time zone unknown');
     }
     this.remember(userId, { zone, expiresAt: this.options.now() + ttl });
     return zone;

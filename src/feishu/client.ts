@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
-import { FeishuApiError, FeishuGaveUpError, type FeishuNetworkError } from './errors';
+import { FeishuApiError, feishuRefusal } from './errors';
 import { type Limiter, RateLimiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
 import { DEFAULT_RETRY, type FeishuObserver, type RetryPolicy, Transport } from './transport';
@@ -273,7 +273,7 @@ export class FeishuClient {
       await call();
       return true;
     } catch (error) {
-      if (error instanceof FeishuApiError && meaningOf(error.code).done) return false;
+      if (error instanceof FeishuApiError && meaningOf(error.feishuCode).done) return false;
       throw error;
     }
   }
@@ -290,7 +290,6 @@ function requireId(method: string, id: string | undefined): string {
 
 /** Whether `error` says the app's own credentials were refused (as opposed to Feishu being unreachable). */
 export function credentialsRefused(error: unknown): FeishuApiError | undefined {
-  const last: FeishuApiError | FeishuNetworkError | undefined =
-    error instanceof FeishuGaveUpError ? error.last : error instanceof FeishuApiError ? error : undefined;
-  return last instanceof FeishuApiError && CREDENTIAL_CODES.has(last.code) ? last : undefined;
+  const refusal = feishuRefusal(error);
+  return refusal && CREDENTIAL_CODES.has(refusal.feishuCode) ? refusal : undefined;
 }

@@ -1,7 +1,8 @@
+import { CodedError, ErrorCode } from '../errors';
 import type { HealthSource } from '../health';
 import type { Logger } from '../log';
 import { type BotInfo, type FeishuClient, credentialsRefused } from './client';
-import { FeishuApiError, FeishuGaveUpError } from './errors';
+import { type FeishuApiError, feishuRefusal } from './errors';
 
 /**
  * The start-up check, as Bolt's `auth.test` and grammY's `getMe`: a tenant token and the bot's own info are fetched
@@ -10,13 +11,15 @@ import { FeishuApiError, FeishuGaveUpError } from './errors';
  * /healthz, until Feishu answers.
  */
 
-export class CredentialsRefusedError extends Error {
+export class CredentialsRefusedError extends CodedError {
+  readonly code = ErrorCode.CredentialsRefused;
+
   constructor(refusal: FeishuApiError) {
     super(
-      `Feishu refused the app's credentials (code ${refusal.code}: ${refusal.feishuMsg}): check FEISHU_APP_ID and FEISHU_APP_SECRET ` +
+      `Feishu refused the app's credentials (code ${refusal.feishuCode}: ${refusal.feishuMsg}): check FEISHU_APP_ID and FEISHU_APP_SECRET ` +
         'against the developer console, Credentials & Basic Info.',
+      { cause: refusal },
     );
-    this.name = 'CredentialsRefusedError';
   }
 }
 
@@ -41,10 +44,10 @@ export class FeishuCheck implements HealthSource {
   async atStart(): Promise<void> {
     const outcome = await this.attempt();
     if (outcome.refused) throw new CredentialsRefusedError(outcome.refused);
-    if (outcome.error !== undefined) {
+    if (outcome.failure !== undefined) {
       // Reachable but refusing something else (the bot capability switched off, say) is said as such.
       const said = outcome.answered ? 'Feishu answered the start-up check with an error' : 'Feishu is unreachable';
-      this.logger.warn({ err: outcome.error }, `${said}; starting anyway and checking again in the background`);
+      this.logger.warn({ err: outcome.failure }, `${said}; starting anyway and checking again in the background`);
       this.retry(0);
     }
   }
@@ -66,7 +69,7 @@ export class FeishuCheck implements HealthSource {
     };
   }
 
-  private async attempt(): Promise<{ refused?: FeishuApiError; error?: string; answered?: boolean }> {
+  private async attempt(): Promise<{ refused?: FeishuApiError; failure?: unknown; answered?: boolean }> {
     try {
       const info = await this.feishu.botInfo(1);
       this.state = 'accepted';
@@ -76,8 +79,7 @@ export class FeishuCheck implements HealthSource {
     } catch (error) {
       const refused = credentialsRefused(error);
       if (refused) this.state = 'refused';
-      const last = error instanceof FeishuGaveUpError ? error.last : error;
-      return { refused, error: (error as Error).message, answered: last instanceof FeishuApiError };
+      return { refused, failure: error, answered: feishuRefusal(error) !== undefined };
     }
   }
 
@@ -88,7 +90,7 @@ export class FeishuCheck implements HealthSource {
       const outcome = await this.attempt();
       if (this.stopped) return;
       if (outcome.refused) this.logger.error(new CredentialsRefusedError(outcome.refused).message);
-      else if (outcome.error !== undefined) this.retry(index + 1);
+      else if (outcome.failure !== undefined) this.retry(index + 1);
     }, delay);
     this.timer.unref();
   }

@@ -1,9 +1,7 @@
-import type { MessageKey } from '../i18n';
-
 /**
- * Every Feishu code the bot can meet, in one table: whether a retry can help, whether it means the goal is
- * already reached, and the sentence a person is shown (its key in the message catalogs, said in their language).
- * The client reads `retry`/`done`; the bot reads `say`.
+ * What the client does with the Feishu codes that call for more than a failure: retry, count as success, or fetch a
+ * new token. Every other code fails the call as it is. What a person is told of each code is the bot's business
+ * (src/bot/feishu-sentences.ts), not the client's.
  */
 export interface CodeMeaning {
   /** Waiting and trying again can succeed. */
@@ -12,46 +10,24 @@ export interface CodeMeaning {
   done?: boolean;
   /** The tenant token was refused: fetch a new one and try once more. */
   refreshToken?: boolean;
-  say: MessageKey;
 }
 
 export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   // Platform-wide
-  99991400: { retry: true, say: 'feishuError.rateLimited' },
-  99991661: { refreshToken: true, say: 'feishuError.tokenMissing' },
-  99991663: { refreshToken: true, say: 'feishuError.tokenExpired' },
-  99991668: { refreshToken: true, say: 'feishuError.tokenRefused' },
-  99991672: { say: 'feishuError.scopeMissing' },
-  99992402: { say: 'feishuError.fieldRejected' },
-  10014: { say: 'feishuError.badSecret' },
-  10003: { say: 'feishuError.badAppId' },
+  99991400: { retry: true },
+  99991661: { refreshToken: true },
+  99991663: { refreshToken: true },
+  99991668: { refreshToken: true },
   // Messages and cards
-  230001: { say: 'feishuError.invalidRequest' },
-  230002: { say: 'feishuError.notInChat' },
-  230006: { say: 'feishuError.botDisabled' },
-  230009: { say: 'feishuError.recallWindow' },
-  230011: { done: true, say: 'feishuError.alreadyRecalled' },
-  230013: { say: 'feishuError.outsideAvailability' },
-  230020: { retry: true, say: 'feishuError.chatTooFast' },
-  230025: { say: 'feishuError.cardTooLarge' },
-  230026: { say: 'feishuError.notOwnMessage' },
-  230027: { say: 'feishuError.recallScope' },
-  230031: { say: 'feishuError.cardTooOld' },
-  230050: { say: 'feishuError.messageInvisible' },
-  230054: { say: 'feishuError.notRecallable' },
-  230099: { say: 'feishuError.cardRejected' },
-  230110: { done: true, say: 'feishuError.alreadyDeleted' },
-  232006: { say: 'feishuError.unknownChat' },
-  232009: { say: 'feishuError.chatDissolved' },
-  232010: { say: 'feishuError.unknownChat' },
-  // Contacts
-  41050: { say: 'feishuError.outsideContacts' },
+  230011: { done: true },
+  230020: { retry: true },
+  230110: { done: true },
   // Ephemeral cards
-  18051: { done: true, say: 'feishuError.cardAlreadyDeleted' },
+  18051: { done: true },
 };
 
-const UNKNOWN: CodeMeaning = { say: 'feishuError.unknown' };
+const PLAIN_FAILURE: CodeMeaning = {};
 
 export function meaningOf(code: number): CodeMeaning {
-  return FEISHU_CODES[code] ?? UNKNOWN;
+  return FEISHU_CODES[code] ?? PLAIN_FAILURE;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalZone } from '../domain/zones';
 import { type Mention, MessageContentError, readMessageText } from './message-content';
+import { CodedError, ErrorCode } from '../errors';
 
 export type { Mention } from './message-content';
 
@@ -104,10 +105,11 @@ export interface OtherEvent {
 
 export type FeishuEvent = MessageEvent | CardActionEvent | OtherEvent;
 
-export class EventShapeError extends Error {
+export class EventShapeError extends CodedError {
+  readonly code = ErrorCode.EventUnrecognised;
+
   constructor(detail: string) {
     super(`Push is not a Feishu event this bot understands: ${detail}`);
-    this.name = 'EventShapeError';
   }
 }
 

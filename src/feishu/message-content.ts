@@ -1,3 +1,5 @@
+import { CodedError, ErrorCode } from '../errors';
+
 /**
  * What a chat message says, as one shape whatever the client sent: the words, with every mention written as its
  * placeholder key (`@_user_1`, `@_all`), and the mentions those keys stand for. A plain message is `text`; the same
@@ -16,7 +18,9 @@ export interface MessageText {
   mentions: Mention[];
 }
 
-export class MessageContentError extends Error {}
+export class MessageContentError extends CodedError {
+  readonly code = ErrorCode.MessageContentInvalid;
+}
 
 /** The words of a `text` or `post` message; undefined for every other message type (images, files, cards, …). */
 export function readMessageText(messageType: string, content: string, mentions: Mention[]): MessageText | undefined {

@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import { CodedError, ErrorCode } from '../errors';
 
 /**
  * Feishu's documented limits, enforced before Feishu enforces them. Each limit is a p-queue that hands out
@@ -50,13 +51,14 @@ export interface LimitKeys {
   messageId?: string;
 }
 
-export class RateLimitWaitTooLong extends Error {
+export class RateLimitWaitTooLong extends CodedError {
+  readonly code = ErrorCode.RateLimitWaitTooLong;
+
   constructor(
     readonly method: LimitedMethod,
     readonly waitMs: number,
   ) {
     super(`${method} would wait about ${Math.round(waitMs / 1000)} s for Feishu's rate limit`);
-    this.name = 'RateLimitWaitTooLong';
   }
 }
 

@@ -91,11 +91,11 @@ export class Transport {
         if (stopping?.aborted) throw stoppingError(spec.name);
         error = normalise(spec.name, thrown);
         if (sentAt !== undefined) {
-          observer?.attempt(spec.name, error instanceof FeishuApiError ? String(error.code) : 'network', (performance.now() - sentAt) / 1000);
+          observer?.attempt(spec.name, error instanceof FeishuApiError ? String(error.feishuCode) : 'network', (performance.now() - sentAt) / 1000);
         }
       }
 
-      const meaning = error instanceof FeishuApiError ? meaningOf(error.code) : undefined;
+      const meaning = error instanceof FeishuApiError ? meaningOf(error.feishuCode) : undefined;
       logger.warn({ method: spec.name, attempt, ...describe(error) }, 'feishu call failed');
       if (meaning?.refreshToken && !tokenRefreshed) {
         tokenRefreshed = true;
@@ -122,9 +122,7 @@ export class Transport {
 
 /** What a log line may say about a failure: codes and Feishu's log id, never a request or response body. */
 function describe(error: FeishuApiError | FeishuNetworkError) {
-  return error instanceof FeishuApiError
-    ? { code: error.code, status: error.httpStatus, logId: error.logId, err: error.message }
-    : { err: error.message };
+  return error instanceof FeishuApiError ? { feishuCode: error.feishuCode, status: error.httpStatus, logId: error.logId, err: error } : { err: error };
 }
 
 /** axios's own test, without loading axios at start-up (the SDK brings it on first use). */

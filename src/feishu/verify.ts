@@ -1,6 +1,7 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { decryptPush } from './decrypt';
 import { secretDigest } from './secret-digest';
+import { CodedError, ErrorCode } from '../errors';
 
 /**
  * Is this push really from Feishu, and fresh? Framework-free on purpose (Bolt's verify-request shape): raw body and
@@ -35,10 +36,11 @@ const REASON_TEXT: Record<AuthFailureReason, string> = {
 };
 
 /** Every reason is one answer to the sender (401 unauthenticated); the reason is for the log. */
-export class FeishuAuthError extends Error {
+export class FeishuAuthError extends CodedError {
+  readonly code = ErrorCode.PushUnauthenticated;
+
   constructor(readonly reason: AuthFailureReason) {
     super(`Rejected push: ${REASON_TEXT[reason]}`);
-    this.name = 'FeishuAuthError';
   }
 }
 

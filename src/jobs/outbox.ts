@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import { CodedError, ErrorCode, errorCode } from '../errors';
 import { isTransient } from '../feishu/errors';
 import type { Logger } from '../log';
 import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
@@ -13,18 +14,16 @@ import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
  */
 
 /** Thrown by a job whose work is partly done and should be tried again later (e.g. some feed cards failed). */
-export class RetryLater extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryLater';
-  }
+export class RetryLater extends CodedError {
+  readonly code = ErrorCode.JobRetryLater;
 }
 
 /** A commit of the job's lost a race with another change: the job runs again at once, on fresh state. */
-class CommitConflict extends Error {
+class CommitConflict extends CodedError {
+  readonly code = ErrorCode.JobCommitConflict;
+
   constructor(jobId: string) {
     super(`job ${jobId} read state that changed before it could write`);
-    this.name = 'CommitConflict';
   }
 }
 
@@ -177,7 +176,7 @@ export class Outbox {
       return this.scanning;
     }
     this.scanning = this.claim()
-      .catch((error: unknown) => this.log.error({ err: (error as Error).message }, 'could not claim jobs'))
+      .catch((error: unknown) => this.log.error({ err: error }, 'could not claim jobs'))
       .finally(() => {
         this.scanning = undefined;
         if (this.rescan) {
@@ -219,7 +218,7 @@ export class Outbox {
           await handler.run(this.context(job));
           break;
         } catch (error) {
-          if (!(error instanceof CommitConflict) || run >= CONFLICT_RERUNS) throw error;
+          if (errorCode(error) !== ErrorCode.JobCommitConflict || run >= CONFLICT_RERUNS) throw error;
         }
       }
       await this.options.store.finishJob(job);
@@ -252,22 +251,22 @@ export class Outbox {
   }
 
   private async failed(job: Job, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof LeaseLost) {
+    const code = errorCode(error);
+    if (code === ErrorCode.LeaseLost) {
       this.log.warn({ jobId: job.id }, 'job lost its lease; another instance has it');
       return;
     }
     // A job cut short by the stop (its waits aborted) keeps its finished steps and its lease until the stop releases
     // every lease: it runs again at the next start, here or on another instance, and is judged then.
     if (this.stopped) return;
-    const transient = error instanceof RetryLater || isTransient(error);
+    const transient = code === ErrorCode.JobRetryLater || isTransient(error);
     const delay = this.retryDelaysMs[job.attempts];
     if (transient && delay !== undefined) {
-      this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: message }, 'job failed, will retry');
-      await this.options.store.retryJob(job, this.options.now() + delay, message);
+      this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: error }, 'job failed, will retry');
+      await this.options.store.retryJob(job, this.options.now() + delay, error instanceof Error ? error.message : String(error));
       return;
     }
-    this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: message }, 'job abandoned');
+    this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: error }, 'job abandoned');
     this.options.onAbandoned?.(job);
     try {
       await this.options.handlers[job.kind]?.giveUp?.(this.context(job), error);
@@ -278,8 +277,8 @@ export class Outbox {
   }
 
   private logFailure(job: Job, error: unknown): void {
-    if (error instanceof LeaseLost) return;
-    this.log.error({ jobId: job.id, err: (error as Error).message }, 'recording a job’s failure failed');
+    if (errorCode(error) === ErrorCode.LeaseLost) return;
+    this.log.error({ jobId: job.id, err: error }, 'recording a job’s failure failed');
   }
 
   private async renewLeases(): Promise<void> {
@@ -290,7 +289,7 @@ export class Outbox {
       // Only jobs asked about and still running: one claimed meanwhile was not asked about, one finished has no lease.
       for (const id of ids) if (!held.has(id) && this.runningJobs.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
     } catch (error) {
-      this.log.error({ err: (error as Error).message }, 'could not renew job leases');
+      this.log.error({ err: error }, 'could not renew job leases');
     }
   }
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as lark from '@larksuiteoapi/node-sdk';
-import { type CardActionAnswer, EventShapeError, type FeishuEvent, parseEvent } from '../feishu/events';
+import { ErrorCode, errorCode } from '../errors';
+import { type CardActionAnswer, type FeishuEvent, parseEvent } from '../feishu/events';
 import { loadOutboundModules, sdkLogLine } from '../feishu/sdk';
 import { FragmentCache, fragmentLimits, installFragmentCache } from './fragment-cache';
 import type { Logger } from '../log';
@@ -114,16 +115,16 @@ export class LongConnectionReceiver implements Receiver {
     try {
       event = parseEvent(typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {});
     } catch (error) {
-      if (!(error instanceof EventShapeError)) throw error;
+      if (errorCode(error) !== ErrorCode.EventUnrecognised) throw error;
       // Acknowledged, not refused: a redelivery would be refused the same way.
-      this.log.warn({ reason: error.message }, 'push refused: unrecognised event');
+      this.log.warn({ reason: (error as Error).message }, 'push refused: unrecognised event');
       return undefined;
     }
     try {
       return await this.options.receive(event);
     } catch (error) {
       // The SDK acks with code 500, and Feishu redelivers an event (never a card callback).
-      this.log.error({ eventId: event.eventId, err: (error as Error).message }, 'push failed');
+      this.log.error({ eventId: event.eventId, err: error }, 'push failed');
       throw error;
     }
   }
@@ -155,7 +156,7 @@ export class LongConnectionReceiver implements Receiver {
       return;
     }
     // Feishu refused a reconnect (credentials changed, app disabled): /healthz now answers 503.
-    this.log.error({ reason: error.message }, 'long connection failed; no more reconnect attempts');
+    this.log.error({ err: error }, 'long connection failed; no more reconnect attempts');
   }
 
   private enter(state: ReceiverState): void {

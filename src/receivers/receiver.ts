@@ -1,4 +1,5 @@
 import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
+import { CodedError, ErrorCode } from '../errors';
 
 /**
  * How pushes reach the bot, after Bolt's receivers: the webhook (`webhook.ts`) or the SDK's long connection
@@ -28,9 +29,6 @@ export interface Receiver {
 }
 
 /** Start-up cannot go on; the message is one line saying which setting to fix. */
-export class ReceiverStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ReceiverStartError';
-  }
+export class ReceiverStartError extends CodedError {
+  readonly code = ErrorCode.ReceiverStartFailed;
 }

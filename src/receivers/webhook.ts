@@ -2,7 +2,8 @@ import { type Server, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import { EventShapeError, parseEvent } from '../feishu/events';
+import { CodedError, ErrorCode, errorCode } from '../errors';
+import { parseEvent } from '../feishu/events';
 import { FeishuAuthError, UNSIGNED_BODY_LIMIT_BYTES, isSigned, verifyPush } from '../feishu/verify';
 import type { HealthReport } from '../health';
 import type { Logger } from '../log';
@@ -108,7 +109,7 @@ export function createServer(options: ServerOptions): Koa {
       ctx.status = status;
       ctx.body = { error: reason };
       const line = { method: ctx.method, path: ctx.path, status, reason: detail ?? reason, eventId: ctx.state.eventId };
-      if (status >= 500 && status !== 503) log.error({ ...line, err: (error as Error).message }, 'request failed');
+      if (status >= 500 && status !== 503) log.error({ ...line, err: error }, 'request failed');
       else log.warn(line, 'request refused');
     } finally {
       const route = ctx.state.route as PushRoute | undefined;
@@ -174,29 +175,46 @@ async function readBody(ctx: Koa.Context, signedLimit: number, budget: BodyBudge
   if (!budget.take(claimed)) {
     ctx.set('Connection', 'close');
     ctx.set('Retry-After', '1');
-    throw Object.assign(new Error('body budget spent'), { status: 503, reason: 'busy' });
+    throw new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent'));
   }
   try {
     return await getRawBody(ctx.req, { limit, length });
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status !== 413) throw Object.assign(new Error((error as Error).message), { status: 400, reason: 'unreadable body' });
+    // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
+    if ((error as { status?: number }).status !== 413) throw new PushBodyError(ErrorCode.PushBodyUnreadable, error);
     ctx.set('Connection', 'close');
     if (!signed) throw new FeishuAuthError('unsigned-too-large');
-    throw Object.assign(new Error((error as Error).message), { status: 413, reason: 'body too large' });
+    throw new PushBodyError(ErrorCode.PushBodyTooLarge, error);
   } finally {
     budget.give(claimed);
   }
 }
 
+/** A push's body was not read whole: the connection broke, it outgrew the limit, or the bytes in flight did. */
+class PushBodyError extends CodedError {
+  constructor(
+    readonly code: typeof ErrorCode.PushBodyUnreadable | typeof ErrorCode.PushBodyTooLarge | typeof ErrorCode.PushBodyBudgetSpent,
+    cause: unknown,
+  ) {
+    super(`push body: ${(cause as Error).message}`, { cause });
+  }
+}
+
 /** The status and body of a failure, and the reason for the log (which says more than the body may). */
 function classify(error: unknown): { status: number; reason: string; detail?: string } {
-  // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
-  if (error instanceof FeishuAuthError) return { status: 401, reason: 'unauthenticated', detail: error.reason };
-  if (error instanceof EventShapeError) return { status: 400, reason: 'unrecognised event' };
-  const tagged = error as { status?: number; reason?: string };
-  if (typeof tagged.status === 'number' && ((tagged.status >= 400 && tagged.status < 500) || tagged.status === 503)) {
-    return { status: tagged.status, reason: tagged.reason ?? 'bad request' };
+  switch (errorCode(error)) {
+    // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
+    case ErrorCode.PushUnauthenticated:
+      return { status: 401, reason: 'unauthenticated', detail: (error as FeishuAuthError).reason };
+    case ErrorCode.EventUnrecognised:
+      return { status: 400, reason: 'unrecognised event' };
+    case ErrorCode.PushBodyUnreadable:
+      return { status: 400, reason: 'unreadable body' };
+    case ErrorCode.PushBodyTooLarge:
+      return { status: 413, reason: 'body too large' };
+    case ErrorCode.PushBodyBudgetSpent:
+      return { status: 503, reason: 'busy' };
+    default:
+      return { status: 500, reason: 'internal error' };
   }
-  return { status: 500, reason: 'internal error' };
 }

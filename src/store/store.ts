@@ -1,4 +1,5 @@
 import type { ChatSettings, Todo, TodoForm } from '../domain/model';
+import { CodedError, ErrorCode } from '../errors';
 
 /**
  * The bot's state, named by what the bot does with it, and asynchronous, so that one interface fits a store held in
@@ -112,10 +113,11 @@ export interface ExportedRecord {
 }
 
 /** The job's lease passed to another instance (or was released): it must stop without writing anything. */
-export class LeaseLost extends Error {
+export class LeaseLost extends CodedError {
+  readonly code = ErrorCode.LeaseLost;
+
   constructor(readonly jobId: string) {
     super(`job ${jobId} lost its lease`);
-    this.name = 'LeaseLost';
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
+import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
 import { t } from '../../src/i18n';
 import { type Harness, buttonValue, noticesTo, postTodo, startHarness } from './harness';
 
@@ -91,16 +91,16 @@ describe('/recall', () => {
     h.emu.fault({ method: 'DELETE', path: RECALL, code });
     await recall('ou_admin', todo.messageId);
     expect((await todoOf(todo.todoId))?.status).toBe('open');
-    const said = t('en_us', meaningOf(code).say);
+    const said = t('en_us', feishuSentence(code));
     expect(noticesTo(h, 'ou_admin').at(-1)).toContain(JSON.stringify(said).slice(1, -1));
   });
 
   it('gives every recall error code its own sentence', () => {
     for (const lang of ['zh_cn', 'en_us'] as const) {
-      const sentences = [...refusals, 230110].map((code) => t(lang, meaningOf(code).say));
+      const sentences = [...refusals, 230110].map((code) => t(lang, feishuSentence(code)));
       expect(new Set(sentences).size).toBe(sentences.length);
     }
-    expect(refusals.every((code) => FEISHU_CODES[code] !== undefined)).toBe(true);
+    expect(refusals.every((code) => FEISHU_SENTENCES[code] !== undefined)).toBe(true);
   });
 });
 

@@ -77,7 +77,7 @@ describe('the long-connection receiver', () => {
       ['acked', 200],
     ]);
     expect(new Set(result.deliveries.map((d) => d.connectionId)).size).toBe(1);
-    expect(logged('push failed')[0]).toMatchObject({ eventId: 'ev_throw', err: 'store unavailable' });
+    expect(logged('push failed')[0]).toMatchObject({ eventId: 'ev_throw', err: { message: 'store unavailable' } });
     expect(receiver?.health().state).toBe('open');
   });
 
@@ -138,7 +138,7 @@ describe('the long-connection receiver', () => {
     emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: Infinity });
     emu.dropConnections();
     await expect.poll(() => receiver?.health().state).toBe('failed');
-    expect(logged('long connection failed; no more reconnect attempts')[0]?.reason).toContain('1000040345');
+    expect(logged('long connection failed; no more reconnect attempts')[0]?.err?.message).toContain('1000040345');
   });
 
   it('rejects start with one sentence naming both settings when Feishu refuses the App Secret', async () => {

@@ -127,7 +127,7 @@ describe('a failed tenant-token fetch', () => {
     emu.fault({ path: TOKEN, delayMs: 200 });
     const feishu = client(emu);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => feishu.botInfo(1)));
-    const reasons = results.map((r) => (r.status === 'rejected' ? credentialsRefused(r.reason)?.code : 'fulfilled'));
+    const reasons = results.map((r) => (r.status === 'rejected' ? credentialsRefused(r.reason)?.feishuCode : 'fulfilled'));
     expect(reasons).toEqual(Array(5).fill(10014));
     expect(emu.arrivedCalls('POST', TOKEN)).toBe(1);
   });

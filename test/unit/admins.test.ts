@@ -36,7 +36,7 @@ describe('AdminDirectory', () => {
 
   it('caches Feishu\'s refusal to describe a chat as long, then asks again', async () => {
     const { admins, lookups, advance } = directory([notFound(), { ownerId: 'ou_o', managerIds: [] }]);
-    for (let i = 0; i < 5; i++) await expect(admins.isAdmin('oc_gone', 'ou_x')).rejects.toMatchObject({ code: 232010 });
+    for (let i = 0; i < 5; i++) await expect(admins.isAdmin('oc_gone', 'ou_x')).rejects.toMatchObject({ feishuCode: 232010 });
     expect(lookups).toEqual(['oc_gone']);
     advance(60_001);
     expect(await admins.isAdmin('oc_gone', 'ou_o')).toBe(true);

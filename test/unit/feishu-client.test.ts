@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
 import { RateLimiter, RateLimitWaitTooLong, burstFor } from '../../src/feishu/rate-limits';
@@ -8,9 +9,12 @@ import { createLogger } from '../../src/log';
 
 describe('the error-code table', () => {
   it('gives every code a sentence in each language, and no code is both retried and done', () => {
+    for (const [code, say] of Object.entries(FEISHU_SENTENCES)) {
+      expect(t('en_us', say), String(code)).toMatch(/^[A-Z].*[.!]$/);
+      expect(t('zh_cn', say), String(code)).toMatch(/^\p{Script=Han}.*。$/u);
+    }
     for (const [code, meaning] of Object.entries(FEISHU_CODES)) {
-      expect(t('en_us', meaning.say), String(code)).toMatch(/^[A-Z].*[.!]$/);
-      expect(t('zh_cn', meaning.say), String(code)).toMatch(/^\p{Script=Han}.*。$/u);
+      expect(FEISHU_SENTENCES[Number(code)], String(code)).toBeDefined();
       expect(meaning.retry && meaning.done, String(code)).toBeFalsy();
     }
   });
@@ -22,8 +26,8 @@ describe('the error-code table', () => {
     expect(meaningOf(230110).done).toBe(true);
     expect(meaningOf(99991663).refreshToken).toBe(true);
     expect(meaningOf(230026).retry).toBeUndefined();
-    expect(t('en_us', meaningOf(123).say)).toBe('Feishu refused the request.');
-    expect(t('zh_cn', meaningOf(123).say)).toBe('飞书拒绝了这个请求。');
+    expect(t('en_us', feishuSentence(123))).toBe('Feishu refused the request.');
+    expect(t('zh_cn', feishuSentence(123))).toBe('飞书拒绝了这个请求。');
   });
 
   it('calls network trouble, 5xx, 429 and limit codes transient, and refusals not', () => {
@@ -78,7 +82,7 @@ describe('the transport', () => {
 
   it('turns HTTP 200 with a code into an error, and does not retry a refusal', async () => {
     const error = await transport([], { n: 0 }).call({ name: 'recall', run: answers({ code: 230026, msg: 'no' }, { code: 0 }) }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'FeishuApiError', code: 230026, httpStatus: 200 });
+    expect(error).toMatchObject({ name: 'FeishuApiError', feishuCode: 230026, httpStatus: 200 });
   });
 
   it('refreshes a refused token once, then gives the refusal up', async () => {
@@ -87,14 +91,14 @@ describe('the transport', () => {
       .call({ name: 'x', run: answers({ code: 99991663, msg: 'bad token' }, { code: 99991663, msg: 'bad token' }) })
       .catch((e: unknown) => e);
     expect(invalidations.n).toBe(1);
-    expect(error).toMatchObject({ code: 99991663 });
+    expect(error).toMatchObject({ feishuCode: 99991663 });
   });
 
   it('gives up after the attempts run out, keeping the last error', async () => {
     const sleeps: number[] = [];
     const error = await transport(sleeps, { n: 0 }).call({ name: 'x', run: async () => ({ code: 230020, msg: 'busy' }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FeishuGaveUpError);
-    expect((error as FeishuGaveUpError).last).toMatchObject({ code: 230020 });
+    expect((error as FeishuGaveUpError).last).toMatchObject({ feishuCode: 230020 });
     expect(sleeps).toHaveLength(DEFAULT_RETRY.attempts - 1);
   });
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { TextFile } from 'lowdb/node';
 import { DataFileLock, describeHolder } from './file-lock';
 import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
+import { CodedError, ErrorCode } from '../../errors';
 
 /**
  * The default store on disk: a snapshot (`DATA_FILE`, read by lowdb's TextFile adapter, written beside and renamed
@@ -30,11 +31,8 @@ interface Snapshot {
   collections: Record<string, Record<string, unknown>>;
 }
 
-export class StoreFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreFileError';
-  }
+export class StoreFileError extends CodedError {
+  readonly code = ErrorCode.StoreFileUnusable;
 }
 
 const MIN_LOG_CHANGES_BEFORE_COMPACTION = 10_000;

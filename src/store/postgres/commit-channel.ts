@@ -53,7 +53,7 @@ export class CommitChannel {
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'feishu-todo-bot listen', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('notification', (message) => this.receive(message.payload));
-    client.on('error', (error) => this.logger?.warn({ err: error.message }, 'the PostgreSQL notification connection failed'));
+    client.on('error', (error) => this.logger?.warn({ err: error }, 'the PostgreSQL notification connection failed'));
     client.on('end', () => {
       if (this.client !== client) return;
       this.client = undefined;
@@ -81,7 +81,7 @@ export class CommitChannel {
         // Notices sent while no connection listened are lost: anything may have changed.
         () => this.client && this.heard({ jobs: true, due: true }),
         (error: Error) => {
-          this.logger?.warn({ err: error.message, retryInMs: this.reconnectDelayMs }, 'cannot listen for PostgreSQL notifications yet');
+          this.logger?.warn({ err: error, retryInMs: this.reconnectDelayMs }, 'cannot listen for PostgreSQL notifications yet');
           this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
           this.reconnectSoon();
         },

@@ -52,7 +52,7 @@ export class Database {
     });
     // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
     // pool's error event would end the process.
-    this.pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'PostgreSQL dropped an idle connection'));
+    this.pool.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL dropped an idle connection'));
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {

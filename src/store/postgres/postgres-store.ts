@@ -18,6 +18,7 @@ import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
 import { StoreOpenError } from './settings';
 import { exportRecords, importRecords } from './transfer';
+import { CodedError, ErrorCode } from '../../errors';
 
 /**
  * The store several instances share: every record in PostgreSQL, every race decided by the database. A commit is one
@@ -242,7 +243,7 @@ export class PostgresStore implements Store {
     try {
       this.emit({ ...committed, elsewhere: true });
     } catch (error) {
-      this.options.logger?.error({ err: (error as Error).message }, 'a commit listener failed');
+      this.options.logger?.error({ err: error }, 'a commit listener failed');
     }
   }
 }
@@ -250,7 +251,9 @@ export class PostgresStore implements Store {
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
 
 /** A commit's condition failed: the transaction is rolled back and the caller told why. */
-class Refused extends Error {
+class Refused extends CodedError {
+  readonly code = ErrorCode.CommitRefused;
+
   constructor(readonly reason: 'duplicate' | 'stale' | 'lease-lost') {
     super(reason);
   }

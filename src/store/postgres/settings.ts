@@ -1,3 +1,5 @@
+import { CodedError, ErrorCode } from '../../errors';
+
 /**
  * What the PostgreSQL store accepts for its settings, in a module of its own so that the configuration can check
  * them without loading the driver.
@@ -54,9 +56,10 @@ export function describeDatabase(url: string, schema: string): string {
  * The database cannot be reached, or refused the migrations: says which one, and why, without the password. Here
  * rather than beside the store so that start-up can recognise it without loading the PostgreSQL driver.
  */
-export class StoreOpenError extends Error {
+export class StoreOpenError extends CodedError {
+  readonly code = ErrorCode.StoreOpenFailed;
+
   constructor(url: string, schema: string, cause: unknown) {
     super(`cannot open the store in ${describeDatabase(url, schema)}: ${(cause as Error).message ?? cause}`, { cause });
-    this.name = 'StoreOpenError';
   }
 }
