@@ -5,7 +5,6 @@ import { composePush, deliver } from './push';
 import type { EmulatorState } from './state';
 import type {
   ConnectionPushOptions,
-  RawFragment,
   ConnectionPushResult,
   Delivery,
   EmulatedChat,
@@ -16,6 +15,7 @@ import type {
   FaultRule,
   PushOptions,
   PushResult,
+  RawFragment,
   RecordedCall,
 } from './types';
 

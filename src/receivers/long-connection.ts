@@ -3,8 +3,8 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import { ErrorCode, errorCode } from '../errors';
 import { type CardActionAnswer, type FeishuEvent, parseEvent } from '../feishu/events';
 import { loadOutboundModules, sdkLogLine } from '../feishu/sdk';
-import { FragmentCache, fragmentLimits, installFragmentCache } from './fragment-cache';
 import type { Logger } from '../log';
+import { FragmentCache, fragmentLimits, installFragmentCache } from './fragment-cache';
 import { type Receive, type Receiver, type ReceiverHealth, ReceiverStartError, type ReceiverState } from './receiver';
 
 /**

@@ -81,7 +81,9 @@ describe('fragments over the long connection', () => {
     gc();
     const after = process.memoryUsage();
     const heldMiB = (after.arrayBuffers - before.arrayBuffers) / 2 ** 20;
-    figure(`long connection: 2,000 unfinished 16 KiB fragments (31 MiB sent): ${(receiver?.fragments.bytes ?? 0) / 1024} KiB held, ${heldMiB.toFixed(1)} MiB of buffers after GC, ${refusals().length} refused`);
+    figure(
+      `long connection: 2,000 unfinished 16 KiB fragments (31 MiB sent): ${(receiver?.fragments.bytes ?? 0) / 1024} KiB held, ${heldMiB.toFixed(1)} MiB of buffers after GC, ${refusals().length} refused`,
+    );
     expect(receiver?.fragments.bytes).toBeLessThanOrEqual(budgetBytes);
     expect(heldMiB).toBeLessThan(8);
     expect(refusals().length).toBeGreaterThan(1_900);

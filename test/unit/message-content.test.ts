@@ -6,8 +6,15 @@ const at = (userId: string, userName = userId) => ({ tag: 'at', user_id: userId,
 
 describe('reading a rich-text post', () => {
   it('gives an id that is not a placeholder a key of its own, after the highest in use, and the same key each time', () => {
-    const given = [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }, { key: '@_user_4', openId: 'ou_ann', name: 'Ann' }];
-    const read = readMessageText('post', post([[at('@_user_1'), { tag: 'text', text: ' /todo x ' }, at('ou_bob', 'Bob'), at('ou_ann'), at('ou_bob'), at('u_carl', 'Carl')], [at('all')]]), given);
+    const given = [
+      { key: '@_user_1', openId: 'ou_bot', name: 'Bot' },
+      { key: '@_user_4', openId: 'ou_ann', name: 'Ann' },
+    ];
+    const read = readMessageText(
+      'post',
+      post([[at('@_user_1'), { tag: 'text', text: ' /todo x ' }, at('ou_bob', 'Bob'), at('ou_ann'), at('ou_bob'), at('u_carl', 'Carl')], [at('all')]]),
+      given,
+    );
     expect(read?.text).toBe('@_user_1 /todo x @_user_5@_user_4@_user_5@_user_6\n@_all');
     expect(read?.mentions).toEqual([...given, { key: '@_user_5', openId: 'ou_bob', name: 'Bob' }, { key: '@_user_6', name: 'Carl' }]);
   });
