@@ -1,4 +1,5 @@
 import type { ChatSettings, Todo, TodoForm } from '../domain/model';
+import type { SharedLimits } from '../shared-limits';
 import { CodedError, ErrorCode } from '../errors';
 
 /**
@@ -133,6 +134,11 @@ export interface Store {
   close(): Promise<void>;
   /** Calls `listener` after each commit: this instance's at once, other instances' where the adapter hears of them. */
   onCommitted(listener: (committed: Committed) => void): () => void;
+  /**
+   * Offered by a store several instances share (PostgreSQL), absent on a store of one process: where Feishu's rate
+   * limits and the people's throttles are counted, so that they hold for the fleet (otherwise each process counts).
+   */
+  readonly sharedLimits?: SharedLimits;
 
   form(id: string): Promise<TodoForm | undefined>;
   /** The person's open form in a chat, if any. */
