@@ -41,6 +41,7 @@ export interface AppOptions {
 export interface RunningApp {
   url: string;
   server: Server;
+  store: Store;
   services: Services;
   bot: Bot;
   metrics: Metrics;
@@ -254,6 +255,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   return {
     url,
     server,
+    store,
     services,
     bot,
     metrics,

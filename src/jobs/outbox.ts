@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { CodedError, ErrorCode, errorCode } from '../errors';
 import { isTransient } from '../feishu/errors';
 import type { Logger } from '../log';
-import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
+import { type Commit, type Job, type JobQueue, LeaseLost, type Store } from '../store/store';
 
 /**
  * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash, by this
@@ -42,7 +42,8 @@ export interface JobHandler {
 }
 
 export interface OutboxOptions {
-  store: Store;
+  /** The job queue, and the commits a job makes and hears of. */
+  store: JobQueue & Pick<Store, 'commit' | 'onCommitted'>;
   handlers: Record<string, JobHandler>;
   logger: Logger;
   now: () => number;
