@@ -11,7 +11,9 @@ import {
   mention,
   person,
   type Card,
+  type CardComponent,
   typedText,
+  type Voice,
 } from './parts';
 
 /**
@@ -22,7 +24,7 @@ import {
 export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang: Language }): Card {
   const { todo } = p;
   const voice = groupVoice(p.lang);
-  const people = (todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId]).map(mention).join(' ');
+  const people = remindedPeople(todo);
   const late = (lang: Language) => t(lang, 'reminder.late', { time: escapeMarkdown(formatInstant(p.dueAt, todo.timeZone, lang)) });
   return buildCard({
     voice,
@@ -34,10 +36,22 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
       typedText(todo.text),
       ...(p.late ? [markdown(late, voice)] : []),
       callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-      callbackButton({ voice, text: 'button.snooze', value: { action: 'todo.snooze', todoId: todo.id } }),
-      callbackButton({ voice, text: 'button.tomorrow', value: { action: 'todo.tomorrow', todoId: todo.id } }),
+      ...snoozeButtons(todo.id, voice),
     ],
   });
+}
+
+/** The people a reminder mentions: the assignees, or the creator when there are none. */
+export function remindedPeople(todo: Todo): string {
+  return (todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId]).map(mention).join(' ');
+}
+
+/** Snooze 1 h and Tomorrow 9:00, on a reminder and on a reminder that took over as the to-do's card. */
+export function snoozeButtons(todoId: string, voice: Voice): CardComponent[] {
+  return [
+    callbackButton({ voice, text: 'button.snooze', value: { action: 'todo.snooze', todoId } }),
+    callbackButton({ voice, text: 'button.tomorrow', value: { action: 'todo.tomorrow', todoId } }),
+  ];
 }
 
 /** The reminder once someone acted on it: what happened, by whom, and no buttons left to press. */

@@ -18,6 +18,7 @@ import {
   type Voice,
   typedText,
 } from './parts';
+import { remindedPeople, snoozeButtons } from './reminder';
 
 type Phase = 'open' | 'done' | 'recalled';
 
@@ -36,10 +37,13 @@ const LOOK: Record<Phase, { label: MessageKey; template: HeaderTemplate; color: 
   recalled: { label: 'todoCard.status.recalled', template: 'grey', color: 'neutral' },
 };
 
-function buttonsFor(phase: Phase, todoId: string, voice: Voice): CardComponent[] {
+function buttonsFor(phase: Phase, todoId: string, voice: Voice, asReminder: boolean): CardComponent[] {
   switch (phase) {
     case 'open':
-      return [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId } })];
+      return [
+        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId } }),
+        ...(asReminder ? snoozeButtons(todoId, voice) : []),
+      ];
     case 'done':
       return [callbackButton({ voice, text: 'button.reopen', value: { action: 'todo.reopen', todoId } })];
     case 'recalled':
@@ -49,9 +53,12 @@ function buttonsFor(phase: Phase, todoId: string, voice: Voice): CardComponent[]
 
 /**
  * The card the whole group sees and acts on, in every language (each reader's client shows its own); `lang` fills
- * the default `content`. `timeZone` overrides the creator's zone for the times shown.
+ * the default `content`. `timeZone` overrides the creator's zone for the times shown. `asReminder`: the card is a
+ * reminder that took over from a card too old for Feishu to update (see src/domain/current-card.ts), so it also
+ * mentions the people reminded and offers Snooze and Tomorrow while the to-do is open.
  */
-export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string }): Card {
+export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asReminder?: boolean }): Card {
+  const asReminder = p.asReminder === true;
   const phase = PHASE[todo.status];
   const look = LOOK[phase];
   const voice = groupVoice(p.lang);
@@ -79,12 +86,14 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string }): 
     return lines.join('\n');
   };
 
+  const reminded = asReminder && phase === 'open' ? [markdown((lang) => t(lang, 'reminder.mentions', { people: remindedPeople(todo) }), voice)] : [];
+
   return buildCard({
     voice,
     title: 'todoCard.title',
     template: look.template,
     statusTag: { text: look.label, color: look.color },
     summary: chatListSummary('todoCard.summary', todo.text),
-    elements: [typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice)],
+    elements: [...reminded, typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice, asReminder)],
   });
 }

@@ -7,6 +7,7 @@ import type { ScheduledTask } from '../jobs/scheduler';
 import type { NewJob } from '../store/store';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
+import { openSettings } from './commands/settings';
 import { chooseLanguage } from './commands/lang';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
@@ -43,6 +44,7 @@ export class Bot {
       .command('recall', { description: 'command.recall.description' }, groupsOnly, recallTodo)
       .command('help', { description: 'command.help.description' }, help)
       .command('lang', { args: 'command.lang.args', description: 'command.lang.description' }, groupsOnly, chatAdminsOnly('lang.adminsOnly'), chooseLanguage)
+      .command('settings', { description: 'command.settings.description' }, groupsOnly, chatAdminsOnly('settings.adminsOnly'), openSettings)
       .onMention(help);
   }
 

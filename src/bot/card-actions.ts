@@ -2,7 +2,7 @@ import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
-import { isTodoCard } from '../domain/current-card';
+import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import type { Language, Todo } from '../domain/model';
 import { clockParts } from '../domain/group-settings';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
@@ -15,6 +15,7 @@ import { formDeleteJob, todoPostJob } from './form-jobs';
 import { groupSettings } from './group-settings';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
+import { saveSettings } from './settings-save';
 import { cardUpdateJob, feedSyncJob } from './todo-jobs';
 
 /**
@@ -99,6 +100,8 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'settings.save':
+      return () => saveSettings(services, action, value.chatId, value.lang);
   }
 }
 
@@ -147,13 +150,15 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
-    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang }) } }) }, lang };
+    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) }, lang };
   }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
-  const card = onReminder ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang }) : todoCard(updated, { lang });
+  const card = onReminder
+    ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
+    : todoCard(updated, { lang, asReminder: reminderTookOver(updated) });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },

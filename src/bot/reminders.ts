@@ -1,4 +1,6 @@
 import { reminderCard } from '../../cards/reminder';
+import { todoCard } from '../../cards/todo';
+import { cardNeedsTakeover, currentCard } from '../domain/current-card';
 import { nextOccurrence } from '../domain/time';
 import type { JobHandler } from '../jobs/outbox';
 import type { ScheduledTask } from '../jobs/scheduler';
@@ -59,13 +61,25 @@ export function reminderJobHandler(services: Services): JobHandler {
     async run({ job, step, commit }) {
       const { todoId, dueAt, late } = job.payload as ReminderPayload;
       const todo = await store.todo(todoId);
+      const current = todo && currentCard(todo);
       // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
-      if (!todo || todo.status !== 'open' || !todo.messageId) return;
-      const parentId = todo.messageId;
-      const card = reminderCard({ todo, dueAt, late, lang: recordLanguage(services, todo) });
-      await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId, card, uuid: derivedId('r', job.id) }));
+      if (!todo || todo.status !== 'open' || !current) return;
+      const lang = recordLanguage(services, todo);
+      // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
+      // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
+      const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
+      const card = takeover ? todoCard(todo, { lang, asReminder: true }) : reminderCard({ todo, dueAt, late, lang });
+      const messageId = await step('post', () =>
+        feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }),
+      );
       const latest = await store.todo(todoId);
-      if (latest) await commit({ todos: [{ ...latest, lastRemindedAt: now() }] });
+      if (!latest) return;
+      const sentAt = now();
+      await commit({
+        todos: [{ ...latest, lastRemindedAt: sentAt, ...(takeover && { currentCard: { messageId, sentAt } }) }],
+        // The reminder was drawn from the to-do as it was when it ran: a change made meanwhile reaches the new card.
+        jobs: takeover && latest.updatedAt !== todo.updatedAt ? [cardUpdateJob(services, latest)] : [],
+      });
     },
   };
 }

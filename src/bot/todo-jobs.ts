@@ -1,8 +1,9 @@
 import { oneLine } from '../../cards/parts';
 import { todoCard } from '../../cards/todo';
-import { currentCard } from '../domain/current-card';
+import { CARD_TOO_OLD, currentCard, reminderTookOver } from '../domain/current-card';
 import type { Language, Todo } from '../domain/model';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../feishu/client';
+import { feishuRefusal } from '../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import { type JobContext, type JobHandler, RetryLater } from '../jobs/outbox';
 import type { NewJob } from '../store/store';
@@ -78,7 +79,14 @@ export function todoJobHandlers(services: Services): Record<string, JobHandler> 
       const todo = await store.todo((job.payload as TodoPayload).todoId);
       const card = todo && currentCard(todo);
       if (!todo || !card || todo.status === 'recalled') return;
-      await feishu.patchCard({ messageId: card.messageId, card: todoCard(todo, { lang: recordLanguage(services, todo) }) });
+      const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder: reminderTookOver(todo) });
+      try {
+        await feishu.patchCard({ messageId: card.messageId, card: content });
+      } catch (error) {
+        // Past Feishu's 14 days no retry can help, and nothing is wrong: the next reminder takes over as the card.
+        if (feishuRefusal(error)?.feishuCode !== CARD_TOO_OLD) throw error;
+        logger.info({ todoId: todo.id, messageId: card.messageId }, 'to-do card too old to update; the next reminder takes over');
+      }
     },
   };
 

@@ -9,6 +9,8 @@ import type { CardMessage, Todo } from './model';
 
 /** How long Feishu lets a card be clicked and updated after it was sent. */
 export const CARD_LIFE_MS = 14 * 24 * 60 * 60 * 1000;
+/** Feishu's code for an update of a card past those 14 days. */
+export const CARD_TOO_OLD = 230031;
 /** A reminder takes over from a current card older than this. */
 export const CARD_TAKEOVER_AGE_MS = 13 * 24 * 60 * 60 * 1000;
 
@@ -27,4 +29,9 @@ export function cardNeedsTakeover(todo: Todo, now: number): boolean {
 /** Whether `messageId` is one of the to-do's cards: the posted one or the current one. */
 export function isTodoCard(todo: Todo, messageId: string | undefined): boolean {
   return messageId !== undefined && (messageId === todo.messageId || messageId === todo.currentCard?.messageId);
+}
+
+/** Whether a reminder took over as the to-do's card: its card then keeps the reminder's mentions and Snooze buttons. */
+export function reminderTookOver(todo: Todo): boolean {
+  return todo.currentCard !== undefined && todo.currentCard.messageId !== todo.messageId;
 }

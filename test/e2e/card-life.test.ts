@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Todo } from '../../src/domain/model';
+import { type Harness, buttonValue, pickerValueInHours, postTodo, startHarness } from './harness';
+
+/**
+ * Feishu lets a card be clicked and updated for 14 days. A to-do open longer than that keeps a usable card: the
+ * reminder fired when its card is older than 13 days carries the whole to-do and becomes its current card.
+ */
+
+let clock = 0;
+let h: Harness;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+async function start(at = Date.UTC(2026, 10, 23, 2, 0)) {
+  clock = at;
+  h = await startHarness({ app: { now: () => clock }, emulator: { now: () => clock } });
+}
+afterEach(async () => {
+  await h.stop();
+});
+
+async function advance(ms: number) {
+  clock += ms;
+  h.app.wake();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await h.settled();
+}
+
+const replies = (parentId: string) => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === parentId);
+const todoOf = async (id: string) => (await h.app.services.store.todo(id)) as Todo;
+const patchesOf = (messageId: string) => h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${messageId}`);
+const errorLines = () => h.logs.filter((line) => JSON.parse(line).level >= 50);
+
+describe('a to-do whose card grows old', () => {
+  it('is taken over by the reminder fired when its card is 14 days old, and Done then updates the new card', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'weekly' });
+    await advance(HOUR);
+    await advance(7 * DAY);
+    // Two ordinary reminders so far, replies to the posted card, which stays current.
+    const ordinary = replies(todo.messageId);
+    expect(ordinary).toHaveLength(2);
+    expect((await todoOf(todo.todoId)).currentCard?.messageId).toBe(todo.messageId);
+
+    await advance(7 * DAY);
+    const third = replies(todo.messageId).at(-1);
+    expect(replies(todo.messageId)).toHaveLength(3);
+    const card = JSON.stringify(third?.card);
+    // The whole to-do: its text, its next reminder, who made it, and every button.
+    expect(card).toContain('Water the plants');
+    expect(card).toContain('<at id=ou_alice></at>');
+    expect(card).toContain('Next reminder');
+    expect(card).toContain('Created by');
+    for (const action of ['todo.done', 'todo.snooze', 'todo.tomorrow']) expect(buttonValue(third?.card, action).todoId).toBe(todo.todoId);
+    const stored = await todoOf(todo.todoId);
+    expect(stored.currentCard).toEqual({ messageId: third?.messageId, sentAt: clock });
+    expect((await h.app.services.store.todoByMessage(third?.messageId as string))?.id).toBe(todo.todoId);
+
+    const patchesBefore = patchesOf(todo.messageId).length;
+    const answer = await h.click('ou_alice', third?.messageId as string, buttonValue(third?.card, 'todo.done'));
+    expect(answer.body.toast.type).toBe('success');
+    // Answered with the to-do card itself, now done.
+    expect(JSON.stringify(answer.body.card)).toContain('todo.reopen');
+    await h.settled();
+    expect((await todoOf(todo.todoId)).status).toBe('done');
+    const patched = patchesOf(third?.messageId as string);
+    expect(patched.at(-1)?.status).toBe(200);
+    expect(JSON.stringify(h.emu.messages.get(third?.messageId as string)?.card)).toContain('todo.reopen');
+    // The old card, past Feishu's window, was left alone.
+    expect(patchesOf(todo.messageId)).toHaveLength(patchesBefore);
+    expect(errorLines()).toEqual([]);
+
+    // /recall, as a reply to the new card, withdraws it.
+    await h.say('ou_admin', '/recall', { parentId: third?.messageId });
+    await h.settled();
+    expect(h.emu.messages.get(third?.messageId as string)?.recalled).toBe(true);
+  });
+
+  it('does not retry, nor log as an error, an update Feishu refuses for the card’s age', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'File the expenses', assignees: ['ou_alice'], remindAt: pickerValueInHours(24, clock) });
+    await advance(DAY);
+    const reminder = replies(todo.messageId)[0];
+    expect(reminder).toBeDefined();
+    // Thirteen and a half days later the reminder still answers clicks; the to-do card is past its 14 days.
+    clock += 13 * DAY + 12 * HOUR;
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'));
+    expect(answer.body.toast.type).toBe('success');
+    await h.settled();
+    expect((await todoOf(todo.todoId)).status).toBe('done');
+    const refused = patchesOf(todo.messageId).filter((call) => call.response?.code === 230031);
+    expect(refused).toHaveLength(1);
+    expect(errorLines()).toEqual([]);
+    expect(h.logs.some((line) => line.includes('to-do card too old to update'))).toBe(true);
+  });
+});
