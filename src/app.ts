@@ -10,6 +10,7 @@ import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
 import { FeishuCheck } from './feishu/credentials-check';
+import { isTransient } from './feishu/errors';
 import { FleetRateLimiter } from './feishu/fleet-rate-limiter';
 import type { RetryPolicy } from './feishu/transport';
 import { type HealthSource, healthReport } from './health';
@@ -126,7 +127,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   outbox = new Outbox({
     store,
-    handlers: bot.jobHandlers(),
+    registry: bot.jobRegistry(),
+    isTransient,
     logger,
     now,
     owner,
