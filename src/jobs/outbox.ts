@@ -1,8 +1,8 @@
 import PQueue from 'p-queue';
 import { CodedError, ErrorCode, errorCode } from '../errors';
-import { isTransient } from '../feishu/errors';
 import type { Logger } from '../log';
-import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
+import { type Job, type JobQueue, LeaseLost, type Store } from '../store/store';
+import type { BoundJob, JobRegistry, JobRuntime } from './registry';
 
 /**
  * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash, by this
@@ -27,23 +27,16 @@ class CommitConflict extends CodedError {
   }
 }
 
-export interface JobContext {
-  job: Job;
-  /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
-  commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
-}
-
-export interface JobHandler {
-  run(ctx: JobContext): Promise<void>;
-  /** Called once when the job is abandoned (a permanent failure, or transient ones for too long). */
-  giveUp?(ctx: JobContext, error: unknown): Promise<void> | void;
-}
-
 export interface OutboxOptions {
-  store: Store;
-  handlers: Record<string, JobHandler>;
+  /** The job queue, and the commits a job makes and hears of. */
+  store: JobQueue & Pick<Store, 'commit' | 'onCommitted'>;
+  /** The kinds of job this instance runs: each job's payload is checked against its kind's schema when claimed. */
+  registry: JobRegistry;
+  /**
+   * Whether a failure may pass if the job is tried again later (a network error, a platform's busy answer): the
+   * caller knows its platform's errors, the outbox does not. A `RetryLater` always is; without this, nothing else.
+   */
+  isTransient?: (error: unknown) => boolean;
   logger: Logger;
   now: () => number;
   /** This instance's name in the leases it takes. */
@@ -210,9 +203,9 @@ export class Outbox {
   }
 
   private async execute(job: Job): Promise<void> {
+    const handler = this.options.registry.bind(job);
     try {
-      const handler = this.options.handlers[job.kind];
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      if (!handler.ok) return await this.setAside(job, handler.problem);
       for (let run = 1; ; run++) {
         try {
           await handler.run(this.context(job));
@@ -223,14 +216,14 @@ export class Outbox {
       }
       await this.options.store.finishJob(job);
     } catch (error) {
-      await this.failed(job, error).catch((failure: unknown) => this.logFailure(job, failure));
+      await this.failed(job, handler, error).catch((failure: unknown) => this.logFailure(job, failure));
     } finally {
       this.runningJobs.delete(job.id);
       this.kick();
     }
   }
 
-  private context(job: Job): JobContext {
+  private context(job: Job): JobRuntime {
     const { store, now } = this.options;
     return {
       job,
@@ -250,7 +243,17 @@ export class Outbox {
     };
   }
 
-  private async failed(job: Job, error: unknown): Promise<void> {
+  /**
+   * A job no handler can run (a kind this version does not know, or a payload its kind's schema refuses) would fail
+   * the same way at every attempt: it is removed at once, without running anything, and said so in the log.
+   */
+  private async setAside(job: Job, problem: string): Promise<void> {
+    this.log.error({ jobId: job.id, kind: job.kind, problem }, 'job cannot run (unknown kind or invalid payload); set aside');
+    this.options.onAbandoned?.(job);
+    await this.options.store.finishJob(job);
+  }
+
+  private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {
     const code = errorCode(error);
     if (code === ErrorCode.LeaseLost) {
       this.log.warn({ jobId: job.id }, 'job lost its lease; another instance has it');
@@ -259,7 +262,7 @@ export class Outbox {
     // A job cut short by the stop (its waits aborted) keeps its finished steps and its lease until the stop releases
     // every lease: it runs again at the next start, here or on another instance, and is judged then.
     if (this.stopped) return;
-    const transient = code === ErrorCode.JobRetryLater || isTransient(error);
+    const transient = code === ErrorCode.JobRetryLater || (this.options.isTransient?.(error) ?? false);
     const delay = this.retryDelaysMs[job.attempts];
     if (transient && delay !== undefined) {
       this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: error }, 'job failed, will retry');
@@ -269,7 +272,7 @@ export class Outbox {
     this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: error }, 'job abandoned');
     this.options.onAbandoned?.(job);
     try {
-      await this.options.handlers[job.kind]?.giveUp?.(this.context(job), error);
+      if (handler.ok) await handler.giveUp(this.context(job), error);
     } catch (giveUpError) {
       this.logFailure(job, giveUpError);
     }
