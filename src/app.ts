@@ -21,7 +21,9 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore } from './store';
+import { BUILD_INFO } from './build-info';
+import { createStore, describeStore } from './store';
+import { storeFailure } from './store/failure';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -79,12 +81,34 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;
   const healthSources: HealthSource[] = [];
+  const storeKind = config.databaseUrl === undefined ? 'file' : 'postgresql';
+  // /healthz is public: it shows the failure's category; the driver's text (hosts, users) goes to the log, once a change.
+  let lastStoreFailure: string | undefined;
+  const reportStoreFailure = (error: unknown) => {
+    const category = storeFailure(error);
+    const detail = (error as Error | undefined)?.message;
+    if (detail !== lastStoreFailure) logger.warn({ category, err: detail }, 'the store failed its health check');
+    lastStoreFailure = detail;
+    return category;
+  };
   const metrics = new Metrics({
     storeStats: () => store.stats(),
+    storePool: () => store.poolUsage?.(),
+    build: BUILD_INFO,
     jobsRunning: () => outbox?.running ?? 0,
     health: () => healthSources,
     events: () => receiver?.health(),
   });
+  // Every commit is timed for the metrics, whichever part of the bot makes it.
+  const commit = store.commit.bind(store);
+  store.commit = async (change) => {
+    const started = performance.now();
+    try {
+      return await commit(change);
+    } finally {
+      metrics.storeCommit((performance.now() - started) / 1000);
+    }
+  };
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -180,10 +204,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     {
       name: 'store',
       health: async () => {
-        const stats = await store.stats().catch((error: unknown) => ({ error: (error as Error).message }));
-        if ('error' in stats) return { ok: false, writable: false, error: stats.error };
+        const stats = await store.stats().catch((error: unknown) => ({ error }));
+        if ('error' in stats) return { ok: false, kind: storeKind, writable: false, error: reportStoreFailure(stats.error) };
         return {
           ok: stats.writable,
+          kind: storeKind,
           writable: stats.writable,
           pendingJobs: stats.pendingJobs,
           oldestPendingJobAgeSeconds: stats.oldestJobCreatedAt === undefined ? 0 : Math.max(0, Math.round((now() - stats.oldestJobCreatedAt) / 1000)),
@@ -240,7 +265,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info(
+    {
+      url,
+      events: config.events,
+      store: describeStore(config),
+      feishuDomain: config.feishuDomain,
+      feishu: feishuCheck.health().reachable ? 'reached' : 'not reached yet',
+      defaultTimeZone: config.defaultTimeZone,
+    },
+    'to-do bot ready',
+  );
 
   const running = outbox;
   let stopping: Promise<void> | undefined;
