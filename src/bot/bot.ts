@@ -17,6 +17,7 @@ import { adminsOnly, chatAdminsOnly, groupsOnly } from './guards';
 import { sayFailure } from './feishu-sentences';
 import { messageLanguage } from './language';
 import { noticeHandler, noticeJob } from './notices';
+import { digestJobHandler, digestTask } from './digest';
 import { reminderJobHandler, reminderTask } from './reminders';
 import { type CommandMessage, CommandRouter, commandMessage } from './router';
 import { todoJobHandlers } from './todo-jobs';
@@ -97,6 +98,7 @@ export class Bot {
       ...formJobHandlers(this.services),
       ...todoJobHandlers(this.services),
       'todo.remind': reminderJobHandler(this.services),
+      digest: digestJobHandler(this.services),
     };
   }
 
@@ -104,6 +106,7 @@ export class Bot {
     const { store, now } = this.services;
     return [
       reminderTask(this.services),
+      digestTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),
