@@ -82,7 +82,7 @@ function lineRow(line: DigestLine, now: number, zone: string, voice: ReturnType<
         tag: 'column',
         width: 'auto',
         vertical_align: 'center',
-        elements: [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'digest.done', todoId: todo.id } })],
+        elements: [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.digestDone', todoId: todo.id } })],
       },
     ],
   };

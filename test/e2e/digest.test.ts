@@ -39,7 +39,7 @@ const todoOf = async (id: string) => (await h.app.services.store.todo(id)) as To
 function doneButtons(card: unknown): string[] {
   const ids: string[] = [];
   JSON.stringify(card, (key, value) => {
-    if (key === 'value' && value?.action === 'digest.done') ids.push(value.todoId);
+    if (key === 'value' && value?.action === 'todo.digestDone') ids.push(value.todoId);
     return value;
   });
   return ids;
@@ -85,7 +85,7 @@ describe('the daily digest', () => {
     expect(digests()).toHaveLength(1);
 
     // Done on a line finishes that to-do, and says so; the digest stays as it is.
-    const answer = await h.click('ou_bea', digests()[0]?.messageId as string, { action: 'digest.done', todoId: overdue.todoId });
+    const answer = await h.click('ou_bea', digests()[0]?.messageId as string, { action: 'todo.digestDone', todoId: overdue.todoId });
     expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
     expect(answer.body.card).toBeUndefined();
     expect((await todoOf(overdue.todoId)).status).toBe('done');
