@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { CodedError, ErrorCode, errorCode } from '../errors';
 import type { Logger } from '../log';
-import { type Job, LeaseLost, type Store } from '../store/store';
+import { type Job, type JobQueue, LeaseLost, type Store } from '../store/store';
 import type { BoundJob, JobRegistry, JobRuntime } from './registry';
 
 /**
@@ -28,7 +28,8 @@ class CommitConflict extends CodedError {
 }
 
 export interface OutboxOptions {
-  store: Store;
+  /** The job queue, and the commits a job makes and hears of. */
+  store: JobQueue & Pick<Store, 'commit' | 'onCommitted'>;
   /** The kinds of job this instance runs: each job's payload is checked against its kind's schema when claimed. */
   registry: JobRegistry;
   /**

@@ -35,7 +35,7 @@ function scenarios(start: () => Promise<Harness>) {
   it('runs a job of every kind stored in the previous version’s shape', async () => {
     h = await start();
     const harness = h;
-    const { store } = harness.app.services;
+    const { store } = harness.app;
     const todo = await postTodo(harness, { text: 'Stored before the upgrade', assignees: ['ou_bob'] });
     const form = await openForm(harness, 'ou_admin', 'left open');
     const formRecord = await store.openForm('oc_group', 'ou_admin');
@@ -91,7 +91,7 @@ function scenarios(start: () => Promise<Harness>) {
   it('parks a job whose payload its kind refuses, or of a kind it does not know, and runs the other lanes', async () => {
     h = await start();
     const harness = h;
-    const { store } = harness.app.services;
+    const { store } = harness.app;
     const todo = await postTodo(harness, { text: 'Still looked after' });
     await enqueue(store, [
       storedJob('todo.patch:damaged', 'todo.patch', `todo:${todo.todoId}`, { todo: 42 }),
