@@ -138,7 +138,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const receive: Receive = (event) => bot.receive(event);
   const events: Receiver =
     config.events === 'long-connection'
-      ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
+      ? new LongConnectionReceiver({
+          appId: config.appId,
+          appSecret: config.appSecret,
+          domain: config.feishuDomain,
+          logger,
+          receive,
+          now,
+          pushLimitBytes: config.bodyLimitBytes,
+          budgetBytes: config.bodyBudgetBytes,
+        })
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
