@@ -53,6 +53,8 @@ export interface OutboxOptions {
   leaseMs?: number;
   /** The longest the outbox goes without looking for work. */
   pollMs?: number;
+  /** How long a job this instance cannot run (see `park`) waits before it is looked at again. */
+  parkMs?: number;
   /** Told of every job given up (the metrics count them). */
   onAbandoned?: (job: Job) => void;
 }
@@ -69,6 +71,11 @@ export const DEFAULT_LEASE_MS = 20_000;
  * store); the poll is for what no commit announces: a dead instance's lease running out.
  */
 export const DEFAULT_POLL_MS = 5_000;
+/**
+ * A job this instance cannot run is looked at again this much later: soon enough for a newer instance of a fleet
+ * being upgraded to take it, seldom enough that a damaged one costs a log line now and then.
+ */
+export const DEFAULT_PARK_MS = 10 * 60_000;
 /** How long the outbox lets other instances' commits gather before it looks for work they may have left it. */
 const REMOTE_WAKE_MS = 25;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
@@ -205,7 +212,7 @@ export class Outbox {
   private async execute(job: Job): Promise<void> {
     const handler = this.options.registry.bind(job);
     try {
-      if (!handler.ok) return await this.setAside(job, handler.problem);
+      if (!handler.ok) return await this.park(job, handler.problem);
       for (let run = 1; ; run++) {
         try {
           await handler.run(this.context(job));
@@ -244,13 +251,15 @@ export class Outbox {
   }
 
   /**
-   * A job no handler can run (a kind this version does not know, or a payload its kind's schema refuses) would fail
-   * the same way at every attempt: it is removed at once, without running anything, and said so in the log.
+   * A job this instance cannot run (a kind it does not know, or a payload its kind's schema refuses) was written by a
+   * newer version of the bot (an instance of the fleet upgraded first) or damaged: it is parked, not run and not given
+   * up. It stays stored with the problem as its last error and is looked at again after `parkMs`, by whichever
+   * instance claims it then, one that knows it among them. Its lane waits behind it, as behind any job not yet done.
    */
-  private async setAside(job: Job, problem: string): Promise<void> {
-    this.log.error({ jobId: job.id, kind: job.kind, problem }, 'job cannot run (unknown kind or invalid payload); set aside');
-    this.options.onAbandoned?.(job);
-    await this.options.store.finishJob(job);
+  private async park(job: Job, problem: string): Promise<void> {
+    const parkMs = this.options.parkMs ?? DEFAULT_PARK_MS;
+    this.log.error({ jobId: job.id, kind: job.kind, problem, retryInMs: parkMs }, 'job parked: this version cannot run it');
+    await this.options.store.retryJob(job, this.options.now() + parkMs, `parked: ${problem}`);
   }
 
   private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {

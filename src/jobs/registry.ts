@@ -3,9 +3,9 @@ import type { Commit, Job, NewJob } from '../store/store';
 
 /**
  * The kinds of job the outbox can run, each with the schema of its payload, its builder and its handler. Payloads
- * are stored as JSON and may have been written by an earlier version (or by hand, or be damaged): they are checked
+ * are stored as JSON and may have been written by another version of the bot (or be damaged): they are checked
  * against their kind's schema when the job is claimed, so a handler only ever sees a payload of its own type, and
- * one that fails is set aside instead of crashing the handler over and over.
+ * a job that fails the check is parked by the outbox rather than run.
  *
  * A family of jobs lives in one file beside the feature it serves: `jobKind` names each kind and its payload
  * schema, builders make its jobs with `newJob`, and `handle` pairs the kind with its handler for the registry.
