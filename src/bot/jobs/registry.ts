@@ -5,6 +5,7 @@ import { digestJobs } from './digest';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
+import { nudgeJobs } from './nudge';
 import { reminderJobs } from './reminder';
 import { todoJobs } from './todo';
 
@@ -21,5 +22,6 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...todoJobs(services),
     ...reminderJobs(services),
     ...digestJobs(services),
+    ...nudgeJobs(services),
   ]);
 }
