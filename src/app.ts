@@ -129,6 +129,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    onRenewal: (observation) => metrics.leaseRenewal(observation),
+    onLeaseLost: (job) => metrics.leaseLost(job.kind),
     ...options.outbox,
   });
   const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => {
