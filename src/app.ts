@@ -128,6 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
+    leaseMs: config.jobLeaseMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
     onRenewal: (observation) => metrics.leaseRenewal(observation),
     onLeaseLost: (job) => metrics.leaseLost(job.kind),
