@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type EmulatedChat, messageEvent, startEmulator } from '../emulator';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
-import { type EmulatedChat, messageEvent, startEmulator } from '../emulator';
 import { SECRETS, botEnv, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 
@@ -132,7 +132,9 @@ export async function fanOutRow(s: Scenario, log: (line: string) => void, fleet?
   const r = await fanOut(s, fleet);
   const rate = (r.delivered * 1000) / r.elapsedMs;
   const errors = r.rateLimitRejections + r.failedSends + r.failedPushes + (total - r.delivered);
-  log(`fan-out ${s.name}${through}: ${r.delivered}/${total} in ${(r.elapsedMs / 1000).toFixed(1)} s = ${rate.toFixed(1)}/s, ${errors} errors, median gap ${r.medianGapMs} ms, max ${r.maxGapMs} ms`);
+  log(
+    `fan-out ${s.name}${through}: ${r.delivered}/${total} in ${(r.elapsedMs / 1000).toFixed(1)} s = ${rate.toFixed(1)}/s, ${errors} errors, median gap ${r.medianGapMs} ms, max ${r.maxGapMs} ms`,
+  );
   return {
     figure: `fan-out, ${s.name}${through}`,
     unit: '/s',

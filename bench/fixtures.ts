@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { botEnv as harnessBotEnv } from '../test/bot-env';
 import { encryptPayload, signPush } from '../emulator';
+import { botEnv as harnessBotEnv } from '../test/bot-env';
 
 /** What every benchmark shares: the app's secrets, signed pushes, temp dirs, child processes, percentiles. */
 
@@ -65,7 +65,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** A TypeScript child with an IPC channel, run through tsx as the tests and the demo run the bot. */

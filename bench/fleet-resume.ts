@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from '../src/jobs/outbox';
 import { PostgresStore } from '../src/store/postgres/postgres-store';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { SECRETS, botEnv, bundle, freePort, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 
@@ -36,11 +36,14 @@ async function waitUntil<T>(check: () => T | Promise<T>, what: string, timeoutMs
   }
 }
 
-async function post(url: string, payload: object): Promise<any> {
+/** A push's answer, as far as the benchmark reads it: a card click's toast. */
+type PushAnswer = { toast?: { type?: string } } | undefined;
+
+async function post(url: string, payload: object): Promise<PushAnswer> {
   const push = signedPush(payload);
   const response = await fetch(url, { method: 'POST', headers: push.headers, body: push.body });
   if (response.status !== 200) throw new Error(`push refused: ${response.status}`);
-  return response.json();
+  return (await response.json()) as PushAnswer;
 }
 
 async function startInstance(main: string, env: Record<string, string>, dir: string): Promise<Instance> {
@@ -68,7 +71,10 @@ async function sample(n: number, emu: Emulator, store: PostgresStore, instances:
   const eventId = `ev_bench_resume_${n}_${Date.now()}`;
   const sendsBefore = emu.successfulCallsTo('POST', SEND).length;
   const mention = [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
-  await post(`${instances[n % 2]?.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: owner, text: `@_user_1 /todo Resume ${n}`, mentions: mention, eventId }));
+  await post(
+    `${instances[n % 2]?.url}/webhook/event`,
+    messageEvent({ token: SECRETS.verificationToken, senderId: owner, text: `@_user_1 /todo Resume ${n}`, mentions: mention, eventId }),
+  );
   const sent = await waitUntil(() => emu.successfulCallsTo('POST', SEND)[sendsBefore], 'the form to be shown', 30_000);
   const messageId = sent.response.data.message_id as string;
   const formId = /"formId":"([^"]+)"/.exec(JSON.stringify(sent.body))?.[1] as string;
@@ -139,7 +145,9 @@ export async function benchResume(databaseUrl: string, schema: string, log: (lin
     };
   } finally {
     for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGTERM');
-    await Promise.all(instances.map((instance) => (instance.child.exitCode === null ? new Promise((resolve) => instance.child.once('exit', resolve)) : undefined)));
+    await Promise.all(
+      instances.map((instance) => (instance.child.exitCode === null ? new Promise((resolve) => instance.child.once('exit', resolve)) : undefined)),
+    );
     await store.close();
     await emu.close();
     await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_TEST_DATABASE_URL, postgresProblem } from '../test/support/postgres-probe';
 import { ACROSS_GROUPS, fanOutRow } from './fanout';
 import { bundle } from './fixtures';
 import { benchResume } from './fleet-resume';
-import { DEFAULT_TEST_DATABASE_URL, postgresProblem } from '../test/support/postgres-probe';
 import { paced } from './paced';
 import type { Row } from './table';
 import {
@@ -12,15 +12,15 @@ import {
   FIXED_RATE_SECONDS,
   type Figures,
   MAX_REQUESTS,
+  PushSource,
   ROUNDS,
   RUN_SECONDS,
   type Run,
   Target,
   WARMUP_REQUESTS,
-  PushSource,
-  pushes,
   load,
   medianRound,
+  pushes,
   summarise,
   throughputRatio,
 } from './webhook';
@@ -159,7 +159,10 @@ function storeRows(sides: Map<string, Side>): Row[] {
   const get = (name: string) => sides.get(name) as Side;
   const throughput = (name: string): Figures => summarise(get(name).throughput);
   const fixed = (name: string): Figures => medianRound(get(name).fixed);
-  const failures = (name: string) => get(name).throughput.concat(get(name).fixed).reduce((sum, run) => sum + run.failures, 0);
+  const failures = (name: string) =>
+    get(name)
+      .throughput.concat(get(name).fixed)
+      .reduce((sum, run) => sum + run.failures, 0);
   const intact = (name: string) => failures(name) === 0 && get(name).stored === get(name).built;
   const counted = (name: string) =>
     `${get(name).stored} event ids stored for ${get(name).built} pushes${failures(name) > 0 ? `, ${failures(name)} non-2xx answers or errors` : ''}` +
@@ -212,7 +215,12 @@ export async function benchFleet(log: (line: string) => void): Promise<Row[]> {
     return [];
   }
   const suffix = randomBytes(4).toString('hex');
-  const schemas = { one: `bench_one_${suffix}`, oneAsync: `bench_one_async_${suffix}`, fleet: `bench_fleet_${suffix}`, fleetAsync: `bench_fleet_async_${suffix}` };
+  const schemas = {
+    one: `bench_one_${suffix}`,
+    oneAsync: `bench_one_async_${suffix}`,
+    fleet: `bench_fleet_${suffix}`,
+    fleetAsync: `bench_fleet_async_${suffix}`,
+  };
   const fanOutSchema = `bench_fanout_${suffix}`;
   const resumeSchema = `bench_resume_${suffix}`;
   try {

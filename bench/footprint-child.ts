@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startApp } from '../src/app';
-import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
-import { DAY, benchTodo } from './todo-fixture';
 import { loadConfig } from '../src/config';
+import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
 import { createLogger } from '../src/log';
 import { botEnv, tempDir } from './fixtures';
+import { DAY, benchTodo } from './todo-fixture';
 
 /**
  * The bot in a process of its own, holding `forms` open forms and `todos` to-dos with a reminder set, put through

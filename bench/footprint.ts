@@ -74,11 +74,19 @@ async function startTimes(bot: () => Promise<number>, trivial: () => Promise<num
 export async function benchFootprint(log: (line: string) => void): Promise<Row[]> {
   const child = await bundle('bench/footprint-child.ts', 'footprint-child.js');
   const runBundled = (forms: number, todos: number) =>
-    rssOf(fork(child.file, [String(forms), String(todos)], { cwd: ROOT, execArgv: ['--expose-gc', '--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    rssOf(
+      fork(child.file, [String(forms), String(todos)], {
+        cwd: ROOT,
+        execArgv: ['--expose-gc', '--enable-source-maps'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
   const emptyRss = await runBundled(0, 0);
   const fullRss = await runBundled(FORMS, TODOS);
   const tsxRss = await rssOf(forkTs('bench/footprint-child.ts', [String(FORMS), String(TODOS)], ['--expose-gc']));
-  log(`footprint: ${fullRss.toFixed(0)} MB with ${FORMS} forms + ${TODOS} to-dos, ${emptyRss.toFixed(0)} MB empty; ${tsxRss.toFixed(0)} MB with the data under tsx`);
+  log(
+    `footprint: ${fullRss.toFixed(0)} MB with ${FORMS} forms + ${TODOS} to-dos, ${emptyRss.toFixed(0)} MB empty; ${tsxRss.toFixed(0)} MB with the data under tsx`,
+  );
 
   const main = await bundle('src/main.ts', 'main.js');
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });

@@ -62,7 +62,10 @@ const click = () =>
     appId: SECRETS.appId,
   });
 
-const answeredRight = (answer: any) => answer?.toast?.content === 'Already done.' && answer?.card?.type === 'raw';
+/** A callback's answer, as far as the benchmark reads it. */
+type CallbackAnswer = { toast?: { content?: string }; card?: { type?: string } } | undefined;
+
+const answeredRight = (answer: CallbackAnswer) => answer?.toast?.content === 'Already done.' && answer?.card?.type === 'raw';
 
 function post(agent: Agent, url: string, push: SignedPush): Promise<{ ms: number; ok: boolean }> {
   return new Promise((resolve) => {
@@ -138,7 +141,11 @@ export async function benchLongConnection(log: (line: string) => void): Promise<
   }
 }
 
-const p = (round: Round, q: number) => percentile([...round.latenciesMs].sort((a, b) => a - b), q);
+const p = (round: Round, q: number) =>
+  percentile(
+    [...round.latenciesMs].sort((a, b) => a - b),
+    q,
+  );
 
 /** Each percentile as the median round's, and its ratio as the median of the rounds' ratios. */
 function rows(connection: Round[], webhook: Round[]): Row[] {

@@ -43,7 +43,13 @@ const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
 
 console.log(formatTable(rows));
 const misses = rows.filter((row) => row.pass === false).map((row) => row.figure);
-console.log(`\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(timings).map(([name, s]) => `${name} ${s} s`).join(', ')})`);
+console.log(
+  `\n${rows.filter((row) => row.pass !== undefined).length - misses.length} targets met, ${misses.length} missed; ${totalSeconds} s in all (${Object.entries(
+    timings,
+  )
+    .map(([name, s]) => `${name} ${s} s`)
+    .join(', ')})`,
+);
 // Only a run of every figure replaces the committed results; a partial run (`npm run bench -- store`) is kept apart.
 const partial = names.length < Object.keys(FIGURES).length;
 const resultsPath = partial ? join(SCRATCH, `results-${names.join('-')}.json`) : join(ROOT, 'bench', 'results.json');

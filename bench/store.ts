@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { RECORD_VERSION, type Todo, type TodoForm } from '../src/domain/model';
-import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import { RecordStore } from '../src/store/embedded/records';
+import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import { median, sleep, tempDir } from './fixtures';
-import { DAY, benchTodo } from './todo-fixture';
 import type { Row } from './table';
+import { DAY, benchTodo } from './todo-fixture';
 
 /**
  * Figure 2: one conversation-state write (put a form, then flush: the batch is appended to the log, and fsynced on
@@ -33,8 +33,6 @@ const LOWDB_MIN_WRITES = 3;
  * once it holds as many changes as there are records, and never under 10,000. A snapshot's cost is shared by them.
  */
 const changesPerSnapshot = (records: number) => Math.max(10_000, records);
-
-
 
 function form(i: number, now: number): TodoForm {
   return {
@@ -124,7 +122,10 @@ async function measureRecordStore(size: number, todos: Record<string, Todo>, dir
     ids.push(value.id);
   }
   const perBlock = writes / WRITE_BLOCKS;
-  const blockMeans = Array.from({ length: WRITE_BLOCKS }, (_, block) => (1000 * times.slice(block * perBlock, (block + 1) * perBlock).reduce((sum, t) => sum + t, 0)) / perBlock);
+  const blockMeans = Array.from(
+    { length: WRITE_BLOCKS },
+    (_, block) => (1000 * times.slice(block * perBlock, (block + 1) * perBlock).reduce((sum, t) => sum + t, 0)) / perBlock,
+  );
   const writeUs = median(blockMeans);
   const readUs = timeReads((id) => records.get('forms', id), readOrder(ids));
   // The snapshot is serialised a slice at a time between requests: record the longest the event loop was held.

@@ -50,7 +50,11 @@ export function formatTable(rows: readonly Row[]): string {
     row.pass === undefined ? '' : row.pass ? 'pass' : 'MISS',
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => (cells[i] as string).length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join(' | ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('-|-');
   const notes = rows.filter((row) => row.note).map((row) => `  * ${row.figure}: ${row.note}`);
   return [line(header), rule, ...body.map(line), ...(notes.length > 0 ? ['', 'notes:', ...notes] : [])].join('\n');

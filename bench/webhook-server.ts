@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
+import { startEmulator } from '../emulator';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/feishu/events';
 import { verifyPush } from '../src/feishu/verify';
 import { createLogger } from '../src/log';
-import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store';
-import type { PostgresStore } from '../src/store/postgres/postgres-store';
 import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
-import { startEmulator } from '../emulator';
+import { FilePersistence } from '../src/store/embedded/snapshot-log';
+import type { PostgresStore } from '../src/store/postgres/postgres-store';
 import { SECRETS, botEnv, tempDir } from './fixtures';
 import { benchTodo } from './todo-fixture';
 
@@ -136,7 +136,13 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
 async function startPostgresBot(databaseUrl: string, schema: string, synchronousCommit: 'on' | 'off'): Promise<Running> {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
   const dir = await tempDir('webhook-pg');
-  const extra = { TODO_ALLOWED: 'everyone', DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: '4', DATABASE_SYNCHRONOUS_COMMIT: synchronousCommit };
+  const extra = {
+    TODO_ALLOWED: 'everyone',
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: schema,
+    DATABASE_POOL_SIZE: '4',
+    DATABASE_SYNCHRONOUS_COMMIT: synchronousCommit,
+  };
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), extra }));
   const app = await startApp(config, { logger: createLogger('silent'), ...HOLD_JOBS });
   const { database } = app.services.store as PostgresStore;

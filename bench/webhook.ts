@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { messageEvent } from '../emulator';
-import { type SignedPush, ROOT, SECRETS, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
+import { ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';
 import type { ServerKind, ServerStats } from './webhook-server';
@@ -170,7 +170,11 @@ export class Target {
 
   /** Has the bot write a snapshot of its store; resolves with how long it took, once it is durable. */
   async snapshot(): Promise<number> {
-    const answer = nextMessage<{ snapshotMs: number }>(this.child, 60_000, (message) => typeof message === 'object' && message !== null && 'snapshotMs' in message);
+    const answer = nextMessage<{ snapshotMs: number }>(
+      this.child,
+      60_000,
+      (message) => typeof message === 'object' && message !== null && 'snapshotMs' in message,
+    );
     this.child.send('snapshot');
     return (await answer).snapshotMs;
   }
@@ -300,7 +304,9 @@ async function measureAll(file: string, kinds: ServerKind[], withFixedRate: Serv
         runFor.set(kind, { duration: RUN_SECONDS });
         continue;
       }
-      const warm = await load(target.url, new PushSource(pushes(WARMUP_REQUESTS + CONNECTIONS, `${kind}-warm`), false, `${kind}-warm`), { amount: WARMUP_REQUESTS });
+      const warm = await load(target.url, new PushSource(pushes(WARMUP_REQUESTS + CONNECTIONS, `${kind}-warm`), false, `${kind}-warm`), {
+        amount: WARMUP_REQUESTS,
+      });
       built.set(kind, warm.built);
       const amount = Math.round(Math.min(MAX_REQUESTS, Math.max(WARMUP_REQUESTS / 2, (warm.latenciesMs.length / warm.seconds) * RUN_SECONDS)));
       runFor.set(kind, { amount });
@@ -345,7 +351,9 @@ async function measureAll(file: string, kinds: ServerKind[], withFixedRate: Serv
       log(
         `webhook ${target.kind}: ${throughput.requestsPerSecond.toFixed(0)} req/s, p50 ${throughput.p50Ms.toFixed(2)} ms, ` +
           `p99 ${throughput.p99Ms.toFixed(2)} ms, ${throughput.cpuUsPerPush.toFixed(0)} µs CPU per push` +
-          (fixedRate ? `; at ${FIXED_RATE} req/s p50 ${fixedRate.p50Ms.toFixed(2)} ms, p99 ${fixedRate.p99Ms.toFixed(2)} ms (${fixedRate.snapshots} snapshots)` : ''),
+          (fixedRate
+            ? `; at ${FIXED_RATE} req/s p50 ${fixedRate.p50Ms.toFixed(2)} ms, p99 ${fixedRate.p99Ms.toFixed(2)} ms (${fixedRate.snapshots} snapshots)`
+            : ''),
       );
     }
     return measured;
@@ -371,7 +379,13 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
   const m = await measureAll(server.file, ['bare', 'verify', 'sdk', 'bot', 'bot-fsync'], ['bare', 'bot', 'bot-fsync'], log);
   const big = await measureDuringSnapshot(server.file, log);
   const get = (kind: ServerKind) => m.get(kind) as Measured;
-  const [bare, verify, sdk, bot, botFsync] = (['bare', 'verify', 'sdk', 'bot', 'bot-fsync'] as const).map((kind) => get(kind).throughput) as [Figures, Figures, Figures, Figures, Figures];
+  const [bare, verify, sdk, bot, botFsync] = (['bare', 'verify', 'sdk', 'bot', 'bot-fsync'] as const).map((kind) => get(kind).throughput) as [
+    Figures,
+    Figures,
+    Figures,
+    Figures,
+    Figures,
+  ];
   const bareRate = get('bare').fixedRate as Figures;
   const botRate = get('bot').fixedRate as Figures;
   const botFsyncRate = get('bot-fsync').fixedRate as Figures;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGES } from '../src/domain/model';
 
 /**
  * The values the bot's buttons carry in their callback behaviour. Cards write them through this schema and the
@@ -11,5 +12,7 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.reopen'), todoId: z.string() }),
   z.object({ action: z.literal('todo.snooze'), todoId: z.string() }),
   z.object({ action: z.literal('todo.tomorrow'), todoId: z.string() }),
+  /** The settings form's Save: the group it was opened for, and the language it is written in. */
+  z.object({ action: z.literal('settings.save'), chatId: z.string(), lang: z.enum(LANGUAGES) }),
 ]);
 export type CardActionValue = z.infer<typeof CardActionValue>;

@@ -11,11 +11,14 @@ import type {
   EmulatedConnection,
   EmulatedFeedCard,
   EmulatedMessage,
+  EmulatedTask,
   Emulator,
   FaultRule,
   PushOptions,
   PushResult,
+  RawFragment,
   RecordedCall,
+  TaskChange,
 } from './types';
 
 /** The face a test holds: the state's maps themselves (never copies), plus controls over faults and lifetime. */
@@ -27,6 +30,7 @@ export class RunningEmulator implements Emulator {
   readonly deliveries: Delivery[] = [];
   readonly connections: EmulatedConnection[];
   readonly timeZones: Map<string, string>;
+  readonly tasks: Map<string, EmulatedTask>;
 
   constructor(
     readonly url: string,
@@ -41,10 +45,44 @@ export class RunningEmulator implements Emulator {
     this.chats = state.chats;
     this.connections = gateway.connections;
     this.timeZones = state.timeZones;
+    this.tasks = state.tasks;
   }
 
   setContactScope(granted: boolean): void {
     this.state.contactScopeGranted = granted;
+  }
+
+  setTaskScope(granted: boolean): void {
+    this.state.taskScopeGranted = granted;
+  }
+
+  get taskEventsSubscribed(): boolean {
+    return this.state.taskEventsSubscribed;
+  }
+
+  changeTaskAsUser(guid: string, userId: string, change: TaskChange): string[] {
+    const task = this.tasks.get(guid);
+    if (!task || task.deleted) throw new Error(`changeTaskAsUser: no live task ${guid}`);
+    task.updatedAt = this.state.now();
+    task.changedBy = userId;
+    if ('complete' in change) {
+      task.completedAt = String(this.state.now());
+      return ['task_completed_update'];
+    }
+    if ('reopen' in change) {
+      task.completedAt = '0';
+      return ['task_completed_update'];
+    }
+    if ('delete' in change) {
+      task.deleted = true;
+      return ['task_deleted'];
+    }
+    if ('summary' in change) {
+      task.summary = change.summary;
+      return ['task_summary_update'];
+    }
+    task.members = [...task.members.filter((m) => m.role !== 'assignee'), ...change.assignees.map((id) => ({ id, role: 'assignee' as const }))];
+    return ['task_assignees_update'];
   }
 
   get rateLimitRejections(): number {
@@ -127,6 +165,10 @@ export class RunningEmulator implements Emulator {
 
   pushOverConnection(payload: object, opts: ConnectionPushOptions = {}): Promise<ConnectionPushResult> {
     return this.gateway.push(payload, opts);
+  }
+
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts: { connectionId?: string } = {}): number {
+    return this.gateway.sendFragments(fragments, opts);
   }
 
   dropConnections(connectionId?: string): number {

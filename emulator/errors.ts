@@ -29,6 +29,11 @@ export const Code = {
   scopeMissing: 99991672,
   /** The person is outside the app's contact range. */
   noUserAuthority: 41050,
+  /** Task v2: a bad parameter (HTTP 400), the call not permitted on this task (403), the task gone (404), a server error (500). */
+  taskBadParam: 1470400,
+  taskForbidden: 1470403,
+  taskNotFound: 1470404,
+  taskServerError: 1470500,
 } as const;
 
 export class FeishuError extends Error {

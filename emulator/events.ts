@@ -141,3 +141,25 @@ export function cardActionEvent(p: {
 export function urlChallenge(p: { token: string; challenge: string }): object {
   return { challenge: p.challenge, token: p.token, type: 'url_verification' };
 }
+
+/**
+ * `task.task.update_user_access_v2`: says *that* a task the app subscribed to changed (`event_types`, e.g.
+ * `task_completed_update`, `task_assignees_update`, `task_deleted`), never what it is now: read the task to learn it.
+ * Feishu sends it for the app's own changes too.
+ */
+export function taskUpdateEvent(p: { token: string; taskGuid: string; eventTypes: string[]; eventId?: string; appId?: string }): object {
+  return {
+    schema: '2.0',
+    header: header({ ...p, eventType: 'task.task.update_user_access_v2', createTime: Date.now() }),
+    event: { task_guid: p.taskGuid, event_types: p.eventTypes },
+  };
+}
+
+/** `task.task.updated_v1`: a task this app created changed; `task_id` is the task's guid, `obj_type` what changed. */
+export function taskUpdatedV1Event(p: { token: string; taskId: string; objType?: number; eventId?: string; appId?: string }): object {
+  return {
+    schema: '2.0',
+    header: header({ ...p, eventType: 'task.task.updated_v1', createTime: Date.now() }),
+    event: { task_id: p.taskId, obj_type: p.objType ?? 1 },
+  };
+}

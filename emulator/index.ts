@@ -8,7 +8,8 @@ import type { Emulator, EmulatorOptions } from './types';
 
 export { validateCard, validateCallbackAnswer, localI18nField, cardSize, CARD_SIZE_LIMIT } from './card-rules';
 export { Code } from './errors';
-export { messageEvent, cardActionEvent, urlChallenge } from './events';
+export { messageEvent, cardActionEvent, urlChallenge, taskUpdateEvent, taskUpdatedV1Event } from './events';
+export { TASK_CALLS_PER_SECOND } from './api/tasks';
 export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';
 export type {
@@ -22,10 +23,12 @@ export type {
   EmulatedChat,
   EmulatedFeedCard,
   EmulatedMessage,
+  EmulatedTask,
   FaultRule,
   PushOptions,
   PushResult,
   RecordedCall,
+  TaskChange,
 } from './types';
 
 /** A fake Feishu Open Platform on 127.0.0.1 and a free port; point the SDK's `domain` at `emulator.url`. */

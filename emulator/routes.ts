@@ -8,6 +8,7 @@ import { connectionEndpoint } from './api/long-connection';
 import { recallMessage } from './api/message-recall';
 import { createMessage, replyToMessage } from './api/message-send';
 import { updateCard } from './api/message-update';
+import { createTask, deleteTask, getTask, patchTask, subscribeTaskEvents } from './api/tasks';
 
 interface Route {
   method: string;
@@ -36,6 +37,11 @@ const ROUTES: Route[] = [
   route('DELETE', '/open-apis/im/v1/messages/:message_id', recallMessage),
   route('POST', '/open-apis/im/v2/app_feed_card', createFeedCards),
   route('DELETE', '/open-apis/im/v2/app_feed_card/batch', deleteFeedCards),
+  route('POST', '/open-apis/task/v2/tasks', createTask),
+  route('GET', '/open-apis/task/v2/tasks/:task_guid', getTask),
+  route('PATCH', '/open-apis/task/v2/tasks/:task_guid', patchTask),
+  route('DELETE', '/open-apis/task/v2/tasks/:task_guid', deleteTask),
+  route('POST', '/open-apis/task/v2/task_v2/task_subscription', subscribeTaskEvents),
 ];
 
 export interface RouteMatch {

@@ -5,6 +5,7 @@ import type {
   EmulatedChat,
   EmulatedFeedCard,
   EmulatedMessage,
+  EmulatedTask,
   EmulatorOptions,
   LongConnectionOptions,
   RecordedCall,
@@ -49,6 +50,11 @@ export class EmulatorState {
   readonly timeZones = new Map<string, string>();
   /** Whether the app holds a contact read scope; without one the contact API answers 99991672. */
   contactScopeGranted: boolean;
+  /** Feishu Tasks by guid, deleted ones kept (marked) so a late call still finds them gone. */
+  readonly tasks = new Map<string, EmulatedTask>();
+  /** Whether the app holds the task scopes; without them every Task call answers 99991672. */
+  taskScopeGranted: boolean;
+  taskEventsSubscribed = false;
   rateLimitRejections = 0;
 
   private readonly tokenTtlSeconds: number;
@@ -56,6 +62,8 @@ export class EmulatorState {
   private readonly windows = new SlidingWindows();
   /** token → expiry (ms) */
   private readonly tokens = new Map<string, number>();
+  /** client_token → the task it created */
+  private readonly taskClientTokens = new Map<string, string>();
   /** uuid → message it created */
   private readonly uuids = new Map<string, string>();
   /** Long-connection ticket → the device id it was issued with; each is good for one handshake. */
@@ -75,6 +83,18 @@ export class EmulatorState {
     for (const chat of options.chats ?? defaultChats()) this.chats.set(chat.chatId, chat);
     for (const [openId, zone] of Object.entries(options.timeZones ?? {})) this.timeZones.set(openId, zone);
     this.contactScopeGranted = options.contactScope ?? true;
+    this.taskScopeGranted = options.taskScope ?? true;
+  }
+
+  /** The task a `client_token` created: Feishu answers a repeated create with it. */
+  taskByClientToken(token: string): EmulatedTask | undefined {
+    const guid = this.taskClientTokens.get(token);
+    return guid === undefined ? undefined : this.tasks.get(guid);
+  }
+
+  addTask(task: EmulatedTask): void {
+    this.tasks.set(task.guid, task);
+    if (task.clientToken !== undefined) this.taskClientTokens.set(task.clientToken, task.guid);
   }
 
   issueToken(): { token: string; expire: number } {
@@ -162,6 +182,8 @@ export class EmulatorState {
     this.messages.clear();
     this.uuids.clear();
     this.feedCards.clear();
+    this.tasks.clear();
+    this.taskClientTokens.clear();
     this.windows.clear();
     this.rateLimitRejections = 0;
     this.lastSeq = 0;

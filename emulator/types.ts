@@ -17,6 +17,8 @@ export interface EmulatorOptions {
   timeZones?: Record<string, string>;
   /** Default true; false: the app has no contact read scope and the contact API answers 99991672. */
   contactScope?: boolean;
+  /** Default true; false: the app has neither task scope and every Task call answers 99991672. */
+  taskScope?: boolean;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
   now?: () => number;
   /** Default: a free port. A fixed one lets a test start Feishu after the bot that calls it. */
@@ -119,6 +121,34 @@ export interface EmulatedFeedCard {
   createdAt: number;
 }
 
+/** A Feishu Task (v2), as the emulator keeps it; `taskAnswer` renders Feishu's shape. */
+export interface EmulatedTask {
+  guid: string;
+  taskId: string;
+  summary: string;
+  description?: string;
+  due?: { timestamp: string; is_all_day: boolean };
+  members: Array<{ id: string; role: 'assignee' | 'follower' }>;
+  /** Milliseconds as a string; "0" while open. */
+  completedAt: string;
+  repeatRule?: string;
+  origin?: object;
+  extra?: string;
+  mode: number;
+  clientToken?: string;
+  /** The app that created it (its app id). */
+  creatorId: string;
+  url: string;
+  createdAt: number;
+  updatedAt: number;
+  deleted: boolean;
+  /** Who made the last change: the app's id, or the open_id of a person in their Feishu Task app. */
+  changedBy: string;
+}
+
+/** A change a person makes in their Feishu Task app (`changeTaskAsUser`). */
+export type TaskChange = { complete: true } | { reopen: true } | { delete: true } | { assignees: string[] } | { summary: string };
+
 export interface PushOptions {
   /** When set, the body is `{"encrypt": base64(iv16 + AES-256-CBC(sha256(encryptKey), JSON))}`. */
   encryptKey?: string;
@@ -212,6 +242,17 @@ export interface Emulator {
   timeZones: Map<string, string>;
   /** Grants or withdraws the contact read scope. */
   setContactScope(granted: boolean): void;
+  /** Feishu Tasks by guid, deleted ones included (`deleted: true`). */
+  tasks: Map<string, EmulatedTask>;
+  /** Grants or withdraws both task scopes (without them every Task call answers 99991672). */
+  setTaskScope(granted: boolean): void;
+  /** Whether the app subscribed to task events (`task_v2/task_subscription`). */
+  readonly taskEventsSubscribed: boolean;
+  /**
+   * A person changes a task in their Feishu Task app. Returns the `event_types` Feishu names in the
+   * `task.task.update_user_access_v2` event it then pushes (build it with `taskUpdateEvent` and `push` it).
+   */
+  changeTaskAsUser(guid: string, userId: string, change: TaskChange): string[];
   /** Calls refused by an enforced rate limit (429 or 230020). */
   readonly rateLimitRejections: number;
   /** A person's message in a chat (a reply when `parentId` is given), as if sent from their Feishu client. */
@@ -231,6 +272,19 @@ export interface Emulator {
   awaitConnections(count?: number): Promise<void>;
   /** Pushes an event or callback over a long connection and resolves once it is acked, or Feishu would give up. */
   pushOverConnection(payload: object, opts?: ConnectionPushOptions): Promise<ConnectionPushResult>;
+  /**
+   * Sends data frames with the `message_id`, `sum` and `seq` given, as a hostile or broken gateway might, awaiting no
+   * ack; to every ready connection, or the one named. Returns how many connections they went to.
+   */
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts?: { connectionId?: string }): number;
   /** Cuts long connections as a network failure would; all when no id is given. Returns how many. */
   dropConnections(connectionId?: string): number;
+}
+
+/** One data frame of `sendFragments`: its headers as given, however wrong. */
+export interface RawFragment {
+  messageId: string;
+  sum: string;
+  seq: string;
+  payload: Uint8Array;
 }

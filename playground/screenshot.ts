@@ -28,7 +28,7 @@ try {
   await say('@To-do Bot /todo Ship the release notes');
   let form = page.getByRole('article', { name: 'New to-do' });
   await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: 'Bea Li' }).check();
-  const tomorrowAt10 = new Date(playground.clock.now() + 32 * 3_600_000).toISOString().slice(0, 11) + '10:00';
+  const tomorrowAt10 = `${new Date(playground.clock.now() + 32 * 3_600_000).toISOString().slice(0, 11)}10:00`;
   await form.getByLabel('Remind at (optional)').fill(tomorrowAt10);
   await form.getByRole('button', { name: 'Submit' }).click();
   await page.getByRole('article', { name: 'To-do', exact: true }).waitFor();

@@ -14,11 +14,19 @@ export interface AuditVerdict {
   line: string;
 }
 
-const FAILING = ['critical', 'high'] as const;
+const FAILING: readonly string[] = ['critical', 'high'];
+
+/** The parts of `npm audit --json`'s output read here: a report, or an error when the advisory service did not answer. */
+interface AuditReport {
+  error?: { summary?: string };
+  message?: unknown;
+  metadata?: { vulnerabilities?: Record<string, number> };
+  vulnerabilities?: Record<string, { severity?: string } | undefined>;
+}
 
 /** What `npm audit --json` printed, read as a verdict. */
 export function auditVerdict(stdout: string): AuditVerdict {
-  let report: any;
+  let report: AuditReport | null | undefined;
   try {
     report = JSON.parse(stdout);
   } catch {
@@ -26,12 +34,12 @@ export function auditVerdict(stdout: string): AuditVerdict {
   }
   const counts = report?.metadata?.vulnerabilities;
   if (report?.error !== undefined || typeof counts !== 'object' || counts === null) {
-    const why = typeof report?.message === 'string' ? report.message : (report?.error?.summary || 'no report');
+    const why = typeof report?.message === 'string' ? report.message : report?.error?.summary || 'no report';
     return { pass: true, line: `npm audit could not reach the advisory service (${why}): dependencies NOT audited.` };
   }
-  const serious = Object.entries<any>(report.vulnerabilities ?? {})
-    .filter(([, v]) => FAILING.includes(v?.severity))
-    .map(([name, v]) => `${name} (${v.severity})`);
+  const serious = Object.entries(report?.vulnerabilities ?? {})
+    .filter(([, v]) => FAILING.includes(v?.severity ?? ''))
+    .map(([name, v]) => `${name} (${v?.severity})`);
   const summary = ['critical', 'high', 'moderate', 'low', 'info'].map((level) => `${counts[level] ?? 0} ${level}`).join(', ');
   if (serious.length > 0 || FAILING.some((level) => (counts[level] ?? 0) > 0)) {
     return { pass: false, line: `npm audit found high or critical advisories: ${serious.join(', ') || summary}. Update them (CONTRIBUTING.md, Dependencies).` };

@@ -1,4 +1,4 @@
-import type { Emulator } from '../emulator';
+import type { Emulator, PushResult } from '../emulator';
 
 /**
  * How the demo's Feishu reaches the bot. By default signed, encrypted HTTP pushes to the webhook; with
@@ -13,7 +13,12 @@ export interface DemoTransport {
   /** Resolves once pushes can reach the bot. */
   ready(emu: Emulator): Promise<void>;
   /** Sends a push; `signing` is what the webhook's signature takes (the long connection needs none). */
-  push(emu: Emulator, target: string, payload: object, signing: { encryptKey: string; timestamp: number }): Promise<{ status: number; body: any; elapsedMs: number }>;
+  push(
+    emu: Emulator,
+    target: string,
+    payload: object,
+    signing: { encryptKey: string; timestamp: number },
+  ): Promise<Pick<PushResult, 'status' | 'body' | 'elapsedMs'>>;
 }
 
 const webhook: DemoTransport = {

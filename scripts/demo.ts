@@ -8,12 +8,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type EmulatedMessage, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { createLogger } from '../src/log';
 import { botEnv } from '../test/bot-env';
-import { type EmulatedMessage, cardActionEvent, messageEvent, startEmulator } from '../emulator';
 import { cardToText, styleFor } from './card-text';
 import { demoTransport } from './demo-transport';
 
@@ -66,7 +66,12 @@ async function showChanges() {
     if (m.recalled && !before?.recalled) say(`  the card "${m.card?.header?.title?.content ?? ''}" is withdrawn from the group`);
     shown.set(m.messageId, { updates: m.updates.length, deleted: m.deleted, recalled: m.recalled });
   }
-  const calls = emu.calls.slice(callsSeen).map((call) => `${call.method} ${call.path.replace('/open-apis', '')} ${call.status === 200 && call.response?.code === 0 ? 'ok' : `→ ${call.response?.code ?? call.status}`}`);
+  const calls = emu.calls
+    .slice(callsSeen)
+    .map(
+      (call) =>
+        `${call.method} ${call.path.replace('/open-apis', '')} ${call.status === 200 && call.response?.code === 0 ? 'ok' : `→ ${call.response?.code ?? call.status}`}`,
+    );
   callsSeen = emu.calls.length;
   if (calls.length > 0) say(`  ${style.dim(`bot → Feishu: ${calls.join(', ')}`)}`);
 }
@@ -116,25 +121,31 @@ async function moveClockTo(at: number, why: string) {
 
 const latest = (kind: EmulatedMessage['kind'], title: string) =>
   [...emu.messages.values()].filter((m) => m.kind === kind && m.card?.header?.title?.content === title).at(-1) as EmulatedMessage;
-const valueOf = (m: EmulatedMessage, key: string) => new RegExp(`"${key}":"([^"]+)"`).exec(JSON.stringify(m.card))?.[1] ?? '';
+const cardValue = (m: EmulatedMessage, key: string) => new RegExp(`"${key}":"([^"]+)"`).exec(JSON.stringify(m.card))?.[1] ?? '';
 
 try {
   await message('ou_member', '/todo Order pizza');
   await message('ou_admin', '/todo Ship the release notes');
   const form = latest('ephemeral', 'New to-do');
-  const formId = valueOf(form, 'formId');
+  const formId = cardValue(form, 'formId');
   await click('ou_admin', 'Submit', form, { action: 'todo.submit', formId }, { [FORM_FIELDS.text]: '' });
 
   const tomorrow = new Date(clock + 24 * HOUR).toISOString().slice(0, 10);
   const remindAt = Date.parse(`${tomorrow}T09:00:00+08:00`);
-  await click('ou_admin', 'Submit', form, { action: 'todo.submit', formId }, {
-    [FORM_FIELDS.text]: 'Ship the release notes <at id=all></at> (v2.1: see #42)',
-    [FORM_FIELDS.remindAt]: `${tomorrow} 09:00 +0800`,
-    [FORM_FIELDS.assignees]: ['ou_alice', 'ou_bob'],
-  });
+  await click(
+    'ou_admin',
+    'Submit',
+    form,
+    { action: 'todo.submit', formId },
+    {
+      [FORM_FIELDS.text]: 'Ship the release notes <at id=all></at> (v2.1: see #42)',
+      [FORM_FIELDS.remindAt]: `${tomorrow} 09:00 +0800`,
+      [FORM_FIELDS.assignees]: ['ou_alice', 'ou_bob'],
+    },
+  );
   say(style.dim('  (the @all typed into the form shows as text and mentions nobody; Alice and Bob each get an app feed card)'));
   const todoCard = latest('message', 'To-do');
-  const todoId = valueOf(todoCard, 'todoId');
+  const todoId = cardValue(todoCard, 'todoId');
 
   await message('ou_alice', '/todos');
   await moveClockTo(remindAt, 'the reminder is due');

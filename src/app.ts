@@ -10,6 +10,8 @@ import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
 import { FeishuCheck } from './feishu/credentials-check';
+import { isTransient } from './feishu/errors';
+import { FleetRateLimiter } from './feishu/fleet-rate-limiter';
 import type { RetryPolicy } from './feishu/transport';
 import { type HealthSource, healthReport } from './health';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
@@ -19,7 +21,7 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore, fleetLimits } from './store';
+import { createStore } from './store';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -40,6 +42,7 @@ export interface AppOptions {
 export interface RunningApp {
   url: string;
   server: Server;
+  store: Store;
   services: Services;
   bot: Bot;
   metrics: Metrics;
@@ -70,7 +73,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const now = options.now ?? Date.now;
   const store = options.store ?? (await createStore(config, { logger }));
   await store.open();
-  const shared = await fleetLimits(store);
+  // A store the fleet shares counts Feishu's limits and the people's throttles for all its instances.
+  const shared = store.sharedLimits;
   // Filled in below; the metrics and /healthz read them only when asked.
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;
@@ -89,7 +93,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     retry: options.feishuRetry,
     observer: metrics.feishu,
-    limiter: shared.limiter,
+    limiter: shared && ((maxWaitMs) => new FleetRateLimiter(shared, maxWaitMs)),
   });
 
   let botOpenId: Promise<string> | undefined;
@@ -102,8 +106,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
-    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
-    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
+    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
+    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
     // Known from the start-up check; looked up here only when Feishu was unreachable then.
     botOpenId: () => {
       botOpenId ??= feishu.botInfo().then(
@@ -123,7 +127,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   outbox = new Outbox({
     store,
-    handlers: bot.jobHandlers(),
+    registry: bot.jobRegistry(),
+    isTransient,
     logger,
     now,
     owner,
@@ -162,7 +167,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const receive: Receive = (event) => bot.receive(event);
   const events: Receiver =
     config.events === 'long-connection'
-      ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
+      ? new LongConnectionReceiver({
+          appId: config.appId,
+          appSecret: config.appSecret,
+          domain: config.feishuDomain,
+          logger,
+          receive,
+          now,
+          pushLimitBytes: config.bodyLimitBytes,
+          budgetBytes: config.bodyBudgetBytes,
+        })
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
@@ -255,6 +269,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   return {
     url,
     server,
+    store,
     services,
     bot,
     metrics,

@@ -3,7 +3,8 @@ import type { Language } from './domain/model';
 import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
 import { canonicalZone } from './domain/zones';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
-import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, type SynchronousCommit, postgresUrlProblem } from './store/postgres/settings';
+import type { StoreConfig } from './store';
+import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, postgresUrlProblem } from './store/postgres/settings';
 import { CodedError, ErrorCode } from './errors';
 
 /**
@@ -112,20 +113,6 @@ const storeSchema = schema.pick({
   DATABASE_POOL_SIZE: true,
   DATABASE_SYNCHRONOUS_COMMIT: true,
 });
-
-export interface StoreConfig {
-  readonly dataFile: string;
-  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
-  readonly storeFsyncMs: number;
-  /** PostgreSQL, shared by every instance, when set; the file at `dataFile` otherwise. */
-  readonly databaseUrl?: string;
-  /** The schema holding the bot's tables. */
-  readonly databaseSchema: string;
-  /** Connections each instance keeps open at most. */
-  readonly databasePoolSize: number;
-  /** When PostgreSQL acknowledges a commit (`off`: before it is flushed to disk); unset, as the server says. */
-  readonly databaseSynchronousCommit?: SynchronousCommit;
-}
 
 /** Over the long connection the SDK authenticates once, at connect: pushes carry no signature or token to check. */
 const longConnectionSchema = schema.extend({

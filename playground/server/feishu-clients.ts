@@ -1,4 +1,4 @@
-import { type Emulator, type EmulatedMessage, cardActionEvent, messageEvent, validateCard } from '../../emulator';
+import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, validateCard } from '../../emulator';
 import type { ClickRequest, Toast } from '../shared/view';
 import type { PlaygroundClock } from './clock';
 import { BOT, SQUAD, personById } from './squad';

@@ -4,11 +4,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Emulator, startEmulator } from '../../emulator';
 import { type RunningApp, startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { botEnv } from '../../test/bot-env';
-import { type Emulator, startEmulator } from '../../emulator';
 import { bundlePage } from './bundle';
 import { PlaygroundClock } from './clock';
 import { FeishuClients } from './feishu-clients';
@@ -89,5 +89,5 @@ async function catchUp(app: RunningApp): Promise<void> {
   do {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await app.settled();
-  } while ((await app.services.store.stats()).pendingJobs > 0 && Date.now() < deadline);
+  } while ((await app.store.stats()).pendingJobs > 0 && Date.now() < deadline);
 }

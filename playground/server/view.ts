@@ -1,4 +1,4 @@
-import type { Emulator, EmulatedMessage } from '../../emulator';
+import type { EmulatedMessage, Emulator } from '../../emulator';
 import type { FeedCardView, MessageBody, MessageView, PlaygroundView } from '../shared/view';
 import { BOT, SQUAD } from './squad';
 

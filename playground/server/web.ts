@@ -55,7 +55,13 @@ const ClickBody = z.object({
     formValue: z.record(z.string(), z.unknown()).optional(),
   }),
 });
-const ClockBody = z.object({ minutes: z.number().int().positive().max(7 * 24 * 60) });
+const ClockBody = z.object({
+  minutes: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 60),
+});
 const MAX_BODY = '64kb';
 
 export function createWebServer(o: WebOptions): Koa {

@@ -88,10 +88,10 @@ export function App() {
 
   async function send(event: Event) {
     event.preventDefault();
-    if (!draft.trim() || busy) return;
+    if (!draft.trim() || busy || !view) return;
     setBusy(true);
     try {
-      await api.say(view!.viewer, draft, replyTo?.id);
+      await api.say(view.viewer, draft, replyTo?.id);
       setDraft('');
       setReplyTo(undefined);
     } catch (error) {
@@ -167,7 +167,11 @@ export function App() {
           <span>{view.people.length + 1} members</span>
           <span class="viewing-as">Viewing as {me?.name}</span>
         </header>
-        {problem && <p class="problem" role="alert">{problem}</p>}
+        {problem && (
+          <p class="problem" role="alert">
+            {problem}
+          </p>
+        )}
         <Timeline messages={view.messages} cardContext={cardContext} nameOf={nameOf} onReply={setReplyTo} />
         <form class="composer" onSubmit={send}>
           {replyTo && (

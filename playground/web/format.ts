@@ -10,4 +10,13 @@ export const clockTime = (ms: number, timeZone: string, lang: Lang) =>
 
 /** The clock control's reading: `Tue 24 Nov 2026, 09:05`. */
 export const fullTime = (ms: number, timeZone: string, lang: Lang) =>
-  new Intl.DateTimeFormat(locale(lang), { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+  new Intl.DateTimeFormat(locale(lang), {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(ms);

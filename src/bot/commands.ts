@@ -20,6 +20,7 @@ export const COMMAND_NAMES = {
   recall: { en_us: 'recall', zh_cn: '撤回' },
   help: { en_us: 'help', zh_cn: '帮助' },
   lang: { en_us: 'lang', zh_cn: '语言' },
+  settings: { en_us: 'settings', zh_cn: '设置' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type CommandId = keyof typeof COMMAND_NAMES;

@@ -39,6 +39,12 @@ export const FEISHU_SENTENCES: Readonly<Record<number, MessageKey>> = {
   41050: 'feishuError.outsideContacts',
   // Ephemeral cards
   18051: 'feishuError.cardAlreadyDeleted',
+  // Feishu Task v2
+  1470400: 'feishuError.taskRejected',
+  1470403: 'feishuError.taskForbidden',
+  1470404: 'feishuError.taskGone',
+  1470450: 'feishuError.rateLimited',
+  1470451: 'feishuError.rateLimited',
 };
 
 /** The sentence for one of Feishu's codes; a code not in the table gets a general one. */

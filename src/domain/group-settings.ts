@@ -93,3 +93,37 @@ export function parseGroupZone(text: string): string | undefined {
 export function changedSettings(before: EffectiveSettings, after: EffectiveSettings): SettingName[] {
   return SETTING_NAMES.filter((name) => before[name] !== after[name]);
 }
+
+/** The words that turn the digest or nudges off, in either language; an empty field does too. */
+const OFF_WORDS = new Set(['', 'off', 'no', 'none', '关', '关闭', '不', '无']);
+const isOff = (text: string) => OFF_WORDS.has(text.trim().toLowerCase());
+
+export type SettingsReading = { ok: true; value: EffectiveSettings } | { ok: false; field: SettingName };
+
+/**
+ * The settings a submitted settings form asks for: each field named as its setting, read as the card wrote it (a
+ * select's value, or typed text); a field the client left out keeps the current value. The first field that does
+ * not read is named, so the admin is told which one to correct.
+ */
+export function readSettingsForm(formValue: Readonly<Record<string, unknown>>, current: EffectiveSettings, languages: readonly Language[]): SettingsReading {
+  const next: EffectiveSettings = { ...current };
+  const text = (name: SettingName) => (typeof formValue[name] === 'string' ? (formValue[name] as string) : undefined);
+  const readers: { [N in SettingName]: (raw: string) => EffectiveSettings[N] | undefined } = {
+    language: (raw) => languages.find((lang) => lang === raw),
+    timeZone: parseGroupZone,
+    whoCreates: (raw) => WHO_CREATES.find((choice) => choice === raw),
+    digestTime: (raw) => (isOff(raw) ? 'off' : parseClockTime(raw)),
+    digestDays: (raw) => DIGEST_DAYS.find((choice) => choice === raw),
+    nudgeAfterHours: (raw) => (isOff(raw) ? 'off' : parseNudgeHours(raw)),
+    taskSync: (raw) => TASK_SYNC.find((choice) => choice === raw),
+    tomorrowTime: parseClockTime,
+  };
+  for (const name of SETTING_NAMES) {
+    if (formValue[name] === undefined) continue;
+    const raw = text(name);
+    const value = raw === undefined ? undefined : readers[name](raw);
+    if (value === undefined) return { ok: false, field: name };
+    (next as Record<SettingName, unknown>)[name] = value;
+  }
+  return { ok: true, value: next };
+}

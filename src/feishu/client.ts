@@ -5,6 +5,7 @@ import { meaningOf } from './error-codes';
 import { FeishuApiError, feishuRefusal } from './errors';
 import { type Limiter, RateLimiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
+import { FeishuTasks } from './tasks';
 import { DEFAULT_RETRY, type FeishuObserver, type RetryPolicy, Transport } from './transport';
 
 /**
@@ -82,6 +83,8 @@ export class FeishuClient {
   /** Aborted after the running calls' grace: requests still on the wire are cancelled. */
   private readonly requests = new AbortController();
   readonly reachability: FeishuReachability = {};
+  /** Feishu Task v2 calls, through the same limits, retries and errors. */
+  readonly tasks: FeishuTasks;
 
   constructor(options: FeishuClientOptions) {
     // Every call waiting for a permit, a retry or an answer listens to these, so hundreds may at once (a burst
@@ -105,6 +108,7 @@ export class FeishuClient {
         rateLimitWait: (method, seconds) => options.observer?.rateLimitWait(method, seconds),
       },
     });
+    this.tasks = new FeishuTasks(() => this.sdk.get(), this.transport);
   }
 
   /** Stops every wait and retry now; calls already sent go on until `abortRequests`. */

@@ -24,6 +24,10 @@ export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   230110: { done: true },
   // Ephemeral cards
   18051: { done: true },
+  // Feishu Task v2: a deleted task is gone already; its own limit codes wait like the platform's
+  1470404: { done: true },
+  1470450: { retry: true },
+  1470451: { retry: true },
 };
 
 const PLAIN_FAILURE: CodeMeaning = {};

@@ -1,9 +1,9 @@
 import PQueue from 'p-queue';
 import { CodedError, ErrorCode, errorCode } from '../errors';
-import { isTransient } from '../feishu/errors';
 import type { Logger } from '../log';
-import { type Commit, type Job, LeaseLost, type Store } from '../store/store';
+import { type Job, type JobQueue, LeaseLost, type Store } from '../store/store';
 import { LeaseKeeper, type RenewalObservation } from './leases';
+import type { BoundJob, JobRegistry, JobRuntime } from './registry';
 
 /**
  * Runs the jobs the store holds, so that work recorded before an answer is done even across a crash, by this
@@ -28,32 +28,16 @@ class CommitConflict extends CodedError {
   }
 }
 
-export interface JobContext {
-  job: Job;
-  /**
-   * Runs `fn` once per job: a step already recorded returns its stored result without running again. `fn` starts
-   * only while the job holds its lease; `undo`, when given, takes back what `fn` did if its result cannot be recorded
-   * because the lease was lost meanwhile (another instance runs the job now, and does the step itself).
-   */
-  step<T>(name: string, fn: () => Promise<T>, options?: StepOptions<T>): Promise<T>;
-  /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
-  commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
-}
-
-export interface StepOptions<T> {
-  /** For a step that cannot safely be done twice and that Feishu cannot deduplicate (an ephemeral send). */
-  undo?: (result: T) => Promise<unknown>;
-}
-
-export interface JobHandler {
-  run(ctx: JobContext): Promise<void>;
-  /** Called once when the job is abandoned (a permanent failure, or transient ones for too long). */
-  giveUp?(ctx: JobContext, error: unknown): Promise<void> | void;
-}
-
 export interface OutboxOptions {
-  store: Store;
-  handlers: Record<string, JobHandler>;
+  /** The job queue, and the commits a job makes and hears of. */
+  store: JobQueue & Pick<Store, 'commit' | 'onCommitted'>;
+  /** The kinds of job this instance runs: each job's payload is checked against its kind's schema when claimed. */
+  registry: JobRegistry;
+  /**
+   * Whether a failure may pass if the job is tried again later (a network error, a platform's busy answer): the
+   * caller knows its platform's errors, the outbox does not. A `RetryLater` always is; without this, nothing else.
+   */
+  isTransient?: (error: unknown) => boolean;
   logger: Logger;
   now: () => number;
   /** This instance's name in the leases it takes. */
@@ -70,6 +54,8 @@ export interface OutboxOptions {
   leaseMs?: number;
   /** The longest the outbox goes without looking for work. */
   pollMs?: number;
+  /** How long a job this instance cannot run (see `park`) waits before it is looked at again. */
+  parkMs?: number;
   /** Told of every job given up (the metrics count them). */
   onAbandoned?: (job: Job) => void;
   /** Told of every lease renewal (the metrics show its latency and the event loop's lag). */
@@ -90,6 +76,11 @@ export const DEFAULT_LEASE_MS = 20_000;
  * store); the poll is for what no commit announces: a dead instance's lease running out.
  */
 export const DEFAULT_POLL_MS = 5_000;
+/**
+ * A job this instance cannot run is looked at again this much later: soon enough for a newer instance of a fleet
+ * being upgraded to take it, seldom enough that a damaged one costs a log line now and then.
+ */
+export const DEFAULT_PARK_MS = 10 * 60_000;
 /** How long the outbox lets other instances' commits gather before it looks for work they may have left it. */
 const REMOTE_WAKE_MS = 25;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
@@ -233,9 +224,9 @@ export class Outbox {
   }
 
   private async execute(job: Job): Promise<void> {
+    const handler = this.options.registry.bind(job);
     try {
-      const handler = this.options.handlers[job.kind];
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      if (!handler.ok) return await this.park(job, handler.problem);
       for (let run = 1; ; run++) {
         try {
           await handler.run(this.context(job));
@@ -247,7 +238,7 @@ export class Outbox {
       this.leases.giveBack(job);
       await this.options.store.finishJob(job);
     } catch (error) {
-      await this.failed(job, error).catch((failure: unknown) => this.logFailure(job, failure));
+      await this.failed(job, handler, error).catch((failure: unknown) => this.logFailure(job, failure));
     } finally {
       this.leases.drop(job);
       this.runningJobs.delete(job.id);
@@ -255,7 +246,7 @@ export class Outbox {
     }
   }
 
-  private context(job: Job): JobContext {
+  private context(job: Job): JobRuntime {
     const { store, now } = this.options;
     return {
       job,
@@ -282,7 +273,19 @@ export class Outbox {
     };
   }
 
-  private async failed(job: Job, error: unknown): Promise<void> {
+  /**
+   * A job this instance cannot run (a kind it does not know, or a payload its kind's schema refuses) was written by a
+   * newer version of the bot (an instance of the fleet upgraded first) or damaged: it is parked, not run and not given
+   * up. It stays stored with the problem as its last error and is looked at again after `parkMs`, by whichever
+   * instance claims it then, one that knows it among them. Its lane waits behind it, as behind any job not yet done.
+   */
+  private async park(job: Job, problem: string): Promise<void> {
+    const parkMs = this.options.parkMs ?? DEFAULT_PARK_MS;
+    this.log.error({ jobId: job.id, kind: job.kind, problem, retryInMs: parkMs }, 'job parked: this version cannot run it');
+    await this.options.store.retryJob(job, this.options.now() + parkMs, `parked: ${problem}`);
+  }
+
+  private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {
     const code = errorCode(error);
     if (code === ErrorCode.LeaseLost) {
       this.leases.refused(job);
@@ -291,7 +294,7 @@ export class Outbox {
     // A job cut short by the stop (its waits aborted) keeps its finished steps and its lease until the stop releases
     // every lease: it runs again at the next start, here or on another instance, and is judged then.
     if (this.stopped) return;
-    const transient = code === ErrorCode.JobRetryLater || isTransient(error);
+    const transient = code === ErrorCode.JobRetryLater || (this.options.isTransient?.(error) ?? false);
     const delay = this.retryDelaysMs[job.attempts];
     if (transient && delay !== undefined) {
       this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: error }, 'job failed, will retry');
@@ -302,7 +305,7 @@ export class Outbox {
     this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: error }, 'job abandoned');
     this.options.onAbandoned?.(job);
     try {
-      await this.options.handlers[job.kind]?.giveUp?.(this.context(job), error);
+      if (handler.ok) await handler.giveUp(this.context(job), error);
     } catch (giveUpError) {
       this.logFailure(job, giveUpError);
     }

@@ -76,11 +76,12 @@ describe('the message catalogs', () => {
     expect(keys.filter((key) => !baseKeysOf('en_us').has(key))).toEqual([]);
   });
 
+  // A command starts a word: the slash inside a zone name (Asia/Shanghai) is not one.
   it('name commands by their names in the sentence’s language', () => {
     for (const lang of LANGUAGES) {
       const names = new Set(Object.values(COMMAND_NAMES).map((command) => command[lang] as string));
       for (const [key, text] of Object.entries(CATALOGS[lang])) {
-        for (const [, name] of text.matchAll(/\/(\p{L}+)/gu)) expect(names.has(name as string), `${lang} ${key}: /${name}`).toBe(true);
+        for (const [, name] of text.matchAll(/(?<![\p{L}\d])\/(\p{L}+)/gu)) expect(names.has(name as string), `${lang} ${key}: /${name}`).toBe(true);
       }
     }
   });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { LeaseKeeper, type RenewalObservation } from '../../src/jobs/leases';
 import { Outbox } from '../../src/jobs/outbox';
+import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
 import { createLogger } from '../../src/log';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
@@ -213,8 +215,8 @@ describe('a job whose lease passes to another instance while it runs', () => {
       now: () => 0,
       owner: 'first',
       retryDelaysMs: [0],
-      handlers: {
-        form: {
+      registry: new JobRegistry([
+        handle(jobKind('form', z.object({})), {
           run: async ({ step }) => {
             await step('send', async () => {
               if (options.whileSending) {
@@ -230,8 +232,8 @@ describe('a job whose lease passes to another instance while it runs', () => {
             }
             await step('delete', async () => void effects.push('delete'));
           },
-        },
-      },
+        }),
+      ]),
     });
     await store.commit({ now: 0, jobs: [{ id: 'j1', kind: 'form', lane: 'l', chatId: 'oc_1', payload: {}, runAt: 0, createdAt: 0 }] });
     outbox.start();

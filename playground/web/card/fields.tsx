@@ -34,6 +34,7 @@ const nameOf = (el: Json) => (typeof el.name === 'string' ? el.name : undefined)
 function Labelled(p: { el: Json; ctx: CardContext; scope: FormScope | undefined; children: ComponentChild }) {
   const caption = text(p.el.label, p.ctx) || text(p.el.placeholder, p.ctx);
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is one of `children`, which the rule cannot see
     <label class="field">
       <span class="field-label">
         {caption}
@@ -122,7 +123,11 @@ export function MultiSelectField(p: { el: Json; ctx: CardContext; scope: FormSco
     <fieldset class={`field multi ${props.class}`} aria-invalid={props['aria-invalid']} disabled={props.disabled}>
       <legend class="field-label">
         {text(el.placeholder, ctx) || text(el.label, ctx)}
-        {el.required === true && scope && <span class="required-star" aria-hidden="true">{' *'}</span>}
+        {el.required === true && scope && (
+          <span class="required-star" aria-hidden="true">
+            {' *'}
+          </span>
+        )}
       </legend>
       <div class="chips">
         {choices(el, ctx).map((o) => (

@@ -172,7 +172,10 @@ function feishuLeaf(tag: FeishuTag, ctx: MarkdownContext): ComponentChild {
 const ALL = { zh_cn: '所有人', en_us: 'All' } as const;
 
 function mentions(attrs: Record<string, string>, ctx: MarkdownContext): ComponentChild {
-  const ids = (attrs.ids ?? attrs.id ?? attrs.email ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = (attrs.ids ?? attrs.id ?? attrs.email ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   return ids.map((id) => h('span', { class: 'mention' }, `@${id === 'all' ? ALL[ctx.lang] : nameOf(id, ctx)}`));
 }
 
@@ -194,11 +197,31 @@ function localDateTime(attrs: Record<string, string>, ctx: MarkdownContext): Com
   const ms = Number(attrs.millisecond);
   if (!Number.isFinite(ms)) return placeholder('<local_datetime>', 'no millisecond');
   const options = FORMATS[attrs.format_type ?? ''] ?? { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' };
-  return h('time', { class: 'local-datetime' }, new Intl.DateTimeFormat(ctx.lang === 'zh_cn' ? 'zh-CN' : 'en-GB', { ...options, timeZone: ctx.timeZone }).format(ms));
+  return h(
+    'time',
+    { class: 'local-datetime' },
+    new Intl.DateTimeFormat(ctx.lang === 'zh_cn' ? 'zh-CN' : 'en-GB', { ...options, timeZone: ctx.timeZone }).format(ms),
+  );
 }
 
 /** Feishu's named colours; anything else is drawn in the default colour. */
-const COLORS = new Set(['neutral', 'blue', 'turquoise', 'lime', 'orange', 'violet', 'indigo', 'wathet', 'green', 'yellow', 'red', 'purple', 'carmine', 'grey', 'default']);
+const COLORS = new Set([
+  'neutral',
+  'blue',
+  'turquoise',
+  'lime',
+  'orange',
+  'violet',
+  'indigo',
+  'wathet',
+  'green',
+  'yellow',
+  'red',
+  'purple',
+  'carmine',
+  'grey',
+  'default',
+]);
 export const colorName = (color: unknown): string => (typeof color === 'string' && COLORS.has(color) ? color : 'default');
 
 /** Something the playground does not draw, shown (never dropped) with its name. */

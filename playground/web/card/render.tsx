@@ -14,7 +14,11 @@ export type { CardContext };
 
 export function renderCard(card: unknown, ctx: CardContext): VNode {
   if (!isObject(card)) {
-    return <article class="card" aria-label="Card">{block(placeholder('card', 'not a card JSON object'))}</article>;
+    return (
+      <article class="card" aria-label="Card">
+        {block(placeholder('card', 'not a card JSON object'))}
+      </article>
+    );
   }
   const header = isObject(card.header) ? card.header : undefined;
   const body = isObject(card.body) ? card.body : {};
@@ -49,7 +53,11 @@ function firstText(elements: unknown, ctx: CardContext): string {
   for (const el of Array.isArray(elements) ? elements : []) {
     if (!isObject(el)) continue;
     const found =
-      el.tag === 'markdown' ? textOf(renderMarkdown(localContent(el, ctx.lang), ctx)) : el.tag === 'div' ? textOf(renderText(el.text, ctx)) : firstText(el.elements ?? el.columns, ctx);
+      el.tag === 'markdown'
+        ? textOf(renderMarkdown(localContent(el, ctx.lang), ctx))
+        : el.tag === 'div'
+          ? textOf(renderText(el.text, ctx))
+          : firstText(el.elements ?? el.columns, ctx);
     if (found.trim()) return found.trim();
   }
   return '';
@@ -116,7 +124,8 @@ function renderElement(el: unknown, ctx: CardContext, scope: FormScope | undefin
       return (
         <div class={textClasses('div', isObject(el.text) ? el.text : {})}>
           {renderText(el.text, ctx)}
-          {Array.isArray(el.fields) && el.fields.filter(isObject).map((field) => <div class={field.is_short ? 'div-field short' : 'div-field'}>{renderText(field.text, ctx)}</div>)}
+          {Array.isArray(el.fields) &&
+            el.fields.filter(isObject).map((field) => <div class={field.is_short ? 'div-field short' : 'div-field'}>{renderText(field.text, ctx)}</div>)}
         </div>
       );
     case 'hr':
@@ -126,7 +135,10 @@ function renderElement(el: unknown, ctx: CardContext, scope: FormScope | undefin
         <div class="column-set">
           {(Array.isArray(el.columns) ? el.columns : []).map((column) =>
             isObject(column) ? (
-              <div class="column" style={{ flexGrow: column.width === 'weighted' && typeof column.weight === 'number' ? column.weight : column.width === 'auto' ? 0 : 1 }}>
+              <div
+                class="column"
+                style={{ flexGrow: column.width === 'weighted' && typeof column.weight === 'number' ? column.weight : column.width === 'auto' ? 0 : 1 }}
+              >
                 {renderElements(column.elements, ctx, scope)}
               </div>
             ) : null,
@@ -134,7 +146,11 @@ function renderElement(el: unknown, ctx: CardContext, scope: FormScope | undefin
         </div>
       );
     case 'form':
-      return <CardForm form={el} ctx={ctx}>{(formScope) => renderElements(el.elements, ctx, formScope)}</CardForm>;
+      return (
+        <CardForm form={el} ctx={ctx}>
+          {(formScope) => renderElements(el.elements, ctx, formScope)}
+        </CardForm>
+      );
     case 'person':
       return <span class="person">{ctx.names.get(String(el.user_id)) ?? String(el.user_id)}</span>;
     case 'collapsible_panel':
@@ -151,7 +167,24 @@ function renderElement(el: unknown, ctx: CardContext, scope: FormScope | undefin
 
 const block = (child: ComponentChild) => <div class="placeholder-block">{child}</div>;
 
-const TEXT_SIZES = new Set(['heading-0', 'heading-1', 'heading-2', 'heading-3', 'heading-4', 'heading', 'normal', 'notation', 'xxxx-large', 'xxx-large', 'xx-large', 'x-large', 'large', 'medium', 'small', 'x-small']);
+const TEXT_SIZES = new Set([
+  'heading-0',
+  'heading-1',
+  'heading-2',
+  'heading-3',
+  'heading-4',
+  'heading',
+  'normal',
+  'notation',
+  'xxxx-large',
+  'xxx-large',
+  'xx-large',
+  'x-large',
+  'large',
+  'medium',
+  'small',
+  'x-small',
+]);
 
 /** `text_size` (an unknown size is drawn as normal, as Feishu does), `text_align`, `text_color`. */
 function textClasses(base: string, node: Json): string {

@@ -17,6 +17,7 @@ import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
 import { StoreOpenError } from './settings';
+import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
 import { CodedError, ErrorCode } from '../../errors';
 
@@ -34,6 +35,7 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<(committed: Committed) => void>();
   private readonly laneKey: string;
   private closed = false;
+  readonly sharedLimits: PostgresSharedLimits;
 
   constructor(private readonly options: PostgresOptions) {
     this.db = new Database(options);
@@ -41,6 +43,7 @@ export class PostgresStore implements Store {
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+    this.sharedLimits = new PostgresSharedLimits(this.db);
   }
 
   async open(): Promise<void> {
@@ -65,7 +68,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** The connection pool, for what shares this database beside the store (the fleet's rate limiters). */
+  /** The connection pool (tests read the server's settings through it). */
   get database(): Database {
     return this.db;
   }

@@ -1,0 +1,65 @@
+import { SETTING_LABEL, settingValueLabel } from '../../cards/settings';
+import { type EffectiveSettings, type SettingName, changedSettings, readSettingsForm } from '../domain/group-settings';
+import { type ChatSettings, LANGUAGES, type Language, RECORD_VERSION } from '../domain/model';
+import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
+import { type MessageKey, t } from '../i18n';
+import { toast } from '../i18n/feishu';
+import type { Commit } from '../store/store';
+import { groupSettings } from './group-settings';
+import type { Services } from './services';
+
+/** What the red toast says of each setting's bad value. */
+const INVALID: Record<SettingName, MessageKey> = {
+  language: 'settings.invalid.language',
+  timeZone: 'settings.invalid.timeZone',
+  whoCreates: 'settings.invalid.whoCreates',
+  digestTime: 'settings.invalid.digestTime',
+  digestDays: 'settings.invalid.digestDays',
+  nudgeAfterHours: 'settings.invalid.nudgeAfterHours',
+  taskSync: 'settings.invalid.taskSync',
+  tomorrowTime: 'settings.invalid.tomorrowTime',
+};
+
+/** What a Save click comes to: the answer, and the record to commit for the answer to be true. */
+export interface SettingsDecision {
+  answer: CardActionAnswer;
+  change?: Omit<Commit, 'now' | 'eventId'>;
+  lang: Language;
+}
+
+/**
+ * The settings form's Save, from the group it was opened for, by one of its admins (whoever else clicks is refused):
+ * every field is checked first and the first bad one named in a red toast, nothing saved; then the settings that
+ * changed are written into the group's record (only those, so a default the environment changes later still reaches
+ * the others) and named in the toast. The record is written only from the revision read, so two admins saving at
+ * once are decided by the store.
+ */
+export async function saveSettings(services: Services, action: CardActionEvent, chatId: string, lang: Language): Promise<SettingsDecision> {
+  const refuse = (key: 'settings.adminsOnly' | 'toast.otherChat' | 'toast.permissionUnknown'): SettingsDecision => ({
+    answer: { toast: toast('error', key, lang) },
+    lang,
+  });
+  if (action.chatId !== undefined && action.chatId !== chatId) return refuse('toast.otherChat');
+  try {
+    if (!(await services.admins.isAdmin(chatId, action.operatorId))) return refuse('settings.adminsOnly');
+  } catch {
+    return refuse('toast.permissionUnknown');
+  }
+
+  const record = await services.store.chat(chatId);
+  const current = await groupSettings(services, chatId);
+  const read = readSettingsForm(action.formValue ?? {}, current, LANGUAGES);
+  if (!read.ok) return { answer: { toast: toast('error', INVALID[read.field], lang) }, lang };
+  const changed = changedSettings(current, read.value);
+  if (changed.length === 0) return { answer: { toast: toast('info', 'settings.unchanged', lang) }, lang };
+
+  const now = services.now();
+  const chosen = Object.fromEntries(changed.map((name) => [name, read.value[name]]));
+  const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), ...chosen, updatedAt: now };
+  return { answer: { toast: toast('success', (each) => savedSentence(changed, read.value, each), lang) }, change: { chats: [updated] }, lang };
+}
+
+function savedSentence(changed: SettingName[], settings: EffectiveSettings, lang: Language): string {
+  const changes = changed.map((name) => t(lang, 'settings.change', { name: t(lang, SETTING_LABEL[name]), value: settingValueLabel(name, settings[name], lang) }));
+  return t(lang, 'settings.saved', { changes: changes.join(lang === 'zh_cn' ? '；' : '; ') });
+}

@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ExportedRecord } from '../../src/store/store';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
+import { type Harness, ephemeralCards, formCards, noticesTo, readable, startHarness, submitButtonName } from './harness';
+
+/**
+ * `/settings` as Feishu meets it: the private form for an admin, a refusal for a member, Save checked field by field
+ * and applied at once, and the settings kept in the store across a restart and an export and import.
+ */
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    env: { DIGEST_TIME: '09:00' },
+    emulator: {
+      chats: [{ chatId: 'oc_group', chatType: 'group', ownerId: 'ou_owner', managerIds: ['ou_admin'], memberIds: ['ou_owner', 'ou_admin', 'ou_member'] }],
+    },
+  });
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(() => {
+  h.emu.reset();
+});
+
+/** `/settings` from `user`, and the settings card it produced for them (if any). */
+async function openSettings(user: string, text = '/settings') {
+  await h.say(user, text);
+  await h.settled();
+  return formCards(h, user).at(-1);
+}
+
+/** A form field of a card, by name. */
+function field(card: unknown, name: string): Record<string, unknown> {
+  const stack: unknown[] = [card];
+  while (stack.length) {
+    const node = stack.pop() as Record<string, unknown> | null;
+    if (node && typeof node === 'object') {
+      if (node.name === name && node.tag !== 'form') return node;
+      stack.push(...Object.values(node));
+    }
+  }
+  throw new Error(`no field ${name}`);
+}
+
+/** The Save button's callback value, as the client sends it with the form's fields. */
+function saveValue(card: unknown): Record<string, unknown> {
+  const button = field(card, submitButtonName(card)) as { behaviors: Array<{ value: Record<string, unknown> }> };
+  return button.behaviors[0]?.value as Record<string, unknown>;
+}
+
+async function submit(user: string, card: { messageId: string; card?: unknown }, formValue: Record<string, unknown>) {
+  return h.click(user, card.messageId, saveValue(card.card), { formValue, name: submitButtonName(card.card) });
+}
+
+describe('/settings', () => {
+  it('shows an admin the group’s current values privately, and tells a member only admins change them', async () => {
+    const card = await openSettings('ou_admin');
+    expect(card).toMatchObject({ kind: 'ephemeral', visibleTo: 'ou_admin' });
+    expect(field(card?.card, 'digestTime')).toMatchObject({ tag: 'input', default_value: '09:00' });
+    expect(field(card?.card, 'nudgeAfterHours')).toMatchObject({ default_value: 'off' });
+    expect(field(card?.card, 'timeZone')).toMatchObject({ default_value: 'Asia/Shanghai' });
+    expect(field(card?.card, 'whoCreates')).toMatchObject({ tag: 'select_static', initial_option: 'admins' });
+    expect(field(card?.card, 'tomorrowTime')).toMatchObject({ default_value: '09:00' });
+
+    expect(await openSettings('ou_member')).toBeUndefined();
+    expect(noticesTo(h, 'ou_member').join()).toMatch(/Only the group owner and group admins can change this group's settings/);
+    expect(ephemeralCards(h).filter((m) => m.visibleTo === 'ou_member')).toHaveLength(1);
+  });
+
+  it('answers /设置 in Chinese', async () => {
+    const card = await openSettings('ou_owner', '/设置');
+    expect(readable(card?.card)).toContain('本群设置');
+  });
+
+  it('saves what changed, says what changed, and applies it at once', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    const answer = await submit('ou_admin', card, {
+      language: 'en_us',
+      timeZone: 'europe/berlin',
+      whoCreates: 'everyone',
+      digestTime: '8:30',
+      digestDays: 'daily',
+      nudgeAfterHours: '24',
+      taskSync: 'off',
+      tomorrowTime: '10:00',
+    });
+    expect(answer.body.toast.type).toBe('success');
+    expect(answer.body.toast.content).toBe(
+      'Saved: Time zone Europe/Berlin; Who may create to-dos Everyone; Daily digest 08:30; Digest days Every day; Overdue nudges after 24 hours; "Tomorrow" means 10:00.',
+    );
+    expect(await h.app.services.store.chat('oc_group')).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      whoCreates: 'everyone',
+      digestTime: '08:30',
+      digestDays: 'daily',
+      nudgeAfterHours: 24,
+      tomorrowTime: '10:00',
+    });
+    // Unchanged settings are not pinned: the environment's default still reaches them.
+    expect((await h.app.services.store.chat('oc_group'))?.taskSync).toBeUndefined();
+
+    // Everyone may now create to-dos: a plain member's /todo opens a form.
+    await h.say('ou_member', '/todo water the plants');
+    await h.settled();
+    expect(formCards(h, 'ou_member')).toHaveLength(1);
+
+    const again = await openSettings('ou_admin');
+    expect(field(again?.card, 'digestTime')).toMatchObject({ default_value: '08:30' });
+    expect(field(again?.card, 'whoCreates')).toMatchObject({ initial_option: 'everyone' });
+    const unchanged = await submit('ou_admin', again as { messageId: string; card: unknown }, { digestTime: '08:30' });
+    expect(unchanged.body.toast).toMatchObject({ type: 'info', content: 'Nothing changed.' });
+  });
+
+  it('refuses a bad value with a red toast naming the field, and saves nothing', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    const before = await h.app.services.store.chat('oc_group');
+    for (const [formValue, named] of [
+      [{ digestTime: '25:00', nudgeAfterHours: '5' }, /^Daily digest: write a time/],
+      [{ nudgeAfterHours: '0' }, /^Overdue nudges: write a whole number of hours/],
+      [{ timeZone: 'Mars/Olympus' }, /^Time zone: write an IANA zone/],
+      [{ tomorrowTime: 'noon' }, /^"Tomorrow" means: write a time/],
+      [{ whoCreates: 'robots' }, /^Who may create to-dos: choose/],
+    ] as const) {
+      const answer = await submit('ou_admin', card, formValue);
+      expect(answer.body.toast.type).toBe('error');
+      expect(answer.body.toast.content).toMatch(named);
+      expect(answer.body.toast.i18n.zh_cn).toBeTruthy();
+    }
+    expect(await h.app.services.store.chat('oc_group')).toEqual(before);
+  });
+
+  it('refuses a Save by someone who is not an admin, and a Save reported from another chat', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    const before = await h.app.services.store.chat('oc_group');
+    const member = await submit('ou_member', card, { digestTime: 'off' });
+    expect(member.body.toast).toMatchObject({ type: 'error', content: "Only the group owner and group admins can change this group's settings." });
+    const elsewhere = await h.click('ou_admin', card.messageId, saveValue(card.card), { formValue: { digestTime: 'off' }, chatId: 'oc_other' });
+    expect(elsewhere.body.toast.type).toBe('error');
+    expect(await h.app.services.store.chat('oc_group')).toEqual(before);
+  });
+
+  it('keeps the settings across a restart and an export and import', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    await submit('ou_admin', card, { digestTime: 'off', nudgeAfterHours: '6' });
+    const exported: ExportedRecord[] = [];
+    await h.restart(async () => {
+      const source = new EmbeddedStore(new FilePersistence(h.config.dataFile));
+      await source.open();
+      for await (const record of source.exportRecords()) exported.push(record);
+      await source.close();
+    });
+    expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestTime: 'off', nudgeAfterHours: 6, timeZone: 'Europe/Berlin' });
+    const reopened = await openSettings('ou_admin');
+    expect(field(reopened?.card, 'nudgeAfterHours')).toMatchObject({ default_value: '6' });
+
+    const target = new EmbeddedStore(new FilePersistence(join(h.config.dataFile, '..', 'imported.json')));
+    await target.open();
+    await target.importRecords((async function* () {
+      yield* exported;
+    })());
+    expect(await target.chat('oc_group')).toMatchObject({ digestTime: 'off', nudgeAfterHours: 6, timeZone: 'Europe/Berlin', whoCreates: 'everyone' });
+    await target.close();
+  });
+});
