@@ -198,6 +198,31 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.chat('oc_2')).toBeUndefined();
       });
 
+      it('names the chats with open to-dos, and a chat’s to-dos done within a time', async () => {
+        const store = await open();
+        await store.commit({
+          now: 1,
+          todos: [
+            todo('t1', { chatId: 'oc_b' }),
+            todo('t2', { chatId: 'oc_a', status: 'done', doneAt: 100 }),
+            todo('t3', { chatId: 'oc_a', status: 'done', doneAt: 200 }),
+            todo('t4', { chatId: 'oc_c', status: 'recalled' }),
+            todo('t5', { chatId: 'oc_b' }),
+            todo('t6', { chatId: 'oc_d', status: 'done', doneAt: 150 }),
+            todo('t7', { chatId: 'oc_d' }),
+          ],
+        });
+        expect((await store.chatsWithOpenTodos()).sort()).toEqual(['oc_b', 'oc_d']);
+        expect((await store.todosDoneBetween('oc_a', 100, 200)).map((t) => t.id)).toEqual(['t2']);
+        expect((await store.todosDoneBetween('oc_a', 0, 1_000)).map((t) => t.id).sort()).toEqual(['t2', 't3']);
+        expect(await store.todosDoneBetween('oc_b', 0, 1_000)).toEqual([]);
+        // Reopened: no longer done, whatever its old doneAt said.
+        const t3 = (await store.todo('t3')) as Todo;
+        await store.commit({ now: 2, todos: [{ ...t3, status: 'open', doneAt: undefined }] });
+        expect((await store.todosDoneBetween('oc_a', 0, 1_000)).map((t) => t.id)).toEqual(['t2']);
+        expect((await store.chatsWithOpenTodos()).sort()).toEqual(['oc_a', 'oc_b', 'oc_d']);
+      });
+
       it('keeps every group setting, and changes them only from the revision read', async () => {
         const store = await open();
         const chosen: ChatSettings = {

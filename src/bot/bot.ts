@@ -17,6 +17,7 @@ import { messageJob } from './jobs/message';
 import { noticeJob } from './jobs/notice';
 import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
+import { digestTask } from './digest';
 import { reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import type { Services } from './services';
@@ -78,6 +79,7 @@ export class Bot {
     const { store, now } = this.services;
     return [
       reminderTask(this.services),
+      digestTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),

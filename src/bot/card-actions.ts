@@ -100,6 +100,12 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'todo.digestDone':
+      // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
+      return async () => {
+        const decision = await markDone(services, action, value.todoId, true);
+        return { ...decision, answer: { toast: decision.answer.toast } };
+      };
     case 'settings.save':
       return () => saveSettings(services, action, value.chatId, value.lang);
   }

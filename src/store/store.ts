@@ -148,6 +148,10 @@ export interface Records {
   /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */
   latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined>;
   chat(chatId: string): Promise<ChatSettings | undefined>;
+  /** Every chat that has an open to-do (the daily digest and the nudges look only at those). */
+  chatsWithOpenTodos(): Promise<string[]>;
+  /** A chat's to-dos marked done at or after `since` and before `until`. */
+  todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]>;
 
   commit(commit: Commit): Promise<CommitResult>;
 

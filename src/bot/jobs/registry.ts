@@ -1,6 +1,7 @@
 import { JobRegistry } from '../../jobs/registry';
 import type { CommandRouter } from '../router';
 import type { Services } from '../services';
+import { digestJobs } from './digest';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
@@ -19,5 +20,6 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...formJobs(services),
     ...todoJobs(services),
     ...reminderJobs(services),
+    ...digestJobs(services),
   ]);
 }

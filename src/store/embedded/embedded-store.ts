@@ -101,6 +101,14 @@ export class EmbeddedStore implements Store {
     return this.current<ChatSettings>('chats', chatId);
   }
 
+  async chatsWithOpenTodos(): Promise<string[]> {
+    return [...this.todosByChat.keys()].filter((chatId) => this.todosOf(chatId).some((todo) => todo.status === 'open'));
+  }
+
+  async todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]> {
+    return this.todosOf(chatId).filter((todo) => todo.status === 'done' && todo.doneAt !== undefined && todo.doneAt >= since && todo.doneAt < until);
+  }
+
   async commit(commit: Commit): Promise<CommitResult> {
     // Every condition is checked, and every change applied, with no await in between: one step for other callers.
     if (commit.by && !this.jobs.holds(commit.by)) return { ok: false, reason: 'lease-lost' };

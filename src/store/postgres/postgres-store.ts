@@ -111,6 +111,14 @@ export class PostgresStore implements Store {
     return this.one(this.sql.byId.chats, [chatId]);
   }
 
+  async chatsWithOpenTodos(): Promise<string[]> {
+    return (await this.db.query<{ chat_id: string }>(this.sql.chatsWithOpenTodos, [])).rows.map((row) => row.chat_id);
+  }
+
+  todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.todosDoneBetween, [chatId, since, until]);
+  }
+
   async commit(commit: Commit): Promise<CommitResult> {
     const writes: Array<[RecordCollection, TodoForm | Todo | ChatSettings]> = [
       ...(commit.forms ?? []).map((record) => ['forms', record] as [RecordCollection, TodoForm]),
