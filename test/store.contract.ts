@@ -339,7 +339,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const kept = leased.find((j) => j.id === 'kept') as Job;
         const lost = leased.find((j) => j.id === 'lost') as Job;
         await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(await store.renewLeases([kept], 600)).toEqual(['kept']);
+        expect(await store.renewLeases([kept], 5_000)).toEqual(['kept']);
         await new Promise((resolve) => setTimeout(resolve, 350));
         // Run out, though no one took the job: its holder may have done nothing since, so it does nothing more.
         expect(await store.renewLeases([lost], 600)).toEqual([]);
