@@ -23,7 +23,8 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore } from './store';
+import { BUILD_INFO } from './build-info';
+import { createStore, describeStore } from './store';
 import { storeHealth } from './store/health';
 import type { Store } from './store/store';
 
@@ -82,10 +83,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const healthSources: HealthSource[] = [];
   const metrics = new Metrics({
     storeStats: () => store.stats(),
+    storePool: () => store.poolUsage?.(),
+    build: BUILD_INFO,
     jobsRunning: () => outbox?.running ?? 0,
     health: () => healthSources,
     events: () => receiver?.health(),
   });
+  // Every commit is timed for the metrics, whichever part of the bot makes it.
+  const commit = store.commit.bind(store);
+  store.commit = async (change) => {
+    const started = performance.now();
+    try {
+      return await commit(change);
+    } finally {
+      metrics.storeCommit((performance.now() - started) / 1000);
+    }
+  };
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -151,7 +164,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
-    storeHealth(store, now),
+    storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
@@ -202,7 +215,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info(
+    {
+      url,
+      events: config.events,
+      store: describeStore(config),
+      feishuDomain: config.feishuDomain,
+      feishu: feishuCheck.health().reachable ? 'reached' : 'not reached yet',
+      defaultTimeZone: config.defaultTimeZone,
+    },
+    'to-do bot ready',
+  );
 
   const running = outbox;
   let stopping: Promise<void> | undefined;

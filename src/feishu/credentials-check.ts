@@ -62,6 +62,8 @@ export class FeishuCheck implements HealthSource {
     const reachable = lastAnswerAt !== undefined && (lastNetworkErrorAt === undefined || lastAnswerAt >= lastNetworkErrorAt);
     return {
       ok: this.state !== 'refused',
+      // Not reached (a wrong FEISHU_DOMAIN, no network): the bot runs and its jobs wait, but it cannot answer anyone.
+      degraded: !reachable,
       credentials: this.state,
       reachable,
       lastAnswerAt: lastAnswerAt === undefined ? undefined : new Date(lastAnswerAt).toISOString(),
