@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BuildInfo } from './build-info';
 import type { FeishuObserver } from './feishu/transport';
 import type { RenewalObservation } from './jobs/leases';
 import type { ComponentHealth, HealthSource } from './health';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
 import type { PushRoute } from './receivers/webhook';
-import type { StoreStats } from './store/store';
+import type { StorePool, StoreStats } from './store/store';
 
 /**
  * Every metric the bot exports, in one place, each app with its own registry (the tests run several apps in one
@@ -14,6 +15,9 @@ import type { StoreStats } from './store/store';
 
 export interface MetricSources {
   storeStats: () => Promise<StoreStats>;
+  /** PostgreSQL's connection pool, where the store has one. */
+  storePool?: () => StorePool | undefined;
+  build: BuildInfo;
   /** Jobs this instance runs right now. */
   jobsRunning: () => number;
   health: () => readonly HealthSource[];
@@ -101,6 +105,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly reminderLateness = new Histogram({
+    name: 'todo_bot_reminder_lateness_seconds',
+    help: 'From a reminder’s due time to its post in the chat',
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600],
+    registers: [this.registry],
+  });
+  private readonly storeCommits = new Histogram({
+    name: 'todo_bot_store_commit_duration_seconds',
+    help: 'Time of one store commit (the file store: to its log; PostgreSQL: the transaction)',
+    buckets: [0.0005, 0.001, 0.0025, ...SECONDS_BUCKETS],
+    registers: [this.registry],
+  });
+
   private scrape: Scrape = { components: [] };
 
   constructor(private readonly sources: MetricSources) {
@@ -167,6 +184,37 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'todo_bot_build_info',
+      help: 'What is running: always 1, its version and the commit it was built from as labels',
+      labelNames: ['version', 'commit', 'node'] as const,
+      registers,
+      collect() {
+        this.set({ version: sources.build.version, commit: sources.build.commit, node: process.versions.node }, 1);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_feishu_reachable',
+      help: 'Whether Feishu answered the last call made to it (1) or has not been reached since the last network error (0)',
+      registers,
+      collect() {
+        const feishu = scraped().components.find(([name]) => name === 'feishu')?.[1];
+        if (feishu) this.set(feishu.reachable === true ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_postgres_pool_connections',
+      help: 'PostgreSQL connections of this instance: total open, idle, and requests waiting for one',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const pool = sources.storePool?.();
+        if (!pool) return;
+        this.set({ state: 'total' }, pool.total);
+        this.set({ state: 'idle' }, pool.idle);
+        this.set({ state: 'waiting' }, pool.waiting);
+      },
+    });
+    new Gauge({
       name: 'todo_bot_events_reconnects',
       help: 'Long-connection reconnects since start',
       registers,
@@ -197,6 +245,14 @@ export class Metrics {
 
   cardAction(action: string, outcome: string): void {
     this.cardActions.inc({ action, outcome });
+  }
+
+  reminderPosted(latenessSeconds: number): void {
+    this.reminderLateness.observe(Math.max(0, latenessSeconds));
+  }
+
+  storeCommit(seconds: number): void {
+    this.storeCommits.observe(seconds);
   }
 
   jobAbandoned(kind: string): void {

@@ -215,4 +215,13 @@ export interface Store extends Records, JobQueue, Upkeep, Transfer {
    * limits and the people's throttles are counted, so that they hold for the fleet (otherwise each process counts).
    */
   readonly sharedLimits?: SharedLimits;
+  /** Offered by a store with a connection pool (PostgreSQL), for the metrics. */
+  poolUsage?(): StorePool;
+}
+
+/** A connection pool right now: connections open, idle ones among them, and requests waiting for one. */
+export interface StorePool {
+  total: number;
+  idle: number;
+  waiting: number;
 }
