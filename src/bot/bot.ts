@@ -2,9 +2,8 @@ import { close } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
-import type { JobHandler } from '../jobs/outbox';
+import type { JobRegistry } from '../jobs/registry';
 import type { ScheduledTask } from '../jobs/scheduler';
-import type { NewJob } from '../store/store';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
 import { openSettings } from './commands/settings';
@@ -12,14 +11,15 @@ import { chooseLanguage } from './commands/lang';
 import { recallTodo } from './commands/recall';
 import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
-import { formDeleteJob, formJobHandlers } from './form-jobs';
 import { adminsOnly, chatAdminsOnly, groupsOnly } from './guards';
-import { sayFailure } from './feishu-sentences';
+import { formDeleteJob } from './jobs/form';
+import { messageJob } from './jobs/message';
+import { noticeJob } from './jobs/notice';
+import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
-import { noticeHandler, noticeJob } from './notices';
-import { reminderJobHandler, reminderTask } from './reminders';
-import { type CommandMessage, CommandRouter, commandMessage } from './router';
-import { todoJobHandlers } from './todo-jobs';
+import { digestTask } from './digest';
+import { reminderTask } from './reminders';
+import { CommandRouter } from './router';
 import type { Services } from './services';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
@@ -70,40 +70,16 @@ export class Bot {
     while (this.undecided.size > 0) await Promise.all(this.undecided);
   }
 
-  jobHandlers(): Record<string, JobHandler> {
-    return {
-      message: {
-        run: (ctx) => this.router.route(this.services, ctx.job.payload as CommandMessage, ctx),
-        // The boundary around every command: whatever went wrong, the sender hears about it in a sentence.
-        giveUp: async ({ job, commit }, error) => {
-          const message = job.payload as CommandMessage;
-          const lang = await messageLanguage(this.services, message);
-          await commit({
-            jobs: [
-              noticeJob(this.services, `${message.eventId}:failed`, {
-                chatId: message.chatId,
-                userId: message.senderId,
-                text: t(lang, sayFailure(error, 'reply.failed')),
-                tone: 'error',
-                lang,
-                replyTo: message.messageId,
-                chatType: message.chatType,
-              }),
-            ],
-          });
-        },
-      },
-      notice: noticeHandler(this.services),
-      ...formJobHandlers(this.services),
-      ...todoJobHandlers(this.services),
-      'todo.remind': reminderJobHandler(this.services),
-    };
+  /** The kinds of job the bot's outbox runs. */
+  jobRegistry(): JobRegistry {
+    return botJobRegistry(this.services, this.router);
   }
 
   scheduledTasks(): ScheduledTask[] {
     const { store, now } = this.services;
     return [
       reminderTask(this.services),
+      digestTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),
@@ -182,15 +158,7 @@ export class Bot {
       await store.commit({ now: now(), jobs: [await this.throttledNotice(message)] });
       return;
     }
-    const job: NewJob = {
-      id: `message:${message.eventId}`,
-      kind: 'message',
-      lane: `chat:${message.chatId}:${message.senderId}`,
-      chatId: message.chatId,
-      payload: commandMessage(message),
-      runAt: now(),
-      createdAt: now(),
-    };
+    const job = messageJob(this.services, message);
     const result = await store.commit({ now: now(), eventId: message.eventId, jobs: [job] });
     if (result.ok) return;
     this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
@@ -198,7 +166,7 @@ export class Bot {
   }
 
   /** The one notice past a person's command budget, in the language of the command that crossed it. */
-  private async throttledNotice(message: MessageEvent): Promise<NewJob> {
+  private async throttledNotice(message: MessageEvent) {
     const lang = await messageLanguage(this.services, message);
     return noticeJob(this.services, `${message.eventId}:throttled`, {
       chatId: message.chatId,

@@ -3,20 +3,20 @@ import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { isTodoCard, reminderTookOver } from '../domain/current-card';
-import type { Language, Todo } from '../domain/model';
 import { clockParts } from '../domain/group-settings';
+import type { Language, Todo } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
 import { type Refusal, cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
-import { formDeleteJob, todoPostJob } from './form-jobs';
 import { groupSettings } from './group-settings';
+import { formDeleteJob } from './jobs/form';
+import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
 import { saveSettings } from './settings-save';
-import { cardUpdateJob, feedSyncJob } from './todo-jobs';
 
 /**
  * Card clicks, answered from stored state alone: Feishu waits at most 3 s and never retries, so the answer says
@@ -100,6 +100,12 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'todo.digestDone':
+      // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
+      return async () => {
+        const decision = await markDone(services, action, value.todoId, true);
+        return { ...decision, answer: { toast: decision.answer.toast } };
+      };
     case 'settings.save':
       return () => saveSettings(services, action, value.chatId, value.lang);
   }

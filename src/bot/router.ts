@@ -3,10 +3,10 @@ import type { CommandHelp } from '../../cards/help';
 import type { Language } from '../domain/model';
 import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
-import type { JobContext } from '../jobs/outbox';
+import type { JobContext } from '../jobs/registry';
 import { COMMAND_NAMES, type CommandId, type ParsedMessage, parseMessage } from './commands';
+import { type Notice, noticeJob } from './jobs/notice';
 import { chatLanguage, languageOfMessage } from './language';
-import { type Notice, noticeJob } from './notices';
 import type { Services } from './services';
 
 /**

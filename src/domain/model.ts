@@ -152,6 +152,11 @@ export interface ChatSettings extends Revised, GroupSettings {
   /** The chat id. */
   id: string;
   updatedAt: number;
+  /**
+   * The time of the latest daily digest claimed for the chat: claiming it is a write of this record from the revision
+   * read, so with several instances one claims each day's digest.
+   */
+  lastDigestAt?: number;
 }
 
 /** Who may open the form: group admins only, or every member. */

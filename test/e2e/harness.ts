@@ -146,7 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async settled() {
       const deadline = Date.now() + 15_000;
       await app.settled();
-      while ((await app.services.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
+      while ((await app.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         await app.settled();
       }

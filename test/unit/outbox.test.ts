@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Outbox } from '../../src/jobs/outbox';
+import { z } from 'zod';
+import { FeishuNetworkError } from '../../src/feishu/errors';
+import { Outbox, RetryLater } from '../../src/jobs/outbox';
+import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
 import { createLogger } from '../../src/log';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
-import { RetryLater } from '../../src/jobs/outbox';
-import { FeishuNetworkError } from '../../src/feishu/errors';
 
 /** An outbox over a memory store whose jobs wait until released, so the test sees which ones are running. */
 async function harness(perChat: number, options: { failFirst?: Set<string> } = {}) {
@@ -20,8 +21,8 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
     owner: 'test',
     perChat,
     retryDelaysMs: [0],
-    handlers: {
-      wait: {
+    registry: new JobRegistry([
+      handle(jobKind('wait', z.object({})), {
         run: async ({ job, step }) => {
           started.push(job.id);
           await step('first', async () => 'done');
@@ -33,8 +34,8 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
             interrupts.set(job.id, () => reject(new FeishuNetworkError('wait', 'the bot is stopping')));
           });
         },
-      },
-    },
+      }),
+    ]),
   });
   const enqueue = (id: string, lane: string, chatId: string | undefined, runAt = 0) =>
     store.commit({ now: 0, jobs: [{ id, kind: 'wait', lane, chatId, payload: {}, runAt, createdAt: 0 }] });
@@ -124,5 +125,78 @@ describe('the outbox', () => {
     expect(await store.job('j1')).toMatchObject({ attempts: 0, steps: { first: 'done' } });
     const { jobs } = await store.claimJobs({ owner: 'next start', now: 1_000, leaseMs: 1_000, max: 10, perChat: 8 });
     expect(jobs.map((job) => job.id)).toEqual(['j1']);
+  });
+});
+
+describe('the outbox’s retry decision', () => {
+  it('retries what the caller’s isTransient says may pass, and gives up on the rest at once', async () => {
+    const store = new EmbeddedStore(new MemoryPersistence());
+    await store.open();
+    const runs: string[] = [];
+    const givenUp: string[] = [];
+    const outbox = new Outbox({
+      store,
+      logger: createLogger('silent'),
+      now: () => 1_000,
+      owner: 'test',
+      retryDelaysMs: [0, 0],
+      isTransient: (error) => error instanceof Error && error.message === 'busy',
+      registry: new JobRegistry([
+        handle(jobKind('fail', z.object({ error: z.string() })), {
+          run: async ({ job, payload }) => {
+            runs.push(job.id);
+            throw new Error(payload.error);
+          },
+          giveUp: ({ job }) => void givenUp.push(job.id),
+        }),
+      ]),
+    });
+    const job = (id: string, error: string) => ({ id, kind: 'fail', lane: id, payload: { error }, runAt: 0, createdAt: 0 });
+    await store.commit({ now: 0, jobs: [job('busy', 'busy'), job('broken', 'broken')] });
+    outbox.start();
+    await vi.waitFor(() => expect(givenUp.sort()).toEqual(['broken', 'busy']));
+    expect(runs.filter((id) => id === 'busy')).toHaveLength(3);
+    expect(runs.filter((id) => id === 'broken')).toHaveLength(1);
+    await outbox.stop();
+  });
+});
+
+describe('a job this instance cannot run', () => {
+  it('is parked, its lane waiting behind it, and run later by an instance that knows its kind', async () => {
+    const store = new EmbeddedStore(new MemoryPersistence());
+    await store.open();
+    let now = 1_000;
+    const ran: string[] = [];
+    const greet = handle(jobKind('greet', z.object({ name: z.string() })), { run: async ({ payload }) => void ran.push(payload.name) });
+    const farewell = handle(jobKind('farewell', z.object({ name: z.string() })), { run: async ({ payload }) => void ran.push(`bye ${payload.name}`) });
+    const outbox = (owner: string, registry: JobRegistry) =>
+      new Outbox({ store, registry, owner, logger: createLogger('silent'), now: () => now, parkMs: 60_000 });
+    const job = (id: string, kind: string, lane: string, payload: unknown) => ({ id, kind, lane, payload, runAt: 0, createdAt: 0 });
+    await store.commit({
+      now: 0,
+      jobs: [
+        job('newer', 'farewell', 'a', { name: 'Ada' }),
+        job('behind', 'greet', 'a', { name: 'Bob' }),
+        job('damaged', 'greet', 'b', { name: 7 }),
+        job('other', 'greet', 'c', { name: 'Cy' }),
+      ],
+    });
+
+    const older = outbox('older', new JobRegistry([greet]));
+    older.start();
+    await older.settled();
+    await older.stop();
+    expect(ran).toEqual(['Cy']);
+    expect(await store.job('newer')).toMatchObject({ runAt: 61_000, lastError: 'parked: no handler for job kind farewell' });
+    expect(await store.job('damaged')).toMatchObject({ runAt: 61_000, lastError: 'parked: name: Invalid input: expected string, received number' });
+    expect(await store.job('behind')).toBeDefined();
+
+    now = 61_000;
+    const newer = outbox('newer', new JobRegistry([greet, farewell]));
+    newer.start();
+    await newer.settled();
+    await newer.stop();
+    expect(ran).toEqual(['Cy', 'bye Ada', 'Bob']);
+    expect(await store.job('damaged')).toMatchObject({ runAt: 121_000, attempts: 2 });
   });
 });

@@ -1,5 +1,5 @@
 import { type CommandHelp, helpCard } from '../../../cards/help';
-import { noticeJob } from '../notices';
+import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
 
 /** `/help` and a bare mention: every command the bot has, shown to the person who asked, in their language. */

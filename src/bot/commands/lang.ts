@@ -1,7 +1,7 @@
 import { type ChatSettings, type Language, RECORD_VERSION } from '../../domain/model';
 import { LANGUAGES, type MessageKey, parseLanguage, t } from '../../i18n';
+import { noticeJob } from '../jobs/notice';
 import { chatLanguage } from '../language';
-import { noticeJob } from '../notices';
 import type { CommandMiddleware } from '../router';
 
 const LANGUAGE_NAME: Record<Language, MessageKey> = { zh_cn: 'language.zh_cn', en_us: 'language.en_us' };

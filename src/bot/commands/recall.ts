@@ -1,5 +1,5 @@
+import { recallJob } from '../jobs/todo';
 import type { CommandMiddleware } from '../router';
-import { recallJob } from '../todo-jobs';
 
 /**
  * `/recall`: as a reply, recalls the to-do card replied to; alone, the latest to-do card of the person asking

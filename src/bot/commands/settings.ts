@@ -1,6 +1,6 @@
 import { settingsCard } from '../../../cards/settings';
 import { groupSettings } from '../group-settings';
-import { noticeJob } from '../notices';
+import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
 
 /**

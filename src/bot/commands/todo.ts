@@ -1,5 +1,5 @@
 import { close, newForm } from '../../domain/todo-form';
-import { formDeleteJob, formSendJob } from '../form-jobs';
+import { formDeleteJob, formSendJob } from '../jobs/form';
 import type { CommandMiddleware } from '../router';
 import { derivedId } from '../services';
 

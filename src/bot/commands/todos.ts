@@ -1,6 +1,6 @@
 import { todoListCard } from '../../../cards/todo-list';
 import { LANGUAGES, t } from '../../i18n';
-import { noticeJob } from '../notices';
+import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
 
 /**

@@ -101,6 +101,14 @@ export class EmbeddedStore implements Store {
     return this.current<ChatSettings>('chats', chatId);
   }
 
+  async chatsWithOpenTodos(): Promise<string[]> {
+    return [...this.todosByChat.keys()].filter((chatId) => this.todosOf(chatId).some((todo) => todo.status === 'open'));
+  }
+
+  async todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]> {
+    return this.todosOf(chatId).filter((todo) => todo.status === 'done' && todo.doneAt !== undefined && todo.doneAt >= since && todo.doneAt < until);
+  }
+
   async commit(commit: Commit): Promise<CommitResult> {
     // Every condition is checked, and every change applied, with no await in between: one step for other callers.
     if (commit.by && !this.jobs.holds(commit.by)) return { ok: false, reason: 'lease-lost' };
@@ -150,8 +158,8 @@ export class EmbeddedStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  async renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  async renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {

@@ -9,6 +9,7 @@ import type {
   JobClaim,
   Store,
   StoreStats,
+  StorePool,
 } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions, retried } from './database';
@@ -17,6 +18,7 @@ import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
 import { StoreOpenError } from './settings';
+import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
 import { CodedError, ErrorCode } from '../../errors';
 
@@ -34,6 +36,7 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<(committed: Committed) => void>();
   private readonly laneKey: string;
   private closed = false;
+  readonly sharedLimits: PostgresSharedLimits;
 
   constructor(private readonly options: PostgresOptions) {
     this.db = new Database(options);
@@ -41,6 +44,7 @@ export class PostgresStore implements Store {
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+    this.sharedLimits = new PostgresSharedLimits(this.db);
   }
 
   async open(): Promise<void> {
@@ -65,7 +69,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** The connection pool, for what shares this database beside the store (the fleet's rate limiters). */
+  poolUsage(): StorePool {
+    const { totalCount, idleCount, waitingCount } = this.db.pool;
+    return { total: totalCount, idle: idleCount, waiting: waitingCount };
+  }
+
+  /** The connection pool (tests read the server's settings through it). */
   get database(): Database {
     return this.db;
   }
@@ -106,6 +115,14 @@ export class PostgresStore implements Store {
 
   chat(chatId: string): Promise<ChatSettings | undefined> {
     return this.one(this.sql.byId.chats, [chatId]);
+  }
+
+  async chatsWithOpenTodos(): Promise<string[]> {
+    return (await this.db.query<{ chat_id: string }>(this.sql.chatsWithOpenTodos, [])).rows.map((row) => row.chat_id);
+  }
+
+  todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.todosDoneBetween, [chatId, since, until]);
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
@@ -170,8 +187,8 @@ export class PostgresStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   recordStep(job: Job, name: string, result: unknown): Promise<void> {

@@ -18,8 +18,8 @@ const COLUMNS: { [C in RecordCollection]: { names: string[]; values(record: neve
     values: (f: TodoForm) => [f.chatId, f.ownerId, f.status, f.expiresAt, f.updatedAt, formCardKey(f.id)],
   },
   todos: {
-    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id'],
-    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null, t.currentCard?.messageId ?? null],
+    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id', 'done_at'],
+    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null, t.currentCard?.messageId ?? null, t.doneAt ?? null],
   },
   chats: { names: [], values: () => [] },
 };
@@ -65,6 +65,21 @@ export function recordStatements(s: string) {
     todoByMessage: statement(
       'todoByMessage',
       `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`,
+    ),
+    /** Walks the open to-dos' index (todos_open_by_chat), one probe per chat. */
+    chatsWithOpenTodos: statement(
+      'chatsWithOpenTodos',
+      `WITH RECURSIVE open_chats(chat_id) AS (
+         (SELECT chat_id FROM ${s}.todos WHERE status = 'open' ORDER BY chat_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT t.chat_id FROM ${s}.todos t WHERE t.status = 'open' AND t.chat_id > c.chat_id ORDER BY t.chat_id LIMIT 1)
+         FROM open_chats c WHERE c.chat_id IS NOT NULL
+       ) SELECT chat_id FROM open_chats WHERE chat_id IS NOT NULL`,
+    ),
+    /** $1 chat, $2 since, $3 until. */
+    todosDoneBetween: statement(
+      'todosDoneBetween',
+      `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'done' AND done_at >= $2 AND done_at < $3 ORDER BY done_at, id`,
     ),
     openTodos: statement('openTodos', `SELECT record FROM ${s}.todos WHERE chat_id = $1 AND status = 'open' ORDER BY remind_at, seq`),
     latestPostedTodo: statement(

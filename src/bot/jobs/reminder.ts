@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { reminderCard } from '../../../cards/reminder';
+import { todoCard } from '../../../cards/todo';
+import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
+import type { Todo } from '../../domain/model';
+import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
+import { recordLanguage } from '../language';
+import { type Services, derivedId } from '../services';
+import { cardUpdateJob, todoLaneJob } from './todo';
+
+/**
+ * One occurrence of a to-do's reminder, posted as a reply to its card (the scheduler's task in `reminders.ts` claims
+ * what is due and enqueues these). The job's id names the occurrence, so it is enqueued once however often the task
+ * runs, and the reply's `uuid` comes from it, so a crash right after posting cannot post it twice.
+ */
+
+const todoRemind = jobKind(
+  'todo.remind',
+  z.object({
+    todoId: z.string(),
+    /** The occurrence's time, shown on the card. */
+    dueAt: z.number(),
+    /** Posted well after its time (the bot was down, say): the card says so. */
+    late: z.boolean(),
+  }),
+);
+
+export function reminderJob(clock: Clock, todo: Todo, dueAt: number, late: boolean) {
+  return todoLaneJob(clock, todoRemind, todo, { todoId: todo.id, dueAt, late }, String(dueAt));
+}
+
+export function reminderJobs(services: Services): RegisteredJob[] {
+  const { store, feishu, now } = services;
+  return [
+    handle(todoRemind, {
+      async run({ job, payload: { todoId, dueAt, late }, step, commit }) {
+        const todo = await store.todo(todoId);
+        const current = todo && currentCard(todo);
+        // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
+        if (todo?.status !== 'open' || !current) return;
+        const lang = recordLanguage(services, todo);
+        // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
+        // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
+        const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
+        const card = takeover ? todoCard(todo, { lang, asReminder: true }) : reminderCard({ todo, dueAt, late, lang });
+        const messageId = await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }));
+        const latest = await store.todo(todoId);
+        if (!latest) return;
+        const sentAt = now();
+        services.metrics.reminderPosted((sentAt - dueAt) / 1000);
+        await commit({
+          todos: [{ ...latest, lastRemindedAt: sentAt, ...(takeover && { currentCard: { messageId, sentAt } }) }],
+          // The reminder was drawn from the to-do as it was when it ran: a change made meanwhile reaches the new card.
+          jobs: takeover && latest.updatedAt !== todo.updatedAt ? [cardUpdateJob(services, latest)] : [],
+        });
+      },
+    }),
+  ];
+}
