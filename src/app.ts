@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
+import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
 import { CommandThrottle } from './bot/throttle';
@@ -14,6 +15,7 @@ import { isTransient } from './feishu/errors';
 import { FleetRateLimiter } from './feishu/fleet-rate-limiter';
 import type { RetryPolicy } from './feishu/transport';
 import { type HealthSource, healthReport } from './health';
+import { housekeepingTask } from './jobs/housekeeping';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
@@ -21,7 +23,9 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore } from './store';
+import { BUILD_INFO } from './build-info';
+import { createStore, describeStore } from './store';
+import { storeHealth } from './store/health';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -56,8 +60,6 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
-
 /**
  * A stop is bounded, whatever Feishu is doing: pushes being answered get `http` ms, then their connections are
  * closed; running jobs get `jobs` ms to finish the call they are in (waits and retries end at once), then their
@@ -81,10 +83,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const healthSources: HealthSource[] = [];
   const metrics = new Metrics({
     storeStats: () => store.stats(),
+    storePool: () => store.poolUsage?.(),
+    build: BUILD_INFO,
     jobsRunning: () => outbox?.running ?? 0,
     health: () => healthSources,
     events: () => receiver?.health(),
   });
+  // Every commit is timed for the metrics, whichever part of the bot makes it.
+  const commit = store.commit.bind(store);
+  store.commit = async (change) => {
+    const started = performance.now();
+    try {
+      return await commit(change);
+    } finally {
+      metrics.storeCommit((performance.now() - started) / 1000);
+    }
+  };
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -96,8 +110,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     limiter: shared && ((maxWaitMs) => new FleetRateLimiter(shared, maxWaitMs)),
   });
 
-  let botOpenId: Promise<string> | undefined;
-  let knownBotOpenId: string | undefined;
+  const identity = new BotIdentity(() => feishu.botInfo());
   const services: Services = {
     config,
     store,
@@ -108,18 +121,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
     throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
     clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
-    // Known from the start-up check; looked up here only when Feishu was unreachable then.
-    botOpenId: () => {
-      botOpenId ??= feishu.botInfo().then(
-        (info) => (knownBotOpenId = info.openId),
-        (error: unknown) => {
-          botOpenId = undefined;
-          throw error;
-        },
-      );
-      return botOpenId;
-    },
-    knownBotOpenId: () => knownBotOpenId,
+    botOpenId: () => identity.openId(),
+    knownBotOpenId: () => identity.knownOpenId(),
     metrics,
   };
   const bot = new Bot(services);
@@ -133,31 +136,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
+    leaseMs: config.jobLeaseMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    onRenewal: (observation) => metrics.leaseRenewal(observation),
+    onLeaseLost: (job) => metrics.leaseLost(job.kind),
     ...options.outbox,
   });
-  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => {
-    knownBotOpenId = info.openId;
-    botOpenId = Promise.resolve(info.openId);
-  });
+  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => identity.learn(info.openId));
 
-  let lastHousekeeping = now();
   const scheduler = new Scheduler({
     now,
     store,
-    tasks: [
-      ...bot.scheduledTasks(),
-      {
-        name: 'housekeeping',
-        nextDue: async () => lastHousekeeping + HOUSEKEEPING_INTERVAL_MS,
-        run: async (at) => {
-          lastHousekeeping = at;
-          const removed = await store.prune(at);
-          await feishu.sweepLimits();
-          logger.info({ removed }, 'housekeeping done');
-        },
-      },
-    ],
+    tasks: [...bot.scheduledTasks(), housekeepingTask({ store, sweepLimits: () => feishu.sweepLimits(), logger, now })],
     onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
   });
 
@@ -177,19 +167,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
-    {
-      name: 'store',
-      health: async () => {
-        const stats = await store.stats().catch((error: unknown) => ({ error: (error as Error).message }));
-        if ('error' in stats) return { ok: false, writable: false, error: stats.error };
-        return {
-          ok: stats.writable,
-          writable: stats.writable,
-          pendingJobs: stats.pendingJobs,
-          oldestPendingJobAgeSeconds: stats.oldestJobCreatedAt === undefined ? 0 : Math.max(0, Math.round((now() - stats.oldestJobCreatedAt) / 1000)),
-        };
-      },
-    },
+    storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
@@ -240,7 +218,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info(
+    {
+      url,
+      events: config.events,
+      store: describeStore(config),
+      feishuDomain: config.feishuDomain,
+      feishu: feishuCheck.health().reachable ? 'reached' : 'not reached yet',
+      defaultTimeZone: config.defaultTimeZone,
+    },
+    'to-do bot ready',
+  );
 
   const running = outbox;
   let stopping: Promise<void> | undefined;

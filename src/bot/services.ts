@@ -27,7 +27,7 @@ export interface Services {
   /** The same, if already looked up: what the edge can use without asking Feishu. */
   knownBotOpenId: () => string | undefined;
   /** Counts commands and card actions (the rest of the metrics are fed outside the bot). */
-  metrics: Pick<Metrics, 'command' | 'cardAction'>;
+  metrics: Pick<Metrics, 'command' | 'cardAction' | 'reminderPosted'>;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -172,8 +172,11 @@ export interface JobQueue {
    * seen that is not yet due becomes runnable (the outbox's timer).
    */
   claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }>;
-  /** Extends by `leaseMs` the leases `owner` still holds on these jobs; returns the ids it still holds. */
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /**
+   * Extends by `leaseMs` the leases these jobs (as handed out) still hold: the same token, not yet run out. Returns
+   * the ids of those renewed; a lease that ran out is lost for good, even if no one took the job meanwhile.
+   */
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]>;
   /** Stores one step's result; throws `LeaseLost` when the job's lease is gone. */
   recordStep(job: Job, name: string, result: unknown): Promise<void>;
   /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */
@@ -212,4 +215,13 @@ export interface Store extends Records, JobQueue, Upkeep, Transfer {
    * limits and the people's throttles are counted, so that they hold for the fleet (otherwise each process counts).
    */
   readonly sharedLimits?: SharedLimits;
+  /** Offered by a store with a connection pool (PostgreSQL), for the metrics. */
+  poolUsage?(): StorePool;
+}
+
+/** A connection pool right now: connections open, idle ones among them, and requests waiting for one. */
+export interface StorePool {
+  total: number;
+  idle: number;
+  waiting: number;
 }

@@ -69,11 +69,22 @@ describe('the layers of the house', () => {
   it('are read from the code: every kind of import is seen, and a wrong-way one is caught', () => {
     expect(importsOf('src/app.ts')).toContain('src/store/index.ts');
     expect(importsOf('src/store/index.ts')).toContain('src/store/postgres/postgres-store.ts');
-    expect(importsOf('src/store/x.ts', "import type { Config } from '../config';\nexport { t } from '../i18n';")).toEqual(['src/config.ts', 'src/i18n/index.ts']);
+    expect(importsOf('src/store/x.ts', "import type { Config } from '../config';\nexport { t } from '../i18n';")).toEqual([
+      'src/config.ts',
+      'src/i18n/index.ts',
+    ]);
     expect(files).toContain('src/domain/model.ts');
     expect(files).toContain('cards/todo.ts');
-    for (const layer of Object.keys(LAYERS) as Layer[]) expect(files.some((file) => layerOf(file) === layer), layer).toBe(true);
-    const arrows = { 'src/store/index.ts': ['src/bot/throttle.ts', 'src/log.ts'], 'src/domain/model.ts': ['src/errors.ts'], 'src/bot/bot.ts': ['src/store/store.ts'] };
+    for (const layer of Object.keys(LAYERS) as Layer[])
+      expect(
+        files.some((file) => layerOf(file) === layer),
+        layer,
+      ).toBe(true);
+    const arrows = {
+      'src/store/index.ts': ['src/bot/throttle.ts', 'src/log.ts'],
+      'src/domain/model.ts': ['src/errors.ts'],
+      'src/bot/bot.ts': ['src/store/store.ts'],
+    };
     expect(wrongWayArrows(Object.keys(arrows), (file) => arrows[file as keyof typeof arrows])).toEqual([
       'src/store/index.ts (store) → src/bot/throttle.ts (above)',
       'src/domain/model.ts (domain) → src/errors.ts (foundation)',

@@ -9,6 +9,7 @@ import type {
   JobClaim,
   Store,
   StoreStats,
+  StorePool,
 } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions, retried } from './database';
@@ -66,6 +67,11 @@ export class PostgresStore implements Store {
       await this.channel.stop();
       await this.db.end();
     }
+  }
+
+  poolUsage(): StorePool {
+    const { totalCount, idleCount, waitingCount } = this.db.pool;
+    return { total: totalCount, idle: idleCount, waiting: waitingCount };
   }
 
   /** The connection pool (tests read the server's settings through it). */
@@ -181,8 +187,8 @@ export class PostgresStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   recordStep(job: Job, name: string, result: unknown): Promise<void> {

@@ -63,6 +63,13 @@ export class PostgresSharedLimits implements SharedLimits {
    * choice), so the instances' clocks should agree to well under a window (NTP does).
    */
   throttleLimiter(options: { points: number; duration: number }): RateLimiterPostgres {
-    return new RateLimiterPostgres({ ...options, storeClient: this.db.pool, storeType: 'pool', schemaName: this.db.schema, tableName: 'command_throttle', tableCreated: true });
+    return new RateLimiterPostgres({
+      ...options,
+      storeClient: this.db.pool,
+      storeType: 'pool',
+      schemaName: this.db.schema,
+      tableName: 'command_throttle',
+      tableCreated: true,
+    });
   }
 }
