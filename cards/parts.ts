@@ -100,7 +100,7 @@ export function oneLine(text: string, max: number): string {
 }
 
 /** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
-export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary', text: string): Phrase {
+export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary' | 'nudge.summary', text: string): Phrase {
   return (lang) => t(lang, key, { text: oneLine(text, 51) });
 }
 

@@ -138,7 +138,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
+    leaseMs: config.jobLeaseMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    onRenewal: (observation) => metrics.leaseRenewal(observation),
+    onLeaseLost: (job) => metrics.leaseLost(job.kind),
     ...options.outbox,
   });
   const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => identity.learn(info.openId));

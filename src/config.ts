@@ -58,6 +58,13 @@ const schema = z.object({
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
+  // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
+  JOB_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 2 to 3600' })
+    .int('must be a whole number of seconds from 2 to 3600')
+    .min(2, 'must be a whole number of seconds from 2 to 3600')
+    .max(3600, 'must be a whole number of seconds from 2 to 3600')
+    .default(20),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
@@ -138,6 +145,8 @@ interface CommonConfig extends StoreConfig {
   readonly maxConnections: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
+  /** How long a running job's lease lasts unless renewed: how soon another instance resumes a dead one's jobs. */
+  readonly jobLeaseMs: number;
   /** Commands one person may send in one chat per window before being throttled. */
   readonly userCommandLimit: number;
   readonly userCommandWindowSeconds: number;
@@ -209,6 +218,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
+    jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,

@@ -359,20 +359,38 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.commit({ now: 0, todos: [todo('t1')], by: again })).toEqual({ ok: true });
       });
 
-      it('hands a job out again once its lease expires, unless renewed', async () => {
+      it('hands a job out again once its lease expires, unless renewed; a lease that ran out is never renewed', async () => {
         const store = await open();
         await store.commit({ now: 0, jobs: [job('kept', { lane: 'k' }), job('lost', { lane: 'l' })] });
         // Margins for a busy machine and a database round trip: the renewal may come up to 300 ms late, the claim up to
         // 250 ms after its pause; "lost" has expired by then in any case (400 ms < 100 + 350).
         const leased = (await claim(store, { leaseMs: 400 })).jobs;
+        const kept = leased.find((j) => j.id === 'kept') as Job;
+        const lost = leased.find((j) => j.id === 'lost') as Job;
         await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(await store.renewLeases('a', ['kept'], 600)).toEqual(['kept']);
+        expect(await store.renewLeases([kept], 5_000)).toEqual(['kept']);
         await new Promise((resolve) => setTimeout(resolve, 350));
+        // Run out, though no one took the job: its holder may have done nothing since, so it does nothing more.
+        expect(await store.renewLeases([lost], 600)).toEqual([]);
         const taken = (await claim(store, { owner: 'b' })).jobs;
         expect(ids(taken)).toEqual(['lost']);
-        await expect(store.finishJob(leased.find((j) => j.id === 'lost') as Job)).rejects.toBeInstanceOf(LeaseLost);
-        await store.finishJob(leased.find((j) => j.id === 'kept') as Job);
-        expect(await store.renewLeases('a', ['lost'], 300)).toEqual([]);
+        await expect(store.finishJob(lost)).rejects.toBeInstanceOf(LeaseLost);
+        await store.finishJob(kept);
+        expect(await store.renewLeases([lost], 300)).toEqual([]);
+      });
+
+      it('renews a lease by its token: a job given back and claimed again by the same owner renews only its new lease', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        const [first] = (await claim(store)).jobs as [Job];
+        await store.retryJob(first, 0, 'later');
+        const [again] = (await claim(store)).jobs as [Job];
+        expect(again.lease?.owner).toBe(first.lease?.owner);
+        expect(await store.renewLeases([first], 30_000)).toEqual([]);
+        expect(await store.renewLeases([again], 30_000)).toEqual(['j1']);
+        await expect(store.recordStep(first, 'late', 1)).rejects.toBeInstanceOf(LeaseLost);
+        await store.recordStep(again, 'post', 2);
+        expect((await store.job('j1'))?.steps).toEqual({ post: 2 });
       });
 
       it('keeps a lane waiting behind its retried head until the head runs again', async () => {

@@ -18,6 +18,7 @@ import { noticeJob } from './jobs/notice';
 import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
 import { digestTask } from './digest';
+import { nudgeTask } from './nudges';
 import { reminderTask } from './reminders';
 import { CommandRouter } from './router';
 import { receiveTaskEvent, taskSweepTask } from './task-events';
@@ -85,6 +86,7 @@ export class Bot {
       reminderTask(this.services),
       digestTask(this.services),
       taskSweepTask(this.services),
+      nudgeTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),

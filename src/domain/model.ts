@@ -106,6 +106,11 @@ export interface Todo extends Revised {
   repeatAnchor?: number;
   /** When the latest reminder was posted. */
   lastRemindedAt?: number;
+  /** The time of the latest reminder occurrence claimed (its due time, even when posted late). */
+  lastDueAt?: number;
+  /** Overdue nudges posted for it (at most `NUDGE_LIMIT`), and when the latest was claimed. */
+  nudges?: number;
+  lastNudgedAt?: number;
   /**
    * The canonical zone the to-do's times are shown and repeated in: the creator's device's, their profile's,
    * `DEFAULT_TIME_ZONE`, or the picker's fixed offset such as "+08:00" (see `submissionZone`).

@@ -179,8 +179,11 @@ export interface JobQueue {
    * seen that is not yet due becomes runnable (the outbox's timer).
    */
   claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }>;
-  /** Extends by `leaseMs` the leases `owner` still holds on these jobs; returns the ids it still holds. */
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /**
+   * Extends by `leaseMs` the leases these jobs (as handed out) still hold: the same token, not yet run out. Returns
+   * the ids of those renewed; a lease that ran out is lost for good, even if no one took the job meanwhile.
+   */
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]>;
   /** Stores one step's result; throws `LeaseLost` when the job's lease is gone. */
   recordStep(job: Job, name: string, result: unknown): Promise<void>;
   /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */

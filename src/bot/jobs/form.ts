@@ -68,12 +68,18 @@ export function formJobs(services: Services): RegisteredJob[] {
       // Submit is answered from stored state; the card's id is stored first, as soon as it is known. A time named
       // in the text is read in that zone, so then the card waits for it (briefly: see `prefillFromText`).
       const ownerZone = services.profileZones.lookup(form.ownerId);
-      const messageId = await step('send', async () => {
-        const prefill = await prefillFromText(services, form);
-        const draftText = prefill?.text ?? form.draftText;
-        const card = todoFormCard({ formId, draftText, lang: recordLanguage(services, form), reminder: prefill?.reminder });
-        return feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card });
-      });
+      // An ephemeral send takes no uuid, so Feishu cannot drop a repeat: a card sent after this job's lease passed to
+      // another instance (this one stalled mid-send) is deleted, since the instance that has the job sends its own.
+      const messageId = await step(
+        'send',
+        async () => {
+          const prefill = await prefillFromText(services, form);
+          const draftText = prefill?.text ?? form.draftText;
+          const card = todoFormCard({ formId, draftText, lang: recordLanguage(services, form), reminder: prefill?.reminder });
+          return feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card });
+        },
+        { undo: (sent) => feishu.deleteEphemeral(sent) },
+      );
       await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, updatedAt: now() }] });
       const ownerTimeZone = await ownerZone;
       const latest = await store.form(formId);

@@ -5,6 +5,7 @@ import { digestJobs } from './digest';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
+import { nudgeJobs } from './nudge';
 import { reminderJobs } from './reminder';
 import { taskJobs } from './task';
 import { todoJobs } from './todo';
@@ -23,5 +24,6 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...reminderJobs(services),
     ...digestJobs(services),
     ...taskJobs(services),
+    ...nudgeJobs(services),
   ]);
 }

@@ -175,8 +175,8 @@ export class EmbeddedStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  async renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  async renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {

@@ -195,8 +195,8 @@ export class PostgresStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   recordStep(job: Job, name: string, result: unknown): Promise<void> {
