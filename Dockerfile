@@ -7,6 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY cards ./cards
+COPY scripts/build.mjs ./scripts/build.mjs
 # `npm ci` runs the `prepare` script, which bundles src/ into dist/main.js.
 RUN npm ci --no-audit --no-fund
 

@@ -12,6 +12,8 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.reopen'), todoId: z.string() }),
   z.object({ action: z.literal('todo.snooze'), todoId: z.string() }),
   z.object({ action: z.literal('todo.tomorrow'), todoId: z.string() }),
+  /** Done on a line of the daily digest. */
+  z.object({ action: z.literal('todo.digestDone'), todoId: z.string() }),
   /** The settings form's Save: the group it was opened for, and the language it is written in. */
   z.object({ action: z.literal('settings.save'), chatId: z.string(), lang: z.enum(LANGUAGES) }),
 ]);

@@ -1,5 +1,5 @@
-import type { Repeat } from '../src/domain/time';
-import { ZONE_CACHE_LIMIT, boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
+import { type Repeat, wallClock } from '../src/domain/time';
+import { boundedMemo, canonicalZone, formatOffset, parseFixedOffset } from '../src/domain/zones';
 import { type Language, type MessageKey, everyLanguage, t } from '../src/i18n';
 import { type LocalContent, type Phrase, type Voice, localContent } from '../src/i18n/feishu';
 import { CardActionValue } from './actions';
@@ -100,7 +100,7 @@ export function oneLine(text: string, max: number): string {
 }
 
 /** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
-export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary', text: string): Phrase {
+export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary' | 'nudge.summary', text: string): Phrase {
   return (lang) => t(lang, key, { text: oneLine(text, 51) });
 }
 
@@ -163,39 +163,6 @@ export function person(openId: string): string {
 }
 
 
-/** The locale Intl formats each language's names in (weekdays, months); the order comes from the catalog. */
-const LOCALE: Record<Language, string> = { zh_cn: 'zh-CN', en_us: 'en-US' };
-/** Chinese writes the month as a number (12月), English as a name (Dec). */
-const MONTH: Record<Language, 'numeric' | 'short'> = { zh_cn: 'numeric', en_us: 'short' };
-
-function newWallClockFormatter(lang: Language, timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat(LOCALE[lang], {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: MONTH[lang],
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-}
-
-/**
- * Building a formatter costs far more than using one, and every card render needs one: one per language and
- * canonical zone, the cache bounded like every cache keyed by zones.
- */
-const zoneFormatter = boundedMemo(ZONE_CACHE_LIMIT * 2, (key: string) => {
-  const [lang, zone] = key.split('|') as [Language, string];
-  return newWallClockFormatter(lang, zone);
-});
-const formatterFor = (lang: Language, zone: string) => zoneFormatter(`${lang}|${zone}`);
-
-function wallClock(ms: number, formatter: Intl.DateTimeFormat, lang: Language, zone: string): string {
-  const parts = formatter.formatToParts(ms);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return t(lang, 'time.at', { weekday: part('weekday'), day: part('day'), month: part('month'), hour: part('hour'), minute: part('minute'), zone });
-}
-
 /** How a zone is named on a card: its IANA name, or `UTC+08:00` for a fixed offset; UTC for what is neither. */
 export function zoneLabel(timeZone: string): string {
   const offset = parseFixedOffset(timeZone);
@@ -203,17 +170,43 @@ export function zoneLabel(timeZone: string): string {
   return canonicalZone(timeZone) ?? 'UTC';
 }
 
+/** A zone the domain's clock reads: a fixed offset or a canonical name; UTC for what is neither. */
+function readableZone(timeZone: string): string {
+  return parseFixedOffset(timeZone) !== undefined ? timeZone : (canonicalZone(timeZone) ?? 'UTC');
+}
+
+/** The locale Intl names each language's weekdays and months in; the order comes from the catalog. */
+const LOCALE: Record<Language, string> = { zh_cn: 'zh-CN', en_us: 'en-US' };
+/** Chinese writes the month as a number (12月), English as a name (Dec). */
+const MONTH: Record<Language, 'numeric' | 'short'> = { zh_cn: 'numeric', en_us: 'short' };
+
+const dateNamer = boundedMemo(4, (key: string) => {
+  const [lang, weekday] = key.split('|') as [Language, 'short' | 'long'];
+  return new Intl.DateTimeFormat(LOCALE[lang], { timeZone: 'UTC', weekday, month: MONTH[lang] });
+});
+
 /**
- * `Tue 1 Dec, 09:00 (Asia/Shanghai)` / `12月1日 周二 09:00（Asia/Shanghai）`. Node 20's Intl rejects fixed offsets
- * such as `+08:00` (the form Feishu's pickers report), so those are applied by arithmetic and labelled
- * `UTC+08:00`. A zone that is neither falls back to UTC, labelled as such: the card still shows the right instant
- * instead of failing to render.
+ * The names of a calendar date's weekday and month in a language. Names only: which date and time an instant is in
+ * a zone is the domain's `wallClock`, the one wall clock of the bot.
+ */
+function dateNames(date: string, lang: Language, weekday: 'short' | 'long'): { weekday: string; month: string } {
+  const parts = dateNamer(`${lang}|${weekday}`).formatToParts(Date.parse(`${date}T12:00:00Z`));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return { weekday: part('weekday'), month: part('month') };
+}
+
+const twoDigits = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * `Tue 1 Dec, 09:00 (Asia/Shanghai)` / `12月1日 周二 09:00（Asia/Shanghai）`. A fixed offset such as `+08:00` (the
+ * form Feishu's pickers report) is labelled `UTC+08:00`. A zone that is neither falls back to UTC, labelled as
+ * such: the card still shows the right instant instead of failing to render.
  */
 export function formatInstant(ms: number, timeZone: string, lang: Language): string {
-  const offset = parseFixedOffset(timeZone);
-  if (offset !== undefined) return wallClock(ms + offset * 60_000, formatterFor(lang, 'UTC'), lang, zoneLabel(timeZone));
-  const zone = canonicalZone(timeZone) ?? 'UTC';
-  return wallClock(ms, formatterFor(lang, zone), lang, zone);
+  const wall = wallClock(ms, readableZone(timeZone));
+  const { weekday, month } = dateNames(wall.date, lang, 'short');
+  const day = String(Number(wall.date.slice(8)));
+  return t(lang, 'time.at', { weekday, day, month, hour: twoDigits(wall.hour), minute: twoDigits(wall.minute), zone: zoneLabel(timeZone) });
 }
 
 const REPEAT_KEY: Record<Repeat, MessageKey> = {
@@ -225,10 +218,6 @@ const REPEAT_KEY: Record<Repeat, MessageKey> = {
 
 /** The weekday a weekly to-do repeats on is named in full in English (Tuesday) and short in Chinese (周二). */
 const WEEKDAY: Record<Language, 'long' | 'short'> = { zh_cn: 'short', en_us: 'long' };
-const weekdayFormatter = boundedMemo(ZONE_CACHE_LIMIT * 2, (key: string) => {
-  const [lang, zone] = key.split('|') as [Language, string];
-  return new Intl.DateTimeFormat(LOCALE[lang], { timeZone: zone, weekday: WEEKDAY[lang] });
-});
 
 /**
  * How a repeat rule reads: "Every workday (Mon–Fri)", and for a weekly to-do whose first reminder is known, the
@@ -236,9 +225,7 @@ const weekdayFormatter = boundedMemo(ZONE_CACHE_LIMIT * 2, (key: string) => {
  */
 export function repeatLabel(repeat: Repeat, lang: Language, anchor?: { at: number; timeZone: string }): string {
   if (repeat !== 'weekly' || anchor === undefined) return t(lang, REPEAT_KEY[repeat]);
-  const offset = parseFixedOffset(anchor.timeZone);
-  const zone = offset !== undefined ? 'UTC' : (canonicalZone(anchor.timeZone) ?? 'UTC');
-  const weekday = weekdayFormatter(`${lang}|${zone}`).format(anchor.at + (offset ?? 0) * 60_000);
+  const { weekday } = dateNames(wallClock(anchor.at, readableZone(anchor.timeZone)).date, lang, WEEKDAY[lang]);
   return t(lang, 'repeat.weeklyOn', { weekday });
 }
 
@@ -284,6 +271,11 @@ export function buttonRow(buttons: CardComponent[]): CardComponent[] {
       columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })),
     },
   ];
+}
+
+/** A button that opens a link in the reader's client (an `open_url` behaviour): the click never reaches the bot. */
+export function linkButton(p: { voice: Voice; text: Phrase; url: string }): CardComponent {
+  return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };
 }
 
 /** The submit button of a form: the one click that sends every field's value together. */

@@ -18,6 +18,7 @@ import type {
   FaultRule,
   PushOptions,
   PushResult,
+  RawFragment,
   RecordedCall,
   TaskChange,
 } from './types';
@@ -179,6 +180,10 @@ export class RunningEmulator implements Emulator {
 
   pushOverConnection(payload: object, opts: ConnectionPushOptions = {}): Promise<ConnectionPushResult> {
     return this.gateway.push(payload, opts);
+  }
+
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts: { connectionId?: string } = {}): number {
+    return this.gateway.sendFragments(fragments, opts);
   }
 
   dropConnections(connectionId?: string): number {

@@ -306,6 +306,19 @@ export interface Emulator {
   awaitConnections(count?: number): Promise<void>;
   /** Pushes an event or callback over a long connection and resolves once it is acked, or Feishu would give up. */
   pushOverConnection(payload: object, opts?: ConnectionPushOptions): Promise<ConnectionPushResult>;
+  /**
+   * Sends data frames with the `message_id`, `sum` and `seq` given, as a hostile or broken gateway might, awaiting no
+   * ack; to every ready connection, or the one named. Returns how many connections they went to.
+   */
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts?: { connectionId?: string }): number;
   /** Cuts long connections as a network failure would; all when no id is given. Returns how many. */
   dropConnections(connectionId?: string): number;
+}
+
+/** One data frame of `sendFragments`: its headers as given, however wrong. */
+export interface RawFragment {
+  messageId: string;
+  sum: string;
+  seq: string;
+  payload: Uint8Array;
 }

@@ -4,15 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
+import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
+import { TaskSyncStatus, subscribeTaskEvents } from './bot/task-sync';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
 import { FeishuCheck } from './feishu/credentials-check';
 import { isTransient } from './feishu/errors';
+import { FleetRateLimiter } from './feishu/fleet-rate-limiter';
 import type { RetryPolicy } from './feishu/transport';
 import { type HealthSource, healthReport } from './health';
+import { housekeepingTask } from './jobs/housekeeping';
 import { Outbox, type OutboxOptions } from './jobs/outbox';
 import { Scheduler } from './jobs/scheduler';
 import { type Logger, createLogger } from './log';
@@ -20,7 +24,9 @@ import { Metrics } from './metrics';
 import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
-import { createStore, fleetLimits } from './store';
+import { BUILD_INFO } from './build-info';
+import { createStore, describeStore } from './store';
+import { storeHealth } from './store/health';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -41,6 +47,7 @@ export interface AppOptions {
 export interface RunningApp {
   url: string;
   server: Server;
+  store: Store;
   services: Services;
   bot: Bot;
   metrics: Metrics;
@@ -53,8 +60,6 @@ export interface RunningApp {
   /** Stops within the grace (see below); a second call waits for the first stop rather than starting another. */
   stop(): Promise<void>;
 }
-
-const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * A stop is bounded, whatever Feishu is doing: pushes being answered get `http` ms, then their connections are
@@ -71,17 +76,30 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const now = options.now ?? Date.now;
   const store = options.store ?? (await createStore(config, { logger }));
   await store.open();
-  const shared = await fleetLimits(store);
+  // A store the fleet shares counts Feishu's limits and the people's throttles for all its instances.
+  const shared = store.sharedLimits;
   // Filled in below; the metrics and /healthz read them only when asked.
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;
   const healthSources: HealthSource[] = [];
   const metrics = new Metrics({
     storeStats: () => store.stats(),
+    storePool: () => store.poolUsage?.(),
+    build: BUILD_INFO,
     jobsRunning: () => outbox?.running ?? 0,
     health: () => healthSources,
     events: () => receiver?.health(),
   });
+  // Every commit is timed for the metrics, whichever part of the bot makes it.
+  const commit = store.commit.bind(store);
+  store.commit = async (change) => {
+    const started = performance.now();
+    try {
+      return await commit(change);
+    } finally {
+      metrics.storeCommit((performance.now() - started) / 1000);
+    }
+  };
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -90,11 +108,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     retry: options.feishuRetry,
     observer: metrics.feishu,
-    limiter: shared.limiter,
+    limiter: shared && ((maxWaitMs) => new FleetRateLimiter(shared, maxWaitMs)),
   });
 
-  let botOpenId: Promise<string> | undefined;
-  let knownBotOpenId: string | undefined;
+  const identity = new BotIdentity(() => feishu.botInfo());
   const services: Services = {
     config,
     store,
@@ -103,20 +120,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
-    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
-    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared.throttle),
-    // Known from the start-up check; looked up here only when Feishu was unreachable then.
-    botOpenId: () => {
-      botOpenId ??= feishu.botInfo().then(
-        (info) => (knownBotOpenId = info.openId),
-        (error: unknown) => {
-          botOpenId = undefined;
-          throw error;
-        },
-      );
-      return botOpenId;
-    },
-    knownBotOpenId: () => knownBotOpenId,
+    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
+    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
+    botOpenId: () => identity.openId(),
+    knownBotOpenId: () => identity.knownOpenId(),
+    taskSync: new TaskSyncStatus(),
     metrics,
   };
   const bot = new Bot(services);
@@ -130,55 +138,40 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
+    leaseMs: config.jobLeaseMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    onRenewal: (observation) => metrics.leaseRenewal(observation),
+    onLeaseLost: (job) => metrics.leaseLost(job.kind),
     ...options.outbox,
   });
-  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => {
-    knownBotOpenId = info.openId;
-    botOpenId = Promise.resolve(info.openId);
-  });
+  const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => identity.learn(info.openId));
 
-  let lastHousekeeping = now();
   const scheduler = new Scheduler({
     now,
     store,
-    tasks: [
-      ...bot.scheduledTasks(),
-      {
-        name: 'housekeeping',
-        nextDue: async () => lastHousekeeping + HOUSEKEEPING_INTERVAL_MS,
-        run: async (at) => {
-          lastHousekeeping = at;
-          const removed = await store.prune(at);
-          await feishu.sweepLimits();
-          logger.info({ removed }, 'housekeeping done');
-        },
-      },
-    ],
+    tasks: [...bot.scheduledTasks(), housekeepingTask({ store, sweepLimits: () => feishu.sweepLimits(), logger, now })],
     onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
   });
 
   const receive: Receive = (event) => bot.receive(event);
   const events: Receiver =
     config.events === 'long-connection'
-      ? new LongConnectionReceiver({ appId: config.appId, appSecret: config.appSecret, domain: config.feishuDomain, logger, receive, now })
+      ? new LongConnectionReceiver({
+          appId: config.appId,
+          appSecret: config.appSecret,
+          domain: config.feishuDomain,
+          logger,
+          receive,
+          now,
+          pushLimitBytes: config.bodyLimitBytes,
+          budgetBytes: config.bodyBudgetBytes,
+        })
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
-    {
-      name: 'store',
-      health: async () => {
-        const stats = await store.stats().catch((error: unknown) => ({ error: (error as Error).message }));
-        if ('error' in stats) return { ok: false, writable: false, error: stats.error };
-        return {
-          ok: stats.writable,
-          writable: stats.writable,
-          pendingJobs: stats.pendingJobs,
-          oldestPendingJobAgeSeconds: stats.oldestJobCreatedAt === undefined ? 0 : Math.max(0, Math.round((now() - stats.oldestJobCreatedAt) / 1000)),
-        };
-      },
-    },
+    storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
+    { name: 'taskSync', health: () => services.taskSync.health() },
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
   );
@@ -208,6 +201,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       server.once('error', reject);
     });
     await feishuCheck.atStart();
+    // With sync on for every group, the events are wanted from the start (a group that turns it on alone subscribes
+    // with its first task).
+    if (config.groupDefaults.taskSync === 'on') await subscribeTaskEvents(services);
   } catch (error) {
     server.close();
     await store.close();
@@ -228,7 +224,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   phase = 'ready';
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, events: config.events, dataFile: config.dataFile, feishuDomain: config.feishuDomain }, 'to-do bot ready');
+  logger.info(
+    {
+      url,
+      events: config.events,
+      store: describeStore(config),
+      feishuDomain: config.feishuDomain,
+      feishu: feishuCheck.health().reachable ? 'reached' : 'not reached yet',
+      defaultTimeZone: config.defaultTimeZone,
+    },
+    'to-do bot ready',
+  );
 
   const running = outbox;
   let stopping: Promise<void> | undefined;
@@ -254,6 +260,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   return {
     url,
     server,
+    store,
     services,
     bot,
     metrics,

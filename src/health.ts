@@ -5,7 +5,8 @@
  * what it already knows, or with one cheap query (the store's counts, which PostgreSQL answers from indexes).
  */
 
-export type ComponentHealth = { ok: boolean } & Record<string, unknown>;
+/** `degraded`: the part works in part (Feishu not reached yet): /healthz says so but answers 200, so no balancer kills it. */
+export type ComponentHealth = { ok: boolean; degraded?: boolean } & Record<string, unknown>;
 
 export interface HealthSource {
   readonly name: string;
@@ -13,7 +14,7 @@ export interface HealthSource {
 }
 
 export interface HealthReport {
-  status: 'starting' | 'ok' | 'failing' | 'stopping';
+  status: 'starting' | 'ok' | 'degraded' | 'failing' | 'stopping';
   components: Record<string, ComponentHealth>;
 }
 
@@ -22,5 +23,6 @@ export async function healthReport(phase: 'starting' | 'ready' | 'stopping', sou
   const answers = await Promise.all(sources.map(async (source) => [source.name, await source.health()] as const));
   for (const [name, health] of answers) components[name] = health;
   const failing = Object.values(components).some((component) => !component.ok);
-  return { status: phase === 'ready' ? (failing ? 'failing' : 'ok') : phase, components };
+  const degraded = Object.values(components).some((component) => component.degraded === true);
+  return { status: phase === 'ready' ? (failing ? 'failing' : degraded ? 'degraded' : 'ok') : phase, components };
 }

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BuildInfo } from './build-info';
 import type { FeishuObserver } from './feishu/transport';
+import type { RenewalObservation } from './jobs/leases';
 import type { ComponentHealth, HealthSource } from './health';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
 import type { PushRoute } from './receivers/webhook';
-import type { StoreStats } from './store/store';
+import type { StorePool, StoreStats } from './store/store';
 
 /**
  * Every metric the bot exports, in one place, each app with its own registry (the tests run several apps in one
@@ -13,6 +15,9 @@ import type { StoreStats } from './store/store';
 
 export interface MetricSources {
   storeStats: () => Promise<StoreStats>;
+  /** PostgreSQL's connection pool, where the store has one. */
+  storePool?: () => StorePool | undefined;
+  build: BuildInfo;
   /** Jobs this instance runs right now. */
   jobsRunning: () => number;
   health: () => readonly HealthSource[];
@@ -69,6 +74,24 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  private readonly leaseRenewalSeconds = new Histogram({
+    name: 'todo_bot_lease_renewal_seconds',
+    help: 'Round trip of one renewal of the running jobs’ leases (on a database connection of its own)',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leaseRenewalLag = new Histogram({
+    name: 'todo_bot_lease_renewal_lag_seconds',
+    help: 'How late the lease renewal’s timer fired: the event loop’s lag as a renewal meets it',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leasesLost = new Counter({
+    name: 'todo_bot_job_leases_lost_total',
+    help: 'Leases lost while their job ran (another instance may run the job), by job kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   private readonly commands = new Counter({
     name: 'todo_bot_commands_total',
     help: 'Commands handled, by command and outcome',
@@ -79,6 +102,19 @@ export class Metrics {
     name: 'todo_bot_card_actions_total',
     help: 'Card clicks answered, by action and outcome (the toast shown)',
     labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly reminderLateness = new Histogram({
+    name: 'todo_bot_reminder_lateness_seconds',
+    help: 'From a reminder’s due time to its post in the chat',
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600],
+    registers: [this.registry],
+  });
+  private readonly storeCommits = new Histogram({
+    name: 'todo_bot_store_commit_duration_seconds',
+    help: 'Time of one store commit (the file store: to its log; PostgreSQL: the transaction)',
+    buckets: [0.0005, 0.001, 0.0025, ...SECONDS_BUCKETS],
     registers: [this.registry],
   });
 
@@ -137,6 +173,15 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'todo_bot_task_sync_refused',
+      help: 'Whether Feishu Task refuses the app (1: a Task scope is missing, so new to-dos do not sync) or not (0)',
+      registers,
+      collect() {
+        const taskSync = scraped().components.find(([name]) => name === 'taskSync')?.[1];
+        this.set(taskSync?.refused === true ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'todo_bot_events_connection_state',
       help: 'How pushes arrive: 1 for the receiver’s current state (webhook: always open), 0 for the others',
       labelNames: ['transport', 'state'] as const,
@@ -145,6 +190,37 @@ export class Metrics {
         const events = sources.events();
         if (!events) return;
         for (const state of RECEIVER_STATES) this.set({ transport: events.transport, state }, state === events.state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_build_info',
+      help: 'What is running: always 1, its version and the commit it was built from as labels',
+      labelNames: ['version', 'commit', 'node'] as const,
+      registers,
+      collect() {
+        this.set({ version: sources.build.version, commit: sources.build.commit, node: process.versions.node }, 1);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_feishu_reachable',
+      help: 'Whether Feishu answered the last call made to it (1) or has not been reached since the last network error (0)',
+      registers,
+      collect() {
+        const feishu = scraped().components.find(([name]) => name === 'feishu')?.[1];
+        if (feishu) this.set(feishu.reachable === true ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_postgres_pool_connections',
+      help: 'PostgreSQL connections of this instance: total open, idle, and requests waiting for one',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const pool = sources.storePool?.();
+        if (!pool) return;
+        this.set({ state: 'total' }, pool.total);
+        this.set({ state: 'idle' }, pool.idle);
+        this.set({ state: 'waiting' }, pool.waiting);
       },
     });
     new Gauge({
@@ -180,8 +256,25 @@ export class Metrics {
     this.cardActions.inc({ action, outcome });
   }
 
+  reminderPosted(latenessSeconds: number): void {
+    this.reminderLateness.observe(Math.max(0, latenessSeconds));
+  }
+
+  storeCommit(seconds: number): void {
+    this.storeCommits.observe(seconds);
+  }
+
   jobAbandoned(kind: string): void {
     this.jobsAbandoned.inc({ kind });
+  }
+
+  leaseRenewal(observation: RenewalObservation): void {
+    if (observation.latencyMs !== undefined) this.leaseRenewalSeconds.observe(observation.latencyMs / 1000);
+    this.leaseRenewalLag.observe(observation.lagMs / 1000);
+  }
+
+  leaseLost(kind: string): void {
+    this.leasesLost.inc({ kind });
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { EmulatorState } from '../state';
-import type { ConnectionDelivery, ConnectionPushOptions, ConnectionPushResult, EmulatedConnection } from '../types';
+import type { ConnectionDelivery, ConnectionPushOptions, ConnectionPushResult, EmulatedConnection, RawFragment } from '../types';
 import { type Frame, Method, decodeFrame, encodeFrame, headerOf } from './frames';
 
 /** The path of the WebSocket URL the endpoint call hands out (real: wss://msg-frontier.feishu.cn/ws/v2?…). */
@@ -83,6 +83,25 @@ export class LongConnectionGateway {
       if (delivery.outcome === 'acked') return { delivered: true, answer: delivery.answer, deliveries };
     }
     return { delivered: false, answer: undefined, deliveries };
+  }
+
+  /** Data frames as given, however wrong, with no ack awaited: see `Emulator.sendFragments`. */
+  sendFragments(fragments: ReadonlyArray<RawFragment>, opts: { connectionId?: string } = {}): number {
+    const targets = this.readyConnections().filter((c) => opts.connectionId === undefined || c.info.id === opts.connectionId);
+    for (const connection of targets) {
+      for (const fragment of fragments) {
+        const headers = [
+          { key: 'type', value: 'event' },
+          { key: 'message_id', value: fragment.messageId },
+          { key: 'sum', value: fragment.sum },
+          { key: 'seq', value: fragment.seq },
+          { key: 'trace_id', value: randomBytes(8).toString('hex') },
+          { key: 'timestamp', value: String(Date.now()) },
+        ];
+        this.send(connection, Method.data, headers, fragment.payload);
+      }
+    }
+    return targets.length;
   }
 
   close(): void {

@@ -89,5 +89,5 @@ async function catchUp(app: RunningApp): Promise<void> {
   do {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await app.settled();
-  } while ((await app.services.store.stats()).pendingJobs > 0 && Date.now() < deadline);
+  } while ((await app.store.stats()).pendingJobs > 0 && Date.now() < deadline);
 }

@@ -14,6 +14,7 @@ import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { groupSettings } from './group-settings';
 import { formDeleteJob } from './jobs/form';
+import { taskSyncJobs } from './jobs/task';
 import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
@@ -101,6 +102,12 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
       return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
     }
+    case 'todo.digestDone':
+      // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
+      return async () => {
+        const decision = await markDone(services, action, value.todoId, true);
+        return { ...decision, answer: { toast: decision.answer.toast } };
+      };
     case 'settings.save':
       return () => saveSettings(services, action, value.chatId, value.lang);
   }
@@ -136,7 +143,7 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
         card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
       }),
     },
-    change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo)] },
+    change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo), ...taskSyncJobs(services, todo)] },
     lang,
   };
 }
@@ -155,14 +162,14 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   }
 
   const updated: Todo = done
-    ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
-    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
+    ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), doneVia: undefined, updatedAt: now() }
+    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   const card = onReminder
     ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
     : todoCard(updated, { lang, asReminder: reminderTookOver(updated) });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
-    change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },
+    change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated), ...taskSyncJobs(services, updated)] },
     lang,
   };
 }

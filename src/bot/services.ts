@@ -3,15 +3,16 @@ import type { Config } from '../config';
 import type { FeishuClient } from '../feishu/client';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { Store } from '../store/store';
+import type { Records } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { ProfileZones } from './profile-zones';
+import type { TaskSyncStatus } from './task-sync';
 import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
 export interface Services {
   config: Config;
-  store: Store;
+  store: Records;
   feishu: FeishuClient;
   admins: AdminDirectory;
   /** People's time zones from their Feishu profiles, cached. */
@@ -26,8 +27,10 @@ export interface Services {
   botOpenId: () => Promise<string>;
   /** The same, if already looked up: what the edge can use without asking Feishu. */
   knownBotOpenId: () => string | undefined;
+  /** Whether Feishu Task lets the app sync (for /healthz and the metrics). */
+  taskSync: TaskSyncStatus;
   /** Counts commands and card actions (the rest of the metrics are fed outside the bot). */
-  metrics: Pick<Metrics, 'command' | 'cardAction'>;
+  metrics: Pick<Metrics, 'command' | 'cardAction' | 'reminderPosted'>;
 }
 
 /** A fresh random id for records nothing else names. */

@@ -8,7 +8,7 @@ import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rat
  */
 export type ThrottleVerdict = 'allow' | 'warn' | 'drop';
 
-/** Where the budgets are counted: in this process by default, or for the whole fleet (`sharedThrottleLimiter`). */
+/** Where the budgets are counted: in this process by default, or for the whole fleet (the store's `SharedLimits`). */
 export type ThrottleLimiter = (options: { points: number; duration: number }) => RateLimiterAbstract;
 
 export class CommandThrottle {

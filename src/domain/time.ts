@@ -97,3 +97,26 @@ export function instantAt(wall: { year: number; month: number; day: number; hour
   const first = asUtc - offsetMinutesAt(asUtc, zone) * 60_000;
   return asUtc - offsetMinutesAt(first, zone) * 60_000;
 }
+
+/** The first `hour:minute` in `zone` after `after`, every day or Monday to Friday only. */
+export function nextDailyAt(after: number, zone: string, at: { hour: number; minute: number }, days: 'daily' | 'workdays'): number | undefined {
+  return cronIn(`${at.minute} ${at.hour} * * ${days === 'daily' ? '*' : '1-5'}`, zone).nextRun(new Date(after))?.getTime();
+}
+
+/** Monday 00:00 of the week holding `ms` in `zone`, as an instant (weeks start on Monday, as ISO 8601 has them). */
+export function startOfWeek(ms: number, zone: string): number {
+  const { date, weekday } = wallClock(ms, zone);
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const monday = new Date(Date.UTC(year, month - 1, day - ((weekday + 6) % 7)));
+  return instantAt({ year: monday.getUTCFullYear(), month: monday.getUTCMonth() + 1, day: monday.getUTCDate(), hour: 0, minute: 0 }, zone);
+}
+
+/** Midnight starting the day that holds `ms` in `zone`, and the next one. */
+export function dayBounds(ms: number, zone: string): { start: number; end: number } {
+  const [year, month, day] = wallClock(ms, zone).date.split('-').map(Number) as [number, number, number];
+  const next = new Date(Date.UTC(year, month - 1, day + 1));
+  return {
+    start: instantAt({ year, month, day, hour: 0, minute: 0 }, zone),
+    end: instantAt({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0 }, zone),
+  };
+}

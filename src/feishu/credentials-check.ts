@@ -62,6 +62,8 @@ export class FeishuCheck implements HealthSource {
     const reachable = lastAnswerAt !== undefined && (lastNetworkErrorAt === undefined || lastAnswerAt >= lastNetworkErrorAt);
     return {
       ok: this.state !== 'refused',
+      // Not reached (a wrong FEISHU_DOMAIN, no network): the bot runs and its jobs wait, but it cannot answer anyone.
+      degraded: !reachable,
       credentials: this.state,
       reachable,
       lastAnswerAt: lastAnswerAt === undefined ? undefined : new Date(lastAnswerAt).toISOString(),
@@ -89,8 +91,10 @@ export class FeishuCheck implements HealthSource {
     this.timer = setTimeout(async () => {
       const outcome = await this.attempt();
       if (this.stopped) return;
-      if (outcome.refused) this.logger.error(new CredentialsRefusedError(outcome.refused).message);
-      else if (outcome.failure !== undefined) this.retry(index + 1);
+      if (outcome.refused) {
+        const refused = new CredentialsRefusedError(outcome.refused);
+        this.logger.error({ err: refused }, refused.message);
+      } else if (outcome.failure !== undefined) this.retry(index + 1);
     }, delay);
     this.timer.unref();
   }

@@ -44,20 +44,31 @@ function parseJson(content: string): unknown {
 type Element = Record<string, unknown>;
 
 /**
+ * How many elements of a post are read; the rest give nothing. A command is a line or two (a to-do is at most 500
+ * characters, 50 assignees); a post of thousands of elements is not one, and reading it all would hand the bot
+ * thousands of mentions to look at.
+ */
+export const POST_ELEMENT_LIMIT = 1_000;
+
+/**
  * A post's paragraphs, each a line: `text` and `a` (a link, read as its text) give words, `at` gives the mention's
  * key; images, media, emoji, code blocks and the rest give nothing. A received post is `{title, content}`; one
  * wrapped in a language (`{"zh_cn": {title, content}}`, as posts are sent) is read from its first language.
+ * At most POST_ELEMENT_LIMIT elements are read, each in constant time.
  */
 function readPost(parsed: unknown, mentions: Mention[]): MessageText | undefined {
   const paragraphs = postParagraphs(parsed);
   if (!paragraphs) return undefined;
-  const known = [...mentions];
-  const lines = paragraphs.map((paragraph) =>
-    (Array.isArray(paragraph) ? paragraph : [])
-      .map((element) => (isObject(element) ? elementText(element, known) : ''))
-      .join(''),
-  );
-  return { text: lines.join('\n'), mentions: known };
+  const keys = new MentionKeys(mentions);
+  let budget = POST_ELEMENT_LIMIT;
+  const lines: string[] = [];
+  for (const paragraph of paragraphs) {
+    if (budget <= 0) break;
+    const elements = Array.isArray(paragraph) ? paragraph.slice(0, budget) : [];
+    budget -= Math.max(1, elements.length);
+    lines.push(elements.map((element) => (isObject(element) ? elementText(element, keys) : '')).join(''));
+  }
+  return { text: lines.join('\n'), mentions: keys.mentions };
 }
 
 function postParagraphs(parsed: unknown): unknown[] | undefined {
@@ -69,36 +80,57 @@ function postParagraphs(parsed: unknown): unknown[] | undefined {
   return undefined;
 }
 
-function elementText(element: Element, mentions: Mention[]): string {
+function elementText(element: Element, keys: MentionKeys): string {
   switch (element.tag) {
     case 'text':
       return stringOr(element.text);
     case 'a':
       return stringOr(element.text) || stringOr(element.href);
     case 'at':
-      return mentionKey(element, mentions);
+      return keys.keyOf(element);
     default:
       return '';
   }
 }
 
-const PLACEHOLDER = /^@_user_\d+$/;
+const PLACEHOLDER = /^@_user_(\d+)$/;
 
 /**
  * A received post names the mentioned person by the same placeholder as the message's `mentions` (`@_user_1`), and
  * everyone by `@_all` (or `all`). Any other id (an open_id, as some clients write it) gets a placeholder of its own,
- * so the rest of the bot reads posts exactly as it reads text.
+ * numbered after the highest one in use, so the rest of the bot reads posts exactly as it reads text. The ids and
+ * the highest number are kept as they grow: each element is one look-up, whatever came before it.
  */
-function mentionKey(element: Element, mentions: Mention[]): string {
-  const id = stringOr(element.user_id);
-  if (id === '@_all' || id === 'all') return '@_all';
-  if (PLACEHOLDER.test(id)) return id;
-  if (id === '') return '';
-  const named = mentions.find((m) => m.key === id || m.openId === id);
-  if (named) return named.key;
-  const key = `@_user_${1 + Math.max(0, ...mentions.map((m) => Number(/^@_user_(\d+)$/.exec(m.key)?.[1] ?? 0)))}`;
-  mentions.push({ key, ...(id.startsWith('ou_') && { openId: id }), name: stringOr(element.user_name) });
-  return key;
+class MentionKeys {
+  readonly mentions: Mention[];
+  private readonly byId = new Map<string, string>();
+  private highest = 0;
+
+  constructor(given: readonly Mention[]) {
+    this.mentions = [];
+    for (const mention of given) this.add(mention);
+  }
+
+  keyOf(element: Element): string {
+    const id = stringOr(element.user_id);
+    if (id === '@_all' || id === 'all') return '@_all';
+    if (PLACEHOLDER.test(id)) return id;
+    if (id === '') return '';
+    const known = this.byId.get(id);
+    if (known !== undefined) return known;
+    const key = `@_user_${this.highest + 1}`;
+    this.add({ key, ...(id.startsWith('ou_') && { openId: id }), name: stringOr(element.user_name) });
+    this.byId.set(id, key);
+    return key;
+  }
+
+  private add(mention: Mention): void {
+    this.mentions.push(mention);
+    // The first mention with a key or an open_id names it, as a search from the front would find it.
+    if (!this.byId.has(mention.key)) this.byId.set(mention.key, mention.key);
+    if (mention.openId !== undefined && !this.byId.has(mention.openId)) this.byId.set(mention.openId, mention.key);
+    this.highest = Math.max(this.highest, Number(PLACEHOLDER.exec(mention.key)?.[1] ?? 0));
+  }
 }
 
 const isObject = (value: unknown): value is Element => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -96,7 +96,7 @@ export class RateLimitWaitTooLong extends CodedError {
 
 /**
  * What the Feishu client takes its permits from: this process's queues (`RateLimiter`), or, with several instances,
- * a limiter they share (`PostgresRateLimiter` in src/store/postgres/), so that the limits hold for the whole fleet.
+ * a limiter they share (`FleetRateLimiter`, on the store's `SharedLimits`), so that the limits hold for the whole fleet.
  */
 export interface Limiter {
   /**
@@ -132,8 +132,7 @@ export class RateLimiter implements Limiter {
   }
 
   private queueFor(method: LimitedMethod, limit: Limit, keys: LimitKeys) {
-    const id = limit.scope === 'chat' ? keys.chatId : limit.scope === 'message' ? keys.messageId : 'app';
-    const key = `${method}|${limit.scope}:${id ?? '-'}|${limit.perMs}`;
+    const key = limitKey(method, limit, keys);
     let entry = this.queues.get(key);
     if (!entry) {
       // `strict` (a sliding window of start times) rather than p-queue's default fixed windows: in fixed-window
@@ -161,4 +160,10 @@ export function burstFor(limit: Limit): number {
     if (burst * Math.ceil(limit.cap / (burst * SPACING_SLACK)) <= limit.cap - 1) return burst;
   }
   return 1;
+}
+
+/** What one limit of one method is counted under: method, scope and its id, window (the same in every limiter). */
+export function limitKey(method: LimitedMethod, limit: Limit, keys: LimitKeys): string {
+  const id = limit.scope === 'chat' ? keys.chatId : limit.scope === 'message' ? keys.messageId : 'app';
+  return `${method}|${limit.scope}:${id ?? '-'}|${limit.perMs}`;
 }

@@ -3,9 +3,9 @@ import type { Commit, Job, NewJob } from '../store/store';
 
 /**
  * The kinds of job the outbox can run, each with the schema of its payload, its builder and its handler. Payloads
- * are stored as JSON and may have been written by an earlier version (or by hand, or be damaged): they are checked
+ * are stored as JSON and may have been written by another version of the bot (or be damaged): they are checked
  * against their kind's schema when the job is claimed, so a handler only ever sees a payload of its own type, and
- * one that fails is set aside instead of crashing the handler over and over.
+ * a job that fails the check is parked by the outbox rather than run.
  *
  * A family of jobs lives in one file beside the feature it serves: `jobKind` names each kind and its payload
  * schema, builders make its jobs with `newJob`, and `handle` pairs the kind with its handler for the registry.
@@ -34,12 +34,21 @@ export function newJob<Name extends string, Schema extends z.ZodType>(
   return { ...job, kind: kind.name };
 }
 
+export interface StepOptions<T> {
+  /** For a step that cannot safely be done twice and that Feishu cannot deduplicate (an ephemeral send). */
+  undo?: (result: T) => Promise<unknown>;
+}
+
 export interface JobContext<Payload = unknown> {
   job: Job;
   /** The job's payload, checked against its kind's schema. */
   payload: Payload;
-  /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` once per job: a step already recorded returns its stored result without running again. `fn` starts
+   * only while the job holds its lease; `undo`, when given, takes back what `fn` did if its result cannot be recorded
+   * because the lease was lost meanwhile (another instance runs the job now, and does the step itself).
+   */
+  step<T>(name: string, fn: () => Promise<T>, options?: StepOptions<T>): Promise<T>;
   /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
   commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
 }

@@ -15,7 +15,8 @@ export interface ScheduledTask {
 
 export interface SchedulerOptions {
   tasks: ScheduledTask[];
-  store: Store;
+  /** Heard from after each commit, which may have moved a due time. */
+  store: Pick<Store, 'onCommitted'>;
   now: () => number;
   /** The longest sleep between looks, so that a clock jump or another instance's change is noticed. */
   maxSleepMs?: number;

@@ -4,6 +4,7 @@ import { ErrorCode, errorCode } from '../errors';
 import { type CardActionAnswer, type FeishuEvent, parseEvent } from '../feishu/events';
 import { loadOutboundModules, sdkLogLine } from '../feishu/sdk';
 import type { Logger } from '../log';
+import { FragmentCache, fragmentLimits, installFragmentCache } from './fragment-cache';
 import { type Receive, type Receiver, type ReceiverHealth, ReceiverStartError, type ReceiverState } from './receiver';
 
 /**
@@ -23,6 +24,9 @@ export interface LongConnectionOptions {
   now?: () => number;
   /** How long stop() waits for pushes in hand to be answered before closing anyway. Default: Feishu's 3 s. */
   drainMs?: number;
+  /** Most bytes one push may hold, and all unfinished (fragmented) pushes together: the webhook's body limits. */
+  pushLimitBytes: number;
+  budgetBytes: number;
 }
 
 /** No inbound frame this long after a ping: the connection is dead though no error said so (a sleeping NAT). */
@@ -39,11 +43,14 @@ export class LongConnectionReceiver implements Receiver {
   /** Pushes being handled: stop() lets them answer, and the store they write to outlive them. */
   private readonly inHand = new Set<Promise<unknown>>();
   private settleStart: ((error?: Error) => void) | undefined;
+  /** Fragments of split pushes waiting for the rest, bounded (the SDK's own cache is not). */
+  readonly fragments: FragmentCache;
 
   constructor(private readonly options: LongConnectionOptions) {
     this.log = options.logger.child({ module: 'long-connection' });
     this.now = options.now ?? Date.now;
     this.since = this.now();
+    this.fragments = new FragmentCache(fragmentLimits(options.pushLimitBytes, options.budgetBytes), this.now);
   }
 
   start(): Promise<void> {
@@ -65,6 +72,7 @@ export class LongConnectionReceiver implements Receiver {
       onReconnected: () => this.restored(),
       onError: (error) => this.failed(error),
     });
+    installFragmentCache(client, this.fragments);
     this.client = client;
     // Any object with `invoke` will do: the SDK calls nothing else on it.
     const dispatcher = { invoke: (data: unknown) => this.invoke(data) } as unknown as lark.EventDispatcher;

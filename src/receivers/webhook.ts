@@ -28,7 +28,7 @@ export interface ServerOptions {
   logger: Logger;
   now: () => number;
   receive: Receive;
-  /** `/healthz`: 200 while the status is ok, 503 otherwise, with each component's detail. */
+  /** `/healthz`: 200 while the status is ok or degraded, 503 otherwise, with each component's detail. */
   health: () => Promise<HealthReport>;
   /** `/metrics`, in Prometheus's text format. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
@@ -88,7 +88,7 @@ export function createServer(options: ServerOptions): Koa {
   }
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
-    ctx.status = report.status === 'ok' ? 200 : 503;
+    ctx.status = report.status === 'ok' || report.status === 'degraded' ? 200 : 503;
     ctx.body = report;
   });
   const metrics = options.metrics;

@@ -1,11 +1,24 @@
-import type { ThrottleLimiter } from '../bot/throttle';
-import type { StoreConfig } from '../config';
-import type { Limiter } from '../feishu/rate-limits';
 import type { Logger } from '../log';
 import { EmbeddedStore } from './embedded/embedded-store';
 import { FilePersistence } from './embedded/snapshot-log';
-import { describeDatabase } from './postgres/settings';
+import { type SynchronousCommit, describeDatabase } from './postgres/settings';
 import type { Store } from './store';
+
+/** What the store is built from (read from the environment by src/config.ts). */
+export interface StoreConfig {
+  readonly dataFile: string;
+  /** How often the store's change log is fsynced; 0: before every acknowledgement. */
+  readonly storeFsyncMs: number;
+  /** PostgreSQL, shared by every instance, when set; the file at `dataFile` otherwise. */
+  readonly databaseUrl?: string;
+  /** The schema holding the bot's tables. */
+  readonly databaseSchema: string;
+  /** Connections each instance keeps open at most. */
+  readonly databasePoolSize: number;
+  /** When PostgreSQL acknowledges a commit (`off`: before it is flushed to disk); unset, as the server says. */
+  readonly databaseSynchronousCommit?: SynchronousCommit;
+}
+
 
 /**
  * The store the configuration asks for, not yet opened: PostgreSQL, shared by any number of instances, when
@@ -29,16 +42,4 @@ export async function openStore(config: StoreConfig, options: { logger?: Logger 
 /** Where the configured store keeps its data, for messages (never the password). */
 export function describeStore(config: StoreConfig): string {
   return config.databaseUrl === undefined ? `the file store at ${config.dataFile}` : describeDatabase(config.databaseUrl, config.databaseSchema);
-}
-
-/**
- * Where Feishu's rate limits and the people's throttles are counted: in each process for a store of one process
- * (the defaults), in the shared database for a store several instances share, so the limits hold for the fleet.
- */
-export async function fleetLimits(store: Store): Promise<{ limiter?: (maxWaitMs: number) => Limiter; throttle?: ThrottleLimiter }> {
-  if (store instanceof EmbeddedStore) return {};
-  const [{ PostgresStore }, { PostgresRateLimiter, sharedThrottleLimiter }] = await Promise.all([import('./postgres/postgres-store'), import('./postgres/rate-limiter')]);
-  if (!(store instanceof PostgresStore)) return {};
-  const db = store.database;
-  return { limiter: (maxWaitMs) => new PostgresRateLimiter(db, maxWaitMs), throttle: sharedThrottleLimiter(db) };
 }

@@ -1,4 +1,5 @@
 import type { ChatSettings, Todo, TodoForm } from '../domain/model';
+import type { SharedLimits } from '../shared-limits';
 import { CodedError, ErrorCode } from '../errors';
 
 /**
@@ -126,14 +127,14 @@ export const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Closed forms are kept a week for the record, then pruned. */
 export const CLOSED_FORM_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-export interface Store {
-  /** Brings the store up (reads the file, or migrates the database); throws a clear error when it cannot. */
-  open(): Promise<void>;
-  /** Makes everything durable, releases this instance's leases and locks, and closes. */
-  close(): Promise<void>;
-  /** Calls `listener` after each commit: this instance's at once, other instances' where the adapter hears of them. */
-  onCommitted(listener: (committed: Committed) => void): () => void;
+/**
+ * The store, split by who uses it (as the contract suite's blocks are): the bot reads and commits `Records`, the
+ * outbox runs the `JobQueue`, housekeeping and the health check use `Upkeep`, and `npm run store` uses `Transfer`.
+ * Each user is handed the part it needs; an adapter implements the whole `Store`.
+ */
 
+/** The bot's records: what it reads, the one way it changes them, and when they fall due. */
+export interface Records {
   form(id: string): Promise<TodoForm | undefined>;
   /** The person's open form in a chat, if any. */
   openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined>;
@@ -144,11 +145,22 @@ export interface Store {
   todo(id: string): Promise<Todo | undefined>;
   /** The to-do whose group card is this message, if the bot posted it. */
   todoByMessage(messageId: string): Promise<Todo | undefined>;
+  /** The to-do whose Feishu Task this is (`todo.task.guid`), if any. */
+  todoByTaskGuid(guid: string): Promise<Todo | undefined>;
+  /**
+   * Open to-dos with a Feishu Task not deleted there (the reconcile sweep's work), by id, at most `limit` of them
+   * after `afterId`: a sweep pages through them.
+   */
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]>;
   /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
   openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
   /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */
   latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined>;
   chat(chatId: string): Promise<ChatSettings | undefined>;
+  /** Every chat that has an open to-do (the daily digest and the nudges look only at those). */
+  chatsWithOpenTodos(): Promise<string[]>;
+  /** A chat's to-dos marked done at or after `since` and before `until`. */
+  todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]>;
 
   commit(commit: Commit): Promise<CommitResult>;
 
@@ -158,7 +170,10 @@ export interface Store {
   dueReminders(now: number, limit: number): Promise<Todo[]>;
   /** Open forms whose time is up, earliest first. */
   expiredForms(now: number, limit: number): Promise<TodoForm[]>;
+}
 
+/** The outbound work the outbox runs: jobs are enqueued by commits, then leased, stepped and finished here. */
+export interface JobQueue {
   /**
    * Leases runnable jobs: the first unfinished job of each lane, unless a live lease holds it, due by `now`, in
    * about the order they were enqueued, keeping every chat within `perChat` leased jobs across the fleet. A job
@@ -166,8 +181,11 @@ export interface Store {
    * seen that is not yet due becomes runnable (the outbox's timer).
    */
   claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }>;
-  /** Extends by `leaseMs` the leases `owner` still holds on these jobs; returns the ids it still holds. */
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /**
+   * Extends by `leaseMs` the leases these jobs (as handed out) still hold: the same token, not yet run out. Returns
+   * the ids of those renewed; a lease that ran out is lost for good, even if no one took the job meanwhile.
+   */
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]>;
   /** Stores one step's result; throws `LeaseLost` when the job's lease is gone. */
   recordStep(job: Job, name: string, result: unknown): Promise<void>;
   /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */
@@ -178,12 +196,41 @@ export interface Store {
   releaseLeases(owner: string): Promise<void>;
   /** A job by id (tests and the export). */
   job(id: string): Promise<Job | undefined>;
+}
 
+/** Keeping the store in shape, and saying how it is (housekeeping, /healthz, the metrics). */
+export interface Upkeep {
   /** Forgets what no longer matters: old event ids and long-closed forms. Returns how many records went. */
   prune(now: number): Promise<number>;
   stats(): Promise<StoreStats>;
+}
 
+/** Every record out, and into an empty store: `npm run store -- export|import`, the same lines for every adapter. */
+export interface Transfer {
   exportRecords(): AsyncIterable<ExportedRecord>;
   /** Writes exported records into an empty store; refuses a store that already holds data. */
   importRecords(records: AsyncIterable<ExportedRecord>): Promise<number>;
+}
+
+export interface Store extends Records, JobQueue, Upkeep, Transfer {
+  /** Brings the store up (reads the file, or migrates the database); throws a clear error when it cannot. */
+  open(): Promise<void>;
+  /** Makes everything durable, releases this instance's leases and locks, and closes. */
+  close(): Promise<void>;
+  /** Calls `listener` after each commit: this instance's at once, other instances' where the adapter hears of them. */
+  onCommitted(listener: (committed: Committed) => void): () => void;
+  /**
+   * Offered by a store several instances share (PostgreSQL), absent on a store of one process: where Feishu's rate
+   * limits and the people's throttles are counted, so that they hold for the fleet (otherwise each process counts).
+   */
+  readonly sharedLimits?: SharedLimits;
+  /** Offered by a store with a connection pool (PostgreSQL), for the metrics. */
+  poolUsage?(): StorePool;
+}
+
+/** A connection pool right now: connections open, idle ones among them, and requests waiting for one. */
+export interface StorePool {
+  total: number;
+  idle: number;
+  waiting: number;
 }

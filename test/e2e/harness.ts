@@ -39,6 +39,8 @@ export interface Harness {
   click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<Answer>;
   /** Feishu tells the bot a message of `chatId` (default `oc_group`) was recalled (`im.message.recalled_v1`). */
   recalled(messageId: string, opts?: { chatId?: string }): Promise<Answer>;
+  /** Pushes any event payload (a task event, say) to the bot's event route, signed and encrypted as Feishu sends it. */
+  event(payload: object): Promise<Answer>;
   /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
@@ -147,6 +149,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const payload = messageRecalledEvent({ token: SECRETS.verificationToken, messageId, chatId: opts.chatId, eventId: `ev_recall_${++pushes}_${Date.now()}` });
       return send('/webhook/event', payload);
     },
+    event: (payload) => send('/webhook/event', payload),
     async click(operator, messageId, value, opts = {}) {
       const answer = await send('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`));
       checkCallbackAnswer(answer);
@@ -155,7 +158,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async settled() {
       const deadline = Date.now() + 15_000;
       await app.settled();
-      while ((await app.services.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
+      while ((await app.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         await app.settled();
       }

@@ -25,6 +25,8 @@ async function start(receive: (event: FeishuEvent) => Promise<CardActionAnswer>,
     domain: emu.url,
     logger: createLogger('debug', { write: (line: string) => void logs.push(line) }),
     receive,
+    pushLimitBytes: 512 * 1024,
+    budgetBytes: 16 * 1024 * 1024,
   });
   return receiver.start();
 }

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentialsRefused, FeishuClient } from '../../src/feishu/client';
-import { createLogger } from '../../src/log';
 import { type Emulator, messageEvent, startEmulator } from '../../emulator';
+import { FeishuClient, credentialsRefused } from '../../src/feishu/client';
+import { createLogger } from '../../src/log';
+import { Metrics } from '../../src/metrics';
 import { type Harness, SECRETS, openForm, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** What an operator sees: /healthz, /metrics, one log line per command and click, and the token's failure path. */
@@ -37,11 +39,33 @@ describe('/healthz', () => {
     expect(await response.json()).toEqual({
       status: 'ok',
       components: {
-        store: { ok: true, writable: true, pendingJobs: 0, oldestPendingJobAgeSeconds: 0 },
-        feishu: { ok: true, credentials: 'accepted', reachable: true, lastAnswerAt: expect.any(String) },
+        store: { ok: true, kind: 'file', writable: true, pendingJobs: 0, oldestPendingJobAgeSeconds: 0 },
+        feishu: { ok: true, degraded: false, credentials: 'accepted', reachable: true, lastAnswerAt: expect.any(String) },
         events: { ok: true, transport: 'webhook', state: 'open', since: expect.any(String), reconnects: 0 },
       },
     });
+  });
+
+  it('shows a failing store as a category only, the driver’s text going to the log (issue 23, item 5)', async () => {
+    h = await startHarness();
+    const store = h.app.store;
+    const failures: Array<[Error & { code?: string }, string]> = [
+      [Object.assign(new Error('password authentication failed for user "todo_bot"'), { code: '28P01' }), 'auth'],
+      [Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' }), 'unreachable'],
+      [new Error('timeout exceeded when trying to connect'), 'timeout'],
+      [Object.assign(new Error("ENOSPC: no space left on device, write '/srv/bot/db.json.log'"), { code: 'ENOSPC' }), 'disk'],
+    ];
+    for (const [error, category] of failures) {
+      store.stats = async () => {
+        throw error;
+      };
+      const response = await fetch(`${h.app.url}/healthz`);
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      expect(JSON.parse(text).components.store).toEqual({ ok: false, kind: 'file', writable: false, error: category });
+      expect(text).not.toContain(error.message.slice(0, 12));
+      expect(h.logs.some((line) => line.includes('the store failed its health check') && line.includes(error.message.slice(0, 12)))).toBe(true);
+    }
   });
 });
 
@@ -84,6 +108,45 @@ describe('/metrics', () => {
     others.push(second);
     const secondText = (await second.app.metrics.render()).body;
     expect(series(secondText, 'todo_bot_pushes_total', { route: 'card', outcome: 'accepted' })).toBeUndefined();
+  });
+});
+
+describe('/metrics: what is running (issue 23, item 11)', () => {
+  it('gives the build, whether Feishu is reached, each commit’s time and each reminder’s lateness', async () => {
+    let clock = Date.UTC(2026, 10, 23, 2, 0);
+    h = await startHarness({ app: { now: () => clock }, emulator: { now: () => clock } });
+    await postTodo(h, { text: 'Measured late', remindAt: pickerValueInHours(1, clock) });
+    // The bot was busy (or down) 90 s past the reminder's time.
+    clock += 60 * 60 * 1000 + 90_000;
+    h.app.wake();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await h.settled();
+    const text = (await h.app.metrics.render()).body;
+    const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(series(text, 'todo_bot_build_info', { version, commit: 'unknown' })).toBe(1);
+    expect(series(text, 'todo_bot_feishu_reachable')).toBe(1);
+    expect(series(text, 'todo_bot_store_commit_duration_seconds_count')).toBeGreaterThan(2);
+    expect(series(text, 'todo_bot_reminder_lateness_seconds_count')).toBe(1);
+    expect(series(text, 'todo_bot_reminder_lateness_seconds_sum')).toBeGreaterThanOrEqual(90);
+    expect(series(text, 'todo_bot_reminder_lateness_seconds_bucket', { le: '60' })).toBe(0);
+    // The file store has no pool.
+    expect(series(text, 'todo_bot_postgres_pool_connections', { state: 'total' })).toBeUndefined();
+  });
+
+  it('gives PostgreSQL’s pool where the store has one', async () => {
+    const metrics = new Metrics({
+      storeStats: async () => ({ writable: true, pendingJobs: 0, retryingJobs: 0, remindersPending: 0, formsOpen: 0 }) as never,
+      storePool: () => ({ total: 4, idle: 1, waiting: 2 }),
+      build: { version: '1.2.3', commit: 'abcdef123456' },
+      jobsRunning: () => 0,
+      health: () => [],
+      events: () => undefined,
+    });
+    const text = (await metrics.render()).body;
+    expect(series(text, 'todo_bot_postgres_pool_connections', { state: 'total' })).toBe(4);
+    expect(series(text, 'todo_bot_postgres_pool_connections', { state: 'idle' })).toBe(1);
+    expect(series(text, 'todo_bot_postgres_pool_connections', { state: 'waiting' })).toBe(2);
+    expect(series(text, 'todo_bot_build_info', { version: '1.2.3', commit: 'abcdef123456' })).toBe(1);
   });
 });
 
@@ -132,4 +195,3 @@ describe('a failed tenant-token fetch', () => {
     expect(emu.arrivedCalls('POST', TOKEN)).toBe(1);
   });
 });
-

@@ -68,7 +68,7 @@ describe('@_all before a command', () => {
     await h.say('ou_member', 'lunch at noon', { everyone: true, mentionBot: false });
     await h.settled();
     expect(noticesTo(h, 'ou_member')).toHaveLength(1);
-    expect((await h.app.services.store.stats()).pendingJobs).toBe(0);
+    expect((await h.app.store.stats()).pendingJobs).toBe(0);
   });
 });
 

@@ -199,7 +199,7 @@ describe('/todos', () => {
 describe('scale', () => {
   it('10,000 pending reminders: the due ones fire once each, the rest wait without timers', async () => {
     await start();
-    const { store } = h.app.services;
+    const { store } = h.app;
     // The cards the reminders reply to live in the emulator, in this same process: made before the heap is measured.
     const cardIds = Array.from({ length: 10_000 }, (_, i) => h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bot', text: `card ${i}` }));
     const gc = gcFunction();

@@ -154,7 +154,11 @@ describe('the body budget (issue 23, item 2)', () => {
     // The three are read in turn; once the bot has taken them, a fourth is refused unread (bounded wait).
     let refused: { status: number; body: unknown } | undefined;
     for (let attempt = 0; attempt < 100 && !refused; attempt++) {
-      const answer = await h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(9000) }) });
+      const answer = await h.emu.push(
+        `${h.app.url}/webhook/event`,
+        {},
+        { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(9000) }) },
+      );
       if (answer.status === 503) refused = answer;
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }

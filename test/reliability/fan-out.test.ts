@@ -42,7 +42,7 @@ describe('rate fan-out', () => {
     await waitFor(
       async () => {
         await harness.settled();
-        return (await harness.app.services.store.stats()).pendingJobs === 0;
+        return (await harness.app.store.stats()).pendingJobs === 0;
       },
       'every form to be sent',
       60_000,

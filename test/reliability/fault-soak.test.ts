@@ -46,7 +46,7 @@ async function drained(harness: Harness, timeoutMs: number): Promise<void> {
   await waitFor(
     async () => {
       await harness.settled();
-      return (await harness.app.services.store.stats()).pendingJobs === 0;
+      return (await harness.app.store.stats()).pendingJobs === 0;
     },
     'every job to finish',
     timeoutMs,

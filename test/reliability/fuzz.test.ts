@@ -406,7 +406,7 @@ describe('fuzz', () => {
     await harness.settled();
     expect(failures).toEqual([]);
     expect(emu.calls.slice(startupCalls)).toEqual([]);
-    expect((await harness.app.services.store.stats()).pendingJobs).toBe(0);
+    expect((await harness.app.store.stats()).pendingJobs).toBe(0);
     expect(harness.logs.filter((line) => line.includes('request failed') || line.includes('"status":5'))).toEqual([]);
     // The captured log lines live in the harness, not in the bot: drop them before each measurement.
     harness.logs.length = 0;
@@ -424,7 +424,7 @@ describe('fuzz', () => {
     await waitFor(
       async () => {
         await harness.settled();
-        return (await harness.app.services.store.stats()).pendingJobs === 0;
+        return (await harness.app.store.stats()).pendingJobs === 0;
       },
       'the work of the valid pushes to finish',
       30_000,

@@ -160,3 +160,43 @@ describe('the outbox’s retry decision', () => {
     await outbox.stop();
   });
 });
+
+describe('a job this instance cannot run', () => {
+  it('is parked, its lane waiting behind it, and run later by an instance that knows its kind', async () => {
+    const store = new EmbeddedStore(new MemoryPersistence());
+    await store.open();
+    let now = 1_000;
+    const ran: string[] = [];
+    const greet = handle(jobKind('greet', z.object({ name: z.string() })), { run: async ({ payload }) => void ran.push(payload.name) });
+    const farewell = handle(jobKind('farewell', z.object({ name: z.string() })), { run: async ({ payload }) => void ran.push(`bye ${payload.name}`) });
+    const outbox = (owner: string, registry: JobRegistry) =>
+      new Outbox({ store, registry, owner, logger: createLogger('silent'), now: () => now, parkMs: 60_000 });
+    const job = (id: string, kind: string, lane: string, payload: unknown) => ({ id, kind, lane, payload, runAt: 0, createdAt: 0 });
+    await store.commit({
+      now: 0,
+      jobs: [
+        job('newer', 'farewell', 'a', { name: 'Ada' }),
+        job('behind', 'greet', 'a', { name: 'Bob' }),
+        job('damaged', 'greet', 'b', { name: 7 }),
+        job('other', 'greet', 'c', { name: 'Cy' }),
+      ],
+    });
+
+    const older = outbox('older', new JobRegistry([greet]));
+    older.start();
+    await older.settled();
+    await older.stop();
+    expect(ran).toEqual(['Cy']);
+    expect(await store.job('newer')).toMatchObject({ runAt: 61_000, lastError: 'parked: no handler for job kind farewell' });
+    expect(await store.job('damaged')).toMatchObject({ runAt: 61_000, lastError: 'parked: name: Invalid input: expected string, received number' });
+    expect(await store.job('behind')).toBeDefined();
+
+    now = 61_000;
+    const newer = outbox('newer', new JobRegistry([greet, farewell]));
+    newer.start();
+    await newer.settled();
+    await newer.stop();
+    expect(ran).toEqual(['Cy', 'bye Ada', 'Bob']);
+    expect(await store.job('damaged')).toMatchObject({ runAt: 121_000, attempts: 2 });
+  });
+});

@@ -24,7 +24,12 @@ const textMessage = (unit: string) => {
   return messageEvent({ token: 't', senderId: 'ou_sender', text });
 };
 const richText = () => {
-  const content = (t: string) => (messageEvent({ token: 't', senderId: 'ou_sender', text: t, format: 'post', style: ['bold'], mentions: bot }) as { event: { message: { content: string } } }).event.message.content;
+  const content = (t: string) =>
+    (
+      messageEvent({ token: 't', senderId: 'ou_sender', text: t, format: 'post', style: ['bold'], mentions: bot }) as {
+        event: { message: { content: string } };
+      }
+    ).event.message.content;
   const text = filled(30 * KB, '@_user_1 明天 9 点前交周报 https://example.com/report\n', content);
   return messageEvent({ token: 't', senderId: 'ou_sender', text, format: 'post', style: ['bold'], mentions: bot });
 };
@@ -52,7 +57,11 @@ describe('the default signed-body limit', () => {
       'rich text at 30 KB': pushBytes(richText()),
       'a form with 500 people picked': pushBytes(fullForm()),
     };
-    console.log(`FIGURE: encrypted push sizes: ${Object.entries(sizes).map(([what, bytes]) => `${what} ${Math.round(bytes / KB)} KiB`).join('; ')}; limit ${SIGNED_BODY_LIMIT_BYTES / KB} KiB`);
+    console.log(
+      `FIGURE: encrypted push sizes: ${Object.entries(sizes)
+        .map(([what, bytes]) => `${what} ${Math.round(bytes / KB)} KiB`)
+        .join('; ')}; limit ${SIGNED_BODY_LIMIT_BYTES / KB} KiB`,
+    );
     const largest = Math.max(...Object.values(sizes));
     expect(SIGNED_BODY_LIMIT_BYTES).toBeGreaterThanOrEqual(2 * largest);
     // Not a round megabyte: every byte of the limit is a byte an unproven body may make the bot hold.

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { CommandThrottle } from '../../src/bot/throttle';
+import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
 import { type Limit, type LimitedMethod, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
+import type { Permit } from '../../src/shared-limits';
 import { Database } from '../../src/store/postgres/database';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
-import { type Permit, PostgresRateLimiter, sharedThrottleLimiter } from '../../src/store/postgres/rate-limiter';
+import { PostgresSharedLimits } from '../../src/store/postgres/shared-limits';
 import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
 
 /**
@@ -28,8 +30,9 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
     pools.push(db);
     return db;
   };
+  const shared = () => new PostgresSharedLimits(instance());
   const limiters = (maxWaitMs: number, limits?: Partial<Record<LimitedMethod, readonly Limit[]>>) =>
-    [new PostgresRateLimiter(instance(), maxWaitMs, limits), new PostgresRateLimiter(instance(), maxWaitMs, limits)] as const;
+    [new FleetRateLimiter(shared(), maxWaitMs, limits), new FleetRateLimiter(shared(), maxWaitMs, limits)] as const;
   /** The most permits any window of `windowMs` holds. */
   const busiestWindow = (times: number[], windowMs: number) => Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
 
@@ -141,7 +144,7 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
   });
 
   it('counts each person’s commands once for the whole fleet: one notice, then quiet', async () => {
-    const throttles = [new CommandThrottle(5, 60, sharedThrottleLimiter(instance())), new CommandThrottle(5, 60, sharedThrottleLimiter(instance()))];
+    const throttles = [new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)), new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options))];
     const verdicts = await Promise.all(Array.from({ length: 12 }, (_, n) => (throttles[n % 2] as CommandThrottle).check('oc_1', 'ou_a')));
     expect(verdicts.filter((v) => v === 'allow')).toHaveLength(5);
     expect(verdicts.filter((v) => v === 'warn')).toHaveLength(1);

@@ -34,6 +34,15 @@ describePostgres('the PostgreSQL store', () => {
       return store;
     };
 
+    it('tells the metrics its pool: connections open, idle, and requests waiting', async () => {
+      const store = await open(fresh());
+      await store.stats();
+      const usage = store.poolUsage();
+      expect(usage.total).toBeGreaterThanOrEqual(1);
+      expect(usage.idle).toBeLessThanOrEqual(usage.total);
+      expect(usage.waiting).toBe(0);
+    });
+
     it('applies each migration once, under its lock, when instances start together', async () => {
       const schema = fresh();
       await Promise.all([open(schema), open(schema), open(schema)]);

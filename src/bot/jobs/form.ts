@@ -161,7 +161,11 @@ export function formJobs(services: Services): RegisteredJob[] {
         messageId = sent.messageId;
         delivery = { kind: 'direct', chatId: sent.chatId };
       } else {
-        messageId = await step('send', async () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card: await cardOf() }));
+        // An ephemeral send takes no uuid, so Feishu cannot drop a repeat: a card sent after this job's lease passed to
+        // another instance (this one stalled mid-send) is deleted, since the instance that has the job sends its own.
+        messageId = await step('send', async () => feishu.sendEphemeral({ chatId: form.chatId, openId: form.ownerId, card: await cardOf() }), {
+          undo: (sent) => feishu.deleteEphemeral(sent),
+        });
       }
       await commit({ forms: [{ ...((await store.form(formId)) ?? form), messageId, ...(delivery && { delivery }), updatedAt: now() }] });
       const ownerTimeZone = await ownerZone;

@@ -1,10 +1,13 @@
 import { JobRegistry } from '../../jobs/registry';
 import type { CommandRouter } from '../router';
 import type { Services } from '../services';
+import { digestJobs } from './digest';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
+import { nudgeJobs } from './nudge';
 import { reminderJobs } from './reminder';
+import { taskJobs } from './task';
 import { todoJobs } from './todo';
 
 /**
@@ -19,5 +22,8 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...formJobs(services),
     ...todoJobs(services),
     ...reminderJobs(services),
+    ...digestJobs(services),
+    ...taskJobs(services),
+    ...nudgeJobs(services),
   ]);
 }

@@ -47,6 +47,7 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         const latest = await store.todo(todoId);
         if (!latest) return;
         const sentAt = now();
+        services.metrics.reminderPosted((sentAt - dueAt) / 1000);
         await commit({
           todos: [{ ...latest, lastRemindedAt: sentAt, ...(takeover && { currentCard: { messageId, sentAt } }) }],
           // The reminder was drawn from the to-do as it was when it ran: a change made meanwhile reaches the new card.

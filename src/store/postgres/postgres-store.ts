@@ -9,6 +9,7 @@ import type {
   JobClaim,
   Store,
   StoreStats,
+  StorePool,
 } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions, retried } from './database';
@@ -17,6 +18,7 @@ import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
 import { StoreOpenError } from './settings';
+import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
 import { CodedError, ErrorCode } from '../../errors';
 
@@ -34,6 +36,7 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<(committed: Committed) => void>();
   private readonly laneKey: string;
   private closed = false;
+  readonly sharedLimits: PostgresSharedLimits;
 
   constructor(private readonly options: PostgresOptions) {
     this.db = new Database(options);
@@ -41,6 +44,7 @@ export class PostgresStore implements Store {
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+    this.sharedLimits = new PostgresSharedLimits(this.db);
   }
 
   async open(): Promise<void> {
@@ -65,7 +69,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** The connection pool, for what shares this database beside the store (the fleet's rate limiters). */
+  poolUsage(): StorePool {
+    const { totalCount, idleCount, waitingCount } = this.db.pool;
+    return { total: totalCount, idle: idleCount, waiting: waitingCount };
+  }
+
+  /** The connection pool (tests read the server's settings through it). */
   get database(): Database {
     return this.db;
   }
@@ -99,6 +108,14 @@ export class PostgresStore implements Store {
     return this.one(this.sql.todoByMessage, [messageId]);
   }
 
+  todoByTaskGuid(guid: string): Promise<Todo | undefined> {
+    return this.one(this.sql.todoByTaskGuid, [guid]);
+  }
+
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.syncedOpenTodos, [afterId ?? '', limit]);
+  }
+
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
     const todos = await this.many<Todo>(this.sql.openTodos, [chatId]);
     return assigneeId === undefined ? todos : todos.filter((todo) => todo.assigneeIds.includes(assigneeId));
@@ -110,6 +127,14 @@ export class PostgresStore implements Store {
 
   chat(chatId: string): Promise<ChatSettings | undefined> {
     return this.one(this.sql.byId.chats, [chatId]);
+  }
+
+  async chatsWithOpenTodos(): Promise<string[]> {
+    return (await this.db.query<{ chat_id: string }>(this.sql.chatsWithOpenTodos, [])).rows.map((row) => row.chat_id);
+  }
+
+  todosDoneBetween(chatId: string, since: number, until: number): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.todosDoneBetween, [chatId, since, until]);
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
@@ -174,8 +199,8 @@ export class PostgresStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   recordStep(job: Job, name: string, result: unknown): Promise<void> {

@@ -1,0 +1,89 @@
+import { DIGEST_LINE_LIMIT, type DigestLine, type DigestSection, type PersonWeek, overdueSince, peopleOf } from '../src/domain/digest';
+import { type Language, type MessageKey, t } from '../src/i18n';
+import { type Card, type CardComponent, buildCard, callbackButton, escapeMarkdown, formatInstant, groupVoice, markdown, mention, oneLine, plainText } from './parts';
+
+const SECTION_TITLE: Record<DigestSection, MessageKey> = {
+  overdue: 'digest.section.overdue',
+  today: 'digest.section.today',
+  undated: 'digest.section.undated',
+};
+
+/** How much of a to-do's text a digest line shows. */
+const LINE_TEXT_CHARS = 80;
+
+/**
+ * A group's daily digest, in every language (the group reads it): last week's numbers per person when it opens a
+ * week, then the open to-dos it lists (overdue, due today, without a time), each section grouped by the people the
+ * to-dos are for, mentioned for real, never everyone. Each line has its own Done; after `DIGEST_LINE_LIMIT` lines the
+ * rest is counted and `/todos` named. To-do text is `plain_text`, so nothing typed becomes markup.
+ */
+export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[]; now: number; timeZone: string; lang: Language }): Card {
+  const voice = groupVoice(p.lang);
+  const shown = p.lines.slice(0, DIGEST_LINE_LIMIT);
+  const elements: CardComponent[] = [];
+  if (p.week !== undefined && p.week.length > 0) {
+    const week = p.week;
+    const numbers = (lang: Language) =>
+      week.map((w) => t(lang, 'digest.personWeek', { person: mention(w.personId), done: w.done, open: w.open, overdue: w.overdue })).join('\n');
+    elements.push(markdown((lang) => `**${t(lang, 'digest.lastWeek')}**\n${numbers(lang)}`, voice), { tag: 'hr' });
+  }
+  let section: DigestSection | undefined;
+  let people: string | undefined;
+  for (const line of shown) {
+    if (line.section !== section) {
+      section = line.section;
+      people = undefined;
+      elements.push(markdown((lang) => `**${t(lang, SECTION_TITLE[line.section])}**`, voice));
+    }
+    const those = peopleOf(line.todo).map(mention).join(' ');
+    if (those !== people) {
+      people = those;
+      elements.push(markdown(() => those, voice));
+    }
+    elements.push(lineRow(line, p.now, p.timeZone, voice));
+  }
+  const more = p.lines.length - shown.length;
+  if (more > 0) elements.push(markdown((lang) => escapeMarkdown(t(lang, 'digest.more', { count: more })), voice, { text_size: 'notation' }));
+  return buildCard({
+    voice,
+    title: 'digest.title',
+    template: 'blue',
+    summary: (lang) => t(lang, 'digest.summary', { count: p.lines.length }),
+    elements,
+  });
+}
+
+/** A to-do's line: its text and when it was due (or is), beside its Done button. */
+function lineRow(line: DigestLine, now: number, zone: string, voice: ReturnType<typeof groupVoice>): CardComponent {
+  const { todo } = line;
+  const since = overdueSince(todo, now);
+  const when = (lang: Language) =>
+    line.section === 'overdue' && since !== undefined
+      ? t(lang, 'digest.overdueSince', { time: formatInstant(since, zone, lang) })
+      : line.section === 'today' && todo.remindAt !== undefined
+        ? t(lang, 'digest.dueAt', { time: formatInstant(todo.remindAt, zone, lang) })
+        : '';
+  const hasTime = line.section !== 'undated';
+  return {
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      {
+        tag: 'column',
+        width: 'weighted',
+        weight: 4,
+        vertical_align: 'center',
+        elements: [
+          { tag: 'div', text: { tag: 'plain_text', content: oneLine(todo.text, LINE_TEXT_CHARS) } },
+          ...(hasTime ? [{ tag: 'div', text: { ...plainText(when, voice), text_size: 'notation' } }] : []),
+        ],
+      },
+      {
+        tag: 'column',
+        width: 'auto',
+        vertical_align: 'center',
+        elements: [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.digestDone', todoId: todo.id } })],
+      },
+    ],
+  };
+}

@@ -1,0 +1,52 @@
+import { dueDigestSlot, nextDigestAt, opensWeek } from '../domain/digest';
+import { resolveSettings } from '../domain/group-settings';
+import { type ChatSettings, RECORD_VERSION } from '../domain/model';
+import { wallClock } from '../domain/time';
+import type { ScheduledTask } from '../jobs/scheduler';
+import { digestJob } from './jobs/digest';
+import type { Services } from './services';
+
+/**
+ * The daily digest. A scheduled task looks at the chats with open to-dos at least once a minute (and at the next
+ * digest time it knows of), and claims each group's digest for the day by writing the day into the group's record,
+ * from the revision read, together with the job that posts it (`jobs/digest.ts`): with several instances and across
+ * restarts, one claims each group's digest a day. A digest missed by less than 3 h (the bot was down) is claimed
+ * late, once; one missed by more is skipped.
+ */
+
+/** The longest the task goes without looking at the chats: a new to-do or a changed setting is seen within it. */
+export const DIGEST_SWEEP_MS = 60_000;
+
+export function digestTask(services: Services): ScheduledTask {
+  const { store, config } = services;
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  let nextAt: number | undefined;
+  return {
+    name: 'digests',
+    nextDue: async () => Math.min(lastSweep + DIGEST_SWEEP_MS, nextAt ?? Number.POSITIVE_INFINITY),
+    async run(now) {
+      lastSweep = now;
+      let soonest: number | undefined;
+      for (const chatId of await store.chatsWithOpenTodos()) {
+        const record = await store.chat(chatId);
+        const settings = resolveSettings(record, config.groupDefaults);
+        const next = nextDigestAt(now, settings);
+        if (next !== undefined && (soonest === undefined || next < soonest)) soonest = next;
+        const slot = dueDigestSlot(now, settings);
+        if (slot === undefined || claimedDay(record, settings.timeZone) === slot.day) continue;
+        // A group quiet at its digest time (its to-dos all came later) gets nothing, not a digest the moment one comes.
+        const open = await store.openTodos(chatId);
+        if (!open.some((todo) => todo.createdAt <= slot.at)) continue;
+        const claimed: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), lastDigestAt: slot.at, updatedAt: now };
+        // Refused when another instance claimed it first (or an admin saved settings meanwhile: the next look decides).
+        await store.commit({ now, chats: [claimed], jobs: [digestJob(services, chatId, slot, opensWeek(slot, record?.lastDigestAt, settings.timeZone))] });
+      }
+      nextAt = soonest;
+    },
+  };
+}
+
+/** The day, in the group's zone, of the latest digest claimed for it. */
+function claimedDay(record: ChatSettings | undefined, zone: string): string | undefined {
+  return record?.lastDigestAt === undefined ? undefined : wallClock(record.lastDigestAt, zone).date;
+}
