@@ -51,10 +51,7 @@ export function taskReconcileJob(clock: Clock, todo: Todo, key: string) {
   return todoLaneJob(clock, taskReconcile, todo, { todoId: todo.id }, key);
 }
 
-/**
- * The sweep of one window, fleet-wide: every instance enqueues it under the same id (so it is stored once), and
- * sweeps share one lane (so one runs at a time, on whichever instance leases it).
- */
+/** The sweep of one window; sweeps share one lane, so one runs at a time, on whichever instance leases it. */
 export function taskSweepJob(clock: Clock, windowStart: number) {
   const at = clock.now();
   return newJob(taskSweep, { id: `task.sweep:${windowStart}`, lane: 'task.sweep', payload: { windowStart }, runAt: at, createdAt: at });
