@@ -15,10 +15,11 @@ import { noticeJob } from './notice';
 import { cardUpdateJob, chatLink, feedSyncJob, todoLaneJob } from './todo';
 
 /**
- * A to-do's Feishu Task, kept in step both ways as durable jobs (in lanes of their own, see `TASK_LANES`): `task.create` when the to-do is posted in a group that syncs, `task.sync` after a change
- * in the group (Done, Reopen, Snooze, Tomorrow, /recall), `task.reconcile` when Feishu says the task changed or the
- * sweep comes by, and `task.sweep`, which enqueues a reconcile of every synced open to-do. Each job reads the to-do
- * when it runs, so a burst of changes converges on the latest.
+ * A to-do's Feishu Task, kept in step both ways as durable jobs (in lanes of their own, see `TASK_LANES`):
+ * `task.create` when the to-do is posted in a group that syncs, `task.sync` after a change in the group (Done,
+ * Reopen, Snooze, Tomorrow, /recall), `task.reconcile` when Feishu says the task changed or the sweep comes by, and
+ * `task.sweep`, which enqueues a reconcile of every synced open to-do. Each job reads the to-do when it runs, so a
+ * burst of changes converges on the latest.
  */
 
 const todoPayload = z.object({ todoId: z.string() });
@@ -41,7 +42,7 @@ const SWEEP_PAGE = 200;
  * changes): at most this many wait on Feishu Task's 10 calls a second at once, fleet-wide, rather than a burst of
  * them holding every slot of the outbox while posts and form cards wait behind.
  */
-const TASK_LANES = 4;
+const TASK_LANES = 8;
 
 function taskJob<Name extends string, Schema extends z.ZodType>(clock: Clock, kind: JobKind<Name, Schema>, todo: Todo, payload: z.input<Schema>, suffix?: string) {
   const job = todoLaneJob(clock, kind, todo, payload, suffix);
