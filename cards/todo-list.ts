@@ -1,4 +1,4 @@
-import type { Todo } from '../src/domain/model';
+import type { MessageSource, Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import { currentCard } from '../src/domain/current-card';
 import { buildCard, formatInstant, markdown, oneLine, person, privateVoice, repeatLabel, type Card, typedText } from './parts';
@@ -24,7 +24,7 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; overdue?: boolea
         : t(lang, 'list.noReminder');
     const card = currentCard(todo);
     const where = card ? `  ·  ${t(lang, 'list.card', { time: formatInstant(card.sentAt, p.timeZone ?? todo.timeZone, lang) })}` : '';
-    return `• ${oneLine(todo.text, 80)}  ·  ${next}${where}`;
+    return `• ${oneLine(todo.text, 80)}  ·  ${next}${todo.source ? `  ·  ${fromMessage(todo.source, lang)}` : ''}${where}`;
   });
   if (p.todos.length > shown.length) lines.push(t(lang, 'list.more', { count: p.todos.length - shown.length }));
   const voice = privateVoice(lang);
@@ -38,4 +38,9 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; overdue?: boolea
       typedText(lines.length > 0 ? lines.join('\n') : t(lang, p.mine ? 'list.emptyMine' : filtered ? 'list.emptyFiltered' : 'list.emptyAll')),
     ],
   });
+}
+
+/** Where a to-do made from a message came from: "from Bea Li's message", or "from a message" when no name is known. */
+function fromMessage(source: MessageSource, lang: Language): string {
+  return source.senderName !== undefined ? t(lang, 'list.fromMessage', { name: oneLine(source.senderName, 40) }) : t(lang, 'list.fromAMessage');
 }
