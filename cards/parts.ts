@@ -256,6 +256,23 @@ export function callbackButton(p: {
   };
 }
 
+/**
+ * Buttons side by side, as Feishu's own cards show them: card JSON 2.0 has no row of buttons of its own, and documents
+ * a `column_set` with one auto-width column per button for it. `flow` lets a narrow screen wrap the row rather than
+ * squeeze the buttons.
+ */
+export function buttonRow(buttons: CardComponent[]): CardComponent[] {
+  if (buttons.length < 2) return buttons;
+  return [
+    {
+      tag: 'column_set',
+      flex_mode: 'flow',
+      horizontal_spacing: 'small',
+      columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })),
+    },
+  ];
+}
+
 /** A button that opens a link in the reader's client (an `open_url` behaviour): the click never reaches the bot. */
 export function linkButton(p: { voice: Voice; text: Phrase; url: string }): CardComponent {
   return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };

@@ -2,6 +2,7 @@ import type { Todo, TodoStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import {
   buildCard,
+  buttonRow,
   callbackButton,
   chatListSummary,
   escapeMarkdown,
@@ -106,6 +107,13 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     template: look.template,
     statusTag: { text: look.label, color: look.color },
     summary: chatListSummary('todoCard.summary', todo.text),
-    elements: [...reminded, typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice, asReminder), ...taskLink(todo, phase, voice)],
+    elements: [
+      ...reminded,
+      typedText(todo.text),
+      { tag: 'hr' },
+      markdown(details, voice),
+      ...buttonRow(buttonsFor(phase, todo.id, voice, asReminder)),
+      ...taskLink(todo, phase, voice),
+    ],
   });
 }
