@@ -70,6 +70,8 @@ export interface SayOptions {
   threadId?: string;
   messageId?: string;
   mentionBot?: boolean;
+  /** Also mention these people, after the bot: their keys (`@_user_2`) go where the text has them. */
+  people?: Array<{ key: string; openId: string; name: string }>;
   /** Also mention everyone (`@_all`) first, as `@所有人 @Bot /todos`. */
   everyone?: boolean;
   /** `post`: the message arrives as rich text, as it does once the person formats it. */
@@ -189,7 +191,7 @@ export function messagePayload(sender: string, text: string, opts: SayOptions, e
     token: SECRETS.verificationToken,
     senderId: sender,
     text: [...everyone, ...bot].map((m) => `${m.key} `).join('') + text,
-    mentions: [...everyone, ...bot],
+    mentions: [...everyone, ...bot, ...(opts.people ?? [])],
     format: opts.format,
     style: opts.style,
     chatId: opts.chatId,
