@@ -38,7 +38,15 @@ describe('readSource', () => {
   });
 
   it('reads rich text, and a bot as an app sender', async () => {
-    const post = { title: '', content: [[{ tag: 'text', text: 'Deploy ' }, { tag: 'a', text: 'failed', href: 'https://x' }]] };
+    const post = {
+      title: '',
+      content: [
+        [
+          { tag: 'text', text: 'Deploy ' },
+          { tag: 'a', text: 'failed', href: 'https://x' },
+        ],
+      ],
+    };
     const result = await read(async () => message({ msgType: 'post', content: JSON.stringify(post), senderId: 'cli_x', senderType: 'app' }));
     expect(result).toMatchObject({ ok: true, text: 'Deploy failed', source: { senderType: 'app' } });
   });
