@@ -1,4 +1,5 @@
 import { type MessageSource, TODO_TEXT_LIMIT } from '../domain/model';
+import type { ChatMessage } from '../feishu/client';
 import { feishuRefusal, isTransient } from '../feishu/errors';
 import { MessageContentError, type MessageText, readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
