@@ -2,6 +2,7 @@ import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import {
   buildCard,
+  buttonRow,
   callbackButton,
   chatListSummary,
   escapeMarkdown,
@@ -35,8 +36,10 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
       markdown((lang) => t(lang, 'reminder.mentions', { people }), voice),
       typedText(todo.text),
       ...(p.late ? [markdown(late, voice)] : []),
-      callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-      ...snoozeButtons(todo.id, voice),
+      ...buttonRow([
+        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
+        ...snoozeButtons(todo.id, voice),
+      ]),
     ],
   });
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
 import type { Language } from './domain/model';
+import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseClockTime } from './domain/group-settings';
 import { canonicalZone, zoneAbbreviation } from './domain/zones';
-import { CodedError, ErrorCode } from './errors';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import type { StoreConfig } from './store';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, postgresUrlProblem } from './store/postgres/settings';
+import { CodedError, ErrorCode } from './errors';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -52,6 +52,13 @@ const schema = z.object({
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
+  // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
+  JOB_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 2 to 3600' })
+    .int('must be a whole number of seconds from 2 to 3600')
+    .min(2, 'must be a whole number of seconds from 2 to 3600')
+    .max(3600, 'must be a whole number of seconds from 2 to 3600')
+    .default(20),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
@@ -92,6 +99,7 @@ const schema = z.object({
         : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
     ),
   DIGEST_DAYS: z.enum(DIGEST_DAYS, { error: 'must be "workdays" or "daily"' }).default('workdays'),
+  TASK_SYNC: z.enum(TASK_SYNC, { error: 'must be "on" or "off"' }).default('off'),
   OVERDUE_NUDGE_HOURS: z.coerce
     .number({ error: `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges` })
     .int(`must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
@@ -140,6 +148,8 @@ interface CommonConfig extends StoreConfig {
   readonly maxConnections: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
+  /** How long a running job's lease lasts unless renewed: how soon another instance resumes a dead one's jobs. */
+  readonly jobLeaseMs: number;
   /** Commands one person may send in one chat per window before being throttled. */
   readonly userCommandLimit: number;
   readonly userCommandWindowSeconds: number;
@@ -256,6 +266,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
+    jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
@@ -267,7 +278,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
       digestTime: e.DIGEST_TIME,
       digestDays: e.DIGEST_DAYS,
       nudgeAfterHours: e.OVERDUE_NUDGE_HOURS ?? 'off',
-      taskSync: 'off',
+      taskSync: e.TASK_SYNC,
       tomorrowTime: '09:00',
     }),
   };

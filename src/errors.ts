@@ -33,6 +33,8 @@ export const ErrorCode = {
   PushBodyBudgetSpent: 'push_body_budget_spent',
   /** A proven push is not an event the bot understands. */
   EventUnrecognised: 'event_unrecognised',
+  /** A fragment of a long-connection push breaks the cache's bounds (count, sequence, size): the push is dropped. */
+  EventFragmentRefused: 'event_fragment_refused',
   /** A message's `content` is not what its `message_type` promises. */
   MessageContentInvalid: 'message_content_invalid',
   /** Feishu answered with a refusal (an HTTP error, or HTTP 200 with `code` ≠ 0). */

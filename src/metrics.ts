@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from './build-info';
 import type { FeishuObserver } from './feishu/transport';
+import type { RenewalObservation } from './jobs/leases';
 import type { ComponentHealth, HealthSource } from './health';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
 import type { PushRoute } from './receivers/webhook';
@@ -70,6 +71,24 @@ export class Metrics {
   private readonly jobsAbandoned = new Counter({
     name: 'todo_bot_jobs_abandoned_total',
     help: 'Jobs given up after a permanent failure or too many transient ones, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly leaseRenewalSeconds = new Histogram({
+    name: 'todo_bot_lease_renewal_seconds',
+    help: 'Round trip of one renewal of the running jobs’ leases (on a database connection of its own)',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leaseRenewalLag = new Histogram({
+    name: 'todo_bot_lease_renewal_lag_seconds',
+    help: 'How late the lease renewal’s timer fired: the event loop’s lag as a renewal meets it',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leasesLost = new Counter({
+    name: 'todo_bot_job_leases_lost_total',
+    help: 'Leases lost while their job ran (another instance may run the job), by job kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -151,6 +170,15 @@ export class Metrics {
       registers,
       collect() {
         for (const [name, health] of scraped().components) this.set({ component: name }, health.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'todo_bot_task_sync_refused',
+      help: 'Whether Feishu Task refuses the app (1: a Task scope is missing, so new to-dos do not sync) or not (0)',
+      registers,
+      collect() {
+        const taskSync = scraped().components.find(([name]) => name === 'taskSync')?.[1];
+        this.set(taskSync?.refused === true ? 1 : 0);
       },
     });
     new Gauge({
@@ -238,6 +266,15 @@ export class Metrics {
 
   jobAbandoned(kind: string): void {
     this.jobsAbandoned.inc({ kind });
+  }
+
+  leaseRenewal(observation: RenewalObservation): void {
+    if (observation.latencyMs !== undefined) this.leaseRenewalSeconds.observe(observation.latencyMs / 1000);
+    this.leaseRenewalLag.observe(observation.lagMs / 1000);
+  }
+
+  leaseLost(kind: string): void {
+    this.leasesLost.inc({ kind });
   }
 
   /** The Prometheus text exposition of every metric. */

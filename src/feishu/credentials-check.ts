@@ -91,8 +91,10 @@ export class FeishuCheck implements HealthSource {
     this.timer = setTimeout(async () => {
       const outcome = await this.attempt();
       if (this.stopped) return;
-      if (outcome.refused) this.logger.error(new CredentialsRefusedError(outcome.refused).message);
-      else if (outcome.failure !== undefined) this.retry(index + 1);
+      if (outcome.refused) {
+        const refused = new CredentialsRefusedError(outcome.refused);
+        this.logger.error({ err: refused }, refused.message);
+      } else if (outcome.failure !== undefined) this.retry(index + 1);
     }, delay);
     this.timer.unref();
   }

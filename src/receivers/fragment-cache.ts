@@ -1,3 +1,5 @@
+import { CodedError, ErrorCode } from '../errors';
+
 /**
  * Where the long connection's fragments wait for the rest of their push, bounded. Feishu splits a large push into
  * data frames that share a `message_id` and carry `sum` (how many) and `seq` (which one). The SDK's own cache
@@ -31,10 +33,11 @@ export interface Fragment {
   data: Uint8Array;
 }
 
-export class FragmentRefused extends Error {
+export class FragmentRefused extends CodedError {
+  readonly code = ErrorCode.EventFragmentRefused;
+
   constructor(reason: string) {
     super(`event fragment refused: ${reason}`);
-    this.name = 'FragmentRefused';
   }
 }
 

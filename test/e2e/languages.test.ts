@@ -109,7 +109,7 @@ describe('a Chinese admin', () => {
     const [help, unknown] = ephemeralCards(h).filter((m) => m.visibleTo === 'ou_member');
     expect(help?.card.header.title.content).toBe('待办机器人命令');
     const lines = (help?.card.body.elements[0] as Text).content?.split('\n') ?? [];
-    expect(lines.map((line) => line.slice(0, line.indexOf('**', 2) + 2))).toEqual(['**/待办 &#91;内容&#93;**', '**/待办列表 &#91;我的&#93;**', '**/撤回**', '**/帮助**', '**/语言 &#91;中文|英文&#93;**']);
+    expect(lines.map((line) => line.slice(0, line.indexOf('**', 2) + 2))).toEqual(['**/待办 &#91;内容&#93;**', '**/待办列表 &#91;我的|逾期|@某人&#93;**', '**/撤回**', '**/帮助**', '**/语言 &#91;中文|英文&#93;**', '**/设置**']);
     expect(lines[0]).toContain('或 /todo');
     expect(noticeText(unknown?.card)).toBe('我不认识 /你好。发送 /帮助 看看我能做什么。');
   });
