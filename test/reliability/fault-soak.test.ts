@@ -22,6 +22,7 @@ import {
  * "Nothing lost, nothing twice" under a Feishu that fails about 30% of all calls at random: 200 admins in 10 groups
  * each open a form and submit it while every endpoint (the token endpoint included) answers 500, 429 with a reset
  * header, 230020, answers too late (after the bot's timeout, but having done the work), or drops the connection.
+ * Task sync is on: each to-do also becomes a Feishu Task, through the same faults, once.
  */
 
 const CHATS = 10;
@@ -62,7 +63,7 @@ describe('fault soak', () => {
     );
     h = await startHarness({
       emulator: { chats },
-      env: { FEISHU_TIMEOUT_MS: String(TIMEOUT_MS), LOG_LEVEL: 'info' },
+      env: { FEISHU_TIMEOUT_MS: String(TIMEOUT_MS), LOG_LEVEL: 'info', TASK_SYNC: 'on' },
       app: { feishuRetry: { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 }, jobRetryDelaysMs: [50, 100, 200, 400, 800, 1_600] },
     });
     const harness = h;
@@ -112,6 +113,12 @@ describe('fault soak', () => {
     expect(notices(emu)).toHaveLength(0);
     expect(harness.logs.filter((line) => line.includes('job abandoned'))).toEqual([]);
 
+    // One Feishu Task per to-do, however often its create was retried or answered too late: the client_token.
+    const taskCreates = emu.callsTo('POST', '/open-apis/task/v2/tasks');
+    expect(emu.tasks.size).toBe(TOTAL);
+    expect(new Set([...emu.tasks.values()].map((task) => task.extra)).size).toBe(TOTAL);
+    expect(todos.every((todo) => todo.task !== undefined && emu.tasks.get(todo.task.guid)?.extra === todo.id)).toBe(true);
+
     // The platform limit: an ephemeral send has no uuid, so a send that Feishu did but answered too late, once
     // retried, leaves a second form card. The bot learns its id only if its owner clicks it; one never clicked
     // stays visible to its owner. Count them, never hide them.
@@ -134,6 +141,7 @@ describe('fault soak', () => {
         `${formsDeleted} form deletes, ${postedItems.length - new Set(postedItems).size} duplicates ` +
         `(${postCalls.length} post attempts, ${new Set(postCalls.map((c) => c.body?.uuid)).size} uuids), 0 lost, in ${seconds} s`,
     );
+    figure(`fault soak — task sync: ${emu.tasks.size} Feishu Tasks for ${TOTAL} to-dos from ${taskCreates.length} create attempts, 0 duplicates`);
     figure(
       `fault soak — extra ephemeral form cards left visible (platform limit, ephemeral send has no uuid): ${extraCards.length} ` +
         `of ${emu.successfulCallsTo('POST', SEND).length} sends, from ${timedOutSends} timed-out sends`,
