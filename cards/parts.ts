@@ -100,7 +100,7 @@ export function oneLine(text: string, max: number): string {
 }
 
 /** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
-export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary', text: string): Phrase {
+export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary' | 'nudge.summary', text: string): Phrase {
   return (lang) => t(lang, key, { text: oneLine(text, 51) });
 }
 
@@ -254,6 +254,11 @@ export function callbackButton(p: {
     ...(p.confirm && { confirm: { title: plainText(p.confirm.title, p.voice), text: plainText(p.confirm.text, p.voice) } }),
     behaviors: callbackBehaviors(p.value),
   };
+}
+
+/** A button that opens a link in the reader's client (an `open_url` behaviour): the click never reaches the bot. */
+export function linkButton(p: { voice: Voice; text: Phrase; url: string }): CardComponent {
+  return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };
 }
 
 /** The submit button of a form: the one click that sends every field's value together. */

@@ -7,6 +7,7 @@ import { Bot } from './bot/bot';
 import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
+import { TaskSyncStatus, subscribeTaskEvents } from './bot/task-sync';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
@@ -123,6 +124,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
     botOpenId: () => identity.openId(),
     knownBotOpenId: () => identity.knownOpenId(),
+    taskSync: new TaskSyncStatus(),
     metrics,
   };
   const bot = new Bot(services);
@@ -169,6 +171,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   healthSources.push(
     storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
+    { name: 'taskSync', health: () => services.taskSync.health() },
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
   );
@@ -198,6 +201,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       server.once('error', reject);
     });
     await feishuCheck.atStart();
+    // With sync on for every group, the events are wanted from the start (a group that turns it on alone subscribes
+    // with its first task).
+    if (config.groupDefaults.taskSync === 'on') await subscribeTaskEvents(services);
   } catch (error) {
     server.close();
     await store.close();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Language } from './domain/model';
-import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
+import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseClockTime } from './domain/group-settings';
 import { canonicalZone } from './domain/zones';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import type { StoreConfig } from './store';
@@ -96,6 +96,7 @@ const schema = z.object({
       time === undefined ? 'off' : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
     ),
   DIGEST_DAYS: z.enum(DIGEST_DAYS, { error: 'must be "workdays" or "daily"' }).default('workdays'),
+  TASK_SYNC: z.enum(TASK_SYNC, { error: 'must be "on" or "off"' }).default('off'),
   OVERDUE_NUDGE_HOURS: z.coerce
     .number({ error: `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges` })
     .int(`must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
@@ -229,7 +230,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
       digestTime: e.DIGEST_TIME,
       digestDays: e.DIGEST_DAYS,
       nudgeAfterHours: e.OVERDUE_NUDGE_HOURS ?? 'off',
-      taskSync: 'off',
+      taskSync: e.TASK_SYNC,
       tomorrowTime: '09:00',
     }),
   };

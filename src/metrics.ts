@@ -173,6 +173,15 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'todo_bot_task_sync_refused',
+      help: 'Whether Feishu Task refuses the app (1: a Task scope is missing, so new to-dos do not sync) or not (0)',
+      registers,
+      collect() {
+        const taskSync = scraped().components.find(([name]) => name === 'taskSync')?.[1];
+        this.set(taskSync?.refused === true ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'todo_bot_events_connection_state',
       help: 'How pushes arrive: 1 for the receiver’s current state (webhook: always open), 0 for the others',
       labelNames: ['transport', 'state'] as const,

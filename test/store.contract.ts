@@ -179,6 +179,35 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.todoByMessage('om_1'))?.id).toBe('t1');
       });
 
+      it('finds a to-do by its Feishu Task, and pages through the open ones whose task is not deleted there', async () => {
+        const store = await open();
+        const task = (guid: string, deletedThere?: boolean) => ({ guid, url: `https://applink/${guid}`, completed: false, ...(deletedThere && { deletedThere }) });
+        await store.commit({
+          now: 0,
+          todos: [
+            todo('t1', { messageId: 'om_1', task: task('g1') }),
+            todo('t2', { messageId: 'om_2', task: task('g2', true) }),
+            todo('t3', { messageId: 'om_3', status: 'done', task: { ...task('g3'), completed: true } }),
+            todo('t4', { messageId: 'om_4' }),
+            todo('t5', { chatId: 'oc_2', messageId: 'om_5', task: task('g5') }),
+            todo('t6', { messageId: 'om_6', task: task('g6') }),
+          ],
+        });
+        expect((await store.todoByTaskGuid('g2'))?.id).toBe('t2');
+        expect(await store.todoByTaskGuid('g_unknown')).toBeUndefined();
+        expect((await store.syncedOpenTodos(2)).map((t) => t.id)).toEqual(['t1', 't5']);
+        expect((await store.syncedOpenTodos(2, 't5')).map((t) => t.id)).toEqual(['t6']);
+        // Done there, or deleted there: no longer the sweep's; reopened: again.
+        const t1 = (await store.todo('t1')) as Todo;
+        const t3 = (await store.todo('t3')) as Todo;
+        await store.commit({ now: 1, todos: [{ ...t1, status: 'done' }, { ...t3, status: 'open' }] });
+        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
+        const t6 = (await store.todo('t6')) as Todo;
+        await store.commit({ now: 2, todos: [{ ...t6, task: task('g6', true) }] });
+        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5']);
+        expect((await store.todoByTaskGuid('g6'))?.task?.deletedThere).toBe(true);
+      });
+
       it('keeps where a to-do came from: its source message and the message its card replies to', async () => {
         const store = await open();
         const source = { messageId: 'om_src', senderId: 'ou_b', senderType: 'user' as const };

@@ -18,8 +18,10 @@ import { noticeJob } from './jobs/notice';
 import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
 import { digestTask } from './digest';
+import { nudgeTask } from './nudges';
 import { reminderTask } from './reminders';
 import { CommandRouter } from './router';
+import { receiveTaskEvent, taskSweepTask } from './task-events';
 import type { Services } from './services';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
@@ -62,6 +64,9 @@ export class Bot {
         return this.receiveMessage(event);
       case 'card_action':
         return this.receiveClick(event);
+      case 'task':
+        await receiveTaskEvent(this.services, event);
+        return {};
     }
   }
 
@@ -80,6 +85,8 @@ export class Bot {
     return [
       reminderTask(this.services),
       digestTask(this.services),
+      taskSweepTask(this.services),
+      nudgeTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),

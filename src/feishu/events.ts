@@ -64,6 +64,13 @@ const cardActionEnvelope = z.object({
   }),
 });
 
+/** `task.task.update_user_access_v2` names the task by `task_guid`; the v1 `task.task.updated_v1` by `task_id`. */
+const taskEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader,
+  event: z.union([z.object({ task_guid: z.string().min(1).max(100) }), z.object({ task_id: z.string().min(1).max(100) })]),
+});
+
 const anyEnvelope = z.object({ schema: z.literal('2.0'), header: envelopeHeader });
 
 export interface MessageEvent {
@@ -97,13 +104,20 @@ export interface CardActionEvent {
   timeZone?: string;
 }
 
+/** Feishu says a task changed (never what changed: the bot reads the task to learn it). */
+export interface TaskEvent {
+  type: 'task';
+  eventId: string;
+  taskGuid: string;
+}
+
 export interface OtherEvent {
   type: 'other';
   eventId: string;
   eventType: string;
 }
 
-export type FeishuEvent = MessageEvent | CardActionEvent | OtherEvent;
+export type FeishuEvent = MessageEvent | CardActionEvent | TaskEvent | OtherEvent;
 
 export class EventShapeError extends CodedError {
   readonly code = ErrorCode.EventUnrecognised;
@@ -121,6 +135,11 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
       return toMessage(parseWith(messageEnvelope, payload));
     case 'card.action.trigger':
       return toCardAction(parseWith(cardActionEnvelope, payload));
+    case 'task.task.update_user_access_v2':
+    case 'task.task.updated_v1': {
+      const { header, event } = parseWith(taskEnvelope, payload);
+      return { type: 'task', eventId: header.event_id, taskGuid: 'task_guid' in event ? event.task_guid : event.task_id };
+    }
     default:
       return { type: 'other', eventId: envelope.data.header.event_id, eventType: envelope.data.header.event_type };
   }

@@ -143,6 +143,13 @@ export interface Records {
   todo(id: string): Promise<Todo | undefined>;
   /** The to-do whose group card is this message, if the bot posted it. */
   todoByMessage(messageId: string): Promise<Todo | undefined>;
+  /** The to-do whose Feishu Task this is (`todo.task.guid`), if any. */
+  todoByTaskGuid(guid: string): Promise<Todo | undefined>;
+  /**
+   * Open to-dos with a Feishu Task not deleted there (the reconcile sweep's work), by id, at most `limit` of them
+   * after `afterId`: a sweep pages through them.
+   */
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]>;
   /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
   openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
   /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */

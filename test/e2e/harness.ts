@@ -36,6 +36,8 @@ export interface Harness {
    * (Feishu documents it for picker interactions only).
    */
   click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<Answer>;
+  /** Pushes any event payload (a task event, say) to the bot's event route, signed and encrypted as Feishu sends it. */
+  event(payload: object): Promise<Answer>;
   /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
@@ -138,6 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async say(sender, text, opts = {}) {
       return send('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
     },
+    event: (payload) => send('/webhook/event', payload),
     async click(operator, messageId, value, opts = {}) {
       const answer = await send('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`));
       checkCallbackAnswer(answer);

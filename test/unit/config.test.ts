@@ -64,6 +64,8 @@ describe('loadConfig', () => {
     const set = loadConfig({ ...required, DIGEST_TIME: '9:30', DIGEST_DAYS: 'daily', OVERDUE_NUDGE_HOURS: '24', TODO_ALLOWED: 'everyone' }).groupDefaults;
     expect(set).toMatchObject({ digestTime: '09:30', digestDays: 'daily', nudgeAfterHours: 24, whoCreates: 'everyone' });
     expect(loadConfig({ ...required, DIGEST_TIME: '', OVERDUE_NUDGE_HOURS: ' ' }).groupDefaults).toMatchObject({ digestTime: 'off', nudgeAfterHours: 'off' });
+    expect(loadConfig({ ...required, TASK_SYNC: 'on' }).groupDefaults.taskSync).toBe('on');
+    expect(problems({ ...required, TASK_SYNC: 'yes' })).toEqual(['TASK_SYNC must be "on" or "off"']);
     expect(problems({ ...required, DIGEST_TIME: '25:00', DIGEST_DAYS: 'weekends', OVERDUE_NUDGE_HOURS: '0' })).toEqual([
       'DIGEST_TIME must be a time such as 09:00, or empty for no digest',
       'DIGEST_DAYS must be "workdays" or "daily"',

@@ -104,6 +104,14 @@ export class PostgresStore implements Store {
     return this.one(this.sql.todoByMessage, [messageId]);
   }
 
+  todoByTaskGuid(guid: string): Promise<Todo | undefined> {
+    return this.one(this.sql.todoByTaskGuid, [guid]);
+  }
+
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.syncedOpenTodos, [afterId ?? '', limit]);
+  }
+
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
     const todos = await this.many<Todo>(this.sql.openTodos, [chatId]);
     return assigneeId === undefined ? todos : todos.filter((todo) => todo.assigneeIds.includes(assigneeId));
