@@ -17,8 +17,8 @@ import { type ProcessFleet, spawnFleet } from './processes';
  */
 
 const PEOPLE = 6;
-/** Leases as short as an operator may set them, so the dead instance's jobs are resumed within seconds. */
-const LEASE_S = 2;
+/** Short leases, so the dead instance's jobs are resumed within seconds (yet long enough for a loaded machine to renew). */
+const LEASE_S = 5;
 const CHAT = 'oc_fleet_crash';
 /** Feishu holds each post this long, so that the kill lands while posts are on the wire. */
 const POST_HELD_MS = 2_000;
@@ -105,7 +105,7 @@ describePostgres('an instance SIGKILLed mid-submit', () => {
     bots[victim]?.child.kill('SIGKILL');
     await bots[victim]?.exited;
 
-    // Another instance takes each dead lease over once it runs out (lease 2 s, renewed every quarter of it; poll 5 s).
+    // Another instance takes each dead lease over once it runs out (lease 5 s, renewed every quarter of it; poll 5 s).
     const resumedAfterMs = new Map<string, number>();
     await waitFor(
       async () => {

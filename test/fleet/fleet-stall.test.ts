@@ -8,7 +8,7 @@ import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '.
 import { type ProcessFleet, spawnFleet } from './processes';
 
 /**
- * Two real bot processes on one PostgreSQL schema, with 2 s leases. The instance sending a person's private form
+ * Two real bot processes on one PostgreSQL schema, with 5 s leases. The instance sending a person's private form
  * card is frozen (SIGSTOP: its event loop stalls, as on a machine too busy to run it) while Feishu holds its send,
  * and stays frozen past its lease. The other instance takes the job over and sends its own card; Feishu makes the
  * first send too, but the frozen instance reads its answer only when it wakes (SIGCONT), after its lease passed on:
@@ -20,7 +20,7 @@ const CHAT = 'oc_fleet_stall';
 const USER = 'ou_fleet_stall';
 const TEXT = 'Fleet stall item end';
 const OPEN_EVENT = 'ev_fleet_stall_open';
-const LEASE_S = 2;
+const LEASE_S = 5;
 /** Feishu holds the first send this long, so the freeze lands while it is on the wire. */
 const SEND_HELD_MS = 1_000;
 
