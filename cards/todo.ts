@@ -2,15 +2,16 @@ import type { Todo, TodoStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import {
   buildCard,
+  buttonRow,
   callbackButton,
   chatListSummary,
   escapeMarkdown,
-  formatInstant,
   groupVoice,
   linkButton,
   markdown,
   mention,
   person,
+  readerTime,
   repeatLabel,
   type Card,
   type CardComponent,
@@ -71,7 +72,7 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
   const look = LOOK[phase];
   const voice = groupVoice(p.lang);
   const timeZone = p.timeZone ?? todo.timeZone;
-  const time = (ms: number, lang: Language) => escapeMarkdown(formatInstant(ms, timeZone, lang));
+  const time = (ms: number, lang: Language) => readerTime(ms, timeZone, lang);
   const repeat = todo.repeat ?? 'none';
   const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
   const assignees = todo.assigneeIds.map(mention).join(' ');
@@ -106,6 +107,13 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     template: look.template,
     statusTag: { text: look.label, color: look.color },
     summary: chatListSummary('todoCard.summary', todo.text),
-    elements: [...reminded, typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice, asReminder), ...taskLink(todo, phase, voice)],
+    elements: [
+      ...reminded,
+      typedText(todo.text),
+      { tag: 'hr' },
+      markdown(details, voice),
+      ...buttonRow(buttonsFor(phase, todo.id, voice, asReminder)),
+      ...taskLink(todo, phase, voice),
+    ],
   });
 }

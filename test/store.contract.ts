@@ -179,6 +179,17 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.todoByMessage('om_1'))?.id).toBe('t1');
       });
 
+      it('finds the open form a /todo message opened, in that chat only, and not once it is closed', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1', { commandMessageId: 'om_cmd' }), form('f2', { ownerId: 'ou_b', commandMessageId: 'om_other' })] });
+        expect((await store.openFormOfCommand('oc_1', 'om_cmd'))?.id).toBe('f1');
+        expect(await store.openFormOfCommand('oc_2', 'om_cmd')).toBeUndefined();
+        expect(await store.openFormOfCommand('oc_1', 'om_x')).toBeUndefined();
+        const f1 = (await store.form('f1')) as TodoForm;
+        await store.commit({ now: 1, forms: [{ ...f1, status: 'cancelled' }] });
+        expect(await store.openFormOfCommand('oc_1', 'om_cmd')).toBeUndefined();
+      });
+
       it('finds a to-do by its Feishu Task, and pages through the open ones whose task is not deleted there', async () => {
         const store = await open();
         const task = (guid: string, deletedThere?: boolean) => ({ guid, url: `https://applink/${guid}`, completed: false, ...(deletedThere && { deletedThere }) });

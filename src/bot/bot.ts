@@ -1,5 +1,5 @@
 import { close } from '../domain/todo-form';
-import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
+import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { JobRegistry } from '../jobs/registry';
@@ -62,6 +62,8 @@ export class Bot {
         return {};
       case 'message':
         return this.receiveMessage(event);
+      case 'recalled':
+        return this.receiveRecall(event);
       case 'card_action':
         return this.receiveClick(event);
       case 'task':
@@ -184,6 +186,20 @@ export class Bot {
       replyTo: message.messageId,
       chatType: message.chatType,
     });
+  }
+
+  /**
+   * A `/todo` recalled while its form is open closes the form (and its card). Feishu tells the bot of every message
+   * recalled in its chats: those that opened no open form change nothing and are not stored.
+   */
+  private async receiveRecall(event: RecalledEvent): Promise<CardActionAnswer> {
+    const { store, now } = this.services;
+    const form = await store.openFormOfCommand(event.chatId, event.messageId);
+    if (!form) return {};
+    const closed = close(form, 'cancelled', now());
+    const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
+    if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
+    return {};
   }
 
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {

@@ -82,6 +82,8 @@ export interface MessageSource {
   /** Its sender: a person's open_id, or an app id when a bot wrote it. */
   senderId?: string;
   senderType?: 'user' | 'app';
+  /** Its sender's name as Feishu gave it when the message was read, for `/todos` ("from Bea Li's message"). */
+  senderName?: string;
 }
 
 /** A card message the bot sent for a to-do, and when: Feishu lets a card be clicked and updated for 14 days. */

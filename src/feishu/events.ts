@@ -64,6 +64,13 @@ const cardActionEnvelope = z.object({
   }),
 });
 
+/** `im.message.recalled_v1`: a message of a chat the bot is in was recalled (node-sdk's generated event types). */
+const recalledEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader.extend({ event_type: z.literal('im.message.recalled_v1') }),
+  event: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), recall_time: z.string().optional(), recall_type: z.string().optional() }),
+});
+
 /** `task.task.update_user_access_v2` names the task by `task_guid`; the v1 `task.task.updated_v1` by `task_id`. */
 const taskEnvelope = z.object({
   schema: z.literal('2.0'),
@@ -117,7 +124,15 @@ export interface OtherEvent {
   eventType: string;
 }
 
-export type FeishuEvent = MessageEvent | CardActionEvent | TaskEvent | OtherEvent;
+/** A message was recalled: a `/todo` recalled while its form is open closes the form. */
+export interface RecalledEvent {
+  type: 'recalled';
+  eventId: string;
+  messageId: string;
+  chatId: string;
+}
+
+export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | OtherEvent;
 
 export class EventShapeError extends CodedError {
   readonly code = ErrorCode.EventUnrecognised;
@@ -133,6 +148,10 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
   switch (envelope.data.header.event_type) {
     case 'im.message.receive_v1':
       return toMessage(parseWith(messageEnvelope, payload));
+    case 'im.message.recalled_v1': {
+      const { header, event } = parseWith(recalledEnvelope, payload);
+      return { type: 'recalled', eventId: header.event_id, messageId: event.message_id, chatId: event.chat_id };
+    }
     case 'card.action.trigger':
       return toCardAction(parseWith(cardActionEnvelope, payload));
     case 'task.task.update_user_access_v2':

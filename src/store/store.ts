@@ -138,6 +138,8 @@ export interface Records {
   form(id: string): Promise<TodoForm | undefined>;
   /** The person's open form in a chat, if any. */
   openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined>;
+  /** The open form a `/todo` message opened in a chat (see `TodoForm.commandMessageId`), if any. */
+  openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined>;
   /** The form whose card key is `key` (see `formCardKey`), in any state, while it is kept. */
   formByCardKey(key: string): Promise<TodoForm | undefined>;
   todo(id: string): Promise<Todo | undefined>;

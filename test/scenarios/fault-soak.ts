@@ -23,7 +23,7 @@ import type { Deploy, Deployment } from './deployments';
  * "Nothing lost, nothing twice" under a Feishu that fails about 30% of all calls at random: 200 admins in 10 groups
  * each open a form and submit it while every endpoint (the token endpoint included) answers 500, 429 with a reset
  * header, 230020, answers too late (after the bot's timeout, but having done the work), or drops the connection.
- * Run on one instance (test/reliability/fault-soak.test.ts) and on three, where each push goes to one of them at
+ * With task sync on, each to-do also becomes a Feishu Task, through the same faults, once. Run on one instance (test/reliability/fault-soak.test.ts) and on three, where each push goes to one of them at
  * random, so a form is as likely as not opened through one and submitted through another
  * (test/fleet/fleet-soak.test.ts).
  */
@@ -42,9 +42,11 @@ export interface SoakRun {
   label: string;
   /** Told of the deployment once it runs, to stop it after the test whatever happens. */
   started(deployment: Deployment): void;
+  /** Task sync on: each to-do also becomes a Feishu Task, through the same faults, once. */
+  taskSync?: boolean;
 }
 
-export async function faultSoak({ deploy, tag, label, started: onStarted }: SoakRun): Promise<void> {
+export async function faultSoak({ deploy, tag, label, started: onStarted, taskSync = false }: SoakRun): Promise<void> {
   const started = performance.now();
   // Round robin over the groups, as submits from many groups arrive mixed (one busy group must not slow every group).
   const chatOf = (i: number) => `oc_${tag}_${i % SOAK_CHATS}`;
@@ -54,7 +56,7 @@ export async function faultSoak({ deploy, tag, label, started: onStarted }: Soak
   const chats = Array.from({ length: SOAK_CHATS }, (_, c) => adminGroup(`oc_${tag}_${c}`, Array.from({ length: SOAK_PER_CHAT }, (_, k) => userOf(k * SOAK_CHATS + c))));
   const deployment = await deploy({
     emulator: { chats },
-    env: { FEISHU_TIMEOUT_MS: String(TIMEOUT_MS) },
+    env: { FEISHU_TIMEOUT_MS: String(TIMEOUT_MS), ...(taskSync && { TASK_SYNC: 'on' }) },
     app: { feishuRetry: { attempts: 6, baseDelayMs: 5, maxDelayMs: 50 }, jobRetryDelaysMs: [50, 100, 200, 400, 800, 1_600] },
   });
   onStarted(deployment);
@@ -104,6 +106,14 @@ export async function faultSoak({ deploy, tag, label, started: onStarted }: Soak
   const logs = deployment.logs.flat();
   expect(logs.filter((line) => line.includes('job abandoned'))).toEqual([]);
 
+  // One Feishu Task per to-do, however often its create was retried or answered too late: the client_token.
+  const taskCreates = emu.callsTo('POST', '/open-apis/task/v2/tasks');
+  if (taskSync) {
+    expect(emu.tasks.size).toBe(SOAK_TOTAL);
+    expect(new Set([...emu.tasks.values()].map((task) => task.extra)).size).toBe(SOAK_TOTAL);
+    expect(todos.every((todo) => todo.task !== undefined && emu.tasks.get(todo.task.guid)?.extra === todo.id)).toBe(true);
+  }
+
   // The platform limit: an ephemeral send has no uuid, so a send that Feishu did but answered too late, once
   // retried, leaves a second form card. The bot learns its id only if its owner clicks it; one never clicked stays
   // visible to its owner. Count them, never hide them.
@@ -135,6 +145,9 @@ export async function faultSoak({ deploy, tag, label, started: onStarted }: Soak
       `(${postCalls.length} post attempts, ${new Set(postCalls.map((c) => c.body?.uuid)).size} uuids), 0 lost, 0 leases lost; ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (taskSync) {
+    figure(`${tag.replaceAll('_', ' ')} — task sync: ${emu.tasks.size} Feishu Tasks for ${SOAK_TOTAL} to-dos from ${taskCreates.length} create attempts, 0 duplicates`);
+  }
   figure(
     `${tag.replaceAll('_', ' ')} — extra ephemeral form cards left visible (platform limit, ephemeral send has no uuid): ${extraCards.length} ` +
       `of ${emu.successfulCallsTo('POST', SEND).length} sends, from ${timedOutSends} timed-out sends`,

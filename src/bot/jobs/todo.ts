@@ -95,12 +95,27 @@ function feedCardOf(todo: Todo, lang: Language): FeedCardContent {
 export function todoJobs(services: Services): RegisteredJob[] {
   const { store, feishu, now, logger } = services;
 
+  /**
+   * The to-do card, as a reply where it has a message to answer (its source, or in a topic group the command, so it
+   * lands in the command's topic), else to the chat. A source recalled meanwhile leaves the card in the chat.
+   */
+  async function postCard(chatId: string, replyTo: string | undefined, card: object, uuid: string): Promise<string> {
+    if (replyTo === undefined) return feishu.sendCard({ chatId, card, uuid });
+    try {
+      return await feishu.replyCard({ chatId, parentId: replyTo, card, uuid });
+    } catch (error) {
+      const code = feishuRefusal(error)?.feishuCode;
+      if (code !== 230011 && code !== 230110) throw error;
+      return feishu.sendCard({ chatId, card, uuid });
+    }
+  }
+
   const post = handle(todoPost, {
     async run({ job, payload: { formId, todoId }, step, commit }) {
       const todo = await store.todo(todoId);
       if (!todo) return;
       const card = todoCard(todo, { lang: recordLanguage(services, todo) });
-      const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
+      const messageId = await step('post', () => postCard(todo.chatId, todo.replyTo, card, derivedId('p', job.id)));
       const form = await store.form(formId);
       const posting = todo.status === 'posting';
       const syncsTasks = posting && (await groupSettings(services, todo.chatId)).taskSync === 'on';

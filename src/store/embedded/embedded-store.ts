@@ -71,6 +71,15 @@ export class EmbeddedStore implements Store {
     return id === undefined ? undefined : this.current<TodoForm>('forms', id);
   }
 
+  async openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined> {
+    // Open forms are few (each person has at most one per chat, and they expire): a scan of them is enough.
+    for (const id of this.openForms.values()) {
+      const form = this.current<TodoForm>('forms', id);
+      if (form?.chatId === chatId && form.commandMessageId === commandMessageId && form.status === 'open') return form;
+    }
+    return undefined;
+  }
+
   async formByCardKey(key: string): Promise<TodoForm | undefined> {
     const id = this.formsByCardKey.get(key);
     return id === undefined ? undefined : this.current<TodoForm>('forms', id);

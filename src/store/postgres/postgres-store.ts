@@ -92,6 +92,10 @@ export class PostgresStore implements Store {
     return this.one(this.sql.openForm, [chatId, ownerId]);
   }
 
+  openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined> {
+    return this.one(this.sql.openFormOfCommand, [chatId, commandMessageId]);
+  }
+
   formByCardKey(key: string): Promise<TodoForm | undefined> {
     return this.one(this.sql.formByCardKey, [key]);
   }

@@ -70,6 +70,11 @@ export function recordStatements(s: string) {
       'openForm',
       `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND owner_id = $2 AND status = 'open' ORDER BY updated_at DESC, id DESC LIMIT 1`,
     ),
+    /** $1 chat, $2 the command's message id: read from the record, among the chat's few open forms (forms_open_by_owner). */
+    openFormOfCommand: statement(
+      'openFormOfCommand',
+      `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND status = 'open' AND record ->> 'commandMessageId' = $2 LIMIT 1`,
+    ),
     formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
     /** By its posted card or its current card (see migration 0007). */
     todoByMessage: statement(
