@@ -18,7 +18,13 @@ let clock = Date.UTC(2026, 10, 23, 2, 0);
 describePostgres('the daily digest and nudges on a fleet of three instances', () => {
   let f: Fleet;
   beforeAll(async () => {
-    const team = (chatId: string) => ({ chatId, chatType: 'group' as const, ownerId: 'ou_owner', managerIds: ['ou_admin'], memberIds: ['ou_owner', 'ou_admin', 'ou_bea'] });
+    const team = (chatId: string) => ({
+      chatId,
+      chatType: 'group' as const,
+      ownerId: 'ou_owner',
+      managerIds: ['ou_admin'],
+      memberIds: ['ou_owner', 'ou_admin', 'ou_bea'],
+    });
     f = await startFleet({
       env: { DIGEST_TIME: '09:00', OVERDUE_NUDGE_HOURS: '2', USER_COMMAND_LIMIT: '100' },
       emulator: { chats: [...defaultChats(), ...GROUPS.map(team)] },
@@ -45,7 +51,13 @@ describePostgres('the daily digest and nudges on a fleet of three instances', ()
       await f.settled();
       const form = formCards(f, 'ou_admin').find((m) => m.chatId === chatId);
       if (!form) throw new Error(`no form in ${chatId}`);
-      const answer = await submitForm(f.via((i + 1) % 3), 'ou_admin', form, formValues({ text: `Report ${i}`, assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) }), { chatId });
+      const answer = await submitForm(
+        f.via((i + 1) % 3),
+        'ou_admin',
+        { messageId: form.messageId, card: form.card },
+        formValues({ text: `Report ${i}`, assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) }),
+        { chatId },
+      );
       expect(answer.body.toast.type).toBe('success');
       await f.settled();
     }
