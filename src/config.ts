@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Language } from './domain/model';
 import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseClockTime } from './domain/group-settings';
+import type { Language } from './domain/model';
 import { canonicalZone, zoneAbbreviation } from './domain/zones';
+import { CodedError, ErrorCode } from './errors';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import type { StoreConfig } from './store';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, postgresUrlProblem } from './store/postgres/settings';
-import { CodedError, ErrorCode } from './errors';
 
 /**
  * The only reader of the environment. Every variable is validated once, at start-up; a bad one stops the bot
@@ -65,13 +65,13 @@ const schema = z.object({
   DEFAULT_TIME_ZONE: z
     .string()
     .default('Asia/Shanghai')
-    .transform((zone, ctx) => {
-      const abbreviation = zoneAbbreviationProblem(zone.trim());
-      if (abbreviation) ctx.addIssue({ code: 'custom', message: abbreviation });
-      return abbreviation
-        ? z.NEVER
-        : (canonicalZone(zone.trim()) ??
-            (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER));
+    .transform((raw, ctx) => {
+      const zone = canonicalZone(raw.trim());
+      const problem =
+        zoneAbbreviationProblem(raw.trim()) ?? (zone === undefined ? 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' : undefined);
+      if (problem === undefined && zone !== undefined) return zone;
+      ctx.addIssue({ code: 'custom', message: problem ?? '' });
+      return z.NEVER;
     }),
   DATABASE_URL: z
     .string()

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from './build-info';
 import type { FeishuObserver } from './feishu/transport';
-import type { RenewalObservation } from './jobs/leases';
 import type { ComponentHealth, HealthSource } from './health';
+import type { RenewalObservation } from './jobs/leases';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
 import type { PushRoute } from './receivers/webhook';
 import type { StorePool, StoreStats } from './store/store';
