@@ -43,7 +43,9 @@ export async function benchTaskFanout(log: (line: string) => void): Promise<Row[
     const rate = ((created - 1) * 1000) / elapsedMs;
     const failed = emu.callsTo('POST', CREATE_PATH).length - accepted.length - emu.rateLimitRejections;
     const errors = emu.rateLimitRejections + failed + (TODOS - created);
-    log(`task fan-out: ${created}/${TODOS} tasks in ${(elapsedMs / 1000).toFixed(1)} s = ${rate.toFixed(2)}/s, ${emu.rateLimitRejections} limit errors, ${failed} failed creates`);
+    log(
+      `task fan-out: ${created}/${TODOS} tasks in ${(elapsedMs / 1000).toFixed(1)} s = ${rate.toFixed(2)}/s, ${emu.rateLimitRejections} limit errors, ${failed} failed creates`,
+    );
     return [
       {
         figure: `task fan-out, ${TODOS.toLocaleString('en-US')} to-dos become Feishu Tasks`,

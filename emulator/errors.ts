@@ -52,3 +52,14 @@ export class FeishuError extends Error {
 export const badParam = (msg: string) => new FeishuError(400, Code.badParam, msg);
 
 export const refuse = (code: number, msg: string) => new FeishuError(400, code, msg);
+
+/** How Feishu refuses a call the app lacks every scope for: HTTP 400, 99991672, the acceptable scopes named twice. */
+export function scopeMissing(scopes: readonly string[]): FeishuError {
+  return new FeishuError(
+    400,
+    Code.scopeMissing,
+    `Access denied. One of the following scopes is required: [${scopes.join(', ')}].`,
+    {},
+    { permission_violations: scopes.map((subject) => ({ type: 'action_scope_required', subject })) },
+  );
+}

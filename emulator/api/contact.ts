@@ -1,4 +1,4 @@
-import { badParam, Code, FeishuError, refuse } from '../errors';
+import { badParam, Code, refuse, scopeMissing } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatorState } from '../state';
 import { ok, type Handler } from './exchange';
@@ -15,7 +15,7 @@ const CONTACT_SCOPES = ['contact:contact.base:readonly', 'contact:contact:readon
 export const getUser: Handler = (call, state) => {
   const userIdType = call.query.user_id_type ?? 'open_id';
   if (userIdType !== 'open_id') throw badParam(`user_id_type ${userIdType}: the emulator knows people by open_id only`);
-  if (!state.contactScopeGranted) throw scopeMissing();
+  if (!state.contactScopeGranted) throw scopeMissing(CONTACT_SCOPES);
   state.limitApp([perSecond('contact.user.get', 50), perMinute('contact.user.get', 1000)]);
   const openId = call.params.user_id ?? '';
   if (!isKnownPerson(state, openId)) throw refuse(Code.noUserAuthority, 'no user authority error');
@@ -40,14 +40,4 @@ function isKnownPerson(state: EmulatorState, openId: string): boolean {
   if (state.timeZones.has(openId)) return true;
   for (const chat of state.chats.values()) if (chat.memberIds.includes(openId)) return true;
   return false;
-}
-
-function scopeMissing(): FeishuError {
-  return new FeishuError(
-    400,
-    Code.scopeMissing,
-    `Access denied. One of the following scopes is required: [${CONTACT_SCOPES.join(', ')}].`,
-    {},
-    { permission_violations: CONTACT_SCOPES.map((subject) => ({ type: 'action_scope_required', subject })) },
-  );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Code, FeishuError } from '../errors';
+import { Code, FeishuError, scopeMissing } from '../errors';
 import { perSecond } from '../rate-limits';
 import type { EmulatorState } from '../state';
 import type { EmulatedTask } from '../types';
@@ -31,13 +31,27 @@ const CreateBody = z.object({
   origin: z
     .object({
       platform_i18n_name: z.record(z.string(), z.string()).optional(),
-      href: z.object({ url: z.string().regex(/^(https?|applink):/, 'should start with http, https or applink').optional(), title: z.string().optional() }).optional(),
+      href: z
+        .object({
+          url: z
+            .string()
+            .regex(/^(https?|applink):/, 'should start with http, https or applink')
+            .optional(),
+          title: z.string().optional(),
+        })
+        .optional(),
     })
     .optional(),
   extra: z.string().optional(),
-  repeat_rule: z.string().regex(/^FREQ=/, 'an RRULE').optional(),
+  repeat_rule: z
+    .string()
+    .regex(/^FREQ=/, 'an RRULE')
+    .optional(),
   mode: z.union([z.literal(1), z.literal(2)]).optional(),
-  reminders: z.array(z.object({ relative_fire_minute: z.number().int() })).max(1).optional(),
+  reminders: z
+    .array(z.object({ relative_fire_minute: z.number().int() }))
+    .max(1)
+    .optional(),
 });
 
 const PATCHABLE = ['summary', 'description', 'due', 'completed_at', 'extra', 'repeat_rule', 'mode'] as const;
@@ -61,16 +75,6 @@ const PatchBody = z.object({
 const taskError = (status: 400 | 403 | 404, code: number, msg: string) => new FeishuError(status, code, msg);
 const badTaskParam = (msg: string) => taskError(400, Code.taskBadParam, msg);
 const taskGone = () => taskError(404, Code.taskNotFound, 'The task does not exist or has been deleted.');
-
-function scopeMissing(scopes: string[]): FeishuError {
-  return new FeishuError(
-    400,
-    Code.scopeMissing,
-    `Access denied. One of the following scopes is required: [${scopes.join(', ')}].`,
-    {},
-    { permission_violations: scopes.map((subject) => ({ type: 'action_scope_required', subject })) },
-  );
-}
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body ?? {});

@@ -206,7 +206,14 @@ export function App() {
         </form>
       </main>
 
-      <FeedPanel people={view.people} feedCards={view.feedCards} tasks={view.tasks} timeZone={timeZone} lang={lang} onTask={(userId, guid, change) => void changeTask(userId, guid, change)} />
+      <FeedPanel
+        people={view.people}
+        feedCards={view.feedCards}
+        tasks={view.tasks}
+        timeZone={timeZone}
+        lang={lang}
+        onTask={(userId, guid, change) => void changeTask(userId, guid, change)}
+      />
 
       {toast && (
         <div class={`toast toast-${toast.toast.type}`} role={toast.toast.type === 'error' ? 'alert' : 'status'}>

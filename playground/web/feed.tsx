@@ -22,7 +22,13 @@ export function FeedPanel(p: {
         return (
           <section key={person.openId} class="feed-person" aria-label={`${person.name}'s feed`}>
             <h3>{person.name}</h3>
-            <TaskList person={person} tasks={p.tasks.filter((task) => task.memberIds.includes(person.openId))} timeZone={p.timeZone} lang={p.lang} onTask={p.onTask} />
+            <TaskList
+              person={person}
+              tasks={p.tasks.filter((task) => task.memberIds.includes(person.openId))}
+              timeZone={p.timeZone}
+              lang={p.lang}
+              onTask={p.onTask}
+            />
             {cards.length === 0 ? (
               <p class="feed-empty">No feed cards</p>
             ) : (
@@ -46,7 +52,13 @@ export function FeedPanel(p: {
   );
 }
 
-function TaskList(p: { person: PersonView; tasks: TaskView[]; timeZone: string; lang: Lang; onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void }) {
+function TaskList(p: {
+  person: PersonView;
+  tasks: TaskView[];
+  timeZone: string;
+  lang: Lang;
+  onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void;
+}) {
   if (p.tasks.length === 0) return null;
   return (
     <ul class="task-list" aria-label={`${p.person.name}'s Feishu Task list`}>

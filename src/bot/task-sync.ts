@@ -58,4 +58,3 @@ export function subscribeTaskEvents(services: Services): Promise<void> {
     }
   });
 }
-

@@ -43,7 +43,14 @@ export const TASK_GONE = 1470404;
 /** Code 1470400 is also what completing an already completed task answers. */
 const TASK_REFUSED = 1470400;
 
-type RawTask = { guid?: string; url?: string; completed_at?: string; due?: { timestamp?: string }; members?: Array<{ id?: string; role?: string }>; extra?: string };
+type RawTask = {
+  guid?: string;
+  url?: string;
+  completed_at?: string;
+  due?: { timestamp?: string };
+  members?: Array<{ id?: string; role?: string }>;
+  extra?: string;
+};
 
 function toTask(method: string, raw: RawTask | undefined): FeishuTask {
   if (!raw?.guid) throw new FeishuApiError(method, -1, 'answer carried no task guid', 200);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { taskUpdateEvent, taskUpdatedV1Event } from '../../emulator';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
-import { SECRETS, type Harness, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
+import { type Harness, SECRETS, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
 /**
  * Two-way sync with Feishu Task, end to end: the bot's calls land in the emulator's Task v2, and changes made there

@@ -44,7 +44,13 @@ const SWEEP_PAGE = 200;
  */
 const TASK_LANES = 8;
 
-function taskJob<Name extends string, Schema extends z.ZodType>(clock: Clock, kind: JobKind<Name, Schema>, todo: Todo, payload: z.input<Schema>, suffix?: string) {
+function taskJob<Name extends string, Schema extends z.ZodType>(
+  clock: Clock,
+  kind: JobKind<Name, Schema>,
+  todo: Todo,
+  payload: z.input<Schema>,
+  suffix?: string,
+) {
   const job = todoLaneJob(clock, kind, todo, payload, suffix);
   return { ...job, lane: `task:${createHash('sha256').update(todo.id).digest().readUInt32BE(0) % TASK_LANES}` };
 }
@@ -115,7 +121,15 @@ export function taskJobs(services: Services): RegisteredJob[] {
     const record = chat ?? { v: 1 as const, id: todo.chatId, updatedAt: now() };
     await ctx.commit({
       chats: [{ ...record, taskScopeNoticeAt: now() }],
-      jobs: [noticeJob(services, `task.scope:${todo.chatId}`, { chatId: todo.chatId, userId: todo.creatorId, text: t(lang, 'taskSync.scopeMissing', { scopes: TASK_SCOPES }), tone: 'warning', lang })],
+      jobs: [
+        noticeJob(services, `task.scope:${todo.chatId}`, {
+          chatId: todo.chatId,
+          userId: todo.creatorId,
+          text: t(lang, 'taskSync.scopeMissing', { scopes: TASK_SCOPES }),
+          tone: 'warning',
+          lang,
+        }),
+      ],
     });
   }
 
@@ -136,7 +150,11 @@ export function taskJobs(services: Services): RegisteredJob[] {
             dueAt: todo.remindAt,
             repeatRule: repeatRule(todo.repeat, todo.repeatAnchor ?? todo.remindAt, todo.timeZone),
             clientToken: taskClientToken(todo.id),
-            origin: { name: { zh_cn: t('zh_cn', 'bot.name'), en_us: t('en_us', 'bot.name') }, url: chatLink(todo.chatId), title: t(lang, 'taskSync.originLink') },
+            origin: {
+              name: { zh_cn: t('zh_cn', 'bot.name'), en_us: t('en_us', 'bot.name') },
+              url: chatLink(todo.chatId),
+              title: t(lang, 'taskSync.originLink'),
+            },
             extra: todo.id,
           }),
         );
@@ -172,8 +190,12 @@ export function taskJobs(services: Services): RegisteredJob[] {
       const latest = (await store.todo(todoId)) ?? todo;
       const result = reconcile(latest, read, now());
       if (result.todo === latest) return;
-      const jobs = [...(result.card ? [cardUpdateJob(services, result.todo)] : []), ...(result.card || result.assignees ? [feedSyncJob(services, result.todo)] : [])];
-      if (result.card) log.info({ todoId, status: result.todo.status, deletedThere: result.todo.task?.deletedThere === true }, 'followed a change made in Feishu Task');
+      const jobs = [
+        ...(result.card ? [cardUpdateJob(services, result.todo)] : []),
+        ...(result.card || result.assignees ? [feedSyncJob(services, result.todo)] : []),
+      ];
+      if (result.card)
+        log.info({ todoId, status: result.todo.status, deletedThere: result.todo.task?.deletedThere === true }, 'followed a change made in Feishu Task');
       await ctx.commit({ todos: [result.todo], jobs });
     },
   });
