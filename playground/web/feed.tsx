@@ -1,6 +1,7 @@
 import type { FeedCardView, PersonView, TaskView } from '../shared/view';
 import type { Lang } from './card/i18n';
 import { clockTime } from './format';
+import { pageText } from './page-text';
 
 /**
  * Each person's app feed cards, as their Feishu feed would list them (newest first), and their Feishu Task list,
@@ -15,16 +16,22 @@ export function FeedPanel(p: {
   onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void;
 }) {
   return (
-    <aside class="feed" aria-label="App feed cards">
-      <h2>App feed cards</h2>
+    <aside class="feed" aria-label={pageText('feedCards', p.lang)}>
+      <h2>{pageText('feedCards', p.lang)}</h2>
       {p.people.map((person) => {
         const cards = p.feedCards.filter((card) => card.userId === person.openId).sort((a, b) => b.at - a.at);
         return (
           <section key={person.openId} class="feed-person" aria-label={`${person.name}'s feed`}>
             <h3>{person.name}</h3>
-            <TaskList person={person} tasks={p.tasks.filter((task) => task.memberIds.includes(person.openId))} timeZone={p.timeZone} lang={p.lang} onTask={p.onTask} />
+            <TaskList
+              person={person}
+              tasks={p.tasks.filter((task) => task.memberIds.includes(person.openId))}
+              timeZone={p.timeZone}
+              lang={p.lang}
+              onTask={p.onTask}
+            />
             {cards.length === 0 ? (
-              <p class="feed-empty">No feed cards</p>
+              <p class="feed-empty">{pageText('noFeedCards', p.lang)}</p>
             ) : (
               <ul>
                 {cards.map((card) => (
@@ -46,7 +53,13 @@ export function FeedPanel(p: {
   );
 }
 
-function TaskList(p: { person: PersonView; tasks: TaskView[]; timeZone: string; lang: Lang; onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void }) {
+function TaskList(p: {
+  person: PersonView;
+  tasks: TaskView[];
+  timeZone: string;
+  lang: Lang;
+  onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void;
+}) {
   if (p.tasks.length === 0) return null;
   return (
     <ul class="task-list" aria-label={`${p.person.name}'s Feishu Task list`}>
