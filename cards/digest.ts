@@ -1,6 +1,18 @@
 import { DIGEST_LINE_LIMIT, type DigestLine, type DigestSection, type PersonWeek, overdueSince, peopleOf } from '../src/domain/digest';
 import { type Language, type MessageKey, t } from '../src/i18n';
-import { type Card, type CardComponent, buildCard, callbackButton, escapeMarkdown, formatInstant, groupVoice, markdown, mention, oneLine, plainText } from './parts';
+import {
+  type Card,
+  type CardComponent,
+  buildCard,
+  callbackButton,
+  escapeMarkdown,
+  formatInstant,
+  groupVoice,
+  markdown,
+  mention,
+  oneLine,
+  plainText,
+} from './parts';
 
 const SECTION_TITLE: Record<DigestSection, MessageKey> = {
   overdue: 'digest.section.overdue',
@@ -25,7 +37,10 @@ export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly Pe
     const week = p.week;
     const numbers = (lang: Language) =>
       week.map((w) => t(lang, 'digest.personWeek', { person: mention(w.personId), done: w.done, open: w.open, overdue: w.overdue })).join('\n');
-    elements.push(markdown((lang) => `**${t(lang, 'digest.lastWeek')}**\n${numbers(lang)}`, voice), { tag: 'hr' });
+    elements.push(
+      markdown((lang) => `**${t(lang, 'digest.lastWeek')}**\n${numbers(lang)}`, voice),
+      { tag: 'hr' },
+    );
   }
   let section: DigestSection | undefined;
   let people: string | undefined;

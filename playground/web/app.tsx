@@ -5,6 +5,7 @@ import type { CardContext } from './card/context';
 import { LANGS, type Lang, localToast } from './card/i18n';
 import { FeedPanel } from './feed';
 import { fullTime } from './format';
+import { initialLang, pageText, rememberLang } from './page-text';
 import { Timeline, preview } from './timeline';
 
 /**
@@ -17,16 +18,16 @@ import { Timeline, preview } from './timeline';
 const POLL_MS = 700;
 const TOAST_MS = 4000;
 const CLOCK_STEPS = [
-  { label: '+10 min', minutes: 10 },
-  { label: '+1 hour', minutes: 60 },
-  { label: '+1 day', minutes: 24 * 60 },
-];
+  { label: 'plus10min', minutes: 10 },
+  { label: 'plus1hour', minutes: 60 },
+  { label: 'plus1day', minutes: 24 * 60 },
+] as const;
 const LANG_NAMES: Record<Lang, string> = { zh_cn: '中文', en_us: 'English' };
 
 export function App() {
   const [view, setView] = useState<PlaygroundView>();
   const [viewer, setViewer] = useState<string>();
-  const [lang, setLang] = useState<Lang>(navigator.language.toLowerCase().startsWith('zh') ? 'zh_cn' : 'en_us');
+  const [lang, setLang] = useState<Lang>(initialLang);
   const [toast, setToast] = useState<{ toast: Toast; seq: number }>();
   const [replyTo, setReplyTo] = useState<MessageView>();
   const [draft, setDraft] = useState('');
@@ -124,9 +125,9 @@ export function App() {
   return (
     <div class="playground">
       <aside class="controls">
-        <h1>To-do bot playground</h1>
+        <h1>{pageText('title', lang)}</h1>
         <fieldset class="people">
-          <legend>Person</legend>
+          <legend>{pageText('person', lang)}</legend>
           {view.people.map((person) => (
             <label key={person.openId} class="person-choice">
               <input
@@ -143,8 +144,15 @@ export function App() {
           ))}
         </fieldset>
         <label class="language">
-          Language{' '}
-          <select onChange={(e) => setLang((e.currentTarget as HTMLSelectElement).value as Lang)}>
+          {/* In both languages: whichever is shown, the switch must be found. */}
+          Language · 语言{' '}
+          <select
+            onChange={(e) => {
+              const chosen = (e.currentTarget as HTMLSelectElement).value as Lang;
+              rememberLang(chosen);
+              setLang(chosen);
+            }}
+          >
             {LANGS.map((l) => (
               <option key={l} value={l} selected={l === lang}>
                 {LANG_NAMES[l]}
@@ -152,29 +160,30 @@ export function App() {
             ))}
           </select>
         </label>
-        <section class="clock" aria-label="Clock">
-          <h2>Clock</h2>
+        <section class="clock" aria-label={pageText('clock', lang)}>
+          <h2>{pageText('clock', lang)}</h2>
           <p class="clock-now">
             {fullTime(view.now, timeZone, lang)} <small>({timeZone})</small>
           </p>
           <div class="clock-steps">
             {CLOCK_STEPS.map((step) => (
               <button key={step.minutes} type="button" disabled={busy} onClick={() => void moveClock(step.minutes)}>
-                {step.label}
+                {pageText(step.label, lang)}
               </button>
             ))}
           </div>
         </section>
         <p class="hint">
-          Try <code>/todo Ship the release notes</code>, <code>/todos</code>, <code>/recall</code>, <code>/help</code>.
+          {pageText('hint', lang)} <code>/todo Ship the release notes</code>, <code>/todos</code>, <code>/settings</code>, <code>/recall</code>,{' '}
+          <code>/help</code>.
         </p>
       </aside>
 
       <main class="chat" aria-label={view.chat.name}>
         <header class="chat-header">
           <h2>{view.chat.name}</h2>
-          <span>{view.people.length + 1} members</span>
-          <span class="viewing-as">Viewing as {me?.name}</span>
+          <span>{pageText('members', lang, { n: view.people.length + 1 })}</span>
+          <span class="viewing-as">{pageText('viewingAs', lang, { name: me?.name ?? '' })}</span>
         </header>
         {problem && (
           <p class="problem" role="alert">
@@ -186,22 +195,22 @@ export function App() {
           {replyTo && (
             <div class="replying">
               <span>
-                Replying to {nameOf(replyTo.senderId)}: {preview(replyTo.body, cardContext(replyTo.id))}
+                {pageText('replyingTo', lang, { name: nameOf(replyTo.senderId) })} {preview(replyTo.body, cardContext(replyTo.id))}
               </span>
-              <button type="button" aria-label="Cancel reply" onClick={() => setReplyTo(undefined)}>
+              <button type="button" aria-label={pageText('cancelReply', lang)} onClick={() => setReplyTo(undefined)}>
                 ×
               </button>
             </div>
           )}
           <input
             type="text"
-            aria-label="Message"
-            placeholder={`Message ${view.chat.name}`}
+            aria-label={pageText('message', lang)}
+            placeholder={pageText('messageTo', lang, { chat: view.chat.name })}
             value={draft}
             onInput={(e) => setDraft((e.currentTarget as HTMLInputElement).value)}
           />
           <button type="submit" disabled={busy}>
-            Send
+            {pageText('send', lang)}
           </button>
         </form>
       </main>

@@ -1,6 +1,7 @@
 import type { FeedCardView, PersonView, TaskView } from '../shared/view';
 import type { Lang } from './card/i18n';
 import { clockTime } from './format';
+import { pageText } from './page-text';
 
 /**
  * Each person's app feed cards, as their Feishu feed would list them (newest first), and their Feishu Task list,
@@ -15,8 +16,8 @@ export function FeedPanel(p: {
   onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void;
 }) {
   return (
-    <aside class="feed" aria-label="App feed cards">
-      <h2>App feed cards</h2>
+    <aside class="feed" aria-label={pageText('feedCards', p.lang)}>
+      <h2>{pageText('feedCards', p.lang)}</h2>
       {p.people.map((person) => {
         const cards = p.feedCards.filter((card) => card.userId === person.openId).sort((a, b) => b.at - a.at);
         return (
@@ -30,7 +31,7 @@ export function FeedPanel(p: {
               onTask={p.onTask}
             />
             {cards.length === 0 ? (
-              <p class="feed-empty">No feed cards</p>
+              <p class="feed-empty">{pageText('noFeedCards', p.lang)}</p>
             ) : (
               <ul>
                 {cards.map((card) => (

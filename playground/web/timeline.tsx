@@ -4,6 +4,7 @@ import type { CardContext } from './card/context';
 import { cardPreview, renderCard } from './card/render';
 import { clientText } from './client-text';
 import { clockTime } from './format';
+import { pageText } from './page-text';
 
 /**
  * The chat's messages as one person's client shows them: who sent what and when, a reply's quote of its parent,
@@ -68,8 +69,8 @@ function MessageItem(p: TimelineProps & { message: MessageView }) {
         )}
         {message.body.kind === 'card' ? renderCard(message.body.card, ctx) : <p class="text-bubble">{message.body.text}</p>}
         {!message.onlyYou && (
-          <button type="button" class="reply-button" aria-label={`Reply to ${sender}`} onClick={() => p.onReply(message)}>
-            Reply
+          <button type="button" class="reply-button" aria-label={pageText('replyTo', ctx.lang, { name: sender })} onClick={() => p.onReply(message)}>
+            {pageText('reply', ctx.lang)}
           </button>
         )}
       </div>

@@ -10,13 +10,18 @@ import type { Services } from './services';
  * was read: with several instances, one claims each occurrence (the job, `jobs/reminder.ts`, posts it once).
  */
 
-/** A reminder posted this long after its time says it is late (the bot was down, say). */
+/**
+ * A reminder that came due before this instance started, posted this long after its time, says it is late (the bot
+ * was down). One late only because the clock jumped while the bot ran (the playground's clock) is not: the bot was
+ * running then, and the card says it was not.
+ */
 export const LATE_AFTER_MS = 60_000;
 /** Due reminders claimed per store read. */
 const CLAIM_BATCH = 100;
 
 export function reminderTask(services: Services): ScheduledTask {
   const { store } = services;
+  const startedAt = services.now();
   return {
     name: 'reminders',
     nextDue: () => store.nextDue(),
@@ -31,7 +36,7 @@ export function reminderTask(services: Services): ScheduledTask {
           const result = await store.commit({
             now,
             todos: [{ ...todo, remindAt: next, lastDueAt: dueAt, updatedAt: now }],
-            jobs: [reminderJob(services, todo, dueAt, now - dueAt > LATE_AFTER_MS), cardUpdateJob(services, todo)],
+            jobs: [reminderJob(services, todo, dueAt, dueAt < startedAt && now - dueAt > LATE_AFTER_MS), cardUpdateJob(services, todo)],
           });
           if (result.ok) claimed++;
         }

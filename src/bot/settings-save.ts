@@ -60,6 +60,8 @@ export async function saveSettings(services: Services, action: CardActionEvent, 
 }
 
 function savedSentence(changed: SettingName[], settings: EffectiveSettings, lang: Language): string {
-  const changes = changed.map((name) => t(lang, 'settings.change', { name: t(lang, SETTING_LABEL[name]), value: settingValueLabel(name, settings[name], lang) }));
+  const changes = changed.map((name) =>
+    t(lang, 'settings.change', { name: t(lang, SETTING_LABEL[name]), value: settingValueLabel(name, settings[name], lang) }),
+  );
   return t(lang, 'settings.saved', { changes: changes.join(lang === 'zh_cn' ? '；' : '; ') });
 }

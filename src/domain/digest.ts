@@ -97,7 +97,7 @@ export interface PersonWeek {
 /** Last week's numbers per person, most done first; people with nothing to count are left out. */
 export function weeklyNumbers(open: readonly Todo[], doneLastWeek: readonly Todo[], now: number): PersonWeek[] {
   const people = new Map<string, PersonWeek>();
-  const of = (personId: string) => people.get(personId) ?? people.set(personId, { personId, done: 0, open: 0, overdue: 0 }).get(personId) as PersonWeek;
+  const of = (personId: string) => people.get(personId) ?? (people.set(personId, { personId, done: 0, open: 0, overdue: 0 }).get(personId) as PersonWeek);
   for (const todo of doneLastWeek) for (const person of peopleOf(todo)) of(person).done++;
   for (const todo of open) {
     for (const person of peopleOf(todo)) {

@@ -54,6 +54,15 @@ describe('a reminder', () => {
     expect(JSON.stringify(replies(todo.messageId)[0]?.card)).toContain('<at id=ou_admin></at>');
   });
 
+  it('made late by a clock that jumped while the bot ran does not claim the bot was down', async () => {
+    await start();
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
+    await advance(3 * HOUR);
+    const posted = replies(todo.messageId);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0]?.card)).not.toContain('Late');
+  });
+
   it('due while the bot was down fires once on start, marked late', async () => {
     await start();
     const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });

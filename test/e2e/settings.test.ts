@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ExportedRecord } from '../../src/store/store';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
+import type { ExportedRecord } from '../../src/store/store';
 import { type Harness, ephemeralCards, formCards, noticesTo, readable, startHarness, submitButtonName } from './harness';
 
 /**
@@ -163,9 +163,11 @@ describe('/settings', () => {
 
     const target = new EmbeddedStore(new FilePersistence(join(h.config.dataFile, '..', 'imported.json')));
     await target.open();
-    await target.importRecords((async function* () {
-      yield* exported;
-    })());
+    await target.importRecords(
+      (async function* () {
+        yield* exported;
+      })(),
+    );
     expect(await target.chat('oc_group')).toMatchObject({ digestTime: 'off', nudgeAfterHours: 6, timeZone: 'Europe/Berlin', whoCreates: 'everyone' });
     await target.close();
   });

@@ -15,7 +15,10 @@ const saysWord = (word: string, key: MessageKey) => LANGUAGES.some((each) => wor
  */
 export const listTodos: CommandMiddleware = async (ctx) => {
   const { services, message, args, lang } = ctx;
-  const words = args.toLowerCase().split(/\s+/).filter((word) => word !== '');
+  const words = args
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((word) => word !== '');
   const mine = words.some((word) => saysWord(word, 'command.todos.mine'));
   const overdue = words.some((word) => saysWord(word, 'command.todos.overdue'));
   if (words.some((word) => !saysWord(word, 'command.todos.mine') && !saysWord(word, 'command.todos.overdue'))) return ctx.reply('reply.todosUsage');
