@@ -209,6 +209,17 @@ export function formatInstant(ms: number, timeZone: string, lang: Language): str
   return t(lang, 'time.at', { weekday, day, month, hour: twoDigits(wall.hour), minute: twoDigits(wall.minute), zone: zoneLabel(timeZone) });
 }
 
+/**
+ * A time on a card the whole group reads: in each reader's own zone (`<local_datetime>`, drawn by the client: the day
+ * and the time), then after a slash the creator's-zone text, which stays readable where a client cannot draw the tag.
+ * Markdown only; the instant is a number, the text escaped.
+ */
+export function readerTime(ms: number, timeZone: string, lang: Language): string {
+  const at = Math.round(ms);
+  const tag = (format: 'date_short' | 'time') => `<local_datetime millisecond='${at}' format_type='${format}'></local_datetime>`;
+  return `${tag('date_short')} ${tag('time')} / ${escapeMarkdown(formatInstant(ms, timeZone, lang))}`;
+}
+
 const REPEAT_KEY: Record<Repeat, MessageKey> = {
   none: 'repeat.none',
   daily: 'repeat.daily',

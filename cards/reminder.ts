@@ -5,12 +5,11 @@ import {
   buttonRow,
   callbackButton,
   chatListSummary,
-  escapeMarkdown,
-  formatInstant,
   groupVoice,
   markdown,
   mention,
   person,
+  readerTime,
   type Card,
   type CardComponent,
   typedText,
@@ -26,7 +25,7 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
   const { todo } = p;
   const voice = groupVoice(p.lang);
   const people = remindedPeople(todo);
-  const late = (lang: Language) => t(lang, 'reminder.late', { time: escapeMarkdown(formatInstant(p.dueAt, todo.timeZone, lang)) });
+  const late = (lang: Language) => t(lang, 'reminder.late', { time: readerTime(p.dueAt, todo.timeZone, lang) });
   return buildCard({
     voice,
     title: 'reminder.title',
@@ -71,7 +70,7 @@ export function reminderHandledCard(p: {
   const what = (lang: Language) =>
     p.outcome === 'done'
       ? t(lang, 'reminder.doneBy', { person: by })
-      : t(lang, 'reminder.snoozedBy', { person: by, time: escapeMarkdown(formatInstant(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang)) });
+      : t(lang, 'reminder.snoozedBy', { person: by, time: readerTime(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang) });
   return buildCard({
     voice,
     title: 'reminder.title',

@@ -6,12 +6,12 @@ import {
   callbackButton,
   chatListSummary,
   escapeMarkdown,
-  formatInstant,
   groupVoice,
   linkButton,
   markdown,
   mention,
   person,
+  readerTime,
   repeatLabel,
   type Card,
   type CardComponent,
@@ -72,7 +72,7 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
   const look = LOOK[phase];
   const voice = groupVoice(p.lang);
   const timeZone = p.timeZone ?? todo.timeZone;
-  const time = (ms: number, lang: Language) => escapeMarkdown(formatInstant(ms, timeZone, lang));
+  const time = (ms: number, lang: Language) => readerTime(ms, timeZone, lang);
   const repeat = todo.repeat ?? 'none';
   const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
   const assignees = todo.assigneeIds.map(mention).join(' ');

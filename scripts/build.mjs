@@ -1,5 +1,7 @@
-// Bundles src/main.ts into dist/ (what `npm start` runs), with the version and commit it was built from as constants
-// (src/build-info.ts). Plain JavaScript, run by node: `npm ci` runs it through `prepare`, before anything is compiled.
+// Bundles the bot (src/main.ts, what `npm start` runs) and the store's export and import (scripts/store.ts, what
+// `npm run store` runs) into dist/, with the version and commit they were built from as constants (src/build-info.ts).
+// At run time only dist/ and the runtime dependencies are needed: esbuild and tsx are development dependencies.
+// Plain JavaScript, run by node: `npm ci` runs it through `prepare`, before anything is compiled.
 // The tests' global setup (test/support/bot-bundle-setup.ts) builds the same bundle once per run through `bundle`.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
@@ -22,7 +24,7 @@ function commit() {
  * Bundles each entry (output name: path from the repo's root) into `outdir`, the PostgreSQL migrations beside them.
  * Packages stay external, so `outdir` must lie inside the repo, where node finds node_modules.
  */
-export async function bundle({ entryPoints = { main: 'src/main.ts' }, outdir }) {
+export async function bundle({ entryPoints = { main: 'src/main.ts', store: 'scripts/store.ts' }, outdir }) {
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,

@@ -177,7 +177,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   );
 
   let phase: 'starting' | 'ready' | 'stopping' = 'starting';
-  const app = createServer({
+  const handler = createServer({
     webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -189,7 +189,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics: () => metrics.render(),
     observePush: (route, outcome, seconds) => metrics.push(route, outcome, seconds),
   });
-  const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
+  const server = listen(handler, { port: config.port, host: config.host, maxConnections: config.maxConnections });
   const closeServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

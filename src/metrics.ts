@@ -244,9 +244,21 @@ export class Metrics {
 
   /** `route` is the matched route's name, never the URL as typed: a typed spelling would be a series per spelling. */
   push(route: PushRoute, outcome: string, seconds: number): void {
-    this.pushes.inc({ route, outcome });
-    this.pushSeconds.observe({ route }, seconds);
+    const key = `${route} ${outcome}`;
+    let children = this.pushChildren.get(key);
+    if (children === undefined) {
+      children = { count: this.pushes.labels(route, outcome), seconds: this.pushSeconds.labels(route) };
+      this.pushChildren.set(key, children);
+    }
+    children.count.inc();
+    children.seconds.observe(seconds);
   }
+
+  /**
+   * Each route and outcome's series, looked up once: prom-client hashes the labels on every `inc({...})`, per push.
+   * A handful of keys (two routes, five outcomes); nothing resets the registry, so a child stays its series.
+   */
+  private readonly pushChildren = new Map<string, { count: { inc(): void }; seconds: { observe(value: number): void } }>();
 
   command(command: string, outcome: string): void {
     this.commands.inc({ command, outcome });

@@ -158,7 +158,10 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
-    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) }, lang };
+    return {
+      answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) },
+      lang,
+    };
   }
 
   const updated: Todo = done
@@ -193,7 +196,9 @@ async function todoToChange(
 ): Promise<{ todo: Todo; lang: Language } | Decision> {
   const todo = await services.store.todo(todoId);
   const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
-  if (!todo || !actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
+  // A card whose to-do the store does not hold (data restored from an older backup, a forged value) is not "recalled".
+  if (!todo) return { answer: toast('warning', 'toast.todoUnknown', lang), lang };
+  if (!actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
   if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);
   return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };

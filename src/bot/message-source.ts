@@ -1,6 +1,7 @@
-import { TODO_TEXT_LIMIT, type MessageSource } from '../domain/model';
+import { type MessageSource, TODO_TEXT_LIMIT } from '../domain/model';
+import type { ChatMessage } from '../feishu/client';
 import { feishuRefusal, isTransient } from '../feishu/errors';
-import { MessageContentError, readMessageText } from '../feishu/message-content';
+import { MessageContentError, type MessageText, readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
 import type { Services } from './services';
 
@@ -10,9 +11,7 @@ import type { Services } from './services';
  * is told apart, so the person hears why the form opens empty.
  */
 
-export type SourceRead =
-  | { ok: true; source: MessageSource; text: string }
-  | { ok: false; reason: MessageKey };
+export type SourceRead = { ok: true; source: MessageSource; text: string } | { ok: false; reason: MessageKey };
 
 /** Feishu's codes for a message that is gone: recalled (230011) or deleted (230110). */
 const GONE = new Set([230011, 230110]);
@@ -22,7 +21,7 @@ const NOT_ALLOWED = new Set([99991672, 230027, 230050]);
 const ELSEWHERE = new Set([230002, 232006, 232010]);
 
 export async function readSource(services: Services, p: { messageId: string; chatId: string }): Promise<SourceRead> {
-  let message;
+  let message: ChatMessage;
   try {
     message = await services.feishu.readMessage(p.messageId);
   } catch (error) {
@@ -50,9 +49,13 @@ export async function readSource(services: Services, p: { messageId: string; cha
 
 /** A text or rich-text message's words, each mention as `@Name`; undefined for other kinds (images, files, cards). */
 function wordsOf(msgType: string, content: string, mentions: Array<{ key: string; id?: string; name: string }>): string | undefined {
-  let said;
+  let said: MessageText | undefined;
   try {
-    said = readMessageText(msgType, content, mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })));
+    said = readMessageText(
+      msgType,
+      content,
+      mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })),
+    );
   } catch (error) {
     if (error instanceof MessageContentError) return undefined;
     throw error;

@@ -26,7 +26,7 @@ export async function receiveTaskEvent(services: Services, event: TaskEvent): Pr
   if (!result.ok) logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
 }
 
-/** Enqueues each window's sweep (see `taskSweepJob`: stored once however many instances enqueue it). */
+/** Enqueues each window's sweep, once for the fleet; sweeps share one lane, so one runs at a time. */
 export function taskSweepTask(services: Services): ScheduledTask {
   const windowOf = (at: number) => at - (at % SWEEP_INTERVAL_MS);
   let lastWindow: number | undefined;
@@ -35,7 +35,9 @@ export function taskSweepTask(services: Services): ScheduledTask {
     nextDue: async () => (lastWindow === undefined ? services.now() : lastWindow + SWEEP_INTERVAL_MS),
     run: async (at) => {
       const window = windowOf(at);
-      if (window !== lastWindow) await services.store.commit({ now: services.now(), jobs: [taskSweepJob(services, window)] });
+      // The window's name is remembered like a push's event id, so every instance may enqueue it and one commit wins,
+      // even after the first sweep finished and its job is gone.
+      if (window !== lastWindow) await services.store.commit({ now: services.now(), eventId: `task.sweep:${window}`, jobs: [taskSweepJob(services, window)] });
       lastWindow = window;
     },
   };

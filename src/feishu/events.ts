@@ -142,10 +142,9 @@ export class EventShapeError extends CodedError {
   }
 }
 
+/** One validation pass per push: the schema is picked by the event type, which each schema checks again. */
 export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
-  const envelope = anyEnvelope.safeParse(payload);
-  if (!envelope.success) throw new EventShapeError('no schema 2.0 envelope with an event_id');
-  switch (envelope.data.header.event_type) {
+  switch ((payload.header as { event_type?: unknown } | undefined)?.event_type) {
     case 'im.message.receive_v1':
       return toMessage(parseWith(messageEnvelope, payload));
     case 'im.message.recalled_v1': {
@@ -159,8 +158,11 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
       const { header, event } = parseWith(taskEnvelope, payload);
       return { type: 'task', eventId: header.event_id, taskGuid: 'task_guid' in event ? event.task_guid : event.task_id };
     }
-    default:
+    default: {
+      const envelope = anyEnvelope.safeParse(payload);
+      if (!envelope.success) throw new EventShapeError('no schema 2.0 envelope with an event_id');
       return { type: 'other', eventId: envelope.data.header.event_id, eventType: envelope.data.header.event_type };
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { taskUpdateEvent, taskUpdatedV1Event } from '../../emulator';
-import type { Todo } from '../../src/domain/model';
+import { RECORD_VERSION, type Todo } from '../../src/domain/model';
 import { SECRETS, type Harness, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
 /**
@@ -238,6 +238,16 @@ describe('a group that does not sync', () => {
     await postTodo(h, { assignees: ['ou_alice'] });
     expect(h.emu.callsTo('POST', '/open-apis/task/v2/tasks')).toHaveLength(0);
     expect(h.emu.taskEventsSubscribed).toBe(false);
+  });
+
+  it('syncs one group whose admins turned it on in /settings, and subscribes with its first task', async () => {
+    await start({});
+    const { store, now } = h.app.services;
+    // What /settings stores for the group (tested with the settings card itself in its own suite).
+    await store.commit({ now: now(), chats: [{ v: RECORD_VERSION, id: 'oc_group', taskSync: 'on', updatedAt: now() }] });
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    expect((await todoOf(todo.todoId)).task?.guid).toBe(onlyTask().guid);
+    expect(h.emu.taskEventsSubscribed).toBe(true);
   });
 
   it('subscribes to task events at start when every group syncs', async () => {

@@ -11,7 +11,7 @@ import { bundle } from '../../scripts/build.mjs';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const outdir = fileURLToPath(new URL(`../../node_modules/.cache/test-bundle-${process.pid}`, import.meta.url));
-  await bundle({ entryPoints: { main: 'src/main.ts', store: 'scripts/store.ts' }, outdir });
+  await bundle({ outdir });
   project.provide('botBundle', outdir);
   return () => rm(outdir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import { LeaseKeeper, type RenewalObservation } from '../../src/jobs/leases';
 import { Outbox } from '../../src/jobs/outbox';
 import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
 import { createLogger } from '../../src/log';
+import { Metrics } from '../../src/metrics';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import { type Job, LeaseLost } from '../../src/store/store';
@@ -211,6 +212,8 @@ describe('a job whose lease passes to another instance while it runs', () => {
     const outbox = new Outbox({
       store: unreachable,
       leaseMs: 150,
+      // One job at a time: the paused job holds the only slot, so this instance cannot claim it again itself.
+      concurrency: 1,
       logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
       now: () => 0,
       owner: 'first',
@@ -269,5 +272,28 @@ describe('a job whose lease passes to another instance while it runs', () => {
     expect((await store.job('j1'))?.steps).toEqual({});
     expect(lines.filter((line) => line.includes('its effect is undone'))).toHaveLength(1);
     expect(lines.filter((line) => line.includes('lost its lease'))).toHaveLength(1);
+  });
+});
+
+describe('the lease metrics', () => {
+  it('show each renewal’s round trip and its timer’s lag, and count losses by job kind', async () => {
+    const metrics = new Metrics({
+      storeStats: async () => {
+        throw new Error('not read here');
+      },
+      build: { version: 'test', commit: 'test' },
+      jobsRunning: () => 0,
+      health: () => [],
+      events: () => undefined,
+    });
+    metrics.leaseRenewal({ latencyMs: 250, lagMs: 3_000 });
+    metrics.leaseRenewal({ lagMs: 0 });
+    metrics.leaseLost('form.send');
+    const { body } = await metrics.render();
+    expect(body).toContain('todo_bot_lease_renewal_seconds_count 1');
+    expect(body).toContain('todo_bot_lease_renewal_seconds_sum 0.25');
+    expect(body).toContain('todo_bot_lease_renewal_lag_seconds_count 2');
+    expect(body).toContain('todo_bot_lease_renewal_lag_seconds_sum 3');
+    expect(body).toContain('todo_bot_job_leases_lost_total{kind="form.send"} 1');
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Todo, TodoTask } from '../../domain/model';
 import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, repeatRule, taskClientToken, taskPush } from '../../domain/task-sync';
@@ -5,7 +6,7 @@ import { feishuRefusal } from '../../feishu/errors';
 import type { FeishuTask } from '../../feishu/tasks';
 import { t } from '../../i18n';
 import { RetryLater } from '../../jobs/outbox';
-import { type Clock, type JobContext, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
+import { type Clock, type JobContext, type JobKind, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
 import type { Services } from '../services';
@@ -14,11 +15,11 @@ import { noticeJob } from './notice';
 import { cardUpdateJob, chatLink, feedSyncJob, todoLaneJob } from './todo';
 
 /**
- * A to-do's Feishu Task, kept in step both ways as durable jobs in the to-do's lane (so a create runs before the
- * changes that follow it): `task.create` when the to-do is posted in a group that syncs, `task.sync` after a change
- * in the group (Done, Reopen, Snooze, Tomorrow, /recall), `task.reconcile` when Feishu says the task changed or the
- * sweep comes by, and `task.sweep`, which enqueues a reconcile of every synced open to-do. Each job reads the to-do
- * when it runs, so a burst of changes converges on the latest.
+ * A to-do's Feishu Task, kept in step both ways as durable jobs (in lanes of their own, see `TASK_LANES`):
+ * `task.create` when the to-do is posted in a group that syncs, `task.sync` after a change in the group (Done,
+ * Reopen, Snooze, Tomorrow, /recall), `task.reconcile` when Feishu says the task changed or the sweep comes by, and
+ * `task.sweep`, which enqueues a reconcile of every synced open to-do. Each job reads the to-do when it runs, so a
+ * burst of changes converges on the latest.
  */
 
 const todoPayload = z.object({ todoId: z.string() });
@@ -36,25 +37,34 @@ const PERMISSION_CODES: ReadonlySet<number> = new Set([99991672, 99991679, 14704
 /** To-dos read per store page of a sweep; their reads wait for Feishu Task's rate limit like every other call. */
 const SWEEP_PAGE = 200;
 
+/**
+ * Task jobs run in a few lanes of their own, a to-do's always in the same one (so its create comes before its
+ * changes): at most this many wait on Feishu Task's 10 calls a second at once, fleet-wide, rather than a burst of
+ * them holding every slot of the outbox while posts and form cards wait behind.
+ */
+const TASK_LANES = 8;
+
+function taskJob<Name extends string, Schema extends z.ZodType>(clock: Clock, kind: JobKind<Name, Schema>, todo: Todo, payload: z.input<Schema>, suffix?: string) {
+  const job = todoLaneJob(clock, kind, todo, payload, suffix);
+  return { ...job, lane: `task:${createHash('sha256').update(todo.id).digest().readUInt32BE(0) % TASK_LANES}` };
+}
+
 /** Creates the to-do's task: enqueued with the post, in a group that syncs. One per to-do. */
 export function taskCreateJob(clock: Clock, todo: Todo) {
-  return todoLaneJob(clock, taskCreate, todo, { todoId: todo.id }, 'create');
+  return taskJob(clock, taskCreate, todo, { todoId: todo.id }, 'create');
 }
 
 /** Brings the task in step after a change in the group; nothing when the to-do has no task to keep in step. */
 export function taskSyncJobs(clock: Clock, todo: Todo) {
-  return todo.task && todo.task.deletedThere !== true ? [todoLaneJob(clock, taskSync, todo, { todoId: todo.id })] : [];
+  return todo.task && todo.task.deletedThere !== true ? [taskJob(clock, taskSync, todo, { todoId: todo.id })] : [];
 }
 
 /** Reads the task and follows what changed there; `key` names the occasion (an event id, a sweep). */
 export function taskReconcileJob(clock: Clock, todo: Todo, key: string) {
-  return todoLaneJob(clock, taskReconcile, todo, { todoId: todo.id }, key);
+  return taskJob(clock, taskReconcile, todo, { todoId: todo.id }, key);
 }
 
-/**
- * The sweep of one window, fleet-wide: every instance enqueues it under the same id (so it is stored once), and
- * sweeps share one lane (so one runs at a time, on whichever instance leases it).
- */
+/** The sweep of one window; sweeps share one lane, so one runs at a time, on whichever instance leases it. */
 export function taskSweepJob(clock: Clock, windowStart: number) {
   const at = clock.now();
   return newJob(taskSweep, { id: `task.sweep:${windowStart}`, lane: 'task.sweep', payload: { windowStart }, runAt: at, createdAt: at });
