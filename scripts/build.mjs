@@ -2,32 +2,44 @@
 // `npm run store` runs) into dist/, with the version and commit they were built from as constants (src/build-info.ts).
 // At run time only dist/ and the runtime dependencies are needed: esbuild and tsx are development dependencies.
 // Plain JavaScript, run by node: `npm ci` runs it through `prepare`, before anything is compiled.
+// The tests' global setup (test/support/bot-bundle-setup.ts) builds the same bundle once per run through `bundle`.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 /** BUILD_COMMIT wins (a Docker build has no .git: `--build-arg BUILD_COMMIT=$(git rev-parse --short HEAD)`). */
 function commit() {
   if (process.env.BUILD_COMMIT) return process.env.BUILD_COMMIT;
   try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }
 }
 
-rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: { main: 'src/main.ts', store: 'scripts/store.ts' },
-  bundle: true,
-  splitting: true,
-  platform: 'node',
-  format: 'esm',
-  packages: 'external',
-  sourcemap: true,
-  outdir: 'dist',
-  logLevel: 'warning',
-  define: { BUILD_VERSION: JSON.stringify(version), BUILD_COMMIT: JSON.stringify(commit()) },
-});
-cpSync('src/store/postgres/migrations', 'dist/migrations', { recursive: true });
+/**
+ * Bundles each entry (output name: path from the repo's root) into `outdir`, the PostgreSQL migrations beside them.
+ * Packages stay external, so `outdir` must lie inside the repo, where node finds node_modules.
+ */
+export async function bundle({ entryPoints = { main: 'src/main.ts', store: 'scripts/store.ts' }, outdir }) {
+  rmSync(outdir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: true,
+    outdir,
+    logLevel: 'warning',
+    define: { BUILD_VERSION: JSON.stringify(version), BUILD_COMMIT: JSON.stringify(commit()) },
+  });
+  cpSync(`${root}/src/store/postgres/migrations`, `${outdir}/migrations`, { recursive: true });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await bundle({ outdir: `${root}/dist` });

@@ -128,7 +128,7 @@ describe('secrets', () => {
     );
   }, 30_000);
 
-  it('a start-up refused for a missing variable names it and leaks no secret (npm start equivalent: tsx src/main.ts)', async () => {
+  it('a start-up refused for a missing variable names it and leaks no secret (as npm start runs it)', async () => {
     const cwd = await tempDir();
     child = spawnBot(
       {
@@ -140,7 +140,7 @@ describe('secrets', () => {
         HOST: '127.0.0.1',
         DATA_FILE: join(cwd, 'db.json'),
       },
-      { cwd, command: 'tsx' },
+      { cwd },
     );
     const exit = await child.exited;
     expect(exit.code).toBe(1);
@@ -148,6 +148,6 @@ describe('secrets', () => {
     expect(naming).toHaveLength(1);
     expect(naming[0]).toMatch(/FEISHU_ENCRYPT_KEY is missing/);
     expect(leaksIn(child.lines, [SECRETS.appSecret, SECRETS.verificationToken])).toEqual([]);
-    figure(`secrets — missing FEISHU_ENCRYPT_KEY under tsx src/main.ts: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`);
+    figure(`secrets — missing FEISHU_ENCRYPT_KEY under node dist/main.js: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`);
   }, 30_000);
 });

@@ -2,24 +2,22 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECORD_VERSION } from '../../src/domain/model';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { ExportedRecord, Job } from '../../src/store/store';
+import { bundled } from '../reliability/support';
 import { form, job, todo } from '../store.contract';
 import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
-/** `npm run store -- <args>` as an operator runs it, in `cwd` (no `.env` there), with only `env` set. */
+/** `npm run store -- <args>` as an operator runs it (bundled once for the run), in `cwd` (no `.env` there), with only `env` set. */
 async function store(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await run(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'scripts/store.ts'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+    const { stderr } = await run(process.execPath, ['--enable-source-maps', bundled('store.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
     return { code: 0, stderr };
   } catch (error) {
     const failed = error as { code: number; stderr: string };
