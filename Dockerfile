@@ -8,7 +8,8 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY cards ./cards
 COPY scripts/build.mjs ./scripts/build.mjs
-# `npm ci` runs the `prepare` script, which bundles src/ into dist/main.js.
+COPY scripts/store.ts ./scripts/store.ts
+# `npm ci` runs the `prepare` script, which bundles the bot into dist/main.js and `npm run store` into dist/store.js.
 RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim
@@ -16,7 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf 
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Runtime dependencies only; no scripts: dist/ comes from the build stage.
+# Runtime dependencies only (not esbuild or tsx, which only build); no scripts: dist/ comes from the build stage.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The app folder stays root's and read-only to the bot; only the data volume is its own.

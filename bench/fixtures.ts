@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -102,10 +102,16 @@ export async function bundle(entry: string, name: string): Promise<{ file: strin
     outdir,
     outExtension: { '.js': extension },
     logLevel: 'warning',
+    // As the build bakes them in: a bundle in SCRATCH has no package.json at `../` to read the version from.
+    define: { BUILD_VERSION: JSON.stringify(await packageVersion()), BUILD_COMMIT: JSON.stringify('bench') },
   });
   const ms = performance.now() - started;
   await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(outdir, 'migrations'), { recursive: true });
   return { file: join(outdir, name), ms };
+}
+
+async function packageVersion(): Promise<string> {
+  return (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The next IPC message from `child` that `accept` takes (any, by default); rejects if it exits first. */

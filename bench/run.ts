@@ -6,11 +6,12 @@ import { benchFleet } from './fleet';
 import { benchFootprint } from './footprint';
 import { benchLongConnection } from './long-connection';
 import { benchStore } from './store';
+import { benchTaskFanout } from './task-fanout';
 import { type Row, formatTable, machine, writeResults } from './table';
 import { benchWebhook } from './webhook';
 
 /**
- * `npm run bench [-- webhook store fanout footprint long-connection fleet]`: every figure against a baseline measured in
+ * `npm run bench [-- webhook store fanout footprint long-connection fleet task-fanout]`: every figure against a baseline measured in
  * this same run, one table, and bench/results.json (a run of some figures only writes bench/results.tmp/ instead,
  * leaving the full run's results in place). Progress goes to stderr so the table on stdout stays clean.
  */
@@ -22,6 +23,7 @@ const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> =
   footprint: benchFootprint,
   'long-connection': benchLongConnection,
   fleet: benchFleet,
+  'task-fanout': benchTaskFanout,
 };
 
 const chosen = process.argv.slice(2).filter((name) => name in FIGURES);

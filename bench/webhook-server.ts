@@ -19,17 +19,17 @@ import { benchTodo } from './todo-fixture';
 
 /**
  * One webhook server under load, alone in its own process so that the load generator in the parent does not share
- * its event loop: `bare` Koa, `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
+ * its event loop: `bare` Koa, `bare-body` (Koa reading and parsing each body, then answering), `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
  * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter,
  * or the bot, its outbox holding every job it stores (none runs: the receive path alone, see `pushes` in webhook.ts):
- * `bot` as configured by default, `bot-fsync` with STORE_FSYNC_MS=0 (an fdatasync before every answer), `bot-100k`
+ * `bot` as configured by default (`bot-chatter` is the same bot, sent group chatter instead of commands), `bot-fsync` with STORE_FSYNC_MS=0 (an fdatasync before every answer), `bot-100k`
  * started on a store of 100,000 to-dos, which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is
  * durable, `held-pg` on PostgreSQL (the URL and schema follow the kind in argv; several such servers on one schema are
  * a fleet) and `held-pg-async` on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off. Sends `{url}` once
  * listening, its counters on "stats", and on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'verify' | 'sdk' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-pg' | 'held-pg-async';
+export type ServerKind = 'bare' | 'bare-body' | 'verify' | 'sdk' | 'bot-chatter' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-pg' | 'held-pg-async';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -159,11 +159,20 @@ async function startPostgresBot(databaseUrl: string, schema: string, synchronous
   };
 }
 
-/** The baselines: the SDK's own adapter with a no-op handler, a Koa app that answers `{}` to any POST, or that after verifying. */
-async function startKoa(kind: 'bare' | 'verify' | 'sdk'): Promise<Running> {
+/**
+ * The baselines: the SDK's own adapter with a no-op handler, a Koa app that answers `{}` to any POST, that after
+ * reading and parsing the body, or after verifying.
+ */
+async function startKoa(kind: 'bare' | 'bare-body' | 'verify' | 'sdk'): Promise<Running> {
   const app = new Koa();
   let handled = 0;
-  if (kind === 'verify') {
+  if (kind === 'bare-body') {
+    app.use(async (ctx) => {
+      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, length: ctx.get('content-length') || undefined });
+      if (typeof JSON.parse(rawBody.toString('utf8')) === 'object') handled++;
+      ctx.body = {};
+    });
+  } else if (kind === 'verify') {
     app.use(async (ctx) => {
       const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, length: ctx.get('content-length') || undefined });
       const verified = verifyPush({ rawBody, headers: ctx.headers, ...SECRETS, nowMs: Date.now(), replayWindowMs: 300_000 });
@@ -202,7 +211,7 @@ const [kind, databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKi
 const running =
   kind === 'held-pg' || kind === 'held-pg-async'
     ? await startPostgresBot(databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
-    : kind === 'bot' || kind === 'bot-fsync' || kind === 'bot-100k'
+    : kind === 'bot' || kind === 'bot-chatter' || kind === 'bot-fsync' || kind === 'bot-100k'
       ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0)
       : await startKoa(kind);
 const stats = async (): Promise<ServerStats> => {

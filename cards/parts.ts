@@ -100,7 +100,7 @@ export function oneLine(text: string, max: number): string {
 }
 
 /** A card's chat-list preview: plain text, a label and 50 characters of user text (51 with the ellipsis of a cut). */
-export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary', text: string): Phrase {
+export function chatListSummary(key: 'todoCard.summary' | 'reminder.summary' | 'nudge.summary', text: string): Phrase {
   return (lang) => t(lang, key, { text: oneLine(text, 51) });
 }
 
@@ -209,6 +209,17 @@ export function formatInstant(ms: number, timeZone: string, lang: Language): str
   return t(lang, 'time.at', { weekday, day, month, hour: twoDigits(wall.hour), minute: twoDigits(wall.minute), zone: zoneLabel(timeZone) });
 }
 
+/**
+ * A time on a card the whole group reads: in each reader's own zone (`<local_datetime>`, drawn by the client: the day
+ * and the time), then after a slash the creator's-zone text, which stays readable where a client cannot draw the tag.
+ * Markdown only; the instant is a number, the text escaped.
+ */
+export function readerTime(ms: number, timeZone: string, lang: Language): string {
+  const at = Math.round(ms);
+  const tag = (format: 'date_short' | 'time') => `<local_datetime millisecond='${at}' format_type='${format}'></local_datetime>`;
+  return `${tag('date_short')} ${tag('time')} / ${escapeMarkdown(formatInstant(ms, timeZone, lang))}`;
+}
+
 const REPEAT_KEY: Record<Repeat, MessageKey> = {
   none: 'repeat.none',
   daily: 'repeat.daily',
@@ -254,6 +265,28 @@ export function callbackButton(p: {
     ...(p.confirm && { confirm: { title: plainText(p.confirm.title, p.voice), text: plainText(p.confirm.text, p.voice) } }),
     behaviors: callbackBehaviors(p.value),
   };
+}
+
+/**
+ * Buttons side by side, as Feishu's own cards show them: card JSON 2.0 has no row of buttons of its own, and documents
+ * a `column_set` with one auto-width column per button for it. `flow` lets a narrow screen wrap the row rather than
+ * squeeze the buttons.
+ */
+export function buttonRow(buttons: CardComponent[]): CardComponent[] {
+  if (buttons.length < 2) return buttons;
+  return [
+    {
+      tag: 'column_set',
+      flex_mode: 'flow',
+      horizontal_spacing: 'small',
+      columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })),
+    },
+  ];
+}
+
+/** A button that opens a link in the reader's client (an `open_url` behaviour): the click never reaches the bot. */
+export function linkButton(p: { voice: Voice; text: Phrase; url: string }): CardComponent {
+  return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };
 }
 
 /** The submit button of a form: the one click that sends every field's value together. */

@@ -2,14 +2,14 @@ import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import {
   buildCard,
+  buttonRow,
   callbackButton,
   chatListSummary,
-  escapeMarkdown,
-  formatInstant,
   groupVoice,
   markdown,
   mention,
   person,
+  readerTime,
   type Card,
   type CardComponent,
   typedText,
@@ -25,7 +25,7 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
   const { todo } = p;
   const voice = groupVoice(p.lang);
   const people = remindedPeople(todo);
-  const late = (lang: Language) => t(lang, 'reminder.late', { time: escapeMarkdown(formatInstant(p.dueAt, todo.timeZone, lang)) });
+  const late = (lang: Language) => t(lang, 'reminder.late', { time: readerTime(p.dueAt, todo.timeZone, lang) });
   return buildCard({
     voice,
     title: 'reminder.title',
@@ -35,8 +35,10 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
       markdown((lang) => t(lang, 'reminder.mentions', { people }), voice),
       typedText(todo.text),
       ...(p.late ? [markdown(late, voice)] : []),
-      callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-      ...snoozeButtons(todo.id, voice),
+      ...buttonRow([
+        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
+        ...snoozeButtons(todo.id, voice),
+      ]),
     ],
   });
 }
@@ -68,7 +70,7 @@ export function reminderHandledCard(p: {
   const what = (lang: Language) =>
     p.outcome === 'done'
       ? t(lang, 'reminder.doneBy', { person: by })
-      : t(lang, 'reminder.snoozedBy', { person: by, time: escapeMarkdown(formatInstant(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang)) });
+      : t(lang, 'reminder.snoozedBy', { person: by, time: readerTime(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang) });
   return buildCard({
     voice,
     title: 'reminder.title',

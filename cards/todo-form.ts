@@ -32,7 +32,17 @@ export interface PrefilledReminder {
  * the group until Submit. A reminder read out of the text prefills the picker, and the card says in which zone
  * that time is meant, since Feishu does not document the zone a picker shows its initial value in.
  */
-export function todoFormCard(p: { formId: string; draftText: string; lang: Language; reminder?: PrefilledReminder }): Card {
+export function todoFormCard(p: {
+  formId: string;
+  draftText: string;
+  lang: Language;
+  reminder?: PrefilledReminder;
+  /**
+   * For a form sent by direct message: the group's members, as the person picker's options. Without options a picker
+   * offers the members of the chat holding the card, which in a direct chat is the owner alone.
+   */
+  members?: string[];
+}): Card {
   const { reminder } = p;
   if (reminder !== undefined && !PICKER_DATETIME.test(reminder.initialDateTime)) {
     throw new Error(`initialDateTime must be 'yyyy-MM-dd HH:mm', got ${JSON.stringify(reminder.initialDateTime)}`);
@@ -45,7 +55,7 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
     title: 'formCard.title',
     template: 'blue',
     elements: [
-      markdown('formCard.hint', voice, { text_size: 'notation' }),
+      markdown(p.members !== undefined ? 'formCard.hintDirect' : 'formCard.hint', voice, { text_size: 'notation' }),
       ...(reminder !== undefined ? [botText(prefilled(reminder), voice)] : []),
       {
         tag: 'form',
@@ -77,12 +87,13 @@ export function todoFormCard(p: { formId: string; draftText: string; lang: Langu
             initial_option: 'none',
             options: REPEATS.map((value) => ({ text: plainText((lang) => repeatLabel(value, lang), voice), value })),
           },
-          // Without options the candidates are the members of the chat holding the card, which is what we want.
+          // Without options the candidates are the members of the chat holding the card: the group, for an ephemeral form.
           {
             tag: 'multi_select_person',
             name: FORM_FIELDS.assignees,
             required: false,
             placeholder: plainText('formCard.assigneesPlaceholder', voice),
+            ...(p.members !== undefined && p.members.length > 0 && { options: p.members.map((value) => ({ value })) }),
           },
           // The value names the form; so does the name, for clients that drop the value on a form submit.
           submitButton({ voice, text: 'formCard.submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),

@@ -2,14 +2,16 @@ import type { Todo, TodoStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import {
   buildCard,
+  buttonRow,
   callbackButton,
   chatListSummary,
   escapeMarkdown,
-  formatInstant,
   groupVoice,
+  linkButton,
   markdown,
   mention,
   person,
+  readerTime,
   repeatLabel,
   type Card,
   type CardComponent,
@@ -51,6 +53,13 @@ function buttonsFor(phase: Phase, todoId: string, voice: Voice, asReminder: bool
   }
 }
 
+/** "Open in Feishu Task", once the to-do's task exists and while it does. */
+function taskLink(todo: Todo, phase: Phase, voice: Voice): CardComponent[] {
+  const task = todo.task;
+  if (!task || task.deletedThere === true || phase === 'recalled' || task.url === '') return [];
+  return [linkButton({ voice, text: 'button.openInTask', url: task.url })];
+}
+
 /**
  * The card the whole group sees and acts on, in every language (each reader's client shows its own); `lang` fills
  * the default `content`. `timeZone` overrides the creator's zone for the times shown. `asReminder`: the card is a
@@ -63,7 +72,7 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
   const look = LOOK[phase];
   const voice = groupVoice(p.lang);
   const timeZone = p.timeZone ?? todo.timeZone;
-  const time = (ms: number, lang: Language) => escapeMarkdown(formatInstant(ms, timeZone, lang));
+  const time = (ms: number, lang: Language) => readerTime(ms, timeZone, lang);
   const repeat = todo.repeat ?? 'none';
   const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
   const assignees = todo.assigneeIds.map(mention).join(' ');
@@ -76,6 +85,10 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     }
     lines.push(t(lang, 'todoCard.assignees', { people: assignees !== '' ? assignees : t(lang, 'todoCard.nobody') }));
     lines.push(t(lang, 'todoCard.createdBy', { person: person(todo.creatorId) }));
+    if (phase === 'done' && todo.doneVia === 'feishu_task') {
+      lines.push(todo.doneAt !== undefined ? t(lang, 'todoCard.doneInTaskAt', { time: time(todo.doneAt, lang) }) : t(lang, 'todoCard.doneInTask'));
+    }
+    if (todo.task?.deletedThere === true && phase !== 'recalled') lines.push(t(lang, 'todoCard.deletedInTask'));
     if (phase === 'done' && todo.doneBy !== undefined) {
       lines.push(
         todo.doneAt !== undefined
@@ -94,6 +107,13 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     template: look.template,
     statusTag: { text: look.label, color: look.color },
     summary: chatListSummary('todoCard.summary', todo.text),
-    elements: [...reminded, typedText(todo.text), { tag: 'hr' }, markdown(details, voice), ...buttonsFor(phase, todo.id, voice, asReminder)],
+    elements: [
+      ...reminded,
+      typedText(todo.text),
+      { tag: 'hr' },
+      markdown(details, voice),
+      ...buttonRow(buttonsFor(phase, todo.id, voice, asReminder)),
+      ...taskLink(todo, phase, voice),
+    ],
   });
 }

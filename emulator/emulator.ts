@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { placement } from './api/message-send';
+import { messageContent } from './events';
 import { type FaultBook, pathMatches } from './faults';
 import type { LongConnectionGateway } from './long-connection/gateway';
 import { composePush, deliver } from './push';
@@ -109,23 +111,36 @@ export class RunningEmulator implements Emulator {
     this.faults.clear();
   }
 
-  addExternalMessage(m: { chatId: string; senderId: string; text: string; parentId?: string }): string {
+  addExternalMessage(m: Parameters<Emulator['addExternalMessage']>[0]): string {
     if (!this.chats.has(m.chatId)) throw new Error(`addExternalMessage: no chat ${m.chatId} in the emulator`);
     const messageId = this.state.nextMessageId('other');
+    const format = m.format ?? 'text';
+    const mentions = m.mentions ?? [];
     this.state.store({
       messageId,
       chatId: m.chatId,
       kind: m.parentId === undefined ? 'message' : 'reply',
       ...(m.parentId !== undefined && { parentId: m.parentId }),
-      msgType: 'text',
-      content: { text: m.text },
+      ...placement(this.state, m.chatId, m.parentId),
+      msgType: format,
+      content: JSON.parse(messageContent(format, m.text, mentions)),
+      ...(mentions.length > 0 && { mentions: mentions.map((x) => ({ key: x.key, id: x.openId, name: x.name })) }),
       recalled: false,
       deleted: false,
       updates: [],
       senderId: m.senderId,
+      senderType: m.senderType ?? 'user',
       createdAt: this.state.now(),
     });
     return messageId;
+  }
+
+  directChatId(openId: string): string {
+    return this.state.directChat(openId).chatId;
+  }
+
+  setMessageScope(granted: boolean): void {
+    this.state.messageScopeGranted = granted;
   }
 
   revokeTokens(): void {

@@ -75,6 +75,10 @@ export function messageEvent(p: {
   style?: string[];
   mentions?: MentionSpec[];
   parentId?: string;
+  /** The thread's first message, when it is not the parent (a reply to a reply). */
+  rootId?: string;
+  /** A topic group's topic (every message there has one), or a thread's. */
+  threadId?: string;
   eventId?: string;
   messageId?: string;
   createTime?: number;
@@ -90,7 +94,8 @@ export function messageEvent(p: {
       message: {
         message_id: p.messageId ?? `om_${randomHex(16)}`,
         // Feishu leaves these out of messages that are not replies, and `mentions` out when nobody is mentioned.
-        ...(p.parentId !== undefined && { root_id: p.parentId, parent_id: p.parentId }),
+        ...(p.parentId !== undefined && { root_id: p.rootId ?? p.parentId, parent_id: p.parentId }),
+        ...(p.threadId !== undefined && { thread_id: p.threadId }),
         create_time: String(createTime),
         update_time: String(createTime),
         chat_id: p.chatId ?? 'oc_group',
@@ -140,6 +145,26 @@ export function cardActionEvent(p: {
 /** Sent when the URL is saved in the console: encrypted when a key is set, but never signed (push with sign: false). */
 export function urlChallenge(p: { token: string; challenge: string }): object {
   return { challenge: p.challenge, token: p.token, type: 'url_verification' };
+}
+
+/**
+ * `im.message.recalled_v1`, as node-sdk's generated event types describe it: the message recalled, its chat, when
+ * (`recall_time`, ms as a string) and by whom (`recall_type`).
+ */
+export function messageRecalledEvent(p: {
+  token: string;
+  messageId: string;
+  chatId?: string;
+  recallType?: 'message_owner' | 'group_owner' | 'group_manager' | 'enterprise_manager';
+  eventId?: string;
+  appId?: string;
+}): object {
+  const now = Date.now();
+  return {
+    schema: '2.0',
+    header: header({ ...p, eventType: 'im.message.recalled_v1', createTime: now }),
+    event: { message_id: p.messageId, chat_id: p.chatId ?? 'oc_group', recall_time: String(now), recall_type: p.recallType ?? 'message_owner' },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Emulator, EmulatorOptions } from './types';
 
 export { validateCard, validateCallbackAnswer, localI18nField, cardSize, CARD_SIZE_LIMIT } from './card-rules';
 export { Code } from './errors';
-export { messageEvent, cardActionEvent, urlChallenge, taskUpdateEvent, taskUpdatedV1Event } from './events';
+export { messageEvent, messageRecalledEvent, cardActionEvent, urlChallenge, taskUpdateEvent, taskUpdatedV1Event } from './events';
 export { TASK_CALLS_PER_SECOND } from './api/tasks';
 export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';

@@ -5,6 +5,7 @@ import { deleteEphemeral, sendEphemeral } from './api/ephemeral';
 import type { Handler } from './api/exchange';
 import { createFeedCards, deleteFeedCards } from './api/feed-cards';
 import { connectionEndpoint } from './api/long-connection';
+import { getChatMembers, getMessage } from './api/message-get';
 import { recallMessage } from './api/message-recall';
 import { createMessage, replyToMessage } from './api/message-send';
 import { updateCard } from './api/message-update';
@@ -28,6 +29,8 @@ const ROUTES: Route[] = [
   route('POST', '/callback/ws/endpoint', connectionEndpoint, true),
   route('GET', '/open-apis/bot/v3/info', botInfo),
   route('GET', '/open-apis/im/v1/chats/:chat_id', getChat),
+  route('GET', '/open-apis/im/v1/chats/:chat_id/members', getChatMembers),
+  route('GET', '/open-apis/im/v1/messages/:message_id', getMessage),
   route('GET', '/open-apis/contact/v3/users/:user_id', getUser),
   route('POST', '/open-apis/ephemeral/v1/send', sendEphemeral),
   route('POST', '/open-apis/ephemeral/v1/delete', deleteEphemeral),

@@ -50,6 +50,10 @@ export class EmulatorState {
   readonly timeZones = new Map<string, string>();
   /** Whether the app holds a contact read scope; without one the contact API answers 99991672. */
   contactScopeGranted: boolean;
+  /** Whether the app holds a message read scope; without one reading a message answers 99991672. */
+  messageScopeGranted: boolean;
+  readonly names = new Map<string, string>();
+  readonly unavailableUsers = new Set<string>();
   /** Feishu Tasks by guid, deleted ones kept (marked) so a late call still finds them gone. */
   readonly tasks = new Map<string, EmulatedTask>();
   /** Whether the app holds the task scopes; without them every Task call answers 99991672. */
@@ -69,6 +73,7 @@ export class EmulatorState {
   /** Long-connection ticket → the device id it was issued with; each is good for one handshake. */
   private readonly connectionTickets = new Map<string, string>();
   private lastMessageNumber = 0;
+  private lastThreadNumber = 0;
   private lastEphemeralNumber = 0;
   private lastSeq = 0;
 
@@ -83,7 +88,26 @@ export class EmulatorState {
     for (const chat of options.chats ?? defaultChats()) this.chats.set(chat.chatId, chat);
     for (const [openId, zone] of Object.entries(options.timeZones ?? {})) this.timeZones.set(openId, zone);
     this.contactScopeGranted = options.contactScope ?? true;
+    this.messageScopeGranted = options.messageScope ?? true;
+    for (const [openId, name] of Object.entries(options.names ?? {})) this.names.set(openId, name);
+    for (const openId of options.unavailableUsers ?? []) this.unavailableUsers.add(openId);
     this.taskScopeGranted = options.taskScope ?? true;
+  }
+
+  /** The bot's direct chat with a person, with a chat id of its own, made on first use. */
+  directChat(openId: string): EmulatedChat {
+    const chatId = `oc_p2p_${openId.replace(/^ou_/, '')}`;
+    let chat = this.chats.get(chatId);
+    if (!chat) {
+      chat = { chatId, chatType: 'p2p', ownerId: openId, managerIds: [], memberIds: [openId] };
+      this.chats.set(chatId, chat);
+    }
+    return chat;
+  }
+
+  /** A new topic's id in a topic group. */
+  nextThreadId(): string {
+    return `omt_${++this.lastThreadNumber}`;
   }
 
   /** The task a `client_token` created: Feishu answers a repeated create with it. */

@@ -17,6 +17,12 @@ export interface EmulatorOptions {
   timeZones?: Record<string, string>;
   /** Default true; false: the app has no contact read scope and the contact API answers 99991672. */
   contactScope?: boolean;
+  /** Default true; false: the app has no message read scope and `GET /open-apis/im/v1/messages/:id` answers 99991672. */
+  messageScope?: boolean;
+  /** People's names by open_id: the chat member list's `name` and a read message's `sender_name`. */
+  names?: Record<string, string>;
+  /** People outside the app's availability: a direct message to them is refused (230013). */
+  unavailableUsers?: string[];
   /** Default true; false: the app has neither task scope and every Task call answers 99991672. */
   taskScope?: boolean;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
@@ -52,6 +58,11 @@ export interface LongConnectionOptions {
 export interface EmulatedChat {
   chatId: string;
   chatType: 'group' | 'p2p';
+  /**
+   * `topic` for a topic group (话题群): `chat_mode` of the chat look-up; its messages carry a `thread_id` and the
+   * ephemeral API refuses it. Default `group`.
+   */
+  mode?: 'group' | 'topic';
   ownerId: string;
   managerIds: string[];
   memberIds: string[];
@@ -104,6 +115,14 @@ export interface EmulatedMessage {
   card?: any;
   visibleTo?: string;
   parentId?: string;
+  /** The thread's first message, for a reply. */
+  rootId?: string;
+  /** In a topic group every message belongs to a topic (thread); elsewhere only replies in a thread do. */
+  threadId?: string;
+  /** Who sent it: a person (`user`) or an app; the bot's messages are `app`. */
+  senderType?: 'user' | 'app';
+  /** The message's mentions, as `GET` a message answers them. */
+  mentions?: Array<{ key: string; id: string; name: string }>;
   uuid?: string;
   recalled: boolean;
   deleted: boolean;
@@ -255,8 +274,23 @@ export interface Emulator {
   changeTaskAsUser(guid: string, userId: string, change: TaskChange): string[];
   /** Calls refused by an enforced rate limit (429 or 230020). */
   readonly rateLimitRejections: number;
-  /** A person's message in a chat (a reply when `parentId` is given), as if sent from their Feishu client. */
-  addExternalMessage(m: { chatId: string; senderId: string; text: string; parentId?: string }): string;
+  /**
+   * A message in a chat (a reply when `parentId` is given), as if sent from a Feishu client: a person's by default, or
+   * another app's (`senderType: 'app'`, `senderId` its app id); `format: 'post'` sends the words as rich text.
+   */
+  addExternalMessage(m: {
+    chatId: string;
+    senderId: string;
+    text: string;
+    parentId?: string;
+    format?: 'text' | 'post';
+    senderType?: 'user' | 'app';
+    mentions?: Array<{ key: string; openId: string; name: string }>;
+  }): string;
+  /** The direct chat between the bot and a person (made on first use, as Feishu makes it on the first message). */
+  directChatId(openId: string): string;
+  /** Grants or withdraws the message read scope. */
+  setMessageScope(granted: boolean): void;
   revokeTokens(): void;
   /** Forgets calls, messages, uuids, faults, feed cards and rate windows; keeps chats and tokens. */
   reset(): void;

@@ -1,5 +1,7 @@
-// Bundles src/main.ts into dist/ (what `npm start` runs), with the version and commit it was built from as constants
-// (src/build-info.ts). Plain JavaScript, run by node: `npm ci` runs it through `prepare`, before anything is compiled.
+// Bundles the bot (src/main.ts, what `npm start` runs) and the store's export and import (scripts/store.ts, what
+// `npm run store` runs) into dist/, with the version and commit they were built from as constants (src/build-info.ts).
+// At run time only dist/ and the runtime dependencies are needed: esbuild and tsx are development dependencies.
+// Plain JavaScript, run by node: `npm ci` runs it through `prepare`, before anything is compiled.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -17,7 +19,7 @@ function commit() {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/main.ts'],
+  entryPoints: { main: 'src/main.ts', store: 'scripts/store.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -7,6 +7,7 @@ import { Bot } from './bot/bot';
 import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
+import { TaskSyncStatus, subscribeTaskEvents } from './bot/task-sync';
 import { CommandThrottle } from './bot/throttle';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
@@ -123,6 +124,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
     botOpenId: () => identity.openId(),
     knownBotOpenId: () => identity.knownOpenId(),
+    taskSync: new TaskSyncStatus(),
     metrics,
   };
   const bot = new Bot(services);
@@ -136,7 +138,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
+    leaseMs: config.jobLeaseMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
+    onRenewal: (observation) => metrics.leaseRenewal(observation),
+    onLeaseLost: (job) => metrics.leaseLost(job.kind),
     ...options.outbox,
   });
   const feishuCheck = new FeishuCheck(feishu, logger.child({ module: 'feishu.check' }), (info) => identity.learn(info.openId));
@@ -166,12 +171,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   healthSources.push(
     storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
+    { name: 'taskSync', health: () => services.taskSync.health() },
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.
     { name: 'events', health: () => ({ ok: events.health().state !== 'failed', ...events.health() }) },
   );
 
   let phase: 'starting' | 'ready' | 'stopping' = 'starting';
-  const app = createServer({
+  const handler = createServer({
     webhook: config.events === 'webhook' ? { encryptKey: config.encryptKey, verificationToken: config.verificationToken } : undefined,
     replayWindowMs: config.replayWindowMs,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -183,7 +189,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics: () => metrics.render(),
     observePush: (route, outcome, seconds) => metrics.push(route, outcome, seconds),
   });
-  const server = listen(app, { port: config.port, host: config.host, maxConnections: config.maxConnections });
+  const server = listen(handler, { port: config.port, host: config.host, maxConnections: config.maxConnections });
   const closeServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -195,6 +201,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       server.once('error', reject);
     });
     await feishuCheck.atStart();
+    // With sync on for every group, the events are wanted from the start (a group that turns it on alone subscribes
+    // with its first task).
+    if (config.groupDefaults.taskSync === 'on') await subscribeTaskEvents(services);
   } catch (error) {
     server.close();
     await store.close();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Language } from './domain/model';
-import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, parseClockTime } from './domain/group-settings';
-import { canonicalZone } from './domain/zones';
+import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseClockTime } from './domain/group-settings';
+import { canonicalZone, zoneAbbreviation } from './domain/zones';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import type { StoreConfig } from './store';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, postgresUrlProblem } from './store/postgres/settings';
@@ -23,20 +23,14 @@ const nonEmpty = (fix: string) =>
     .refine((value) => !PLACEHOLDER.test(value), `is still the placeholder from .env.example: ${fix}`);
 
 const positiveInt = (fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .positive('must be greater than 0')
-    .default(fallback);
+  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be greater than 0').default(fallback);
 
 const schema = z.object({
   FEISHU_APP_ID: nonEmpty('copy the App ID from the developer console, Credentials & Basic Info'),
   FEISHU_APP_SECRET: nonEmpty('copy the App Secret from the developer console, Credentials & Basic Info'),
   FEISHU_VERIFICATION_TOKEN: nonEmpty('copy it from Events & Callbacks > Encryption Strategy'),
   FEISHU_ENCRYPT_KEY: nonEmpty('set an Encrypt Key in Events & Callbacks > Encryption Strategy and copy it here'),
-  FEISHU_EVENTS: z
-    .enum(['webhook', 'long-connection'], { error: 'must be "webhook" or "long-connection"' })
-    .default('webhook'),
+  FEISHU_EVENTS: z.enum(['webhook', 'long-connection'], { error: 'must be "webhook" or "long-connection"' }).default('webhook'),
   FEISHU_DOMAIN: z
     .url({ error: 'must be a base URL such as https://open.feishu.cn or https://open.larksuite.com' })
     .default('https://open.feishu.cn')
@@ -58,13 +52,27 @@ const schema = z.object({
   MAX_CONNECTIONS: positiveInt(512),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
+  // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
+  JOB_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 2 to 3600' })
+    .int('must be a whole number of seconds from 2 to 3600')
+    .min(2, 'must be a whole number of seconds from 2 to 3600')
+    .max(3600, 'must be a whole number of seconds from 2 to 3600')
+    .default(20),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
   DEFAULT_TIME_ZONE: z
     .string()
     .default('Asia/Shanghai')
-    .transform((zone, ctx) => canonicalZone(zone.trim()) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER)),
+    .transform((zone, ctx) => {
+      const abbreviation = zoneAbbreviationProblem(zone.trim());
+      if (abbreviation) ctx.addIssue({ code: 'custom', message: abbreviation });
+      return abbreviation
+        ? z.NEVER
+        : (canonicalZone(zone.trim()) ??
+            (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Shanghai or Europe/Berlin' }), z.NEVER));
+    }),
   DATABASE_URL: z
     .string()
     .trim()
@@ -86,9 +94,12 @@ const schema = z.object({
     .string()
     .optional()
     .transform((time, ctx) =>
-      time === undefined ? 'off' : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
+      time === undefined
+        ? 'off'
+        : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
     ),
   DIGEST_DAYS: z.enum(DIGEST_DAYS, { error: 'must be "workdays" or "daily"' }).default('workdays'),
+  TASK_SYNC: z.enum(TASK_SYNC, { error: 'must be "on" or "off"' }).default('off'),
   OVERDUE_NUDGE_HOURS: z.coerce
     .number({ error: `must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges` })
     .int(`must be a whole number of hours from 1 to ${MAX_NUDGE_HOURS}, or empty for no nudges`)
@@ -137,6 +148,8 @@ interface CommonConfig extends StoreConfig {
   readonly maxConnections: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
+  /** How long a running job's lease lasts unless renewed: how soon another instance resumes a dead one's jobs. */
+  readonly jobLeaseMs: number;
   /** Commands one person may send in one chat per window before being throttled. */
   readonly userCommandLimit: number;
   readonly userCommandWindowSeconds: number;
@@ -158,6 +171,51 @@ export class ConfigError extends CodedError {
     // One line per problem, each starting with the variable's name: what a person reads at start-up.
     super(problems.join('\n'));
   }
+}
+
+/** A zone abbreviation (`CST`) as DEFAULT_TIME_ZONE: refused with the zones it may mean, since Node reads it as one. */
+function zoneAbbreviationProblem(zone: string): string | undefined {
+  const abbreviation = zoneAbbreviation(zone);
+  if (!abbreviation) return undefined;
+  return `is the abbreviation ${zone}, which names different zones in different places: write the IANA name, such as ${abbreviation.likely ?? 'Asia/Shanghai'}`;
+}
+
+/** Every variable the bot reads. */
+export const KNOWN_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+/**
+ * Set variables whose names look like a misspelling of one of ours (`DEFAULT_TIMEZONE`), each with the closest
+ * known name: an optional variable spelt wrong is otherwise silently unset. "Looks like": the same name but for
+ * case and underscores, or at most one edit away (two, for names of eight letters or more), so that the rest of
+ * the environment (`HOME` is two edits from `HOST`) is left alone.
+ */
+export function misspeltVariables(env: Record<string, string | undefined>): Array<{ name: string; meant: string }> {
+  const known = new Set(KNOWN_VARIABLES);
+  const squash = (name: string) => name.replace(/_/g, '').toUpperCase();
+  const found: Array<{ name: string; meant: string }> = [];
+  for (const name of Object.keys(env)) {
+    if (known.has(name) || env[name] === undefined) continue;
+    let best: { meant: string; distance: number } | undefined;
+    for (const candidate of KNOWN_VARIABLES) {
+      const distance = squash(name) === squash(candidate) ? 0 : editDistance(name.toUpperCase(), candidate);
+      if (!best || distance < best.distance) best = { meant: candidate, distance };
+    }
+    if (best && best.distance <= (name.length >= 8 ? 2 : 1)) found.push({ name, meant: best.meant });
+  }
+  return found;
+}
+
+/** Levenshtein's distance: the fewest insertions, deletions and substitutions that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -208,6 +266,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     maxConnections: e.MAX_CONNECTIONS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
+    jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
@@ -219,7 +278,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
       digestTime: e.DIGEST_TIME,
       digestDays: e.DIGEST_DAYS,
       nudgeAfterHours: e.OVERDUE_NUDGE_HOURS ?? 'off',
-      taskSync: 'off',
+      taskSync: e.TASK_SYNC,
       tomorrowTime: '09:00',
     }),
   };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type RunningApp, startApp } from './app';
-import { type Config, loadConfig } from './config';
+import { type Config, loadConfig, misspeltVariables } from './config';
 import { ErrorCode, errorCode } from './errors';
 import { createLogger } from './log';
 import { startupFailureLine } from './startup-failure';
@@ -25,6 +25,8 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+for (const { name, meant } of misspeltVariables(process.env))
+  logger.warn({ variable: name, meant }, `${name} is not a setting of the bot: did you mean ${meant}?`);
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 let app: RunningApp | undefined;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from './build-info';
 import type { FeishuObserver } from './feishu/transport';
+import type { RenewalObservation } from './jobs/leases';
 import type { ComponentHealth, HealthSource } from './health';
 import { RECEIVER_STATES, type ReceiverHealth } from './receivers/receiver';
 import type { PushRoute } from './receivers/webhook';
@@ -70,6 +71,24 @@ export class Metrics {
   private readonly jobsAbandoned = new Counter({
     name: 'todo_bot_jobs_abandoned_total',
     help: 'Jobs given up after a permanent failure or too many transient ones, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly leaseRenewalSeconds = new Histogram({
+    name: 'todo_bot_lease_renewal_seconds',
+    help: 'Round trip of one renewal of the running jobs’ leases (on a database connection of its own)',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leaseRenewalLag = new Histogram({
+    name: 'todo_bot_lease_renewal_lag_seconds',
+    help: 'How late the lease renewal’s timer fired: the event loop’s lag as a renewal meets it',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly leasesLost = new Counter({
+    name: 'todo_bot_job_leases_lost_total',
+    help: 'Leases lost while their job ran (another instance may run the job), by job kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -154,6 +173,15 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'todo_bot_task_sync_refused',
+      help: 'Whether Feishu Task refuses the app (1: a Task scope is missing, so new to-dos do not sync) or not (0)',
+      registers,
+      collect() {
+        const taskSync = scraped().components.find(([name]) => name === 'taskSync')?.[1];
+        this.set(taskSync?.refused === true ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'todo_bot_events_connection_state',
       help: 'How pushes arrive: 1 for the receiver’s current state (webhook: always open), 0 for the others',
       labelNames: ['transport', 'state'] as const,
@@ -216,9 +244,21 @@ export class Metrics {
 
   /** `route` is the matched route's name, never the URL as typed: a typed spelling would be a series per spelling. */
   push(route: PushRoute, outcome: string, seconds: number): void {
-    this.pushes.inc({ route, outcome });
-    this.pushSeconds.observe({ route }, seconds);
+    const key = `${route} ${outcome}`;
+    let children = this.pushChildren.get(key);
+    if (children === undefined) {
+      children = { count: this.pushes.labels(route, outcome), seconds: this.pushSeconds.labels(route) };
+      this.pushChildren.set(key, children);
+    }
+    children.count.inc();
+    children.seconds.observe(seconds);
   }
+
+  /**
+   * Each route and outcome's series, looked up once: prom-client hashes the labels on every `inc({...})`, per push.
+   * A handful of keys (two routes, five outcomes); nothing resets the registry, so a child stays its series.
+   */
+  private readonly pushChildren = new Map<string, { count: { inc(): void }; seconds: { observe(value: number): void } }>();
 
   command(command: string, outcome: string): void {
     this.commands.inc({ command, outcome });
@@ -238,6 +278,15 @@ export class Metrics {
 
   jobAbandoned(kind: string): void {
     this.jobsAbandoned.inc({ kind });
+  }
+
+  leaseRenewal(observation: RenewalObservation): void {
+    if (observation.latencyMs !== undefined) this.leaseRenewalSeconds.observe(observation.latencyMs / 1000);
+    this.leaseRenewalLag.observe(observation.lagMs / 1000);
+  }
+
+  leaseLost(kind: string): void {
+    this.leasesLost.inc({ kind });
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -179,6 +179,46 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.todoByMessage('om_1'))?.id).toBe('t1');
       });
 
+      it('finds the open form a /todo message opened, in that chat only, and not once it is closed', async () => {
+        const store = await open();
+        await store.commit({ now: 0, forms: [form('f1', { commandMessageId: 'om_cmd' }), form('f2', { ownerId: 'ou_b', commandMessageId: 'om_other' })] });
+        expect((await store.openFormOfCommand('oc_1', 'om_cmd'))?.id).toBe('f1');
+        expect(await store.openFormOfCommand('oc_2', 'om_cmd')).toBeUndefined();
+        expect(await store.openFormOfCommand('oc_1', 'om_x')).toBeUndefined();
+        const f1 = (await store.form('f1')) as TodoForm;
+        await store.commit({ now: 1, forms: [{ ...f1, status: 'cancelled' }] });
+        expect(await store.openFormOfCommand('oc_1', 'om_cmd')).toBeUndefined();
+      });
+
+      it('finds a to-do by its Feishu Task, and pages through the open ones whose task is not deleted there', async () => {
+        const store = await open();
+        const task = (guid: string, deletedThere?: boolean) => ({ guid, url: `https://applink/${guid}`, completed: false, ...(deletedThere && { deletedThere }) });
+        await store.commit({
+          now: 0,
+          todos: [
+            todo('t1', { messageId: 'om_1', task: task('g1') }),
+            todo('t2', { messageId: 'om_2', task: task('g2', true) }),
+            todo('t3', { messageId: 'om_3', status: 'done', task: { ...task('g3'), completed: true } }),
+            todo('t4', { messageId: 'om_4' }),
+            todo('t5', { chatId: 'oc_2', messageId: 'om_5', task: task('g5') }),
+            todo('t6', { messageId: 'om_6', task: task('g6') }),
+          ],
+        });
+        expect((await store.todoByTaskGuid('g2'))?.id).toBe('t2');
+        expect(await store.todoByTaskGuid('g_unknown')).toBeUndefined();
+        expect((await store.syncedOpenTodos(2)).map((t) => t.id)).toEqual(['t1', 't5']);
+        expect((await store.syncedOpenTodos(2, 't5')).map((t) => t.id)).toEqual(['t6']);
+        // Done there, or deleted there: no longer the sweep's; reopened: again.
+        const t1 = (await store.todo('t1')) as Todo;
+        const t3 = (await store.todo('t3')) as Todo;
+        await store.commit({ now: 1, todos: [{ ...t1, status: 'done' }, { ...t3, status: 'open' }] });
+        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
+        const t6 = (await store.todo('t6')) as Todo;
+        await store.commit({ now: 2, todos: [{ ...t6, task: task('g6', true) }] });
+        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5']);
+        expect((await store.todoByTaskGuid('g6'))?.task?.deletedThere).toBe(true);
+      });
+
       it('keeps where a to-do came from: its source message and the message its card replies to', async () => {
         const store = await open();
         const source = { messageId: 'om_src', senderId: 'ou_b', senderType: 'user' as const };
@@ -330,20 +370,38 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.commit({ now: 0, todos: [todo('t1')], by: again })).toEqual({ ok: true });
       });
 
-      it('hands a job out again once its lease expires, unless renewed', async () => {
+      it('hands a job out again once its lease expires, unless renewed; a lease that ran out is never renewed', async () => {
         const store = await open();
         await store.commit({ now: 0, jobs: [job('kept', { lane: 'k' }), job('lost', { lane: 'l' })] });
         // Margins for a busy machine and a database round trip: the renewal may come up to 300 ms late, the claim up to
         // 250 ms after its pause; "lost" has expired by then in any case (400 ms < 100 + 350).
         const leased = (await claim(store, { leaseMs: 400 })).jobs;
+        const kept = leased.find((j) => j.id === 'kept') as Job;
+        const lost = leased.find((j) => j.id === 'lost') as Job;
         await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(await store.renewLeases('a', ['kept'], 600)).toEqual(['kept']);
+        expect(await store.renewLeases([kept], 5_000)).toEqual(['kept']);
         await new Promise((resolve) => setTimeout(resolve, 350));
+        // Run out, though no one took the job: its holder may have done nothing since, so it does nothing more.
+        expect(await store.renewLeases([lost], 600)).toEqual([]);
         const taken = (await claim(store, { owner: 'b' })).jobs;
         expect(ids(taken)).toEqual(['lost']);
-        await expect(store.finishJob(leased.find((j) => j.id === 'lost') as Job)).rejects.toBeInstanceOf(LeaseLost);
-        await store.finishJob(leased.find((j) => j.id === 'kept') as Job);
-        expect(await store.renewLeases('a', ['lost'], 300)).toEqual([]);
+        await expect(store.finishJob(lost)).rejects.toBeInstanceOf(LeaseLost);
+        await store.finishJob(kept);
+        expect(await store.renewLeases([lost], 300)).toEqual([]);
+      });
+
+      it('renews a lease by its token: a job given back and claimed again by the same owner renews only its new lease', async () => {
+        const store = await open();
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        const [first] = (await claim(store)).jobs as [Job];
+        await store.retryJob(first, 0, 'later');
+        const [again] = (await claim(store)).jobs as [Job];
+        expect(again.lease?.owner).toBe(first.lease?.owner);
+        expect(await store.renewLeases([first], 30_000)).toEqual([]);
+        expect(await store.renewLeases([again], 30_000)).toEqual(['j1']);
+        await expect(store.recordStep(first, 'late', 1)).rejects.toBeInstanceOf(LeaseLost);
+        await store.recordStep(again, 'post', 2);
+        expect((await store.job('j1'))?.steps).toEqual({ post: 2 });
       });
 
       it('keeps a lane waiting behind its retried head until the head runs again', async () => {

@@ -23,7 +23,7 @@ export const getChat: Handler = (call, state) => {
     owner_id_type: 'open_id',
     user_manager_id_list: chat.managerIds,
     bot_manager_id_list: [],
-    chat_mode: chat.chatType === 'p2p' ? 'p2p' : 'group',
+    chat_mode: chat.chatType === 'p2p' ? 'p2p' : (chat.mode ?? 'group'),
     chat_type: 'private',
     external: false,
     tenant_key: state.tenantKey,

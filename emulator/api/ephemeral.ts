@@ -25,6 +25,8 @@ export const sendEphemeral: Handler = (call, state) => {
   if (viewer === undefined) throw badParam('open_id, user_id or email is required');
   const chat = liveChat(state, body.chat_id);
   if (chat.chatType !== 'group') throw badParam('ephemeral is only for group chats');
+  // "仅特定人可见的消息卡片" does not support topic groups; the code Feishu answers with there is not documented.
+  if (chat.mode === 'topic') throw badParam('ephemeral cards are not supported in topic groups');
   if (!chat.memberIds.includes(viewer)) {
     throw refuse(Code.notInAvailability, `${viewer} is not a member of chat ${chat.chatId}`);
   }

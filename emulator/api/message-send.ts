@@ -17,9 +17,19 @@ const Content = {
 const CreateBody = z.object({ receive_id: z.string().min(1), ...Content });
 const ReplyBody = z.object({ ...Content, reply_in_thread: z.boolean().optional() });
 
+/**
+ * To a chat (`receive_id_type=chat_id`), or to a person (`open_id`): a direct message, in the bot's direct chat with
+ * them, which has a chat id of its own (the answer's `chat_id`, and the `open_chat_id` of clicks on its cards).
+ */
 export const createMessage: Handler = (call, state) => {
-  if (call.query.receive_id_type !== 'chat_id') throw badParam('receive_id_type: the emulator supports chat_id only');
   const body = parseBody(CreateBody, call.body);
+  if (call.query.receive_id_type === 'open_id') {
+    if (state.unavailableUsers.has(body.receive_id)) {
+      throw refuse(Code.notInAvailability, `${body.receive_id} is outside the app's availability`);
+    }
+    return send(state, { chatId: state.directChat(body.receive_id).chatId, kind: 'message', ...body });
+  }
+  if (call.query.receive_id_type !== 'chat_id') throw badParam('receive_id_type: the emulator supports chat_id and open_id');
   const chat = liveChat(state, body.receive_id);
   return send(state, { chatId: chat.chatId, kind: 'message', ...body });
 };
@@ -34,6 +44,16 @@ export const replyToMessage: Handler = (call, state) => {
   if (parent.recalled) throw refuse(Code.recalled, 'The message being replied to has been recalled.');
   return send(state, { chatId: parent.chatId, kind: 'reply', parentId, ...body });
 };
+
+/**
+ * Where a new message sits: a reply is in its parent's thread (a topic group's topic, or a thread the parent started),
+ * with the thread's first message as its root; a new message in a topic group starts a topic of its own.
+ */
+export function placement(state: EmulatorState, chatId: string, parentId?: string): Pick<EmulatedMessage, 'rootId' | 'threadId'> {
+  const parent = parentId === undefined ? undefined : state.messages.get(parentId);
+  if (parent) return { rootId: parent.rootId ?? parent.messageId, ...(parent.threadId !== undefined && { threadId: parent.threadId }) };
+  return state.chats.get(chatId)?.mode === 'topic' ? { threadId: state.nextThreadId() } : {};
+}
 
 interface Outgoing {
   chatId: string;
@@ -57,28 +77,37 @@ function send(state: EmulatorState, out: Outgoing): Answer {
     content,
     ...(out.msg_type === 'interactive' && { card: content }),
     ...(out.parentId !== undefined && { parentId: out.parentId }),
+    ...placement(state, out.chatId, out.parentId),
     ...(out.uuid !== undefined && { uuid: out.uuid }),
     recalled: false,
     deleted: false,
     updates: [],
     senderId: state.botOpenId,
+    senderType: 'app',
     createdAt: state.now(),
   };
   state.store(message);
   return ok(messageData(message, state));
 }
 
-function messageData(message: EmulatedMessage, state: EmulatorState): object {
+/** A message as Feishu's message APIs describe it (send, reply, and get's `items`). */
+export function messageData(message: EmulatedMessage, state: EmulatorState): object {
+  const fromApp = message.senderType === 'app' || message.senderId === state.botOpenId;
+  const senderName = fromApp ? undefined : state.names.get(message.senderId);
   return {
     message_id: message.messageId,
-    ...(message.parentId !== undefined && { root_id: message.parentId, parent_id: message.parentId }),
+    ...(message.parentId !== undefined && { root_id: message.rootId ?? message.parentId, parent_id: message.parentId }),
+    ...(message.threadId !== undefined && { thread_id: message.threadId }),
     msg_type: message.msgType,
     create_time: String(message.createdAt),
     update_time: String(message.createdAt),
     deleted: false,
     updated: false,
     chat_id: message.chatId,
-    sender: { id: state.appId, id_type: 'app_id', sender_type: 'app', tenant_key: state.tenantKey },
-    body: { content: JSON.stringify(message.content) },
+    sender: fromApp
+      ? { id: message.senderId === state.botOpenId ? state.appId : message.senderId, id_type: 'app_id', sender_type: 'app', tenant_key: state.tenantKey }
+      : { id: message.senderId, id_type: 'open_id', sender_type: 'user', tenant_key: state.tenantKey, ...(senderName !== undefined && { sender_name: senderName }) },
+    body: { content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content) },
+    ...(message.mentions !== undefined && { mentions: message.mentions.map((m) => ({ ...m, id_type: 'open_id', tenant_key: state.tenantKey })) }),
   };
 }

@@ -1,5 +1,5 @@
-import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, validateCard } from '../../emulator';
-import type { ClickRequest, Toast } from '../shared/view';
+import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, taskUpdateEvent, validateCard } from '../../emulator';
+import type { ClickRequest, TaskChangeRequest, Toast } from '../shared/view';
 import type { PlaygroundClock } from './clock';
 import { BOT, SQUAD, personById } from './squad';
 
@@ -78,6 +78,17 @@ export class FeishuClients {
       message.content = card;
     }
     return body.toast ? { toast: body.toast } : {};
+  }
+
+  /**
+   * A person completes or reopens a task in their Feishu Task app: the task changes, and Feishu pushes
+   * `task.task.update_user_access_v2` to the bot, signed and encrypted like every push.
+   */
+  async changeTask(request: TaskChangeRequest): Promise<{ status: number }> {
+    const eventTypes = this.emu.changeTaskAsUser(request.guid, request.userId, request.change === 'complete' ? { complete: true } : { reopen: true });
+    const payload = taskUpdateEvent({ token: this.secrets.verificationToken, taskGuid: request.guid, eventTypes });
+    const answer = await this.emu.push(`${this.botUrl()}/webhook/event`, payload, this.signing());
+    return { status: answer.status };
   }
 
   /** Pushes are signed with the shared clock, so the bot does not find them stale after the clock moved. */

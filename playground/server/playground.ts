@@ -55,7 +55,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const dir = await mkdtemp(join(tmpdir(), 'todo-playground-'));
     started.push(() => rm(dir, { recursive: true, force: true }));
     const logLevel = options.logLevel ?? 'error';
-    const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel, secrets }));
+    // Task sync on, so each person's Feishu Task list shows beside their feed cards.
+    const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel, secrets, extra: { TASK_SYNC: 'on' } }));
     const app = await startApp(config, { logger: createLogger(logLevel), now: clock.now });
     started.push(() => app.stop());
 

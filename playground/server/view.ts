@@ -1,5 +1,5 @@
 import type { EmulatedMessage, Emulator } from '../../emulator';
-import type { FeedCardView, MessageBody, MessageView, PlaygroundView } from '../shared/view';
+import type { FeedCardView, MessageBody, MessageView, PlaygroundView, TaskView } from '../shared/view';
 import { BOT, SQUAD } from './squad';
 
 /** One person's view of the group: what their Feishu client would show, built from what the emulator holds. */
@@ -39,6 +39,15 @@ export function viewFor(emu: Emulator, viewer: string, now: number): PlaygroundV
     ...(feed.appFeedCard?.status_label && { status: feed.appFeedCard.status_label }),
     at: feed.createdAt,
   }));
+  const tasks: TaskView[] = [...emu.tasks.values()]
+    .filter((task) => !task.deleted)
+    .map((task) => ({
+      guid: task.guid,
+      summary: task.summary,
+      memberIds: task.members.map((m) => m.id),
+      completed: task.completedAt !== '0',
+      ...(task.due && { dueAt: Number(task.due.timestamp) }),
+    }));
   return {
     chat: { id: SQUAD.chatId, name: SQUAD.name },
     bot: { ...BOT },
@@ -47,5 +56,6 @@ export function viewFor(emu: Emulator, viewer: string, now: number): PlaygroundV
     now,
     messages,
     feedCards,
+    tasks,
   };
 }

@@ -55,6 +55,7 @@ const ClickBody = z.object({
     formValue: z.record(z.string(), z.unknown()).optional(),
   }),
 });
+const TaskBody = z.object({ userId: member, guid: z.string().min(1).max(100), change: z.enum(['complete', 'reopen']) });
 const ClockBody = z.object({
   minutes: z
     .number()
@@ -99,6 +100,14 @@ export function createWebServer(o: WebOptions): Koa {
     const message = visibleMessage(o.emu, body.messageId, body.operator);
     if (!message || message.recalled || message.msgType !== 'interactive') return ctx.throw(404, 'no such card');
     ctx.body = await o.clients.click(body.operator, message, body.click);
+  });
+
+  router.post('/api/tasks', async (ctx) => {
+    const body = await readJson(ctx, TaskBody);
+    const task = o.emu.tasks.get(body.guid);
+    // Only a task in the person's own Feishu Task list, still there.
+    if (!task || task.deleted || !task.members.some((m) => m.id === body.userId)) return ctx.throw(404, 'no such task');
+    ctx.body = await o.clients.changeTask(body);
   });
 
   router.post('/api/clock', async (ctx) => {

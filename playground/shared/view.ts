@@ -32,6 +32,23 @@ export interface FeedCardView {
   at: number;
 }
 
+/** A Feishu Task, as its members see it in their Feishu Task list. */
+export interface TaskView {
+  guid: string;
+  summary: string;
+  /** Assignees and followers: whose Feishu Task list shows it. */
+  memberIds: string[];
+  completed: boolean;
+  dueAt?: number;
+}
+
+/** A person completing or reopening a task in their Feishu Task app. */
+export interface TaskChangeRequest {
+  userId: string;
+  guid: string;
+  change: 'complete' | 'reopen';
+}
+
 export interface PlaygroundView {
   chat: { id: string; name: string };
   bot: { openId: string; name: string };
@@ -41,6 +58,8 @@ export interface PlaygroundView {
   messages: MessageView[];
   /** Every person's app feed cards. */
   feedCards: FeedCardView[];
+  /** Feishu Tasks (task sync), not deleted. */
+  tasks: TaskView[];
 }
 
 /** A click on a card, as the page reports it to the server. */

@@ -1,4 +1,4 @@
-import type { ClickRequest, PlaygroundView, Toast } from '../shared/view';
+import type { ClickRequest, PlaygroundView, TaskChangeRequest, Toast } from '../shared/view';
 
 /** The playground server's API, as the page calls it. Every write is JSON, which the server insists on. */
 
@@ -16,5 +16,6 @@ export const api = {
   view: (viewer?: string) => call<PlaygroundView>('GET', `/api/state${viewer ? `?viewer=${encodeURIComponent(viewer)}` : ''}`),
   say: (sender: string, text: string, parentId?: string) => call<{ status: number }>('POST', '/api/messages', { sender, text, parentId }),
   click: (request: ClickRequest) => call<{ toast?: Toast }>('POST', '/api/actions', request),
+  changeTask: (request: TaskChangeRequest) => call<{ status: number }>('POST', '/api/tasks', request),
   moveClock: (minutes: number) => call<{ now: number }>('POST', '/api/clock', { minutes }),
 };

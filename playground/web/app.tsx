@@ -102,6 +102,15 @@ export function App() {
     await refresh();
   }
 
+  async function changeTask(userId: string, guid: string, change: 'complete' | 'reopen') {
+    try {
+      await api.changeTask({ userId, guid, change });
+    } catch (error) {
+      showToast({ type: 'error', content: (error as Error).message });
+    }
+    await refresh();
+  }
+
   async function moveClock(minutes: number) {
     setBusy(true);
     try {
@@ -197,7 +206,7 @@ export function App() {
         </form>
       </main>
 
-      <FeedPanel people={view.people} feedCards={view.feedCards} timeZone={timeZone} lang={lang} />
+      <FeedPanel people={view.people} feedCards={view.feedCards} tasks={view.tasks} timeZone={timeZone} lang={lang} onTask={(userId, guid, change) => void changeTask(userId, guid, change)} />
 
       {toast && (
         <div class={`toast toast-${toast.toast.type}`} role={toast.toast.type === 'error' ? 'alert' : 'status'}>

@@ -1,9 +1,19 @@
-import type { FeedCardView, PersonView } from '../shared/view';
+import type { FeedCardView, PersonView, TaskView } from '../shared/view';
 import type { Lang } from './card/i18n';
 import { clockTime } from './format';
 
-/** Each person's app feed cards, as their Feishu feed would list them (newest first). */
-export function FeedPanel(p: { people: PersonView[]; feedCards: FeedCardView[]; timeZone: string; lang: Lang }) {
+/**
+ * Each person's app feed cards, as their Feishu feed would list them (newest first), and their Feishu Task list,
+ * where a task can be completed or reopened as in the Feishu Task app (Feishu then tells the bot).
+ */
+export function FeedPanel(p: {
+  people: PersonView[];
+  feedCards: FeedCardView[];
+  tasks: TaskView[];
+  timeZone: string;
+  lang: Lang;
+  onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void;
+}) {
   return (
     <aside class="feed" aria-label="App feed cards">
       <h2>App feed cards</h2>
@@ -12,6 +22,7 @@ export function FeedPanel(p: { people: PersonView[]; feedCards: FeedCardView[]; 
         return (
           <section key={person.openId} class="feed-person" aria-label={`${person.name}'s feed`}>
             <h3>{person.name}</h3>
+            <TaskList person={person} tasks={p.tasks.filter((task) => task.memberIds.includes(person.openId))} timeZone={p.timeZone} lang={p.lang} onTask={p.onTask} />
             {cards.length === 0 ? (
               <p class="feed-empty">No feed cards</p>
             ) : (
@@ -32,5 +43,27 @@ export function FeedPanel(p: { people: PersonView[]; feedCards: FeedCardView[]; 
         );
       })}
     </aside>
+  );
+}
+
+function TaskList(p: { person: PersonView; tasks: TaskView[]; timeZone: string; lang: Lang; onTask: (userId: string, guid: string, change: 'complete' | 'reopen') => void }) {
+  if (p.tasks.length === 0) return null;
+  return (
+    <ul class="task-list" aria-label={`${p.person.name}'s Feishu Task list`}>
+      {p.tasks.map((task) => (
+        <li key={task.guid} class={`task-item${task.completed ? ' task-done' : ''}`}>
+          <button
+            type="button"
+            class="task-check"
+            aria-label={task.completed ? `Reopen ${task.summary} in Feishu Task` : `Complete ${task.summary} in Feishu Task`}
+            onClick={() => p.onTask(p.person.openId, task.guid, task.completed ? 'reopen' : 'complete')}
+          >
+            {task.completed ? '✓' : ''}
+          </button>
+          <span class="task-summary">{task.summary}</span>
+          {task.dueAt !== undefined && <time>{clockTime(task.dueAt, p.timeZone, p.lang)}</time>}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -1,4 +1,4 @@
-import type { ChatAdmins } from '../feishu/client';
+import type { ChatAdmins, ChatMode } from '../feishu/client';
 import { isTransient } from '../feishu/errors';
 
 /**
@@ -9,7 +9,7 @@ import { isTransient } from '../feishu/errors';
  * are not cached.
  */
 export class AdminDirectory {
-  private readonly cache = new Map<string, { admins: Promise<Set<string>>; expiresAt: number }>();
+  private readonly cache = new Map<string, { chat: Promise<KnownChat>; expiresAt: number }>();
 
   constructor(
     private readonly lookup: (chatId: string) => Promise<ChatAdmins>,
@@ -18,18 +18,34 @@ export class AdminDirectory {
   ) {}
 
   async isAdmin(chatId: string, userId: string): Promise<boolean> {
-    return (await this.adminsOf(chatId)).has(userId);
+    return (await this.chatOf(chatId)).admins.has(userId);
   }
 
-  private adminsOf(chatId: string): Promise<Set<string>> {
+  /**
+   * Whether the chat is a topic group (no ephemeral cards there), from the same cached look-up. A chat Feishu refuses
+   * to describe counts as an ordinary group; a failure a retry can cure is thrown, for the job to retry.
+   */
+  async chatMode(chatId: string): Promise<ChatMode> {
+    try {
+      return (await this.chatOf(chatId)).mode;
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      return 'group';
+    }
+  }
+
+  private chatOf(chatId: string): Promise<KnownChat> {
     const cached = this.cache.get(chatId);
-    if (cached && cached.expiresAt > this.now()) return cached.admins;
-    const admins = this.lookup(chatId).then(({ ownerId, managerIds }) => new Set(ownerId ? [ownerId, ...managerIds] : managerIds));
+    if (cached && cached.expiresAt > this.now()) return cached.chat;
+    const chat = this.lookup(chatId).then(({ ownerId, managerIds, mode }) => ({
+      admins: new Set(ownerId ? [ownerId, ...managerIds] : managerIds),
+      mode: mode ?? 'group',
+    }));
     // Shared while in flight; the cache time starts when the answer (or the refusal) arrives.
-    const entry = { admins, expiresAt: Number.POSITIVE_INFINITY };
+    const entry = { chat, expiresAt: Number.POSITIVE_INFINITY };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(chatId, entry);
-    admins.then(
+    chat.then(
       () => {
         entry.expiresAt = this.now() + this.ttlMs;
       },
@@ -38,6 +54,11 @@ export class AdminDirectory {
         else if (this.cache.get(chatId) === entry) this.cache.delete(chatId);
       },
     );
-    return admins;
+    return chat;
   }
+}
+
+interface KnownChat {
+  admins: Set<string>;
+  mode: ChatMode;
 }

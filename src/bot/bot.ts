@@ -1,5 +1,5 @@
 import { close } from '../domain/todo-form';
-import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent } from '../feishu/events';
+import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { JobRegistry } from '../jobs/registry';
@@ -18,8 +18,10 @@ import { noticeJob } from './jobs/notice';
 import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
 import { digestTask } from './digest';
+import { nudgeTask } from './nudges';
 import { reminderTask } from './reminders';
 import { CommandRouter } from './router';
+import { receiveTaskEvent, taskSweepTask } from './task-events';
 import type { Services } from './services';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
@@ -60,8 +62,13 @@ export class Bot {
         return {};
       case 'message':
         return this.receiveMessage(event);
+      case 'recalled':
+        return this.receiveRecall(event);
       case 'card_action':
         return this.receiveClick(event);
+      case 'task':
+        await receiveTaskEvent(this.services, event);
+        return {};
     }
   }
 
@@ -80,6 +87,8 @@ export class Bot {
     return [
       reminderTask(this.services),
       digestTask(this.services),
+      taskSweepTask(this.services),
+      nudgeTask(this.services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),
@@ -177,6 +186,20 @@ export class Bot {
       replyTo: message.messageId,
       chatType: message.chatType,
     });
+  }
+
+  /**
+   * A `/todo` recalled while its form is open closes the form (and its card). Feishu tells the bot of every message
+   * recalled in its chats: those that opened no open form change nothing and are not stored.
+   */
+  private async receiveRecall(event: RecalledEvent): Promise<CardActionAnswer> {
+    const { store, now } = this.services;
+    const form = await store.openFormOfCommand(event.chatId, event.messageId);
+    if (!form) return {};
+    const closed = close(form, 'cancelled', now());
+    const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
+    if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
+    return {};
   }
 
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {

@@ -1,10 +1,11 @@
 import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
+import { closedFormCard } from '../../cards/todo-form-closed';
 import { todoCard } from '../../cards/todo';
 import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import { clockParts } from '../domain/group-settings';
-import type { Language, Todo } from '../domain/model';
+import type { Language, Todo, TodoForm } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
 import { type Refusal, cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
@@ -13,6 +14,7 @@ import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { groupSettings } from './group-settings';
 import { formDeleteJob } from './jobs/form';
+import { taskSyncJobs } from './jobs/task';
 import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
 import { recordLanguage } from './language';
 import { type Services, newId } from './services';
@@ -141,7 +143,7 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
         card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
       }),
     },
-    change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo)] },
+    change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo), ...taskSyncJobs(services, todo)] },
     lang,
   };
 }
@@ -156,18 +158,21 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
-    return { answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) }, lang };
+    return {
+      answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) },
+      lang,
+    };
   }
 
   const updated: Todo = done
-    ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), updatedAt: now() }
-    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
+    ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), doneVia: undefined, updatedAt: now() }
+    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   const card = onReminder
     ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
     : todoCard(updated, { lang, asReminder: reminderTookOver(updated) });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
-    change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated)] },
+    change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated), ...taskSyncJobs(services, updated)] },
     lang,
   };
 }
@@ -191,7 +196,9 @@ async function todoToChange(
 ): Promise<{ todo: Todo; lang: Language } | Decision> {
   const todo = await services.store.todo(todoId);
   const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
-  if (!todo || !actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
+  // A card whose to-do the store does not hold (data restored from an older backup, a forged value) is not "recalled".
+  if (!todo) return { answer: toast('warning', 'toast.todoUnknown', lang), lang };
+  if (!actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
   if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);
   return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };
@@ -223,7 +230,7 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const form = noteClickedCard(actor.value, action);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   return {
-    answer: toast('success', 'toast.posting', lang),
+    answer: { ...toast('success', 'toast.posting', lang), ...closedDirectForm(form, 'posted', lang) },
     change: { todos: [todo], forms: [{ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() }], jobs: [todoPostJob(services, form, todo.id)] },
     lang,
   };
@@ -236,5 +243,14 @@ async function cancel(services: Services, action: CardActionEvent, formId: strin
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
   const form = close(noteClickedCard(actor.value, action), 'cancelled', now());
-  return { answer: toast('info', 'toast.cancelled', lang), change: { forms: [form], jobs: [formDeleteJob(services, form)] }, lang };
+  return {
+    answer: { ...toast('info', 'toast.cancelled', lang), ...closedDirectForm(form, 'cancelled', lang) },
+    change: { forms: [form], jobs: [formDeleteJob(services, form)] },
+    lang,
+  };
+}
+
+/** A form sent by direct message is answered with its closed look at once (the job then updates it for good). */
+function closedDirectForm(form: TodoForm, outcome: 'posted' | 'cancelled', lang: Language): Pick<CardActionAnswer, 'card'> {
+  return form.delivery?.kind === 'direct' ? { card: { type: 'raw', data: closedFormCard({ outcome, lang }) } } : {};
 }

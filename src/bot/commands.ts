@@ -38,6 +38,14 @@ const CHINESE_NAMES = Object.values(COMMAND_NAMES)
   .sort((a, b) => b.length - a.length);
 const KNOWN_NAMES = new Set(Object.values(COMMAND_NAMES).flatMap((names) => [names.en_us as string, names.zh_cn as string]));
 
+/**
+ * Whether a text could be a command: every command starts with `/`, `／` or `、` once mentions are stripped. Most
+ * group chatter has none of them, and is told apart by this alone, without the mention stripping and the regexes.
+ */
+export function mayBeCommand(text: string): boolean {
+  return text.includes('/') || text.includes('／') || text.includes('、');
+}
+
 export function parseMessage(text: string): ParsedMessage {
   const stripped = text.replace(MENTION_KEY, ' ').replace(/\s+/g, ' ').trim();
   if (stripped === '') return { kind: 'mention-only' };

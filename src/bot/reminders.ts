@@ -30,7 +30,7 @@ export function reminderTask(services: Services): ScheduledTask {
           const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
           const result = await store.commit({
             now,
-            todos: [{ ...todo, remindAt: next, updatedAt: now }],
+            todos: [{ ...todo, remindAt: next, lastDueAt: dueAt, updatedAt: now }],
             jobs: [reminderJob(services, todo, dueAt, now - dueAt > LATE_AFTER_MS), cardUpdateJob(services, todo)],
           });
           if (result.ok) claimed++;

@@ -4,7 +4,7 @@ import type { Language } from '../domain/model';
 import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/registry';
-import { COMMAND_NAMES, type CommandId, type ParsedMessage, parseMessage } from './commands';
+import { COMMAND_NAMES, type CommandId, type ParsedMessage, mayBeCommand, parseMessage } from './commands';
 import { type Notice, noticeJob } from './jobs/notice';
 import { chatLanguage, languageOfMessage } from './language';
 import type { Services } from './services';
@@ -81,7 +81,7 @@ export class CommandRouter {
    */
   static concernsBot(message: MessageEvent, botOpenId: string | undefined): boolean | undefined {
     if (message.text === undefined || !message.senderIsUser) return false;
-    if (message.chatType === 'p2p' || parseMessage(message.text).kind === 'command') return true;
+    if (message.chatType === 'p2p' || (mayBeCommand(message.text) && parseMessage(message.text).kind === 'command')) return true;
     // A mention of a person may be one of the bot; `@_all` names nobody.
     const people = message.mentions.filter((m) => m.openId !== undefined);
     if (people.length === 0) return false;

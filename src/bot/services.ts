@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics';
 import type { Records } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { ProfileZones } from './profile-zones';
+import type { TaskSyncStatus } from './task-sync';
 import type { CommandThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
@@ -26,6 +27,8 @@ export interface Services {
   botOpenId: () => Promise<string>;
   /** The same, if already looked up: what the edge can use without asking Feishu. */
   knownBotOpenId: () => string | undefined;
+  /** Whether Feishu Task lets the app sync (for /healthz and the metrics). */
+  taskSync: TaskSyncStatus;
   /** Counts commands and card actions (the rest of the metrics are fed outside the bot). */
   metrics: Pick<Metrics, 'command' | 'cardAction' | 'reminderPosted'>;
 }

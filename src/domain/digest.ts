@@ -40,12 +40,12 @@ export function opensWeek(slot: DigestSlot, previousAt: number | undefined, zone
 
 /**
  * Since when an open to-do is overdue: a one-off whose reminder time passed (a fired reminder clears `remindAt`, so
- * its last reminder tells the time). A repeating to-do always has a next time, so it is never overdue.
+ * its last occurrence tells the time; to-dos reminded before that was kept, their last reminder's). A repeating to-do always has a next time, so it is never overdue.
  */
 export function overdueSince(todo: Todo, now: number): number | undefined {
   if (todo.status !== 'open' || (todo.repeat !== undefined && todo.repeat !== 'none')) return undefined;
   if (todo.remindAt !== undefined) return todo.remindAt <= now ? todo.remindAt : undefined;
-  return todo.lastRemindedAt;
+  return todo.lastDueAt ?? todo.lastRemindedAt;
 }
 
 export const DIGEST_SECTIONS = ['overdue', 'today', 'undated'] as const;
@@ -112,4 +112,26 @@ export function weeklyNumbers(open: readonly Todo[], doneLastWeek: readonly Todo
 export function lastWeek(now: number, zone: string): { start: number; end: number } {
   const end = startOfWeek(now, zone);
   return { start: startOfWeek(end - 1, zone), end };
+}
+
+/** Nudges one to-do gets at most. */
+export const NUDGE_LIMIT = 3;
+/** The group's quiet hours, in its zone: no nudge from 22:00 to 8:00. */
+export const QUIET_FROM_HOUR = 22;
+export const QUIET_UNTIL_HOUR = 8;
+
+export function inQuietHours(now: number, zone: string): boolean {
+  const { hour } = wallClock(now, zone);
+  return hour >= QUIET_FROM_HOUR || hour < QUIET_UNTIL_HOUR;
+}
+
+/**
+ * Whether an open to-do is due a nudge at `now`: overdue by more than `afterHours`, fewer than `NUDGE_LIMIT` nudges so
+ * far, none yet today in the group's zone, and outside the group's quiet hours.
+ */
+export function dueForNudge(todo: Todo, now: number, afterHours: number, zone: string): boolean {
+  const since = overdueSince(todo, now);
+  if (since === undefined || now - since < afterHours * 60 * 60 * 1000) return false;
+  if ((todo.nudges ?? 0) >= NUDGE_LIMIT || inQuietHours(now, zone)) return false;
+  return todo.lastNudgedAt === undefined || wallClock(todo.lastNudgedAt, zone).date !== wallClock(now, zone).date;
 }

@@ -82,6 +82,8 @@ export interface MessageSource {
   /** Its sender: a person's open_id, or an app id when a bot wrote it. */
   senderId?: string;
   senderType?: 'user' | 'app';
+  /** Its sender's name as Feishu gave it when the message was read, for `/todos` ("from Bea Li's message"). */
+  senderName?: string;
 }
 
 /** A card message the bot sent for a to-do, and when: Feishu lets a card be clicked and updated for 14 days. */
@@ -106,6 +108,11 @@ export interface Todo extends Revised {
   repeatAnchor?: number;
   /** When the latest reminder was posted. */
   lastRemindedAt?: number;
+  /** The time of the latest reminder occurrence claimed (its due time, even when posted late). */
+  lastDueAt?: number;
+  /** Overdue nudges posted for it (at most `NUDGE_LIMIT`), and when the latest was claimed. */
+  nudges?: number;
+  lastNudgedAt?: number;
   /**
    * The canonical zone the to-do's times are shown and repeated in: the creator's device's, their profile's,
    * `DEFAULT_TIME_ZONE`, or the picker's fixed offset such as "+08:00" (see `submissionZone`).
@@ -136,11 +143,31 @@ export interface Todo extends Revised {
   recalledAt?: number;
   /** Assignees who have a live app feed card for this to-do; emptied when it is done or recalled. */
   feedCardUserIds?: string[];
+  /** The to-do's Feishu Task, once created (task sync on for its group): see src/domain/task-sync.ts. */
+  task?: TodoTask;
+  /** How it was last marked done: on a card (absent), or in Feishu Task, where nobody is named. */
+  doneVia?: 'feishu_task';
   /**
    * The language of its form. Group cards carry both languages; this one fills their default `content` and the feed
    * cards, which take one language only.
    */
   language?: Language;
+}
+
+/**
+ * A to-do's Feishu Task, as the bot last made it or read it. Comparing the task as read with this tells a change made
+ * in Feishu Task from the bot's own change coming back (Feishu sends its event for both).
+ */
+export interface TodoTask {
+  guid: string;
+  /** An applink that opens the task in Feishu ("Open in Feishu Task"). */
+  url: string;
+  /** Whether the task was completed when the bot last wrote or read it. */
+  completed: boolean;
+  /** The task's due when the bot last wrote or read it (ms); absent: none. */
+  dueAt?: number;
+  /** Deleted in Feishu Task: the card says so, the to-do stays open in the group, and nothing syncs any more. */
+  deletedThere?: boolean;
 }
 
 /**
@@ -157,6 +184,8 @@ export interface ChatSettings extends Revised, GroupSettings {
    * read, so with several instances one claims each day's digest.
    */
   lastDigestAt?: number;
+  /** When the admin who made a to-do here was told which scope task sync lacks: once per group. */
+  taskScopeNoticeAt?: number;
 }
 
 /** Who may open the form: group admins only, or every member. */

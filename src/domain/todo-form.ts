@@ -91,9 +91,17 @@ export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replace
  */
 export function noteClickedCard(form: TodoForm, click: { messageId?: string; chatId?: string }): TodoForm {
   const { messageId } = click;
-  if (!messageId || click.chatId !== form.chatId) return form;
+  if (!messageId || click.chatId !== formCardChatId(form)) return form;
   if (messageId === form.messageId || form.strayMessageIds?.includes(messageId)) return form;
   return { ...form, strayMessageIds: [...(form.strayMessageIds ?? []), messageId] };
+}
+
+/**
+ * The chat the form's card is in, where its clicks come from: the group for an ephemeral card, the bot's direct chat
+ * with the owner for a form sent by direct message (undefined until it was sent).
+ */
+export function formCardChatId(form: TodoForm): string | undefined {
+  return form.delivery?.kind === 'direct' ? form.delivery.chatId : form.chatId;
 }
 
 /** Every card of this form that should disappear when it closes. */
@@ -113,7 +121,8 @@ const CLOSED_REASON: Record<Exclude<TodoForm['status'], 'open'>, RefusalKey> = {
 export function checkActor(form: TodoForm | undefined, operatorId: string, chatId?: string): Outcome<TodoForm> {
   if (!form) return refuse('refusal.gone', 'warning');
   if (form.ownerId !== operatorId) return refuse('refusal.notOwner');
-  if (chatId !== undefined && chatId !== form.chatId) return refuse('refusal.otherChat');
+  // A form sent by direct message acts on its own group's form from the direct chat, and from nowhere else.
+  if (chatId !== undefined && chatId !== formCardChatId(form)) return refuse('refusal.otherChat');
   if (form.status !== 'open') return refuse(CLOSED_REASON[form.status], form.status === 'posted' || form.status === 'submitting' ? 'info' : 'warning');
   return { ok: true, value: form };
 }
@@ -218,6 +227,8 @@ export function newTodo(p: { id: string; form: TodoForm; submission: Submission;
     assigneeIds: p.submission.assigneeIds,
     status: 'posting',
     ...(p.form.language !== undefined && { language: p.form.language }),
+    ...(p.form.source !== undefined && { source: p.form.source }),
+    ...((p.form.replyTo ?? p.form.source?.messageId) !== undefined && { replyTo: p.form.replyTo ?? p.form.source?.messageId }),
     createdAt: p.now,
     updatedAt: p.now,
   };

@@ -70,3 +70,31 @@ export function canonicalZone(raw: unknown): string | undefined {
   if (typeof raw !== 'string' || raw === '' || raw.length > ZONE_NAME_LIMIT) return undefined;
   return canonical(raw);
 }
+
+/**
+ * Abbreviations name different zones in different places, and Node reads each as one of them: `CST` as
+ * America/Chicago, 14 hours from the China Standard Time a team in China means. The zones each may mean; any other
+ * all-letter name of three or four letters is an abbreviation too, without the list.
+ */
+const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  CST: 'Asia/Shanghai (China), America/Chicago (US Central) or America/Havana (Cuba)',
+  IST: 'Asia/Kolkata (India), Europe/Dublin (Ireland) or Asia/Jerusalem (Israel)',
+  BST: 'Europe/London (British Summer Time) or Asia/Dhaka (Bangladesh)',
+  EST: 'America/New_York (US Eastern) or Australia/Sydney (Australian Eastern)',
+  MST: 'America/Denver (US Mountain), America/Phoenix (Arizona) or Asia/Kuala_Lumpur (Malaysia)',
+  PST: 'America/Los_Angeles (US Pacific) or Asia/Manila (Philippines)',
+  AST: 'America/Halifax (Atlantic) or Asia/Riyadh (Arabia)',
+  SST: 'Asia/Singapore or Pacific/Pago_Pago (Samoa)',
+  CTT: 'Asia/Shanghai or Asia/Taipei',
+  ECT: 'Europe/Paris or America/Guayaquil (Ecuador)',
+};
+/** Short names that are zones of their own, not abbreviations of several. */
+const SHORT_ZONES = new Set(['UTC', 'GMT', 'UCT', 'PRC', 'ROC', 'ROK']);
+
+/** Whether `name` is a zone abbreviation (`CST`, `ist`), and the zones it may mean where known. */
+export function zoneAbbreviation(name: string): { likely?: string } | undefined {
+  const upper = name.toUpperCase();
+  if (!/^[A-Z]{3,4}$/.test(upper) || SHORT_ZONES.has(upper)) return undefined;
+  const likely = ZONE_ABBREVIATIONS[upper];
+  return likely === undefined ? {} : { likely };
+}

@@ -45,6 +45,31 @@ export interface BotInfo {
 export interface ChatAdmins {
   ownerId?: string;
   managerIds: string[];
+  /** `topic` for a topic group (话题群), where Feishu has no ephemeral cards; `group` (the default) or `p2p` otherwise. */
+  mode?: ChatMode;
+}
+
+export type ChatMode = 'group' | 'topic' | 'p2p';
+
+/** A chat message as `GET /open-apis/im/v1/messages/:message_id` describes it. */
+export interface ChatMessage {
+  messageId: string;
+  chatId?: string;
+  msgType?: string;
+  /** The content JSON string, as in the receive event. */
+  content?: string;
+  /** A person's open_id, or an app id when a bot sent it. */
+  senderId?: string;
+  senderType?: string;
+  senderName?: string;
+  deleted: boolean;
+  mentions: Array<{ key: string; id?: string; name: string }>;
+}
+
+/** A member of a chat, as its member list names them. */
+export interface ChatMember {
+  openId: string;
+  name: string;
 }
 
 /** Why one feed card of a batch failed (seed 001): 0 unknown, 1 no permission, 2 not created, 3 rate limited, 4 duplicate. */
@@ -137,7 +162,58 @@ export class FeishuClient {
       name: 'im.v1.chat.get',
       run: () => this.sdk.get().im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
     });
-    return { ownerId: answer.data?.owner_id, managerIds: answer.data?.user_manager_id_list ?? [] };
+    const mode = answer.data?.chat_mode;
+    return {
+      ownerId: answer.data?.owner_id,
+      managerIds: answer.data?.user_manager_id_list ?? [],
+      mode: mode === 'topic' || mode === 'p2p' ? mode : 'group',
+    };
+  }
+
+  /**
+   * A message of a chat the bot is in (a `/todo`'s source). Needs a message read scope (`im:message:readonly` or
+   * `im:message`): without one Feishu refuses with 99991672.
+   */
+  async readMessage(messageId: string): Promise<ChatMessage> {
+    const answer = await this.transport.call({
+      name: 'im.v1.message.get',
+      limit: { method: 'message.get', keys: {} },
+      attempts: 2,
+      run: () =>
+        this.sdk.get().im.v1.message.get({ path: { message_id: messageId }, params: { user_id_type: 'open_id', with_sender_name: true } }),
+    });
+    const item = answer.data?.items?.[0];
+    return {
+      messageId,
+      chatId: item?.chat_id,
+      msgType: item?.msg_type,
+      content: item?.body?.content,
+      senderId: item?.sender?.id,
+      senderType: item?.sender?.sender_type,
+      senderName: item?.sender?.sender_name,
+      deleted: item === undefined || item.deleted === true,
+      mentions: (item?.mentions ?? []).map((m) => ({ key: m.key, id: m.id, name: m.name })),
+    };
+  }
+
+  /** The people of a chat (bots are not listed), at most `limit`, for a person picker that cannot list them itself. */
+  async chatMembers(chatId: string, limit: number): Promise<ChatMember[]> {
+    const members: ChatMember[] = [];
+    let pageToken: string | undefined;
+    do {
+      const answer = await this.transport.call({
+        name: 'im.v1.chat_members.get',
+        limit: { method: 'chat.members', keys: {} },
+        run: () =>
+          this.sdk.get().im.v1.chatMembers.get({
+            path: { chat_id: chatId },
+            params: { member_id_type: 'open_id', page_size: 100, ...(pageToken !== undefined && { page_token: pageToken }) },
+          }),
+      });
+      for (const m of answer.data?.items ?? []) if (m.member_id) members.push({ openId: m.member_id, name: m.name ?? m.member_id });
+      pageToken = answer.data?.has_more ? answer.data.page_token : undefined;
+    } while (pageToken !== undefined && members.length < limit);
+    return members.slice(0, limit);
   }
 
   /**
@@ -192,6 +268,22 @@ export class FeishuClient {
         }),
     });
     return requireId('im.v1.message.create', answer.data?.message_id);
+  }
+
+  /**
+   * Sends a card to one person, in the bot's direct chat with them (`receive_id_type=open_id`). Resolves the message
+   * and that chat's id: clicks on the card come from it. Refused (230013) for someone outside the app's availability.
+   */
+  async sendDirect(p: { openId: string; card: object; uuid: string }): Promise<{ messageId: string; chatId: string }> {
+    const answer = await this.transport.call({
+      name: 'im.v1.message.create',
+      run: () =>
+        this.sdk.get().im.v1.message.create({
+          params: { receive_id_type: 'open_id' },
+          data: { receive_id: p.openId, msg_type: 'interactive', content: JSON.stringify(p.card), uuid: p.uuid },
+        }),
+    });
+    return { messageId: requireId('im.v1.message.create', answer.data?.message_id), chatId: answer.data?.chat_id ?? '' };
   }
 
   async replyCard(p: { chatId: string; parentId: string; card: object; uuid: string }): Promise<string> {

@@ -1,4 +1,4 @@
-import { createDecipheriv } from 'node:crypto';
+import { type KeyObject, createDecipheriv, createSecretKey } from 'node:crypto';
 import { secretDigest } from './secret-digest';
 
 /**
@@ -8,7 +8,16 @@ import { secretDigest } from './secret-digest';
 export function decryptPush(encrypted: string, encryptKey: string): string {
   const data = Buffer.from(encrypted, 'base64');
   if (data.length < 32 || data.length % 16 !== 0) throw new Error('ciphertext has the wrong length');
-  const key = secretDigest(encryptKey);
-  const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
-  return Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
+  const decipher = createDecipheriv('aes-256-cbc', keyObject(encryptKey), data.subarray(0, 16));
+  // Decoded as it is deciphered: the decoder keeps a character split across the two parts whole.
+  return decipher.update(data.subarray(16), undefined, 'utf8') + decipher.final('utf8');
+}
+
+/** The key as a KeyObject, made once per Encrypt Key: from raw bytes, each decipher would import the key again. */
+const keys = new Map<string, KeyObject>();
+
+function keyObject(encryptKey: string): KeyObject {
+  let key = keys.get(encryptKey);
+  if (!key) keys.set(encryptKey, (key = createSecretKey(secretDigest(encryptKey))));
+  return key;
 }

@@ -64,6 +64,20 @@ const cardActionEnvelope = z.object({
   }),
 });
 
+/** `im.message.recalled_v1`: a message of a chat the bot is in was recalled (node-sdk's generated event types). */
+const recalledEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader.extend({ event_type: z.literal('im.message.recalled_v1') }),
+  event: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), recall_time: z.string().optional(), recall_type: z.string().optional() }),
+});
+
+/** `task.task.update_user_access_v2` names the task by `task_guid`; the v1 `task.task.updated_v1` by `task_id`. */
+const taskEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader,
+  event: z.union([z.object({ task_guid: z.string().min(1).max(100) }), z.object({ task_id: z.string().min(1).max(100) })]),
+});
+
 const anyEnvelope = z.object({ schema: z.literal('2.0'), header: envelopeHeader });
 
 export interface MessageEvent {
@@ -97,13 +111,28 @@ export interface CardActionEvent {
   timeZone?: string;
 }
 
+/** Feishu says a task changed (never what changed: the bot reads the task to learn it). */
+export interface TaskEvent {
+  type: 'task';
+  eventId: string;
+  taskGuid: string;
+}
+
 export interface OtherEvent {
   type: 'other';
   eventId: string;
   eventType: string;
 }
 
-export type FeishuEvent = MessageEvent | CardActionEvent | OtherEvent;
+/** A message was recalled: a `/todo` recalled while its form is open closes the form. */
+export interface RecalledEvent {
+  type: 'recalled';
+  eventId: string;
+  messageId: string;
+  chatId: string;
+}
+
+export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | OtherEvent;
 
 export class EventShapeError extends CodedError {
   readonly code = ErrorCode.EventUnrecognised;
@@ -113,16 +142,27 @@ export class EventShapeError extends CodedError {
   }
 }
 
+/** One validation pass per push: the schema is picked by the event type, which each schema checks again. */
 export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
-  const envelope = anyEnvelope.safeParse(payload);
-  if (!envelope.success) throw new EventShapeError('no schema 2.0 envelope with an event_id');
-  switch (envelope.data.header.event_type) {
+  switch ((payload.header as { event_type?: unknown } | undefined)?.event_type) {
     case 'im.message.receive_v1':
       return toMessage(parseWith(messageEnvelope, payload));
+    case 'im.message.recalled_v1': {
+      const { header, event } = parseWith(recalledEnvelope, payload);
+      return { type: 'recalled', eventId: header.event_id, messageId: event.message_id, chatId: event.chat_id };
+    }
     case 'card.action.trigger':
       return toCardAction(parseWith(cardActionEnvelope, payload));
-    default:
+    case 'task.task.update_user_access_v2':
+    case 'task.task.updated_v1': {
+      const { header, event } = parseWith(taskEnvelope, payload);
+      return { type: 'task', eventId: header.event_id, taskGuid: 'task_guid' in event ? event.task_guid : event.task_id };
+    }
+    default: {
+      const envelope = anyEnvelope.safeParse(payload);
+      if (!envelope.success) throw new EventShapeError('no schema 2.0 envelope with an event_id');
       return { type: 'other', eventId: envelope.data.header.event_id, eventType: envelope.data.header.event_type };
+    }
   }
 }
 

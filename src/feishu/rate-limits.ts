@@ -21,6 +21,8 @@ export type LimitedMethod =
   | 'message.send'
   | 'message.patch'
   | 'message.recall'
+  | 'message.get'
+  | 'chat.members'
   | 'feedCard'
   | 'contact.user'
   | 'task.create'
@@ -47,6 +49,15 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
   'message.send': [{ scope: 'chat', cap: 5, perMs: 1000 }],
   'message.patch': [{ scope: 'message', cap: 5, perMs: 1000 }],
   'message.recall': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  // Reading a message (a `/todo`'s source) and a chat's members (a direct-message form's picker): 50/s, 1000/min.
+  'message.get': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+  ],
+  'chat.members': [
     { scope: 'app', cap: 50, perMs: 1000 },
     { scope: 'app', cap: 1000, perMs: 60_000 },
   ],

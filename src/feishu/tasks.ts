@@ -17,6 +17,8 @@ export interface FeishuTask {
   /** When it was completed (ms); undefined while open. */
   completedAt?: number;
   assigneeIds: string[];
+  /** The due (ms); undefined when the task has none. */
+  dueAt?: number;
   /** The `extra` the bot wrote at create: the to-do's id. */
   extra?: string;
 }
@@ -41,16 +43,18 @@ export const TASK_GONE = 1470404;
 /** Code 1470400 is also what completing an already completed task answers. */
 const TASK_REFUSED = 1470400;
 
-type RawTask = { guid?: string; url?: string; completed_at?: string; members?: Array<{ id?: string; role?: string }>; extra?: string };
+type RawTask = { guid?: string; url?: string; completed_at?: string; due?: { timestamp?: string }; members?: Array<{ id?: string; role?: string }>; extra?: string };
 
 function toTask(method: string, raw: RawTask | undefined): FeishuTask {
   if (!raw?.guid) throw new FeishuApiError(method, -1, 'answer carried no task guid', 200);
   const completedAt = Number(raw.completed_at ?? '0');
+  const dueAt = Number(raw.due?.timestamp ?? '0');
   return {
     guid: raw.guid,
     url: raw.url ?? '',
     ...(completedAt > 0 && { completedAt }),
     assigneeIds: (raw.members ?? []).filter((m) => m.role === 'assignee' && m.id).map((m) => m.id as string),
+    ...(dueAt > 0 && { dueAt }),
     ...(raw.extra !== undefined && { extra: raw.extra }),
   };
 }

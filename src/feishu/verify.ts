@@ -126,15 +126,39 @@ function retriedByFeishu(payload: Record<string, unknown>): boolean {
 
 /** The body as JSON, decrypted first when it is Feishu's `{"encrypt": …}` envelope. */
 function openBody(rawBody: Buffer, encryptKey: string): Record<string, unknown> {
-  const outer = parseObject(rawBody.toString('utf8'));
-  if (typeof outer.encrypt !== 'string') return outer;
-  let text: string;
+  const encrypted = envelopeCiphertext(rawBody);
+  if (encrypted === undefined) {
+    const outer = parseObject(rawBody.toString('utf8'));
+    if (typeof outer.encrypt !== 'string') return outer;
+    return parseObject(decrypted(outer.encrypt, encryptKey));
+  }
+  return parseObject(decrypted(encrypted, encryptKey));
+}
+
+function decrypted(encrypted: string, encryptKey: string): string {
   try {
-    text = decryptPush(outer.encrypt, encryptKey);
+    return decryptPush(encrypted, encryptKey);
   } catch {
     throw new FeishuAuthError('undecryptable');
   }
-  return parseObject(text);
+}
+
+const ENVELOPE_START = Buffer.from('{"encrypt":"');
+const ENVELOPE_END = Buffer.from('"}');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The ciphertext of a body that is exactly `{"encrypt":"…"}`, as Feishu sends every encrypted push, read without
+ * parsing the JSON: base64 holds no quote and no backslash, so a string with neither needs no unescaping. Any other
+ * spelling (spaces, escapes, more fields) is undefined here and parsed as JSON, with the same result.
+ */
+function envelopeCiphertext(rawBody: Buffer): string | undefined {
+  const start = ENVELOPE_START.length;
+  const end = rawBody.length - ENVELOPE_END.length;
+  if (end < start || !rawBody.subarray(0, start).equals(ENVELOPE_START) || !rawBody.subarray(end).equals(ENVELOPE_END)) return undefined;
+  if (rawBody.indexOf(QUOTE, start) !== end || rawBody.indexOf(BACKSLASH, start) !== -1) return undefined;
+  return rawBody.toString('latin1', start, end);
 }
 
 function parseObject(text: string): Record<string, unknown> {
@@ -167,7 +191,7 @@ function checkSignature({ rawBody, encryptKey, nowMs, replayWindowMs }: VerifyIn
   if (signedAtMs - nowMs > replayWindowMs || nowMs - signedAtMs > Math.max(EVENT_MAX_AGE_MS, replayWindowMs)) {
     throw new FeishuAuthError('stale');
   }
-  const expected = createHash('sha256').update(timestamp).update(nonce).update(encryptKey).update(rawBody).digest();
+  const expected = createHash('sha256').update(timestamp + nonce + encryptKey).update(rawBody).digest();
   if (!equalHex(signature, expected)) throw new FeishuAuthError('bad-signature');
   return signedAtMs;
 }

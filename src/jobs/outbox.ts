@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { CodedError, ErrorCode, errorCode } from '../errors';
 import type { Logger } from '../log';
 import { type Job, type JobQueue, LeaseLost, type Store } from '../store/store';
+import { LeaseKeeper, type RenewalObservation } from './leases';
 import type { BoundJob, JobRegistry, JobRuntime } from './registry';
 
 /**
@@ -57,13 +58,17 @@ export interface OutboxOptions {
   parkMs?: number;
   /** Told of every job given up (the metrics count them). */
   onAbandoned?: (job: Job) => void;
+  /** Told of every lease renewal (the metrics show its latency and the event loop's lag). */
+  onRenewal?: (observation: RenewalObservation) => void;
+  /** Told of every lease lost while its job ran (the metrics count them). */
+  onLeaseLost?: (job: Job) => void;
 }
 
 const DEFAULT_PER_CHAT = 8;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
 /**
- * A lease lasts this long unless renewed (every third of it while the job runs). With the poll below, another instance
- * resumes the job of one that died within lease + poll: 25 s.
+ * A lease lasts this long unless renewed (every quarter of it while the job runs, see `LeaseKeeper`). With the poll
+ * below, another instance resumes the job of one that died within lease + poll: 25 s.
  */
 export const DEFAULT_LEASE_MS = 20_000;
 /**
@@ -87,13 +92,13 @@ export class Outbox {
   private readonly log: Logger;
   private readonly retryDelaysMs: readonly number[];
   private readonly leaseMs: number;
+  private readonly leases: LeaseKeeper;
   private stopped = true;
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private kickScheduled = false;
   private nextRunTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private renewTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -102,6 +107,13 @@ export class Outbox {
     this.log = options.logger.child({ module: 'outbox' });
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.leases = new LeaseKeeper({
+      store: options.store,
+      leaseMs: this.leaseMs,
+      logger: this.log,
+      onRenewal: options.onRenewal,
+      onLost: options.onLeaseLost,
+    });
   }
 
   start(): void {
@@ -114,8 +126,7 @@ export class Outbox {
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     this.pollTimer = setInterval(() => this.kick(), pollMs);
     this.pollTimer.unref();
-    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(this.leaseMs / 3)));
-    this.renewTimer.unref();
+    this.leases.start();
     this.kick();
   }
 
@@ -150,9 +161,10 @@ export class Outbox {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    for (const timer of [this.nextRunTimer, this.pollTimer, this.renewTimer, this.wakeTimer]) clearTimeout(timer);
+    for (const timer of [this.nextRunTimer, this.pollTimer, this.wakeTimer]) clearTimeout(timer);
     await this.scanning;
     await this.queue.onIdle();
+    await this.leases.stop();
     await this.options.store.releaseLeases(this.options.owner);
   }
 
@@ -191,6 +203,7 @@ export class Outbox {
     const free = (this.options.concurrency ?? 32) - this.runningJobs.size;
     if (this.stopped || free <= 0) return;
     const now = this.options.now();
+    const claimedAt = this.leases.now();
     const { jobs, nextRunAt } = await this.options.store.claimJobs({
       owner: this.options.owner,
       now,
@@ -200,6 +213,7 @@ export class Outbox {
     });
     for (const job of jobs) {
       this.runningJobs.set(job.id, job);
+      this.leases.hold(job, claimedAt);
       void this.queue.add(() => this.execute(job));
     }
     clearTimeout(this.nextRunTimer);
@@ -221,10 +235,12 @@ export class Outbox {
           if (errorCode(error) !== ErrorCode.JobCommitConflict || run >= CONFLICT_RERUNS) throw error;
         }
       }
+      this.leases.giveBack(job);
       await this.options.store.finishJob(job);
     } catch (error) {
       await this.failed(job, handler, error).catch((failure: unknown) => this.logFailure(job, failure));
     } finally {
+      this.leases.drop(job);
       this.runningJobs.delete(job.id);
       this.kick();
     }
@@ -234,10 +250,17 @@ export class Outbox {
     const { store, now } = this.options;
     return {
       job,
-      step: async (name, fn) => {
+      step: async (name, fn, options) => {
         if (name in job.steps) return job.steps[name] as never;
+        await this.leases.assure(job);
         const result = await fn();
-        await store.recordStep(job, name, result);
+        try {
+          await store.recordStep(job, name, result);
+        } catch (error) {
+          const undo = options?.undo;
+          if (undo && errorCode(error) === ErrorCode.LeaseLost) await this.undo(job, name, () => undo(result));
+          throw error;
+        }
         job.steps = { ...job.steps, [name]: result ?? null };
         return result;
       },
@@ -265,7 +288,7 @@ export class Outbox {
   private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {
     const code = errorCode(error);
     if (code === ErrorCode.LeaseLost) {
-      this.log.warn({ jobId: job.id }, 'job lost its lease; another instance has it');
+      this.leases.refused(job);
       return;
     }
     // A job cut short by the stop (its waits aborted) keeps its finished steps and its lease until the stop releases
@@ -275,6 +298,7 @@ export class Outbox {
     const delay = this.retryDelaysMs[job.attempts];
     if (transient && delay !== undefined) {
       this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: error }, 'job failed, will retry');
+      this.leases.giveBack(job);
       await this.options.store.retryJob(job, this.options.now() + delay, error instanceof Error ? error.message : String(error));
       return;
     }
@@ -285,23 +309,25 @@ export class Outbox {
     } catch (giveUpError) {
       this.logFailure(job, giveUpError);
     }
+    this.leases.giveBack(job);
     await this.options.store.finishJob(job);
   }
 
-  private logFailure(job: Job, error: unknown): void {
-    if (errorCode(error) === ErrorCode.LeaseLost) return;
-    this.log.error({ jobId: job.id, err: error }, 'recording a job’s failure failed');
+  /**
+   * Takes back a step's effect whose result could not be recorded, the lease lost: the instance that took the job
+   * over does the step itself, so what this one did is a duplicate (a second private card, say).
+   */
+  private async undo(job: Job, step: string, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await undo();
+      this.log.warn({ jobId: job.id, step }, 'step done after the lease was lost; its effect is undone');
+    } catch (error) {
+      this.log.error({ jobId: job.id, step, err: error }, 'step done after the lease was lost; its effect could not be undone');
+    }
   }
 
-  private async renewLeases(): Promise<void> {
-    if (this.runningJobs.size === 0) return;
-    try {
-      const ids = [...this.runningJobs.keys()];
-      const held = new Set(await this.options.store.renewLeases(this.options.owner, ids, this.leaseMs));
-      // Only jobs asked about and still running: one claimed meanwhile was not asked about, one finished has no lease.
-      for (const id of ids) if (!held.has(id) && this.runningJobs.has(id)) this.log.warn({ jobId: id }, 'job lost its lease while running');
-    } catch (error) {
-      this.log.error({ err: error }, 'could not renew job leases');
-    }
+  private logFailure(job: Job, error: unknown): void {
+    if (errorCode(error) === ErrorCode.LeaseLost) return this.leases.refused(job);
+    this.log.error({ jobId: job.id, err: error }, 'recording a job’s failure failed');
   }
 }

@@ -34,12 +34,21 @@ export function newJob<Name extends string, Schema extends z.ZodType>(
   return { ...job, kind: kind.name };
 }
 
+export interface StepOptions<T> {
+  /** For a step that cannot safely be done twice and that Feishu cannot deduplicate (an ephemeral send). */
+  undo?: (result: T) => Promise<unknown>;
+}
+
 export interface JobContext<Payload = unknown> {
   job: Job;
   /** The job's payload, checked against its kind's schema. */
   payload: Payload;
-  /** Runs `fn` once per job: a step already recorded returns its stored result without running again. */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` once per job: a step already recorded returns its stored result without running again. `fn` starts
+   * only while the job holds its lease; `undo`, when given, takes back what `fn` did if its result cannot be recorded
+   * because the lease was lost meanwhile (another instance runs the job now, and does the step itself).
+   */
+  step<T>(name: string, fn: () => Promise<T>, options?: StepOptions<T>): Promise<T>;
   /** Commits state changes as this job: refused if the job lost its lease; a lost race runs the job again. */
   commit(commit: Omit<Commit, 'by' | 'now'>): Promise<void>;
 }

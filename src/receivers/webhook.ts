@@ -1,4 +1,4 @@
-import { type Server, createServer as createHttpServer } from 'node:http';
+import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
@@ -45,47 +45,35 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /** Listens with the limits above and at most `maxConnections` connections at once (Node drops the rest at accept). */
-export function listen(app: Koa, options: { port: number; host: string; maxConnections: number }): Server {
+export function listen(handler: RequestListener, options: { port: number; host: string; maxConnections: number }): Server {
   const server = createHttpServer(
     { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
-    app.callback(),
+    handler,
   );
   server.maxConnections = options.maxConnections;
   return server.listen(options.port, options.host);
 }
 
-export function createServer(options: ServerOptions): Koa {
-  const app = new Koa();
-  // Feishu POSTs to the URL exactly as configured, so no other spelling is one of ours: `/WEBHOOK/event` and
-  // `/webhook/event/` are 404s, not pushes to verify (and not new metric series).
-  const router = new Router({ strict: true, sensitive: true });
-  const log = options.logger.child({ module: 'server' });
-  const budget = new BodyBudget(options.bodyBudgetBytes);
-
-  const webhook = (secrets: NonNullable<ServerOptions['webhook']>, route: PushRoute) => async (ctx: Koa.Context) => {
-    ctx.state.route = route;
-    const rawBody = await readBody(ctx, options.bodyLimitBytes, budget);
-    const verified = verifyPush({
-      rawBody,
-      headers: ctx.headers,
-      encryptKey: secrets.encryptKey,
-      verificationToken: secrets.verificationToken,
-      nowMs: options.now(),
-      replayWindowMs: options.replayWindowMs,
-    });
-    if (verified.kind === 'challenge') {
-      ctx.state.outcome = 'challenge';
-      ctx.body = { challenge: verified.challenge };
-      return;
-    }
-    const event = parseEvent(verified.payload);
-    ctx.state.eventId = event.eventId;
-    ctx.body = await options.receive(event);
+/**
+ * The bot's HTTP handler. The two push routes are answered here, at the `http` layer, and Koa serves everything else
+ * (`/healthz`, `/metrics`, every other URL's 404). A push is nearly all the traffic and needs none of Koa: no
+ * routing beyond two exact paths, no cookies, no content negotiation; Koa's per-request context, its getters and its
+ * response handling were a third of a push's CPU (docs/architecture.md, "The push path").
+ */
+export function createServer(options: ServerOptions): RequestListener {
+  const koa = createKoa(options);
+  if (!options.webhook) return koa.callback();
+  const pushes = pushHandler(options, options.webhook);
+  const rest = koa.callback();
+  return (req, res) => {
+    if (!pushes(req, res)) void rest(req, res);
   };
+}
 
-  if (options.webhook) {
-    for (const [route, path] of Object.entries(PUSH_ROUTES) as Array<[PushRoute, string]>) router.post(path, webhook(options.webhook, route));
-  }
+/** Everything but the pushes: health, metrics, and a 404 for any other URL. */
+function createKoa(options: ServerOptions): Koa {
+  const app = new Koa();
+  const router = new Router({ strict: true, sensitive: true });
   router.get('/healthz', async (ctx) => {
     const report = await options.health();
     ctx.status = report.status === 'ok' || report.status === 'degraded' ? 200 : 503;
@@ -99,7 +87,7 @@ export function createServer(options: ServerOptions): Koa {
       ctx.body = body;
     });
   }
-
+  const log = options.logger.child({ module: 'server' });
   app.use(async (ctx, next) => {
     const started = performance.now();
     try {
@@ -108,19 +96,9 @@ export function createServer(options: ServerOptions): Koa {
       const { status, reason, detail } = classify(error);
       ctx.status = status;
       ctx.body = { error: reason };
-      const line = { method: ctx.method, path: ctx.path, status, reason: detail ?? reason, eventId: ctx.state.eventId };
-      if (status >= 500 && status !== 503) log.error({ ...line, err: error }, 'request failed');
-      else log.warn(line, 'request refused');
+      log.error({ method: ctx.method, path: ctx.path, status, reason: detail ?? reason, err: error }, 'request failed');
     } finally {
-      const route = ctx.state.route as PushRoute | undefined;
-      if (route !== undefined && options.observePush) {
-        const outcome = ctx.status === 503 ? 'busy' : ctx.status >= 500 ? 'failed' : ctx.status >= 400 ? 'refused' : ((ctx.state.outcome as string | undefined) ?? 'accepted');
-        options.observePush(route, outcome, (performance.now() - started) / 1000);
-      }
-      // Only built when wanted: reading ctx.path parses the URL, on every push.
-      if (log.isLevelEnabled('debug')) {
-        log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), eventId: ctx.state.eventId }, 'request');
-      }
+      if (log.isLevelEnabled('debug')) log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
   app.use(router.routes());
@@ -128,6 +106,87 @@ export function createServer(options: ServerOptions): Koa {
   // Koa's default prints to stderr; everything already went through the logger above.
   app.on('error', () => undefined);
   return app;
+}
+
+/** The push routes by their exact path (Feishu POSTs to the URL exactly as configured; a query string may follow). */
+const ROUTE_OF_PATH = new Map<string, PushRoute>(Object.entries(PUSH_ROUTES).map(([route, path]) => [path, route as PushRoute]));
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Serves a request when its path is one of the push routes, exactly (`/WEBHOOK/event` and `/webhook/event/` are
+ * 404s from Koa, not pushes to verify, and not new metric series); returns false for any other path. A push is
+ * read within the body limits, verified, parsed and handed to `receive`, whose answer is the response body; every
+ * failure becomes a status here, and every push answered is observed with its route and outcome.
+ */
+function pushHandler(options: ServerOptions, secrets: NonNullable<ServerOptions['webhook']>): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const log = options.logger.child({ module: 'server' });
+  const budget = new BodyBudget(options.bodyBudgetBytes);
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, route: PushRoute): Promise<void> => {
+    const started = performance.now();
+    let status = 200;
+    let outcome = 'accepted';
+    let eventId: string | undefined;
+    try {
+      const rawBody = await readBody(req, res, options.bodyLimitBytes, budget);
+      const verified = verifyPush({
+        rawBody,
+        headers: req.headers,
+        encryptKey: secrets.encryptKey,
+        verificationToken: secrets.verificationToken,
+        nowMs: options.now(),
+        replayWindowMs: options.replayWindowMs,
+      });
+      if (verified.kind === 'challenge') {
+        outcome = 'challenge';
+        send(res, status, { challenge: verified.challenge });
+      } else {
+        const event = parseEvent(verified.payload);
+        eventId = event.eventId;
+        send(res, status, await options.receive(event));
+      }
+    } catch (error) {
+      const refusal = classify(error);
+      status = refusal.status;
+      outcome = status === 503 ? 'busy' : status >= 500 ? 'failed' : 'refused';
+      send(res, status, { error: refusal.reason });
+      const line = { method: req.method, path: req.url, status, reason: refusal.detail ?? refusal.reason, eventId };
+      if (status >= 500 && status !== 503) log.error({ ...line, err: error }, 'request failed');
+      else log.warn(line, 'request refused');
+    }
+    options.observePush?.(route, outcome, (performance.now() - started) / 1000);
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ method: req.method, path: req.url, status, ms: Math.round(performance.now() - started), eventId }, 'request');
+    }
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const route = ROUTE_OF_PATH.get(query === -1 ? url : url.slice(0, query));
+    if (route === undefined) return false;
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed');
+      return true;
+    }
+    serve(req, res, route).catch((error: unknown) => {
+      // Only a throwing logger or observer gets here; the answer went already, or goes now.
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      log.error({ err: error }, 'push handling failed');
+    });
+    return true;
+  };
+}
+
+/** A JSON answer, as Koa would have sent it (unless the socket is gone). */
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const json = JSON.stringify(body ?? {});
+  res.statusCode = status;
+  res.setHeader('Content-Type', JSON_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
 }
 
 /**
@@ -167,22 +226,22 @@ class BodyBudget {
  * Reads the raw body once. Only a signed push may be large: an unsigned one can only be a URL challenge, so it is
  * refused as soon as it outgrows one, unread beyond that, and the connection is closed rather than drained.
  */
-async function readBody(ctx: Koa.Context, signedLimit: number, budget: BodyBudget): Promise<Buffer> {
-  const signed = isSigned(ctx.headers);
+async function readBody(req: IncomingMessage, res: ServerResponse, signedLimit: number, budget: BodyBudget): Promise<Buffer> {
+  const signed = isSigned(req.headers);
   const limit = signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES;
-  const length = ctx.get('content-length') || undefined;
+  const length = req.headers['content-length'] || undefined;
   const claimed = length === undefined ? limit : Math.min(Number(length) || 0, limit + 1);
   if (!budget.take(claimed)) {
-    ctx.set('Connection', 'close');
-    ctx.set('Retry-After', '1');
+    res.setHeader('Connection', 'close');
+    res.setHeader('Retry-After', '1');
     throw new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent'));
   }
   try {
-    return await getRawBody(ctx.req, { limit, length });
+    return await getRawBody(req, { limit, length });
   } catch (error) {
     // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
     if ((error as { status?: number }).status !== 413) throw new PushBodyError(ErrorCode.PushBodyUnreadable, error);
-    ctx.set('Connection', 'close');
+    res.setHeader('Connection', 'close');
     if (!signed) throw new FeishuAuthError('unsigned-too-large');
     throw new PushBodyError(ErrorCode.PushBodyTooLarge, error);
   } finally {

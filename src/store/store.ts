@@ -138,11 +138,20 @@ export interface Records {
   form(id: string): Promise<TodoForm | undefined>;
   /** The person's open form in a chat, if any. */
   openForm(chatId: string, ownerId: string): Promise<TodoForm | undefined>;
+  /** The open form a `/todo` message opened in a chat (see `TodoForm.commandMessageId`), if any. */
+  openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined>;
   /** The form whose card key is `key` (see `formCardKey`), in any state, while it is kept. */
   formByCardKey(key: string): Promise<TodoForm | undefined>;
   todo(id: string): Promise<Todo | undefined>;
   /** The to-do whose group card is this message, if the bot posted it. */
   todoByMessage(messageId: string): Promise<Todo | undefined>;
+  /** The to-do whose Feishu Task this is (`todo.task.guid`), if any. */
+  todoByTaskGuid(guid: string): Promise<Todo | undefined>;
+  /**
+   * Open to-dos with a Feishu Task not deleted there (the reconcile sweep's work), by id, at most `limit` of them
+   * after `afterId`: a sweep pages through them.
+   */
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]>;
   /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
   openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
   /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */
@@ -172,8 +181,11 @@ export interface JobQueue {
    * seen that is not yet due becomes runnable (the outbox's timer).
    */
   claimJobs(claim: JobClaim): Promise<{ jobs: Job[]; nextRunAt?: number }>;
-  /** Extends by `leaseMs` the leases `owner` still holds on these jobs; returns the ids it still holds. */
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /**
+   * Extends by `leaseMs` the leases these jobs (as handed out) still hold: the same token, not yet run out. Returns
+   * the ids of those renewed; a lease that ran out is lost for good, even if no one took the job meanwhile.
+   */
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]>;
   /** Stores one step's result; throws `LeaseLost` when the job's lease is gone. */
   recordStep(job: Job, name: string, result: unknown): Promise<void>;
   /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */

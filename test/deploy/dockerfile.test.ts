@@ -115,10 +115,12 @@ describe('the Dockerfile', () => {
         for (const source of parts) await cp(join(ROOT, source), join(destination, parts.length > 1 ? source : ''), { recursive: true });
       } else if (op === 'RUN') run(args, buildDir());
     }
-    // The entry, its source map, the migrations, and the chunks loaded on first use (the PostgreSQL adapter among them).
+    // The entries (the bot, the store tool) and their source maps, the migrations, and the chunks loaded on first use
+    // (the PostgreSQL adapter among them).
     const built = await readdir(join(buildDir(), 'dist'));
-    expect(built).toEqual(expect.arrayContaining(['main.js', 'main.js.map', 'migrations']));
-    expect(built.filter((name) => !['main.js', 'main.js.map', 'migrations'].includes(name)).every((name) => /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(name))).toBe(true);
+    const entries = ['main.js', 'main.js.map', 'store.js', 'store.js.map', 'migrations'];
+    expect(built).toEqual(expect.arrayContaining(entries));
+    expect(built.filter((name) => !entries.includes(name)).every((name) => /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(name))).toBe(true);
     expect(built.some((name) => name.startsWith('postgres-store-'))).toBe(true);
     // A bot on its file store starts without the PostgreSQL driver and migration tool.
     expect(await readFile(join(buildDir(), 'dist', 'main.js'), 'utf8')).not.toMatch(/from "(pg|node-pg-migrate)"/);
@@ -149,6 +151,10 @@ describe('the Dockerfile', () => {
       else if (op === 'ENTRYPOINT') expect(jsonArgs(args)).toEqual(['/usr/bin/tini', '--']);
     }
     expect(user).toBe('node');
+    // Build tools are not runtime dependencies (issue 23, item 13).
+    const installed = await readdir(join(appDir(), 'node_modules'));
+    expect(installed).not.toContain('esbuild');
+    expect(installed).not.toContain('tsx');
     expect(env.DATA_FILE).toBe('/data/db.json');
     expect(cmd[0]).toBe('node');
     expect(userCanWrite(appDir())).toBe(false);

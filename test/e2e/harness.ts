@@ -13,6 +13,7 @@ import {
   type RecordedCall,
   cardActionEvent,
   messageEvent,
+  messageRecalledEvent,
   startEmulator,
   validateCallbackAnswer,
 } from '../../emulator';
@@ -36,6 +37,10 @@ export interface Harness {
    * (Feishu documents it for picker interactions only).
    */
   click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<Answer>;
+  /** Feishu tells the bot a message of `chatId` (default `oc_group`) was recalled (`im.message.recalled_v1`). */
+  recalled(messageId: string, opts?: { chatId?: string }): Promise<Answer>;
+  /** Pushes any event payload (a task event, say) to the bot's event route, signed and encrypted as Feishu sends it. */
+  event(payload: object): Promise<Answer>;
   /** Waits until the bot has no outbound work left, including retries scheduled a little later (at most 15 s). */
   settled(): Promise<void>;
   /** Stops the bot (gracefully) and starts it again on the same data file, running `between` while it is down. */
@@ -61,8 +66,12 @@ export interface SayOptions {
   chatType?: 'group' | 'p2p';
   eventId?: string;
   parentId?: string;
+  /** A topic group's topic the message is in (every message there has one). */
+  threadId?: string;
   messageId?: string;
   mentionBot?: boolean;
+  /** Also mention these people, after the bot: their keys (`@_user_2`) go where the text has them. */
+  people?: Array<{ key: string; openId: string; name: string }>;
   /** Also mention everyone (`@_all`) first, as `@所有人 @Bot /todos`. */
   everyone?: boolean;
   /** `post`: the message arrives as rich text, as it does once the person formats it. */
@@ -138,6 +147,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async say(sender, text, opts = {}) {
       return send('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
     },
+    async recalled(messageId, opts = {}) {
+      const payload = messageRecalledEvent({ token: SECRETS.verificationToken, messageId, chatId: opts.chatId, eventId: `ev_recall_${++pushes}_${Date.now()}` });
+      return send('/webhook/event', payload);
+    },
+    event: (payload) => send('/webhook/event', payload),
     async click(operator, messageId, value, opts = {}) {
       const answer = await send('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_card_${++pushes}_${Date.now()}`));
       checkCallbackAnswer(answer);
@@ -177,13 +191,14 @@ export function messagePayload(sender: string, text: string, opts: SayOptions, e
     token: SECRETS.verificationToken,
     senderId: sender,
     text: [...everyone, ...bot].map((m) => `${m.key} `).join('') + text,
-    mentions: [...everyone, ...bot],
+    mentions: [...everyone, ...bot, ...(opts.people ?? [])],
     format: opts.format,
     style: opts.style,
     chatId: opts.chatId,
     chatType: opts.chatType,
     eventId,
     parentId: opts.parentId,
+    threadId: opts.threadId,
     messageId: opts.messageId,
   });
 }

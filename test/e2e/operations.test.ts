@@ -42,6 +42,7 @@ describe('/healthz', () => {
         store: { ok: true, kind: 'file', writable: true, pendingJobs: 0, oldestPendingJobAgeSeconds: 0 },
         feishu: { ok: true, degraded: false, credentials: 'accepted', reachable: true, lastAnswerAt: expect.any(String) },
         events: { ok: true, transport: 'webhook', state: 'open', since: expect.any(String), reconnects: 0 },
+        taskSync: { ok: true, refused: false },
       },
     });
   });

@@ -33,10 +33,15 @@ describe('the /todo flow, end to end', () => {
     const form = await openForm('ou_admin');
     const now = Date.now();
     const typed = 'Check <at id=all></at> [docs](https://evil.example) v1.2 & co';
-    const answer = await h.click('ou_admin', form.messageId, { action: 'todo.submit', formId: form.formId }, {
-      formValue: formValues({ text: typed, remindAt: pickerValueInHours(3, now), assignees: ['ou_alice', 'ou_bob'] }),
-      timezone: 'Asia/Shanghai',
-    });
+    const answer = await h.click(
+      'ou_admin',
+      form.messageId,
+      { action: 'todo.submit', formId: form.formId },
+      {
+        formValue: formValues({ text: typed, remindAt: pickerValueInHours(3, now), assignees: ['ou_alice', 'ou_bob'] }),
+        timezone: 'Asia/Shanghai',
+      },
+    );
     expect(answer.status).toBe(200);
     expect(answer.body.toast).toMatchObject({ type: 'success' });
     await h.settled();
@@ -47,7 +52,10 @@ describe('the /todo flow, end to end', () => {
     const elements = posted[0]?.card.body.elements as Array<{ tag: string; content?: string; text?: { tag: string; content: string } }>;
     // What was typed is plain_text: shown as typed, it can mention or link nothing, and needs no entities.
     expect(elements).toContainEqual({ tag: 'div', text: { tag: 'plain_text', content: typed } });
-    const markdown = elements.filter((e) => e.tag === 'markdown').map((e) => e.content).join('\n');
+    const markdown = elements
+      .filter((e) => e.tag === 'markdown')
+      .map((e) => e.content)
+      .join('\n');
     expect(markdown).not.toContain('<at id=all>');
     expect(markdown).not.toContain('](https');
     expect(markdown).toContain('<at id=ou_alice></at>');
@@ -148,5 +156,21 @@ describe('everyone mode', () => {
     await h.stop();
     h = await startHarness({ env: { TODO_ALLOWED: 'everyone' } });
     await openForm('ou_member');
+  });
+});
+
+describe('a click on a to-do the bot has no record of (issue 23, item 14)', () => {
+  it('says it knows no such to-do, in both languages, not that it was recalled, and changes nothing', async () => {
+    for (const action of ['todo.done', 'todo.reopen', 'todo.snooze', 'todo.tomorrow']) {
+      const answer = await h.click('ou_admin', 'om_unknown_card', { action, todoId: 'todo_that_never_was' });
+      expect(answer.status, action).toBe(200);
+      const said = JSON.stringify(answer.body.toast);
+      expect(said, action).toContain('I have no record of this to-do');
+      expect(said, action).toContain('我没有这项待办的记录');
+      expect(said, action).not.toMatch(/recalled|撤回/);
+    }
+    await h.settled();
+    // Nothing posted, patched or deleted (a look-up of the person's profile zone may come first).
+    expect(h.callsSinceStart().filter((call) => call.method !== 'GET')).toEqual([]);
   });
 });

@@ -44,10 +44,17 @@ export async function spawnFleet(p: { emu: Emulator; schema: string; dir: string
     const bot = spawnBot(env, { cwd: p.dir });
     bots[i] = bot;
     spawned.push(bot);
-    return waitHealthy(urls[i] as string, bot, 30_000);
+    // A limit, not a wait: on a 2-core machine busy with other suites, a start that takes 1 s alone took over 30 s.
+    return waitHealthy(urls[i] as string, bot, 90_000);
   };
-  // Started together, as a deploy starts them (the first migrates the schema, the others wait for its lock).
-  await Promise.all(bots.map((_, i) => start(i)));
+  // Started together, as a deploy starts them (the first migrates the schema, the others wait for its lock). One that
+  // does not come up fails the start, and takes the others down with it: no test is left to stop them.
+  const started = await Promise.allSettled(bots.map((_, i) => start(i)));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    for (const bot of spawned) await ensureStopped(bot);
+    throw failed.reason;
+  }
   return {
     urls,
     bots,

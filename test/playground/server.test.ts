@@ -83,11 +83,32 @@ describe('the playground server', () => {
     const todoId = JSON.stringify(todo?.body).match(/"todoId":"([^"]+)"/)?.[1];
 
     const message = playground.emu.messages.get(todo?.id ?? '');
+    // The card may have been updated once already (task sync adds "Open in Feishu Task"); the click adds no update.
+    const updatesBefore = message?.updates.length;
     const done = await post('/api/actions', { operator: ADMIN, messageId: todo?.id, click: { tag: 'button', value: { action: 'todo.done', todoId } } });
     expect(done.body.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
     // Before the bot's PATCH: the answer's card is already what everyone sees.
-    expect(message?.updates).toHaveLength(0);
+    expect(message?.updates).toHaveLength(updatesBefore ?? 0);
     expect(JSON.stringify((await viewOf(MEMBER)).messages.find((m) => m.id === todo?.id)?.body)).toContain('todo.reopen');
+  });
+
+  it("lists each person's Feishu Tasks beside their feed, and completing one there reaches the bot as Feishu's event", async () => {
+    const form = await openForm();
+    await post('/api/actions', submitClick(form, { todo_text: 'Ship it', assignees: [MEMBER] }));
+    await settled();
+    const [task] = (await viewOf(ADMIN)).tasks;
+    expect(task).toMatchObject({ summary: 'Ship it', memberIds: [MEMBER, ADMIN], completed: false });
+    // Only a member of the task has it in their list.
+    expect((await post('/api/tasks', { userId: 'ou_bea', guid: task?.guid, change: 'complete' })).status).toBe(404);
+    expect((await post('/api/tasks', { userId: MEMBER, guid: 'nope', change: 'complete' })).status).toBe(404);
+
+    expect((await post('/api/tasks', { userId: MEMBER, guid: task?.guid, change: 'complete' })).body).toEqual({ status: 200 });
+    await settled();
+    const view = await viewOf(MEMBER);
+    expect(view.tasks[0]?.completed).toBe(true);
+    const card = view.messages.find((m) => m.body.kind === 'card' && !m.onlyYou);
+    const shown = playground.emu.messages.get(card?.id ?? '');
+    expect(JSON.stringify(shown?.updates.at(-1))).toContain('Done in Feishu Task');
   });
 
   it('moves the shared clock, and the bot acts on what came due before the answer', async () => {

@@ -217,13 +217,15 @@ describe('todoCard', () => {
       { lang: 'en_us' },
     );
     const creator = "<person id='ou_creator' show_name=true show_avatar=false style='normal'></person>";
+    // Each reader's own time first (their client draws the tag), then the creator's-zone text for clients that cannot.
+    const local = `<local_datetime millisecond='${AT_2026_11_24_0100Z}' format_type='date_short'></local_datetime> <local_datetime millisecond='${AT_2026_11_24_0100Z}' format_type='time'></local_datetime>`;
     const details = {
       en_us: [
-        '**Next reminder:** Tue 24 Nov, 09&#58;00 &#40;Asia/Shanghai&#41;',
+        `**Next reminder:** ${local} / Tue 24 Nov, 09&#58;00 &#40;Asia/Shanghai&#41;`,
         '**Assignees:** <at id=ou_a></at> <at id=ou_b></at>',
         `**Created by:** ${creator}`,
       ].join('\n'),
-      zh_cn: ['**下次提醒：**11月24日 周二 09&#58;00（Asia/Shanghai）', '**负责人：**<at id=ou_a></at> <at id=ou_b></at>', `**创建人：**${creator}`].join('\n'),
+      zh_cn: [`**下次提醒：**${local} / 11月24日 周二 09&#58;00（Asia/Shanghai）`, '**负责人：**<at id=ou_a></at> <at id=ou_b></at>', `**创建人：**${creator}`].join('\n'),
     };
     const summary = 'Ship v1.2 & co: **now** <at id=all></at> [x](https…';
     const tag = (content: string) => [{ tag: 'text_tag', text: { tag: 'plain_text', content }, color: 'blue' }];
@@ -258,8 +260,10 @@ describe('todoCard', () => {
     expect(card.header.i18n_text_tag_list?.zh_cn[0]?.text.content).toBe('已完成');
     expect(card.header.i18n_text_tag_list?.en_us[0]?.text.content).toBe('Done');
     const json = JSON.stringify(card);
-    expect(json).toContain(`**Done by:** ${person('ou_d')} at Mon 23 Nov, 19&#58;30 &#40;UTC&#45;05&#58;30&#41;`);
-    expect(json).toContain(`**完成人：**${person('ou_d')}，11月23日 周一 19&#58;30（UTC&#45;05&#58;30）`);
+    expect(json).toContain(`**Done by:** ${person('ou_d')} at <local_datetime millisecond='${AT_2026_11_24_0100Z}' format_type='date_short'>`);
+    expect(json).toContain(` / Mon 23 Nov, 19&#58;30 &#40;UTC&#45;05&#58;30&#41;`);
+    expect(json).toContain(`**完成人：**${person('ou_d')}，<local_datetime`);
+    expect(json).toContain(` / 11月23日 周一 19&#58;30（UTC&#45;05&#58;30）`);
     expect(json).toContain('**Assignees:** nobody yet');
     expect(json).toContain('**负责人：**暂无');
     const [reopen, ...rest] = buttons(card);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/bot/commands';
+import { mayBeCommand, parseMessage } from '../../src/bot/commands';
 import { languageOfMessage } from '../../src/bot/language';
 import { CommandRouter } from '../../src/bot/router';
 import type { MessageEvent } from '../../src/feishu/events';
@@ -57,6 +57,20 @@ describe('parseMessage', () => {
     expect(parseMessage('@_user_1 hello there')).toEqual({ kind: 'chatter', text: 'hello there' });
     expect(parseMessage('/ not a command')).toEqual({ kind: 'chatter', text: '/ not a command' });
     expect(parseMessage('a/todo')).toEqual({ kind: 'chatter', text: 'a/todo' });
+  });
+});
+
+describe('mayBeCommand, the shortcut for chatter', () => {
+  it('is true of every text that parses as a command, and false of chatter without a slash', () => {
+    const commands = ['/todo x', '／待办 周报', '、待办列表', '@_user_1 /help', '/todo@Bot x', '@_all\n/todos', '/设置'];
+    for (const text of commands) {
+      expect(parseMessage(text).kind, text).toBe('command');
+      expect(mayBeCommand(text), text).toBe(true);
+    }
+    for (const text of ['lunch?', '@_user_1 see you at 3', '午饭吃什么', '@_all 周报今天交']) {
+      expect(mayBeCommand(text), text).toBe(false);
+      expect(parseMessage(text).kind, text).not.toBe('command');
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadStoreConfig } from '../../src/config';
+import { ConfigError, loadConfig, loadStoreConfig, misspeltVariables } from '../../src/config';
 
 const required = {
   FEISHU_APP_ID: 'cli_x',
@@ -47,7 +47,55 @@ describe('loadConfig', () => {
 
   it('reads DEFAULT_TIME_ZONE in its canonical spelling and refuses what is not a zone', () => {
     expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: 'europe/berlin' }).defaultTimeZone).toBe('Europe/Berlin');
-    expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin']);
+    expect(problems({ ...required, DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual([
+      'DEFAULT_TIME_ZONE must be an IANA time zone such as Asia/Shanghai or Europe/Berlin',
+    ]);
+  });
+
+  it('refuses a zone abbreviation, which Node reads as one of the zones it names (CST as Chicago), naming the likely ones (issue 23, item 8)', () => {
+    expect(problems({ ...required, DEFAULT_TIME_ZONE: 'CST' })).toEqual([
+      'DEFAULT_TIME_ZONE is the abbreviation CST, which names different zones in different places: write the IANA name, such as Asia/Shanghai (China), America/Chicago (US Central) or America/Havana (Cuba)',
+    ]);
+    for (const abbreviation of ['IST', 'bst', 'EST', 'PST', 'JST', 'CEST']) {
+      expect(problems({ ...required, DEFAULT_TIME_ZONE: abbreviation })[0], abbreviation).toMatch(
+        /^DEFAULT_TIME_ZONE is the abbreviation \w+, which names different zones/,
+      );
+    }
+    for (const [zone, canonical] of [
+      ['UTC', 'UTC'],
+      ['PRC', 'Asia/Shanghai'],
+      ['Asia/Tokyo', 'Asia/Tokyo'],
+      ['+08:00', '+08:00'],
+    ]) {
+      expect(loadConfig({ ...required, DEFAULT_TIME_ZONE: zone }).defaultTimeZone, zone).toBe(canonical);
+    }
+  });
+
+  it('names a set variable that looks like a misspelling of one of ours, with the closest, and leaves the rest alone (issue 23, item 10)', () => {
+    const env = {
+      ...required,
+      DEFAULT_TIMEZONE: 'Asia/Tokyo',
+      FEISHU_APPID: 'cli_y',
+      log_level: 'debug',
+      BODY_LIMIT_BYTE: '1',
+      HOME: '/root',
+      PATH: '/usr/bin',
+      PWD: '/app',
+      TERM: 'xterm',
+      USER: 'node',
+      SHELL: '/bin/sh',
+      HOSTNAME: 'bot',
+      NODE_ENV: 'production',
+      LANG: 'C.UTF-8',
+      PORT: '3000',
+      HOST: '0.0.0.0',
+    };
+    expect(misspeltVariables(env)).toEqual([
+      { name: 'DEFAULT_TIMEZONE', meant: 'DEFAULT_TIME_ZONE' },
+      { name: 'FEISHU_APPID', meant: 'FEISHU_APP_ID' },
+      { name: 'log_level', meant: 'LOG_LEVEL' },
+      { name: 'BODY_LIMIT_BYTE', meant: 'BODY_LIMIT_BYTES' },
+    ]);
   });
 
   it('gives every group its defaults from the environment: no digest and no nudges unless DIGEST_TIME and OVERDUE_NUDGE_HOURS say', () => {
@@ -64,6 +112,8 @@ describe('loadConfig', () => {
     const set = loadConfig({ ...required, DIGEST_TIME: '9:30', DIGEST_DAYS: 'daily', OVERDUE_NUDGE_HOURS: '24', TODO_ALLOWED: 'everyone' }).groupDefaults;
     expect(set).toMatchObject({ digestTime: '09:30', digestDays: 'daily', nudgeAfterHours: 24, whoCreates: 'everyone' });
     expect(loadConfig({ ...required, DIGEST_TIME: '', OVERDUE_NUDGE_HOURS: ' ' }).groupDefaults).toMatchObject({ digestTime: 'off', nudgeAfterHours: 'off' });
+    expect(loadConfig({ ...required, TASK_SYNC: 'on' }).groupDefaults.taskSync).toBe('on');
+    expect(problems({ ...required, TASK_SYNC: 'yes' })).toEqual(['TASK_SYNC must be "on" or "off"']);
     expect(problems({ ...required, DIGEST_TIME: '25:00', DIGEST_DAYS: 'weekends', OVERDUE_NUDGE_HOURS: '0' })).toEqual([
       'DIGEST_TIME must be a time such as 09:00, or empty for no digest',
       'DIGEST_DAYS must be "workdays" or "daily"',
@@ -148,9 +198,15 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://bot:pw@db:5432/todo',
       databaseSchema: 'todo_bot',
     });
-    expect(problems({ ...required, DATABASE_URL: 'db.internal:5432' })).toEqual(['DATABASE_URL must start with postgres:// or postgresql://, not db.internal://']);
-    expect(problems({ ...required, DATABASE_URL: 'not a url' })).toEqual(['DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database']);
-    expect(problems({ ...required, DATABASE_URL: 'mysql://bot:secret@db/todo' })).toEqual(['DATABASE_URL must start with postgres:// or postgresql://, not mysql://']);
+    expect(problems({ ...required, DATABASE_URL: 'db.internal:5432' })).toEqual([
+      'DATABASE_URL must start with postgres:// or postgresql://, not db.internal://',
+    ]);
+    expect(problems({ ...required, DATABASE_URL: 'not a url' })).toEqual([
+      'DATABASE_URL is not a URL: write it as postgres://user:password@host:5432/database',
+    ]);
+    expect(problems({ ...required, DATABASE_URL: 'mysql://bot:secret@db/todo' })).toEqual([
+      'DATABASE_URL must start with postgres:// or postgresql://, not mysql://',
+    ]);
     expect(problems({ ...required, DATABASE_URL: 'postgres://bot:secret@db:5432' })[0]).toMatch(/^DATABASE_URL names no database/);
     expect(problems({ ...required, DATABASE_URL: 'postgres://bot:50%@db/todo' })[0]).toMatch(/^DATABASE_URL has a broken %-escape/);
     expect(problems({ ...required, DATABASE_URL: 'postgres://db/todo', DATABASE_SCHEMA: 'Todo-Bot' })[0]).toMatch(/^DATABASE_SCHEMA must be a lower-case name/);

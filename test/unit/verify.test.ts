@@ -14,8 +14,9 @@ function encrypt(plaintext: string): string {
   return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
 }
 
-function signed(payload: object, opts: { timestamp?: number; encrypted?: boolean } = {}) {
-  const body = JSON.stringify(opts.encrypted === false ? payload : { encrypt: encrypt(JSON.stringify(payload)) });
+function signed(payload: object, opts: { timestamp?: number; encrypted?: boolean; body?: (ciphertext: string) => string } = {}) {
+  const ciphertext = encrypt(JSON.stringify(payload));
+  const body = opts.body?.(ciphertext) ?? JSON.stringify(opts.encrypted === false ? payload : { encrypt: ciphertext });
   const timestamp = String(opts.timestamp ?? Math.floor(now / 1000));
   const nonce = 'n-123';
   const signature = createHash('sha256').update(timestamp + nonce + encryptKey + body).digest('hex');
@@ -32,6 +33,20 @@ const verify = (input: { rawBody: Buffer; headers: Record<string, string> }) =>
 describe('verifyPush', () => {
   it('accepts a signed encrypted push and returns the decrypted payload', () => {
     expect(verify(signed(event))).toEqual({ kind: 'payload', payload: event });
+  });
+
+  it('reads the envelope alike however its JSON is spelled (the plain spelling is read without a parse)', () => {
+    const spellings = [
+      (c: string) => `{"encrypt":"${c}"}`,
+      (c: string) => `{ "encrypt" : "${c}" }\n`,
+      (c: string) => `{"encrypt":"${c.replaceAll('/', '\\/')}"}`,
+      (c: string) => `{"encrypt":"${c}","extra":1}`,
+    ];
+    for (const body of spellings) expect(verify(signed(event, { body }))).toEqual({ kind: 'payload', payload: event });
+    // A multi-byte character split across cipher blocks decodes whole.
+    const chinese = { ...event, event: { text: '待办'.repeat(20) } };
+    expect(verify(signed(chinese))).toEqual({ kind: 'payload', payload: chinese });
+    expect(authRefusal(() => verify(signed(event, { body: (c) => `{"encrypt":"${c.slice(0, -4)}"}` })))).toBe('undecryptable');
   });
 
   it('accepts a signed push that is not encrypted', () => {

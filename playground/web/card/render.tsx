@@ -132,11 +132,13 @@ function renderElement(el: unknown, ctx: CardContext, scope: FormScope | undefin
       return <hr class="card-hr" />;
     case 'column_set':
       return (
-        <div class="column-set">
+        // A row, as Feishu draws it: `flow` wraps on a narrow screen; an `auto` column is as wide as what it holds
+        // (a row of buttons), the others share the width by weight.
+        <div class={el.flex_mode === 'flow' ? 'column-set flow' : 'column-set'}>
           {(Array.isArray(el.columns) ? el.columns : []).map((column) =>
             isObject(column) ? (
               <div
-                class="column"
+                class={column.width === 'auto' ? 'column auto' : 'column'}
                 style={{ flexGrow: column.width === 'weighted' && typeof column.weight === 'number' ? column.weight : column.width === 'auto' ? 0 : 1 }}
               >
                 {renderElements(column.elements, ctx, scope)}

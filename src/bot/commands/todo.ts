@@ -1,3 +1,4 @@
+import type { TodoForm } from '../../domain/model';
 import { close, newForm } from '../../domain/todo-form';
 import { formDeleteJob, formSendJob } from '../jobs/form';
 import type { CommandMiddleware } from '../router';
@@ -14,10 +15,18 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, args,
   const formId = derivedId('form', message.eventId);
   if (await store.form(formId)) return;
 
+  // A topic group (话题群) has no ephemeral cards: the form goes by direct message, and the to-do card into the
+  // command's topic, as a reply to the command.
+  const topic = (await services.admins.chatMode(message.chatId)) === 'topic';
   const previous = await store.openForm(message.chatId, message.senderId);
-  const form = newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, language: lang, now: now(), ttlMs: config.formTtlMs });
+  const form: TodoForm = {
+    ...newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, language: lang, now: now(), ttlMs: config.formTtlMs }),
+    commandMessageId: message.messageId,
+    ...(topic && { delivery: { kind: 'direct' } as const, replyTo: message.messageId }),
+  };
   await commit({
     forms: [...(previous ? [close(previous, 'replaced', now())] : []), form],
-    jobs: [...(previous ? [formDeleteJob(services, previous)] : []), formSendJob(services, form, message.messageId)],
+    // A `/todo` sent as a reply to a message makes its to-do from that message: the send job reads it.
+    jobs: [...(previous ? [formDeleteJob(services, previous)] : []), formSendJob(services, form, message.messageId, message.parentId)],
   });
 };

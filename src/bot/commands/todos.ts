@@ -1,27 +1,46 @@
 import { todoListCard } from '../../../cards/todo-list';
-import { LANGUAGES, t } from '../../i18n';
+import { overdueSince } from '../../domain/digest';
+import type { Todo } from '../../domain/model';
+import { LANGUAGES, type MessageKey, t } from '../../i18n';
 import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
 
+/** A word of the command in either language (`mine`, `我的`). */
+const saysWord = (word: string, key: MessageKey) => LANGUAGES.some((each) => word === t(each, key));
+
 /**
- * `/todos` lists the chat's open to-dos, `/todos mine` (`/待办列表 我的`, either word in either command) those
- * assigned to the asker; soonest reminder first.
+ * `/todos` lists the chat's open to-dos; `/todos mine` (`/待办列表 我的`) those assigned to the asker, `/todos overdue`
+ * (`逾期`) those past their time, `/todos @Bea` those assigned to the people mentioned (the bot's own mention aside);
+ * the filters combine. Soonest reminder first.
  */
 export const listTodos: CommandMiddleware = async (ctx) => {
   const { services, message, args, lang } = ctx;
-  const filter = args.trim().toLowerCase();
-  const mine = LANGUAGES.some((each) => filter === t(each, 'command.todos.mine'));
-  if (filter !== '' && !mine) return ctx.reply('reply.todosUsage');
-  const todos = await services.store.openTodos(message.chatId, mine ? message.senderId : undefined);
+  const words = args.toLowerCase().split(/\s+/).filter((word) => word !== '');
+  const mine = words.some((word) => saysWord(word, 'command.todos.mine'));
+  const overdue = words.some((word) => saysWord(word, 'command.todos.overdue'));
+  if (words.some((word) => !saysWord(word, 'command.todos.mine') && !saysWord(word, 'command.todos.overdue'))) return ctx.reply('reply.todosUsage');
+  const people = await mentionedPeople(ctx);
+  const now = services.now();
+  const keep = (todo: Todo) =>
+    (people.length === 0 || people.some((id) => todo.assigneeIds.includes(id))) && (!overdue || overdueSince(todo, now) !== undefined);
+  const todos = (await services.store.openTodos(message.chatId, mine ? message.senderId : undefined)).filter(keep);
   await ctx.commit({
     jobs: [
       noticeJob(services, `${message.eventId}:todos`, {
         chatId: message.chatId,
         userId: message.senderId,
-        card: todoListCard({ todos, mine, lang }),
+        card: todoListCard({ todos, mine, overdue, people, lang }),
         replyTo: message.messageId,
         chatType: message.chatType,
       }),
     ],
   });
 };
+
+/** The people a message mentions, other than the bot (everyone, `@_all`, names nobody). */
+async function mentionedPeople(ctx: Parameters<CommandMiddleware>[0]): Promise<string[]> {
+  const people = ctx.message.mentions.flatMap((mention) => (mention.openId === undefined ? [] : [mention.openId]));
+  if (people.length === 0) return [];
+  const bot = await ctx.services.botOpenId();
+  return [...new Set(people.filter((id) => id !== bot))];
+}

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { type NoticeTone, noticeCard } from '../../../cards/notice';
 import { LANGUAGES } from '../../domain/model';
 import { isFeishuError, isTransient } from '../../feishu/errors';
+import { t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { type Services, derivedId } from '../services';
 
 /**
- * Telling one person something, in their language. In a group it is an ephemeral card only they see; where that is
- * impossible (a direct chat, or Feishu refuses) it is a reply to the message they sent, so nobody is left without
- * an answer.
+ * Telling one person something, in their language. In a group it is an ephemeral card only they see; in a topic group,
+ * which has none, a direct message; where that is impossible (a direct chat, or Feishu refuses) it is a reply to the
+ * message they sent, so nobody is left without an answer.
  */
 
 const TONES = ['info', 'warning', 'error'] as const satisfies readonly NoticeTone[];
@@ -46,17 +47,38 @@ export function noticeJob(clock: Clock, key: string, notice: Notice) {
 }
 
 export function noticeJobs(services: Services): RegisteredJob[] {
+  const inTopicGroup = async (chatId: string) => (await services.admins.chatMode(chatId)) === 'topic';
   return [
     handle(noticeKind, {
       async run({ job, payload: notice, step }) {
-        const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang: notice.lang ?? services.config.botLanguage });
+        const lang = notice.lang ?? services.config.botLanguage;
+        const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang });
         if (notice.chatType !== 'p2p') {
           try {
             await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));
             return;
           } catch (error) {
-            if (!notice.replyTo || !isFeishuError(error) || isTransient(error)) throw error;
+            if (!isFeishuError(error) || isTransient(error)) throw error;
+            if (!(await inTopicGroup(notice.chatId)) && !notice.replyTo) throw error;
           }
+        }
+        // A topic group has no ephemeral cards (asked only once Feishu refused one, so ordinary groups cost no
+        // look-up): a private answer goes by direct message; if even that cannot be delivered, one line in the topic
+        // says so, and nothing of what was to be said.
+        if (notice.chatType !== 'p2p' && (await inTopicGroup(notice.chatId))) {
+          const sent = await step('direct', async () => {
+            try {
+              return await services.feishu.sendDirect({ openId: notice.userId, card, uuid: derivedId('d', job.id) });
+            } catch (error) {
+              if (isTransient(error) || !isFeishuError(error) || !notice.replyTo) throw error;
+              return null;
+            }
+          });
+          const parentId = notice.replyTo;
+          if (sent || !parentId) return;
+          const line = noticeCard({ text: t(lang, 'topic.noticeFailed'), tone: 'warning', lang });
+          await step('reply', () => services.feishu.replyCard({ chatId: notice.chatId, parentId, card: line, uuid: derivedId('r', job.id) }));
+          return;
         }
         const parentId = notice.replyTo;
         if (!parentId) return;

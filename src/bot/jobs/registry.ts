@@ -5,7 +5,9 @@ import { digestJobs } from './digest';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
+import { nudgeJobs } from './nudge';
 import { reminderJobs } from './reminder';
+import { taskJobs } from './task';
 import { todoJobs } from './todo';
 
 /**
@@ -21,5 +23,7 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...todoJobs(services),
     ...reminderJobs(services),
     ...digestJobs(services),
+    ...taskJobs(services),
+    ...nudgeJobs(services),
   ]);
 }

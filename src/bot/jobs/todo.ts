@@ -9,10 +9,12 @@ import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type JobContext, type JobKind, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { sayFailure } from '../feishu-sentences';
+import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { deleteFormCards, formLane } from './form';
 import { noticeJob } from './notice';
+import { taskCreateJob, taskSyncJobs } from './task';
 
 /**
  * What happens to a to-do, as durable jobs: its card posted to the group (from its form, in the form's lane), then,
@@ -93,17 +95,34 @@ function feedCardOf(todo: Todo, lang: Language): FeedCardContent {
 export function todoJobs(services: Services): RegisteredJob[] {
   const { store, feishu, now, logger } = services;
 
+  /**
+   * The to-do card, as a reply where it has a message to answer (its source, or in a topic group the command, so it
+   * lands in the command's topic), else to the chat. A source recalled meanwhile leaves the card in the chat.
+   */
+  async function postCard(chatId: string, replyTo: string | undefined, card: object, uuid: string): Promise<string> {
+    if (replyTo === undefined) return feishu.sendCard({ chatId, card, uuid });
+    try {
+      return await feishu.replyCard({ chatId, parentId: replyTo, card, uuid });
+    } catch (error) {
+      const code = feishuRefusal(error)?.feishuCode;
+      if (code !== 230011 && code !== 230110) throw error;
+      return feishu.sendCard({ chatId, card, uuid });
+    }
+  }
+
   const post = handle(todoPost, {
     async run({ job, payload: { formId, todoId }, step, commit }) {
       const todo = await store.todo(todoId);
       if (!todo) return;
       const card = todoCard(todo, { lang: recordLanguage(services, todo) });
-      const messageId = await step('post', () => feishu.sendCard({ chatId: todo.chatId, card, uuid: derivedId('p', job.id) }));
+      const messageId = await step('post', () => postCard(todo.chatId, todo.replyTo, card, derivedId('p', job.id)));
       const form = await store.form(formId);
+      const posting = todo.status === 'posting';
+      const syncsTasks = posting && (await groupSettings(services, todo.chatId)).taskSync === 'on';
       await commit({
-        todos: todo.status === 'posting' ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
+        todos: posting ? [{ ...todo, status: 'open', messageId, currentCard: { messageId, sentAt: now() }, updatedAt: now() }] : [],
         forms: form?.status === 'submitting' ? [{ ...form, status: 'posted', updatedAt: now() }] : [],
-        jobs: todo.status === 'posting' && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : [],
+        jobs: [...(posting && todo.assigneeIds.length > 0 ? [feedSyncJob(services, todo)] : []), ...(syncsTasks ? [taskCreateJob(services, todo)] : [])],
       });
       await deleteFormCards(services, await store.form(formId), step);
     },
@@ -161,7 +180,12 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
       await commit({
         todos: [recalled],
-        jobs: [feedSyncJob(services, todo), recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone')],
+        jobs: [
+          feedSyncJob(services, todo),
+          // The task goes with the card (the job deletes a recalled to-do's task).
+          ...taskSyncJobs(services, recalled),
+          recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone'),
+        ],
       });
     },
     async giveUp({ job, payload, commit }, error) {

@@ -31,6 +31,9 @@ export class EmbeddedStore implements Store {
   private readonly formExpiry = new DueIndex();
   private readonly todosByChat = new Map<string, string[]>();
   private readonly todosByMessage = new Map<string, string>();
+  private readonly todosByTask = new Map<string, string>();
+  /** Ids of open to-dos with a Feishu Task not deleted there. */
+  private readonly syncedOpen = new Set<string>();
   private readonly reminders = new DueIndex();
   /** To-dos with a reminder still to come, counted for the metrics. */
   private readonly pendingReminders = new Set<string>();
@@ -68,6 +71,15 @@ export class EmbeddedStore implements Store {
     return id === undefined ? undefined : this.current<TodoForm>('forms', id);
   }
 
+  async openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined> {
+    // Open forms are few (each person has at most one per chat, and they expire): a scan of them is enough.
+    for (const id of this.openForms.values()) {
+      const form = this.current<TodoForm>('forms', id);
+      if (form?.chatId === chatId && form.commandMessageId === commandMessageId && form.status === 'open') return form;
+    }
+    return undefined;
+  }
+
   async formByCardKey(key: string): Promise<TodoForm | undefined> {
     const id = this.formsByCardKey.get(key);
     return id === undefined ? undefined : this.current<TodoForm>('forms', id);
@@ -80,6 +92,20 @@ export class EmbeddedStore implements Store {
   async todoByMessage(messageId: string): Promise<Todo | undefined> {
     const id = this.todosByMessage.get(messageId);
     return id === undefined ? undefined : this.current<Todo>('todos', id);
+  }
+
+  async todoByTaskGuid(guid: string): Promise<Todo | undefined> {
+    const id = this.todosByTask.get(guid);
+    return id === undefined ? undefined : this.current<Todo>('todos', id);
+  }
+
+  async syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
+    return [...this.syncedOpen]
+      .filter((id) => afterId === undefined || id > afterId)
+      .sort()
+      .slice(0, limit)
+      .map((id) => this.current<Todo>('todos', id))
+      .filter((todo): todo is Todo => todo !== undefined);
   }
 
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
@@ -158,8 +184,8 @@ export class EmbeddedStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  async renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  async renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   async recordStep(job: Job, name: string, result: unknown): Promise<void> {
@@ -313,6 +339,9 @@ export class EmbeddedStore implements Store {
     const replaced = previous?.currentCard?.messageId;
     if (replaced !== undefined && replaced !== card && replaced !== todo.messageId) this.todosByMessage.delete(replaced);
     if (card !== undefined) this.todosByMessage.set(card, todo.id);
+    if (todo.task) this.todosByTask.set(todo.task.guid, todo.id);
+    if (isSyncedOpen(todo)) this.syncedOpen.add(todo.id);
+    else this.syncedOpen.delete(todo.id);
     if (isRemindable(todo)) this.pendingReminders.add(todo.id);
     else this.pendingReminders.delete(todo.id);
     // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
@@ -322,6 +351,10 @@ export class EmbeddedStore implements Store {
     if (ids) ids.push(todo.id);
     else this.todosByChat.set(todo.chatId, [todo.id]);
   }
+}
+
+function isSyncedOpen(todo: Todo): boolean {
+  return todo.status === 'open' && todo.task !== undefined && todo.task.deletedThere !== true;
 }
 
 function isRemindable(todo: Todo): boolean {

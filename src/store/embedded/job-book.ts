@@ -67,13 +67,13 @@ export class JobBook {
     return Number.isFinite(nextRunAt) ? { jobs, nextRunAt } : { jobs };
   }
 
-  renew(owner: string, jobIds: readonly string[], leaseMs: number): string[] {
+  renew(jobs: readonly Job[], leaseMs: number): string[] {
     const until = Date.now() + leaseMs;
-    return jobIds.filter((id) => {
-      const lease = this.leases.get(id);
-      if (lease?.owner !== owner) return false;
+    return jobs.flatMap((job) => {
+      const lease = this.holds(job) ? this.leases.get(job.id) : undefined;
+      if (!lease) return [];
       lease.until = until;
-      return true;
+      return [job.id];
     });
   }
 

@@ -34,6 +34,11 @@ export type Queryable = pg.Pool | pg.PoolClient;
 
 export class Database {
   readonly pool: pg.Pool;
+  /**
+   * One connection for lease renewals alone: a renewal queued behind the pool's ordinary work (a burst of commits and
+   * claims holding every connection) could come too late, and the job lose its lease while it runs.
+   */
+  readonly leasePool: pg.Pool;
   readonly schema: string;
   /** The schema, quoted, for qualifying table names in SQL text. */
   readonly s: string;
@@ -42,17 +47,22 @@ export class Database {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     if (!SCHEMA_NAME.test(this.schema)) throw new Error(`schema "${this.schema}" is not a plain lower-case name (letters, digits, _)`);
     this.s = pg.escapeIdentifier(this.schema);
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      application_name: 'feishu-todo-bot',
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      // A startup parameter, so it costs no round trip.
-      ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
-    });
+    const pool = (max: number, applicationName: string) =>
+      new pg.Pool({
+        connectionString: options.url,
+        max,
+        application_name: applicationName,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        // A startup parameter, so it costs no round trip.
+        ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
+      });
+    this.pool = pool(options.poolSize ?? DEFAULT_POOL_SIZE, 'feishu-todo-bot');
+    this.leasePool = pool(1, 'feishu-todo-bot leases');
     // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
     // pool's error event would end the process.
-    this.pool.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL dropped an idle connection'));
+    for (const idle of [this.pool, this.leasePool]) {
+      idle.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL dropped an idle connection'));
+    }
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
@@ -83,13 +93,13 @@ export class Database {
     return retry ? retried(once) : once();
   }
 
-  /** One statement in a transaction of its own, retried as `transaction` retries. */
-  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return retried(() => this.query<R>(statement, values));
+  /** One statement in a transaction of its own, retried as `transaction` retries (on `on`, the pool by default). */
+  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: pg.Pool = this.pool): Promise<pg.QueryResult<R>> {
+    return retried(() => this.query<R>(statement, values, on));
   }
 
-  end(): Promise<void> {
-    return this.pool.end();
+  async end(): Promise<void> {
+    await Promise.all([this.pool.end(), this.leasePool.end()]);
   }
 }
 

@@ -44,8 +44,15 @@ export class PostgresJobs {
     return claimed.next === null ? { jobs } : { jobs, nextRunAt: Number(claimed.next) };
   }
 
-  async renew(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    const renewed = await this.db.queryRetried<{ id: string }>(this.sql.renew, [owner, jobIds, leaseMs]);
+  /** On a connection of its own, so that a renewal never waits behind ordinary work for one of the pool's. */
+  async renew(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    const leased = jobs.flatMap((job) => {
+      const token = leaseToken(job);
+      return token === undefined ? [] : [{ id: job.id, token }];
+    });
+    if (leased.length === 0) return [];
+    const args = [leased.map((lease) => lease.id), leased.map((lease) => lease.token), leaseMs];
+    const renewed = await this.db.queryRetried<{ id: string }>(this.sql.renew, args, this.db.leasePool);
     return renewed.rows.map((row) => row.id);
   }
 

@@ -50,8 +50,16 @@ export function toJob(row: JobRow, withLease = true): Job {
 const jobColumns = (s: string, alias: string) =>
   `${alias}.*, (SELECT json_object_agg(st.name, st.result) FROM ${s}.job_steps st WHERE st.job_id = ${alias}.id) AS steps`;
 
-/** The lease of `$1` (id) and `$2` (token) is still this holder's and still live. */
-const holds = (alias: string) => `${alias}.id = $1 AND ${alias}.lease_token = $2::uuid AND ${alias}.lease_until > statement_timestamp()`;
+/** The lease of `$1` (id) and `$2` (token) is still this holder's and still live (for `margin` more, at least). */
+const holds = (alias: string, margin = '0 seconds') =>
+  `${alias}.id = $1 AND ${alias}.lease_token = $2::uuid AND ${alias}.lease_until > statement_timestamp() + interval '${margin}'`;
+/**
+ * A step is recorded only with a second of its lease left. A claim reads a job's steps in the statement that takes
+ * the job, which begins only once the lease has run out: a step recorded (locking the job's row, so the claim skips
+ * the job meanwhile) and committed just as that statement began would be missed by it, and done again. With the
+ * margin, that would take a step's one-row insert a second between its start and its commit.
+ */
+const STEP_MARGIN = '1 second';
 
 /** The advisory lock key of a lane is `hashtextextended(<prefix> || lane, 0)`, of a chat likewise: one space per schema. */
 export const laneKeyPrefix = (schema: string) => `${schema}:lane:`;
@@ -64,17 +72,18 @@ export function jobStatements(s: string) {
     holdsForCommit: statement('holdsForCommit', `SELECT 1 FROM ${s}.jobs j WHERE ${holds('j')} FOR SHARE`),
     /** $1 cursor, $2 now, $3 per chat, $4 chat key prefix, $5 max, $6 owner, $7 lease ms: `{chats, jobs, next}`. */
     claim: statement('claim', `SELECT ${s}.claim_jobs($1, $2, $3, $4, $5, $6, $7) AS claimed`),
-    /** $1 owner, $2 ids, $3 lease ms. */
+    /** $1 ids, $2 their tokens, $3 lease ms: a lease is renewed only by its token, and only while it is live. */
     renew: statement(
       'renew',
-      `UPDATE ${s}.jobs SET lease_until = statement_timestamp() + $3 * interval '1 millisecond'
-       WHERE id = ANY($2::text[]) AND lease_owner = $1 AND lease_token IS NOT NULL RETURNING id`,
+      `UPDATE ${s}.jobs j SET lease_until = statement_timestamp() + $3 * interval '1 millisecond'
+       FROM unnest($1::text[], $2::uuid[]) AS l(id, token)
+       WHERE j.id = l.id AND j.lease_token = l.token AND j.lease_until > statement_timestamp() RETURNING j.id`,
     ),
-    /** $1 id, $2 token, $3 step name, $4 result. */
+    /** $1 id, $2 token, $3 step name, $4 result: see `STEP_MARGIN`. */
     recordStep: statement(
       'recordStep',
       `INSERT INTO ${s}.job_steps (job_id, name, result)
-       SELECT j.id, $3, $4::json FROM ${s}.jobs j WHERE ${holds('j')}
+       SELECT j.id, $3, $4::json FROM ${s}.jobs j WHERE ${holds('j', STEP_MARGIN)} FOR SHARE
        ON CONFLICT (job_id, name) DO UPDATE SET result = EXCLUDED.result`,
     ),
     /** $1 id, $2 token, $3 lane, $4 lane key prefix, $5 channel, $6 notice: whether the job was removed. */

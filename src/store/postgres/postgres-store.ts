@@ -92,6 +92,10 @@ export class PostgresStore implements Store {
     return this.one(this.sql.openForm, [chatId, ownerId]);
   }
 
+  openFormOfCommand(chatId: string, commandMessageId: string): Promise<TodoForm | undefined> {
+    return this.one(this.sql.openFormOfCommand, [chatId, commandMessageId]);
+  }
+
   formByCardKey(key: string): Promise<TodoForm | undefined> {
     return this.one(this.sql.formByCardKey, [key]);
   }
@@ -102,6 +106,14 @@ export class PostgresStore implements Store {
 
   todoByMessage(messageId: string): Promise<Todo | undefined> {
     return this.one(this.sql.todoByMessage, [messageId]);
+  }
+
+  todoByTaskGuid(guid: string): Promise<Todo | undefined> {
+    return this.one(this.sql.todoByTaskGuid, [guid]);
+  }
+
+  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.syncedOpenTodos, [afterId ?? '', limit]);
   }
 
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
@@ -187,8 +199,8 @@ export class PostgresStore implements Store {
     return this.jobs.claim(claim);
   }
 
-  renewLeases(owner: string, jobIds: readonly string[], leaseMs: number): Promise<string[]> {
-    return this.jobs.renew(owner, jobIds, leaseMs);
+  renewLeases(jobs: readonly Job[], leaseMs: number): Promise<string[]> {
+    return this.jobs.renew(jobs, leaseMs);
   }
 
   recordStep(job: Job, name: string, result: unknown): Promise<void> {

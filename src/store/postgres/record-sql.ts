@@ -18,8 +18,18 @@ const COLUMNS: { [C in RecordCollection]: { names: string[]; values(record: neve
     values: (f: TodoForm) => [f.chatId, f.ownerId, f.status, f.expiresAt, f.updatedAt, formCardKey(f.id)],
   },
   todos: {
-    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id', 'done_at'],
-    values: (t: Todo) => [t.chatId, t.creatorId, t.status, t.messageId ?? null, t.remindAt ?? null, t.currentCard?.messageId ?? null, t.doneAt ?? null],
+    names: ['chat_id', 'creator_id', 'status', 'message_id', 'remind_at', 'card_message_id', 'done_at', 'task_guid', 'task_synced'],
+    values: (t: Todo) => [
+      t.chatId,
+      t.creatorId,
+      t.status,
+      t.messageId ?? null,
+      t.remindAt ?? null,
+      t.currentCard?.messageId ?? null,
+      t.doneAt ?? null,
+      t.task?.guid ?? null,
+      t.task !== undefined && t.task.deletedThere !== true,
+    ],
   },
   chats: { names: [], values: () => [] },
 };
@@ -60,11 +70,22 @@ export function recordStatements(s: string) {
       'openForm',
       `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND owner_id = $2 AND status = 'open' ORDER BY updated_at DESC, id DESC LIMIT 1`,
     ),
+    /** $1 chat, $2 the command's message id: read from the record, among the chat's few open forms (forms_open_by_owner). */
+    openFormOfCommand: statement(
+      'openFormOfCommand',
+      `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND status = 'open' AND record ->> 'commandMessageId' = $2 LIMIT 1`,
+    ),
     formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
     /** By its posted card or its current card (see migration 0007). */
     todoByMessage: statement(
       'todoByMessage',
       `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`,
+    ),
+    todoByTaskGuid: statement('todoByTaskGuid', `SELECT record FROM ${s}.todos WHERE task_guid = $1 LIMIT 1`),
+    /** $1 the last id of the previous page ('' for the first), $2 the page's size (see migration 0009). */
+    syncedOpenTodos: statement(
+      'syncedOpenTodos',
+      `SELECT record FROM ${s}.todos WHERE status = 'open' AND task_synced AND id > $1 ORDER BY id LIMIT $2`,
     ),
     /** Walks the open to-dos' index (todos_open_by_chat), one probe per chat. */
     chatsWithOpenTodos: statement(

@@ -148,12 +148,19 @@ describe('the to-do and reminder cards', () => {
     updatedAt: 0,
   };
 
+  it('draws a reminder that took over as the card with Done, Snooze and Tomorrow side by side in one row', () => {
+    const el = draw(todoCard(todo, { lang: 'en_us', asReminder: true }));
+    const row = el.querySelector('.column-set.flow');
+    expect([...(row?.querySelectorAll('.column.auto button') ?? [])].map(text)).toEqual(['Done', 'Snooze 1 h', 'Tomorrow 9:00']);
+  });
+
   it("shows the to-do's text exactly as typed, the assignees as mentions and the creator by name", () => {
     const el = draw(todoCard(todo, { lang: 'en_us' }));
     const [typed, , details] = el.querySelectorAll('.card-body > *');
     expect(text(typed)).toBe(todo.text);
     expect(typed?.querySelectorAll('.mention, a, em')).toHaveLength(0);
-    expect(text(details)).toContain('Next reminder: Tue 24 Nov, 09:30 (Asia/Shanghai)');
+    // The reader's own time, drawn from <local_datetime>, then the creator's-zone text.
+    expect(text(details)).toContain('Next reminder: 24 Nov 09:30 / Tue 24 Nov, 09:30 (Asia/Shanghai)');
     expect([...(details?.querySelectorAll('.mention') ?? [])].map(text)).toEqual(['@Bea Li']);
     expect(text(details?.querySelector('.person'))).toBe('Alex Chen');
     expect(text(el.querySelector('.text-tag'))).toBe('Open');

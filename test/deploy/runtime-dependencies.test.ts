@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Issue 23, item 13: the runtime is `node dist/main.js` (and `node dist/store.js`), so the runtime dependencies are
+ * exactly the packages the bundle loads; build tools (esbuild, tsx) are development dependencies, left out of the
+ * image (`npm ci --omit=dev`) and of a production install (`npm prune --omit=dev`).
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** A bare specifier naming a package (strings that merely follow `from` in bundled code are not). */
+const PACKAGE = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/;
+let bundled: Set<string>;
+let manifest: { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  const files = (await readdir(join(ROOT, 'dist'))).filter((file) => file.endsWith('.js'));
+  bundled = new Set<string>();
+  for (const file of files) {
+    const code = await readFile(join(ROOT, 'dist', file), 'utf8');
+    for (const match of code.matchAll(/(?:\bfrom\s*|\bimport\(\s*|\brequire\d*\(\s*)["']([^"'.][^"']*)["']/g)) {
+      const specifier = match[1] as string;
+      if (specifier.startsWith('node:') || builtinModules.includes(specifier) || !PACKAGE.test(specifier)) continue;
+      bundled.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
+    }
+  }
+  manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+}, 60_000);
+
+describe('runtime dependencies', () => {
+  it('are the packages dist/ loads, and nothing that only builds or runs TypeScript', () => {
+    expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
+    expect(Object.keys(manifest.dependencies)).not.toContain('esbuild');
+    expect(Object.keys(manifest.devDependencies)).toEqual(expect.arrayContaining(['tsx', 'esbuild']));
+    for (const name of bundled) expect(Object.keys(manifest.dependencies), `dist/ loads ${name}`).toContain(name);
+    for (const name of Object.keys(manifest.dependencies)) expect([...bundled], `${name} is a runtime dependency`).toContain(name);
+  });
+
+  it('run the bot and the store tool from dist/ alone', () => {
+    expect(manifest.scripts.start).toMatch(/^exec node .*dist\/main\.js$/);
+    expect(manifest.scripts.store).toBe('node dist/store.js');
+  });
+});

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Todo } from '../../src/domain/model';
+import { type Harness, formCards, formValues, noticesTo, startHarness, submitForm, buttonValue } from './harness';
+
+/** `/todo` sent as a reply to any message of the group makes its to-do from that message. */
+
+let h: Harness;
+afterEach(async () => {
+  await h.stop();
+});
+
+const NAMES = { ou_bob: 'Bob Wu', ou_alice: 'Alice Chen' };
+
+async function start() {
+  h = await startHarness({ emulator: { names: NAMES } });
+}
+
+/** `/todo [text]` as a reply to `sourceId`, and the form it opened (its card and id). */
+async function todoReplyingTo(sourceId: string, text = '') {
+  await h.say('ou_admin', `/todo ${text}`.trim(), { parentId: sourceId });
+  await h.settled();
+  const form = formCards(h, 'ou_admin').at(-1);
+  if (!form) throw new Error('no form was sent');
+  return { messageId: form.messageId, card: form.card as unknown };
+}
+
+const inputOf = (card: unknown) => JSON.stringify(card).match(/"default_value":"([^"]*)"/)?.[1];
+const todoOfCard = async (messageId: string) => (await h.app.services.store.todoByMessage(messageId)) as Todo;
+
+describe('a to-do from a message', () => {
+  it('reads a text message: its words prefill the form, a time in them the reminder, and the card replies to it', async () => {
+    await start();
+    const source = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Can someone update the release checklist tomorrow 3pm?' });
+    const form = await todoReplyingTo(source);
+    expect(h.emu.callsTo('GET', `/open-apis/im/v1/messages/${source}`)).toHaveLength(1);
+    expect(inputOf(form.card)).toContain('Can someone update the release checklist');
+    expect(JSON.stringify(form.card)).toMatch(/"initial_datetime":"\d{4}-\d{2}-\d{2} 15:00"/);
+
+    const answer = await submitForm(h, 'ou_admin', form, formValues({ text: 'Update the release checklist' }));
+    expect(answer.body.toast.type).toBe('success');
+    await h.settled();
+    const card = [...h.emu.messages.values()].find((m) => m.kind === 'reply' && m.parentId === source);
+    expect(card, 'the to-do card replies to the source').toBeDefined();
+    const todo = await todoOfCard(card?.messageId as string);
+    expect(todo.source).toMatchObject({ messageId: source, senderId: 'ou_bob', senderType: 'user', senderName: 'Bob Wu' });
+
+    await h.say('ou_member', '/todos');
+    await h.settled();
+    expect(noticesTo(h, 'ou_member').at(-1)).toContain("from Bob Wu's message");
+  });
+
+  it('reads a rich-text message from a bot, its mentions as names; words typed after /todo win', async () => {
+    await start();
+    const source = h.emu.addExternalMessage({
+      chatId: 'oc_group',
+      senderId: 'cli_other_bot',
+      senderType: 'app',
+      format: 'post',
+      text: 'Deploy failed on main, @_user_1 please look',
+      mentions: [{ key: '@_user_1', openId: 'ou_alice', name: 'Alice Chen' }],
+    });
+    const form = await todoReplyingTo(source);
+    expect(inputOf(form.card)).toBe('Deploy failed on main, @Alice Chen please look');
+
+    const typed = await todoReplyingTo(source, 'Fix the deploy');
+    expect(inputOf(typed.card)).toBe('Fix the deploy');
+    await submitForm(h, 'ou_admin', typed, formValues({ text: 'Fix the deploy' }));
+    await h.settled();
+    const card = [...h.emu.messages.values()].find((m) => m.kind === 'reply' && m.parentId === source);
+    expect((await todoOfCard(card?.messageId as string)).source).toMatchObject({ messageId: source, senderType: 'app' });
+  });
+
+  it('opens the form empty, with one private line saying why, for a recalled message or without the read scope', async () => {
+    await start();
+    const source = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Order more coffee' });
+    const message = h.emu.messages.get(source);
+    if (message) message.recalled = true;
+    const form = await todoReplyingTo(source);
+    expect(inputOf(form.card)).toBeUndefined();
+    const lines = noticesTo(h, 'ou_admin');
+    expect(lines.filter((line) => line.includes('recalled or deleted'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('Order more coffee');
+
+    h.emu.setMessageScope(false);
+    const other = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Book the room' });
+    const unscoped = await todoReplyingTo(other);
+    expect(inputOf(unscoped.card)).toBeUndefined();
+    expect(noticesTo(h, 'ou_admin').at(-1)).toContain('im:message:readonly');
+    // The form still works; nothing of the message was read, so the to-do keeps no source and its card goes to the chat.
+    await submitForm(h, 'ou_admin', unscoped, formValues({ text: 'Book the room' }));
+    await h.settled();
+    const posted = [...h.emu.messages.values()].filter((m) => m.kind === 'message' && m.card !== undefined && JSON.stringify(m.card).includes('Book the room'));
+    expect(posted).toHaveLength(1);
+    expect((await todoOfCard(posted[0]?.messageId as string)).source).toBeUndefined();
+    expect(buttonValue(posted[0]?.card, 'todo.done')).toBeDefined();
+  });
+});

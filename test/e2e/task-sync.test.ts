@@ -1,0 +1,257 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { taskUpdateEvent, taskUpdatedV1Event } from '../../emulator';
+import { RECORD_VERSION, type Todo } from '../../src/domain/model';
+import { SECRETS, type Harness, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
+
+/**
+ * Two-way sync with Feishu Task, end to end: the bot's calls land in the emulator's Task v2, and changes made there
+ * come back as task events, signed and encrypted as Feishu pushes them, or through the reconcile sweep.
+ */
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** Mon 7 Dec 2026, 09:00 in Shanghai. */
+const START = Date.UTC(2026, 11, 7, 1, 0);
+let clock = START;
+let h: Harness;
+
+/** `realTime`: the bot's clock runs, for what waits on it (a retry's delay). */
+async function start(env: Record<string, string> = { TASK_SYNC: 'on' }, emulator = {}, realTime = false) {
+  clock = START;
+  h = await startHarness({ env, emulator, app: { now: realTime ? Date.now : () => clock } });
+}
+
+afterEach(async () => {
+  await h?.stop();
+});
+
+const todoOf = async (id: string) => (await h.app.services.store.todo(id)) as Todo;
+const onlyTask = () => {
+  expect(h.emu.tasks.size).toBe(1);
+  return [...h.emu.tasks.values()][0] as NonNullable<ReturnType<typeof h.emu.tasks.get>>;
+};
+/** The group card as it is now: the last PATCH of it, or as posted. */
+const cardNow = (messageId: string) => {
+  const message = h.emu.messages.get(messageId);
+  return readable(message?.updates.at(-1) ?? message?.card);
+};
+const taskPatches = () => h.emu.callsTo('PATCH', /^\/open-apis\/task\/v2\/tasks\//);
+
+/** A person changes the task in Feishu Task, and Feishu pushes the event saying so. */
+async function changeInFeishu(guid: string, user: string, change: Parameters<Harness['emu']['changeTaskAsUser']>[2]) {
+  const eventTypes = h.emu.changeTaskAsUser(guid, user, change);
+  const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: guid, eventTypes }));
+  expect(answer.status).toBe(200);
+  await h.settled();
+}
+
+describe('a to-do in a group that syncs', () => {
+  it('becomes a Feishu Task with every field, and its card opens it', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice', 'ou_bob'], remindAt: pickerValueInHours(2, clock), repeat: 'weekly' });
+    const stored = await todoOf(todo.todoId);
+    const task = onlyTask();
+    const [create] = h.emu.successfulCallsTo('POST', '/open-apis/task/v2/tasks');
+    expect(create?.body).toEqual({
+      summary: 'Renew the cert',
+      members: [
+        { id: 'ou_alice', type: 'user', role: 'assignee' },
+        { id: 'ou_bob', type: 'user', role: 'assignee' },
+        { id: 'ou_admin', type: 'user', role: 'follower' },
+      ],
+      client_token: `todo-task:${todo.todoId}`,
+      origin: {
+        platform_i18n_name: { zh_cn: '待办机器人', en_us: 'To-do bot' },
+        href: { url: 'https://applink.feishu.cn/client/chat/open?openChatId=oc_group', title: expect.any(String) },
+      },
+      extra: todo.todoId,
+      // Milliseconds, as a string: 11:00 in Shanghai.
+      due: { timestamp: String(START + 2 * HOUR), is_all_day: false },
+      repeat_rule: 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO',
+    });
+    expect(stored.task).toEqual({ guid: task.guid, url: task.url, completed: false, dueAt: START + 2 * HOUR });
+    // The card follows: "Open in Feishu Task" opens the task's own link.
+    const card = h.emu.messages.get(todo.messageId)?.updates.at(-1);
+    expect(JSON.stringify(card)).toContain(JSON.stringify({ type: 'open_url', default_url: task.url }));
+    expect(readable(card)).toContain('Open in Feishu Task');
+    expect(readable(card)).toContain('在飞书任务中打开');
+  });
+
+  it('leaves out the due and the repeat of a to-do without a reminder', async () => {
+    await start();
+    await postTodo(h, { text: 'Whenever', assignees: ['ou_alice'] });
+    const body = h.emu.successfulCallsTo('POST', '/open-apis/task/v2/tasks')[0]?.body;
+    expect(body.due).toBeUndefined();
+    expect(body.repeat_rule).toBeUndefined();
+  });
+
+  it('completes and reopens the task when Done and Reopen are clicked, and takes both back from Feishu Task', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+
+    clock += MINUTE;
+    await h.click('ou_alice', todo.messageId, buttonValue(h.emu.messages.get(todo.messageId)?.card, 'todo.done'));
+    await h.settled();
+    expect(h.emu.tasks.get(guid)?.completedAt).toBe(String(clock));
+    await h.click('ou_alice', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
+    await h.settled();
+    expect(h.emu.tasks.get(guid)?.completedAt).toBe('0');
+    expect(taskPatches().map((c) => c.body.task.completed_at)).toEqual([String(clock), '0']);
+
+    // Done in Feishu Task: the to-do is done, and its card says where.
+    await changeInFeishu(guid, 'ou_alice', { complete: true });
+    const done = await todoOf(todo.todoId);
+    expect(done).toMatchObject({ status: 'done', doneVia: 'feishu_task' });
+    expect(cardNow(todo.messageId)).toContain('Done in Feishu Task');
+    expect(cardNow(todo.messageId)).toContain('已在飞书任务中完成');
+    // Reopened there: open again here.
+    await changeInFeishu(guid, 'ou_alice', { reopen: true });
+    expect((await todoOf(todo.todoId)).status).toBe('open');
+    expect(cardNow(todo.messageId)).not.toContain('Done in Feishu Task');
+    // Neither change went back to Feishu as a change of the bot's (no ping-pong).
+    expect(taskPatches()).toHaveLength(2);
+  });
+
+  it('does not echo its own change: the event Feishu sends for it reads the task and changes nothing', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+    await h.click('ou_alice', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+    await h.settled();
+    const before = await todoOf(todo.todoId);
+    const patchesBefore = h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`).length;
+    const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: guid, eventTypes: ['task_completed_update'] }));
+    expect(answer.status).toBe(200);
+    await h.settled();
+    expect(h.emu.successfulCallsTo('GET', `/open-apis/task/v2/tasks/${guid}`)).toHaveLength(1);
+    expect((await todoOf(todo.todoId)).rev).toBe(before.rev);
+    expect(taskPatches()).toHaveLength(1);
+    expect(h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`)).toHaveLength(patchesBefore);
+  });
+
+  it('follows assignees changed in Feishu Task, and a task deleted there leaves the to-do open with a note', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+    await changeInFeishu(guid, 'ou_alice', { assignees: ['ou_bob'] });
+    expect((await todoOf(todo.todoId)).assigneeIds).toEqual(['ou_bob']);
+    expect(cardNow(todo.messageId)).toContain('ou_bob');
+    expect([...h.emu.feedCards.values()].map((c) => c.userId)).toEqual(['ou_bob']);
+
+    await changeInFeishu(guid, 'ou_bob', { delete: true });
+    const kept = await todoOf(todo.todoId);
+    expect(kept.status).toBe('open');
+    expect(kept.task?.deletedThere).toBe(true);
+    expect(cardNow(todo.messageId)).toContain('Deleted in Feishu Task');
+    expect(cardNow(todo.messageId)).not.toContain('Open in Feishu Task');
+    // Nothing more goes to a deleted task: Done here stays here.
+    await h.click('ou_bob', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+    await h.settled();
+    expect(taskPatches()).toHaveLength(0);
+  });
+
+  it('takes a completion from Feishu Task through the sweep when the event never came, and the v1 event too', async () => {
+    await start();
+    const first = await postTodo(h, { text: 'first', assignees: ['ou_alice'] });
+    const second = await postTodo(h, { text: 'second', assignees: ['ou_alice'] });
+    const guidOf = async (id: string) => (await todoOf(id)).task?.guid as string;
+    h.emu.changeTaskAsUser(await guidOf(first.todoId), 'ou_alice', { complete: true });
+    // No event: ten minutes later the sweep reads every synced open to-do's task.
+    clock += 10 * MINUTE;
+    h.app.wake();
+    await h.settled();
+    expect((await todoOf(first.todoId)).status).toBe('done');
+    expect((await todoOf(second.todoId)).status).toBe('open');
+
+    // The v1 event names the task by task_id.
+    h.emu.changeTaskAsUser(await guidOf(second.todoId), 'ou_alice', { complete: true });
+    await h.event(taskUpdatedV1Event({ token: SECRETS.verificationToken, taskId: await guidOf(second.todoId) }));
+    await h.settled();
+    expect((await todoOf(second.todoId)).status).toBe('done');
+  });
+
+  it('acknowledges an event for a task it does not know, and does nothing with it', async () => {
+    await start();
+    const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: 'someone-elses-task', eventTypes: ['task_completed_update'] }));
+    expect(answer.status).toBe(200);
+    await h.settled();
+    expect(h.emu.callsTo('GET', /^\/open-apis\/task\/v2\/tasks\//)).toHaveLength(0);
+  });
+
+  it('moves the due on Snooze, and deletes the task on /recall', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    const { guid } = onlyTask();
+    await h.click('ou_alice', todo.messageId, { action: 'todo.snooze', todoId: todo.todoId });
+    await h.settled();
+    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(clock + HOUR), is_all_day: false });
+
+    await h.say('ou_admin', '/recall', { parentId: todo.messageId });
+    await h.settled();
+    expect(h.emu.tasks.get(guid)?.deleted).toBe(true);
+    expect(h.emu.successfulCallsTo('DELETE', `/open-apis/task/v2/tasks/${guid}`)).toHaveLength(1);
+  });
+
+  it('makes one task when the bot dies between the create and recording its guid', async () => {
+    await start();
+    // Feishu creates the task, but its answer never arrives: the job is resumed and sends the same client_token.
+    h.emu.fault({ method: 'POST', path: '/open-apis/task/v2/tasks', delayMs: 0, drop: true });
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    expect(h.emu.callsTo('POST', '/open-apis/task/v2/tasks').length).toBeGreaterThanOrEqual(2);
+    expect((await todoOf(todo.todoId)).task?.guid).toBe(onlyTask().guid);
+  });
+});
+
+describe('without the Feishu Task scope', () => {
+  it('posts as before, tells the admin once per group which scope to grant, tries three times, and says so on /healthz', async () => {
+    await start({ TASK_SYNC: 'on' }, { taskScope: false }, true);
+    const first = await postTodo(h, { text: 'first', assignees: ['ou_alice'] });
+    const second = await postTodo(h, { text: 'second', assignees: ['ou_alice'] });
+    await h.settled();
+    expect(groupCards(h)).toHaveLength(2);
+    expect((await todoOf(first.todoId)).status).toBe('open');
+    expect((await todoOf(second.todoId)).task).toBeUndefined();
+    const creates = h.emu.callsTo('POST', '/open-apis/task/v2/tasks');
+    expect(creates.filter((c) => c.body.extra === first.todoId)).toHaveLength(3);
+    expect(creates.filter((c) => c.body.extra === second.todoId)).toHaveLength(3);
+    const told = noticesTo(h, 'ou_admin').filter((text) => text.includes('task:task:write'));
+    expect(told).toHaveLength(1);
+    const health = (await (await fetch(`${h.app.url}/healthz`)).json()) as { status: string; components: Record<string, unknown> };
+    expect(health.components.taskSync).toMatchObject({ ok: true, refused: true, code: 99991672 });
+    expect(health.status).toBe('ok');
+    const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(metrics).toMatch(/todo_bot_task_sync_refused 1/);
+
+    // Granted later: the next to-do syncs, and /healthz says so.
+    h.emu.setTaskScope(true);
+    const third = await postTodo(h, { text: 'third', assignees: ['ou_alice'] });
+    expect((await todoOf(third.todoId)).task?.guid).toBeDefined();
+    const after = (await (await fetch(`${h.app.url}/healthz`)).json()) as { components: { taskSync: { refused: boolean } } };
+    expect(after.components.taskSync.refused).toBe(false);
+  });
+});
+
+describe('a group that does not sync', () => {
+  it('makes no task with TASK_SYNC off, the default', async () => {
+    await start({});
+    await postTodo(h, { assignees: ['ou_alice'] });
+    expect(h.emu.callsTo('POST', '/open-apis/task/v2/tasks')).toHaveLength(0);
+    expect(h.emu.taskEventsSubscribed).toBe(false);
+  });
+
+  it('syncs one group whose admins turned it on in /settings, and subscribes with its first task', async () => {
+    await start({});
+    const { store, now } = h.app.services;
+    // What /settings stores for the group (tested with the settings card itself in its own suite).
+    await store.commit({ now: now(), chats: [{ v: RECORD_VERSION, id: 'oc_group', taskSync: 'on', updatedAt: now() }] });
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    expect((await todoOf(todo.todoId)).task?.guid).toBe(onlyTask().guid);
+    expect(h.emu.taskEventsSubscribed).toBe(true);
+  });
+
+  it('subscribes to task events at start when every group syncs', async () => {
+    await start();
+    expect(h.emu.taskEventsSubscribed).toBe(true);
+  });
+});

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+
+/** `/todos overdue` and `/todos @person`, and every line naming the to-do's current card. */
+
+let clock = Date.UTC(2026, 10, 23, 2, 0);
+let h: Harness;
+const HOUR = 3_600_000;
+const bea = { key: '@_user_2', openId: 'ou_bea', name: 'Bea Li' };
+let overdue: { todoId: string };
+
+beforeAll(async () => {
+  h = await startHarness({ app: { now: () => clock } });
+  overdue = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) });
+  await postTodo(h, { text: 'Tidy the wiki', assignees: ['ou_chris'] });
+  await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea', 'ou_chris'], remindAt: pickerValueInHours(48, clock) });
+  clock += HOUR;
+  h.app.wake();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await h.settled();
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+async function list(text: string, people: (typeof bea)[] = []): Promise<string> {
+  const before = noticesTo(h, 'ou_member').length;
+  await h.say('ou_member', text, { people });
+  await h.settled();
+  const shown = noticesTo(h, 'ou_member').slice(before);
+  expect(shown).toHaveLength(1);
+  return shown[0] as string;
+}
+
+describe('/todos filters', () => {
+  it('overdue: only the to-dos past their time', async () => {
+    const card = await list('/todos overdue');
+    expect(card).toContain('Overdue to-dos in this chat');
+    expect(card).toContain('Renew the cert');
+    expect(card).not.toContain('Tidy the wiki');
+    expect(card).not.toContain('Ship the release');
+    expect((await h.app.services.store.todo(overdue.todoId))?.status).toBe('open');
+  });
+
+  it('@person: only the to-dos assigned to the people mentioned, and the filters combine', async () => {
+    const card = await list('/todos @_user_2', [bea]);
+    expect(card).toContain("<person id='ou_bea'");
+    expect(card).toContain('Renew the cert');
+    expect(card).toContain('Ship the release');
+    expect(card).not.toContain('Tidy the wiki');
+    const both = await list('/todos @_user_2 overdue', [bea]);
+    expect(both).toContain('Renew the cert');
+    expect(both).not.toContain('Ship the release');
+    const chinese = await list('/待办列表 逾期');
+    expect(chinese).toContain('本群已逾期的待办');
+  });
+
+  it('names each to-do’s current card by when it was posted', async () => {
+    const card = await list('/todos');
+    expect(card.match(/card Mon 23 Nov, 10:00/g)).toHaveLength(3);
+  });
+
+  it('says how to use it when a word is not a filter', async () => {
+    expect(await list('/todos someday')).toContain('/todos overdue');
+  });
+});

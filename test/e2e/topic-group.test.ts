@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultChats } from '../../emulator';
+import type { Todo } from '../../src/domain/model';
+import { type Harness, buttonValue, formValues, pickerValueInHours, startHarness, submitForm } from './harness';
+
+/**
+ * A topic group (话题群) has no ephemeral cards: the form reaches the admin by direct message, the to-do card and its
+ * reminders stay in the command's topic, private answers go by direct message.
+ */
+
+const TOPIC = 'oc_topic';
+let clock = 0;
+let h: Harness;
+
+async function start(opts: { unavailableUsers?: string[] } = {}) {
+  clock = Date.UTC(2026, 10, 23, 2, 0);
+  const topicGroup = { chatId: TOPIC, chatType: 'group' as const, mode: 'topic' as const, ownerId: 'ou_owner', managerIds: ['ou_admin'], memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'] };
+  h = await startHarness({
+    app: { now: () => clock },
+    emulator: { now: () => clock, chats: [...defaultChats(), topicGroup], ...opts },
+  });
+}
+afterEach(async () => {
+  await h.stop();
+});
+
+async function advance(ms: number) {
+  clock += ms;
+  h.app.wake();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await h.settled();
+}
+
+/** A message typed in a new topic of the topic group, delivered to the bot; returns its id and topic. */
+async function inNewTopic(sender: string, text: string) {
+  const messageId = h.emu.addExternalMessage({ chatId: TOPIC, senderId: sender, text });
+  const threadId = h.emu.messages.get(messageId)?.threadId as string;
+  await h.say(sender, text, { chatId: TOPIC, messageId, threadId });
+  await h.settled();
+  return { messageId, threadId };
+}
+
+const messagesIn = (chatId: string) => [...h.emu.messages.values()].filter((m) => m.chatId === chatId);
+const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
+
+describe('a topic group', () => {
+  it('from command to reminder: form by direct message, card and reminder in the topic, the direct form closed', async () => {
+    await start();
+    const command = await inNewTopic('ou_admin', '/todo Renew the domain');
+    expect(h.emu.callsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(0);
+    const dm = h.emu.directChatId('ou_admin');
+    const form = messagesIn(dm).find((m) => hasSubmit(m.card));
+    expect(form, 'the form came by direct message').toBeDefined();
+    // The picker lists the group's members itself: in a direct chat it would offer the admin alone.
+    const picker = JSON.stringify(form?.card).match(/"options":\[(\{"value":"ou_[a-z]+"\},?)+\]/)?.[0];
+    expect(picker).toContain('ou_alice');
+    expect(picker).toContain('ou_member');
+    expect(JSON.stringify(form?.card)).toContain('Renew the domain');
+    // Nothing in the topic yet.
+    expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
+
+    const answer = await submitForm(
+      h,
+      'ou_admin',
+      { messageId: form?.messageId as string, card: form?.card },
+      formValues({ text: 'Renew the domain', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock) }),
+      { chatId: dm },
+    );
+    expect(answer.body.toast.type).toBe('success');
+    expect(hasSubmit(answer.body.card)).toBe(false);
+    await h.settled();
+
+    const card = messagesIn(TOPIC).find((m) => m.senderId === 'ou_bot' && m.kind === 'reply');
+    expect(card?.parentId).toBe(command.messageId);
+    expect(card?.threadId).toBe(command.threadId);
+    const todo = (await h.app.services.store.todoByMessage(card?.messageId as string)) as Todo;
+    expect(todo.replyTo).toBe(command.messageId);
+    // The direct-message form was updated in place to its closed state.
+    const closed = h.emu.messages.get(form?.messageId as string);
+    expect(closed?.updates.length).toBeGreaterThan(0);
+    expect(hasSubmit(closed?.card)).toBe(false);
+    expect(JSON.stringify(closed?.card)).toContain('Submitted');
+
+    await advance(2 * 3_600_000);
+    const reminder = messagesIn(TOPIC).find((m) => m.kind === 'reply' && m.parentId === card?.messageId);
+    expect(reminder?.threadId).toBe(command.threadId);
+    expect(JSON.stringify(reminder?.card)).toContain('<at id=ou_alice></at>');
+    const done = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'), { chatId: TOPIC });
+    expect(done.body.toast.type).toBe('success');
+  });
+
+  it('answers privately by direct message: a refusal, and a Submit from another chat', async () => {
+    await start();
+    await inNewTopic('ou_member', '/todo Not allowed');
+    const refusal = messagesIn(h.emu.directChatId('ou_member'));
+    expect(refusal).toHaveLength(1);
+    expect(JSON.stringify(refusal[0]?.card)).toMatch(/Only the group owner and group admins/);
+    expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
+
+    await inNewTopic('ou_admin', '/todo Renew the cert');
+    const form = messagesIn(h.emu.directChatId('ou_admin')).find((m) => hasSubmit(m.card));
+    // The form acts only from its own direct chat: a click reported from the group is refused.
+    const elsewhere = await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), { chatId: 'oc_group' });
+    expect(elsewhere.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/another chat/) });
+    // Nor may anyone else use it.
+    const other = await submitForm(h, 'ou_member', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), { chatId: h.emu.directChatId('ou_admin') });
+    expect(other.body.toast.type).toBe('error');
+    const cancel = await h.click('ou_admin', form?.messageId as string, buttonValue(form?.card, 'todo.cancel'), { chatId: h.emu.directChatId('ou_admin') });
+    expect(cancel.body.toast.type).toBe('info');
+    await h.settled();
+    expect(JSON.stringify(h.emu.messages.get(form?.messageId as string)?.card)).toContain('Cancelled');
+    expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
+  });
+
+  it('says in the topic, in one line and with no to-do content, when the direct message cannot be delivered', async () => {
+    await start({ unavailableUsers: ['ou_admin'] });
+    const command = await inNewTopic('ou_admin', '/todo Secret plans');
+    const lines = messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.parentId).toBe(command.messageId);
+    expect(JSON.stringify(lines[0]?.card)).toContain('direct message');
+    expect(JSON.stringify(lines[0]?.card)).not.toContain('Secret plans');
+    expect(await h.app.services.store.openForm(TOPIC, 'ou_admin')).toBeUndefined();
+  });
+});
+
+describe('a recalled /todo', () => {
+  it('closes its open form: the private card goes, and a later Submit is refused', async () => {
+    await start();
+    const messageId = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_admin', text: '/todo Draft the memo' });
+    await h.say('ou_admin', '/todo Draft the memo', { messageId });
+    await h.settled();
+    const form = [...h.emu.messages.values()].find((m) => m.kind === 'ephemeral' && hasSubmit(m.card));
+    expect(form).toBeDefined();
+    await h.recalled(messageId);
+    await h.settled();
+    expect(h.emu.messages.get(form?.messageId as string)?.deleted).toBe(true);
+    expect(await h.app.services.store.openForm('oc_group', 'ou_admin')).toBeUndefined();
+    const late = await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'Draft the memo' }));
+    expect(late.body.toast.type).not.toBe('success');
+    // Another message recalled in the chat changes nothing and is not stored.
+    const chatter = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_member', text: 'oops' });
+    expect((await h.recalled(chatter)).status).toBe(200);
+  });
+
+  it('in a topic group, closes the form sent by direct message in place', async () => {
+    await start();
+    const command = await inNewTopic('ou_admin', '/todo Plan the offsite');
+    const form = messagesIn(h.emu.directChatId('ou_admin')).find((m) => hasSubmit(m.card));
+    await h.recalled(command.messageId, { chatId: TOPIC });
+    await h.settled();
+    expect(hasSubmit(h.emu.messages.get(form?.messageId as string)?.card)).toBe(false);
+  });
+});
