@@ -1,6 +1,7 @@
 import { TODO_TEXT_LIMIT, type MessageSource } from '../domain/model';
+import { ErrorCode, errorCode } from '../errors';
 import { feishuRefusal, isTransient } from '../feishu/errors';
-import { MessageContentError, readMessageText } from '../feishu/message-content';
+import { readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
 import type { Services } from './services';
 
@@ -54,7 +55,7 @@ function wordsOf(msgType: string, content: string, mentions: Array<{ key: string
   try {
     said = readMessageText(msgType, content, mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })));
   } catch (error) {
-    if (error instanceof MessageContentError) return undefined;
+    if (errorCode(error) === ErrorCode.MessageContentInvalid) return undefined;
     throw error;
   }
   if (!said) return undefined;
