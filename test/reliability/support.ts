@@ -178,7 +178,7 @@ const MAX_KEPT_LINES = 20_000;
  * Starts the real bot the way production does. The working directory is a temporary one so that a developer's
  * `.env` in the repo cannot leak into the test; `command: 'tsx'` runs `tsx src/main.ts` exactly as `npm start`.
  */
-export function spawnBot(env: Record<string, string>, opts: { cwd: string; command?: 'node' | 'tsx'; wrapper?: string[] }): BotProcess {
+export function spawnBot(env: Record<string, string>, opts: { cwd: string; command?: 'node' | 'tsx'; wrapper?: string[] | undefined }): BotProcess {
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? opts.cwd };
   if (process.env.TMPDIR) baseEnv.TMPDIR = process.env.TMPDIR;
   const command = opts.command === 'tsx' ? [TSX_BIN, MAIN_TS] : [process.execPath, '--import', TSX_LOADER, MAIN_TS];
