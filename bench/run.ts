@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { benchDigest } from './digest';
 import { benchFanout } from './fanout';
 import { ROOT, SCRATCH } from './fixtures';
 import { benchFleet } from './fleet';
@@ -11,7 +12,7 @@ import { type Row, formatTable, machine, writeResults } from './table';
 import { benchWebhook } from './webhook';
 
 /**
- * `npm run bench [-- webhook store fanout footprint long-connection fleet task-fanout]`: every figure against a baseline measured in
+ * `npm run bench [-- webhook store fanout footprint long-connection fleet task-fanout digest]`: every figure against a baseline measured in
  * this same run, one table, and bench/results.json (a run of some figures only writes bench/results.tmp/ instead,
  * leaving the full run's results in place). Progress goes to stderr so the table on stdout stays clean.
  */
@@ -24,6 +25,7 @@ const FIGURES: Record<string, (log: (line: string) => void) => Promise<Row[]>> =
   'long-connection': benchLongConnection,
   fleet: benchFleet,
   'task-fanout': benchTaskFanout,
+  digest: benchDigest,
 };
 
 const chosen = process.argv.slice(2).filter((name) => name in FIGURES);

@@ -35,7 +35,12 @@ export interface LoadResult {
   built: number;
 }
 
-export type Run = LoadResult & { cpuMs: number; snapshots: number };
+export type Run = LoadResult & {
+  cpuMs: number;
+  snapshots: number;
+  /** A fleet's run: each instance's CPU, in the order pushes go round them. */
+  cpuMsByInstance?: number[];
+};
 
 export interface Figures {
   /** The median round's; `perRound` keeps every round, in the order the servers took turns. */

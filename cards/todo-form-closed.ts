@@ -1,6 +1,6 @@
 import type { FormStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
-import { buildCard, type Card, privateVoice, typedText } from './parts';
+import { type Card, buildCard, privateVoice, typedText } from './parts';
 
 /** Why a form sent by direct message closed (a recalled `/todo` cancels its form). */
 export type ClosedFormOutcome = Exclude<FormStatus, 'open' | 'submitting'>;

@@ -1,6 +1,6 @@
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
+import { type Handler, ok } from './exchange';
 import { messageData } from './message-send';
-import { ok, type Handler } from './exchange';
 
 /**
  * `GET /open-apis/im/v1/messages/:message_id`: the message as `data.items[0]` (the SDK's generated client reads it

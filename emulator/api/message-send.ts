@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badParam, Code, refuse } from '../errors';
-import { perSecond } from '../rate-limits';
+import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatorState } from '../state';
 import type { EmulatedMessage } from '../types';
 import { parseContent } from './card-content';
@@ -8,6 +8,9 @@ import { dissolved, liveChat } from './chats';
 import { ok, parseBody, type Answer, type Handler } from './exchange';
 
 const CHAT_QPS = 5;
+/** Per app, for sending and replying together (the documented 1,000 a minute and 50 a second). */
+const APP_QPS = 50;
+const APP_PER_MINUTE = 1000;
 
 const Content = {
   msg_type: z.enum(['text', 'interactive']),
@@ -66,6 +69,7 @@ interface Outgoing {
 
 function send(state: EmulatorState, out: Outgoing): Answer {
   const content = parseContent(out.msg_type, out.content);
+  state.limitApp([perSecond('message-send', APP_QPS), perMinute('message-send', APP_PER_MINUTE)]);
   state.limitLocal([perSecond(`send:${out.chatId}`, CHAT_QPS)]);
   const repeat = out.uuid === undefined ? undefined : state.messageByUuid(out.uuid);
   if (repeat) return ok(messageData(repeat, state));

@@ -16,6 +16,8 @@ import type { Services } from './services';
 
 /** The longest the task goes without looking at the chats: a new to-do or a changed setting is seen within it. */
 export const DIGEST_SWEEP_MS = 60_000;
+/** Groups looked at together. */
+const LOOK_BATCH = 50;
 
 export function digestTask(services: Services): ScheduledTask {
   const { store, config } = services;
@@ -27,20 +29,24 @@ export function digestTask(services: Services): ScheduledTask {
     async run(now) {
       lastSweep = now;
       let soonest: number | undefined;
-      for (const chatId of await store.chatsWithOpenTodos()) {
+      const look = async (chatId: string) => {
         const record = await store.chat(chatId);
         const settings = resolveSettings(record, config.groupDefaults);
         const next = nextDigestAt(now, settings);
         if (next !== undefined && (soonest === undefined || next < soonest)) soonest = next;
         const slot = dueDigestSlot(now, settings);
-        if (slot === undefined || claimedDay(record, settings.timeZone) === slot.day) continue;
+        if (slot === undefined || claimedDay(record, settings.timeZone) === slot.day) return;
         // A group quiet at its digest time (its to-dos all came later) gets nothing, not a digest the moment one comes.
         const open = await store.openTodos(chatId);
-        if (!open.some((todo) => todo.createdAt <= slot.at)) continue;
+        if (!open.some((todo) => todo.createdAt <= slot.at)) return;
         const claimed: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), lastDigestAt: slot.at, updatedAt: now };
         // Refused when another instance claimed it first (or an admin saved settings meanwhile: the next look decides).
         await store.commit({ now, chats: [claimed], jobs: [digestJob(services, chatId, slot, opensWeek(slot, record?.lastDigestAt, settings.timeZone))] });
-      }
+      };
+      // Groups looked at a batch at a time, so that many groups due at one minute are claimed, and start going out,
+      // at the pace Feishu lets them out rather than one store round trip after another.
+      const chats = await store.chatsWithOpenTodos();
+      for (let i = 0; i < chats.length; i += LOOK_BATCH) await Promise.all(chats.slice(i, i + LOOK_BATCH).map(look));
       nextAt = soonest;
     },
   };

@@ -1,7 +1,8 @@
-import { TODO_TEXT_LIMIT, type MessageSource } from '../domain/model';
+import { type MessageSource, TODO_TEXT_LIMIT } from '../domain/model';
 import { ErrorCode, errorCode } from '../errors';
+import type { ChatMessage } from '../feishu/client';
 import { feishuRefusal, isTransient } from '../feishu/errors';
-import { readMessageText } from '../feishu/message-content';
+import { type MessageText, readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
 import type { Services } from './services';
 
@@ -11,9 +12,7 @@ import type { Services } from './services';
  * is told apart, so the person hears why the form opens empty.
  */
 
-export type SourceRead =
-  | { ok: true; source: MessageSource; text: string }
-  | { ok: false; reason: MessageKey };
+export type SourceRead = { ok: true; source: MessageSource; text: string } | { ok: false; reason: MessageKey };
 
 /** Feishu's codes for a message that is gone: recalled (230011) or deleted (230110). */
 const GONE = new Set([230011, 230110]);
@@ -23,7 +22,7 @@ const NOT_ALLOWED = new Set([99991672, 230027, 230050]);
 const ELSEWHERE = new Set([230002, 232006, 232010]);
 
 export async function readSource(services: Services, p: { messageId: string; chatId: string }): Promise<SourceRead> {
-  let message;
+  let message: ChatMessage;
   try {
     message = await services.feishu.readMessage(p.messageId);
   } catch (error) {
@@ -51,9 +50,13 @@ export async function readSource(services: Services, p: { messageId: string; cha
 
 /** A text or rich-text message's words, each mention as `@Name`; undefined for other kinds (images, files, cards). */
 function wordsOf(msgType: string, content: string, mentions: Array<{ key: string; id?: string; name: string }>): string | undefined {
-  let said;
+  let said: MessageText | undefined;
   try {
-    said = readMessageText(msgType, content, mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })));
+    said = readMessageText(
+      msgType,
+      content,
+      mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })),
+    );
   } catch (error) {
     if (errorCode(error) === ErrorCode.MessageContentInvalid) return undefined;
     throw error;

@@ -256,11 +256,14 @@ export class FeishuClient {
     );
   }
 
-  /** Posts a card to a chat. The same `uuid` on every try (and every restart) makes Feishu drop repeats. */
-  async sendCard(p: { chatId: string; card: object; uuid: string }): Promise<string> {
+  /**
+   * Posts a card to a chat. The same `uuid` on every try (and every restart) makes Feishu drop repeats. `bulk`: one of
+   * very many sends at once (see `message.bulkSend`), paced under the app's limits too.
+   */
+  async sendCard(p: { chatId: string; card: object; uuid: string; bulk?: boolean }): Promise<string> {
     const answer = await this.transport.call({
       name: 'im.v1.message.create',
-      limit: { method: 'message.send', keys: { chatId: p.chatId } },
+      limit: { method: p.bulk ? 'message.bulkSend' : 'message.send', keys: { chatId: p.chatId } },
       run: () =>
         this.sdk.get().im.v1.message.create({
           params: { receive_id_type: 'chat_id' },

@@ -19,6 +19,7 @@ export type LimitedMethod =
   | 'ephemeral.send'
   | 'ephemeral.delete'
   | 'message.send'
+  | 'message.bulkSend'
   | 'message.patch'
   | 'message.recall'
   | 'message.get'
@@ -47,6 +48,16 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
     { scope: 'app', cap: 1000, perMs: 60_000 },
   ],
   'message.send': [{ scope: 'chat', cap: 5, perMs: 1000 }],
+  /**
+   * A send that is one of very many at once (the daily digest of every group at the same minute): also paced under the
+   * app's limits for sending (1,000 a minute and 50 a second). Other sends count only against their chat's, so that
+   * one busy chat's queued messages never hold the app's schedule, and every other chat's, behind them.
+   */
+  'message.bulkSend': [
+    { scope: 'app', cap: 50, perMs: 1000 },
+    { scope: 'app', cap: 1000, perMs: 60_000 },
+    { scope: 'chat', cap: 5, perMs: 1000 },
+  ],
   'message.patch': [{ scope: 'message', cap: 5, perMs: 1000 }],
   'message.recall': [
     { scope: 'app', cap: 50, perMs: 1000 },

@@ -235,8 +235,7 @@ export class Outbox {
           if (errorCode(error) !== ErrorCode.JobCommitConflict || run >= CONFLICT_RERUNS) throw error;
         }
       }
-      this.leases.giveBack(job);
-      await this.options.store.finishJob(job);
+      await this.finish(job);
     } catch (error) {
       await this.failed(job, handler, error).catch((failure: unknown) => this.logFailure(job, failure));
     } finally {
@@ -282,7 +281,7 @@ export class Outbox {
   private async park(job: Job, problem: string): Promise<void> {
     const parkMs = this.options.parkMs ?? DEFAULT_PARK_MS;
     this.log.error({ jobId: job.id, kind: job.kind, problem, retryInMs: parkMs }, 'job parked: this version cannot run it');
-    await this.options.store.retryJob(job, this.options.now() + parkMs, `parked: ${problem}`);
+    await this.retry(job, this.options.now() + parkMs, `parked: ${problem}`);
   }
 
   private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {
@@ -298,8 +297,7 @@ export class Outbox {
     const delay = this.retryDelaysMs[job.attempts];
     if (transient && delay !== undefined) {
       this.log.warn({ jobId: job.id, attempt: job.attempts + 1, retryInMs: delay, err: error }, 'job failed, will retry');
-      this.leases.giveBack(job);
-      await this.options.store.retryJob(job, this.options.now() + delay, error instanceof Error ? error.message : String(error));
+      await this.retry(job, this.options.now() + delay, error instanceof Error ? error.message : String(error));
       return;
     }
     this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: error }, 'job abandoned');
@@ -309,8 +307,18 @@ export class Outbox {
     } catch (giveUpError) {
       this.logFailure(job, giveUpError);
     }
+    await this.finish(job);
+  }
+
+  /** Every way a job gives its lease back goes through these two, so a renewal that misses it finds no loss. */
+  private finish(job: Job): Promise<void> {
     this.leases.giveBack(job);
-    await this.options.store.finishJob(job);
+    return this.options.store.finishJob(job);
+  }
+
+  private retry(job: Job, runAt: number, error: string): Promise<void> {
+    this.leases.giveBack(job);
+    return this.options.store.retryJob(job, runAt, error);
   }
 
   /**

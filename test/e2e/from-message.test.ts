@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, formCards, formValues, noticesTo, startHarness, submitForm, buttonValue } from './harness';
+import { type Harness, buttonValue, formCards, formValues, noticesTo, startHarness, submitForm } from './harness';
 
 /** `/todo` sent as a reply to any message of the group makes its to-do from that message. */
 

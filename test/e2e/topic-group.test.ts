@@ -14,7 +14,14 @@ let h: Harness;
 
 async function start(opts: { unavailableUsers?: string[] } = {}) {
   clock = Date.UTC(2026, 10, 23, 2, 0);
-  const topicGroup = { chatId: TOPIC, chatType: 'group' as const, mode: 'topic' as const, ownerId: 'ou_owner', managerIds: ['ou_admin'], memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'] };
+  const topicGroup = {
+    chatId: TOPIC,
+    chatType: 'group' as const,
+    mode: 'topic' as const,
+    ownerId: 'ou_owner',
+    managerIds: ['ou_admin'],
+    memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'],
+  };
   h = await startHarness({
     app: { now: () => clock },
     emulator: { now: () => clock, chats: [...defaultChats(), topicGroup], ...opts },
@@ -100,10 +107,14 @@ describe('a topic group', () => {
     await inNewTopic('ou_admin', '/todo Renew the cert');
     const form = messagesIn(h.emu.directChatId('ou_admin')).find((m) => hasSubmit(m.card));
     // The form acts only from its own direct chat: a click reported from the group is refused.
-    const elsewhere = await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), { chatId: 'oc_group' });
+    const elsewhere = await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), {
+      chatId: 'oc_group',
+    });
     expect(elsewhere.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/another chat/) });
     // Nor may anyone else use it.
-    const other = await submitForm(h, 'ou_member', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), { chatId: h.emu.directChatId('ou_admin') });
+    const other = await submitForm(h, 'ou_member', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'x' }), {
+      chatId: h.emu.directChatId('ou_admin'),
+    });
     expect(other.body.toast.type).toBe('error');
     const cancel = await h.click('ou_admin', form?.messageId as string, buttonValue(form?.card, 'todo.cancel'), { chatId: h.emu.directChatId('ou_admin') });
     expect(cancel.body.toast.type).toBe('info');

@@ -212,6 +212,8 @@ describe('a job whose lease passes to another instance while it runs', () => {
     const outbox = new Outbox({
       store: unreachable,
       leaseMs: 150,
+      // One job at a time: the paused job holds the only slot, so this instance cannot claim it again itself.
+      concurrency: 1,
       logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
       now: () => 0,
       owner: 'first',

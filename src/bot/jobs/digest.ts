@@ -51,7 +51,7 @@ export function digestJobs(services: Services): RegisteredJob[] {
         // Nothing to list and no week to sum up: a quiet group gets nothing.
         if (lines.length === 0 && (week === undefined || week.length === 0)) return;
         const card = digestCard({ lines, week, now: at, timeZone: settings.timeZone, lang: settings.language });
-        await step('post', () => feishu.sendCard({ chatId: payload.chatId, card, uuid: derivedId('d', job.id) }));
+        await step('post', () => feishu.sendCard({ chatId: payload.chatId, card, uuid: derivedId('d', job.id), bulk: true }));
       },
     }),
   ];
