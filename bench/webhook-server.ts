@@ -168,13 +168,13 @@ async function startKoa(kind: 'bare' | 'bare-body' | 'verify' | 'sdk'): Promise<
   let handled = 0;
   if (kind === 'bare-body') {
     app.use(async (ctx) => {
-      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, length: ctx.get('content-length') || undefined });
+      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, ...(ctx.get('content-length') && { length: ctx.get('content-length') }) });
       if (typeof JSON.parse(rawBody.toString('utf8')) === 'object') handled++;
       ctx.body = {};
     });
   } else if (kind === 'verify') {
     app.use(async (ctx) => {
-      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, length: ctx.get('content-length') || undefined });
+      const rawBody = await getRawBody(ctx.req, { limit: 1 << 20, ...(ctx.get('content-length') && { length: ctx.get('content-length') }) });
       const verified = verifyPush({ rawBody, headers: ctx.headers, ...SECRETS, nowMs: Date.now(), replayWindowMs: 300_000 });
       if (verified.kind === 'payload' && parseEvent(verified.payload).type === 'message') handled++;
       ctx.body = {};

@@ -124,7 +124,7 @@ export class PushSource {
 }
 
 /** autocannon at fixed concurrency, for a fixed count or time: the throughput figures. */
-export async function load(url: string, bodies: PushSource, opts: { amount?: number; duration?: number }): Promise<LoadResult> {
+export async function load(url: string, bodies: PushSource, opts: { amount?: number | undefined; duration?: number | undefined }): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let failures = 0;
   const takenBefore = bodies.taken;
@@ -138,7 +138,8 @@ export async function load(url: string, bodies: PushSource, opts: { amount?: num
         connections: CONNECTIONS,
         // autocannon notices the end of an `amount` run only at its next sample tick (1 s by default).
         sampleInt: 100,
-        ...opts,
+        ...(opts.amount !== undefined && { amount: opts.amount }),
+        ...(opts.duration !== undefined && { duration: opts.duration }),
         requests: [
           {
             method: 'POST',
@@ -299,7 +300,7 @@ const isBot = (kind: ServerKind) => kind === 'bot' || kind === 'bot-fsync';
 
 interface Measured {
   throughput: Figures;
-  fixedRate?: Figures;
+  fixedRate?: Figures | undefined;
   store: ServerStats;
   /** Pushes built for this server: every one must have become a new event id in the bot's store. */
   pushesBuilt: number;

@@ -29,7 +29,7 @@ const LINE_TEXT_CHARS = 80;
  * to-dos are for, mentioned for real, never everyone. Each line has its own Done; after `DIGEST_LINE_LIMIT` lines the
  * rest is counted and `/todos` named. To-do text is `plain_text`, so nothing typed becomes markup.
  */
-export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[]; now: number; timeZone: string; lang: Language }): Card {
+export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[] | undefined; now: number; timeZone: string; lang: Language }): Card {
   const voice = groupVoice(p.lang);
   const shown = p.lines.slice(0, DIGEST_LINE_LIMIT);
   const elements: CardComponent[] = [];

@@ -36,12 +36,12 @@ export function todoFormCard(p: {
   formId: string;
   draftText: string;
   lang: Language;
-  reminder?: PrefilledReminder;
+  reminder?: PrefilledReminder | undefined;
   /**
    * For a form sent by direct message: the group's members, as the person picker's options. Without options a picker
    * offers the members of the chat holding the card, which in a direct chat is the owner alone.
    */
-  members?: string[];
+  members?: string[] | undefined;
 }): Card {
   const { reminder } = p;
   if (reminder !== undefined && !PICKER_DATETIME.test(reminder.initialDateTime)) {

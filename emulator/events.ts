@@ -16,7 +16,7 @@ function userIds(openId: string) {
   return { open_id: openId, user_id: `u_${name}`, union_id: `on_${name}` };
 }
 
-function header(p: { token: string; eventType: string; eventId?: string; appId?: string; createTime: number }) {
+function header(p: { token: string; eventType: string; eventId?: string | undefined; appId?: string | undefined; createTime: number }) {
   return {
     event_id: p.eventId ?? randomHex(16),
     event_type: p.eventType,
@@ -65,24 +65,24 @@ function mentionOf(m: MentionSpec) {
 
 export function messageEvent(p: {
   token: string;
-  chatId?: string;
-  chatType?: 'group' | 'p2p';
+  chatId?: string | undefined;
+  chatType?: 'group' | 'p2p' | undefined;
   senderId: string;
   text: string;
   /** Default `text`; `post` sends the same words as rich text. */
-  format?: 'text' | 'post';
+  format?: 'text' | 'post' | undefined;
   /** Styles of the post's words, e.g. `['bold']`. */
-  style?: string[];
-  mentions?: MentionSpec[];
-  parentId?: string;
+  style?: string[] | undefined;
+  mentions?: MentionSpec[] | undefined;
+  parentId?: string | undefined;
   /** The thread's first message, when it is not the parent (a reply to a reply). */
-  rootId?: string;
+  rootId?: string | undefined;
   /** A topic group's topic (every message there has one), or a thread's. */
-  threadId?: string;
-  eventId?: string;
-  messageId?: string;
-  createTime?: number;
-  appId?: string;
+  threadId?: string | undefined;
+  eventId?: string | undefined;
+  messageId?: string | undefined;
+  createTime?: number | undefined;
+  appId?: string | undefined;
 }): object {
   const createTime = p.createTime ?? Date.now();
   const mentions = (p.mentions ?? []).map(mentionOf);
@@ -111,17 +111,17 @@ export function messageEvent(p: {
 export function cardActionEvent(p: {
   token: string;
   operatorId: string;
-  chatId?: string;
+  chatId?: string | undefined;
   messageId: string;
   /** The button's callback value; left out entirely when undefined (some clients drop it on a form submit). */
-  value?: Record<string, unknown>;
+  value?: Record<string, unknown> | undefined;
   /** The clicked component's `name` (a form's submit button has one). */
-  name?: string;
-  tag?: string;
-  formValue?: Record<string, unknown>;
-  timezone?: string;
-  eventId?: string;
-  appId?: string;
+  name?: string | undefined;
+  tag?: string | undefined;
+  formValue?: Record<string, unknown> | undefined;
+  timezone?: string | undefined;
+  eventId?: string | undefined;
+  appId?: string | undefined;
 }): object {
   return {
     schema: '2.0',
@@ -154,10 +154,10 @@ export function urlChallenge(p: { token: string; challenge: string }): object {
 export function messageRecalledEvent(p: {
   token: string;
   messageId: string;
-  chatId?: string;
-  recallType?: 'message_owner' | 'group_owner' | 'group_manager' | 'enterprise_manager';
-  eventId?: string;
-  appId?: string;
+  chatId?: string | undefined;
+  recallType?: 'message_owner' | 'group_owner' | 'group_manager' | 'enterprise_manager' | undefined;
+  eventId?: string | undefined;
+  appId?: string | undefined;
 }): object {
   const now = Date.now();
   return {

@@ -2,35 +2,35 @@
 
 export interface EmulatorOptions {
   /** Default 'cli_test_app'. */
-  appId?: string;
+  appId?: string | undefined;
   /** Default 'test-app-secret'. */
-  appSecret?: string;
+  appSecret?: string | undefined;
   /** Default 'ou_bot'. */
-  botOpenId?: string;
+  botOpenId?: string | undefined;
   /** Default: one group 'oc_group', see `defaultChats()`. */
-  chats?: EmulatedChat[];
+  chats?: EmulatedChat[] | undefined;
   /** Default false: tests of ordinary flows should not trip over timing. */
-  enforceRateLimits?: boolean;
+  enforceRateLimits?: boolean | undefined;
   /** Default 7200, as Feishu. */
-  tokenTtlSeconds?: number;
+  tokenTtlSeconds?: number | undefined;
   /** Profile time zones by open_id (`time_zone` of the contact API); others in a chat have Asia/Shanghai. */
-  timeZones?: Record<string, string>;
+  timeZones?: Record<string, string> | undefined;
   /** Default true; false: the app has no contact read scope and the contact API answers 99991672. */
-  contactScope?: boolean;
+  contactScope?: boolean | undefined;
   /** Default true; false: the app has no message read scope and `GET /open-apis/im/v1/messages/:id` answers 99991672. */
-  messageScope?: boolean;
+  messageScope?: boolean | undefined;
   /** People's names by open_id: the chat member list's `name` and a read message's `sender_name`. */
-  names?: Record<string, string>;
+  names?: Record<string, string> | undefined;
   /** People outside the app's availability: a direct message to them is refused (230013). */
-  unavailableUsers?: string[];
+  unavailableUsers?: string[] | undefined;
   /** Default true; false: the app has neither task scope and every Task call answers 99991672. */
-  taskScope?: boolean;
+  taskScope?: boolean | undefined;
   /** Clock in ms, for tests that move time (14-day PATCH window, 1 h uuid window, rate windows). Default Date.now. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Default: a free port. A fixed one lets a test start Feishu after the bot that calls it. */
-  port?: number;
+  port?: number | undefined;
   /** The long connection's timings; defaults are Feishu's. */
-  longConnection?: Partial<LongConnectionOptions>;
+  longConnection?: Partial<LongConnectionOptions> | undefined;
 }
 
 /**
@@ -145,16 +145,16 @@ export interface EmulatedTask {
   guid: string;
   taskId: string;
   summary: string;
-  description?: string;
-  due?: { timestamp: string; is_all_day: boolean };
+  description?: string | undefined;
+  due?: { timestamp: string; is_all_day: boolean } | undefined;
   members: Array<{ id: string; role: 'assignee' | 'follower' }>;
   /** Milliseconds as a string; "0" while open. */
   completedAt: string;
-  repeatRule?: string;
-  origin?: object;
-  extra?: string;
+  repeatRule?: string | undefined;
+  origin?: object | undefined;
+  extra?: string | undefined;
   mode: number;
-  clientToken?: string;
+  clientToken?: string | undefined;
   /** The app that created it (its app id). */
   creatorId: string;
   url: string;
@@ -207,9 +207,9 @@ export interface EmulatedConnection {
 
 export interface ConnectionPushOptions {
   /** Split the payload's bytes into this many data frames (`sum`/`seq` headers). Default 1. */
-  fragments?: number;
+  fragments?: number | undefined;
   /** Deliver only to this connection (default: one picked at random, as Feishu does). */
-  connectionId?: string;
+  connectionId?: string | undefined;
 }
 
 export interface ConnectionDelivery {
@@ -217,9 +217,9 @@ export interface ConnectionDelivery {
   /** acked: code 200; refused: another code (the handler threw) or a malformed ack; dropped: the connection closed first. */
   outcome: 'acked' | 'refused' | 'dropped' | 'timed-out' | 'no-connection';
   /** The ack's `code`: 200, or 500 when the client's handler threw. */
-  code?: number;
+  code?: number | undefined;
   /** The handler's result, decoded from the ack's base64 `data`: the toast and card for a callback. */
-  answer?: any;
+  answer?: any | undefined;
   elapsedMs: number;
 }
 

@@ -27,7 +27,7 @@ export interface MetricSources {
 
 /** What one scrape read, for the gauges to report. */
 interface Scrape {
-  stats?: StoreStats;
+  stats?: StoreStats | undefined;
   components: Array<[name: string, health: ComponentHealth]>;
 }
 

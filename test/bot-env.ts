@@ -16,10 +16,10 @@ export const SECRETS = {
 export function botEnv(p: {
   feishuDomain: string;
   dataFile: string;
-  port?: number;
-  logLevel?: string;
-  secrets?: typeof SECRETS;
-  extra?: Record<string, string>;
+  port?: number | undefined;
+  logLevel?: string | undefined;
+  secrets?: typeof SECRETS | undefined;
+  extra?: Record<string, string> | undefined;
 }): Record<string, string> {
   const secrets = p.secrets ?? SECRETS;
   return {

@@ -66,7 +66,7 @@ export interface PlaygroundView {
 export interface ClickRequest {
   operator: string;
   messageId: string;
-  click: { tag: string; name?: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> };
+  click: { tag: string; name?: string | undefined; value?: Record<string, unknown> | undefined; formValue?: Record<string, unknown> | undefined };
 }
 
 export interface Toast {

@@ -31,7 +31,7 @@ export async function chatLanguage(services: Services, chatId: string): Promise<
 }
 
 /** The language to answer a message in. */
-export async function messageLanguage(services: Services, message: { chatId: string; text?: string }): Promise<Language> {
+export async function messageLanguage(services: Services, message: { chatId: string; text?: string | undefined }): Promise<Language> {
   const own = message.text === undefined ? undefined : languageOfMessage(parseMessage(message.text));
   return own ?? chatLanguage(services, message.chatId);
 }

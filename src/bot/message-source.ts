@@ -1,7 +1,8 @@
 import { type MessageSource, TODO_TEXT_LIMIT } from '../domain/model';
+import { ErrorCode, errorCode } from '../errors';
 import type { ChatMessage } from '../feishu/client';
 import { feishuRefusal, isTransient } from '../feishu/errors';
-import { MessageContentError, type MessageText, readMessageText } from '../feishu/message-content';
+import { type MessageText, readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
 import type { Services } from './services';
 
@@ -57,7 +58,7 @@ function wordsOf(msgType: string, content: string, mentions: Array<{ key: string
       mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })),
     );
   } catch (error) {
-    if (error instanceof MessageContentError) return undefined;
+    if (errorCode(error) === ErrorCode.MessageContentInvalid) return undefined;
     throw error;
   }
   if (!said) return undefined;

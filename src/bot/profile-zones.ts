@@ -12,11 +12,11 @@ export interface ProfileZoneOptions {
   now: () => number;
   logger: Logger;
   /** How long a known zone is trusted (people rarely move). */
-  knownTtlMs?: number;
+  knownTtlMs?: number | undefined;
   /** How long "unknown" is remembered (a scope granted later is noticed within this). */
-  unknownTtlMs?: number;
+  unknownTtlMs?: number | undefined;
   /** People remembered at most; the oldest entry goes first. */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 interface Entry {

@@ -102,10 +102,10 @@ export interface Todo extends Revised {
   creatorId: string;
   text: string;
   /** The next reminder, in UTC milliseconds; absent when none is due any more (or none was chosen). */
-  remindAt?: number;
+  remindAt?: number | undefined;
   /** How the reminder repeats; a repeating one keeps the wall-clock time of `repeatAnchor` in `timeZone`. */
   repeat?: Repeat;
-  repeatAnchor?: number;
+  repeatAnchor?: number | undefined;
   /** When the latest reminder was posted. */
   lastRemindedAt?: number;
   /** The time of the latest reminder occurrence claimed (its due time, even when posted late). */
@@ -137,16 +137,16 @@ export interface Todo extends Revised {
   replyTo?: string;
   createdAt: number;
   updatedAt: number;
-  doneBy?: string;
-  doneAt?: number;
+  doneBy?: string | undefined;
+  doneAt?: number | undefined;
   recalledBy?: string;
   recalledAt?: number;
   /** Assignees who have a live app feed card for this to-do; emptied when it is done or recalled. */
   feedCardUserIds?: string[];
   /** The to-do's Feishu Task, once created (task sync on for its group): see src/domain/task-sync.ts. */
-  task?: TodoTask;
+  task?: TodoTask | undefined;
   /** How it was last marked done: on a card (absent), or in Feishu Task, where nobody is named. */
-  doneVia?: 'feishu_task';
+  doneVia?: 'feishu_task' | undefined;
   /**
    * The language of its form. Group cards carry both languages; this one fills their default `content` and the feed
    * cards, which take one language only.
@@ -165,9 +165,9 @@ export interface TodoTask {
   /** Whether the task was completed when the bot last wrote or read it. */
   completed: boolean;
   /** The task's due when the bot last wrote or read it (ms); absent: none. */
-  dueAt?: number;
+  dueAt?: number | undefined;
   /** Deleted in Feishu Task: the card says so, the to-do stays open in the group, and nothing syncs any more. */
-  deletedThere?: boolean;
+  deletedThere?: boolean | undefined;
 }
 
 /**

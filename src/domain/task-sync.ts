@@ -10,9 +10,9 @@ import { type Repeat, wallClock } from './time';
 
 /** The task as read from Feishu: what the bot follows of it. `undefined` stands for a task deleted there. */
 export interface TaskState {
-  completedAt?: number;
+  completedAt?: number | undefined;
   assigneeIds: string[];
-  dueAt?: number;
+  dueAt?: number | undefined;
 }
 
 /** Whether a to-do in this state has a task to keep in step: created, not deleted in Feishu Task, not recalled. */

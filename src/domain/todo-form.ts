@@ -89,7 +89,7 @@ export function close(form: TodoForm, status: 'cancelled' | 'expired' | 'replace
  * cards carry), its owner made it (a form card is shown to its owner alone; see `checkActor`), and Feishu reports
  * it in the form's chat. A click that does not say where it was is not enough to delete anything.
  */
-export function noteClickedCard(form: TodoForm, click: { messageId?: string; chatId?: string }): TodoForm {
+export function noteClickedCard(form: TodoForm, click: { messageId?: string | undefined; chatId?: string | undefined }): TodoForm {
   const { messageId } = click;
   if (!messageId || click.chatId !== formCardChatId(form)) return form;
   if (messageId === form.messageId || form.strayMessageIds?.includes(messageId)) return form;
@@ -129,7 +129,7 @@ export function checkActor(form: TodoForm | undefined, operatorId: string, chatI
 
 export interface Submission {
   text: string;
-  remindAt?: number;
+  remindAt?: number | undefined;
   repeat: Repeat;
   timeZone: string;
   assigneeIds: string[];
@@ -144,9 +144,9 @@ const OPEN_ID = /^ou_[A-Za-z0-9_-]{1,61}$/;
 /** Where a person's zone may come from, best first. Each is canonical or absent. */
 export interface ZoneHints {
   /** The clicking device's zone, from the callback (Feishu documents it for picker interactions only). */
-  device?: string;
+  device?: string | undefined;
   /** The zone in the person's Feishu profile. */
-  profile?: string;
+  profile?: string | undefined;
   /** `DEFAULT_TIME_ZONE`. */
   fallback: string;
 }
@@ -213,6 +213,7 @@ export function parsePickerDateTime(value: string): { at: number; offset: string
 }
 
 export function newTodo(p: { id: string; form: TodoForm; submission: Submission; now: number }): Todo {
+  const replyTo = p.form.replyTo ?? p.form.source?.messageId;
   return {
     v: RECORD_VERSION,
     id: p.id,
@@ -228,7 +229,7 @@ export function newTodo(p: { id: string; form: TodoForm; submission: Submission;
     status: 'posting',
     ...(p.form.language !== undefined && { language: p.form.language }),
     ...(p.form.source !== undefined && { source: p.form.source }),
-    ...((p.form.replyTo ?? p.form.source?.messageId) !== undefined && { replyTo: p.form.replyTo ?? p.form.source?.messageId }),
+    ...(replyTo !== undefined && { replyTo }),
     createdAt: p.now,
     updatedAt: p.now,
   };

@@ -19,11 +19,11 @@ export interface FeishuClientOptions {
   domain: string;
   timeoutMs: number;
   logger: Logger;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RetryPolicy> | undefined;
   /** Told of every attempt and rate-limit wait (the metrics). */
   observer?: FeishuObserver;
   /** Where permits come from, given the longest wait to accept: this process's queues unless a shared one is given. */
-  limiter?: (maxWaitMs: number) => Limiter;
+  limiter?: ((maxWaitMs: number) => Limiter) | undefined;
 }
 
 /** Codes with which Feishu refuses the app's credentials themselves (no retry or restart can help). */
@@ -43,7 +43,7 @@ export interface BotInfo {
 }
 
 export interface ChatAdmins {
-  ownerId?: string;
+  ownerId?: string | undefined;
   managerIds: string[];
   /** `topic` for a topic group (话题群), where Feishu has no ephemeral cards; `group` (the default) or `p2p` otherwise. */
   mode?: ChatMode;
@@ -54,14 +54,14 @@ export type ChatMode = 'group' | 'topic' | 'p2p';
 /** A chat message as `GET /open-apis/im/v1/messages/:message_id` describes it. */
 export interface ChatMessage {
   messageId: string;
-  chatId?: string;
-  msgType?: string;
+  chatId?: string | undefined;
+  msgType?: string | undefined;
   /** The content JSON string, as in the receive event. */
-  content?: string;
+  content?: string | undefined;
   /** A person's open_id, or an app id when a bot sent it. */
-  senderId?: string;
-  senderType?: string;
-  senderName?: string;
+  senderId?: string | undefined;
+  senderType?: string | undefined;
+  senderName?: string | undefined;
   deleted: boolean;
   mentions: Array<{ key: string; id?: string; name: string }>;
 }

@@ -71,7 +71,7 @@ export class FeishuCheck implements HealthSource {
     };
   }
 
-  private async attempt(): Promise<{ refused?: FeishuApiError; failure?: unknown; answered?: boolean }> {
+  private async attempt(): Promise<{ refused?: FeishuApiError | undefined; failure?: unknown; answered?: boolean }> {
     try {
       const info = await this.feishu.botInfo(1);
       this.state = 'accepted';

@@ -88,9 +88,9 @@ export interface MessageEvent {
   chatType: 'group' | 'p2p' | 'other';
   senderId: string;
   senderIsUser: boolean;
-  parentId?: string;
+  parentId?: string | undefined;
   /** The words of a text or rich-text (post) message, mentions as their keys; undefined for other message types. */
-  text?: string;
+  text?: string | undefined;
   mentions: Mention[];
 }
 
@@ -98,17 +98,17 @@ export interface CardActionEvent {
   type: 'card_action';
   eventId: string;
   operatorId: string;
-  chatId?: string;
-  messageId?: string;
+  chatId?: string | undefined;
+  messageId?: string | undefined;
   /** The clicked component's callback value, unparsed: the bot validates it with its own schema. */
   value: unknown;
-  name?: string;
+  name?: string | undefined;
   formValue: Record<string, unknown>;
   /**
    * The clicking device's zone, canonical (`Asia/Shanghai`); absent when the callback carried none (Feishu documents
    * it for picker interactions only) or one that is not a real zone.
    */
-  timeZone?: string;
+  timeZone?: string | undefined;
 }
 
 /** Feishu says a task changed (never what changed: the bot reads the task to learn it). */
@@ -227,6 +227,6 @@ function toCardAction({ header, event }: z.infer<typeof cardActionEnvelope>): Ca
 /** What a card callback may answer: a toast, and/or a card that replaces the clicked one. */
 export interface CardActionAnswer {
   /** `content` in one language, `i18n` in each (Feishu shows the reader's client language). */
-  toast?: { type: 'success' | 'error' | 'warning' | 'info'; content: string; i18n?: Record<string, string> };
-  card?: { type: 'raw'; data: object };
+  toast?: { type: 'success' | 'error' | 'warning' | 'info'; content: string; i18n?: Record<string, string> } | undefined;
+  card?: { type: 'raw'; data: object } | undefined;
 }

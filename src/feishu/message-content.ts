@@ -9,7 +9,7 @@ import { CodedError, ErrorCode } from '../errors';
 export interface Mention {
   key: string;
   /** Absent for `@_all` and for anyone Feishu did not name by open_id. */
-  openId?: string;
+  openId?: string | undefined;
   name: string;
 }
 

@@ -25,7 +25,7 @@ interface Fetch {
  * call one failure, not a wait. The wait is also bounded, and ends when the bot stops.
  */
 class TokenCache implements lark.Cache {
-  private readonly values = new Map<string, { value: unknown; expiresAt?: number }>();
+  private readonly values = new Map<string, { value: unknown; expiresAt?: number | undefined }>();
   private readonly fetching = new Map<string, Fetch>();
 
   constructor(

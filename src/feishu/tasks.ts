@@ -28,9 +28,9 @@ export interface NewFeishuTask {
   assigneeIds: string[];
   followerIds: string[];
   /** The reminder time (ms), when there is one. */
-  dueAt?: number;
+  dueAt?: number | undefined;
   /** RRULE text; Feishu takes a repeat only with a due. */
-  repeatRule?: string;
+  repeatRule?: string | undefined;
   /** The same token on every try makes Feishu answer with the task the first try created. */
   clientToken: string;
   /** Names the bot in each language, with a link back to the group. */
@@ -44,12 +44,12 @@ export const TASK_GONE = 1470404;
 const TASK_REFUSED = 1470400;
 
 type RawTask = {
-  guid?: string;
-  url?: string;
-  completed_at?: string;
-  due?: { timestamp?: string };
-  members?: Array<{ id?: string; role?: string }>;
-  extra?: string;
+  guid?: string | undefined;
+  url?: string | undefined;
+  completed_at?: string | undefined;
+  due?: { timestamp?: string | undefined } | undefined;
+  members?: Array<{ id?: string | undefined; role?: string | undefined }> | undefined;
+  extra?: string | undefined;
 };
 
 function toTask(method: string, raw: RawTask | undefined): FeishuTask {

@@ -29,7 +29,7 @@ export interface CallSpec<T> {
    * Tries at most this many times (default: the policy's): the start-up check tries once and reports, a profile
    * look-up whose answer is only a hint tries twice.
    */
-  attempts?: number;
+  attempts?: number | undefined;
 }
 
 /** What the transport reports of each attempt, for metrics and for knowing whether Feishu is reachable. */

@@ -26,11 +26,11 @@ export interface LeaseKeeperOptions {
   store: Pick<Store, 'renewLeases'>;
   leaseMs: number;
   logger: Logger;
-  onRenewal?: (observation: RenewalObservation) => void;
+  onRenewal?: ((observation: RenewalObservation) => void) | undefined;
   /** Told of every lease lost while its job ran (the metrics count them). */
-  onLost?: (job: Job) => void;
+  onLost?: ((job: Job) => void) | undefined;
   /** Monotonic milliseconds (tests drive it). */
-  clock?: () => number;
+  clock?: (() => number) | undefined;
 }
 
 /** A lease as this instance holds it. */

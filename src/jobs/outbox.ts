@@ -44,7 +44,7 @@ export interface OutboxOptions {
   owner: string;
   concurrency?: number;
   /** Delays between attempts after a transient failure; the job is abandoned when they run out. */
-  retryDelaysMs?: readonly number[];
+  retryDelaysMs?: readonly number[] | undefined;
   /**
    * Jobs of one chat running at once, fleet-wide. Feishu lets a chat take 5 messages a second, so more would only
    * hold slots while waiting for its permits, and one busy group would slow every other.

@@ -143,7 +143,7 @@ export function fragmentLimits(maxPushBytes: number, maxBytes: number): Fragment
  * sentence rather than running unbounded.
  */
 export function installFragmentCache(client: object, cache: FragmentCache): void {
-  const holder = client as { dataCache?: { mergeData?: unknown; destroy?: () => void } };
+  const holder = client as { dataCache?: { mergeData?: unknown; destroy?: () => void } | undefined };
   if (typeof holder.dataCache?.mergeData !== 'function') {
     throw new Error('this version of @larksuiteoapi/node-sdk keeps no WSClient.dataCache: the bounded fragment cache cannot be installed');
   }

@@ -20,7 +20,7 @@ export type PushRoute = keyof typeof PUSH_ROUTES;
 
 export interface ServerOptions {
   /** The secrets pushes are checked with; without them (long-connection mode) only /healthz is served. */
-  webhook?: { encryptKey: string; verificationToken: string };
+  webhook?: { encryptKey: string; verificationToken: string } | undefined;
   replayWindowMs: number;
   bodyLimitBytes: number;
   /** Body bytes all requests together may be reading at once; a request that would pass it is answered 503 unread. */
@@ -31,9 +31,9 @@ export interface ServerOptions {
   /** `/healthz`: 200 while the status is ok or degraded, 503 otherwise, with each component's detail. */
   health: () => Promise<HealthReport>;
   /** `/metrics`, in Prometheus's text format. */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  metrics?: (() => Promise<{ contentType: string; body: string }>) | undefined;
   /** Told of every push answered: its route, outcome (accepted, challenge, refused, busy, failed) and time. */
-  observePush?: (route: PushRoute, outcome: string, seconds: number) => void;
+  observePush?: ((route: PushRoute, outcome: string, seconds: number) => void) | undefined;
 }
 
 /**
@@ -237,7 +237,7 @@ async function readBody(req: IncomingMessage, res: ServerResponse, signedLimit: 
     throw new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent'));
   }
   try {
-    return await getRawBody(req, { limit, length });
+    return await getRawBody(req, { limit, ...(length !== undefined && { length }) });
   } catch (error) {
     // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
     if ((error as { status?: number }).status !== 413) throw new PushBodyError(ErrorCode.PushBodyUnreadable, error);

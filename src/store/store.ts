@@ -20,7 +20,7 @@ export interface Job {
   /** Jobs of one lane run one at a time, in the order they were enqueued. */
   lane: string;
   /** The chat the job acts in: a chat gets only a few jobs running at once, fleet-wide. */
-  chatId?: string;
+  chatId?: string | undefined;
   /** Enqueue order, across the store. */
   seq: number;
   payload: unknown;

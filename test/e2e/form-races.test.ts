@@ -13,7 +13,7 @@ import { type Harness, formCards, startHarness } from './harness';
 
 /** An embedded store that calls `before` once, ahead of the first commit `when` picks. */
 class StoreWithRace extends EmbeddedStore {
-  race?: { when: (commit: Commit) => boolean; before: () => Promise<void> };
+  race?: { when: (commit: Commit) => boolean; before: () => Promise<void> } | undefined;
 
   override async commit(commit: Commit): Promise<CommitResult> {
     const race = this.race;

@@ -62,38 +62,38 @@ export interface Answer {
 }
 
 export interface SayOptions {
-  chatId?: string;
-  chatType?: 'group' | 'p2p';
-  eventId?: string;
-  parentId?: string;
+  chatId?: string | undefined;
+  chatType?: 'group' | 'p2p' | undefined;
+  eventId?: string | undefined;
+  parentId?: string | undefined;
   /** A topic group's topic the message is in (every message there has one). */
-  threadId?: string;
-  messageId?: string;
-  mentionBot?: boolean;
+  threadId?: string | undefined;
+  messageId?: string | undefined;
+  mentionBot?: boolean | undefined;
   /** Also mention these people, after the bot: their keys (`@_user_2`) go where the text has them. */
-  people?: Array<{ key: string; openId: string; name: string }>;
+  people?: Array<{ key: string; openId: string; name: string }> | undefined;
   /** Also mention everyone (`@_all`) first, as `@所有人 @Bot /todos`. */
-  everyone?: boolean;
+  everyone?: boolean | undefined;
   /** `post`: the message arrives as rich text, as it does once the person formats it. */
-  format?: 'text' | 'post';
-  style?: string[];
+  format?: 'text' | 'post' | undefined;
+  style?: string[] | undefined;
 }
 
 export interface ClickOptions {
-  formValue?: Record<string, unknown>;
-  timezone?: string;
-  eventId?: string;
-  chatId?: string;
+  formValue?: Record<string, unknown> | undefined;
+  timezone?: string | undefined;
+  eventId?: string | undefined;
+  chatId?: string | undefined;
   /** The clicked component's name. */
-  name?: string;
+  name?: string | undefined;
 }
 
 export interface HarnessOptions {
-  env?: Record<string, string>;
-  emulator?: EmulatorOptions;
-  app?: AppOptions;
+  env?: Record<string, string> | undefined;
+  emulator?: EmulatorOptions | undefined;
+  app?: AppOptions | undefined;
   /** How Feishu reaches the bot. Default 'webhook': signed, encrypted HTTP pushes. */
-  transport?: 'webhook' | 'long-connection';
+  transport?: 'webhook' | 'long-connection' | undefined;
 }
 
 /** Long-connection timings for tests: reconnect and redeliver at once rather than after Feishu's minutes. */
@@ -225,7 +225,7 @@ export function checkCallbackAnswer(answer: Answer): void {
 }
 
 /** The form's field values as Feishu sends them on Submit. */
-export function formValues(p: { text?: string; remindAt?: string; assignees?: string[] }): Record<string, unknown> {
+export function formValues(p: { text?: string | undefined; remindAt?: string | undefined; assignees?: string[] | undefined }): Record<string, unknown> {
   return {
     [FORM_FIELDS.text]: p.text ?? '',
     ...(p.remindAt !== undefined && { [FORM_FIELDS.remindAt]: p.remindAt }),
@@ -299,7 +299,7 @@ export function submitForm(
   owner: string,
   form: { messageId: string; card: unknown },
   formValue: Record<string, unknown>,
-  opts: Omit<ClickOptions, 'formValue' | 'name'> & { value?: Record<string, unknown> } = {},
+  opts: Omit<ClickOptions, 'formValue' | 'name'> & { value?: Record<string, unknown> | undefined } = {},
 ) {
   const { value, ...rest } = opts;
   return h.click(owner, form.messageId, value, { ...rest, formValue, name: submitButtonName(form.card) });

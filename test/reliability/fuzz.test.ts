@@ -49,7 +49,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Building blocks
 
-function signedHeaders(rawBody: string, opts: { key?: string; timestamp?: string; nonce?: string } = {}): Record<string, string> {
+function signedHeaders(rawBody: string, opts: { key?: string; timestamp?: string | undefined; nonce?: string } = {}): Record<string, string> {
   const timestamp = opts.timestamp ?? String(Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? randomBytes(8).toString('hex');
   return {

@@ -180,7 +180,7 @@ const MAX_KEPT_LINES = 20_000;
  * Starts the real bot the way production does (`npm start`: `node --enable-source-maps dist/main.js`). The working
  * directory is a temporary one so that a developer's `.env` in the repo cannot leak into the test.
  */
-export function spawnBot(env: Record<string, string>, opts: { cwd: string; wrapper?: string[] }): BotProcess {
+export function spawnBot(env: Record<string, string>, opts: { cwd: string; wrapper?: string[] | undefined }): BotProcess {
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? opts.cwd };
   if (process.env.TMPDIR) baseEnv.TMPDIR = process.env.TMPDIR;
   const command = [process.execPath, '--enable-source-maps', bundled('main.js')];

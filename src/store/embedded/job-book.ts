@@ -11,7 +11,7 @@ import type { RecordStore } from './records';
  */
 export class JobBook {
   private readonly queues = new JobQueues();
-  private readonly leases = new Map<string, Lease & { chatId?: string }>();
+  private readonly leases = new Map<string, Lease & { chatId?: string | undefined }>();
   /** Jobs that failed at least once and wait for their next attempt, counted for the metrics. */
   private readonly retrying = new Set<string>();
   private seq = 0;

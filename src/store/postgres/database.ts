@@ -17,7 +17,7 @@ export interface PostgresOptions {
   poolSize?: number;
   /** `synchronous_commit` for this store's connections; the server's own setting when absent. */
   synchronousCommit?: SynchronousCommit;
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Deadlocks and serialisation failures: the transaction did nothing and can simply run again. */
