@@ -7,8 +7,8 @@ import { benchFleet } from './fleet';
 import { benchFootprint } from './footprint';
 import { benchLongConnection } from './long-connection';
 import { benchStore } from './store';
-import { benchTaskFanout } from './task-fanout';
 import { type Row, formatTable, machine, writeResults } from './table';
+import { benchTaskFanout } from './task-fanout';
 import { benchWebhook } from './webhook';
 
 /**

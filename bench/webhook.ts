@@ -87,7 +87,13 @@ export function chatter(count: number, tag: string): SignedPush[] {
   const nowSec = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, i) =>
     signedPush(
-      messageEvent({ token: SECRETS.verificationToken, senderId: `ou_${tag}_${i % 50}`, chatId: 'oc_bench', text: 'lunch at noon? the usual place', eventId: `ev_chat_${tag}_${i}` }),
+      messageEvent({
+        token: SECRETS.verificationToken,
+        senderId: `ou_${tag}_${i % 50}`,
+        chatId: 'oc_bench',
+        text: 'lunch at noon? the usual place',
+        eventId: `ev_chat_${tag}_${i}`,
+      }),
       nowSec,
     ),
   );

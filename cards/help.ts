@@ -1,5 +1,5 @@
 import { type Language, type MessageKey, t } from '../src/i18n';
-import { buildCard, escapeMarkdown, markdown, privateVoice, type Card } from './parts';
+import { type Card, buildCard, escapeMarkdown, markdown, privateVoice } from './parts';
 
 /** A command as the help card lists it: its name in each language, its arguments and what it does. */
 export interface CommandHelp {

@@ -1,5 +1,5 @@
 import type { Language } from '../src/i18n';
-import { buildCard, type Card, type HeaderTemplate, privateVoice, typedText } from './parts';
+import { type Card, type HeaderTemplate, buildCard, privateVoice, typedText } from './parts';
 
 export type NoticeTone = 'info' | 'warning' | 'error';
 

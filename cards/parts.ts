@@ -162,7 +162,6 @@ export function person(openId: string): string {
   return `<person id='${checkedOpenId(openId)}' show_name=true show_avatar=false style='normal'></person>`;
 }
 
-
 /** How a zone is named on a card: its IANA name, or `UTC+08:00` for a fixed offset; UTC for what is neither. */
 export function zoneLabel(timeZone: string): string {
   const offset = parseFixedOffset(timeZone);

@@ -1,6 +1,9 @@
 import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import {
+  type Card,
+  type CardComponent,
+  type Voice,
   buildCard,
   buttonRow,
   callbackButton,
@@ -10,10 +13,7 @@ import {
   mention,
   person,
   readerTime,
-  type Card,
-  type CardComponent,
   typedText,
-  type Voice,
 } from './parts';
 
 /**
@@ -57,14 +57,7 @@ export function snoozeButtons(todoId: string, voice: Voice): CardComponent[] {
 }
 
 /** The reminder once someone acted on it: what happened, by whom, and no buttons left to press. */
-export function reminderHandledCard(p: {
-  todo: Todo;
-  outcome: 'done' | 'snoozed';
-  by: string;
-  until?: number;
-  timeZone?: string;
-  lang: Language;
-}): Card {
+export function reminderHandledCard(p: { todo: Todo; outcome: 'done' | 'snoozed'; by: string; until?: number; timeZone?: string; lang: Language }): Card {
   const voice = groupVoice(p.lang);
   const by = person(p.by);
   const what = (lang: Language) =>

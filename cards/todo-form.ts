@@ -2,19 +2,7 @@ import { TODO_TEXT_LIMIT } from '../src/domain/model';
 import { REPEATS } from '../src/domain/time';
 import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../src/domain/todo-form';
 import { type Language, t } from '../src/i18n';
-import {
-  botText,
-  buildCard,
-  callbackButton,
-  formatInstant,
-  markdown,
-  plainText,
-  privateVoice,
-  repeatLabel,
-  submitButton,
-  type Card,
-  zoneLabel,
-} from './parts';
+import { type Card, botText, buildCard, callbackButton, formatInstant, markdown, plainText, privateVoice, repeatLabel, submitButton, zoneLabel } from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */
 const PICKER_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;

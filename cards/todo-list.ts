@@ -1,7 +1,7 @@
+import { currentCard } from '../src/domain/current-card';
 import type { MessageSource, Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
-import { currentCard } from '../src/domain/current-card';
-import { buildCard, formatInstant, markdown, oneLine, person, privateVoice, repeatLabel, type Card, typedText } from './parts';
+import { type Card, buildCard, formatInstant, markdown, oneLine, person, privateVoice, repeatLabel, typedText } from './parts';
 
 /** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */
 export const LIST_LIMIT = 20;

@@ -1,6 +1,11 @@
 import type { Todo, TodoStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import {
+  type Card,
+  type CardComponent,
+  type HeaderTemplate,
+  type TagColor,
+  type Voice,
   buildCard,
   buttonRow,
   callbackButton,
@@ -13,11 +18,6 @@ import {
   person,
   readerTime,
   repeatLabel,
-  type Card,
-  type CardComponent,
-  type HeaderTemplate,
-  type TagColor,
-  type Voice,
   typedText,
 } from './parts';
 import { remindedPeople, snoozeButtons } from './reminder';

@@ -32,12 +32,21 @@ const REMOVED_TAGS: Record<string, string> = {
 const OPEN_URL_HOSTS = new Set(['button', 'column_set', 'column', 'interactive_container']);
 const TOP_LEVEL_KEYS = new Set(['schema', 'config', 'card_link', 'header', 'body', 'i18n_header']);
 const HEADER_TEMPLATES = new Set([
-  'blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red',
-  'carmine', 'violet', 'purple', 'indigo', 'grey', 'default',
+  'blue',
+  'wathet',
+  'turquoise',
+  'green',
+  'yellow',
+  'orange',
+  'red',
+  'carmine',
+  'violet',
+  'purple',
+  'indigo',
+  'grey',
+  'default',
 ]);
-const BUTTON_TYPES = new Set([
-  'default', 'primary', 'danger', 'text', 'primary_text', 'danger_text', 'primary_filled', 'danger_filled', 'laser',
-]);
+const BUTTON_TYPES = new Set(['default', 'primary', 'danger', 'text', 'primary_text', 'danger_text', 'primary_filled', 'danger_filled', 'laser']);
 const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_]{0,19}$/;
 const DATE_PART = String.raw`\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])`;
 const TIME_PART = String.raw`([01]\d|2[0-3]):[0-5]\d`;
@@ -46,8 +55,22 @@ const TIME = new RegExp(`^${TIME_PART}$`);
 const DATETIME = new RegExp(`^${DATE_PART} ${TIME_PART}$`);
 /** The 16 languages of Feishu's local i18n fields (configure-multi-language-content). */
 export const CARD_LANGUAGES = new Set([
-  'zh_cn', 'en_us', 'zh_hk', 'zh_tw', 'ja_jp', 'id_id', 'vi_vn', 'th_th',
-  'pt_br', 'es_es', 'ko_kr', 'de_de', 'fr_fr', 'it_it', 'ru_ru', 'ms_my',
+  'zh_cn',
+  'en_us',
+  'zh_hk',
+  'zh_tw',
+  'ja_jp',
+  'id_id',
+  'vi_vn',
+  'th_th',
+  'pt_br',
+  'es_es',
+  'ko_kr',
+  'de_de',
+  'fr_fr',
+  'it_it',
+  'ru_ru',
+  'ms_my',
 ]);
 /** The text objects whose `content` has an `i18n_content` twin. */
 const TEXT_TAGS = new Set(['plain_text', 'lark_md', 'markdown']);
@@ -81,8 +104,7 @@ interface Place {
   root: boolean;
 }
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function fail(path: string, reason: string): never {
   throw new CardRuleError(path ? `${path}: ${reason}` : reason);
@@ -155,7 +177,9 @@ class CardWalker {
 
   private elements(elements: unknown, parent: Place): void {
     if (!Array.isArray(elements)) fail(`${parent.path}.elements`, 'must be an array');
-    elements.forEach((element, i) => this.element(element, { ...parent, path: `${parent.path}.elements[${i}]` }));
+    elements.forEach((element, i) => {
+      this.element(element, { ...parent, path: `${parent.path}.elements[${i}]` });
+    });
   }
 
   private element(element: unknown, place: Place): void {
@@ -287,14 +311,20 @@ const nonEmptyString = (value: unknown): value is string => typeof value === 'st
  * has no global i18n: neither `i18n_elements` nor a title's 1.0 `i18n` map.
  */
 function localI18n(node: unknown, path: string): void {
-  if (Array.isArray(node)) return node.forEach((item, i) => localI18n(item, `${path}[${i}]`));
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => {
+      localI18n(item, `${path}[${i}]`);
+    });
+    return;
+  }
   if (!isObject(node)) return;
   if (node.i18n !== undefined && TEXT_TAGS.has(String(node.tag))) {
     fail(`${path}.i18n`, 'global i18n is not supported in schema 2.0: use i18n_content beside content');
   }
   if (node.i18n_content !== undefined) {
     const isSummary = path === '.config.summary';
-    if (!TEXT_TAGS.has(String(node.tag)) && !isSummary) fail(`${path}.i18n_content`, 'only a text object (plain_text, lark_md, markdown) or config.summary takes it');
+    if (!TEXT_TAGS.has(String(node.tag)) && !isSummary)
+      fail(`${path}.i18n_content`, 'only a text object (plain_text, lark_md, markdown) or config.summary takes it');
     languageMap(node.i18n_content, `${path}.i18n_content`);
   }
   for (const [key, value] of Object.entries(node)) if (key !== 'i18n_content') localI18n(value, `${path}.${key}`);

@@ -50,12 +50,7 @@ export function pathMatches(pattern: string | RegExp, path: string): boolean {
 function effectOf(rule: FaultRule): FaultEffect {
   const delayMs = rule.delayMs ?? 0;
   if (rule.drop) return { kind: 'drop', delayMs };
-  const answers =
-    rule.status !== undefined ||
-    rule.code !== undefined ||
-    rule.msg !== undefined ||
-    rule.headers !== undefined ||
-    rule.body !== undefined;
+  const answers = rule.status !== undefined || rule.code !== undefined || rule.msg !== undefined || rule.headers !== undefined || rule.body !== undefined;
   if (!answers && rule.delayMs !== undefined) return { kind: 'delay', delayMs };
   const code = rule.code ?? codeIn(rule.body);
   const status = rule.status ?? (code === 0 ? 200 : code !== undefined ? 400 : 500);
@@ -63,5 +58,4 @@ function effectOf(rule: FaultRule): FaultEffect {
   return { kind: 'answer', delayMs, status, body, headers: rule.headers ?? {} };
 }
 
-const codeIn = (body: unknown) =>
-  typeof (body as { code?: unknown } | null)?.code === 'number' ? (body as { code: number }).code : undefined;
+const codeIn = (body: unknown) => (typeof (body as { code?: unknown } | null)?.code === 'number' ? (body as { code: number }).code : undefined);

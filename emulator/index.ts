@@ -6,24 +6,24 @@ import { createEmulatorServer } from './server';
 import { EmulatorState } from './state';
 import type { Emulator, EmulatorOptions } from './types';
 
-export { validateCard, validateCallbackAnswer, localI18nField, cardSize, CARD_SIZE_LIMIT } from './card-rules';
-export { Code } from './errors';
-export { messageEvent, messageRecalledEvent, cardActionEvent, urlChallenge, taskUpdateEvent, taskUpdatedV1Event } from './events';
 export { TASK_CALLS_PER_SECOND } from './api/tasks';
+export { CARD_SIZE_LIMIT, cardSize, localI18nField, validateCallbackAnswer, validateCard } from './card-rules';
+export { Code } from './errors';
+export { cardActionEvent, messageEvent, messageRecalledEvent, taskUpdateEvent, taskUpdatedV1Event, urlChallenge } from './events';
 export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';
 export type {
-  Delivery,
   ConnectionDelivery,
   ConnectionPushOptions,
   ConnectionPushResult,
-  EmulatedConnection,
-  Emulator,
-  EmulatorOptions,
+  Delivery,
   EmulatedChat,
+  EmulatedConnection,
   EmulatedFeedCard,
   EmulatedMessage,
   EmulatedTask,
+  Emulator,
+  EmulatorOptions,
   FaultRule,
   PushOptions,
   PushResult,

@@ -19,8 +19,7 @@ export function signPush(p: { timestamp: string; nonce: string; encryptKey: stri
 /** Builds one push as Feishu would send it: its body and headers, signed (or not) at `opts.timestamp` or now. */
 export function composePush(target: string, payload: object, opts: PushOptions = {}): Delivery {
   const encryptKey = opts.encryptKey;
-  const envelope =
-    encryptKey === undefined ? payload : { encrypt: encryptPayload(JSON.stringify(payload), encryptKey) };
+  const envelope = encryptKey === undefined ? payload : { encrypt: encryptPayload(JSON.stringify(payload), encryptKey) };
   const rawBody = opts.rawBody ?? JSON.stringify(envelope);
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (opts.sign ?? encryptKey !== undefined) {
@@ -46,8 +45,7 @@ export async function deliver(delivery: Delivery, target = delivery.target): Pro
 }
 
 /** So a caller's `X-Lark-Signature` replaces the computed one instead of being sent beside it. */
-const lowerCaseKeys = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+const lowerCaseKeys = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 
 function parseOrUndefined(text: string): unknown {
   try {

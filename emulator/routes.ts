@@ -58,9 +58,7 @@ export function findRoute(method: string, path: string): RouteMatch | null {
     if (candidate.method !== method) continue;
     const match = candidate.pattern.exec(path);
     if (!match) continue;
-    const params = Object.fromEntries(
-      Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
-    );
+    const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]));
     return { handler: candidate.handler, open: candidate.open ?? false, params };
   }
   return null;

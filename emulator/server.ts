@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { authorize } from './api/auth';
 import type { Answer, Call } from './api/exchange';
@@ -42,9 +42,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: EmulatorS
   const logId = newLogId();
   const call: Call = { method, path: url.pathname, params: {}, query, body: body.value, headers: req.headers };
   const answer: Answer =
-    fault?.kind === 'answer'
-      ? { status: fault.status, body: fault.body as object, headers: fault.headers }
-      : handle(call, body.ok, state, logId);
+    fault?.kind === 'answer' ? { status: fault.status, body: fault.body as object, headers: fault.headers } : handle(call, body.ok, state, logId);
   const status = answer.status ?? 200;
   record(status, answer.body);
   res.writeHead(status, {
@@ -71,7 +69,7 @@ function handle(call: Call, bodyIsJson: boolean, state: EmulatorState, logId: st
       };
     }
     // A bug in the emulator itself: say so loudly rather than pass for a Feishu answer.
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     return { status: 500, body: { code: -1, msg: `emulator bug: ${message}` } };
   }
 }

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FeishuError, refuse } from './errors';
 import { SlidingWindows, type Window } from './rate-limits';
-import type {
-  EmulatedChat,
-  EmulatedFeedCard,
-  EmulatedMessage,
-  EmulatedTask,
-  EmulatorOptions,
-  LongConnectionOptions,
-  RecordedCall,
-} from './types';
+import type { EmulatedChat, EmulatedFeedCard, EmulatedMessage, EmulatedTask, EmulatorOptions, LongConnectionOptions, RecordedCall } from './types';
 
 const UUID_WINDOW_MS = 60 * 60 * 1000;
 
@@ -139,7 +131,9 @@ export class EmulatorState {
   /** A device id, ticket and access key for one long-connection handshake. */
   grantConnection(): { deviceId: string; ticket: string; accessKey: string } {
     const deviceId = String(7_000_000_000_000_000_000n + BigInt(`0x${randomBytes(7).toString('hex')}`));
-    const ticket = randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+    const ticket = randomBytes(16)
+      .toString('hex')
+      .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
     this.connectionTickets.set(ticket, deviceId);
     return { deviceId, ticket, accessKey: randomBytes(16).toString('hex') };
   }

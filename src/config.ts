@@ -93,11 +93,13 @@ const schema = z.object({
   DIGEST_TIME: z
     .string()
     .optional()
-    .transform((time, ctx) =>
-      time === undefined
-        ? 'off'
-        : (parseClockTime(time) ?? (ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' }), z.NEVER)),
-    ),
+    .transform((time, ctx) => {
+      if (time === undefined) return 'off';
+      const clock = parseClockTime(time);
+      if (clock !== undefined) return clock;
+      ctx.addIssue({ code: 'custom', message: 'must be a time such as 09:00, or empty for no digest' });
+      return z.NEVER;
+    }),
   DIGEST_DAYS: z.enum(DIGEST_DAYS, { error: 'must be "workdays" or "daily"' }).default('workdays'),
   TASK_SYNC: z.enum(TASK_SYNC, { error: 'must be "on" or "off"' }).default('off'),
   OVERDUE_NUDGE_HOURS: z.coerce

@@ -51,7 +51,16 @@ export const todo = (id: string, patch: Partial<Todo> = {}): Todo => ({
   ...patch,
 });
 
-export const job = (id: string, patch: Partial<NewJob> = {}): NewJob => ({ id, kind: 'k', lane: 'l', chatId: 'oc_1', payload: { id }, runAt: 0, createdAt: 0, ...patch });
+export const job = (id: string, patch: Partial<NewJob> = {}): NewJob => ({
+  id,
+  kind: 'k',
+  lane: 'l',
+  chatId: 'oc_1',
+  payload: { id },
+  runAt: 0,
+  createdAt: 0,
+  ...patch,
+});
 
 const claim = (store: Store, patch: Partial<Parameters<Store['claimJobs']>[0]> = {}) =>
   store.claimJobs({ owner: 'a', now: 0, leaseMs: 30_000, max: 100, perChat: 8, ...patch });
@@ -64,7 +73,10 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
     let setup: ContractSetup;
     /** A store on fresh, empty data; with `fresh` false, another store on the data of the last one. */
     const open = async (fresh = true) => {
-      if (fresh) setups.push((setup = await make()));
+      if (fresh) {
+        setup = await make();
+        setups.push(setup);
+      }
       const store = await setup.open();
       opened.push(store);
       return store;
@@ -192,7 +204,12 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('finds a to-do by its Feishu Task, and pages through the open ones whose task is not deleted there', async () => {
         const store = await open();
-        const task = (guid: string, deletedThere?: boolean) => ({ guid, url: `https://applink/${guid}`, completed: false, ...(deletedThere && { deletedThere }) });
+        const task = (guid: string, deletedThere?: boolean) => ({
+          guid,
+          url: `https://applink/${guid}`,
+          completed: false,
+          ...(deletedThere && { deletedThere }),
+        });
         await store.commit({
           now: 0,
           todos: [
@@ -211,7 +228,13 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         // Done there, or deleted there: no longer the sweep's; reopened: again.
         const t1 = (await store.todo('t1')) as Todo;
         const t3 = (await store.todo('t3')) as Todo;
-        await store.commit({ now: 1, todos: [{ ...t1, status: 'done' }, { ...t3, status: 'open' }] });
+        await store.commit({
+          now: 1,
+          todos: [
+            { ...t1, status: 'done' },
+            { ...t3, status: 'open' },
+          ],
+        });
         expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
         const t6 = (await store.todo('t6')) as Todo;
         await store.commit({ now: 2, todos: [{ ...t6, task: task('g6', true) }] });
@@ -222,7 +245,11 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
       it('keeps where a to-do came from: its source message and the message its card replies to', async () => {
         const store = await open();
         const source = { messageId: 'om_src', senderId: 'ou_b', senderType: 'user' as const };
-        await store.commit({ now: 0, todos: [todo('t1', { source, replyTo: 'om_src' })], forms: [form('f1', { source, replyTo: 'om_src', commandMessageId: 'om_cmd', delivery: { kind: 'direct', chatId: 'oc_dm' } })] });
+        await store.commit({
+          now: 0,
+          todos: [todo('t1', { source, replyTo: 'om_src' })],
+          forms: [form('f1', { source, replyTo: 'om_src', commandMessageId: 'om_cmd', delivery: { kind: 'direct', chatId: 'oc_dm' } })],
+        });
         expect(await store.todo('t1')).toMatchObject({ source, replyTo: 'om_src' });
         expect(await store.form('f1')).toMatchObject({ source, replyTo: 'om_src', commandMessageId: 'om_cmd', delivery: { kind: 'direct', chatId: 'oc_dm' } });
       });
@@ -292,7 +319,12 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const store = await open();
         await store.commit({
           now: 0,
-          todos: [todo('t1', { remindAt: 100 }), todo('t2', { remindAt: 300 }), todo('t3', { remindAt: 50, status: 'done' }), todo('t4', { remindAt: 80, status: 'posting' })],
+          todos: [
+            todo('t1', { remindAt: 100 }),
+            todo('t2', { remindAt: 300 }),
+            todo('t3', { remindAt: 50, status: 'done' }),
+            todo('t4', { remindAt: 80, status: 'posting' }),
+          ],
           forms: [form('f1', { expiresAt: 200 })],
         });
         expect(await store.nextDue()).toBeLessThanOrEqual(80);
@@ -307,7 +339,14 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('returns expired open forms until they are closed', async () => {
         const store = await open();
-        await store.commit({ now: 0, forms: [form('f1', { expiresAt: 100 }), form('f2', { ownerId: 'ou_b', expiresAt: 200 }), form('f3', { ownerId: 'ou_c', expiresAt: 50, status: 'posted' })] });
+        await store.commit({
+          now: 0,
+          forms: [
+            form('f1', { expiresAt: 100 }),
+            form('f2', { ownerId: 'ou_b', expiresAt: 200 }),
+            form('f3', { ownerId: 'ou_c', expiresAt: 50, status: 'posted' }),
+          ],
+        });
         expect(await store.nextDue()).toBeLessThanOrEqual(100);
         expect((await store.expiredForms(150, 10)).map((f) => f.id)).toEqual(['f1']);
         const f1 = (await store.form('f1')) as TodoForm;
@@ -330,7 +369,10 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('hands out the head of each lane once, in enqueue order, only when due', async () => {
         const store = await open();
-        await store.commit({ now: 0, jobs: [job('a1', { lane: 'a' }), job('b1', { lane: 'b' }), job('a2', { lane: 'a' }), job('c1', { lane: 'c', runAt: 500 })] });
+        await store.commit({
+          now: 0,
+          jobs: [job('a1', { lane: 'a' }), job('b1', { lane: 'b' }), job('a2', { lane: 'a' }), job('c1', { lane: 'c', runAt: 500 })],
+        });
         const first = await claim(store, { now: 100 });
         expect(ids(first.jobs).sort()).toEqual(['a1', 'b1']);
         expect(first.nextRunAt).toBe(500);
@@ -448,7 +490,15 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const [failed] = (await claim(store, { max: 1 })).jobs as [Job];
         await store.retryJob(failed, 100, 'boom');
         await claim(store, { max: 1 });
-        expect(await store.stats()).toEqual({ writable: true, pendingJobs: 2, runningJobs: 1, retryingJobs: 1, oldestJobCreatedAt: 5, remindersPending: 1, formsOpen: 1 });
+        expect(await store.stats()).toEqual({
+          writable: true,
+          pendingJobs: 2,
+          runningJobs: 1,
+          retryingJobs: 1,
+          oldestJobCreatedAt: 5,
+          remindersPending: 1,
+          formsOpen: 1,
+        });
       });
 
       it('exports every record and imports them into an empty store only', async () => {
@@ -486,46 +536,50 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
       });
 
       // Adapters that keep nothing across a reopen (the in-memory one) have nothing to bring back.
-      if (traits.durable) it('brings back everything committed after a reopen', async () => {
-        const store = await open();
-        await store.commit({ now: 0, eventId: 'ev1', forms: [form('f1')], jobs: [job('j1', { payload: { x: 1 } })] });
-        const [leased] = (await claim(store)).jobs as [Job];
-        await store.recordStep(leased, 's', 'done');
-        await store.close();
-        opened.splice(opened.indexOf(store), 1);
+      if (traits.durable)
+        it('brings back everything committed after a reopen', async () => {
+          const store = await open();
+          await store.commit({ now: 0, eventId: 'ev1', forms: [form('f1')], jobs: [job('j1', { payload: { x: 1 } })] });
+          const [leased] = (await claim(store)).jobs as [Job];
+          await store.recordStep(leased, 's', 'done');
+          await store.close();
+          opened.splice(opened.indexOf(store), 1);
 
-        const again = await open(false);
-        expect((await again.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
-        expect((await again.formByCardKey(formCardKey('f1')))?.id).toBe('f1');
-        expect(await again.commit({ now: 1, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
-        // A closed store released its leases: the job runs again at once, its finished step remembered.
-        expect((await claim(again)).jobs).toMatchObject([{ id: 'j1', payload: { x: 1 }, steps: { s: 'done' } }]);
-      });
+          const again = await open(false);
+          expect((await again.openForm('oc_1', 'ou_a'))?.id).toBe('f1');
+          expect((await again.formByCardKey(formCardKey('f1')))?.id).toBe('f1');
+          expect(await again.commit({ now: 1, eventId: 'ev1' })).toEqual({ ok: false, reason: 'duplicate' });
+          // A closed store released its leases: the job runs again at once, its finished step remembered.
+          expect((await claim(again)).jobs).toMatchObject([{ id: 'j1', payload: { x: 1 }, steps: { s: 'done' } }]);
+        });
     });
 
     // Only adapters several instances share (PostgreSQL): the file store admits one process.
-    if (traits.shared) describe('several instances on the same data', () => {
-      it('hands each job to one instance, keeps chat caps across them, and decides races between them', async () => {
-        const a = await open();
-        const b = await open(false);
-        await a.commit({ now: 0, jobs: Array.from({ length: 12 }, (_, i) => job(`j${i}`, { lane: `l${i}` })), forms: [form('f1')] });
-        const [fromA, fromB] = await Promise.all([claim(a, { owner: 'a', perChat: 5 }), claim(b, { owner: 'b', perChat: 5 })]);
-        expect(ids(fromA.jobs).length + ids(fromB.jobs).length).toBe(5);
-        expect(new Set([...ids(fromA.jobs), ...ids(fromB.jobs)]).size).toBe(5);
+    if (traits.shared)
+      describe('several instances on the same data', () => {
+        it('hands each job to one instance, keeps chat caps across them, and decides races between them', async () => {
+          const a = await open();
+          const b = await open(false);
+          await a.commit({ now: 0, jobs: Array.from({ length: 12 }, (_, i) => job(`j${i}`, { lane: `l${i}` })), forms: [form('f1')] });
+          const [fromA, fromB] = await Promise.all([claim(a, { owner: 'a', perChat: 5 }), claim(b, { owner: 'b', perChat: 5 })]);
+          expect(ids(fromA.jobs).length + ids(fromB.jobs).length).toBe(5);
+          expect(new Set([...ids(fromA.jobs), ...ids(fromB.jobs)]).size).toBe(5);
 
-        const read = (await b.form('f1')) as TodoForm;
-        const results = await Promise.all([a, b, a, b].map((store, n) => store.commit({ now: 0, forms: [{ ...read, status: 'submitting', todoId: `t${n}` }] })));
-        expect(results.filter((r) => r.ok)).toHaveLength(1);
-      });
+          const read = (await b.form('f1')) as TodoForm;
+          const results = await Promise.all(
+            [a, b, a, b].map((store, n) => store.commit({ now: 0, forms: [{ ...read, status: 'submitting', todoId: `t${n}` }] })),
+          );
+          expect(results.filter((r) => r.ok)).toHaveLength(1);
+        });
 
-      it('tells one instance of another’s commits', async () => {
-        const a = await open();
-        const b = await open(false);
-        const heard = new Promise<Committed>((resolve) => b.onCommitted((c) => c.jobs && resolve(c)));
-        await a.commit({ now: 0, jobs: [job('j1')] });
-        expect((await heard).jobs).toBe(true);
+        it('tells one instance of another’s commits', async () => {
+          const a = await open();
+          const b = await open(false);
+          const heard = new Promise<Committed>((resolve) => b.onCommitted((c) => c.jobs && resolve(c)));
+          await a.commit({ now: 0, jobs: [job('j1')] });
+          expect((await heard).jobs).toBe(true);
+        });
       });
-    });
   });
 }
 

@@ -15,17 +15,9 @@ export const issueTenantToken: Handler = (call, state) => {
 export function authorize(authorization: string | undefined, state: EmulatorState): void {
   const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
   if (token === undefined) {
-    throw new FeishuError(
-      400,
-      Code.tokenMissing,
-      'Missing access token for authorization. Please make a request with token attached.',
-    );
+    throw new FeishuError(400, Code.tokenMissing, 'Missing access token for authorization. Please make a request with token attached.');
   }
   if (!state.isLiveToken(token)) {
-    throw new FeishuError(
-      400,
-      Code.tokenInvalid,
-      'Invalid access token for authorization. Please make a request with token attached.',
-    );
+    throw new FeishuError(400, Code.tokenInvalid, 'Invalid access token for authorization. Please make a request with token attached.');
   }
 }

@@ -1,5 +1,5 @@
 import { CARD_SIZE_LIMIT, cardSize, validateCard } from '../card-rules';
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 
 const TEXT_SIZE_LIMIT = 150 * 1024;
 

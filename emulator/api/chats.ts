@@ -1,7 +1,7 @@
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 import type { EmulatorState } from '../state';
 import type { EmulatedChat } from '../types';
-import { ok, type Handler } from './exchange';
+import { type Handler, ok } from './exchange';
 
 export const botInfo: Handler = (_call, state) => ({
   body: {
@@ -40,5 +40,4 @@ export function liveChat(state: EmulatorState, chatId: string): EmulatedChat {
   return chat;
 }
 
-export const dissolved = () =>
-  refuse(Code.chatDissolved, 'Your request specifies a chat which has already been dissolved.');
+export const dissolved = () => refuse(Code.chatDissolved, 'Your request specifies a chat which has already been dissolved.');

@@ -1,7 +1,7 @@
-import { badParam, Code, refuse, scopeMissing } from '../errors';
+import { Code, badParam, refuse, scopeMissing } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatorState } from '../state';
-import { ok, type Handler } from './exchange';
+import { type Handler, ok } from './exchange';
 
 /** The scopes any one of which lets an app read a user (contact-v3 user get); Feishu lists them when refusing. */
 const CONTACT_SCOPES = ['contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:access_as_app', 'contact:contact:readonly'];

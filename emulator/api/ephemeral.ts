@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { localI18nField } from '../card-rules';
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatedMessage } from '../types';
 import { acceptCard } from './card-content';
 import { liveChat } from './chats';
-import { ok, parseBody, type Handler } from './exchange';
+import { type Handler, ok, parseBody } from './exchange';
 
 const SendBody = z.object({
   chat_id: z.string().min(1),
@@ -59,7 +59,7 @@ export const deleteEphemeral: Handler = (call, state) => {
   state.limitApp([perSecond('ephemeral-delete', 50), perMinute('ephemeral-delete', 1000)]);
   const body = parseBody(DeleteBody, call.body);
   const message = state.messages.get(body.message_id);
-  if (!message || message.kind !== 'ephemeral' || message.deleted) {
+  if (message?.kind !== 'ephemeral' || message.deleted) {
     throw refuse(Code.ephemeralDeleted, 'message has been deleted');
   }
   message.deleted = true;

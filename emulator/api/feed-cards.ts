@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { perSecond } from '../rate-limits';
-import { ok, parseBody, type Handler } from './exchange';
+import { type Handler, ok, parseBody } from './exchange';
 
 const CALLS_PER_SECOND = 10;
 
@@ -20,7 +20,10 @@ const CreateBody = z.object({
   user_ids: z.array(z.string().min(1)).min(1).max(20),
 });
 const DeleteBody = z.object({
-  feed_cards: z.array(z.object({ biz_id: z.string().min(1), user_id: z.string().min(1) })).min(1).max(20),
+  feed_cards: z
+    .array(z.object({ biz_id: z.string().min(1), user_id: z.string().min(1) }))
+    .min(1)
+    .max(20),
 });
 
 interface FailedCard {

@@ -1,7 +1,7 @@
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import { dissolved } from './chats';
-import { ok, type Handler } from './exchange';
+import { type Handler, ok } from './exchange';
 
 /** Seeds 002/003. Codes the emulator cannot reach by state (230009, 230027…) come from fault injection. */
 export const recallMessage: Handler = (call, state) => {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 import { perMinute, perSecond } from '../rate-limits';
 import type { EmulatorState } from '../state';
 import type { EmulatedMessage } from '../types';
 import { parseContent } from './card-content';
 import { dissolved, liveChat } from './chats';
-import { ok, parseBody, type Answer, type Handler } from './exchange';
+import { type Answer, type Handler, ok, parseBody } from './exchange';
 
 const CHAT_QPS = 5;
 /** Per app, for sending and replying together (the documented 1,000 a minute and 50 a second). */
@@ -110,7 +110,13 @@ export function messageData(message: EmulatedMessage, state: EmulatorState): obj
     chat_id: message.chatId,
     sender: fromApp
       ? { id: message.senderId === state.botOpenId ? state.appId : message.senderId, id_type: 'app_id', sender_type: 'app', tenant_key: state.tenantKey }
-      : { id: message.senderId, id_type: 'open_id', sender_type: 'user', tenant_key: state.tenantKey, ...(senderName !== undefined && { sender_name: senderName }) },
+      : {
+          id: message.senderId,
+          id_type: 'open_id',
+          sender_type: 'user',
+          tenant_key: state.tenantKey,
+          ...(senderName !== undefined && { sender_name: senderName }),
+        },
     body: { content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content) },
     ...(message.mentions !== undefined && { mentions: message.mentions.map((m) => ({ ...m, id_type: 'open_id', tenant_key: state.tenantKey })) }),
   };

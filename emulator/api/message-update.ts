@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { badParam, Code, refuse } from '../errors';
+import { Code, badParam, refuse } from '../errors';
 import { perSecond } from '../rate-limits';
 import { parseContent } from './card-content';
 import { dissolved } from './chats';
-import { ok, parseBody, type Handler } from './exchange';
+import { type Handler, ok, parseBody } from './exchange';
 
 const UPDATE_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
 const MESSAGE_QPS = 5;
@@ -11,8 +11,7 @@ const MESSAGE_QPS = 5;
 const PatchBody = z.object({ content: z.string({ error: 'must be a JSON string, not an object' }) });
 
 /** A shared card is replaced for everyone, so Feishu wants both cards to say so explicitly. */
-const statesUpdateMulti = (card: unknown) =>
-  (card as { config?: { update_multi?: unknown } } | undefined)?.config?.update_multi === true;
+const statesUpdateMulti = (card: unknown) => (card as { config?: { update_multi?: unknown } } | undefined)?.config?.update_multi === true;
 
 export const updateCard: Handler = (call, state) => {
   const body = parseBody(PatchBody, call.body);

@@ -57,7 +57,15 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const logLevel = options.logLevel ?? 'error';
     // Task sync on, so each person's Feishu Task list shows beside their feed cards; a 09:00 digest and nudges after
     // two hours, so that moving the clock shows them.
-    const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), logLevel, secrets, extra: { TASK_SYNC: 'on', DIGEST_TIME: '09:00', OVERDUE_NUDGE_HOURS: '2' } }));
+    const config = loadConfig(
+      botEnv({
+        feishuDomain: emu.url,
+        dataFile: join(dir, 'db.json'),
+        logLevel,
+        secrets,
+        extra: { TASK_SYNC: 'on', DIGEST_TIME: '09:00', OVERDUE_NUDGE_HOURS: '2' },
+      }),
+    );
     const app = await startApp(config, { logger: createLogger(logLevel), now: clock.now });
     started.push(() => app.stop());
 

@@ -6,23 +6,23 @@ import type { JobRegistry } from '../jobs/registry';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
-import { openSettings } from './commands/settings';
 import { chooseLanguage } from './commands/lang';
 import { recallTodo } from './commands/recall';
+import { openSettings } from './commands/settings';
 import { openTodoForm } from './commands/todo';
 import { listTodos } from './commands/todos';
+import { digestTask } from './digest';
 import { adminsOnly, chatAdminsOnly, groupsOnly } from './guards';
 import { formDeleteJob } from './jobs/form';
 import { messageJob } from './jobs/message';
 import { noticeJob } from './jobs/notice';
 import { botJobRegistry } from './jobs/registry';
 import { messageLanguage } from './language';
-import { digestTask } from './digest';
 import { nudgeTask } from './nudges';
 import { reminderTask } from './reminders';
 import { CommandRouter } from './router';
-import { receiveTaskEvent, taskSweepTask } from './task-events';
 import type { Services } from './services';
+import { receiveTaskEvent, taskSweepTask } from './task-events';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;

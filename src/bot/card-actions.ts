@@ -1,8 +1,8 @@
 import { CardActionValue } from '../../cards/actions';
 import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
-import { closedFormCard } from '../../cards/todo-form-closed';
 import { todoCard } from '../../cards/todo';
+import { closedFormCard } from '../../cards/todo-form-closed';
 import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import { clockParts } from '../domain/group-settings';
 import type { Language, Todo, TodoForm } from '../domain/model';

@@ -14,7 +14,11 @@ export type ThrottleLimiter = (options: { points: number; duration: number }) =>
 export class CommandThrottle {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(private readonly points: number, windowSeconds: number, limiter: ThrottleLimiter = (options) => new RateLimiterMemory(options)) {
+  constructor(
+    private readonly points: number,
+    windowSeconds: number,
+    limiter: ThrottleLimiter = (options) => new RateLimiterMemory(options),
+  ) {
     this.limiter = limiter({ points, duration: windowSeconds });
   }
 

@@ -42,7 +42,13 @@ export function reminderInText(text: string, p: { now: number; zone: string }): 
   const { start } = found;
   if (!start.isCertain('hour') || !(start.isCertain('meridiem') || CLOCK_TIME.test(found.text))) return undefined;
   const remindAt = instantAt(
-    { year: start.get('year') ?? 0, month: start.get('month') ?? 0, day: start.get('day') ?? 0, hour: start.get('hour') ?? 0, minute: start.get('minute') ?? 0 },
+    {
+      year: start.get('year') ?? 0,
+      month: start.get('month') ?? 0,
+      day: start.get('day') ?? 0,
+      hour: start.get('hour') ?? 0,
+      minute: start.get('minute') ?? 0,
+    },
     p.zone,
   );
   if (remindAt <= p.now) return undefined;

@@ -25,17 +25,19 @@ function cronIn(pattern: string, zone: string): Cron {
   return offset === undefined ? new Cron(pattern, { timezone: canonical(zone), paused: true }) : new Cron(pattern, { utcOffset: offset, paused: true });
 }
 
-const wallClockFormatter = boundedMemo(ZONE_CACHE_LIMIT, (zone: string) =>
-  new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    weekday: 'short',
-    hourCycle: 'h23',
-  }),
+const wallClockFormatter = boundedMemo(
+  ZONE_CACHE_LIMIT,
+  (zone: string) =>
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+      hourCycle: 'h23',
+    }),
 );
 
 /** Wall-clock fields of an instant in a zone. */
@@ -100,7 +102,9 @@ export function instantAt(wall: { year: number; month: number; day: number; hour
 
 /** The first `hour:minute` in `zone` after `after`, every day or Monday to Friday only. */
 export function nextDailyAt(after: number, zone: string, at: { hour: number; minute: number }, days: 'daily' | 'workdays'): number | undefined {
-  return cronIn(`${at.minute} ${at.hour} * * ${days === 'daily' ? '*' : '1-5'}`, zone).nextRun(new Date(after))?.getTime();
+  return cronIn(`${at.minute} ${at.hour} * * ${days === 'daily' ? '*' : '1-5'}`, zone)
+    .nextRun(new Date(after))
+    ?.getTime();
 }
 
 /** Monday 00:00 of the week holding `ms` in `zone`, as an instant (weeks start on Monday, as ISO 8601 has them). */

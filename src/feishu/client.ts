@@ -89,7 +89,15 @@ export interface FeedCardContent {
 }
 
 /** Feishu documents the reason as a digit string; its own example shows a name. Both are read. */
-const FAILURE_NAMES: Record<string, FeedCardFailureReason> = { UNKNOWN: 0, NO_PERMISSION: 1, NOT_CREATED: 2, NOT_EXIST: 2, RATE_LIMIT: 3, RATE_LIMITED: 3, DUPLICATE: 4 };
+const FAILURE_NAMES: Record<string, FeedCardFailureReason> = {
+  UNKNOWN: 0,
+  NO_PERMISSION: 1,
+  NOT_CREATED: 2,
+  NOT_EXIST: 2,
+  RATE_LIMIT: 3,
+  RATE_LIMITED: 3,
+  DUPLICATE: 4,
+};
 
 function failureReason(raw: unknown): FeedCardFailureReason {
   const value = typeof raw === 'string' && raw in FAILURE_NAMES ? FAILURE_NAMES[raw] : Number(raw);
@@ -179,8 +187,7 @@ export class FeishuClient {
       name: 'im.v1.message.get',
       limit: { method: 'message.get', keys: {} },
       attempts: 2,
-      run: () =>
-        this.sdk.get().im.v1.message.get({ path: { message_id: messageId }, params: { user_id_type: 'open_id', with_sender_name: true } }),
+      run: () => this.sdk.get().im.v1.message.get({ path: { message_id: messageId }, params: { user_id_type: 'open_id', with_sender_name: true } }),
     });
     const item = answer.data?.items?.[0];
     return {

@@ -18,6 +18,9 @@ const keys = new Map<string, KeyObject>();
 
 function keyObject(encryptKey: string): KeyObject {
   let key = keys.get(encryptKey);
-  if (!key) keys.set(encryptKey, (key = createSecretKey(secretDigest(encryptKey))));
+  if (!key) {
+    key = createSecretKey(secretDigest(encryptKey));
+    keys.set(encryptKey, key);
+  }
   return key;
 }

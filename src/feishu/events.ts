@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalZone } from '../domain/zones';
-import { type Mention, MessageContentError, readMessageText } from './message-content';
 import { CodedError, ErrorCode } from '../errors';
+import { type Mention, MessageContentError, readMessageText } from './message-content';
 
 export type { Mention } from './message-content';
 

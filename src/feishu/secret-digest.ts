@@ -9,6 +9,9 @@ const digests = new Map<string, Buffer>();
 
 export function secretDigest(secret: string): Buffer {
   let digest = digests.get(secret);
-  if (!digest) digests.set(secret, (digest = hash('sha256', secret, 'buffer')));
+  if (!digest) {
+    digest = hash('sha256', secret, 'buffer');
+    digests.set(secret, digest);
+  }
   return digest;
 }

@@ -1,7 +1,7 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { CodedError, ErrorCode } from '../errors';
 import { decryptPush } from './decrypt';
 import { secretDigest } from './secret-digest';
-import { CodedError, ErrorCode } from '../errors';
 
 /**
  * Is this push really from Feishu, and fresh? Framework-free on purpose (Bolt's verify-request shape): raw body and
@@ -65,9 +65,7 @@ export const SIGNED_BODY_LIMIT_BYTES = 512 * 1024;
  */
 export const EVENT_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
-export type VerifiedPush =
-  | { kind: 'challenge'; challenge: string }
-  | { kind: 'payload'; payload: Record<string, unknown> };
+export type VerifiedPush = { kind: 'challenge'; challenge: string } | { kind: 'payload'; payload: Record<string, unknown> };
 
 export interface VerifyInput {
   rawBody: Buffer;
@@ -191,7 +189,10 @@ function checkSignature({ rawBody, encryptKey, nowMs, replayWindowMs }: VerifyIn
   if (signedAtMs - nowMs > replayWindowMs || nowMs - signedAtMs > Math.max(EVENT_MAX_AGE_MS, replayWindowMs)) {
     throw new FeishuAuthError('stale');
   }
-  const expected = createHash('sha256').update(timestamp + nonce + encryptKey).update(rawBody).digest();
+  const expected = createHash('sha256')
+    .update(timestamp + nonce + encryptKey)
+    .update(rawBody)
+    .digest();
   if (!equalHex(signature, expected)) throw new FeishuAuthError('bad-signature');
   return signedAtMs;
 }

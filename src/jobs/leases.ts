@@ -133,12 +133,15 @@ export class LeaseKeeper {
   /** Renews on a timer chained from when each tick was due, so that how late a tick fires is the event loop's lag. */
   private schedule(dueAt: number): void {
     this.nextTickAt = dueAt;
-    this.timer = setTimeout(() => {
-      const lagMs = Math.max(0, this.clock() - this.nextTickAt);
-      void this.renew(lagMs).finally(() => {
-        if (this.timer) this.schedule(Math.max(this.nextTickAt + this.everyMs, this.clock()));
-      });
-    }, Math.max(0, dueAt - this.clock()));
+    this.timer = setTimeout(
+      () => {
+        const lagMs = Math.max(0, this.clock() - this.nextTickAt);
+        void this.renew(lagMs).finally(() => {
+          if (this.timer) this.schedule(Math.max(this.nextTickAt + this.everyMs, this.clock()));
+        });
+      },
+      Math.max(0, dueAt - this.clock()),
+    );
     this.timer.unref();
   }
 
@@ -159,7 +162,12 @@ export class LeaseKeeper {
     const sentAt = this.clock();
     let renewed: Set<string>;
     try {
-      renewed = new Set(await this.options.store.renewLeases(asked.map((held) => held.job), this.options.leaseMs));
+      renewed = new Set(
+        await this.options.store.renewLeases(
+          asked.map((held) => held.job),
+          this.options.leaseMs,
+        ),
+      );
     } catch (error) {
       this.log.error({ err: error, jobs: asked.length }, 'could not renew job leases');
       this.options.onRenewal?.({ lagMs });

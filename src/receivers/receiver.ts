@@ -1,5 +1,5 @@
-import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 import { CodedError, ErrorCode } from '../errors';
+import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 
 /**
  * How pushes reach the bot, after Bolt's receivers: the webhook (`webhook.ts`) or the SDK's long connection

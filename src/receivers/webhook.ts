@@ -98,7 +98,8 @@ function createKoa(options: ServerOptions): Koa {
       ctx.body = { error: reason };
       log.error({ method: ctx.method, path: ctx.path, status, reason: detail ?? reason, err: error }, 'request failed');
     } finally {
-      if (log.isLevelEnabled('debug')) log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      if (log.isLevelEnabled('debug'))
+        log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
   app.use(router.routes());

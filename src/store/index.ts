@@ -19,7 +19,6 @@ export interface StoreConfig {
   readonly databaseSynchronousCommit?: SynchronousCommit;
 }
 
-
 /**
  * The store the configuration asks for, not yet opened: PostgreSQL, shared by any number of instances, when
  * `DATABASE_URL` is set; otherwise the file at `DATA_FILE`, for one process. The PostgreSQL adapter (its driver and

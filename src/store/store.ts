@@ -1,6 +1,6 @@
 import type { ChatSettings, Todo, TodoForm } from '../domain/model';
-import type { SharedLimits } from '../shared-limits';
 import { CodedError, ErrorCode } from '../errors';
+import type { SharedLimits } from '../shared-limits';
 
 /**
  * The bot's state, named by what the bot does with it, and asynchronous, so that one interface fits a store held in

@@ -80,14 +80,21 @@ async function userFolder(name: string): Promise<string> {
 }
 
 function spawnAsUser(command: string, args: string[], opts: { cwd: string; env: Record<string, string> }): BotProcess {
-  const options: SpawnOptions = { cwd: opts.cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], ...NODE_USER };
+  const options: SpawnOptions = {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...NODE_USER,
+  };
   const child = spawn(command, args, options);
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => lines.push(...chunk.split('\n').filter((line) => line !== '')));
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const bot = { child, lines, exited };
   bots.push(bot);
   return bot;
@@ -125,7 +132,9 @@ describe('the Dockerfile', () => {
     // A bot on its file store starts without the PostgreSQL driver and migration tool.
     expect(await readFile(join(buildDir(), 'dist', 'main.js'), 'utf8')).not.toMatch(/from "(pg|node-pg-migrate)"/);
     // The PostgreSQL migrations travel with the bundle, which reads them from beside itself.
-    expect((await readdir(join(buildDir(), 'dist', 'migrations'))).sort()).toEqual((await readdir(join(buildDir(), 'src', 'store', 'postgres', 'migrations'))).sort());
+    expect((await readdir(join(buildDir(), 'dist', 'migrations'))).sort()).toEqual(
+      (await readdir(join(buildDir(), 'src', 'store', 'postgres', 'migrations'))).sort(),
+    );
 
     const env: Record<string, string> = {};
     const skipped: string[] = [];
@@ -142,7 +151,10 @@ describe('the Dockerfile', () => {
       } else if (op === 'RUN' && args.startsWith('npm ')) run(args, appDir());
       else if (op === 'RUN') {
         // Anything else must be known image set-up, or this test must learn what it means.
-        expect(IMAGE_SETUP.some((pattern) => pattern.test(args)), `unknown RUN line: ${args}`).toBe(true);
+        expect(
+          IMAGE_SETUP.some((pattern) => pattern.test(args)),
+          `unknown RUN line: ${args}`,
+        ).toBe(true);
         skipped.push(args);
       } else if (op === 'ENV') for (const [, name, value] of args.matchAll(/(\w+)=(\S+)/g)) env[name as string] = value as string;
       else if (op === 'USER') user = args;
@@ -180,7 +192,9 @@ describe('the Dockerfile', () => {
     expect(check()).toBe(1);
     // Everything the bot wrote is in the volume (the snapshot, db.json, only once there were changes to fold).
     expect((await readdir(data)).sort()).toEqual(expect.arrayContaining(['db.json.lock', 'db.json.log']));
-    figure(`deploy — the Dockerfile's npm steps and CMD run as uid 1000 from a read-only /app; HEALTHCHECK 0 while up, 1 after SIGTERM (exit 0); not run here: ${skipped.join('; ')}`);
+    figure(
+      `deploy — the Dockerfile's npm steps and CMD run as uid 1000 from a read-only /app; HEALTHCHECK 0 while up, 1 after SIGTERM (exit 0); not run here: ${skipped.join('; ')}`,
+    );
   }, 300_000);
 });
 

@@ -33,7 +33,9 @@ describe('a person flooding the bot', () => {
     const toFlooder = noticesTo(h, 'ou_member');
     const helps = toFlooder.filter((card) => card.includes('To-do bot commands'));
     const warnings = toFlooder.filter((card) => card.includes('faster than I can help'));
-    console.log(`FIGURE: abuse: 100 commands in a burst from one person: ${helps.length} answered, ${warnings.length} notice, ${100 - helps.length} dropped; others unaffected`);
+    console.log(
+      `FIGURE: abuse: 100 commands in a burst from one person: ${helps.length} answered, ${warnings.length} notice, ${100 - helps.length} dropped; others unaffected`,
+    );
     expect(helps).toHaveLength(5);
     expect(warnings).toHaveLength(1);
     expect(formCards(h, 'ou_admin')).toHaveLength(1);
@@ -62,7 +64,9 @@ describe('a person clicking a card over and over', () => {
     const changed = answers.filter((a) => a.body?.toast?.type === 'success');
     const throttled = answers.filter((a) => a.body?.toast?.content?.includes('faster than I can keep up'));
     const patches = h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`);
-    console.log(`FIGURE: abuse: 200 Done/Reopen clicks on one card by one person: ${changed.length} changed it, ${throttled.length} got the throttle toast, ${patches.length} PATCHes`);
+    console.log(
+      `FIGURE: abuse: 200 Done/Reopen clicks on one card by one person: ${changed.length} changed it, ${throttled.length} got the throttle toast, ${patches.length} PATCHes`,
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(changed).toHaveLength(5);
     expect(throttled).toHaveLength(195);
@@ -73,7 +77,7 @@ describe('a person clicking a card over and over', () => {
     // Another person on the same card is not held back by it.
     const other = await h.click('ou_alice', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
     expect(other.body?.toast).toMatchObject({ type: 'success', content: 'Reopened.' });
-   }, 60_000);
+  }, 60_000);
 });
 
 describe('commands in a chat Feishu will not describe', () => {

@@ -25,7 +25,9 @@ async function shownTo(user: string, text: string, opts: Parameters<Harness['say
   const answer = await h.say(user, text, opts);
   expect(answer.status).toBe(200);
   await h.settled();
-  return [...h.emu.messages.values()].filter((m) => !before.has(m.messageId) && m.senderId === 'ou_bot').map((m) => ({ kind: m.kind, visibleTo: m.visibleTo, text: JSON.stringify(m.card) }));
+  return [...h.emu.messages.values()]
+    .filter((m) => !before.has(m.messageId) && m.senderId === 'ou_bot')
+    .map((m) => ({ kind: m.kind, visibleTo: m.visibleTo, text: JSON.stringify(m.card) }));
 }
 
 describe('help and hints', () => {

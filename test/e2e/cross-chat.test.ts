@@ -75,7 +75,9 @@ describe('a click marks a card as the form’s stray copy only when it is one of
     expect(elsewhere).toBeDefined();
 
     const form = await openForm(h, 'ou_admin');
-    const answer = await submitForm(h, 'ou_admin', { messageId: elsewhere?.messageId as string, card: form.card }, formValues({ text: 'x' }), { chatId: 'oc_b' });
+    const answer = await submitForm(h, 'ou_admin', { messageId: elsewhere?.messageId as string, card: form.card }, formValues({ text: 'x' }), {
+      chatId: 'oc_b',
+    });
     expect(answer.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/another chat/) });
     const cancel = await h.click('ou_admin', form.messageId, buttonValue(form.card, 'todo.cancel'), { chatId: 'oc_group' });
     expect(cancel.body.toast).toMatchObject({ type: 'info' });

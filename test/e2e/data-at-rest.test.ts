@@ -2,8 +2,8 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRETS, type Harness, startHarness } from './harness';
 import { messageEvent } from '../../emulator';
+import { type Harness, SECRETS, startHarness } from './harness';
 
 /**
  * Issue 13, item 5: the store holds to-do text and user ids. Its folder is created 0700 and every file in it 0600,
@@ -57,7 +57,9 @@ describe('what is stored of messages', () => {
   const colleague = { key: '@_user_1', openId: 'ou_alice', name: 'Alice Zhang' };
   const bot = { key: '@_user_2', openId: 'ou_bot', name: 'To-do Bot' };
   const push = (text: string, mentions: Array<{ key: string; openId: string; name: string }>, eventId: string) =>
-    h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_member', text, mentions, eventId }), { encryptKey: SECRETS.encryptKey });
+    h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_member', text, mentions, eventId }), {
+      encryptKey: SECRETS.encryptKey,
+    });
 
   it('never writes chatter that mentions someone else, before or after the bot knows its own id', async () => {
     // The first one arrives while the bot does not yet know its own open_id (a fresh process).

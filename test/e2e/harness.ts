@@ -1,11 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FORM_FIELDS } from '../../src/domain/todo-form';
-import { type AppOptions, type RunningApp, startApp } from '../../src/app';
-import { type Config, loadConfig } from '../../src/config';
-import { createLogger } from '../../src/log';
-import { SECRETS, botEnv } from '../bot-env';
 import {
   type ConnectionDelivery,
   type Emulator,
@@ -17,6 +12,11 @@ import {
   startEmulator,
   validateCallbackAnswer,
 } from '../../emulator';
+import { type AppOptions, type RunningApp, startApp } from '../../src/app';
+import { type Config, loadConfig } from '../../src/config';
+import { FORM_FIELDS } from '../../src/domain/todo-form';
+import { createLogger } from '../../src/log';
+import { SECRETS, botEnv } from '../bot-env';
 
 /**
  * The bot as Feishu meets it: the real app on a real port, its SDK pointed at the in-repo emulator, and
@@ -148,7 +148,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return send('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
     },
     async recalled(messageId, opts = {}) {
-      const payload = messageRecalledEvent({ token: SECRETS.verificationToken, messageId, chatId: opts.chatId, eventId: `ev_recall_${++pushes}_${Date.now()}` });
+      const payload = messageRecalledEvent({
+        token: SECRETS.verificationToken,
+        messageId,
+        chatId: opts.chatId,
+        eventId: `ev_recall_${++pushes}_${Date.now()}`,
+      });
       return send('/webhook/event', payload);
     },
     event: (payload) => send('/webhook/event', payload),

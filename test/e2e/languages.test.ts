@@ -70,9 +70,14 @@ describe('a Chinese admin', () => {
     // The card says in which zone the prefilled time is meant: the profile's (the emulator's default, Shanghai).
     expect(JSON.stringify(form?.card)).toContain('已根据你的文字预填提醒时间：12月1日 周二 15:00（Asia/Shanghai）。这个时间按 Asia/Shanghai 时区理解');
 
-    const submitted = await submitForm(h, 'ou_admin', { messageId: form!.messageId, card: form!.card }, {
-      ...formValues({ text: '提交周报', remindAt: '2026-12-01 15:00 +0800', assignees: ['ou_alice'] }),
-    });
+    const submitted = await submitForm(
+      h,
+      'ou_admin',
+      { messageId: form!.messageId, card: form!.card },
+      {
+        ...formValues({ text: '提交周报', remindAt: '2026-12-01 15:00 +0800', assignees: ['ou_alice'] }),
+      },
+    );
     expect(submitted.body.toast).toEqual({
       type: 'success',
       content: '正在把你的待办发到群里……',
@@ -108,8 +113,15 @@ describe('a Chinese admin', () => {
     await h.settled();
     const [help, unknown] = ephemeralCards(h).filter((m) => m.visibleTo === 'ou_member');
     expect(help?.card.header.title.content).toBe('待办机器人命令');
-    const lines = (help?.card.body.elements[0] as Text).content?.split('\n') ?? [];
-    expect(lines.map((line) => line.slice(0, line.indexOf('**', 2) + 2))).toEqual(['**/待办 &#91;内容&#93;**', '**/待办列表 &#91;我的|逾期|@某人&#93;**', '**/撤回**', '**/帮助**', '**/语言 &#91;中文|英文&#93;**', '**/设置**']);
+    const lines = (help?.card.body.elements[0] as Text | undefined)?.content?.split('\n') ?? [];
+    expect(lines.map((line) => line.slice(0, line.indexOf('**', 2) + 2))).toEqual([
+      '**/待办 &#91;内容&#93;**',
+      '**/待办列表 &#91;我的|逾期|@某人&#93;**',
+      '**/撤回**',
+      '**/帮助**',
+      '**/语言 &#91;中文|英文&#93;**',
+      '**/设置**',
+    ]);
     expect(lines[0]).toContain('或 /todo');
     expect(noticeText(unknown?.card)).toBe('我不认识 /你好。发送 /帮助 看看我能做什么。');
   });
@@ -146,9 +158,16 @@ describe('an English admin', () => {
     expect(inputOf(form?.card).default_value).toBe('submit the report');
     // Tomorrow is Monday in New York, where it is still Sunday evening.
     expect(pickerOf(form?.card).initial_datetime).toBe('2026-11-30 15:00');
-    expect(JSON.stringify(form?.card)).toContain('Reminder prefilled from your text: Mon 30 Nov, 15:00 (America/New_York). The time is meant in America/New_York');
+    expect(JSON.stringify(form?.card)).toContain(
+      'Reminder prefilled from your text: Mon 30 Nov, 15:00 (America/New_York). The time is meant in America/New_York',
+    );
 
-    const submitted = await submitForm(h, 'ou_ann', { messageId: form!.messageId, card: form!.card }, formValues({ text: 'submit the report', remindAt: '2026-11-30 15:00 -0500' }));
+    const submitted = await submitForm(
+      h,
+      'ou_ann',
+      { messageId: form!.messageId, card: form!.card },
+      formValues({ text: 'submit the report', remindAt: '2026-11-30 15:00 -0500' }),
+    );
     expect(submitted.body.toast).toMatchObject({ type: 'success', content: 'Posting your to-do to the group…', i18n: { zh_cn: '正在把你的待办发到群里……' } });
     await h.settled();
 
@@ -183,7 +202,9 @@ describe('/lang', () => {
     await h.say('ou_member', '/todos');
     await h.say('ou_member', '/help');
     await h.settled();
-    const [list, help] = noticesTo(h, 'ou_member').slice(-2).map((card) => JSON.parse(card));
+    const [list, help] = noticesTo(h, 'ou_member')
+      .slice(-2)
+      .map((card) => JSON.parse(card));
     expect(list.header.title.content).toBe('本群未完成的待办');
     expect(help.header.title.content).toBe('待办机器人命令');
     // English words still get English, whatever the chat's setting.
@@ -217,6 +238,8 @@ describe('notices from jobs', () => {
     h.emu.fault({ method: 'POST', path: '/open-apis/im/v1/messages', code: 230002, times: 10 });
     await submitForm(h, 'ou_admin', { messageId: form!.messageId, card: form!.card }, formValues({ text: '提交周报' }));
     await h.settled();
-    expect(noticeText(lastNotice('ou_admin'))).toBe(`我没能把你的待办发到群里：${t('zh_cn', 'feishuError.notInChat')}你的待办已保存，在表单上点“提交”即可重试。`);
+    expect(noticeText(lastNotice('ou_admin'))).toBe(
+      `我没能把你的待办发到群里：${t('zh_cn', 'feishuError.notInChat')}你的待办已保存，在表单上点“提交”即可重试。`,
+    );
   });
 });

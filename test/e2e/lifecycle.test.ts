@@ -13,7 +13,13 @@ beforeEach(async () => {
   h = await startHarness({
     emulator: {
       chats: [
-        { chatId: 'oc_group', chatType: 'group', ownerId: 'ou_owner', managerIds: ['ou_admin', 'ou_admin2'], memberIds: ['ou_owner', 'ou_admin', 'ou_admin2', 'ou_member', 'ou_alice', 'ou_bob', ...members] },
+        {
+          chatId: 'oc_group',
+          chatType: 'group',
+          ownerId: 'ou_owner',
+          managerIds: ['ou_admin', 'ou_admin2'],
+          memberIds: ['ou_owner', 'ou_admin', 'ou_admin2', 'ou_member', 'ou_alice', 'ou_bob', ...members],
+        },
       ],
     },
   });
@@ -173,17 +179,28 @@ describe('app feed cards', () => {
     h.emu.fault({
       method: 'DELETE',
       path: FEED_BATCH,
-      body: { code: 0, msg: 'success', data: { failed_cards: [failed('3', 'ou_m0'), failed('1', 'ou_m1'), failed('0', 'ou_m2'), failed('2', 'ou_m3'), failed('4', 'ou_m4')] } },
+      body: {
+        code: 0,
+        msg: 'success',
+        data: { failed_cards: [failed('3', 'ou_m0'), failed('1', 'ou_m1'), failed('0', 'ou_m2'), failed('2', 'ou_m3'), failed('4', 'ou_m4')] },
+      },
     });
     await h.click('ou_admin', todo.messageId, buttonValue(todo.card, 'todo.done'));
     await h.settled();
     // The faulted call changed nothing, so its 20 cards were retried, except the two Feishu called gone.
-    const retried = h.emu.successfulCallsTo('DELETE', FEED_BATCH).slice(3).flatMap((c) => c.body.feed_cards.map((f: { user_id: string }) => f.user_id));
+    const retried = h.emu
+      .successfulCallsTo('DELETE', FEED_BATCH)
+      .slice(3)
+      .flatMap((c) => c.body.feed_cards.map((f: { user_id: string }) => f.user_id));
     expect(retried.sort()).toEqual(['ou_m0', 'ou_m1', 'ou_m2']);
     expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual([]);
     // A faulted answer changes nothing in the emulator, so the 17 cards it reported gone or deleted are still in
     // its memory; every other card was deleted for real.
-    expect(liveFeedCards(todo.todoId).map((c) => c.userId).sort()).toEqual(members.slice(3, 20).sort());
+    expect(
+      liveFeedCards(todo.todoId)
+        .map((c) => c.userId)
+        .sort(),
+    ).toEqual(members.slice(3, 20).sort());
   });
 
   it('a recalled to-do loses its feed cards, also when recalled after a restart', async () => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import type { CardActionAnswer, FeishuEvent } from '../../src/feishu/events';
 import { createLogger } from '../../src/log';
 import { LongConnectionReceiver } from '../../src/receivers/long-connection';
 import { ReceiverStartError } from '../../src/receivers/receiver';
 import { SECRETS } from '../bot-env';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { FAST_LONG_CONNECTION } from './harness';
 
 /**
@@ -38,7 +38,8 @@ afterEach(async () => {
 });
 
 const message = (eventId: string) => messageEvent({ token: 'unused', senderId: 'ou_admin', text: '/help', eventId, appId: SECRETS.appId });
-const click = (eventId: string) => cardActionEvent({ token: 'unused', operatorId: 'ou_admin', messageId: 'om_1', value: { action: 'todo.done' }, eventId, appId: SECRETS.appId });
+const click = (eventId: string) =>
+  cardActionEvent({ token: 'unused', operatorId: 'ou_admin', messageId: 'om_1', value: { action: 'todo.done' }, eventId, appId: SECRETS.appId });
 const logged = (msg: string) => logs.map((line) => JSON.parse(line)).filter((line) => line.msg === msg);
 
 describe('the long-connection receiver', () => {

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cardActionEvent, messageEvent } from '../../emulator';
 import { type RunningApp, startApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { ReceiverStartError } from '../../src/receivers/receiver';
-import { cardActionEvent, messageEvent } from '../../emulator';
 import {
   type Harness,
   SECRETS,
@@ -97,7 +97,9 @@ describe('the bot over the long connection', () => {
     expect(health.status).toBe(200);
     expect(health.body.components.events).toEqual({ ok: true, transport: 'long-connection', state: 'open', since: expect.any(String), reconnects: 0 });
     const callsBefore = h.emu.calls.length;
-    const push = await h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '/help' }), { encryptKey: SECRETS.encryptKey });
+    const push = await h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '/help' }), {
+      encryptKey: SECRETS.encryptKey,
+    });
     expect(push.status).toBe(404);
     // Nothing reached Feishu after the start-up check and the connection's endpoint call: the push did nothing.
     expect(h.emu.calls.slice(callsBefore)).toEqual([]);
@@ -146,7 +148,12 @@ describe('the bot over the long connection', () => {
     await h.settled();
     expect(noticesTo(h, 'ou_member')).toHaveLength(1);
 
-    const answer = await h.click('ou_admin', form.messageId, { action: 'todo.submit', formId: form.formId }, { formValue: formValues({ text: 'After the drop' }) });
+    const answer = await h.click(
+      'ou_admin',
+      form.messageId,
+      { action: 'todo.submit', formId: form.formId },
+      { formValue: formValues({ text: 'After the drop' }) },
+    );
     expect(answer.body.toast).toMatchObject({ type: 'success' });
     await h.settled();
     expect(groupCards(h)).toHaveLength(1);

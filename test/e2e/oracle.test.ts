@@ -28,7 +28,12 @@ async function post(body: string | Uint8Array, headers: Record<string, string> =
 
 /** A push an attacker captured on the wire: a real signed message event, of which only the body is replayed. */
 function capturedPush(): { body: string; ciphertext: Buffer } {
-  const event = messageEvent({ token: TOKEN, senderId: 'ou_admin', text: '@_user_1 /todo secret plans', mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] });
+  const event = messageEvent({
+    token: TOKEN,
+    senderId: 'ou_admin',
+    text: '@_user_1 /todo secret plans',
+    mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }],
+  });
   const encrypt = encryptPayload(JSON.stringify(event), KEY);
   return { body: JSON.stringify({ encrypt }), ciphertext: Buffer.from(encrypt, 'base64') };
 }
@@ -50,18 +55,24 @@ describe('unsigned garbage of every kind gets one answer', () => {
   const cases: Array<[string, () => { body: string | Uint8Array; headers?: Record<string, string> }]> = [
     ['bad base64', () => ({ body: JSON.stringify({ encrypt: '!!! not base64 at all !!!' }) })],
     ['a ciphertext of the wrong length', () => ({ body: JSON.stringify({ encrypt: 'AAAA' }) })],
-    ['bad padding (a captured push, last byte changed)', () => {
-      const bytes = Buffer.from(captured.ciphertext);
-      bytes[bytes.length - 17] = (bytes[bytes.length - 17] as number) ^ 0x01;
-      return { body: JSON.stringify({ encrypt: bytes.toString('base64') }) };
-    }],
+    [
+      'bad padding (a captured push, last byte changed)',
+      () => {
+        const bytes = Buffer.from(captured.ciphertext);
+        bytes[bytes.length - 17] = (bytes[bytes.length - 17] as number) ^ 0x01;
+        return { body: JSON.stringify({ encrypt: bytes.toString('base64') }) };
+      },
+    ],
     ['valid padding, not JSON', () => ({ body: sealed('not json at all') })],
     ['valid padding, JSON that is not an object', () => ({ body: sealed('[1,2,3]') })],
     ['valid JSON without a signature (the captured push itself)', () => ({ body: captured.body })],
     ['a challenge with a wrong token', () => ({ body: sealed(JSON.stringify(urlChallenge({ token: 'guessed', challenge: 'c1' }))) })],
     ['a challenge with the right token but no challenge', () => ({ body: sealed(JSON.stringify({ type: 'url_verification', token: TOKEN })) })],
     ['a plain (unencrypted) challenge with a wrong token', () => ({ body: JSON.stringify(urlChallenge({ token: 'guessed', challenge: 'c2' })) })],
-    ['an event in plain JSON with the right token, unsigned', () => ({ body: JSON.stringify(messageEvent({ token: TOKEN, senderId: 'ou_admin', text: '/help' })) })],
+    [
+      'an event in plain JSON with the right token, unsigned',
+      () => ({ body: JSON.stringify(messageEvent({ token: TOKEN, senderId: 'ou_admin', text: '/help' })) }),
+    ],
     ['a body that is not JSON', () => ({ body: '{"encrypt": ' })],
     ['an empty body', () => ({ body: '' })],
     ['random bytes', () => ({ body: new Uint8Array([0, 255, 1, 254, 2, 253]) })],
@@ -71,7 +82,10 @@ describe('unsigned garbage of every kind gets one answer', () => {
     ['a signature made with another key', () => ({ body: captured.body, headers: signedHeaders(captured.body, { key: 'not-the-key' }) })],
     ['a random signature', () => ({ body: captured.body, headers: { ...signedHeaders(captured.body), 'x-lark-signature': 'ab'.repeat(32) } })],
     ['a signed push a day old', () => ({ body: captured.body, headers: signedHeaders(captured.body, { timestamp: Math.floor(Date.now() / 1000) - 86_400 }) })],
-    ['a signed push from the future', () => ({ body: captured.body, headers: signedHeaders(captured.body, { timestamp: Math.floor(Date.now() / 1000) + 3_600 }) })],
+    [
+      'a signed push from the future',
+      () => ({ body: captured.body, headers: signedHeaders(captured.body, { timestamp: Math.floor(Date.now() / 1000) + 3_600 }) }),
+    ],
   ];
 
   it.each(cases)('%s', async (_name, build) => {
@@ -87,9 +101,14 @@ describe('unsigned garbage of every kind gets one answer', () => {
     const refusals = h.logs.filter((line) => line.includes('request refused'));
     expect(refusals.length).toBeGreaterThanOrEqual(cases.length);
     for (const reason of ['undecryptable', 'malformed', 'bad-token', 'not-a-challenge', 'bad-signature', 'stale', 'unsigned-too-large']) {
-      expect(refusals.some((line) => line.includes(`"reason":"${reason}"`)), reason).toBe(true);
+      expect(
+        refusals.some((line) => line.includes(`"reason":"${reason}"`)),
+        reason,
+      ).toBe(true);
     }
-    console.log(`FIGURE: oracle: ${cases.length} kinds of unproven body (bad base64, bad padding, not JSON, unsigned, wrong token, oversize, bad signature, stale) → 1 answer, 401 unauthenticated; 0 Feishu calls`);
+    console.log(
+      `FIGURE: oracle: ${cases.length} kinds of unproven body (bad base64, bad padding, not JSON, unsigned, wrong token, oversize, bad signature, stale) → 1 answer, 401 unauthenticated; 0 Feishu calls`,
+    );
   });
 });
 

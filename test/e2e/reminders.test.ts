@@ -171,7 +171,11 @@ describe('repetition', () => {
     const fired: string[] = [];
     for (let day = 0; day < 5; day++) {
       await advance(day === 0 ? HOUR : 24 * HOUR);
-      fired.push(...replies(todo.messageId).slice(fired.length).map(() => new Date(clock).toISOString()));
+      fired.push(
+        ...replies(todo.messageId)
+          .slice(fired.length)
+          .map(() => new Date(clock).toISOString()),
+      );
     }
     // Fri, (Sat, Sun skipped), Mon, Tue
     expect(fired).toEqual(['2026-11-27T01:00:00.000Z', '2026-11-30T01:00:00.000Z', '2026-12-01T01:00:00.000Z']);

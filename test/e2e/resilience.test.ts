@@ -210,7 +210,8 @@ describe('fairness between groups', () => {
     };
     const busy = await Promise.all(crowd.map((who) => open(who, 'oc_busy')));
     const quiet = await open('ou_q', 'oc_quiet');
-    const click = (f: typeof quiet) => h.click(f.who, f.messageId, { action: 'todo.submit', formId: f.formId }, { chatId: f.chatId, formValue: formValues({ text: 'x' }) });
+    const click = (f: typeof quiet) =>
+      h.click(f.who, f.messageId, { action: 'todo.submit', formId: f.formId }, { chatId: f.chatId, formValue: formValues({ text: 'x' }) });
     await Promise.all(busy.map(click));
     await click(quiet);
     await h.settled();

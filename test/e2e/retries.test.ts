@@ -23,7 +23,13 @@ beforeEach(() => {
 
 const seconds = () => Math.floor(clock / 1000);
 const helpRequest = (eventId: string, sender: string) =>
-  messageEvent({ token: SECRETS.verificationToken, senderId: sender, text: '@_user_1 /help', eventId, mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }] });
+  messageEvent({
+    token: SECRETS.verificationToken,
+    senderId: sender,
+    text: '@_user_1 /help',
+    eventId,
+    mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
+  });
 const helpCards = (sender: string) => noticesTo(h, sender).filter((card) => card.includes('To-do bot commands'));
 
 describe('an event Feishu retries hours later', () => {
@@ -31,7 +37,9 @@ describe('an event Feishu retries hours later', () => {
     let lost: Awaited<ReturnType<Harness['emu']['push']>>['delivery'] | undefined;
     // The bot is down when Feishu first pushes the event: the push gets no answer.
     await h.restart(async () => {
-      await expect(h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_6h', 'ou_alice'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() })).rejects.toThrow();
+      await expect(
+        h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_6h', 'ou_alice'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() }),
+      ).rejects.toThrow();
       lost = h.emu.deliveries.at(-1);
       clock += 6 * HOUR + 15_000;
     });
@@ -47,12 +55,15 @@ describe('an event Feishu retries hours later', () => {
     expect(helpCards('ou_alice')).toHaveLength(1);
   });
 
-  it('counts once against the person\'s command budget, however often it is delivered', async () => {
+  it("counts once against the person's command budget, however often it is delivered", async () => {
     // USER_COMMAND_LIMIT is 10 a window: six commands, each delivered twice (Feishu's retry of a push whose answer
     // it never got), are six commands. Counted per delivery, the sixth's first delivery was the eleventh: it became
     // the "too many commands" notice and claimed the event, so the command itself was lost.
     for (let n = 0; n < 6; n++) {
-      const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest(`ev_twice_${n}`, 'ou_member'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() });
+      const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest(`ev_twice_${n}`, 'ou_member'), {
+        encryptKey: SECRETS.encryptKey,
+        timestamp: seconds(),
+      });
       expect(first.status).toBe(200);
       expect((await h.emu.redeliver(first.delivery)).status).toBe(200);
     }
@@ -61,8 +72,11 @@ describe('an event Feishu retries hours later', () => {
     expect(noticesTo(h, 'ou_member').filter((card) => card.includes('faster than I can help'))).toEqual([]);
   });
 
-  it('is refused once no retry of Feishu\'s could be that old', async () => {
-    const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_9h', 'ou_bob'), { encryptKey: SECRETS.encryptKey, timestamp: seconds() - 9 * 3600 });
+  it("is refused once no retry of Feishu's could be that old", async () => {
+    const first = await h.emu.push(`${h.app.url}/webhook/event`, helpRequest('ev_retry_9h', 'ou_bob'), {
+      encryptKey: SECRETS.encryptKey,
+      timestamp: seconds() - 9 * 3600,
+    });
     expect(first).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
     await h.settled();
     expect(helpCards('ou_bob')).toHaveLength(0);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Todo } from '../../src/domain/model';
 import type { EmulatorOptions } from '../../emulator';
+import type { Todo } from '../../src/domain/model';
 import { type Harness, buttonValue, formValues, groupCards, openForm, postTodo, readable, startHarness, submitForm } from './harness';
 
 /**

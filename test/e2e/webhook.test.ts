@@ -14,7 +14,13 @@ beforeEach(() => {
 });
 
 const event = (eventId = `ev_${Math.random()}`) =>
-  messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '@_user_1 /todo hi', eventId, mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] });
+  messageEvent({
+    token: SECRETS.verificationToken,
+    senderId: 'ou_admin',
+    text: '@_user_1 /todo hi',
+    eventId,
+    mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'Bot' }],
+  });
 const outboundCalls = () => h.callsSinceStart();
 
 describe('URL challenge', () => {
@@ -32,7 +38,11 @@ describe('URL challenge', () => {
     const challenge = { schema: '2.0', header: { token: SECRETS.verificationToken }, type: 'url_verification', challenge: 'c-v2' };
     const answer = await h.emu.push(`${h.app.url}/webhook/event`, challenge, { encryptKey: SECRETS.encryptKey, sign: false });
     expect(answer).toMatchObject({ status: 200, body: { challenge: 'c-v2' } });
-    const forged = await h.emu.push(`${h.app.url}/webhook/event`, { ...challenge, header: { token: 'wrong' } }, { encryptKey: SECRETS.encryptKey, sign: false });
+    const forged = await h.emu.push(
+      `${h.app.url}/webhook/event`,
+      { ...challenge, header: { token: 'wrong' } },
+      { encryptKey: SECRETS.encryptKey, sign: false },
+    );
     expect(forged).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
   });
 
@@ -46,15 +56,50 @@ describe('URL challenge', () => {
 
 describe('pushes that are not from Feishu', () => {
   const cases: Array<[string, () => Promise<{ status: number }>, number]> = [
-    ['a body changed after signing', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, tamper: (b) => b.replace('"}', 'x"}') }), 401],
+    [
+      'a body changed after signing',
+      () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, tamper: (b) => b.replace('"}', 'x"}') }),
+      401,
+    ],
     ['a signature made with another key', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: 'not-the-key' }), 401],
-    ['an event signed 9 h ago', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 9 * 3600 }), 401],
-    ['a card callback signed 10 min ago', () => h.emu.push(`${h.app.url}/webhook/card`, cardActionEvent({ token: SECRETS.verificationToken, operatorId: 'ou_admin', messageId: 'om_x', value: { action: 'todo.cancel', formId: 'f' } }), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 600 }), 401],
+    [
+      'an event signed 9 h ago',
+      () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 9 * 3600 }),
+      401,
+    ],
+    [
+      'a card callback signed 10 min ago',
+      () =>
+        h.emu.push(
+          `${h.app.url}/webhook/card`,
+          cardActionEvent({ token: SECRETS.verificationToken, operatorId: 'ou_admin', messageId: 'om_x', value: { action: 'todo.cancel', formId: 'f' } }),
+          { encryptKey: SECRETS.encryptKey, timestamp: Math.floor(Date.now() / 1000) - 600 },
+        ),
+      401,
+    ],
     ['no signature headers', () => h.emu.push(`${h.app.url}/webhook/event`, event(), { encryptKey: SECRETS.encryptKey, sign: false }), 401],
-    ['a wrong verification token', () => h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: 'forged', senderId: 'ou_admin', text: '/todo' }), { encryptKey: SECRETS.encryptKey }), 401],
+    [
+      'a wrong verification token',
+      () =>
+        h.emu.push(`${h.app.url}/webhook/event`, messageEvent({ token: 'forged', senderId: 'ou_admin', text: '/todo' }), { encryptKey: SECRETS.encryptKey }),
+      401,
+    ],
     ['a signed body that is not JSON', () => h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: '{"encrypt": ' }), 401],
-    ['a signed body that is not a Feishu event', () => h.emu.push(`${h.app.url}/webhook/card`, { schema: '2.0', header: { token: SECRETS.verificationToken } }, { encryptKey: SECRETS.encryptKey }), 400],
-    ['a message event missing its message', () => h.emu.push(`${h.app.url}/webhook/event`, { schema: '2.0', header: { event_id: 'e', event_type: 'im.message.receive_v1', token: SECRETS.verificationToken }, event: {} }, { encryptKey: SECRETS.encryptKey }), 400],
+    [
+      'a signed body that is not a Feishu event',
+      () => h.emu.push(`${h.app.url}/webhook/card`, { schema: '2.0', header: { token: SECRETS.verificationToken } }, { encryptKey: SECRETS.encryptKey }),
+      400,
+    ],
+    [
+      'a message event missing its message',
+      () =>
+        h.emu.push(
+          `${h.app.url}/webhook/event`,
+          { schema: '2.0', header: { event_id: 'e', event_type: 'im.message.receive_v1', token: SECRETS.verificationToken }, event: {} },
+          { encryptKey: SECRETS.encryptKey },
+        ),
+      400,
+    ],
   ];
 
   it.each(cases)('refuses %s with a 4xx and makes no outbound call', async (_name, send, status) => {
@@ -65,7 +110,11 @@ describe('pushes that are not from Feishu', () => {
   });
 
   it('refuses a signed body over the limit with 413', async () => {
-    const answer = await h.emu.push(`${h.app.url}/webhook/event`, {}, { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(1024 * 1024 + 10) }) });
+    const answer = await h.emu.push(
+      `${h.app.url}/webhook/event`,
+      {},
+      { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(1024 * 1024 + 10) }) },
+    );
     expect(answer.status).toBe(413);
     expect(outboundCalls()).toEqual([]);
   });
@@ -73,7 +122,12 @@ describe('pushes that are not from Feishu', () => {
   it('is healthy, and knows nothing of other routes', async () => {
     const health = await fetch(`${h.app.url}/healthz`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { components: { events: unknown } }).components.events).toMatchObject({ ok: true, transport: 'webhook', state: 'open', reconnects: 0 });
+    expect(((await health.json()) as { components: { events: unknown } }).components.events).toMatchObject({
+      ok: true,
+      transport: 'webhook',
+      state: 'open',
+      reconnects: 0,
+    });
     expect((await fetch(`${h.app.url}/webhook/event`)).status).toBe(405);
     expect((await fetch(`${h.app.url}/nope`)).status).toBe(404);
   });

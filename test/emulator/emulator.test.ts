@@ -1,17 +1,9 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  cardActionEvent,
-  type Emulator,
-  type EmulatorOptions,
-  messageEvent,
-  startEmulator,
-  validateCallbackAnswer,
-  validateCard,
-} from '../../emulator/index';
+import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator, validateCallbackAnswer, validateCard } from '../../emulator/index';
 
 const APP = { appId: 'cli_test_app', appSecret: 'test-app-secret' };
 
@@ -170,7 +162,7 @@ describe('messages', () => {
     expect((await recall(other)).body.code).toBe(232009);
   });
 
-  it('records a person\'s reply as a reply to its parent, which the bot can reply to in turn', async () => {
+  it("records a person's reply as a reply to its parent, which the bot can reply to in turn", async () => {
     const own = (await sendText('mine')).body.data.message_id as string;
     const answer = emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_alice', text: 'on it', parentId: own });
     expect(emu.messages.get(answer)).toMatchObject({ kind: 'reply', parentId: own, senderId: 'ou_alice' });
@@ -313,13 +305,9 @@ describe('rate limits', () => {
     const limited = await start({ enforceRateLimits: true, now: () => 5_000_000 });
     const live = await token(limited);
     const body = { chat_id: 'oc_group', open_id: 'ou_admin', msg_type: 'interactive', card: card() };
-    const answers = await Promise.all(
-      Array.from({ length: 45 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)),
-    );
+    const answers = await Promise.all(Array.from({ length: 45 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)));
     expect(answers.filter((a) => a.body.code === 230020)).toHaveLength(5); // 40 QPS per group
-    const more = await Promise.all(
-      Array.from({ length: 10 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)),
-    );
+    const more = await Promise.all(Array.from({ length: 10 }, () => api('POST', '/open-apis/ephemeral/v1/send', body, live, limited)));
     const refused = more.filter((a) => a.status === 429);
     expect(refused).toHaveLength(5); // 45 already admitted app-wide, 50 allowed
     expect(refused[0]?.body.code).toBe(99991400);
@@ -377,7 +365,10 @@ describe('local i18n, as configure-multi-language-content and title.md (2.0) des
     const bilingual = {
       schema: '2.0',
       config: { update_multi: true, summary: { content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } } },
-      header: { title: { tag: 'plain_text', i18n_content: { zh_cn: '待办', en_us: 'To-do' } }, i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') } },
+      header: {
+        title: { tag: 'plain_text', i18n_content: { zh_cn: '待办', en_us: 'To-do' } },
+        i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') },
+      },
       body: {
         elements: [
           { tag: 'markdown', content: 'Done', i18n_content: both },
@@ -405,7 +396,9 @@ describe('local i18n, as configure-multi-language-content and title.md (2.0) des
 
   it('reads a callback answer: a toast with i18n by language, and a raw 2.0 card', () => {
     expect(validateCallbackAnswer({})).toBeNull();
-    expect(validateCallbackAnswer({ toast: { type: 'success', content: 'ok', i18n: { zh_cn: '好', en_us: 'ok' } }, card: { type: 'raw', data: card() } })).toBeNull();
+    expect(
+      validateCallbackAnswer({ toast: { type: 'success', content: 'ok', i18n: { zh_cn: '好', en_us: 'ok' } }, card: { type: 'raw', data: card() } }),
+    ).toBeNull();
     expect(validateCallbackAnswer({ toast: { type: 'done', content: 'ok' } })).toMatch(/toast type/);
     expect(validateCallbackAnswer({ toast: { type: 'info', content: 'ok', i18n: { cn: '好' } } })).toMatch(/toast.i18n.cn: unknown language/);
     expect(validateCallbackAnswer({ toast: { type: 'info' } })).toMatch(/content or i18n/);
@@ -476,7 +469,10 @@ describe('contact: people’s profiles', () => {
     emu.setContactScope(false);
     const refused = await api('GET', '/open-apis/contact/v3/users/ou_alice?user_id_type=open_id');
     expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ code: 99991672, msg: expect.stringMatching(/^Access denied\. One of the following scopes is required: \[contact:contact\.base:readonly/) });
+    expect(refused.body).toMatchObject({
+      code: 99991672,
+      msg: expect.stringMatching(/^Access denied\. One of the following scopes is required: \[contact:contact\.base:readonly/),
+    });
     expect(refused.body.error.permission_violations).toContainEqual({ type: 'action_scope_required', subject: 'contact:contact.base:readonly' });
     emu.setContactScope(true);
     expect((await api('GET', '/open-apis/contact/v3/users/ou_alice?user_id_type=open_id')).status).toBe(200);
@@ -491,7 +487,10 @@ describe('what real clients send', () => {
       text: '@_all @_user_1 /todo Ship it\nsee https://example.com',
       format: 'post',
       style: ['bold'],
-      mentions: [{ key: '@_all', name: '所有人' }, { key: '@_user_1', openId: 'ou_bot', name: 'Bot' }],
+      mentions: [
+        { key: '@_all', name: '所有人' },
+        { key: '@_user_1', openId: 'ou_bot', name: 'Bot' },
+      ],
     }) as { event: { message: { message_type: string; content: string; mentions: unknown[] } } };
     expect(event.event.message.message_type).toBe('post');
     expect(JSON.parse(event.event.message.content)).toEqual({

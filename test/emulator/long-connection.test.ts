@@ -76,7 +76,9 @@ describe('the endpoint call', () => {
     expect(status).toBe(200);
     expect(body.code).toBe(0);
     expect(body.data.ClientConfig).toEqual({ ReconnectCount: -1, ReconnectInterval: 0.02, ReconnectNonce: 0, PingInterval: 120 });
-    expect(body.data.URL).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/v2\?fpid=\d+&aid=\d+&device_id=\d{19}&access_key=[0-9a-f]{32}&service_id=33554678&ticket=[0-9a-f-]{36}$/);
+    expect(body.data.URL).toMatch(
+      /^ws:\/\/127\.0\.0\.1:\d+\/ws\/v2\?fpid=\d+&aid=\d+&device_id=\d{19}&access_key=[0-9a-f]{32}&service_id=33554678&ticket=[0-9a-f-]{36}$/,
+    );
   });
 
   it('refuses a wrong secret with HTTP 200, code 1000040345 and an empty data object', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, expect, it } from 'vitest';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { derivedId } from '../../src/bot/services';
 import { formCardIds } from '../../src/domain/todo-form';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { SECRETS, formValues } from '../e2e/harness';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { MESSAGES, adminGroup, feishuPush, figure, formIdOf, groupCards, itemNumbers, tempDirs, visibleForms, waitFor } from '../reliability/support';
 import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
 import { type ProcessFleet, spawnFleet } from './processes';

@@ -19,6 +19,14 @@ afterAll(async () => {
 
 describePostgres('fan-out through a fleet', () => {
   it(`${GROUPS * PER_GROUP} forms across ${GROUPS} groups through three instances: 0 limit errors, all delivered`, async () => {
-    await fanOut({ deploy: threeInstances, groups: GROUPS, perGroup: PER_GROUP, concurrency: 10, tag: 'fleet_fan', limitMs: 90_000, started: (started) => (deployment = started) });
+    await fanOut({
+      deploy: threeInstances,
+      groups: GROUPS,
+      perGroup: PER_GROUP,
+      concurrency: 10,
+      tag: 'fleet_fan',
+      limitMs: 90_000,
+      started: (started) => (deployment = started),
+    });
   }, 120_000);
 });

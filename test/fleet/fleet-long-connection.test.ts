@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FAST_LONG_CONNECTION, SECRETS, buttonValue, checkCallbackAnswer, formCards, formValues, groupCards, submitButtonName } from '../e2e/harness';
 import { cardActionEvent, messageEvent } from '../../emulator';
+import { FAST_LONG_CONNECTION, SECRETS, buttonValue, checkCallbackAnswer, formCards, formValues, groupCards, submitButtonName } from '../e2e/harness';
 import { describePostgres } from '../support/postgres';
 import { type Fleet, startFleet } from './fleet';
 
@@ -30,7 +30,9 @@ describePostgres('two instances on one database, each on its own long connection
     const ids = Array.from({ length: 20 }, (_, n) => `ev_lc_fleet_${n}`);
     for (const [n, eventId] of ids.entries()) {
       const sender = n % 2 ? 'ou_member' : 'ou_alice';
-      const pushed = await f.emu.pushOverConnection(messageEvent({ token: 'unused', senderId: sender, text: '@_user_1 /help', mentions: mention, eventId, appId: SECRETS.appId }));
+      const pushed = await f.emu.pushOverConnection(
+        messageEvent({ token: 'unused', senderId: sender, text: '@_user_1 /help', mentions: mention, eventId, appId: SECRETS.appId }),
+      );
       expect(pushed.delivered).toBe(true);
     }
     await f.settled();

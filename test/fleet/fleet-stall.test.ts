@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from 'vitest';
+import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { derivedId } from '../../src/bot/services';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
-import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
 import { SECRETS, formValues } from '../e2e/harness';
 import { DELETE, SEND, adminGroup, feishuPush, figure, groupCards, tempDirs, visibleForms, waitFor } from '../reliability/support';
 import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
@@ -46,7 +46,13 @@ describePostgres('an instance whose event loop stalls past its lease', () => {
     schema = uniqueSchema('fleet_stall');
     // A call's own timeout is longer than the stall: a send that timed out while its instance was frozen would be
     // sent again on waking, and the card of the first send, whose id no one ever read, is the platform limit.
-    const processes = await spawnFleet({ emu: feishu, schema, dir: await tempDir(), size: 2, env: { JOB_LEASE_SECONDS: String(LEASE_S), FEISHU_TIMEOUT_MS: '60000' } });
+    const processes = await spawnFleet({
+      emu: feishu,
+      schema,
+      dir: await tempDir(),
+      size: 2,
+      env: { JOB_LEASE_SECONDS: String(LEASE_S), FEISHU_TIMEOUT_MS: '60000' },
+    });
     fleet = processes;
     store = await openPostgresStore(schema, 2);
     const fleetStore = store;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Emulator, type EmulatorOptions, type PushResult, startEmulator } from '../../emulator';
 import { type AppOptions, type RunningApp, startApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -16,7 +17,6 @@ import {
   clickPayload,
   messagePayload,
 } from '../e2e/harness';
-import { type Emulator, type EmulatorOptions, type PushResult, startEmulator } from '../../emulator';
 import { dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
 
 /**
@@ -145,7 +145,11 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     say: (sender: string, text: string, opts: SayOptions = {}) =>
       push('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_fleet_msg_${++pushes}_${Date.now()}`), target()),
     async click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts: ClickOptions = {}) {
-      const answer = await push('/webhook/card', clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_fleet_card_${++pushes}_${Date.now()}`), target());
+      const answer = await push(
+        '/webhook/card',
+        clickPayload(operator, messageId, value, opts, opts.eventId ?? `ev_fleet_card_${++pushes}_${Date.now()}`),
+        target(),
+      );
       checkCallbackAnswer(answer);
       return answer;
     },

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { botEnv } from '../e2e/harness';
 import type { Emulator } from '../../emulator';
+import { botEnv } from '../e2e/harness';
 import { type BotProcess, ensureStopped, freePort, spawnBot, waitHealthy } from '../reliability/support';
 import { postgresUrl } from '../support/postgres';
 

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, type Browser, chromiumInstalled, launchChromium } from '../../playground/browser';
+import { type Browser, CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../../playground/browser';
 import { type Playground, startPlayground } from '../../playground/server/playground';
 
 /**
@@ -93,7 +93,10 @@ if (!chromiumInstalled()) {
       await form.getByLabel('Remind at (optional)').fill(remindAt);
       await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
       await form.getByRole('button', { name: 'Submit' }).click();
-      await page.getByRole('status').filter({ hasText: /Posting your to-do/ }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Posting your to-do/ })
+        .waitFor();
       const submitted = JSON.parse(callbacks.at(-1) ?? '{}');
       expect(submitted.click.formValue).toEqual({
         todo_text: 'Ship the release notes',
@@ -107,7 +110,11 @@ if (!chromiumInstalled()) {
       await todo.locator('.text-tag').filter({ hasText: 'Open' }).waitFor();
       await todo.getByText(`@${ASSIGNEE}`).waitFor();
       await article('New to-do').waitFor({ state: 'detached' });
-      await page.getByRole('complementary', { name: 'App feed cards' }).getByRole('region', { name: `${ASSIGNEE}'s feed` }).getByText('To-do for you').waitFor();
+      await page
+        .getByRole('complementary', { name: 'App feed cards' })
+        .getByRole('region', { name: `${ASSIGNEE}'s feed` })
+        .getByText('To-do for you')
+        .waitFor();
 
       // Moving the clock past the reminder: the bot replies to the to-do card, quoting it.
       await page.getByRole('button', { name: '+1 day' }).click();
@@ -118,7 +125,10 @@ if (!chromiumInstalled()) {
       // A plain member who is neither creator nor assignee may not press Done, nor open a form.
       await actAs(MEMBER);
       await article('To-do').getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('alert').filter({ hasText: /Only the assignees, the creator and group admins/ }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /Only the assignees, the creator and group admins/ })
+        .waitFor();
       await say('/todo Order pizza');
       await page.getByRole('article').filter({ hasText: 'Only the group owner and group admins can create to-dos here.' }).waitFor();
       expect(await article('New to-do').count()).toBe(0);

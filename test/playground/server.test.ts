@@ -127,7 +127,11 @@ describe('the playground server', () => {
     const question = (await viewOf(MEMBER)).messages[0];
     await post('/api/messages', { sender: MEMBER, text: 'I do', parentId: question?.id });
     const reply = (await viewOf(ADMIN)).messages[1];
-    expect(reply).toMatchObject({ senderId: MEMBER, body: { kind: 'text', text: 'I do' }, replyTo: { id: question?.id, body: { kind: 'text', text: 'Who has the notes?' } } });
+    expect(reply).toMatchObject({
+      senderId: MEMBER,
+      body: { kind: 'text', text: 'I do' },
+      replyTo: { id: question?.id, body: { kind: 'text', text: 'Who has the notes?' } },
+    });
   });
 
   it('refuses requests from other sites, by another host name, or not in JSON, and people not in the chat', async () => {

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formCardIds } from '../../src/domain/todo-form';
-import type { Todo, TodoForm } from '../../src/domain/model';
-import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
+import type { Todo, TodoForm } from '../../src/domain/model';
+import { formCardIds } from '../../src/domain/todo-form';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { SECRETS, botEnv, formValues } from '../e2e/harness';
 import {
   type BotProcess,
@@ -118,7 +118,7 @@ describe('crash test', () => {
         mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
         eventId,
       });
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         inTime();
         const answer = await feishuPush(`${url}/webhook/event`, payload, SECRETS.encryptKey);
         if (answer?.status === 200) break;

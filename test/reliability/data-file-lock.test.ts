@@ -92,7 +92,9 @@ describe('the data-file lock', () => {
     // unshare ignores SIGTERM while it waits for its child; SIGKILL ends it, and --kill-child the bot with it.
     next.child.kill('SIGKILL');
     await next.exited;
-    figure(`lock — two bots as pid 1 in separate pid namespaces on one DATA_FILE: the second exits 1 naming "pid 1 on host ${hostname()}"; after a SIGKILL of the holder the next starts`);
+    figure(
+      `lock — two bots as pid 1 in separate pid namespaces on one DATA_FILE: the second exits 1 naming "pid 1 on host ${hostname()}"; after a SIGKILL of the holder the next starts`,
+    );
     // Four starts of the real process; on a loaded 2-core machine each can take several seconds.
   }, 90_000);
 

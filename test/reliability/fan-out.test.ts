@@ -13,6 +13,14 @@ afterAll(async () => {
 
 describe('rate fan-out', () => {
   it(`${USERS} forms opened in one group at once: 0 limit errors, all delivered`, async () => {
-    await fanOut({ deploy: oneInstance, groups: 1, perGroup: USERS, concurrency: 50, tag: 'fanout', limitMs: 60_000, started: (started) => (deployment = started) });
+    await fanOut({
+      deploy: oneInstance,
+      groups: 1,
+      perGroup: USERS,
+      concurrency: 50,
+      tag: 'fanout',
+      limitMs: 60_000,
+      started: (started) => (deployment = started),
+    });
   }, 60_000);
 });

@@ -77,49 +77,50 @@ const commandText = fc.oneof(
 );
 
 /** A well-formed message event from push k (valid: the bot may act on it). */
-const messageRecipe = fc.record({ text: commandText, mention: fc.boolean(), p2p: fc.boolean() }).map(
-  ({ text, mention, p2p }) =>
-    (k: number) => {
-      const id = tagged(k);
-      return messageEvent({
-        token: TOKEN,
-        senderId: id.sender,
-        chatId: id.chat,
-        chatType: p2p ? 'p2p' : 'group',
-        messageId: id.message,
-        eventId: id.event,
-        text: mention ? `@_user_1 ${text}` : text,
-        mentions: mention ? [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }] : [],
-      }) as Record<string, unknown>;
-    },
-);
+const messageRecipe = fc.record({ text: commandText, mention: fc.boolean(), p2p: fc.boolean() }).map(({ text, mention, p2p }) => (k: number) => {
+  const id = tagged(k);
+  return messageEvent({
+    token: TOKEN,
+    senderId: id.sender,
+    chatId: id.chat,
+    chatType: p2p ? 'p2p' : 'group',
+    messageId: id.message,
+    eventId: id.event,
+    text: mention ? `@_user_1 ${text}` : text,
+    mentions: mention ? [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }] : [],
+  }) as Record<string, unknown>;
+});
 
 /** A well-formed card click from push k, with anything at all as its value and form. */
 const cardRecipe = fc
   .record({
     value: fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.record({ action: fc.constantFrom('todo.submit', 'todo.cancel', 'todo.done', 'todo.reopen', 'todo.snooze', 'x'), formId: fc.string({ maxLength: 20 }), todoId: fc.string({ maxLength: 20 }) }, { requiredKeys: ['action'] }),
+      fc.record(
+        {
+          action: fc.constantFrom('todo.submit', 'todo.cancel', 'todo.done', 'todo.reopen', 'todo.snooze', 'x'),
+          formId: fc.string({ maxLength: 20 }),
+          todoId: fc.string({ maxLength: 20 }),
+        },
+        { requiredKeys: ['action'] },
+      ),
     ),
     formValue: fc.option(fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }), { nil: undefined }),
     timezone: fc.option(fc.string({ maxLength: 30 }), { nil: undefined }),
   })
-  .map(
-    ({ value, formValue, timezone }) =>
-      (k: number) => {
-        const id = tagged(k);
-        return cardActionEvent({
-          token: TOKEN,
-          operatorId: id.sender,
-          chatId: id.chat,
-          messageId: id.message,
-          eventId: id.event,
-          value: value as Record<string, unknown>,
-          formValue: formValue as Record<string, unknown> | undefined,
-          timezone,
-        }) as Record<string, unknown>;
-      },
-  );
+  .map(({ value, formValue, timezone }) => (k: number) => {
+    const id = tagged(k);
+    return cardActionEvent({
+      token: TOKEN,
+      operatorId: id.sender,
+      chatId: id.chat,
+      messageId: id.message,
+      eventId: id.event,
+      value: value as Record<string, unknown>,
+      formValue: formValue as Record<string, unknown> | undefined,
+      timezone,
+    }) as Record<string, unknown>;
+  });
 
 const eventRecipe = fc.oneof(messageRecipe, cardRecipe);
 
@@ -164,12 +165,18 @@ const invalidCases: fc.Arbitrary<Case> = fc.oneof(
     build: () => ({ route: r, body: b, headers: { 'content-type': 'application/json' } }),
   })),
   // Random JSON with random signature headers.
-  fc.record({ r: route, v: fc.jsonValue({ maxDepth: 3 }), ts: fc.string({ maxLength: 15 }), nonce: fc.string({ maxLength: 20 }), sig: fc.string({ maxLength: 70 }) }).map(
-    ({ r, v, ts, nonce, sig }) => ({
+  fc
+    .record({
+      r: route,
+      v: fc.jsonValue({ maxDepth: 3 }),
+      ts: fc.string({ maxLength: 15 }),
+      nonce: fc.string({ maxLength: 20 }),
+      sig: fc.string({ maxLength: 70 }),
+    })
+    .map(({ r, v, ts, nonce, sig }) => ({
       kind: 'random JSON, random signature headers',
       build: () => ({ route: r, body: JSON.stringify(v), headers: { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': sig } }),
-    }),
-  ),
+    })),
   // A signed, encrypted valid push, truncated.
   fc.record({ r: route, e: eventRecipe, cut: fc.double({ min: 0, max: 0.999, noNaN: true }) }).map(({ r, e, cut }) => ({
     kind: 'signed push, truncated',
@@ -179,22 +186,36 @@ const invalidCases: fc.Arbitrary<Case> = fc.oneof(
     },
   })),
   // A signed, encrypted valid push with one byte changed (the signature no longer matches, or it no longer parses).
-  fc.record({ r: route, e: eventRecipe, at: fc.double({ min: 0, max: 0.999, noNaN: true }), delta: fc.integer({ min: 1, max: 255 }) }).map(({ r, e, at, delta }) => ({
-    kind: 'signed push, one byte flipped',
-    build: (k: number) => {
-      const { body, headers } = sealed(JSON.stringify(e(k)));
-      const bytes = Buffer.from(body, 'utf8');
-      const index = Math.floor(bytes.length * at);
-      bytes[index] = ((bytes[index] as number) + delta) % 256;
-      return { route: r, body: new Uint8Array(bytes), headers };
-    },
-  })),
+  fc
+    .record({ r: route, e: eventRecipe, at: fc.double({ min: 0, max: 0.999, noNaN: true }), delta: fc.integer({ min: 1, max: 255 }) })
+    .map(({ r, e, at, delta }) => ({
+      kind: 'signed push, one byte flipped',
+      build: (k: number) => {
+        const { body, headers } = sealed(JSON.stringify(e(k)));
+        const bytes = Buffer.from(body, 'utf8');
+        const index = Math.floor(bytes.length * at);
+        bytes[index] = ((bytes[index] as number) + delta) % 256;
+        return { route: r, body: new Uint8Array(bytes), headers };
+      },
+    })),
   // A valid body under wrong headers.
   fc
     .record({
       r: route,
       e: eventRecipe,
-      how: fc.constantFrom('no timestamp', 'no nonce', 'no signature', 'stale', 'future', 'timestamp not a number', 'other nonce', 'random signature', 'short signature', 'other key', 'unencrypted'),
+      how: fc.constantFrom(
+        'no timestamp',
+        'no nonce',
+        'no signature',
+        'stale',
+        'future',
+        'timestamp not a number',
+        'other nonce',
+        'random signature',
+        'short signature',
+        'other key',
+        'unencrypted',
+      ),
       skew: fc.integer({ min: 301, max: 10 ** 9 }),
       sig: fc.stringMatching(/^[0-9a-f]{64}$/),
     })
@@ -208,7 +229,14 @@ const invalidCases: fc.Arbitrary<Case> = fc.oneof(
         const now = Math.floor(Date.now() / 1000);
         const headers = signedHeaders(body, {
           // Events may be up to 8 h old (Feishu retries them for hours): stale means older than that for any push.
-          timestamp: how === 'stale' ? String(now - EVENT_MAX_AGE_S - skew) : how === 'future' ? String(now + skew) : how === 'timestamp not a number' ? `${now}abc` : undefined,
+          timestamp:
+            how === 'stale'
+              ? String(now - EVENT_MAX_AGE_S - skew)
+              : how === 'future'
+                ? String(now + skew)
+                : how === 'timestamp not a number'
+                  ? `${now}abc`
+                  : undefined,
         });
         if (how === 'no timestamp') delete headers['x-lark-request-timestamp'];
         if (how === 'no nonce') delete headers['x-lark-request-nonce'];
@@ -234,13 +262,21 @@ const invalidCases: fc.Arbitrary<Case> = fc.oneof(
     },
   })),
   // Valid signature and encryption over garbage: not JSON, or JSON that carries no token.
-  fc.record({ r: route, text: fc.oneof(fc.string({ maxLength: 300 }), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))) }).map(({ r, text }) => ({
-    kind: 'sealed garbage without the token',
-    build: () => {
-      const tokenless = text.includes(TOKEN) ? text.replaceAll(TOKEN, '') : text;
-      return { route: r, ...sealed(tokenless) };
-    },
-  })),
+  fc
+    .record({
+      r: route,
+      text: fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      ),
+    })
+    .map(({ r, text }) => ({
+      kind: 'sealed garbage without the token',
+      build: () => {
+        const tokenless = text.includes(TOKEN) ? text.replaceAll(TOKEN, '') : text;
+        return { route: r, ...sealed(tokenless) };
+      },
+    })),
   // A URL challenge with a wrong token.
   fc.record({ r: route, challenge: fc.string({ maxLength: 40 }), token: fc.string({ maxLength: 40 }) }).map(({ r, challenge, token }) => ({
     kind: 'URL challenge, wrong token',
@@ -266,7 +302,12 @@ const invalidCases: fc.Arbitrary<Case> = fc.oneof(
 // Phase B: the right key and token; valid, wrong-typed, garbage or huge inside.
 
 const keyedCases: fc.Arbitrary<Case> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ r: route, e: eventRecipe }).map(({ r, e }) => ({ kind: 'valid event', build: (k: number) => ({ route: r, ...sealed(JSON.stringify(e(k))) }) })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ r: route, e: eventRecipe })
+      .map(({ r, e }) => ({ kind: 'valid event', build: (k: number) => ({ route: r, ...sealed(JSON.stringify(e(k))) }) })),
+  },
   {
     weight: 5,
     arbitrary: fc.record({ r: route, e: eventRecipe, pick: fc.nat(), value: wrongValue }).map(({ r, e, pick, value }) => ({
@@ -282,37 +323,60 @@ const keyedCases: fc.Arbitrary<Case> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({ r: route, e: messageRecipe, content: fc.oneof(fc.string({ maxLength: 60 }), fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v))) }).map(({ r, e, content }) => ({
-      kind: 'garbage message content',
-      build: (k: number) => {
-        const payload = e(k) as any;
-        payload.event.message.content = content;
-        return { route: r, ...sealed(JSON.stringify(payload)) };
-      },
-    })),
+    arbitrary: fc
+      .record({
+        r: route,
+        e: messageRecipe,
+        content: fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+        ),
+      })
+      .map(({ r, e, content }) => ({
+        kind: 'garbage message content',
+        build: (k: number) => {
+          const payload = e(k) as any;
+          payload.event.message.content = content;
+          return { route: r, ...sealed(JSON.stringify(payload)) };
+        },
+      })),
   },
   {
     weight: 2,
-    arbitrary: fc.record({ r: route, v: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), schema: fc.constantFrom('2.0', '1.0', 2, undefined), eventType: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('im.message.receive_v1', 'card.action.trigger', 'im.chat.disbanded_v1')) }).map(
-      ({ r, v, schema, eventType }) => ({
+    arbitrary: fc
+      .record({
+        r: route,
+        v: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        schema: fc.constantFrom('2.0', '1.0', 2, undefined),
+        eventType: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('im.message.receive_v1', 'card.action.trigger', 'im.chat.disbanded_v1')),
+      })
+      .map(({ r, v, schema, eventType }) => ({
         kind: 'sealed garbage with the token',
         build: (k: number) => ({
           route: r,
-          ...sealed(JSON.stringify({ ...v, ...(schema !== undefined && { schema }), header: { token: TOKEN, event_id: tagged(k).event, event_type: eventType }, event: v })),
+          ...sealed(
+            JSON.stringify({
+              ...v,
+              ...(schema !== undefined && { schema }),
+              header: { token: TOKEN, event_id: tagged(k).event, event_type: eventType },
+              event: v,
+            }),
+          ),
         }),
-      }),
-    ),
+      })),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ r: route, e: messageRecipe, size: fc.integer({ min: 10_000, max: 300_000 }), ch: fc.constantFrom('a', '字', '<', '"', '\\', '\u0000') }).map(({ r, e, size, ch }) => ({
-      kind: 'huge field',
-      build: (k: number) => {
-        const payload = e(k) as any;
-        payload.event.message.content = JSON.stringify({ text: `@_user_1 /todo ${ch.repeat(size)}` });
-        return { route: r, ...sealed(JSON.stringify(payload)) };
-      },
-    })),
+    arbitrary: fc
+      .record({ r: route, e: messageRecipe, size: fc.integer({ min: 10_000, max: 300_000 }), ch: fc.constantFrom('a', '字', '<', '"', '\\', '\u0000') })
+      .map(({ r, e, size, ch }) => ({
+        kind: 'huge field',
+        build: (k: number) => {
+          const payload = e(k) as any;
+          payload.event.message.content = JSON.stringify({ text: `@_user_1 /todo ${ch.repeat(size)}` });
+          return { route: r, ...sealed(JSON.stringify(payload)) };
+        },
+      })),
   },
   {
     weight: 1,
@@ -453,7 +517,10 @@ describe('fuzz', () => {
     expect(heapAfterA - heapBefore).toBeLessThan(8 * 1024 * 1024);
     expect(heapAfter - heapBefore).toBeLessThan(24 * 1024 * 1024);
 
-    const byStatus = [...statuses.entries()].sort().map(([s, n]) => `${n}×${s === '-1' ? 'closed' : s}`).join(', ');
+    const byStatus = [...statuses.entries()]
+      .sort()
+      .map(([s, n]) => `${n}×${s === '-1' ? 'closed' : s}`)
+      .join(', ');
     figure(
       `fuzz — ${PHASE_A + PHASE_B} bodies (seed ${SEED}) at both routes: ${byStatus}; 0×5xx; ` +
         `${PHASE_A} invalid → 0 Feishu calls; ${PHASE_B} keyed → ${accepted.size} accepted, ${emu.calls.length} calls all traced to accepted pushes; ` +

@@ -110,14 +110,22 @@ describe('secrets', () => {
     if (!form) throw new Error('no form');
     emu.dropConnections();
     await emu.awaitConnections(1);
-    const answer = await harness.click('ou_admin', form.messageId, { action: 'todo.submit', formId: formIdOf(form) as string }, { formValue: formValues({ text: 'Over the connection' }) });
+    const answer = await harness.click(
+      'ou_admin',
+      form.messageId,
+      { action: 'todo.submit', formId: formIdOf(form) as string },
+      { formValue: formValues({ text: 'Over the connection' }) },
+    );
     expect(answer.body.toast.type).toBe('success');
     await harness.settled();
 
     const urls = emu.callsTo('POST', '/callback/ws/endpoint').map((call) => new URL(call.response?.data?.URL as string));
     expect(urls).toHaveLength(2);
     const urlSecrets = urls.flatMap((url) => [url.searchParams.get('access_key'), url.searchParams.get('ticket')]).filter((v): v is string => !!v);
-    const tokens = emu.callsTo('POST', TOKEN_PATH).map((call) => call.response?.tenant_access_token as string).filter(Boolean);
+    const tokens = emu
+      .callsTo('POST', TOKEN_PATH)
+      .map((call) => call.response?.tenant_access_token as string)
+      .filter(Boolean);
     const { logs } = harness;
     // The SDK's own lines came through, the one with the WebSocket URL among them.
     expect(logs.some((line) => line.includes('ws url: ws://127.0.0.1'))).toBe(true);
@@ -148,6 +156,8 @@ describe('secrets', () => {
     expect(naming).toHaveLength(1);
     expect(naming[0]).toMatch(/FEISHU_ENCRYPT_KEY is missing/);
     expect(leaksIn(child.lines, [SECRETS.appSecret, SECRETS.verificationToken])).toEqual([]);
-    figure(`secrets — missing FEISHU_ENCRYPT_KEY under node dist/main.js: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`);
+    figure(
+      `secrets — missing FEISHU_ENCRYPT_KEY under node dist/main.js: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`,
+    );
   }, 30_000);
 });

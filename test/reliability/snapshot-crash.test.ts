@@ -2,9 +2,9 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { COLLECTIONS, type CollectionName, type Records } from '../../src/store/embedded/persistence';
 import { RecordStore } from '../../src/store/embedded/records';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { figure, tempDirs } from './support';
 
 /**
@@ -144,7 +144,9 @@ describe('a snapshot written while the bot works', () => {
       expect(existsSync(join(crash.copy, 'db.json.log.sealed'))).toBe(false);
       expect(differences(await loadCopy(crash.copy), crash.expected)).toEqual([]);
     }
-    figure(`snapshot crash — ${crashes.length} crash points during one snapshot of 62,000 records, ${crashes.filter((c) => c.files.includes('db.json.log.sealed')).length} with the log sealed: every acknowledged write came back`);
+    figure(
+      `snapshot crash — ${crashes.length} crash points during one snapshot of 62,000 records, ${crashes.filter((c) => c.files.includes('db.json.log.sealed')).length} with the log sealed: every acknowledged write came back`,
+    );
   }, 120_000);
 
   it('keeps everything when a snapshot fails, and folds the sealed log at the next try', async () => {

@@ -79,7 +79,9 @@ describe('stopping while Feishu misbehaves', () => {
       const first = bot.start();
       await waitHealthy(bot.url, first);
       feishu.fault(scenario.fault);
-      expect((await feishuPush(`${bot.url}/webhook/event`, todoFrom('ou_admin', `ev_stop_${scenario.fault.status ?? 'held'}`), SECRETS.encryptKey))?.status).toBe(200);
+      expect(
+        (await feishuPush(`${bot.url}/webhook/event`, todoFrom('ou_admin', `ev_stop_${scenario.fault.status ?? 'held'}`), SECRETS.encryptKey))?.status,
+      ).toBe(200);
       await waitFor(() => feishu.arrivedCalls('POST', SEND) > 0, 'the form send to reach Feishu');
 
       const stop = await stopWithSigterm(first);
@@ -128,17 +130,25 @@ describe('the credentials check at start', () => {
     // Degraded, not failing (issue 23, item 9): a load balancer keeps it, a person sees Feishu is not reached yet.
     const before = await fetch(`${bot.url}/healthz`);
     expect(before.status).toBe(200);
-    expect(await before.json()).toMatchObject({ status: 'degraded', components: { feishu: { ok: true, degraded: true, credentials: 'unchecked', reachable: false } } });
+    expect(await before.json()).toMatchObject({
+      status: 'degraded',
+      components: { feishu: { ok: true, degraded: true, credentials: 'unchecked', reachable: false } },
+    });
     expect(started.lines.some((line) => line.includes('Feishu is unreachable; starting anyway'))).toBe(true);
     const ready = started.lines.map((line) => (line.startsWith('{') ? JSON.parse(line) : {})).find((line) => line.msg === 'to-do bot ready');
     expect(ready).toMatchObject({ feishu: 'not reached yet', store: expect.stringContaining('the file store at'), defaultTimeZone: 'Asia/Shanghai' });
     expect(ready).not.toHaveProperty('dataFile');
 
     const feishu = await emulator({ port: feishuPort });
-    const found = await waitFor(async () => {
-      const feishuHealth = (await health()).components.feishu;
-      return feishuHealth.credentials === 'accepted' ? feishuHealth : undefined;
-    }, 'the background check to reach Feishu', 20_000, 100);
+    const found = await waitFor(
+      async () => {
+        const feishuHealth = (await health()).components.feishu;
+        return feishuHealth.credentials === 'accepted' ? feishuHealth : undefined;
+      },
+      'the background check to reach Feishu',
+      20_000,
+      100,
+    );
     expect(found).toMatchObject({ ok: true, degraded: false, reachable: true });
     expect((await health()).status).toBe('ok');
     expect(feishu.callsTo('POST', TOKEN_PATH).length).toBeGreaterThan(0);

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, inject } from 'vitest';
-import { DataFileLock } from '../../src/store/embedded/file-lock';
 import { type EmulatedChat, type EmulatedMessage, type Emulator, type FaultRule, encryptPayload, signPush } from '../../emulator';
+import { DataFileLock } from '../../src/store/embedded/file-lock';
 
 /**
  * Shared pieces of the reliability suite: figures, bounded waits, reading the emulator's state the way a user
@@ -317,5 +317,11 @@ export function soakFaultsSeen(emu: Emulator): { calls: number; faulted: number;
     'late answer': injected.filter((c) => c.fault === 'delay').length,
     drop: injected.filter((c) => c.fault === 'drop').length,
   };
-  return { calls: emu.calls.length, faulted: injected.length, byKind: Object.entries(byKind).map(([k, n]) => `${n}×${k}`).join(', ') };
+  return {
+    calls: emu.calls.length,
+    faulted: injected.length,
+    byKind: Object.entries(byKind)
+      .map(([k, n]) => `${n}×${k}`)
+      .join(', '),
+  };
 }

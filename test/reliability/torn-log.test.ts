@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { RecordStore } from '../../src/store/embedded/records';
+import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import { figure, tempDirs } from './support';
 
 /**

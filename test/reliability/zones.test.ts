@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { formatInstant } from '../../cards/parts';
+import { cardActionEvent } from '../../emulator';
 import { nextOccurrence, tomorrowAt } from '../../src/domain/time';
 import { type CardActionEvent, parseEvent } from '../../src/feishu/events';
-import { cardActionEvent } from '../../emulator';
 import { figure, gcFunction } from './support';
 
 /**
@@ -20,10 +20,12 @@ const BASE_ZONE = 'America/Los_Angeles';
 function caseVariants(n: number): string[] {
   const letters = [...BASE_ZONE].map((char, index) => ({ char, index })).filter(({ char }) => /[a-z]/i.test(char));
   return Array.from({ length: n }, (_, i) =>
-    [...BASE_ZONE].map((char, index) => {
-      const bit = letters.findIndex((letter) => letter.index === index);
-      return bit >= 0 && (i >> bit) & 1 ? char.toUpperCase() : char.toLowerCase();
-    }).join(''),
+    [...BASE_ZONE]
+      .map((char, index) => {
+        const bit = letters.findIndex((letter) => letter.index === index);
+        return bit >= 0 && (i >> bit) & 1 ? char.toUpperCase() : char.toLowerCase();
+      })
+      .join(''),
   );
 }
 
@@ -46,7 +48,15 @@ describe('time zones from callbacks', () => {
 
     /** What a Tomorrow 9:00 click does with its zone: parsed at the edge, then the answer's time and text. */
     const click = (zone: string) => {
-      const event = parseEvent(cardActionEvent({ token: 't', operatorId: 'ou_alice', messageId: 'om_1', value: { action: 'todo.tomorrow', todoId: 'td_1' }, timezone: zone }) as Record<string, unknown>) as CardActionEvent;
+      const event = parseEvent(
+        cardActionEvent({
+          token: 't',
+          operatorId: 'ou_alice',
+          messageId: 'om_1',
+          value: { action: 'todo.tomorrow', todoId: 'td_1' },
+          timezone: zone,
+        }) as Record<string, unknown>,
+      ) as CardActionEvent;
       const used = event.timeZone ?? 'Asia/Shanghai';
       const at = tomorrowAt(now, used, 9);
       // The toast says the time in every language.
@@ -67,7 +77,9 @@ describe('time zones from callbacks', () => {
       stored(zone);
     }
     const after = await rssAfterGc(gc);
-    figure(`zone variants: ${VARIANTS.toLocaleString('en')} case variants of ${BASE_ZONE} through the edge, Tomorrow 9:00 and the card renderers: RSS ${mb(before)} MB → ${mb(after)} MB after GC`);
+    figure(
+      `zone variants: ${VARIANTS.toLocaleString('en')} case variants of ${BASE_ZONE} through the edge, Tomorrow 9:00 and the card renderers: RSS ${mb(before)} MB → ${mb(after)} MB after GC`,
+    );
     expect(after - before).toBeLessThan(40 * 1024 * 1024);
   });
 });

@@ -1,6 +1,6 @@
+import type { Emulator, EmulatorOptions } from '../../emulator';
 import type { AppOptions } from '../../src/app';
 import type { Records } from '../../src/store/store';
-import type { Emulator, EmulatorOptions } from '../../emulator';
 import { type Answer, type ClickOptions, type SayOptions, startHarness } from '../e2e/harness';
 import { startFleet } from '../fleet/fleet';
 import { waitFor } from '../reliability/support';

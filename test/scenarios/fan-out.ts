@@ -50,7 +50,12 @@ export async function fanOut(run: FanOutRun): Promise<void> {
   const total = groups * perGroup;
   const chatOf = (i: number) => `oc_${tag}_${i % groups}`;
   const userOf = (i: number) => `ou_${tag}_${i}`;
-  const chats = Array.from({ length: groups }, (_, g) => adminGroup(`oc_${tag}_${g}`, Array.from({ length: perGroup }, (_, m) => userOf(m * groups + g))));
+  const chats = Array.from({ length: groups }, (_, g) =>
+    adminGroup(
+      `oc_${tag}_${g}`,
+      Array.from({ length: perGroup }, (_, m) => userOf(m * groups + g)),
+    ),
+  );
   const deployment = await run.deploy({ emulator: { chats, enforceRateLimits: true } });
   run.started(deployment);
   const { emu } = deployment;
@@ -80,7 +85,14 @@ export async function fanOut(run: FanOutRun): Promise<void> {
 
   const times = sends.map((c) => c.at);
   const appPeak = peakInWindow(times, 1_000);
-  const chatPeak = Math.max(...chats.map((chat) => peakInWindow(sends.filter((c) => c.body?.chat_id === chat.chatId).map((c) => c.at), 1_000)));
+  const chatPeak = Math.max(
+    ...chats.map((chat) =>
+      peakInWindow(
+        sends.filter((c) => c.body?.chat_id === chat.chatId).map((c) => c.at),
+        1_000,
+      ),
+    ),
+  );
   expect(appPeak).toBeLessThanOrEqual(APP_LIMIT_PER_S);
   expect(chatPeak).toBeLessThanOrEqual(CHAT_LIMIT_PER_S);
   const spanS = (Math.max(...times) - Math.min(...times)) / 1000;

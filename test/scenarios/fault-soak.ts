@@ -53,7 +53,12 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
   const userOf = (i: number) => `ou_${tag}_${i}`;
   const textOf = (i: number) => `${label} ${i} end`;
   const openEventOf = (i: number) => `ev_${tag}_open_${i}`;
-  const chats = Array.from({ length: SOAK_CHATS }, (_, c) => adminGroup(`oc_${tag}_${c}`, Array.from({ length: SOAK_PER_CHAT }, (_, k) => userOf(k * SOAK_CHATS + c))));
+  const chats = Array.from({ length: SOAK_CHATS }, (_, c) =>
+    adminGroup(
+      `oc_${tag}_${c}`,
+      Array.from({ length: SOAK_PER_CHAT }, (_, k) => userOf(k * SOAK_CHATS + c)),
+    ),
+  );
   const deployment = await deploy({
     emulator: { chats },
     env: { FEISHU_TIMEOUT_MS: String(TIMEOUT_MS), ...(taskSync && { TASK_SYNC: 'on' }) },
@@ -71,7 +76,12 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
     expect(opened.status).toBe(200);
     const card = await waitFor(() => visibleForms(emu, chatOf(i), userOf(i))[0], `the form of admin ${i}`, 60_000, 50);
     const formId = derivedId('form', openEventOf(i));
-    const answer = await deployment.click(userOf(i), card.messageId, { action: 'todo.submit', formId }, { chatId: chatOf(i), formValue: formValues({ text: textOf(i) }) });
+    const answer = await deployment.click(
+      userOf(i),
+      card.messageId,
+      { action: 'todo.submit', formId },
+      { chatId: chatOf(i), formValue: formValues({ text: textOf(i) }) },
+    );
     return { answer, elsewhere: answer.via !== opened.via };
   });
   for (const { answer } of answers) expect(answer.body?.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Posting/) });
@@ -146,7 +156,9 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
       `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (taskSync) {
-    figure(`${tag.replaceAll('_', ' ')} — task sync: ${emu.tasks.size} Feishu Tasks for ${SOAK_TOTAL} to-dos from ${taskCreates.length} create attempts, 0 duplicates`);
+    figure(
+      `${tag.replaceAll('_', ' ')} — task sync: ${emu.tasks.size} Feishu Tasks for ${SOAK_TOTAL} to-dos from ${taskCreates.length} create attempts, 0 duplicates`,
+    );
   }
   figure(
     `${tag.replaceAll('_', ' ')} — extra ephemeral form cards left visible (platform limit, ephemeral send has no uuid): ${extraCards.length} ` +

@@ -24,8 +24,11 @@ function directory(answers: Array<ChatAdmins | Error>) {
 const notFound = () => new FeishuApiError('im.v1.chat.get', 232010, 'chat not found', 400);
 
 describe('AdminDirectory', () => {
-  it('caches a chat\'s admins for the cache time', async () => {
-    const { admins, lookups, advance } = directory([{ ownerId: 'ou_o', managerIds: ['ou_m'] }, { ownerId: 'ou_o', managerIds: [] }]);
+  it("caches a chat's admins for the cache time", async () => {
+    const { admins, lookups, advance } = directory([
+      { ownerId: 'ou_o', managerIds: ['ou_m'] },
+      { ownerId: 'ou_o', managerIds: [] },
+    ]);
     expect(await admins.isAdmin('oc_1', 'ou_m')).toBe(true);
     expect(await admins.isAdmin('oc_1', 'ou_o')).toBe(true);
     expect(lookups).toEqual(['oc_1']);
@@ -34,7 +37,7 @@ describe('AdminDirectory', () => {
     expect(lookups).toEqual(['oc_1', 'oc_1']);
   });
 
-  it('caches Feishu\'s refusal to describe a chat as long, then asks again', async () => {
+  it("caches Feishu's refusal to describe a chat as long, then asks again", async () => {
     const { admins, lookups, advance } = directory([notFound(), { ownerId: 'ou_o', managerIds: [] }]);
     for (let i = 0; i < 5; i++) await expect(admins.isAdmin('oc_gone', 'ou_x')).rejects.toMatchObject({ feishuCode: 232010 });
     expect(lookups).toEqual(['oc_gone']);

@@ -6,10 +6,10 @@ import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
+import { cardSize, localI18nField, validateCard } from '../../emulator';
 import { COMMAND_NAMES } from '../../src/bot/commands';
 import { LANGUAGES, type Language, RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 import { ASSIGNEE_LIMIT } from '../../src/domain/todo-form';
-import { cardSize, localI18nField, validateCard } from '../../emulator';
 
 /**
  * Both languages on every card: a card the group sees carries each bot text in `content` (its language) and in
@@ -70,7 +70,10 @@ function privateCards(lang: Language): Array<[string, Card]> {
   const commands = Object.values(COMMAND_NAMES).map((names) => ({ names, description: 'command.help.description' as const }));
   return [
     ['form', todoFormCard({ formId: 'fm_1', draftText: 'Ship it', lang })],
-    ['form with a prefilled reminder', todoFormCard({ formId: 'fm_1', draftText: '提交周报', lang, reminder: { initialDateTime: '2026-12-01 09:00', at: AT, timeZone: 'Asia/Shanghai' } })],
+    [
+      'form with a prefilled reminder',
+      todoFormCard({ formId: 'fm_1', draftText: '提交周报', lang, reminder: { initialDateTime: '2026-12-01 09:00', at: AT, timeZone: 'Asia/Shanghai' } }),
+    ],
     ['notice', noticeCard({ text: 'Ship it', tone: 'error', lang })],
     ['list', todoListCard({ todos: [todo(), todo({ id: 'td_2', remindAt: undefined, repeat: 'none' })], mine: false, lang })],
     ['empty list of mine', todoListCard({ todos: [], mine: true, lang })],
@@ -130,6 +133,8 @@ describe('the size budget with both languages', () => {
       }
     }
     expect(largest).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
-    console.log(`FIGURE: largest group card with both languages, ${TODO_TEXT_LIMIT} characters and ${ASSIGNEE_LIMIT} assignees: ${largest.toLocaleString('en')} bytes of the ${CARD_BYTE_BUDGET.toLocaleString('en')}-byte budget`);
+    console.log(
+      `FIGURE: largest group card with both languages, ${TODO_TEXT_LIMIT} characters and ${ASSIGNEE_LIMIT} assignees: ${largest.toLocaleString('en')} bytes of the ${CARD_BYTE_BUDGET.toLocaleString('en')}-byte budget`,
+    );
   });
 });

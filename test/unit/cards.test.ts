@@ -1,25 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { CardActionValue } from '../../cards/actions';
-import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../../src/domain/todo-form';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import {
+  type CardComponent,
   assertCardFits,
   callbackButton,
   escapeMarkdown,
   formatInstant,
+  groupVoice,
   mention,
-  person,
   oneLine,
+  person,
+  privateVoice,
   repeatLabel,
-  type CardComponent,
 } from '../../cards/parts';
-import { groupVoice, privateVoice } from '../../cards/parts';
 import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
-import { todoListCard } from '../../cards/todo-list';
 import { todoFormCard } from '../../cards/todo-form';
+import { todoListCard } from '../../cards/todo-list';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
+import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../../src/domain/todo-form';
 
 /** Every object with a `tag`, depth first, so tests can find components wherever they sit. */
 function components(node: unknown): CardComponent[] {
@@ -67,7 +68,25 @@ describe('escapeMarkdown', () => {
 
   it('uses only the entities in Feishu’s documented table, and keeps newlines', () => {
     const escaped = escapeMarkdown('a\r\nb <>*~[]()#_`\\-!:$+ c\nd');
-    const documented = ['&#60;', '&#62;', '&#42;', '&sim;', '&#91;', '&#93;', '&#40;', '&#41;', '&#35;', '&#95;', '&#96;', '&#92;', '&#45;', '&#33;', '&#58;', '&#36;', '&#43;'];
+    const documented = [
+      '&#60;',
+      '&#62;',
+      '&#42;',
+      '&sim;',
+      '&#91;',
+      '&#93;',
+      '&#40;',
+      '&#41;',
+      '&#35;',
+      '&#95;',
+      '&#96;',
+      '&#92;',
+      '&#45;',
+      '&#33;',
+      '&#58;',
+      '&#36;',
+      '&#43;',
+    ];
     for (const entity of escaped.match(/&[^;\s]+;/g) ?? []) expect(documented).toContain(entity);
     expect(escaped.replace(/&(#\d+|sim);/g, '')).not.toMatch(/[<>*~[\]()#_`\\\-!:$+\r]/);
     expect(escaped.split('\n')).toHaveLength(3);
@@ -225,7 +244,11 @@ describe('todoCard', () => {
         '**Assignees:** <at id=ou_a></at> <at id=ou_b></at>',
         `**Created by:** ${creator}`,
       ].join('\n'),
-      zh_cn: [`**下次提醒：**${local} / 11月24日 周二 09&#58;00（Asia/Shanghai）`, '**负责人：**<at id=ou_a></at> <at id=ou_b></at>', `**创建人：**${creator}`].join('\n'),
+      zh_cn: [
+        `**下次提醒：**${local} / 11月24日 周二 09&#58;00（Asia/Shanghai）`,
+        '**负责人：**<at id=ou_a></at> <at id=ou_b></at>',
+        `**创建人：**${creator}`,
+      ].join('\n'),
     };
     const summary = 'Ship v1.2 & co: **now** <at id=all></at> [x](https…';
     const tag = (content: string) => [{ tag: 'text_tag', text: { tag: 'plain_text', content }, color: 'blue' }];

@@ -126,6 +126,17 @@ describe('which messages may concern the bot', () => {
     expect(CommandRouter.concernsBot(message({ text: 'lunch?' }), undefined)).toBe(false);
     // @_all names nobody: chatter that only mentions everyone is not for the bot.
     expect(CommandRouter.concernsBot(message({ text: '@_all lunch?', mentions: [{ key: '@_all', name: 'Everyone' }] }), undefined)).toBe(false);
-    expect(CommandRouter.concernsBot(message({ text: '@_all @_user_1 /todos', mentions: [{ key: '@_all', name: 'Everyone' }, { key: '@_user_1', openId: 'ou_bot', name: 'Bot' }] }), 'ou_bot')).toBe(true);
+    expect(
+      CommandRouter.concernsBot(
+        message({
+          text: '@_all @_user_1 /todos',
+          mentions: [
+            { key: '@_all', name: 'Everyone' },
+            { key: '@_user_1', openId: 'ou_bot', name: 'Bot' },
+          ],
+        }),
+        'ou_bot',
+      ),
+    ).toBe(true);
   });
 });

@@ -65,7 +65,7 @@ describe('official decryption vectors', () => {
   });
 });
 
-describe('the SDKs\' encrypted challenges, through the verifier', () => {
+describe("the SDKs' encrypted challenges, through the verifier", () => {
   it('answers the Node SDK challenge, unsigned as Feishu sends it', () => {
     const f = fixture('node-sdk-challenge');
     expect(verifyPush(unsigned(f))).toEqual({ kind: 'challenge', challenge: f.challenge });
@@ -78,7 +78,10 @@ describe('the SDKs\' encrypted challenges, through the verifier', () => {
 
   it('refuses each challenge with another verification token', () => {
     for (const name of ['node-sdk-challenge', 'go-sdk-challenge-schema-2']) {
-      expect(authRefusal(() => verifyPush({ ...unsigned(fixture(name)), verificationToken: 'another-token' })), name).toBe('bad-token');
+      expect(
+        authRefusal(() => verifyPush({ ...unsigned(fixture(name)), verificationToken: 'another-token' })),
+        name,
+      ).toBe('bad-token');
     }
   });
 

@@ -97,8 +97,17 @@ describe('messages', () => {
       en_us: {
         title: 'ignored title',
         content: [
-          [{ tag: 'at', user_id: '@_all' }, { tag: 'text', text: ' ' }, { tag: 'at', user_id: '@_user_1', user_name: 'Bot' }, { tag: 'text', text: ' /todo Read' }],
-          [{ tag: 'a', text: 'the spec', href: 'https://example.com' }, { tag: 'emotion', emoji_type: 'SMILE' }, { tag: 'img', image_key: 'img_1' }],
+          [
+            { tag: 'at', user_id: '@_all' },
+            { tag: 'text', text: ' ' },
+            { tag: 'at', user_id: '@_user_1', user_name: 'Bot' },
+            { tag: 'text', text: ' /todo Read' },
+          ],
+          [
+            { tag: 'a', text: 'the spec', href: 'https://example.com' },
+            { tag: 'emotion', emoji_type: 'SMILE' },
+            { tag: 'img', image_key: 'img_1' },
+          ],
           [{ tag: 'a', href: 'https://example.com/bare' }, { tag: 'code_block', text: 'rm -rf /' }, 'not an element', { tag: 'text', text: 42 }],
         ],
       },

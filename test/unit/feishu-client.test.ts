@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
-import { RateLimiter, RateLimitWaitTooLong, burstFor } from '../../src/feishu/rate-limits';
+import { RateLimitWaitTooLong, RateLimiter, burstFor } from '../../src/feishu/rate-limits';
 import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
 import { t } from '../../src/i18n';
 import { createLogger } from '../../src/log';
@@ -65,7 +65,15 @@ describe('the transport', () => {
       isAxiosError: true,
       response: { status: 429, statusText: 'Too Many', data: { code: 99991400, msg: 'limit' }, headers: { 'x-ogw-ratelimit-reset': '2', 'x-tt-logid': 'L' } },
     });
-    const result = await transport(sleeps, { n: 0 }).call({ name: 't', run: answers(() => { throw rateLimited; }, { code: 0, data: 1 }) });
+    const result = await transport(sleeps, { n: 0 }).call({
+      name: 't',
+      run: answers(
+        () => {
+          throw rateLimited;
+        },
+        { code: 0, data: 1 },
+      ),
+    });
     expect(result).toEqual({ code: 0, data: 1 });
     expect(sleeps).toEqual([2_000]);
   });
@@ -75,13 +83,22 @@ describe('the transport', () => {
       isAxiosError: true,
       response: { status: 429, statusText: '', data: { code: 99991400, msg: 'limit' }, headers: { 'x-ogw-ratelimit-reset': '120' } },
     });
-    const error = await transport([], { n: 0 }).call({ name: 'send', run: answers(() => { throw tooLong; }) }).catch((e: unknown) => e);
+    const error = await transport([], { n: 0 })
+      .call({
+        name: 'send',
+        run: answers(() => {
+          throw tooLong;
+        }),
+      })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FeishuGaveUpError);
     expect((error as Error).message).toMatch(/send gave up: Feishu asked for a 120 s wait/);
   });
 
   it('turns HTTP 200 with a code into an error, and does not retry a refusal', async () => {
-    const error = await transport([], { n: 0 }).call({ name: 'recall', run: answers({ code: 230026, msg: 'no' }, { code: 0 }) }).catch((e: unknown) => e);
+    const error = await transport([], { n: 0 })
+      .call({ name: 'recall', run: answers({ code: 230026, msg: 'no' }, { code: 0 }) })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'FeishuApiError', feishuCode: 230026, httpStatus: 200 });
   });
 
@@ -96,7 +113,9 @@ describe('the transport', () => {
 
   it('gives up after the attempts run out, keeping the last error', async () => {
     const sleeps: number[] = [];
-    const error = await transport(sleeps, { n: 0 }).call({ name: 'x', run: async () => ({ code: 230020, msg: 'busy' }) }).catch((e: unknown) => e);
+    const error = await transport(sleeps, { n: 0 })
+      .call({ name: 'x', run: async () => ({ code: 230020, msg: 'busy' }) })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FeishuGaveUpError);
     expect((error as FeishuGaveUpError).last).toMatchObject({ feishuCode: 230020 });
     expect(sleeps).toHaveLength(DEFAULT_RETRY.attempts - 1);
@@ -109,7 +128,9 @@ describe('the transport', () => {
       tries++;
       return { code: 230020, msg: 'busy' };
     };
-    const error = await transport(sleeps, { n: 0 }).call({ name: 'hint', attempts: 2, run }).catch((e: unknown) => e);
+    const error = await transport(sleeps, { n: 0 })
+      .call({ name: 'hint', attempts: 2, run })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FeishuGaveUpError);
     expect(tries).toBe(2);
   });
@@ -152,7 +173,6 @@ describe('stopping', () => {
 describe('the rate limiter', () => {
   const oneChatLimit = (cap: number) => ({ 'message.send': [{ scope: 'chat' as const, cap, perMs: 1000 }] });
 
-
   it('never grants more than the limit inside any rolling window, in small bursts', async () => {
     const limit = { scope: 'chat' as const, cap: 40, perMs: 400 };
     expect(burstFor(limit)).toBe(3);
@@ -188,7 +208,8 @@ describe('the rate limiter', () => {
       invalidateToken: () => undefined,
       observer: { attempt: () => undefined, rateLimitWait: (method, seconds) => waits.push([method, seconds]) },
     });
-    const call = () => transport.call({ name: 'im.v1.message.create', limit: { method: 'message.send', keys: { chatId: 'c' } }, run: async () => ({ code: 0 }) });
+    const call = () =>
+      transport.call({ name: 'im.v1.message.create', limit: { method: 'message.send', keys: { chatId: 'c' } }, run: async () => ({ code: 0 }) });
     await Promise.all([call(), call()]);
     expect(waits).toHaveLength(1);
     expect(waits[0]?.[0]).toBe('message.send');

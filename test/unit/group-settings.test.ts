@@ -25,7 +25,10 @@ describe('group settings', () => {
     expect(resolveSettings(undefined, defaults)).toEqual(defaults);
     expect(resolveSettings({ language: 'en_us', nudgeAfterHours: 24 }, defaults)).toEqual({ ...defaults, language: 'en_us', nudgeAfterHours: 24 });
     // A field present but undefined (as a spread of an absent one leaves it) is absent too.
-    expect(resolveSettings({ digestTime: 'off', timeZone: undefined } as unknown as GroupSettings, { ...defaults, digestTime: '09:00' })).toMatchObject({ digestTime: 'off', timeZone: 'Asia/Shanghai' });
+    expect(resolveSettings({ digestTime: 'off', timeZone: undefined } as unknown as GroupSettings, { ...defaults, digestTime: '09:00' })).toMatchObject({
+      digestTime: 'off',
+      timeZone: 'Asia/Shanghai',
+    });
   });
 
   it('reads times, hours and zones, and refuses the rest', () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES } from '../../src/bot/commands';
@@ -37,16 +37,28 @@ describe('the message catalogs', () => {
   it('have the same keys in both languages', () => {
     const zh = baseKeysOf('zh_cn');
     const en = baseKeysOf('en_us');
-    expect([...en].filter((key) => !zh.has(key)), 'missing in zh_cn').toEqual([]);
-    expect([...zh].filter((key) => !en.has(key)), 'missing in en_us').toEqual([]);
+    expect(
+      [...en].filter((key) => !zh.has(key)),
+      'missing in zh_cn',
+    ).toEqual([]);
+    expect(
+      [...zh].filter((key) => !en.has(key)),
+      'missing in en_us',
+    ).toEqual([]);
   });
 
   it('give each plural the forms its language’s rules choose from, and no others (Chinese: _other only)', () => {
     for (const lang of LANGUAGES) {
       const categories = new Intl.PluralRules(lang.replace('_', '-')).resolvedOptions().pluralCategories;
-      const plurals = new Set(keysOf(lang).filter((key) => PLURAL.test(key)).map(baseKey));
+      const plurals = new Set(
+        keysOf(lang)
+          .filter((key) => PLURAL.test(key))
+          .map(baseKey),
+      );
       for (const base of plurals) {
-        const forms = keysOf(lang).filter((key) => baseKey(key) === base && key !== base).map((key) => key.slice(base.length + 1));
+        const forms = keysOf(lang)
+          .filter((key) => baseKey(key) === base && key !== base)
+          .map((key) => key.slice(base.length + 1));
         expect(forms.sort(), `${lang} ${base}`).toEqual([...categories].sort());
         expect(CATALOGS[lang][base], `${lang} ${base} has a plural and a plain form`).toBeUndefined();
       }
@@ -56,7 +68,11 @@ describe('the message catalogs', () => {
 
   it('interpolate the same variables in both languages, in every plural form', () => {
     for (const base of baseKeysOf('en_us')) {
-      const forms = LANGUAGES.flatMap((lang) => keysOf(lang).filter((key) => baseKey(key) === base).map((key) => ({ lang, key })));
+      const forms = LANGUAGES.flatMap((lang) =>
+        keysOf(lang)
+          .filter((key) => baseKey(key) === base)
+          .map((key) => ({ lang, key })),
+      );
       const sets = forms.map(({ lang, key }) => `${variables(CATALOGS[lang][key] as string).join(',')}`);
       expect(new Set(sets).size, `${base}: ${forms.map((f) => `${f.lang}:${f.key}`).join(' ')} → ${sets.join(' | ')}`).toBe(1);
     }

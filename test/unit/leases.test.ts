@@ -221,14 +221,18 @@ describe('a job whose lease passes to another instance while it runs', () => {
       registry: new JobRegistry([
         handle(jobKind('form', z.object({})), {
           run: async ({ step }) => {
-            await step('send', async () => {
-              if (options.whileSending) {
-                reachedPause();
-                await paused;
-              }
-              effects.push('send');
-              return 'om_first';
-            }, { undo: async (messageId) => void undone.push(messageId) });
+            await step(
+              'send',
+              async () => {
+                if (options.whileSending) {
+                  reachedPause();
+                  await paused;
+                }
+                effects.push('send');
+                return 'om_first';
+              },
+              { undo: async (messageId) => void undone.push(messageId) },
+            );
             if (!options.whileSending) {
               reachedPause();
               await paused;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import * as en from 'chrono-node/en';
+import { describe, expect, it } from 'vitest';
 import { ENGLISH_PARSERS_LEFT_OUT, reminderInText } from '../../src/domain/natural-dates';
 import { instantAt, offsetMinutesAt } from '../../src/domain/time';
 

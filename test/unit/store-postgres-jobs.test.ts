@@ -26,7 +26,10 @@ describePostgres('PostgreSQL jobs across instances', () => {
   it('keeps every chat within its cap while many claims from three instances race, and hands each job out once', async () => {
     const instances = await fleet(3);
     const chats = ['oc_1', 'oc_2', 'oc_3', 'oc_4'];
-    await instances[0]?.commit({ now: 0, jobs: chats.flatMap((chatId) => Array.from({ length: 25 }, (_, i) => job(`${chatId}_${i}`, { chatId, lane: `${chatId}_${i}` }))) });
+    await instances[0]?.commit({
+      now: 0,
+      jobs: chats.flatMap((chatId) => Array.from({ length: 25 }, (_, i) => job(`${chatId}_${i}`, { chatId, lane: `${chatId}_${i}` }))),
+    });
     const running = new Map<string, Job>();
     for (let round = 0; round < 6; round++) {
       const claims = await Promise.all(

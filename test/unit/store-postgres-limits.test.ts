@@ -34,7 +34,8 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
   const limiters = (maxWaitMs: number, limits?: Partial<Record<LimitedMethod, readonly Limit[]>>) =>
     [new FleetRateLimiter(shared(), maxWaitMs, limits), new FleetRateLimiter(shared(), maxWaitMs, limits)] as const;
   /** The most permits any window of `windowMs` holds. */
-  const busiestWindow = (times: number[], windowMs: number) => Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+  const busiestWindow = (times: number[], windowMs: number) =>
+    Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
 
   it('spaces a chat’s messages for both instances together, 5 in any second, and leaves other chats alone', async () => {
     const [a, b] = limiters(60_000);
@@ -60,7 +61,13 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
   });
 
   it('refuses a permit further away than maxWaitMs, taking nothing from any limit', async () => {
-    const limits = { 'message.send': [{ scope: 'chat', cap: 1, perMs: 1000 }], 'ephemeral.send': [{ scope: 'chat', cap: 1, perMs: 1000 }, { scope: 'app', cap: 50, perMs: 1000 }] } as const;
+    const limits = {
+      'message.send': [{ scope: 'chat', cap: 1, perMs: 1000 }],
+      'ephemeral.send': [
+        { scope: 'chat', cap: 1, perMs: 1000 },
+        { scope: 'app', cap: 50, perMs: 1000 },
+      ],
+    } as const;
     const [patient] = limiters(60_000, limits);
     const [hasty] = limiters(0, limits);
     const first = await patient.reserve('message.send', { chatId: 'oc_1' });
@@ -144,7 +151,10 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
   });
 
   it('counts each person’s commands once for the whole fleet: one notice, then quiet', async () => {
-    const throttles = [new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)), new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options))];
+    const throttles = [
+      new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)),
+      new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)),
+    ];
     const verdicts = await Promise.all(Array.from({ length: 12 }, (_, n) => (throttles[n % 2] as CommandThrottle).check('oc_1', 'ou_a')));
     expect(verdicts.filter((v) => v === 'allow')).toHaveLength(5);
     expect(verdicts.filter((v) => v === 'warn')).toHaveLength(1);

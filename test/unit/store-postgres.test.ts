@@ -131,7 +131,8 @@ describePostgres('the PostgreSQL store', () => {
 
     it('acknowledges commits before they reach the disk only when told to', async () => {
       const schema = fresh();
-      const setting = async (store: PostgresStore) => (await store.database.query<{ value: string }>('SELECT current_setting($1) AS value', ['synchronous_commit'])).rows[0]?.value;
+      const setting = async (store: PostgresStore) =>
+        (await store.database.query<{ value: string }>('SELECT current_setting($1) AS value', ['synchronous_commit'])).rows[0]?.value;
       for (const synchronousCommit of ['off', 'on'] as const) {
         const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 1, synchronousCommit });
         stores.push(store);
@@ -157,7 +158,10 @@ describe('opening the PostgreSQL store', () => {
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
     const store = new PostgresStore({ url: `postgres://bot:hunter2@127.0.0.1:${port}/todo`, schema: 'todo_bot' });
-    const failure = await store.open().then(() => undefined, (error: Error) => error);
+    const failure = await store.open().then(
+      () => undefined,
+      (error: Error) => error,
+    );
     expect(failure).toBeInstanceOf(StoreOpenError);
     expect(failure?.message).toMatch(new RegExp(`^cannot open the store in PostgreSQL at 127\\.0\\.0\\.1:${port}/todo, schema todo_bot: .*ECONNREFUSED`));
     expect(failure?.message).not.toContain('hunter2');

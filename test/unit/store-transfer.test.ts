@@ -17,7 +17,10 @@ const run = promisify(execFile);
 /** `npm run store -- <args>` as an operator runs it (bundled once for the run), in `cwd` (no `.env` there), with only `env` set. */
 async function store(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await run(process.execPath, ['--enable-source-maps', bundled('store.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+    const { stderr } = await run(process.execPath, ['--enable-source-maps', bundled('store.js'), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     return { code: 0, stderr };
   } catch (error) {
     const failed = error as { code: number; stderr: string };
@@ -44,16 +47,21 @@ describe('npm run store with the file store', () => {
     await writeFile(join(dir, 'bad.jsonl'), `${JSON.stringify({ collection: 'events', key: 'e1', value: 1 })}\n{"collection":"users","key":"u","value":1}\n`);
     const result = await store(['import', join(dir, 'bad.jsonl')], { DATA_FILE: join(dir, 'db.json') }, dir);
     expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('line 2 is not an exported record') });
-    expect(await store(['export', join(dir, 'out.jsonl')], { DATA_FILE: join(dir, 'db.json') }, dir)).toMatchObject({ code: 1, stderr: expect.stringContaining('no file store') });
+    expect(await store(['export', join(dir, 'out.jsonl')], { DATA_FILE: join(dir, 'db.json') }, dir)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no file store'),
+    });
   });
 });
 
 describePostgres('npm run store between the file store and PostgreSQL', () => {
-
   it('moves every record from the file store to PostgreSQL and back, and refuses to import into a store with data', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'todo-transfer-'));
     const schema = uniqueSchema('transfer');
-    cleanups.push(() => rm(dir, { recursive: true, force: true }), () => dropSchema(schema));
+    cleanups.push(
+      () => rm(dir, { recursive: true, force: true }),
+      () => dropSchema(schema),
+    );
     const dataFile = join(dir, 'db.json');
     const postgres = { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema };
 
@@ -71,15 +79,34 @@ describePostgres('npm run store between the file store and PostgreSQL', () => {
     await source.recordStep(first, 'send', { messageId: 'om_9' });
     await source.close();
 
-    expect(await store(['export', join(dir, 'file.jsonl')], { DATA_FILE: dataFile }, dir)).toMatchObject({ code: 0, stderr: expect.stringContaining('exported 9 records from the file store') });
-    expect(await store(['import', join(dir, 'file.jsonl')], postgres, dir)).toMatchObject({ code: 0, stderr: expect.stringContaining(`imported 9 records into PostgreSQL`) });
-    expect(await store(['import', join(dir, 'file.jsonl')], postgres, dir)).toMatchObject({ code: 1, stderr: expect.stringContaining('import only into an empty store') });
+    expect(await store(['export', join(dir, 'file.jsonl')], { DATA_FILE: dataFile }, dir)).toMatchObject({
+      code: 0,
+      stderr: expect.stringContaining('exported 9 records from the file store'),
+    });
+    expect(await store(['import', join(dir, 'file.jsonl')], postgres, dir)).toMatchObject({
+      code: 0,
+      stderr: expect.stringContaining(`imported 9 records into PostgreSQL`),
+    });
+    expect(await store(['import', join(dir, 'file.jsonl')], postgres, dir)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('import only into an empty store'),
+    });
     expect(await store(['export', join(dir, 'postgres.jsonl')], postgres, dir)).toMatchObject({ code: 0 });
     expect(await store(['import', join(dir, 'postgres.jsonl')], { DATA_FILE: join(dir, 'back.json') }, dir)).toMatchObject({ code: 0 });
     expect(await store(['export', join(dir, 'back.jsonl')], { DATA_FILE: join(dir, 'back.json') }, dir)).toMatchObject({ code: 0 });
 
     const original = await lines(join(dir, 'file.jsonl'));
-    expect(original.map((r) => `${r.collection}:${r.key}`)).toEqual(['chats:oc_1', 'events:ev_1', 'forms:f1', 'forms:f2', 'jobs:j1', 'jobs:j2', 'jobs:j3', 'todos:t1', 'todos:t2']);
+    expect(original.map((r) => `${r.collection}:${r.key}`)).toEqual([
+      'chats:oc_1',
+      'events:ev_1',
+      'forms:f1',
+      'forms:f2',
+      'jobs:j1',
+      'jobs:j2',
+      'jobs:j3',
+      'todos:t1',
+      'todos:t2',
+    ]);
     expect(await lines(join(dir, 'postgres.jsonl'))).toEqual(original);
     expect(await lines(join(dir, 'back.jsonl'))).toEqual(original);
 

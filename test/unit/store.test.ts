@@ -4,9 +4,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
-import { FilePersistence, StoreFileError } from '../../src/store/embedded/snapshot-log';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import { RecordStore } from '../../src/store/embedded/records';
+import { FilePersistence, StoreFileError } from '../../src/store/embedded/snapshot-log';
 import { tempDirs } from '../reliability/support';
 import { storeContract } from '../store.contract';
 

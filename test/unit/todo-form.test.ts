@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { FORM_FIELDS } from '../../src/domain/todo-form';
 import { TODO_TEXT_LIMIT } from '../../src/domain/model';
-import { ASSIGNEE_LIMIT, cardKeyOfSubmitName, checkActor, close, formCardKey, newForm, newTodo, noteClickedCard, parsePickerDateTime, readSubmission, submitButtonName } from '../../src/domain/todo-form';
+import {
+  ASSIGNEE_LIMIT,
+  FORM_FIELDS,
+  cardKeyOfSubmitName,
+  checkActor,
+  close,
+  formCardKey,
+  newForm,
+  newTodo,
+  noteClickedCard,
+  parsePickerDateTime,
+  readSubmission,
+  submitButtonName,
+} from '../../src/domain/todo-form';
 
 const now = Date.UTC(2026, 10, 23, 12, 0); // 2026-11-23 12:00 UTC
 const form = newForm({ id: 'f1', chatId: 'oc_1', ownerId: 'ou_admin', draftText: 'Ship it', language: 'zh_cn', now, ttlMs: 60_000 });
@@ -87,7 +99,10 @@ describe('readSubmission', () => {
     const agreeing = readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-24 09:30 -0500' }), { now, zones: { fallback: 'America/New_York' } });
     expect(agreeing).toMatchObject({ ok: true, value: { timeZone: 'America/New_York' } });
     // A profile zone is the person's own: it is kept even if the device was elsewhere when picking.
-    const travelling = readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-24 09:30 -0500' }), { now, zones: { profile: 'Asia/Shanghai', fallback: 'UTC' } });
+    const travelling = readSubmission(values({ [FORM_FIELDS.remindAt]: '2026-11-24 09:30 -0500' }), {
+      now,
+      zones: { profile: 'Asia/Shanghai', fallback: 'UTC' },
+    });
     expect(travelling).toMatchObject({ ok: true, value: { timeZone: 'Asia/Shanghai', remindAt: Date.UTC(2026, 10, 24, 14, 30) } });
   });
 

@@ -19,7 +19,9 @@ function signed(payload: object, opts: { timestamp?: number; encrypted?: boolean
   const body = opts.body?.(ciphertext) ?? JSON.stringify(opts.encrypted === false ? payload : { encrypt: ciphertext });
   const timestamp = String(opts.timestamp ?? Math.floor(now / 1000));
   const nonce = 'n-123';
-  const signature = createHash('sha256').update(timestamp + nonce + encryptKey + body).digest('hex');
+  const signature = createHash('sha256')
+    .update(timestamp + nonce + encryptKey + body)
+    .digest('hex');
   return {
     rawBody: Buffer.from(body),
     headers: { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature },

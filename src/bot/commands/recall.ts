@@ -1,3 +1,4 @@
+import type { Todo } from '../../domain/model';
 import { recallJob } from '../jobs/todo';
 import type { CommandMiddleware } from '../router';
 
@@ -13,7 +14,7 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
   let isAdmin: boolean | undefined;
   const senderIsAdmin = async () => (isAdmin ??= await admins.isAdmin(message.chatId, message.senderId));
 
-  let todo;
+  let todo: Todo | undefined;
   if (message.parentId) {
     todo = await store.todoByMessage(message.parentId);
     // A reply in one chat can name a message of another (Feishu checks nothing): a card of another chat is not ours to recall here.

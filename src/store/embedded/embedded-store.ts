@@ -286,7 +286,13 @@ export class EmbeddedStore implements Store {
    * indexed until their record moves on (a claimed reminder gets its next time, an expired form is closed), so a
    * caller whose commit loses a race finds them again; entries whose record moved on are dropped here.
    */
-  private due<T extends { id: string; v: number }>(index: DueIndex, collection: CollectionName, now: number, limit: number, valid: (record: T, at: number) => boolean): T[] {
+  private due<T extends { id: string; v: number }>(
+    index: DueIndex,
+    collection: CollectionName,
+    now: number,
+    limit: number,
+    valid: (record: T, at: number) => boolean,
+  ): T[] {
     const found = new Map<string, T>();
     const keep: Array<[number, string]> = [];
     for (const [at, id] of index.popDue(now)) {
@@ -345,7 +351,8 @@ export class EmbeddedStore implements Store {
     if (isRemindable(todo)) this.pendingReminders.add(todo.id);
     else this.pendingReminders.delete(todo.id);
     // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
-    if (isRemindable(todo) && (todo.remindAt !== previous?.remindAt || !previous || !isRemindable(previous))) this.reminders.add(todo.remindAt as number, todo.id);
+    if (isRemindable(todo) && (todo.remindAt !== previous?.remindAt || !previous || !isRemindable(previous)))
+      this.reminders.add(todo.remindAt as number, todo.id);
     if (previous) return;
     const ids = this.todosByChat.get(todo.chatId);
     if (ids) ids.push(todo.id);

@@ -9,7 +9,10 @@ export class JobQueues {
 
   add(chatId: string | undefined, lane: string, id: string): void {
     let lanes = this.byChat.get(chatId);
-    if (!lanes) this.byChat.set(chatId, (lanes = new Map()));
+    if (!lanes) {
+      lanes = new Map();
+      this.byChat.set(chatId, lanes);
+    }
     const ids = lanes.get(lane);
     if (ids) ids.add(id);
     else lanes.set(lane, new Set([id]));

@@ -2,9 +2,9 @@ import { renameSync, writeSync } from 'node:fs';
 import { type FileHandle, appendFile, mkdir, open, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TextFile } from 'lowdb/node';
+import { CodedError, ErrorCode } from '../../errors';
 import { DataFileLock, describeHolder } from './file-lock';
 import { COLLECTIONS, type Change, type Persistence, type Records, emptyRecords } from './persistence';
-import { CodedError, ErrorCode } from '../../errors';
 
 /**
  * The default store on disk: a snapshot (`DATA_FILE`, read by lowdb's TextFile adapter, written beside and renamed

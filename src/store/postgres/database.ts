@@ -65,7 +65,11 @@ export class Database {
     }
   }
 
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    statement: Statement | string,
+    values: unknown[] = [],
+    on: Queryable = this.pool,
+  ): Promise<pg.QueryResult<R>> {
     return typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values });
   }
 
@@ -94,7 +98,11 @@ export class Database {
   }
 
   /** One statement in a transaction of its own, retried as `transaction` retries (on `on`, the pool by default). */
-  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement | string, values: unknown[] = [], on: pg.Pool = this.pool): Promise<pg.QueryResult<R>> {
+  queryRetried<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    statement: Statement | string,
+    values: unknown[] = [],
+    on: pg.Pool = this.pool,
+  ): Promise<pg.QueryResult<R>> {
     return retried(() => this.query<R>(statement, values, on));
   }
 

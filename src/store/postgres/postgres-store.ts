@@ -1,16 +1,7 @@
 import type pg from 'pg';
 import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../../domain/model';
-import type {
-  Commit,
-  CommitResult,
-  Committed,
-  ExportedRecord,
-  Job,
-  JobClaim,
-  Store,
-  StoreStats,
-  StorePool,
-} from '../store';
+import { CodedError, ErrorCode } from '../../errors';
+import type { Commit, CommitResult, Committed, ExportedRecord, Job, JobClaim, Store, StorePool, StoreStats } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions, retried } from './database';
 import { PostgresJobs, newJobArrays } from './job-queue';
@@ -20,7 +11,6 @@ import { type RecordCollection, type RecordStatements, recordStatements, writeVa
 import { StoreOpenError } from './settings';
 import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
-import { CodedError, ErrorCode } from '../../errors';
 
 /**
  * The store several instances share: every record in PostgreSQL, every race decided by the database. A commit is one
@@ -151,7 +141,15 @@ export class PostgresStore implements Store {
     // The event, the lanes' locks, the jobs and the notice telling the other instances of them (heard only if the
     // commit holds: a notice waits for its transaction), in one call.
     const commitJobs = async (client?: pg.PoolClient) => {
-      const args = [commit.eventId ?? null, commit.now, this.laneKey, lanes, ...newJobArrays(jobs), this.channel.name, this.channel.notice({ jobs: true, due })];
+      const args = [
+        commit.eventId ?? null,
+        commit.now,
+        this.laneKey,
+        lanes,
+        ...newJobArrays(jobs),
+        this.channel.name,
+        this.channel.notice({ jobs: true, due }),
+      ];
       const enqueued = (await this.db.query<{ enqueued: number }>(this.sql.commitJobs, args, client)).rows[0]?.enqueued ?? 0;
       if (enqueued < 0) throw new Refused('duplicate');
       return enqueued;
@@ -167,7 +165,8 @@ export class PostgresStore implements Store {
           for (const [collection, record] of writes) {
             const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
             const { insert, update } = this.sql.writes[collection];
-            const written = record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
+            const written =
+              record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
             if (written.rowCount === 0) throw new Refused('stale');
           }
           if (due && lanes.length === 0) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);

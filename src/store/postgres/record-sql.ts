@@ -77,16 +77,10 @@ export function recordStatements(s: string) {
     ),
     formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
     /** By its posted card or its current card (see migration 0007). */
-    todoByMessage: statement(
-      'todoByMessage',
-      `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`,
-    ),
+    todoByMessage: statement('todoByMessage', `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`),
     todoByTaskGuid: statement('todoByTaskGuid', `SELECT record FROM ${s}.todos WHERE task_guid = $1 LIMIT 1`),
     /** $1 the last id of the previous page ('' for the first), $2 the page's size (see migration 0009). */
-    syncedOpenTodos: statement(
-      'syncedOpenTodos',
-      `SELECT record FROM ${s}.todos WHERE status = 'open' AND task_synced AND id > $1 ORDER BY id LIMIT $2`,
-    ),
+    syncedOpenTodos: statement('syncedOpenTodos', `SELECT record FROM ${s}.todos WHERE status = 'open' AND task_synced AND id > $1 ORDER BY id LIMIT $2`),
     /** Walks the open to-dos' index (todos_open_by_chat), one probe per chat. */
     chatsWithOpenTodos: statement(
       'chatsWithOpenTodos',

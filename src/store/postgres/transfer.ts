@@ -68,7 +68,12 @@ export async function importRecords(db: Database, records: AsyncIterable<Exporte
   );
 }
 
-async function insertRecord(client: pg.PoolClient, insert: { name: string; text: string }, collection: RecordCollection, record: TodoForm | Todo | ChatSettings) {
+async function insertRecord(
+  client: pg.PoolClient,
+  insert: { name: string; text: string },
+  collection: RecordCollection,
+  record: TodoForm | Todo | ChatSettings,
+) {
   // A record written before revisions existed is revision 0, so the bot's next change of it can name the one it read.
   await client.query({ ...insert, values: writeValues(collection, { ...record, rev: record.rev ?? 0 }) });
 }
@@ -77,7 +82,18 @@ async function insertJob(client: pg.PoolClient, s: string, job: Job) {
   await client.query(
     `INSERT INTO ${s}.jobs (id, seq, kind, lane, chat_id, payload, attempts, run_at, created_at, last_error, is_head)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)`,
-    [job.id, job.seq, job.kind, job.lane, job.chatId ?? null, JSON.stringify(job.payload ?? null), job.attempts, job.runAt, job.createdAt, job.lastError ?? null],
+    [
+      job.id,
+      job.seq,
+      job.kind,
+      job.lane,
+      job.chatId ?? null,
+      JSON.stringify(job.payload ?? null),
+      job.attempts,
+      job.runAt,
+      job.createdAt,
+      job.lastError ?? null,
+    ],
   );
   for (const [name, result] of Object.entries(job.steps ?? {})) {
     await client.query(`INSERT INTO ${s}.job_steps (job_id, name, result) VALUES ($1, $2, $3)`, [job.id, name, JSON.stringify(result ?? null)]);

@@ -37,4 +37,3 @@ afterEach(() => {
   if (container) render(null, container);
   container?.remove();
 });
-

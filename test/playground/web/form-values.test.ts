@@ -16,7 +16,15 @@ const JULY = Date.UTC(2026, 6, 1, 12);
 
 describe('collectFormValue', () => {
   it("formats pickers with the reader's offset at the picked time, and keeps person ids as they are", () => {
-    const raw: Record<string, string | boolean | string[]> = { text: 'x', when: '2026-12-01T09:00', day: '2026-07-04', at: '18:30', who: ['ou_a', 'ou_b'], one: 'ou_c', ok: true };
+    const raw: Record<string, string | boolean | string[]> = {
+      text: 'x',
+      when: '2026-12-01T09:00',
+      day: '2026-07-04',
+      at: '18:30',
+      who: ['ou_a', 'ou_b'],
+      one: 'ou_c',
+      ok: true,
+    };
     const collected = collectFormValue(fields, (f) => raw[f.name] ?? '', { timeZone: 'America/New_York', now: JULY });
     expect(collected).toEqual({
       ok: true,
@@ -26,7 +34,10 @@ describe('collectFormValue', () => {
 
   it('sends an empty input as "" and leaves other empty fields out', () => {
     const relaxed = fields.map((f) => ({ ...f, required: false }));
-    const collected = collectFormValue(relaxed, (f) => (f.tag === 'multi_select_person' ? [] : f.tag === 'checker' ? false : ''), { timeZone: 'Asia/Shanghai', now: JULY });
+    const collected = collectFormValue(relaxed, (f) => (f.tag === 'multi_select_person' ? [] : f.tag === 'checker' ? false : ''), {
+      timeZone: 'Asia/Shanghai',
+      now: JULY,
+    });
     expect(collected).toEqual({ ok: true, formValue: { text: '', ok: false } });
   });
 

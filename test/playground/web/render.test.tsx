@@ -34,13 +34,21 @@ describe('the header', () => {
 
   it('names a card without a header after its first text', () => {
     expect(cardName(card([{ tag: 'hr' }, md('**Heads up:** the build is red')]), context())).toBe('Heads up: the build is red');
-    expect(draw(card([{ tag: 'div', text: { tag: 'plain_text', content: 'A notice' } }])).querySelector('article')?.getAttribute('aria-label')).toBe('A notice');
+    expect(
+      draw(card([{ tag: 'div', text: { tag: 'plain_text', content: 'A notice' } }]))
+        .querySelector('article')
+        ?.getAttribute('aria-label'),
+    ).toBe('A notice');
   });
 });
 
 describe('text', () => {
   it('draws markdown emphasis, mentions, people and line breaks', () => {
-    const el = draw(card([md("**Assignees:** <at id=ou_bea></at> <at id=all></at>\n*Created by:* <person id='ou_alex' show_name=true show_avatar=false style='normal'></person>")]));
+    const el = draw(
+      card([
+        md("**Assignees:** <at id=ou_bea></at> <at id=all></at>\n*Created by:* <person id='ou_alex' show_name=true show_avatar=false style='normal'></person>"),
+      ]),
+    );
     expect(text(el.querySelector('strong'))).toBe('Assignees:');
     expect(text(el.querySelector('em'))).toBe('Created by:');
     expect([...el.querySelectorAll('.mention')].map(text)).toEqual(['@Bea Li', '@All']);
@@ -81,7 +89,13 @@ describe('layout', () => {
     const el = draw(
       card([
         { tag: 'hr' },
-        { tag: 'column_set', columns: [{ tag: 'column', elements: [md('left')] }, { tag: 'column', width: 'weighted', weight: 2, elements: [md('right')] }] },
+        {
+          tag: 'column_set',
+          columns: [
+            { tag: 'column', elements: [md('left')] },
+            { tag: 'column', width: 'weighted', weight: 2, elements: [md('right')] },
+          ],
+        },
       ]),
     );
     expect(el.querySelectorAll('hr')).toHaveLength(1);
@@ -106,7 +120,12 @@ describe('languages', () => {
       text_tag_list: [{ tag: 'text_tag', text: { tag: 'plain_text', content: 'Open' }, color: 'blue' }],
       i18n_text_tag_list: { zh_cn: [{ tag: 'text_tag', text: { tag: 'plain_text', content: '进行中' }, color: 'blue' }] },
     },
-    body: { elements: [md('**Assignees:** nobody', { i18n_content: { zh_cn: '**负责人：** 无' } }), { tag: 'button', text: { tag: 'plain_text', content: 'Done', i18n_content: { zh_cn: '完成' } } }] },
+    body: {
+      elements: [
+        md('**Assignees:** nobody', { i18n_content: { zh_cn: '**负责人：** 无' } }),
+        { tag: 'button', text: { tag: 'plain_text', content: 'Done', i18n_content: { zh_cn: '完成' } } },
+      ],
+    },
   };
 
   it("shows each field's text in the reader's language", () => {
