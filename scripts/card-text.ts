@@ -43,6 +43,8 @@ export function decodeEntities(text: string): string {
  */
 export function markdownToText(content: string, name: (openId: string) => string, style: TextStyle): string {
   const resolved = content
+    // The reader's own time is drawn by Feishu's client; a terminal shows the creator's-zone text written after it.
+    .replace(/(?:<local_datetime [^>]*><\/local_datetime>\s*)+\/ /g, '')
     .replace(/<at id=([^>\s]+)><\/at>/g, (_match, id: string) => style.bold(`@${id === 'all' ? 'all' : name(id)}`))
     .replace(/<person id='([^']+)'[^>]*><\/person>/g, (_match, id: string) => name(id))
     .replace(/\*\*([^*]+)\*\*/g, (_match, text: string) => style.bold(text))
