@@ -168,10 +168,15 @@ export class Outbox {
     await this.options.store.releaseLeases(this.options.owner);
   }
 
-  /** Resolves when no job is running and none is due now (tests and the demo wait on this). */
+  /**
+   * Resolves when no job is running and none is due now (tests and the demo wait on this). Each look for work starts
+   * after the call: a scan already under way may have read the store before the caller's last commit (a claim on
+   * PostgreSQL takes a round trip), so joining it could miss the jobs that commit enqueued and settle too early.
+   */
   async settled(): Promise<void> {
     for (;;) {
       await this.queue.onIdle();
+      await this.scanning;
       await this.scan();
       if (this.runningJobs.size === 0 && this.queue.size === 0 && this.queue.pending === 0) return;
     }
