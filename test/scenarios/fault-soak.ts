@@ -84,7 +84,16 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
     );
     return { answer, elsewhere: answer.via !== opened.via };
   });
-  for (const { answer } of answers) expect(answer.body?.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Posting/) });
+  // Every Submit is answered from stored state: "Posting…", or, when the answer took longer than the bot's 2.5 s
+  // deadline (Feishu allows 3 s), "Working on it…" while the submit goes on. On a fleet the three instances, the
+  // emulator and the 200 people share this test's one event loop and a database pool of 4 each, so on a busy machine a
+  // few of 200 simultaneous clicks can wait that long; what follows proves such a submit is still posted, once.
+  const lateAnswers = answers.filter(({ answer }) => answer.body?.toast?.type === 'info').length;
+  for (const { answer } of answers) {
+    const { type, content } = answer.body?.toast ?? {};
+    const answered = (type === 'success' && /Posting/.test(content ?? '')) || (type === 'info' && /Working on it/.test(content ?? ''));
+    expect(answered, JSON.stringify(answer.body)).toBe(true);
+  }
   await deployment.drained(60_000);
   emu.clearFaults();
 
@@ -142,6 +151,7 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
   // What the faults did. Timeouts the bot saw are counted apart: on a loaded machine an answer the emulator did not
   // delay can miss 300 ms too.
   const faults = soakFaultsSeen(emu);
+  const slowestClickMs = Math.max(0, ...logs.filter((line) => line.includes('"card action handled"')).map((line) => (JSON.parse(line) as { ms: number }).ms));
   const botTimeouts = logs.filter((line) => line.includes('ECONNABORTED')).length;
   const spread =
     deployment.instances > 1
@@ -153,6 +163,7 @@ export async function faultSoak({ deploy, tag, label, started: onStarted, taskSy
       `of ${faults.calls} Feishu calls faulted (${faults.byKind}; the bot timed out on ${botTimeouts}): ${posted.length} final cards, ` +
       `${formsDeleted} form deletes, ${postedItems.length - new Set(postedItems).size} duplicates ` +
       `(${postCalls.length} post attempts, ${new Set(postCalls.map((c) => c.body?.uuid)).size} uuids), 0 lost, 0 leases lost; ` +
+      `${lateAnswers} submits answered "Working on it…" past the 2.5 s deadline, slowest click handled in ${slowestClickMs} ms; ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (taskSync) {
