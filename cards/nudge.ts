@@ -1,6 +1,6 @@
 import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
-import { type Card, buildCard, callbackButton, chatListSummary, escapeMarkdown, formatInstant, groupVoice, markdown, typedText } from './parts';
+import { type Card, buildCard, buttonRow, callbackButton, chatListSummary, escapeMarkdown, formatInstant, groupVoice, markdown, typedText } from './parts';
 import { remindedPeople, snoozeButtons } from './reminder';
 
 /**
@@ -21,8 +21,10 @@ export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; l
       markdown((lang) => t(lang, 'nudge.mentions', { people }), voice),
       typedText(todo.text),
       markdown((lang) => t(lang, 'nudge.since', { time: escapeMarkdown(formatInstant(p.overdueSince, p.zone, lang)) }), voice, { text_size: 'notation' }),
-      callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-      ...snoozeButtons(todo.id, voice),
+      ...buttonRow([
+        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
+        ...snoozeButtons(todo.id, voice),
+      ]),
     ],
   });
 }

@@ -269,7 +269,7 @@ export function callbackButton(p: {
 /**
  * Buttons side by side, as Feishu's own cards show them: card JSON 2.0 has no row of buttons of its own, and documents
  * a `column_set` with one auto-width column per button for it. `flow` lets a narrow screen wrap the row rather than
- * squeeze the buttons.
+ * squeeze the buttons. A column set may sit inside a form, so a form's buttons make a row the same way.
  */
 export function buttonRow(buttons: CardComponent[]): CardComponent[] {
   if (buttons.length < 2) return buttons;
@@ -288,13 +288,16 @@ export function linkButton(p: { voice: Voice; text: Phrase; url: string }): Card
   return { tag: 'button', type: 'default', text: plainText(p.text, p.voice), behaviors: [{ type: 'open_url', default_url: p.url }] };
 }
 
-/** The submit button of a form: the one click that sends every field's value together. */
-export function submitButton(p: { voice: Voice; text: Phrase; name: string; value: CardActionValue }): CardComponent {
+/**
+ * A submit button of a form: a click sends every field's value together, with the button's name. A form may have
+ * several, told apart by name (Feishu returns the clicked one's), so `type` sets its look.
+ */
+export function submitButton(p: { voice: Voice; text: Phrase; name: string; value: CardActionValue; type?: ButtonType }): CardComponent {
   return {
     tag: 'button',
     name: p.name,
     form_action_type: 'submit',
-    type: 'primary',
+    type: p.type ?? 'primary',
     text: plainText(p.text, p.voice),
     behaviors: callbackBehaviors(p.value),
   };

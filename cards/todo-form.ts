@@ -1,8 +1,8 @@
 import { TODO_TEXT_LIMIT } from '../src/domain/model';
 import { REPEATS } from '../src/domain/time';
-import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../src/domain/todo-form';
+import { FORM_FIELDS, FORM_NAME, formButtonName } from '../src/domain/todo-form';
 import { type Language, t } from '../src/i18n';
-import { type Card, botText, buildCard, callbackButton, formatInstant, markdown, plainText, privateVoice, repeatLabel, submitButton, zoneLabel } from './parts';
+import { type Card, botText, buildCard, buttonRow, formatInstant, markdown, plainText, privateVoice, repeatLabel, submitButton, zoneLabel } from './parts';
 
 /** The only format `picker_datetime` accepts for `initial_datetime`; anything else makes Feishu reject the card. */
 const PICKER_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;
@@ -52,7 +52,9 @@ export function todoFormCard(p: {
           {
             tag: 'input',
             name: FORM_FIELDS.text,
-            required: true,
+            // Not required in the client: its check would also stop Cancel, a submit button of the same form. The
+            // bot refuses an empty text itself, with a toast naming the field, and the form stays open.
+            required: false,
             input_type: 'multiline_text',
             max_length: TODO_TEXT_LIMIT,
             label: plainText('formCard.textLabel', voice),
@@ -83,12 +85,20 @@ export function todoFormCard(p: {
             placeholder: plainText('formCard.assigneesPlaceholder', voice),
             ...(p.members !== undefined && p.members.length > 0 && { options: p.members.map((value) => ({ value })) }),
           },
-          // The value names the form; so does the name, for clients that drop the value on a form submit.
-          submitButton({ voice, text: 'formCard.submit', name: submitButtonName(p.formId), value: { action: 'todo.submit', formId: p.formId } }),
+          // Submit and Cancel side by side, both submit buttons of the form (a button inside a form must be one). The
+          // value names the form and the action; so does the name, for clients that drop the value on a form submit.
+          ...buttonRow([
+            submitButton({ voice, text: 'formCard.submit', name: formButtonName('submit', p.formId), value: { action: 'todo.submit', formId: p.formId } }),
+            submitButton({
+              voice,
+              text: 'formCard.cancel',
+              type: 'default',
+              name: formButtonName('cancel', p.formId),
+              value: { action: 'todo.cancel', formId: p.formId },
+            }),
+          ]),
         ],
       },
-      // Outside the form: a second submit button would be blocked by the required-field check.
-      callbackButton({ voice, text: 'formCard.cancel', value: { action: 'todo.cancel', formId: p.formId } }),
     ],
   });
 }

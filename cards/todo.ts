@@ -112,8 +112,7 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
       typedText(todo.text),
       { tag: 'hr' },
       markdown(details, voice),
-      ...buttonRow(buttonsFor(phase, todo.id, voice, asReminder)),
-      ...taskLink(todo, phase, voice),
+      ...buttonRow([...buttonsFor(phase, todo.id, voice, asReminder), ...taskLink(todo, phase, voice)]),
     ],
   });
 }

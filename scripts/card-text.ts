@@ -73,6 +73,11 @@ function elementLines(element: Node, name: (openId: string) => string, style: Te
       return [`[${textOf(element.text)}]`];
     case 'form':
       return ((element.elements as Node[] | undefined) ?? []).flatMap((child) => elementLines(child, name, style));
+    case 'column_set': {
+      // A row, as Feishu lays it out: its columns side by side on one line (a row of buttons reads `[Done] [Snooze]`).
+      const columns = (element.columns as Array<{ elements?: Node[] }> | undefined) ?? [];
+      return [columns.map((column) => (column.elements ?? []).flatMap((child) => elementLines(child, name, style)).join(' ')).join(' ')];
+    }
     case 'input': {
       const value = typeof element.default_value === 'string' && element.default_value !== '' ? element.default_value : style.dim(textOf(element.placeholder));
       return [`${textOf(element.label) || 'Text'}: [ ${value} ]`];

@@ -7,7 +7,7 @@ import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import { clockParts } from '../domain/group-settings';
 import type { Language, Todo, TodoForm } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
-import { type Refusal, cardKeyOfSubmitName, checkActor, close, newTodo, noteClickedCard, readSubmission } from '../domain/todo-form';
+import { type Refusal, checkActor, close, newTodo, noteClickedCard, readFormButtonName, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
@@ -72,15 +72,15 @@ export async function handleCardAction(services: Services, action: CardActionEve
 }
 
 /**
- * What the click asks for: the button's callback value, as the bot wrote it. A form's Submit is also known by its
- * name, which names the form, since some clients send a form submit without the button's value.
+ * What the click asks for: the button's callback value, as the bot wrote it. The form's Submit and Cancel are also
+ * known by their names, which name the form, since some clients send a form submit without the button's value.
  */
 async function readRequest(services: Services, action: CardActionEvent): Promise<CardActionValue | undefined> {
   const value = CardActionValue.safeParse(action.value);
   if (value.success) return value.data;
-  const key = cardKeyOfSubmitName(action.name);
-  const form = key === undefined ? undefined : await services.store.formByCardKey(key);
-  return form && { action: 'todo.submit', formId: form.id };
+  const named = readFormButtonName(action.name);
+  const form = named === undefined ? undefined : await services.store.formByCardKey(named.cardKey);
+  return form && named && { action: named.action, formId: form.id };
 }
 
 async function decisionFor(services: Services, action: CardActionEvent, value: CardActionValue): Promise<() => Promise<Decision>> {

@@ -45,23 +45,29 @@ const refuse = (key: RefusalKey, tone: Refusal['tone'] = 'error', values?: Recor
 });
 
 /**
- * A form's card key: 12 hex digits of its id's SHA-256. The form's Submit button is named `submit_<key>`, because
- * Feishu returns the clicked button's `name` on a form submit even when a client drops the button's `value`.
- * Feishu documents no rule for `name` beyond being non-empty and unique in the card; its strictest identifier rule
- * (`element_id`: letters, digits and underscores, starting with a letter, at most 20 characters) holds for these
- * 19 characters, which a full form id (37 characters, with `-`) would not.
+ * A form's card key: 12 hex digits of its id's SHA-256. The form's Submit and Cancel buttons are named
+ * `submit_<key>` and `cancel_<key>`, because Feishu returns the clicked button's `name` on a form submit even when a
+ * client drops the button's `value`. Feishu documents no rule for `name` beyond being non-empty and unique in the
+ * card; its strictest identifier rule (`element_id`: letters, digits and underscores, starting with a letter, at most
+ * 20 characters) holds for these 19 characters, which a full form id (37 characters, with `-`) would not.
  */
 export function formCardKey(formId: string): string {
   return createHash('sha256').update(formId).digest('hex').slice(0, 12);
 }
 
-export function submitButtonName(formId: string): string {
-  return `submit_${formCardKey(formId)}`;
+/** What each of the form's buttons asks for, by the word that starts its name. */
+const BUTTON_ACTIONS = { submit: 'todo.submit', cancel: 'todo.cancel' } as const;
+type FormButton = keyof typeof BUTTON_ACTIONS;
+
+/** The name of the form's Submit or Cancel button: both are submit buttons of the form, told apart by name. */
+export function formButtonName(button: FormButton, formId: string): string {
+  return `${button}_${formCardKey(formId)}`;
 }
 
-/** The card key a Submit button's name carries, or undefined for any other name. */
-export function cardKeyOfSubmitName(name: string | undefined): string | undefined {
-  return /^submit_([0-9a-f]{12})$/.exec(name ?? '')?.[1];
+/** What a form button's name asks for and the card key it carries, or undefined for any other name. */
+export function readFormButtonName(name: string | undefined): { action: (typeof BUTTON_ACTIONS)[FormButton]; cardKey: string } | undefined {
+  const match = /^(submit|cancel)_([0-9a-f]{12})$/.exec(name ?? '');
+  return match ? { action: BUTTON_ACTIONS[match[1] as FormButton], cardKey: match[2] as string } : undefined;
 }
 
 export function newForm(p: { id: string; chatId: string; ownerId: string; draftText: string; language: Language; now: number; ttlMs: number }): TodoForm {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, buttonValue, formValues, noticesTo, openForm, postTodo, startHarness, submitForm } from './harness';
+import { type Harness, buttonValue, cancelForm, formValues, noticesTo, openForm, postTodo, startHarness, submitForm } from './harness';
 
 /**
  * A to-do may be changed only from its own chat, and every permission check uses the to-do's chat. Mallory owns
@@ -79,7 +79,7 @@ describe('a click marks a card as the form’s stray copy only when it is one of
       chatId: 'oc_b',
     });
     expect(answer.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/another chat/) });
-    const cancel = await h.click('ou_admin', form.messageId, buttonValue(form.card, 'todo.cancel'), { chatId: 'oc_group' });
+    const cancel = await cancelForm(h, 'ou_admin', form, { chatId: 'oc_group' });
     expect(cancel.body.toast).toMatchObject({ type: 'info' });
     await h.settled();
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);

@@ -282,23 +282,28 @@ export function buttonValue(card: unknown, action: string): Record<string, unkno
   throw new Error(`no ${action} button`);
 }
 
-/** The `name` of a card's form submit button: what Feishu sends back as `action.name` when it is pressed. */
-export function submitButtonName(card: unknown): string {
-  const stack: unknown[] = [card];
-  while (stack.length) {
-    const node = stack.pop() as { tag?: string; form_action_type?: string; name?: string } | null;
-    if (node && typeof node === 'object') {
-      if (node.tag === 'button' && node.form_action_type === 'submit' && typeof node.name === 'string') return node.name;
-      stack.push(...Object.values(node));
-    }
+/** A card's form submit buttons in the order the card lists them: each one's name and the action its callback asks for. */
+function formSubmitButtons(node: unknown): Array<{ name: string; action: unknown }> {
+  if (Array.isArray(node)) return node.flatMap(formSubmitButtons);
+  if (node === null || typeof node !== 'object') return [];
+  const button = node as { tag?: string; form_action_type?: string; name?: string; behaviors?: Array<{ value?: { action?: unknown } }> };
+  if (button.tag === 'button' && button.form_action_type === 'submit' && typeof button.name === 'string') {
+    return [{ name: button.name, action: button.behaviors?.[0]?.value?.action }];
   }
-  throw new Error('no form submit button');
+  return Object.values(node).flatMap(formSubmitButtons);
 }
 
 /**
- * Presses a form's Submit as Feishu's clients do: the callback names the button (`action.name`) and carries the
- * fields (`action.form_value`), but no `value` (some clients drop it) and no `timezone` unless given.
+ * The `name` of a card's form submit button (what Feishu sends back as `action.name` when it is pressed): the one
+ * whose callback asks for `action`, else the card's first.
  */
+export function submitButtonName(card: unknown, action?: string): string {
+  const buttons = formSubmitButtons(card);
+  const found = action === undefined ? buttons[0] : buttons.find((b) => b.action === action);
+  if (!found) throw new Error(`no form submit button${action === undefined ? '' : ` for ${action}`}`);
+  return found.name;
+}
+
 export function submitForm(
   h: FlowHarness,
   owner: string,
@@ -307,7 +312,15 @@ export function submitForm(
   opts: Omit<ClickOptions, 'formValue' | 'name'> & { value?: Record<string, unknown> | undefined } = {},
 ) {
   const { value, ...rest } = opts;
-  return h.click(owner, form.messageId, value, { ...rest, formValue, name: submitButtonName(form.card) });
+  return h.click(owner, form.messageId, value, { ...rest, formValue, name: submitButtonName(form.card, 'todo.submit') });
+}
+
+/**
+ * Cancel pressed as a client presses it: a submit button of the form, so the click carries the button's name and
+ * every field as it stands (here empty), and, as some clients do on a form submit, no value.
+ */
+export function cancelForm(h: FlowHarness, owner: string, form: { messageId: string; card: unknown }, opts: Omit<ClickOptions, 'formValue' | 'name'> = {}) {
+  return h.click(owner, form.messageId, undefined, { ...opts, formValue: formValues({}), name: submitButtonName(form.card, 'todo.cancel') });
 }
 
 /** `/todo` from `owner`, and the form it produced. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as harness from './harness';
-import { type Harness, buttonValue, formValues, noticesTo, openForm, startHarness, submitForm } from './harness';
+import { type Harness, cancelForm, formValues, noticesTo, openForm, startHarness, submitForm } from './harness';
 
 /**
  * What Feishu's real clients send where the bot's first emulator did not: rich-text (`post`) commands, `@_all`
@@ -110,7 +110,7 @@ describe('Submit without action.value', () => {
     expect(stale.body.toast.content).toMatch(/newer form/);
 
     const third = await openForm(h, 'ou_admin', 'third');
-    await h.click('ou_admin', third.messageId, buttonValue(third.card, 'todo.cancel'));
+    await cancelForm(h, 'ou_admin', third);
     const cancelled = await submitForm(h, 'ou_admin', third, formValues({ text: 'x' }));
     expect(cancelled.body.toast.content).toMatch(/cancelled/);
     await h.settled();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultChats } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, buttonValue, formValues, pickerValueInHours, startHarness, submitForm } from './harness';
+import { type Harness, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitForm } from './harness';
 
 /**
  * A topic group (话题群) has no ephemeral cards: the form reaches the admin by direct message, the to-do card and its
@@ -116,7 +116,7 @@ describe('a topic group', () => {
       chatId: h.emu.directChatId('ou_admin'),
     });
     expect(other.body.toast.type).toBe('error');
-    const cancel = await h.click('ou_admin', form?.messageId as string, buttonValue(form?.card, 'todo.cancel'), { chatId: h.emu.directChatId('ou_admin') });
+    const cancel = await cancelForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, { chatId: h.emu.directChatId('ou_admin') });
     expect(cancel.body.toast.type).toBe('info');
     await h.settled();
     expect(JSON.stringify(h.emu.messages.get(form?.messageId as string)?.card)).toContain('Cancelled');

@@ -339,6 +339,17 @@ describe('validateCard', () => {
     expect(validateCard(card([form, callbackButton]))).toBeNull();
   });
 
+  it('takes a row of buttons inside a form as form buttons, and a form only at the root', () => {
+    const row = (...buttons: unknown[]) => ({ tag: 'column_set', columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })) });
+    const cancel = { ...submit, name: 'cancel', text: { tag: 'plain_text', content: 'Cancel' } };
+    const form = (elements: unknown[]) => ({ tag: 'form', name: 'f', elements });
+    expect(validateCard(card([form([row(submit, cancel)])]))).toBeNull();
+    expect(validateCard(card([form([row(submit, { ...cancel, name: '' })])]))).toMatch(/non-empty name/);
+    expect(validateCard(card([form([row(submit, { ...cancel, form_action_type: undefined })])]))).toMatch(/form_action_type/);
+    expect(validateCard(card([form([row(submit, { ...cancel, name: 'submit' })])]))).toMatch(/duplicate name/);
+    expect(validateCard(card([{ tag: 'column_set', columns: [{ tag: 'column', elements: [form([submit])] }] }]))).toMatch(/directly in body.elements/);
+  });
+
   it('names the rule a card breaks', () => {
     const form = (elements: unknown[]) => card([{ tag: 'form', name: 'f', elements }]);
     expect(validateCard(form([{ ...submit, form_action_type: 'reset' }]))).toMatch(/submit/);

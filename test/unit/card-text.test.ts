@@ -40,6 +40,10 @@ describe('the terminal card renderer', () => {
     expect(lines.join('\n')).not.toContain('\u001b');
   });
 
+  it('shows a row of buttons on one line, as Feishu sets them side by side', () => {
+    expect(cardToText(todoCard(todo, { lang: 'en_us', asReminder: true }), { name }).at(-2)).toBe('│ [Done] [Snooze 1 h] [Tomorrow 9:00]');
+  });
+
   it('shows a form with its fields, and a notice’s plain text', () => {
     const form = cardToText(todoFormCard({ formId: 'f', draftText: 'Buy milk', lang: 'en_us' }), { name }).join('\n');
     expect(form).toContain('What needs doing: [ Buy milk ]');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CardActionValue } from '../../cards/actions';
+import { digestCard } from '../../cards/digest';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
+import { nudgeCard } from '../../cards/nudge';
 import {
   type CardComponent,
   assertCardFits,
@@ -20,7 +22,7 @@ import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
-import { FORM_FIELDS, FORM_NAME, submitButtonName } from '../../src/domain/todo-form';
+import { FORM_FIELDS, FORM_NAME, formButtonName } from '../../src/domain/todo-form';
 
 /** Every object with a `tag`, depth first, so tests can find components wherever they sit. */
 function components(node: unknown): CardComponent[] {
@@ -166,14 +168,17 @@ describe('todoFormCard', () => {
   it('gives every interactive component a unique name', () => {
     const names = components(card).flatMap((c) => (typeof c.name === 'string' ? [c.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), submitButtonName('fm_1')]));
+    expect(names).toEqual(
+      expect.arrayContaining([FORM_NAME, ...Object.values(FORM_FIELDS), formButtonName('submit', 'fm_1'), formButtonName('cancel', 'fm_1')]),
+    );
   });
 
   it('prefills the draft unescaped and caps the text', () => {
     const input = form.elements.find((e) => e.tag === 'input');
     expect(input).toMatchObject({
       name: FORM_FIELDS.text,
-      required: true,
+      // The bot checks it: the client's check would stop Cancel too.
+      required: false,
       max_length: TODO_TEXT_LIMIT,
       default_value: '<at id=all></at> **x**',
       label: { tag: 'plain_text', content: 'What needs doing' },
@@ -196,15 +201,18 @@ describe('todoFormCard', () => {
     });
   });
 
-  it('puts submit inside the form and cancel outside it, both with callbacks', () => {
-    const submit = form.elements.find((e) => e.tag === 'button');
-    expect(submit).toMatchObject({ name: submitButtonName('fm_1'), form_action_type: 'submit', type: 'primary' });
+  it('puts Submit and Cancel side by side inside the form, both submit buttons known by name and by value', () => {
+    expect(card.body.elements.filter((e) => e.tag === 'button')).toEqual([]);
+    const row = form.elements.at(-1) as CardComponent & { columns: Array<{ elements: CardComponent[] }> };
+    expect(row).toMatchObject({ tag: 'column_set', flex_mode: 'flow' });
+    const [submit, cancel, ...rest] = row.columns.flatMap((column) => column.elements);
+    expect(rest).toEqual([]);
+    expect(submit).toMatchObject({ name: formButtonName('submit', 'fm_1'), form_action_type: 'submit', type: 'primary' });
     expect(CardActionValue.parse(callbackValue(submit!))).toEqual({ action: 'todo.submit', formId: 'fm_1' });
-
-    const cancel = card.body.elements.find((e) => e.tag === 'button');
-    expect(cancel).toBeDefined();
-    expect(cancel).not.toHaveProperty('form_action_type');
+    expect(cancel).toMatchObject({ name: formButtonName('cancel', 'fm_1'), form_action_type: 'submit', type: 'default' });
     expect(CardActionValue.parse(callbackValue(cancel!))).toEqual({ action: 'todo.cancel', formId: 'fm_1' });
+    // No field is required in the client, or its check would stop Cancel with the text empty.
+    expect(components(form).filter((c) => c.required === true)).toEqual([]);
   });
 
   it('says in which zone a prefilled reminder is meant', () => {
@@ -316,6 +324,45 @@ describe('todoCard', () => {
 
   it('refuses a bad assignee id instead of rendering it', () => {
     expect(() => todoCard(todo({ assigneeIds: ['ou_x></at><at id=all'] }), { lang: 'en_us' })).toThrow(/open_id/);
+  });
+});
+
+describe('buttons in a row', () => {
+  /**
+   * The card's buttons as the client lays them out: a column set's buttons make one row, side by side; a button
+   * anywhere else is a row of its own. Each button is named by its English text.
+   */
+  function rows(node: unknown): string[][] {
+    if (node === null || typeof node !== 'object') return [];
+    const el = node as CardComponent;
+    if (el.tag === 'column_set') {
+      const columns = el.columns as Array<{ elements: CardComponent[] }>;
+      return [columns.flatMap((column) => buttons(column)).map((b) => (b.text as { content: string }).content)].filter((row) => row.length > 0);
+    }
+    if (el.tag === 'button') return [[(el.text as { content: string }).content]];
+    return Object.values(node).flatMap(rows);
+  }
+  const due = todo({ remindAt: AT_2026_11_24_0100Z });
+
+  it('sets Done, Snooze 1 h and Tomorrow 9:00 side by side on a reminder, a nudge and a reminder that took over', () => {
+    const row = [['Done', 'Snooze 1 h', 'Tomorrow 9:00']];
+    expect(rows(reminderCard({ todo: due, dueAt: AT_2026_11_24_0100Z, late: false, lang: 'en_us' }))).toEqual(row);
+    expect(rows(nudgeCard({ todo: due, overdueSince: AT_2026_11_24_0100Z, zone: 'UTC', lang: 'en_us' }))).toEqual(row);
+    expect(rows(todoCard(due, { lang: 'en_us', asReminder: true }))).toEqual(row);
+  });
+
+  it('sets the to-do card’s Done beside Open in Feishu Task, and the form’s Submit beside Cancel', () => {
+    const synced = todo({ task: { guid: 'tk_1', url: 'https://applink.feishu.cn/client/todo/detail?guid=tk_1', completed: false } });
+    expect(rows(todoCard(synced, { lang: 'en_us' }))).toEqual([['Done', 'Open in Feishu Task']]);
+    expect(rows(todoFormCard({ formId: 'fm_1', draftText: '', lang: 'en_us' }))).toEqual([['Submit', 'Cancel']]);
+  });
+
+  it('sets each digest line’s Done beside its text', () => {
+    const lines = [due, todo({ id: 'td_2' })].map((t) => ({ section: 'undated' as const, todo: t }));
+    const card = digestCard({ lines, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'en_us' });
+    const lineRows = components(card).filter((c) => c.tag === 'column_set');
+    expect(lineRows).toHaveLength(2);
+    for (const row of lineRows) expect(JSON.stringify(row)).toMatch(/"content":"Buy milk".*"content":"Done"/);
   });
 });
 

@@ -3,16 +3,16 @@ import { TODO_TEXT_LIMIT } from '../../src/domain/model';
 import {
   ASSIGNEE_LIMIT,
   FORM_FIELDS,
-  cardKeyOfSubmitName,
   checkActor,
   close,
+  formButtonName,
   formCardKey,
   newForm,
   newTodo,
   noteClickedCard,
   parsePickerDateTime,
+  readFormButtonName,
   readSubmission,
-  submitButtonName,
 } from '../../src/domain/todo-form';
 
 const now = Date.UTC(2026, 10, 23, 12, 0); // 2026-11-23 12:00 UTC
@@ -49,12 +49,22 @@ describe('form transitions', () => {
     expect(noteClickedCard(noted, { messageId: 'om_copy', chatId: 'oc_1' })).toBe(noted);
   });
 
-  it('names the Submit button after the form, within Feishu’s strictest identifier rule', () => {
-    const name = submitButtonName('form_Ab-_9xYz0123456789abcdefghijklmnopq');
-    expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,19}$/);
-    expect(cardKeyOfSubmitName(name)).toBe(formCardKey('form_Ab-_9xYz0123456789abcdefghijklmnopq'));
-    expect(submitButtonName('form_a')).not.toBe(submitButtonName('form_b'));
-    for (const other of [undefined, 'submit', 'submit_XYZ', `${name}x`, 'cancel_0123456789ab']) expect(cardKeyOfSubmitName(other)).toBeUndefined();
+  it('names Submit and Cancel after the form and the action, within Feishu’s strictest identifier rule', () => {
+    const formId = 'form_Ab-_9xYz0123456789abcdefghijklmnopq';
+    const cardKey = formCardKey(formId);
+    for (const [button, action] of [
+      ['submit', 'todo.submit'],
+      ['cancel', 'todo.cancel'],
+    ] as const) {
+      const name = formButtonName(button, formId);
+      expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,19}$/);
+      expect(readFormButtonName(name)).toEqual({ action, cardKey });
+      expect(formButtonName(button, 'form_a')).not.toBe(formButtonName(button, 'form_b'));
+    }
+    expect(formButtonName('submit', formId)).not.toBe(formButtonName('cancel', formId));
+    for (const other of [undefined, 'submit', 'submit_XYZ', `submit_${cardKey}x`, 'reset_0123456789ab', 'settings_save']) {
+      expect(readFormButtonName(other)).toBeUndefined();
+    }
   });
 });
 

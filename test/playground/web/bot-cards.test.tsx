@@ -5,7 +5,7 @@ import { reminderCard } from '../../../cards/reminder';
 import { todoCard } from '../../../cards/todo';
 import { todoFormCard } from '../../../cards/todo-form';
 import { RECORD_VERSION, type Todo } from '../../../src/domain/model';
-import { submitButtonName } from '../../../src/domain/todo-form';
+import { formButtonName } from '../../../src/domain/todo-form';
 import { context, draw } from './draw';
 
 /** The bot's own cards, drawn and used as a person would: the form's fields, its Submit, the to-do card's text. */
@@ -48,7 +48,8 @@ describe('the form card', () => {
     const what = labelled(el, 'What needs doing');
     expect(what.tagName).toBe('TEXTAREA');
     expect(what.value).toBe('Ship the release notes');
-    expect(what.getAttribute('aria-required')).toBe('true');
+    // The bot checks it, not the client: the client's check would stop Cancel too.
+    expect(what.getAttribute('aria-required')).toBeNull();
     expect(labelled(el, 'Remind at (optional)').type).toBe('datetime-local');
     const repeat = labelled(el, 'Repeat') as unknown as HTMLSelectElement;
     expect(repeat.value).toBe('none');
@@ -68,7 +69,7 @@ describe('the form card', () => {
     expect(ctx.clicks).toEqual([
       {
         tag: 'button',
-        name: submitButtonName('form_1'),
+        name: formButtonName('submit', 'form_1'),
         value: { action: 'todo.submit', formId: 'form_1' },
         formValue: { todo_text: 'Ship it', remind_at: '2026-11-24 09:30 +0800', repeat: 'daily', assignees: ['ou_bea'] },
       },
@@ -76,25 +77,50 @@ describe('the form card', () => {
   });
 
   it('checks required fields in the client first: an empty one shows a toast, is marked, and nothing is sent', async () => {
+    const card = {
+      schema: '2.0',
+      body: {
+        elements: [
+          {
+            tag: 'form',
+            name: 'f',
+            elements: [
+              { tag: 'input', name: 'a', required: true, label: { tag: 'plain_text', content: 'A' } },
+              { tag: 'button', name: 'go', form_action_type: 'submit', text: { tag: 'plain_text', content: 'Go' } },
+            ],
+          },
+        ],
+      },
+    };
     const ctx = context({ lang: 'zh_cn' });
-    const el = draw(form(), ctx);
-    labelled(el, 'What needs doing').value = '';
-    await click(button(el, 'Submit'));
+    const el = draw(card, ctx);
+    await click(button(el, 'Go'));
     expect(ctx.clicks).toEqual([]);
     expect(ctx.toasts).toEqual([{ type: 'error', content: '有必填项未填写' }]);
-    expect(labelled(el, 'What needs doing').getAttribute('aria-invalid')).toBe('true');
+    expect(labelled(el, 'A').getAttribute('aria-invalid')).toBe('true');
 
-    labelled(el, 'What needs doing').value = 'Now filled';
-    await click(button(el, 'Submit'));
+    labelled(el, 'A').value = 'Now filled';
+    await click(button(el, 'Go'));
     expect(ctx.clicks).toHaveLength(1);
-    expect(labelled(el, 'What needs doing').getAttribute('aria-invalid')).toBeNull();
+    expect(labelled(el, 'A').getAttribute('aria-invalid')).toBeNull();
   });
 
-  it('sends a button outside the form with its callback value only', async () => {
+  it('draws Submit and Cancel side by side; Cancel sends its name, value and the fields as they stand, even empty', async () => {
     const ctx = context();
     const el = draw(form(), ctx);
+    const row = el.querySelector('form .column-set.flow');
+    expect([...(row?.querySelectorAll('.column.auto button') ?? [])].map(text)).toEqual(['Submit', 'Cancel']);
+    labelled(el, 'What needs doing').value = '';
     await click(button(el, 'Cancel'));
-    expect(ctx.clicks).toEqual([{ tag: 'button', value: { action: 'todo.cancel', formId: 'form_1' } }]);
+    expect(ctx.toasts).toEqual([]);
+    expect(ctx.clicks).toEqual([
+      {
+        tag: 'button',
+        name: formButtonName('cancel', 'form_1'),
+        value: { action: 'todo.cancel', formId: 'form_1' },
+        formValue: { todo_text: '', repeat: 'none' },
+      },
+    ]);
   });
 
   it('keeps a button disabled until its answer is applied', async () => {
