@@ -1,7 +1,7 @@
 import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, taskUpdateEvent, validateCard } from '../../emulator';
 import type { ClickRequest, TaskChangeRequest, Toast } from '../shared/view';
 import type { PlaygroundClock } from './clock';
-import { BOT, SQUAD, personById } from './squad';
+import { BOT, personById } from './squad';
 
 /**
  * What the people's Feishu clients do on the page's behalf: send a message (recorded in the emulator, pushed to the
@@ -36,16 +36,20 @@ export class FeishuClients {
     private readonly clock: PlaygroundClock,
   ) {}
 
-  async say(senderId: string, text: string, parentId?: string): Promise<{ status: number }> {
+  /** A message in a group (a topic group's starts a topic, or joins the parent's) or in the person's chat with the bot. */
+  async say(senderId: string, chatId: string, text: string, parentId?: string): Promise<{ status: number }> {
     const typed = text.trim();
     const mention = BOT_MENTION.exec(typed);
-    const messageId = this.emu.addExternalMessage({ chatId: SQUAD.chatId, senderId, text: typed, ...(parentId !== undefined && { parentId }) });
+    const messageId = this.emu.addExternalMessage({ chatId, senderId, text: typed, ...(parentId !== undefined && { parentId }) });
+    const stored = this.emu.messages.get(messageId);
     const payload = messageEvent({
       token: this.secrets.verificationToken,
       senderId,
-      chatId: SQUAD.chatId,
+      chatId,
+      chatType: this.emu.chats.get(chatId)?.chatType ?? 'group',
       messageId,
-      ...(parentId !== undefined && { parentId }),
+      ...(parentId !== undefined && { parentId, rootId: stored?.rootId }),
+      threadId: stored?.threadId,
       text: mention ? `${MENTION_KEY} ${typed.slice(mention[0].length)}` : typed,
       mentions: mention ? [{ key: MENTION_KEY, openId: BOT.openId, name: BOT.name }] : [],
       createTime: this.clock.now(),

@@ -12,7 +12,7 @@ import { botEnv } from '../../test/bot-env';
 import { bundlePage } from './bundle';
 import { PlaygroundClock } from './clock';
 import { FeishuClients } from './feishu-clients';
-import { squadChat } from './squad';
+import { groupChats } from './squad';
 import { createWebServer } from './web';
 
 /**
@@ -50,7 +50,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     for (const stop of started.reverse()) await stop();
   };
   try {
-    const emu = await startEmulator({ appId: secrets.appId, appSecret: secrets.appSecret, chats: [squadChat()], now: clock.now });
+    const emu = await startEmulator({ appId: secrets.appId, appSecret: secrets.appSecret, chats: groupChats(), now: clock.now });
     started.push(() => emu.close());
     const dir = await mkdtemp(join(tmpdir(), 'todo-playground-'));
     started.push(() => rm(dir, { recursive: true, force: true }));

@@ -1,8 +1,10 @@
 import type { EmulatedChat } from '../../emulator';
 
 /**
- * The playground's group chat and the people in it. The admin owns the chat, so the bot's admin check (the chat's
- * owner and managers, read from the emulator) lets them open forms; the two members are plain members.
+ * The playground's people and chats: the squad in an ordinary group and in a topic group (话题群), and each person's
+ * direct chat with the bot, where the form of a topic group arrives. The admin owns both groups, so the bot's admin
+ * check (the chat's owner and managers, read from the emulator) lets them open forms; the two members are plain
+ * members.
  */
 
 export interface Person {
@@ -28,15 +30,25 @@ export const SQUAD = {
   ] as readonly Person[],
 };
 
+/** The same people in a topic group: every message there starts or joins a topic, and ephemeral cards do not exist. */
+export const TOPICS = { chatId: 'oc_release_topics', name: 'Release topics' } as const;
+
+/** The group chats, in the order the page lists them; each person's direct chat with the bot comes after them. */
+export const GROUPS = [
+  { chatId: SQUAD.chatId, name: SQUAD.name, kind: 'group' },
+  { chatId: TOPICS.chatId, name: TOPICS.name, kind: 'topic' },
+] as const;
+
 export const personById = (openId: string): Person | undefined => SQUAD.people.find((p) => p.openId === openId);
 
-/** The chat as the emulator holds it. */
-export function squadChat(): EmulatedChat {
-  return {
-    chatId: SQUAD.chatId,
+/** The group chats as the emulator holds them. */
+export function groupChats(): EmulatedChat[] {
+  return GROUPS.map((group) => ({
+    chatId: group.chatId,
     chatType: 'group',
+    mode: group.kind,
     ownerId: ADMIN.openId,
     managerIds: [],
     memberIds: SQUAD.people.map((p) => p.openId),
-  };
+  }));
 }

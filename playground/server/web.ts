@@ -7,10 +7,10 @@ import type { PageBundle } from './bundle';
 import type { PlaygroundClock } from './clock';
 import type { FeishuClients } from './feishu-clients';
 import { SQUAD } from './squad';
-import { isVisibleTo, viewFor } from './view';
+import { chatsOf, isVisibleTo, viewFor } from './view';
 
 /**
- * The page and the small API it calls: one person's view of the chat, sending a message, clicking a card, moving the
+ * The page and the small API it calls: one person's view of one of their chats, sending a message there, clicking a card, moving the
  * clock. It listens on loopback only and takes requests only from its own page (see `sameSiteOnly`), since it can
  * make the emulator push signed events to the bot.
  */
@@ -44,7 +44,13 @@ const PAGE = `<!doctype html>
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const member = z.string().refine((id) => SQUAD.people.some((p) => p.openId === id), 'one of the chat members');
-const SayBody = z.object({ sender: member, text: z.string().trim().min(1).max(4000), parentId: z.string().min(1).optional() });
+const SayBody = z.object({
+  sender: member,
+  /** Default: the ordinary group. */
+  chatId: z.string().min(1).optional(),
+  text: z.string().trim().min(1).max(4000),
+  parentId: z.string().min(1).optional(),
+});
 const ClickBody = z.object({
   operator: member,
   messageId: z.string().min(1),
@@ -86,13 +92,19 @@ export function createWebServer(o: WebOptions): Koa {
   router.get('/api/state', (ctx) => {
     const viewer = member.safeParse(ctx.query.viewer ?? SQUAD.people[0]?.openId);
     if (!viewer.success) return ctx.throw(400, 'viewer: one of the chat members');
-    ctx.body = viewFor(o.emu, viewer.data, o.clock.now());
+    // `direct`: the viewer's own chat with the bot, whoever the viewer is.
+    const asked = typeof ctx.query.chat === 'string' ? ctx.query.chat : SQUAD.chatId;
+    const chatId = asked === 'direct' ? o.emu.directChatId(viewer.data) : asked;
+    if (!isChatOf(o.emu, chatId, viewer.data)) return ctx.throw(404, 'no such chat');
+    ctx.body = viewFor(o.emu, viewer.data, chatId, o.clock.now());
   });
 
   router.post('/api/messages', async (ctx) => {
     const body = await readJson(ctx, SayBody);
-    if (body.parentId !== undefined && !visibleMessage(o.emu, body.parentId, body.sender)) ctx.throw(404, 'no such message');
-    ctx.body = await o.clients.say(body.sender, body.text, body.parentId);
+    const chatId = body.chatId ?? SQUAD.chatId;
+    if (!isChatOf(o.emu, chatId, body.sender)) ctx.throw(404, 'no such chat');
+    if (body.parentId !== undefined && visibleMessage(o.emu, body.parentId, body.sender)?.chatId !== chatId) ctx.throw(404, 'no such message');
+    ctx.body = await o.clients.say(body.sender, chatId, body.text, body.parentId);
   });
 
   router.post('/api/actions', async (ctx) => {
@@ -125,8 +137,10 @@ export function createWebServer(o: WebOptions): Koa {
 
 function visibleMessage(emu: Emulator, messageId: string, viewer: string) {
   const message = emu.messages.get(messageId);
-  return message && isVisibleTo(message, viewer) ? message : undefined;
+  return message && isVisibleTo(emu, message, viewer) ? message : undefined;
 }
+
+const isChatOf = (emu: Emulator, chatId: string, person: string) => chatsOf(emu, person).some((chat) => chat.id === chatId);
 
 /**
  * Requests must name this server by its loopback address (no DNS rebinding), and writes must be JSON from this page:

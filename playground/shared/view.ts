@@ -1,5 +1,5 @@
 /**
- * What the page receives from the playground's server: one person's view of the group chat. Shared by the server,
+ * What the page receives from the playground's server: one person's view of one of their chats. Shared by the server,
  * which builds it, and the page, which draws it; nothing here may depend on Node or on the DOM.
  */
 
@@ -20,6 +20,8 @@ export interface MessageView {
   /** An ephemeral card: only its owner gets it at all. */
   onlyYou: boolean;
   body: MessageBody;
+  /** In a topic group, the topic it starts or belongs to. */
+  threadId?: string;
   /** The message this one replies to, quoted above it. */
   replyTo?: { id: string; senderId: string; body: MessageBody };
 }
@@ -49,8 +51,24 @@ export interface TaskChangeRequest {
   change: 'complete' | 'reopen';
 }
 
+/**
+ * A chat in the person's chat list: an ordinary group, a topic group (话题群), or their direct chat with the bot.
+ * `messages` counts what they can see there, so the page can tell what is new.
+ */
+export interface ChatView {
+  id: string;
+  name: string;
+  kind: 'group' | 'topic' | 'direct';
+  /** The people in it, the bot included. */
+  memberCount: number;
+  messages: number;
+}
+
 export interface PlaygroundView {
-  chat: { id: string; name: string };
+  /** The chat shown. */
+  chat: ChatView;
+  /** Every chat the viewer is in, the one shown included. */
+  chats: ChatView[];
   bot: { openId: string; name: string };
   people: PersonView[];
   viewer: string;

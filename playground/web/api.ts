@@ -12,9 +12,13 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 }
 
 export const api = {
-  /** Without a viewer, the server picks the chat's first person (its owner). */
-  view: (viewer?: string) => call<PlaygroundView>('GET', `/api/state${viewer ? `?viewer=${encodeURIComponent(viewer)}` : ''}`),
-  say: (sender: string, text: string, parentId?: string) => call<{ status: number }>('POST', '/api/messages', { sender, text, parentId }),
+  /** Without a viewer, the server picks the chat's first person (its owner); without a chat, the ordinary group. */
+  view: (viewer?: string, chat?: string) => {
+    const query = new URLSearchParams({ ...(viewer && { viewer }), ...(chat && { chat }) }).toString();
+    return call<PlaygroundView>('GET', `/api/state${query ? `?${query}` : ''}`);
+  },
+  say: (sender: string, chatId: string, text: string, parentId?: string) =>
+    call<{ status: number }>('POST', '/api/messages', { sender, chatId, text, parentId }),
   click: (request: ClickRequest) => call<{ toast?: Toast }>('POST', '/api/actions', request),
   changeTask: (request: TaskChangeRequest) => call<{ status: number }>('POST', '/api/tasks', request),
   moveClock: (minutes: number) => call<{ now: number }>('POST', '/api/clock', { minutes }),

@@ -21,7 +21,7 @@ export function FeedPanel(p: {
       {p.people.map((person) => {
         const cards = p.feedCards.filter((card) => card.userId === person.openId).sort((a, b) => b.at - a.at);
         return (
-          <section key={person.openId} class="feed-person" aria-label={`${person.name}'s feed`}>
+          <section key={person.openId} class="feed-person" aria-label={pageText('feedOf', p.lang, { name: person.name })}>
             <h3>{person.name}</h3>
             <TaskList
               person={person}
@@ -62,13 +62,13 @@ function TaskList(p: {
 }) {
   if (p.tasks.length === 0) return null;
   return (
-    <ul class="task-list" aria-label={`${p.person.name}'s Feishu Task list`}>
+    <ul class="task-list" aria-label={pageText('taskListOf', p.lang, { name: p.person.name })}>
       {p.tasks.map((task) => (
         <li key={task.guid} class={`task-item${task.completed ? ' task-done' : ''}`}>
           <button
             type="button"
             class="task-check"
-            aria-label={task.completed ? `Reopen ${task.summary} in Feishu Task` : `Complete ${task.summary} in Feishu Task`}
+            aria-label={pageText(task.completed ? 'reopenTask' : 'completeTask', p.lang, { task: task.summary })}
             onClick={() => p.onTask(p.person.openId, task.guid, task.completed ? 'reopen' : 'complete')}
           >
             {task.completed ? '✓' : ''}

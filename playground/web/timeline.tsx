@@ -1,6 +1,7 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { MessageBody, MessageView } from '../shared/view';
 import type { CardContext } from './card/context';
+import type { Lang } from './card/i18n';
 import { cardPreview, renderCard } from './card/render';
 import { clientText } from './client-text';
 import { clockTime } from './format';
@@ -8,7 +9,8 @@ import { pageText } from './page-text';
 
 /**
  * The chat's messages as one person's client shows them: who sent what and when, a reply's quote of its parent,
- * "only visible to you" on ephemeral cards, a recalled message as a one-line notice.
+ * "only visible to you" on ephemeral cards, a recalled message as a one-line notice. A topic group shows its topics,
+ * each message that started one followed by the replies in it.
  */
 
 export interface TimelineProps {
@@ -17,6 +19,9 @@ export interface TimelineProps {
   cardContext: (messageId: string) => CardContext;
   nameOf: (openId: string) => string;
   onReply: (message: MessageView) => void;
+  /** A topic group's chat: messages grouped by topic. */
+  topics: boolean;
+  lang: Lang;
 }
 
 export function Timeline(p: TimelineProps) {
@@ -32,12 +37,34 @@ export function Timeline(p: TimelineProps) {
     if (el) atBottom.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 40;
   };
   return (
-    <ol class="timeline" aria-label="Messages" ref={list} onScroll={onScroll}>
-      {p.messages.map((message) => (
-        <MessageItem key={message.id} message={message} {...p} />
-      ))}
+    <ol class="timeline" aria-label={pageText('messages', p.lang)} ref={list} onScroll={onScroll}>
+      {p.topics
+        ? topicsOf(p.messages).map(([first, ...replies]) => (
+            <li key={first.threadId ?? first.id} class="topic">
+              <section aria-label={pageText('topic', p.lang, { text: preview(first.body, p.cardContext(first.id)) })}>
+                <ol class="topic-messages">
+                  {[first, ...replies].map((message) => (
+                    <MessageItem key={message.id} message={message} {...p} />
+                  ))}
+                </ol>
+              </section>
+            </li>
+          ))
+        : p.messages.map((message) => <MessageItem key={message.id} message={message} {...p} />)}
     </ol>
   );
+}
+
+/** A topic group's messages by topic, in the order the topics began; each topic's messages in the order sent. */
+function topicsOf(messages: MessageView[]): Array<[MessageView, ...MessageView[]]> {
+  const topics = new Map<string, [MessageView, ...MessageView[]]>();
+  for (const message of messages) {
+    const key = message.threadId ?? message.id;
+    const topic = topics.get(key);
+    if (topic) topic.push(message);
+    else topics.set(key, [message]);
+  }
+  return [...topics.values()];
 }
 
 function MessageItem(p: TimelineProps & { message: MessageView }) {

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../../playground/browser';
 import { type Playground, startPlayground } from '../../playground/server/playground';
@@ -148,6 +148,132 @@ if (!chromiumInstalled()) {
       await page.getByText('To-do Bot recalled a message').waitFor();
       await page.getByText(/Recalled the to-do/).waitFor();
       expect(await article('To-do').count()).toBe(0);
+    }, 120_000);
+
+    const chatChoice = (name: RegExp) => page.getByRole('radio', { name });
+
+    it('works a topic group: /todo in a topic, the form in the direct chat with the bot, the card in the topic', async () => {
+      await actAs(ADMIN);
+      await chatChoice(/^Release topics/).check();
+      await page.getByRole('main', { name: 'Release topics' }).waitFor();
+      await page.getByRole('textbox', { name: 'Message' }).fill('/todo Renew the domain');
+      expect(await page.getByRole('textbox', { name: 'Message' }).getAttribute('placeholder')).toBe('New topic in Release topics');
+      await page.getByRole('button', { name: 'Send' }).click();
+      const topic = page.getByRole('region', { name: 'Topic: /todo Renew the domain' });
+      await topic.waitFor();
+
+      // A topic group has no ephemeral cards: the form arrives as a direct message, which the chat list marks as new.
+      await chatChoice(/^To-do Bot.*1 new/).waitFor();
+      expect(await article('New to-do').count()).toBe(0);
+      await chatChoice(/^To-do Bot/).check();
+      await page.getByRole('main', { name: 'To-do Bot' }).waitFor();
+      const form = article('New to-do');
+      await form.waitFor();
+      expect(await form.getByRole('textbox', { name: 'What needs doing' }).inputValue()).toBe('Renew the domain');
+      // The person picker lists the group's members, though the direct chat holds only the admin and the bot.
+      await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
+      await form.getByRole('button', { name: 'Submit' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Posting your to-do/ })
+        .waitFor();
+
+      // The direct-message form is closed in place, with no Submit left.
+      const closed = article('To-do form (closed)');
+      await closed.getByText('Submitted: the to-do is posted in the group.').waitFor();
+      expect(await closed.getByRole('button').count()).toBe(0);
+
+      // The to-do card sits in the command's topic, as a reply to the command.
+      await chatChoice(/^Release topics/).check();
+      const card = topic.getByRole('article', { name: 'To-do', exact: true });
+      await card.locator('.text-tag').filter({ hasText: 'Open' }).waitFor();
+      await card.getByText(`@${ASSIGNEE}`).waitFor();
+      await topic.locator('.message').filter({ has: article('To-do') }).locator('.quote').filter({ hasText: '/todo Renew the domain' }).waitFor();
+      await card.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await chatChoice(/^Release squad/).check();
+      await page.getByRole('main', { name: 'Release squad' }).waitFor();
+    }, 120_000);
+
+    it("switches the page's own labels with the language, and remembers the choice across a reload", async () => {
+      const language = page.getByRole('combobox', { name: /Language/ });
+      await language.selectOption('zh_cn');
+      const chinese = async () => {
+        await page.getByRole('button', { name: '发送' }).waitFor();
+        await page.getByRole('heading', { name: '时钟' }).waitFor();
+        await page.getByRole('button', { name: '+1 天' }).waitFor();
+        await page.getByRole('complementary', { name: '应用消息流卡片' }).waitFor();
+        await page.getByText('4 位成员').waitFor();
+        await page.getByText('当前视角：Alex Chen').waitFor();
+        expect(await page.locator('.people legend').textContent()).toBe('成员');
+        expect(await page.locator('.reply-button').first().textContent()).toBe('回复');
+        expect(await page.getByRole('button', { name: 'Send' }).count()).toBe(0);
+      };
+      await chinese();
+      await page.reload();
+      expect(await language.inputValue()).toBe('zh_cn');
+      await chinese();
+      await language.selectOption('en_us');
+      await page.getByRole('button', { name: 'Send' }).waitFor();
+      await page.reload();
+      await page.getByRole('button', { name: 'Send' }).waitFor();
+      expect(await page.getByRole('heading', { name: 'Clock' }).count()).toBe(1);
+    }, 60_000);
+
+    it('stays usable 800 px wide: nothing scrolls sideways, and a form is cancelled empty and another submitted', async () => {
+      await page.setViewportSize({ width: 800, height: 900 });
+      await actAs(ADMIN);
+      /** No element of these scrolls sideways, nor the page itself. */
+      const noSidewaysScroll = async () => {
+        const overflowing = await page
+          .locator('html, .playground, .controls, .chat, .timeline, .composer, .card')
+          .evaluateAll((els) =>
+            els.filter((el) => el.scrollWidth > el.clientWidth).map((el) => `${el.tagName}.${el.className}: ${el.scrollWidth} > ${el.clientWidth}`),
+          );
+        expect(overflowing).toEqual([]);
+      };
+      /** Wholly inside the 800 px viewport, left to right. */
+      const inView = async (locator: Locator) => {
+        await locator.scrollIntoViewIfNeeded();
+        const box = await locator.boundingBox();
+        expect(box).not.toBeNull();
+        expect(box?.x).toBeGreaterThanOrEqual(0);
+        expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(800);
+      };
+      await noSidewaysScroll();
+      await inView(page.getByRole('textbox', { name: 'Message' }));
+      await inView(page.getByRole('button', { name: 'Send' }));
+      await inView(page.getByRole('button', { name: '+1 hour' }));
+
+      await say('/todo Check the narrow layout');
+      const form = article('New to-do');
+      await form.waitFor();
+      await noSidewaysScroll();
+      await inView(form);
+      // Submit and Cancel side by side, in one row.
+      const submit = form.getByRole('button', { name: 'Submit' });
+      const cancel = form.getByRole('button', { name: 'Cancel' });
+      const [submitBox, cancelBox] = [await submit.boundingBox(), await cancel.boundingBox()];
+      expect(cancelBox?.y).toBe(submitBox?.y);
+      expect(cancelBox?.x).toBeGreaterThan((submitBox?.x ?? 0) + (submitBox?.width ?? 0));
+
+      // Cancel works with every field empty: the client's check does not stop it.
+      await form.getByRole('textbox', { name: 'What needs doing' }).fill('');
+      await cancel.click();
+      await page.getByRole('status').filter({ hasText: 'Cancelled. Nothing was posted.' }).waitFor();
+      await form.waitFor({ state: 'detached' });
+
+      await say('/todo Check the narrow layout');
+      await form.waitFor();
+      await submit.click();
+      const card = page.getByRole('article', { name: 'To-do', exact: true }).filter({ hasText: 'Check the narrow layout' });
+      await card.waitFor();
+      await form.waitFor({ state: 'detached' });
+      await noSidewaysScroll();
+      await inView(card);
+      await card.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await card.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
     }, 120_000);
   });
 }

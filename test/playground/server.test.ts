@@ -18,6 +18,7 @@ afterEach(async () => {
 });
 
 const ADMIN = 'ou_alex';
+const TOPICS = 'oc_release_topics';
 const MEMBER = 'ou_chris';
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -30,6 +31,8 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 const viewOf = async (viewer: string) => (await (await fetch(new URL(`/api/state?viewer=${viewer}`, playground.url))).json()) as PlaygroundView;
+const stateIn = (viewer: string, chat: string) => fetch(new URL(`/api/state?viewer=${viewer}&chat=${chat}`, playground.url));
+const viewIn = async (viewer: string, chat: string) => (await (await stateIn(viewer, chat)).json()) as PlaygroundView;
 
 /** fetch() will not send another Host header; a DNS-rebinding page's request would carry its own host name. */
 function postWithHost(path: string, host: string): Promise<number> {
@@ -132,6 +135,35 @@ describe('the playground server', () => {
       body: { kind: 'text', text: 'I do' },
       replyTo: { id: question?.id, body: { kind: 'text', text: 'Who has the notes?' } },
     });
+  });
+
+  it("lists each person's chats, both groups and their own direct chat with the bot, and keeps a direct chat its person's", async () => {
+    const { chats } = await viewOf(ADMIN);
+    expect(chats.map((c) => [c.name, c.kind, c.memberCount])).toEqual([
+      ['Release squad', 'group', 4],
+      ['Release topics', 'topic', 4],
+      ['To-do Bot', 'direct', 2],
+    ]);
+    const direct = chats[2]?.id as string;
+
+    // A message in the topic group starts a topic; /todo there brings the form to the direct chat, not as an ephemeral card.
+    expect((await post('/api/messages', { sender: ADMIN, chatId: TOPICS, text: '/todo Renew the domain' })).body).toEqual({ status: 200 });
+    await settled();
+    const [command, ...rest] = (await viewIn(ADMIN, TOPICS)).messages;
+    expect(rest).toEqual([]);
+    expect(command?.threadId).toMatch(/^omt_/);
+    const inDirect = await viewIn(ADMIN, 'direct');
+    expect(inDirect.chat.id).toBe(direct);
+    expect(inDirect.messages.map((m) => [m.senderId, m.onlyYou, m.body.kind])).toEqual([['ou_bot', false, 'card']]);
+    expect(inDirect.chats.find((c) => c.id === direct)?.messages).toBe(1);
+
+    // Another person sees neither that chat nor its form, and cannot write there or click the form.
+    expect((await stateIn(MEMBER, direct)).status).toBe(404);
+    expect((await post('/api/messages', { sender: MEMBER, chatId: direct, text: 'hi' })).status).toBe(404);
+    const form = inDirect.messages[0] as { id: string; body: unknown };
+    expect((await post('/api/actions', { ...submitClick(form, { todo_text: 'hijack' }), operator: MEMBER })).status).toBe(404);
+    // A reply goes to a message of the chat it is written in.
+    expect((await post('/api/messages', { sender: ADMIN, text: 'hi', parentId: command?.id })).status).toBe(404);
   });
 
   it('refuses requests from other sites, by another host name, or not in JSON, and people not in the chat', async () => {
