@@ -188,7 +188,12 @@ if (!chromiumInstalled()) {
       const card = topic.getByRole('article', { name: 'To-do', exact: true });
       await card.locator('.text-tag').filter({ hasText: 'Open' }).waitFor();
       await card.getByText(`@${ASSIGNEE}`).waitFor();
-      await topic.locator('.message').filter({ has: article('To-do') }).locator('.quote').filter({ hasText: '/todo Renew the domain' }).waitFor();
+      await topic
+        .locator('.message')
+        .filter({ has: article('To-do') })
+        .locator('.quote')
+        .filter({ hasText: '/todo Renew the domain' })
+        .waitFor();
       await card.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
       await chatChoice(/^Release squad/).check();
