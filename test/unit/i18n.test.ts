@@ -32,9 +32,17 @@ function sources(): string {
 
 const keysOf = (lang: Language) => Object.keys(CATALOGS[lang]);
 const baseKeysOf = (lang: Language) => new Set(keysOf(lang).map(baseKey));
+/** The keys written with plural forms. */
+const pluralsOf = (lang: Language) =>
+  new Set(
+    keysOf(lang)
+      .filter((key) => PLURAL.test(key))
+      .map(baseKey),
+  );
 
 describe('the message catalogs', () => {
-  it('have the same keys in both languages', () => {
+  // Their raw key counts differ by design: English writes a plural's _one and _other forms, Chinese _other only.
+  it('have the same keys in both languages, a plural in one a plural in the other', () => {
     const zh = baseKeysOf('zh_cn');
     const en = baseKeysOf('en_us');
     expect(
@@ -45,17 +53,13 @@ describe('the message catalogs', () => {
       [...zh].filter((key) => !en.has(key)),
       'missing in en_us',
     ).toEqual([]);
+    expect([...pluralsOf('zh_cn')].sort(), 'plural in one language only').toEqual([...pluralsOf('en_us')].sort());
   });
 
   it('give each plural the forms its language’s rules choose from, and no others (Chinese: _other only)', () => {
     for (const lang of LANGUAGES) {
       const categories = new Intl.PluralRules(lang.replace('_', '-')).resolvedOptions().pluralCategories;
-      const plurals = new Set(
-        keysOf(lang)
-          .filter((key) => PLURAL.test(key))
-          .map(baseKey),
-      );
-      for (const base of plurals) {
+      for (const base of pluralsOf(lang)) {
         const forms = keysOf(lang)
           .filter((key) => baseKey(key) === base && key !== base)
           .map((key) => key.slice(base.length + 1));
