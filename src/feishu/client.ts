@@ -3,7 +3,7 @@ import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, feishuRefusal } from './errors';
-import { type Limiter, RateLimiter } from './rate-limits';
+import type { Limiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
 import { FeishuTasks } from './tasks';
 import { DEFAULT_RETRY, type FeishuObserver, type RetryPolicy, Transport } from './transport';
@@ -22,7 +22,7 @@ export interface FeishuClientOptions {
   retry?: Partial<RetryPolicy> | undefined;
   /** Told of every attempt and rate-limit wait (the metrics). */
   observer?: FeishuObserver;
-  /** Where permits come from, given the longest wait to accept: this process's queues unless a shared one is given. */
+  /** With several instances, the limiter they share, given the longest wait to accept (each process has its answer windows). */
   limiter?: ((maxWaitMs: number) => Limiter) | undefined;
 }
 
@@ -110,7 +110,7 @@ export const FEED_CARD_BATCH = 20;
 export class FeishuClient {
   private readonly sdk: LazySdkClient;
   private readonly transport: Transport;
-  private readonly limiter: Limiter;
+  private readonly limiter: Limiter | undefined;
   /** Aborted at stop: waits and retries end, no new attempt starts. */
   private readonly waits = new AbortController();
   /** Aborted after the running calls' grace: requests still on the wire are cancelled. */
@@ -125,7 +125,7 @@ export class FeishuClient {
     setMaxListeners(Number.POSITIVE_INFINITY, this.waits.signal, this.requests.signal);
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     this.sdk = new LazySdkClient({ ...options, stopping: this.waits.signal, requests: this.requests.signal });
-    this.limiter = options.limiter?.(retry.maxWaitMs) ?? new RateLimiter(retry.maxWaitMs);
+    this.limiter = options.limiter?.(retry.maxWaitMs);
     this.transport = new Transport({
       limiter: this.limiter,
       retry,
@@ -371,7 +371,8 @@ export class FeishuClient {
 
   /** Drops idle per-chat limiter state; called on the housekeeping schedule. */
   async sweepLimits(): Promise<void> {
-    await this.limiter.sweep();
+    this.transport.sweep();
+    await this.limiter?.sweep();
   }
 
   private async unlessDone(call: () => Promise<unknown>): Promise<boolean> {

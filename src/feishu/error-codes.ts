@@ -6,6 +6,8 @@
 export interface CodeMeaning {
   /** Waiting and trying again can succeed. */
   retry?: boolean;
+  /** Refused under a rate limit: Feishu did not count the call (see src/feishu/answer-windows.ts). */
+  rateLimited?: boolean;
   /** The thing asked for is already true (deleted, recalled): treat as success. */
   done?: boolean;
   /** The tenant token was refused: fetch a new one and try once more. */
@@ -14,20 +16,20 @@ export interface CodeMeaning {
 
 export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   // Platform-wide
-  99991400: { retry: true },
+  99991400: { retry: true, rateLimited: true },
   99991661: { refreshToken: true },
   99991663: { refreshToken: true },
   99991668: { refreshToken: true },
   // Messages and cards
   230011: { done: true },
-  230020: { retry: true },
+  230020: { retry: true, rateLimited: true },
   230110: { done: true },
   // Ephemeral cards
   18051: { done: true },
   // Feishu Task v2: a deleted task is gone already; its own limit codes wait like the platform's
   1470404: { done: true },
-  1470450: { retry: true },
-  1470451: { retry: true },
+  1470450: { retry: true, rateLimited: true },
+  1470451: { retry: true, rateLimited: true },
 };
 
 const PLAIN_FAILURE: CodeMeaning = {};

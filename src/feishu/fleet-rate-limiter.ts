@@ -1,9 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Permit, SharedLimits } from '../shared-limits';
-import { FEISHU_LIMITS, type Limit, type LimitKeys, type LimitedMethod, type Limiter, RateLimitWaitTooLong, SPACING_SLACK, limitKey } from './rate-limits';
+import {
+  type AcquireOptions,
+  FEISHU_LIMITS,
+  type Limit,
+  type LimitKeys,
+  type LimitedMethod,
+  type Limiter,
+  RateLimitWaitTooLong,
+  SPACING_SLACK,
+  isWindowed,
+  limitKey,
+} from './rate-limits';
 
 /**
- * Feishu's documented limits (the same table and contract as `RateLimiter`) held for the whole fleet: every instance
+ * Feishu's documented limits (the same table as each process's answer windows) held for the whole fleet: every instance
  * takes its permits from the store the instances share (`SharedLimits`; PostgreSQL's in src/store/postgres/).
  *
  * A per-second limit spaces permits evenly, 6% further apart than the limit (GCRA with no burst): a send delayed by a
@@ -39,9 +50,9 @@ export class FleetRateLimiter implements Limiter {
   ) {}
 
   /** Resolves when every limit of `method` allows one more call now, fleet-wide; rejects with `signal`'s reason. */
-  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void> {
+  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options: AcquireOptions = {}): Promise<void> {
     signal?.throwIfAborted();
-    let permit = await this.reserve(method, keys);
+    let permit = await this.reserve(method, keys, { perSecondOnly: options.afterRefusal === true });
     for (let retry = 1; ; retry++) {
       if (permit.waitMs > 0) {
         await sleep(permit.waitMs, undefined, { signal }).catch((error: unknown) => {
@@ -59,12 +70,11 @@ export class FleetRateLimiter implements Limiter {
    * the others already), or throws `RateLimitWaitTooLong` taking none.
    */
   async reserve(method: LimitedMethod, keys: LimitKeys, options: { perSecondOnly?: boolean } = {}): Promise<Permit> {
-    const windowed = (limit: Limit) => limit.perMs > 1000;
-    const limits = (this.limits[method] ?? []).filter((limit) => !(options.perSecondOnly && windowed(limit)));
+    const limits = (this.limits[method] ?? []).filter((limit) => !(options.perSecondOnly && isWindowed(limit)));
     if (limits.length === 0) return { at: Date.now(), waitMs: 0, dueBy: performance.now() };
     const answer = await this.shared.reservePermit(
       limits.map((limit) =>
-        windowed(limit)
+        isWindowed(limit)
           ? { key: limitKey(method, limit, keys), windowMs: limit.perMs * SPACING_SLACK, cap: limit.cap }
           : { key: limitKey(method, limit, keys), spacingMs: (limit.perMs / limit.cap) * SPACING_SLACK },
       ),

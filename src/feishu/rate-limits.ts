@@ -1,10 +1,9 @@
-import PQueue from 'p-queue';
 import { CodedError, ErrorCode } from '../errors';
 
 /**
- * Feishu's documented limits, enforced before Feishu enforces them. Each limit is a p-queue that hands out
- * permits: per-second limits as evenly spaced permits (so no burst at a window edge can trip Feishu's sliding
- * window), per-minute limits as a fixed window.
+ * Feishu's documented limits, enforced before Feishu enforces them: in each process by its answer windows
+ * (answer-windows.ts, which bound each of Feishu's windows however late a call reaches it), and for a fleet also by
+ * the limiter its instances share (fleet-rate-limiter.ts).
  */
 
 export type LimitScope = 'app' | 'chat' | 'message';
@@ -84,8 +83,9 @@ export const FEISHU_LIMITS: Readonly<Record<LimitedMethod, readonly Limit[]>> = 
 };
 
 /**
- * Slack on every window: a permit is taken before the request travels, and a busy event loop can delay the
- * request by tens of milliseconds, so Feishu's clock is left that much room (6% of a second: 60 ms).
+ * Slack on every window of the fleet's shared limiter: a permit is taken before the request travels, and a busy
+ * event loop can delay the request by tens of milliseconds, so Feishu's clock is left that much room (6% of a
+ * second: 60 ms).
  */
 export const SPACING_SLACK = 1.06;
 
@@ -93,6 +93,18 @@ export interface LimitKeys {
   chatId?: string;
   messageId?: string;
 }
+
+export interface AcquireOptions {
+  /**
+   * The call's previous attempt was refused under a rate limit. Feishu did not count it, so it keeps the place it
+   * took in the per-minute limits and takes only per-second permits again: a retry that asked for the minute's
+   * 1,001st permit would wait out the minute for a call Feishu never counted.
+   */
+  afterRefusal?: boolean | undefined;
+}
+
+/** A limit counted over more than a second (Feishu's per-minute ones). */
+export const isWindowed = (limit: Limit): boolean => limit.perMs > 1000;
 
 export class RateLimitWaitTooLong extends CodedError {
   readonly code = ErrorCode.RateLimitWaitTooLong;
@@ -106,71 +118,18 @@ export class RateLimitWaitTooLong extends CodedError {
 }
 
 /**
- * What the Feishu client takes its permits from: this process's queues (`RateLimiter`), or, with several instances,
- * a limiter they share (`FleetRateLimiter`, on the store's `SharedLimits`), so that the limits hold for the whole fleet.
+ * What the Feishu client takes a permit from before its slot in the process's answer windows, with several
+ * instances: a limiter they share (`FleetRateLimiter`, on the store's `SharedLimits`), so that the limits hold for
+ * the whole fleet.
  */
 export interface Limiter {
   /**
    * Resolves when every limit of `method` allows one more call now; throws `RateLimitWaitTooLong`, taking nothing,
    * when that would be more than the limiter's longest wait; rejects at once when `signal` aborts.
    */
-  acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void>;
+  acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options?: AcquireOptions): Promise<void>;
   /** Forgets the state of chats and messages idle for long. */
   sweep(): void | Promise<void>;
-}
-
-/** The limits of one process: p-queues handing out permits, spaced as the comment on `burstFor` says. */
-export class RateLimiter implements Limiter {
-  private readonly queues = new Map<string, { queue: PQueue; spacingMs: number }>();
-
-  constructor(
-    private readonly maxWaitMs: number,
-    private readonly limits: Readonly<Partial<Record<LimitedMethod, readonly Limit[]>>> = FEISHU_LIMITS,
-  ) {}
-
-  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal): Promise<void> {
-    const queues = (this.limits[method] ?? []).map((limit) => this.queueFor(method, limit, keys));
-    const expectedWait = Math.max(0, ...queues.map(({ queue, spacingMs }) => queue.size * spacingMs));
-    if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
-    for (const { queue } of queues) await queue.add(() => undefined, { signal });
-  }
-
-  /** Drops idle per-chat and per-message queues so a long-running bot does not keep one per chat forever. */
-  sweep(): void {
-    for (const [key, { queue }] of this.queues) {
-      if (queue.size === 0 && queue.pending === 0) this.queues.delete(key);
-    }
-  }
-
-  private queueFor(method: LimitedMethod, limit: Limit, keys: LimitKeys) {
-    const key = limitKey(method, limit, keys);
-    let entry = this.queues.get(key);
-    if (!entry) {
-      // `strict` (a sliding window of start times) rather than p-queue's default fixed windows: in fixed-window
-      // mode a task added while the queue is idle can start at the very end of a window and the next one at the
-      // start of the following window, 0-1 ms later. The reliability fan-out test measured 41 ephemeral sends
-      // within 900 ms that way (Feishu allows 40/s per chat, and answered 230020).
-      // A per-minute limit may be spent in a burst (the per-second limits pace it); per-second ones are spread.
-      const burst = limit.perMs > 1000 ? limit.cap : burstFor(limit);
-      const windowMs = Math.ceil((limit.perMs / limit.cap) * burst * SPACING_SLACK);
-      entry = { queue: new PQueue({ intervalCap: burst, interval: windowMs, strict: true }), spacingMs: windowMs / burst };
-      this.queues.set(key, entry);
-    }
-    return entry;
-  }
-}
-
-/**
- * Per-second permits come in small bursts rather than one by one: each wait for a timer is late by a millisecond or
- * two, and paying that once per burst instead of once per permit keeps the achieved rate near the limit. The burst
- * is the largest (up to 4) for which whole windows leave at least one call of the limit unused in any rolling
- * second: at exactly the limit, a request delayed past the slack made a 41st in the benchmark's fan-out.
- */
-export function burstFor(limit: Limit): number {
-  for (let burst = 4; burst > 1; burst--) {
-    if (burst * Math.ceil(limit.cap / (burst * SPACING_SLACK)) <= limit.cap - 1) return burst;
-  }
-  return 1;
 }
 
 /** What one limit of one method is counted under: method, scope and its id, window (the same in every limiter). */

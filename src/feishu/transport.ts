@@ -1,5 +1,6 @@
 import type { AxiosError } from 'axios';
 import type { Logger } from '../log';
+import { AnswerWindows, type CallHold } from './answer-windows';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from './errors';
 import { type LimitKeys, type LimitedMethod, type Limiter, RateLimitWaitTooLong } from './rate-limits';
@@ -41,7 +42,8 @@ export interface FeishuObserver {
 }
 
 export interface TransportDeps {
-  limiter: Limiter;
+  /** With several instances, the limiter they share: a call takes its permit before its slot in the answer windows. */
+  limiter?: Limiter | undefined;
   retry: RetryPolicy;
   logger: Logger;
   invalidateToken: () => void;
@@ -58,42 +60,54 @@ interface FeishuAnswer {
 
 export class Transport {
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Holds each limited call's place in Feishu's windows until a window after its answer: the process's limits. */
+  private readonly answerWindows: AnswerWindows;
 
   constructor(private readonly deps: TransportDeps) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.answerWindows = new AnswerWindows(deps.retry.maxWaitMs);
   }
 
   async call<T>(spec: CallSpec<T>): Promise<T> {
     const { retry, logger, stopping, observer } = this.deps;
     const attempts = spec.attempts ?? retry.attempts;
     let tokenRefreshed = false;
+    let refusedUnderLimit = false;
     for (let attempt = 1; ; attempt++) {
       if (stopping?.aborted) throw stoppingError(spec.name);
       let error: FeishuApiError | FeishuNetworkError;
       let sentAt: number | undefined;
+      let hold: CallHold | undefined;
       try {
         if (spec.limit) {
           const askedAt = performance.now();
-          await this.deps.limiter.acquire(spec.limit.method, spec.limit.keys, stopping);
+          await this.deps.limiter?.acquire(spec.limit.method, spec.limit.keys, stopping, { afterRefusal: refusedUnderLimit });
+          // After the fleet's permit, so a slot is held from the send, not through the wait for the fleet's pace: a call
+          // the slots hold back goes later than its permit, never earlier, and they bound Feishu's windows however late.
+          hold = await this.answerWindows.hold(spec.limit.method, spec.limit.keys, stopping);
           const waitedMs = performance.now() - askedAt;
           if (waitedMs >= 1) observer?.rateLimitWait(spec.limit.method, waitedMs / 1000);
         }
         sentAt = performance.now();
         const answer = await spec.run();
         const code = (answer as FeishuAnswer | undefined)?.code ?? 0;
+        hold?.release(meaningOf(code).rateLimited !== true);
         observer?.attempt(spec.name, String(code), (performance.now() - sentAt) / 1000);
         if (code === 0) return answer;
         error = new FeishuApiError(spec.name, code, (answer as FeishuAnswer).msg ?? '', 200);
       } catch (thrown) {
         if (thrown instanceof RateLimitWaitTooLong) {
+          hold?.release(false);
           throw new FeishuGaveUpError(spec.name, new FeishuNetworkError(spec.name, thrown.message), thrown.message);
         }
-        if (stopping?.aborted) throw stoppingError(spec.name);
         error = normalise(spec.name, thrown);
+        hold?.release(sentAt !== undefined && !isRateLimitRefusal(error));
+        if (stopping?.aborted) throw stoppingError(spec.name);
         if (sentAt !== undefined) {
           observer?.attempt(spec.name, error instanceof FeishuApiError ? String(error.feishuCode) : 'network', (performance.now() - sentAt) / 1000);
         }
       }
+      refusedUnderLimit = isRateLimitRefusal(error);
 
       const meaning = error instanceof FeishuApiError ? meaningOf(error.feishuCode) : undefined;
       logger.warn({ method: spec.name, attempt, ...describe(error) }, 'feishu call failed');
@@ -112,12 +126,22 @@ export class Transport {
     }
   }
 
+  /** Forgets the answer windows of chats and messages with no call in them. */
+  sweep(): void {
+    this.answerWindows.sweep();
+  }
+
   private delayBefore(attempt: number, error: FeishuApiError | FeishuNetworkError): number {
     const { baseDelayMs, maxDelayMs } = this.deps.retry;
     if (error instanceof FeishuApiError && error.resetSeconds !== undefined) return error.resetSeconds * 1000;
     const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
     return backoff / 2 + Math.random() * (backoff / 2);
   }
+}
+
+/** Feishu refused the call under one of its rate limits, so it did not count it. */
+function isRateLimitRefusal(error: FeishuApiError | FeishuNetworkError): boolean {
+  return error instanceof FeishuApiError && meaningOf(error.feishuCode).rateLimited === true;
 }
 
 /** What a log line may say about a failure: codes and Feishu's log id, never a request or response body. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
+import { AnswerWindows } from '../../src/feishu/answer-windows';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
-import { RateLimitWaitTooLong, RateLimiter, burstFor } from '../../src/feishu/rate-limits';
+import { RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
 import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
 import { t } from '../../src/i18n';
 import { createLogger } from '../../src/log';
@@ -44,7 +45,6 @@ describe('the transport', () => {
   const silent = createLogger('silent');
   const transport = (sleeps: number[], invalidations: { n: number }) =>
     new Transport({
-      limiter: new RateLimiter(30_000),
       retry: { ...DEFAULT_RETRY, baseDelayMs: 10, maxDelayMs: 40 },
       logger: silent,
       invalidateToken: () => invalidations.n++,
@@ -142,7 +142,6 @@ describe('stopping', () => {
   it('ends a retry delay at once, with a transient failure that leaves the job pending', async () => {
     const stopping = new AbortController();
     const transport = new Transport({
-      limiter: new RateLimiter(30_000),
       // A minute between attempts: only the stop can end this call within the test's time.
       retry: { ...DEFAULT_RETRY, baseDelayMs: 60_000, maxDelayMs: 60_000, maxWaitMs: 120_000 },
       logger: silent,
@@ -160,65 +159,95 @@ describe('stopping', () => {
     expect(attempts).toBe(1);
   });
 
-  it('ends a wait for a rate-limit permit at once', async () => {
-    const limiter = new RateLimiter(120_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 60_000 }] });
-    await limiter.acquire('message.send', { chatId: 'c' });
+  it('ends a wait for a rate-limit slot at once', async () => {
+    const answerWindows = new AnswerWindows(120_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 60_000 }] });
+    (await answerWindows.hold('message.send', { chatId: 'c' })).release(true);
     const stopping = new AbortController();
-    const waiting = limiter.acquire('message.send', { chatId: 'c' }, stopping.signal).catch((e: unknown) => e);
+    const waiting = answerWindows.hold('message.send', { chatId: 'c' }, stopping.signal).catch((e: unknown) => e);
     stopping.abort();
     expect(await waiting).toBeInstanceOf(Error);
   });
 });
 
-describe('the rate limiter', () => {
-  const oneChatLimit = (cap: number) => ({ 'message.send': [{ scope: 'chat' as const, cap, perMs: 1000 }] });
+describe('rate limits in the transport', () => {
+  const silent = createLogger('silent');
+  const sendTo = (transport: Transport, run: () => Promise<unknown>) =>
+    transport.call({ name: 'im.v1.message.create', limit: { method: 'message.send', keys: { chatId: 'c' } }, run });
 
-  it('never grants more than the limit inside any rolling window, in small bursts', async () => {
-    const limit = { scope: 'chat' as const, cap: 40, perMs: 400 };
-    expect(burstFor(limit)).toBe(3);
-    const limiter = new RateLimiter(30_000, { 'message.send': [limit] });
-    const granted: number[] = [];
-    await Promise.all(Array.from({ length: 60 }, () => limiter.acquire('message.send', { chatId: 'c' }).then(() => granted.push(performance.now()))));
-    const mostInAnyWindow = Math.max(...granted.map((start) => granted.filter((t) => t >= start && t < start + limit.perMs).length));
-    // One call of the limit is always left as margin for a request that travels late.
-    expect(mostInAnyWindow).toBeLessThanOrEqual(limit.cap - 1);
-  });
-
-  it('chooses the largest burst whose windows still fit the limit', () => {
-    expect([5, 10, 40, 50].map((cap) => burstFor({ scope: 'app', cap, perMs: 1000 }))).toEqual([1, 1, 3, 4]);
-  });
-
-  it('keeps chats apart: one chat’s queue does not hold up another’s', async () => {
-    const limiter = new RateLimiter(30_000, oneChatLimit(1));
-    const order: string[] = [];
-    await Promise.all([
-      limiter.acquire('message.send', { chatId: 'a' }).then(() => order.push('a1')),
-      limiter.acquire('message.send', { chatId: 'a' }).then(() => order.push('a2')),
-      limiter.acquire('message.send', { chatId: 'b' }).then(() => order.push('b1')),
-    ]);
-    expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a2'));
-  });
-
-  it('reports each wait for a permit that was not instant, for the metrics', async () => {
+  it('reports each wait for a slot that was not instant, for the metrics', async () => {
     const waits: Array<[string, number]> = [];
     const transport = new Transport({
-      limiter: new RateLimiter(30_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 100 }] }),
       retry: DEFAULT_RETRY,
-      logger: createLogger('silent'),
+      logger: silent,
       invalidateToken: () => undefined,
       observer: { attempt: () => undefined, rateLimitWait: (method, seconds) => waits.push([method, seconds]) },
     });
-    const call = () =>
-      transport.call({ name: 'im.v1.message.create', limit: { method: 'message.send', keys: { chatId: 'c' } }, run: async () => ({ code: 0 }) });
-    await Promise.all([call(), call()]);
+    // Feishu's 5 a second in one chat: the sixth waits for a window after the first one's answer.
+    await Promise.all(Array.from({ length: 6 }, () => sendTo(transport, async () => ({ code: 0 }))));
     expect(waits).toHaveLength(1);
     expect(waits[0]?.[0]).toBe('message.send');
-    expect(waits[0]?.[1]).toBeGreaterThan(0);
+    expect(waits[0]?.[1]).toBeGreaterThan(0.9);
   });
 
-  it('refuses a wait longer than the bound instead of queueing forever', async () => {
-    const limiter = new RateLimiter(100, oneChatLimit(1));
-    const results = await Promise.all(Array.from({ length: 3 }, () => limiter.acquire('message.send', { chatId: 'c' }).catch((e: unknown) => e)));
-    expect(results.filter((r) => r instanceof RateLimitWaitTooLong)).toHaveLength(1);
+  it('frees the slot of a call Feishu refused under a limit, and its retry keeps its per-minute permit of the fleet', async () => {
+    const asked: Array<boolean | undefined> = [];
+    const transport = new Transport({
+      limiter: { acquire: async (_method, _keys, _signal, options) => void asked.push(options?.afterRefusal), sweep: () => undefined },
+      retry: DEFAULT_RETRY,
+      logger: silent,
+      invalidateToken: () => undefined,
+      sleep: async () => undefined,
+    });
+    // Five calls fill the chat's second; each is refused (Feishu did not count it) and retried at once.
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => {
+        const tries = [{ code: 230020, msg: 'This operation triggers the frequency limit.' }, { code: 0 }];
+        return sendTo(transport, async () => tries.shift());
+      }),
+    );
+    expect(answers).toEqual(Array(5).fill({ code: 0 }));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(asked.filter((afterRefusal) => afterRefusal === true)).toHaveLength(5);
+    expect(asked.filter((afterRefusal) => !afterRefusal)).toHaveLength(5);
+  });
+});
+
+describe('the answer windows', () => {
+  const limit = { scope: 'chat' as const, cap: 5, perMs: 200 };
+  const windows = (maxWaitMs = 30_000) => new AnswerWindows(maxWaitMs, { 'message.send': [limit] });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('never lets Feishu count more than the limit in any window, however late each call reaches it', async () => {
+    const answerWindows = windows();
+    const counted: number[] = [];
+    // Each call reaches "Feishu" at a random moment between being sent and its answer, as a loaded machine delays it.
+    const call = async () => {
+      const hold = await answerWindows.hold('message.send', { chatId: 'c' });
+      await sleep(Math.random() * 60);
+      counted.push(performance.now());
+      await sleep(Math.random() * 60);
+      hold.release(true);
+    };
+    await Promise.all(Array.from({ length: 40 }, call));
+    const mostInAnyWindow = Math.max(...counted.map((at) => counted.filter((t) => t > at - limit.perMs && t <= at).length));
+    expect(mostInAnyWindow).toBeLessThanOrEqual(limit.cap);
+  });
+
+  it('frees the slot of a call that was not counted (refused under a limit, or never sent) at once', async () => {
+    const answerWindows = new AnswerWindows(30_000, { 'message.send': [{ scope: 'chat', cap: 1, perMs: 60_000 }] });
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) (await answerWindows.hold('message.send', { chatId: 'c' })).release(false);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    (await answerWindows.hold('message.send', { chatId: 'c' })).release(true);
+    const next = answerWindows.hold('message.send', { chatId: 'c' }).then(() => 'held');
+    expect(await Promise.race([next, sleep(100).then(() => 'still waiting')])).toBe('still waiting');
+  });
+
+  it('refuses a wait longer than the bound, and keeps chats apart', async () => {
+    const answerWindows = windows(100);
+    for (let i = 0; i < limit.cap * 2; i++) void answerWindows.hold('message.send', { chatId: 'busy' });
+    await expect(answerWindows.hold('message.send', { chatId: 'busy' })).rejects.toBeInstanceOf(RateLimitWaitTooLong);
+    await expect(answerWindows.hold('message.send', { chatId: 'quiet' })).resolves.toBeDefined();
   });
 });
