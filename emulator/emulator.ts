@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { placement } from './api/message-send';
+import { EventPusher } from './event-pusher';
 import { messageContent } from './events';
 import { type FaultBook, pathMatches } from './faults';
 import type { LongConnectionGateway } from './long-connection/gateway';
@@ -15,6 +16,7 @@ import type {
   EmulatedMessage,
   EmulatedTask,
   Emulator,
+  EventSubscription,
   FaultRule,
   PushOptions,
   PushResult,
@@ -33,6 +35,7 @@ export class RunningEmulator implements Emulator {
   readonly connections: EmulatedConnection[];
   readonly timeZones: Map<string, string>;
   readonly tasks: Map<string, EmulatedTask>;
+  private readonly events: EventPusher;
 
   constructor(
     readonly url: string,
@@ -48,6 +51,16 @@ export class RunningEmulator implements Emulator {
     this.connections = gateway.connections;
     this.timeZones = state.timeZones;
     this.tasks = state.tasks;
+    this.events = new EventPusher(this.deliveries, gateway);
+    state.pushEvent = (build) => this.events.push(build);
+  }
+
+  setEventSubscription(subscription: EventSubscription | undefined): void {
+    this.events.subscription = subscription;
+  }
+
+  eventsSettled(): Promise<void> {
+    return this.events.settled();
   }
 
   setContactScope(granted: boolean): void {
@@ -62,29 +75,14 @@ export class RunningEmulator implements Emulator {
     return this.state.taskEventsSubscribed;
   }
 
-  changeTaskAsUser(guid: string, userId: string, change: TaskChange): string[] {
+  async changeTaskAsUser(guid: string, userId: string, change: TaskChange, opts: { eventLost?: boolean } = {}): Promise<string[]> {
     const task = this.tasks.get(guid);
     if (!task || task.deleted) throw new Error(`changeTaskAsUser: no live task ${guid}`);
+    const eventTypes = applyUserChange(task, change, this.state.now());
     task.updatedAt = this.state.now();
     task.changedBy = userId;
-    if ('complete' in change) {
-      task.completedAt = String(this.state.now());
-      return ['task_completed_update'];
-    }
-    if ('reopen' in change) {
-      task.completedAt = '0';
-      return ['task_completed_update'];
-    }
-    if ('delete' in change) {
-      task.deleted = true;
-      return ['task_deleted'];
-    }
-    if ('summary' in change) {
-      task.summary = change.summary;
-      return ['task_summary_update'];
-    }
-    task.members = [...task.members.filter((m) => m.role !== 'assignee'), ...change.assignees.map((id) => ({ id, role: 'assignee' as const }))];
-    return ['task_assignees_update'];
+    if (!opts.eventLost) await this.state.taskChanged(task, eventTypes);
+    return eventTypes;
   }
 
   get rateLimitRejections(): number {
@@ -189,4 +187,26 @@ export class RunningEmulator implements Emulator {
   dropConnections(connectionId?: string): number {
     return this.gateway.drop(connectionId);
   }
+}
+
+/** Changes the task as a person's Feishu Task app does; returns the `event_types` Feishu names for the change. */
+function applyUserChange(task: EmulatedTask, change: TaskChange, now: number): string[] {
+  if ('complete' in change) {
+    task.completedAt = String(now);
+    return ['task_completed_update'];
+  }
+  if ('reopen' in change) {
+    task.completedAt = '0';
+    return ['task_completed_update'];
+  }
+  if ('delete' in change) {
+    task.deleted = true;
+    return ['task_deleted'];
+  }
+  if ('summary' in change) {
+    task.summary = change.summary;
+    return ['task_summary_update'];
+  }
+  task.members = [...task.members.filter((m) => m.role !== 'assignee'), ...change.assignees.map((id) => ({ id, role: 'assignee' as const }))];
+  return ['task_assignees_update'];
 }

@@ -24,6 +24,7 @@ export type {
   EmulatedTask,
   Emulator,
   EmulatorOptions,
+  EventSubscription,
   FaultRule,
   PushOptions,
   PushResult,

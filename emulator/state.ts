@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FeishuError, refuse } from './errors';
+import { taskUpdateEvent } from './events';
 import { SlidingWindows, type Window } from './rate-limits';
 import type { EmulatedChat, EmulatedFeedCard, EmulatedMessage, EmulatedTask, EmulatorOptions, LongConnectionOptions, RecordedCall } from './types';
 
@@ -51,6 +52,11 @@ export class EmulatorState {
   /** Whether the app holds the task scopes; without them every Task call answers 99991672. */
   taskScopeGranted: boolean;
   taskEventsSubscribed = false;
+  /**
+   * Pushes a task event where the app's console says (the running emulator's `EventPusher`); until one is connected,
+   * a change is pushed nowhere.
+   */
+  pushEvent: (build: (token: string) => object) => Promise<void> = () => Promise.resolve();
   rateLimitRejections = 0;
 
   private readonly tokenTtlSeconds: number;
@@ -111,6 +117,15 @@ export class EmulatorState {
   addTask(task: EmulatedTask): void {
     this.tasks.set(task.guid, task);
     if (task.clientToken !== undefined) this.taskClientTokens.set(task.clientToken, task.guid);
+  }
+
+  /**
+   * Feishu tells the app of a change to one of its tasks (by a person or by the app itself) once the app subscribed to
+   * task events; resolves when the bot answered the push.
+   */
+  taskChanged(task: EmulatedTask, eventTypes: string[]): Promise<void> {
+    if (!this.taskEventsSubscribed) return Promise.resolve();
+    return this.pushEvent((token) => taskUpdateEvent({ token, taskGuid: task.guid, eventTypes, appId: this.appId }));
   }
 
   issueToken(): { token: string; expire: number } {

@@ -168,6 +168,15 @@ export interface EmulatedTask {
 /** A change a person makes in their Feishu Task app (`changeTaskAsUser`). */
 export type TaskChange = { complete: true } | { reopen: true } | { delete: true } | { assignees: string[] } | { summary: string };
 
+/**
+ * Where Feishu pushes the app's events, as its developer console says: a request URL (the bot's event route; signed
+ * and encrypted when an Encrypt Key is set) or the long connection the bot opened. `verificationToken` goes in each
+ * event's header; `clock` (ms) times the signature, for a test whose bot runs on a clock of its own.
+ */
+export type EventSubscription =
+  | { url: string; verificationToken: string; encryptKey?: string | undefined; clock?: (() => number) | undefined }
+  | { longConnection: true; verificationToken: string };
+
 export interface PushOptions {
   /** When set, the body is `{"encrypt": base64(iv16 + AES-256-CBC(sha256(encryptKey), JSON))}`. */
   encryptKey?: string;
@@ -268,10 +277,20 @@ export interface Emulator {
   /** Whether the app subscribed to task events (`task_v2/task_subscription`). */
   readonly taskEventsSubscribed: boolean;
   /**
-   * A person changes a task in their Feishu Task app. Returns the `event_types` Feishu names in the
-   * `task.task.update_user_access_v2` event it then pushes (build it with `taskUpdateEvent` and `push` it).
+   * Where Feishu pushes events of its own accord (the developer console's event subscription); none by default.
+   * Once the app subscribed to task events (`task_v2/task_subscription`), every change of one of its tasks, by a
+   * person (`changeTaskAsUser`) or by the app's own PATCH or DELETE (Feishu pushes those too), is pushed there as
+   * `task.task.update_user_access_v2`, after the call that made it is answered.
    */
-  changeTaskAsUser(guid: string, userId: string, change: TaskChange): string[];
+  setEventSubscription(subscription: EventSubscription | undefined): void;
+  /** Resolves once every event pushed of the emulator's own accord so far has been answered (or given up). */
+  eventsSettled(): Promise<void>;
+  /**
+   * A person changes a task in their Feishu Task app, and Feishu pushes the event saying so to the subscription
+   * (unless `eventLost`: events can be missed). Resolves, once the bot answered that push, with the `event_types` the
+   * event carries.
+   */
+  changeTaskAsUser(guid: string, userId: string, change: TaskChange, opts?: { eventLost?: boolean }): Promise<string[]>;
   /** Calls refused by an enforced rate limit (429 or 230020). */
   readonly rateLimitRejections: number;
   /**

@@ -55,6 +55,22 @@ const CreateBody = z.object({
 });
 
 const PATCHABLE = ['summary', 'description', 'due', 'completed_at', 'extra', 'repeat_rule', 'mode'] as const;
+type Patchable = (typeof PATCHABLE)[number];
+
+/**
+ * The `event_types` of the event a PATCH of each field sets off. Feishu's pages name `task_completed_update`,
+ * `task_assignees_update` and `task_deleted`; the others follow their pattern and are unverified. The event only says
+ * that the task changed: a reader reads the task to learn how.
+ */
+const PATCH_EVENT_TYPES: Readonly<Record<Patchable, string>> = {
+  summary: 'task_summary_update',
+  description: 'task_desc_update',
+  due: 'task_due_update',
+  completed_at: 'task_completed_update',
+  extra: 'task_extra_update',
+  repeat_rule: 'task_repeat_rule_update',
+  mode: 'task_mode_update',
+};
 
 const PatchBody = z.object({
   task: z
@@ -205,6 +221,7 @@ export const patchTask: Handler = (call, state) => {
   }
   task.updatedAt = state.now();
   task.changedBy = state.appId;
+  void state.taskChanged(task, [...new Set(body.update_fields.map((field) => PATCH_EVENT_TYPES[field as Patchable]))]);
   return ok({ task: taskAnswer(task) });
 };
 
@@ -215,6 +232,7 @@ export const deleteTask: Handler = (call, state) => {
   task.deleted = true;
   task.updatedAt = state.now();
   task.changedBy = state.appId;
+  void state.taskChanged(task, ['task_deleted']);
   return ok({});
 };
 

@@ -1,4 +1,4 @@
-import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, taskUpdateEvent, validateCard } from '../../emulator';
+import { type EmulatedMessage, type Emulator, cardActionEvent, messageEvent, validateCard } from '../../emulator';
 import type { ClickRequest, TaskChangeRequest, Toast } from '../shared/view';
 import type { PlaygroundClock } from './clock';
 import { BOT, personById } from './squad';
@@ -85,14 +85,12 @@ export class FeishuClients {
   }
 
   /**
-   * A person completes or reopens a task in their Feishu Task app: the task changes, and Feishu pushes
-   * `task.task.update_user_access_v2` to the bot, signed and encrypted like every push.
+   * A person completes or reopens a task in their Feishu Task app: the emulator changes the task and pushes
+   * `task.task.update_user_access_v2` to the bot itself, as Feishu does; resolves once the bot answered it.
    */
-  async changeTask(request: TaskChangeRequest): Promise<{ status: number }> {
-    const eventTypes = this.emu.changeTaskAsUser(request.guid, request.userId, request.change === 'complete' ? { complete: true } : { reopen: true });
-    const payload = taskUpdateEvent({ token: this.secrets.verificationToken, taskGuid: request.guid, eventTypes });
-    const answer = await this.emu.push(`${this.botUrl()}/webhook/event`, payload, this.signing());
-    return { status: answer.status };
+  async changeTask(request: TaskChangeRequest): Promise<{ eventTypes: string[] }> {
+    const eventTypes = await this.emu.changeTaskAsUser(request.guid, request.userId, request.change === 'complete' ? { complete: true } : { reopen: true });
+    return { eventTypes };
   }
 
   /** Pushes are signed with the shared clock, so the bot does not find them stale after the clock moved. */

@@ -68,6 +68,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     );
     const app = await startApp(config, { logger: createLogger(logLevel), now: clock.now });
     started.push(() => app.stop());
+    // The console's event subscription: Feishu pushes task events to the bot's event route, signed on the shared clock.
+    emu.setEventSubscription({
+      url: `${app.url}/webhook/event`,
+      verificationToken: secrets.verificationToken,
+      encryptKey: secrets.encryptKey,
+      clock: clock.now,
+    });
 
     const clients = new FeishuClients(emu, () => app.url, secrets, clock);
     const server = createWebServer({ bundle, emu, clients, clock, catchUp: () => catchUp(app) }).listen(options.port ?? 0, '127.0.0.1');

@@ -20,6 +20,6 @@ export const api = {
   say: (sender: string, chatId: string, text: string, parentId?: string) =>
     call<{ status: number }>('POST', '/api/messages', { sender, chatId, text, parentId }),
   click: (request: ClickRequest) => call<{ toast?: Toast }>('POST', '/api/actions', request),
-  changeTask: (request: TaskChangeRequest) => call<{ status: number }>('POST', '/api/tasks', request),
+  changeTask: (request: TaskChangeRequest) => call<{ eventTypes: string[] }>('POST', '/api/tasks', request),
   moveClock: (minutes: number) => call<{ now: number }>('POST', '/api/clock', { minutes }),
 };

@@ -120,8 +120,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   // Over the long connection, pushes can go out once the emulator has the bot's connection ready.
   let startupCalls = 0;
+  // The console's event subscription, which Feishu pushes to of its own accord (task events).
+  const subscribe = (url: string) =>
+    emu.setEventSubscription(
+      overConnection
+        ? { longConnection: true, verificationToken: SECRETS.verificationToken }
+        : { url: `${url}/webhook/event`, verificationToken: SECRETS.verificationToken, encryptKey: SECRETS.encryptKey, clock: appOptions.now },
+    );
   const start = async () => {
     const started = await startApp(config, appOptions);
+    subscribe(started.url);
     if (overConnection) await emu.awaitConnections(1);
     startupCalls = emu.calls.length;
     return started;
@@ -164,10 +172,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async settled() {
       const deadline = Date.now() + 15_000;
-      await app.settled();
+      // The events Feishu pushes for what the bot's calls changed are part of settling, and so are the jobs they store.
+      const round = async () => {
+        await app.settled();
+        await emu.eventsSettled();
+        await app.settled();
+      };
+      await round();
       while ((await app.store.stats()).pendingJobs > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
-        await app.settled();
+        await round();
       }
     },
     callsSinceStart: () => emu.calls.slice(startupCalls),

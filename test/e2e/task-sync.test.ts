@@ -37,11 +37,9 @@ const cardNow = (messageId: string) => {
 };
 const taskPatches = () => h.emu.callsTo('PATCH', /^\/open-apis\/task\/v2\/tasks\//);
 
-/** A person changes the task in Feishu Task, and Feishu pushes the event saying so. */
+/** A person changes the task in Feishu Task, and Feishu (the emulator) pushes the event saying so. */
 async function changeInFeishu(guid: string, user: string, change: Parameters<Harness['emu']['changeTaskAsUser']>[2]) {
-  const eventTypes = h.emu.changeTaskAsUser(guid, user, change);
-  const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: guid, eventTypes }));
-  expect(answer.status).toBe(200);
+  await h.emu.changeTaskAsUser(guid, user, change);
   await h.settled();
 }
 
@@ -113,21 +111,21 @@ describe('a to-do in a group that syncs', () => {
     expect(taskPatches()).toHaveLength(2);
   });
 
-  it('does not echo its own change: the event Feishu sends for it reads the task and changes nothing', async () => {
+  it('does not echo its own change: the event Feishu pushes for it reads the task and changes nothing', async () => {
     await start();
     const todo = await postTodo(h, { assignees: ['ou_alice'] });
     const { guid } = onlyTask();
+    const pushesBefore = h.emu.deliveries.length;
     await h.click('ou_alice', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
     await h.settled();
-    const before = await todoOf(todo.todoId);
-    const patchesBefore = h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`).length;
-    const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: guid, eventTypes: ['task_completed_update'] }));
-    expect(answer.status).toBe(200);
-    await h.settled();
+    // Feishu pushed the bot's own completion back as an event (the test pushed nothing), and the bot read the task once.
+    expect(h.emu.deliveries.slice(pushesBefore).filter((d) => d.target.endsWith('/webhook/event'))).toHaveLength(1);
     expect(h.emu.successfulCallsTo('GET', `/open-apis/task/v2/tasks/${guid}`)).toHaveLength(1);
-    expect((await todoOf(todo.todoId)).rev).toBe(before.rev);
+    // It found its own change there: not taken for a completion in Feishu Task, and nothing sent back.
     expect(taskPatches()).toHaveLength(1);
-    expect(h.emu.callsTo('PATCH', `/open-apis/im/v1/messages/${todo.messageId}`)).toHaveLength(patchesBefore);
+    expect(await todoOf(todo.todoId)).toMatchObject({ status: 'done', doneBy: 'ou_alice' });
+    expect((await todoOf(todo.todoId)).doneVia).not.toBe('feishu_task');
+    expect(cardNow(todo.messageId)).not.toContain('Done in Feishu Task');
   });
 
   it('follows assignees changed in Feishu Task, and a task deleted there leaves the to-do open with a note', async () => {
@@ -156,7 +154,7 @@ describe('a to-do in a group that syncs', () => {
     const first = await postTodo(h, { text: 'first', assignees: ['ou_alice'] });
     const second = await postTodo(h, { text: 'second', assignees: ['ou_alice'] });
     const guidOf = async (id: string) => (await todoOf(id)).task?.guid as string;
-    h.emu.changeTaskAsUser(await guidOf(first.todoId), 'ou_alice', { complete: true });
+    await h.emu.changeTaskAsUser(await guidOf(first.todoId), 'ou_alice', { complete: true }, { eventLost: true });
     // No event: ten minutes later the sweep reads every synced open to-do's task.
     clock += 10 * MINUTE;
     h.app.wake();
@@ -164,8 +162,8 @@ describe('a to-do in a group that syncs', () => {
     expect((await todoOf(first.todoId)).status).toBe('done');
     expect((await todoOf(second.todoId)).status).toBe('open');
 
-    // The v1 event names the task by task_id.
-    h.emu.changeTaskAsUser(await guidOf(second.todoId), 'ou_alice', { complete: true });
+    // The v1 event names the task by task_id (its v2 event lost, so only the v1 one tells the bot).
+    await h.emu.changeTaskAsUser(await guidOf(second.todoId), 'ou_alice', { complete: true }, { eventLost: true });
     await h.event(taskUpdatedV1Event({ token: SECRETS.verificationToken, taskId: await guidOf(second.todoId) }));
     await h.settled();
     expect((await todoOf(second.todoId)).status).toBe('done');
@@ -253,5 +251,35 @@ describe('a group that does not sync', () => {
   it('subscribes to task events at start when every group syncs', async () => {
     await start();
     expect(h.emu.taskEventsSubscribed).toBe(true);
+  });
+});
+
+describe('task events Feishu pushes of its own accord', () => {
+  it('reach the bot’s event route, signed and encrypted, when a person completes the task in Feishu Task', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+    const pushesBefore = h.emu.deliveries.length;
+    expect(await h.emu.changeTaskAsUser(guid, 'ou_alice', { complete: true })).toEqual(['task_completed_update']);
+    const pushed = h.emu.deliveries.slice(pushesBefore);
+    expect(pushed.map((d) => d.target)).toEqual([`${h.app.url}/webhook/event`]);
+    expect(Object.keys(JSON.parse(pushed[0]?.body ?? '{}'))).toEqual(['encrypt']);
+    expect(pushed[0]?.headers['x-lark-signature']).toMatch(/^[0-9a-f]{64}$/);
+    await h.settled();
+    expect(await todoOf(todo.todoId)).toMatchObject({ status: 'done', doneVia: 'feishu_task' });
+    expect(cardNow(todo.messageId)).toContain('Done in Feishu Task');
+  });
+
+  it('reach the bot over its long connection when it takes its events there', async () => {
+    clock = START;
+    h = await startHarness({ env: { TASK_SYNC: 'on' }, transport: 'long-connection', app: { now: () => clock } });
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+    const pushesBefore = h.emu.connections.reduce((sum, c) => sum + c.pushes, 0);
+    await h.emu.changeTaskAsUser(guid, 'ou_alice', { reopen: true });
+    await h.emu.changeTaskAsUser(guid, 'ou_alice', { complete: true });
+    await h.settled();
+    expect(h.emu.connections.reduce((sum, c) => sum + c.pushes, 0) - pushesBefore).toBe(2);
+    expect(await todoOf(todo.todoId)).toMatchObject({ status: 'done', doneVia: 'feishu_task' });
   });
 });

@@ -1,6 +1,9 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../emulator';
+import { type Emulator, signPush, startEmulator } from '../../emulator';
 import { FeishuClient } from '../../src/feishu/client';
+import { decryptPush } from '../../src/feishu/decrypt';
 import { FeishuApiError } from '../../src/feishu/errors';
 import type { NewFeishuTask } from '../../src/feishu/tasks';
 import { createLogger } from '../../src/log';
@@ -95,8 +98,8 @@ describe('Feishu Task v2 in the emulator', () => {
     const { guid } = await feishu.tasks.create(newTask());
     expect(await feishu.tasks.setDue(guid, DUE + 3_600_000)).toBe(true);
     expect(emu.tasks.get(guid)?.due).toEqual({ timestamp: String(DUE + 3_600_000), is_all_day: false });
-    expect(emu.changeTaskAsUser(guid, 'ou_alice', { assignees: ['ou_carol'] })).toEqual(['task_assignees_update']);
-    expect(emu.changeTaskAsUser(guid, 'ou_alice', { complete: true })).toEqual(['task_completed_update']);
+    expect(await emu.changeTaskAsUser(guid, 'ou_alice', { assignees: ['ou_carol'] })).toEqual(['task_assignees_update']);
+    expect(await emu.changeTaskAsUser(guid, 'ou_alice', { complete: true })).toEqual(['task_completed_update']);
     const read = await feishu.tasks.get(guid);
     expect(read?.assigneeIds).toEqual(['ou_carol']);
     expect(read?.completedAt).toBeGreaterThan(0);
@@ -129,5 +132,69 @@ describe('Feishu Task v2 in the emulator', () => {
     const origin = { ...newTask().origin, url: 'javascript:alert(1)' };
     await expect(feishu.tasks.create(newTask({ origin }))).rejects.toMatchObject({ feishuCode: 1470400, httpStatus: 400 });
     expect(emu.tasks.size).toBe(0);
+  });
+});
+
+describe('task events the emulator pushes itself', () => {
+  const ENCRYPT_KEY = 'task-events-key';
+  let own: Emulator;
+  let client: FeishuClient;
+  let bot: Server;
+  /** What the stand-in bot received: each push decrypted, and whether its signature was right. */
+  const received: Array<{ signed: boolean; header: Record<string, string>; event: Record<string, unknown> }> = [];
+
+  beforeAll(async () => {
+    own = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+    client = new FeishuClient({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, domain: own.url, timeoutMs: 5_000, logger: createLogger('silent') });
+    bot = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        const [timestamp, nonce] = [String(req.headers['x-lark-request-timestamp']), String(req.headers['x-lark-request-nonce'])];
+        const signed = req.headers['x-lark-signature'] === signPush({ timestamp, nonce, encryptKey: ENCRYPT_KEY, rawBody: body });
+        received.push({ signed, ...JSON.parse(decryptPush(JSON.parse(body).encrypt, ENCRYPT_KEY)) });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
+    const { port } = bot.address() as AddressInfo;
+    own.setEventSubscription({ url: `http://127.0.0.1:${port}/webhook/event`, verificationToken: 'task-events-token', encryptKey: ENCRYPT_KEY });
+  });
+  afterAll(async () => {
+    await own.close();
+    await new Promise((resolve) => bot.close(resolve));
+  });
+
+  it('pushes nothing before the app subscribes to task events, then each change, by a person or by the app', async () => {
+    const { guid } = await client.tasks.create(newTask());
+    await own.changeTaskAsUser(guid, 'ou_alice', { complete: true });
+    expect(received).toHaveLength(0);
+
+    await client.tasks.subscribe();
+    expect(await own.changeTaskAsUser(guid, 'ou_alice', { reopen: true })).toEqual(['task_completed_update']);
+    // The app's own changes too, as Feishu documents; pushed after the call that made them was answered.
+    await client.tasks.setDue(guid, DUE);
+    await client.tasks.delete(guid);
+    await own.eventsSettled();
+    expect(received.map((push) => push.signed)).toEqual([true, true, true]);
+    expect(received.map((push) => push.header.event_type)).toEqual(Array(3).fill('task.task.update_user_access_v2'));
+    expect(received.map((push) => push.header.token)).toEqual(Array(3).fill('task-events-token'));
+    expect(received.map((push) => push.event)).toEqual([
+      { task_guid: guid, event_types: ['task_completed_update'] },
+      { task_guid: guid, event_types: ['task_due_update'] },
+      { task_guid: guid, event_types: ['task_deleted'] },
+    ]);
+    expect(new Set(received.map((push) => push.header.event_id)).size).toBe(3);
+  });
+
+  it('loses the event of a change when told to, as Feishu may', async () => {
+    const { guid } = await client.tasks.create(newTask({ clientToken: 'todo_lost' }));
+    const before = received.length;
+    await own.changeTaskAsUser(guid, 'ou_alice', { complete: true }, { eventLost: true });
+    await own.eventsSettled();
+    expect(received).toHaveLength(before);
+    expect(own.tasks.get(guid)?.completedAt).not.toBe('0');
   });
 });

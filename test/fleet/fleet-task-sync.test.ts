@@ -1,5 +1,5 @@
 import { afterAll, expect, it } from 'vitest';
-import { taskUpdateEvent } from '../../emulator';
+import type { Delivery } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
 import { SECRETS, postTodo } from '../e2e/harness';
 import { describePostgres } from '../support/postgres';
@@ -34,7 +34,7 @@ describePostgres('task sync through a fleet', () => {
     expect(fleet.emu.callsTo('POST', '/open-apis/task/v2/tasks')).toHaveLength(TODOS);
 
     // Three completed in Feishu Task, their events lost: the next window's sweep reads every synced open to-do once.
-    for (const todo of todos.slice(0, 3)) fleet.emu.changeTaskAsUser(todo.task?.guid as string, 'ou_alice', { complete: true });
+    for (const todo of todos.slice(0, 3)) await fleet.emu.changeTaskAsUser(todo.task?.guid as string, 'ou_alice', { complete: true }, { eventLost: true });
     const readsBefore = fleet.emu.callsTo('GET', /^\/open-apis\/task\/v2\/tasks\//).length;
     clock += 10 * MINUTE;
     fleet.wake();
@@ -45,12 +45,17 @@ describePostgres('task sync through a fleet', () => {
     const after = (await Promise.all(posted.map((p) => fleet.store.todo(p.todoId)))) as Todo[];
     expect(after.map((todo) => todo.status)).toEqual([...Array(3).fill('done'), ...Array(TODOS - 3).fill('open')]);
 
-    // An event reaches whichever instance the balancer picks, and is handled once.
+    // Feishu pushes the completion to the balancer, which hands it to one instance, and its retry to another: handled once.
     const fourth = after[3] as Todo;
-    const eventTypes = fleet.emu.changeTaskAsUser(fourth.task?.guid as string, 'ou_alice', { complete: true });
-    const payload = taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: fourth.task?.guid as string, eventTypes, eventId: 'ev_fleet_task_1' });
-    await fleet.push('/webhook/event', payload, 0);
-    await fleet.push('/webhook/event', payload, 1);
+    fleet.emu.setEventSubscription({
+      url: `${fleet.instances[0]?.url}/webhook/event`,
+      verificationToken: SECRETS.verificationToken,
+      encryptKey: SECRETS.encryptKey,
+      clock: () => clock,
+    });
+    await fleet.emu.changeTaskAsUser(fourth.task?.guid as string, 'ou_alice', { complete: true });
+    const pushed = fleet.emu.deliveries.at(-1) as Delivery;
+    expect((await fleet.emu.redeliver(pushed, { to: `${fleet.instances[1]?.url}/webhook/event` })).status).toBe(200);
     await fleet.settled();
     expect((await fleet.store.todo(fourth.id))?.status).toBe('done');
     expect(fleet.emu.callsTo('GET', `/open-apis/task/v2/tasks/${fourth.task?.guid}`).length).toBe(2);
