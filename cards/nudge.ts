@@ -1,14 +1,14 @@
 import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import { type Card, buildCard, buttonRow, callbackButton, chatListSummary, escapeMarkdown, formatInstant, groupVoice, markdown, typedText } from './parts';
-import { remindedPeople, snoozeButtons } from './reminder';
+import { type SnoozeChoices, remindedPeople, snoozeButtons } from './reminder';
 
 /**
  * A nudge for an overdue to-do, posted as a reply to its current card, in every language (the group reads it): it
  * mentions the people the to-do is for (the creator when nobody is assigned), says since when it is due, and offers
  * Done and Snooze. `zone` is the group's, where the time is shown.
  */
-export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; lang: Language }): Card {
+export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; lang: Language; snooze: SnoozeChoices }): Card {
   const { todo } = p;
   const voice = groupVoice(p.lang);
   const people = remindedPeople(todo);
@@ -23,7 +23,7 @@ export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; l
       markdown((lang) => t(lang, 'nudge.since', { time: escapeMarkdown(formatInstant(p.overdueSince, p.zone, lang)) }), voice, { text_size: 'notation' }),
       ...buttonRow([
         callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-        ...snoozeButtons(todo.id, voice),
+        ...snoozeButtons(todo.id, voice, p.snooze),
       ]),
     ],
   });

@@ -20,7 +20,7 @@ import {
   repeatLabel,
   typedText,
 } from './parts';
-import { remindedPeople, snoozeButtons } from './reminder';
+import { type SnoozeChoices, remindedPeople, snoozeButtons } from './reminder';
 
 type Phase = 'open' | 'done' | 'recalled';
 
@@ -39,12 +39,12 @@ const LOOK: Record<Phase, { label: MessageKey; template: HeaderTemplate; color: 
   recalled: { label: 'todoCard.status.recalled', template: 'grey', color: 'neutral' },
 };
 
-function buttonsFor(phase: Phase, todoId: string, voice: Voice, asReminder: boolean): CardComponent[] {
+function buttonsFor(phase: Phase, todoId: string, voice: Voice, asReminder: SnoozeChoices | undefined): CardComponent[] {
   switch (phase) {
     case 'open':
       return [
         callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId } }),
-        ...(asReminder ? snoozeButtons(todoId, voice) : []),
+        ...(asReminder ? snoozeButtons(todoId, voice, asReminder) : []),
       ];
     case 'done':
       return [callbackButton({ voice, text: 'button.reopen', value: { action: 'todo.reopen', todoId } })];
@@ -64,10 +64,10 @@ function taskLink(todo: Todo, phase: Phase, voice: Voice): CardComponent[] {
  * The card the whole group sees and acts on, in every language (each reader's client shows its own); `lang` fills
  * the default `content`. `timeZone` overrides the creator's zone for the times shown. `asReminder`: the card is a
  * reminder that took over from a card too old for Feishu to update (see src/domain/current-card.ts), so it also
- * mentions the people reminded and offers Snooze and Tomorrow while the to-do is open.
+ * mentions the people reminded and offers Snooze and Tomorrow (at the group's time it carries) while the to-do is open.
  */
-export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asReminder?: boolean }): Card {
-  const asReminder = p.asReminder === true;
+export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asReminder?: SnoozeChoices | undefined }): Card {
+  const { asReminder } = p;
   const phase = PHASE[todo.status];
   const look = LOOK[phase];
   const voice = groupVoice(p.lang);

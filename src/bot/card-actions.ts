@@ -12,7 +12,7 @@ import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
-import { groupSettings } from './group-settings';
+import { groupSettings, snoozeChoices } from './group-settings';
 import { formDeleteJob } from './jobs/form';
 import { taskSyncJobs } from './jobs/task';
 import { cardUpdateJob, feedSyncJob, todoPostJob } from './jobs/todo';
@@ -158,8 +158,9 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
+    const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
     return {
-      answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder: reminderTookOver(todo) }) } }) },
+      answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder }) } }) },
       lang,
     };
   }
@@ -169,7 +170,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   const card = onReminder
     ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
-    : todoCard(updated, { lang, asReminder: reminderTookOver(updated) });
+    : todoCard(updated, { lang, asReminder: reminderTookOver(updated) ? await snoozeChoices(services, updated.chatId) : undefined });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated), ...taskSyncJobs(services, updated)] },

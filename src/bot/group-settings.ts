@@ -1,3 +1,4 @@
+import type { SnoozeChoices } from '../../cards/reminder';
 import { type EffectiveSettings, resolveSettings } from '../domain/group-settings';
 import type { Services } from './services';
 
@@ -8,4 +9,9 @@ import type { Services } from './services';
  */
 export async function groupSettings(services: Pick<Services, 'store' | 'config'>, chatId: string | undefined): Promise<EffectiveSettings> {
   return resolveSettings(chatId === undefined ? undefined : await services.store.chat(chatId), services.config.groupDefaults);
+}
+
+/** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */
+export async function snoozeChoices(services: Pick<Services, 'store' | 'config'>, chatId: string): Promise<SnoozeChoices> {
+  return { tomorrowTime: (await groupSettings(services, chatId)).tomorrowTime };
 }

@@ -139,6 +139,23 @@ describe('acting on a reminder', () => {
     expect(new Date((await todoOf(todo.todoId)).remindAt as number).toISOString()).toBe('2026-03-08T13:00:00.000Z');
   });
 
+  it('offers Tomorrow at the group’s own time (/settings), and a click means that time', async () => {
+    await start();
+    const { store, now } = h.app.services;
+    // What /settings stores for a group whose "Tomorrow" means 7:30 (the settings card itself is tested in its suite).
+    await store.commit({ now: now(), chats: [{ v: RECORD_VERSION, id: 'oc_group', tomorrowTime: '07:30', updatedAt: now() }] });
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    await advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const card = JSON.stringify(reminder?.card);
+    expect(card).toContain('"Tomorrow 7:30"');
+    expect(card).toContain('"明天 7:30"');
+    expect(card).not.toContain('9:00');
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.tomorrow'), { timezone: 'Asia/Shanghai' });
+    expect(answer.body.toast.content).toMatch(/Tue 24 Nov, 07:30/);
+    expect(new Date((await todoOf(todo.todoId)).remindAt as number).toISOString()).toBe('2026-11-23T23:30:00.000Z');
+  });
+
   it('Done on the reminder stops it and updates the to-do card', async () => {
     await start();
     const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'daily' });

@@ -41,7 +41,7 @@ describe('the terminal card renderer', () => {
   });
 
   it('shows a row of buttons on one line, as Feishu sets them side by side', () => {
-    expect(cardToText(todoCard(todo, { lang: 'en_us', asReminder: true }), { name }).at(-2)).toBe('│ [Done] [Snooze 1 h] [Tomorrow 9:00]');
+    expect(cardToText(todoCard(todo, { lang: 'en_us', asReminder: { tomorrowTime: '09:00' } }), { name }).at(-2)).toBe('│ [Done] [Snooze 1 h] [Tomorrow 9:00]');
   });
 
   it('shows a form with its fields, and a notice’s plain text', () => {

@@ -59,8 +59,8 @@ function groupCards(lang: Language, t: Todo = todo()): Array<[string, Card]> {
     ['open to-do', todoCard(t, { lang })],
     ['done to-do', todoCard({ ...t, status: 'done', doneBy: 'ou_a', doneAt: AT }, { lang })],
     ['recalled to-do', todoCard({ ...t, status: 'recalled' }, { lang })],
-    ['reminder', reminderCard({ todo: t, dueAt: AT, late: false, lang })],
-    ['late reminder', reminderCard({ todo: t, dueAt: AT, late: true, lang })],
+    ['reminder', reminderCard({ todo: t, dueAt: AT, late: false, lang, snooze: { tomorrowTime: '09:00' } })],
+    ['late reminder', reminderCard({ todo: t, dueAt: AT, late: true, lang, snooze: { tomorrowTime: '09:00' } })],
     ['reminder marked done', reminderHandledCard({ todo: t, outcome: 'done', by: 'ou_a', lang })],
     ['reminder snoozed', reminderHandledCard({ todo: t, outcome: 'snoozed', by: 'ou_a', until: AT, lang })],
   ];

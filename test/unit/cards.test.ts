@@ -346,9 +346,9 @@ describe('buttons in a row', () => {
 
   it('sets Done, Snooze 1 h and Tomorrow 9:00 side by side on a reminder, a nudge and a reminder that took over', () => {
     const row = [['Done', 'Snooze 1 h', 'Tomorrow 9:00']];
-    expect(rows(reminderCard({ todo: due, dueAt: AT_2026_11_24_0100Z, late: false, lang: 'en_us' }))).toEqual(row);
-    expect(rows(nudgeCard({ todo: due, overdueSince: AT_2026_11_24_0100Z, zone: 'UTC', lang: 'en_us' }))).toEqual(row);
-    expect(rows(todoCard(due, { lang: 'en_us', asReminder: true }))).toEqual(row);
+    expect(rows(reminderCard({ todo: due, dueAt: AT_2026_11_24_0100Z, late: false, lang: 'en_us', snooze: { tomorrowTime: '09:00' } }))).toEqual(row);
+    expect(rows(nudgeCard({ todo: due, overdueSince: AT_2026_11_24_0100Z, zone: 'UTC', lang: 'en_us', snooze: { tomorrowTime: '09:00' } }))).toEqual(row);
+    expect(rows(todoCard(due, { lang: 'en_us', asReminder: { tomorrowTime: '09:00' } }))).toEqual(row);
   });
 
   it('sets the to-do card’s Done beside Open in Feishu Task, and the form’s Submit beside Cancel', () => {
@@ -366,13 +366,36 @@ describe('buttons in a row', () => {
   });
 });
 
+describe('the Tomorrow button', () => {
+  const open = todo({ remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a'] });
+  const tomorrowButton = (card: object) => buttons(card).find((b) => (callbackValue(b) as { action?: string }).action === 'todo.tomorrow');
+
+  it.each([
+    ['a reminder', reminderCard({ todo: open, dueAt: AT_2026_11_24_0100Z, late: false, lang: 'zh_cn', snooze: { tomorrowTime: '07:30' } })],
+    ['a nudge', nudgeCard({ todo: open, overdueSince: AT_2026_11_24_0100Z, zone: 'Asia/Shanghai', lang: 'zh_cn', snooze: { tomorrowTime: '07:30' } })],
+    ['a to-do card that took over as the reminder', todoCard(open, { lang: 'zh_cn', asReminder: { tomorrowTime: '07:30' } })],
+  ])('shows the group’s own time, in every language: %s', (_, card) => {
+    expect(tomorrowButton(card)?.text).toEqual({ tag: 'plain_text', content: '明天 7:30', i18n_content: { zh_cn: '明天 7:30', en_us: 'Tomorrow 7:30' } });
+  });
+
+  it('writes the hour as people do, and an afternoon time on 24 hours', () => {
+    const label = (tomorrowTime: string) =>
+      (
+        tomorrowButton(reminderCard({ todo: open, dueAt: AT_2026_11_24_0100Z, late: false, lang: 'en_us', snooze: { tomorrowTime } }))?.text as
+          | { content: string }
+          | undefined
+      )?.content;
+    expect(['09:00', '10:05', '18:30', '00:15'].map(label)).toEqual(['Tomorrow 9:00', 'Tomorrow 10:05', 'Tomorrow 18:30', 'Tomorrow 0:15']);
+  });
+});
+
 describe('text people typed', () => {
   const typed = 'v1.2 & <at id=all></at> **x** [y](https://evil) a@b.c';
   const hostile = todo({ text: typed, remindAt: AT_2026_11_24_0100Z, assigneeIds: ['ou_a'] });
 
   it.each([
     ['the to-do card', todoCard(hostile, { lang: 'zh_cn' })],
-    ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true, lang: 'zh_cn' })],
+    ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true, lang: 'zh_cn', snooze: { tomorrowTime: '09:00' } })],
     ['a handled reminder', reminderHandledCard({ todo: hostile, outcome: 'snoozed', by: 'ou_a', until: AT_2026_11_24_0100Z, lang: 'en_us' })],
     ['the /todos list', todoListCard({ todos: [hostile], mine: false, lang: 'zh_cn' })],
   ])('is shown as typed, in plain_text, never inside markdown: %s', (_, card) => {

@@ -37,8 +37,8 @@ export function nudgeJobs(services: Services): RegisteredJob[] {
         const current = todo && currentCard(todo);
         const since = todo && overdueSince(todo, now());
         if (todo?.status !== 'open' || !current || since === undefined) return;
-        const { timeZone } = await groupSettings(services, todo.chatId);
-        const card = nudgeCard({ todo, overdueSince: since, zone: timeZone, lang: recordLanguage(services, todo) });
+        const { timeZone, tomorrowTime } = await groupSettings(services, todo.chatId);
+        const card = nudgeCard({ todo, overdueSince: since, zone: timeZone, lang: recordLanguage(services, todo), snooze: { tomorrowTime } });
         await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('n', job.id) }));
       },
     }),

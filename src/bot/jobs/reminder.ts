@@ -4,6 +4,7 @@ import { todoCard } from '../../../cards/todo';
 import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
+import { snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { cardUpdateJob, todoLaneJob } from './todo';
@@ -42,7 +43,8 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
         const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
-        const card = takeover ? todoCard(todo, { lang, asReminder: true }) : reminderCard({ todo, dueAt, late, lang });
+        const snooze = await snoozeChoices(services, todo.chatId);
+        const card = takeover ? todoCard(todo, { lang, asReminder: snooze }) : reminderCard({ todo, dueAt, late, lang, snooze });
         const messageId = await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }));
         const latest = await store.todo(todoId);
         if (!latest) return;

@@ -9,7 +9,7 @@ import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type JobContext, type JobKind, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { sayFailure } from '../feishu-sentences';
-import { groupSettings } from '../group-settings';
+import { groupSettings, snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { deleteFormCards, formLane } from './form';
@@ -154,7 +154,8 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const todo = await store.todo(todoId);
       const card = todo && currentCard(todo);
       if (!todo || !card || todo.status === 'recalled') return;
-      const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder: reminderTookOver(todo) });
+      const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
+      const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder });
       try {
         await feishu.patchCard({ messageId: card.messageId, card: content });
       } catch (error) {

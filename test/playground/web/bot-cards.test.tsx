@@ -175,7 +175,7 @@ describe('the to-do and reminder cards', () => {
   };
 
   it('draws a reminder that took over as the card with Done, Snooze and Tomorrow side by side in one row', () => {
-    const el = draw(todoCard(todo, { lang: 'en_us', asReminder: true }));
+    const el = draw(todoCard(todo, { lang: 'en_us', asReminder: { tomorrowTime: '09:00' } }));
     const row = el.querySelector('.column-set.flow');
     expect([...(row?.querySelectorAll('.column.auto button') ?? [])].map(text)).toEqual(['Done', 'Snooze 1 h', 'Tomorrow 9:00']);
   });
@@ -195,7 +195,7 @@ describe('the to-do and reminder cards', () => {
 
   it('names a reminder by its header and quotes it by its summary', async () => {
     const ctx = context();
-    const el = draw(reminderCard({ todo, dueAt: todo.remindAt ?? 0, late: false, lang: 'en_us' }), ctx);
+    const el = draw(reminderCard({ todo, dueAt: todo.remindAt ?? 0, late: false, lang: 'en_us', snooze: { tomorrowTime: '09:00' } }), ctx);
     expect(el.querySelector('article')?.getAttribute('aria-label')).toBe('Reminder');
     expect([...el.querySelectorAll('button')].map(text)).toEqual(['Done', 'Snooze 1 h', 'Tomorrow 9:00']);
     await click(button(el, 'Snooze 1 h'));
