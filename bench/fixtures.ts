@@ -82,8 +82,8 @@ export const SCRATCH = join(ROOT, 'bench', 'results.tmp');
 /**
  * Bundles `entry` as `npm run build` bundles src/main.ts for `npm start` (esbuild: node, ESM, packages external,
  * split into chunks loaded when first imported, source maps) into a folder of SCRATCH named after it, with the
- * PostgreSQL migrations beside it as the build copies them beside dist/main.js; returns the bundle's path and how
- * long bundling took (the copy aside).
+ * PostgreSQL migrations and the compact Feishu SDK beside it as the build writes them beside dist/main.js; returns
+ * the bundle's path and how long bundling took (the copies aside).
  */
 export async function bundle(entry: string, name: string): Promise<{ file: string; ms: number }> {
   const { build } = await import('esbuild');
@@ -107,6 +107,8 @@ export async function bundle(entry: string, name: string): Promise<{ file: strin
   });
   const ms = performance.now() - started;
   await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(outdir, 'migrations'), { recursive: true });
+  const { compactSdk } = await import('../scripts/build.mjs');
+  await compactSdk(outdir);
   return { file: join(outdir, name), ms };
 }
 

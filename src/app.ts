@@ -8,7 +8,7 @@ import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
 import { TaskSyncStatus, subscribeTaskEvents } from './bot/task-sync';
-import { CommandThrottle } from './bot/throttle';
+import { ClickThrottle } from './bot/throttle';
 import { BUILD_INFO } from './build-info';
 import type { Config } from './config';
 import { FeishuClient } from './feishu/client';
@@ -120,8 +120,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     admins: new AdminDirectory((chatId) => feishu.chatAdmins(chatId), config.adminCacheMs, now),
     profileZones: new ProfileZones({ lookup: (userId) => feishu.userTimeZone(userId), now, logger: logger.child({ module: 'profile-zones' }) }),
-    throttle: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
-    clicks: new CommandThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
+    clicks: new ClickThrottle(config.userCommandLimit, config.userCommandWindowSeconds, shared && ((options) => shared.throttleLimiter(options))),
     botOpenId: () => identity.openId(),
     knownBotOpenId: () => identity.knownOpenId(),
     taskSync: new TaskSyncStatus(),

@@ -2,7 +2,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
  * The terms in which a store that several instances share (PostgreSQL) counts limits for the whole fleet: Feishu's
- * rate limits, as permits on a schedule, and the people's command throttles. The store offers them (`Store.sharedLimits`)
+ * rate limits, as permits on a schedule, and the people's click throttles. The store offers them (`Store.sharedLimits`)
  * and the Feishu client and the bot take them, each without knowing the other: this module imports nothing of the bot.
  */
 
@@ -28,6 +28,6 @@ export interface SharedLimits {
   reservePermit(limits: readonly PermitLimit[], maxWaitMs: number): Promise<PermitAnswer>;
   /** Forgets the limits of keys idle for minutes, so the store does not keep one per chat forever. */
   sweepPermits(): Promise<void>;
-  /** A limiter counting each person's budget once for the whole fleet (for `CommandThrottle`). */
+  /** A limiter counting each person's budget once for the whole fleet (for `ClickThrottle`). */
   throttleLimiter(options: { points: number; duration: number }): RateLimiterAbstract;
 }

@@ -153,6 +153,65 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(await store.job('j2')).toBeUndefined();
       });
 
+      it('spends a budget in the commit: past its limit the commit is refused whole, the first refusal of a window marked', async () => {
+        const store = await open();
+        const budget = { key: 'oc_1:ou_a', limit: 3, windowMs: 1_000 };
+        const results = [];
+        for (let n = 0; n < 5; n++) results.push(await store.commit({ now: 100, eventId: `ev${n}`, jobs: [job(`j${n}`, { lane: `l${n}` })], budget }));
+        expect(results).toEqual([
+          { ok: true },
+          { ok: true },
+          { ok: true },
+          { ok: false, reason: 'throttled', first: true },
+          { ok: false, reason: 'throttled', first: false },
+        ]);
+        // Nothing of a refused commit is stored: neither its job nor its event id.
+        expect(await store.job('j3')).toBeUndefined();
+        expect(await store.job('j2')).toMatchObject({ id: 'j2' });
+        expect(await store.commit({ now: 100, eventId: 'ev3' })).toEqual({ ok: true });
+        // Another key has a budget of its own; a window ends `windowMs` after the commit that opened it.
+        expect(await store.commit({ now: 100, jobs: [job('other', { lane: 'o' })], budget: { ...budget, key: 'oc_1:ou_b' } })).toEqual({ ok: true });
+        expect(await store.commit({ now: 1_099, eventId: 'ev5', budget })).toEqual({ ok: false, reason: 'throttled', first: false });
+        expect(await store.commit({ now: 1_100, eventId: 'ev6', jobs: [job('j6', { lane: 'l6' })], budget })).toEqual({ ok: true });
+        expect(await store.job('j6')).toMatchObject({ id: 'j6' });
+      });
+
+      it('spends nothing of a budget for a commit refused otherwise: a repeated event, a stale record', async () => {
+        const store = await open();
+        const budget = { key: 'oc_1:ou_a', limit: 2, windowMs: 1_000 };
+        expect(await store.commit({ now: 0, eventId: 'ev1', jobs: [job('j1')], budget })).toEqual({ ok: true });
+        for (let n = 0; n < 3; n++)
+          expect(await store.commit({ now: 0, eventId: 'ev1', jobs: [job('j1')], budget })).toEqual({ ok: false, reason: 'duplicate' });
+        expect(await store.commit({ now: 0, todos: [todo('t1', { rev: 1 })], budget })).toEqual({ ok: false, reason: 'stale' });
+        expect(await store.commit({ now: 0, eventId: 'ev2', jobs: [job('j2')], budget })).toEqual({ ok: true });
+        expect(await store.commit({ now: 0, eventId: 'ev3', budget })).toEqual({ ok: false, reason: 'throttled', first: true });
+      });
+
+      it('spends a budget in a commit that writes records, and writes none of them past the limit', async () => {
+        const store = await open();
+        const budget = { key: 'oc_1:ou_a', limit: 1, windowMs: 1_000 };
+        expect(await store.commit({ now: 0, todos: [todo('t1')], jobs: [job('j1')], budget })).toEqual({ ok: true });
+        expect(await store.commit({ now: 0, todos: [todo('t2')], jobs: [job('j2')], budget })).toEqual({ ok: false, reason: 'throttled', first: true });
+        // The refusal was counted, though nothing of its commit was written.
+        expect(await store.commit({ now: 0, todos: [todo('t3')], budget })).toEqual({ ok: false, reason: 'throttled', first: false });
+        expect(await store.todo('t1')).toMatchObject({ id: 't1' });
+        expect(await store.todo('t2')).toBeUndefined();
+        expect(await store.job('j2')).toBeUndefined();
+      });
+
+      it('counts concurrent commits against one budget exactly', async () => {
+        const store = await open();
+        const budget = { key: 'oc_1:ou_a', limit: 5, windowMs: 60_000 };
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, n) => store.commit({ now: 0, eventId: `ev${n}`, jobs: [job(`j${n}`, { lane: `l${n}` })], budget })),
+        );
+        expect(results.filter((r) => r.ok)).toHaveLength(5);
+        expect(results.filter((r) => !r.ok && r.reason === 'throttled' && r.first)).toHaveLength(1);
+        expect(results.filter((r) => !r.ok && r.reason === 'throttled' && !r.first)).toHaveLength(6);
+        const stored = await Promise.all(Array.from({ length: 12 }, (_, n) => store.job(`j${n}`)));
+        expect(stored.filter((j) => j !== undefined)).toHaveLength(5);
+      });
+
       it('finds to-dos by card, lists a chat’s open ones soonest first, and finds the latest posted one', async () => {
         const store = await open();
         await store.commit({
@@ -570,6 +629,22 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
             [a, b, a, b].map((store, n) => store.commit({ now: 0, forms: [{ ...read, status: 'submitting', todoId: `t${n}` }] })),
           );
           expect(results.filter((r) => r.ok)).toHaveLength(1);
+        });
+
+        it('counts one budget once for every instance', async () => {
+          const a = await open();
+          const b = await open(false);
+          const budget = { key: 'oc_1:ou_a', limit: 5, windowMs: 60_000 };
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, n) => (n % 2 === 0 ? a : b).commit({ now: 0, eventId: `ev${n}`, jobs: [job(`j${n}`, { lane: `l${n}` })], budget })),
+          );
+          expect(results.filter((r) => r.ok)).toHaveLength(5);
+          expect(results.filter((r) => !r.ok && r.reason === 'throttled' && r.first)).toHaveLength(1);
+          // The same event delivered to both at once is one command: the delivery that lost gives its point back.
+          const other = { ...budget, key: 'oc_1:ou_b', limit: 1 };
+          const twice = await Promise.all([a, b].map((store) => store.commit({ now: 0, eventId: 'ev_b', jobs: [job('jb', { lane: 'lb' })], budget: other })));
+          expect(twice.map((r) => (r.ok ? 'ok' : r.reason)).sort()).toEqual(['duplicate', 'ok']);
+          expect(await b.commit({ now: 0, eventId: 'ev_b2', budget: other })).toEqual({ ok: false, reason: 'throttled', first: true });
         });
 
         it('tells one instance of another’s commits', async () => {

@@ -152,26 +152,26 @@ export class Bot {
   }
 
   /**
-   * Throttled, then stored as a job in the same commit as its event id (refused whole for a repeated delivery); the
-   * throttle's verdict asks Feishu nothing. A command over the budget is not stored: the first one past it becomes
-   * the notice saying so. A budget counts events, not deliveries: a repeated delivery (Feishu's retry, or one push
-   * handed to two instances) gives its point back, and the notice never claims the event id, so it cannot take the
-   * place of another delivery of the same event that was admitted.
+   * Stored as a job in the same commit as its event id, and spending a point of the sender's command budget in that
+   * chat (one step, refused whole for a repeated delivery, which spends nothing): the throttle asks Feishu nothing. A
+   * command over the budget is not stored: the first one past it in its window becomes the notice saying so, which
+   * never claims the event id, so it cannot take the place of another delivery of the same event that was admitted.
    */
   private async admit(message: MessageEvent): Promise<void> {
-    const { store, now, throttle } = this.services;
-    const verdict = await throttle.check(message.chatId, message.senderId);
-    if (verdict === 'drop') return;
-    if (verdict === 'warn') {
+    const { store, now, config } = this.services;
+    const result = await store.commit({
+      now: now(),
+      eventId: message.eventId,
+      jobs: [messageJob(this.services, message)],
+      budget: { key: `${message.chatId}:${message.senderId}`, limit: config.userCommandLimit, windowMs: config.userCommandWindowSeconds * 1000 },
+    });
+    if (result.ok) return;
+    if (result.reason === 'throttled') {
       // Kept to one by its job id, which names the event.
-      await store.commit({ now: now(), jobs: [await this.throttledNotice(message)] });
+      if (result.first) await store.commit({ now: now(), jobs: [await this.throttledNotice(message)] });
       return;
     }
-    const job = messageJob(this.services, message);
-    const result = await store.commit({ now: now(), eventId: message.eventId, jobs: [job] });
-    if (result.ok) return;
     this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
-    await throttle.refund(message.chatId, message.senderId);
   }
 
   /** The one notice past a person's command budget, in the language of the command that crossed it. */

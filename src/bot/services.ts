@@ -7,7 +7,7 @@ import type { Records } from '../store/store';
 import type { AdminDirectory } from './admins';
 import type { ProfileZones } from './profile-zones';
 import type { TaskSyncStatus } from './task-sync';
-import type { CommandThrottle } from './throttle';
+import type { ClickThrottle } from './throttle';
 
 /** What the bot's handlers work with. Built once in `app.ts`; handlers receive it, never build parts of it. */
 export interface Services {
@@ -17,10 +17,8 @@ export interface Services {
   admins: AdminDirectory;
   /** People's time zones from their Feishu profiles, cached. */
   profileZones: ProfileZones;
-  /** Commands per person and chat. */
-  throttle: CommandThrottle;
   /** Clicks per person and card: their own budget, with the commands' settings. */
-  clicks: CommandThrottle;
+  clicks: ClickThrottle;
   logger: Logger;
   now: () => number;
   /** The bot's own open_id, looked up once, to tell a mention of the bot from a mention of a colleague. */

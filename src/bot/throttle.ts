@@ -1,17 +1,18 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
- * One person flooding the bot must not crowd out everyone else. Each person gets a budget per window in each scope
- * (commands: a chat; clicks: a card); the first request over it is answered with a polite notice, the rest are
- * dropped quietly until the window passes. The verdict asks Feishu nothing (it is counted in this process, or for a
- * fleet in the shared database), so it is made before anything is stored.
+ * One person clicking a card over and over must not crowd out everyone else. Each person gets a budget of clicks per
+ * window on each card; the first click over it is told so, the rest quietly until the window passes. The verdict
+ * asks Feishu nothing (it is counted in this process, or for a fleet in the shared database), so it is made before
+ * anything is read or stored. Commands have the same kind of budget, spent in the commit that stores them
+ * (`Commit.budget`).
  */
 export type ThrottleVerdict = 'allow' | 'warn' | 'drop';
 
 /** Where the budgets are counted: in this process by default, or for the whole fleet (the store's `SharedLimits`). */
 export type ThrottleLimiter = (options: { points: number; duration: number }) => RateLimiterAbstract;
 
-export class CommandThrottle {
+export class ClickThrottle {
   private readonly limiter: RateLimiterAbstract;
 
   constructor(
@@ -30,10 +31,5 @@ export class CommandThrottle {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
       return refusal.consumedPoints === this.points + 1 ? 'warn' : 'drop';
     }
-  }
-
-  /** Gives back the point an allowed request took, when it turned out to repeat one already counted. */
-  async refund(scope: string, userId: string): Promise<void> {
-    await this.limiter.reward(`${scope}:${userId}`, 1);
   }
 }

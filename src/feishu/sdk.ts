@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileFunction } from 'node:vm';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../log';
 import { stoppingError, unlessStopped } from './stopping';
@@ -124,7 +128,27 @@ type Axios = typeof import('axios').default;
  */
 export function loadOutboundModules(): { lark: Lark; axios: Axios } {
   const require = createRequire(import.meta.url);
-  return { lark: require('@larksuiteoapi/node-sdk') as Lark, axios: require('axios') as Axios };
+  sdk ??= loadSdk(require);
+  return { lark: sdk, axios: require('axios') as Axios };
+}
+
+let sdk: Lark | undefined;
+
+/**
+ * The SDK from the compact copy the build writes beside the bundle (`compactSdk` in scripts/build.mjs, for the SDK's
+ * installed version): the package's own code without its comments, about 10 MB less resident than the package's
+ * file. It runs with the package's path and a `require` of the package's, so it finds its dependencies as the
+ * package does. From the sources (tsx), or where no copy for this version is found, the package's file itself.
+ */
+function loadSdk(require: NodeRequire): Lark {
+  const file = require.resolve('@larksuiteoapi/node-sdk');
+  const { version } = require('@larksuiteoapi/node-sdk/package.json') as { version: string };
+  const compact = fileURLToPath(new URL(`./lark-sdk-${version}.cjs`, import.meta.url));
+  if (!existsSync(compact)) return require(file) as Lark;
+  const run = compileFunction(readFileSync(compact, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: compact });
+  const module = { exports: {} };
+  run(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports as Lark;
 }
 
 export interface SdkOptions {

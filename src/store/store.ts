@@ -64,9 +64,27 @@ export interface Commit {
   jobs?: readonly NewJob[];
   /** The job making this change: refused as `lease-lost` unless it still holds its lease. */
   by?: Job;
+  /**
+   * A budget the commit spends one point of (a person's commands in a chat), checked after every other condition and
+   * in the same step as the writes: refused as `throttled` once the key has spent `limit` points in its window, and
+   * the refusal is counted too. A commit refused for another reason spends nothing, so a repeated delivery of an
+   * event is not counted twice.
+   */
+  budget?: Budget;
 }
 
-export type CommitResult = { ok: true } | { ok: false; reason: 'duplicate' | 'stale' | 'lease-lost' };
+/** A window of `windowMs` starts at the commit (`now`) that first spends from the key after the last one ended. */
+export interface Budget {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+export type CommitResult =
+  | { ok: true }
+  | { ok: false; reason: 'duplicate' | 'stale' | 'lease-lost' }
+  /** `first`: the first commit refused in its window (the one whose sender is told why). */
+  | { ok: false; reason: 'throttled'; first: boolean };
 
 /** What a commit may have made runnable or due, for the outbox and the scheduler, which listen for it. */
 export interface Committed {

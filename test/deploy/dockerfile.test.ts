@@ -122,10 +122,11 @@ describe('the Dockerfile', () => {
         for (const source of parts) await cp(join(ROOT, source), join(destination, parts.length > 1 ? source : ''), { recursive: true });
       } else if (op === 'RUN') run(args, buildDir());
     }
-    // The entries (the bot, the store tool) and their source maps, the migrations, and the chunks loaded on first use
-    // (the PostgreSQL adapter among them).
+    // The entries (the bot, the store tool) and their source maps, the migrations, the compact Feishu SDK of the
+    // installed version, and the chunks loaded on first use (the PostgreSQL adapter among them).
     const built = await readdir(join(buildDir(), 'dist'));
-    const entries = ['main.js', 'main.js.map', 'store.js', 'store.js.map', 'migrations'];
+    const sdk = JSON.parse(await readFile(join(buildDir(), 'node_modules', '@larksuiteoapi', 'node-sdk', 'package.json'), 'utf8')) as { version: string };
+    const entries = ['main.js', 'main.js.map', 'store.js', 'store.js.map', 'migrations', `lark-sdk-${sdk.version}.cjs`];
     expect(built).toEqual(expect.arrayContaining(entries));
     expect(built.filter((name) => !entries.includes(name)).every((name) => /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(name))).toBe(true);
     expect(built.some((name) => name.startsWith('postgres-store-'))).toBe(true);

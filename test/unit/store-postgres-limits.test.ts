@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { CommandThrottle } from '../../src/bot/throttle';
+import { ClickThrottle } from '../../src/bot/throttle';
 import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
 import { type Limit, type LimitedMethod, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
 import type { Permit } from '../../src/shared-limits';
@@ -150,15 +150,15 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
     expect((await a.reserve('message.patch', { messageId: 'om_1' })).waitMs).toBeLessThan(212);
   });
 
-  it('counts each person’s commands once for the whole fleet: one notice, then quiet', async () => {
+  it('counts each person’s clicks on a card once for the whole fleet: one notice, then quiet', async () => {
     const throttles = [
-      new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)),
-      new CommandThrottle(5, 60, (options) => shared().throttleLimiter(options)),
+      new ClickThrottle(5, 60, (options) => shared().throttleLimiter(options)),
+      new ClickThrottle(5, 60, (options) => shared().throttleLimiter(options)),
     ];
-    const verdicts = await Promise.all(Array.from({ length: 12 }, (_, n) => (throttles[n % 2] as CommandThrottle).check('oc_1', 'ou_a')));
+    const verdicts = await Promise.all(Array.from({ length: 12 }, (_, n) => (throttles[n % 2] as ClickThrottle).check('oc_1', 'ou_a')));
     expect(verdicts.filter((v) => v === 'allow')).toHaveLength(5);
     expect(verdicts.filter((v) => v === 'warn')).toHaveLength(1);
     expect(verdicts.filter((v) => v === 'drop')).toHaveLength(6);
-    expect(await (throttles[1] as CommandThrottle).check('oc_1', 'ou_b')).toBe('allow');
+    expect(await (throttles[1] as ClickThrottle).check('oc_1', 'ou_b')).toBe('allow');
   });
 });

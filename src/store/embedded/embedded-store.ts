@@ -12,6 +12,7 @@ import {
   type Store,
   type StoreStats,
 } from '../store';
+import { Budgets } from './budgets';
 import { DueIndex } from './due-index';
 import { JobBook } from './job-book';
 import type { CollectionName, Persistence } from './persistence';
@@ -38,6 +39,7 @@ export class EmbeddedStore implements Store {
   /** To-dos with a reminder still to come, counted for the metrics. */
   private readonly pendingReminders = new Set<string>();
   private readonly jobs: JobBook;
+  private readonly budgets = new Budgets();
   private readonly listeners = new Set<(committed: Committed) => void>();
 
   constructor(persistence: Persistence) {
@@ -153,6 +155,10 @@ export class EmbeddedStore implements Store {
       const stored = this.records.get<Revised>(collection, record.id);
       if (stored?.rev !== record.rev || (stored === undefined && record.rev !== undefined)) return { ok: false, reason: 'stale' };
     }
+    if (commit.budget) {
+      const spent = this.budgets.spend(commit.budget, commit.now);
+      if (spent > commit.budget.limit) return { ok: false, reason: 'throttled', first: spent === commit.budget.limit + 1 };
+    }
 
     if (commit.eventId !== undefined) this.records.put('events', commit.eventId, commit.now);
     for (const [collection, record] of writes) {
@@ -215,6 +221,7 @@ export class EmbeddedStore implements Store {
   }
 
   async prune(now: number): Promise<number> {
+    this.budgets.prune(now);
     let removed = 0;
     for (const [id, seenAt] of this.records.entries<number>('events')) {
       if (now - seenAt > EVENT_RETENTION_MS) {

@@ -138,8 +138,9 @@ export class PostgresStore implements Store {
     const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
     const jobs = commit.jobs ?? [];
     const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
-    // The event, the lanes' locks, the jobs and the notice telling the other instances of them (heard only if the
-    // commit holds: a notice waits for its transaction), in one call.
+    // The budget, the event, the lanes' locks, the jobs and the notice telling the other instances of them (heard
+    // only if the commit holds: a notice waits for its transaction), in one call.
+    const { budget } = commit;
     const commitJobs = async (client?: pg.PoolClient) => {
       const args = [
         commit.eventId ?? null,
@@ -150,9 +151,12 @@ export class PostgresStore implements Store {
         this.channel.name,
         this.channel.notice({ jobs: true, due }),
       ];
-      const enqueued = (await this.db.query<{ enqueued: number }>(this.sql.commitJobs, args, client)).rows[0]?.enqueued ?? 0;
-      if (enqueued < 0) throw new Refused('duplicate');
-      return enqueued;
+      const enqueued = budget
+        ? await this.db.query<{ enqueued: number }>(this.sql.commitBudgetedJobs, [budget.key, budget.limit, budget.windowMs, ...args], client)
+        : await this.db.query<{ enqueued: number }>(this.sql.commitJobs, args, client);
+      const answer = enqueued.rows[0]?.enqueued ?? 0;
+      if (answer === DUPLICATE) throw new Refused('duplicate');
+      return answer;
     };
     let enqueued: number;
     try {
@@ -161,7 +165,9 @@ export class PostgresStore implements Store {
       else {
         enqueued = await this.db.transaction(async (client) => {
           if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
-          const count = commit.eventId !== undefined || lanes.length > 0 ? await commitJobs(client) : 0;
+          const count = commit.eventId !== undefined || lanes.length > 0 || budget ? await commitJobs(client) : 0;
+          // Throttled: the transaction keeps the point spent, and nothing else was written.
+          if (count === THROTTLED_FIRST || count === THROTTLED_AGAIN) return count;
           for (const [collection, record] of writes) {
             const values = writeValues(collection, { ...record, rev: (record.rev ?? 0) + 1 });
             const { insert, update } = this.sql.writes[collection];
@@ -177,6 +183,7 @@ export class PostgresStore implements Store {
       if (error instanceof Refused) return { ok: false, reason: error.reason };
       throw error;
     }
+    if (enqueued === THROTTLED_FIRST || enqueued === THROTTLED_AGAIN) return { ok: false, reason: 'throttled', first: enqueued === THROTTLED_FIRST };
     this.emit({ jobs: enqueued > 0, due });
     return { ok: true };
   }
@@ -277,6 +284,11 @@ export class PostgresStore implements Store {
 }
 
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
+
+/** What `commit_jobs` and `commit_budgeted_jobs` answer instead of the jobs enqueued (migrations 0005, 0010). */
+const DUPLICATE = -1;
+const THROTTLED_FIRST = -2;
+const THROTTLED_AGAIN = -3;
 
 /** A commit's condition failed: the transaction is rolled back and the caller told why. */
 class Refused extends CodedError {

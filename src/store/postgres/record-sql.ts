@@ -63,6 +63,15 @@ export function recordStatements(s: string) {
      * enqueued, or -1 when the event was seen before (see migration 0005).
      */
     commitJobs: statement('commitJobs', `SELECT ${s}.commit_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS enqueued`),
+    /**
+     * `commitJobs` spending a point of a budget first: $1 its key, $2 its limit, $3 its window (ms), then `commitJobs`'
+     * $1-$13 as $4-$16. Also returns -2 (the first commit past the budget in its window) or -3 (the ones after it),
+     * having committed nothing else (see migration 0010).
+     */
+    commitBudgetedJobs: statement(
+      'commitBudgetedJobs',
+      `SELECT ${s}.commit_budgeted_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) AS enqueued`,
+    ),
     byId: Object.fromEntries(
       (Object.keys(COLUMNS) as RecordCollection[]).map((c) => [c, statement(`${c}.byId`, `SELECT record FROM ${s}.${c} WHERE id = $1`)]),
     ) as Record<RecordCollection, Statement>,

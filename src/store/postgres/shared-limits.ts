@@ -58,9 +58,10 @@ export class PostgresSharedLimits implements SharedLimits {
   }
 
   /**
-   * rate-limiter-flexible's PostgreSQL limiter: each person's command budget counted once for the whole fleet, in
-   * the `command_throttle` table migration 0002 creates. Windows are timed on each instance's clock (the library's
-   * choice), so the instances' clocks should agree to well under a window (NTP does).
+   * rate-limiter-flexible's PostgreSQL limiter: each person's click budget counted once for the whole fleet, in
+   * the `command_throttle` table migration 0002 creates (where commits spend the commands' budgets, migration 0010).
+   * Windows are timed on each instance's clock (the library's choice), so the instances' clocks should agree to well
+   * under a window (NTP does).
    */
   throttleLimiter(options: { points: number; duration: number }): RateLimiterPostgres {
     return new RateLimiterPostgres({
