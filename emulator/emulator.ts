@@ -141,6 +141,11 @@ export class RunningEmulator implements Emulator {
     this.state.messageScopeGranted = granted;
   }
 
+  /** `im:message.group_msg`: without it a group's messages cannot be read, even with a message read scope. */
+  setGroupMessageScope(granted: boolean): void {
+    this.state.groupMessageScopeGranted = granted;
+  }
+
   revokeTokens(): void {
     this.state.revokeTokens();
   }

@@ -45,6 +45,7 @@ export class EmulatorState {
   contactScopeGranted: boolean;
   /** Whether the app holds a message read scope; without one reading a message answers 99991672. */
   messageScopeGranted: boolean;
+  groupMessageScopeGranted: boolean;
   readonly names = new Map<string, string>();
   readonly unavailableUsers = new Set<string>();
   /** Feishu Tasks by guid, deleted ones kept (marked) so a late call still finds them gone. */
@@ -87,6 +88,7 @@ export class EmulatorState {
     for (const [openId, zone] of Object.entries(options.timeZones ?? {})) this.timeZones.set(openId, zone);
     this.contactScopeGranted = options.contactScope ?? true;
     this.messageScopeGranted = options.messageScope ?? true;
+    this.groupMessageScopeGranted = true;
     for (const [openId, name] of Object.entries(options.names ?? {})) this.names.set(openId, name);
     for (const openId of options.unavailableUsers ?? []) this.unavailableUsers.add(openId);
     this.taskScopeGranted = options.taskScope ?? true;

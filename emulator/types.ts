@@ -310,6 +310,8 @@ export interface Emulator {
   directChatId(openId: string): string;
   /** Grants or withdraws the message read scope. */
   setMessageScope(granted: boolean): void;
+  /** `im:message.group_msg`: without it a group's messages cannot be read, even with a message read scope. */
+  setGroupMessageScope(granted: boolean): void;
   revokeTokens(): void;
   /** Forgets calls, messages, uuids, faults, feed cards and rate windows; keeps chats and tokens. */
   reset(): void;

@@ -5,13 +5,17 @@ import { messageData } from './message-send';
 /**
  * `GET /open-apis/im/v1/messages/:message_id`: the message as `data.items[0]` (the SDK's generated client reads it
  * there), with `sender_name` when asked (`with_sender_name`). A recalled message is refused as recalled (230011), a
- * deleted one as deleted (230110); without a message read scope the call is refused (99991672).
+ * deleted one as deleted (230110); without a message read scope the call is refused (99991672), and so is a group's
+ * message without `im:message.group_msg` as well (Feishu's 获取指定消息的内容, 权限要求).
  */
 export const getMessage: Handler = (call, state) => {
   if (!state.messageScopeGranted) throw refuse(Code.scopeMissing, 'Access denied. One of the following scopes is required: [im:message, im:message:readonly]');
   const id = call.params.message_id ?? '';
   const message = state.messages.get(id);
   if (!message || message.kind === 'ephemeral') throw badParam(`message_id ${id}: no such message`);
+  if (!state.groupMessageScopeGranted && state.chats.get(message.chatId)?.chatType === 'group') {
+    throw refuse(Code.scopeMissing, 'Access denied. One of the following scopes is required: [im:message.group_msg]');
+  }
   if (message.recalled) throw refuse(Code.recalled, 'The message has been recalled.');
   if (message.deleted) throw refuse(Code.alreadyDeleted, 'The message has been deleted.');
   const data = messageData(message, state) as { sender: { sender_name?: string } };

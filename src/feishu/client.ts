@@ -180,7 +180,7 @@ export class FeishuClient {
 
   /**
    * A message of a chat the bot is in (a `/todo`'s source). Needs a message read scope (`im:message:readonly` or
-   * `im:message`): without one Feishu refuses with 99991672.
+   * `im:message`) and, for a group's message, `im:message.group_msg`: without them Feishu refuses with 99991672.
    */
   async readMessage(messageId: string): Promise<ChatMessage> {
     const answer = await this.transport.call({

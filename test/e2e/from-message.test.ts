@@ -93,5 +93,15 @@ describe('a to-do from a message', () => {
     expect(posted).toHaveLength(1);
     expect((await todoOfCard(posted[0]?.messageId as string)).source).toBeUndefined();
     expect(buttonValue(posted[0]?.card, 'todo.done')).toBeDefined();
+
+    // A message read scope alone does not read a group's messages: Feishu also asks for im:message.group_msg.
+    h.emu.setMessageScope(true);
+    h.emu.setGroupMessageScope(false);
+    const group = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Print the badges' });
+    const withoutGroupScope = await todoReplyingTo(group);
+    expect(inputOf(withoutGroupScope.card)).toBeUndefined();
+    expect(noticesTo(h, 'ou_admin').at(-1)).toContain('im:message.group_msg');
+    expect(noticesTo(h, 'ou_admin').join('\n')).not.toContain('Print the badges');
+    h.emu.setGroupMessageScope(true);
   });
 });
