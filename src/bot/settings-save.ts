@@ -28,19 +28,25 @@ export interface SettingsDecision {
 }
 
 /**
- * The settings form's Save, from the group it was opened for, by one of its admins (whoever else clicks is refused):
+ * The settings form's Save, from the group it was opened for or, for a topic group (no ephemeral cards there, so the
+ * card went by direct message), from the bot's direct chat with the person clicking; from any other chat it is
+ * refused. Only one of the group's admins may save (whoever else clicks is refused):
  * every field is checked first and the first bad one named in a red toast, nothing saved; then the settings that
  * changed are written into the group's record (only those, so a default the environment changes later still reaches
  * the others) and named in the toast. The record is written only from the revision read, so two admins saving at
- * once are decided by the store.
+ * once are decided by the store. The card stays as it is after a Save, in a direct chat too: the admin may change
+ * more and save again.
  */
 export async function saveSettings(services: Services, action: CardActionEvent, chatId: string, lang: Language): Promise<SettingsDecision> {
   const refuse = (key: 'settings.adminsOnly' | 'toast.otherChat' | 'toast.permissionUnknown'): SettingsDecision => ({
     answer: { toast: toast('error', key, lang) },
     lang,
   });
-  if (action.chatId !== undefined && action.chatId !== chatId) return refuse('toast.otherChat');
   try {
+    // A direct chat has the bot and the person clicking in it alone, so a card there can only be one the bot sent them.
+    if (action.chatId !== undefined && action.chatId !== chatId && (await services.admins.chatMode(action.chatId)) !== 'p2p') {
+      return refuse('toast.otherChat');
+    }
     if (!(await services.admins.isAdmin(chatId, action.operatorId))) return refuse('settings.adminsOnly');
   } catch {
     return refuse('toast.permissionUnknown');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultChats } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitForm } from './harness';
+import { type Harness, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitButtonName, submitForm } from './harness';
 
 /**
  * A topic group (话题群) has no ephemeral cards: the form reaches the admin by direct message, the to-do card and its
@@ -132,6 +132,52 @@ describe('a topic group', () => {
     expect(JSON.stringify(lines[0]?.card)).toContain('direct message');
     expect(JSON.stringify(lines[0]?.card)).not.toContain('Secret plans');
     expect(await h.app.services.store.openForm(TOPIC, 'ou_admin')).toBeUndefined();
+  });
+});
+
+describe('/settings in a topic group', () => {
+  const isSettings = (card: unknown) => JSON.stringify(card).includes('"action":"settings.save"');
+  const save = (user: string, card: { messageId: string; card?: unknown }, chatId: string, formValue: Record<string, unknown>) =>
+    h.click(user, card.messageId, buttonValue(card.card, 'settings.save'), { chatId, formValue, name: submitButtonName(card.card) });
+
+  it('comes to the admin by direct message and is saved from there for the topic group, checked as in the group', async () => {
+    await start();
+    await inNewTopic('ou_admin', '/settings');
+    const dm = h.emu.directChatId('ou_admin');
+    const card = messagesIn(dm).find((m) => isSettings(m.card));
+    if (!card) throw new Error('no settings card by direct message');
+    expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
+
+    const bad = await save('ou_admin', card, dm, { digestTime: '25:99' });
+    expect(bad.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/digest/i) });
+    expect(await h.app.services.store.chat(TOPIC)).toBeUndefined();
+
+    const saved = await save('ou_admin', card, dm, { whoCreates: 'everyone', tomorrowTime: '10:00' });
+    expect(saved.body.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Everyone.*10:00/) });
+    expect(await h.app.services.store.chat(TOPIC)).toMatchObject({ whoCreates: 'everyone', tomorrowTime: '10:00' });
+    // Applied at once: a plain member's /todo in the topic group now opens a form, by direct message.
+    await inNewTopic('ou_member', '/todo Water the plants');
+    expect(messagesIn(h.emu.directChatId('ou_member')).some((m) => hasSubmit(m.card))).toBe(true);
+  });
+
+  it('refuses the card clicked from another group, and anyone who is not the group’s admin', async () => {
+    await start();
+    await inNewTopic('ou_admin', '/settings');
+    const card = messagesIn(h.emu.directChatId('ou_admin')).find((m) => isSettings(m.card));
+    if (!card) throw new Error('no settings card by direct message');
+
+    const elsewhere = await save('ou_admin', card, 'oc_group', { whoCreates: 'everyone' });
+    expect(elsewhere.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/another chat/) });
+    // A member clicking it from their own direct chat with the bot (say, an admin since demoted) is no admin.
+    const member = await save('ou_member', card, h.emu.directChatId('ou_member'), { whoCreates: 'everyone' });
+    expect(member.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/Only the group owner and group admins/) });
+    expect(await h.app.services.store.chat(TOPIC)).toBeUndefined();
+
+    // A member's own /settings is refused privately, by direct message.
+    await inNewTopic('ou_member', '/settings');
+    const refusal = messagesIn(h.emu.directChatId('ou_member'));
+    expect(refusal).toHaveLength(1);
+    expect(JSON.stringify(refusal[0]?.card)).toMatch(/Only the group owner and group admins/);
   });
 });
 
