@@ -33,7 +33,7 @@ const patchesOf = (messageId: string) => h.emu.callsTo('PATCH', `/open-apis/im/v
 const errorLines = () => h.logs.filter((line) => JSON.parse(line).level >= 50);
 
 describe('a to-do whose card grows old', () => {
-  it('is taken over by the reminder fired when its card is 14 days old, and Done then updates the new card', async () => {
+  it('is taken over by the reminder fired when its card is 14 days old, and Done and Reopen then update the new card', async () => {
     await start();
     const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'weekly' });
     await advance(HOUR);
@@ -70,6 +70,17 @@ describe('a to-do whose card grows old', () => {
     // The old card, past Feishu's window, was left alone.
     expect(patchesOf(todo.messageId)).toHaveLength(patchesBefore);
     expect(errorLines()).toEqual([]);
+
+    // Reopen, from the new card as Done left it, opens the to-do again and updates that card back.
+    const doneCard = h.emu.messages.get(third?.messageId as string)?.card;
+    const reopened = await h.click('ou_alice', third?.messageId as string, buttonValue(doneCard, 'todo.reopen'));
+    expect(reopened.body.toast.type).toBe('success');
+    await h.settled();
+    expect((await todoOf(todo.todoId)).status).toBe('open');
+    expect(patchesOf(third?.messageId as string)).toHaveLength(patched.length + 1);
+    expect(patchesOf(third?.messageId as string).at(-1)?.status).toBe(200);
+    expect(buttonValue(h.emu.messages.get(third?.messageId as string)?.card, 'todo.done').todoId).toBe(todo.todoId);
+    expect(patchesOf(todo.messageId)).toHaveLength(patchesBefore);
 
     // /recall, as a reply to the new card, withdraws it.
     await h.say('ou_admin', '/recall', { parentId: third?.messageId });

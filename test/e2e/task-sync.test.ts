@@ -191,6 +191,19 @@ describe('a to-do in a group that syncs', () => {
     expect(h.emu.successfulCallsTo('DELETE', `/open-apis/task/v2/tasks/${guid}`)).toHaveLength(1);
   });
 
+  it('moves the due to tomorrow’s 9:00 where the clicker is on Tomorrow', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    const { guid } = onlyTask();
+    const answer = await h.click('ou_alice', todo.messageId, { action: 'todo.tomorrow', todoId: todo.todoId }, { timezone: 'Europe/Berlin' });
+    expect(answer.body.toast.type).toBe('success');
+    await h.settled();
+    // Tue 8 Dec 2026, 09:00 in Berlin (UTC+1).
+    const tomorrowNine = Date.UTC(2026, 11, 8, 8, 0);
+    expect((await todoOf(todo.todoId)).remindAt).toBe(tomorrowNine);
+    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(tomorrowNine), is_all_day: false });
+  });
+
   it('makes one task when the bot dies between the create and recording its guid', async () => {
     await start();
     // Feishu creates the task, but its answer never arrives: the job is resumed and sends the same client_token.

@@ -123,6 +123,34 @@ describe('a topic group', () => {
     expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
   });
 
+  it('answers /todos and /help by direct message, and nothing of them in the topic', async () => {
+    await start();
+    await inNewTopic('ou_admin', '/todo Renew the domain');
+    const dm = h.emu.directChatId('ou_admin');
+    const form = messagesIn(dm).find((m) => hasSubmit(m.card));
+    const submitted = await submitForm(
+      h,
+      'ou_admin',
+      { messageId: form?.messageId as string, card: form?.card },
+      formValues({ text: 'Renew the domain', assignees: ['ou_alice'] }),
+      {
+        chatId: dm,
+      },
+    );
+    expect(submitted.body.toast.type).toBe('success');
+    await h.settled();
+    const inTopic = () => messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot').length;
+    const before = inTopic();
+
+    await inNewTopic('ou_alice', '/todos');
+    await inNewTopic('ou_alice', '/help');
+    const answers = messagesIn(h.emu.directChatId('ou_alice')).map((m) => JSON.stringify(m.card));
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toContain('Renew the domain');
+    for (const usage of ['/todo', '/todos', '/recall', '/help']) expect(answers[1]).toContain(usage);
+    expect(inTopic()).toBe(before);
+  });
+
   it('says in the topic, in one line and with no to-do content, when the direct message cannot be delivered', async () => {
     await start({ unavailableUsers: ['ou_admin'] });
     const command = await inNewTopic('ou_admin', '/todo Secret plans');
