@@ -2,6 +2,7 @@ import type { TaskEvent } from '../feishu/events';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { taskReconcileJob, taskSweepJob } from './jobs/task';
 import type { Services } from './services';
+import { subscribeTaskEventsAgain } from './task-sync';
 
 /**
  * Feishu Task to the bot: its events, the subscription that brings them, and the sweep that reads every synced open
@@ -26,7 +27,10 @@ export async function receiveTaskEvent(services: Services, event: TaskEvent): Pr
   if (!result.ok) logger.info({ eventId: event.eventId }, 'duplicate delivery ignored');
 }
 
-/** Enqueues each window's sweep, once for the fleet; sweeps share one lane, so one runs at a time. */
+/**
+ * Enqueues each window's sweep, once for the fleet; sweeps share one lane, so one runs at a time. Each instance also
+ * tries again the task event subscription it was refused (the scope may have been granted since).
+ */
 export function taskSweepTask(services: Services): ScheduledTask {
   const windowOf = (at: number) => at - (at % SWEEP_INTERVAL_MS);
   let lastWindow: number | undefined;
@@ -39,6 +43,8 @@ export function taskSweepTask(services: Services): ScheduledTask {
       // even after the first sweep finished and its job is gone.
       if (window !== lastWindow) await services.store.commit({ now: services.now(), eventId: `task.sweep:${window}`, jobs: [taskSweepJob(services, window)] });
       lastWindow = window;
+      // Not waited for: a slow Feishu would hold the scheduler's other tasks (reminders) back. It never throws.
+      void subscribeTaskEventsAgain(services);
     },
   };
 }

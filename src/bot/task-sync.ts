@@ -13,12 +13,32 @@ export const TASK_SCOPES = 'task:task:write, task:task:read';
 export class TaskSyncStatus {
   private refusedAt: number | undefined;
   private lastCode: number | undefined;
-  private subscription: Promise<void> | undefined;
+  /** The last subscription attempt in this process: true once Feishu accepted it. */
+  private subscription: Promise<boolean> | undefined;
+  private subscriptionRefusalLogged = false;
 
-  /** Runs `subscribe` the first time it is asked, in this process; later calls wait for that one. */
-  subscribeOnce(subscribe: () => Promise<void>): Promise<void> {
+  /** Runs `subscribe` the first time it is asked, in this process; later calls wait for that attempt. */
+  subscribeOnce(subscribe: () => Promise<boolean>): Promise<boolean> {
     this.subscription ??= subscribe();
     return this.subscription;
+  }
+
+  /**
+   * Runs `subscribe` again when this process asked before and was refused (an attempt in flight is waited for, not
+   * doubled); does nothing when it never asked or was accepted.
+   */
+  async subscribeAgainIfRefused(subscribe: () => Promise<boolean>): Promise<void> {
+    const last = this.subscription;
+    if (last === undefined || (await last)) return;
+    if (this.subscription === last) this.subscription = subscribe();
+    await this.subscription;
+  }
+
+  /** True the first time a subscription is refused, so the refusal is logged once however often it is retried. */
+  firstSubscriptionRefusal(): boolean {
+    const first = !this.subscriptionRefusalLogged;
+    this.subscriptionRefusalLogged = true;
+    return first;
   }
 
   refused(code: number, at: number): void {
@@ -45,16 +65,31 @@ export class TaskSyncStatus {
 
 /**
  * Subscribes the app to its tasks' events, once per process: at start when every group syncs, else with the first
- * task made. A refusal (no scope yet, Feishu unreachable) is logged once and the sweep carries on alone; it never
- * stops the bot or a job.
+ * task made. A refusal (no scope yet, Feishu unreachable) never stops the bot or a job: the sweep carries on alone and
+ * tries the subscription again each time it comes by (`subscribeTaskEventsAgain`), so a scope granted later brings
+ * the events without a restart.
  */
-export function subscribeTaskEvents(services: Services): Promise<void> {
-  return services.taskSync.subscribeOnce(async () => {
-    try {
-      await services.feishu.tasks.subscribe();
-      services.logger.info('subscribed to Feishu Task events');
-    } catch (error) {
-      services.logger.warn({ err: (error as Error).message }, 'could not subscribe to Feishu Task events; relying on the reconcile sweep');
-    }
-  });
+export async function subscribeTaskEvents(services: Services): Promise<void> {
+  await services.taskSync.subscribeOnce(() => attemptSubscription(services));
+}
+
+/** Tries the subscription again if this process was refused it; nothing otherwise. */
+export function subscribeTaskEventsAgain(services: Services): Promise<void> {
+  return services.taskSync.subscribeAgainIfRefused(() => attemptSubscription(services));
+}
+
+/** One subscription call; a refusal is logged as a warning the first time only, and answered false. */
+async function attemptSubscription(services: Services): Promise<boolean> {
+  try {
+    await services.feishu.tasks.subscribe();
+    services.logger.info('subscribed to Feishu Task events');
+    return true;
+  } catch (error) {
+    const level = services.taskSync.firstSubscriptionRefusal() ? 'warn' : 'debug';
+    services.logger[level](
+      { err: (error as Error).message },
+      'could not subscribe to Feishu Task events; relying on the reconcile sweep, which tries the subscription again',
+    );
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { taskUpdateEvent, taskUpdatedV1Event } from '../../emulator';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
 import { type Harness, SECRETS, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
@@ -240,6 +240,38 @@ describe('without the Feishu Task scope', () => {
     expect((await todoOf(third.todoId)).task?.guid).toBeDefined();
     const after = (await (await fetch(`${h.app.url}/healthz`)).json()) as { components: { taskSync: { refused: boolean } } };
     expect(after.components.taskSync.refused).toBe(false);
+  });
+});
+
+describe('a task event subscription Feishu refused', () => {
+  it('is tried again at each sweep, its refusal logged once, until the scope is granted', async () => {
+    await start({ TASK_SYNC: 'on' }, { taskScope: false });
+    const subscribeCalls = () => h.emu.callsTo('POST', '/open-apis/task/v2/task_v2/task_subscription').length;
+    // The scheduler's look runs on its own: give it time to make its calls before settling.
+    const sweep = async () => {
+      clock += 10 * MINUTE;
+      h.app.wake();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await h.settled();
+    };
+    expect(h.emu.taskEventsSubscribed).toBe(false);
+    const refusedAtStart = subscribeCalls();
+    expect(refusedAtStart).toBeGreaterThan(0);
+
+    await sweep();
+    await vi.waitFor(() => expect(subscribeCalls()).toBeGreaterThan(refusedAtStart));
+    expect(h.emu.taskEventsSubscribed).toBe(false);
+
+    h.emu.setTaskScope(true);
+    await sweep();
+    await vi.waitFor(() => expect(h.emu.taskEventsSubscribed).toBe(true));
+    const refusals = h.logs.map((line) => JSON.parse(line)).filter((entry) => String(entry.msg).startsWith('could not subscribe to Feishu Task events'));
+    expect(refusals.filter((entry) => entry.level >= 40)).toHaveLength(1);
+
+    // Subscribed: later sweeps leave it be.
+    const subscribed = subscribeCalls();
+    await sweep();
+    expect(subscribeCalls()).toBe(subscribed);
   });
 });
 
