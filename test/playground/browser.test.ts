@@ -280,5 +280,89 @@ if (!chromiumInstalled()) {
       await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
       await card.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
     }, 120_000);
+
+    /** The newest settings card: the page keeps the ones opened before. */
+    const settingsCard = () => article('Settings of this group').last();
+    /** The settings card's text boxes are named by their placeholders. */
+    const tomorrowTimeBox = () => settingsCard().getByRole('textbox', { name: 'A time such as 09:00', exact: true });
+
+    it('opens the private settings card on /settings, and saves a change for the whole group', async () => {
+      await actAs(ADMIN);
+      await say('/settings');
+      await settingsCard().waitFor();
+      await messageWith('Settings of this group').getByText('Only visible to you').waitFor();
+      expect(await tomorrowTimeBox().inputValue()).toBe('09:00');
+
+      // Every day, so that the digest comes whichever weekday the clock lands on; "Tomorrow" at 08:30.
+      await settingsCard()
+        .locator('select', { has: page.locator('option[value="daily"]') })
+        .selectOption('daily');
+      await tomorrowTimeBox().fill('08:30');
+      await settingsCard().getByRole('button', { name: 'Save' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Saved: .*Every day.*08:30/ })
+        .waitFor();
+
+      // Opened again, a new card shows the saved value.
+      await say('/settings');
+      await expect.poll(() => article('Settings of this group').count()).toBe(2);
+      expect(await tomorrowTimeBox().inputValue()).toBe('08:30');
+    }, 60_000);
+
+    /** The playground's clock in the group's zone (the playground's default, Shanghai). */
+    const groupHour = () => new Date(playground.clock.now() + 8 * 3_600_000).getUTCHours();
+    /** Moves the clock an hour at a time, as a person would press it, until the group's clock shows `hour`. */
+    async function advanceToHour(hour: number) {
+      while (groupHour() !== hour) await page.getByRole('button', { name: '+1 hour' }).click();
+    }
+    /** The message, in the chat, whose card is `name` and mentions the to-do. */
+    const cardMessage = (name: string, todoText: string) =>
+      page
+        .locator('.message')
+        .filter({ has: article(name) })
+        .filter({ hasText: todoText });
+
+    it('brings an open to-do back: its reminder, a nudge after quiet hours, and the morning digest with a one-tap Done', async () => {
+      await actAs(ADMIN);
+      await advanceToHour(19);
+      await say('/todo Renew the certificate');
+      const form = article('New to-do');
+      await form.waitFor();
+      await form.getByLabel('Remind at (optional)').fill(pickerValueIn(1));
+      await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
+      await form.getByRole('button', { name: 'Submit' }).click();
+      const todo = article('To-do').filter({ hasText: 'Renew the certificate' });
+      await todo.locator('.text-tag').filter({ hasText: 'Open' }).waitFor();
+
+      // The reminder, made late only by the clock's jump, does not say the bot was down; its Tomorrow button shows
+      // the group's saved time.
+      await advanceToHour(20);
+      const reminder = cardMessage('Reminder', 'Renew the certificate');
+      await reminder.waitFor();
+      await reminder.getByRole('button', { name: 'Tomorrow 8:30' }).waitFor();
+      expect(await reminder.getByText(/I was not running then/).count()).toBe(0);
+
+      // The nudge comes due at 22:00 (two hours after the reminder), inside the quiet hours: none through the night,
+      // which the clock crosses an hour at a time; one at 8:00, replying to the to-do's card.
+      const nudge = cardMessage('Overdue', 'Renew the certificate');
+      await advanceToHour(7);
+      expect(await nudge.count()).toBe(0);
+      await advanceToHour(8);
+      await nudge.waitFor();
+      await nudge.getByText(`@${ASSIGNEE}`).waitFor();
+      await nudge.locator('.quote').filter({ hasText: 'Renew the certificate' }).waitFor();
+      await nudge.getByRole('button', { name: 'Done' }).waitFor();
+      await nudge.getByRole('button', { name: 'Snooze 1 h' }).waitFor();
+
+      // At 9:00 the digest lists it as overdue; its Done closes the to-do.
+      await advanceToHour(9);
+      const digest = article('Daily digest');
+      await digest.getByText('Overdue').first().waitFor();
+      await digest.getByText(/Renew the certificate/).waitFor();
+      await digest.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await todo.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
+    }, 180_000);
   });
 }
