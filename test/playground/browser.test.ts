@@ -325,25 +325,25 @@ if (!chromiumInstalled()) {
 
     it('brings an open to-do back: its reminder, a nudge after quiet hours, and the morning digest with a one-tap Done', async () => {
       await actAs(ADMIN);
-      await advanceToHour(19);
+      await advanceToHour(20);
       await say('/todo Renew the certificate');
       const form = article('New to-do');
       await form.waitFor();
-      await form.getByLabel('Remind at (optional)').fill(pickerValueIn(1));
+      await form.getByLabel('Remind at (optional)').fill(pickerValueIn(0.5));
       await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
       await form.getByRole('button', { name: 'Submit' }).click();
       const todo = article('To-do').filter({ hasText: 'Renew the certificate' });
       await todo.locator('.text-tag').filter({ hasText: 'Open' }).waitFor();
 
-      // The reminder, made late only by the clock's jump, does not say the bot was down; its Tomorrow button shows
-      // the group's saved time.
-      await advanceToHour(20);
+      // The reminder, half an hour late only because the clock jumped an hour, does not say the bot was down; its
+      // Tomorrow button shows the group's saved time.
+      await advanceToHour(21);
       const reminder = cardMessage('Reminder', 'Renew the certificate');
       await reminder.waitFor();
       await reminder.getByRole('button', { name: 'Tomorrow 8:30' }).waitFor();
       expect(await reminder.getByText(/I was not running then/).count()).toBe(0);
 
-      // The nudge comes due at 22:00 (two hours after the reminder), inside the quiet hours: none through the night,
+      // The nudge comes due two hours after the reminder, after 22:00, inside the quiet hours: none through the night,
       // which the clock crosses an hour at a time; one at 8:00, replying to the to-do's card.
       const nudge = cardMessage('Overdue', 'Renew the certificate');
       await advanceToHour(7);
