@@ -24,7 +24,8 @@ import type { ProcessDeploy, ProcessDeployment } from './process-deployments';
 /**
  * The real bot SIGKILLed while people open and submit forms: each kill at a random moment at which Feishu holds a
  * post (Feishu makes it; the dead process never hears so), and the deployment brought back as it comes back after a
- * crash. Run on one process on the file store, killed up to 6 times and started again on the same DATA_FILE
+ * crash. Task sync is on, and Feishu holds task creates as it holds posts, so kills also land between a task's
+ * create and the recording of its guid: the create's `client_token` must make it one task all the same. Run on one process on the file store, killed up to 6 times and started again on the same DATA_FILE
  * (test/reliability/crash.test.ts), and on three processes on one PostgreSQL schema, where the instance holding the
  * most posting jobs is killed, the others resume its jobs once their leases run out, and it starts again
  * (test/fleet/fleet-crash.test.ts). What Feishu and the people do is modelled honestly:
@@ -39,6 +40,7 @@ import type { ProcessDeploy, ProcessDeployment } from './process-deployments';
  */
 
 const DEADLINE_MS = 75_000;
+const TASKS = '/open-apis/task/v2/tasks';
 
 export interface CrashRun {
   deploy: ProcessDeploy;
@@ -64,18 +66,20 @@ export async function crash(run: CrashRun): Promise<void> {
   const users = Array.from({ length: people }, (_, i) => `ou_${tag}_${i}`);
   const textOf = (i: number) => `${label} ${i} end`;
   const openEventOf = (i: number) => `ev_${tag}_open_${i}`;
-  const deployment = await run.deploy({ emulator: { chats: [adminGroup(chat, users)] }, dir: await run.dir() });
+  const deployment = await run.deploy({ emulator: { chats: [adminGroup(chat, users)] }, dir: await run.dir(), env: { TASK_SYNC: 'on' } });
   run.started(deployment);
   const { emu } = deployment;
   emu.fault({ ...run.held, times: Number.POSITIVE_INFINITY });
+  emu.fault({ ...run.held, method: 'POST', path: TASKS, times: Number.POSITIVE_INFINITY });
+  const held = () => postsHeld(emu) + emu.arrivedCalls('POST', TASKS) - emu.callsTo('POST', TASKS).length;
 
-  // The killer: at a random moment at which Feishu holds a post, a SIGKILL, and the deployment back; again and again.
+  // The killer: at a random moment at which Feishu holds a post or a task create, a SIGKILL, and the deployment back; again and again.
   let kills = 0;
   let usersDone = false;
   const killer = (async () => {
     while (!usersDone && kills < run.kills) {
       await sleep(200 + Math.random() * 1_000);
-      while (!usersDone && postsHeld(emu) === 0) await sleep(10);
+      while (!usersDone && held() === 0) await sleep(10);
       if (usersDone) break;
       await deployment.killOne();
       kills++;
@@ -150,6 +154,18 @@ export async function crash(run: CrashRun): Promise<void> {
   // Every form card the bot knows of is deleted (the last jobs may still be running), then every instance, the
   // killed ones started again, stops cleanly.
   await waitFor(() => [...formCardsByForm(emu).values()].every((cards) => cards.some((m) => m.deleted)), 'every form card to be deleted', 30_000, 50);
+  // Each to-do's task made and recorded: no job left, as a live instance's /healthz reads the store.
+  await waitFor(
+    async () => {
+      if (emu.tasks.size < people) return false;
+      const health = await fetch(`${deployment.pick()}/healthz`).catch(() => undefined);
+      const body = (await health?.json().catch(() => undefined)) as { components?: { store?: { pendingJobs?: number } } } | undefined;
+      return body?.components?.store?.pendingJobs === 0;
+    },
+    'every task to be made and recorded',
+    30_000,
+    100,
+  );
   expect(await deployment.stop()).toEqual(Array.from({ length: deployment.instances }, () => 0));
   const killed = await deployment.verify(kills);
 
@@ -173,6 +189,11 @@ export async function crash(run: CrashRun): Promise<void> {
   expect(todos.map((todo) => todo.id).sort()).toEqual(forms.map((form) => form.todoId).sort());
   expect(todos.every((todo) => todo.status === 'open' && todo.messageId !== undefined)).toBe(true);
   expect(stored.filter((record) => record.collection === 'jobs')).toEqual([]);
+  // One Feishu Task per to-do, however often a kill cut its create short: the create's client_token.
+  const taskCreates = emu.callsTo('POST', TASKS);
+  expect(emu.tasks.size).toBe(people);
+  expect(new Set([...emu.tasks.values()].map((task) => task.extra)).size).toBe(people);
+  expect(todos.every((todo) => todo.task !== undefined && emu.tasks.get(todo.task.guid)?.extra === todo.id)).toBe(true);
   // The card the bot sent, and any card it learnt of from a click (one whose send answer was lost).
   for (const form of forms) {
     expect(formCardIds(form).length).toBeGreaterThan(0);
@@ -187,9 +208,10 @@ export async function crash(run: CrashRun): Promise<void> {
 
   figure(
     `${tag.replaceAll('_', ' ')} — ${people} submits through ${deployment.name}, ${kills} SIGKILL${kills === 1 ? ' at a random moment' : 's at random moments'} ` +
-      `while Feishu held a post (${killed}): ${cards.length} final cards, ${byForm.size} forms deleted, ` +
+      `while Feishu held a post or a task create (${killed}): ${cards.length} final cards, ${byForm.size} forms deleted, ` +
       `${items.length - new Set(items).size} duplicates (${postCalls.length} post attempts, ${people} uuids), 0 lost; ` +
       `${redeliveries} event redeliveries (same event_id), ${reclicks} re-clicks after unanswered clicks, ` +
-      `${extraCards} extra ephemeral form cards left visible; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${extraCards} extra ephemeral form cards left visible; ${emu.tasks.size} Feishu Tasks from ${taskCreates.length} creates; ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 }

@@ -48,7 +48,8 @@ export interface ProcessDeployment {
   dispose(): Promise<void>;
 }
 
-export type ProcessDeploy = (options: { emulator: EmulatorOptions; dir: string }) => Promise<ProcessDeployment>;
+/** `env`: settings every process gets besides the deployment's own. */
+export type ProcessDeploy = (options: { emulator: EmulatorOptions; dir: string; env?: Record<string, string> }) => Promise<ProcessDeployment>;
 
 const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
@@ -58,12 +59,12 @@ async function everyRecord(store: Pick<Store, 'exportRecords'>): Promise<Exporte
   return records;
 }
 
-export const oneProcess: ProcessDeploy = async ({ emulator, dir }) => {
+export const oneProcess: ProcessDeploy = async ({ emulator, dir, env: extra }) => {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...emulator });
   const dataFile = join(dir, 'db.json');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = botEnv({ feishuDomain: emu.url, dataFile, port, logLevel: 'warn' });
+  const env = botEnv({ feishuDomain: emu.url, dataFile, port, logLevel: 'warn', extra });
   const spawned: BotProcess[] = [];
   const current = () => spawned[spawned.length - 1] as BotProcess;
   const start = () => {
@@ -121,7 +122,7 @@ export const oneProcess: ProcessDeploy = async ({ emulator, dir }) => {
 /** Short leases, so a dead instance's jobs are resumed within seconds (yet long enough for a loaded machine to renew). */
 const LEASE_S = 5;
 
-export const threeProcesses: ProcessDeploy = async ({ emulator, dir }) => {
+export const threeProcesses: ProcessDeploy = async ({ emulator, dir, env }) => {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...emulator });
   const schema = uniqueSchema('crash');
   let fleet: ProcessFleet | undefined;
@@ -133,7 +134,7 @@ export const threeProcesses: ProcessDeploy = async ({ emulator, dir }) => {
     await dropSchema(schema);
   };
   try {
-    fleet = await spawnFleet({ emu, schema, dir, env: { JOB_LEASE_SECONDS: String(LEASE_S) } });
+    fleet = await spawnFleet({ emu, schema, dir, env: { ...env, JOB_LEASE_SECONDS: String(LEASE_S) } });
     store = await openPostgresStore(schema, 2);
   } catch (error) {
     await dispose();
