@@ -54,6 +54,8 @@ if (!chromiumInstalled()) {
       await page.getByRole('button', { name: 'Send' }).click();
     }
 
+    /** Waits for the page's toast saying `text`, the answer the bot gave the last click. */
+    const toastShown = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
     const article = (name: string) => page.getByRole('article', { name, exact: true });
     const messageWith = (text: string) => page.locator('.message').filter({ hasText: text });
 
@@ -93,10 +95,7 @@ if (!chromiumInstalled()) {
       await form.getByLabel('Remind at (optional)').fill(remindAt);
       await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
       await form.getByRole('button', { name: 'Submit' }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /Posting your to-do/ })
-        .waitFor();
+      await toastShown(/Posting your to-do/);
       const submitted = JSON.parse(callbacks.at(-1) ?? '{}');
       expect(submitted.click.formValue).toEqual({
         todo_text: 'Ship the release notes',
@@ -138,7 +137,7 @@ if (!chromiumInstalled()) {
       await actAs(ADMIN);
       expect(await page.getByText('Only the group owner and group admins').count()).toBe(0);
       await todo.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await toastShown('Marked done.');
       await todo.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
       await todo.getByRole('button', { name: 'Reopen' }).waitFor();
       expect(await article('To-do').count()).toBe(1);
@@ -173,10 +172,7 @@ if (!chromiumInstalled()) {
       // The person picker lists the group's members, though the direct chat holds only the admin and the bot.
       await form.getByRole('group', { name: 'Assignees (optional)' }).getByRole('checkbox', { name: ASSIGNEE }).check();
       await form.getByRole('button', { name: 'Submit' }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /Posting your to-do/ })
-        .waitFor();
+      await toastShown(/Posting your to-do/);
 
       // The direct-message form is closed in place, with no Submit left.
       const closed = article('To-do form (closed)');
@@ -195,7 +191,7 @@ if (!chromiumInstalled()) {
         .filter({ hasText: '/todo Renew the domain' })
         .waitFor();
       await card.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await toastShown('Marked done.');
       await chatChoice(/^Release squad/).check();
       await page.getByRole('main', { name: 'Release squad' }).waitFor();
     }, 120_000);
@@ -265,7 +261,7 @@ if (!chromiumInstalled()) {
       // Cancel works with every field empty: the client's check does not stop it.
       await form.getByRole('textbox', { name: 'What needs doing' }).fill('');
       await cancel.click();
-      await page.getByRole('status').filter({ hasText: 'Cancelled. Nothing was posted.' }).waitFor();
+      await toastShown('Cancelled. Nothing was posted.');
       await form.waitFor({ state: 'detached' });
 
       await say('/todo Check the narrow layout');
@@ -277,7 +273,7 @@ if (!chromiumInstalled()) {
       await noSidewaysScroll();
       await inView(card);
       await card.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await toastShown('Marked done.');
       await card.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
     }, 120_000);
 
@@ -299,10 +295,7 @@ if (!chromiumInstalled()) {
         .selectOption('daily');
       await tomorrowTimeBox().fill('08:30');
       await settingsCard().getByRole('button', { name: 'Save' }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Saved: .*Every day.*08:30/ })
-        .waitFor();
+      await toastShown(/^Saved: .*Every day.*08:30/);
 
       // Opened again, a new card shows the saved value.
       await say('/settings');
@@ -361,7 +354,7 @@ if (!chromiumInstalled()) {
       await digest.getByText('Overdue').first().waitFor();
       await digest.getByText(/Renew the certificate/).waitFor();
       await digest.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('status').filter({ hasText: 'Marked done.' }).waitFor();
+      await toastShown('Marked done.');
       await todo.locator('.text-tag').filter({ hasText: 'Done' }).waitFor();
     }, 180_000);
   });
