@@ -12,6 +12,8 @@ import { context, draw } from './draw';
 
 const form = () => todoFormCard({ formId: 'form_1', draftText: 'Ship the release notes', lang: 'en_us' });
 const text = (el: Element | null | undefined) => el?.textContent ?? '';
+/** A card 2.0 holding one form (named `f`) of these elements. */
+const cardWithForm = (elements: object[]) => ({ schema: '2.0', body: { elements: [{ tag: 'form', name: 'f', elements }] } });
 
 /** A control and the visible label it sits in (its accessible name). */
 function labelled(root: HTMLElement, label: string): HTMLInputElement {
@@ -77,21 +79,10 @@ describe('the form card', () => {
   });
 
   it('checks required fields in the client first: an empty one shows a toast, is marked, and nothing is sent', async () => {
-    const card = {
-      schema: '2.0',
-      body: {
-        elements: [
-          {
-            tag: 'form',
-            name: 'f',
-            elements: [
-              { tag: 'input', name: 'a', required: true, label: { tag: 'plain_text', content: 'A' } },
-              { tag: 'button', name: 'go', form_action_type: 'submit', text: { tag: 'plain_text', content: 'Go' } },
-            ],
-          },
-        ],
-      },
-    };
+    const card = cardWithForm([
+      { tag: 'input', name: 'a', required: true, label: { tag: 'plain_text', content: 'A' } },
+      { tag: 'button', name: 'go', form_action_type: 'submit', text: { tag: 'plain_text', content: 'Go' } },
+    ]);
     const ctx = context({ lang: 'zh_cn' });
     const el = draw(card, ctx);
     await click(button(el, 'Go'));
@@ -134,21 +125,10 @@ describe('the form card', () => {
   });
 
   it('restores the initial values on a reset button', async () => {
-    const card = {
-      schema: '2.0',
-      body: {
-        elements: [
-          {
-            tag: 'form',
-            name: 'f',
-            elements: [
-              { tag: 'input', name: 'a', default_value: 'start', label: { tag: 'plain_text', content: 'A' } },
-              { tag: 'button', name: 'reset', form_action_type: 'reset', text: { tag: 'plain_text', content: 'Reset' } },
-            ],
-          },
-        ],
-      },
-    };
+    const card = cardWithForm([
+      { tag: 'input', name: 'a', default_value: 'start', label: { tag: 'plain_text', content: 'A' } },
+      { tag: 'button', name: 'reset', form_action_type: 'reset', text: { tag: 'plain_text', content: 'Reset' } },
+    ]);
     const ctx = context();
     const el = draw(card, ctx);
     labelled(el, 'A').value = 'changed';
