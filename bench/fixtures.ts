@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -80,40 +80,16 @@ export function forkTs(script: string, args: string[] = [], execArgv: string[] =
 export const SCRATCH = join(ROOT, 'bench', 'results.tmp');
 
 /**
- * Bundles `entry` as `npm run build` bundles src/main.ts for `npm start` (esbuild: node, ESM, packages external,
- * split into chunks loaded when first imported, source maps) into a folder of SCRATCH named after it, with the
- * PostgreSQL migrations and the compact Feishu SDK beside it as the build writes them beside dist/main.js; returns
- * the bundle's path and how long bundling took (the copies aside).
+ * Bundles `entry` with `npm run build`'s own bundler (scripts/build.mjs) into a folder of SCRATCH named after it, with
+ * the PostgreSQL migrations and the compact Feishu SDK beside it, as dist/main.js has them; returns the bundle's path
+ * and how long bundling took (the copies aside).
  */
 export async function bundle(entry: string, name: string): Promise<{ file: string; ms: number }> {
-  const { build } = await import('esbuild');
+  const { bundle: build } = await import('../scripts/build.mjs');
   const extension = extname(name);
   const outdir = join(SCRATCH, basename(name, extension));
-  const started = performance.now();
-  await rm(outdir, { recursive: true, force: true });
-  await build({
-    entryPoints: { [basename(name, extension)]: join(ROOT, entry) },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    sourcemap: true,
-    outdir,
-    outExtension: { '.js': extension },
-    logLevel: 'warning',
-    // As the build bakes them in: a bundle in SCRATCH has no package.json at `../` to read the version from.
-    define: { BUILD_VERSION: JSON.stringify(await packageVersion()), BUILD_COMMIT: JSON.stringify('bench') },
-  });
-  const ms = performance.now() - started;
-  await cp(join(ROOT, 'src', 'store', 'postgres', 'migrations'), join(outdir, 'migrations'), { recursive: true });
-  const { compactSdk } = await import('../scripts/build.mjs');
-  await compactSdk(outdir);
+  const ms = await build({ entryPoints: { [basename(name, extension)]: join(ROOT, entry) }, outdir, extension, buildCommit: 'bench' });
   return { file: join(outdir, name), ms };
-}
-
-async function packageVersion(): Promise<string> {
-  return (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The next IPC message from `child` that `accept` takes (any, by default); rejects if it exits first. */

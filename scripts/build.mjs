@@ -23,11 +23,13 @@ function commit() {
 
 /**
  * Bundles each entry (output name: path from the repo's root) into `outdir`, the PostgreSQL migrations and the
- * compact Feishu SDK (`compactSdk`) beside them.
- * Packages stay external, so `outdir` must lie inside the repo, where node finds node_modules.
+ * compact Feishu SDK (`compactSdk`) beside them. Packages stay external, so `outdir` must lie inside the repo, where
+ * node finds node_modules. `extension` names the entries' files (`.js`); `buildCommit` is what BUILD_COMMIT bakes in
+ * (the checkout's commit). Returns how long esbuild took, the copies aside (the benchmarks report it).
  */
-export async function bundle({ entryPoints = { main: 'src/main.ts', store: 'scripts/store.ts' }, outdir }) {
+export async function bundle({ entryPoints = { main: 'src/main.ts', store: 'scripts/store.ts' }, outdir, extension = '.js', buildCommit = commit() }) {
   rmSync(outdir, { recursive: true, force: true });
+  const started = performance.now();
   await build({
     absWorkingDir: root,
     entryPoints,
@@ -38,11 +40,14 @@ export async function bundle({ entryPoints = { main: 'src/main.ts', store: 'scri
     packages: 'external',
     sourcemap: true,
     outdir,
+    outExtension: { '.js': extension },
     logLevel: 'warning',
-    define: { BUILD_VERSION: JSON.stringify(version), BUILD_COMMIT: JSON.stringify(commit()) },
+    define: { BUILD_VERSION: JSON.stringify(version), BUILD_COMMIT: JSON.stringify(buildCommit) },
   });
+  const ms = performance.now() - started;
   cpSync(`${root}/src/store/postgres/migrations`, `${outdir}/migrations`, { recursive: true });
   await compactSdk(outdir);
+  return ms;
 }
 
 /**
