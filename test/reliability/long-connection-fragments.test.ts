@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log';
 import { LongConnectionReceiver } from '../../src/receivers/long-connection';
 import { SECRETS } from '../bot-env';
 import { FAST_LONG_CONNECTION } from '../e2e/harness';
-import { figure, gcFunction } from './support';
+import { figure, gcFunction, memoryAfterGc } from './support';
 
 /**
  * Issue 23, item 4: hostile fragments over the long connection, from the emulator's gateway to the SDK's real
@@ -69,8 +69,7 @@ describe('fragments over the long connection', () => {
     const budgetBytes = 1024 * 1024;
     await start({ pushLimitBytes: 512 * 1024, budgetBytes });
     const gc = gcFunction();
-    gc();
-    const before = process.memoryUsage();
+    const before = await memoryAfterGc(gc);
     // 2,000 pushes that never finish, 16 KiB each: 31 MiB sent.
     const fragment = Buffer.alloc(16 * 1024, 0x20);
     for (let batch = 0; batch < 20; batch++) {
@@ -78,8 +77,7 @@ describe('fragments over the long connection', () => {
     }
     // Frames are handled in order: once this one is acknowledged, every fragment above has been seen.
     expect((await emu.pushOverConnection(message('ev_marker'))).delivered).toBe(true);
-    gc();
-    const after = process.memoryUsage();
+    const after = await memoryAfterGc(gc);
     const heldMiB = (after.arrayBuffers - before.arrayBuffers) / 2 ** 20;
     figure(
       `long connection: 2,000 unfinished 16 KiB fragments (31 MiB sent): ${(receiver?.fragments.bytes ?? 0) / 1024} KiB held, ${heldMiB.toFixed(1)} MiB of buffers after GC, ${refusals().length} refused`,

@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { formatInstant } from '../../cards/parts';
 import { cardActionEvent } from '../../emulator';
 import { nextOccurrence, tomorrowAt } from '../../src/domain/time';
 import { type CardActionEvent, parseEvent } from '../../src/feishu/events';
-import { figure, gcFunction } from './support';
+import { figure, gcFunction, memoryAfterGc } from './support';
 
 /**
  * Case variants of one zone name (`asia/shanghai`, `ASIA/Shanghai`, …) are all accepted by Intl, and every
@@ -27,14 +26,6 @@ function caseVariants(n: number): string[] {
       })
       .join(''),
   );
-}
-
-async function rssAfterGc(gc: () => void): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await sleep(10);
-  }
-  return process.memoryUsage().rss;
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -71,12 +62,12 @@ describe('time zones from callbacks', () => {
       click(zone);
       stored(zone);
     }
-    const before = await rssAfterGc(gc);
+    const before = (await memoryAfterGc(gc)).rss;
     for (const zone of variants) {
       expect(click(zone)).toMatch(/\(America\/Los_Angeles\)$/);
       stored(zone);
     }
-    const after = await rssAfterGc(gc);
+    const after = (await memoryAfterGc(gc)).rss;
     figure(
       `zone variants: ${VARIANTS.toLocaleString('en')} case variants of ${BASE_ZONE} through the edge, Tomorrow 9:00 and the card renderers: RSS ${mb(before)} MB → ${mb(after)} MB after GC`,
     );
