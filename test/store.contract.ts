@@ -212,6 +212,34 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect(stored.filter((j) => j !== undefined)).toHaveLength(5);
       });
 
+      it('decides pushes committed together each as if alone, in the order they were made', async () => {
+        const store = await open();
+        const budget = { key: 'oc_1:ou_a', limit: 2, windowMs: 60_000 };
+        const push = (eventId: string, jobId: string, withBudget = true) =>
+          store.commit({ now: 0, eventId, jobs: [job(jobId, { lane: `l_${jobId}` })], ...(withBudget && { budget }) });
+        // One turn of the event loop: the PostgreSQL store commits them in one statement, the file store in one append.
+        const results = await Promise.all([
+          push('ev1', 'j1'),
+          push('ev1', 'j1b'),
+          push('ev2', 'j2'),
+          push('ev3', 'j3'),
+          push('ev4', 'j4', false),
+          push('ev3', 'j3b'),
+          push('ev4', 'j4b'),
+        ]);
+        expect(results).toEqual([
+          { ok: true },
+          { ok: false, reason: 'duplicate' },
+          { ok: true },
+          { ok: false, reason: 'throttled', first: true },
+          { ok: true },
+          { ok: false, reason: 'throttled', first: false },
+          { ok: false, reason: 'duplicate' },
+        ]);
+        const stored = await Promise.all(['j1', 'j1b', 'j2', 'j3', 'j4', 'j3b', 'j4b'].map(async (id) => (await store.job(id)) !== undefined));
+        expect(stored).toEqual([true, false, true, false, true, false, false]);
+      });
+
       it('finds to-dos by card, lists a chat’s open ones soonest first, and finds the latest posted one', async () => {
         const store = await open();
         await store.commit({

@@ -3,7 +3,8 @@ import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../
 import { CodedError, ErrorCode } from '../../errors';
 import type { Commit, CommitResult, Committed, ExportedRecord, Job, JobClaim, Store, StorePool, StoreStats } from '../store';
 import { CommitChannel } from './commit-channel';
-import { Database, type PostgresOptions, retried } from './database';
+import { Database, type PostgresOptions } from './database';
+import { GroupCommit } from './group-commit';
 import { PostgresJobs, newJobArrays } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
@@ -15,14 +16,17 @@ import { exportRecords, importRecords } from './transfer';
 /**
  * The store several instances share: every record in PostgreSQL, every race decided by the database. A commit is one
  * transaction that remembers the event id (`ON CONFLICT DO NOTHING`: none inserted, it was seen), writes each record
- * only from the revision it was read at, and enqueues jobs; any refusal rolls all of it back. Other instances hear
- * of it through NOTIFY, this one's listeners at once. Tables live in one schema, created and migrated at `open()`.
+ * only from the revision it was read at, and enqueues jobs; any refusal rolls all of it back. A push's commit (no
+ * record written) shares its statement and transaction with the pushes made while the previous one was under way,
+ * each decided as if alone (`GroupCommit`). Other instances hear of it through NOTIFY, this one's listeners at once.
+ * Tables live in one schema, created and migrated at `open()`.
  */
 export class PostgresStore implements Store {
   private readonly db: Database;
   private readonly sql: RecordStatements;
   private readonly channel: CommitChannel;
   private readonly jobs: PostgresJobs;
+  private readonly pushes: GroupCommit;
   private readonly listeners = new Set<(committed: Committed) => void>();
   private readonly laneKey: string;
   private closed = false;
@@ -34,6 +38,8 @@ export class PostgresStore implements Store {
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+    const notice = this.channel.notice({ jobs: true, due: false });
+    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, { name: this.channel.name, notice });
     this.sharedLimits = new PostgresSharedLimits(this.db);
   }
 
@@ -141,7 +147,7 @@ export class PostgresStore implements Store {
     // The budget, the event, the lanes' locks, the jobs and the notice telling the other instances of them (heard
     // only if the commit holds: a notice waits for its transaction), in one call.
     const { budget } = commit;
-    const commitJobs = async (client?: pg.PoolClient) => {
+    const commitJobs = async (client: pg.PoolClient) => {
       const args = [
         commit.eventId ?? null,
         commit.now,
@@ -160,9 +166,12 @@ export class PostgresStore implements Store {
     };
     let enqueued: number;
     try {
-      // A push (an event id and its job, nothing read before) is one statement, one round trip.
-      if (writes.length === 0 && !commit.by) enqueued = await retried(() => commitJobs());
-      else {
+      // A push (an event id and its job, nothing read before) goes with the other pushes of its moment, one round
+      // trip for all of them.
+      if (writes.length === 0 && !commit.by) {
+        enqueued = await this.pushes.commit({ eventId: commit.eventId, now: commit.now, jobs, lanes, budget });
+        if (enqueued === DUPLICATE) throw new Refused('duplicate');
+      } else {
         enqueued = await this.db.transaction(async (client) => {
           if (commit.by && !(await this.jobs.holds(client, commit.by))) throw new Refused('lease-lost');
           const count = commit.eventId !== undefined || lanes.length > 0 || budget ? await commitJobs(client) : 0;

@@ -72,6 +72,15 @@ export function recordStatements(s: string) {
       'commitBudgetedJobs',
       `SELECT ${s}.commit_budgeted_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) AS enqueued`,
     ),
+    /**
+     * Pushes committed together (`GroupCommit`): $1 their budgets' keys, sorted, $2 lock key prefix, $3 their lanes,
+     * sorted, $4 channel, $5 notice, then each push's budget (key or null, limit, window), event id and time, the ends
+     * of its lanes and jobs and their columns (see migration 0011). Returns each push's answer, in order.
+     */
+    commitPushes: statement(
+      'commitPushes',
+      `SELECT ${s}.commit_pushes($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS answers`,
+    ),
     byId: Object.fromEntries(
       (Object.keys(COLUMNS) as RecordCollection[]).map((c) => [c, statement(`${c}.byId`, `SELECT record FROM ${s}.${c} WHERE id = $1`)]),
     ) as Record<RecordCollection, Statement>,
