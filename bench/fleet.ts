@@ -202,7 +202,7 @@ function storeRows(sides: Map<string, Side>): Row[] {
       ...(target && { target: `value < ${P99_TARGET_MS} ms`, pass: value.p99Ms < P99_TARGET_MS && intact(name) }),
       note:
         `p50 ${value.p50Ms.toFixed(2)} ms (baseline ${baseline.p50Ms.toFixed(2)} ms); one push every ${(1000 / FIXED_RATE).toFixed(0)} ms for ` +
-        `${FIXED_RATE_SECONDS} s, open loop, median of ${ROUNDS} interleaved rounds; CPU per push ${value.cpuUsPerPush.toFixed(0)} µs summed over the instances${perInstance ? ` (per push served, by instance: ${perInstance.join(', ')} µs)` : ''}; ${counted(name)}`,
+        `${FIXED_RATE_SECONDS} s, open loop, median of ${ROUNDS} interleaved rounds; CPU per push ${value.cpuUsPerPush.toFixed(0)} µs summed over the instances${perInstance ? ` (per push served, by instance: ${perInstance.join(', ')} µs)` : ''} (baseline ${baseline.cpuUsPerPush.toFixed(0)} µs, at the same rate); ${counted(name)}`,
     };
   };
   return [
