@@ -121,7 +121,7 @@ export class Outbox {
     this.unsubscribe = this.options.store.onCommitted((committed) => {
       if (!committed.jobs) return;
       if (committed.elsewhere) this.kickSoon();
-      else this.kick();
+      else if (this.couldTakeAny(committed.jobChats)) this.kick();
     });
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     this.pollTimer = setInterval(() => this.kick(), pollMs);
@@ -152,6 +152,23 @@ export class Outbox {
       this.kick();
     }, REMOTE_WAKE_MS);
     this.wakeTimer.unref();
+  }
+
+  /**
+   * Whether a job of these chats could be taken now. A chat with `perChat` of its jobs running here has no room
+   * anywhere in the fleet: its new jobs wait for one of those to end, which looks for work again. So a flood of pushes
+   * into a chat at its cap costs no claim (a PostgreSQL round trip) per commit, while a job of another chat is
+   * looked for at once.
+   */
+  private couldTakeAny(chats: ReadonlyArray<string | undefined> | undefined): boolean {
+    if (chats === undefined) return true;
+    const perChat = this.options.perChat ?? DEFAULT_PER_CHAT;
+    return chats.some((chat) => {
+      if (chat === undefined) return true;
+      let running = 0;
+      for (const job of this.runningJobs.values()) if (job.chatId === chat) running++;
+      return running < perChat;
+    });
   }
 
   /**

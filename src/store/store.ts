@@ -94,6 +94,11 @@ export interface Committed {
   due: boolean;
   /** Another instance made the commit (heard through the database), not this one. */
   elsewhere?: boolean;
+  /**
+   * The chats of the jobs this instance's commit enqueued (undefined for a job of no chat), when the store tells them:
+   * the outbox then looks for work only if one of them could be taken.
+   */
+  jobChats?: ReadonlyArray<string | undefined>;
 }
 
 export interface JobClaim {

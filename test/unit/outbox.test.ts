@@ -89,6 +89,30 @@ describe('the outbox', () => {
     await outbox.stop();
   });
 
+  it('looks for work after its own commit only if one of its jobs could be taken, and again when a job ends', async () => {
+    const { store, outbox, started, enqueue, finish, startedSoFar, turns } = await harness(1);
+    const claims = vi.spyOn(store, 'claimJobs');
+    outbox.start();
+    await enqueue('a1', 'a', 'oc_full');
+    await startedSoFar(1);
+    await turns();
+    const before = claims.mock.calls.length;
+    // oc_full has its one job running: nothing of it can be taken, anywhere, until that job ends.
+    await enqueue('a2', 'b', 'oc_full');
+    await turns();
+    expect(claims).toHaveBeenCalledTimes(before);
+    await enqueue('q1', 'q', 'oc_quiet');
+    await startedSoFar(2);
+    expect(started).toEqual(['a1', 'q1']);
+    expect(claims).toHaveBeenCalledTimes(before + 1);
+    await finish('a1');
+    await startedSoFar(3);
+    expect(started).toEqual(['a1', 'q1', 'a2']);
+    await finish('q1');
+    await finish('a2');
+    await outbox.stop();
+  });
+
   it('holds a lane behind a job that is not due yet, without holding other lanes', async () => {
     const { outbox, started, enqueue, finish, startedSoFar, turns } = await harness(8);
     await enqueue('later', 'a', 'oc_1', 60_000);

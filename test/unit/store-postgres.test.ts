@@ -95,7 +95,7 @@ describePostgres('the PostgreSQL store', () => {
       // A's own commit was told at once, B's as made elsewhere.
       await expect.poll(() => heardByA.length, { timeout: 10_000 }).toBe(2);
       expect(heardByA).toEqual([
-        { jobs: true, due: false },
+        { jobs: true, due: false, jobChats: ['oc_1'] },
         { jobs: false, due: true, elsewhere: true },
       ]);
     });

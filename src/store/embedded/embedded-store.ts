@@ -169,7 +169,8 @@ export class EmbeddedStore implements Store {
     }
     const enqueued = (commit.jobs ?? []).filter((job) => this.jobs.enqueue(job));
     await this.records.flush();
-    this.emit({ jobs: enqueued.length > 0, due: (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0 });
+    const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
+    this.emit({ jobs: enqueued.length > 0, due, jobChats: enqueued.map((job) => job.chatId) });
     return { ok: true };
   }
 

@@ -193,7 +193,7 @@ export class PostgresStore implements Store {
       throw error;
     }
     if (enqueued === THROTTLED_FIRST || enqueued === THROTTLED_AGAIN) return { ok: false, reason: 'throttled', first: enqueued === THROTTLED_FIRST };
-    this.emit({ jobs: enqueued > 0, due });
+    this.emit({ jobs: enqueued > 0, due, jobChats: jobs.map((job) => job.chatId) });
     return { ok: true };
   }
 
