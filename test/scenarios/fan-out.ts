@@ -6,7 +6,7 @@ import type { Deploy, Deployment } from './deployments';
  * Hundreds of admins open a form at once, against an emulator that enforces Feishu's limits (ephemeral send: 50/s
  * and 1,000/min per app, 40/s per group; the profile look-up beside each send: 50/s and 1,000/min per app). The
  * bot's limiter must keep every call under them: no 230020 and no 429, and every form delivered. Run on one instance
- * (300 forms in one group: test/reliability/fan-out.test.ts) and on three (1,000 forms across 25 groups:
+ * (300 forms in one group: test/reliability/fan-out.test.ts) and on three (250 forms across 25 groups:
  * test/fleet/fleet-fan-out.test.ts), where each instance alone would keep under the limits and three together keep
  * under them only because they take their permits from one limiter in the database.
  *
