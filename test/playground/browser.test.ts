@@ -27,6 +27,8 @@ if (!chromiumInstalled()) {
       playground = await startPlayground();
       browser = await launchChromium();
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      // The page's timers run in real time, but a test can move them on instead of waiting for a toast to go.
+      await page.clock.install();
       page.on('request', (request) => {
         if (request.url().endsWith('/api/actions')) callbacks.push(request.postData() ?? '');
       });
@@ -86,6 +88,8 @@ if (!chromiumInstalled()) {
         await form.getByRole('button', { name: 'Submit' }).click();
         await page.getByRole('alert').filter({ hasText: 'Please write what needs doing.' }).waitFor();
         expect(callbacks).toHaveLength(sent);
+        // Gone (its timer run at once, the page's clock moved past any toast's seconds), so the next toast is a new one.
+        await page.clock.fastForward('00:10');
         await page.locator('.toast').waitFor({ state: 'detached' });
       }
       expect(await form.count()).toBe(1);
