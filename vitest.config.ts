@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/support/longest-first';
 
 /**
  * Files whose modules may be shared: each worker imports the bot's modules once for all the files it runs instead of
@@ -14,8 +15,10 @@ export default defineConfig({
     // Finds the PostgreSQL server for the suites that need one, or says in one line that they are skipped.
     // The bot bundled once per run, for the suites that start it as a child process (node, not tsx, on every start).
     globalSetup: ['test/support/postgres-setup.ts', 'test/support/bot-bundle-setup.ts'],
-    // End-to-end files each start an emulator and a bot on their own ports; two workers suit a 2-core machine.
-    maxWorkers: 2,
+    // End-to-end files each start an emulator and a bot on their own ports. Most of the suite waits (on Feishu's
+    // pacing, leases, child processes, npm), so a 2-core machine runs more files than cores.
+    maxWorkers: 4,
+    sequence: { sequencer: LongestFirst },
     projects: [
       { test: { ...TIMEOUTS, name: 'shared-modules', include: SHARED_MODULES, isolate: false } },
       { test: { ...TIMEOUTS, name: 'isolated', include: ['test/**/*.test.{ts,tsx}'], exclude: [...configDefaults.exclude, ...SHARED_MODULES] } },
