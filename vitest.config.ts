@@ -15,10 +15,10 @@ export default defineConfig({
     // Finds the PostgreSQL server for the suites that need one, or says in one line that they are skipped.
     // The bot bundled once per run, for the suites that start it as a child process (node, not tsx, on every start).
     globalSetup: ['test/support/postgres-setup.ts', 'test/support/bot-bundle-setup.ts'],
-    // End-to-end files each start an emulator and a bot on their own ports. Most of the suite waits (on Feishu's
-    // pacing, leases, child processes, npm), so a 2-core machine runs more files than cores; with four, on a machine
-    // busy with more than the suite, the fault soaks' 300 ms timeouts starved (bench/README.md).
-    maxWorkers: 3,
+    // End-to-end files each start an emulator and a bot on their own ports; two workers suit a 2-core machine: three
+    // kept its cores busier for no shorter a run, and beside other work three or four starved the fault soaks' 300 ms
+    // timeouts (bench/README.md, "`npm test`'s time on the 2-core machine").
+    maxWorkers: 2,
     sequence: { sequencer: LongestFirst },
     projects: [
       { test: { ...TIMEOUTS, name: 'shared-modules', include: SHARED_MODULES, isolate: false } },
