@@ -75,7 +75,7 @@ class CountingPersistence implements Persistence {
     this.counters.appendMs += performance.now() - started;
     this.counters.appends++;
     this.counters.changes += changes.length;
-    for (const [collection, , value] of changes) if (collection === 'events' && value !== null) this.counters.handled++;
+    for (const [collection, id, value] of changes) if (collection === 'events' && value !== null && isPushEventId(id)) this.counters.handled++;
   }
 
   maybeCompact(records: Records, force?: boolean): Promise<void> {
@@ -91,6 +91,13 @@ class CountingPersistence implements Persistence {
     return this.inner.close();
   }
 }
+
+/**
+ * The pushes' event ids (bench/webhook.ts names every one `ev_…`). The bot also remembers ids of its own, as a push's
+ * (each task-sync sweep window's, `task.sweep:…`, once for the fleet), which are not pushes handled.
+ */
+const PUSH_EVENT_ID_PREFIX = 'ev_';
+const isPushEventId = (id: string) => id.startsWith(PUSH_EVENT_ID_PREFIX);
 
 interface Running {
   url: string;
@@ -149,7 +156,12 @@ async function startPostgresBot(databaseUrl: string, schema: string, synchronous
   const none = { appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 };
   return {
     url: `${app.url}/webhook/event`,
-    counters: async () => ({ ...none, handled: Number((await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${database.s}.events`)).rows[0]?.n) }),
+    counters: async () => ({
+      ...none,
+      handled: Number(
+        (await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${database.s}.events WHERE starts_with(id, '${PUSH_EVENT_ID_PREFIX}')`)).rows[0]?.n,
+      ),
+    }),
     stop: async () => {
       await app.settled();
       await app.stop();
