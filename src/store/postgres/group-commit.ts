@@ -20,8 +20,6 @@ export interface Push {
   budget?: Budget | undefined;
 }
 
-/** Groups committing at once: while they are under way the next group gathers. */
-const GROUPS_AT_ONCE = 1;
 /** Pushes in one statement at most (its parameters and its time in the database stay small). */
 const GROUP_SIZE = 100;
 
@@ -33,7 +31,8 @@ interface Waiting {
 
 export class GroupCommit {
   private waiting: Waiting[] = [];
-  private underway = 0;
+  /** One group is committed at a time, while the next gathers (two or three at once gained nothing, bench/README.md). */
+  private committing = false;
   private flushScheduled = false;
 
   constructor(
@@ -53,7 +52,7 @@ export class GroupCommit {
 
   /** After the current tick, so that the pushes of one turn of the event loop go together. */
   private flushSoon(): void {
-    if (this.flushScheduled || this.underway >= GROUPS_AT_ONCE) return;
+    if (this.flushScheduled || this.committing) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -62,9 +61,9 @@ export class GroupCommit {
   }
 
   private flush(): void {
-    if (this.underway >= GROUPS_AT_ONCE || this.waiting.length === 0) return;
+    if (this.committing || this.waiting.length === 0) return;
     const group = this.waiting.splice(0, GROUP_SIZE);
-    this.underway++;
+    this.committing = true;
     this.run(group)
       .then(
         (answers) => {
@@ -75,7 +74,7 @@ export class GroupCommit {
         },
       )
       .finally(() => {
-        this.underway--;
+        this.committing = false;
         this.flush();
       });
   }
