@@ -12,6 +12,9 @@ import { botEnv as harnessBotEnv } from '../test/bot-env';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Every push a benchmark signs has an event id that starts so: a bot's stored ids are counted by it. */
+export const PUSH_EVENT_ID_PREFIX = 'ev_';
+
 export const SECRETS = {
   // cli_ and 16 hex digits: the SDK's long-connection client refuses anything else.
   appId: 'cli_be0c4be0c4be0c4b',

@@ -14,7 +14,7 @@ import { EmbeddedStore } from '../src/store/embedded/embedded-store';
 import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
 import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import type { PostgresStore } from '../src/store/postgres/postgres-store';
-import { SECRETS, botEnv, tempDir } from './fixtures';
+import { PUSH_EVENT_ID_PREFIX, SECRETS, botEnv, tempDir } from './fixtures';
 import { benchTodo } from './todo-fixture';
 
 /**
@@ -92,11 +92,7 @@ class CountingPersistence implements Persistence {
   }
 }
 
-/**
- * The pushes' event ids (bench/webhook.ts names every one `ev_…`). The bot also remembers ids of its own, as a push's
- * (each task-sync sweep window's, `task.sweep:…`, once for the fleet), which are not pushes handled.
- */
-const PUSH_EVENT_ID_PREFIX = 'ev_';
+/** The bot also remembers ids of its own as a push's (each task-sync sweep window's), which are not pushes handled. */
 const isPushEventId = (id: string) => id.startsWith(PUSH_EVENT_ID_PREFIX);
 
 interface Running {

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { messageEvent } from '../emulator';
-import { ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
+import { PUSH_EVENT_ID_PREFIX, ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';
 import type { ServerKind, ServerStats } from './webhook-server';
@@ -71,7 +71,7 @@ export function pushes(count: number, tag: string): SignedPush[] {
         chatId: 'oc_bench',
         text: '@_user_1 /help',
         mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
-        eventId: `ev_bench_${tag}_${i}`,
+        eventId: `${PUSH_EVENT_ID_PREFIX}bench_${tag}_${i}`,
       }),
       nowSec,
     ),
@@ -92,7 +92,7 @@ export function chatter(count: number, tag: string): SignedPush[] {
         senderId: `ou_${tag}_${i % 50}`,
         chatId: 'oc_bench',
         text: 'lunch at noon? the usual place',
-        eventId: `ev_chat_${tag}_${i}`,
+        eventId: `${PUSH_EVENT_ID_PREFIX}chat_${tag}_${i}`,
       }),
       nowSec,
     ),
