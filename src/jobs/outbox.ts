@@ -92,6 +92,7 @@ export class Outbox {
   private readonly log: Logger;
   private readonly retryDelaysMs: readonly number[];
   private readonly leaseMs: number;
+  private readonly perChat: number;
   private readonly leases: LeaseKeeper;
   private stopped = true;
   private scanning: Promise<void> | undefined;
@@ -107,6 +108,7 @@ export class Outbox {
     this.log = options.logger.child({ module: 'outbox' });
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.perChat = options.perChat ?? DEFAULT_PER_CHAT;
     this.leases = new LeaseKeeper({
       store: options.store,
       leaseMs: this.leaseMs,
@@ -162,12 +164,11 @@ export class Outbox {
    */
   private couldTakeAny(chats: ReadonlyArray<string | undefined> | undefined): boolean {
     if (chats === undefined) return true;
-    const perChat = this.options.perChat ?? DEFAULT_PER_CHAT;
     return chats.some((chat) => {
       if (chat === undefined) return true;
       let running = 0;
       for (const job of this.runningJobs.values()) if (job.chatId === chat) running++;
-      return running < perChat;
+      return running < this.perChat;
     });
   }
 
@@ -231,7 +232,7 @@ export class Outbox {
       now,
       leaseMs: this.leaseMs,
       max: free,
-      perChat: this.options.perChat ?? DEFAULT_PER_CHAT,
+      perChat: this.perChat,
     });
     for (const job of jobs) {
       this.runningJobs.set(job.id, job);
