@@ -265,6 +265,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics,
     receiver: events,
     async settled() {
+      await scheduler.settled();
       await bot.settled();
       await running.settled();
     },

@@ -49,6 +49,14 @@ export class Scheduler {
     await this.ticking;
   }
 
+  /**
+   * Resolves when no look is under way, nor one asked for during the last (tests and the demo wait on this after
+   * moving the clock: a look enqueues what came due, and a caller that settled before it commits would miss it).
+   */
+  async settled(): Promise<void> {
+    while (this.ticking) await this.ticking;
+  }
+
   /** Something may be due sooner than the armed timer: look again. */
   poke(): void {
     if (this.stopped) return;

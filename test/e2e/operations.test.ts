@@ -127,7 +127,6 @@ describe('/metrics: what is running (issue 23, item 11)', () => {
     // The bot was busy (or down) 90 s past the reminder's time.
     clock += 60 * 60 * 1000 + 90_000;
     h.app.wake();
-    await new Promise((resolve) => setTimeout(resolve, 10));
     await h.settled();
     const text = (await h.app.metrics.render()).body;
     const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

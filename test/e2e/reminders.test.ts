@@ -19,7 +19,6 @@ afterEach(async () => {
 async function advance(ms: number) {
   clock += ms;
   h.app.wake();
-  await new Promise((resolve) => setTimeout(resolve, 10));
   await h.settled();
 }
 

@@ -150,7 +150,6 @@ describe('forms left alone', () => {
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(false);
     clock += 2 * 60_000;
     h.app.wake();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await h.settled();
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
     const late = await submit(form);

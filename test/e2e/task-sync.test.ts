@@ -247,11 +247,9 @@ describe('a task event subscription Feishu refused', () => {
   it('is tried again at each sweep, its refusal logged once, until the scope is granted', async () => {
     await start({ TASK_SYNC: 'on' }, { taskScope: false });
     const subscribeCalls = () => h.emu.callsTo('POST', '/open-apis/task/v2/task_v2/task_subscription').length;
-    // The scheduler's look runs on its own: give it time to make its calls before settling.
     const sweep = async () => {
       clock += 10 * MINUTE;
       h.app.wake();
-      await new Promise((resolve) => setTimeout(resolve, 50));
       await h.settled();
     };
     expect(h.emu.taskEventsSubscribed).toBe(false);

@@ -16,7 +16,6 @@ beforeAll(async () => {
   await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea', 'ou_chris'], remindAt: pickerValueInHours(48, clock) });
   clock += HOUR;
   h.app.wake();
-  await new Promise((resolve) => setTimeout(resolve, 10));
   await h.settled();
 });
 afterAll(async () => {

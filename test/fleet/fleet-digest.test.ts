@@ -39,7 +39,6 @@ describePostgres('the daily digest and nudges on a fleet of three instances', ()
   async function advance(ms: number) {
     clock += ms;
     for (let i = 0; i < 3; i++) f.wake();
-    await new Promise((resolve) => setTimeout(resolve, 50));
     await f.settled();
     f.wake();
     await f.settled();

@@ -119,7 +119,6 @@ describePostgres('a reminder due while instances are down', () => {
   async function advance(ms: number) {
     clock += ms;
     f.wake();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await f.settled();
   }
 
