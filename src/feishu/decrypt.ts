@@ -5,32 +5,45 @@ import { secretDigest } from './secret-digest';
  * Feishu's push encryption: key = SHA-256 of the Encrypt Key string, the first 16 bytes of the decoded
  * data are the IV, AES-256-CBC with PKCS#7 padding, plaintext JSON. Throws on anything that is not that.
  *
- * CBC is done here as OpenSSL's AES block decryption (ECB, no padding) of every block, each then XORed with the
- * ciphertext block before it (the IV for the first), and the padding checked here. That is all CBC decryption is,
- * and it lets one decipher per Encrypt Key serve every push: a CBC decipher is made per IV, so per push, and making
- * one (the cipher context and the AES key schedule) was a third of the decryption's time. ECB keeps no state from
- * one block to the next, and every call hands it whole blocks, so no push's bytes carry over into another's.
+ * One CBC decipher per Encrypt Key serves every push: making one per push (the cipher context and the AES key
+ * schedule, since Node takes the IV only when it makes one) was a third of the decryption's time. A CBC decipher's
+ * only state between calls is the last ciphertext block it was handed, which it XORs into the next block's
+ * decryption. So each push is handed over whole, IV first: the IV's own output block (the previous push's last block
+ * XORed with the IV's decryption) is dropped, and the blocks after it are deciphered with the push's own IV. Padding
+ * is off (a whole number of blocks goes in, as many come out) and checked here.
  */
 export function decryptPush(encrypted: string, encryptKey: string): string {
-  const data = Buffer.from(encrypted, 'base64');
+  const data = decodedBase64(encrypted);
   if (data.length < 32 || data.length % 16 !== 0) throw new Error('ciphertext has the wrong length');
-  const plain = blockDecipher(encryptKey).update(data.subarray(16));
+  const plain = chainedDecipher(encryptKey).update(data);
   const length = plain.length;
-  for (let i = 0; i < length; i++) plain[i] = (plain[i] as number) ^ (data[i] as number);
   const padding = plain[length - 1] as number;
   if (padding < 1 || padding > 16) throw new Error('bad padding');
   for (let i = length - padding; i < length - 1; i++) if (plain[i] !== padding) throw new Error('bad padding');
-  return plain.toString('utf8', 0, length - padding);
+  return plain.toString('utf8', 16, length - padding);
 }
 
-/** AES-256 block decryption with the key's schedule made once per Encrypt Key. */
+/** AES-256-CBC decryption with the key's schedule made once per Encrypt Key; the IV it is made with is never used. */
 const deciphers = new Map<string, Decipher>();
 
-function blockDecipher(encryptKey: string): Decipher {
+function chainedDecipher(encryptKey: string): Decipher {
   let decipher = deciphers.get(encryptKey);
   if (!decipher) {
-    decipher = createDecipheriv('aes-256-ecb', createSecretKey(secretDigest(encryptKey)), null).setAutoPadding(false);
+    decipher = createDecipheriv('aes-256-cbc', createSecretKey(secretDigest(encryptKey)), Buffer.alloc(16)).setAutoPadding(false);
     deciphers.set(encryptKey, decipher);
   }
   return decipher;
+}
+
+/**
+ * The ciphertext is decoded into one buffer kept for the purpose, not a new one per push (a buffer from Node's pool,
+ * whose 8 KiB slabs a push's decoded bytes used up every few pushes). Safe to share: a push is decrypted
+ * synchronously, and the decipher's output is a buffer of its own. It grows to the largest push seen.
+ */
+let decodeBuffer = Buffer.allocUnsafe(16 * 1024);
+
+function decodedBase64(encrypted: string): Buffer {
+  const most = Math.ceil((encrypted.length * 3) / 4);
+  if (most > decodeBuffer.length) decodeBuffer = Buffer.allocUnsafe(most);
+  return decodeBuffer.subarray(0, decodeBuffer.write(encrypted, 'base64'));
 }

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { decryptPush } from '../../src/feishu/decrypt';
 
 /**
- * decryptPush does CBC itself over one AES block decipher per Encrypt Key (see its comment). Its answers must be
- * OpenSSL's CBC answers for any plaintext and key, pushes for two keys interleaved, and a bad padding a refusal.
+ * decryptPush hands every push to one CBC decipher per Encrypt Key, IV first (see its comment). Its answers must be
+ * OpenSSL's answers with a fresh decipher per push for any plaintext and key, pushes for two keys interleaved, large
+ * and small pushes taking turns, and a bad padding a refusal.
  */
 
 const keyOf = (encryptKey: string) => createHash('sha256').update(encryptKey).digest();
@@ -33,6 +34,11 @@ describe('decrypting a push', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('decrypts a push larger than any before it, and the small ones around it', () => {
+    const large = `{"text":"${'长'.repeat(60_000)}"}`;
+    for (const text of ['{"a":1}', large, '{"b":2}', large]) expect(decryptPush(encrypt(text, 'k'), 'k')).toBe(text);
   });
 
   it('keeps a character whose bytes span two blocks whole, and a plaintext of whole blocks gets a block of padding', () => {

@@ -37,6 +37,15 @@ describe('verifyPush', () => {
     expect(verify(signed(event))).toEqual({ kind: 'payload', payload: event });
   });
 
+  it('checks the signature of a push larger than any before it, and of the small ones around it', () => {
+    const large = { ...event, event: { text: '长'.repeat(40_000) } };
+    for (const payload of [event, large, event, large]) expect(verify(signed(payload))).toEqual({ kind: 'payload', payload });
+    const forged = signed(large);
+    forged.rawBody.write('A', forged.rawBody.length - 10, 'latin1');
+    expect(() => verify(forged)).toThrow(/signature/);
+    expect(verify(signed(event))).toEqual({ kind: 'payload', payload: event });
+  });
+
   it('reads the envelope alike however its JSON is spelled (the plain spelling is read without a parse)', () => {
     const spellings = [
       (c: string) => `{"encrypt":"${c}"}`,
