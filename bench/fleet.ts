@@ -134,7 +134,7 @@ async function storePerPush(file: string, url: string, schemas: Record<'one' | '
     for (let round = 1; round <= ROUNDS; round++) {
       const line: string[] = [];
       const runs: Array<[string, () => Promise<Run>]> = [
-        ...Object.entries(singles).map(([name, target]): [string, () => Promise<Run>] => [name, () => target.run(sourceOf(name), 'fixed-rate')]),
+        ...Object.entries(singles).map(([name, target]): [string, () => Promise<Run>] => [name, () => target.run(sourceOf(name), { rate: FIXED_RATE })]),
         ['fleet', () => fleet.run(sourceOf('fleet'))],
         ['fleetAsync', () => fleetAsync.run(sourceOf('fleetAsync'))],
       ];

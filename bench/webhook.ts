@@ -24,6 +24,12 @@ export const RUN_SECONDS = 2;
 export const MAX_REQUESTS = 20_000;
 export const FIXED_RATE = 200;
 export const FIXED_RATE_SECONDS = 4;
+/**
+ * The rate at which the chatter path's CPU per push is also compared: well inside what every server here sustains
+ * (the slowest, the SDK, answers about 6,000 chatter pushes a second on this machine), so each one serves the same
+ * pushes at the same pace, not as many as it can.
+ */
+export const SAME_RATE = 3_000;
 /** The baselines keep no event ids, so they may cycle through one pool; the bot never sees an id twice. */
 const BASELINE_POOL = 5_000;
 
@@ -207,17 +213,20 @@ export class Target {
     return (await answer).snapshotMs;
   }
 
-  /** One measured run: the load, the CPU the server spent on it, and the snapshots its store wrote meanwhile. */
-  async run(bodies: PushSource, opts: Parameters<typeof load>[2] | 'fixed-rate'): Promise<Run> {
+  /**
+   * One measured run, flat out (autocannon, for a count or a time) or paced at `rate` pushes a second: the load, the
+   * CPU the server spent on it, and the snapshots its store wrote meanwhile.
+   */
+  async run(bodies: PushSource, opts: Parameters<typeof load>[2] | { rate: number }): Promise<Run> {
     const before = await this.stats();
-    const result = opts === 'fixed-rate' ? await this.fixedRate(bodies) : await load(this.url, bodies, opts);
+    const result = 'rate' in opts ? await this.paced(bodies, opts.rate) : await load(this.url, bodies, opts);
     const after = await this.stats();
     return { ...result, cpuMs: after.cpuMs - before.cpuMs, snapshots: after.compactions - before.compactions };
   }
 
-  private async fixedRate(bodies: PushSource): Promise<LoadResult> {
+  private async paced(bodies: PushSource, rate: number): Promise<LoadResult> {
     const takenBefore = bodies.taken;
-    const result = await paced(this.url, FIXED_RATE, FIXED_RATE_SECONDS, () => bodies.take());
+    const result = await paced(this.url, rate, FIXED_RATE_SECONDS, () => bodies.take());
     return { ...result, built: bodies.taken - takenBefore };
   }
 
@@ -286,9 +295,9 @@ async function measureDuringSnapshot(file: string, log: (line: string) => void):
     const without: Run[] = [];
     const snapshotMs: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      without.push(await target.run(source, 'fixed-rate'));
+      without.push(await target.run(source, { rate: FIXED_RATE }));
       const snapshot = sleep(SNAPSHOT_AFTER_MS).then(() => target.snapshot());
-      during.push(await target.run(source, 'fixed-rate'));
+      during.push(await target.run(source, { rate: FIXED_RATE }));
       snapshotMs.push(await snapshot);
       log(
         `webhook at ${FIXED_RATE} req/s on 100k to-dos, round ${round}: p99 ${summarise([without.at(-1) as Run]).p99Ms.toFixed(2)} ms, ` +
@@ -363,7 +372,7 @@ async function measureAll(file: string, kinds: ServerKind[], withFixedRate: Serv
       const line: string[] = [];
       for (const target of targets) {
         if (!withFixedRate.includes(target.kind)) continue;
-        const run = await target.run(sources.get(target.kind) as PushSource, 'fixed-rate');
+        const run = await target.run(sources.get(target.kind) as PushSource, { rate: FIXED_RATE });
         built.set(target.kind, (built.get(target.kind) ?? 0) + run.built);
         fixedRuns.get(target.kind)?.push(run);
         line.push(`${target.kind} ${summarise([run]).p99Ms.toFixed(2)}`);
@@ -392,6 +401,34 @@ async function measureAll(file: string, kinds: ServerKind[], withFixedRate: Serv
   }
 }
 
+/**
+ * CPU per chatter push with every server answering the same pushes at SAME_RATE, servers taking turns over the rounds
+ * after a run at that pace each to warm up. Flat out, a faster server's wake-ups each carry more pushes, and a slower
+ * one pays more often for waking the load generator (the socket write that answers): CPU per push then also measures
+ * the rate each server reached.
+ */
+async function cpuAtSameRate(file: string, kinds: ServerKind[], log: (line: string) => void): Promise<Map<ServerKind, Figures>> {
+  const targets: Target[] = [];
+  try {
+    for (const kind of kinds) targets.push(await Target.start(kind, file));
+    const source = new PushSource(chatter(BASELINE_POOL, 'same-rate'), true);
+    for (const target of targets) await target.run(source, { rate: SAME_RATE });
+    const runs = new Map<ServerKind, Run[]>(kinds.map((kind) => [kind, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line: string[] = [];
+      for (const target of targets) {
+        const run = await target.run(source, { rate: SAME_RATE });
+        runs.get(target.kind)?.push(run);
+        line.push(`${target.kind} ${summarise([run]).cpuUsPerPush.toFixed(1)}`);
+      }
+      log(`chatter at ${SAME_RATE} req/s, round ${round}: CPU per push ${line.join(', ')} µs`);
+    }
+    return new Map([...runs].map(([kind, kindRuns]) => [kind, summarise(kindRuns)]));
+  } finally {
+    for (const target of targets) target.kill();
+  }
+}
+
 /** What the bot's store did, and whether every push became a new event id (fewer means dedup short-circuited). */
 function storeNote(m: Measured): string {
   const s = m.store;
@@ -409,6 +446,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
   const kinds = ['bare', 'bare-body', 'verify', 'sdk', 'bot-chatter', 'bot', 'bot-fsync'] as const;
   const m = await measureAll(server.file, [...kinds], ['bare', 'bot', 'bot-fsync'], log);
   const big = await measureDuringSnapshot(server.file, log);
+  const sameRate = await cpuAtSameRate(server.file, ['bare-body', 'verify', 'sdk', 'bot-chatter'], log);
   const get = (kind: ServerKind) => m.get(kind) as Measured;
   const [bare, bareBody, verify, sdk, botChatter, bot, botFsync] = kinds.map((kind) => get(kind).throughput) as [
     Figures,
@@ -428,6 +466,11 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
     note: `${figures.requestsPerSecond.toFixed(0)} req/s; ${note}`,
   });
   const chatterCpu = botChatter.cpuUsPerPush / bareBody.cpuUsPerPush;
+  const [bareBodyPaced, verifyPaced, sdkPaced, chatterPaced] = (['bare-body', 'verify', 'sdk', 'bot-chatter'] as const).map(
+    (kind) => sameRate.get(kind) as Figures,
+  ) as [Figures, Figures, Figures, Figures];
+  const chatterPacedCpu = chatterPaced.cpuUsPerPush / bareBodyPaced.cpuUsPerPush;
+  const pacedOk = [bareBodyPaced, chatterPaced].every((figures) => figures.failures === 0);
   const chatterVsSdk = throughputRatio(botChatter, sdk);
   const chatterOk = botChatter.failures === 0;
   const bareRate = get('bare').fixedRate as Figures;
@@ -444,7 +487,17 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       ratio: chatterCpu,
       target: 'ratio <= 1.50',
       pass: chatterCpu <= 1.5 && chatterOk,
-      note: `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds`,
+      note: `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each server flat out (bot ${botChatter.requestsPerSecond.toFixed(0)} req/s, baseline ${bareBody.requestsPerSecond.toFixed(0)})`,
+    },
+    {
+      figure: `chatter path CPU per push at ${SAME_RATE.toLocaleString('en')} req/s, bot vs body-reading bare Koa`,
+      unit: 'µs',
+      value: chatterPaced.cpuUsPerPush,
+      baseline: { label: 'Koa reading + parsing the body', value: bareBodyPaced.cpuUsPerPush },
+      ratio: chatterPacedCpu,
+      target: 'ratio <= 1.50',
+      pass: chatterPacedCpu <= 1.5 && pacedOk,
+      note: `the same chatter pushes at the same pace to every server (open loop, ${ROUNDS} interleaved rounds of ${FIXED_RATE_SECONDS} s); verify-only Koa ${verifyPaced.cpuUsPerPush.toFixed(0)} µs, SDK ${sdkPaced.cpuUsPerPush.toFixed(0)} µs; p99 bot ${chatterPaced.p99Ms.toFixed(1)} ms, baseline ${bareBodyPaced.p99Ms.toFixed(1)} ms`,
     },
     {
       figure: 'chatter path throughput, bot vs SDK',
