@@ -63,7 +63,7 @@ export class Metrics {
   });
   private readonly rateLimitWaits = new Histogram({
     name: 'todo_bot_feishu_rate_limit_wait_seconds',
-    help: 'Waits for one of Feishu’s documented rate limits before a call (only waits that were not instant)',
+    help: 'Time a call was held back by one of Feishu’s documented rate limits (calls that were not held back are not counted)',
     labelNames: ['method'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],

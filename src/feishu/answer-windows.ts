@@ -20,6 +20,8 @@ import { FEISHU_LIMITS, type Limit, type LimitKeys, type LimitedMethod, RateLimi
 const ROUNDING_MS = 5;
 
 export interface CallHold {
+  /** How long the call waited for a slot: 0 when every limit had one free as it asked. */
+  readonly queuedMs: number;
   /**
    * The call was answered, failed, or never sent: its slots free a window later, or at once when `counted` is
    * false (never sent, or refused under a rate limit). Later releases change nothing.
@@ -44,11 +46,14 @@ export class AnswerWindows {
     // Each `cap` calls waiting ahead of this one hold their slots at least a window (the held ones may free any moment).
     const expectedWait = Math.max(0, ...entries.map(({ queue, limit }) => Math.floor(queue.size / limit.cap) * limit.perMs));
     if (expectedWait > this.maxWaitMs) throw new RateLimitWaitTooLong(method, expectedWait);
+    // Timed only when it queues: a free slot is granted a few ticks later, which on a busy event loop can take a
+    // millisecond or more and is no wait for Feishu's limits.
+    const askedAt = entries.some(({ queue, limit }) => queue.size > 0 || queue.pending >= limit.cap) ? performance.now() : undefined;
     let answered = (_counted: boolean) => {};
     const settled = new Promise<boolean>((resolve) => {
       answered = resolve;
     });
-    const hold: CallHold = { release: (counted) => answered(counted) };
+    const release = (counted: boolean) => answered(counted);
     try {
       for (const { queue, limit } of entries) {
         await new Promise<void>((granted, refused) => {
@@ -64,10 +69,10 @@ export class AnswerWindows {
         });
       }
     } catch (error) {
-      hold.release(false);
+      release(false);
       throw error;
     }
-    return hold;
+    return { queuedMs: askedAt === undefined ? 0 : performance.now() - askedAt, release };
   }
 
   /** Forgets the slots of chats and messages with no call held or waiting. */

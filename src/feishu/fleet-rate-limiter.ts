@@ -49,17 +49,23 @@ export class FleetRateLimiter implements Limiter {
     private readonly limits: Readonly<Partial<Record<LimitedMethod, readonly Limit[]>>> = FEISHU_LIMITS,
   ) {}
 
-  /** Resolves when every limit of `method` allows one more call now, fleet-wide; rejects with `signal`'s reason. */
-  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options: AcquireOptions = {}): Promise<void> {
+  /**
+   * Resolves when every limit of `method` allows one more call now, fleet-wide, with the milliseconds spent waiting
+   * for permits' times (not the round trips that took them); rejects with `signal`'s reason.
+   */
+  async acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options: AcquireOptions = {}): Promise<number> {
     signal?.throwIfAborted();
     let permit = await this.reserve(method, keys, { perSecondOnly: options.afterRefusal === true });
+    let heldMs = 0;
     for (let retry = 1; ; retry++) {
       if (permit.waitMs > 0) {
+        const sleptFrom = performance.now();
         await sleep(permit.waitMs, undefined, { signal }).catch((error: unknown) => {
           throw signal?.aborted ? signal.reason : error;
         });
+        heldMs += performance.now() - sleptFrom;
       }
-      if (performance.now() - permit.dueBy <= LATE_MS || retry > LATE_RETRIES) return;
+      if (performance.now() - permit.dueBy <= LATE_MS || retry > LATE_RETRIES) return heldMs;
       signal?.throwIfAborted();
       permit = await this.reserve(method, keys, { perSecondOnly: true });
     }

@@ -124,10 +124,11 @@ export class RateLimitWaitTooLong extends CodedError {
  */
 export interface Limiter {
   /**
-   * Resolves when every limit of `method` allows one more call now; throws `RateLimitWaitTooLong`, taking nothing,
-   * when that would be more than the limiter's longest wait; rejects at once when `signal` aborts.
+   * Resolves when every limit of `method` allows one more call now, with the milliseconds the call was held back for
+   * it (0 when its permit was due at once); throws `RateLimitWaitTooLong`, taking nothing, when that would be more
+   * than the limiter's longest wait; rejects at once when `signal` aborts.
    */
-  acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options?: AcquireOptions): Promise<void>;
+  acquire(method: LimitedMethod, keys: LimitKeys, signal?: AbortSignal, options?: AcquireOptions): Promise<number>;
   /** Forgets the state of chats and messages idle for long. */
   sweep(): void | Promise<void>;
 }

@@ -80,13 +80,13 @@ export class Transport {
       let hold: CallHold | undefined;
       try {
         if (spec.limit) {
-          const askedAt = performance.now();
-          await this.deps.limiter?.acquire(spec.limit.method, spec.limit.keys, stopping, { afterRefusal: refusedUnderLimit });
+          const pacedMs = (await this.deps.limiter?.acquire(spec.limit.method, spec.limit.keys, stopping, { afterRefusal: refusedUnderLimit })) ?? 0;
           // After the fleet's permit, so a slot is held from the send, not through the wait for the fleet's pace: a call
           // the slots hold back goes later than its permit, never earlier, and they bound Feishu's windows however late.
           hold = await this.answerWindows.hold(spec.limit.method, spec.limit.keys, stopping);
-          const waitedMs = performance.now() - askedAt;
-          if (waitedMs >= 1) observer?.rateLimitWait(spec.limit.method, waitedMs / 1000);
+          // Only time a limit held the call back: the fleet's permit costs a round trip to the database every time.
+          const waitedMs = pacedMs + hold.queuedMs;
+          if (waitedMs > 0) observer?.rateLimitWait(spec.limit.method, waitedMs / 1000);
         }
         sentAt = performance.now();
         const answer = await spec.run();

@@ -3,10 +3,12 @@ import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences
 import { AnswerWindows } from '../../src/feishu/answer-windows';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
+import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
 import { RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
 import { DEFAULT_RETRY, Transport } from '../../src/feishu/transport';
 import { t } from '../../src/i18n';
 import { createLogger } from '../../src/log';
+import type { Permit } from '../../src/shared-limits';
 
 describe('the error-code table', () => {
   it('gives every code a sentence in each language, and no code is both retried and done', () => {
@@ -189,10 +191,54 @@ describe('rate limits in the transport', () => {
     expect(waits[0]?.[1]).toBeGreaterThan(0.9);
   });
 
+  it("reports the fleet's pace as a wait, and not the round trip that takes a permit due at once", async () => {
+    const waits: number[] = [];
+    const heldBack = [0, 0, 250];
+    const transport = new Transport({
+      limiter: {
+        // Each permit takes a round trip to the database; the third was held back 250 ms for the fleet's pace.
+        acquire: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return heldBack.shift() ?? 0;
+        },
+        sweep: () => undefined,
+      },
+      retry: DEFAULT_RETRY,
+      logger: silent,
+      invalidateToken: () => undefined,
+      observer: { attempt: () => undefined, rateLimitWait: (_method, seconds) => waits.push(seconds) },
+    });
+    for (let i = 0; i < 3; i++) await sendTo(transport, async () => ({ code: 0 }));
+    expect(waits).toEqual([0.25]);
+  });
+
+  it("says how long the fleet's limiter held a call back for its permit's time, not the round trip that took it", async () => {
+    const permits: Permit[] = [0, 120].map((waitMs) => ({ at: Date.now(), waitMs, dueBy: 0 }));
+    const limiter = new FleetRateLimiter(
+      {
+        reservePermit: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          const permit = permits.shift() as Permit;
+          return { granted: true, permit: { ...permit, dueBy: performance.now() + permit.waitMs } };
+        },
+        sweepPermits: async () => undefined,
+      },
+      60_000,
+    );
+    expect(await limiter.acquire('message.send', { chatId: 'c' })).toBe(0);
+    expect(await limiter.acquire('message.send', { chatId: 'c' })).toBeGreaterThanOrEqual(119);
+  });
+
   it('frees the slot of a call Feishu refused under a limit, and its retry keeps its per-minute permit of the fleet', async () => {
     const asked: Array<boolean | undefined> = [];
     const transport = new Transport({
-      limiter: { acquire: async (_method, _keys, _signal, options) => void asked.push(options?.afterRefusal), sweep: () => undefined },
+      limiter: {
+        acquire: async (_method, _keys, _signal, options) => {
+          asked.push(options?.afterRefusal);
+          return 0;
+        },
+        sweep: () => undefined,
+      },
       retry: DEFAULT_RETRY,
       logger: silent,
       invalidateToken: () => undefined,
