@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { Database } from '../../src/store/postgres/database';
@@ -81,6 +82,25 @@ describePostgres('the PostgreSQL store', () => {
       heard.length = 0;
       await b.commit({ now: 0, todos: [todo('t1')] });
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
+    });
+
+    it('checks a commit’s jobs for duplicates by their key, not by reading every job, in a session that plans generically', async () => {
+      const schema = fresh();
+      await open(schema);
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        // What a long-lived connection may settle on after five calls: plans made once, from a new table's statistics.
+        await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        const lanes = ['oc_1'];
+        const args = ['e1', 0, `${schema}:lane:`, lanes, ['j1'], ['k'], lanes, lanes, ['{}'], [0], [0], 'test_channel', '{}'];
+        await client.query(`SELECT ${schema}.commit_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args);
+        const scans = await client.query(`SELECT seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname = 'jobs'`, [schema]);
+        expect(scans.rows).toEqual([{ seq_scan: '0' }]);
+      } finally {
+        await client.end();
+      }
     });
 
     it('does not hear its own commits twice', async () => {
