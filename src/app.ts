@@ -138,6 +138,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     owner,
     retryDelaysMs: options.jobRetryDelaysMs,
     leaseMs: config.jobLeaseMs,
+    pollMs: config.jobPollMs,
     onAbandoned: (job) => metrics.jobAbandoned(job.kind),
     onRenewal: (observation) => metrics.leaseRenewal(observation),
     onLeaseLost: (job) => metrics.leaseLost(job.kind),

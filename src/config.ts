@@ -25,6 +25,12 @@ const nonEmpty = (fix: string) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be greater than 0').default(fallback);
 
+/** A whole number of seconds within bounds, refused with one sentence that names them. */
+const secondsFromTo = (min: number, max: number, fallback: number) => {
+  const error = `must be a whole number of seconds from ${min} to ${max}`;
+  return z.coerce.number({ error }).int(error).min(min, error).max(max, error).default(fallback);
+};
+
 const schema = z.object({
   FEISHU_APP_ID: nonEmpty('copy the App ID from the developer console, Credentials & Basic Info'),
   FEISHU_APP_SECRET: nonEmpty('copy the App Secret from the developer console, Credentials & Basic Info'),
@@ -53,12 +59,8 @@ const schema = z.object({
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
   // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
-  JOB_LEASE_SECONDS: z.coerce
-    .number({ error: 'must be a whole number of seconds from 2 to 3600' })
-    .int('must be a whole number of seconds from 2 to 3600')
-    .min(2, 'must be a whole number of seconds from 2 to 3600')
-    .max(3600, 'must be a whole number of seconds from 2 to 3600')
-    .default(20),
+  JOB_LEASE_SECONDS: secondsFromTo(2, 3600, 20),
+  JOB_POLL_SECONDS: secondsFromTo(1, 3600, 5),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
@@ -152,6 +154,11 @@ interface CommonConfig extends StoreConfig {
   readonly feishuTimeoutMs: number;
   /** How long a running job's lease lasts unless renewed: how soon another instance resumes a dead one's jobs. */
   readonly jobLeaseMs: number;
+  /**
+   * The longest the outbox goes without looking for jobs no commit announced (a dead instance's, once its lease ran
+   * out): with the lease, how soon another instance resumes them.
+   */
+  readonly jobPollMs: number;
   /** Commands one person may send in one chat per window before being throttled. */
   readonly userCommandLimit: number;
   readonly userCommandWindowSeconds: number;
@@ -269,6 +276,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
+    jobPollMs: e.JOB_POLL_SECONDS * 1000,
     userCommandLimit: e.USER_COMMAND_LIMIT,
     userCommandWindowSeconds: e.USER_COMMAND_WINDOW_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,

@@ -5,12 +5,12 @@ import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { SECRETS, formValues } from '../e2e/harness';
 import { DELETE, SEND, adminGroup, feishuPush, figure, groupCards, tempDirs, visibleForms, waitFor } from '../reliability/support';
 import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
-import { type ProcessFleet, spawnFleet } from './processes';
+import { type ProcessFleet, QUICK_TAKEOVER, QUICK_TAKEOVER_ENV, spawnFleet } from './processes';
 
 /**
- * Two real bot processes on one PostgreSQL schema, with 5 s leases. The instance sending a person's private form
- * card is frozen (SIGSTOP: its event loop stalls, as on a machine too busy to run it) while Feishu holds its send,
- * and stays frozen past its lease. The other instance takes the job over and sends its own card; Feishu makes the
+ * Two real bot processes on one PostgreSQL schema, with 5 s leases and a 1 s poll (`QUICK_TAKEOVER`). The instance
+ * sending a person's private form card is frozen (SIGSTOP: its event loop stalls, as on a machine too busy to run it)
+ * while Feishu holds its send, and stays frozen past its lease. The other instance takes the job over and sends its own card; Feishu makes the
  * first send too, but the frozen instance reads its answer only when it wakes (SIGCONT), after its lease passed on:
  * it records nothing and deletes the card it sent. The person sees one form card, Submit posts the to-do once, and
  * no side effect is left done twice.
@@ -20,7 +20,6 @@ const CHAT = 'oc_fleet_stall';
 const USER = 'ou_fleet_stall';
 const TEXT = 'Fleet stall item end';
 const OPEN_EVENT = 'ev_fleet_stall_open';
-const LEASE_S = 5;
 /** Feishu holds the first send this long, so the freeze lands while it is on the wire. */
 const SEND_HELD_MS = 1_000;
 
@@ -51,7 +50,7 @@ describePostgres('an instance whose event loop stalls past its lease', () => {
       schema,
       dir: await tempDir(),
       size: 2,
-      env: { JOB_LEASE_SECONDS: String(LEASE_S), FEISHU_TIMEOUT_MS: '60000' },
+      env: { ...QUICK_TAKEOVER_ENV, FEISHU_TIMEOUT_MS: '60000' },
     });
     fleet = processes;
     store = await openPostgresStore(schema, 2);
@@ -132,8 +131,8 @@ describePostgres('an instance whose event loop stalls past its lease', () => {
     expect(failures).toEqual([]);
 
     figure(
-      `fleet stall — 2 processes on PostgreSQL, ${LEASE_S} s leases; the one sending a form card frozen (SIGSTOP) while Feishu held ` +
-        `its send: the other took the job over and sent its own card ${tookOverS.toFixed(1)} s after the freeze (bound: lease + 5 s poll); ` +
+      `fleet stall — 2 processes on PostgreSQL, ${QUICK_TAKEOVER.leaseSeconds} s leases; the one sending a form card frozen (SIGSTOP) while Feishu held ` +
+        `its send: the other took the job over and sent its own card ${tookOverS.toFixed(1)} s after the freeze (bound: lease + ${QUICK_TAKEOVER.pollSeconds} s poll); ` +
         `on waking the frozen one found its lease lost and deleted its late card: 1 form card left of 2 sent, 1 group card, ` +
         `each card deleted once; ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );

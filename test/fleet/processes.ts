@@ -25,6 +25,14 @@ export interface ProcessFleet {
   kill(): Promise<void>;
 }
 
+/**
+ * Leases short enough that a dead or frozen instance's jobs are taken over within seconds, yet long enough for a loaded
+ * machine to renew them (every quarter); and a poll of a second, so the takeover comes within lease + 1 s of the freeze
+ * or kill, not lease + 5 s (the default poll). For the tests that wait for a takeover.
+ */
+export const QUICK_TAKEOVER = { leaseSeconds: 5, pollSeconds: 1 };
+export const QUICK_TAKEOVER_ENV = { JOB_LEASE_SECONDS: String(QUICK_TAKEOVER.leaseSeconds), JOB_POLL_SECONDS: String(QUICK_TAKEOVER.pollSeconds) };
+
 export async function spawnFleet(p: { emu: Emulator; schema: string; dir: string; size?: number; env?: Record<string, string> }): Promise<ProcessFleet> {
   const size = p.size ?? 3;
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));

@@ -2,13 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../emulator';
-import { DEFAULT_POLL_MS } from '../../src/jobs/outbox';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import type { ExportedRecord, Job, Store } from '../../src/store/store';
 import { SECRETS, botEnv } from '../e2e/harness';
-import { type ProcessFleet, spawnFleet } from '../fleet/processes';
+import { type ProcessFleet, QUICK_TAKEOVER, QUICK_TAKEOVER_ENV, spawnFleet } from '../fleet/processes';
 import { type BotProcess, MESSAGES, dataFileLockIsFree, ensureStopped, freePort, postsHeld, spawnBot, waitFor, waitHealthy } from '../reliability/support';
 import { dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
 
@@ -119,9 +118,6 @@ export const oneProcess: ProcessDeploy = async ({ emulator, dir, env: extra }) =
   };
 };
 
-/** Short leases, so a dead instance's jobs are resumed within seconds (yet long enough for a loaded machine to renew). */
-const LEASE_S = 5;
-
 export const threeProcesses: ProcessDeploy = async ({ emulator, dir, env }) => {
   const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, ...emulator });
   const schema = uniqueSchema('crash');
@@ -134,7 +130,7 @@ export const threeProcesses: ProcessDeploy = async ({ emulator, dir, env }) => {
     await dropSchema(schema);
   };
   try {
-    fleet = await spawnFleet({ emu, schema, dir, env: { ...env, JOB_LEASE_SECONDS: String(LEASE_S) } });
+    fleet = await spawnFleet({ emu, schema, dir, env: { ...env, ...QUICK_TAKEOVER_ENV } });
     store = await openPostgresStore(schema, 2);
   } catch (error) {
     await dispose();
@@ -207,7 +203,7 @@ export const threeProcesses: ProcessDeploy = async ({ emulator, dir, env }) => {
           `the instance holding ${held} posting job${held === 1 ? '' : 's'} killed with ${postsAnswered} posts answered, its jobs resumed by another instance ` +
           `${resumedAfterMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s after the kill`,
       );
-      return `${each.join('; ')} (bound: lease ${LEASE_S} s + poll ${DEFAULT_POLL_MS / 1000} s); restart to /healthz 200 avg ${Math.round(average(restartMs))} ms`;
+      return `${each.join('; ')} (bound: lease ${QUICK_TAKEOVER.leaseSeconds} s + poll ${QUICK_TAKEOVER.pollSeconds} s); restart to /healthz 200 avg ${Math.round(average(restartMs))} ms`;
     },
     stored: () => everyRecord(fleetStore),
     dispose,

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       bodyLimitBytes: 512 * 1024,
       bodyBudgetBytes: 16 * 1024 * 1024,
       maxConnections: 512,
+      jobLeaseMs: 20_000,
+      jobPollMs: 5_000,
       defaultTimeZone: 'Asia/Shanghai',
     });
   });
@@ -133,6 +135,15 @@ describe('loadConfig', () => {
     expect(problems({ ...required, FEISHU_DOMAIN: 'not a url' })[0]).toMatch(/^FEISHU_DOMAIN must be a base URL/);
     expect(problems({ ...required, TODO_ALLOWED: 'some' })[0]).toBe('TODO_ALLOWED must be "admins" or "everyone"');
     expect(problems({ ...required, FORM_TTL_MINUTES: '0' })[0]).toBe('FORM_TTL_MINUTES must be greater than 0');
+  });
+
+  it('reads the job lease and poll in whole seconds, and names the bounds of each when out of them', () => {
+    expect(loadConfig({ ...required, JOB_LEASE_SECONDS: '5', JOB_POLL_SECONDS: '1' })).toMatchObject({ jobLeaseMs: 5_000, jobPollMs: 1_000 });
+    expect(problems({ ...required, JOB_LEASE_SECONDS: '1', JOB_POLL_SECONDS: '0.5' })).toEqual([
+      'JOB_LEASE_SECONDS must be a whole number of seconds from 2 to 3600',
+      'JOB_POLL_SECONDS must be a whole number of seconds from 1 to 3600',
+    ]);
+    expect(problems({ ...required, JOB_POLL_SECONDS: 'often' })).toEqual(['JOB_POLL_SECONDS must be a whole number of seconds from 1 to 3600']);
   });
 
   it('accepts any base URL and drops a trailing slash', () => {
