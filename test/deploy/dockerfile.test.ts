@@ -1,6 +1,7 @@
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { chmod, chown, cp, mkdir, readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, chown, copyFile, cp, link, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator';
@@ -54,19 +55,52 @@ beforeAll(async () => {
   root = await tempDir();
   // mkdtemp makes it 0700; the unprivileged user must be able to enter it, as it can enter / in the image.
   await chmod(root, 0o755);
+  await seedNpmCache(join(npmHome(), '.npm'));
 });
 afterAll(async () => {
   for (const bot of bots) await ensureStopped(bot);
   await emu?.close();
 });
 
+/** npm's home for the RUN lines, inside the temporary folder. */
+const npmHome = () => join(root, 'npm-home');
+
+/**
+ * Seeds the RUN lines' npm cache with what this machine's cache holds (`npm test` runs under npm, which names it;
+ * else npm's default), as an image built with a cache mount starts warm: an empty cache downloaded every package
+ * twice, about half of the test's time. Nothing the RUN lines do reaches this machine's cache. Its content files are
+ * hard-linked: cacache never changes one (each is written under a temporary name, then moved into place), and the
+ * Dockerfile's `npm cache clean --force` only removes the links. Its index is copied, since cacache appends to an
+ * index file in place. With no cache here (a fresh clone on a new machine) the RUN lines start empty and download.
+ */
+async function seedNpmCache(cache: string): Promise<void> {
+  const machine = join(process.env.npm_config_cache ?? join(homedir(), '.npm'), '_cacache');
+  const content = await readdir(join(machine, 'content-v2'), { recursive: true }).catch(() => []);
+  for (const path of content) {
+    const from = join(machine, 'content-v2', path);
+    const to = join(cache, '_cacache', 'content-v2', path);
+    if ((await stat(from)).isDirectory()) continue;
+    await mkdir(dirname(to), { recursive: true });
+    // Across file systems a link cannot be made; a copy of an unchanging file is as safe, only slower.
+    await link(from, to).catch((error: NodeJS.ErrnoException) => (error.code === 'EXDEV' ? copyFile(from, to) : Promise.reject(error)));
+  }
+  if (content.length > 0) await cp(join(machine, 'index-v5'), join(cache, '_cacache', 'index-v5'), { recursive: true });
+}
+
 /**
  * Runs a RUN line as the image build would. npm gets a home and a cache of its own inside the temporary folder: the
- * Dockerfile cleans its cache (`npm cache clean --force`), which must never touch this machine's.
+ * Dockerfile cleans its cache (`npm cache clean --force`), which must never touch this machine's. npm prefers what
+ * that cache holds (`prefer-offline`) to asking the registry again: the lock file pins every version and its
+ * integrity, so fresher package metadata could change nothing the install does.
  */
 function run(command: string, cwd: string): void {
-  const npmHome = join(root, 'npm-home');
-  const env = { PATH: process.env.PATH, HOME: npmHome, npm_config_cache: join(npmHome, '.npm'), npm_config_update_notifier: 'false' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: npmHome(),
+    npm_config_cache: join(npmHome(), '.npm'),
+    npm_config_prefer_offline: 'true',
+    npm_config_update_notifier: 'false',
+  };
   const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`\`${command}\` failed (${result.status}):\n${result.stderr}`);
 }
