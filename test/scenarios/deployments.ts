@@ -1,6 +1,6 @@
 import type { Emulator, EmulatorOptions } from '../../emulator';
 import type { AppOptions } from '../../src/app';
-import type { Records } from '../../src/store/store';
+import type { Store } from '../../src/store/store';
 import { type Answer, type ClickOptions, type SayOptions, startHarness } from '../e2e/harness';
 import { startFleet } from '../fleet/fleet';
 import { waitFor } from '../reliability/support';
@@ -29,8 +29,8 @@ export interface Deployment {
   click(operator: string, messageId: string, value: Record<string, unknown> | undefined, opts?: ClickOptions): Promise<RoutedAnswer>;
   /** Waits until no job is left at all, across every instance (at most `limitMs`; then throws). */
   drained(limitMs: number): Promise<void>;
-  /** The stored records, read as the bot reads them. */
-  store: Pick<Records, 'form' | 'openTodos'>;
+  /** The stored records, read as the bot reads them, and written as it writes them (a group's settings, say). */
+  store: Pick<Store, 'form' | 'openTodos' | 'commit'>;
   /** Each instance's log lines. */
   logs: string[][];
   stop(): Promise<void>;
