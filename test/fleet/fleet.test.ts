@@ -89,8 +89,9 @@ describePostgres('a fleet of three instances on one database', () => {
       const second = f.emu.redeliver(delivery as NonNullable<typeof delivery>, { to: `${f.instances[e.second]?.url}/webhook/event` });
       const answers = await Promise.all([first, second]);
       expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      // Its form card sent before the person's next /todo replaces the form: a form replaced first is never sent.
+      await f.settled();
     }
-    await f.settled();
 
     const sends = f.emu.successfulCallsTo('POST', SEND).slice(sendsBefore);
     expect(sends).toHaveLength(events.length);
