@@ -10,24 +10,26 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * into missing a form for 60 s. A file missing here only starts later.
  */
 const LONGEST_FIRST = [
-  'test/reliability/fault-soak.test.ts',
-  'test/reliability/crash.test.ts',
   'test/deploy/dockerfile.test.ts',
+  'test/reliability/crash.test.ts',
+  'test/reliability/fault-soak.test.ts',
   'test/fleet/fleet-crash.test.ts',
-  'test/reliability/stop-and-start.test.ts',
   'test/reliability/snapshot-crash.test.ts',
-  'test/fleet/fleet-stall.test.ts',
+  'test/reliability/stop-and-start.test.ts',
   'test/playground/browser.test.ts',
-  'test/reliability/data-file-lock.test.ts',
+  'test/fleet/fleet-stall.test.ts',
   'test/fleet/fleet-soak.test.ts',
-  'test/reliability/process.test.ts',
-  'test/unit/store-postgres.test.ts',
   'test/e2e/slow-clients.test.ts',
-  'test/reliability/fan-out.test.ts',
+  'test/unit/store-postgres.test.ts',
   'test/e2e/resilience.test.ts',
+  'test/reliability/fuzz.test.ts',
+  'test/reliability/data-file-lock.test.ts',
+  'test/fleet/fleet-fan-out.test.ts',
+  'test/reliability/fan-out.test.ts',
+  'test/reliability/process.test.ts',
+  'test/e2e/demo.test.ts',
   'test/fleet/fleet-task-sync.test.ts',
   'test/fleet/fleet-digest.test.ts',
-  'test/e2e/demo.test.ts',
 ];
 
 export class LongestFirst extends BaseSequencer {
