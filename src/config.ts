@@ -4,6 +4,7 @@ import type { Language } from './domain/model';
 import { canonicalZone, zoneAbbreviation } from './domain/zones';
 import { CodedError, ErrorCode } from './errors';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
+import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from './jobs/outbox';
 import type { StoreConfig } from './store';
 import { DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, SYNCHRONOUS_COMMIT, postgresUrlProblem } from './store/postgres/settings';
 
@@ -59,8 +60,8 @@ const schema = z.object({
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
   // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
-  JOB_LEASE_SECONDS: secondsFromTo(2, 3600, 20),
-  JOB_POLL_SECONDS: secondsFromTo(1, 3600, 5),
+  JOB_LEASE_SECONDS: secondsFromTo(2, 3600, DEFAULT_LEASE_MS / 1000),
+  JOB_POLL_SECONDS: secondsFromTo(1, 3600, DEFAULT_POLL_MS / 1000),
   STORE_FSYNC_MS: z.coerce.number({ error: 'must be a whole number of milliseconds' }).int().min(0).default(1000),
   USER_COMMAND_LIMIT: positiveInt(10),
   USER_COMMAND_WINDOW_SECONDS: positiveInt(10),
