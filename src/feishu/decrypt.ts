@@ -1,4 +1,5 @@
 import { type Decipher, createDecipheriv, createSecretKey } from 'node:crypto';
+import { reusedBuffer } from './reused-buffer';
 import { secretDigest } from './secret-digest';
 
 /**
@@ -35,15 +36,10 @@ function chainedDecipher(encryptKey: string): Decipher {
   return decipher;
 }
 
-/**
- * The ciphertext is decoded into one buffer kept for the purpose, not a new one per push (a buffer from Node's pool,
- * whose 8 KiB slabs a push's decoded bytes used up every few pushes). Safe to share: a push is decrypted
- * synchronously, and the decipher's output is a buffer of its own. It grows to the largest push seen.
- */
-let decodeBuffer = Buffer.allocUnsafe(16 * 1024);
+/** The ciphertext is decoded into a buffer kept for the purpose; the decipher's output is a buffer of its own. */
+const decodeBuffer = reusedBuffer(16 * 1024);
 
 function decodedBase64(encrypted: string): Buffer {
-  const most = Math.ceil((encrypted.length * 3) / 4);
-  if (most > decodeBuffer.length) decodeBuffer = Buffer.allocUnsafe(most);
-  return decodeBuffer.subarray(0, decodeBuffer.write(encrypted, 'base64'));
+  const buffer = decodeBuffer(Math.ceil((encrypted.length * 3) / 4));
+  return buffer.subarray(0, buffer.write(encrypted, 'base64'));
 }

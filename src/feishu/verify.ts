@@ -1,6 +1,7 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { CodedError, ErrorCode } from '../errors';
 import { decryptPush } from './decrypt';
+import { reusedBuffer } from './reused-buffer';
 import { secretDigest } from './secret-digest';
 
 /**
@@ -194,20 +195,19 @@ function checkSignature({ rawBody, encryptKey, nowMs, replayWindowMs }: VerifyIn
 }
 
 /**
- * What a signature covers is copied into one buffer kept for the purpose and hashed in one call: a Hash object per
- * push, fed twice, cost a third more. Safe to share: a push is verified synchronously. It grows to the largest push.
+ * What a signature covers is copied into a buffer kept for the purpose and hashed in one call: a Hash object per
+ * push, fed twice, cost a third more.
  */
-let signedBytes = Buffer.allocUnsafe(16 * 1024);
+const signedBuffer = reusedBuffer(16 * 1024);
 
 function sha256Of(prefix: string, body: Buffer): Buffer {
-  const most = prefix.length * 3 + body.length;
-  if (most > signedBytes.length) signedBytes = Buffer.allocUnsafe(most);
+  const signedBytes = signedBuffer(prefix.length * 3 + body.length);
   const prefixBytes = signedBytes.write(prefix);
   body.copy(signedBytes, prefixBytes);
   return hash('sha256', signedBytes.subarray(0, prefixBytes + body.length), 'buffer');
 }
 
-/** The signature header decoded, into a buffer of its own for the same reason. */
+/** The signature header decoded, into a buffer of its own (it is always 32 bytes). */
 const givenDigest = Buffer.alloc(32);
 
 function equalHex(given: string, expected: Buffer): boolean {
