@@ -117,6 +117,19 @@ describe('/metrics', () => {
     const secondText = (await second.app.metrics.render()).body;
     expect(series(secondText, 'todo_bot_pushes_total', { route: 'card', outcome: 'accepted' })).toBeUndefined();
   });
+  it('samples the event loop’s lag every 100 ms, so that an idle bot is not woken 100 times a second', async () => {
+    h = await startHarness();
+    const lag = async (name: string) => series((await h.app.metrics.render()).body, name);
+    // The histogram restarts at each scrape, and its mean is NaN until a sample: look less often than it samples.
+    let mean = await lag('nodejs_eventloop_lag_mean_seconds');
+    for (let tries = 0; !Number.isFinite(mean) && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      mean = await lag('nodejs_eventloop_lag_mean_seconds');
+    }
+    expect(mean).toBeGreaterThanOrEqual(0.099);
+    // A sample is the time between two of the monitor's wake-ups: prom-client's default would give 0.01.
+    expect(await lag('nodejs_eventloop_lag_min_seconds')).toBeGreaterThanOrEqual(0.099);
+  });
 });
 
 describe('/metrics: what is running (issue 23, item 11)', () => {
