@@ -118,8 +118,9 @@ describe('/metrics', () => {
     expect(series(secondText, 'todo_bot_pushes_total', { route: 'card', outcome: 'accepted' })).toBeUndefined();
   });
   it('samples the event loop’s lag every 100 ms, so that an idle bot is not woken 100 times a second', async () => {
-    h = await startHarness();
-    const lag = async (name: string) => series((await h.app.metrics.render()).body, name);
+    const bot = await startHarness();
+    h = bot;
+    const lag = async (name: string) => series((await bot.app.metrics.render()).body, name);
     // The histogram restarts at each scrape, and its mean is NaN until a sample: look less often than it samples.
     let mean = await lag('nodejs_eventloop_lag_mean_seconds');
     for (let tries = 0; !Number.isFinite(mean) && tries < 20; tries++) {
