@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Bot } from '../../src/bot/bot';
+import { noticeJob } from '../../src/bot/jobs/notice';
 import type { NewJob, Store } from '../../src/store/store';
 import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
 import { type Harness, groupCards, noticesTo, openForm, postTodo, startHarness } from './harness';
@@ -131,5 +132,42 @@ describePostgres('jobs stored by the previous version, on PostgreSQL', () => {
   scenarios(async () => {
     schema = uniqueSchema('stored_jobs');
     return startHarness({ app: { store: await openPostgresStore(schema) } });
+  });
+});
+
+describe('a job no commit announces', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is found by the outbox’s poll, every JOB_POLL_SECONDS', async () => {
+    // The outbox hears of jobs through commits and its own timer for the next one due; a job no commit announced and
+    // no timer waits for (a retry time stored by an instance that died, say) is found only by the poll. The poll is a
+    // real interval of whole seconds: faking intervals alone lets the test move it by one poll while the rest runs in
+    // real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let clock = Date.now();
+    h = await startHarness({ env: { JOB_POLL_SECONDS: '1' }, app: { now: () => clock } });
+    const { store } = h.app;
+    // The start-up's own work done, so nothing but the poll looks for work below.
+    await h.settled();
+    const dueAt = clock + 60_000;
+    const job = noticeJob({ now: () => dueAt }, 'polled', { chatId: 'oc_group', userId: 'ou_alice', text: 'Found by the poll', tone: 'info' });
+    await enqueue(store, [job]);
+    // The commit's look for work (on the next turn of the event loop) finds the job not due: the outbox's timer waits
+    // a minute of real time.
+    await nextTurn();
+    await h.app.settled();
+    clock = dueAt;
+    const claims = vi.spyOn(store, 'claimJobs');
+    vi.advanceTimersByTime(1_000);
+    // The poll's look for work starts on the next turn of the event loop.
+    await nextTurn();
+    expect(claims).toHaveBeenCalledTimes(1);
+    expect((await claims.mock.results[0]?.value)?.jobs.map((claimed: { id: string }) => claimed.id)).toEqual([job.id]);
+    await h.app.settled();
+    expect(noticesTo(h, 'ou_alice').some((card) => card.includes('Found by the poll'))).toBe(true);
   });
 });
