@@ -18,6 +18,7 @@ import type {
   Emulator,
   EventSubscription,
   FaultRule,
+  HeldCalls,
   PushOptions,
   PushResult,
   RawFragment,
@@ -103,6 +104,12 @@ export class RunningEmulator implements Emulator {
 
   fault(rule: FaultRule): void {
     this.faults.add(rule);
+  }
+
+  hold(rule: HeldCalls): () => void {
+    let release!: () => void;
+    this.faults.add(rule, new Promise<void>((resolve) => (release = resolve)));
+    return release;
   }
 
   clearFaults(): void {

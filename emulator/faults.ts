@@ -4,20 +4,22 @@ import type { FaultRule } from './types';
 /** What a fault does to one call. */
 export type FaultEffect =
   | { kind: 'drop'; delayMs: number }
-  | { kind: 'delay'; delayMs: number }
+  | { kind: 'delay'; delayMs: number; until?: Promise<void> | undefined }
   | { kind: 'answer'; delayMs: number; status: number; body: unknown; headers: Record<string, string> };
 
 interface ArmedRule {
   rule: FaultRule;
   remaining: number;
+  /** A held call waits for this before it is handled (see `Emulator.hold`). */
+  until?: Promise<void> | undefined;
 }
 
 /** Rules are tried in the order added; the first that matches, has uses left and passes its dice roll applies. */
 export class FaultBook {
   private rules: ArmedRule[] = [];
 
-  add(rule: FaultRule): void {
-    this.rules.push({ rule, remaining: rule.times ?? 1 });
+  add(rule: FaultRule, until?: Promise<void>): void {
+    this.rules.push({ rule, remaining: rule.times ?? 1, until });
   }
 
   clear(): void {
@@ -29,7 +31,7 @@ export class FaultBook {
       if (armed.remaining <= 0 || !matches(armed.rule, method, path)) continue;
       if (Math.random() >= (armed.rule.probability ?? 1)) continue;
       armed.remaining -= 1;
-      return effectOf(armed.rule);
+      return armed.until ? { kind: 'delay', delayMs: 0, until: armed.until } : effectOf(armed.rule);
     }
     return null;
   }

@@ -26,6 +26,7 @@ export type {
   EmulatorOptions,
   EventSubscription,
   FaultRule,
+  HeldCalls,
   PushOptions,
   PushResult,
   RecordedCall,

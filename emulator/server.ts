@@ -34,6 +34,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: EmulatorS
     state.calls.push({ seq, method, path: url.pathname, query, body: body.value, status, response, at, ...(fault && { fault: fault.kind }) });
 
   if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
+  if (fault?.kind === 'delay') await fault.until;
   if (fault?.kind === 'drop') {
     record(0, undefined);
     res.socket?.destroy();

@@ -105,6 +105,9 @@ export interface FaultRule {
   probability?: number;
 }
 
+/** The calls a hold matches: a fault rule's matching part and count. */
+export type HeldCalls = Pick<FaultRule, 'method' | 'path' | 'times'>;
+
 export interface EmulatedMessage {
   messageId: string;
   chatId: string;
@@ -261,6 +264,12 @@ export interface Emulator {
   /** How many calls arrived, answered or not: a call a fault holds counts here at once, in `calls` only when answered. */
   arrivedCalls(method: string, path: string | RegExp): number;
   fault(rule: FaultRule): void;
+  /**
+   * Holds the calls the rule matches (one by default, as a fault) unanswered until the returned function is called,
+   * then handles them normally: a test sees what the bot does meanwhile without waiting for a delay. Release every
+   * hold before closing (a held call keeps its connection open).
+   */
+  hold(rule: HeldCalls): () => void;
   clearFaults(): void;
   messages: Map<string, EmulatedMessage>;
   /** Keyed `${bizId}:${userId}`. */

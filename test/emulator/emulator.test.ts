@@ -2,7 +2,7 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Emulator, type EmulatorOptions, cardActionEvent, messageEvent, startEmulator, validateCallbackAnswer, validateCard } from '../../emulator/index';
 
 const APP = { appId: 'cli_test_app', appSecret: 'test-app-secret' };
@@ -290,6 +290,22 @@ describe('faults', () => {
     expect((await sendText('slow')).body.code).toBe(0);
     expect(performance.now() - before).toBeGreaterThanOrEqual(100);
     expect(emu.messages.size).toBe(1);
+  });
+
+  it('holds a call unanswered until released, then handles it normally', async () => {
+    const release = emu.hold({ method: 'POST', path: '/open-apis/im/v1/messages' });
+    const held = sendText('held');
+    await vi.waitFor(() => expect(emu.arrivedCalls('POST', '/open-apis/im/v1/messages')).toBe(1));
+    // A call that arrived later is answered, the held one not.
+    expect((await sendText('later')).body.code).toBe(0);
+    const answered = () => emu.callsTo('POST', '/open-apis/im/v1/messages').map((c) => [JSON.parse(c.body.content).text, c.fault]);
+    expect(answered()).toEqual([['later', undefined]]);
+    release();
+    expect((await held).body.code).toBe(0);
+    expect(answered()).toEqual([
+      ['later', undefined],
+      ['held', 'delay'],
+    ]);
   });
 
   it('drops the socket and records status 0', async () => {
