@@ -37,6 +37,8 @@ export interface AppOptions {
   /** The store to use instead of the one the configuration names (not yet opened). */
   store?: Store;
   feishuRetry?: Partial<RetryPolicy>;
+  /** How a Feishu call waits before its next attempt (default: a timer). */
+  feishuRetryWait?: (ms: number) => Promise<void>;
   jobRetryDelaysMs?: readonly number[];
   /** How many jobs run at once, in all and per chat (defaults in the outbox). */
   outbox?: Pick<OutboxOptions, 'concurrency' | 'perChat'>;
@@ -107,6 +109,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timeoutMs: config.feishuTimeoutMs,
     logger,
     retry: options.feishuRetry,
+    retryWait: options.feishuRetryWait,
     observer: metrics.feishu,
     limiter: shared && ((maxWaitMs) => new FleetRateLimiter(shared, maxWaitMs)),
   });

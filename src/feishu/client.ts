@@ -20,6 +20,8 @@ export interface FeishuClientOptions {
   timeoutMs: number;
   logger: Logger;
   retry?: Partial<RetryPolicy> | undefined;
+  /** How a call waits before its next attempt (default: a timer); tests record the waits rather than sit through them. */
+  retryWait?: ((ms: number) => Promise<void>) | undefined;
   /** Told of every attempt and rate-limit wait (the metrics). */
   observer?: FeishuObserver;
   /** With several instances, the limiter they share, given the longest wait to accept (each process has its answer windows). */
@@ -129,6 +131,7 @@ export class FeishuClient {
     this.transport = new Transport({
       limiter: this.limiter,
       retry,
+      sleep: options.retryWait,
       logger: options.logger.child({ module: 'feishu.client' }),
       invalidateToken: () => this.sdk.invalidateToken(),
       stopping: this.waits.signal,

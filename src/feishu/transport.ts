@@ -47,7 +47,7 @@ export interface TransportDeps {
   retry: RetryPolicy;
   logger: Logger;
   invalidateToken: () => void;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
   /** Aborted when the bot stops: no attempt starts after it, and no wait (retry delay, rate limit) goes on. */
   stopping?: AbortSignal;
   observer?: FeishuObserver;
