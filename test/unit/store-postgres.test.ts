@@ -84,20 +84,26 @@ describePostgres('the PostgreSQL store', () => {
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
     });
 
-    it('checks a commit’s jobs for duplicates by their key, not by reading every job, in a session that plans generically', async () => {
+    it('reads the tables it keeps growing by key in every function, with the plans a session made while they were new', async () => {
       const schema = fresh();
       await open(schema);
+      // No analyze meanwhile: it would have the session plan again, which a busy instance's connection waits long for.
+      for (const table of GROWING_TABLES) await queryRows(`ALTER TABLE ${schema}.${table} SET (autovacuum_enabled = false)`);
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
       try {
-        await client.query('BEGIN');
-        // What a long-lived connection may settle on after five calls: plans made once, from a new table's statistics.
-        await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-        const lanes = ['oc_1'];
-        const args = ['e1', 0, `${schema}:lane:`, lanes, ['j1'], ['k'], lanes, lanes, ['{}'], [0], [0], 'test_channel', '{}'];
-        await client.query(`SELECT ${schema}.commit_jobs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args);
-        const scans = await client.query(`SELECT seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname = 'jobs'`, [schema]);
-        expect(scans.rows).toEqual([{ seq_scan: '0' }]);
+        // What a long-lived connection may settle on after five calls: plans made once and kept.
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await callEachFunction(client, schema, 'young');
+        await growTables(schema, 5_000);
+        expect(await callEachFunction(client, schema, 'grown')).toEqual({
+          commit_jobs: {},
+          commit_budgeted_jobs: {},
+          commit_pushes: {},
+          claim_jobs: {},
+          finish_job: {},
+          rate_acquire: {},
+        });
       } finally {
         await client.end();
       }
@@ -187,3 +193,75 @@ describe('opening the PostgreSQL store', () => {
     expect(failure?.message).not.toContain('hunter2');
   });
 });
+
+/** The tables that grow with use, each read by key by the functions of the migrations. */
+const GROWING_TABLES = ['jobs', 'job_steps', 'events', 'command_throttle', 'rate_limits', 'rate_limit_ring'];
+
+/** Adds `rows` rows to each of `GROWING_TABLES`: jobs waiting behind others, seen events, budgets and limits. */
+async function growTables(schema: string, rows: number): Promise<void> {
+  const s = schema;
+  await queryRows(
+    `INSERT INTO ${s}.jobs (id, kind, lane, chat_id, payload, run_at, created_at, is_head)
+     SELECT 'waiting_' || i, 'k', 'waiting_lane', 'oc_waiting', '{}', 0, 0, i = 1 FROM generate_series(1, $1) i`,
+    [rows],
+  );
+  await queryRows(`INSERT INTO ${s}.job_steps (job_id, name, result) SELECT 'waiting_' || i, 'step', '{}' FROM generate_series(1, $1) i`, [rows]);
+  await queryRows(`INSERT INTO ${s}.events (id, seen_at) SELECT 'seen_' || i, 0 FROM generate_series(1, $1) i`, [rows]);
+  await queryRows(`INSERT INTO ${s}.command_throttle (key, points, expire) SELECT 'budget_' || i, 1, 0 FROM generate_series(1, $1) i`, [rows]);
+  await queryRows(`INSERT INTO ${s}.rate_limits (key, tat, n, last_at) SELECT 'limit_' || i, 0, 1, 0 FROM generate_series(1, $1) i`, [rows]);
+  await queryRows(`INSERT INTO ${s}.rate_limit_ring (key, pos, at) SELECT 'limit_' || i, 0, 0 FROM generate_series(1, $1) i`, [rows]);
+}
+
+/**
+ * Calls each function of the migrations that reads those tables once, as the store calls it, with keys of their own
+ * (`round` in each), and answers the sequential scans of the schema's tables each call made, by function and table.
+ */
+async function callEachFunction(client: pg.Client, schema: string, round: string): Promise<Record<string, Record<string, number>>> {
+  const scans: Record<string, Record<string, number>> = {};
+  const call = async (name: string, values: unknown[]) => {
+    const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
+    // Within one transaction: a session's counts are sent to the statistics (and leave this view) only between them.
+    await client.query('BEGIN');
+    const before = await seqScans(client, schema);
+    const { rows } = await client.query(`SELECT ${schema}.${name}(${placeholders}) AS answer`, values);
+    const after = await seqScans(client, schema);
+    await client.query('COMMIT');
+    scans[name] = Object.fromEntries(Object.entries(after).flatMap(([table, n]) => (n > (before[table] ?? 0) ? [[table, n - (before[table] ?? 0)]] : [])));
+    return rows[0]?.answer;
+  };
+  const lanes = `${schema}:lane:`;
+  const notice = ['test_channel', '{}'];
+  // A push's event and lane, and its one job's columns (ids, kinds, lanes, chats, payloads, run-at, created-at).
+  const push = (n: number) => ({
+    event: `${round}_e${n}`,
+    lane: `${round}_${n}`,
+    job: [[`${round}_j${n}`], ['k'], [`${round}_${n}`], ['oc_1'], ['{}'], [0], [0]],
+  });
+  const [one, two, three] = [push(1), push(2), push(3)];
+  await call('commit_jobs', [one.event, 0, lanes, [one.lane], ...one.job, ...notice]);
+  await call('commit_budgeted_jobs', [`${round}_b1`, 10, 60_000, two.event, 0, lanes, [two.lane], ...two.job, ...notice]);
+  const budgetedPush = [[`${round}_b2`], [10], [60_000], [three.event], [0], [1], [three.lane], [1]];
+  await call('commit_pushes', [[`${round}_b2`], lanes, [three.lane], ...notice, ...budgetedPush, ...three.job]);
+  const claimed: { jobs: Array<{ id: string; lane: string; lease_token: string }> } = await call('claim_jobs', [
+    '',
+    1,
+    8,
+    `${schema}:chat:`,
+    32,
+    'test',
+    30_000,
+  ]);
+  const leased = claimed.jobs.find((job) => job.id === `${round}_j1`);
+  if (!leased) throw new Error(`the ${round} claim leased no job of its own`);
+  await call('finish_job', [leased.id, leased.lease_token, leased.lane, lanes, ...notice]);
+  await call('rate_acquire', [[`${round}_spaced`, `${round}_windowed`], [20, null], [null, 60_000], [null, 5], 30_000]);
+  return scans;
+}
+
+/** Sequential scans of each of the schema's tables so far, as this session counts them. */
+async function seqScans(client: pg.Client, schema: string): Promise<Record<string, number>> {
+  const { rows } = await client.query<{ relname: string; seq_scan: string }>(`SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1`, [
+    schema,
+  ]);
+  return Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)]));
+}
