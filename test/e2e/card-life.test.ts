@@ -1,30 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, buttonValue, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, TestClock, buttonValue, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /**
  * Feishu lets a card be clicked and updated for 14 days. A to-do open longer than that keeps a usable card: the
  * reminder fired when its card is older than 13 days carries the whole to-do and becomes its current card.
  */
 
-let clock = 0;
+let clock: TestClock;
 let h: Harness;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 async function start(at = Date.UTC(2026, 10, 23, 2, 0)) {
-  clock = at;
-  h = await startHarness({ app: { now: () => clock }, emulator: { now: () => clock } });
+  clock = new TestClock(at);
+  h = await startHarness({ clock, emulator: { now: clock.now } });
 }
 afterEach(async () => {
   await h.stop();
 });
-
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
 
 const replies = (parentId: string) => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === parentId);
 const todoOf = async (id: string) => (await h.app.services.store.todo(id)) as Todo;
@@ -34,15 +28,15 @@ const errorLines = () => h.logs.filter((line) => JSON.parse(line).level >= 50);
 describe('a to-do whose card grows old', () => {
   it('is taken over by the reminder fired when its card is 14 days old, and Done and Reopen then update the new card', async () => {
     await start();
-    const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'weekly' });
-    await advance(HOUR);
-    await advance(7 * DAY);
+    const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'weekly' });
+    await clock.advance(HOUR);
+    await clock.advance(7 * DAY);
     // Two ordinary reminders so far, replies to the posted card, which stays current.
     const ordinary = replies(todo.messageId);
     expect(ordinary).toHaveLength(2);
     expect((await todoOf(todo.todoId)).currentCard?.messageId).toBe(todo.messageId);
 
-    await advance(7 * DAY);
+    await clock.advance(7 * DAY);
     const third = replies(todo.messageId).at(-1);
     expect(replies(todo.messageId)).toHaveLength(3);
     const card = JSON.stringify(third?.card);
@@ -53,7 +47,7 @@ describe('a to-do whose card grows old', () => {
     expect(card).toContain('Created by');
     for (const action of ['todo.done', 'todo.snooze', 'todo.tomorrow']) expect(buttonValue(third?.card, action).todoId).toBe(todo.todoId);
     const stored = await todoOf(todo.todoId);
-    expect(stored.currentCard).toEqual({ messageId: third?.messageId, sentAt: clock });
+    expect(stored.currentCard).toEqual({ messageId: third?.messageId, sentAt: clock.now() });
     expect((await h.app.services.store.todoByMessage(third?.messageId as string))?.id).toBe(todo.todoId);
 
     const patchesBefore = patchesOf(todo.messageId).length;
@@ -89,12 +83,12 @@ describe('a to-do whose card grows old', () => {
 
   it('does not retry, nor log as an error, an update Feishu refuses for the card’s age', async () => {
     await start();
-    const todo = await postTodo(h, { text: 'File the expenses', assignees: ['ou_alice'], remindAt: pickerValueInHours(24, clock) });
-    await advance(DAY);
+    const todo = await postTodo(h, { text: 'File the expenses', assignees: ['ou_alice'], remindAt: pickerValueInHours(24, clock.now()) });
+    await clock.advance(DAY);
     const reminder = replies(todo.messageId)[0];
     expect(reminder).toBeDefined();
     // Thirteen and a half days later the reminder still answers clicks; the to-do card is past its 14 days.
-    clock += 13 * DAY + 12 * HOUR;
+    clock.jump(13 * DAY + 12 * HOUR);
     const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'));
     expect(answer.body.toast.type).toBe('success');
     await h.settled();

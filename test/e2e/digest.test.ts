@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, groupCards, pickerValueInHours, postTodo, readable, startHarness } from './harness';
+import { type Harness, TestClock, groupCards, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
 /**
  * The daily digest as a group meets it: at the group's digest time, in its zone, one card listing its open to-dos
@@ -9,7 +9,7 @@ import { type Harness, groupCards, pickerValueInHours, postTodo, readable, start
  * first digest opening with last week's numbers. The clock is the bot's, moved by the tests.
  */
 
-let clock = 0;
+let clock: TestClock;
 let h: Harness;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,19 +17,13 @@ const DAY = 24 * HOUR;
 const MONDAY_10 = Date.UTC(2026, 10, 23, 2, 0);
 
 async function start(at = MONDAY_10, env: Record<string, string> = {}) {
-  clock = at;
+  clock = new TestClock(at);
   // The tests post many to-dos quickly, past the default command budget of one person.
-  h = await startHarness({ env: { DIGEST_TIME: '09:00', USER_COMMAND_LIMIT: '100', ...env }, app: { now: () => clock } });
+  h = await startHarness({ env: { DIGEST_TIME: '09:00', USER_COMMAND_LIMIT: '100', ...env }, clock });
 }
 afterEach(async () => {
   await h.stop();
 });
-
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
 
 const isDigest = (card: unknown) => JSON.stringify(card).includes('Daily digest');
 const digests = () => groupCards(h).filter((m) => isDigest(m.card));
@@ -47,18 +41,18 @@ function doneButtons(card: unknown): string[] {
 describe('the daily digest', () => {
   it('lists overdue to-dos first, then today’s, then those without a time, grouped by person, at the group’s time', async () => {
     await start();
-    const overdue = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) });
-    const today = await postTodo(h, { text: 'Ship the release', assignees: ['ou_chris'], remindAt: pickerValueInHours(29, clock) });
+    const overdue = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()) });
+    const today = await postTodo(h, { text: 'Ship the release', assignees: ['ou_chris'], remindAt: pickerValueInHours(29, clock.now()) });
     const undated = await postTodo(h, { text: 'Tidy the wiki', assignees: ['ou_bea'] });
     const mine = await postTodo(h, { text: 'Book the room' });
-    await postTodo(h, { text: 'Plan the offsite', remindAt: pickerValueInHours(72, clock) });
+    await postTodo(h, { text: 'Plan the offsite', remindAt: pickerValueInHours(72, clock.now()) });
     // Monday's 09:00 had passed before any of these existed: the group was quiet then, so nothing now.
-    await advance(HOUR);
+    await clock.advance(HOUR);
     expect(digests()).toHaveLength(0);
 
-    await advance(22 * HOUR - 60_000);
+    await clock.advance(22 * HOUR - 60_000);
     expect(digests()).toHaveLength(0);
-    await advance(60_000); // Tuesday 09:00 in Shanghai
+    await clock.advance(60_000); // Tuesday 09:00 in Shanghai
     expect(digests()).toHaveLength(1);
     const card = digests()[0]?.card;
     expect(doneButtons(card)).toEqual([overdue.todoId, today.todoId, mine.todoId, undated.todoId]);
@@ -79,8 +73,8 @@ describe('the daily digest', () => {
     expect(text).toContain('每日摘要');
 
     // One per day: nothing more on Tuesday.
-    await advance(HOUR);
-    await advance(5 * HOUR);
+    await clock.advance(HOUR);
+    await clock.advance(5 * HOUR);
     expect(digests()).toHaveLength(1);
 
     // Done on a line finishes that to-do, and says so; the digest stays as it is.
@@ -93,7 +87,7 @@ describe('the daily digest', () => {
   it('shows 20 lines, then how many more and /todos', async () => {
     await start();
     for (let i = 0; i < 23; i++) await postTodo(h, { text: `Chore ${i}` });
-    await advance(23 * HOUR);
+    await clock.advance(23 * HOUR);
     const card = digests()[0]?.card;
     expect(doneButtons(card)).toHaveLength(20);
     expect(readable(card)).toContain('And 3 more: /todos');
@@ -103,25 +97,25 @@ describe('the daily digest', () => {
     await start();
     const todo = await postTodo(h, { text: 'Water the plants' });
     await h.click('ou_admin', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
-    await advance(23 * HOUR);
+    await clock.advance(23 * HOUR);
     expect(digests()).toHaveLength(0);
 
-    await h.app.services.store.commit({ now: clock, chats: [{ v: 1, id: 'oc_group', digestTime: 'off', updatedAt: clock }] });
+    await h.app.services.store.commit({ now: clock.now(), chats: [{ v: 1, id: 'oc_group', digestTime: 'off', updatedAt: clock.now() }] });
     await postTodo(h, { text: 'Call the plumber' });
-    await advance(DAY);
+    await clock.advance(DAY);
     expect(digests()).toHaveLength(0);
   });
 
   it('is posted once a day across a restart', async () => {
     await start();
     await postTodo(h, { text: 'Water the plants' });
-    await advance(23 * HOUR);
+    await clock.advance(23 * HOUR);
     expect(digests()).toHaveLength(1);
     await h.restart();
-    await advance(60_000);
-    await advance(HOUR);
+    await clock.advance(60_000);
+    await clock.advance(HOUR);
     expect(digests()).toHaveLength(1);
-    await advance(DAY);
+    await clock.advance(DAY);
     expect(digests()).toHaveLength(2);
   });
 
@@ -129,27 +123,27 @@ describe('the daily digest', () => {
     await start();
     await postTodo(h, { text: 'Water the plants' });
     // Down from Tuesday 08:30 to 11:00: two hours late.
-    await advance(22 * HOUR + 30 * 60_000);
+    await clock.advance(22 * HOUR + 30 * 60_000);
     await h.restart(() => {
-      clock += 2.5 * HOUR;
+      clock.jump(2.5 * HOUR);
     });
-    await advance(0);
+    await clock.advance(0);
     expect(digests()).toHaveLength(1);
-    await advance(HOUR);
+    await clock.advance(HOUR);
     expect(digests()).toHaveLength(1);
 
     // Down from Wednesday 08:30 to 12:30: three and a half hours late, so Wednesday's is skipped.
-    await advance(20 * HOUR + 30 * 60_000);
+    await clock.advance(20 * HOUR + 30 * 60_000);
     await h.restart(() => {
-      clock += 4 * HOUR;
+      clock.jump(4 * HOUR);
     });
-    await advance(0);
-    await advance(HOUR);
+    await clock.advance(0);
+    await clock.advance(HOUR);
     expect(digests()).toHaveLength(1);
     // Thursday's comes as usual.
-    await advance(DAY - 4.5 * HOUR - 60_000);
+    await clock.advance(DAY - 4.5 * HOUR - 60_000);
     expect(digests()).toHaveLength(1);
-    await advance(60_000);
+    await clock.advance(60_000);
     expect(digests()).toHaveLength(2);
   });
 
@@ -158,20 +152,20 @@ describe('the daily digest', () => {
     await start(MONDAY_10 - 5 * DAY);
     const finished = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'] });
     await h.click('ou_bea', finished.messageId, { action: 'todo.done', todoId: finished.todoId });
-    await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) });
+    await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()) });
     await postTodo(h, { text: 'Tidy the wiki', assignees: ['ou_chris'] });
-    await advance(23 * HOUR); // Thursday 09:00: the first digest ever, which opens its week (nothing last week)
-    await advance(DAY); // Friday 09:00
+    await clock.advance(23 * HOUR); // Thursday 09:00: the first digest ever, which opens its week (nothing last week)
+    await clock.advance(DAY); // Friday 09:00
     expect(digests()).toHaveLength(2);
     expect(readable(digests()[1]?.card)).not.toContain('Last week');
-    await advance(3 * DAY); // Monday 09:00 (no digest on the weekend)
+    await clock.advance(3 * DAY); // Monday 09:00 (no digest on the weekend)
     expect(digests()).toHaveLength(3);
     const monday = readable(digests()[2]?.card);
     expect(monday).toContain('Last week');
     expect(monday).toContain('<at id=ou_bea></at> 1 done · 1 open · 1 overdue');
     expect(monday).toContain('<at id=ou_chris></at> 0 done · 1 open · 0 overdue');
     expect(monday).toContain('上周');
-    await advance(DAY);
+    await clock.advance(DAY);
     expect(readable(digests()[3]?.card)).not.toContain('Last week');
   });
 });

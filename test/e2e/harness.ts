@@ -89,11 +89,47 @@ export interface ClickOptions {
 }
 
 export interface HarnessOptions {
+  /**
+   * The bot's time, moved by the test (`clock.advance`) rather than passing; the emulator keeps the real time unless
+   * given `clock.now` too (its 14-day card window, its 1-hour uuid window).
+   */
+  clock?: TestClock | undefined;
   env?: Record<string, string> | undefined;
   emulator?: EmulatorOptions | undefined;
   app?: AppOptions | undefined;
   /** How Feishu reaches the bot. Default 'webhook': signed, encrypted HTTP pushes. */
   transport?: 'webhook' | 'long-connection' | undefined;
+}
+
+/**
+ * Time that passes only when a test moves it: reminders, digests and Feishu's windows are tested without waiting for
+ * real hours. Given to `startHarness`, it is the bot's clock and `advance` wakes that bot.
+ */
+export class TestClock {
+  private bot: Pick<Harness, 'app' | 'settled'> | undefined;
+
+  constructor(private time: number) {}
+
+  /** The time now, as the bot reads it. */
+  readonly now = (): number => this.time;
+
+  /** Moves the time on without telling the bot: time that passed while it was down, or a clock that jumped. */
+  jump(ms: number): void {
+    this.time += ms;
+  }
+
+  /** Moves the time on and lets the bot catch up: its scheduler and outbox look for what fell due, and all of it runs. */
+  async advance(ms: number): Promise<void> {
+    this.jump(ms);
+    if (!this.bot) throw new Error('no bot runs on this clock: give it to startHarness');
+    this.bot.app.wake();
+    await this.bot.settled();
+  }
+
+  /** The bot `advance` wakes: the harness started on this clock. */
+  drive(bot: Pick<Harness, 'app' | 'settled'>): void {
+    this.bot = bot;
+  }
 }
 
 /** Long-connection timings for tests: reconnect and redeliver at once rather than after Feishu's minutes. */
@@ -116,6 +152,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     feishuRetry: { baseDelayMs: 5, maxDelayMs: 50 },
     jobRetryDelaysMs: [50, 100, 200],
+    ...(options.clock && { now: options.clock.now }),
     ...options.app,
   };
   // Over the long connection, pushes can go out once the emulator has the bot's connection ready.
@@ -196,6 +233,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(dir, { recursive: true, force: true });
     },
   };
+  options.clock?.drive(harness);
   return harness;
 }
 

@@ -10,6 +10,7 @@ import { ReceiverStartError } from '../../src/receivers/receiver';
 import {
   type Harness,
   SECRETS,
+  TestClock,
   botEnv,
   buttonValue,
   formCards,
@@ -24,23 +25,17 @@ import {
 /** The bot with FEISHU_EVENTS=long-connection: the SDK's WSClient dials the emulator's gateway; no push goes over HTTP. */
 
 let h: Harness;
-let clock = 0;
+let clock: TestClock;
 const cleanups: Array<() => Promise<void>> = [];
 
 async function start(at = Date.UTC(2026, 10, 23, 2, 0)) {
-  clock = at;
-  h = await startHarness({ transport: 'long-connection', app: { now: () => clock } });
+  clock = new TestClock(at);
+  h = await startHarness({ transport: 'long-connection', clock });
 }
 afterEach(async () => {
   await h.stop();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
 
 const HOUR = 3_600_000;
 const healthz = async () => {
@@ -60,7 +55,7 @@ describe('the bot over the long connection', () => {
     expect(refused.body.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/write what/i) });
 
     const accepted = await h.click('ou_admin', form.messageId, submit, {
-      formValue: formValues({ text: 'Renew the cert', remindAt: pickerValueInHours(2, clock), assignees: ['ou_alice'] }),
+      formValue: formValues({ text: 'Renew the cert', remindAt: pickerValueInHours(2, clock.now()), assignees: ['ou_alice'] }),
     });
     expect(accepted.body.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/Posting/) });
     await h.settled();
@@ -69,7 +64,7 @@ describe('the bot over the long connection', () => {
     expect(groupCards(h)).toHaveLength(1);
     expect(JSON.stringify(card?.card.body)).toContain('<at id=ou_alice></at>');
 
-    await advance(2 * HOUR);
+    await clock.advance(2 * HOUR);
     const reminders = [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === card?.messageId);
     expect(reminders).toHaveLength(1);
     expect(JSON.stringify(reminders[0]?.card)).toContain('Renew the cert');
@@ -228,7 +223,7 @@ describe('two instances, each on its own connection and data file', () => {
 
     // A commit naming an event id is refused as a duplicate when that store has handled the event.
     const handled = async (app: RunningApp, eventId: string) => {
-      const probe = await app.services.store.commit({ now: clock, eventId });
+      const probe = await app.services.store.commit({ now: clock.now(), eventId });
       return !probe.ok && probe.reason === 'duplicate';
     };
     const handledBy = await Promise.all(ids.map(async (id) => [await handled(first, id), await handled(second, id)]));

@@ -1,26 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
 import { gcFunction, heapAfterGc } from '../reliability/support';
-import { type Harness, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** The bot's clock, moved by the tests: reminders are tested without sleeping for real hours. */
-let clock = 0;
+let clock: TestClock;
 let h: Harness;
 
 async function start(env: Record<string, string> = {}, at = Date.UTC(2026, 10, 23, 2, 0)) {
-  clock = at;
-  h = await startHarness({ env, app: { now: () => clock } });
+  clock = new TestClock(at);
+  h = await startHarness({ env, clock });
 }
 afterEach(async () => {
   await h.stop();
 });
-
-/** Moves the clock and lets the scheduler and the jobs run. */
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
 
 const replies = (parentId?: string) => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && (!parentId || m.parentId === parentId));
 const todoOf = async (id: string) => (await h.app.services.store.todo(id)) as Todo;
@@ -29,10 +22,10 @@ const HOUR = 3_600_000;
 describe('a reminder', () => {
   it('fires at its time as a reply to the to-do card, mentioning the assignees, once', async () => {
     await start();
-    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice', 'ou_bob'], remindAt: pickerValueInHours(2, clock) });
-    await advance(2 * HOUR - 60_000);
+    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice', 'ou_bob'], remindAt: pickerValueInHours(2, clock.now()) });
+    await clock.advance(2 * HOUR - 60_000);
     expect(replies()).toHaveLength(0);
-    await advance(60_000);
+    await clock.advance(60_000);
     const posted = replies(todo.messageId);
     expect(posted).toHaveLength(1);
     const card = JSON.stringify(posted[0]?.card);
@@ -40,23 +33,23 @@ describe('a reminder', () => {
     expect(card).toContain('Renew the cert');
     expect(card).not.toContain('Late');
     for (const action of ['todo.done', 'todo.snooze', 'todo.tomorrow']) expect(buttonValue(posted[0]?.card, action).todoId).toBe(todo.todoId);
-    await advance(HOUR);
-    await advance(24 * HOUR);
+    await clock.advance(HOUR);
+    await clock.advance(24 * HOUR);
     expect(replies()).toHaveLength(1);
     expect((await todoOf(todo.todoId)).remindAt).toBeUndefined();
   });
 
   it('mentions the creator when nobody is assigned', async () => {
     await start();
-    const todo = await postTodo(h, { owner: 'ou_admin', remindAt: pickerValueInHours(1, clock) });
-    await advance(HOUR);
+    const todo = await postTodo(h, { owner: 'ou_admin', remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
     expect(JSON.stringify(replies(todo.messageId)[0]?.card)).toContain('<at id=ou_admin></at>');
   });
 
   it('made late by a clock that jumped while the bot ran does not claim the bot was down', async () => {
     await start();
-    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
-    await advance(3 * HOUR);
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(3 * HOUR);
     const posted = replies(todo.messageId);
     expect(posted).toHaveLength(1);
     expect(JSON.stringify(posted[0]?.card)).not.toContain('Late');
@@ -64,35 +57,35 @@ describe('a reminder', () => {
 
   it('due while the bot was down fires once on start, marked late', async () => {
     await start();
-    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock.now()) });
     await h.restart(() => {
-      clock += 5 * HOUR;
+      clock.jump(5 * HOUR);
     });
-    await advance(0);
+    await clock.advance(0);
     const posted = replies(todo.messageId);
     expect(posted).toHaveLength(1);
     expect(JSON.stringify(posted[0]?.card)).toMatch(/Late: this was due/);
     await h.restart();
-    await advance(HOUR);
+    await clock.advance(HOUR);
     expect(replies()).toHaveLength(1);
   });
 
   it('two reminders due at the same second each fire once', async () => {
     await start();
-    const when = pickerValueInHours(1, clock);
+    const when = pickerValueInHours(1, clock.now());
     const a = await postTodo(h, { text: 'a', remindAt: when });
     const b = await postTodo(h, { text: 'b', remindAt: when });
-    await advance(HOUR);
-    await advance(0);
+    await clock.advance(HOUR);
+    await clock.advance(0);
     expect(replies(a.messageId)).toHaveLength(1);
     expect(replies(b.messageId)).toHaveLength(1);
   });
 
   it('is posted once even when Feishu acts but its answer is lost (the retry reuses the uuid)', async () => {
     await start({ FEISHU_TIMEOUT_MS: '150' });
-    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock) });
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock.now()) });
     h.emu.fault({ method: 'POST', path: `/open-apis/im/v1/messages/${todo.messageId}/reply`, delayMs: 400 });
-    await advance(HOUR);
+    await clock.advance(HOUR);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await h.settled();
     expect(h.emu.callsTo('POST', `/open-apis/im/v1/messages/${todo.messageId}/reply`).length).toBeGreaterThanOrEqual(2);
@@ -101,12 +94,12 @@ describe('a reminder', () => {
 
   it('never fires for a to-do done or recalled before its time', async () => {
     await start();
-    const done = await postTodo(h, { text: 'done', remindAt: pickerValueInHours(1, clock) });
-    const recalled = await postTodo(h, { text: 'recalled', remindAt: pickerValueInHours(1, clock) });
+    const done = await postTodo(h, { text: 'done', remindAt: pickerValueInHours(1, clock.now()) });
+    const recalled = await postTodo(h, { text: 'recalled', remindAt: pickerValueInHours(1, clock.now()) });
     await h.click('ou_admin', done.messageId, buttonValue(done.card, 'todo.done'));
     await h.say('ou_admin', '/recall', { parentId: recalled.messageId });
     await h.settled();
-    await advance(2 * HOUR);
+    await clock.advance(2 * HOUR);
     expect(replies().filter((r) => JSON.stringify(r.card).includes('Reminder'))).toHaveLength(0);
   });
 });
@@ -114,24 +107,24 @@ describe('a reminder', () => {
 describe('acting on a reminder', () => {
   it('Snooze 1 h moves it and says so; it fires again an hour later', async () => {
     await start();
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
-    await advance(HOUR);
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
     const reminder = replies(todo.messageId)[0];
     const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.snooze'));
     expect(answer.body.toast.content).toMatch(/Snoozed: I will remind again/);
     expect(JSON.stringify(answer.body.card.data)).toMatch(/Snoozed by/);
-    expect((await todoOf(todo.todoId)).remindAt).toBe(clock + HOUR);
-    await advance(HOUR - 60_000);
+    expect((await todoOf(todo.todoId)).remindAt).toBe(clock.now() + HOUR);
+    await clock.advance(HOUR - 60_000);
     expect(replies(todo.messageId)).toHaveLength(1);
-    await advance(60_000);
+    await clock.advance(60_000);
     expect(replies(todo.messageId)).toHaveLength(2);
   });
 
   it('Tomorrow 9:00 means 9:00 in the clicker’s zone, across a DST change', async () => {
     // Sat 7 Mar 2026, 23:00 in New York; clocks go forward at 02:00 on Sunday.
     await start({}, Date.UTC(2026, 2, 8, 4, 0));
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(0.5, clock) });
-    await advance(HOUR / 2);
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(0.5, clock.now()) });
+    await clock.advance(HOUR / 2);
     const reminder = replies(todo.messageId)[0];
     const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.tomorrow'), { timezone: 'America/New_York' });
     expect(answer.body.toast.content).toMatch(/Sun 8 Mar, 09:00 \(America\/New_York\)/);
@@ -143,8 +136,8 @@ describe('acting on a reminder', () => {
     const { store, now } = h.app.services;
     // What /settings stores for a group whose "Tomorrow" means 7:30 (the settings card itself is tested in its suite).
     await store.commit({ now: now(), chats: [{ v: RECORD_VERSION, id: 'oc_group', tomorrowTime: '07:30', updatedAt: now() }] });
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
-    await advance(HOUR);
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
     const reminder = replies(todo.messageId)[0];
     const card = JSON.stringify(reminder?.card);
     expect(card).toContain('"Tomorrow 7:30"');
@@ -157,21 +150,21 @@ describe('acting on a reminder', () => {
 
   it('Done on the reminder stops it and updates the to-do card', async () => {
     await start();
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock), repeat: 'daily' });
-    await advance(HOUR);
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'daily' });
+    await clock.advance(HOUR);
     const reminder = replies(todo.messageId)[0];
     const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'));
     expect(JSON.stringify(answer.body.card.data)).toMatch(/Marked done by/);
     await h.settled();
     expect(JSON.stringify(h.emu.messages.get(todo.messageId)?.card)).toContain('Done by');
-    await advance(3 * 24 * HOUR);
+    await clock.advance(3 * 24 * HOUR);
     expect(replies(todo.messageId)).toHaveLength(1);
   });
 
   it('others may not snooze', async () => {
     await start();
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
-    await advance(HOUR);
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
     const reminder = replies(todo.messageId)[0];
     const answer = await h.click('ou_member', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.snooze'));
     expect(answer.body.toast.type).toBe('error');
@@ -183,14 +176,14 @@ describe('repetition', () => {
   it('a workdays reminder fires Monday to Friday at the same local time until done', async () => {
     // Fri 27 Nov 2026, 08:00 in Shanghai.
     await start({}, Date.UTC(2026, 10, 27, 0, 0));
-    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock), repeat: 'workdays', timezone: 'Asia/Shanghai' });
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock.now()), repeat: 'workdays', timezone: 'Asia/Shanghai' });
     const fired: string[] = [];
     for (let day = 0; day < 5; day++) {
-      await advance(day === 0 ? HOUR : 24 * HOUR);
+      await clock.advance(day === 0 ? HOUR : 24 * HOUR);
       fired.push(
         ...replies(todo.messageId)
           .slice(fired.length)
-          .map(() => new Date(clock).toISOString()),
+          .map(() => new Date(clock.now()).toISOString()),
       );
     }
     // Fri, (Sat, Sun skipped), Mon, Tue
@@ -208,8 +201,8 @@ describe('repetition', () => {
 describe('/todos', () => {
   it('lists the chat’s open to-dos with their next reminder, and /todos mine those assigned to the asker', async () => {
     await start();
-    await postTodo(h, { text: 'for alice', assignees: ['ou_alice'], remindAt: pickerValueInHours(3, clock) });
-    await postTodo(h, { text: 'for bob', assignees: ['ou_bob'], remindAt: pickerValueInHours(1, clock) });
+    await postTodo(h, { text: 'for alice', assignees: ['ou_alice'], remindAt: pickerValueInHours(3, clock.now()) });
+    await postTodo(h, { text: 'for bob', assignees: ['ou_bob'], remindAt: pickerValueInHours(1, clock.now()) });
     const done = await postTodo(h, { text: 'finished' });
     await h.click('ou_admin', done.messageId, buttonValue(done.card, 'todo.done'));
     await h.say('ou_alice', '/todos');
@@ -242,29 +235,29 @@ describe('scale', () => {
         chatId: 'oc_group',
         creatorId: 'ou_admin',
         text: `bulk ${i}`,
-        remindAt: clock + (i + 1) * 60_000,
+        remindAt: clock.now() + (i + 1) * 60_000,
         timeZone: 'Asia/Shanghai',
         assigneeIds: [],
         status: 'open',
         messageId: cardIds[i] as string,
-        createdAt: clock,
-        updatedAt: clock,
+        createdAt: clock.now(),
+        updatedAt: clock.now(),
       };
       todos.push(todo);
     }
-    expect(await store.commit({ now: clock, todos })).toEqual({ ok: true });
+    expect(await store.commit({ now: clock.now(), todos })).toEqual({ ok: true });
     const heapAfter = await heapAfterGc(gc);
     expect((await store.stats()).remindersPending).toBe(10_000);
     console.log(
       `FIGURE: 10,000 pending reminders stored and indexed: ${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MB of heap after a full GC (records and indexes), one timer`,
     );
-    await advance(0);
+    await clock.advance(0);
     expect(replies()).toHaveLength(0);
     // Ten come due; their replies go out at Feishu's 5 per second per chat.
-    await advance(10 * 60_000);
-    await advance(0);
+    await clock.advance(10 * 60_000);
+    await clock.advance(0);
     expect(replies()).toHaveLength(10);
     expect(new Set(replies().map((r) => r.parentId)).size).toBe(10);
-    expect(await store.nextDue()).toBe(clock + 60_000);
+    expect(await store.nextDue()).toBe(clock.now() + 60_000);
   });
 });

@@ -3,7 +3,7 @@ import { Bot } from '../../src/bot/bot';
 import { noticeJob } from '../../src/bot/jobs/notice';
 import type { NewJob, Store } from '../../src/store/store';
 import { describePostgres, dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
-import { type Harness, groupCards, noticesTo, openForm, postTodo, startHarness } from './harness';
+import { type Harness, TestClock, groupCards, noticesTo, openForm, postTodo, startHarness } from './harness';
 
 /**
  * Jobs are stored, so a job enqueued by the previous version is run by this one (after an upgrade, or by a newer
@@ -148,19 +148,18 @@ describe('a job no commit announces', () => {
     // real interval of whole seconds: faking intervals alone lets the test move it by one poll while the rest runs in
     // real time.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    let clock = Date.now();
-    h = await startHarness({ env: { JOB_POLL_SECONDS: '1' }, app: { now: () => clock } });
+    const clock = new TestClock(Date.now());
+    h = await startHarness({ env: { JOB_POLL_SECONDS: '1' }, clock });
     const { store } = h.app;
     // The start-up's own work done, so nothing but the poll looks for work below.
     await h.settled();
-    const dueAt = clock + 60_000;
-    const job = noticeJob({ now: () => dueAt }, 'polled', { chatId: 'oc_group', userId: 'ou_alice', text: 'Found by the poll', tone: 'info' });
+    const job = noticeJob({ now: () => clock.now() + 60_000 }, 'polled', { chatId: 'oc_group', userId: 'ou_alice', text: 'Found by the poll', tone: 'info' });
     await enqueue(store, [job]);
-    // The commit's look for work (on the next turn of the event loop) finds the job not due: the outbox's timer waits
-    // a minute of real time.
+    // The commit's look for work (on the next turn of the event loop) finds the job due in a minute: the outbox's
+    // timer waits a minute of real time, and the clock jumps past it without telling the bot.
     await nextTurn();
     await h.app.settled();
-    clock = dueAt;
+    clock.jump(60_000);
     const claims = vi.spyOn(store, 'claimJobs');
     vi.advanceTimersByTime(1_000);
     // The poll's look for work starts on the next turn of the event loop.

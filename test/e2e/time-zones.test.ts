@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorOptions } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, buttonValue, formValues, groupCards, openForm, postTodo, readable, startHarness, submitForm } from './harness';
+import { type Harness, TestClock, buttonValue, formValues, groupCards, openForm, postTodo, readable, startHarness, submitForm } from './harness';
 
 /**
  * Whose zone a time is read in when the callback carries no `action.timezone` (Feishu documents it for picker
@@ -11,26 +11,20 @@ import { type Harness, buttonValue, formValues, groupCards, openForm, postTodo, 
 const CONTACT = /^\/open-apis\/contact\/v3\/users\//;
 const HOUR = 3_600_000;
 
-let clock = 0;
+let clock: TestClock;
 let h: Harness;
 
 async function start(p: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}, at = Date.UTC(2026, 10, 23, 2, 0)) {
-  clock = at;
-  h = await startHarness({ env: p.env, emulator: p.emulator, app: { now: () => clock } });
+  clock = new TestClock(at);
+  h = await startHarness({ env: p.env, emulator: p.emulator, clock });
 }
 afterEach(async () => {
   await h.stop();
 });
 
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
-
 /** `yyyy-MM-dd HH:mm ±hhmm`, `hours` from the bot's clock, in the given offset. */
 function picker(hours: number, offsetHours: number): string {
-  const local = new Date(clock + hours * HOUR + offsetHours * HOUR);
+  const local = new Date(clock.now() + hours * HOUR + offsetHours * HOUR);
   const pad = (n: number) => String(n).padStart(2, '0');
   const sign = offsetHours < 0 ? '-' : '+';
   return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())} ${sign}${pad(Math.abs(offsetHours))}00`;
@@ -86,7 +80,7 @@ describe('Submit without action.timezone', () => {
     await start({ env: { DEFAULT_TIME_ZONE: 'Europe/Berlin' }, emulator: { contactScope: false } });
     const { todo, card } = await submitted({ remindAt: picker(3, -5) });
     expect(todo.timeZone).toBe('-05:00');
-    expect(todo.remindAt).toBe(clock + 3 * HOUR);
+    expect(todo.remindAt).toBe(clock.now() + 3 * HOUR);
     expect(card).toContain('(UTC-05:00)');
   });
 
@@ -100,7 +94,7 @@ describe('Submit without action.timezone', () => {
 describe('Snooze and Tomorrow 9:00 without action.timezone', () => {
   async function reminderFor(assignee: string) {
     const todo = await postTodo(h, { assignees: [assignee], remindAt: picker(1, 8), timezone: 'Asia/Shanghai' });
-    await advance(HOUR);
+    await clock.advance(HOUR);
     const reminder = [...h.emu.messages.values()].find((m) => m.kind === 'reply' && m.parentId === todo.messageId);
     if (!reminder) throw new Error('no reminder');
     return { todo, reminder };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultChats } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitButtonName, submitForm } from './harness';
+import { type Harness, TestClock, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitButtonName, submitForm } from './harness';
 
 /**
  * A topic group (话题群) has no ephemeral cards: the form reaches the admin by direct message, the to-do card and its
@@ -9,11 +9,11 @@ import { type Harness, buttonValue, cancelForm, formValues, pickerValueInHours, 
  */
 
 const TOPIC = 'oc_topic';
-let clock = 0;
+let clock: TestClock;
 let h: Harness;
 
 async function start(opts: { unavailableUsers?: string[] } = {}) {
-  clock = Date.UTC(2026, 10, 23, 2, 0);
+  clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
   const topicGroup = {
     chatId: TOPIC,
     chatType: 'group' as const,
@@ -23,19 +23,13 @@ async function start(opts: { unavailableUsers?: string[] } = {}) {
     memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'],
   };
   h = await startHarness({
-    app: { now: () => clock },
-    emulator: { now: () => clock, chats: [...defaultChats(), topicGroup], ...opts },
+    clock,
+    emulator: { now: clock.now, chats: [...defaultChats(), topicGroup], ...opts },
   });
 }
 afterEach(async () => {
   await h.stop();
 });
-
-async function advance(ms: number) {
-  clock += ms;
-  h.app.wake();
-  await h.settled();
-}
 
 /** A message typed in a new topic of the topic group, delivered to the bot; returns its id and topic. */
 async function inNewTopic(sender: string, text: string) {
@@ -69,7 +63,7 @@ describe('a topic group', () => {
       h,
       'ou_admin',
       { messageId: form?.messageId as string, card: form?.card },
-      formValues({ text: 'Renew the domain', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock) }),
+      formValues({ text: 'Renew the domain', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()) }),
       { chatId: dm },
     );
     expect(answer.body.toast.type).toBe('success');
@@ -87,7 +81,7 @@ describe('a topic group', () => {
     expect(hasSubmit(closed?.card)).toBe(false);
     expect(JSON.stringify(closed?.card)).toContain('Submitted');
 
-    await advance(2 * 3_600_000);
+    await clock.advance(2 * 3_600_000);
     const reminder = messagesIn(TOPIC).find((m) => m.kind === 'reply' && m.parentId === card?.messageId);
     expect(reminder?.threadId).toBe(command.threadId);
     expect(JSON.stringify(reminder?.card)).toContain('<at id=ou_alice></at>');
