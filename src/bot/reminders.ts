@@ -1,7 +1,7 @@
 import { nextOccurrence } from '../domain/time';
 import type { ScheduledTask } from '../jobs/scheduler';
+import { cardUpdateJob } from './jobs/card-update';
 import { reminderJob } from './jobs/reminder';
-import { cardUpdateJob } from './jobs/todo';
 import type { Services } from './services';
 
 /**

@@ -7,7 +7,7 @@ import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/regi
 import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
-import { todoLaneJob } from './todo';
+import { todoLaneJob } from './todo-lane';
 
 /**
  * One overdue nudge of a to-do, posted as a reply to its current card (the scheduler's task in `nudges.ts` claims

@@ -1,7 +1,9 @@
 import { JobRegistry } from '../../jobs/registry';
 import type { CommandRouter } from '../router';
 import type { Services } from '../services';
+import { cardUpdateJobs } from './card-update';
 import { digestJobs } from './digest';
+import { feedJobs } from './feed';
 import { formJobs } from './form';
 import { messageJobs } from './message';
 import { noticeJobs } from './notice';
@@ -21,6 +23,8 @@ export function botJobRegistry(services: Services, router: CommandRouter): JobRe
     ...noticeJobs(services),
     ...formJobs(services),
     ...todoJobs(services),
+    ...cardUpdateJobs(services),
+    ...feedJobs(services),
     ...reminderJobs(services),
     ...digestJobs(services),
     ...taskJobs(services),

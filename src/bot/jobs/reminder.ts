@@ -7,7 +7,8 @@ import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/regi
 import { snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
-import { cardUpdateJob, todoLaneJob } from './todo';
+import { cardUpdateJob } from './card-update';
+import { todoLaneJob } from './todo-lane';
 
 /**
  * One occurrence of a to-do's reminder, posted as a reply to its card (the scheduler's task in `reminders.ts` claims

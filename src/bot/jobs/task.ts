@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Todo, TodoTask } from '../../domain/model';
 import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, repeatRule, taskClientToken, taskPush } from '../../domain/task-sync';
+import { chatLink } from '../../feishu/app-links';
 import { feishuRefusal } from '../../feishu/errors';
 import type { FeishuTask } from '../../feishu/tasks';
 import { t } from '../../i18n';
@@ -11,8 +12,10 @@ import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
 import type { Services } from '../services';
 import { TASK_SCOPES, subscribeTaskEvents } from '../task-sync';
+import { cardUpdateJob } from './card-update';
+import { feedSyncJob } from './feed';
 import { noticeJob } from './notice';
-import { cardUpdateJob, chatLink, feedSyncJob, todoLaneJob } from './todo';
+import { todoLaneJob } from './todo-lane';
 
 /**
  * A to-do's Feishu Task, kept in step both ways as durable jobs (in lanes of their own, see `TASK_LANES`):
