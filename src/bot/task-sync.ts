@@ -1,5 +1,6 @@
+import type { FeishuClient } from '../feishu/client';
 import type { ComponentHealth } from '../health';
-import type { Services } from './services';
+import type { Logger } from '../log';
 
 /**
  * Whether Feishu Task lets the app sync, and the app's subscription to its tasks' events: the state of task sync in
@@ -64,22 +65,32 @@ export class TaskSyncStatus {
 }
 
 /**
+ * The services subscribing uses, named here rather than taken as `Services`: that holds this module's status, so
+ * importing it would tie the two modules in a circle.
+ */
+interface SubscriptionServices {
+  feishu: FeishuClient;
+  logger: Logger;
+  taskSync: TaskSyncStatus;
+}
+
+/**
  * Subscribes the app to its tasks' events, once per process: at start when every group syncs, else with the first
  * task made. A refusal (no scope yet, Feishu unreachable) never stops the bot or a job: the sweep carries on alone and
  * tries the subscription again each time it comes by (`subscribeTaskEventsAgain`), so a scope granted later brings
  * the events without a restart.
  */
-export async function subscribeTaskEvents(services: Services): Promise<void> {
+export async function subscribeTaskEvents(services: SubscriptionServices): Promise<void> {
   await services.taskSync.subscribeOnce(() => attemptSubscription(services));
 }
 
 /** Tries the subscription again if this process was refused it; nothing otherwise. */
-export function subscribeTaskEventsAgain(services: Services): Promise<void> {
+export function subscribeTaskEventsAgain(services: SubscriptionServices): Promise<void> {
   return services.taskSync.subscribeAgainIfRefused(() => attemptSubscription(services));
 }
 
 /** One subscription call; a refusal is logged as a warning the first time only, and answered false. */
-async function attemptSubscription(services: Services): Promise<boolean> {
+async function attemptSubscription(services: SubscriptionServices): Promise<boolean> {
   try {
     await services.feishu.tasks.subscribe();
     services.logger.info('subscribed to Feishu Task events');
