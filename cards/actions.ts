@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LANGUAGES } from '../src/domain/model';
+import { LANGUAGES } from '../src/domain/languages';
 
 /**
  * The values the bot's buttons carry in their callback behaviour. Cards write them through this schema and the

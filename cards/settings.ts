@@ -1,5 +1,5 @@
 import { DIGEST_DAYS, type EffectiveSettings, type SettingName, TASK_SYNC, WHO_CREATES } from '../src/domain/group-settings';
-import { LANGUAGES } from '../src/domain/model';
+import { LANGUAGES } from '../src/domain/languages';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import { type Card, type CardComponent, type Voice, botText, buildCard, markdown, plainText, privateVoice, submitButton } from './parts';
 

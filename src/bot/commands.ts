@@ -1,4 +1,4 @@
-import type { Language } from '../domain/model';
+import type { Language } from '../domain/languages';
 
 /**
  * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`, and

@@ -1,4 +1,4 @@
-import type { Language } from '../domain/model';
+import type { Language } from '../domain/languages';
 import { languageOfText } from '../i18n';
 import { type ParsedMessage, parseMessage } from './commands';
 import { groupSettings } from './group-settings';

@@ -1,6 +1,6 @@
 import compose from 'koa-compose';
 import type { CommandHelp } from '../../cards/help';
-import type { Language } from '../domain/model';
+import type { Language } from '../domain/languages';
 import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/registry';

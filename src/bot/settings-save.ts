@@ -1,6 +1,7 @@
 import { SETTING_LABEL, settingValueLabel } from '../../cards/settings';
 import { type EffectiveSettings, type SettingName, changedSettings, readSettingsForm } from '../domain/group-settings';
-import { type ChatSettings, LANGUAGES, type Language, RECORD_VERSION } from '../domain/model';
+import { LANGUAGES, type Language } from '../domain/languages';
+import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { toast } from '../i18n/feishu';

@@ -1,4 +1,4 @@
-import type { Language } from './model';
+import type { Language } from './languages';
 import { canonicalZone } from './zones';
 
 /**

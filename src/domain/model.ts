@@ -1,5 +1,10 @@
 import type { GroupSettings } from './group-settings';
+import type { Language } from './languages';
 import type { Repeat } from './time';
+
+// For src/config.ts alone, which a branch in flight is changing: its import moves to './languages' when that lands,
+// and this line goes.
+export type { Language };
 
 /**
  * The bot's domain records. Plain JSON: they are what the store persists and what cards render.
@@ -12,10 +17,6 @@ export const RECORD_VERSION = 1;
 
 /** Longest to-do text the form accepts (the input's `max_length` and the server-side check). */
 export const TODO_TEXT_LIMIT = 500;
-
-/** The languages the bot speaks, named as Feishu names them in cards' i18n fields and toasts. */
-export const LANGUAGES = ['zh_cn', 'en_us'] as const;
-export type Language = (typeof LANGUAGES)[number];
 
 /**
  * A form's life: open → submitting → posted, or open → cancelled | expired | replaced.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Language, RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
+import type { Language } from './languages';
+import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo, type TodoForm } from './model';
 import { REPEATS, type Repeat, offsetMinutesAt } from './time';
 import { canonicalZone, parseFixedOffset } from './zones';
 

@@ -1,5 +1,5 @@
 import i18next from 'i18next';
-import { LANGUAGES, type Language } from '../domain/model';
+import { LANGUAGES, type Language } from '../domain/languages';
 import en_us from './locales/en_us.json';
 import zh_cn from './locales/zh_cn.json';
 

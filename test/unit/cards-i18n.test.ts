@@ -8,7 +8,8 @@ import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
 import { cardSize, localI18nField, validateCard } from '../../emulator';
 import { COMMAND_NAMES } from '../../src/bot/commands';
-import { LANGUAGES, type Language, RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
+import { LANGUAGES, type Language } from '../../src/domain/languages';
+import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 import { ASSIGNEE_LIMIT } from '../../src/domain/todo-form';
 
 /**

@@ -1,4 +1,5 @@
-import { type ChatSettings, type Language, RECORD_VERSION } from '../../domain/model';
+import type { Language } from '../../domain/languages';
+import { type ChatSettings, RECORD_VERSION } from '../../domain/model';
 import { LANGUAGES, type MessageKey, parseLanguage, t } from '../../i18n';
 import { noticeJob } from '../jobs/notice';
 import { chatLanguage } from '../language';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { oneLine } from '../../../cards/parts';
-import type { Language, Todo } from '../../domain/model';
+import type { Language } from '../../domain/languages';
+import type { Todo } from '../../domain/model';
 import { chatLink } from '../../feishu/app-links';
 import { FEED_CARD_BATCH, type FeedCardContent } from '../../feishu/client';
 import { t } from '../../i18n';

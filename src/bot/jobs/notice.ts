@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type NoticeTone, noticeCard } from '../../../cards/notice';
-import { LANGUAGES } from '../../domain/model';
+import { LANGUAGES } from '../../domain/languages';
 import { isFeishuError, isTransient } from '../../feishu/errors';
 import { t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
