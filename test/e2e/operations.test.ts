@@ -4,7 +4,7 @@ import { type Emulator, messageEvent, startEmulator } from '../../emulator';
 import { FeishuClient, credentialsRefused } from '../../src/feishu/client';
 import { createLogger } from '../../src/log';
 import { Metrics } from '../../src/metrics';
-import { type Harness, SECRETS, openForm, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, SECRETS, TestClock, openForm, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** What an operator sees: /healthz, /metrics, one log line per command and click, and the token's failure path. */
 
@@ -135,13 +135,11 @@ describe('/metrics', () => {
 
 describe('/metrics: what is running (issue 23, item 11)', () => {
   it('gives the build, whether Feishu is reached, each commit’s time and each reminder’s lateness', async () => {
-    let clock = Date.UTC(2026, 10, 23, 2, 0);
-    h = await startHarness({ app: { now: () => clock }, emulator: { now: () => clock } });
-    await postTodo(h, { text: 'Measured late', remindAt: pickerValueInHours(1, clock) });
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    h = await startHarness({ clock, emulator: { now: clock.now } });
+    await postTodo(h, { text: 'Measured late', remindAt: pickerValueInHours(1, clock.now()) });
     // The bot was busy (or down) 90 s past the reminder's time.
-    clock += 60 * 60 * 1000 + 90_000;
-    h.app.wake();
-    await h.settled();
+    await clock.advance(60 * 60 * 1000 + 90_000);
     const text = (await h.app.metrics.render()).body;
     const version = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
     expect(series(text, 'todo_bot_build_info', { version, commit: 'unknown' })).toBe(1);

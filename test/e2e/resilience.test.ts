@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as harness from './harness';
-import { type Harness, formValues, startHarness } from './harness';
+import { type Harness, TestClock, formValues, startHarness } from './harness';
 
 const DELETE = '/open-apis/ephemeral/v1/delete';
 const MESSAGES = '/open-apis/im/v1/messages';
@@ -147,16 +147,12 @@ describe('restarts', () => {
 
 describe('forms left alone', () => {
   it('expire after FORM_TTL_MINUTES: the card is deleted and Submit is refused', async () => {
-    let clock = Date.now();
-    h = await startHarness({ env: { FORM_TTL_MINUTES: '30' }, app: { now: () => clock } });
+    const clock = new TestClock(Date.now());
+    h = await startHarness({ env: { FORM_TTL_MINUTES: '30' }, clock });
     const form = await openForm();
-    clock += 29 * 60_000;
-    h.app.wake();
-    await h.settled();
+    await clock.advance(29 * 60_000);
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(false);
-    clock += 2 * 60_000;
-    h.app.wake();
-    await h.settled();
+    await clock.advance(2 * 60_000);
     expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
     const late = await submit(form);
     expect(late.body.toast.content).toMatch(/expired/);

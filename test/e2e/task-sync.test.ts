@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { taskUpdateEvent, taskUpdatedV1Event } from '../../emulator';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
-import { type Harness, SECRETS, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
+import { type Harness, SECRETS, TestClock, buttonValue, groupCards, noticesTo, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
 /**
  * Two-way sync with Feishu Task, end to end: the bot's calls land in the emulator's Task v2, and changes made there
@@ -12,13 +12,13 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 /** Mon 7 Dec 2026, 09:00 in Shanghai. */
 const START = Date.UTC(2026, 11, 7, 1, 0);
-let clock = START;
+let clock: TestClock;
 let h: Harness;
 
 /** `realTime`: the bot's clock runs, for what waits on it (a retry's delay). */
 async function start(env: Record<string, string> = { TASK_SYNC: 'on' }, emulator = {}, realTime = false) {
-  clock = START;
-  h = await startHarness({ env, emulator, app: { now: realTime ? Date.now : () => clock } });
+  clock = new TestClock(START);
+  h = await startHarness({ env, emulator, clock: realTime ? undefined : clock });
 }
 
 afterEach(async () => {
@@ -46,7 +46,12 @@ async function changeInFeishu(guid: string, user: string, change: Parameters<Har
 describe('a to-do in a group that syncs', () => {
   it('becomes a Feishu Task with every field, and its card opens it', async () => {
     await start();
-    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice', 'ou_bob'], remindAt: pickerValueInHours(2, clock), repeat: 'weekly' });
+    const todo = await postTodo(h, {
+      text: 'Renew the cert',
+      assignees: ['ou_alice', 'ou_bob'],
+      remindAt: pickerValueInHours(2, clock.now()),
+      repeat: 'weekly',
+    });
     const stored = await todoOf(todo.todoId);
     const task = onlyTask();
     const [create] = h.emu.successfulCallsTo('POST', '/open-apis/task/v2/tasks');
@@ -88,14 +93,14 @@ describe('a to-do in a group that syncs', () => {
     const todo = await postTodo(h, { assignees: ['ou_alice'] });
     const { guid } = onlyTask();
 
-    clock += MINUTE;
+    clock.jump(MINUTE);
     await h.click('ou_alice', todo.messageId, buttonValue(h.emu.messages.get(todo.messageId)?.card, 'todo.done'));
     await h.settled();
-    expect(h.emu.tasks.get(guid)?.completedAt).toBe(String(clock));
+    expect(h.emu.tasks.get(guid)?.completedAt).toBe(String(clock.now()));
     await h.click('ou_alice', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
     await h.settled();
     expect(h.emu.tasks.get(guid)?.completedAt).toBe('0');
-    expect(taskPatches().map((c) => c.body.task.completed_at)).toEqual([String(clock), '0']);
+    expect(taskPatches().map((c) => c.body.task.completed_at)).toEqual([String(clock.now()), '0']);
 
     // Done in Feishu Task: the to-do is done, and its card says where.
     await changeInFeishu(guid, 'ou_alice', { complete: true });
@@ -156,9 +161,7 @@ describe('a to-do in a group that syncs', () => {
     const guidOf = async (id: string) => (await todoOf(id)).task?.guid as string;
     await h.emu.changeTaskAsUser(await guidOf(first.todoId), 'ou_alice', { complete: true }, { eventLost: true });
     // No event: ten minutes later the sweep reads every synced open to-do's task.
-    clock += 10 * MINUTE;
-    h.app.wake();
-    await h.settled();
+    await clock.advance(10 * MINUTE);
     expect((await todoOf(first.todoId)).status).toBe('done');
     expect((await todoOf(second.todoId)).status).toBe('open');
 
@@ -179,11 +182,11 @@ describe('a to-do in a group that syncs', () => {
 
   it('moves the due on Snooze, and deletes the task on /recall', async () => {
     await start();
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
     const { guid } = onlyTask();
     await h.click('ou_alice', todo.messageId, { action: 'todo.snooze', todoId: todo.todoId });
     await h.settled();
-    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(clock + HOUR), is_all_day: false });
+    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(clock.now() + HOUR), is_all_day: false });
 
     await h.say('ou_admin', '/recall', { parentId: todo.messageId });
     await h.settled();
@@ -193,7 +196,7 @@ describe('a to-do in a group that syncs', () => {
 
   it('moves the due to tomorrow’s 9:00 where the clicker is on Tomorrow', async () => {
     await start();
-    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock) });
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
     const { guid } = onlyTask();
     const answer = await h.click('ou_alice', todo.messageId, { action: 'todo.tomorrow', todoId: todo.todoId }, { timezone: 'Europe/Berlin' });
     expect(answer.body.toast.type).toBe('success');
@@ -247,11 +250,7 @@ describe('a task event subscription Feishu refused', () => {
   it('is tried again at each sweep, its refusal logged once, until the scope is granted', async () => {
     await start({ TASK_SYNC: 'on' }, { taskScope: false });
     const subscribeCalls = () => h.emu.callsTo('POST', '/open-apis/task/v2/task_v2/task_subscription').length;
-    const sweep = async () => {
-      clock += 10 * MINUTE;
-      h.app.wake();
-      await h.settled();
-    };
+    const sweep = () => clock.advance(10 * MINUTE);
     expect(h.emu.taskEventsSubscribed).toBe(false);
     const refusedAtStart = subscribeCalls();
     expect(refusedAtStart).toBeGreaterThan(0);
@@ -314,8 +313,7 @@ describe('task events Feishu pushes of its own accord', () => {
   });
 
   it('reach the bot over its long connection when it takes its events there', async () => {
-    clock = START;
-    h = await startHarness({ env: { TASK_SYNC: 'on' }, transport: 'long-connection', app: { now: () => clock } });
+    h = await startHarness({ env: { TASK_SYNC: 'on' }, transport: 'long-connection', clock: new TestClock(START) });
     const todo = await postTodo(h, { assignees: ['ou_alice'] });
     const { guid } = onlyTask();
     const pushesBefore = h.emu.connections.reduce((sum, c) => sum + c.pushes, 0);

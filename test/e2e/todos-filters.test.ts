@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, TestClock, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** `/todos overdue` and `/todos @person`, and every line naming the to-do's current card. */
 
-let clock = Date.UTC(2026, 10, 23, 2, 0);
+const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
 let h: Harness;
 const HOUR = 3_600_000;
 const bea = { key: '@_user_2', openId: 'ou_bea', name: 'Bea Li' };
 let overdue: { todoId: string };
 
 beforeAll(async () => {
-  h = await startHarness({ app: { now: () => clock } });
-  overdue = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock) });
+  h = await startHarness({ clock });
+  overdue = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()) });
   await postTodo(h, { text: 'Tidy the wiki', assignees: ['ou_chris'] });
-  await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea', 'ou_chris'], remindAt: pickerValueInHours(48, clock) });
-  clock += HOUR;
-  h.app.wake();
-  await h.settled();
+  await postTodo(h, { text: 'Ship the release', assignees: ['ou_bea', 'ou_chris'], remindAt: pickerValueInHours(48, clock.now()) });
+  await clock.advance(HOUR);
 });
 afterAll(async () => {
   await h.stop();
