@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseClockTime } from './domain/group-settings';
-import type { Language } from './domain/model';
+import type { Language } from './domain/languages';
 import { canonicalZone, zoneAbbreviation } from './domain/zones';
 import { CodedError, ErrorCode } from './errors';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';

@@ -2,10 +2,6 @@ import type { GroupSettings } from './group-settings';
 import type { Language } from './languages';
 import type { Repeat } from './time';
 
-// For src/config.ts alone, which a branch in flight is changing: its import moves to './languages' when that lands,
-// and this line goes.
-export type { Language };
-
 /**
  * The bot's domain records. Plain JSON: they are what the store persists and what cards render.
  * Feishu's own names (open_id, chat_id, message_id) stay at the edge; here they are ids of people,
