@@ -3,21 +3,22 @@ import { LongestFirst } from './test/support/longest-first';
 
 /**
  * Files whose modules may be shared: each worker imports the bot's modules once for all the files it runs instead of
- * once per file (about 1.5 s of a loaded 2-core machine's CPU per end-to-end file, more than most spend testing).
- * Each of these files builds what it uses (emulator, app or in-process fleet, store) and stops it; none mocks a
- * module, leaves a fake clock behind, runs the bot as a process or measures the heap. The other files start, kill and
- * freeze bot processes (the crash, stall, stop and Dockerfile tests), drive a browser, or measure the heap (the fuzz,
- * zones and long-connection fragments): each keeps a process of its own.
+ * once per file (1.5-2.5 s of a 2-core machine's CPU per end-to-end file, more than most spend testing). Each of these
+ * files builds what it uses (emulator, app or in-process fleet, store, bot processes, a browser) and stops it; none
+ * mocks a module, leaves a fake clock behind or measures the heap. Those that start, kill and freeze bot processes
+ * (the crash, stall, stop and Dockerfile tests) or drive Chromium keep nothing process-wide but their children. The
+ * other files measure the heap (the fuzz, zones and long-connection fragments) or render into happy-dom (the
+ * playground's page): each keeps a process of its own.
  */
 const TIMEOUTS = { testTimeout: 20_000, hookTimeout: 20_000 };
 const SHARED_MODULES = [
   'test/unit/**/*.test.{ts,tsx}',
   'test/emulator/**/*.test.{ts,tsx}',
   'test/e2e/**/*.test.{ts,tsx}',
-  'test/fleet/{fleet,fleet-digest,fleet-fan-out,fleet-long-connection,fleet-soak,fleet-task-sync}.test.ts',
-  'test/reliability/{fault-soak,fan-out,snapshot-crash,torn-log}.test.ts',
-  'test/playground/server.test.ts',
-  'test/deploy/{runtime-dependencies,systemd}.test.ts',
+  'test/fleet/**/*.test.ts',
+  'test/reliability/{crash,data-file-lock,fan-out,fault-soak,process,secrets,snapshot-crash,stop-and-start,torn-log}.test.ts',
+  'test/playground/{browser,server}.test.ts',
+  'test/deploy/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -14,29 +14,31 @@ const LONGEST_FIRST = [
   'test/reliability/crash.test.ts',
   'test/reliability/fault-soak.test.ts',
   'test/fleet/fleet-crash.test.ts',
-  'test/reliability/snapshot-crash.test.ts',
-  'test/reliability/stop-and-start.test.ts',
   'test/playground/browser.test.ts',
-  'test/fleet/fleet-stall.test.ts',
+  'test/reliability/stop-and-start.test.ts',
   'test/fleet/fleet-soak.test.ts',
-  'test/e2e/slow-clients.test.ts',
-  'test/unit/store-postgres.test.ts',
   'test/e2e/resilience.test.ts',
-  'test/reliability/fuzz.test.ts',
-  'test/reliability/data-file-lock.test.ts',
-  'test/fleet/fleet-fan-out.test.ts',
+  'test/fleet/fleet-stall.test.ts',
   'test/reliability/fan-out.test.ts',
+  'test/unit/store-postgres.test.ts',
+  'test/fleet/fleet-fan-out.test.ts',
+  'test/e2e/digest.test.ts',
+  'test/reliability/data-file-lock.test.ts',
+  'test/fleet/fleet-task-sync.test.ts',
   'test/reliability/process.test.ts',
   'test/e2e/demo.test.ts',
-  'test/fleet/fleet-task-sync.test.ts',
-  'test/fleet/fleet-digest.test.ts',
+  'test/reliability/fuzz.test.ts',
+  'test/reliability/zones.test.ts',
 ];
 
 export class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    // The files of isolating projects after all others: vitest keeps a worker and the modules it imported only while
+    // the next file waiting shares them too, and stops it otherwise, so an isolated file queued among shared ones
+    // would make the next shared file on that worker import everything again.
     const rank = (spec: TestSpecification) => {
       const index = LONGEST_FIRST.indexOf(relative(spec.project.config.root, spec.moduleId));
-      return index === -1 ? LONGEST_FIRST.length : index;
+      return (spec.project.config.isolate ? LONGEST_FIRST.length + 1 : 0) + (index === -1 ? LONGEST_FIRST.length : index);
     };
     // Stable: the files not listed keep the order vitest gives them.
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
