@@ -192,7 +192,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics: () => metrics.render(),
     observePush: (route, outcome, seconds) => metrics.push(route, outcome, seconds),
   });
-  const server = listen(handler, { port: config.port, host: config.host, maxConnections: config.maxConnections });
+  const server = listen(handler, {
+    port: config.port,
+    host: config.host,
+    maxConnections: config.maxConnections,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   const closeServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

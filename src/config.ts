@@ -57,6 +57,9 @@ const schema = z.object({
   BODY_LIMIT_BYTES: positiveInt(SIGNED_BODY_LIMIT_BYTES),
   BODY_BUDGET_BYTES: positiveInt(32 * SIGNED_BODY_LIMIT_BYTES),
   MAX_CONNECTIONS: positiveInt(512),
+  // Node looks for requests past it once a second (src/receivers/webhook.ts): a finer one could not be kept. Above
+  // 300 s it would be longer than Node's own default, the minutes a trickling client held a socket.
+  REQUEST_TIMEOUT_SECONDS: secondsFromTo(1, 300, 10),
   ADMIN_CACHE_SECONDS: positiveInt(60),
   FEISHU_TIMEOUT_MS: positiveInt(10_000),
   // A step is recorded only with a second of its lease left, and a renewal comes every quarter: 2 s at the least.
@@ -151,6 +154,8 @@ interface CommonConfig extends StoreConfig {
   readonly bodyBudgetBytes: number;
   /** Connections the HTTP server holds at once; more are closed as they arrive. */
   readonly maxConnections: number;
+  /** A request whose headers, or whose whole body, have not arrived within this long is cut (408). */
+  readonly requestTimeoutMs: number;
   readonly adminCacheMs: number;
   readonly feishuTimeoutMs: number;
   /** How long a running job's lease lasts unless renewed: how soon another instance resumes a dead one's jobs. */
@@ -274,6 +279,7 @@ function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     bodyBudgetBytes: e.BODY_BUDGET_BYTES,
     maxConnections: e.MAX_CONNECTIONS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     feishuTimeoutMs: e.FEISHU_TIMEOUT_MS,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,

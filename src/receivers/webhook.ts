@@ -36,18 +36,17 @@ export interface ServerOptions {
   observePush?: ((route: PushRoute, outcome: string, seconds: number) => void) | undefined;
 }
 
-/**
- * A request whose headers, or whose whole body, have not arrived within this long is cut (408): Node's defaults
- * (60 s, 300 s) let a client that trickles bytes hold a socket for minutes. Feishu sends a push at once.
- */
-export const REQUEST_TIMEOUT_MS = 10_000;
-/** How often Node looks for requests past those limits; a slow request is cut within this much of its deadline. */
+/** How often Node looks for requests past their timeout; a slow request is cut within this much of its deadline. */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
-/** Listens with the limits above and at most `maxConnections` connections at once (Node drops the rest at accept). */
-export function listen(handler: RequestListener, options: { port: number; host: string; maxConnections: number }): Server {
+/**
+ * Listens with at most `maxConnections` connections at once (Node drops the rest at accept), cutting (408) a request
+ * whose headers, or whose whole body, have not arrived within `requestTimeoutMs`: Node's defaults (60 s, 300 s) let a
+ * client that trickles bytes hold a socket for minutes. Feishu sends a push at once.
+ */
+export function listen(handler: RequestListener, options: { port: number; host: string; maxConnections: number; requestTimeoutMs: number }): Server {
   const server = createHttpServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    { requestTimeout: options.requestTimeoutMs, headersTimeout: options.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
     handler,
   );
   server.maxConnections = options.maxConnections;

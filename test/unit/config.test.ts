@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 512 * 1024,
       bodyBudgetBytes: 16 * 1024 * 1024,
       maxConnections: 512,
+      requestTimeoutMs: 10_000,
       jobLeaseMs: 20_000,
       jobPollMs: 5_000,
       defaultTimeZone: 'Asia/Shanghai',
@@ -144,6 +145,16 @@ describe('loadConfig', () => {
       'JOB_POLL_SECONDS must be a whole number of seconds from 1 to 3600',
     ]);
     expect(problems({ ...required, JOB_POLL_SECONDS: 'often' })).toEqual(['JOB_POLL_SECONDS must be a whole number of seconds from 1 to 3600']);
+  });
+
+  it('reads the request timeout in whole seconds from 1 to 300 (Node checks once a second; its own default is 300 s)', () => {
+    expect(loadConfig({ ...required, REQUEST_TIMEOUT_SECONDS: '1' }).requestTimeoutMs).toBe(1_000);
+    expect(loadConfig({ ...required, REQUEST_TIMEOUT_SECONDS: '300' }).requestTimeoutMs).toBe(300_000);
+    for (const value of ['0', '0.5', '301', 'soon']) {
+      expect(problems({ ...required, REQUEST_TIMEOUT_SECONDS: value }), value).toEqual([
+        'REQUEST_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 300',
+      ]);
+    }
   });
 
   it('accepts any base URL and drops a trailing slash', () => {
