@@ -1,6 +1,5 @@
-import { type Decipher, createDecipheriv, createSecretKey } from 'node:crypto';
+import { type Decipher, createDecipheriv, createSecretKey, hash } from 'node:crypto';
 import { reusedBuffer } from './reused-buffer';
-import { secretDigest } from './secret-digest';
 
 /**
  * Feishu's push encryption: key = SHA-256 of the Encrypt Key string, the first 16 bytes of the decoded
@@ -30,7 +29,7 @@ const deciphers = new Map<string, Decipher>();
 function chainedDecipher(encryptKey: string): Decipher {
   let decipher = deciphers.get(encryptKey);
   if (!decipher) {
-    decipher = createDecipheriv('aes-256-cbc', createSecretKey(secretDigest(encryptKey)), Buffer.alloc(16)).setAutoPadding(false);
+    decipher = createDecipheriv('aes-256-cbc', createSecretKey(hash('sha256', encryptKey, 'buffer')), Buffer.alloc(16)).setAutoPadding(false);
     deciphers.set(encryptKey, decipher);
   }
   return decipher;

@@ -113,6 +113,32 @@ describe('verifyPush', () => {
     expect(authRefusal(() => verify(signed(forged)))).toBe('bad-token');
   });
 
+  it('refuses any token but the configured one: a part of it, it and more, one byte off, another script', () => {
+    const withToken = (token: unknown) => signed({ ...event, header: { ...event.header, token } });
+    const wrong = [
+      verificationToken.slice(0, -1),
+      `${verificationToken}x`,
+      `${verificationToken}\u0000`,
+      `${verificationToken.slice(0, -1)}N`,
+      verificationToken.toUpperCase(),
+      `${verificationToken.slice(0, -3)}验`,
+      '',
+      42,
+    ];
+    for (const token of wrong) expect(authRefusal(() => verify(withToken(token)))).toBe('bad-token');
+    // A longer guess first, then the right token: nothing of one comparison is left for the next.
+    expect(verify(withToken(verificationToken)).kind).toBe('payload');
+  });
+
+  it('takes the signature in either case of hex, and nothing but 64 hex digits', () => {
+    const push = signed(event);
+    const signature = push.headers['x-lark-signature'];
+    expect(verify({ ...push, headers: { ...push.headers, 'x-lark-signature': signature.toUpperCase() } }).kind).toBe('payload');
+    for (const forged of [`${signature.slice(0, 63)}g`, `${signature}0`, signature.slice(0, 62), ` ${signature.slice(1)}`]) {
+      expect(authRefusal(() => verify({ ...push, headers: { ...push.headers, 'x-lark-signature': forged } }))).toBe('bad-signature');
+    }
+  });
+
   it('answers the URL challenge without signature headers, but only with the right token', () => {
     const challenge = { type: 'url_verification', challenge: 'abc', token: verificationToken };
     const body = Buffer.from(JSON.stringify({ encrypt: encrypt(JSON.stringify(challenge)) }));
