@@ -52,9 +52,10 @@ export class Bot {
 
   /**
    * What is not for the bot, and what a throttle drops, is answered without being stored: nothing of it reaches the
-   * disk. The rest is recorded with its event id first, so a repeated delivery is recognised.
+   * disk. The rest is recorded with its event id first, so a repeated delivery is recognised. What needs nothing
+   * stored or asked is answered at once, not through a promise (see `Receive`).
    */
-  async receive(event: FeishuEvent): Promise<CardActionAnswer> {
+  receive(event: FeishuEvent): CardActionAnswer | Promise<CardActionAnswer> {
     switch (event.type) {
       case 'other':
         // Nothing is done for it, so nothing needs remembering either.
@@ -67,8 +68,7 @@ export class Bot {
       case 'card_action':
         return this.receiveClick(event);
       case 'task':
-        await receiveTaskEvent(this.services, event);
-        return {};
+        return receiveTaskEvent(this.services, event).then(() => ({}));
     }
   }
 
@@ -130,7 +130,7 @@ export class Bot {
     return answer;
   }
 
-  private async receiveMessage(message: MessageEvent): Promise<CardActionAnswer> {
+  private receiveMessage(message: MessageEvent): CardActionAnswer | Promise<CardActionAnswer> {
     const concerns = CommandRouter.concernsBot(message, this.services.knownBotOpenId());
     if (concerns === undefined) {
       // A mention, and the bot does not know yet whether it is the one mentioned: it asks Feishu after answering,
@@ -139,8 +139,8 @@ export class Bot {
       this.undecided.add(decided);
       return {};
     }
-    if (concerns) await this.admit(message);
-    return {};
+    if (!concerns) return {};
+    return this.admit(message).then(() => ({}));
   }
 
   private async admitOnceKnown(message: MessageEvent): Promise<void> {

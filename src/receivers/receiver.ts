@@ -4,9 +4,10 @@ import type { CardActionAnswer, FeishuEvent } from '../feishu/events';
 /**
  * How pushes reach the bot, after Bolt's receivers: the webhook (`webhook.ts`) or the SDK's long connection
  * (`long-connection.ts`). Each turns a push into a typed event, hands it to one `Receive`, and returns the answer its
- * own way (an HTTP body, an ack frame). Nothing past a receiver knows which one a push came through.
+ * own way (an HTTP body, an ack frame). Nothing past a receiver knows which one a push came through. The answer comes
+ * at once when nothing has to wait for it (chatter, an event the bot does not handle), and as a promise otherwise.
  */
-export type Receive = (event: FeishuEvent) => Promise<CardActionAnswer>;
+export type Receive = (event: FeishuEvent) => CardActionAnswer | Promise<CardActionAnswer>;
 
 export const RECEIVER_STATES = ['connecting', 'open', 'reconnecting', 'failed', 'closed'] as const;
 export type ReceiverState = (typeof RECEIVER_STATES)[number];
