@@ -1,4 +1,5 @@
 import { rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
@@ -20,7 +21,8 @@ import { benchTodo } from './todo-fixture';
 /**
  * One webhook server under load, alone in its own process so that the load generator in the parent does not share
  * its event loop: `bare` Koa, `bare-body` (Koa reading and parsing each body, then answering), `verify` (Koa reading, verifying, decrypting and parsing each push with the bot's own
- * functions, then answering: the least any server that checks pushes must do, with no store), the `sdk`'s adapter,
+ * functions, then answering: the least any server that checks pushes must do, with no store), `verify-http` (the same
+ * straight from `node:http`, as the bot serves pushes: the floor for a verifying server here), the `sdk`'s adapter,
  * or the bot, its outbox holding every job it stores (none runs: the receive path alone, see `pushes` in webhook.ts):
  * `bot` as configured by default (`bot-chatter` is the same bot, sent group chatter instead of commands), `bot-fsync` with STORE_FSYNC_MS=0 (an fdatasync before every answer), `bot-100k`
  * started on a store of 100,000 to-dos, which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is
@@ -29,7 +31,18 @@ import { benchTodo } from './todo-fixture';
  * listening, its counters on "stats", and on "stop" its last counters before exiting.
  */
 
-export type ServerKind = 'bare' | 'bare-body' | 'verify' | 'sdk' | 'bot-chatter' | 'bot' | 'bot-fsync' | 'bot-100k' | 'held-pg' | 'held-pg-async';
+export type ServerKind =
+  | 'bare'
+  | 'bare-body'
+  | 'verify'
+  | 'verify-http'
+  | 'sdk'
+  | 'bot-chatter'
+  | 'bot'
+  | 'bot-fsync'
+  | 'bot-100k'
+  | 'held-pg'
+  | 'held-pg-async';
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -215,13 +228,41 @@ async function startKoa(kind: 'bare' | 'bare-body' | 'verify' | 'sdk'): Promise<
   };
 }
 
+/** Reads, verifies, decrypts and parses each push with the bot's functions straight from `node:http`, then answers `{}`. */
+async function startVerifyHttp(): Promise<Running> {
+  let handled = 0;
+  const server = createServer((req, res) => {
+    const length = req.headers['content-length'];
+    getRawBody(req, { limit: 1 << 20, ...(length && { length }) }, (error, rawBody) => {
+      if (!error) {
+        const verified = verifyPush({ rawBody, headers: req.headers, ...SECRETS, nowMs: Date.now(), replayWindowMs: 300_000 });
+        if (verified.kind === 'payload' && parseEvent(verified.payload).type === 'message') handled++;
+      }
+      res.statusCode = error ? 400 : 200;
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', 2);
+      res.end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/webhook/event`,
+    counters: () => ({ handled, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 }),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 const [kind, databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKind, string?, string?];
 const running =
   kind === 'held-pg' || kind === 'held-pg-async'
     ? await startPostgresBot(databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
     : kind === 'bot' || kind === 'bot-chatter' || kind === 'bot-fsync' || kind === 'bot-100k'
       ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0)
-      : await startKoa(kind);
+      : kind === 'verify-http'
+        ? await startVerifyHttp()
+        : await startKoa(kind);
 const stats = async (): Promise<ServerStats> => {
   const cpu = process.cpuUsage();
   return { ...(await running.counters()), cpuMs: (cpu.user + cpu.system) / 1000 };

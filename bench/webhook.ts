@@ -444,12 +444,13 @@ function storeNote(m: Measured): string {
 
 export async function benchWebhook(log: (line: string) => void): Promise<Row[]> {
   const server = await bundle('bench/webhook-server.ts', 'webhook-server.js');
-  const kinds = ['bare', 'bare-body', 'verify', 'sdk', 'bot-chatter', 'bot', 'bot-fsync'] as const;
+  const kinds = ['bare', 'bare-body', 'verify', 'verify-http', 'sdk', 'bot-chatter', 'bot', 'bot-fsync'] as const;
   const m = await measureAll(server.file, [...kinds], ['bare', 'bot', 'bot-fsync'], log);
   const big = await measureDuringSnapshot(server.file, log);
-  const sameRate = await cpuAtSameRate(server.file, ['bare-body', 'verify', 'sdk', 'bot-chatter'], log);
+  const sameRate = await cpuAtSameRate(server.file, ['bare-body', 'verify', 'verify-http', 'sdk', 'bot-chatter'], log);
   const get = (kind: ServerKind) => m.get(kind) as Measured;
-  const [bare, bareBody, verify, sdk, botChatter, bot, botFsync] = kinds.map((kind) => get(kind).throughput) as [
+  const [bare, bareBody, verify, verifyHttp, sdk, botChatter, bot, botFsync] = kinds.map((kind) => get(kind).throughput) as [
+    Figures,
     Figures,
     Figures,
     Figures,
@@ -480,9 +481,9 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       note,
     };
   };
-  const [bareBodyPaced, verifyPaced, sdkPaced, chatterPaced] = (['bare-body', 'verify', 'sdk', 'bot-chatter'] as const).map(
+  const [bareBodyPaced, verifyPaced, verifyHttpPaced, sdkPaced, chatterPaced] = (['bare-body', 'verify', 'verify-http', 'sdk', 'bot-chatter'] as const).map(
     (kind) => sameRate.get(kind) as Figures,
-  ) as [Figures, Figures, Figures, Figures];
+  ) as [Figures, Figures, Figures, Figures, Figures];
   const pacedOk = [bareBodyPaced, chatterPaced].every((figures) => figures.failures === 0);
   const chatterVsSdk = throughputRatio(botChatter, sdk);
   const chatterOk = botChatter.failures === 0;
@@ -497,14 +498,14 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       botChatter,
       bareBody,
       chatterOk,
-      `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each server flat out (bot ${botChatter.requestsPerSecond.toFixed(0)} req/s, baseline ${bareBody.requestsPerSecond.toFixed(0)})`,
+      `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each server flat out (bot ${botChatter.requestsPerSecond.toFixed(0)} req/s, baseline ${bareBody.requestsPerSecond.toFixed(0)}); the floor, verify-only node:http, ${verifyHttp.cpuUsPerPush.toFixed(1)} µs (${(verifyHttp.cpuUsPerPush / bareBody.cpuUsPerPush).toFixed(2)}x)`,
     ),
     chatterCpuRow(
       `chatter path CPU per push at ${SAME_RATE.toLocaleString('en')} req/s, bot vs body-reading bare Koa`,
       chatterPaced,
       bareBodyPaced,
       pacedOk,
-      `the same chatter pushes at the same pace to every server (open loop, ${ROUNDS} interleaved rounds of ${FIXED_RATE_SECONDS} s); verify-only Koa ${verifyPaced.cpuUsPerPush.toFixed(0)} µs, SDK ${sdkPaced.cpuUsPerPush.toFixed(0)} µs; p99 bot ${chatterPaced.p99Ms.toFixed(1)} ms, baseline ${bareBodyPaced.p99Ms.toFixed(1)} ms`,
+      `the same chatter pushes at the same pace to every server (open loop, ${ROUNDS} interleaved rounds of ${FIXED_RATE_SECONDS} s); verify-only Koa ${verifyPaced.cpuUsPerPush.toFixed(0)} µs, verify-only node:http ${verifyHttpPaced.cpuUsPerPush.toFixed(0)} µs, SDK ${sdkPaced.cpuUsPerPush.toFixed(0)} µs; p99 bot ${chatterPaced.p99Ms.toFixed(1)} ms, baseline ${bareBodyPaced.p99Ms.toFixed(1)} ms`,
     ),
     {
       figure: 'chatter path throughput, bot vs SDK',
@@ -518,6 +519,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
     },
     cpuRow('bare Koa', bare, 'answers {} unread (the load generator bounds it)'),
     cpuRow('verify-only Koa', verify, "Koa reading, verifying, decrypting and parsing with the bot's functions"),
+    cpuRow('verify-only node:http', verifyHttp, 'the same straight from node:http, as the bot serves pushes: the floor for a verifying server here'),
     cpuRow('SDK adaptKoa', sdk, 'the SDK adapter and EventDispatcher, a no-op handler'),
     {
       figure: 'stored command path CPU per push vs chatter path',
