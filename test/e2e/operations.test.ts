@@ -152,6 +152,38 @@ describe('/metrics: what is running (issue 23, item 11)', () => {
     expect(series(text, 'todo_bot_postgres_pool_connections', { state: 'total' })).toBeUndefined();
   });
 
+  it('counts every push answered before a scrape, however many came since the last one', async () => {
+    const metrics = new Metrics({
+      storeStats: async () => ({ writable: true, pendingJobs: 0, retryingJobs: 0, remindersPending: 0, formsOpen: 0 }) as never,
+      build: { version: 'test', commit: 'test' },
+      jobsRunning: () => 0,
+      health: () => [],
+      events: () => undefined,
+    });
+    // Pushes are recorded in batches: counts below one batch, across several and after a scrape all show exactly.
+    let durations = 0;
+    const answer = (count: number, outcome: string) => {
+      for (let i = 0; i < count; i++) {
+        const seconds = (i % 7) / 1000;
+        metrics.push('event', outcome, seconds);
+        durations += seconds;
+      }
+    };
+    answer(3, 'accepted');
+    let text = (await metrics.render()).body;
+    expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'accepted' })).toBe(3);
+    answer(1_000, 'accepted');
+    answer(2, 'refused');
+    text = (await metrics.render()).body;
+    expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'accepted' })).toBe(1_003);
+    expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'refused' })).toBe(2);
+    expect(series(text, 'todo_bot_push_duration_seconds_count', { route: 'event' })).toBe(1_005);
+    expect(series(text, 'todo_bot_push_duration_seconds_sum', { route: 'event' })).toBeCloseTo(durations, 9);
+    expect(series(text, 'todo_bot_push_duration_seconds_bucket', { route: 'event', le: '0.005' })).toBe(
+      [3, 1_000, 2].reduce((sum, count) => sum + Array.from({ length: count }, (_, i) => i % 7).filter((ms) => ms <= 5).length, 0),
+    );
+  });
+
   it('gives PostgreSQL’s pool where the store has one', async () => {
     const metrics = new Metrics({
       storeStats: async () => ({ writable: true, pendingJobs: 0, retryingJobs: 0, remindersPending: 0, formsOpen: 0 }) as never,
