@@ -270,7 +270,7 @@ export class Metrics {
    * prom-client hashes and validates the labels on every `inc` and `observe`, children included: 0.5 µs a push in a
    * loop doing nothing else, but 7-9 µs of a chatter push's CPU flat out when called once per push amid the rest of
    * its work (cold in the caches, as far as a profile tells). Back to back for a batch, they cost what the loop does
-   * (bench/README.md, "Push metrics in batches").
+   * (bench/README.md, "The chatter path without awaits, push metrics in batches").
    */
   private recordPushes(): void {
     const seconds = this.unrecordedSeconds;

@@ -127,7 +127,8 @@ function pushHandler(options: ServerOptions, secrets: NonNullable<ServerOptions[
    * Reads, verifies, parses and answers a push. Callbacks, not `await`: a push the bot answers at once (chatter, a
    * challenge, a refusal) is answered in the turn its last body byte arrived, and only an answer that waits on the
    * store goes through a promise. Each `await` of the former chain was a hop through the microtask queue with its
-   * promises to collect, 5 µs of a chatter push's CPU all told (bench/README.md, "The chatter path without awaits").
+   * promises to collect, 5 µs of a chatter push's CPU all told (bench/README.md, "The chatter path without awaits,
+   * push metrics in batches").
    */
   const serve = (req: IncomingMessage, res: ServerResponse, route: PushRoute): void => {
     const started = performance.now();
