@@ -140,13 +140,16 @@ function pushHandler(options: ServerOptions, secrets: NonNullable<ServerOptions[
     const refuse = (error: unknown): void => {
       const refusal = classify(error);
       const status = refusal.status;
+      // A body left unread is not drained: the connection goes with the answer.
+      if (refusal.unread && !res.headersSent) res.setHeader('Connection', 'close');
+      if (status === 503 && !res.headersSent) res.setHeader('Retry-After', '1');
       send(res, status, { error: refusal.reason });
       const line = { method: req.method, path: req.url, status, reason: refusal.detail ?? refusal.reason, eventId };
       if (status >= 500 && status !== 503) log.error({ ...line, err: error }, 'request failed');
       else log.warn(line, 'request refused');
       observe(req, route, status, status === 503 ? 'busy' : status >= 500 ? 'failed' : 'refused', started, eventId);
     };
-    readBody(req, res, options.bodyLimitBytes, budget, (rawBody) =>
+    readBody(req, options.bodyLimitBytes, budget, (rawBody) =>
       guarded(res, () => {
         if (rawBody instanceof Error) return refuse(rawBody);
         let answered: ReturnType<Receive>;
@@ -256,22 +259,17 @@ class BodyBudget {
  * large: an unsigned one can only be a URL challenge, so it is refused as soon as it outgrows one, unread beyond
  * that, and the connection is closed rather than drained.
  */
-function readBody(req: IncomingMessage, res: ServerResponse, signedLimit: number, budget: BodyBudget, done: (rawBody: Buffer | Error) => void): void {
+function readBody(req: IncomingMessage, signedLimit: number, budget: BodyBudget, done: (rawBody: Buffer | Error) => void): void {
   const signed = isSigned(req.headers);
   const limit = signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES;
   const length = req.headers['content-length'] || undefined;
   const claimed = length === undefined ? limit : Math.min(Number(length) || 0, limit + 1);
-  if (!budget.take(claimed)) {
-    res.setHeader('Connection', 'close');
-    res.setHeader('Retry-After', '1');
-    return done(new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent')));
-  }
+  if (!budget.take(claimed)) return done(new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent')));
   getRawBody(req, { limit, ...(length !== undefined && { length }) }, (error, rawBody) => {
     budget.give(claimed);
     if (!error) return done(rawBody);
     // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
     if ((error as { status?: number }).status !== 413) return done(new PushBodyError(ErrorCode.PushBodyUnreadable, error));
-    res.setHeader('Connection', 'close');
     done(signed ? new PushBodyError(ErrorCode.PushBodyTooLarge, error) : new FeishuAuthError('unsigned-too-large'));
   });
 }
@@ -286,20 +284,25 @@ class PushBodyError extends CodedError {
   }
 }
 
-/** The status and body of a failure, and the reason for the log (which says more than the body may). */
-function classify(error: unknown): { status: number; reason: string; detail?: string } {
+/**
+ * The status and body of a failure, the reason for the log (which says more than the body may), and whether the body
+ * was left unread (too large, or over the budget of bytes in flight).
+ */
+function classify(error: unknown): { status: number; reason: string; detail?: string; unread?: boolean } {
   switch (errorCode(error)) {
     // One answer for every unproven push, whatever is wrong with it: a difference would be an oracle.
-    case ErrorCode.PushUnauthenticated:
-      return { status: 401, reason: 'unauthenticated', detail: (error as FeishuAuthError).reason };
+    case ErrorCode.PushUnauthenticated: {
+      const reason = (error as FeishuAuthError).reason;
+      return { status: 401, reason: 'unauthenticated', detail: reason, unread: reason === 'unsigned-too-large' };
+    }
     case ErrorCode.EventUnrecognised:
       return { status: 400, reason: 'unrecognised event' };
     case ErrorCode.PushBodyUnreadable:
       return { status: 400, reason: 'unreadable body' };
     case ErrorCode.PushBodyTooLarge:
-      return { status: 413, reason: 'body too large' };
+      return { status: 413, reason: 'body too large', unread: true };
     case ErrorCode.PushBodyBudgetSpent:
-      return { status: 503, reason: 'busy' };
+      return { status: 503, reason: 'busy', unread: true };
     default:
       return { status: 500, reason: 'internal error' };
   }

@@ -18,14 +18,17 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-async function start(receive: ServerOptions['receive'], observePush?: ServerOptions['observePush']) {
+async function start(
+  receive: ServerOptions['receive'],
+  observePush?: ServerOptions['observePush'],
+  limits = { bodyLimitBytes: 512 * 1024, bodyBudgetBytes: 8 * 1024 * 1024 },
+) {
   const logs: Array<Record<string, unknown>> = [];
   const observed: string[] = [];
   const handler = createServer({
     webhook: { encryptKey: SECRETS.encryptKey, verificationToken: SECRETS.verificationToken },
     replayWindowMs: 300_000,
-    bodyLimitBytes: 512 * 1024,
-    bodyBudgetBytes: 8 * 1024 * 1024,
+    ...limits,
     logger: createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }),
     now: Date.now,
     receive,
@@ -41,7 +44,7 @@ async function start(receive: ServerOptions['receive'], observePush?: ServerOpti
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook/event`;
   const push = (eventId: string) =>
     deliver(composePush(url, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_a', text: 'hello', eventId }), { encryptKey: SECRETS.encryptKey }));
-  return { push, logs, observed };
+  return { url, push, logs, observed };
 }
 
 describe('the push handler', () => {
@@ -85,5 +88,27 @@ describe('the push handler', () => {
     expect(logs.filter((line) => line.msg === 'push handling failed').map((line) => (line.err as { message: string }).message)).toEqual(['observer broke']);
     throwing = false;
     expect(await push('ev_2')).toMatchObject({ status: 200 });
+  });
+
+  it('closes the connection after refusing a body it left unread, and asks a client over the budget to retry', async () => {
+    const send = (url: string, body: string, sign = true) => {
+      const composed = composePush(url, {}, { encryptKey: SECRETS.encryptKey, rawBody: body, sign });
+      return fetch(url, { method: 'POST', headers: composed.headers, body: composed.body });
+    };
+    const limited = await start(() => ({}), undefined, { bodyLimitBytes: 4_000, bodyBudgetBytes: 1024 * 1024 });
+    const tooLarge = await send(limited.url, JSON.stringify({ encrypt: 'A'.repeat(5_000) }));
+    expect([tooLarge.status, tooLarge.headers.get('connection')]).toEqual([413, 'close']);
+    const unsignedTooLarge = await send(limited.url, JSON.stringify({ encrypt: 'A'.repeat(5_000) }), false);
+    expect([unsignedTooLarge.status, unsignedTooLarge.headers.get('connection')]).toEqual([401, 'close']);
+    // A refusal of a body read whole keeps the connection.
+    const forged = await send(limited.url, JSON.stringify({ encrypt: 'B'.repeat(100) }));
+    expect([forged.status, forged.headers.get('connection')]).toEqual([401, 'keep-alive']);
+    expect(limited.observed).toEqual(['event refused', 'event refused', 'event refused']);
+
+    // Over the bytes all pushes may be reading at once (here, by its Content-Length alone).
+    const budgeted = await start(() => ({}), undefined, { bodyLimitBytes: 4_000, bodyBudgetBytes: 1_000 });
+    const overBudget = await send(budgeted.url, JSON.stringify({ encrypt: 'A'.repeat(2_000) }));
+    expect([overBudget.status, overBudget.headers.get('connection'), overBudget.headers.get('retry-after')]).toEqual([503, 'close', '1']);
+    expect(budgeted.observed).toEqual(['event busy']);
   });
 });
