@@ -3,7 +3,12 @@
  * clock control does, so reminders and form expiry come due without waiting.
  */
 export class PlaygroundClock {
-  private offsetMs = 0;
+  private offsetMs: number;
+
+  /** `startAt` (ms since the epoch) sets where it starts; it starts at the real time without one. */
+  constructor(startAt?: number) {
+    this.offsetMs = startAt === undefined ? 0 : startAt - Date.now();
+  }
 
   readonly now = (): number => Date.now() + this.offsetMs;
 

@@ -34,6 +34,8 @@ export interface PlaygroundOptions {
   port?: number;
   /** The bot's log level; its JSON lines go to stdout. Default `error`: the page shows what happens. */
   logLevel?: string;
+  /** Where the shared clock starts (ms since the epoch); the real time by default. */
+  startAt?: number;
 }
 
 /** How long catching up after a clock move may take before the page is answered anyway. */
@@ -42,7 +44,7 @@ const CATCH_UP_LIMIT_MS = 10_000;
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
   const secret = () => randomBytes(12).toString('hex');
   const secrets = { appId: 'cli_playground', appSecret: secret(), verificationToken: secret(), encryptKey: secret() };
-  const clock = new PlaygroundClock();
+  const clock = new PlaygroundClock(options.startAt);
   const bundle = await bundlePage();
   // What is started is stopped in reverse order, also when a later part fails to start.
   const started: Array<() => Promise<void>> = [];
