@@ -1,5 +1,5 @@
 import { rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
@@ -218,14 +218,7 @@ async function startKoa(kind: 'bare' | 'bare-body' | 'verify' | 'sdk'): Promise<
       ctx.body = {};
     });
   }
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/webhook/event`,
-    counters: () => ({ handled, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 }),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listening(app.listen(0, '127.0.0.1'), () => handled);
 }
 
 /** Reads, verifies, decrypts and parses each push with the bot's functions straight from `node:http`, then answers `{}`. */
@@ -244,12 +237,16 @@ async function startVerifyHttp(): Promise<Running> {
       res.end('{}');
     });
   });
-  server.listen(0, '127.0.0.1');
+  return listening(server.listen(0, '127.0.0.1'), () => handled);
+}
+
+/** A baseline server once it listens: its pushes handled, and none of a store's counters. */
+async function listening(server: Server, handled: () => number): Promise<Running> {
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/webhook/event`,
-    counters: () => ({ handled, appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 }),
+    counters: () => ({ handled: handled(), appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 }),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
