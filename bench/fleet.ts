@@ -187,6 +187,27 @@ function storeRows(sides: Map<string, Side>): Row[] {
         `PostgreSQL's own CPU on the same 2 cores not counted there; ${counted(name)}; file store: ${counted('file')}`,
     };
   };
+  /** Issue 27's target: the bot's CPU per stored push on PostgreSQL within 1.5× the file store's, both flat out. */
+  const cpuPerPush = (name: string): Row => {
+    const pgFigures = throughput(name);
+    const ratio = pgFigures.cpuUsPerPush / file.cpuUsPerPush;
+    const byRound = get(name).throughput.map((run, round) => {
+      const fileRun = get('file').throughput[round] as Run;
+      return `${((1000 * run.cpuMs) / run.latenciesMs.length).toFixed(0)} vs ${((1000 * fileRun.cpuMs) / fileRun.latenciesMs.length).toFixed(0)}`;
+    });
+    return {
+      figure: 'stored command path CPU per push flat out, PostgreSQL vs file store',
+      unit: 'µs',
+      value: pgFigures.cpuUsPerPush,
+      baseline: { label: 'file store', value: file.cpuUsPerPush },
+      ratio,
+      target: 'ratio <= 1.50',
+      pass: ratio <= 1.5 && intact(name) && intact('file'),
+      note:
+        `the bot process's CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each flat out ` +
+        `(PostgreSQL ${pgFigures.requestsPerSecond.toFixed(0)} req/s, file store ${file.requestsPerSecond.toFixed(0)}); by round ${byRound.join(', ')} µs`,
+    };
+  };
   const p99 = (name: string, figure: string, baselineName: string, baselineLabel: string, target: boolean): Row => {
     const value = fixed(name);
     const baseline = fixed(baselineName);
@@ -210,6 +231,7 @@ function storeRows(sides: Map<string, Side>): Row[] {
     };
   };
   return [
+    cpuPerPush('one'),
     perPush('one', ''),
     perPush('oneAsync', ', synchronous_commit=off'),
     p99('one', `webhook p99 at ${FIXED_RATE} req/s, 1 instance on PostgreSQL`, 'file', 'file store', true),
