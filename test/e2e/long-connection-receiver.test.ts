@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../../emulator';
-import type { CardActionAnswer, FeishuEvent } from '../../src/feishu/events';
+import type { FeishuEvent } from '../../src/feishu/events';
 import { createLogger } from '../../src/log';
 import { LongConnectionReceiver } from '../../src/receivers/long-connection';
-import { ReceiverStartError } from '../../src/receivers/receiver';
+import { type Receive, ReceiverStartError } from '../../src/receivers/receiver';
 import { SECRETS } from '../bot-env';
 import { FAST_LONG_CONNECTION } from './harness';
 
@@ -16,7 +16,7 @@ let emu: Emulator;
 let receiver: LongConnectionReceiver | undefined;
 let logs: string[] = [];
 
-async function start(receive: (event: FeishuEvent) => Promise<CardActionAnswer>, secrets = SECRETS) {
+async function start(receive: Receive, secrets = SECRETS) {
   emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, longConnection: FAST_LONG_CONNECTION });
   logs = [];
   receiver = new LongConnectionReceiver({
@@ -65,12 +65,19 @@ describe('the long-connection receiver', () => {
     ]);
   });
 
-  it('survives a receive that throws: the ack says 500, Feishu redelivers the event, the connection stays', async () => {
+  // `receive` may answer at once, so it may also throw at once instead of rejecting.
+  const failures: Array<[string, (error: Error) => never | Promise<never>]> = [
+    ['rejects', (error) => Promise.reject(error)],
+    [
+      'throws at once',
+      (error) => {
+        throw error;
+      },
+    ],
+  ];
+  it.each(failures)('survives a receive that %s: the ack says 500, Feishu redelivers the event, the connection stays', async (_how, fail) => {
     let throws = 1;
-    await start(async () => {
-      if (throws-- > 0) throw new Error('store unavailable');
-      return {};
-    });
+    await start(() => (throws-- > 0 ? fail(new Error('store unavailable')) : {}));
     await emu.awaitConnections(1);
     const result = await emu.pushOverConnection(message('ev_throw'));
     expect(result.deliveries.map((d) => [d.outcome, d.code])).toEqual([
