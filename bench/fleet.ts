@@ -191,10 +191,8 @@ function storeRows(sides: Map<string, Side>): Row[] {
   const cpuPerPush = (name: string): Row => {
     const pgFigures = throughput(name);
     const ratio = pgFigures.cpuUsPerPush / file.cpuUsPerPush;
-    const byRound = get(name).throughput.map((run, round) => {
-      const fileRun = get('file').throughput[round] as Run;
-      return `${((1000 * run.cpuMs) / run.latenciesMs.length).toFixed(0)} vs ${((1000 * fileRun.cpuMs) / fileRun.latenciesMs.length).toFixed(0)}`;
-    });
+    const perRound = (run: Run | undefined) => (run ? summarise([run]).cpuUsPerPush.toFixed(0) : '?');
+    const byRound = get(name).throughput.map((run, round) => `${perRound(run)} vs ${perRound(get('file').throughput[round])}`);
     return {
       figure: 'stored command path CPU per push flat out, PostgreSQL vs file store',
       unit: 'µs',
