@@ -257,7 +257,7 @@ class BodyBudget {
 /**
  * Reads the raw body once, then hands `done` the body or the error saying why not. Only a signed push may be
  * large: an unsigned one can only be a URL challenge, so it is refused as soon as it outgrows one, unread beyond
- * that, and the connection is closed rather than drained.
+ * that (the refusal then closes the connection rather than drain it, see `classify`'s `unread`).
  */
 function readBody(req: IncomingMessage, signedLimit: number, budget: BodyBudget, done: (rawBody: Buffer | Error) => void): void {
   const signed = isSigned(req.headers);
