@@ -57,8 +57,8 @@ class FleetTarget {
   constructor(readonly targets: Target[]) {}
 
   async run(bodies: PushSource): Promise<Run> {
-    const cpu = async () => (await Promise.all(this.targets.map((t) => t.stats()))).map((stats) => stats.cpuMs);
-    const before = await cpu();
+    const stats = () => Promise.all(this.targets.map((t) => t.stats()));
+    const before = await stats();
     const taken = bodies.taken;
     const result = await paced(
       this.targets.map((t) => t.url),
@@ -66,8 +66,10 @@ class FleetTarget {
       FIXED_RATE_SECONDS,
       () => bodies.take(),
     );
-    const cpuMsByInstance = (await cpu()).map((ms, i) => ms - (before[i] as number));
-    return { ...result, built: bodies.taken - taken, cpuMs: cpuMsByInstance.reduce((sum, ms) => sum + ms, 0), cpuMsByInstance, snapshots: 0 };
+    const after = await stats();
+    const cpuMsByInstance = after.map((instance, i) => instance.cpuMs - (before[i]?.cpuMs as number));
+    const userCpuMs = after.reduce((sum, instance, i) => sum + instance.userCpuMs - (before[i]?.userCpuMs as number), 0);
+    return { ...result, built: bodies.taken - taken, cpuMs: cpuMsByInstance.reduce((sum, ms) => sum + ms, 0), userCpuMs, cpuMsByInstance, snapshots: 0 };
   }
 }
 
@@ -191,8 +193,7 @@ function storeRows(sides: Map<string, Side>): Row[] {
   const cpuPerPush = (name: string): Row => {
     const pgFigures = throughput(name);
     const ratio = pgFigures.cpuUsPerPush / file.cpuUsPerPush;
-    const perRound = (run: Run | undefined) => (run ? summarise([run]).cpuUsPerPush.toFixed(0) : '?');
-    const byRound = get(name).throughput.map((run, round) => `${perRound(run)} vs ${perRound(get('file').throughput[round])}`);
+    const byRound = pgFigures.perRoundCpuUsPerPush.map((value, round) => `${value.toFixed(0)} vs ${file.perRoundCpuUsPerPush[round]?.toFixed(0) ?? '?'}`);
     return {
       figure: 'stored command path CPU per push flat out, PostgreSQL vs file store',
       unit: 'µs',
@@ -203,7 +204,8 @@ function storeRows(sides: Map<string, Side>): Row[] {
       pass: ratio <= 1.5 && intact(name) && intact('file'),
       note:
         `the bot process's CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each flat out ` +
-        `(PostgreSQL ${pgFigures.requestsPerSecond.toFixed(0)} req/s, file store ${file.requestsPerSecond.toFixed(0)}); by round ${byRound.join(', ')} µs`,
+        `(PostgreSQL ${pgFigures.requestsPerSecond.toFixed(0)} req/s, file store ${file.requestsPerSecond.toFixed(0)}); by round ${byRound.join(', ')} µs; ` +
+        `in user mode ${pgFigures.userUsPerPush.toFixed(0)} vs ${file.userUsPerPush.toFixed(0)} µs`,
     };
   };
   const p99 = (name: string, figure: string, baselineName: string, baselineLabel: string, target: boolean): Row => {

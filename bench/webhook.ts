@@ -44,6 +44,8 @@ export interface LoadResult {
 
 export type Run = LoadResult & {
   cpuMs: number;
+  /** The part of `cpuMs` in user mode. */
+  userCpuMs: number;
   snapshots: number;
   /** A fleet's run: each instance's CPU, in the order pushes go round them. */
   cpuMsByInstance?: number[];
@@ -53,9 +55,13 @@ export interface Figures {
   /** The median round's; `perRound` keeps every round, in the order the servers took turns. */
   requestsPerSecond: number;
   perRound: number[];
+  /** CPU per push of each round, in the same order. */
+  perRoundCpuUsPerPush: number[];
   p50Ms: number;
   p99Ms: number;
   cpuUsPerPush: number;
+  /** The part of it in user mode: the server's own code, where the kernel's part is the sockets' and the wake-ups'. */
+  userUsPerPush: number;
   failures: number;
   /** Snapshots the bot's store wrote during these runs: each stalls every answer while it is serialised. */
   snapshots: number;
@@ -222,7 +228,7 @@ export class Target {
     const before = await this.stats();
     const result = 'rate' in opts ? await this.paced(bodies, opts.rate) : await load(this.url, bodies, opts);
     const after = await this.stats();
-    return { ...result, cpuMs: after.cpuMs - before.cpuMs, snapshots: after.compactions - before.compactions };
+    return { ...result, cpuMs: after.cpuMs - before.cpuMs, userCpuMs: after.userCpuMs - before.userCpuMs, snapshots: after.compactions - before.compactions };
   }
 
   private async paced(bodies: PushSource, rate: number): Promise<LoadResult> {
@@ -250,9 +256,11 @@ export function summarise(runs: Run[]): Figures {
   return {
     requestsPerSecond: median(runs.map((run) => run.latenciesMs.length / run.seconds)),
     perRound: runs.map((run) => run.latenciesMs.length / run.seconds),
+    perRoundCpuUsPerPush: runs.map((run) => (1000 * run.cpuMs) / run.latenciesMs.length),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     cpuUsPerPush: (1000 * runs.reduce((sum, run) => sum + run.cpuMs, 0)) / answered,
+    userUsPerPush: (1000 * runs.reduce((sum, run) => sum + run.userCpuMs, 0)) / answered,
     failures: runs.reduce((sum, run) => sum + run.failures, 0),
     snapshots: runs.reduce((sum, run) => sum + run.snapshots, 0),
   };
@@ -265,6 +273,11 @@ export function summarise(runs: Run[]): Figures {
  */
 export function throughputRatio(a: Figures, b: Figures): number {
   return median(a.perRound.map((value, round) => value / (b.perRound[round] as number)));
+}
+
+/** Each round's CPU per push of `a` against `b`'s in the same round, for a note: a noisy round shows. */
+function roundRatios(a: Figures, b: Figures): string {
+  return a.perRoundCpuUsPerPush.map((value, round) => (value / (b.perRoundCpuUsPerPush[round] as number)).toFixed(2)).join(', ');
 }
 
 /** The round with the median p99, with the failures and snapshots of all rounds. */
@@ -498,7 +511,7 @@ export async function benchWebhook(log: (line: string) => void): Promise<Row[]> 
       botChatter,
       bareBody,
       chatterOk,
-      `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each server flat out (bot ${botChatter.requestsPerSecond.toFixed(0)} req/s, baseline ${bareBody.requestsPerSecond.toFixed(0)}); the floor, verify-only node:http, ${verifyHttp.cpuUsPerPush.toFixed(1)} µs (${(verifyHttp.cpuUsPerPush / bareBody.cpuUsPerPush).toFixed(2)}x)`,
+      `group chatter not for the bot (verified, decrypted, parsed, answered, never stored); process CPU (user + system, from the kernel) over the pushes answered, ${ROUNDS} interleaved rounds, each server flat out (bot ${botChatter.requestsPerSecond.toFixed(0)} req/s, baseline ${bareBody.requestsPerSecond.toFixed(0)}); the floor, verify-only node:http, ${verifyHttp.cpuUsPerPush.toFixed(1)} µs (${(verifyHttp.cpuUsPerPush / bareBody.cpuUsPerPush).toFixed(2)}x); by round ${roundRatios(botChatter, bareBody)}; in user mode bot ${botChatter.userUsPerPush.toFixed(1)}, floor ${verifyHttp.userUsPerPush.toFixed(1)}, baseline ${bareBody.userUsPerPush.toFixed(1)} µs (${(botChatter.userUsPerPush / bareBody.userUsPerPush).toFixed(2)}x)`,
     ),
     chatterCpuRow(
       `chatter path CPU per push at ${SAME_RATE.toLocaleString('en')} req/s, bot vs body-reading bare Koa`,
