@@ -17,7 +17,12 @@ import { figure, tempDirs } from './support';
 const tempDir = tempDirs('todo-snapshot-');
 
 const FILES = ['db.json', 'db.json.log', 'db.json.log.sealed'];
-const CRASH_EVERY_MS = 25;
+/**
+ * Crash copies taken during one snapshot, spread over all of it. Each copy is loaded twice, 62,000 records each time,
+ * so their number is the test's time: a fixed interval (every 25 ms) made 26 copies on a quiet machine and 42 under
+ * the full suite's load, where the snapshot takes longer, and the test took 10 s and 26 s.
+ */
+const CRASH_POINTS = 16;
 
 /**
  * What a SIGKILL at this instant leaves: the store's files as they are. The copy is synchronous, but the snapshot's
@@ -121,13 +126,19 @@ describe('a snapshot written while the bot works', () => {
   it('loses nothing acknowledged if the process dies at any moment of it', async () => {
     const dir = await tempDir();
     const records = await bigStore(dir);
+    // A rehearsal under the same writes tells how long a snapshot takes on this machine, now.
+    let i = 0;
+    const rehearsed = performance.now();
+    const rehearsal = startSnapshot(records);
+    for (; !rehearsal.done(); i++) await step(records, i);
+    const crashEveryMs = (performance.now() - rehearsed) / CRASH_POINTS;
+
     const snapshot = startSnapshot(records);
     const crashes: Array<{ copy: string; files: string[]; expected: Records }> = [];
     let lastCopy = Number.NEGATIVE_INFINITY;
-    for (let i = 0; !snapshot.done(); i++) {
+    for (; !snapshot.done(); i++) {
       await step(records, i);
-      // Every few milliseconds of the snapshot (every step would make hundreds of copies to load).
-      if (performance.now() - lastCopy < CRASH_EVERY_MS) continue;
+      if (performance.now() - lastCopy < crashEveryMs) continue;
       lastCopy = performance.now();
       // Right after an acknowledgement every change made is durable: the state to come back to is the state now.
       const copy = join(dir, `crash-${i}`);
