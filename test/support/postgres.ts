@@ -45,3 +45,48 @@ export async function openPostgresStore(schema: string, poolSize = 3): Promise<P
   await store.open();
   return store;
 }
+
+/**
+ * Schemas for tests that each need an empty store (the store contract), migrated once and emptied between tests:
+ * migrating a fresh schema and dropping it afterwards took about 150 ms of the 250 ms such a test took. A schema given
+ * back has every row of every table but the migrations' own deleted, on one connection kept for the file (12 ms,
+ * against 90 ms for a connection of its own and TRUNCATE), and goes to the next test. Identity columns count on from
+ * where they were, which a store only uses for order. `dropAll` drops the schemas once the file is done.
+ */
+export function emptySchemas(purpose: string) {
+  const free: string[] = [];
+  const made: string[] = [];
+  let admin: Promise<pg.Client> | undefined;
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    return client;
+  };
+  return {
+    /** A schema with no rows: migrated already, or to be migrated by the store that opens it. */
+    take(): string {
+      const reused = free.pop();
+      if (reused !== undefined) return reused;
+      const schema = uniqueSchema(purpose);
+      made.push(schema);
+      return schema;
+    },
+    /** After every store on `schema` is closed. */
+    async giveBack(schema: string): Promise<void> {
+      admin ??= connect();
+      const client = await admin;
+      const { rows } = await client.query<{ name: string }>(
+        `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'pgmigrations'`,
+        [schema],
+      );
+      if (rows.length > 0) await client.query(rows.map((row) => `DELETE FROM ${row.name};`).join(''));
+      free.push(schema);
+    },
+    async dropAll(): Promise<void> {
+      free.length = 0;
+      await (await admin)?.end();
+      admin = undefined;
+      for (const schema of made.splice(0)) await dropSchema(schema);
+    },
+  };
+}

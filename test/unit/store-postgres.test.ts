@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { Database } from '../../src/store/postgres/database';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
@@ -9,12 +9,14 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { StoreOpenError } from '../../src/store/postgres/settings';
 import type { Committed, Job } from '../../src/store/store';
 import { job, storeContract, todo } from '../store.contract';
-import { describePostgres, dropSchema, openPostgresStore, postgresUrl, queryRows, uniqueSchema } from '../support/postgres';
+import { describePostgres, dropSchema, emptySchemas, openPostgresStore, postgresUrl, queryRows, uniqueSchema } from '../support/postgres';
 
 describePostgres('the PostgreSQL store', () => {
+  const contractSchemas = emptySchemas('contract');
+  afterAll(() => contractSchemas.dropAll());
   storeContract('postgres', { shared: true, durable: true }, async () => {
-    const schema = uniqueSchema('contract');
-    return { open: () => openPostgresStore(schema), cleanup: () => dropSchema(schema) };
+    const schema = contractSchemas.take();
+    return { open: () => openPostgresStore(schema), cleanup: () => contractSchemas.giveBack(schema) };
   });
 
   describe('on its own', () => {
