@@ -26,10 +26,11 @@ export default defineConfig({
     // Finds the PostgreSQL server for the suites that need one, or says in one line that they are skipped.
     // The bot bundled once per run, for the suites that start it as a child process (node, not tsx, on every start).
     globalSetup: ['test/support/postgres-setup.ts', 'test/support/bot-bundle-setup.ts'],
-    // End-to-end files each start an emulator and a bot on their own ports; two workers suit a 2-core machine: three
-    // kept its cores busier for no shorter a run, and beside other work three or four starved the fault soaks' 300 ms
-    // timeouts (bench/README.md, "`npm test`'s time on the 2-core machine").
-    maxWorkers: 2,
+    // End-to-end files each start an emulator and a bot on their own ports. Many files spend much of their time
+    // waiting on child processes, npm or leases, so three workers keep a 2-core machine's cores busier than two did:
+    // 139-161 s against 167 s for the whole suite on one machine, and it passed with a busy loop taking a core; four
+    // were no shorter (bench/README.md, "`npm test`'s time on the 2-core machine").
+    maxWorkers: 3,
     sequence: { sequencer: LongestFirst },
     projects: [
       { test: { ...TIMEOUTS, name: 'shared-modules', include: SHARED_MODULES, isolate: false } },
