@@ -28,8 +28,8 @@ export default defineConfig({
     globalSetup: ['test/support/postgres-setup.ts', 'test/support/bot-bundle-setup.ts'],
     // End-to-end files each start an emulator and a bot on their own ports. Many files spend much of their time
     // waiting on child processes, npm or leases, so three workers keep a 2-core machine's cores busier than two did:
-    // 139-161 s against 167 s for the whole suite on one machine, and it passed with a busy loop taking a core; four
-    // were no shorter (bench/README.md, "`npm test`'s time on the 2-core machine").
+    // 141 and 149 s against 155 and 171 s in alternating runs of the whole suite, and it passed with a busy loop taking
+    // a core; four were no shorter (bench/README.md, "`npm test`'s time on the 2-core machine", fifth round).
     maxWorkers: 3,
     sequence: { sequencer: LongestFirst },
     projects: [
