@@ -5,13 +5,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * The files that take longest, in the order they start (measured on the 2-core machine with three workers,
  * bench/README.md, "`npm test`'s time on the 2-core machine"). Vitest orders by the durations it cached in an earlier
  * run; a fresh clone (CI) has none, and then a long file could start last and finish alone while the other workers sit
- * idle. The two files that measure memory in a process of their own (the fuzz and the zones) start among the first,
- * while no worker has imported the bot's modules yet; queued last, as the other isolated files are, the fuzz (10 s)
- * started at 126.6 s and ran alone for its last 5 s. Files that mostly wait (on child processes, leases, npm) alternate with those that keep a
- * core busy, and the two fault soaks are far apart: each has 200 people's calls time out after 300 ms, and the two at
- * once beside other busy files starved both into missing a form for 60 s. The PostgreSQL store's contract starts
- * early, before the fleet's files, which keep PostgreSQL busy too (beside the fleet soak it took 27 s, against 12 s
- * alone). A file missing here only starts later.
+ * idle. The two long files that measure memory in a process of their own (the fuzz and the zones) start among the
+ * first, while no worker has imported the bot's modules yet; queued last, as the other isolated files are, the fuzz
+ * (10 s) started at 126.6 s and ran alone for its last 5 s. Files that mostly wait (on child processes, leases, npm)
+ * alternate with those that keep a core busy, and the two fault soaks are far apart: each has 200 people's calls time
+ * out after 300 ms, and the two at once beside other busy files starved both into missing a form for 60 s. The
+ * PostgreSQL store's contract starts early, before the fleet's files, which keep PostgreSQL busy too (beside the fleet
+ * soak it took 27 s, against 12 s alone). A file missing here only starts later.
  */
 const LONGEST_FIRST = [
   'test/deploy/dockerfile.test.ts',
