@@ -73,13 +73,15 @@ export async function crash(run: CrashRun): Promise<void> {
   emu.fault({ ...run.held, method: 'POST', path: TASKS, times: Number.POSITIVE_INFINITY });
   const held = () => postsHeld(emu) + emu.arrivedCalls('POST', TASKS) - emu.callsTo('POST', TASKS).length;
 
-  // The killer: at a random moment at which Feishu holds a post or a task create, a SIGKILL, and the deployment back; again and again.
+  // The killer: at a random moment at which Feishu holds a post or a task create, a SIGKILL, and the deployment back;
+  // again and again. The first kill waits for a held post, so that at least one post is cut short and made again with
+  // its uuid: with any held call, every kill of a run once landed on a task create.
   let kills = 0;
   let usersDone = false;
   const killer = (async () => {
     while (!usersDone && kills < run.kills) {
       await sleep(200 + Math.random() * 1_000);
-      while (!usersDone && held() === 0) await sleep(10);
+      while (!usersDone && (kills === 0 ? postsHeld(emu) : held()) === 0) await sleep(10);
       if (usersDone) break;
       await deployment.killOne();
       kills++;
