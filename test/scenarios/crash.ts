@@ -75,7 +75,8 @@ export async function crash(run: CrashRun): Promise<void> {
 
   // The killer: at a random moment at which Feishu holds a post or a task create, a SIGKILL, and the deployment back;
   // again and again. The first kill waits for a held post, so that at least one post is cut short and made again with
-  // its uuid: with any held call, every kill of a run once landed on a task create.
+  // its uuid: with any held call, a run once killed the bot and saw no post repeated, as when every kill lands on a
+  // task create.
   let kills = 0;
   let usersDone = false;
   const killer = (async () => {
