@@ -47,11 +47,12 @@ export async function openPostgresStore(schema: string, poolSize = 3): Promise<P
 }
 
 /**
- * Schemas for tests that each need an empty store (the store contract), migrated once and emptied between tests:
- * migrating a fresh schema and dropping it afterwards took about 150 ms of the 250 ms such a test took. A schema given
- * back has every row of every table but the migrations' own deleted, on one connection kept for the file (12 ms,
- * against 90 ms for a connection of its own and TRUNCATE), and goes to the next test. Identity columns count on from
- * where they were, which a store only uses for order. `dropAll` drops the schemas once the file is done.
+ * Schemas for tests that each need an empty store (the store contract, the fleet-wide limits), migrated once and
+ * emptied between tests: migrating a fresh schema and dropping it afterwards took about 150 ms of the 250 ms such a
+ * test took. A schema given back has every row of every table but the migrations' own deleted, on one connection kept
+ * for the file (12 ms, against 90 ms for a connection of its own and TRUNCATE), and goes to the next test. Identity
+ * columns count on from where they were, which a store only uses for order. `dropAll` drops the schemas once the file
+ * is done. The jobs suite keeps fresh schemas: its backlogs of thousands of rows would leave the next test dead rows.
  */
 export function emptySchemas(purpose: string) {
   const free: string[] = [];

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { ClickThrottle } from '../../src/bot/throttle';
 import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
 import { type Limit, type LimitedMethod, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
@@ -6,7 +6,7 @@ import type { Permit } from '../../src/shared-limits';
 import { Database } from '../../src/store/postgres/database';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { PostgresSharedLimits } from '../../src/store/postgres/shared-limits';
-import { describePostgres, dropSchema, openPostgresStore, postgresUrl, uniqueSchema } from '../support/postgres';
+import { describePostgres, emptySchemas, openPostgresStore, postgresUrl } from '../support/postgres';
 
 /**
  * The fleet's limits: two "instances" (two limiters, each with its own connection pool) on one database. Permits are
@@ -16,15 +16,17 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
   let store: PostgresStore;
   let schema: string;
   const pools: Database[] = [];
+  const schemas = emptySchemas('limits');
   beforeEach(async () => {
-    schema = uniqueSchema('limits');
+    schema = schemas.take();
     store = await openPostgresStore(schema);
   });
   afterEach(async () => {
     for (const db of pools.splice(0)) await db.end();
     await store.close();
-    await dropSchema(schema);
+    await schemas.giveBack(schema);
   });
+  afterAll(() => schemas.dropAll());
   const instance = () => {
     const db = new Database({ url: postgresUrl, schema, poolSize: 4 });
     pools.push(db);
