@@ -18,7 +18,10 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # Runtime dependencies only (not esbuild or tsx, which only build); no scripts: dist/ comes from the build stage.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# No optional packages either: the lock keeps TypeScript (31 MB with its compiler's binary) for production because it
+# is a development dependency that i18next names as an optional peer, and pg's one optional package is its socket for
+# Cloudflare Workers. The bundle loads neither.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The app folder stays root's and read-only to the bot; only the data volume is its own.
 RUN mkdir -p /data && chown node:node /data

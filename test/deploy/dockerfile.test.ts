@@ -202,6 +202,8 @@ describe('the Dockerfile', () => {
     const installed = await readdir(join(appDir(), 'node_modules'));
     expect(installed).not.toContain('esbuild');
     expect(installed).not.toContain('tsx');
+    // Nor TypeScript, which the lock keeps for production as an optional peer of i18next.
+    expect(installed).not.toContain('typescript');
     expect(env.DATA_FILE).toBe('/data/db.json');
     expect(cmd[0]).toBe('node');
     expect(userCanWrite(appDir())).toBe(false);

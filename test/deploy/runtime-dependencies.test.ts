@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 /**
  * Issue 23, item 13: the runtime is `node dist/main.js` (and `node dist/store.js`), so the runtime dependencies are
  * exactly the packages the bundle loads; build tools (esbuild, tsx) are development dependencies, left out of the
- * image (`npm ci --omit=dev`) and of a production install (`npm prune --omit=dev`).
+ * image (`npm ci --omit=dev --omit=optional`) and of a production install (`npm prune --omit=dev --omit=optional`).
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
