@@ -30,7 +30,7 @@ class CommitConflict extends CodedError {
 
 export interface OutboxOptions {
   /** The job queue, and the commits a job makes and hears of. */
-  store: JobQueue & Pick<Store, 'commit' | 'onCommitted'>;
+  store: JobQueue & Pick<Store, 'commit' | 'onCommitted' | 'announceJobsWhen'>;
   /** The kinds of job this instance runs: each job's payload is checked against its kind's schema when claimed. */
   registry: JobRegistry;
   /**
@@ -64,6 +64,7 @@ export interface OutboxOptions {
   onLeaseLost?: (job: Job) => void;
 }
 
+const DEFAULT_CONCURRENCY = 32;
 const DEFAULT_PER_CHAT = 8;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
 /**
@@ -73,7 +74,8 @@ const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_0
 export const DEFAULT_LEASE_MS = 20_000;
 /**
  * The longest the outbox goes without looking for work. Commits wake it at once (other instances' too, through the
- * store); the poll is for what no commit announces: a dead instance's lease running out.
+ * store, when this instance might take their jobs); the poll is for what no commit announces: a dead instance's lease
+ * running out, or the jobs of an instance that died between its commit and its look for them.
  */
 export const DEFAULT_POLL_MS = 5_000;
 /**
@@ -102,9 +104,12 @@ export class Outbox {
   private pollTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private announceAlways: (() => void) | undefined;
+  private readonly concurrency: number;
 
   constructor(private readonly options: OutboxOptions) {
-    this.queue = new PQueue({ concurrency: options.concurrency ?? 32 });
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.queue = new PQueue({ concurrency: this.concurrency });
     this.log = options.logger.child({ module: 'outbox' });
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -125,6 +130,7 @@ export class Outbox {
       if (committed.elsewhere) this.kickSoon();
       else if (this.couldTakeAny(committed.jobChats)) this.kick();
     });
+    this.announceAlways = this.options.store.announceJobsWhen?.((chats) => this.othersMayTake(chats));
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     this.pollTimer = setInterval(() => this.kick(), pollMs);
     this.pollTimer.unref();
@@ -163,13 +169,29 @@ export class Outbox {
    * looked for at once.
    */
   private couldTakeAny(chats: ReadonlyArray<string | undefined> | undefined): boolean {
-    if (chats === undefined) return true;
-    return chats.some((chat) => {
-      if (chat === undefined) return true;
-      let running = 0;
-      for (const job of this.runningJobs.values()) if (job.chatId === chat) running++;
-      return running < this.perChat;
-    });
+    return chats === undefined || chats.some((chat) => this.hasRoom(chat));
+  }
+
+  /**
+   * Whether a commit of jobs of these chats should wake the other instances of a fleet. Not when none of the jobs
+   * could be taken now (each chat has `perChat` jobs running here: no room anywhere, and the end of one of those wakes
+   * every instance), nor when this instance has a free slot for each one that could: it looks for them at once after
+   * the commit (see `start`). A job it leaves all the same (its slots filled meanwhile) is taken when a job ends here
+   * or elsewhere (a job's end wakes every instance) or at the next poll, as is a job whose committing instance died
+   * before it looked. A stopping outbox takes nothing: every commit is told.
+   */
+  private othersMayTake(chats: ReadonlyArray<string | undefined>): boolean {
+    if (this.stopped) return true;
+    const takeable = chats.filter((chat) => this.hasRoom(chat)).length;
+    return takeable > 0 && this.runningJobs.size + takeable > this.concurrency;
+  }
+
+  /** Whether a job of this chat (undefined: of none) could run here now, as far as this instance knows. */
+  private hasRoom(chat: string | undefined): boolean {
+    if (chat === undefined) return true;
+    let running = 0;
+    for (const job of this.runningJobs.values()) if (job.chatId === chat) running++;
+    return running < this.perChat;
   }
 
   /**
@@ -179,6 +201,7 @@ export class Outbox {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.announceAlways?.();
     for (const timer of [this.nextRunTimer, this.pollTimer, this.wakeTimer]) clearTimeout(timer);
     await this.scanning;
     await this.queue.onIdle();
@@ -223,7 +246,7 @@ export class Outbox {
   }
 
   private async claim(): Promise<void> {
-    const free = (this.options.concurrency ?? 32) - this.runningJobs.size;
+    const free = this.concurrency - this.runningJobs.size;
     if (this.stopped || free <= 0) return;
     const now = this.options.now();
     const claimedAt = this.leases.now();

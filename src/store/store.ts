@@ -243,6 +243,13 @@ export interface Store extends Records, JobQueue, Upkeep, Transfer {
   /** Calls `listener` after each commit: this instance's at once, other instances' where the adapter hears of them. */
   onCommitted(listener: (committed: Committed) => void): () => void;
   /**
+   * Offered by a store several instances share (PostgreSQL), absent on a store of one process: has the store tell the
+   * other instances of a commit's new jobs only when `othersMayTake(jobChats)` says one of them might take a job this
+   * instance will not (the outbox decides, `Outbox.othersMayTake`). Until it is set, and once the returned function
+   * is called, every commit of jobs is told.
+   */
+  announceJobsWhen?(othersMayTake: (jobChats: ReadonlyArray<string | undefined>) => boolean): () => void;
+  /**
    * Offered by a store several instances share (PostgreSQL), absent on a store of one process: where Feishu's rate
    * limits and the people's throttles are counted, so that they hold for the fleet (otherwise each process counts).
    */

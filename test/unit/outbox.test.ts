@@ -8,7 +8,7 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 
 /** An outbox over a memory store whose jobs wait until released, so the test sees which ones are running. */
-async function harness(perChat: number, options: { failFirst?: Set<string> } = {}) {
+async function harness(perChat: number, options: { failFirst?: Set<string>; concurrency?: number } = {}) {
   const store = new EmbeddedStore(new MemoryPersistence());
   await store.open();
   const started: string[] = [];
@@ -20,6 +20,7 @@ async function harness(perChat: number, options: { failFirst?: Set<string> } = {
     now: () => 1_000,
     owner: 'test',
     perChat,
+    ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
     retryDelaysMs: [0],
     registry: new JobRegistry([
       handle(jobKind('wait', z.object({})), {
@@ -111,6 +112,44 @@ describe('the outbox', () => {
     await finish('q1');
     await finish('a2');
     await outbox.stop();
+  });
+
+  it('has its store tell the fleet of its commits’ jobs only when another instance might take one it will not', async () => {
+    const { store, outbox, enqueue, finish, startedSoFar } = await harness(1, { concurrency: 2 });
+    type OthersMayTake = (chats: ReadonlyArray<string | undefined>) => boolean;
+    let othersMayTake: OthersMayTake | undefined;
+    // The member a store several instances share offers (the PostgreSQL store's, tested there).
+    Object.assign(store, {
+      announceJobsWhen(decide: OthersMayTake) {
+        othersMayTake = decide;
+        return () => {
+          othersMayTake = undefined;
+        };
+      },
+    });
+    outbox.start();
+    const decide = othersMayTake as OthersMayTake;
+    // Two free slots: it looks for the jobs of its commit itself, of any chat or of none.
+    expect(decide(['oc_a'])).toBe(false);
+    expect(decide([undefined, 'oc_b'])).toBe(false);
+    await enqueue('a1', 'a', 'oc_a');
+    await startedSoFar(1);
+    // oc_a has its one job running here: no instance could take another of its jobs now.
+    expect(decide(['oc_a'])).toBe(false);
+    // One slot left: it takes one job, not two.
+    expect(decide(['oc_b'])).toBe(false);
+    expect(decide(['oc_a', 'oc_b'])).toBe(false);
+    expect(decide(['oc_b', 'oc_c'])).toBe(true);
+    await enqueue('b1', 'b', 'oc_b');
+    await startedSoFar(2);
+    expect(decide(['oc_c'])).toBe(true);
+    expect(decide(['oc_a', 'oc_b'])).toBe(false);
+    await finish('a1');
+    await finish('b1');
+    await outbox.stop();
+    // Stopped, it takes nothing (every commit is told), and it gave the decision back to the store.
+    expect(decide(['oc_a'])).toBe(true);
+    expect(othersMayTake).toBeUndefined();
   });
 
   it('holds a lane behind a job that is not due yet, without holding other lanes', async () => {

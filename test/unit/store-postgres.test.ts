@@ -128,6 +128,60 @@ describePostgres('the PostgreSQL store', () => {
       ]);
     });
 
+    it('tells the other instances of a commit’s jobs only when its outbox says another may take them', async () => {
+      const schema = fresh();
+      const a = await open(schema);
+      const b = await open(schema);
+      const heardByA: Committed[] = [];
+      a.onCommitted((committed) => heardByA.push(committed));
+      // Every notice the database sends, as a listener sees it (a notice a store could not read would still wake it).
+      const listener = new pg.Client({ connectionString: postgresUrl });
+      await listener.connect();
+      const notices: string[] = [];
+      listener.on('notification', (message) => notices.push(message.payload ?? ''));
+      await listener.query(`LISTEN "feishu_todo_${schema}"`);
+      const asked: Array<ReadonlyArray<string | undefined>> = [];
+      let othersMayTake = false;
+      const announceAlways = b.announceJobsWhen((chats) => {
+        asked.push(chats);
+        return othersMayTake;
+      });
+      // Kept quiet: a push's jobs (committed in a group), and a to-do's job (a transaction of its own), whose record
+      // is still told, for the reminders it may move.
+      await b.commit({ now: 0, eventId: 'e1', jobs: [job('j1', { lane: 'l1', chatId: 'oc_1' }), job('j2', { lane: 'l2', chatId: undefined })] });
+      await b.commit({ now: 0, todos: [todo('t1')], jobs: [job('j3', { lane: 'l3', chatId: 'oc_2' })] });
+      expect(asked).toEqual([['oc_1', undefined], ['oc_2']]);
+      await expect.poll(() => heardByA, { timeout: 10_000 }).toEqual([{ jobs: false, due: true, elsewhere: true }]);
+      // The to-do's notice came last: none before it.
+      await expect.poll(() => notices.some((notice) => notice.includes('"due":true')), { timeout: 10_000 }).toBe(true);
+      expect(notices).toHaveLength(1);
+      othersMayTake = true;
+      await b.commit({ now: 0, eventId: 'e2', jobs: [job('j4', { lane: 'l4' })] });
+      await b.commit({ now: 0, todos: [todo('t2')], jobs: [job('j5', { lane: 'l5' })] });
+      await expect.poll(() => heardByA.length, { timeout: 10_000 }).toBe(3);
+      expect(heardByA.slice(1)).toEqual([
+        { jobs: true, due: false, elsewhere: true },
+        { jobs: true, due: true, elsewhere: true },
+      ]);
+      // Once the outbox lets go (it stops), every commit of jobs is told again, without asking.
+      othersMayTake = false;
+      announceAlways();
+      await b.commit({ now: 0, eventId: 'e3', jobs: [job('j6', { lane: 'l6' })] });
+      await expect.poll(() => heardByA.length, { timeout: 10_000 }).toBe(4);
+      expect(asked).toHaveLength(4);
+      await expect.poll(() => notices.length, { timeout: 10_000 }).toBe(4);
+      await listener.end();
+      // Quiet or told, every job was enqueued.
+      expect((await a.claimJobs({ owner: 'a', now: 0, leaseMs: 30_000, max: 10, perChat: 8 })).jobs.map((j) => j.id).sort()).toEqual([
+        'j1',
+        'j2',
+        'j3',
+        'j4',
+        'j5',
+        'j6',
+      ]);
+    });
+
     it('runs a transaction again when the database breaks a deadlock by aborting it', async () => {
       const schema = fresh();
       await open(schema);

@@ -5,8 +5,9 @@ import type { Committed } from '../store';
 import { CONNECT_TIMEOUT_MS } from './settings';
 
 /**
- * How instances tell each other that they committed: a NOTIFY on a channel of the schema, sent inside the committing
- * transaction (so it is heard only if the commit holds), and a LISTEN on a connection of its own in each instance.
+ * How instances tell each other of a commit that may give them work (see `PostgresStore.commit`): a NOTIFY on a channel
+ * of the schema, sent inside the committing transaction (so it is heard only if the commit holds), and a LISTEN on a
+ * connection of its own in each instance.
  * An instance ignores its own notices (it told its listeners at once). When the listening connection drops, it is
  * opened again after a pause that grows to 5 s, and listeners are told that anything may have changed, since
  * notices sent meanwhile were lost. It is a wake-up, not a record: the outbox and scheduler also poll, bounded.

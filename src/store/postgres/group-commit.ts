@@ -39,7 +39,8 @@ export class GroupCommit {
     private readonly db: Database,
     private readonly statement: Statement,
     private readonly laneKey: string,
-    private readonly channel: { name: string; notice: string },
+    /** The notice for a group's jobs, or null when no other instance need hear of them. */
+    private readonly channel: { name: string; notice: (jobs: readonly NewJob[]) => string | null },
   ) {}
 
   /** What `commit_budgeted_jobs` (or `commit_jobs`, with no budget) answers for the push. */
@@ -102,7 +103,7 @@ export class GroupCommit {
       this.laneKey,
       [...new Set(pushLanes)].sort(),
       this.channel.name,
-      this.channel.notice,
+      this.channel.notice(jobs),
       keys,
       limits,
       windows,

@@ -28,6 +28,7 @@ export class PostgresStore implements Store {
   private readonly jobs: PostgresJobs;
   private readonly pushes: GroupCommit;
   private readonly listeners = new Set<(committed: Committed) => void>();
+  private othersMayTake: (jobChats: ReadonlyArray<string | undefined>) => boolean = ALWAYS;
   private readonly laneKey: string;
   private closed = false;
   readonly sharedLimits: PostgresSharedLimits;
@@ -39,7 +40,10 @@ export class PostgresStore implements Store {
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
     const notice = this.channel.notice({ jobs: true, due: false });
-    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, { name: this.channel.name, notice });
+    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
+      name: this.channel.name,
+      notice: (jobs) => (jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId)) ? notice : null),
+    });
     this.sharedLimits = new PostgresSharedLimits(this.db);
   }
 
@@ -78,6 +82,13 @@ export class PostgresStore implements Store {
   onCommitted(listener: (committed: Committed) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  announceJobsWhen(othersMayTake: (jobChats: ReadonlyArray<string | undefined>) => boolean): () => void {
+    this.othersMayTake = othersMayTake;
+    return () => {
+      if (this.othersMayTake === othersMayTake) this.othersMayTake = ALWAYS;
+    };
   }
 
   form(id: string): Promise<TodoForm | undefined> {
@@ -145,9 +156,10 @@ export class PostgresStore implements Store {
     const jobs = commit.jobs ?? [];
     const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
     // The budget, the event, the lanes' locks, the jobs and the notice telling the other instances of them (heard
-    // only if the commit holds: a notice waits for its transaction), in one call.
+    // only if the commit holds: a notice waits for its transaction), in one call; none when no one need hear.
     const { budget } = commit;
     const commitJobs = async (client: pg.PoolClient) => {
+      const announced = jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId));
       const args = [
         commit.eventId ?? null,
         commit.now,
@@ -155,7 +167,7 @@ export class PostgresStore implements Store {
         lanes,
         ...newJobArrays(jobs),
         this.channel.name,
-        this.channel.notice({ jobs: true, due }),
+        announced || due ? this.channel.notice({ jobs: announced, due }) : null,
       ];
       const enqueued = budget
         ? await this.db.query<{ enqueued: number }>(this.sql.commitBudgetedJobs, [budget.key, budget.limit, budget.windowMs, ...args], client)
@@ -293,6 +305,8 @@ export class PostgresStore implements Store {
 }
 
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
+/** Until the outbox says otherwise, every commit of jobs is told to the other instances. */
+const ALWAYS = () => true;
 
 /** What `commit_jobs` and `commit_budgeted_jobs` answer instead of the jobs enqueued (migrations 0005, 0010). */
 const DUPLICATE = -1;
