@@ -1,7 +1,11 @@
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { Outbox } from '../../src/jobs/outbox';
+import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
+import { createLogger } from '../../src/log';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
-import type { Job, JobClaim } from '../../src/store/store';
-import { job } from '../store.contract';
+import type { Committed, Job, JobClaim } from '../../src/store/store';
+import { job, todo } from '../store.contract';
 import { describePostgres, dropSchema, openPostgresStore, queryRows, uniqueSchema } from '../support/postgres';
 
 /** The outbox's claims on PostgreSQL, beyond the contract: several instances at once, big backlogs, the lanes' heads. */
@@ -79,6 +83,54 @@ describePostgres('PostgreSQL jobs across instances', () => {
       await Promise.all([a.finishJob(head), b.commit({ now: 0, jobs: [job(`j${n}`, { lane: 'shared' })] })]);
       const heads = await queryRows<{ id: string }>(`SELECT id FROM ${schemas[0]}.jobs WHERE is_head`);
       expect(heads.map((row) => row.id)).toEqual([`j${n}`]);
+    }
+  });
+
+  it('wakes the other instances for a job only when its own instance has no slot for it', async () => {
+    const [a, b] = (await fleet(2)) as [PostgresStore, PostgresStore];
+    const ranBy = new Map<string, string>();
+    const release: Array<() => void> = [];
+    const outbox = (store: PostgresStore, owner: string) =>
+      new Outbox({
+        store,
+        owner,
+        concurrency: 1,
+        logger: createLogger('silent'),
+        now: Date.now,
+        // Nothing but a notice can find a job within this test's time.
+        pollMs: 600_000,
+        registry: new JobRegistry([
+          handle(jobKind('wait', z.object({})), {
+            run: ({ job }) => {
+              ranBy.set(job.id, owner);
+              return new Promise<void>((resolve) => release.push(resolve));
+            },
+          }),
+        ]),
+      });
+    const outboxes = [outbox(a, 'a'), outbox(b, 'b')];
+    const heardByB: Committed[] = [];
+    b.onCommitted((committed) => committed.elsewhere && heardByB.push(committed));
+    const enqueue = (id: string) => a.commit({ now: 0, jobs: [job(id, { kind: 'wait', lane: id, chatId: `oc_${id}` })] });
+    const waitLong = { timeout: 10_000 };
+    try {
+      // A has its one slot free: it takes its job itself, and B hears nothing of it. A to-do's commit after it is
+      // heard (for its reminder), and notices arrive in commit order: had the job's commit been told, B would have
+      // heard it first.
+      outboxes[0]?.start();
+      await enqueue('j1');
+      await vi.waitFor(() => expect(ranBy.get('j1')).toBe('a'), waitLong);
+      await a.commit({ now: 0, todos: [todo('t1')] });
+      await vi.waitFor(() => expect(heardByB).toEqual([{ jobs: false, due: true, elsewhere: true }]), waitLong);
+      // A's slot is taken: its next job wakes B (started only now, so that its first look could not take j1), which
+      // runs it long before any poll.
+      outboxes[1]?.start();
+      await outboxes[1]?.settled();
+      await enqueue('j2');
+      await vi.waitFor(() => expect(ranBy.get('j2')).toBe('b'), waitLong);
+    } finally {
+      for (const resolve of release) resolve();
+      await Promise.all(outboxes.map((box) => box.stop()));
     }
   });
 
