@@ -65,10 +65,8 @@ async function fanOut(s: Scenario, fleet?: FleetSetup): Promise<FanOutResult> {
   const dir = await tempDir('fanout');
   const database = fleet && { DATABASE_URL: fleet.databaseUrl, DATABASE_SCHEMA: fleet.schema, DATABASE_POOL_SIZE: '4' };
   const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), extra: { TODO_ALLOWED: 'everyone', ...database } }));
+  // Each has loaded the Feishu SDK and asked Feishu who it is before it is ready (the credentials check at start).
   const apps = await Promise.all(Array.from({ length: fleet?.instances ?? 1 }, () => startApp(config, { logger: createLogger('silent') })));
-  // The bot loads the Feishu SDK right after it starts listening (about 0.4 s, blocking); a burst meets a bot that
-  // has been up a while, so let that happen before the clock starts.
-  await new Promise((resolve) => setImmediate(resolve));
   try {
     // Round-robin over the groups, as a burst across many chats arrives interleaved.
     const pushes = Array.from({ length: total }, (_, i) => {
