@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../../domain/model';
 import { CodedError, ErrorCode } from '../../errors';
-import type { Commit, CommitResult, Committed, ExportedRecord, Job, JobClaim, Store, StorePool, StoreStats } from '../store';
+import type { Commit, CommitResult, Committed, ExportedRecord, Job, JobClaim, NewJob, Store, StorePool, StoreStats } from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions } from './database';
 import { GroupCommit } from './group-commit';
@@ -42,7 +42,7 @@ export class PostgresStore implements Store {
     const notice = this.channel.notice({ jobs: true, due: false });
     this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
       name: this.channel.name,
-      notice: (jobs) => (jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId)) ? notice : null),
+      notice: (jobs) => (this.announces(jobs) ? notice : null),
     });
     this.sharedLimits = new PostgresSharedLimits(this.db);
   }
@@ -159,7 +159,7 @@ export class PostgresStore implements Store {
     // only if the commit holds: a notice waits for its transaction), in one call; none when no one need hear.
     const { budget } = commit;
     const commitJobs = async (client: pg.PoolClient) => {
-      const announced = jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId));
+      const announced = this.announces(jobs);
       const args = [
         commit.eventId ?? null,
         commit.now,
@@ -288,6 +288,11 @@ export class PostgresStore implements Store {
   private async many<T extends { v: number }>(statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
     const { rows } = await this.db.query<{ record: T }>(statement, values);
     return rows.map((row) => row.record).filter((record) => record.v === RECORD_VERSION);
+  }
+
+  /** Whether the other instances should hear of these new jobs (see `announceJobsWhen`). */
+  private announces(jobs: readonly NewJob[]): boolean {
+    return jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId));
   }
 
   private emit(committed: Committed): void {
