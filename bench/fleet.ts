@@ -89,20 +89,18 @@ interface Side {
 }
 
 /**
- * The CPU every `postgres` process on this machine has used so far (the server's backends and helpers), from /proc:
+ * The CPU of each `postgres` process on this machine so far (the server's backends and helpers), by pid, from /proc:
  * PostgreSQL shares the 2 cores with the bots, and its share is not in theirs. Undefined when none is visible (a
- * database elsewhere, or no /proc). A backend that exits takes its share along; the bots keep their pools' connections
- * open.
+ * database elsewhere, or no /proc).
  */
-function databaseCpuMs(): number | undefined {
+function databaseCpuByPid(): Map<string, number> | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return undefined;
   }
-  let ticks = 0;
-  let seen = false;
+  const ticks = new Map<string, number>();
   for (const pid of pids) {
     let stat: string;
     try {
@@ -113,19 +111,26 @@ function databaseCpuMs(): number | undefined {
     if (!stat.includes(' (postgres) ')) continue;
     // utime and stime, the 14th and 15th fields: the 12th and 13th after the command's closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-    seen = true;
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
   }
-  // The kernel counts in clock ticks, 100 a second on Linux.
-  return seen ? ticks * 10 : undefined;
+  return ticks.size > 0 ? ticks : undefined;
 }
 
-/** `run`, and what the database server spent meanwhile. */
+/**
+ * `run`, and what the database server spent meanwhile: each process's CPU at the end less its CPU at the start (all of
+ * it, for a backend begun during the run). The pools close connections idle for 10 s, so backends come and go between
+ * runs; a sum over every process read before and after lost an exited backend's whole share (a fleet's figure once
+ * read -596 µs per push). A backend that exits during a run did nothing in it: it was idle for 10 s, longer than a run.
+ */
 async function withDatabaseCpu(run: () => Promise<Run>): Promise<DatabaseRun> {
-  const before = databaseCpuMs();
+  const before = databaseCpuByPid();
   const result = await run();
-  const after = databaseCpuMs();
-  return { ...result, databaseCpuMs: before === undefined || after === undefined ? undefined : after - before };
+  const after = databaseCpuByPid();
+  if (before === undefined || after === undefined) return { ...result, databaseCpuMs: undefined };
+  let ticks = 0;
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
+  // The kernel counts in clock ticks, 100 a second on Linux.
+  return { ...result, databaseCpuMs: ticks * 10 };
 }
 
 /** The database server's CPU per push over these runs, which the bots' CPU leaves out, as a note's clause. */
