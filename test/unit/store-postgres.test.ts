@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
+import { LISTEN_KEEPALIVE_MS } from '../../src/store/postgres/commit-channel';
 import { Database } from '../../src/store/postgres/database';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
@@ -84,6 +86,24 @@ describePostgres('the PostgreSQL store', () => {
       heard.length = 0;
       await b.commit({ now: 0, todos: [todo('t1')] });
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
+    });
+
+    it('keeps its listening connection under TCP keepalive, a probe a minute, as the kernel holds the socket', async (ctx) => {
+      const schema = fresh();
+      await open(schema);
+      const [listener] = await queryRows<{ client_port: number | null }>(
+        `SELECT client_port FROM pg_stat_activity WHERE query = $1 AND application_name = 'feishu-todo-bot listen'`,
+        [`LISTEN "feishu_todo_${schema}"`],
+      );
+      const port = listener?.client_port ?? -1;
+      // The kernel's own table of TCP sockets says which timer each one runs: Linux, and a database reached over TCP.
+      if (port <= 0 || !existsSync('/proc/net/tcp')) return ctx.skip();
+      const timer = tcpTimer(port);
+      expect(timer).toBeDefined();
+      // "02": the keepalive timer, due within the minute; an idle socket without keepalive runs none ("00").
+      expect(timer?.kind).toBe('02');
+      expect(timer?.dueInSeconds).toBeGreaterThan(0);
+      expect(timer?.dueInSeconds).toBeLessThanOrEqual(LISTEN_KEEPALIVE_MS / 1000);
     });
 
     it('reads the tables it keeps growing by key in every function, with the plans a session made while they were new', async () => {
@@ -335,4 +355,22 @@ async function seqScans(client: pg.Client, schema: string): Promise<Record<strin
     schema,
   ]);
   return Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)]));
+}
+
+/**
+ * The timer the kernel runs for the TCP socket whose local port is `port` (/proc/net/tcp and tcp6: "tr:tm->when", the
+ * timer's kind and the clock ticks, a hundred a second, until it fires).
+ */
+function tcpTimer(port: number): { kind: string; dueInSeconds: number } | undefined {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (!fields[1]?.endsWith(suffix)) continue;
+      const [kind = '', when = '0'] = (fields[5] ?? '').split(':');
+      return { kind, dueInSeconds: Number.parseInt(when, 16) / 100 };
+    }
+  }
+  return undefined;
 }

@@ -15,6 +15,15 @@ import { CONNECT_TIMEOUT_MS } from './settings';
 
 const MAX_RECONNECT_DELAY_MS = 5_000;
 
+/**
+ * TCP keepalive on the listening connection, which may sit idle for hours (the pools' connections close after 10 s
+ * idle). A NAT or load balancer between an instance and its database forgets an idle connection without telling either
+ * end (after 350 s on AWS's network load balancer, 4 minutes on Azure's), and the instance would go on believing it
+ * listens. A probe a minute keeps such a path open; when the path is gone all the same, the probes fail, the
+ * connection errors, and it is reopened as after any drop.
+ */
+export const LISTEN_KEEPALIVE_MS = 60_000;
+
 export class CommitChannel {
   /** Written into each notice, so this instance knows its own. */
   readonly sender = randomUUID();
@@ -52,7 +61,13 @@ export class CommitChannel {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'feishu-todo-bot listen', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: 'feishu-todo-bot listen',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: LISTEN_KEEPALIVE_MS,
+    });
     client.on('notification', (message) => this.receive(message.payload));
     client.on('error', (error) => this.logger?.warn({ err: error }, 'the PostgreSQL notification connection failed'));
     client.on('end', () => {
