@@ -4,8 +4,10 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
+import { storeFailure } from '../../src/store/failure';
 import { LISTEN_KEEPALIVE_MS } from '../../src/store/postgres/commit-channel';
-import { Database } from '../../src/store/postgres/database';
+import { Database, QueryTimeoutError } from '../../src/store/postgres/database';
+import { laneKeyPrefix } from '../../src/store/postgres/job-sql';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { StoreOpenError } from '../../src/store/postgres/settings';
@@ -86,6 +88,34 @@ describePostgres('the PostgreSQL store', () => {
       heard.length = 0;
       await b.commit({ now: 0, todos: [todo('t1')] });
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
+    });
+
+    it('fails a group of pushes that gets no answer in time, commits the next at once, and lets a push land once however the first ended', async () => {
+      const schema = fresh();
+      const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 2, pushCommitTimeoutMs: 200 });
+      await store.open();
+      stores.push(store);
+      // Another session holds the lane's lock, so the push's commit gets no answer, as from a database gone quiet.
+      const holder = new pg.Client({ connectionString: postgresUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${laneKeyPrefix(schema)}held`]);
+        const stuck = store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held', { lane: 'held' })] });
+        await expect(stuck).rejects.toThrow(QueryTimeoutError);
+        expect(storeFailure(await stuck.catch((error: unknown) => error))).toBe('timeout');
+        // Every push after it would have waited for it: the next group commits on another connection at once.
+        expect(await store.commit({ eventId: 'ev_free', now: 0, jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
+        await holder.query('COMMIT');
+        // The first group was sent whole: the server may still finish it once the lock is free (it does unless it checks
+        // for gone clients while waiting). Feishu's second delivery of the push is then a repeat; else it is the push.
+        const again = await store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held_again', { lane: 'held' })] });
+        const landed = await queryRows<{ id: string }>(`SELECT id FROM ${schema}.jobs WHERE lane = 'held'`);
+        expect(landed).toEqual([{ id: again.ok ? 'j_held_again' : 'j_held' }]);
+        if (!again.ok) expect(again).toEqual({ ok: false, reason: 'duplicate' });
+      } finally {
+        await holder.end();
+      }
     });
 
     it('keeps its listening connection under TCP keepalive, a probe a minute, as the kernel holds the socket', async (ctx) => {

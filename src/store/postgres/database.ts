@@ -17,6 +17,8 @@ export interface PostgresOptions {
   poolSize?: number;
   /** `synchronous_commit` for this store's connections; the server's own setting when absent. */
   synchronousCommit?: SynchronousCommit;
+  /** How long a group of pushes may wait for its commit. Default `PUSH_COMMIT_TIMEOUT_MS`. */
+  pushCommitTimeoutMs?: number;
   logger?: Logger | undefined;
 }
 
@@ -71,6 +73,28 @@ export class Database {
     on: Queryable = this.pool,
   ): Promise<pg.QueryResult<R>> {
     return typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values });
+  }
+
+  /**
+   * One statement that fails when its answer has not come within `timeoutMs`. Its connection is then discarded rather
+   * than given back: the answer may still come on it (the server may yet finish the statement), or never.
+   */
+  async queryWithin<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values: unknown[], timeoutMs: number): Promise<pg.QueryResult<R>> {
+    const client = await this.pool.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueryTimeoutError(statement.name, timeoutMs)), timeoutMs);
+    });
+    try {
+      const result = await Promise.race([client.query<R>({ ...statement, values }), late]);
+      client.release();
+      return result;
+    } catch (error) {
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -130,5 +154,12 @@ async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | 
     return undefined;
   } catch {
     return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}
+
+/** A statement's answer did not come in time (`Database.queryWithin`); `/healthz` shows it as a timeout. */
+export class QueryTimeoutError extends Error {
+  constructor(statement: string, timeoutMs: number) {
+    super(`PostgreSQL did not answer ${statement} within ${timeoutMs} ms: timed out`);
   }
 }

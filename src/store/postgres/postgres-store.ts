@@ -9,7 +9,7 @@ import { PostgresJobs, newJobArrays } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
-import { StoreOpenError } from './settings';
+import { PUSH_COMMIT_TIMEOUT_MS, StoreOpenError } from './settings';
 import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
 
@@ -40,7 +40,7 @@ export class PostgresStore implements Store {
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
     const notice = this.channel.notice({ jobs: true, due: false });
-    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
+    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, options.pushCommitTimeoutMs ?? PUSH_COMMIT_TIMEOUT_MS, {
       name: this.channel.name,
       notice: (jobs) => (this.announces(jobs) ? notice : null),
     });

@@ -19,6 +19,14 @@ export type SynchronousCommit = (typeof SYNCHRONOUS_COMMIT)[number];
 /** How long opening a connection may take before it fails (an unreachable host would otherwise hang for minutes). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a group of pushes may wait for its commit before its pushes fail, and Feishu delivers them again. Every
+ * push after a group waits for it, and a connection whose server vanished without a word (a failover that moves the
+ * address, a path that went dark) would otherwise hold that group, and so every push, until TCP gives up, about 15
+ * minutes. Healthy groups take milliseconds; Feishu itself waits 3 s for an answer.
+ */
+export const PUSH_COMMIT_TIMEOUT_MS = 10_000;
+
 /** A plain lower-case identifier: it becomes part of table names, lock keys and the notification channel (63 bytes). */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
