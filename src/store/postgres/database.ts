@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../log';
-import { CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, SCHEMA_NAME, type SynchronousCommit } from './settings';
+import { CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, QUERY_TIMEOUT_MS, SCHEMA_NAME, type SynchronousCommit } from './settings';
 
 /**
  * The connection pool of one store, and its transactions. Every table name is qualified with the store's schema, so
@@ -17,8 +17,8 @@ export interface PostgresOptions {
   poolSize?: number;
   /** `synchronous_commit` for this store's connections; the server's own setting when absent. */
   synchronousCommit?: SynchronousCommit;
-  /** How long a group of pushes may wait for its commit. Default `PUSH_COMMIT_TIMEOUT_MS`. */
-  pushCommitTimeoutMs?: number;
+  /** How long a statement may go without an answer before it fails. Default `QUERY_TIMEOUT_MS`. */
+  queryTimeoutMs?: number;
   logger?: Logger | undefined;
 }
 
@@ -55,6 +55,8 @@ export class Database {
         max,
         application_name: applicationName,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        // On timeout the query fails, and the pool discards its connection: the answer may still come on it, or never.
+        query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
         // A startup parameter, so it costs no round trip.
         ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
       });
@@ -73,28 +75,6 @@ export class Database {
     on: Queryable = this.pool,
   ): Promise<pg.QueryResult<R>> {
     return typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values });
-  }
-
-  /**
-   * One statement that fails when its answer has not come within `timeoutMs`. Its connection is then discarded rather
-   * than given back: the answer may still come on it (the server may yet finish the statement), or never.
-   */
-  async queryWithin<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values: unknown[], timeoutMs: number): Promise<pg.QueryResult<R>> {
-    const client = await this.pool.connect();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueryTimeoutError(statement.name, timeoutMs)), timeoutMs);
-    });
-    try {
-      const result = await Promise.race([client.query<R>({ ...statement, values }), late]);
-      client.release();
-      return result;
-    } catch (error) {
-      client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
@@ -154,12 +134,5 @@ async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | 
     return undefined;
   } catch {
     return cause instanceof Error ? cause : new Error(String(cause));
-  }
-}
-
-/** A statement's answer did not come in time (`Database.queryWithin`); `/healthz` shows it as a timeout. */
-export class QueryTimeoutError extends Error {
-  constructor(statement: string, timeoutMs: number) {
-    super(`PostgreSQL did not answer ${statement} within ${timeoutMs} ms: timed out`);
   }
 }

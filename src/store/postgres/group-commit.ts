@@ -39,8 +39,6 @@ export class GroupCommit {
     private readonly db: Database,
     private readonly statement: Statement,
     private readonly laneKey: string,
-    /** How long a group may wait for its commit before its pushes fail (`PUSH_COMMIT_TIMEOUT_MS`). */
-    private readonly timeoutMs: number,
     /** The notice for a group's jobs, or null when no other instance need hear of them. */
     private readonly channel: { name: string; notice: (jobs: readonly NewJob[]) => string | null },
   ) {}
@@ -116,7 +114,7 @@ export class GroupCommit {
       jobEnds,
       ...newJobArrays(jobs),
     ];
-    const { rows } = await retried(() => this.db.queryWithin<{ answers: number[] }>(this.statement, args, this.timeoutMs));
+    const { rows } = await retried(() => this.db.query<{ answers: number[] }>(this.statement, args));
     const answers = rows[0]?.answers;
     if (answers?.length !== group.length) throw new Error(`commit_pushes answered ${answers?.length ?? 'nothing'} for ${group.length} pushes`);
     return answers;

@@ -9,7 +9,7 @@ import { PostgresJobs, newJobArrays } from './job-queue';
 import { laneKeyPrefix } from './job-sql';
 import { migrate } from './migrate';
 import { type RecordCollection, type RecordStatements, recordStatements, writeValues } from './record-sql';
-import { PUSH_COMMIT_TIMEOUT_MS, StoreOpenError } from './settings';
+import { StoreOpenError } from './settings';
 import { PostgresSharedLimits } from './shared-limits';
 import { exportRecords, importRecords } from './transfer';
 
@@ -40,7 +40,7 @@ export class PostgresStore implements Store {
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
     const notice = this.channel.notice({ jobs: true, due: false });
-    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, options.pushCommitTimeoutMs ?? PUSH_COMMIT_TIMEOUT_MS, {
+    this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
       name: this.channel.name,
       notice: (jobs) => (this.announces(jobs) ? notice : null),
     });
@@ -250,8 +250,16 @@ export class PostgresStore implements Store {
     return this.jobs.job(id);
   }
 
+  /** In batches, so that each statement stays well within `QUERY_TIMEOUT_MS` however much an hour left behind. */
   async prune(now: number): Promise<number> {
-    return Number((await this.db.queryRetried<{ removed: string }>(this.sql.prune, [now])).rows[0]?.removed ?? 0);
+    let removed = 0;
+    for (;;) {
+      const row = (await this.db.queryRetried<{ events: string; forms: string }>(this.sql.prune, [now, PRUNE_BATCH])).rows[0];
+      const events = Number(row?.events ?? 0);
+      const forms = Number(row?.forms ?? 0);
+      removed += events + forms;
+      if (events < PRUNE_BATCH && forms < PRUNE_BATCH) return removed;
+    }
   }
 
   async stats(): Promise<StoreStats> {
@@ -310,6 +318,8 @@ export class PostgresStore implements Store {
 }
 
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
+/** Event ids, and forms, removed by one statement of `prune` at most: a fraction of a second's work. */
+export const PRUNE_BATCH = 5_000;
 /** Until the outbox says otherwise, every commit of jobs is told to the other instances. */
 const ALWAYS = () => true;
 

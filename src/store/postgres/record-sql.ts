@@ -131,12 +131,21 @@ export function recordStatements(s: string) {
     ),
     dueReminders: statement('dueReminders', `SELECT record FROM ${s}.todos WHERE ${REMINDABLE} AND remind_at <= $1 ORDER BY remind_at, id LIMIT $2`),
     expiredForms: statement('expiredForms', `SELECT record FROM ${s}.forms WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`),
-    /** $1 now. */
+    /** $1 now, $2 batch: at most $2 event ids and $2 forms removed, the oldest first (by their indexes). */
     prune: statement(
       'prune',
-      `WITH events AS (DELETE FROM ${s}.events WHERE seen_at < $1::bigint - ${EVENT_RETENTION_MS} RETURNING 1),
-       forms AS (DELETE FROM ${s}.forms WHERE status NOT IN ('open', 'submitting') AND updated_at < $1::bigint - ${CLOSED_FORM_RETENTION_MS} RETURNING 1)
-       SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM forms) AS removed`,
+      `WITH events AS (
+         DELETE FROM ${s}.events WHERE id IN (SELECT id FROM ${s}.events WHERE seen_at < $1::bigint - ${EVENT_RETENTION_MS} ORDER BY seen_at LIMIT $2)
+         RETURNING 1
+       ),
+       forms AS (
+         DELETE FROM ${s}.forms WHERE id IN (
+           SELECT id FROM ${s}.forms WHERE status NOT IN ('open', 'submitting') AND updated_at < $1::bigint - ${CLOSED_FORM_RETENTION_MS}
+           ORDER BY updated_at LIMIT $2
+         )
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM forms) AS forms`,
     ),
     stats: statement(
       'stats',

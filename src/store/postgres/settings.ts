@@ -20,12 +20,14 @@ export type SynchronousCommit = (typeof SYNCHRONOUS_COMMIT)[number];
 export const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * How long a group of pushes may wait for its commit before its pushes fail, and Feishu delivers them again. Every
- * push after a group waits for it, and a connection whose server vanished without a word (a failover that moves the
- * address, a path that went dark) would otherwise hold that group, and so every push, until TCP gives up, about 15
- * minutes. Healthy groups take milliseconds; Feishu itself waits 3 s for an answer.
+ * How long any statement may go without an answer before it fails and its connection is discarded. The bot's loops
+ * take one statement at a time (a group of pushes, a claim of jobs, a renewal of leases), and everything after one
+ * waits for it: a connection whose server vanished without a word (a failover that moves the address, a network path
+ * gone dark) would otherwise hold a loop, and every push behind a group commit, until TCP gives up, about 15 minutes.
+ * Every statement answers in milliseconds when the database is well (the hourly prune works in batches to stay so);
+ * Feishu itself waits 3 s for an answer to a push.
  */
-export const PUSH_COMMIT_TIMEOUT_MS = 10_000;
+export const QUERY_TIMEOUT_MS = 10_000;
 
 /** A plain lower-case identifier: it becomes part of table names, lock keys and the notification channel (63 bytes). */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
