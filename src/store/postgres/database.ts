@@ -55,7 +55,8 @@ export class Database {
         max,
         application_name: applicationName,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-        // On timeout the query fails, and the pool discards its connection: the answer may still come on it, or never.
+        // On timeout the query fails. The pool discards the connection of a failed `pool.query`, and `transaction` one
+        // whose rollback failed too (it waits behind the unanswered statement): its answer may still come, or never.
         query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
         // A startup parameter, so it costs no round trip.
         ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
