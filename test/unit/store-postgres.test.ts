@@ -78,10 +78,7 @@ describePostgres('the PostgreSQL store', () => {
       const b = await open(schema);
       const heard: Committed[] = [];
       a.onCommitted((committed) => heard.push(committed));
-      const dropped = await queryRows<{ dropped: boolean }>(
-        `SELECT pg_terminate_backend(pid) AS dropped FROM pg_stat_activity WHERE query = $1 AND application_name = 'feishu-todo-bot listen'`,
-        [`LISTEN "feishu_todo_${schema}"`],
-      );
+      const dropped = await listeningBackends<{ dropped: boolean }>(schema, 'pg_terminate_backend(pid) AS dropped');
       // Both instances listen on the schema's channel: both connections were dropped.
       expect(dropped).toHaveLength(2);
       await expect.poll(() => heard.some((c) => c.jobs && c.due), { timeout: 10_000 }).toBe(true);
@@ -131,10 +128,7 @@ describePostgres('the PostgreSQL store', () => {
     it('keeps its listening connection under TCP keepalive, a probe a minute, as the kernel holds the socket', async (ctx) => {
       const schema = fresh();
       await open(schema);
-      const [listener] = await queryRows<{ client_port: number | null }>(
-        `SELECT client_port FROM pg_stat_activity WHERE query = $1 AND application_name = 'feishu-todo-bot listen'`,
-        [`LISTEN "feishu_todo_${schema}"`],
-      );
+      const [listener] = await listeningBackends<{ client_port: number | null }>(schema, 'client_port');
       const port = listener?.client_port ?? -1;
       // The kernel's own table of TCP sockets says which timer each one runs: Linux, and a database reached over TCP.
       if (port <= 0 || !existsSync('/proc/net/tcp')) return ctx.skip();
@@ -395,6 +389,13 @@ async function seqScans(client: pg.Client, schema: string): Promise<Record<strin
     schema,
   ]);
   return Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)]));
+}
+
+/** `columns` of each backend serving a store's listening connection on `schema`'s channel (one per open store). */
+function listeningBackends<R extends pg.QueryResultRow>(schema: string, columns: string): Promise<R[]> {
+  return queryRows<R>(`SELECT ${columns} FROM pg_stat_activity WHERE query = $1 AND application_name = 'feishu-todo-bot listen'`, [
+    `LISTEN "feishu_todo_${schema}"`,
+  ]);
 }
 
 /**
