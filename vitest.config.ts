@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { LongestFirst } from './test/support/longest-first';
+import { LongestFirst } from './test/support/longest-first.ts';
 
 /**
  * Files whose modules may be shared: each worker imports the bot's modules once for all the files it runs instead of
