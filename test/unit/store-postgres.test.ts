@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Todo } from '../../src/domain/model';
 import { storeFailure } from '../../src/store/failure';
 import { LISTEN_KEEPALIVE_MS } from '../../src/store/postgres/commit-channel';
@@ -110,6 +110,37 @@ describePostgres('the PostgreSQL store', () => {
         expect(landed).toEqual([{ id: again.ok ? 'j_held_again' : 'j_held' }]);
         if (!again.ok) expect(again).toEqual({ ok: false, reason: 'duplicate' });
       } finally {
+        await holder.end();
+      }
+    });
+
+    it('drops the connection of a transaction whose statement got no answer in time, with no ROLLBACK queued behind it', async () => {
+      const schema = fresh();
+      const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 2, queryTimeoutMs: 1_000 });
+      await store.open();
+      stores.push(store);
+      const holder = new pg.Client({ connectionString: postgresUrl });
+      await holder.connect();
+      const sent = vi.spyOn(pg.Client.prototype, 'query');
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${laneKeyPrefix(schema)}held`]);
+        // A to-do written with its job: a transaction of several statements, the job's waiting on the lane's lock.
+        const stuck = store.commit({ now: 0, todos: [todo('t_held')], jobs: [job('j_held', { lane: 'held' })] }).catch((error: unknown) => error);
+        expect(storeFailure(await stuck)).toBe('timeout');
+        expect(sent.mock.calls.filter(([statement]) => statement === 'ROLLBACK')).toEqual([]);
+        expect(await store.commit({ now: 0, todos: [todo('t_free')], jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
+        await holder.query('COMMIT');
+        // The server rolls the first one back once its statement ends and it finds the connection gone.
+        await expect
+          .poll(() => queryRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%${schema}%commit_jobs%'`), {
+            timeout: 10_000,
+          })
+          .toEqual([{ n: 0 }]);
+        expect(await queryRows(`SELECT id FROM ${schema}.todos ORDER BY id`)).toEqual([{ id: 't_free' }]);
+        expect(await queryRows(`SELECT id FROM ${schema}.jobs ORDER BY id`)).toEqual([{ id: 'j_free' }]);
+      } finally {
+        sent.mockRestore();
         await holder.end();
       }
     });

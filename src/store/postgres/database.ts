@@ -55,8 +55,8 @@ export class Database {
         max,
         application_name: applicationName,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-        // On timeout the query fails. The pool discards the connection of a failed `pool.query`, and `transaction` one
-        // whose rollback failed too (it waits behind the unanswered statement): its answer may still come, or never.
+        // On timeout the query fails, and its connection is discarded (by the pool after a failed `pool.query`, by
+        // `transaction` after a statement of its own): the statement's answer may still come, or never.
         query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
         // A startup parameter, so it costs no round trip.
         ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
@@ -93,7 +93,9 @@ export class Database {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        broken = await rollback(client, error);
+        // A ROLLBACK would queue behind the unanswered statement and wait out a timeout of its own, the connection
+        // and the caller held meanwhile; the server rolls back a transaction whose connection has gone.
+        broken = isQueryTimeout(error) ? error : await rollback(client, error);
         throw error;
       } finally {
         client.release(broken);
@@ -126,6 +128,11 @@ export async function retried<T>(attempt: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
     }
   }
+}
+
+/** node-postgres's error for a statement that got no answer within `query_timeout` (it carries no code). */
+function isQueryTimeout(error: unknown): error is Error {
+  return error instanceof Error && error.message === 'Query read timeout';
 }
 
 /** Rolls back after a failure; returns an error when the connection itself is unusable (it is then discarded). */
