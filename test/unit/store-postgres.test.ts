@@ -26,7 +26,10 @@ describePostgres('the PostgreSQL store', () => {
   describe('on its own', () => {
     const stores: PostgresStore[] = [];
     const schemas: string[] = [];
+    /** Other sessions a test holds locks in: ended first, which frees what they hold. */
+    const holders: pg.Client[] = [];
     afterEach(async () => {
+      for (const holder of holders.splice(0)) await holder.end();
       for (const store of stores.splice(0)) await store.close();
       for (const schema of schemas.splice(0)) await dropSchema(schema);
     });
@@ -87,62 +90,59 @@ describePostgres('the PostgreSQL store', () => {
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
     });
 
-    it('fails a group of pushes that gets no answer in time, commits the next at once, and lets a push land once however the first ended', async () => {
+    /**
+     * A store whose statements give up after 1 s, and another session holding the lock of the lane `held` (released by
+     * `free`), so a commit of a job on that lane gets no answer, as from a database gone quiet.
+     */
+    const quietLane = async () => {
       const schema = fresh();
       const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 2, queryTimeoutMs: 1_000 });
       await store.open();
       stores.push(store);
-      // Another session holds the lane's lock, so the push's commit gets no answer, as from a database gone quiet.
       const holder = new pg.Client({ connectionString: postgresUrl });
       await holder.connect();
-      try {
-        await holder.query('BEGIN');
-        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${laneKeyPrefix(schema)}held`]);
-        const stuck = store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held', { lane: 'held' })] }).catch((error: unknown) => error);
-        expect(storeFailure(await stuck)).toBe('timeout');
-        // Every push after it would have waited for it: the next group commits on another connection at once.
-        expect(await store.commit({ eventId: 'ev_free', now: 0, jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
-        await holder.query('COMMIT');
-        // The first group was sent whole: the server may still finish it once the lock is free (it does unless it checks
-        // for gone clients while waiting). Feishu's second delivery of the push is then a repeat; else it is the push.
-        const again = await store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held_again', { lane: 'held' })] });
-        const landed = await queryRows<{ id: string }>(`SELECT id FROM ${schema}.jobs WHERE lane = 'held'`);
-        expect(landed).toEqual([{ id: again.ok ? 'j_held_again' : 'j_held' }]);
-        if (!again.ok) expect(again).toEqual({ ok: false, reason: 'duplicate' });
-      } finally {
-        await holder.end();
-      }
+      holders.push(holder);
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${laneKeyPrefix(schema)}held`]);
+      return { schema, store, free: () => holder.query('COMMIT') };
+    };
+
+    it('fails a group of pushes that gets no answer in time, commits the next at once, and lets a push land once however the first ended', async () => {
+      const { schema, store, free } = await quietLane();
+      const stuck = store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held', { lane: 'held' })] }).catch((error: unknown) => error);
+      expect(storeFailure(await stuck)).toBe('timeout');
+      // Every push after it would have waited for it: the next group commits on another connection at once.
+      expect(await store.commit({ eventId: 'ev_free', now: 0, jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
+      await free();
+      // The first group was sent whole: the server may still finish it once the lock is free (it does unless it checks
+      // for gone clients while waiting). Feishu's second delivery of the push is then a repeat; else it is the push.
+      const again = await store.commit({ eventId: 'ev_held', now: 0, jobs: [job('j_held_again', { lane: 'held' })] });
+      const landed = await queryRows<{ id: string }>(`SELECT id FROM ${schema}.jobs WHERE lane = 'held'`);
+      expect(landed).toEqual([{ id: again.ok ? 'j_held_again' : 'j_held' }]);
+      if (!again.ok) expect(again).toEqual({ ok: false, reason: 'duplicate' });
     });
 
     it('drops the connection of a transaction whose statement got no answer in time, with no ROLLBACK queued behind it', async () => {
-      const schema = fresh();
-      const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 2, queryTimeoutMs: 1_000 });
-      await store.open();
-      stores.push(store);
-      const holder = new pg.Client({ connectionString: postgresUrl });
-      await holder.connect();
+      const { schema, store, free } = await quietLane();
       const sent = vi.spyOn(pg.Client.prototype, 'query');
       try {
-        await holder.query('BEGIN');
-        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${laneKeyPrefix(schema)}held`]);
         // A to-do written with its job: a transaction of several statements, the job's waiting on the lane's lock.
         const stuck = store.commit({ now: 0, todos: [todo('t_held')], jobs: [job('j_held', { lane: 'held' })] }).catch((error: unknown) => error);
         expect(storeFailure(await stuck)).toBe('timeout');
         expect(sent.mock.calls.filter(([statement]) => statement === 'ROLLBACK')).toEqual([]);
-        expect(await store.commit({ now: 0, todos: [todo('t_free')], jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
-        await holder.query('COMMIT');
-        // The server rolls the first one back once its statement ends and it finds the connection gone.
-        await expect
-          .poll(() => queryRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%${schema}%commit_jobs%'`), {
-            timeout: 10_000,
-          })
-          .toEqual([{ n: 0 }]);
-        expect(await queryRows(`SELECT id FROM ${schema}.todos ORDER BY id`)).toEqual([{ id: 't_free' }]);
-        expect(await queryRows(`SELECT id FROM ${schema}.jobs ORDER BY id`)).toEqual([{ id: 'j_free' }]);
       } finally {
         sent.mockRestore();
-        await holder.end();
       }
+      expect(await store.commit({ now: 0, todos: [todo('t_free')], jobs: [job('j_free', { lane: 'free' })] })).toEqual({ ok: true });
+      await free();
+      // The server rolls the first one back once its statement ends and it finds the connection gone.
+      await expect
+        .poll(() => queryRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%${schema}%commit_jobs%'`), {
+          timeout: 10_000,
+        })
+        .toEqual([{ n: 0 }]);
+      expect(await queryRows(`SELECT id FROM ${schema}.todos ORDER BY id`)).toEqual([{ id: 't_free' }]);
+      expect(await queryRows(`SELECT id FROM ${schema}.jobs ORDER BY id`)).toEqual([{ id: 'j_free' }]);
     });
 
     it('prunes in batches of a bounded size until nothing old is left', async () => {
