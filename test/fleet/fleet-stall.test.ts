@@ -53,7 +53,7 @@ describePostgres('an instance whose event loop stalls past its lease', () => {
       env: { ...QUICK_TAKEOVER_ENV, FEISHU_TIMEOUT_MS: '60000' },
     });
     fleet = processes;
-    store = await openPostgresStore(schema, 2);
+    store = await openPostgresStore(schema, { poolSize: 2 });
     const fleetStore = store;
 
     const opened = await feishuPush(

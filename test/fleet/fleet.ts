@@ -105,7 +105,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   };
   // Started together, as a deploy starts them: the first applies the migrations while the others wait for its lock.
   await Promise.all(instances.map((_, i) => startInstance(i)));
-  const store = await openPostgresStore(schema, 2);
+  const store = await openPostgresStore(schema, { poolSize: 2 });
 
   const running = () => instances.flatMap((app, i) => (app ? [i] : []));
   const appOf = (i: number): RunningApp => {

@@ -131,7 +131,7 @@ export const threeProcesses: ProcessDeploy = async ({ emulator, dir, env }) => {
   };
   try {
     fleet = await spawnFleet({ emu, schema, dir, env: { ...env, ...QUICK_TAKEOVER_ENV } });
-    store = await openPostgresStore(schema, 2);
+    store = await openPostgresStore(schema, { poolSize: 2 });
   } catch (error) {
     await dispose();
     throw error;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
+import type { PostgresOptions } from '../../src/store/postgres/database';
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
 
 /**
@@ -39,9 +40,9 @@ export async function dropSchema(schema: string): Promise<void> {
   await queryRows(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
 }
 
-/** An opened store on `schema` (a second call on the same schema is a second instance). */
-export async function openPostgresStore(schema: string, poolSize = 3): Promise<PostgresStore> {
-  const store = new PostgresStore({ url: postgresUrl, schema, poolSize });
+/** An opened store on `schema` (a second call on the same schema is a second instance); 3 connections unless told. */
+export async function openPostgresStore(schema: string, options: Omit<PostgresOptions, 'url' | 'schema'> = {}): Promise<PostgresStore> {
+  const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 3, ...options });
   await store.open();
   return store;
 }

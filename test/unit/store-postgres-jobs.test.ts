@@ -21,7 +21,7 @@ describePostgres('PostgreSQL jobs across instances', () => {
     const schema = uniqueSchema('jobs');
     schemas.push(schema);
     const opened: PostgresStore[] = [];
-    for (let i = 0; i < count; i++) opened.push(await openPostgresStore(schema, 4));
+    for (let i = 0; i < count; i++) opened.push(await openPostgresStore(schema, { poolSize: 4 }));
     stores.push(...opened);
     return opened;
   }

@@ -38,8 +38,8 @@ describePostgres('the PostgreSQL store', () => {
       schemas.push(schema);
       return schema;
     };
-    const open = async (schema: string) => {
-      const store = await openPostgresStore(schema);
+    const open = async (schema: string, options?: Parameters<typeof openPostgresStore>[1]) => {
+      const store = await openPostgresStore(schema, options);
       stores.push(store);
       return store;
     };
@@ -96,9 +96,7 @@ describePostgres('the PostgreSQL store', () => {
      */
     const quietLane = async () => {
       const schema = fresh();
-      const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 2, queryTimeoutMs: 1_000 });
-      await store.open();
-      stores.push(store);
+      const store = await open(schema, { poolSize: 2, queryTimeoutMs: 1_000 });
       const holder = new pg.Client({ connectionString: postgresUrl });
       await holder.connect();
       holders.push(holder);
@@ -316,9 +314,7 @@ describePostgres('the PostgreSQL store', () => {
       const setting = async (store: PostgresStore) =>
         (await store.database.query<{ value: string }>('SELECT current_setting($1) AS value', ['synchronous_commit'])).rows[0]?.value;
       for (const synchronousCommit of ['off', 'on'] as const) {
-        const store = new PostgresStore({ url: postgresUrl, schema, poolSize: 1, synchronousCommit });
-        stores.push(store);
-        await store.open();
+        const store = await open(schema, { poolSize: 1, synchronousCommit });
         expect(await setting(store)).toBe(synchronousCommit);
       }
     });
