@@ -93,9 +93,7 @@ export class Database {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        // A ROLLBACK would queue behind the unanswered statement and wait out a timeout of its own, the connection
-        // and the caller held meanwhile; the server rolls back a transaction whose connection has gone.
-        broken = isQueryTimeout(error) ? error : await rollback(client, error);
+        broken = await rollback(client, error);
         throw error;
       } finally {
         client.release(broken);
@@ -137,6 +135,9 @@ function isQueryTimeout(error: unknown): error is Error {
 
 /** Rolls back after a failure; returns an error when the connection itself is unusable (it is then discarded). */
 async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | undefined> {
+  // A ROLLBACK would queue behind a statement that got no answer and wait out a timeout of its own, the connection and
+  // the caller held meanwhile; the server rolls back a transaction whose connection has gone.
+  if (isQueryTimeout(cause)) return cause;
   try {
     await client.query('ROLLBACK');
     return undefined;
