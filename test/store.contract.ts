@@ -441,6 +441,18 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.expiredForms(150, 10)).map((f) => f.id)).toEqual([]);
         expect((await store.expiredForms(250, 10)).map((f) => f.id)).toEqual(['f2']);
       });
+
+      it('tells its listeners the earliest due time each commit wrote, and nothing of one that wrote none', async () => {
+        const store = await open();
+        const heard: Committed[] = [];
+        store.onCommitted((c) => heard.push(c));
+        await store.commit({ now: 0, todos: [todo('t1', { remindAt: 700 }), todo('t2', { remindAt: 300 })], forms: [form('f1', { expiresAt: 500 })] });
+        // A closed form's expiry is no due time; a to-do's reminder is one even before it is posted.
+        await store.commit({ now: 0, forms: [form('f2', { expiresAt: 100, status: 'posted' })], todos: [todo('t3', { remindAt: 900, status: 'posting' })] });
+        await store.commit({ now: 0, todos: [todo('t4')], forms: [form('f3', { ownerId: 'ou_b', expiresAt: 50, status: 'cancelled' })] });
+        await store.commit({ now: 0, jobs: [job('j1')] });
+        expect(heard.map(({ dueAt }) => dueAt)).toEqual([300, 900, undefined, undefined]);
+      });
     });
 
     describe('jobs', () => {

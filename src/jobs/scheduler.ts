@@ -3,8 +3,10 @@ import type { Store } from '../store/store';
 /**
  * Decides when, never what: one timer, armed for the earliest due time among its tasks (no timer per form or
  * reminder). A task says when it is next due and does its work when called; what it claims, it claims through the
- * store, so with several instances each due occurrence is claimed once. The timer is re-armed when the store says a
- * due time may have moved, and at least every `maxSleepMs`, for what other instances changed.
+ * store, so with several instances each due occurrence is claimed once. The timer is re-armed when a commit (here or
+ * on another instance) writes a due time sooner than the planned look, and at least every `maxSleepMs`. A commit whose
+ * due times all fall after the planned look changes nothing: the look finds them. Without that, every instance looked
+ * again after every form or to-do written anywhere in the fleet, two store reads each time.
  */
 
 export interface ScheduledTask {
@@ -15,7 +17,7 @@ export interface ScheduledTask {
 
 export interface SchedulerOptions {
   tasks: ScheduledTask[];
-  /** Heard from after each commit, which may have moved a due time. */
+  /** Heard from after each commit, which may have written a due time. */
   store: Pick<Store, 'onCommitted'>;
   now: () => number;
   /** The longest sleep between looks, so that a clock jump or another instance's change is noticed. */
@@ -31,13 +33,18 @@ export class Scheduler {
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** When the armed timer fires, on `now`'s clock; until the first look has armed it, every due time is sooner. */
+  private plannedAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: SchedulerOptions) {}
 
   start(): void {
     this.stopped = false;
-    this.unsubscribe = this.options.store.onCommitted((committed) => committed.due && this.poke());
+    this.unsubscribe = this.options.store.onCommitted(({ dueAt }) => {
+      // During a look, a due time written after it read the store's may be missed: look again after it.
+      if (dueAt !== undefined && (this.ticking || dueAt < this.plannedAt || this.options.now() >= this.plannedAt)) this.poke();
+    });
     this.poke();
   }
 
@@ -94,7 +101,8 @@ export class Scheduler {
     }
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.poke(), Math.max(0, next - now));
+    this.plannedAt = Math.max(now, next);
+    this.timer = setTimeout(() => this.poke(), this.plannedAt - now);
     this.timer.unref();
   }
 }

@@ -73,6 +73,14 @@ export interface Commit {
   budget?: Budget;
 }
 
+/** `Committed.dueAt` for a commit writing these records: the earliest open form's expiry and to-do's reminder. */
+export function earliestDue(commit: Pick<Commit, 'forms' | 'todos'>): number | undefined {
+  let earliest: number | undefined;
+  for (const form of commit.forms ?? []) if (form.status === 'open') earliest = Math.min(earliest ?? form.expiresAt, form.expiresAt);
+  for (const { remindAt } of commit.todos ?? []) if (remindAt !== undefined) earliest = Math.min(earliest ?? remindAt, remindAt);
+  return earliest;
+}
+
 /** A window of `windowMs` starts at the commit (`now`) that first spends from the key after the last one ended. */
 export interface Budget {
   key: string;
@@ -90,8 +98,12 @@ export type CommitResult =
 export interface Committed {
   /** New jobs, or jobs made runnable again. */
   jobs: boolean;
-  /** A reminder or a form expiry may have moved. */
-  due: boolean;
+  /**
+   * The earliest reminder or form expiry the commit wrote, if it wrote any: the scheduler looks again only if that
+   * is sooner than the look it planned (a due time moved later only makes a planned look find nothing). 0 when any
+   * due time may have moved: records imported, or other instances' notices lost.
+   */
+  dueAt?: number;
   /** Another instance made the commit (heard through the database), not this one. */
   elsewhere?: boolean;
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ScheduledTask, Scheduler } from '../../src/jobs/scheduler';
+import type { Committed } from '../../src/store/store';
 
 /** A task due on every look whose runs finish only when the test lets them. */
 function gatedTask() {
@@ -53,5 +54,71 @@ describe('the scheduler settling', () => {
   it('is settled at once when no look is under way', async () => {
     const scheduler = new Scheduler({ tasks: [], store: { onCommitted: () => () => {} }, now: () => 1, onError: () => {} });
     expect(await settledYet(scheduler.settled())).toBe(true);
+  });
+});
+
+describe('the scheduler hearing commits', () => {
+  /** A scheduler whose one task is next due at `due` (a reminder, say), with a clock the test moves. */
+  function setUp(due: number) {
+    let listener: (committed: Committed) => void = () => {};
+    let looks = 0;
+    const clock = { now: 1_000, due };
+    const scheduler = new Scheduler({
+      tasks: [
+        {
+          name: 'reminders',
+          nextDue: async () => {
+            looks++;
+            return clock.due;
+          },
+          run: async () => {},
+        },
+      ],
+      store: {
+        onCommitted: (heard) => {
+          listener = heard;
+          return () => {};
+        },
+      },
+      now: () => clock.now,
+      onError: () => {},
+    });
+    const hear = async (committed: Committed) => {
+      listener(committed);
+      await scheduler.settled();
+      return looks;
+    };
+    return { scheduler, clock, hear, looks: () => looks };
+  }
+
+  it('looks again only for a due time sooner than the look it planned, or when that look is overdue', async () => {
+    const { scheduler, clock, hear, looks } = setUp(5_000);
+    scheduler.start();
+    await scheduler.settled();
+    expect(looks()).toBe(1);
+    // Planned for 5,000: a commit of jobs only, and due times at or after it, change nothing.
+    expect(await hear({ jobs: true })).toBe(1);
+    expect(await hear({ jobs: false, dueAt: 5_000 })).toBe(1);
+    expect(await hear({ jobs: false, dueAt: 90_000, elsewhere: true })).toBe(1);
+    expect(await hear({ jobs: false, dueAt: 4_999 })).toBe(2);
+    // Anything may have moved (an import, notices lost).
+    expect(await hear({ jobs: true, dueAt: 0, elsewhere: true })).toBe(3);
+    // The clock passed the planned look before its timer fired (a driven clock, a sleeping machine).
+    clock.now = 6_000;
+    clock.due = 10_000;
+    expect(await hear({ jobs: false, dueAt: 90_000 })).toBe(4);
+    await scheduler.stop();
+  });
+
+  it('looks again after a look under way for a due time written meanwhile, which that look may have missed', async () => {
+    const { scheduler, clock, hear } = setUp(5_000);
+    scheduler.start();
+    await scheduler.settled();
+    // The reminder due at 5,000 moves on to 20,000; a look is under way when a commit writes 8,000, after the
+    // planned 5,000 but before what the look will plan.
+    clock.due = 20_000;
+    scheduler.poke();
+    expect(await hear({ jobs: false, dueAt: 8_000 })).toBe(3);
+    await scheduler.stop();
   });
 });

@@ -120,8 +120,8 @@ describePostgres('PostgreSQL jobs across instances', () => {
       outboxes[0]?.start();
       await enqueue('j1');
       await vi.waitFor(() => expect(ranBy.get('j1')).toBe('a'), waitLong);
-      await a.commit({ now: 0, todos: [todo('t1')] });
-      await vi.waitFor(() => expect(heardByB).toEqual([{ jobs: false, due: true, elsewhere: true }]), waitLong);
+      await a.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })] });
+      await vi.waitFor(() => expect(heardByB).toEqual([{ jobs: false, dueAt: 5_000, elsewhere: true }]), waitLong);
       // A's slot is taken: its next job wakes B (started only now, so that its first look could not take j1), which
       // runs it long before any poll.
       outboxes[1]?.start();

@@ -84,10 +84,22 @@ describePostgres('the PostgreSQL store', () => {
       const dropped = await listeningBackends<{ dropped: boolean }>(schema, 'pg_terminate_backend(pid) AS dropped');
       // Both instances listen on the schema's channel: both connections were dropped.
       expect(dropped).toHaveLength(2);
-      await expect.poll(() => heard.some((c) => c.jobs && c.due), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => heard.some((c) => c.jobs && c.dueAt === 0), { timeout: 10_000 }).toBe(true);
       heard.length = 0;
-      await b.commit({ now: 0, todos: [todo('t1')] });
-      await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, due: true, elsewhere: true });
+      await b.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })] });
+      await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, dueAt: 5_000, elsewhere: true });
+    });
+
+    it('hears the notice of an instance of the version before due times (a rolling deploy) as any due time moved', async () => {
+      const schema = fresh();
+      const a = await open(schema);
+      const heard: Committed[] = [];
+      a.onCommitted((committed) => heard.push(committed));
+      const older = new pg.Client({ connectionString: postgresUrl });
+      await older.connect();
+      await older.query('SELECT pg_notify($1, $2)', [`feishu_todo_${schema}`, JSON.stringify({ from: 'an-older-instance', jobs: false, due: true })]);
+      await older.end();
+      await expect.poll(() => heard, { timeout: 10_000 }).toEqual([{ jobs: false, dueAt: 0, elsewhere: true }]);
     });
 
     /**
@@ -201,13 +213,13 @@ describePostgres('the PostgreSQL store', () => {
       const heardByA: Committed[] = [];
       a.onCommitted((committed) => heardByA.push(committed));
       await a.commit({ now: 0, jobs: [job('j1')] });
-      await b.commit({ now: 0, todos: [todo('t1')] });
+      await b.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })] });
       // Notices arrive in commit order: once A hears B's, its own earlier one has come back too, and was dropped.
       // A's own commit was told at once, B's as made elsewhere.
       await expect.poll(() => heardByA.length, { timeout: 10_000 }).toBe(2);
       expect(heardByA).toEqual([
-        { jobs: true, due: false, jobChats: ['oc_1'] },
-        { jobs: false, due: true, elsewhere: true },
+        { jobs: true, jobChats: ['oc_1'] },
+        { jobs: false, dueAt: 5_000, elsewhere: true },
       ]);
     });
 
@@ -232,19 +244,19 @@ describePostgres('the PostgreSQL store', () => {
       // Kept quiet: a push's jobs (committed in a group), and a to-do's job (a transaction of its own), whose record
       // is still told, for the reminders it may move.
       await b.commit({ now: 0, eventId: 'e1', jobs: [job('j1', { lane: 'l1', chatId: 'oc_1' }), job('j2', { lane: 'l2', chatId: undefined })] });
-      await b.commit({ now: 0, todos: [todo('t1')], jobs: [job('j3', { lane: 'l3', chatId: 'oc_2' })] });
+      await b.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })], jobs: [job('j3', { lane: 'l3', chatId: 'oc_2' })] });
       expect(asked).toEqual([['oc_1', undefined], ['oc_2']]);
-      await expect.poll(() => heardByA, { timeout: 10_000 }).toEqual([{ jobs: false, due: true, elsewhere: true }]);
+      await expect.poll(() => heardByA, { timeout: 10_000 }).toEqual([{ jobs: false, dueAt: 5_000, elsewhere: true }]);
       // The to-do's notice came last: none before it.
-      await expect.poll(() => notices.some((notice) => notice.includes('"due":true')), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => notices.some((notice) => notice.includes('"dueAt":5000')), { timeout: 10_000 }).toBe(true);
       expect(notices).toHaveLength(1);
       othersMayTake = true;
       await b.commit({ now: 0, eventId: 'e2', jobs: [job('j4', { lane: 'l4' })] });
-      await b.commit({ now: 0, todos: [todo('t2')], jobs: [job('j5', { lane: 'l5' })] });
+      await b.commit({ now: 0, todos: [todo('t2', { remindAt: 6_000 })], jobs: [job('j5', { lane: 'l5' })] });
       await expect.poll(() => heardByA.length, { timeout: 10_000 }).toBe(3);
       expect(heardByA.slice(1)).toEqual([
-        { jobs: true, due: false, elsewhere: true },
-        { jobs: true, due: true, elsewhere: true },
+        { jobs: true, elsewhere: true },
+        { jobs: true, dueAt: 6_000, elsewhere: true },
       ]);
       // Once the outbox lets go (it stops), every commit of jobs is told again, without asking.
       othersMayTake = false;

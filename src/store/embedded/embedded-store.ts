@@ -11,6 +11,7 @@ import {
   type JobClaim,
   type Store,
   type StoreStats,
+  earliestDue,
 } from '../store';
 import { Budgets } from './budgets';
 import { DueIndex } from './due-index';
@@ -169,8 +170,8 @@ export class EmbeddedStore implements Store {
     }
     const enqueued = (commit.jobs ?? []).filter((job) => this.jobs.enqueue(job));
     await this.records.flush();
-    const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
-    this.emit({ jobs: enqueued.length > 0, due, jobChats: enqueued.map((job) => job.chatId) });
+    const dueAt = earliestDue(commit);
+    this.emit({ jobs: enqueued.length > 0, ...(dueAt !== undefined && { dueAt }), jobChats: enqueued.map((job) => job.chatId) });
     return { ok: true };
   }
 
@@ -203,18 +204,18 @@ export class EmbeddedStore implements Store {
   async finishJob(job: Job): Promise<void> {
     this.jobs.finish(job);
     await this.records.flush();
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async retryJob(job: Job, runAt: number, error: string): Promise<void> {
     this.jobs.retry(job, runAt, error);
     await this.records.flush();
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async releaseLeases(owner: string): Promise<void> {
     this.jobs.release(owner);
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async job(id: string): Promise<Job | undefined> {
@@ -275,7 +276,7 @@ export class EmbeddedStore implements Store {
       count++;
     }
     await this.records.flush();
-    this.emit({ jobs: true, due: true });
+    this.emit({ jobs: true, dueAt: 0 });
     return count;
   }
 

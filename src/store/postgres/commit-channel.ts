@@ -49,7 +49,7 @@ export class CommitChannel {
 
   /** The notice for `pg_notify(name, …)`. */
   notice(committed: Committed): string {
-    return JSON.stringify({ from: this.sender, jobs: committed.jobs, due: committed.due });
+    return JSON.stringify({ from: this.sender, jobs: committed.jobs, dueAt: committed.dueAt });
   }
 
   async stop(): Promise<void> {
@@ -95,7 +95,7 @@ export class CommitChannel {
     this.reconnectTimer = setTimeout(() => {
       this.listen().then(
         // Notices sent while no connection listened are lost: anything may have changed.
-        () => this.client && this.heard({ jobs: true, due: true }),
+        () => this.client && this.heard({ jobs: true, dueAt: 0 }),
         (error: Error) => {
           this.logger?.warn({ err: error, retryInMs: this.reconnectDelayMs }, 'cannot listen for PostgreSQL notifications yet');
           this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
@@ -107,13 +107,15 @@ export class CommitChannel {
   }
 
   private receive(payload: string | undefined): void {
-    let notice: { from?: unknown; jobs?: unknown; due?: unknown };
+    let notice: { from?: unknown; jobs?: unknown; dueAt?: unknown; due?: unknown };
     try {
       notice = JSON.parse(payload ?? '');
     } catch {
       return;
     }
     if (notice.from === this.sender) return;
-    this.heard({ jobs: notice.jobs === true, due: notice.due === true });
+    // An instance of an earlier version, still running during a rolling deploy, says only `due: true`.
+    const dueAt = typeof notice.dueAt === 'number' ? notice.dueAt : notice.due === true ? 0 : undefined;
+    this.heard({ jobs: notice.jobs === true, ...(dueAt !== undefined && { dueAt }) });
   }
 }

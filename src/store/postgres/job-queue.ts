@@ -67,7 +67,7 @@ export class PostgresJobs {
     const args = [job.id, token, job.lane, this.laneKey, this.channel.name, this.notice()];
     const finished = (await this.db.queryRetried<{ finished: boolean }>(this.sql.finish, args)).rows[0]?.finished === true;
     if (!finished) throw new LeaseLost(job.id);
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async retry(job: Job, runAt: number, error: string): Promise<void> {
@@ -75,12 +75,12 @@ export class PostgresJobs {
     // A NUL cannot be stored in a text column; an error message may quote anything.
     const retried = await this.db.queryRetried(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
     if (retried.rowCount !== 1) throw new LeaseLost(job.id);
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async release(owner: string): Promise<void> {
     await this.db.queryRetried(this.sql.release, [owner, this.channel.name, this.notice()]);
-    this.emit({ jobs: true, due: false });
+    this.emit({ jobs: true });
   }
 
   async job(id: string): Promise<Job | undefined> {
@@ -89,7 +89,7 @@ export class PostgresJobs {
   }
 
   private notice(): string {
-    return this.channel.notice({ jobs: true, due: false });
+    return this.channel.notice({ jobs: true });
   }
 }
 

@@ -1,7 +1,19 @@
 import type pg from 'pg';
 import { type ChatSettings, RECORD_VERSION, type Todo, type TodoForm } from '../../domain/model';
 import { CodedError, ErrorCode } from '../../errors';
-import type { Commit, CommitResult, Committed, ExportedRecord, Job, JobClaim, NewJob, Store, StorePool, StoreStats } from '../store';
+import {
+  type Commit,
+  type CommitResult,
+  type Committed,
+  type ExportedRecord,
+  type Job,
+  type JobClaim,
+  type NewJob,
+  type Store,
+  type StorePool,
+  type StoreStats,
+  earliestDue,
+} from '../store';
 import { CommitChannel } from './commit-channel';
 import { Database, type PostgresOptions } from './database';
 import { GroupCommit } from './group-commit';
@@ -39,7 +51,7 @@ export class PostgresStore implements Store {
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
     this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
-    const notice = this.channel.notice({ jobs: true, due: false });
+    const notice = this.channel.notice({ jobs: true });
     this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
       name: this.channel.name,
       notice: (jobs) => (this.announces(jobs) ? notice : null),
@@ -152,7 +164,8 @@ export class PostgresStore implements Store {
     ];
     // One order for every commit's row locks, so that two commits never wait on each other in a cycle.
     writes.sort(([c1, r1], [c2, r2]) => c1.localeCompare(c2) || r1.id.localeCompare(r2.id));
-    const due = (commit.forms?.length ?? 0) + (commit.todos?.length ?? 0) > 0;
+    const dueAt = earliestDue(commit);
+    const due = dueAt !== undefined ? { dueAt } : {};
     const jobs = commit.jobs ?? [];
     const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
     // The budget, the event, the lanes' locks, the jobs and the notice telling the other instances of them (heard
@@ -167,7 +180,7 @@ export class PostgresStore implements Store {
         lanes,
         ...newJobArrays(jobs),
         this.channel.name,
-        announced || due ? this.channel.notice({ jobs: announced, due }) : null,
+        announced || dueAt !== undefined ? this.channel.notice({ jobs: announced, ...due }) : null,
       ];
       const enqueued = budget
         ? await this.db.query<{ enqueued: number }>(this.sql.commitBudgetedJobs, [budget.key, budget.limit, budget.windowMs, ...args], client)
@@ -196,7 +209,7 @@ export class PostgresStore implements Store {
               record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
             if (written.rowCount === 0) throw new Refused('stale');
           }
-          if (due && lanes.length === 0) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, due })], client);
+          if (dueAt !== undefined && lanes.length === 0) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, ...due })], client);
           return count;
         });
       }
@@ -205,7 +218,7 @@ export class PostgresStore implements Store {
       throw error;
     }
     if (enqueued === THROTTLED_FIRST || enqueued === THROTTLED_AGAIN) return { ok: false, reason: 'throttled', first: enqueued === THROTTLED_FIRST };
-    this.emit({ jobs: enqueued > 0, due, jobChats: jobs.map((job) => job.chatId) });
+    this.emit({ jobs: enqueued > 0, ...due, jobChats: jobs.map((job) => job.chatId) });
     return { ok: true };
   }
 
@@ -282,8 +295,8 @@ export class PostgresStore implements Store {
 
   async importRecords(records: AsyncIterable<ExportedRecord>): Promise<number> {
     const count = await importRecords(this.db, records);
-    await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: true, due: true })]);
-    this.emit({ jobs: true, due: true });
+    await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: true, dueAt: 0 })]);
+    this.emit({ jobs: true, dueAt: 0 });
     return count;
   }
 
