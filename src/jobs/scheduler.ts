@@ -1,10 +1,11 @@
-import type { Store } from '../store/store';
+import { DUE_LOOK_INTERVAL_MS, type Store } from '../store/store';
 
 /**
  * Decides when, never what: one timer, armed for the earliest due time among its tasks (no timer per form or
  * reminder). A task says when it is next due and does its work when called; what it claims, it claims through the
  * store, so with several instances each due occurrence is claimed once. The timer is re-armed when a commit (here or
- * on another instance) writes a due time sooner than the planned look, and at least every `maxSleepMs`. A commit whose
+ * on another instance) writes a due time sooner than the planned look, and at least every minute (`DUE_LOOK_INTERVAL_MS`,
+ * for a clock jump, or a due time another instance did not tell of, being further off). A commit whose
  * due times all fall after the planned look changes nothing: the look finds them. Without that, every instance looked
  * again after every form or to-do written anywhere in the fleet, two store reads each time.
  */
@@ -20,8 +21,6 @@ export interface SchedulerOptions {
   /** Heard from after each commit, which may have written a due time. */
   store: Pick<Store, 'onCommitted'>;
   now: () => number;
-  /** The longest sleep between looks, so that a clock jump or another instance's change is noticed. */
-  maxSleepMs?: number;
   onError: (task: string, error: unknown) => void;
 }
 
@@ -35,6 +34,12 @@ export class Scheduler {
   private stopped = true;
   /** When the armed timer fires, on `now`'s clock; until the first look has armed it, every due time is sooner. */
   private plannedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The earliest due time written during the look under way, which it may have read the store too early to see: it
+   * is looked for again only if it falls before the look this one plans (under a steady stream of commits, looking
+   * again after each look that heard any would never stop).
+   */
+  private dueDuringLook: number | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: SchedulerOptions) {}
@@ -42,8 +47,9 @@ export class Scheduler {
   start(): void {
     this.stopped = false;
     this.unsubscribe = this.options.store.onCommitted(({ dueAt }) => {
-      // During a look, a due time written after it read the store's may be missed: look again after it.
-      if (dueAt !== undefined && (this.ticking || dueAt < this.plannedAt || this.options.now() >= this.plannedAt)) this.poke();
+      if (dueAt === undefined) return;
+      if (this.ticking) this.dueDuringLook = Math.min(this.dueDuringLook ?? dueAt, dueAt);
+      else if (dueAt < this.plannedAt || this.options.now() >= this.plannedAt) this.poke();
     });
     this.poke();
   }
@@ -73,7 +79,9 @@ export class Scheduler {
     }
     this.ticking = this.tick().finally(() => {
       this.ticking = undefined;
-      if (this.again) {
+      const missed = this.dueDuringLook !== undefined && this.dueDuringLook < this.plannedAt;
+      this.dueDuringLook = undefined;
+      if (this.again || missed) {
         this.again = false;
         this.poke();
       }
@@ -82,7 +90,7 @@ export class Scheduler {
 
   private async tick(): Promise<void> {
     const now = this.options.now();
-    let next = now + (this.options.maxSleepMs ?? 60_000);
+    let next = now + DUE_LOOK_INTERVAL_MS;
     for (const task of this.options.tasks) {
       if (this.stopped) return;
       try {

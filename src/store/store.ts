@@ -73,6 +73,12 @@ export interface Commit {
   budget?: Budget;
 }
 
+/**
+ * Every instance's scheduler reads the store's next due time at least this often (src/jobs/scheduler.ts), so other
+ * instances need not hear of a due time further off than this (and their clocks' difference): their next look finds it.
+ */
+export const DUE_LOOK_INTERVAL_MS = 60_000;
+
 /** `Committed.dueAt` for a commit writing these records: the earliest open form's expiry and to-do's reminder. */
 export function earliestDue(commit: Pick<Commit, 'forms' | 'todos'>): number | undefined {
   let earliest: number | undefined;

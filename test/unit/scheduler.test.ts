@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Services } from '../../src/bot/services';
+import { taskSweepTask } from '../../src/bot/task-events';
 import { type ScheduledTask, Scheduler } from '../../src/jobs/scheduler';
-import type { Committed } from '../../src/store/store';
+import type { Commit, Committed } from '../../src/store/store';
 
 /** A task due on every look whose runs finish only when the test lets them. */
 function gatedTask() {
@@ -119,6 +121,51 @@ describe('the scheduler hearing commits', () => {
     clock.due = 20_000;
     scheduler.poke();
     expect(await hear({ jobs: false, dueAt: 8_000 })).toBe(3);
+    // One written during a look, after what that look plans (20,000), changes nothing.
+    scheduler.poke();
+    expect(await hear({ jobs: false, dueAt: 30_000 })).toBe(4);
+    await scheduler.stop();
+  });
+});
+
+describe('the task sweep on the scheduler', () => {
+  it('is enqueued on the first look, even when the tasks asked before it take time (a database read), then sleeps', async () => {
+    let clock = Date.UTC(2026, 11, 7, 9, 3);
+    const sweeps: string[] = [];
+    let looks = 0;
+    // What the sweep uses of the bot's services: the clock, the store's commit, the subscription it tries again.
+    const services = {
+      now: () => clock,
+      store: {
+        commit: async (commit: Commit) => {
+          sweeps.push(commit.eventId ?? '');
+          return { ok: true };
+        },
+      },
+      taskSync: { subscribeAgainIfRefused: async () => {} },
+    } as unknown as Services;
+    const reminders: ScheduledTask = {
+      name: 'reminders',
+      nextDue: async () => {
+        looks++;
+        clock += 3;
+        return undefined;
+      },
+      run: async () => {},
+    };
+    const scheduler = new Scheduler({
+      tasks: [reminders, taskSweepTask(services)],
+      store: { onCommitted: () => () => {} },
+      now: () => clock,
+      onError: () => {},
+    });
+    scheduler.start();
+    await scheduler.settled();
+    // Let any timer the look armed for "at once" fire, as a spinning scheduler's would.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.settled();
+    expect(sweeps).toEqual([`task.sweep:${Date.UTC(2026, 11, 7, 9, 0)}`]);
+    expect(looks).toBe(1);
     await scheduler.stop();
   });
 });

@@ -11,7 +11,7 @@ import { laneKeyPrefix } from '../../src/store/postgres/job-sql';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
 import { PRUNE_BATCH, PostgresStore } from '../../src/store/postgres/postgres-store';
 import { StoreOpenError } from '../../src/store/postgres/settings';
-import type { Committed, Job } from '../../src/store/store';
+import { type Committed, DUE_LOOK_INTERVAL_MS, type Job } from '../../src/store/store';
 import { job, storeContract, todo } from '../store.contract';
 import { describePostgres, dropSchema, emptySchemas, openPostgresStore, postgresUrl, queryRows, uniqueSchema } from '../support/postgres';
 
@@ -88,6 +88,23 @@ describePostgres('the PostgreSQL store', () => {
       heard.length = 0;
       await b.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })] });
       await expect.poll(() => heard, { timeout: 10_000 }).toContainEqual({ jobs: false, dueAt: 5_000, elsewhere: true });
+    });
+
+    it('tells the other instances of a due time only when it may come before their next look', async () => {
+      const schema = fresh();
+      const a = await open(schema);
+      const b = await open(schema);
+      const heardByA: Committed[] = [];
+      a.onCommitted((committed) => heardByA.push(committed));
+      const heardByB: Committed[] = [];
+      b.onCommitted((committed) => heardByB.push(committed));
+      const now = 1_000_000;
+      // An hour off: A's scheduler looks at least once a minute, and will find it then.
+      await b.commit({ now, todos: [todo('t1', { remindAt: now + 3_600_000 })] });
+      await b.commit({ now, todos: [todo('t2', { remindAt: now + DUE_LOOK_INTERVAL_MS })] });
+      // Notices arrive in commit order: A has heard the second, so the first was never sent. B told itself both.
+      await expect.poll(() => heardByA, { timeout: 10_000 }).toEqual([{ jobs: false, dueAt: now + DUE_LOOK_INTERVAL_MS, elsewhere: true }]);
+      expect(heardByB.map(({ dueAt }) => dueAt)).toEqual([now + 3_600_000, now + DUE_LOOK_INTERVAL_MS]);
     });
 
     it('hears the notice of an instance of the version before due times (a rolling deploy) as any due time moved', async () => {

@@ -5,6 +5,7 @@ import {
   type Commit,
   type CommitResult,
   type Committed,
+  DUE_LOOK_INTERVAL_MS,
   type ExportedRecord,
   type Job,
   type JobClaim,
@@ -166,6 +167,9 @@ export class PostgresStore implements Store {
     writes.sort(([c1, r1], [c2, r2]) => c1.localeCompare(c2) || r1.id.localeCompare(r2.id));
     const dueAt = earliestDue(commit);
     const due = dueAt !== undefined ? { dueAt } : {};
+    // The other instances hear of a due time only if it may come before their schedulers' next look. A NOTIFY queues
+    // the commits of every notifying transaction behind each other, and wakes every instance.
+    const toldDue = dueAt !== undefined && dueAt < commit.now + DUE_LOOK_INTERVAL_MS + CLOCK_DIFFERENCE_MS ? due : {};
     const jobs = commit.jobs ?? [];
     const lanes = [...new Set(jobs.map((job) => job.lane))].sort();
     // The budget, the event, the lanes' locks, the jobs and the notice telling the other instances of them (heard
@@ -180,7 +184,7 @@ export class PostgresStore implements Store {
         lanes,
         ...newJobArrays(jobs),
         this.channel.name,
-        announced || dueAt !== undefined ? this.channel.notice({ jobs: announced, ...due }) : null,
+        announced || toldDue.dueAt !== undefined ? this.channel.notice({ jobs: announced, ...toldDue }) : null,
       ];
       const enqueued = budget
         ? await this.db.query<{ enqueued: number }>(this.sql.commitBudgetedJobs, [budget.key, budget.limit, budget.windowMs, ...args], client)
@@ -209,7 +213,8 @@ export class PostgresStore implements Store {
               record.rev === undefined ? await this.db.query(insert, values, client) : await this.db.query(update, [...values, record.rev], client);
             if (written.rowCount === 0) throw new Refused('stale');
           }
-          if (dueAt !== undefined && lanes.length === 0) await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, ...due })], client);
+          if (toldDue.dueAt !== undefined && lanes.length === 0)
+            await this.db.query(NOTIFY, [this.channel.name, this.channel.notice({ jobs: false, ...toldDue })], client);
           return count;
         });
       }
@@ -331,6 +336,11 @@ export class PostgresStore implements Store {
 }
 
 const NOTIFY = { name: 'notify', text: 'SELECT pg_notify($1, $2)' };
+/**
+ * A margin for instances' clocks (NTP keeps them milliseconds apart) on a due time the other instances are not told
+ * of: one whose scheduler planned its look on a clock behind this one's must still look before it.
+ */
+const CLOCK_DIFFERENCE_MS = 5_000;
 /** Event ids, and forms, removed by one statement of `prune` at most: a fraction of a second's work. */
 export const PRUNE_BATCH = 5_000;
 /** Until the outbox says otherwise, every commit of jobs is told to the other instances. */
