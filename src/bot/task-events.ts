@@ -36,10 +36,7 @@ export function taskSweepTask(services: Services): ScheduledTask {
   let lastWindow: number | undefined;
   return {
     name: 'task-sweep',
-    // Due from the first look on. Not the time when asked: a look asks its tasks one after another, after reads of the
-    // store, so that time was always later than the look's own and never due, and the scheduler looked again at once,
-    // round after round, on a busy fleet (two reads of the database each time).
-    nextDue: async () => (lastWindow === undefined ? Number.NEGATIVE_INFINITY : lastWindow + SWEEP_INTERVAL_MS),
+    nextDue: async () => (lastWindow === undefined ? services.now() : lastWindow + SWEEP_INTERVAL_MS),
     run: async (at) => {
       const window = windowOf(at);
       // The window's name is remembered like a push's event id, so every instance may enqueue it and one commit wins,

@@ -30,15 +30,10 @@ const BUSY_RETRY_MS = 1_000;
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
-  private again = false;
   private stopped = true;
   /** When the armed timer fires, on `now`'s clock; until the first look has armed it, every due time is sooner. */
   private plannedAt = Number.NEGATIVE_INFINITY;
-  /**
-   * The earliest due time written during the look under way, which it may have read the store too early to see: it
-   * is looked for again only if it falls before the look this one plans (under a steady stream of commits, looking
-   * again after each look that heard any would never stop).
-   */
+  /** The earliest time something may be due that was heard of during the look under way (see `lookBy`). */
   private dueDuringLook: number | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -46,11 +41,7 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
-    this.unsubscribe = this.options.store.onCommitted(({ dueAt }) => {
-      if (dueAt === undefined) return;
-      if (this.ticking) this.dueDuringLook = Math.min(this.dueDuringLook ?? dueAt, dueAt);
-      else if (dueAt < this.plannedAt || this.options.now() >= this.plannedAt) this.poke();
-    });
+    this.unsubscribe = this.options.store.onCommitted(({ dueAt }) => dueAt !== undefined && this.lookBy(dueAt));
     this.poke();
   }
 
@@ -70,21 +61,29 @@ export class Scheduler {
     while (this.ticking) await this.ticking;
   }
 
-  /** Something may be due sooner than the armed timer: look again. */
+  /** Something may be due now: look again (after the look under way, if one is). */
   poke(): void {
+    this.lookBy(Number.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * Something may be due at `at`: look again if that is before the planned look, or if the clock has passed that look.
+   * During a look, which may have read the store too early to see it, the earliest such time is kept and weighed once
+   * the look has made its plan: under a steady stream of commits, looking again after every look that heard of one
+   * would never stop.
+   */
+  private lookBy(at: number): void {
     if (this.stopped) return;
     if (this.ticking) {
-      this.again = true;
+      this.dueDuringLook = Math.min(this.dueDuringLook ?? at, at);
       return;
     }
+    if (at >= this.plannedAt && this.options.now() < this.plannedAt) return;
     this.ticking = this.tick().finally(() => {
       this.ticking = undefined;
-      const missed = this.dueDuringLook !== undefined && this.dueDuringLook < this.plannedAt;
+      const heard = this.dueDuringLook;
       this.dueDuringLook = undefined;
-      if (this.again || missed) {
-        this.again = false;
-        this.poke();
-      }
+      if (heard !== undefined) this.lookBy(heard);
     });
   }
 
@@ -95,22 +94,28 @@ export class Scheduler {
       if (this.stopped) return;
       try {
         const due = await task.nextDue();
-        if (due !== undefined && due <= now) {
-          await task.run(now);
+        // Weighed against the clock when the task answered, not when the look began: a task may be due "now, as of
+        // when asked", later than the look's start by the reads of the tasks before it. Against the start it was never
+        // due, and the look after it, armed for at once, found the same, round after round.
+        const at = this.options.now();
+        if (due !== undefined && due <= at) {
+          await task.run(at);
           const after = await task.nextDue();
-          if (after !== undefined) next = Math.min(next, after <= now ? now + BUSY_RETRY_MS : after);
+          const ran = this.options.now();
+          if (after !== undefined) next = Math.min(next, after <= ran ? ran + BUSY_RETRY_MS : after);
         } else if (due !== undefined) {
           next = Math.min(next, due);
         }
       } catch (error) {
         this.options.onError(task.name, error);
-        next = Math.min(next, now + BUSY_RETRY_MS);
+        next = Math.min(next, this.options.now() + BUSY_RETRY_MS);
       }
     }
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.plannedAt = Math.max(now, next);
-    this.timer = setTimeout(() => this.poke(), this.plannedAt - now);
+    const armed = this.options.now();
+    this.plannedAt = Math.max(armed, next);
+    this.timer = setTimeout(() => this.poke(), this.plannedAt - armed);
     this.timer.unref();
   }
 }
