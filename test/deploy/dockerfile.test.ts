@@ -93,8 +93,9 @@ async function seedNpmCache(cache: string): Promise<void> {
  * that cache holds (`prefer-offline`) to asking the registry again: the lock file pins every version and its
  * integrity, so fresher package metadata could change nothing the install does.
  */
-function run(command: string, cwd: string): void {
+function run(command: string, cwd: string, buildArgs: Record<string, string> = {}): void {
   const env = {
+    ...buildArgs,
     PATH: process.env.PATH,
     HOME: npmHome(),
     npm_config_cache: join(npmHome(), '.npm'),
@@ -144,18 +145,25 @@ function jsonArgs(args: string): string[] {
 const userCanWrite = (dir: string) => spawnSync('sh', ['-c', 'touch .write-test'], { cwd: dir, ...NODE_USER }).status === 0;
 
 describe('the Dockerfile', () => {
-  it('builds in its build stage (npm ci runs prepare, which bundles dist/), then runs as the node user from a read-only app folder', async () => {
+  it('builds in its build stage (the runtime dependencies and esbuild alone), then runs as the node user from a read-only app folder', async () => {
     const [build, runtime] = await stages();
     expect(build?.from).toMatch(/^node:20-\S+ AS build$/);
     expect(runtime?.from).toMatch(/^node:20-/);
 
+    // As `docker build --build-arg BUILD_COMMIT=…` passes it: an ARG is in the RUN lines' environment.
+    const buildArgs: Record<string, string> = {};
     for (const { op, args } of build?.instructions ?? []) {
-      if (op === 'COPY') {
+      if (op === 'ARG' && args === 'BUILD_COMMIT') buildArgs.BUILD_COMMIT = 'c0ffee123456';
+      else if (op === 'ARG') throw new Error(`unknown ARG: ${args}`);
+      else if (op === 'COPY') {
         const parts = args.split(/\s+/);
         const destination = join(buildDir(), parts.pop() as string);
         for (const source of parts) await cp(join(ROOT, source), join(destination, parts.length > 1 ? source : ''), { recursive: true });
-      } else if (op === 'RUN') run(args, buildDir());
+      } else if (op === 'RUN') run(args, buildDir(), buildArgs);
     }
+    // The development tools are not installed to build: they would be most of the stage's install.
+    const buildTools = await readdir(join(buildDir(), 'node_modules'));
+    for (const tool of ['vitest', '@biomejs', 'playwright-core', 'tsx', 'typescript']) expect(buildTools).not.toContain(tool);
     // The entries (the bot, the store tool) and their source maps, the migrations, the compact Feishu SDK of the
     // installed version, and the chunks loaded on first use (the PostgreSQL adapter among them).
     const built = await readdir(join(buildDir(), 'dist'));
@@ -165,7 +173,10 @@ describe('the Dockerfile', () => {
     expect(built.filter((name) => !entries.includes(name)).every((name) => /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(name))).toBe(true);
     expect(built.some((name) => name.startsWith('postgres-store-'))).toBe(true);
     // A bot on its file store starts without the PostgreSQL driver and migration tool.
-    expect(await readFile(join(buildDir(), 'dist', 'main.js'), 'utf8')).not.toMatch(/from "(pg|node-pg-migrate)"/);
+    const main = await readFile(join(buildDir(), 'dist', 'main.js'), 'utf8');
+    expect(main).not.toMatch(/from "(pg|node-pg-migrate)"/);
+    // The commit it reports, from the build argument (no .git in the build).
+    expect(main).toContain('"c0ffee123456"');
     // The PostgreSQL migrations travel with the bundle, which reads them from beside itself.
     expect((await readdir(join(buildDir(), 'dist', 'migrations'))).sort()).toEqual(
       (await readdir(join(buildDir(), 'src', 'store', 'postgres', 'migrations'))).sort(),
@@ -237,7 +248,7 @@ describe('the Dockerfile', () => {
 
 describe('npm start', () => {
   it('runs from a read-only app folder, and a SIGTERM to npm itself stops the bot gracefully', async () => {
-    // The build stage's folder: `npm ci` there built dist/ (prepare); it is root's, so read-only to the user.
+    // The build stage's folder, with dist/ and the runtime dependencies; it is root's, so read-only to the user.
     expect(userCanWrite(buildDir())).toBe(false);
     const home = await userFolder('home');
     const data = await userFolder('npm-data');
