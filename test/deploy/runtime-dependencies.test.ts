@@ -66,6 +66,19 @@ describe('runtime dependencies', () => {
     expect(typeof module.exports.Client).toBe('function');
   });
 
+  it("hold one copy of the MIME type table: Koa, its body type check, its content negotiation and axios's forms share it", async () => {
+    // package.json's `overrides`: Koa's `accepts` 1.x and form-data ask for mime-types 2, Koa and type-is for 3, each
+    // copy with its own 200 KB table parsed at every start.
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    const copies = (name: string) => Object.keys(lock.packages).filter((path) => path.endsWith(`node_modules/${name}`));
+    expect(copies('mime-types')).toEqual(['node_modules/mime-types']);
+    expect(copies('mime-db')).toEqual(['node_modules/mime-db']);
+    const require = createRequire(join(ROOT, 'package.json'));
+    for (const user of ['accepts', 'type-is', 'form-data']) {
+      expect(createRequire(require.resolve(`${user}/package.json`)).resolve('mime-types'), user).toBe(require.resolve('mime-types'));
+    }
+  });
+
   it('run the bot and the store tool from dist/ alone', () => {
     expect(manifest.scripts.start).toMatch(/^exec node .*dist\/main\.js$/);
     expect(manifest.scripts.store).toBe('node dist/store.js');
