@@ -1,7 +1,7 @@
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { chmod, chown, copyFile, cp, link, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator';
@@ -157,8 +157,11 @@ describe('the Dockerfile', () => {
       else if (op === 'ARG') throw new Error(`unknown ARG: ${args}`);
       else if (op === 'COPY') {
         const parts = args.split(/\s+/);
-        const destination = join(buildDir(), parts.pop() as string);
-        for (const source of parts) await cp(join(ROOT, source), join(destination, parts.length > 1 ? source : ''), { recursive: true });
+        const target = parts.pop() as string;
+        const destination = join(buildDir(), target);
+        // As Docker reads it: several sources, or a destination ending in '/', name a folder to copy into.
+        const into = parts.length > 1 || target.endsWith('/');
+        for (const source of parts) await cp(join(ROOT, source), join(destination, into ? basename(source) : ''), { recursive: true });
       } else if (op === 'RUN') run(args, buildDir(), buildArgs);
     }
     // The development tools are not installed to build: they would be most of the stage's install.
@@ -191,7 +194,9 @@ describe('the Dockerfile', () => {
     for (const { op, args } of runtime?.instructions ?? []) {
       if (op === 'COPY' && args.startsWith('--from=build')) {
         const [, source, destination] = args.split(/\s+/) as [string, string, string];
-        await cp(join(buildDir(), source.replace(/^\/app\//, '')), join(appDir(), destination), { recursive: true });
+        // The system's cp: node_modules is thousands of files, which fs.cp copies at three times the CPU.
+        const copy = spawnSync('cp', ['-a', join(buildDir(), source.replace(/^\/app\//, '')), join(appDir(), destination)], { encoding: 'utf8' });
+        expect(copy.status, copy.stderr).toBe(0);
       } else if (op === 'COPY') {
         for (const file of args.split(/\s+/).slice(0, -1)) await cp(join(ROOT, file), join(appDir(), file));
       } else if (op === 'RUN' && args.startsWith('npm ')) run(args, appDir());
