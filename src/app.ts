@@ -92,16 +92,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     health: () => healthSources,
     events: () => receiver?.health(),
   });
+  // What no one waits on (the outbox, the jobs, the scheduled tasks) on connections of its own where the store has a
+  // pool: pushes and clicks never queue behind it.
+  const background = store.background?.() ?? store;
   // Every commit is timed for the metrics, whichever part of the bot makes it.
-  const commit = store.commit.bind(store);
-  store.commit = async (change) => {
-    const started = performance.now();
-    try {
-      return await commit(change);
-    } finally {
-      metrics.storeCommit((performance.now() - started) / 1000);
-    }
-  };
+  for (const timed of new Set([store, background])) {
+    const commit = timed.commit.bind(timed);
+    timed.commit = async (change) => {
+      const started = performance.now();
+      try {
+        return await commit(change);
+      } finally {
+        metrics.storeCommit((performance.now() - started) / 1000);
+      }
+    };
+  }
   const feishu = new FeishuClient({
     appId: config.appId,
     appSecret: config.appSecret,
@@ -130,11 +135,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics,
   };
   const bot = new Bot(services);
+  const backgroundServices: Services = { ...services, store: background };
   // Names this instance in the leases it takes, for the logs and for an operator reading the jobs table.
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   outbox = new Outbox({
-    store,
-    registry: bot.jobRegistry(),
+    store: background,
+    registry: bot.jobRegistry(backgroundServices),
     isTransient,
     logger,
     now,
@@ -151,8 +157,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const scheduler = new Scheduler({
     now,
-    store,
-    tasks: [...bot.scheduledTasks(), housekeepingTask({ store, sweepLimits: () => feishu.sweepLimits(), logger, now })],
+    store: background,
+    tasks: [...bot.scheduledTasks(backgroundServices), housekeepingTask({ store: background, sweepLimits: () => feishu.sweepLimits(), logger, now })],
     onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
   });
 

@@ -77,18 +77,19 @@ export class Bot {
     while (this.undecided.size > 0) await Promise.all(this.undecided);
   }
 
-  /** The kinds of job the bot's outbox runs. */
-  jobRegistry(): JobRegistry {
-    return botJobRegistry(this.services, this.router);
+  /** The kinds of job the bot's outbox runs, with `services` (the app gives them its background store). */
+  jobRegistry(services: Services = this.services): JobRegistry {
+    return botJobRegistry(services, this.router);
   }
 
-  scheduledTasks(): ScheduledTask[] {
-    const { store, now } = this.services;
+  /** The bot's scheduled tasks, run with `services` (the app gives them its background store). */
+  scheduledTasks(services: Services = this.services): ScheduledTask[] {
+    const { store, now } = services;
     return [
-      reminderTask(this.services),
-      digestTask(this.services),
-      taskSweepTask(this.services),
-      nudgeTask(this.services),
+      reminderTask(services),
+      digestTask(services),
+      taskSweepTask(services),
+      nudgeTask(services),
       {
         name: 'expire-forms',
         nextDue: () => store.nextDue(),
@@ -98,7 +99,7 @@ export class Bot {
             let closed = 0;
             for (const form of expired) {
               // Only from the state it was read in: a Submit that won meanwhile keeps its form.
-              const result = await store.commit({ now: now(), forms: [close(form, 'expired', at)], jobs: [formDeleteJob(this.services, form)] });
+              const result = await store.commit({ now: now(), forms: [close(form, 'expired', at)], jobs: [formDeleteJob(services, form)] });
               if (result.ok) closed++;
             }
             if (expired.length < EXPIRY_BATCH || closed === 0) return;

@@ -274,6 +274,12 @@ export interface Store extends Records, JobQueue, Upkeep, Transfer {
   readonly sharedLimits?: SharedLimits;
   /** Offered by a store with a connection pool (PostgreSQL), for the metrics. */
   poolUsage?(): StorePool;
+  /**
+   * Offered by a store with a connection pool (PostgreSQL): the same store on connections of their own, for the work
+   * no one waits on (the outbox, the jobs, the scheduled tasks), so that pushes and clicks never queue behind it.
+   * Committing through either tells the same listeners.
+   */
+  background?(): Store;
 }
 
 /** A connection pool right now: connections open, idle ones among them, and requests waiting for one. */

@@ -41,6 +41,15 @@ export class Database {
    * claims holding every connection) could come too late, and the job lose its lease while it runs.
    */
   readonly leasePool: pg.Pool;
+  /**
+   * The connections for the work no one waits on: the outbox (its claims, steps and finishes, and the jobs' own reads
+   * and commits), the scheduled tasks and the rate limits' permits. node-postgres serves a pool's callers in turn, so
+   * on one pool a click's few statements queued behind a burst of jobs' (in the fleet soak 10-20 waiting, and clicks
+   * of 0.4-0.7 s, past 2.5 s on a busy machine); pushes and clicks keep `pool` to themselves.
+   */
+  readonly backgroundPool: pg.Pool;
+  /** This database with `backgroundPool` as its pool (an object whose prototype is this one). */
+  readonly background: Database;
   readonly schema: string;
   /** The schema, quoted, for qualifying table names in SQL text. */
   readonly s: string;
@@ -61,11 +70,14 @@ export class Database {
         // A startup parameter, so it costs no round trip.
         ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
       });
-    this.pool = pool(options.poolSize ?? DEFAULT_POOL_SIZE, 'feishu-todo-bot');
+    const { interactive, background } = poolShares(options.poolSize ?? DEFAULT_POOL_SIZE);
+    this.pool = pool(interactive, 'feishu-todo-bot');
+    this.backgroundPool = pool(background, 'feishu-todo-bot background');
     this.leasePool = pool(1, 'feishu-todo-bot leases');
+    this.background = Object.assign(Object.create(this) as Database, { pool: this.backgroundPool });
     // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
     // pool's error event would end the process.
-    for (const idle of [this.pool, this.leasePool]) {
+    for (const idle of [this.pool, this.backgroundPool, this.leasePool]) {
       idle.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL dropped an idle connection'));
     }
   }
@@ -112,8 +124,17 @@ export class Database {
   }
 
   async end(): Promise<void> {
-    await Promise.all([this.pool.end(), this.leasePool.end()]);
+    await Promise.all([this.pool.end(), this.backgroundPool.end(), this.leasePool.end()]);
   }
+}
+
+/**
+ * `DATABASE_POOL_SIZE` shared out: a third (rounded up) for pushes and clicks, which take one connection for a group
+ * of pushes and a few statements for a click, the rest for the background; at least one each.
+ */
+export function poolShares(size: number): { interactive: number; background: number } {
+  const interactive = Math.max(1, Math.ceil(size / 3));
+  return { interactive, background: Math.max(1, size - interactive) };
 }
 
 /** Runs `attempt` again after a deadlock or serialisation failure (it did nothing), with a short random pause. */

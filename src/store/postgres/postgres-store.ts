@@ -41,7 +41,8 @@ export class PostgresStore implements Store {
   private readonly jobs: PostgresJobs;
   private readonly pushes: GroupCommit;
   private readonly listeners = new Set<(committed: Committed) => void>();
-  private othersMayTake: (jobChats: ReadonlyArray<string | undefined>) => boolean = ALWAYS;
+  /** Held in an object so that the background view (see `background`) sets the same one. */
+  private readonly announcing = { othersMayTake: ALWAYS as (jobChats: ReadonlyArray<string | undefined>) => boolean };
   private readonly laneKey: string;
   private closed = false;
   readonly sharedLimits: PostgresSharedLimits;
@@ -51,7 +52,7 @@ export class PostgresStore implements Store {
     this.sql = recordStatements(this.db.s);
     this.laneKey = laneKeyPrefix(this.db.schema);
     this.channel = new CommitChannel(options.url, this.db.schema, (committed) => this.heard(committed), options.logger);
-    this.jobs = new PostgresJobs(this.db, this.channel, (committed) => this.emit(committed));
+    this.jobs = new PostgresJobs(this.db.background, this.channel, (committed) => this.emit(committed));
     const notice = this.channel.notice({ jobs: true });
     this.pushes = new GroupCommit(this.db, this.sql.commitPushes, this.laneKey, {
       name: this.channel.name,
@@ -82,9 +83,24 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Both pools together (the lease renewals' one connection aside). */
   poolUsage(): StorePool {
-    const { totalCount, idleCount, waitingCount } = this.db.pool;
-    return { total: totalCount, idle: idleCount, waiting: waitingCount };
+    const { pool, backgroundPool } = this.db;
+    return {
+      total: pool.totalCount + backgroundPool.totalCount,
+      idle: pool.idleCount + backgroundPool.idleCount,
+      waiting: pool.waitingCount + backgroundPool.waitingCount,
+    };
+  }
+
+  /**
+   * This store on the background connections (`Database.backgroundPool`): an object whose prototype is this store,
+   * with its own `db`, so that it shares everything else (the listeners, the commit channel, the group commit, the
+   * jobs' queue). Its `commit` is the class's own, whatever was set on this store's (a wrapper bound to this store
+   * would commit on this store's connections).
+   */
+  background(): PostgresStore {
+    return Object.create(this, { db: { value: this.db.background }, commit: { value: PostgresStore.prototype.commit, writable: true } }) as PostgresStore;
   }
 
   /** The connection pool (tests read the server's settings through it). */
@@ -98,9 +114,9 @@ export class PostgresStore implements Store {
   }
 
   announceJobsWhen(othersMayTake: (jobChats: ReadonlyArray<string | undefined>) => boolean): () => void {
-    this.othersMayTake = othersMayTake;
+    this.announcing.othersMayTake = othersMayTake;
     return () => {
-      if (this.othersMayTake === othersMayTake) this.othersMayTake = ALWAYS;
+      if (this.announcing.othersMayTake === othersMayTake) this.announcing.othersMayTake = ALWAYS;
     };
   }
 
@@ -318,7 +334,7 @@ export class PostgresStore implements Store {
 
   /** Whether the other instances should hear of these new jobs (see `announceJobsWhen`). */
   private announces(jobs: readonly NewJob[]): boolean {
-    return jobs.length > 0 && this.othersMayTake(jobs.map((job) => job.chatId));
+    return jobs.length > 0 && this.announcing.othersMayTake(jobs.map((job) => job.chatId));
   }
 
   private emit(committed: Committed): void {

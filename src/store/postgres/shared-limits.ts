@@ -38,7 +38,8 @@ export class PostgresSharedLimits implements SharedLimits {
     ];
     // Timed from when the statement is sent (a connection of the pool in hand), plus the time the database waited
     // for the limits' rows, plus the wait: the permit's time came no earlier, so its lateness is never underestimated.
-    const client = await this.db.pool.connect();
+    // A permit is for a call a job makes: background work.
+    const client = await this.db.backgroundPool.connect();
     try {
       return await retried(async () => {
         const sent = performance.now();
@@ -54,7 +55,7 @@ export class PostgresSharedLimits implements SharedLimits {
   }
 
   async sweepPermits(): Promise<void> {
-    await this.db.queryRetried(this.sweepStatement, [IDLE_MS]);
+    await this.db.queryRetried(this.sweepStatement, [IDLE_MS], this.db.backgroundPool);
   }
 
   /**
