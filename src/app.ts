@@ -92,8 +92,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     health: () => healthSources,
     events: () => receiver?.health(),
   });
-  // What no one waits on (the outbox, the jobs, the scheduled tasks) on connections of its own where the store has a
-  // pool: pushes and clicks never queue behind it.
+  // What no person watches (the outbox, the jobs, the scheduled tasks) after the clicks, where the store has a pool:
+  // a click never queues behind it.
   const background = store.background?.() ?? store;
   // Every commit is timed for the metrics, whichever part of the bot makes it.
   for (const timed of new Set([store, background])) {

@@ -275,9 +275,9 @@ export interface Store extends Records, JobQueue, Upkeep, Transfer {
   /** Offered by a store with a connection pool (PostgreSQL), for the metrics. */
   poolUsage?(): StorePool;
   /**
-   * Offered by a store with a connection pool (PostgreSQL): the same store on connections of their own, for the work
-   * no one waits on (the outbox, the jobs, the scheduled tasks), so that pushes and clicks never queue behind it.
-   * Committing through either tells the same listeners.
+   * Offered by a store with a connection pool (PostgreSQL): the same store, its turns at the pool after the clicks',
+   * for the work no person watches (the outbox, the jobs, the scheduled tasks), so that a click never queues behind
+   * it. Committing through either tells the same listeners.
    */
   background?(): Store;
 }

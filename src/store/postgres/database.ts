@@ -1,3 +1,4 @@
+import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Logger } from '../../log';
 import { CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, QUERY_TIMEOUT_MS, SCHEMA_NAME, type SynchronousCommit } from './settings';
@@ -22,6 +23,10 @@ export interface PostgresOptions {
   logger?: Logger | undefined;
 }
 
+/** A turn's priority at the pool (p-queue runs the highest first). */
+const INTERACTIVE = 1;
+const BACKGROUND = 0;
+
 /** Deadlocks and serialisation failures: the transaction did nothing and can simply run again. */
 const RETRYABLE_CODES = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 8;
@@ -42,13 +47,18 @@ export class Database {
    */
   readonly leasePool: pg.Pool;
   /**
-   * The connections for the work no one waits on: the outbox (its claims, steps and finishes, and the jobs' own reads
-   * and commits), the scheduled tasks and the rate limits' permits. node-postgres serves a pool's callers in turn, so
-   * on one pool a click's few statements queued behind a burst of jobs' (in the fleet soak 10-20 waiting, and clicks
-   * of 0.4-0.7 s, past 2.5 s on a busy machine); pushes and clicks keep `pool` to themselves.
+   * Turns at `pool`'s connections, one per connection: node-postgres serves a pool's callers in turn, and a click's
+   * few statements queued behind a burst of jobs' (in the fleet soak 10-20 waiting, clicks of 0.4-0.9 s, and past the
+   * answer's 2.5 s on a busy machine). Here a click, which a person watches, goes first; the background (`background`)
+   * takes the connections it leaves, all of them when it needs none.
    */
-  readonly backgroundPool: pg.Pool;
-  /** This database with `backgroundPool` as its pool (an object whose prototype is this one). */
+  private readonly turns: PQueue;
+  private readonly priority: number = INTERACTIVE;
+  /**
+   * This database for the work no person watches (the pushes' group commits, the outbox, the jobs' reads and commits,
+   * the scheduled tasks, the rate limits' permits): the same pool, its turns after the clicks'. An object whose
+   * prototype is this.
+   */
   readonly background: Database;
   readonly schema: string;
   /** The schema, quoted, for qualifying table names in SQL text. */
@@ -70,14 +80,14 @@ export class Database {
         // A startup parameter, so it costs no round trip.
         ...(options.synchronousCommit && { options: `-c synchronous_commit=${options.synchronousCommit}` }),
       });
-    const { interactive, background } = poolShares(options.poolSize ?? DEFAULT_POOL_SIZE);
-    this.pool = pool(interactive, 'feishu-todo-bot');
-    this.backgroundPool = pool(background, 'feishu-todo-bot background');
+    const size = options.poolSize ?? DEFAULT_POOL_SIZE;
+    this.pool = pool(size, 'feishu-todo-bot');
+    this.turns = new PQueue({ concurrency: size });
     this.leasePool = pool(1, 'feishu-todo-bot leases');
-    this.background = Object.assign(Object.create(this) as Database, { pool: this.backgroundPool });
+    this.background = Object.assign(Object.create(this) as Database, { priority: BACKGROUND });
     // An idle connection the server dropped (a restart, a failover) is replaced on next use; without a listener the
     // pool's error event would end the process.
-    for (const idle of [this.pool, this.backgroundPool, this.leasePool]) {
+    for (const idle of [this.pool, this.leasePool]) {
       idle.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL dropped an idle connection'));
     }
   }
@@ -87,7 +97,18 @@ export class Database {
     values: unknown[] = [],
     on: Queryable = this.pool,
   ): Promise<pg.QueryResult<R>> {
-    return typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values });
+    const run = () => (typeof statement === 'string' ? on.query<R>(statement, values) : on.query<R>({ ...statement, values }));
+    return on === this.pool ? this.connected(run) : run();
+  }
+
+  /** Runs `work` in a turn at the pool (see `turns`): within it a connection is free, or opened, at once. */
+  connected<T>(work: () => Promise<T>): Promise<T> {
+    return this.turns.add(work, { priority: this.priority });
+  }
+
+  /** Requests waiting for a turn at the pool, the clicks' and the background's. */
+  get waiting(): number {
+    return this.turns.size;
   }
 
   /**
@@ -96,22 +117,24 @@ export class Database {
    * (unless `retry` is false: work that consumes its input cannot run twice).
    */
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { retry = true } = {}): Promise<T> {
-    const once = async () => {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        broken = await rollback(client, error);
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    };
+    const once = () => this.connected(() => this.inTransaction(work));
     return retry ? retried(once) : once();
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = await rollback(client, error);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** One statement in a transaction of its own, retried as `transaction` retries (on `on`, the pool by default). */
@@ -124,17 +147,8 @@ export class Database {
   }
 
   async end(): Promise<void> {
-    await Promise.all([this.pool.end(), this.backgroundPool.end(), this.leasePool.end()]);
+    await Promise.all([this.pool.end(), this.leasePool.end()]);
   }
-}
-
-/**
- * `DATABASE_POOL_SIZE` shared out: a third (rounded up) for pushes and clicks, which take one connection for a group
- * of pushes and a few statements for a click, the rest for the background; at least one each.
- */
-export function poolShares(size: number): { interactive: number; background: number } {
-  const interactive = Math.max(1, Math.ceil(size / 3));
-  return { interactive, background: Math.max(1, size - interactive) };
 }
 
 /** Runs `attempt` again after a deadlock or serialisation failure (it did nothing), with a short random pause. */
