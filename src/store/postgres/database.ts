@@ -102,8 +102,20 @@ export class Database {
   }
 
   /** Runs `work` in a turn at the pool (see `turns`): within it a connection is free, or opened, at once. */
-  connected<T>(work: () => Promise<T>): Promise<T> {
+  private connected<T>(work: () => Promise<T>): Promise<T> {
     return this.turns.add(work, { priority: this.priority });
+  }
+
+  /** Runs `work` on one connection of the pool, taken in a turn and given back after. */
+  withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.connected(async () => {
+      const client = await this.pool.connect();
+      try {
+        return await work(client);
+      } finally {
+        client.release();
+      }
+    });
   }
 
   /** Requests waiting for a turn at the pool, the clicks' and the background's. */

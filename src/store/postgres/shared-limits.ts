@@ -39,21 +39,16 @@ export class PostgresSharedLimits implements SharedLimits {
     // Timed from when the statement is sent (a connection of the pool in hand), plus the time the database waited
     // for the limits' rows, plus the wait: the permit's time came no earlier, so its lateness is never underestimated.
     // A permit is for a call a job makes: the background's turn at the pool.
-    return this.db.background.connected(async () => {
-      const client = await this.db.pool.connect();
-      try {
-        return await retried(async () => {
-          const sent = performance.now();
-          const { rows } = await this.db.query<{ granted: boolean; at: number; wait_ms: number; held_ms: number }>(this.acquireStatement, values, client);
-          const row = rows[0] as { granted: boolean; at: number; wait_ms: number; held_ms: number };
-          if (!row.granted) return { granted: false, waitMs: row.wait_ms };
-          const waitMs = Math.max(0, row.wait_ms);
-          return { granted: true, permit: { at: row.at, waitMs, dueBy: sent + Math.max(0, row.held_ms) + waitMs } };
-        });
-      } finally {
-        client.release();
-      }
-    });
+    return this.db.background.withClient((client) =>
+      retried(async () => {
+        const sent = performance.now();
+        const { rows } = await this.db.query<{ granted: boolean; at: number; wait_ms: number; held_ms: number }>(this.acquireStatement, values, client);
+        const row = rows[0] as { granted: boolean; at: number; wait_ms: number; held_ms: number };
+        if (!row.granted) return { granted: false, waitMs: row.wait_ms };
+        const waitMs = Math.max(0, row.wait_ms);
+        return { granted: true, permit: { at: row.at, waitMs, dueBy: sent + Math.max(0, row.held_ms) + waitMs } };
+      }),
+    );
   }
 
   async sweepPermits(): Promise<void> {
