@@ -62,6 +62,13 @@ export const job = (id: string, patch: Partial<NewJob> = {}): NewJob => ({
   ...patch,
 });
 
+/** Everything `store` tells its listeners from now on, in order. */
+export function heardBy(store: Pick<Store, 'onCommitted'>): Committed[] {
+  const heard: Committed[] = [];
+  store.onCommitted((committed) => heard.push(committed));
+  return heard;
+}
+
 const claim = (store: Store, patch: Partial<Parameters<Store['claimJobs']>[0]> = {}) =>
   store.claimJobs({ owner: 'a', now: 0, leaseMs: 30_000, max: 100, perChat: 8, ...patch });
 const ids = (jobs: Job[]) => jobs.map((j) => j.id);
@@ -444,8 +451,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('tells its listeners the earliest due time each commit wrote, and nothing of one that wrote none', async () => {
         const store = await open();
-        const heard: Committed[] = [];
-        store.onCommitted((c) => heard.push(c));
+        const heard = heardBy(store);
         await store.commit({ now: 0, todos: [todo('t1', { remindAt: 700 }), todo('t2', { remindAt: 300 })], forms: [form('f1', { expiresAt: 500 })] });
         // A closed form's expiry is no due time; a to-do's reminder is one even before it is posted.
         await store.commit({ now: 0, forms: [form('f2', { expiresAt: 100, status: 'posted' })], todos: [todo('t3', { remindAt: 900, status: 'posting' })] });
@@ -458,8 +464,7 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
     describe('jobs', () => {
       it('enqueues each id once and tells listeners', async () => {
         const store = await open();
-        const heard: Committed[] = [];
-        store.onCommitted((c) => heard.push(c));
+        const heard = heardBy(store);
         await store.commit({ now: 0, jobs: [job('j1')] });
         await store.commit({ now: 0, jobs: [job('j1', { payload: { other: true } })] });
         expect((await store.job('j1'))?.payload).toEqual({ id: 'j1' });

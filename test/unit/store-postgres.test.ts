@@ -11,8 +11,8 @@ import { laneKeyPrefix } from '../../src/store/postgres/job-sql';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate';
 import { PRUNE_BATCH, PostgresStore } from '../../src/store/postgres/postgres-store';
 import { StoreOpenError } from '../../src/store/postgres/settings';
-import { type Committed, DUE_LOOK_INTERVAL_MS, type Job } from '../../src/store/store';
-import { job, storeContract, todo } from '../store.contract';
+import { DUE_LOOK_INTERVAL_MS, type Job } from '../../src/store/store';
+import { heardBy, job, storeContract, todo } from '../store.contract';
 import { describePostgres, dropSchema, emptySchemas, openPostgresStore, postgresUrl, queryRows, uniqueSchema } from '../support/postgres';
 
 describePostgres('the PostgreSQL store', () => {
@@ -56,8 +56,7 @@ describePostgres('the PostgreSQL store', () => {
     it('serves clicks before the background at its pool, and its background store is the same store', async () => {
       const store = await open(fresh(), { poolSize: 2 });
       const background = store.background();
-      const heard: Committed[] = [];
-      store.onCommitted((committed) => heard.push(committed));
+      const heard = heardBy(store);
       expect(await background.commit({ now: 0, todos: [todo('t1')], jobs: [job('j1')] })).toEqual({ ok: true });
       expect((await store.todo('t1'))?.id).toBe('t1');
       expect(heard).toEqual([expect.objectContaining({ jobs: true })]);
@@ -102,8 +101,7 @@ describePostgres('the PostgreSQL store', () => {
       const schema = fresh();
       const a = await open(schema);
       const b = await open(schema);
-      const heard: Committed[] = [];
-      a.onCommitted((committed) => heard.push(committed));
+      const heard = heardBy(a);
       const dropped = await listeningBackends<{ dropped: boolean }>(schema, 'pg_terminate_backend(pid) AS dropped');
       // Both instances listen on the schema's channel: both connections were dropped.
       expect(dropped).toHaveLength(2);
@@ -117,10 +115,8 @@ describePostgres('the PostgreSQL store', () => {
       const schema = fresh();
       const a = await open(schema);
       const b = await open(schema);
-      const heardByA: Committed[] = [];
-      a.onCommitted((committed) => heardByA.push(committed));
-      const heardByB: Committed[] = [];
-      b.onCommitted((committed) => heardByB.push(committed));
+      const heardByA = heardBy(a);
+      const heardByB = heardBy(b);
       const now = 1_000_000;
       // An hour off: A's scheduler looks at least once a minute, and will find it then.
       await b.commit({ now, todos: [todo('t1', { remindAt: now + 3_600_000 })] });
@@ -133,8 +129,7 @@ describePostgres('the PostgreSQL store', () => {
     it('hears the notice of an instance of the version before due times (a rolling deploy) as any due time moved', async () => {
       const schema = fresh();
       const a = await open(schema);
-      const heard: Committed[] = [];
-      a.onCommitted((committed) => heard.push(committed));
+      const heard = heardBy(a);
       const older = new pg.Client({ connectionString: postgresUrl });
       await older.connect();
       await older.query('SELECT pg_notify($1, $2)', [`feishu_todo_${schema}`, JSON.stringify({ from: 'an-older-instance', jobs: false, due: true })]);
@@ -250,8 +245,7 @@ describePostgres('the PostgreSQL store', () => {
       const schema = fresh();
       const a = await open(schema);
       const b = await open(schema);
-      const heardByA: Committed[] = [];
-      a.onCommitted((committed) => heardByA.push(committed));
+      const heardByA = heardBy(a);
       await a.commit({ now: 0, jobs: [job('j1')] });
       await b.commit({ now: 0, todos: [todo('t1', { remindAt: 5_000 })] });
       // Notices arrive in commit order: once A hears B's, its own earlier one has come back too, and was dropped.
@@ -267,8 +261,7 @@ describePostgres('the PostgreSQL store', () => {
       const schema = fresh();
       const a = await open(schema);
       const b = await open(schema);
-      const heardByA: Committed[] = [];
-      a.onCommitted((committed) => heardByA.push(committed));
+      const heardByA = heardBy(a);
       // Every notice the database sends, as a listener sees it (a notice a store could not read would still wake it).
       const listener = new pg.Client({ connectionString: postgresUrl });
       await listener.connect();
