@@ -96,6 +96,7 @@ async function seedNpmCache(cache: string): Promise<void> {
 function run(command: string, cwd: string, buildArgs: Record<string, string> = {}): void {
   const env = {
     ...buildArgs,
+    ...networkTrust(),
     PATH: process.env.PATH,
     HOME: npmHome(),
     npm_config_cache: join(npmHome(), '.npm'),
@@ -104,6 +105,16 @@ function run(command: string, cwd: string, buildArgs: Record<string, string> = {
   };
   const result = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`\`${command}\` failed (${result.status}):\n${result.stderr}`);
+}
+
+/**
+ * How this machine reaches the registry, which an image build gets from its host: the certificate authorities of a
+ * network that inspects TLS, and its proxies. npm reads its `cafile` from its global config, but the RUN line's
+ * `--prefix scripts` moves that file to `scripts/etc/npmrc`, so the setting is passed as npm passes it to `npm test`.
+ */
+function networkTrust(): Record<string, string> {
+  const names = ['NODE_EXTRA_CA_CERTS', 'npm_config_cafile', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
 }
 
 /** A folder that belongs to the image's user, as the data volume does. */
