@@ -1,8 +1,9 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { ClickThrottle } from '../../src/bot/throttle';
 import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
 import { type Limit, type LimitedMethod, RateLimitWaitTooLong } from '../../src/feishu/rate-limits';
-import type { Permit } from '../../src/shared-limits';
+import type { Permit, PermitLimit } from '../../src/shared-limits';
 import { Database } from '../../src/store/postgres/database';
 import type { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { PostgresSharedLimits } from '../../src/store/postgres/shared-limits';
@@ -60,6 +61,27 @@ describePostgres('fleet-wide limits on PostgreSQL', () => {
     expect((times[2] as number) - (times[0] as number)).toBeLessThan(10_600);
     expect((times[3] as number) - (times[0] as number)).toBeGreaterThanOrEqual(10_600);
     expect(busiestWindow(times, 10_600)).toBe(3);
+  });
+
+  it('discards the connection of a permit that got no answer in time: the next permit does not queue behind its statement', async () => {
+    const db = new Database({ url: postgresUrl, schema, poolSize: 2, queryTimeoutMs: 1_000 });
+    pools.push(db);
+    const limits = new PostgresSharedLimits(db);
+    const chat = (key: string): PermitLimit[] => [{ key, spacingMs: 10 }];
+    expect(await limits.reservePermit(chat('oc_1'), 60_000)).toMatchObject({ granted: true });
+    // Another session holds oc_1's limit, so the next permit's statement waits on its row past the timeout.
+    const holder = new pg.Client({ connectionString: postgresUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM ${schema}.rate_limits WHERE key = 'oc_1' FOR UPDATE`);
+      await expect(limits.reservePermit(chat('oc_1'), 60_000)).rejects.toThrow('Query read timeout');
+      // The statement is still running on that connection; given back to the pool, it would hold the next one too.
+      expect(await limits.reservePermit(chat('oc_2'), 60_000)).toMatchObject({ granted: true });
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+    }
   });
 
   it('refuses a permit further away than maxWaitMs, taking nothing from any limit', async () => {

@@ -106,14 +106,21 @@ export class Database {
     return this.turns.add(work, { priority: this.priority });
   }
 
-  /** Runs `work` on one connection of the pool, taken in a turn and given back after. */
+  /**
+   * Runs `work` on one connection of the pool, taken in a turn and given back after; discarded instead when a statement
+   * on it got no answer in time, since the statement may still be running there (as `transaction` does).
+   */
   withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.connected(async () => {
       const client = await this.pool.connect();
+      let broken: Error | undefined;
       try {
         return await work(client);
+      } catch (error) {
+        if (isQueryTimeout(error)) broken = error;
+        throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     });
   }
