@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadStoreConfig, misspeltVariables } from '../../src/config';
+import { ConfigError, KNOWN_VARIABLES, loadConfig, loadStoreConfig, misspeltVariables } from '../../src/config';
 
 const required = {
   FEISHU_APP_ID: 'cli_x',
@@ -253,5 +254,18 @@ describe('loadConfig', () => {
       databasePoolSize: 10,
     });
     expect(() => loadStoreConfig({ DATABASE_URL: 'http://db' })).toThrow(/DATABASE_URL must start with postgres:\/\//);
+  });
+});
+
+describe('the documented variables', () => {
+  const text = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+  const names = (pattern: RegExp, file: string) => [...text(file).matchAll(pattern)].map((match) => match[1] as string).sort();
+
+  it('are the variables the bot reads, each once, in .env.example (set or commented out) and in both READMEs', () => {
+    const known = [...KNOWN_VARIABLES].sort();
+    expect(names(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm, '.env.example')).toEqual(known);
+    // The configuration tables' rows: a variable in backticks in the first column.
+    expect(names(/^\| `([A-Z][A-Z0-9_]*)` \|/gm, 'README.md')).toEqual(known);
+    expect(names(/^\| `([A-Z][A-Z0-9_]*)` \|/gm, 'README.zh-CN.md')).toEqual(known);
   });
 });
