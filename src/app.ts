@@ -26,7 +26,7 @@ import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
 import { createStore, describeStore } from './store';
-import { storeHealth } from './store/health';
+import { sharedStats, storeHealth } from './store/health';
 import type { Store } from './store/store';
 
 /** Wires the parts together and starts them; `main.ts` adds only the process around it. */
@@ -84,8 +84,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let outbox: Outbox | undefined;
   let receiver: Receiver | undefined;
   const healthSources: HealthSource[] = [];
+  const stats = sharedStats(store);
   const metrics = new Metrics({
-    storeStats: () => store.stats(),
+    storeStats: () => stats.stats(),
     storePool: () => store.poolUsage?.(),
     build: BUILD_INFO,
     jobsRunning: () => outbox?.running ?? 0,
@@ -178,7 +179,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       : webhookReceiver(now);
   receiver = events;
   healthSources.push(
-    storeHealth(store, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
+    storeHealth(stats, now, { kind: config.databaseUrl === undefined ? 'file' : 'postgresql', logger }),
     feishuCheck,
     { name: 'taskSync', health: () => services.taskSync.health() },
     // A receiver that gave up (Feishu refused a reconnect) leaves the bot deaf: let the orchestrator see it.

@@ -4,6 +4,20 @@ import { storeFailure } from './failure';
 import type { Upkeep } from './store';
 
 /**
+ * `store.stats()`, read once for every caller that asks while a read is under way: a scrape asks for the store's gauges
+ * and for its health part at the same moment, and on PostgreSQL each read is a query.
+ */
+export function sharedStats(store: Pick<Upkeep, 'stats'>): Pick<Upkeep, 'stats'> {
+  let reading: ReturnType<Upkeep['stats']> | undefined;
+  return {
+    stats: () =>
+      (reading ??= store.stats().finally(() => {
+        reading = undefined;
+      })),
+  };
+}
+
+/**
  * The store as /healthz and the metrics see it: failing when a commit cannot be made durable (a full disk, a
  * database that does not answer), with the backlog of jobs and the age of the oldest, for a person to read.
  * /healthz is public: a failure shows as its category; the driver's text (hosts, users) goes to the log, once a change.

@@ -87,8 +87,11 @@ describe('/metrics', () => {
     const forged = messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_admin', text: '/help', eventId: 'ev_forged' });
     expect((await bot.emu.push(`${bot.app.url}/webhook/event`, forged, { encryptKey: 'not-the-key' })).status).toBeGreaterThanOrEqual(400);
 
+    const statsRead = vi.spyOn(bot.app.store, 'stats');
     const response = await fetch(`${bot.app.url}/metrics`);
     expect(response.status).toBe(200);
+    // The gauges and the store's health part come from one read (a query, on PostgreSQL).
+    expect(statsRead).toHaveBeenCalledTimes(1);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
     expect(series(text, 'todo_bot_pushes_total', { route: 'event', outcome: 'accepted' })).toBe(2);
