@@ -57,7 +57,7 @@ export function listen(handler: RequestListener, options: { port: number; host: 
  * The bot's HTTP handler. The two push routes are answered here, at the `http` layer, and Koa serves everything else
  * (`/healthz`, `/metrics`, every other URL's 404). A push is nearly all the traffic and needs none of Koa: no
  * routing beyond two exact paths, no cookies, no content negotiation; Koa's per-request context, its getters and its
- * response handling were a third of a push's CPU (docs/architecture.md, "The push path").
+ * response handling were a third of a push's CPU (docs/architecture.md, "Pushes are answered before Koa").
  */
 export function createServer(options: ServerOptions): RequestListener {
   const koa = createKoa(options);
