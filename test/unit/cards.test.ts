@@ -303,6 +303,18 @@ describe('todoCard', () => {
     expect(CardActionValue.parse(callbackValue(reopen!))).toEqual({ action: 'todo.reopen', todoId: 'td_1' });
   });
 
+  it('says a to-do deleted in Feishu Task stays here as it is: open, or done', () => {
+    const task = { guid: 'g1', url: 'https://applink.feishu.cn/client/todo/detail?guid=g1', completed: false, deletedThere: true };
+    const detailsOf = (card: object) => components(card).find((c) => c.tag === 'markdown') as CardComponent & { i18n_content: Record<string, string> };
+    const open = detailsOf(todoCard(todo({ task }), { lang: 'en_us' }));
+    expect(open.i18n_content.en_us).toContain('**Deleted in Feishu Task**: this to-do stays open here.');
+    expect(open.i18n_content.zh_cn).toContain('**飞书任务中已删除**：此待办在群里仍未完成。');
+    const done = detailsOf(todoCard(todo({ status: 'done', doneBy: 'ou_d', task }), { lang: 'en_us' }));
+    expect(done.i18n_content.en_us).toContain('**Deleted in Feishu Task**: this to-do stays here, done.');
+    expect(done.i18n_content.zh_cn).toContain('**飞书任务中已删除**：此待办仍留在群里，已完成。');
+    expect(JSON.stringify(done)).not.toContain('stays open');
+  });
+
   it('names the repeat rule with its weekday', () => {
     const card = todoCard(todo({ remindAt: AT_2026_11_24_0100Z, repeat: 'weekly', repeatAnchor: AT_2026_11_24_0100Z }), { lang: 'en_us' });
     const details = components(card).find((c) => c.tag === 'markdown') as CardComponent & { i18n_content: Record<string, string> };
