@@ -1,5 +1,5 @@
 import type { Language } from './languages';
-import { canonicalZone } from './zones';
+import { canonicalZone, zoneAbbreviation } from './zones';
 
 /**
  * What a group's admins chose for it (`/settings`). Every field is optional: an absent one means the environment's
@@ -20,7 +20,10 @@ export type ClockTime = string;
 export interface GroupSettings {
   /** The language of the bot's private cards and notices in the group (also `/lang`). */
   language?: Language;
-  /** The canonical zone the group's digest, quiet hours and "Tomorrow" are read in. */
+  /**
+   * The canonical zone the group's digest and quiet hours are read in. "Tomorrow" is the clicker's tomorrow, so it
+   * falls back to this zone only when neither their device nor their profile tells theirs.
+   */
   timeZone?: string;
   /** Who may open the to-do form. */
   whoCreates?: WhoCreates;
@@ -84,9 +87,14 @@ export function parseNudgeHours(text: string): number | undefined {
   return hours >= 1 && hours <= MAX_NUDGE_HOURS ? hours : undefined;
 }
 
-/** A zone a group may choose: an IANA name, canonicalised. */
+/**
+ * A zone a group may choose: an IANA name or a fixed offset, canonicalised. Not an abbreviation: Node reads `CST` as
+ * America/Chicago, and a team in China that typed it would get its digest 14 hours off (DEFAULT_TIME_ZONE refuses
+ * them too).
+ */
 export function parseGroupZone(text: string): string | undefined {
-  return canonicalZone(text.trim());
+  const trimmed = text.trim();
+  return zoneAbbreviation(trimmed) ? undefined : canonicalZone(trimmed);
 }
 
 /** The settings whose values differ between two resolved sets, in the card's order. */

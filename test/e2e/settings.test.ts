@@ -124,6 +124,7 @@ describe('/settings', () => {
       [{ digestTime: '25:00', nudgeAfterHours: '5' }, /^Daily digest: write a time/],
       [{ nudgeAfterHours: '0' }, /^Overdue nudges: write a whole number of hours/],
       [{ timeZone: 'Mars/Olympus' }, /^Time zone: write an IANA zone/],
+      [{ timeZone: 'CST' }, /not an abbreviation such as CST/],
       [{ tomorrowTime: 'noon' }, /^"Tomorrow" means: write a time/],
       [{ whoCreates: 'robots' }, /^Who may create to-dos: choose/],
     ] as const) {

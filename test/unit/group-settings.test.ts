@@ -39,6 +39,11 @@ describe('group settings', () => {
     for (const bad of ['0', '-1', '1.5', '745', 'x', '']) expect(parseNudgeHours(bad)).toBeUndefined();
     expect(parseGroupZone('europe/berlin')).toBe('Europe/Berlin');
     expect(parseGroupZone('Mars/Olympus')).toBeUndefined();
+    expect(parseGroupZone(' +0800 ')).toBe('+08:00');
+    expect(parseGroupZone('utc')).toBe('UTC');
+    // Node would read CST as America/Chicago; a team in China means Asia/Shanghai.
+    expect(parseGroupZone('CST')).toBeUndefined();
+    expect(parseGroupZone('ist')).toBeUndefined();
   });
 
   it('names the settings that changed, in the card’s order', () => {
