@@ -88,7 +88,8 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     if (phase === 'done' && todo.doneVia === 'feishu_task') {
       lines.push(todo.doneAt !== undefined ? t(lang, 'todoCard.doneInTaskAt', { time: time(todo.doneAt, lang) }) : t(lang, 'todoCard.doneInTask'));
     }
-    if (todo.task?.deletedThere === true && phase !== 'recalled') lines.push(t(lang, phase === 'done' ? 'todoCard.deletedInTaskDone' : 'todoCard.deletedInTask'));
+    if (todo.task?.deletedThere === true && phase !== 'recalled')
+      lines.push(t(lang, phase === 'done' ? 'todoCard.deletedInTaskDone' : 'todoCard.deletedInTask'));
     if (phase === 'done' && todo.doneBy !== undefined) {
       lines.push(
         todo.doneAt !== undefined
