@@ -1,8 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
- * One logger for the process. Secrets are redacted by path when it is built, so no call site can leak them:
- * a line shows `[Redacted]`, never the value. User text and request bodies are never logged at all.
+ * One logger for the process. Secrets are redacted by the names of the fields that hold them, at the top of a line or
+ * one level down (`err.config.headers` is not reached: errors are serialised without it), so a line shows `[Redacted]`,
+ * never the value. User text and request bodies are never logged at all.
  */
 export const REDACT_PATHS = [
   'appSecret',
@@ -21,9 +22,6 @@ export const REDACT_PATHS = [
   '*.authorization',
   '*.headers.authorization',
   '*.headers.Authorization',
-  'config.appSecret',
-  'config.encryptKey',
-  'config.verificationToken',
 ];
 
 export type { Logger };
