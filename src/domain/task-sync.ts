@@ -59,9 +59,10 @@ export interface Reconciled {
 
 /**
  * The to-do after reading its task. Completed there while open here: done, "in Feishu Task". Reopened there while done
- * here: open again. Deleted there: marked, and the to-do stays open in the group. Assignees or the due changed there:
- * the to-do's assignees or reminder follow. A difference from the memory that the to-do already shows (the bot's own change, or one already read) and a
- * difference the bot is still to push (the to-do changed after the memory was written) change nothing.
+ * here: open again. Deleted there: marked, and the to-do keeps its status here, open or done. Assignees or the due
+ * changed there: the to-do's assignees or reminder follow. A difference from the memory that the to-do already shows
+ * (the bot's own change, or one already read) and a difference the bot is still to push (the to-do changed after the
+ * memory was written) change nothing.
  */
 export function reconcile(todo: Todo, read: TaskState | undefined, now: number): Reconciled {
   const unchanged = { todo, card: false, assignees: false };

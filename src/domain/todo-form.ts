@@ -154,7 +154,7 @@ export interface ZoneHints {
   device?: string | undefined;
   /** The zone in the person's Feishu profile. */
   profile?: string | undefined;
-  /** `DEFAULT_TIME_ZONE`. */
+  /** The group's zone (`/settings`; `DEFAULT_TIME_ZONE` until an admin chooses one). */
   fallback: string;
 }
 

@@ -5,7 +5,7 @@ import { type BotProcess, ensureStopped, freePort, spawnBot, waitHealthy } from 
 import { postgresUrl } from '../support/postgres';
 
 /**
- * A fleet of real bot processes (`node dist/main.js`, as the reliability suite runs the bot) on one
+ * A fleet of real bot processes (`node <bundle>/main.js`, built as `dist/main.js` is, as the reliability suite runs the bot) on one
  * PostgreSQL schema, each on a port of its own, for what an in-process fleet cannot show: a SIGKILL, and instances
  * that do not share one event loop (whose stalls would hold up all of them at once).
  */

@@ -88,7 +88,7 @@ describe('the bot process', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     figure(
-      `process — node dist/main.js: /healthz 200 after ${Math.round(startMs)} ms on first start, ${Math.round(restartMs)} ms on restart; ` +
+      `process — node <test bundle>/main.js: /healthz 200 after ${Math.round(startMs)} ms on first start, ${Math.round(restartMs)} ms on restart; ` +
         `SIGTERM to exit 0 in ${Math.round(stopMs)} ms; a form opened before the restart submitted after it`,
     );
   }, 60_000);

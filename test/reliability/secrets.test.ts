@@ -157,7 +157,7 @@ describe('secrets', () => {
     expect(naming[0]).toMatch(/FEISHU_ENCRYPT_KEY is missing/);
     expect(leaksIn(child.lines, [SECRETS.appSecret, SECRETS.verificationToken])).toEqual([]);
     figure(
-      `secrets — missing FEISHU_ENCRYPT_KEY under node dist/main.js: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`,
+      `secrets — missing FEISHU_ENCRYPT_KEY, the bot bundled as for npm start: exit ${exit.code}, "${naming[0]?.trim()}", no secret in its ${child.lines.length} output lines`,
     );
   }, 30_000);
 });

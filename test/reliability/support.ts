@@ -13,7 +13,7 @@ import { DataFileLock } from '../../src/store/embedded/file-lock';
 
 /**
  * Shared pieces of the reliability suite: figures, bounded waits, reading the emulator's state the way a user
- * would see it, and the real bot as a child process (`node dist/main.js`, as `npm start` runs it).
+ * would see it, and the real bot as a child process (`node <bundle>/main.js`, built as `npm start`'s `dist/main.js` is).
  */
 
 export const SEND = '/open-apis/ephemeral/v1/send';
@@ -189,7 +189,8 @@ export interface BotProcess {
 const MAX_KEPT_LINES = 20_000;
 
 /**
- * Starts the real bot the way production does (`npm start`: `node --enable-source-maps dist/main.js`). The working
+ * Starts the real bot the way production does (`npm start`: `node --enable-source-maps dist/main.js`), from the
+ * test bundle built the same way. The working
  * directory is a temporary one so that a developer's `.env` in the repo cannot leak into the test.
  */
 export function spawnBot(env: Record<string, string>, opts: { cwd: string; wrapper?: string[] | undefined }): BotProcess {

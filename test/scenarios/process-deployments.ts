@@ -12,7 +12,7 @@ import { type BotProcess, MESSAGES, dataFileLockIsFree, ensureStopped, freePort,
 import { dropSchema, openPostgresStore, uniqueSchema } from '../support/postgres';
 
 /**
- * The two ways the bot is deployed, as real processes (`node dist/main.js`) a test can SIGKILL, behind one face, so
+ * The two ways the bot is deployed, as real processes (`node <bundle>/main.js`, built as `dist/main.js` is) a test can SIGKILL, behind one face, so
  * that the crash scenario is written once and run on both: one process on the file store, started again on the same
  * `DATA_FILE` at once after each kill (nothing else can serve meanwhile); and three processes on one PostgreSQL
  * schema, the killed one started again once the others have taken its jobs over. Each deployment checks what only it

@@ -116,7 +116,7 @@ export function taskJobs(services: Services): RegisteredJob[] {
     if (latest.task) await ctx.commit({ todos: [{ ...latest, task: { ...latest.task, deletedThere: true } }] });
   }
 
-  /** Told once per group, privately, to the admin whose to-do found the scope missing. */
+  /** Told once per group, privately, to the creator of the to-do that found the scope missing. */
   async function tellAboutScope(ctx: JobContext, todo: Todo): Promise<void> {
     const chat = await store.chat(todo.chatId);
     if (chat?.taskScopeNoticeAt !== undefined) return;
