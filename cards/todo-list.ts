@@ -30,12 +30,12 @@ export function todoListCard(p: { todos: Todo[]; mine: boolean; overdue?: boolea
   const voice = privateVoice(lang);
   return buildCard({
     voice,
-    title: p.mine ? 'list.titleMine' : p.overdue ? 'list.titleOverdue' : 'list.titleAll',
+    title: p.mine ? (p.overdue ? 'list.titleMineOverdue' : 'list.titleMine') : p.overdue ? 'list.titleOverdue' : 'list.titleAll',
     template: 'blue',
     elements: [
       ...(p.people?.length ? [markdown((each) => t(each, 'list.for', { people: (p.people ?? []).map(person).join(' ') }), voice)] : []),
       // The to-dos' text as typed, so the whole list is plain text: nothing in it is markup.
-      typedText(lines.length > 0 ? lines.join('\n') : t(lang, p.mine ? 'list.emptyMine' : filtered ? 'list.emptyFiltered' : 'list.emptyAll')),
+      typedText(lines.length > 0 ? lines.join('\n') : t(lang, filtered ? 'list.emptyFiltered' : p.mine ? 'list.emptyMine' : 'list.emptyAll')),
     ],
   });
 }

@@ -39,14 +39,14 @@ export interface SettingsDecision {
  * more and save again.
  */
 export async function saveSettings(services: Services, action: CardActionEvent, chatId: string, lang: Language): Promise<SettingsDecision> {
-  const refuse = (key: 'settings.adminsOnly' | 'toast.otherChat' | 'toast.permissionUnknown'): SettingsDecision => ({
+  const refuse = (key: 'settings.adminsOnly' | 'settings.otherChat' | 'toast.permissionUnknown'): SettingsDecision => ({
     answer: { toast: toast('error', key, lang) },
     lang,
   });
   try {
     // A direct chat has the bot and the person clicking in it alone, so a card there can only be one the bot sent them.
     if (action.chatId !== undefined && action.chatId !== chatId && (await services.admins.chatMode(action.chatId)) !== 'p2p') {
-      return refuse('toast.otherChat');
+      return refuse('settings.otherChat');
     }
     if (!(await services.admins.isAdmin(chatId, action.operatorId))) return refuse('settings.adminsOnly');
   } catch {

@@ -79,7 +79,12 @@ describe('a to-do from a message', () => {
     expect(inputOf(form.card)).toBeUndefined();
     const lines = noticesTo(h, 'ou_admin');
     expect(lines.filter((line) => line.includes('recalled or deleted'))).toHaveLength(1);
+    expect(lines.at(-1)).toContain('The form opens empty.');
     expect(lines.join('\n')).not.toContain('Order more coffee');
+    // Words typed after /todo stay in the form, and the line says so.
+    const typed = await todoReplyingTo(source, 'Call the caterer');
+    expect(inputOf(typed.card)).toBe('Call the caterer');
+    expect(noticesTo(h, 'ou_admin').at(-1)).toContain('The form holds only what you typed after the command.');
 
     h.emu.setMessageScope(false);
     const other = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Book the room' });

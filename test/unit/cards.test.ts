@@ -5,6 +5,7 @@ import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import { nudgeCard } from '../../cards/nudge';
 import {
+  type Card,
   type CardComponent,
   assertCardFits,
   callbackButton,
@@ -474,6 +475,20 @@ describe('noticeCard', () => {
   });
 });
 
+describe('todoListCard', () => {
+  const textOf = (card: Card) => JSON.stringify(card.body.elements);
+
+  it('names what a combined filter lists, and says nothing matched rather than that nothing is yours', () => {
+    const mineOverdue = todoListCard({ todos: [], mine: true, overdue: true, lang: 'en_us' });
+    expect(mineOverdue.header.title.content).toBe('Your overdue to-dos');
+    expect(textOf(mineOverdue)).toContain('No open to-do here matches.');
+    expect(textOf(todoListCard({ todos: [], mine: true, people: ['ou_bea'], lang: 'en_us' }))).toContain('No open to-do here matches.');
+    const mine = todoListCard({ todos: [], mine: true, lang: 'en_us' });
+    expect(mine.header.title.content).toBe('Your open to-dos');
+    expect(textOf(mine)).toContain('Nothing is assigned to you here.');
+  });
+});
+
 describe('helpCard', () => {
   const commands = [
     { names: { en_us: 'todo', zh_cn: '待办' }, args: 'command.todo.args', description: 'command.help.description' },
@@ -486,7 +501,7 @@ describe('helpCard', () => {
         tag: 'markdown',
         content: '**/todo &#91;text&#93;** or /待办 — Show this list of commands.\n**/help** or /帮助 — Show this list of commands.',
       },
-      { tag: 'markdown', content: 'Commands work with or without @mentioning me.', text_size: 'notation' },
+      { tag: 'markdown', content: "In a group, @mention me with a command, unless this app may read all of the group's messages.", text_size: 'notation' },
     ]);
   });
 

@@ -76,13 +76,15 @@ export function formJobs(services: Services): RegisteredJob[] {
 
   /**
    * The words of the message `/todo` replied to become the form's draft (unless words were typed after `/todo`, which
-   * win), and the message its source; a source the bot cannot read leaves the form empty, and its owner is told why.
+   * win), and the message its source; a source the bot cannot read leaves the form with what was typed, if anything,
+   * and its owner is told why.
    */
   async function readSourceInto(ctx: JobContext, form: TodoForm, sourceId: string): Promise<void> {
     const read = await ctx.step('source', () => readSource(services, { messageId: sourceId, chatId: form.chatId }));
     if (!read.ok) {
       const lang = recordLanguage(services, form);
-      const notice = { chatId: form.chatId, userId: form.ownerId, text: t(lang, read.reason), tone: 'warning' as const, lang, replyTo: form.commandMessageId };
+      const text = `${t(lang, read.reason)} ${t(lang, form.draftText !== '' ? 'source.formTyped' : 'source.formEmpty')}`;
+      const notice = { chatId: form.chatId, userId: form.ownerId, text, tone: 'warning' as const, lang, replyTo: form.commandMessageId };
       await ctx.commit({ jobs: [noticeJob(services, `${ctx.job.id}:source`, notice)] });
       return;
     }
