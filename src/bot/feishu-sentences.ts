@@ -52,7 +52,10 @@ export function feishuSentence(feishuCode: number): MessageKey {
   return FEISHU_SENTENCES[feishuCode] ?? 'feishuError.unknown';
 }
 
-/** What to tell a person of a failure: Feishu's reason when Feishu was the trouble, otherwise `otherwise`. */
+/**
+ * What to tell a person of a failure: Feishu's reason when Feishu was the trouble, otherwise `otherwise`. Said when a
+ * job has given up (its retries spent), so no sentence here may promise another try.
+ */
 export function sayFailure(error: unknown, otherwise: MessageKey): MessageKey {
   if (!isFeishuError(error)) return otherwise;
   switch (error.code) {

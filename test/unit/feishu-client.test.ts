@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
+import { FEISHU_SENTENCES, feishuSentence, sayFailure } from '../../src/bot/feishu-sentences';
 import { AnswerWindows } from '../../src/feishu/answer-windows';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
@@ -19,6 +19,20 @@ describe('the error-code table', () => {
     for (const [code, meaning] of Object.entries(FEISHU_CODES)) {
       expect(FEISHU_SENTENCES[Number(code)], String(code)).toBeDefined();
       expect(meaning.retry && meaning.done, String(code)).toBeFalsy();
+    }
+  });
+
+  it('promises no further try for a transient failure: a person hears of one only when its job has given up', () => {
+    const transient = [
+      new FeishuNetworkError('m', 'ECONNRESET'),
+      ...Object.entries(FEISHU_CODES)
+        .filter(([, meaning]) => meaning.retry)
+        .map(([code]) => new FeishuApiError('m', Number(code), '', 400)),
+    ];
+    for (const error of transient) {
+      const say = sayFailure(error, 'notice.internalError');
+      expect(t('en_us', say), say).not.toMatch(/\bwill\b|shortly/i);
+      expect(t('zh_cn', say), say).not.toMatch(/会继续|稍后/);
     }
   });
 
