@@ -8,10 +8,11 @@ import { LANGUAGES } from '../src/domain/languages';
 export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.submit'), formId: z.string() }),
   z.object({ action: z.literal('todo.cancel'), formId: z.string() }),
-  z.object({ action: z.literal('todo.done'), todoId: z.string() }),
+  /** `on: 'nudge'` on an overdue nudge's buttons, so that the card it becomes keeps the nudge's title. */
+  z.object({ action: z.literal('todo.done'), todoId: z.string(), on: z.literal('nudge').optional() }),
   z.object({ action: z.literal('todo.reopen'), todoId: z.string() }),
-  z.object({ action: z.literal('todo.snooze'), todoId: z.string() }),
-  z.object({ action: z.literal('todo.tomorrow'), todoId: z.string() }),
+  z.object({ action: z.literal('todo.snooze'), todoId: z.string(), on: z.literal('nudge').optional() }),
+  z.object({ action: z.literal('todo.tomorrow'), todoId: z.string(), on: z.literal('nudge').optional() }),
   /** Done on a line of the daily digest. */
   z.object({ action: z.literal('todo.digestDone'), todoId: z.string() }),
   /** The settings form's Save: the group it was opened for, and the language it is written in. */

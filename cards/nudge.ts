@@ -22,8 +22,8 @@ export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; l
       typedText(todo.text),
       markdown((lang) => t(lang, 'nudge.since', { time: escapeMarkdown(formatInstant(p.overdueSince, p.zone, lang)) }), voice, { text_size: 'notation' }),
       ...buttonRow([
-        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id } }),
-        ...snoozeButtons(todo.id, voice, p.snooze),
+        callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.done', todoId: todo.id, on: 'nudge' } }),
+        ...snoozeButtons(todo.id, voice, p.snooze, 'nudge'),
       ]),
     ],
   });

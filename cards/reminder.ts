@@ -58,29 +58,47 @@ export function remindedPeople(todo: Todo): string {
  * Snooze 1 h and Tomorrow at the group's time (what the click sets, src/bot/card-actions.ts), on a reminder, a nudge
  * and a reminder that took over as the to-do's card.
  */
-export function snoozeButtons(todoId: string, voice: Voice, choices: SnoozeChoices): CardComponent[] {
+export function snoozeButtons(todoId: string, voice: Voice, choices: SnoozeChoices, on?: 'nudge'): CardComponent[] {
   const tomorrow = (lang: Language) => t(lang, 'button.tomorrow', { time: clockLabel(choices.tomorrowTime) });
   return [
-    callbackButton({ voice, text: 'button.snooze', value: { action: 'todo.snooze', todoId } }),
-    callbackButton({ voice, text: tomorrow, value: { action: 'todo.tomorrow', todoId } }),
+    callbackButton({ voice, text: 'button.snooze', value: { action: 'todo.snooze', todoId, ...(on && { on }) } }),
+    callbackButton({ voice, text: tomorrow, value: { action: 'todo.tomorrow', todoId, ...(on && { on }) } }),
   ];
 }
 
 /** `09:30` as people write it on a button: `9:30`. */
 const clockLabel = (time: ClockTime) => time.replace(/^0(?=\d:)/, '');
 
-/** The reminder once someone acted on it: what happened, by whom, and no buttons left to press. */
-export function reminderHandledCard(p: { todo: Todo; outcome: 'done' | 'snoozed'; by: string; until?: number; timeZone?: string; lang: Language }): Card {
+/**
+ * A reminder or an overdue nudge (`nudge`) once someone acted on it, or once a click found its to-do closed
+ * elsewhere (`closed`: done on its card, in the digest or in Feishu Task, or recalled): what happened, by whom, and
+ * no buttons left to press.
+ */
+export function reminderHandledCard(
+  p: { todo: Todo; lang: Language; nudge?: boolean } & (
+    | { outcome: 'done'; by: string }
+    | { outcome: 'snoozed'; by: string; until: number; timeZone?: string }
+    | { outcome: 'closed' }
+  ),
+): Card {
   const voice = groupVoice(p.lang);
-  const by = person(p.by);
-  const what = (lang: Language) =>
-    p.outcome === 'done'
-      ? t(lang, 'reminder.doneBy', { person: by })
-      : t(lang, 'reminder.snoozedBy', { person: by, time: readerTime(p.until ?? 0, p.timeZone ?? p.todo.timeZone, lang) });
+  const what = (lang: Language): string => {
+    switch (p.outcome) {
+      case 'done':
+        return t(lang, 'reminder.doneBy', { person: person(p.by) });
+      case 'snoozed':
+        return t(lang, 'reminder.snoozedBy', { person: person(p.by), time: readerTime(p.until, p.timeZone ?? p.todo.timeZone, lang) });
+      case 'closed':
+        if (p.todo.status === 'recalled') return t(lang, 'toast.recalled');
+        if (p.todo.doneBy !== undefined) return t(lang, 'reminder.doneBy', { person: person(p.todo.doneBy) });
+        return t(lang, p.todo.doneVia === 'feishu_task' ? 'todoCard.doneInTask' : 'toast.alreadyDone');
+    }
+  };
+  const done = p.outcome === 'done' || (p.outcome === 'closed' && p.todo.status === 'done');
   return buildCard({
     voice,
-    title: 'reminder.title',
-    template: p.outcome === 'done' ? 'green' : 'grey',
+    title: p.nudge ? 'nudge.title' : 'reminder.title',
+    template: done ? 'green' : 'grey',
     elements: [typedText(p.todo.text), markdown(what, voice)],
   });
 }

@@ -93,22 +93,22 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
     case 'todo.cancel':
       return () => cancel(services, action, value.formId);
     case 'todo.done':
-      return () => markDone(services, action, value.todoId, true);
+      return () => markDone(services, action, value.todoId, true, value.on === 'nudge');
     case 'todo.reopen':
-      return () => markDone(services, action, value.todoId, false);
+      return () => markDone(services, action, value.todoId, false, false);
     case 'todo.snooze': {
       const zone = await clickerZone(services, action);
-      return () => snooze(services, action, value.todoId, zone, (now) => now + SNOOZE_MS);
+      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now) => now + SNOOZE_MS);
     }
     case 'todo.tomorrow': {
       const zone = await clickerZone(services, action);
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
-      return () => snooze(services, action, value.todoId, zone, (now) => tomorrowAt(now, zone, hour, minute));
+      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now) => tomorrowAt(now, zone, hour, minute));
     }
     case 'todo.digestDone':
       // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
       return async () => {
-        const decision = await markDone(services, action, value.todoId, true);
+        const decision = await markDone(services, action, value.todoId, true, false);
         return { ...decision, answer: { toast: decision.answer.toast } };
       };
     case 'settings.save':
@@ -132,9 +132,16 @@ async function clickerZone(services: Services, action: CardActionEvent): Promise
 }
 
 /** Moves the next reminder; "Tomorrow" means the group's tomorrow time (9:00) where the person clicking is. */
-async function snooze(services: Services, action: CardActionEvent, todoId: string, zone: string, until: (now: number) => number): Promise<Decision> {
+async function snooze(
+  services: Services,
+  action: CardActionEvent,
+  todoId: string,
+  zone: string,
+  nudge: boolean,
+  until: (now: number) => number,
+): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' });
+  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' }, nudge);
   if ('answer' in found) return found;
   const { todo, lang } = found;
   const remindAt = until(now());
@@ -143,7 +150,10 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
     answer: {
       ...toast('success', snoozed, lang),
       ...(!isTodoCard(todo, action.messageId) && {
-        card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang }) },
+        card: {
+          type: 'raw' as const,
+          data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang, nudge }),
+        },
       }),
     },
     change: { todos: [{ ...todo, remindAt, updatedAt: now() }], jobs: [cardUpdateJob(services, todo), ...taskSyncJobs(services, todo)] },
@@ -151,9 +161,9 @@ async function snooze(services: Services, action: CardActionEvent, todoId: strin
   };
 }
 
-async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean): Promise<Decision> {
+async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean, nudge: boolean): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', { type: 'warning', key: 'toast.recalled' });
+  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', { type: 'warning', key: 'toast.recalled' }, nudge);
   if ('answer' in found) return found;
   const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
@@ -162,17 +172,15 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
     const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
-    return {
-      answer: { ...already, ...(!onReminder && { card: { type: 'raw' as const, data: todoCard(todo, { lang, asReminder }) } }) },
-      lang,
-    };
+    const card = onReminder ? reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) : todoCard(todo, { lang, asReminder });
+    return { answer: { ...already, card: { type: 'raw' as const, data: card } }, lang };
   }
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), doneVia: undefined, updatedAt: now() }
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
   const card = onReminder
-    ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang })
+    ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang, nudge })
     : todoCard(updated, { lang, asReminder: reminderTookOver(updated) ? await snoozeChoices(services, updated.chatId) : undefined });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
@@ -197,13 +205,22 @@ async function todoToChange(
   todoId: string,
   actionable: (todo: Todo) => boolean,
   notActionable: { type: ToastType; key: MessageKey },
+  nudge: boolean,
 ): Promise<{ todo: Todo; lang: Language } | Decision> {
   const todo = await services.store.todo(todoId);
   const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
   // A card whose to-do the store does not hold (data restored from an older backup, a forged value) is not "recalled".
   if (!todo) return { answer: toast('warning', 'toast.todoUnknown', lang), lang };
-  if (!actionable(todo)) return { answer: toast(notActionable.type, notActionable.key, lang), lang };
-  if (action.chatId !== undefined && action.chatId !== todo.chatId) return { answer: toast('error', 'toast.otherChat', lang), lang };
+  const otherChat = action.chatId !== undefined && action.chatId !== todo.chatId;
+  if (!actionable(todo)) {
+    const refused = toast(notActionable.type, notActionable.key, lang);
+    // A reminder or a nudge (a reply, not the to-do's card) keeps buttons its to-do outgrew when it was closed
+    // elsewhere: it takes the to-do's state in their place.
+    const onReply = action.messageId !== undefined && !isTodoCard(todo, action.messageId) && !otherChat;
+    const closed = onReply && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) } };
+    return { answer: { ...refused, ...closed }, lang };
+  }
+  if (otherChat) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);
   return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };
 }

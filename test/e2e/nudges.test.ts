@@ -69,6 +69,8 @@ describe('overdue nudges', () => {
     const nudge = nudges(done.messageId)[0];
     const answer = await h.click('ou_admin', nudge?.messageId as string, buttonValue(nudge?.card, 'todo.done'));
     expect(answer.body.toast.type).toBe('success');
+    // The nudge keeps its own title once handled.
+    expect(answer.body.card.data.header.title.content).toBe('Overdue');
     await h.say('ou_admin', '/recall', { parentId: recalled.messageId });
     await h.settled();
     expect((await todoOf(recalled.todoId)).status).toBe('recalled');

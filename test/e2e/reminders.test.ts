@@ -161,6 +161,33 @@ describe('acting on a reminder', () => {
     expect(replies(todo.messageId)).toHaveLength(1);
   });
 
+  it('a reminder whose to-do was closed elsewhere answers a click with the to-do’s state, and keeps no buttons', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const card = h.emu.messages.get(todo.messageId)?.card;
+    await h.click('ou_admin', todo.messageId, buttonValue(card, 'todo.done'));
+    await h.settled();
+    for (const button of ['todo.snooze', 'todo.done'] as const) {
+      const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, button));
+      expect(answer.body.toast.type).toBe('info');
+      const shown = JSON.stringify(answer.body.card.data);
+      expect(shown).toContain('Marked done by');
+      expect(shown).toContain('ou_admin');
+      expect(shown).not.toContain('"tag":"button"');
+    }
+    // Recalled meanwhile: the reminder says so.
+    const other = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    await clock.advance(HOUR);
+    const second = replies(other.messageId)[0];
+    await h.say('ou_admin', '/recall', { parentId: other.messageId });
+    await h.settled();
+    const answer = await h.click('ou_alice', second?.messageId as string, buttonValue(second?.card, 'todo.done'));
+    expect(answer.body.toast.content).toBe('This to-do was recalled.');
+    expect(JSON.stringify(answer.body.card.data)).toContain('This to-do was recalled.');
+  });
+
   it('others may not snooze', async () => {
     await start();
     const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
