@@ -2,10 +2,14 @@ import type { FormStatus } from '../src/domain/model';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import { type Card, buildCard, privateVoice, typedText } from './parts';
 
-/** Why a form sent by direct message closed (a recalled `/todo` cancels its form). */
-export type ClosedFormOutcome = Exclude<FormStatus, 'open' | 'submitting'>;
+/**
+ * Why a form sent by direct message closed (a recalled `/todo` cancels its form), or `submitting`: submitted, its
+ * to-do not yet posted (the click's own answer, before the post is made).
+ */
+export type ClosedFormOutcome = Exclude<FormStatus, 'open'>;
 
 const SAID: Record<ClosedFormOutcome, MessageKey> = {
+  submitting: 'formCard.closed.submitting',
   posted: 'formCard.closed.posted',
   cancelled: 'formCard.closed.cancelled',
   expired: 'formCard.closed.expired',

@@ -251,7 +251,7 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const form = noteClickedCard(actor.value, action);
   const todo = newTodo({ id: newId('todo'), form, submission: submission.value, now: now() });
   return {
-    answer: { ...toast('success', 'toast.posting', lang), ...closedDirectForm(form, 'posted', lang) },
+    answer: { ...toast('success', 'toast.posting', lang), ...closedDirectForm(form, 'submitting', lang) },
     change: { todos: [todo], forms: [{ ...form, status: 'submitting', todoId: todo.id, updatedAt: now() }], jobs: [todoPostJob(services, form, todo.id)] },
     lang,
   };
@@ -272,6 +272,6 @@ async function cancel(services: Services, action: CardActionEvent, formId: strin
 }
 
 /** A form sent by direct message is answered with its closed look at once (the job then updates it for good). */
-function closedDirectForm(form: TodoForm, outcome: 'posted' | 'cancelled', lang: Language): Pick<CardActionAnswer, 'card'> {
+function closedDirectForm(form: TodoForm, outcome: 'submitting' | 'cancelled', lang: Language): Pick<CardActionAnswer, 'card'> {
   return form.delivery?.kind === 'direct' ? { card: { type: 'raw', data: closedFormCard({ outcome, lang }) } } : {};
 }

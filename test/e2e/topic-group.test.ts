@@ -68,6 +68,8 @@ describe('a topic group', () => {
     );
     expect(answer.body.toast.type).toBe('success');
     expect(hasSubmit(answer.body.card)).toBe(false);
+    // Answered before the post is made: it says the post is under way, not done.
+    expect(JSON.stringify(answer.body.card)).toContain('posting the to-do in the group');
     await h.settled();
 
     const card = messagesIn(TOPIC).find((m) => m.senderId === 'ou_bot' && m.kind === 'reply');
@@ -87,6 +89,22 @@ describe('a topic group', () => {
     expect(JSON.stringify(reminder?.card)).toContain('<at id=ou_alice></at>');
     const done = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'), { chatId: TOPIC });
     expect(done.body.toast.type).toBe('success');
+  });
+
+  it('a post Feishu refuses is told by direct message, asking for /todo again, since the direct form has no Submit left', async () => {
+    await start();
+    await inNewTopic('ou_admin', '/todo Renew the domain');
+    const dm = h.emu.directChatId('ou_admin');
+    const form = messagesIn(dm).find((m) => hasSubmit(m.card));
+    h.emu.fault({ method: 'POST', code: 230002, times: 10, path: /\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/ });
+    await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text: 'Renew the domain' }), { chatId: dm });
+    await h.settled();
+    const told = messagesIn(dm)
+      .map((m) => JSON.stringify(m.card))
+      .filter((card) => card.includes('could not post your to-do'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('send /todo in the topic again to retry');
+    expect(told[0]).not.toContain('press Submit');
   });
 
   it('answers privately by direct message: a refusal, and a Submit from another chat', async () => {

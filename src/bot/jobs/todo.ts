@@ -90,13 +90,16 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const lang = recordLanguage(services, form ?? todo);
       await commit({
         todos: [{ ...todo, status: 'post_failed', updatedAt: now() }],
-        // The form is opened again, so the admin's filled-in card still works: pressing Submit retries.
+        // The form is opened again, so the admin's filled-in card still works: pressing Submit retries. A form sent by
+        // direct message already shows its closed look (the click's answer), with no Submit to press.
         forms: form?.status === 'submitting' ? [{ ...form, status: 'open', updatedAt: now() }] : [],
         jobs: [
           noticeJob(services, `${job.id}:failed`, {
             chatId: todo.chatId,
             userId: todo.creatorId,
-            text: t(lang, 'notice.postFailed', { reason: t(lang, sayFailure(error, 'notice.internalError')) }),
+            text: t(lang, form?.delivery?.kind === 'direct' ? 'notice.postFailedDirect' : 'notice.postFailed', {
+              reason: t(lang, sayFailure(error, 'notice.internalError')),
+            }),
             tone: 'error',
             lang,
           }),
