@@ -200,6 +200,7 @@ describe('the Dockerfile', () => {
     const skipped: string[] = [];
     let cmd: string[] = [];
     let healthcheck: string[] = [];
+    let entrypoint: string[] = [];
     let user = '';
     await mkdir(appDir(), { recursive: true });
     for (const { op, args } of runtime?.instructions ?? []) {
@@ -222,8 +223,10 @@ describe('the Dockerfile', () => {
       else if (op === 'USER') user = args;
       else if (op === 'CMD') cmd = jsonArgs(args);
       else if (op === 'HEALTHCHECK') healthcheck = jsonArgs(args);
-      else if (op === 'ENTRYPOINT') expect(jsonArgs(args)).toEqual(['/usr/bin/tini', '--']);
+      else if (op === 'ENTRYPOINT') entrypoint = jsonArgs(args);
     }
+    // Checked after the loop, so an image without the line fails too: tini as pid 1 passes SIGTERM on to the bot.
+    expect(entrypoint).toEqual(['/usr/bin/tini', '--']);
     expect(user).toBe('node');
     // Build tools are not runtime dependencies (issue 23, item 13).
     const installed = await readdir(join(appDir(), 'node_modules'));

@@ -75,10 +75,15 @@ describe('deploying by the docs', () => {
     expect(unit).not.toMatch(/^ExecStart=\/usr\/bin\/node/m);
   });
 
-  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  if (analyze.error) console.log('systemd-analyze is not installed: the unit’s security exposure is not rated here.');
-
-  it.skipIf(analyze.error !== undefined)('is rated 3 or under by systemd-analyze security (was 6.5 MEDIUM)', () => {
+  it('is rated 3 or under by systemd-analyze security (was 6.5 MEDIUM)', (ctx) => {
+    const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+    if (analyze.error) {
+      const missing = 'systemd-analyze is not installed (apt-get install -y systemd): the unit’s security exposure is not rated here';
+      // CI sets the switch, so a runner without the tool cannot pass without rating the unit.
+      expect(process.env.REQUIRE_SYSTEMD_ANALYZE, `REQUIRE_SYSTEMD_ANALYZE=1, but ${missing}`).not.toBe('1');
+      console.log(`SKIPPED: ${missing}; REQUIRE_SYSTEMD_ANALYZE=1 makes this a failure.`);
+      return ctx.skip(missing);
+    }
     const rated = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', UNIT], { encoding: 'utf8' });
     const exposure = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(rated.stdout)?.[1];
     expect(exposure, rated.stdout + rated.stderr).toBeDefined();

@@ -447,6 +447,14 @@ describe('push', () => {
     return { url, seen, close: () => new Promise((resolve) => server.close(resolve)) };
   }
 
+  /** Decrypted as a bot would, independently of the emulator's own code. */
+  function decrypted(raw: string, encryptKey: string): unknown {
+    const data = Buffer.from(JSON.parse(raw).encrypt, 'base64');
+    const key = createHash('sha256').update(encryptKey).digest();
+    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
+    return JSON.parse(Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8'));
+  }
+
   it('signs the raw bytes and encrypts so that an independent implementation agrees', async () => {
     const bot = await botStub();
     const encryptKey = 'test-encrypt-key';
@@ -461,11 +469,7 @@ describe('push', () => {
     const expected = createHash('sha256').update(`${ts}${nonce}${encryptKey}${got.raw}`).digest('hex');
     expect(got.headers['x-lark-signature']).toBe(expected);
 
-    const data = Buffer.from(JSON.parse(got.raw).encrypt, 'base64');
-    const key = createHash('sha256').update(encryptKey).digest();
-    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
-    const plain = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
-    expect(JSON.parse(plain)).toEqual(payload);
+    expect(decrypted(got.raw, encryptKey)).toEqual(payload);
   });
 
   it('tampers after signing, and sends a card action envelope', async () => {
@@ -473,10 +477,25 @@ describe('push', () => {
     const payload = cardActionEvent({ token: 'v', operatorId: 'ou_admin', messageId: 'om_1', value: { action: 'x' } });
     await emu.push(bot.url, payload, { encryptKey: 'k', tamper: (raw) => raw.replace(/.$/, ' }') });
     await bot.close();
-    const got = bot.seen[0];
-    const { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce } = got?.headers ?? {};
-    const honest = createHash('sha256').update(`${ts}${nonce}k${got?.raw}`).digest('hex');
-    expect(got?.headers['x-lark-signature']).not.toBe(honest);
+    expect(bot.seen).toHaveLength(1);
+    const [got] = bot.seen;
+    if (!got) throw new Error('the bot stub received nothing');
+    const { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce } = got.headers;
+    const sign = (raw: string) => createHash('sha256').update(`${ts}${nonce}k${raw}`).digest('hex');
+    const signature = got.headers['x-lark-signature'];
+    expect(signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(signature).not.toBe(sign(got.raw));
+    // Signed over the bytes before the tamper: the body as composed, its closing brace not yet padded.
+    expect(got.raw).toMatch(/" }$/);
+    expect(signature).toBe(sign(got.raw.replace(/ }$/, '}')));
+    // The tamper leaves the JSON readable, so the envelope inside is still the card action that was pushed.
+    const envelope = decrypted(got.raw, 'k');
+    expect(envelope).toEqual(payload);
+    expect(envelope).toMatchObject({
+      schema: '2.0',
+      header: { event_type: 'card.action.trigger' },
+      event: { operator: { open_id: 'ou_admin' }, action: { value: { action: 'x' } }, context: { open_message_id: 'om_1' } },
+    });
   });
 });
 

@@ -122,6 +122,8 @@ describe('secrets', () => {
     const urls = emu.callsTo('POST', '/callback/ws/endpoint').map((call) => new URL(call.response?.data?.URL as string));
     expect(urls).toHaveLength(2);
     const urlSecrets = urls.flatMap((url) => [url.searchParams.get('access_key'), url.searchParams.get('ticket')]).filter((v): v is string => !!v);
+    // Two URLs, each with its access key and ticket: one missing here would go unlooked-for in the leak check below.
+    expect(urlSecrets).toHaveLength(4);
     const tokens = emu
       .callsTo('POST', TOKEN_PATH)
       .map((call) => call.response?.tenant_access_token as string)

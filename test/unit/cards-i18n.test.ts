@@ -85,7 +85,7 @@ function privateCards(lang: Language): Array<[string, Card]> {
 const typedByPeople = new Set(['Ship the release notes', 'Ship it', '提交周报']);
 
 describe.each(LANGUAGES)('group cards with %s as their default language', (lang) => {
-  it.each(groupCards(lang))('%s: every bot text in content and in both languages, accepted by Feishu', (_, card) => {
+  it.each(groupCards(lang))('%s: every bot text in content and in both languages, accepted by Feishu', (name, card) => {
     expect(validateCard(card)).toBeNull();
     // The status tag's texts sit in a list per language instead (i18n_text_tag_list), checked below.
     const { i18n_text_tag_list: tagLists, ...header } = card.header;
@@ -98,6 +98,8 @@ describe.each(LANGUAGES)('group cards with %s as their default language', (lang)
     }
     expect(Object.keys(card.config.summary?.i18n_content ?? { none: '' }).sort()).toEqual(card.config.summary ? ['en_us', 'zh_cn'] : ['none']);
     expect(card.header.text_tag_list).toBeUndefined();
+    // The to-do cards show their status as a tag; without this, one that lost it would skip the checks below.
+    if (name.endsWith(' to-do')) expect(tagLists).toBeDefined();
     if (tagLists) {
       expect(Object.keys(tagLists).sort()).toEqual(['en_us', 'zh_cn']);
       expect(tagLists.zh_cn[0]?.text.content).toMatch(HAN);
