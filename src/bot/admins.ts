@@ -1,5 +1,21 @@
 import type { ChatAdmins, ChatMode } from '../feishu/client';
 import { isTransient } from '../feishu/errors';
+import type { MessageKey } from '../i18n';
+import { sayFailure } from './feishu-sentences';
+
+/**
+ * How long a click waits for the chat's admins when they are not cached: with the profile zone's wait (1 s) the
+ * click is still answered inside its 2.5 s deadline, rather than with "Working on it…" and a refusal never shown.
+ */
+export const CLICK_ADMIN_WAIT_MS = 1_000;
+
+/**
+ * What a click is told when its admin check failed: Feishu's reason when it refused for good (the bot no longer in
+ * the chat, a scope missing), which trying again cannot mend; else to try again.
+ */
+export function adminCheckFailure(error: unknown): MessageKey {
+  return isTransient(error) || error instanceof AdminLookupTooSlow ? 'toast.permissionUnknown' : sayFailure(error, 'toast.permissionUnknown');
+}
 
 /**
  * Who administers a chat: its owner and its managers, as Feishu reports them, cached briefly so a burst of
@@ -17,19 +33,24 @@ export class AdminDirectory {
     private readonly now: () => number,
   ) {}
 
-  async isAdmin(chatId: string, userId: string): Promise<boolean> {
-    return (await this.chatOf(chatId)).admins.has(userId);
+  /**
+   * Whether `userId` administers the chat. With `waitMs` (a click, whose answer is due within 2.5 s while Feishu's
+   * retries may take 30) it gives up after that long with `AdminLookupTooSlow`; the look-up goes on and fills the
+   * cache for the next click.
+   */
+  async isAdmin(chatId: string, userId: string, waitMs?: number): Promise<boolean> {
+    return (await within(this.chatOf(chatId), waitMs)).admins.has(userId);
   }
 
   /**
    * Whether the chat is a topic group (no ephemeral cards there), from the same cached look-up. A chat Feishu refuses
    * to describe counts as an ordinary group; a failure a retry can cure is thrown, for the job to retry.
    */
-  async chatMode(chatId: string): Promise<ChatMode> {
+  async chatMode(chatId: string, waitMs?: number): Promise<ChatMode> {
     try {
-      return (await this.chatOf(chatId)).mode;
+      return (await within(this.chatOf(chatId), waitMs)).mode;
     } catch (error) {
-      if (isTransient(error)) throw error;
+      if (isTransient(error) || error instanceof AdminLookupTooSlow) throw error;
       return 'group';
     }
   }
@@ -55,6 +76,26 @@ export class AdminDirectory {
       },
     );
     return chat;
+  }
+}
+
+/** A look-up that did not answer within the wait its caller could afford. */
+export class AdminLookupTooSlow extends Error {
+  constructor() {
+    super('the chat look-up did not answer in time');
+  }
+}
+
+async function within<T>(answer: Promise<T>, waitMs: number | undefined): Promise<T> {
+  if (waitMs === undefined) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AdminLookupTooSlow()), waitMs);
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -13,6 +13,7 @@ import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
+import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
 import { groupSettings, snoozeChoices } from './group-settings';
 import { cardUpdateJob } from './jobs/card-update';
 import { feedSyncJob } from './jobs/feed';
@@ -229,9 +230,9 @@ async function todoToChange(
 async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | MessageKey> {
   if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
   try {
-    if (await services.admins.isAdmin(todo.chatId, operatorId)) return true;
-  } catch {
-    return 'toast.permissionUnknown';
+    if (await services.admins.isAdmin(todo.chatId, operatorId, CLICK_ADMIN_WAIT_MS)) return true;
+  } catch (error) {
+    return adminCheckFailure(error);
   }
   return 'toast.notAllowed';
 }

@@ -6,6 +6,7 @@ import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { Commit } from '../store/store';
+import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
 import { groupSettings } from './group-settings';
 import type { Services } from './services';
 
@@ -39,18 +40,18 @@ export interface SettingsDecision {
  * more and save again.
  */
 export async function saveSettings(services: Services, action: CardActionEvent, chatId: string, lang: Language): Promise<SettingsDecision> {
-  const refuse = (key: 'settings.adminsOnly' | 'settings.otherChat' | 'toast.permissionUnknown'): SettingsDecision => ({
+  const refuse = (key: MessageKey): SettingsDecision => ({
     answer: { toast: toast('error', key, lang) },
     lang,
   });
   try {
     // A direct chat has the bot and the person clicking in it alone, so a card there can only be one the bot sent them.
-    if (action.chatId !== undefined && action.chatId !== chatId && (await services.admins.chatMode(action.chatId)) !== 'p2p') {
+    if (action.chatId !== undefined && action.chatId !== chatId && (await services.admins.chatMode(action.chatId, CLICK_ADMIN_WAIT_MS)) !== 'p2p') {
       return refuse('settings.otherChat');
     }
-    if (!(await services.admins.isAdmin(chatId, action.operatorId))) return refuse('settings.adminsOnly');
-  } catch {
-    return refuse('toast.permissionUnknown');
+    if (!(await services.admins.isAdmin(chatId, action.operatorId, CLICK_ADMIN_WAIT_MS))) return refuse('settings.adminsOnly');
+  } catch (error) {
+    return refuse(adminCheckFailure(error));
   }
 
   const record = await services.store.chat(chatId);

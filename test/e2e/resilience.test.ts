@@ -20,6 +20,35 @@ const submit = (form: { messageId: string; formId: string }, text = 'Do the thin
   h.click('ou_admin', form.messageId, { action: 'todo.submit', formId: form.formId }, { formValue: formValues({ text }) });
 
 describe('a slow Feishu', () => {
+  it('lets a plain member /recall their own latest card while Feishu refuses the admin look-up for good', async () => {
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    h = await startHarness({ clock, env: { TODO_ALLOWED: 'everyone' } });
+    const todo = await harness.postTodo(h, { owner: 'ou_member', text: 'mine' });
+    clock.jump(61_000);
+    // A scope the app lacks: no retry mends it, and the creator needs no admin rights to recall their own card.
+    h.emu.fault({ method: 'GET', path: CHAT, code: 99991672, times: Number.POSITIVE_INFINITY });
+    await h.say('ou_member', '/recall');
+    await h.settled();
+    expect((await h.app.services.store.todo(todo.todoId))?.status).toBe('recalled');
+  });
+
+  it('answers a click in time when the chat’s admins are slow to come: try again, nothing changed', async () => {
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    h = await startHarness({ clock });
+    const todo = await harness.postTodo(h, { assignees: ['ou_alice'] });
+    // Past the admins' cache time, with Feishu holding the chat look-up: the click cannot wait out Feishu's retries.
+    clock.jump(61_000);
+    const release = h.emu.hold({ path: CHAT });
+    const refused = await h.click('ou_member', todo.messageId, harness.buttonValue(todo.card, 'todo.done'));
+    expect(refused.body.toast).toMatchObject({ type: 'error', content: 'I could not check your permission just now; please try again.' });
+    release();
+    await h.settled();
+    expect((await h.app.services.store.todo(todo.todoId))?.status).toBe('open');
+    // The look-up went on and filled the cache: the next click is answered from it.
+    const again = await h.click('ou_member', todo.messageId, harness.buttonValue(todo.card, 'todo.done'));
+    expect(again.body.toast.content).toMatch(/^Only the assignees, the creator and group admins/);
+  });
+
   it('does not delay the acknowledgement of an event', async () => {
     h = await startHarness();
     // The chat look-up the form needs (who may post here) is held unanswered: Feishu's answer must not wait for it.

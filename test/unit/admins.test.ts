@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdminDirectory } from '../../src/bot/admins';
+import { AdminDirectory, AdminLookupTooSlow, adminCheckFailure } from '../../src/bot/admins';
 import type { ChatAdmins } from '../../src/feishu/client';
 import { FeishuApiError, FeishuNetworkError } from '../../src/feishu/errors';
 
@@ -64,5 +64,26 @@ describe('AdminDirectory', () => {
     await expect(admins.isAdmin('oc_1', 'ou_o')).rejects.toBeInstanceOf(FeishuNetworkError);
     expect(await admins.isAdmin('oc_1', 'ou_o')).toBe(true);
     expect(lookups).toHaveLength(2);
+  });
+});
+
+describe('a click’s admin check', () => {
+  it('gives up after its wait while the look-up goes on, and the next ask is answered from the cache', async () => {
+    let answer: (admins: ChatAdmins) => void = () => undefined;
+    const admins = new AdminDirectory(
+      () => new Promise<ChatAdmins>((resolve) => (answer = resolve)),
+      60_000,
+      () => 0,
+    );
+    await expect(admins.isAdmin('oc_1', 'ou_o', 10)).rejects.toBeInstanceOf(AdminLookupTooSlow);
+    await expect(admins.chatMode('oc_1', 10)).rejects.toBeInstanceOf(AdminLookupTooSlow);
+    answer({ ownerId: 'ou_o', managerIds: [] });
+    expect(await admins.isAdmin('oc_1', 'ou_o', 10)).toBe(true);
+  });
+
+  it('tells why when Feishu refused for good, and to try again when a retry may cure it', () => {
+    expect(adminCheckFailure(new AdminLookupTooSlow())).toBe('toast.permissionUnknown');
+    expect(adminCheckFailure(new FeishuNetworkError('im.v1.chat.get', 'ECONNRESET'))).toBe('toast.permissionUnknown');
+    expect(adminCheckFailure(notFound())).toBe('feishuError.unknownChat');
   });
 });

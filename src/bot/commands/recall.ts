@@ -1,4 +1,5 @@
 import type { Todo } from '../../domain/model';
+import { isTransient } from '../../feishu/errors';
 import { recallJob } from '../jobs/todo';
 import type { CommandMiddleware } from '../router';
 
@@ -22,7 +23,12 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
       return ctx.reply('recall.notOurs', { tone: 'warning' });
     }
   } else {
-    todo = await store.latestPostedTodo(message.chatId, (await senderIsAdmin()) ? undefined : message.senderId);
+    // Where Feishu refuses the admin look-up for good (a scope missing), the person's own latest card is still theirs.
+    const admin = await senderIsAdmin().catch((error: unknown) => {
+      if (isTransient(error)) throw error;
+      return false;
+    });
+    todo = await store.latestPostedTodo(message.chatId, admin ? undefined : message.senderId);
     if (!todo) return ctx.reply('recall.noneYours');
   }
 
