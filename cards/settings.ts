@@ -1,11 +1,10 @@
-import { DIGEST_DAYS, type EffectiveSettings, type SettingName, TASK_SYNC, WHO_CREATES } from '../src/domain/group-settings';
+import { DIGEST_DAYS, type EffectiveSettings, type SettingName, TASK_SYNC, WHO_CREATES, settingsSaveName } from '../src/domain/group-settings';
 import { LANGUAGES } from '../src/domain/languages';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import { type Card, type CardComponent, type Voice, botText, buildCard, markdown, plainText, privateVoice, submitButton } from './parts';
 
-/** The settings form's name, and its Save button's (unique in the card, as Feishu requires). */
+/** The settings form's name (its Save button's name carries the group and the language: `settingsSaveName`). */
 export const SETTINGS_FORM_NAME = 'settings';
-const SAVE_BUTTON_NAME = 'settings_save';
 
 /** Each setting's name as the card and the toasts say it. */
 export const SETTING_LABEL: Record<SettingName, MessageKey> = {
@@ -88,7 +87,12 @@ export function settingsCard(p: { chatId: string; settings: EffectiveSettings; l
           ...input('nudgeAfterHours', offOr(settings.nudgeAfterHours)),
           ...select('taskSync', TASK_SYNC),
           ...input('tomorrowTime', settings.tomorrowTime),
-          submitButton({ voice, text: 'settings.save', name: SAVE_BUTTON_NAME, value: { action: 'settings.save', chatId: p.chatId, lang: p.lang } }),
+          submitButton({
+            voice,
+            text: 'settings.save',
+            name: settingsSaveName(p.lang),
+            value: { action: 'settings.save', chatId: p.chatId, lang: p.lang },
+          }),
         ],
       },
     ],

@@ -4,7 +4,7 @@ import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { closedFormCard } from '../../cards/todo-form-closed';
 import { isTodoCard, reminderTookOver } from '../domain/current-card';
-import { clockParts } from '../domain/group-settings';
+import { clockParts, readSettingsSaveName } from '../domain/group-settings';
 import type { Language } from '../domain/languages';
 import type { Todo, TodoForm } from '../domain/model';
 import { nextOccurrence, tomorrowAt } from '../domain/time';
@@ -76,12 +76,19 @@ export async function handleCardAction(services: Services, action: CardActionEve
 }
 
 /**
- * What the click asks for: the button's callback value, as the bot wrote it. The form's Submit and Cancel are also
- * known by their names, which name the form, since some clients send a form submit without the button's value.
+ * What the click asks for: the button's callback value, as the bot wrote it. The form's Submit and Cancel, and the
+ * settings form's Save, are also known by their names, which carry what the value would, since some clients send a
+ * form submit without the button's value.
  */
 async function readRequest(services: Services, action: CardActionEvent): Promise<CardActionValue | undefined> {
   const value = CardActionValue.safeParse(action.value);
   if (value.success) return value.data;
+  const lang = readSettingsSaveName(action.name);
+  // A group's settings card is in the group; one sent by direct message (a topic group's) names its group only in the
+  // value, so without the value that click cannot be placed.
+  if (lang && action.chatId !== undefined && (await services.admins.chatMode(action.chatId, CLICK_ADMIN_WAIT_MS).catch(() => 'p2p')) !== 'p2p') {
+    return { action: 'settings.save', chatId: action.chatId, lang };
+  }
   const named = readFormButtonName(action.name);
   const form = named === undefined ? undefined : await services.store.formByCardKey(named.cardKey);
   return form && named && { action: named.action, formId: form.id };

@@ -1,4 +1,4 @@
-import type { Language } from './languages';
+import { LANGUAGES, type Language } from './languages';
 import { canonicalZone, zoneAbbreviation } from './zones';
 
 /**
@@ -134,4 +134,18 @@ export function readSettingsForm(formValue: Readonly<Record<string, unknown>>, c
     (next as Record<SettingName, unknown>)[name] = value;
   }
   return { ok: true, value: next };
+}
+
+/**
+ * The settings form's Save button name, carrying the form's language, since some Feishu clients send a form's submit
+ * without the button's value (the to-do form's buttons do the same). The group is the chat the click comes from; a
+ * chat id would break Feishu's strictest identifier rule (at most 20 characters), which `settings_save_zh_cn` keeps.
+ */
+export function settingsSaveName(lang: Language): string {
+  return `settings_save_${lang}`;
+}
+
+/** The language a Save button's name carries, or undefined for any other name. */
+export function readSettingsSaveName(name: string | undefined): Language | undefined {
+  return LANGUAGES.find((lang) => name === settingsSaveName(lang));
 }

@@ -116,6 +116,14 @@ describe('/settings', () => {
     expect(unchanged.body.toast).toMatchObject({ type: 'info', content: 'Nothing changed.' });
   });
 
+  it('saves from a client that sends the form without the button’s value: the name carries the language, the click’s chat the group', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    const answer = await h.click('ou_admin', card.messageId, {}, { formValue: { digestTime: '07:45' }, name: submitButtonName(card.card) });
+    expect(answer.body.toast).toMatchObject({ type: 'success', content: expect.stringMatching(/07:45/) });
+    expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestTime: '07:45' });
+  });
+
   it('refuses a bad value with a red toast naming the field, and saves nothing', async () => {
     const card = await openSettings('ou_admin');
     if (!card) throw new Error('no settings card');

@@ -6,7 +6,9 @@ import {
   parseClockTime,
   parseGroupZone,
   parseNudgeHours,
+  readSettingsSaveName,
   resolveSettings,
+  settingsSaveName,
 } from '../../src/domain/group-settings';
 
 const defaults: EffectiveSettings = {
@@ -49,5 +51,18 @@ describe('group settings', () => {
   it('names the settings that changed, in the card’s order', () => {
     expect(changedSettings(defaults, { ...defaults, tomorrowTime: '10:00', language: 'en_us' })).toEqual(['language', 'tomorrowTime']);
     expect(changedSettings(defaults, defaults)).toEqual([]);
+  });
+});
+
+describe('the settings Save button’s name', () => {
+  it('carries the language within 20 letters, digits and underscores, and reads back nothing else', () => {
+    for (const lang of ['zh_cn', 'en_us'] as const) {
+      expect(settingsSaveName(lang)).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,19}$/);
+      expect(readSettingsSaveName(settingsSaveName(lang))).toBe(lang);
+    }
+    expect(readSettingsSaveName('settings_save')).toBeUndefined();
+    expect(readSettingsSaveName('settings_save_fr_fr')).toBeUndefined();
+    expect(readSettingsSaveName('submit_0123456789ab')).toBeUndefined();
+    expect(readSettingsSaveName(undefined)).toBeUndefined();
   });
 });
