@@ -90,6 +90,7 @@ export function reminderHandledCard(
         return t(lang, 'reminder.snoozedBy', { person: person(p.by), time: readerTime(p.until, p.timeZone ?? p.todo.timeZone, lang) });
       case 'closed':
         if (p.todo.status === 'recalled') return t(lang, 'toast.recalled');
+        if (p.todo.status !== 'done') return t(lang, 'toast.notSnoozable');
         if (p.todo.doneBy !== undefined) return t(lang, 'reminder.doneBy', { person: person(p.todo.doneBy) });
         return t(lang, p.todo.doneVia === 'feishu_task' ? 'todoCard.doneInTask' : 'toast.alreadyDone');
     }

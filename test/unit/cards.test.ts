@@ -475,6 +475,20 @@ describe('noticeCard', () => {
   });
 });
 
+describe('reminderHandledCard', () => {
+  it('says what became of a to-do closed elsewhere, and offers nothing to press', () => {
+    const said = (overrides: Partial<Todo>) => {
+      const card = reminderHandledCard({ todo: todo(overrides), outcome: 'closed', lang: 'en_us' });
+      expect(buttons(card)).toEqual([]);
+      return JSON.stringify(card.body.elements);
+    };
+    expect(said({ status: 'done', doneBy: 'ou_d' })).toContain(`Marked done by ${person('ou_d')}.`);
+    expect(said({ status: 'done', doneVia: 'feishu_task' })).toContain('Done in Feishu Task');
+    expect(said({ status: 'recalled' })).toContain('This to-do was recalled.');
+    expect(said({ status: 'post_failed' })).toContain('This to-do is no longer open');
+  });
+});
+
 describe('todoListCard', () => {
   const textOf = (card: Card) => JSON.stringify(card.body.elements);
 
