@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import pTimeout from 'p-timeout';
 import { AdminDirectory } from './bot/admins';
 import { Bot } from './bot/bot';
 import { BotIdentity } from './bot/bot-identity';
@@ -297,14 +298,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 }
 
 /** Whether `work` settled within `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return pTimeout(
+    work.then(() => true),
+    { milliseconds: ms, fallback: () => false },
+  );
 }

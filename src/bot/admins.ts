@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout';
 import type { ChatAdmins, ChatMode } from '../feishu/client';
 import { isTransient } from '../feishu/errors';
 import type { MessageKey } from '../i18n';
@@ -86,17 +87,8 @@ export class AdminLookupTooSlow extends Error {
   }
 }
 
-async function within<T>(answer: Promise<T>, waitMs: number | undefined): Promise<T> {
-  if (waitMs === undefined) return answer;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AdminLookupTooSlow()), waitMs);
-  });
-  try {
-    return await Promise.race([answer, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(answer: Promise<T>, waitMs: number | undefined): Promise<T> {
+  return waitMs === undefined ? answer : pTimeout(answer, { milliseconds: waitMs, message: new AdminLookupTooSlow() });
 }
 
 interface KnownChat {

@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout';
 import { close } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
@@ -209,14 +210,9 @@ export class Bot {
     const { botLanguage } = this.services.config;
     const verdict = await this.services.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
-    return withDeadline(this.answerCardAction(click), CARD_ANSWER_DEADLINE_MS, { toast: toast('info', 'toast.working', botLanguage) });
+    return pTimeout(this.answerCardAction(click), {
+      milliseconds: CARD_ANSWER_DEADLINE_MS,
+      fallback: () => ({ toast: toast('info', 'toast.working', botLanguage) }),
+    });
   }
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

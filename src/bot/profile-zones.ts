@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout';
 import type { Logger } from '../log';
 
 /**
@@ -56,11 +57,7 @@ export class ProfileZones {
 
   /** `lookup`, but unknown after `ms`: the look-up goes on and fills the cache for the next click. */
   within(userId: string, ms: number): Promise<string | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-    });
-    return Promise.race([this.lookup(userId), late]).finally(() => clearTimeout(timer));
+    return pTimeout(this.lookup(userId), { milliseconds: ms, fallback: () => undefined });
   }
 
   private async ask(userId: string): Promise<string | undefined> {
