@@ -3,7 +3,7 @@ import { LANGUAGES } from '../src/domain/languages';
 import { type Language, type MessageKey, t } from '../src/i18n';
 import { type Card, type CardComponent, type Voice, botText, buildCard, markdown, plainText, privateVoice, submitButton } from './parts';
 
-/** The settings form's name (its Save button's name carries the group and the language: `settingsSaveName`). */
+/** The settings form's name (its Save button's name carries the language: `settingsSaveName`). */
 export const SETTINGS_FORM_NAME = 'settings';
 
 /** Each setting's name as the card and the toasts say it. */

@@ -175,12 +175,13 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   if ('answer' in found) return found;
   const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
-  const onReminder = action.messageId !== undefined && !isTodoCard(todo, action.messageId);
+  const onReminder = onReply(todo, action);
   const isDone = todo.status === 'done';
   if (isDone === done) {
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
-    const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
-    const card = onReminder ? reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) : todoCard(todo, { lang, asReminder });
+    const card = onReminder
+      ? reminderHandledCard({ todo, outcome: 'closed', lang, nudge })
+      : todoCard(todo, { lang, asReminder: reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined });
     return { answer: { ...already, card: { type: 'raw' as const, data: card } }, lang };
   }
 
@@ -224,13 +225,18 @@ async function todoToChange(
     const refused = toast(notActionable.type, notActionable.key, lang);
     // A reminder or a nudge (a reply, not the to-do's card) keeps buttons its to-do outgrew when it was closed
     // elsewhere: it takes the to-do's state in their place.
-    const onReply = action.messageId !== undefined && !isTodoCard(todo, action.messageId) && !otherChat;
-    const closed = onReply && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) } };
+    const closed = onReply(todo, action) &&
+      !otherChat && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) } };
     return { answer: { ...refused, ...closed }, lang };
   }
   if (otherChat) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);
   return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };
+}
+
+/** Whether the click came from a reply to the to-do's card (a reminder or a nudge), not from the card itself. */
+function onReply(todo: Todo, action: CardActionEvent): boolean {
+  return action.messageId !== undefined && !isTodoCard(todo, action.messageId);
 }
 
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
