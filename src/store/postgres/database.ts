@@ -107,17 +107,18 @@ export class Database {
   }
 
   /**
-   * Runs `work` on one connection of the pool, taken in a turn and given back after; discarded instead when a statement
-   * on it got no answer in time, since the statement may still be running there (as `transaction` does).
+   * Runs `work` on one connection of the pool, taken in a turn and given back after. When `work` fails, `cleanUp`
+   * says whether the connection is unusable (then it is discarded): by default when a statement on it got no answer
+   * in time, since the statement may still be running there.
    */
-  withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  withClient<T>(work: (client: pg.PoolClient) => Promise<T>, cleanUp: CleanUp = timedOut): Promise<T> {
     return this.connected(async () => {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
         return await work(client);
       } catch (error) {
-        if (isQueryTimeout(error)) broken = error;
+        broken = await cleanUp(client, error);
         throw error;
       } finally {
         client.release(broken);
@@ -136,24 +137,14 @@ export class Database {
    * (unless `retry` is false: work that consumes its input cannot run twice).
    */
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { retry = true } = {}): Promise<T> {
-    const once = () => this.connected(() => this.inTransaction(work));
+    const once = () =>
+      this.withClient(async (client) => {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      }, rollback);
     return retry ? retried(once) : once();
-  }
-
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollback(client, error);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 
   /** One statement in a transaction of its own, retried as `transaction` retries (on `on`, the pool by default). */
@@ -185,6 +176,14 @@ export async function retried<T>(attempt: () => Promise<T>): Promise<T> {
 /** node-postgres's error for a statement that got no answer within `query_timeout` (it carries no code). */
 function isQueryTimeout(error: unknown): error is Error {
   return error instanceof Error && error.message === 'Query read timeout';
+}
+
+/** After `work` failed on a connection: an error when the connection is unusable (it is then discarded). */
+type CleanUp = (client: pg.PoolClient, cause: unknown) => Promise<Error | undefined>;
+
+/** Unusable after a statement that got no answer in time. */
+async function timedOut(_client: pg.PoolClient, cause: unknown): Promise<Error | undefined> {
+  return isQueryTimeout(cause) ? cause : undefined;
 }
 
 /** Rolls back after a failure; returns an error when the connection itself is unusable (it is then discarded). */
