@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import { startEmulator } from '../emulator';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/feishu/events';
@@ -26,9 +25,11 @@ import { benchTodo } from './todo-fixture';
  * or the bot, its outbox holding every job it stores (none runs: the receive path alone, see `pushes` in webhook.ts):
  * `bot` as configured by default (`bot-chatter` is the same bot, sent group chatter instead of commands), `bot-fsync` with STORE_FSYNC_MS=0 (an fdatasync before every answer), `bot-100k`
  * started on a store of 100,000 to-dos, which writes a snapshot on "snapshot" and answers `{ snapshotMs }` when it is
- * durable, `held-pg` on PostgreSQL (the URL and schema follow the kind in argv; several such servers on one schema are
- * a fleet) and `held-pg-async` on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off. Sends `{url}` once
- * listening, its counters on "stats", and on "stop" its last counters before exiting.
+ * durable, `held-pg` on PostgreSQL (the URL and schema follow the Feishu URL in argv; several such servers on one schema
+ * are a fleet) and `held-pg-async` on PostgreSQL with DATABASE_SYNCHRONOUS_COMMIT=off. A bot's first argument after
+ * its kind is the Feishu it calls: an emulator in the benchmark's process (`Target.start`), not in this one, so that
+ * this process's CPU is the bot's alone, as in production. Sends `{url}` once listening, its counters on "stats", and
+ * on "stop" its last counters before exiting.
  */
 
 export type ServerKind =
@@ -43,6 +44,13 @@ export type ServerKind =
   | 'bot-100k'
   | 'held-pg'
   | 'held-pg-async';
+
+const BOT_KINDS = ['bot-chatter', 'bot', 'bot-fsync', 'bot-100k', 'held-pg', 'held-pg-async'] as const;
+
+/** The kinds that are the bot, which calls Feishu (its tenant token, its identity, a check of its credentials). */
+export function callsFeishu(kind: ServerKind): kind is (typeof BOT_KINDS)[number] {
+  return (BOT_KINDS as readonly ServerKind[]).includes(kind);
+}
 
 export interface ServerStats {
   /** CPU time (user + system, all threads) this process has used so far. */
@@ -120,8 +128,7 @@ interface Running {
 /** Every job stays stored: the outbox may run none in any chat. */
 const HOLD_JOBS = { outbox: { perChat: 0 } };
 
-async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
-  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+async function startBot(feishuDomain: string, fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
   const dir = await tempDir('webhook');
   const dataFile = join(dir, 'db.json');
   if (todos > 0) {
@@ -130,7 +137,7 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
     await writeFile(dataFile, JSON.stringify({ v: 1, collections: { todos: stored } }));
   }
   const extra: Record<string, string> = { TODO_ALLOWED: 'everyone', ...(fsyncEveryBatch && { STORE_FSYNC_MS: '0' }) };
-  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile, extra }));
+  const config = loadConfig(botEnv({ feishuDomain, dataFile, extra }));
   // The persistence the app would build from this config, wrapped to count.
   const persistence = new CountingPersistence(dataFile, config.storeFsyncMs);
   const app = await startApp(config, { logger: createLogger('silent'), store: new EmbeddedStore(persistence), ...HOLD_JOBS });
@@ -141,7 +148,6 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
     stop: async () => {
       await app.settled();
       await app.stop();
-      await emu.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -151,8 +157,7 @@ async function startBot(fsyncEveryBatch: boolean, todos = 0): Promise<Running> {
  * The bot on PostgreSQL, as an operator configures it, holding its jobs. It has no log of its own to count: `handled`
  * is the event ids its schema holds (a fleet's servers each count them all).
  */
-async function startPostgresBot(databaseUrl: string, schema: string, synchronousCommit: 'on' | 'off'): Promise<Running> {
-  const emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
+async function startPostgresBot(feishuDomain: string, databaseUrl: string, schema: string, synchronousCommit: 'on' | 'off'): Promise<Running> {
   const dir = await tempDir('webhook-pg');
   const extra = {
     TODO_ALLOWED: 'everyone',
@@ -161,7 +166,7 @@ async function startPostgresBot(databaseUrl: string, schema: string, synchronous
     DATABASE_POOL_SIZE: '4',
     DATABASE_SYNCHRONOUS_COMMIT: synchronousCommit,
   };
-  const config = loadConfig(botEnv({ feishuDomain: emu.url, dataFile: join(dir, 'db.json'), extra }));
+  const config = loadConfig(botEnv({ feishuDomain, dataFile: join(dir, 'db.json'), extra }));
   const app = await startApp(config, { logger: createLogger('silent'), ...HOLD_JOBS });
   const { database } = app.services.store as PostgresStore;
   const none = { appends: 0, changes: 0, appendMs: 0, compactions: 0, compactionMs: 0 };
@@ -176,7 +181,6 @@ async function startPostgresBot(databaseUrl: string, schema: string, synchronous
     stop: async () => {
       await app.settled();
       await app.stop();
-      await emu.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -253,12 +257,12 @@ async function listening(server: Server, handled: () => number): Promise<Running
   };
 }
 
-const [kind, databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKind, string?, string?];
+const [kind, feishuDomain = '', databaseUrl = '', schema = ''] = process.argv.slice(2) as [ServerKind, string?, string?, string?];
 const running =
   kind === 'held-pg' || kind === 'held-pg-async'
-    ? await startPostgresBot(databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
-    : kind === 'bot' || kind === 'bot-chatter' || kind === 'bot-fsync' || kind === 'bot-100k'
-      ? await startBot(kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0)
+    ? await startPostgresBot(feishuDomain, databaseUrl, schema, kind === 'held-pg-async' ? 'off' : 'on')
+    : callsFeishu(kind)
+      ? await startBot(feishuDomain, kind === 'bot-fsync', kind === 'bot-100k' ? 100_000 : 0)
       : kind === 'verify-http'
         ? await startVerifyHttp()
         : await startKoa(kind);

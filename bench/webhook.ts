@@ -1,10 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
-import { messageEvent } from '../emulator';
+import { type Emulator, messageEvent, startEmulator } from '../emulator';
 import { PUSH_EVENT_ID_PREFIX, ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';
-import type { ServerKind, ServerStats } from './webhook-server';
+import { type ServerKind, type ServerStats, callsFeishu } from './webhook-server';
 
 /**
  * Figure 1: signed, encrypted `im.message.receive_v1` pushes over loopback HTTP. Each server runs alone in a child
@@ -193,14 +193,24 @@ export class Target {
     readonly kind: ServerKind,
     private readonly child: ChildProcess,
     readonly url: string,
+    /** The Feishu a bot calls, here in the benchmark's process: its work is not the bot's CPU. */
+    private readonly feishu: Emulator | undefined,
   ) {}
 
-  /** `args` follow the kind (a PostgreSQL bot's database URL and schema). */
+  /** `args` follow the kind (a PostgreSQL bot's database URL and schema); a bot's Feishu comes first. */
   static async start(kind: ServerKind, file: string, args: string[] = []): Promise<Target> {
-    const child = fork(file, [kind, ...args], { cwd: ROOT, execArgv: ['--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    // A bot bundle starting on a loaded 2-core machine may take longer than an answer to "stats" should.
-    const { url } = await nextMessage<{ url: string }>(child, 120_000);
-    return new Target(kind, child, url);
+    const feishu = callsFeishu(kind) ? await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret }) : undefined;
+    const argv = [kind, ...(feishu ? [feishu.url] : []), ...args];
+    const child = fork(file, argv, { cwd: ROOT, execArgv: ['--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      // A bot bundle starting on a loaded 2-core machine may take longer than an answer to "stats" should.
+      const { url } = await nextMessage<{ url: string }>(child, 120_000);
+      return new Target(kind, child, url, feishu);
+    } catch (error) {
+      child.kill();
+      await feishu?.close();
+      throw error;
+    }
   }
 
   async stats(): Promise<ServerStats> {
@@ -242,11 +252,21 @@ export class Target {
     this.child.send('stop');
     const stats = await answer;
     if (this.child.exitCode === null) await new Promise((resolve) => this.child.once('exit', resolve));
+    await this.closeFeishu();
     return stats;
   }
 
   kill(): void {
     if (this.child.exitCode === null) this.child.kill();
+    void this.closeFeishu();
+  }
+
+  private feishuClosed: Promise<void> | undefined;
+
+  /** Once, whether the target was stopped, killed, or both (`measureAll` kills every target it started). */
+  private closeFeishu(): Promise<void> {
+    this.feishuClosed ??= this.feishu?.close() ?? Promise.resolve();
+    return this.feishuClosed;
   }
 }
 
