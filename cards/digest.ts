@@ -3,8 +3,11 @@ import { type Language, type MessageKey, t } from '../src/i18n';
 import {
   type Card,
   type CardComponent,
-  buildCard,
+  type CardParts,
+  assertCardFits,
   callbackButton,
+  cardOverflow,
+  composeCard,
   escapeMarkdown,
   formatInstant,
   groupVoice,
@@ -23,20 +26,38 @@ const SECTION_TITLE: Record<DigestSection, MessageKey> = {
 /** How much of a to-do's text a digest line shows. */
 const LINE_TEXT_CHARS = 80;
 
+/** People the week's numbers name at most (most done first, as `weeklyNumbers` ranks them); the rest are counted. */
+export const DIGEST_WEEK_PEOPLE_LIMIT = 20;
+
 /**
  * A group's daily digest, in every language (the group reads it): last week's numbers per person when it opens a
  * week, then the open to-dos it lists (overdue, due today, without a time), each section grouped by the people the
  * to-dos are for, mentioned for real, never everyone. Each line has its own Done; after `DIGEST_LINE_LIMIT` lines the
  * rest is counted and `/todos` named. To-do text is `plain_text`, so nothing typed becomes markup.
+ *
+ * A line is nine components (its row, columns, texts and button) and each change of people one more, so twenty lines
+ * for many people can pass Feishu's 200 components or its 30 KB: the digest then shows as many lines as fit and
+ * counts the rest, rather than be refused and never posted on the day the group has most to do.
  */
 export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[] | undefined; now: number; timeZone: string; lang: Language }): Card {
+  for (let shown = Math.min(p.lines.length, DIGEST_LINE_LIMIT); ; shown--) {
+    const card = composeCard(digestParts(p, shown));
+    if (shown === 0 || cardOverflow(card) === undefined) return assertCardFits(card);
+  }
+}
+
+function digestParts(p: Parameters<typeof digestCard>[0], lineCount: number): CardParts {
   const voice = groupVoice(p.lang);
-  const shown = p.lines.slice(0, DIGEST_LINE_LIMIT);
+  const shown = p.lines.slice(0, lineCount);
   const elements: CardComponent[] = [];
   if (p.week !== undefined && p.week.length > 0) {
-    const week = p.week;
+    const week = p.week.slice(0, DIGEST_WEEK_PEOPLE_LIMIT);
+    const others = p.week.length - week.length;
     const numbers = (lang: Language) =>
-      week.map((w) => t(lang, 'digest.personWeek', { person: mention(w.personId), done: w.done, open: w.open, overdue: w.overdue })).join('\n');
+      [
+        ...week.map((w) => t(lang, 'digest.personWeek', { person: mention(w.personId), done: w.done, open: w.open, overdue: w.overdue })),
+        ...(others > 0 ? [escapeMarkdown(t(lang, 'digest.weekMore', { count: others }))] : []),
+      ].join('\n');
     elements.push(
       markdown((lang) => `**${t(lang, 'digest.lastWeek')}**\n${numbers(lang)}`, voice),
       { tag: 'hr' },
@@ -59,13 +80,13 @@ export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly Pe
   }
   const more = p.lines.length - shown.length;
   if (more > 0) elements.push(markdown((lang) => escapeMarkdown(t(lang, 'digest.more', { count: more })), voice, { text_size: 'notation' }));
-  return buildCard({
+  return {
     voice,
     title: 'digest.title',
     template: 'blue',
     summary: (lang) => t(lang, 'digest.summary', { count: p.lines.length }),
     elements,
-  });
+  };
 }
 
 /** A to-do's line: its text and when it was due (or is), beside its Done button. */

@@ -70,15 +70,22 @@ function statusTags(tag: { text: Phrase; color: TagColor }, voice: Voice): Pick<
  * Every card goes through here so that all of them state `update_multi: true` (PATCH requires it on both the old
  * and the new card), speak with one voice, and pass the size check.
  */
-export function buildCard(p: {
+export function buildCard(p: CardParts): Card {
+  return assertCardFits(composeCard(p));
+}
+
+export interface CardParts {
   voice: Voice;
   title: Phrase;
   template: HeaderTemplate;
   statusTag?: { text: Phrase; color: TagColor };
   summary?: Phrase;
   elements: CardComponent[];
-}): Card {
-  return assertCardFits({
+}
+
+/** `buildCard` without the size check, for a card that fits itself to Feishu's limits (`cardOverflow`). */
+export function composeCard(p: CardParts): Card {
+  return {
     schema: '2.0',
     config: { update_multi: true, ...(p.summary !== undefined && { summary: localContent(p.summary, p.voice) }) },
     header: {
@@ -87,7 +94,7 @@ export function buildCard(p: {
       ...(p.statusTag && statusTags(p.statusTag, p.voice)),
     },
     body: { elements: p.elements },
-  });
+  };
 }
 
 /**
@@ -314,15 +321,18 @@ function countComponents(node: unknown): number {
   return Object.values(node).reduce<number>((sum, child) => sum + countComponents(child), own);
 }
 
+/** Why Feishu would refuse the card for its size (error 230025), or undefined when it fits. */
+export function cardOverflow(card: object): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  if (bytes > CARD_BYTE_BUDGET) return `Card JSON is ${bytes} bytes, over the ${CARD_BYTE_BUDGET}-byte budget (Feishu's limit is 30 KB)`;
+  const components = countComponents(card);
+  if (components > CARD_COMPONENT_LIMIT) return `Card has ${components} components, over Feishu's limit of ${CARD_COMPONENT_LIMIT}`;
+  return undefined;
+}
+
 /** Fails here, with the reason, instead of at Feishu with error 230025 after the user clicked. */
 export function assertCardFits<T extends object>(card: T): T {
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  if (bytes > CARD_BYTE_BUDGET) {
-    throw new Error(`Card JSON is ${bytes} bytes, over the ${CARD_BYTE_BUDGET}-byte budget (Feishu's limit is 30 KB)`);
-  }
-  const components = countComponents(card);
-  if (components > CARD_COMPONENT_LIMIT) {
-    throw new Error(`Card has ${components} components, over Feishu's limit of ${CARD_COMPONENT_LIMIT}`);
-  }
+  const overflow = cardOverflow(card);
+  if (overflow !== undefined) throw new Error(overflow);
   return card;
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CardActionValue } from '../../cards/actions';
-import { digestCard } from '../../cards/digest';
+import { DIGEST_WEEK_PEOPLE_LIMIT, digestCard } from '../../cards/digest';
 import { helpCard } from '../../cards/help';
 import { noticeCard } from '../../cards/notice';
 import { nudgeCard } from '../../cards/nudge';
 import {
+  CARD_COMPONENT_LIMIT,
   type Card,
   type CardComponent,
   assertCardFits,
@@ -22,6 +23,7 @@ import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
+import { DIGEST_LINE_LIMIT } from '../../src/domain/digest';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 import { FORM_FIELDS, FORM_NAME, formButtonName } from '../../src/domain/todo-form';
 
@@ -431,6 +433,50 @@ describe('assertCardFits', () => {
     const many = Array.from({ length: 201 }, () => ({ tag: 'hr' }));
     expect(() => assertCardFits({ body: { elements: many } })).toThrow(/components/);
     expect(assertCardFits({ body: { elements: many.slice(1) } })).toBeDefined();
+  });
+});
+
+describe('digestCard within Feishu’s limits', () => {
+  const overdue = (i: number, assigneeIds: string[]) => ({
+    section: 'overdue' as const,
+    todo: todo({ id: `td_${i}`, text: `Task ${i} `.repeat(12), remindAt: AT_2026_11_24_0100Z - 3_600_000, assigneeIds }),
+  });
+  const rowsOf = (card: Card) => components(card).filter((c) => c.tag === 'column_set');
+  const notes = (card: Card) =>
+    components(card)
+      .filter((c) => c.tag === 'markdown')
+      .map((c) => c.content as string);
+  const week = Array.from({ length: 45 }, (_, i) => ({ personId: `ou_week${i}`, done: 45 - i, open: 2, overdue: 1 }));
+
+  it('shows all twenty lines when they fit', () => {
+    const lines = Array.from({ length: 25 }, (_, i) => overdue(i, ['ou_a']));
+    const card = digestCard({ lines, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'en_us' });
+    expect(rowsOf(card)).toHaveLength(DIGEST_LINE_LIMIT);
+    expect(notes(card)).toContain('And 5 more; /todos lists the first 20 by their next reminder, /todos overdue those past due.');
+  });
+
+  it('shows as many lines as fit when each is for other people, on a Monday naming everyone’s week, and counts the rest', () => {
+    // Twenty lines for twenty people: 180 components of lines and 20 of people, past Feishu's 200 on their own.
+    const lines = Array.from({ length: 30 }, (_, i) => overdue(i, [`ou_p${i}`, `ou_q${i}`]));
+    const card = digestCard({ lines, week, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'en_us' });
+    expect(() => assertCardFits(card)).not.toThrow();
+    expect(components(card).length).toBeLessThanOrEqual(CARD_COMPONENT_LIMIT);
+    const shown = rowsOf(card).length;
+    expect(shown).toBeGreaterThan(10);
+    expect(shown).toBeLessThan(DIGEST_LINE_LIMIT);
+    expect(notes(card)).toContain(`And ${30 - shown} more; /todos lists the first 20 by their next reminder, /todos overdue those past due.`);
+    // The lines shown are the first ones, in order.
+    expect(JSON.stringify(rowsOf(card).at(-1))).toContain(`Task ${shown - 1} `);
+  });
+
+  it('names the first people of the week’s numbers and counts the others, in every language', () => {
+    const card = digestCard({ lines: [overdue(0, ['ou_a'])], week, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'zh_cn' });
+    const block = components(card).find((c) => c.tag === 'markdown' && String(c.content).includes('ou_week0')) as CardComponent;
+    expect(String(block.content).match(/<at id=ou_week\d+>/g)).toHaveLength(DIGEST_WEEK_PEOPLE_LIMIT);
+    expect(block.content).toContain(`<at id=ou_week${DIGEST_WEEK_PEOPLE_LIMIT - 1}>`);
+    expect(block.content).not.toContain(`<at id=ou_week${DIGEST_WEEK_PEOPLE_LIMIT}>`);
+    expect(block.content).toContain(`另有 ${45 - DIGEST_WEEK_PEOPLE_LIMIT} 人。`);
+    expect((block.i18n_content as Record<string, string>).en_us).toContain(`And ${45 - DIGEST_WEEK_PEOPLE_LIMIT} more people.`);
   });
 });
 
