@@ -66,7 +66,8 @@ function mentionOf(m: MentionSpec) {
 export function messageEvent(p: {
   token: string;
   chatId?: string | undefined;
-  chatType?: 'group' | 'p2p' | undefined;
+  /** `topic_group` as the SDKs' event models name a topic group's messages; `group` (the default) as our contract does. */
+  chatType?: 'group' | 'p2p' | 'topic_group' | undefined;
   senderId: string;
   text: string;
   /** Default `text`; `post` sends the same words as rich text. */

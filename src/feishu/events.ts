@@ -183,13 +183,23 @@ function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageE
     eventId: header.event_id,
     messageId: m.message_id,
     chatId: m.chat_id,
-    chatType: m.chat_type === 'group' || m.chat_type === 'p2p' ? m.chat_type : 'other',
+    chatType: chatTypeOf(m.chat_type),
     senderId: event.sender.sender_id.open_id,
     senderIsUser: (event.sender.sender_type ?? 'user') === 'user',
     parentId: m.parent_id || undefined,
     text: said?.text,
     mentions: said?.mentions ?? [],
   };
+}
+
+/**
+ * A topic group's messages come as `topic_group` (the SDKs' event models: "p2p：单聊; group：群组; topic_group：话题群")
+ * or, as our contract read the docs, as `group` with a `thread_id`: either way a group chat, whose topic mode the bot
+ * learns from the chat itself (`chatMode`).
+ */
+function chatTypeOf(chatType: string): MessageEvent['chatType'] {
+  if (chatType === 'group' || chatType === 'topic_group') return 'group';
+  return chatType === 'p2p' ? 'p2p' : 'other';
 }
 
 type RawMention = NonNullable<z.infer<typeof messageEnvelope>['event']['message']['mentions']>[number];

@@ -63,7 +63,7 @@ export interface Answer {
 
 export interface SayOptions {
   chatId?: string | undefined;
-  chatType?: 'group' | 'p2p' | undefined;
+  chatType?: 'group' | 'p2p' | 'topic_group' | undefined;
   eventId?: string | undefined;
   parentId?: string | undefined;
   /** A topic group's topic the message is in (every message there has one). */

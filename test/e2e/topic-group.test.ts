@@ -31,11 +31,14 @@ afterEach(async () => {
   await h.stop();
 });
 
-/** A message typed in a new topic of the topic group, delivered to the bot; returns its id and topic. */
-async function inNewTopic(sender: string, text: string) {
+/**
+ * A message typed in a new topic of the topic group, delivered to the bot; returns its id and topic. Its `chat_type`
+ * is `group` as our contract has it, or `topic_group` as the SDKs' event models and bots in the wild have it.
+ */
+async function inNewTopic(sender: string, text: string, chatType: 'group' | 'topic_group' = 'group') {
   const messageId = h.emu.addExternalMessage({ chatId: TOPIC, senderId: sender, text });
   const threadId = h.emu.messages.get(messageId)?.threadId as string;
-  await h.say(sender, text, { chatId: TOPIC, messageId, threadId });
+  await h.say(sender, text, { chatId: TOPIC, chatType, messageId, threadId });
   await h.settled();
   return { messageId, threadId };
 }
@@ -44,52 +47,55 @@ const messagesIn = (chatId: string) => [...h.emu.messages.values()].filter((m) =
 const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
 
 describe('a topic group', () => {
-  it('from command to reminder: form by direct message, card and reminder in the topic, the direct form closed', async () => {
-    await start();
-    const command = await inNewTopic('ou_admin', '/todo Renew the domain');
-    expect(h.emu.callsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(0);
-    const dm = h.emu.directChatId('ou_admin');
-    const form = messagesIn(dm).find((m) => hasSubmit(m.card));
-    expect(form, 'the form came by direct message').toBeDefined();
-    // The picker lists the group's members itself: in a direct chat it would offer the admin alone.
-    const picker = JSON.stringify(form?.card).match(/"options":\[(\{"value":"ou_[a-z]+"\},?)+\]/)?.[0];
-    expect(picker).toContain('ou_alice');
-    expect(picker).toContain('ou_member');
-    expect(JSON.stringify(form?.card)).toContain('Renew the domain');
-    // Nothing in the topic yet.
-    expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
+  it.each(['group', 'topic_group'] as const)(
+    'from command to reminder (chat_type %s): form by direct message, card and reminder in the topic, the direct form closed',
+    async (chatType) => {
+      await start();
+      const command = await inNewTopic('ou_admin', '/todo Renew the domain', chatType);
+      expect(h.emu.callsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(0);
+      const dm = h.emu.directChatId('ou_admin');
+      const form = messagesIn(dm).find((m) => hasSubmit(m.card));
+      expect(form, 'the form came by direct message').toBeDefined();
+      // The picker lists the group's members itself: in a direct chat it would offer the admin alone.
+      const picker = JSON.stringify(form?.card).match(/"options":\[(\{"value":"ou_[a-z]+"\},?)+\]/)?.[0];
+      expect(picker).toContain('ou_alice');
+      expect(picker).toContain('ou_member');
+      expect(JSON.stringify(form?.card)).toContain('Renew the domain');
+      // Nothing in the topic yet.
+      expect(messagesIn(TOPIC).filter((m) => m.senderId === 'ou_bot')).toHaveLength(0);
 
-    const answer = await submitForm(
-      h,
-      'ou_admin',
-      { messageId: form?.messageId as string, card: form?.card },
-      formValues({ text: 'Renew the domain', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()) }),
-      { chatId: dm },
-    );
-    expect(answer.body.toast.type).toBe('success');
-    expect(hasSubmit(answer.body.card)).toBe(false);
-    // Answered before the post is made: it says the post is under way, not done.
-    expect(JSON.stringify(answer.body.card)).toContain('posting the to-do in the group');
-    await h.settled();
+      const answer = await submitForm(
+        h,
+        'ou_admin',
+        { messageId: form?.messageId as string, card: form?.card },
+        formValues({ text: 'Renew the domain', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()) }),
+        { chatId: dm },
+      );
+      expect(answer.body.toast.type).toBe('success');
+      expect(hasSubmit(answer.body.card)).toBe(false);
+      // Answered before the post is made: it says the post is under way, not done.
+      expect(JSON.stringify(answer.body.card)).toContain('posting the to-do in the group');
+      await h.settled();
 
-    const card = messagesIn(TOPIC).find((m) => m.senderId === 'ou_bot' && m.kind === 'reply');
-    expect(card?.parentId).toBe(command.messageId);
-    expect(card?.threadId).toBe(command.threadId);
-    const todo = (await h.app.services.store.todoByMessage(card?.messageId as string)) as Todo;
-    expect(todo.replyTo).toBe(command.messageId);
-    // The direct-message form was updated in place to its closed state.
-    const closed = h.emu.messages.get(form?.messageId as string);
-    expect(closed?.updates.length).toBeGreaterThan(0);
-    expect(hasSubmit(closed?.card)).toBe(false);
-    expect(JSON.stringify(closed?.card)).toContain('Submitted');
+      const card = messagesIn(TOPIC).find((m) => m.senderId === 'ou_bot' && m.kind === 'reply');
+      expect(card?.parentId).toBe(command.messageId);
+      expect(card?.threadId).toBe(command.threadId);
+      const todo = (await h.app.services.store.todoByMessage(card?.messageId as string)) as Todo;
+      expect(todo.replyTo).toBe(command.messageId);
+      // The direct-message form was updated in place to its closed state.
+      const closed = h.emu.messages.get(form?.messageId as string);
+      expect(closed?.updates.length).toBeGreaterThan(0);
+      expect(hasSubmit(closed?.card)).toBe(false);
+      expect(JSON.stringify(closed?.card)).toContain('Submitted');
 
-    await clock.advance(2 * 3_600_000);
-    const reminder = messagesIn(TOPIC).find((m) => m.kind === 'reply' && m.parentId === card?.messageId);
-    expect(reminder?.threadId).toBe(command.threadId);
-    expect(JSON.stringify(reminder?.card)).toContain('<at id=ou_alice></at>');
-    const done = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'), { chatId: TOPIC });
-    expect(done.body.toast.type).toBe('success');
-  });
+      await clock.advance(2 * 3_600_000);
+      const reminder = messagesIn(TOPIC).find((m) => m.kind === 'reply' && m.parentId === card?.messageId);
+      expect(reminder?.threadId).toBe(command.threadId);
+      expect(JSON.stringify(reminder?.card)).toContain('<at id=ou_alice></at>');
+      const done = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.done'), { chatId: TOPIC });
+      expect(done.body.toast.type).toBe('success');
+    },
+  );
 
   it('a post Feishu refuses is told by direct message, asking for /todo again, since the direct form has no Submit left', async () => {
     await start();
