@@ -265,8 +265,28 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         expect((await store.openTodos('oc_1')).map((t) => t.id)).toEqual(['t2', 't1']);
         expect((await store.openTodos('oc_1', 'ou_b')).map((t) => t.id)).toEqual(['t1']);
         expect((await store.latestPostedTodo('oc_1'))?.id).toBe('t3');
-        expect((await store.latestPostedTodo('oc_1', 'ou_a'))?.id).toBe('t2');
+        expect((await store.latestPostedTodo('oc_1', { creatorId: 'ou_a' }))?.id).toBe('t2');
         expect(await store.latestPostedTodo('oc_9')).toBeUndefined();
+      });
+
+      it('finds the latest posted to-do made in a topic, of anyone or of one person', async () => {
+        const store = await open();
+        await store.commit({
+          now: 0,
+          todos: [
+            todo('t1', { messageId: 'om_1', threadId: 'omt_a' }),
+            todo('t2', { messageId: 'om_2', threadId: 'omt_a', creatorId: 'ou_b' }),
+            todo('t3', { messageId: 'om_3', threadId: 'omt_b' }),
+            todo('t4', { messageId: 'om_4', threadId: 'omt_a', status: 'recalled' }),
+            todo('t5', { threadId: 'omt_a', status: 'posting' }),
+            todo('t6', { chatId: 'oc_2', messageId: 'om_6', threadId: 'omt_a' }),
+            todo('t7', { messageId: 'om_7' }),
+          ],
+        });
+        expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_a' }))?.id).toBe('t2');
+        expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_a', creatorId: 'ou_a' }))?.id).toBe('t1');
+        expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_b', creatorId: 'ou_b' }))?.id).toBeUndefined();
+        expect(await store.latestPostedTodo('oc_1', { threadId: 'omt_c' })).toBeUndefined();
       });
 
       it('finds a to-do by its current card, which moves to a reminder that took over, and the posted card still finds it', async () => {

@@ -18,7 +18,7 @@ import type { Services } from './services';
  * What a command uses of a message, and all that is stored of one: no sender type, no mention names. A MessageEvent
  * is one, so it can be routed directly too.
  */
-export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'text'> & {
+export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'threadId' | 'text'> & {
   mentions: Array<Pick<Mention, 'key' | 'openId'>>;
 };
 
@@ -30,6 +30,7 @@ export function commandMessage(message: MessageEvent): CommandMessage {
     chatType: message.chatType,
     senderId: message.senderId,
     parentId: message.parentId,
+    threadId: message.threadId,
     text: message.text,
     mentions: message.mentions.map(({ key, openId }) => ({ key, openId })),
   };

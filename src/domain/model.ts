@@ -60,6 +60,8 @@ export interface TodoForm extends Revised {
   source?: MessageSource;
   /** The message the to-do card is posted as a reply to (see `Todo.replyTo`). */
   replyTo?: string;
+  /** The topic the `/todo` was sent in (see `Todo.threadId`). */
+  threadId?: string;
   /**
    * Where the form card was shown: privately in the group (an ephemeral card, the default), or by direct message
    * (topic groups, where Feishu has no ephemeral cards). A direct message's clicks come from that direct chat.
@@ -132,6 +134,8 @@ export interface Todo extends Revised {
    * card (and its reminders, which reply to it) stay in the command's topic.
    */
   replyTo?: string;
+  /** The topic (thread) the `/todo` was sent in: `/recall` typed in that topic finds the to-do there. */
+  threadId?: string;
   createdAt: number;
   updatedAt: number;
   doneBy?: string | undefined;

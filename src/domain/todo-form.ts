@@ -237,6 +237,7 @@ export function newTodo(p: { id: string; form: TodoForm; submission: Submission;
     ...(p.form.language !== undefined && { language: p.form.language }),
     ...(p.form.source !== undefined && { source: p.form.source }),
     ...(replyTo !== undefined && { replyTo }),
+    ...(p.form.threadId !== undefined && { threadId: p.form.threadId }),
     createdAt: p.now,
     updatedAt: p.now,
   };

@@ -28,6 +28,7 @@ const messageEnvelope = z.object({
       message_id: z.string().min(1),
       parent_id: z.string().optional(),
       root_id: z.string().optional(),
+      thread_id: z.string().optional(),
       chat_id: z.string().min(1),
       chat_type: z.string(),
       message_type: z.string(),
@@ -89,6 +90,11 @@ export interface MessageEvent {
   senderId: string;
   senderIsUser: boolean;
   parentId?: string | undefined;
+  /**
+   * The topic (thread) the message is in. Inside one every message's `parent_id` is the topic's first message,
+   * whatever the person replied to (Feishu's message overview: 在话题内回复的消息，都是在回复根消息).
+   */
+  threadId?: string | undefined;
   /** The words of a text or rich-text (post) message, mentions as their keys; undefined for other message types. */
   text?: string | undefined;
   mentions: Mention[];
@@ -187,6 +193,7 @@ function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageE
     senderId: event.sender.sender_id.open_id,
     senderIsUser: (event.sender.sender_type ?? 'user') === 'user',
     parentId: m.parent_id || undefined,
+    threadId: m.thread_id || undefined,
     text: said?.text,
     mentions: said?.mentions ?? [],
   };

@@ -195,8 +195,11 @@ export interface Records {
   syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]>;
   /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
   openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
-  /** The chat's newest to-do whose card is posted and not recalled (created by `creatorId`, when given). */
-  latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined>;
+  /**
+   * The chat's newest to-do whose card is posted and not recalled: created by `creatorId`, and made in the topic
+   * `threadId`, when given.
+   */
+  latestPostedTodo(chatId: string, filter?: { creatorId?: string | undefined; threadId?: string | undefined }): Promise<Todo | undefined>;
   chat(chatId: string): Promise<ChatSettings | undefined>;
   /** Every chat that has an open to-do (the daily digest and the nudges look only at those). */
   chatsWithOpenTodos(): Promise<string[]>;

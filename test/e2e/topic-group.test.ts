@@ -43,6 +43,17 @@ async function inNewTopic(sender: string, text: string, chatType: 'group' | 'top
   return { messageId, threadId };
 }
 
+/**
+ * A reply typed inside a topic, delivered to the bot as Feishu delivers it: whatever was replied to, its parent is
+ * the topic's first message (Feishu's message overview: 在话题内回复的消息，都是在回复根消息).
+ */
+async function inTopic(sender: string, text: string, topic: { messageId: string; threadId: string }, repliedTo: string) {
+  const messageId = h.emu.addExternalMessage({ chatId: TOPIC, senderId: sender, text, parentId: repliedTo });
+  await h.say(sender, text, { chatId: TOPIC, messageId, parentId: topic.messageId, threadId: topic.threadId });
+  await h.settled();
+  return messageId;
+}
+
 const messagesIn = (chatId: string) => [...h.emu.messages.values()].filter((m) => m.chatId === chatId);
 const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
 
@@ -243,6 +254,35 @@ describe('a recalled /todo', () => {
     // Another message recalled in the chat changes nothing and is not stored.
     const chatter = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_member', text: 'oops' });
     expect((await h.recalled(chatter)).status).toBe(200);
+  });
+
+  it('recalls the topic’s own card by /recall typed in the topic, whose parent is the topic’s first message', async () => {
+    await start();
+    const post = async (text: string) => {
+      const command = await inNewTopic('ou_admin', `/todo ${text}`);
+      const dm = h.emu.directChatId('ou_admin');
+      const form = messagesIn(dm).findLast((m) => hasSubmit(m.card));
+      await submitForm(h, 'ou_admin', { messageId: form?.messageId as string, card: form?.card }, formValues({ text }), { chatId: dm });
+      await h.settled();
+      const card = messagesIn(TOPIC).find((m) => m.senderId === 'ou_bot' && m.parentId === command.messageId);
+      return { command, card: card?.messageId as string };
+    };
+    const first = await post('Renew the domain');
+    const second = await post('Book the venue');
+
+    // Typed in the first topic, as a reply to the card: Feishu names the topic's first message, the command.
+    await inTopic('ou_admin', '/recall', first.command, first.card);
+    expect(h.emu.messages.get(first.card)?.recalled).toBe(true);
+    expect(h.emu.messages.get(second.card)?.recalled).toBe(false);
+    const answers = messagesIn(h.emu.directChatId('ou_admin')).map((m) => JSON.stringify(m.card));
+    expect(answers.at(-1)).toContain('Recalled the to-do “Renew the domain”');
+
+    // Nothing left of the first topic's to recall; someone else's topic card is not theirs to recall.
+    await inTopic('ou_admin', '/recall', first.command, first.card);
+    expect(JSON.stringify(messagesIn(h.emu.directChatId('ou_admin')).at(-1)?.card)).toContain('There is no to-do card in this topic for you to recall.');
+    await inTopic('ou_alice', '/recall', second.command, second.card);
+    expect(h.emu.messages.get(second.card)?.recalled).toBe(false);
+    expect(JSON.stringify(messagesIn(h.emu.directChatId('ou_alice')).at(-1)?.card)).toContain('There is no to-do card in this topic for you to recall.');
   });
 
   it('in a topic group, closes the form sent by direct message in place', async () => {

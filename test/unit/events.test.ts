@@ -45,6 +45,7 @@ describe('messages', () => {
       senderId: 'ou_sender',
       senderIsUser: true,
       parentId: 'om_parent_001',
+      threadId: 'omt_thread_001',
       text: 'hello @_user_1',
       mentions: [{ key: '@_user_1', openId: 'ou_mentioned', name: 'Alice' }],
     });

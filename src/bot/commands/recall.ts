@@ -4,8 +4,8 @@ import { recallJob } from '../jobs/todo';
 import type { CommandMiddleware } from '../router';
 
 /**
- * `/recall`: as a reply, recalls the to-do card replied to; alone, the latest to-do card of the person asking
- * (for an admin, the latest in the chat). Only the creator and the group's admins may recall, and only from the
+ * `/recall`: as a reply, recalls the to-do card replied to; in a topic, the topic's latest to-do card; alone, the
+ * latest to-do card of the person asking (for an admin, the latest in the chat; in a topic, of the topic). Only the creator and the group's admins may recall, and only from the
  * to-do's own chat; anything else is refused here, without asking Feishu.
  */
 export const recallTodo: CommandMiddleware = async (ctx) => {
@@ -14,21 +14,29 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
   // Every to-do considered below is of this chat, so this is always the to-do's chat's admin check.
   let isAdmin: boolean | undefined;
   const senderIsAdmin = async () => (isAdmin ??= await admins.isAdmin(message.chatId, message.senderId));
+  // Where Feishu refuses the admin look-up for good (a scope missing), the person's own latest card is still theirs.
+  const senderIsAdminOrNot = () =>
+    senderIsAdmin().catch((error: unknown) => {
+      if (isTransient(error)) throw error;
+      return false;
+    });
 
   let todo: Todo | undefined;
   if (message.parentId) {
     todo = await store.todoByMessage(message.parentId);
     // A reply in one chat can name a message of another (Feishu checks nothing): a card of another chat is not ours to recall here.
-    if (!todo || todo.chatId !== message.chatId) {
-      return ctx.reply('recall.notOurs', { tone: 'warning' });
+    if (todo?.chatId !== message.chatId) todo = undefined;
+    // Inside a topic the parent is always the topic's first message, whatever was replied to: unless that is the
+    // card, the card meant is the topic's own, the latest made there (the person's own, unless an admin asks).
+    if (!todo && message.threadId !== undefined) {
+      const creatorId = (await senderIsAdminOrNot()) ? undefined : message.senderId;
+      todo = await store.latestPostedTodo(message.chatId, { creatorId, threadId: message.threadId });
+      if (!todo) return ctx.reply('recall.noneInTopic');
     }
+    if (!todo) return ctx.reply('recall.notOurs', { tone: 'warning' });
   } else {
-    // Where Feishu refuses the admin look-up for good (a scope missing), the person's own latest card is still theirs.
-    const admin = await senderIsAdmin().catch((error: unknown) => {
-      if (isTransient(error)) throw error;
-      return false;
-    });
-    todo = await store.latestPostedTodo(message.chatId, admin ? undefined : message.senderId);
+    const creatorId = (await senderIsAdminOrNot()) ? undefined : message.senderId;
+    todo = await store.latestPostedTodo(message.chatId, { creatorId });
     if (!todo) return ctx.reply('recall.noneYours');
   }
 

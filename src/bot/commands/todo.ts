@@ -22,6 +22,7 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, args,
   const form: TodoForm = {
     ...newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, language: lang, now: now(), ttlMs: config.formTtlMs }),
     commandMessageId: message.messageId,
+    ...(message.threadId !== undefined && { threadId: message.threadId }),
     ...(topic && { delivery: { kind: 'direct' } as const, replyTo: message.messageId }),
   };
   await commit({

@@ -22,6 +22,7 @@ const message = jobKind(
     chatType: z.enum(['group', 'p2p', 'other']),
     senderId: z.string(),
     parentId: z.string().optional(),
+    threadId: z.string().optional(),
     text: z.string().optional(),
     mentions: z.array(z.object({ key: z.string(), openId: z.string().optional() })),
   }) satisfies z.ZodType<CommandMessage>,

@@ -117,11 +117,15 @@ export class EmbeddedStore implements Store {
       .sort((a, b) => (a.remindAt ?? Number.POSITIVE_INFINITY) - (b.remindAt ?? Number.POSITIVE_INFINITY));
   }
 
-  async latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined> {
+  async latestPostedTodo(
+    chatId: string,
+    { creatorId, threadId }: { creatorId?: string | undefined; threadId?: string | undefined } = {},
+  ): Promise<Todo | undefined> {
     const ids = this.todosByChat.get(chatId) ?? [];
     for (let i = ids.length - 1; i >= 0; i--) {
       const todo = this.current<Todo>('todos', ids[i] as string);
-      if (todo?.messageId !== undefined && todo.status !== 'recalled' && (creatorId === undefined || todo.creatorId === creatorId)) return todo;
+      if (todo?.messageId === undefined || todo.status === 'recalled') continue;
+      if ((creatorId === undefined || todo.creatorId === creatorId) && (threadId === undefined || todo.threadId === threadId)) return todo;
     }
     return undefined;
   }

@@ -155,7 +155,8 @@ export class PostgresStore implements Store {
     return assigneeId === undefined ? todos : todos.filter((todo) => todo.assigneeIds.includes(assigneeId));
   }
 
-  latestPostedTodo(chatId: string, creatorId?: string): Promise<Todo | undefined> {
+  latestPostedTodo(chatId: string, { creatorId, threadId }: { creatorId?: string | undefined; threadId?: string | undefined } = {}): Promise<Todo | undefined> {
+    if (threadId !== undefined) return this.one(this.sql.latestPostedTodoInThread, [chatId, threadId, creatorId ?? null]);
     return creatorId === undefined ? this.one(this.sql.latestPostedTodo, [chatId]) : this.one(this.sql.latestPostedTodoBy, [chatId, creatorId]);
   }
 

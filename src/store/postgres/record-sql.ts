@@ -125,6 +125,13 @@ export function recordStatements(s: string) {
       `SELECT record FROM ${s}.todos
        WHERE chat_id = $1 AND creator_id = $2 AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
     ),
+    /** $1 chat, $2 topic, $3 creator or null: read from the record, walking the chat's to-dos newest first. */
+    latestPostedTodoInThread: statement(
+      'latestPostedTodoInThread',
+      `SELECT record FROM ${s}.todos
+       WHERE chat_id = $1 AND record ->> 'threadId' = $2 AND ($3::text IS NULL OR creator_id = $3)
+         AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
+    ),
     nextDue: statement(
       'nextDue',
       `SELECT least((SELECT min(remind_at) FROM ${s}.todos WHERE ${REMINDABLE}), (SELECT min(expires_at) FROM ${s}.forms WHERE status = 'open')) AS at`,
