@@ -2,6 +2,7 @@ import { nextOccurrence } from '../domain/time';
 import type { ScheduledTask } from '../jobs/scheduler';
 import { cardUpdateJob } from './jobs/card-update';
 import { reminderJob } from './jobs/reminder';
+import { taskSyncJobs } from './jobs/task';
 import type { Services } from './services';
 
 /**
@@ -33,10 +34,16 @@ export function reminderTask(services: Services): ScheduledTask {
           const dueAt = todo.remindAt as number;
           // Occurrences missed while the bot was down are not fired one by one: the next is the first after now.
           const next = nextOccurrence(todo.repeatAnchor ?? dueAt, todo.repeat ?? 'none', todo.timeZone, Math.max(now, dueAt));
+          const fired = { ...todo, remindAt: next, lastDueAt: dueAt, updatedAt: now };
           const result = await store.commit({
             now,
-            todos: [{ ...todo, remindAt: next, lastDueAt: dueAt, updatedAt: now }],
-            jobs: [reminderJob(services, todo, dueAt, dueAt < startedAt && now - dueAt > LATE_AFTER_MS), cardUpdateJob(services, todo)],
+            todos: [fired],
+            jobs: [
+              reminderJob(services, todo, dueAt, dueAt < startedAt && now - dueAt > LATE_AFTER_MS),
+              cardUpdateJob(services, todo),
+              // A repeating to-do's Feishu Task moves on to the next occurrence; a one-off's stays due when it was.
+              ...(next !== undefined ? taskSyncJobs(services, fired) : []),
+            ],
           });
           if (result.ok) claimed++;
         }

@@ -1,5 +1,4 @@
 import type { Todo, TodoTask } from './model';
-import { type Repeat, wallClock } from './time';
 
 /**
  * Two-way sync of a to-do with its Feishu Task, as decisions on plain data. The bot remembers what it last made the
@@ -33,8 +32,19 @@ export function taskPush(todo: Todo): TaskPush {
   const push: TaskPush = {};
   const done = todo.status === 'done';
   if (done !== todo.task.completed) push.completed = done ? (todo.doneAt ?? todo.updatedAt) : null;
-  if (todo.status === 'open' && todo.remindAt !== todo.task.dueAt) push.dueAt = todo.remindAt ?? null;
+  const due = taskDue(todo);
+  if (todo.status === 'open' && due !== todo.task.dueAt) push.dueAt = due ?? null;
   return push;
+}
+
+/**
+ * The task's due: the to-do's next reminder, or once a one-off reminder has fired, the time it was due (the task stays
+ * due then, and overdue after). A repeating to-do's task moves to each next occurrence as its reminder fires: the
+ * bot repeats the to-do, not Feishu Task, whose repeating task would copy itself on completion into a new task the
+ * bot does not follow, while Done on either side ends the to-do.
+ */
+function taskDue(todo: Todo): number | undefined {
+  return todo.remindAt ?? todo.lastDueAt;
 }
 
 export const pushesNothing = (push: TaskPush): boolean => push.completed === undefined && push.dueAt === undefined;
@@ -98,24 +108,3 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 export function taskClientToken(todoId: string): string {
   return `todo-task:${todoId}`;
 }
-
-/**
- * The to-do's repeat as an RRULE (RFC 5545) for Feishu Task, which repeats a task with a due: every day, every
- * workday, or every week on the anchor's weekday in the to-do's zone. None for a to-do that does not repeat.
- */
-export function repeatRule(repeat: Repeat | undefined, anchor: number | undefined, timeZone: string): string | undefined {
-  switch (repeat ?? 'none') {
-    case 'none':
-      return undefined;
-    case 'daily':
-      return 'FREQ=DAILY;INTERVAL=1';
-    case 'workdays':
-      return 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TU,WE,TH,FR';
-    case 'weekly': {
-      const day = anchor === undefined ? undefined : WEEKDAYS[wallClock(anchor, timeZone).weekday];
-      return `FREQ=WEEKLY;INTERVAL=1${day ? `;BYDAY=${day}` : ''}`;
-    }
-  }
-}
-
-const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'] as const;

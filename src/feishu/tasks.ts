@@ -29,8 +29,6 @@ export interface NewFeishuTask {
   followerIds: string[];
   /** The reminder time (ms), when there is one. */
   dueAt?: number | undefined;
-  /** RRULE text; Feishu takes a repeat only with a due. */
-  repeatRule?: string | undefined;
   /** The same token on every try makes Feishu answer with the task the first try created. */
   clientToken: string;
   /** Names the bot in each language, with a link back to the group. */
@@ -92,7 +90,6 @@ export class FeishuTasks {
             origin: { platform_i18n_name: task.origin.name, href: { url: task.origin.url, title: task.origin.title } },
             extra: task.extra,
             ...(task.dueAt !== undefined && { due: { timestamp: String(task.dueAt), is_all_day: false } }),
-            ...(task.dueAt !== undefined && task.repeatRule !== undefined && { repeat_rule: task.repeatRule }),
           },
         }),
     });

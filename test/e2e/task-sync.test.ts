@@ -70,7 +70,6 @@ describe('a to-do in a group that syncs', () => {
       extra: todo.todoId,
       // Milliseconds, as a string: 11:00 in Shanghai.
       due: { timestamp: String(START + 2 * HOUR), is_all_day: false },
-      repeat_rule: 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO',
     });
     expect(stored.task).toEqual({ guid: task.guid, url: task.url, completed: false, dueAt: START + 2 * HOUR });
     // The card follows: "Open in Feishu Task" opens the task's own link.
@@ -80,12 +79,34 @@ describe('a to-do in a group that syncs', () => {
     expect(readable(card)).toContain('在飞书任务中打开');
   });
 
-  it('leaves out the due and the repeat of a to-do without a reminder', async () => {
+  it('leaves out the due of a to-do without a reminder', async () => {
     await start();
     await postTodo(h, { text: 'Whenever', assignees: ['ou_alice'] });
     const body = h.emu.successfulCallsTo('POST', '/open-apis/task/v2/tasks')[0]?.body;
     expect(body.due).toBeUndefined();
-    expect(body.repeat_rule).toBeUndefined();
+  });
+
+  it('moves a repeating to-do’s task to each next occurrence, and keeps a one-off’s due when its reminder fires', async () => {
+    await start();
+    // The bot repeats the to-do, not Feishu Task, whose repeating task would copy itself when completed.
+    const weekly = await postTodo(h, { text: 'Weekly report', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()), repeat: 'weekly' });
+    const once = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()) });
+    const guidOf = async (todoId: string) => (await todoOf(todoId)).task?.guid as string;
+    const [weeklyTask, onceTask] = [await guidOf(weekly.todoId), await guidOf(once.todoId)];
+    expect(h.emu.successfulCallsTo('POST', '/open-apis/task/v2/tasks').map((call) => call.body.repeat_rule)).toEqual([undefined, undefined]);
+
+    await clock.advance(2 * HOUR);
+    const nextWeek = START + 2 * HOUR + 7 * 24 * HOUR;
+    expect((await todoOf(weekly.todoId)).remindAt).toBe(nextWeek);
+    expect(h.emu.tasks.get(weeklyTask)?.due).toEqual({ timestamp: String(nextWeek), is_all_day: false });
+    expect(h.emu.tasks.get(onceTask)?.due).toEqual({ timestamp: String(START + 2 * HOUR), is_all_day: false });
+    expect(taskPatches().filter((call) => call.path.endsWith(onceTask))).toHaveLength(0);
+
+    // Done ends the to-do, and the task is completed: one task each, none copied.
+    await h.click('ou_alice', weekly.messageId, { action: 'todo.done', todoId: weekly.todoId });
+    await h.settled();
+    expect(h.emu.tasks.get(weeklyTask)?.completedAt).not.toBe('0');
+    expect(h.emu.tasks.size).toBe(2);
   });
 
   it('completes and reopens the task when Done and Reopen are clicked, and takes both back from Feishu Task', async () => {

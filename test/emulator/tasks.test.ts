@@ -37,7 +37,6 @@ const newTask = (over: Partial<NewFeishuTask> = {}): NewFeishuTask => ({
   assigneeIds: ['ou_alice', 'ou_bob'],
   followerIds: ['ou_admin'],
   dueAt: DUE,
-  repeatRule: 'FREQ=WEEKLY;INTERVAL=1',
   clientToken: 'todo_1',
   origin: { name: { zh_cn: '待办机器人', en_us: 'To-do Bot' }, url: 'https://applink.feishu.cn/client/chat/open?openChatId=oc_group', title: 'oc_group' },
   extra: 'todo_1',
@@ -68,15 +67,13 @@ describe('Feishu Task v2 in the emulator', () => {
       },
       extra: 'todo_1',
       due: { timestamp: String(DUE), is_all_day: false },
-      repeat_rule: 'FREQ=WEEKLY;INTERVAL=1',
     });
   });
 
-  it('leaves out the due and the repeat when there is no reminder, and a follower who is also an assignee', async () => {
+  it('leaves out the due when there is no reminder, and a follower who is also an assignee', async () => {
     await feishu.tasks.create(newTask({ dueAt: undefined, followerIds: ['ou_alice'] }));
     const body = emu.callsTo('POST', '/open-apis/task/v2/tasks')[0]?.body;
     expect(body.due).toBeUndefined();
-    expect(body.repeat_rule).toBeUndefined();
     expect(body.members.map((m: { role: string }) => m.role)).toEqual(['assignee', 'assignee']);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
-import { afterPush, reconcile, repeatRule, taskPush } from '../../src/domain/task-sync';
+import { afterPush, reconcile, taskPush } from '../../src/domain/task-sync';
 
 /** The sync's decisions on plain data: what to push to Feishu Task, and what a task read back changes. */
 
@@ -28,6 +28,14 @@ describe('what the bot pushes', () => {
     expect(taskPush(todo({ remindAt: NOW + 60_000 }))).toEqual({ dueAt: NOW + 60_000 });
     expect(taskPush(todo({ task: { guid: 'g1', url: 'u', completed: false, dueAt: NOW } }))).toEqual({ dueAt: null });
     expect(taskPush(todo())).toEqual({});
+  });
+
+  it('keeps a one-off to-do’s task due when its reminder has fired, and moves a repeating one’s to the next occurrence', () => {
+    const dueThen = { guid: 'g1', url: 'u', completed: false, dueAt: NOW };
+    expect(taskPush(todo({ lastDueAt: NOW, task: dueThen }))).toEqual({});
+    expect(taskPush(todo({ repeat: 'daily', remindAt: NOW + 86_400_000, lastDueAt: NOW, task: dueThen }))).toEqual({ dueAt: NOW + 86_400_000 });
+    // Reopened after its reminder fired: open again, still due when it was.
+    expect(taskPush(todo({ lastDueAt: NOW, task: { ...dueThen, completed: true } }))).toEqual({ completed: null });
   });
 
   it('pushes nothing for a recalled to-do, one without a task, or one whose task was deleted there', () => {
@@ -67,16 +75,5 @@ describe('what a task read back changes', () => {
     expect(gone.todo).toMatchObject({ status: 'open', task: { deletedThere: true } });
     expect(gone.card).toBe(true);
     expect(reconcile(gone.todo, undefined, NOW + 2).todo).toBe(gone.todo);
-  });
-});
-
-describe('the repeat as an RRULE', () => {
-  it('names the day of a weekly repeat in the to-do’s zone', () => {
-    expect(repeatRule('none', NOW, 'Asia/Shanghai')).toBeUndefined();
-    expect(repeatRule('daily', NOW, 'Asia/Shanghai')).toBe('FREQ=DAILY;INTERVAL=1');
-    expect(repeatRule('workdays', NOW, 'Asia/Shanghai')).toBe('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TU,WE,TH,FR');
-    // Monday 09:00 in Shanghai is still Sunday in New York.
-    expect(repeatRule('weekly', NOW, 'Asia/Shanghai')).toBe('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO');
-    expect(repeatRule('weekly', NOW, 'America/New_York')).toBe('FREQ=WEEKLY;INTERVAL=1;BYDAY=SU');
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Todo, TodoTask } from '../../domain/model';
-import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, repeatRule, taskClientToken, taskPush } from '../../domain/task-sync';
+import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, taskClientToken, taskPush } from '../../domain/task-sync';
 import { chatLink } from '../../feishu/app-links';
 import { feishuRefusal } from '../../feishu/errors';
 import type { FeishuTask } from '../../feishu/tasks';
@@ -151,7 +151,6 @@ export function taskJobs(services: Services): RegisteredJob[] {
             assigneeIds: todo.assigneeIds,
             followerIds: [todo.creatorId],
             dueAt: todo.remindAt,
-            repeatRule: repeatRule(todo.repeat, todo.repeatAnchor ?? todo.remindAt, todo.timeZone),
             clientToken: taskClientToken(todo.id),
             origin: {
               name: { zh_cn: t('zh_cn', 'bot.name'), en_us: t('en_us', 'bot.name') },
