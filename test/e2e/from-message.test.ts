@@ -70,6 +70,29 @@ describe('a to-do from a message', () => {
     expect((await todoOfCard(card?.messageId as string)).source).toMatchObject({ messageId: source, senderType: 'app' });
   });
 
+  it('inside a thread, takes the thread’s first message when it has words, and says nothing when it has none', async () => {
+    await start();
+    // Inside a thread Feishu names the thread's first message as every message's parent, whatever was replied to.
+    const inThread = async (root: string, text: string) => {
+      await h.say('ou_admin', text, { parentId: root, threadId: `omt_${root}` });
+      await h.settled();
+      return formCards(h, 'ou_admin').at(-1);
+    };
+    const question = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Who renews the domain this year?' });
+    expect(inputOf((await inThread(question, '/todo'))?.card)).toContain('Who renews the domain this year?');
+
+    // A thread under one of the bot's cards: the card has no words to take, and the person replied to nothing of theirs.
+    const card = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'ignored' });
+    const message = h.emu.messages.get(card);
+    if (message) Object.assign(message, { msgType: 'interactive', content: { type: 'card' } });
+    const before = noticesTo(h, 'ou_admin').length;
+    expect(inputOf((await inThread(card, '/todo Call the registrar'))?.card)).toBe('Call the registrar');
+    expect(noticesTo(h, 'ou_admin')).toHaveLength(before);
+    // The same message replied to outside a thread is named, and its line says why it gave nothing.
+    await todoReplyingTo(card);
+    expect(noticesTo(h, 'ou_admin').at(-1)).toContain('has no words I can read');
+  });
+
   it('opens the form empty, with one private line saying why, for a recalled message or without the read scope', async () => {
     await start();
     const source = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Order more coffee' });

@@ -27,7 +27,16 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, args,
   };
   await commit({
     forms: [...(previous ? [close(previous, 'replaced', now())] : []), form],
-    // A `/todo` sent as a reply to a message makes its to-do from that message: the send job reads it.
-    jobs: [...(previous ? [formDeleteJob(services, previous)] : []), formSendJob(services, form, message.messageId, message.parentId)],
+    // A `/todo` sent as a reply to a message makes its to-do from that message: the send job reads it. Inside a topic
+    // every message's parent is the topic's first one, whatever was replied to: taken as the source when it has words.
+    jobs: [
+      ...(previous ? [formDeleteJob(services, previous)] : []),
+      formSendJob(
+        services,
+        form,
+        message.messageId,
+        message.parentId === undefined ? undefined : { messageId: message.parentId, isTopicStart: message.threadId !== undefined },
+      ),
+    ],
   });
 };

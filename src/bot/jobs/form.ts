@@ -29,6 +29,11 @@ const formSend = jobKind(
     replyTo: z.string().optional(),
     /** The message the `/todo` replied to, whose words prefill the form. */
     sourceId: z.string().optional(),
+    /**
+     * The source is only the first message of the topic the `/todo` was typed in (inside a topic Feishu names it as
+     * every message's parent): its words are taken when it has some, and nobody is told when it has none.
+     */
+    sourceIsTopicStart: z.boolean().optional(),
   }),
 );
 
@@ -42,9 +47,13 @@ export function formLane(form: TodoForm): Pick<NewJob, 'lane' | 'chatId'> {
   return { lane: `form:${form.id}`, chatId: form.chatId };
 }
 
-export function formSendJob(clock: Clock, form: TodoForm, replyTo: string, sourceId?: string) {
+export function formSendJob(clock: Clock, form: TodoForm, replyTo: string, source?: { messageId: string; isTopicStart: boolean }) {
   const at = clock.now();
-  const payload = { formId: form.id, replyTo, ...(sourceId !== undefined && { sourceId }) };
+  const payload = {
+    formId: form.id,
+    replyTo,
+    ...(source !== undefined && { sourceId: source.messageId, ...(source.isTopicStart && { sourceIsTopicStart: true }) }),
+  };
   return newJob(formSend, { id: `form.send:${form.id}`, ...formLane(form), payload, runAt: at, createdAt: at });
 }
 
@@ -79,9 +88,10 @@ export function formJobs(services: Services): RegisteredJob[] {
    * win), and the message its source; a source the bot cannot read leaves the form with what was typed, if anything,
    * and its owner is told why.
    */
-  async function readSourceInto(ctx: JobContext, form: TodoForm, sourceId: string): Promise<void> {
+  async function readSourceInto(ctx: JobContext, form: TodoForm, sourceId: string, isTopicStart: boolean): Promise<void> {
     const read = await ctx.step('source', () => readSource(services, { messageId: sourceId, chatId: form.chatId }));
     if (!read.ok) {
+      if (isTopicStart) return;
       const lang = recordLanguage(services, form);
       const text = `${t(lang, read.reason)} ${t(lang, form.draftText !== '' ? 'source.formTyped' : 'source.formEmpty')}`;
       const notice = { chatId: form.chatId, userId: form.ownerId, text, tone: 'warning' as const, lang, replyTo: form.commandMessageId };
@@ -127,13 +137,13 @@ export function formJobs(services: Services): RegisteredJob[] {
     async run(ctx) {
       const {
         job,
-        payload: { formId, sourceId },
+        payload: { formId, sourceId, sourceIsTopicStart },
         step,
         commit,
       } = ctx;
       if (sourceId !== undefined) {
         const unread = await store.form(formId);
-        if (unread) await readSourceInto(ctx, unread, sourceId);
+        if (unread) await readSourceInto(ctx, unread, sourceId, sourceIsTopicStart === true);
       }
       const form = await store.form(formId);
       if (!form) return;
