@@ -4,9 +4,10 @@ import { recallJob } from '../jobs/todo';
 import type { CommandMiddleware } from '../router';
 
 /**
- * `/recall`: as a reply, recalls the to-do card replied to; in a topic, the topic's latest to-do card; alone, the
- * latest to-do card of the person asking (for an admin, the latest in the chat; in a topic, of the topic). Only the creator and the group's admins may recall, and only from the
- * to-do's own chat; anything else is refused here, without asking Feishu.
+ * `/recall`: as a reply, recalls the to-do card replied to; inside a topic, where Feishu names the topic's first
+ * message as every message's parent, the latest card made in that topic; alone, the latest to-do card of the person
+ * asking (for an admin, the latest in the chat). Only the creator and the group's admins may recall, and only from
+ * the to-do's own chat; anything else is refused here, without asking Feishu.
  */
 export const recallTodo: CommandMiddleware = async (ctx) => {
   const { services, message } = ctx;
