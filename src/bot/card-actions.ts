@@ -242,12 +242,25 @@ function onReply(todo: Todo, action: CardActionEvent): boolean {
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
 async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | MessageKey> {
   if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
+  return adminOr(services, todo.chatId, operatorId, 'toast.notAllowed');
+}
+
+/**
+ * Who may create to-dos is asked again at Submit, as at `/todo`: the form stays open for a day, and meanwhile the
+ * group may have stopped letting everyone create them, or its admins may have changed.
+ */
+async function mayCreate(services: Services, chatId: string, operatorId: string): Promise<true | MessageKey> {
+  if ((await groupSettings(services, chatId)).whoCreates === 'everyone') return true;
+  return adminOr(services, chatId, operatorId, 'reply.adminsOnly');
+}
+
+/** True for the chat's admins, else `refusal`; a look-up that fails or is too slow for a click says so instead. */
+async function adminOr(services: Services, chatId: string, operatorId: string, refusal: MessageKey): Promise<true | MessageKey> {
   try {
-    if (await services.admins.isAdmin(todo.chatId, operatorId, CLICK_ADMIN_WAIT_MS)) return true;
+    return (await services.admins.isAdmin(chatId, operatorId, CLICK_ADMIN_WAIT_MS)) ? true : refusal;
   } catch (error) {
     return adminCheckFailure(error);
   }
-  return 'toast.notAllowed';
 }
 
 /** A click on the form is answered in the form's language (the card's: the ephemeral card has only that one). */
@@ -257,6 +270,8 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
+  const allowed = await mayCreate(services, actor.value.chatId, action.operatorId);
+  if (allowed !== true) return { answer: toast('error', allowed, lang), lang };
   const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
   const fallback = (await groupSettings(services, actor.value.chatId)).timeZone;
   const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback } });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { ExportedRecord } from '../../src/store/store';
-import { type Harness, ephemeralCards, formCards, noticesTo, readable, startHarness, submitButtonName } from './harness';
+import { type Harness, buttonValue, ephemeralCards, formCards, formValues, noticesTo, readable, startHarness, submitButtonName, submitForm } from './harness';
 
 /**
  * `/settings` as Feishu meets it: the private form for an admin, a refusal for a member, Save checked field by field
@@ -114,6 +114,20 @@ describe('/settings', () => {
     expect(field(again?.card, 'whoCreates')).toMatchObject({ initial_option: 'everyone' });
     const unchanged = await submit('ou_admin', again as { messageId: string; card: unknown }, { digestTime: '08:30' });
     expect(unchanged.body.toast).toMatchObject({ type: 'info', content: 'Nothing changed.' });
+
+    // Admins only again while the member's form is open: its Submit is asked again, refused, and posts nothing.
+    const memberForm = formCards(h, 'ou_member').at(-1) as { messageId: string; card: unknown };
+    const stricter = await openSettings('ou_admin');
+    expect((await submit('ou_admin', stricter as { messageId: string; card: unknown }, { whoCreates: 'admins' })).body.toast.type).toBe('success');
+    const refused = await submitForm(h, 'ou_member', memberForm, formValues({ text: 'water the plants' }));
+    expect(refused.body.toast).toMatchObject({ type: 'error', content: 'Only the group owner and group admins can create to-dos here.' });
+    await h.settled();
+    expect(h.emu.callsTo('POST', '/open-apis/im/v1/messages')).toHaveLength(0);
+    expect((await h.app.services.store.form(buttonValue(memberForm.card, 'todo.submit').formId as string))?.status).toBe('open');
+    // Everyone again: the same form posts.
+    const looser = await openSettings('ou_admin');
+    expect((await submit('ou_admin', looser as { messageId: string; card: unknown }, { whoCreates: 'everyone' })).body.toast.type).toBe('success');
+    expect((await submitForm(h, 'ou_member', memberForm, formValues({ text: 'water the plants' }))).body.toast.type).toBe('success');
   });
 
   it('saves from a client that sends the form without the button’s value: the name carries the language, the click’s chat the group', async () => {
