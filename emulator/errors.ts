@@ -13,8 +13,8 @@ export const Code = {
   cardRejected: 230099,
   alreadyDeleted: 230110,
   chatDissolved: 232009,
-  /** Chosen for the emulator; real Feishu may answer 232006 (invalid chat_id) here. */
-  chatNotFound: 232010,
+  /** "Your request specifies a chat_id which is invalid" (232010 is another tenant's chat, which the emulator has none of). */
+  chatNotFound: 232006,
   ephemeralDeleted: 18051,
   appSecretInvalid: 10014,
   /** The long connection's endpoint call, HTTP 200: "app_id or app_secret is invalid". */

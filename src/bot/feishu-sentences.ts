@@ -34,7 +34,7 @@ export const FEISHU_SENTENCES: Readonly<Record<number, MessageKey>> = {
   230110: 'feishuError.alreadyDeleted',
   232006: 'feishuError.unknownChat',
   232009: 'feishuError.chatDissolved',
-  232010: 'feishuError.unknownChat',
+  232010: 'feishuError.otherTenant',
   // Contacts
   41050: 'feishuError.outsideContacts',
   // Ephemeral cards

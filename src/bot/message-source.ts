@@ -19,7 +19,9 @@ const GONE = new Set([230011, 230110]);
 /** The app lacks the scope to read it (99991672), or the bot may not see it (230027 lacks scope, 230050 invisible). */
 const NOT_ALLOWED = new Set([99991672, 230027, 230050]);
 /** Another chat's message, or a chat the bot is no longer in. */
-const ELSEWHERE = new Set([230002, 232006, 232010]);
+const ELSEWHERE = new Set([230002, 232006]);
+/** "Operator and chat can NOT be in different tenants": a chat of another organisation. */
+const OTHER_TENANT = 232010;
 
 export async function readSource(services: Services, p: { messageId: string; chatId: string }): Promise<SourceRead> {
   let message: ChatMessage;
@@ -32,6 +34,7 @@ export async function readSource(services: Services, p: { messageId: string; cha
     if (code !== undefined && GONE.has(code)) return { ok: false, reason: 'source.recalled' };
     if (code !== undefined && NOT_ALLOWED.has(code)) return { ok: false, reason: 'source.noScope' };
     if (code !== undefined && ELSEWHERE.has(code)) return { ok: false, reason: 'source.otherChat' };
+    if (code === OTHER_TENANT) return { ok: false, reason: 'source.otherTenant' };
     return { ok: false, reason: 'source.unreadable' };
   }
   if (message.deleted) return { ok: false, reason: 'source.recalled' };

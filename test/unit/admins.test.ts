@@ -21,7 +21,7 @@ function directory(answers: Array<ChatAdmins | Error>) {
   return { admins, lookups, advance: (ms: number) => (now += ms) };
 }
 
-const notFound = () => new FeishuApiError('im.v1.chat.get', 232010, 'chat not found', 400);
+const notFound = () => new FeishuApiError('im.v1.chat.get', 232006, 'Your request specifies a chat_id which is invalid.', 400);
 
 describe('AdminDirectory', () => {
   it("caches a chat's admins for the cache time", async () => {
@@ -39,7 +39,7 @@ describe('AdminDirectory', () => {
 
   it("caches Feishu's refusal to describe a chat as long, then asks again", async () => {
     const { admins, lookups, advance } = directory([notFound(), { ownerId: 'ou_o', managerIds: [] }]);
-    for (let i = 0; i < 5; i++) await expect(admins.isAdmin('oc_gone', 'ou_x')).rejects.toMatchObject({ feishuCode: 232010 });
+    for (let i = 0; i < 5; i++) await expect(admins.isAdmin('oc_gone', 'ou_x')).rejects.toMatchObject({ feishuCode: 232006 });
     expect(lookups).toEqual(['oc_gone']);
     advance(60_001);
     expect(await admins.isAdmin('oc_gone', 'ou_o')).toBe(true);
@@ -85,5 +85,7 @@ describe('a click’s admin check', () => {
     expect(adminCheckFailure(new AdminLookupTooSlow())).toBe('toast.permissionUnknown');
     expect(adminCheckFailure(new FeishuNetworkError('im.v1.chat.get', 'ECONNRESET'))).toBe('toast.permissionUnknown');
     expect(adminCheckFailure(notFound())).toBe('feishuError.unknownChat');
+    const otherTenant = new FeishuApiError('im.v1.chat.get', 232010, 'Operator and chat can NOT be in different tenants.', 400);
+    expect(adminCheckFailure(otherTenant)).toBe('feishuError.otherTenant');
   });
 });

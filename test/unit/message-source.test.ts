@@ -62,6 +62,7 @@ describe('readSource', () => {
     expect(await read(async () => message({ deleted: true }))).toEqual({ ok: false, reason: 'source.recalled' });
     expect(await read(refusal(99991672))).toEqual({ ok: false, reason: 'source.noScope' });
     expect(await read(refusal(230002))).toEqual({ ok: false, reason: 'source.otherChat' });
+    expect(await read(refusal(232010))).toEqual({ ok: false, reason: 'source.otherTenant' });
     expect(await read(async () => message({ chatId: 'oc_other' }))).toEqual({ ok: false, reason: 'source.otherChat' });
     expect(await read(async () => message({ msgType: 'image', content: '{"image_key":"img_1"}' }))).toEqual({ ok: false, reason: 'source.notText' });
     expect(await read(async () => message({ content: '{"text":"   "}' }))).toEqual({ ok: false, reason: 'source.notText' });
