@@ -1,7 +1,7 @@
 // The two locales the bot speaks, not the package's index, which loads every locale chrono knows (3x the start-up time).
 import * as en from 'chrono-node/en';
 import * as zh from 'chrono-node/zh';
-import { instantAt, offsetMinutesAt } from './time';
+import { instantAt, wallClock } from './time';
 
 /**
  * Reads a reminder time out of what people write after `/todo`: "明天下午3点 提交周报", "下周一 9:00 开会",
@@ -31,13 +31,28 @@ const english = (() => {
 })();
 
 const CHINESE = /[\u3400-\u9fff]/;
+
+/**
+ * What chrono reads "now" as: an instant whose wall clock in this process's own zone is the person's wall clock, with
+ * that zone's offset. chrono's Chinese parsers take "今天" and "明天" from the process's local date, ignoring the zone
+ * they are given, and its forward-dating compares the zone's wall clock with the local one: given the person's zone
+ * on a server in UTC, "明天下午3点" said before 08:00 in Shanghai read as today, and "Friday 3pm" said on Friday
+ * morning as next week. Read in one frame, every parser agrees; the wall-clock fields chrono answers with are then
+ * the person's, which `instantAt` places in their zone.
+ */
+function chronoReference(now: number, zone: string): { instant: Date; timezone: number } {
+  const wall = wallClock(now, zone);
+  const [year, month, day] = wall.date.split('-').map(Number) as [number, number, number];
+  const instant = new Date(year, month - 1, day, wall.hour, wall.minute, new Date(now).getUTCSeconds());
+  return { instant, timezone: -instant.getTimezoneOffset() };
+}
 /** A time written as a 24-hour clock ("9:00", "18:30", "9：00") is not ambiguous, though chrono leaves its meridiem open. */
 const CLOCK_TIME = /\d{1,2}\s*[:：]\s*\d{2}/;
 const DANGLING_PREPOSITION = /\s+(?:on|at|by|before|until|due)\s*$/i;
 
 export function reminderInText(text: string, p: { now: number; zone: string }): ReminderInText | undefined {
   const parser = CHINESE.test(text) ? zh.hans.casual : english;
-  const [found] = parser.parse(text, { instant: new Date(p.now), timezone: offsetMinutesAt(p.now, p.zone) }, { forwardDate: true });
+  const [found] = parser.parse(text, chronoReference(p.now, p.zone), { forwardDate: true });
   if (!found) return undefined;
   const { start } = found;
   if (!start.isCertain('hour') || !(start.isCertain('meridiem') || CLOCK_TIME.test(found.text))) return undefined;

@@ -44,6 +44,26 @@ describe('reading a reminder time out of the /todo text', () => {
   });
 });
 
+describe('dates near midnight, read in the person’s zone whatever this process’s zone is', () => {
+  // Each case is in Shanghai and in Los Angeles, 16 hours apart: whatever zone runs the tests, a reading that took
+  // the day or the forward-dating from the process's own clock (chrono's Chinese parsers do) fails in one of them.
+  it.each([
+    ['明天下午3点 提交周报', '2026-12-01T07:00+08:00', 'Asia/Shanghai', '2026-12-02T15:00+08:00'],
+    ['明天下午3点 提交周报', '2026-11-30T18:00-08:00', 'America/Los_Angeles', '2026-12-01T15:00-08:00'],
+    ['今天下午5点半 复盘', '2026-12-01T07:00+08:00', 'Asia/Shanghai', '2026-12-01T17:30+08:00'],
+    ['今天下午5点半 复盘', '2026-11-30T07:00-08:00', 'America/Los_Angeles', '2026-11-30T17:30-08:00'],
+    ['下午3点 开会', '2026-12-01T07:00+08:00', 'Asia/Shanghai', '2026-12-01T15:00+08:00'],
+    ['下午3点 开会', '2026-11-30T23:00-08:00', 'America/Los_Angeles', '2026-12-01T15:00-08:00'],
+    // A weekday and a time later that day is that day, not the same weekday next week.
+    ['周五下午3点 站会', '2026-12-04T09:00+08:00', 'Asia/Shanghai', '2026-12-04T15:00+08:00'],
+    ['standup Friday 3pm', '2026-12-04T09:00+08:00', 'Asia/Shanghai', '2026-12-04T15:00+08:00'],
+    ['standup Friday 3pm', '2026-12-04T09:00-08:00', 'America/Los_Angeles', '2026-12-04T15:00-08:00'],
+    ['submit tomorrow 3pm', '2026-12-01T07:00+08:00', 'Asia/Shanghai', '2026-12-02T15:00+08:00'],
+  ])('%s said at %s in %s → %s', (text, said, zone, at) => {
+    expect(iso(reminderInText(text, { now: Date.parse(said), zone })?.remindAt)).toBe(iso(Date.parse(at)));
+  });
+});
+
 describe('wall-clock times in a zone', () => {
   it('knows the offset on both sides of a DST change', () => {
     expect(offsetMinutesAt(Date.parse('2026-03-07T12:00:00Z'), 'America/New_York')).toBe(-300);
