@@ -96,9 +96,23 @@ export function offsetMinutesAt(ms: number, zone: string): number {
  */
 export function instantAt(wall: { year: number; month: number; day: number; hour: number; minute: number }, zone: string): number {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  const first = asUtc - offsetMinutesAt(asUtc, zone) * 60_000;
-  return asUtc - offsetMinutesAt(first, zone) * 60_000;
+  // The offsets in force half a day either side are the only ones this wall-clock time can have.
+  const candidates = [offsetMinutesAt(asUtc - HALF_DAY_MS, zone), offsetMinutesAt(asUtc + HALF_DAY_MS, zone)].map((offset) => asUtc - offset * 60_000);
+  const [earlier, later] = [Math.min(...candidates), Math.max(...candidates)] as [number, number];
+  const names = (instant: number) => instant + offsetMinutesAt(instant, zone) * 60_000 === asUtc;
+  if (names(earlier)) return earlier;
+  if (names(later)) return later;
+  // A gap: the clocks jumped between the two, at the first minute whose offset is the later one's.
+  let [before, after] = [earlier, later];
+  while (after - before > 60_000) {
+    const middle = before + Math.floor((after - before) / 120_000) * 60_000;
+    if (offsetMinutesAt(middle, zone) === offsetMinutesAt(before, zone)) before = middle;
+    else after = middle;
+  }
+  return after;
 }
+
+const HALF_DAY_MS = 12 * 60 * 60 * 1000;
 
 /** The first `hour:minute` in `zone` after `after`, every day or Monday to Friday only. */
 export function nextDailyAt(after: number, zone: string, at: { hour: number; minute: number }, days: 'daily' | 'workdays'): number | undefined {

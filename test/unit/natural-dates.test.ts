@@ -1,7 +1,7 @@
 import * as en from 'chrono-node/en';
 import { describe, expect, it } from 'vitest';
 import { ENGLISH_PARSERS_LEFT_OUT, reminderInText } from '../../src/domain/natural-dates';
-import { instantAt, offsetMinutesAt } from '../../src/domain/time';
+import { dayBounds, instantAt, offsetMinutesAt } from '../../src/domain/time';
 
 /** Monday 30 November 2026, 10:00 in Shanghai. */
 const now = Date.parse('2026-11-30T10:00:00+08:00');
@@ -75,6 +75,25 @@ describe('wall-clock times in a zone', () => {
     expect(iso(instantAt({ year: 2026, month: 3, day: 7, hour: 9, minute: 0 }, 'America/New_York'))).toBe('2026-03-07T14:00:00.000Z');
     expect(iso(instantAt({ year: 2026, month: 3, day: 9, hour: 9, minute: 0 }, 'America/New_York'))).toBe('2026-03-09T13:00:00.000Z');
     expect(iso(instantAt({ year: 2026, month: 12, day: 1, hour: 15, minute: 0 }, 'Asia/Shanghai'))).toBe('2026-12-01T07:00:00.000Z');
+  });
+
+  it('places a time the clocks skip at the jump, and a time they pass twice at the first, east and west of UTC', () => {
+    const at = (month: number, day: number, hour: number, minute: number, zone: string) => iso(instantAt({ year: 2026, month, day, hour, minute }, zone));
+    // 02:30 does not exist on these nights: the clocks go from 02:00 to 03:00.
+    expect(at(3, 8, 2, 30, 'America/New_York')).toBe('2026-03-08T07:00:00.000Z');
+    expect(at(3, 29, 2, 30, 'Europe/Berlin')).toBe('2026-03-29T01:00:00.000Z');
+    // 01:30 in New York and 02:30 in Berlin happen twice on these nights.
+    expect(at(11, 1, 1, 30, 'America/New_York')).toBe('2026-11-01T05:30:00.000Z');
+    expect(at(10, 25, 2, 30, 'Europe/Berlin')).toBe('2026-10-25T00:30:00.000Z');
+    // Lord Howe moves its clocks by half an hour.
+    expect(at(10, 4, 2, 15, 'Australia/Lord_Howe')).toBe('2026-10-03T15:30:00.000Z');
+    expect(at(12, 1, 15, 0, '+05:30')).toBe('2026-12-01T09:30:00.000Z');
+  });
+
+  it('ends a day at the next midnight even where that midnight is skipped', () => {
+    // Cuba moves its clocks from 00:00 to 01:00 on 8 March 2026: 7 March ends when they jump, not an hour early.
+    const { start, end } = dayBounds(Date.UTC(2026, 2, 7, 15), 'America/Havana');
+    expect([iso(start), iso(end)]).toEqual(['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z']);
   });
 });
 
