@@ -15,6 +15,7 @@ import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
 import { groupSettings, snoozeChoices } from './group-settings';
+import { mayCreateTodos } from './guards';
 import { cardUpdateJob } from './jobs/card-update';
 import { feedSyncJob } from './jobs/feed';
 import { formDeleteJob } from './jobs/form';
@@ -242,22 +243,13 @@ function onReply(todo: Todo, action: CardActionEvent): boolean {
 /** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
 async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | MessageKey> {
   if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
-  return adminOr(services, todo.chatId, operatorId, 'toast.notAllowed');
+  return clickAllowed(services.admins.isAdmin(todo.chatId, operatorId, CLICK_ADMIN_WAIT_MS), 'toast.notAllowed');
 }
 
-/**
- * Who may create to-dos is asked again at Submit, as at `/todo`: the form stays open for a day, and meanwhile the
- * group may have stopped letting everyone create them, or its admins may have changed.
- */
-async function mayCreate(services: Services, chatId: string, operatorId: string): Promise<true | MessageKey> {
-  if ((await groupSettings(services, chatId)).whoCreates === 'everyone') return true;
-  return adminOr(services, chatId, operatorId, 'reply.adminsOnly');
-}
-
-/** True for the chat's admins, else `refusal`; a look-up that fails or is too slow for a click says so instead. */
-async function adminOr(services: Services, chatId: string, operatorId: string, refusal: MessageKey): Promise<true | MessageKey> {
+/** True when `allowed` says so, else `refusal`; an admin look-up that fails or is too slow for a click says so instead. */
+async function clickAllowed(allowed: Promise<boolean>, refusal: MessageKey): Promise<true | MessageKey> {
   try {
-    return (await services.admins.isAdmin(chatId, operatorId, CLICK_ADMIN_WAIT_MS)) ? true : refusal;
+    return (await allowed) ? true : refusal;
   } catch (error) {
     return adminCheckFailure(error);
   }
@@ -270,7 +262,9 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
-  const allowed = await mayCreate(services, actor.value.chatId, action.operatorId);
+  // Asked again, as at `/todo`: a form stays open for a day, and meanwhile the group may have become admins-only, or
+  // its admins may have changed.
+  const allowed = await clickAllowed(mayCreateTodos(services, actor.value.chatId, action.operatorId, CLICK_ADMIN_WAIT_MS), 'reply.adminsOnly');
   if (allowed !== true) return { answer: toast('error', allowed, lang), lang };
   const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
   const fallback = (await groupSettings(services, actor.value.chatId)).timeZone;

@@ -1,6 +1,7 @@
 import type { MessageKey } from '../i18n';
 import { groupSettings } from './group-settings';
 import type { CommandMiddleware } from './router';
+import type { Services } from './services';
 
 /** Ephemeral cards exist only in groups, so the form flow does too. */
 export const groupsOnly: CommandMiddleware = async (ctx, next) => {
@@ -17,10 +18,17 @@ export function chatAdminsOnly(refusal: MessageKey): CommandMiddleware {
   };
 }
 
-const creatorsOnly = chatAdminsOnly('reply.adminsOnly');
+/**
+ * Who may create to-dos in a chat: the chat owner and its managers, unless the group lets everyone (`/settings`,
+ * `TODO_ALLOWED`). Asked at `/todo` and again at Submit.
+ */
+export async function mayCreateTodos(services: Services, chatId: string, userId: string, waitMs?: number): Promise<boolean> {
+  if ((await groupSettings(services, chatId)).whoCreates === 'everyone') return true;
+  return services.admins.isAdmin(chatId, userId, waitMs);
+}
 
-/** Who may open the form: the chat owner and its managers, unless the group lets everyone (`/settings`, `TODO_ALLOWED`). */
+/** Who may open the form (`mayCreateTodos`); anyone else is told why. */
 export const adminsOnly: CommandMiddleware = async (ctx, next) => {
-  if ((await groupSettings(ctx.services, ctx.message.chatId)).whoCreates === 'everyone') return next();
-  return creatorsOnly(ctx, next);
+  if (await mayCreateTodos(ctx.services, ctx.message.chatId, ctx.message.senderId)) return next();
+  return ctx.reply('reply.adminsOnly', { tone: 'warning' });
 };

@@ -38,7 +38,8 @@ const CHINESE = /[\u3400-\u9fff]/;
  * they are given, and its forward-dating compares the zone's wall clock with the local one: given the person's zone
  * on a server in UTC, "明天下午3点" said before 08:00 in Shanghai read as today, and "Friday 3pm" said on Friday
  * morning as next week. Read in one frame, every parser agrees; the wall-clock fields chrono answers with are then
- * the person's, which `instantAt` places in their zone.
+ * the person's, which `instantAt` places in their zone. (Where that wall clock falls in a DST gap of the process's own
+ * zone, the reference moves by the gap: servers run in UTC, which has none.)
  */
 function chronoReference(now: number, zone: string): { instant: Date; timezone: number } {
   const wall = wallClock(now, zone);

@@ -96,8 +96,9 @@ export function offsetMinutesAt(ms: number, zone: string): number {
  */
 export function instantAt(wall: { year: number; month: number; day: number; hour: number; minute: number }, zone: string): number {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  // The offsets in force half a day either side are the only ones this wall-clock time can have.
-  const candidates = [offsetMinutesAt(asUtc - HALF_DAY_MS, zone), offsetMinutesAt(asUtc + HALF_DAY_MS, zone)].map((offset) => asUtc - offset * 60_000);
+  // The offsets in force a day either side are the only ones this wall-clock time can have (offsets run from -12 to
+  // +14 hours, so half a day would miss a change in Auckland or Chatham).
+  const candidates = [offsetMinutesAt(asUtc - DAY_MS, zone), offsetMinutesAt(asUtc + DAY_MS, zone)].map((offset) => asUtc - offset * 60_000);
   const [earlier, later] = [Math.min(...candidates), Math.max(...candidates)] as [number, number];
   const names = (instant: number) => instant + offsetMinutesAt(instant, zone) * 60_000 === asUtc;
   if (names(earlier)) return earlier;
@@ -112,7 +113,7 @@ export function instantAt(wall: { year: number; month: number; day: number; hour
   return after;
 }
 
-const HALF_DAY_MS = 12 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The first `hour:minute` in `zone` after `after`, every day or Monday to Friday only. */
 export function nextDailyAt(after: number, zone: string, at: { hour: number; minute: number }, days: 'daily' | 'workdays'): number | undefined {

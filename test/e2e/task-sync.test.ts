@@ -86,7 +86,7 @@ describe('a to-do in a group that syncs', () => {
     expect(body.due).toBeUndefined();
   });
 
-  it('moves a repeating to-do’s task to each next occurrence, and keeps a one-off’s due when its reminder fires', async () => {
+  it('moves a repeating to-do’s task to each next occurrence, and keeps a one-off’s due when its reminder fires and when it is reopened', async () => {
     await start();
     // The bot repeats the to-do, not Feishu Task, whose repeating task would copy itself when completed.
     const weekly = await postTodo(h, { text: 'Weekly report', assignees: ['ou_alice'], remindAt: pickerValueInHours(2, clock.now()), repeat: 'weekly' });
@@ -102,11 +102,17 @@ describe('a to-do in a group that syncs', () => {
     expect(h.emu.tasks.get(onceTask)?.due).toEqual({ timestamp: String(START + 2 * HOUR), is_all_day: false });
     expect(taskPatches().filter((call) => call.path.endsWith(onceTask))).toHaveLength(0);
 
-    // Done ends the to-do, and the task is completed: one task each, none copied.
+    // Done ends the repeating to-do, and its task is completed.
     await h.click('ou_alice', weekly.messageId, { action: 'todo.done', todoId: weekly.todoId });
     await h.settled();
     expect(h.emu.tasks.get(weeklyTask)?.completedAt).not.toBe('0');
-    expect(h.emu.tasks.size).toBe(2);
+
+    // The one-off, done and reopened after its reminder fired, is open again and still due when it was.
+    await h.click('ou_alice', once.messageId, { action: 'todo.done', todoId: once.todoId });
+    await h.settled();
+    await h.click('ou_alice', once.messageId, { action: 'todo.reopen', todoId: once.todoId });
+    await h.settled();
+    expect(h.emu.tasks.get(onceTask)).toMatchObject({ completedAt: '0', due: { timestamp: String(START + 2 * HOUR), is_all_day: false } });
   });
 
   it('completes and reopens the task when Done and Reopen are clicked, and takes both back from Feishu Task', async () => {

@@ -85,6 +85,9 @@ describe('wall-clock times in a zone', () => {
     // 01:30 in New York and 02:30 in Berlin happen twice on these nights.
     expect(at(11, 1, 1, 30, 'America/New_York')).toBe('2026-11-01T05:30:00.000Z');
     expect(at(10, 25, 2, 30, 'Europe/Berlin')).toBe('2026-10-25T00:30:00.000Z');
+    // More than 12 hours east of UTC: Auckland's spring gap and autumn overlap.
+    expect(at(9, 27, 2, 30, 'Pacific/Auckland')).toBe('2026-09-26T14:00:00.000Z');
+    expect(at(4, 5, 2, 30, 'Pacific/Auckland')).toBe('2026-04-04T13:30:00.000Z');
     // Lord Howe moves its clocks by half an hour.
     expect(at(10, 4, 2, 15, 'Australia/Lord_Howe')).toBe('2026-10-03T15:30:00.000Z');
     expect(at(12, 1, 15, 0, '+05:30')).toBe('2026-12-01T09:30:00.000Z');

@@ -16,7 +16,7 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
   let isAdmin: boolean | undefined;
   const senderIsAdmin = async () => (isAdmin ??= await admins.isAdmin(message.chatId, message.senderId));
   // Where Feishu refuses the admin look-up for good (a scope missing), the person's own latest card is still theirs.
-  const senderIsAdminOrNot = () =>
+  const senderCountsAsAdmin = () =>
     senderIsAdmin().catch((error: unknown) => {
       if (isTransient(error)) throw error;
       return false;
@@ -30,13 +30,13 @@ export const recallTodo: CommandMiddleware = async (ctx) => {
     // Inside a topic the parent is always the topic's first message, whatever was replied to: unless that is the
     // card, the card meant is the topic's own, the latest made there (the person's own, unless an admin asks).
     if (!todo && message.threadId !== undefined) {
-      const creatorId = (await senderIsAdminOrNot()) ? undefined : message.senderId;
+      const creatorId = (await senderCountsAsAdmin()) ? undefined : message.senderId;
       todo = await store.latestPostedTodo(message.chatId, { creatorId, threadId: message.threadId });
       if (!todo) return ctx.reply('recall.noneInTopic');
     }
     if (!todo) return ctx.reply('recall.notOurs', { tone: 'warning' });
   } else {
-    const creatorId = (await senderIsAdminOrNot()) ? undefined : message.senderId;
+    const creatorId = (await senderCountsAsAdmin()) ? undefined : message.senderId;
     todo = await store.latestPostedTodo(message.chatId, { creatorId });
     if (!todo) return ctx.reply('recall.noneYours');
   }

@@ -91,7 +91,7 @@ export function formJobs(services: Services): RegisteredJob[] {
   async function readSourceInto(ctx: JobContext, form: TodoForm, sourceId: string, isTopicStart: boolean): Promise<void> {
     const read = await ctx.step('source', () => readSource(services, { messageId: sourceId, chatId: form.chatId }));
     if (!read.ok) {
-      if (isTopicStart) return;
+      if (isTopicStart && read.reason === 'source.notText') return;
       const lang = recordLanguage(services, form);
       const text = `${t(lang, read.reason)} ${t(lang, form.draftText !== '' ? 'source.formTyped' : 'source.formEmpty')}`;
       const notice = { chatId: form.chatId, userId: form.ownerId, text, tone: 'warning' as const, lang, replyTo: form.commandMessageId };
