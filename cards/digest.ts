@@ -35,9 +35,9 @@ export const DIGEST_WEEK_PEOPLE_LIMIT = 20;
  * to-dos are for, mentioned for real, never everyone. Each line has its own Done; after `DIGEST_LINE_LIMIT` lines the
  * rest is counted and `/todos` named. To-do text is `plain_text`, so nothing typed becomes markup.
  *
- * A line is nine components (its row, columns, texts and button) and each change of people one more, so twenty lines
- * for many people can pass Feishu's 200 components or its 30 KB: the digest then shows as many lines as fit and
- * counts the rest, rather than be refused and never posted on the day the group has most to do.
+ * A line is up to nine components (its row, columns, texts and button) and each change of people one more, so
+ * twenty lines for many people can pass Feishu's 200 components or its 30 KB: the digest then shows as many lines as
+ * fit and counts the rest, rather than be refused and never posted on the day the group has most to do.
  */
 export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[] | undefined; now: number; timeZone: string; lang: Language }): Card {
   for (let shown = Math.min(p.lines.length, DIGEST_LINE_LIMIT); ; shown--) {
