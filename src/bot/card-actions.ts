@@ -262,13 +262,13 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
   const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
+  const settings = await groupSettings(services, actor.value.chatId);
   // Asked again, as at `/todo`: a form stays open for a day, and meanwhile the group may have become admins-only, or
   // its admins may have changed.
-  const allowed = await clickAllowed(mayCreateTodos(services, actor.value.chatId, action.operatorId, CLICK_ADMIN_WAIT_MS), 'reply.adminsOnly');
+  const allowed = await clickAllowed(mayCreateTodos(services, settings, actor.value.chatId, action.operatorId, CLICK_ADMIN_WAIT_MS), 'reply.adminsOnly');
   if (allowed !== true) return { answer: toast('error', allowed, lang), lang };
   const profile = actor.value.ownerTimeZone ?? services.profileZones.cached(action.operatorId);
-  const fallback = (await groupSettings(services, actor.value.chatId)).timeZone;
-  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback } });
+  const submission = readSubmission(action.formValue, { now: now(), zones: { device: action.timeZone, profile, fallback: settings.timeZone } });
   if (!submission.ok) return { answer: refusalToast(submission, lang), lang };
 
   const form = noteClickedCard(actor.value, action);

@@ -1,3 +1,4 @@
+import type { EffectiveSettings } from '../domain/group-settings';
 import type { MessageKey } from '../i18n';
 import { groupSettings } from './group-settings';
 import type { CommandMiddleware } from './router';
@@ -19,16 +20,22 @@ export function chatAdminsOnly(refusal: MessageKey): CommandMiddleware {
 }
 
 /**
- * Who may create to-dos in a chat: the chat owner and its managers, unless the group lets everyone (`/settings`,
- * `TODO_ALLOWED`). Asked at `/todo` and again at Submit.
+ * Who may create to-dos in a chat whose settings are `settings`: the chat owner and its managers, unless the group
+ * lets everyone (`/settings`, `TODO_ALLOWED`). Asked at `/todo` and again at Submit, each with the settings it read.
  */
-export async function mayCreateTodos(services: Services, chatId: string, userId: string, waitMs?: number): Promise<boolean> {
-  if ((await groupSettings(services, chatId)).whoCreates === 'everyone') return true;
-  return services.admins.isAdmin(chatId, userId, waitMs);
+export async function mayCreateTodos(
+  services: Services,
+  settings: Pick<EffectiveSettings, 'whoCreates'>,
+  chatId: string,
+  userId: string,
+  waitMs?: number,
+): Promise<boolean> {
+  return settings.whoCreates === 'everyone' || services.admins.isAdmin(chatId, userId, waitMs);
 }
 
 /** Who may open the form (`mayCreateTodos`); anyone else is told why. */
 export const adminsOnly: CommandMiddleware = async (ctx, next) => {
-  if (await mayCreateTodos(ctx.services, ctx.message.chatId, ctx.message.senderId)) return next();
+  const { services, message } = ctx;
+  if (await mayCreateTodos(services, await groupSettings(services, message.chatId), message.chatId, message.senderId)) return next();
   return ctx.reply('reply.adminsOnly', { tone: 'warning' });
 };
