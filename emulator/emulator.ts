@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { placement } from './api/message-send';
+import { storedDue } from './api/tasks';
 import { EventPusher } from './event-pusher';
 import { messageContent } from './events';
 import { type FaultBook, pathMatches } from './faults';
@@ -218,6 +219,10 @@ function applyUserChange(task: EmulatedTask, change: TaskChange, now: number): s
   if ('summary' in change) {
     task.summary = change.summary;
     return ['task_summary_update'];
+  }
+  if ('due' in change) {
+    task.due = change.due ? storedDue({ timestamp: String(change.due.at), is_all_day: change.due.allDay ?? false }) : undefined;
+    return ['task_due_update'];
   }
   task.members = [...task.members.filter((m) => m.role !== 'assignee'), ...change.assignees.map((id) => ({ id, role: 'assignee' as const }))];
   return ['task_assignees_update'];

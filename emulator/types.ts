@@ -169,7 +169,14 @@ export interface EmulatedTask {
 }
 
 /** A change a person makes in their Feishu Task app (`changeTaskAsUser`). */
-export type TaskChange = { complete: true } | { reopen: true } | { delete: true } | { assignees: string[] } | { summary: string };
+export type TaskChange =
+  | { complete: true }
+  | { reopen: true }
+  | { delete: true }
+  | { assignees: string[] }
+  | { summary: string }
+  /** A due as the person's client sends it (ms); `allDay` for a date. `null` clears it. */
+  | { due: { at: number; allDay?: boolean } | null };
 
 /**
  * Where Feishu pushes the app's events, as its developer console says: a request URL (the bot's event route; signed

@@ -100,6 +100,18 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** The task's answer shape (`data.task`), as GET, create and patch return it. */
+/**
+ * A due as Feishu keeps it: to the second (task-v2 overview, "Time format, precision": "1684654215956" comes back as
+ * "1684654215000"), and of an all-day due the date part only (the SDKs' Due.is_all_day), here its UTC midnight.
+ */
+export function storedDue(due: { timestamp: string; is_all_day?: boolean | undefined }): { timestamp: string; is_all_day: boolean } {
+  const ms = Number(due.timestamp);
+  const kept = due.is_all_day === true ? ms - (ms % DAY_MS) : ms - (ms % 1000);
+  return { timestamp: String(kept), is_all_day: due.is_all_day ?? false };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export function taskAnswer(task: EmulatedTask) {
   return {
     guid: task.guid,
@@ -108,7 +120,8 @@ export function taskAnswer(task: EmulatedTask) {
     ...(task.description !== undefined && { description: task.description }),
     ...(task.due && { due: task.due }),
     creator: { id: task.creatorId, type: 'app', role: 'creator' },
-    members: task.members.map((m) => ({ id: m.id, type: 'user', role: m.role })),
+    // An app made a member in Feishu Task is listed with its app id (cli_…) and type "app".
+    members: task.members.map((m) => ({ id: m.id, type: m.id.startsWith('cli_') ? 'app' : 'user', role: m.role })),
     completed_at: task.completedAt,
     status: task.completedAt === '0' ? 'todo' : 'done',
     ...(task.repeatRule !== undefined && { repeat_rule: task.repeatRule }),
@@ -153,7 +166,7 @@ export const createTask: Handler = (call, state) => {
     taskId: `t${state.tasks.size + 100001}`,
     summary: body.summary,
     description: body.description,
-    due: body.due && { timestamp: body.due.timestamp, is_all_day: body.due.is_all_day ?? false },
+    due: body.due && storedDue(body.due),
     members: (body.members ?? []).map((m) => ({ id: m.id, role: m.role })),
     completedAt: '0',
     repeatRule: body.repeat_rule,
@@ -199,7 +212,7 @@ export const patchTask: Handler = (call, state) => {
         break;
       }
       case 'due':
-        task.due = change.due && { timestamp: change.due.timestamp, is_all_day: change.due.is_all_day ?? false };
+        task.due = change.due && storedDue(change.due);
         break;
       case 'summary':
         if (change.summary === undefined) throw badTaskParam('summary cannot be cleared');

@@ -7,7 +7,8 @@ import { isTodoCard, reminderTookOver } from '../domain/current-card';
 import { clockParts, readSettingsSaveName } from '../domain/group-settings';
 import type { Language } from '../domain/languages';
 import type { Todo, TodoForm } from '../domain/model';
-import { nextOccurrence, tomorrowAt } from '../domain/time';
+import { reopenedTimes } from '../domain/reopen';
+import { tomorrowAt } from '../domain/time';
 import { type Refusal, checkActor, close, newTodo, noteClickedCard, readFormButtonName, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
@@ -188,7 +189,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
 
   const updated: Todo = done
     ? { ...todo, status: 'done', doneBy: action.operatorId, doneAt: now(), doneVia: undefined, updatedAt: now() }
-    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, remindAt: reopenedReminder(todo, now()), updatedAt: now() };
+    : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, ...reopenedTimes(todo, now()), updatedAt: now() };
   const card = onReminder
     ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang, nudge })
     : todoCard(updated, { lang, asReminder: reminderTookOver(updated) ? await snoozeChoices(services, updated.chatId) : undefined });
@@ -197,12 +198,6 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated), ...taskSyncJobs(services, updated)] },
     lang,
   };
-}
-
-/** A reopened to-do keeps a reminder still ahead; a passed one-off is dropped, a repeating one moves to its next time. */
-function reopenedReminder(todo: Todo, now: number): number | undefined {
-  if (todo.remindAt === undefined || todo.remindAt > now) return todo.remindAt;
-  return nextOccurrence(todo.repeatAnchor ?? todo.remindAt, todo.repeat ?? 'none', todo.timeZone, now);
 }
 
 /**

@@ -43,6 +43,7 @@ export const FEISHU_SENTENCES: Readonly<Record<number, MessageKey>> = {
   1470400: 'feishuError.taskRejected',
   1470403: 'feishuError.taskForbidden',
   1470404: 'feishuError.taskGone',
+  1470422: 'feishuError.taskStillCreating',
   1470450: 'feishuError.rateLimited',
   1470451: 'feishuError.rateLimited',
 };

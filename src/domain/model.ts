@@ -167,6 +167,8 @@ export interface TodoTask {
   completed: boolean;
   /** The task's due when the bot last wrote or read it (ms); absent: none. */
   dueAt?: number | undefined;
+  /** That due was a date (set in Feishu Task as all-day): the to-do reminds at `ALL_DAY_REMINDER` on it. */
+  dueAllDay?: true | undefined;
   /** Deleted in Feishu Task: the card says so, the to-do stays open in the group, and nothing syncs any more. */
   deletedThere?: boolean | undefined;
 }

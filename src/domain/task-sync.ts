@@ -1,4 +1,6 @@
 import type { Todo, TodoTask } from './model';
+import { reopenedTimes } from './reopen';
+import { instantAt } from './time';
 
 /**
  * Two-way sync of a to-do with its Feishu Task, as decisions on plain data. The bot remembers what it last made the
@@ -12,6 +14,31 @@ export interface TaskState {
   completedAt?: number | undefined;
   assigneeIds: string[];
   dueAt?: number | undefined;
+  /** The due is a date (Feishu's `is_all_day`): only the date of `dueAt` counts. */
+  dueAllDay?: boolean | undefined;
+}
+
+/**
+ * A date-only due reminds at this wall-clock time of its date, in the to-do's zone: the time Feishu Task's own
+ * reminder for an all-day task defaults to.
+ */
+export const ALL_DAY_REMINDER = { hour: 9, minute: 0 } as const;
+
+/**
+ * The reminder a date-only due stands for. Feishu keeps only the date part of an all-day due's timestamp; the date is
+ * the one whose midnight is nearest, so a client that sends the date's UTC midnight and one that sends its local
+ * midnight (any offset under twelve hours) name the same date.
+ */
+export function allDayReminder(dueAt: number, zone: string): number {
+  const date = new Date(Math.round(dueAt / DAY_MS) * DAY_MS);
+  return instantAt({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), ...ALL_DAY_REMINDER }, zone);
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The reminder the task's due stands for, as the bot last wrote or read it. */
+function remembered(task: TodoTask, zone: string): number | undefined {
+  return task.dueAllDay === true && task.dueAt !== undefined ? allDayReminder(task.dueAt, zone) : task.dueAt;
 }
 
 /** Whether a to-do in this state has a task to keep in step: created, not deleted in Feishu Task, not recalled. */
@@ -33,7 +60,7 @@ export function taskPush(todo: Todo): TaskPush {
   const done = todo.status === 'done';
   if (done !== todo.task.completed) push.completed = done ? (todo.doneAt ?? todo.updatedAt) : null;
   const due = taskDue(todo);
-  if (todo.status === 'open' && due !== todo.task.dueAt) push.dueAt = due ?? null;
+  if (todo.status === 'open' && due !== remembered(todo.task, todo.timeZone)) push.dueAt = due ?? null;
   return push;
 }
 
@@ -43,8 +70,11 @@ export function taskPush(todo: Todo): TaskPush {
  * bot repeats the to-do, not Feishu Task, whose repeating task would copy itself on completion into a new task the
  * bot does not follow, while Done on either side ends the to-do.
  */
-function taskDue(todo: Todo): number | undefined {
-  return todo.remindAt ?? todo.lastDueAt;
+export function taskDue(todo: Pick<Todo, 'remindAt' | 'lastDueAt'>): number | undefined {
+  const due = todo.remindAt ?? todo.lastDueAt;
+  // Feishu keeps a due to the second: a Snooze's "in an hour" read back a few milliseconds earlier would look like a
+  // change made in Feishu Task.
+  return due === undefined ? undefined : due - (due % 1000);
 }
 
 export const pushesNothing = (push: TaskPush): boolean => push.completed === undefined && push.dueAt === undefined;
@@ -54,7 +84,7 @@ export function afterPush(task: TodoTask, push: TaskPush): TodoTask {
   return {
     ...task,
     ...(push.completed !== undefined && { completed: push.completed !== null }),
-    ...(push.dueAt !== undefined && { dueAt: push.dueAt ?? undefined }),
+    ...(push.dueAt !== undefined && { dueAt: push.dueAt ?? undefined, dueAllDay: undefined }),
   };
 }
 
@@ -88,15 +118,17 @@ export function reconcile(todo: Todo, read: TaskState | undefined, now: number):
     if (completedThere && todo.status === 'open') {
       next = { ...next, status: 'done', doneAt: read.completedAt, doneBy: undefined, doneVia: 'feishu_task' };
     } else if (!completedThere && todo.status === 'done') {
-      next = { ...next, status: 'open', doneAt: undefined, doneBy: undefined, doneVia: undefined };
+      next = { ...next, status: 'open', doneAt: undefined, doneBy: undefined, doneVia: undefined, ...reopenedTimes(todo, now) };
     }
   }
+  const dueAllDay = read.dueAllDay === true && read.dueAt !== undefined;
+  const dueMoved = read.dueAt !== memory.dueAt || dueAllDay !== (memory.dueAllDay === true);
   // A due moved there moves the reminder here (an open to-do's reminder is the task's due).
-  if (read.dueAt !== memory.dueAt && next.status === 'open') next = { ...next, remindAt: read.dueAt };
+  if (dueMoved && next.status === 'open') next = { ...next, remindAt: dueAllDay ? allDayReminder(read.dueAt as number, todo.timeZone) : read.dueAt };
   const assignees = !sameMembers(read.assigneeIds, todo.assigneeIds);
   if (assignees) next = { ...next, assigneeIds: [...read.assigneeIds] };
-  if (next === todo && completedThere === memory.completed && read.dueAt === memory.dueAt) return unchanged;
-  const task: TodoTask = { ...memory, completed: completedThere, dueAt: read.dueAt };
+  if (next === todo && completedThere === memory.completed && !dueMoved) return unchanged;
+  const task: TodoTask = { ...memory, completed: completedThere, dueAt: read.dueAt, dueAllDay: dueAllDay || undefined };
   return { todo: { ...next, task, updatedAt: now }, card: next !== todo, assignees };
 }
 

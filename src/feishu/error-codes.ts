@@ -28,6 +28,9 @@ export const FEISHU_CODES: Readonly<Record<number, CodeMeaning>> = {
   18051: { done: true },
   // Feishu Task v2: a deleted task is gone already; its own limit codes wait like the platform's
   1470404: { done: true },
+  // The same client_token while a create with it is still under way (a retry after a timeout): the first one's task
+  // is what a later try gets back.
+  1470422: { retry: true },
   1470450: { retry: true, rateLimited: true },
   1470451: { retry: true, rateLimited: true },
 };

@@ -19,6 +19,8 @@ export interface FeishuTask {
   assigneeIds: string[];
   /** The due (ms); undefined when the task has none. */
   dueAt?: number;
+  /** The due is a date, set as all-day: Feishu keeps only the date part of `dueAt`. */
+  dueAllDay?: true;
   /** The `extra` the bot wrote at create: the to-do's id. */
   extra?: string;
 }
@@ -45,8 +47,8 @@ type RawTask = {
   guid?: string | undefined;
   url?: string | undefined;
   completed_at?: string | undefined;
-  due?: { timestamp?: string | undefined } | undefined;
-  members?: Array<{ id?: string | undefined; role?: string | undefined }> | undefined;
+  due?: { timestamp?: string | undefined; is_all_day?: boolean | undefined } | undefined;
+  members?: Array<{ id?: string | undefined; type?: string | undefined; role?: string | undefined }> | undefined;
   extra?: string | undefined;
 };
 
@@ -58,8 +60,10 @@ function toTask(method: string, raw: RawTask | undefined): FeishuTask {
     guid: raw.guid,
     url: raw.url ?? '',
     ...(completedAt > 0 && { completedAt }),
-    assigneeIds: (raw.members ?? []).filter((m) => m.role === 'assignee' && m.id).map((m) => m.id as string),
+    // A task's members may be apps as well as people; a to-do is assigned to people only.
+    assigneeIds: (raw.members ?? []).filter((m) => m.role === 'assignee' && (m.type ?? 'user') === 'user' && m.id).map((m) => m.id as string),
     ...(dueAt > 0 && { dueAt }),
+    ...(dueAt > 0 && raw.due?.is_all_day === true && { dueAllDay: true as const }),
     ...(raw.extra !== undefined && { extra: raw.extra }),
   };
 }

@@ -242,6 +242,53 @@ describe('a to-do in a group that syncs', () => {
     expect(h.emu.callsTo('POST', '/open-apis/task/v2/tasks').length).toBeGreaterThanOrEqual(2);
     expect((await todoOf(todo.todoId)).task?.guid).toBe(onlyTask().guid);
   });
+
+  it('takes a due set as all-day in Feishu Task as 9:00 that day in the to-do’s zone, and sends nothing back', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    const { guid } = onlyTask();
+    const patches = taskPatches().length;
+    // Alice picks Tue 15 Dec, no time: Feishu keeps the date (its UTC midnight; a Calendar all-day date is in UTC too).
+    await changeInFeishu(guid, 'ou_alice', { due: { at: Date.UTC(2026, 11, 15, 7, 30), allDay: true } });
+    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(Date.UTC(2026, 11, 15)), is_all_day: true });
+    // 09:00 in Shanghai.
+    expect(await todoOf(todo.todoId)).toMatchObject({ remindAt: Date.UTC(2026, 11, 15, 1, 0), task: { dueAllDay: true } });
+    expect(taskPatches()).toHaveLength(patches);
+  });
+
+  it('takes its own Snooze back from Feishu, kept there to the second, as no change made there', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) });
+    const { guid } = onlyTask();
+    clock.jump(1_234);
+    await h.click('ou_alice', todo.messageId, { action: 'todo.snooze', todoId: todo.todoId });
+    await h.settled();
+    const snoozedTo = clock.now() + HOUR;
+    expect(h.emu.tasks.get(guid)?.due).toEqual({ timestamp: String(snoozedTo - 234), is_all_day: false });
+    // The event for the bot's own change came back and was read: the to-do keeps its reminder, the card its look.
+    const cardUpdates = h.emu.messages.get(todo.messageId)?.updates.length;
+    await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: guid, eventTypes: ['task_due_update'] }));
+    await h.settled();
+    expect((await todoOf(todo.todoId)).remindAt).toBe(snoozedTo);
+    expect(h.emu.messages.get(todo.messageId)?.updates.length).toBe(cardUpdates);
+  });
+
+  it('does not take an app made an assignee in Feishu Task for a person', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const { guid } = onlyTask();
+    await changeInFeishu(guid, 'ou_alice', { assignees: ['ou_alice', 'ou_bob', 'cli_some_app'] });
+    expect((await todoOf(todo.todoId)).assigneeIds).toEqual(['ou_alice', 'ou_bob']);
+  });
+
+  it('tries a create again that Feishu refused because the same create was still under way', async () => {
+    await start();
+    h.emu.fault({ method: 'POST', path: '/open-apis/task/v2/tasks', code: 1470422, msg: 'concurrent request with the same client_token' });
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    await h.settled();
+    expect(h.emu.callsTo('POST', '/open-apis/task/v2/tasks')).toHaveLength(2);
+    expect((await todoOf(todo.todoId)).task?.guid).toBe(onlyTask().guid);
+  });
 });
 
 describe('without the Feishu Task scope', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
-import { afterPush, reconcile, taskPush } from '../../src/domain/task-sync';
+import { afterPush, allDayReminder, reconcile, taskPush } from '../../src/domain/task-sync';
 
 /** The sync's decisions on plain data: what to push to Feishu Task, and what a task read back changes. */
 
@@ -44,6 +44,12 @@ describe('what the bot pushes', () => {
     expect(taskPush(todo({ status: 'done', task: { guid: 'g1', url: 'u', completed: false, deletedThere: true } }))).toEqual({});
   });
 
+  it('sends a due to the second, as Feishu keeps it', () => {
+    // A Snooze's "in an hour" from a clock with milliseconds.
+    expect(taskPush(todo({ remindAt: NOW + 3_600_123 }))).toEqual({ dueAt: NOW + 3_600_000 });
+    expect(taskPush(todo({ remindAt: NOW + 3_600_123, task: { guid: 'g1', url: 'u', completed: false, dueAt: NOW + 3_600_000 } }))).toEqual({});
+  });
+
   it('remembers what it pushed', () => {
     expect(afterPush({ guid: 'g', url: 'u', completed: false, dueAt: 1 }, { completed: 5, dueAt: null })).toEqual({ guid: 'g', url: 'u', completed: true });
   });
@@ -75,5 +81,42 @@ describe('what a task read back changes', () => {
     expect(gone.todo).toMatchObject({ status: 'open', task: { deletedThere: true } });
     expect(gone.card).toBe(true);
     expect(reconcile(gone.todo, undefined, NOW + 2).todo).toBe(gone.todo);
+  });
+
+  it('reminds at 9:00 in the to-do’s zone on the date of a due set as all-day there, and pushes nothing back', () => {
+    // Tue 15 Dec 2026 as its UTC midnight, and as midnight in Shanghai (16:00 UTC the day before): the same date.
+    const utcMidnight = Date.UTC(2026, 11, 15);
+    const shanghaiNine = Date.UTC(2026, 11, 15, 1, 0);
+    for (const dueAt of [utcMidnight, utcMidnight - 8 * 3_600_000]) {
+      const read = reconcile(todo({ remindAt: NOW + 60_000 }), { assigneeIds: ['ou_b'], dueAt, dueAllDay: true }, NOW + 1);
+      expect(read.todo).toMatchObject({ remindAt: shanghaiNine, task: { dueAt, dueAllDay: true } });
+      expect(read.card).toBe(true);
+      expect(taskPush(read.todo)).toEqual({});
+      // Read again unchanged: nothing moves.
+      expect(reconcile(read.todo, { assigneeIds: ['ou_b'], dueAt, dueAllDay: true }, NOW + 2).todo).toBe(read.todo);
+    }
+    expect(allDayReminder(utcMidnight, 'America/New_York')).toBe(Date.UTC(2026, 11, 15, 14, 0));
+    // The same date made timed there is a change; a Snooze here makes it timed in Feishu Task.
+    const allDay = reconcile(todo(), { assigneeIds: ['ou_b'], dueAt: utcMidnight, dueAllDay: true }, NOW + 1).todo;
+    expect(reconcile(allDay, { assigneeIds: ['ou_b'], dueAt: utcMidnight }, NOW + 2).todo).toMatchObject({
+      remindAt: utcMidnight,
+      task: { dueAllDay: undefined },
+    });
+    const snoozed = { ...allDay, remindAt: shanghaiNine + 3_600_000 };
+    expect(taskPush(snoozed)).toEqual({ dueAt: shanghaiNine + 3_600_000 });
+    expect(afterPush(snoozed.task as NonNullable<Todo['task']>, { dueAt: shanghaiNine + 3_600_000 }).dueAllDay).toBeUndefined();
+  });
+
+  it('reopened there, does not post a reminder that passed while it was done', () => {
+    const doneTask = { guid: 'g1', url: 'u', completed: true, dueAt: NOW + 60_000 };
+    const oneOff = todo({ status: 'done', doneAt: NOW, remindAt: NOW + 60_000, task: doneTask });
+    const reopened = reconcile(oneOff, { assigneeIds: ['ou_b'], dueAt: NOW + 60_000 }, NOW + 3_600_000).todo;
+    // Dropped, and due since then: the task keeps its due.
+    expect(reopened).toMatchObject({ status: 'open', remindAt: undefined, lastDueAt: NOW + 60_000 });
+    expect(taskPush(reopened)).toEqual({});
+    const daily = todo({ status: 'done', doneAt: NOW, remindAt: NOW + 60_000, repeat: 'daily', repeatAnchor: NOW + 60_000, task: doneTask });
+    expect(reconcile(daily, { assigneeIds: ['ou_b'], dueAt: NOW + 60_000 }, NOW + 3_600_000).todo.remindAt).toBe(NOW + 60_000 + 86_400_000);
+    // A reminder still ahead stays.
+    expect(reconcile(oneOff, { assigneeIds: ['ou_b'], dueAt: NOW + 60_000 }, NOW + 1).todo.remindAt).toBe(NOW + 60_000);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Todo, TodoTask } from '../../domain/model';
-import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, taskClientToken, taskPush } from '../../domain/task-sync';
+import { type TaskState, afterPush, isSynced, pushesNothing, reconcile, taskClientToken, taskDue, taskPush } from '../../domain/task-sync';
 import { chatLink } from '../../feishu/app-links';
 import { feishuRefusal } from '../../feishu/errors';
 import type { FeishuTask } from '../../feishu/tasks';
@@ -81,7 +81,7 @@ export function taskSweepJob(clock: Clock, windowStart: number) {
 
 /** What the bot knows of a task it read. */
 function stateOf(task: FeishuTask | undefined): TaskState | undefined {
-  return task && { completedAt: task.completedAt, assigneeIds: task.assigneeIds, dueAt: task.dueAt };
+  return task && { completedAt: task.completedAt, assigneeIds: task.assigneeIds, dueAt: task.dueAt, dueAllDay: task.dueAllDay };
 }
 
 export function taskJobs(services: Services): RegisteredJob[] {
@@ -150,7 +150,7 @@ export function taskJobs(services: Services): RegisteredJob[] {
             summary: todo.text,
             assigneeIds: todo.assigneeIds,
             followerIds: [todo.creatorId],
-            dueAt: todo.remindAt,
+            dueAt: taskDue(todo),
             clientToken: taskClientToken(todo.id),
             origin: {
               name: { zh_cn: t('zh_cn', 'bot.name'), en_us: t('en_us', 'bot.name') },
