@@ -27,6 +27,7 @@ import { LongConnectionReceiver } from './receivers/long-connection';
 import type { Receive, Receiver } from './receivers/receiver';
 import { createServer, listen, webhookReceiver } from './receivers/webhook';
 import { createStore, describeStore } from './store';
+import { storeFailure } from './store/failure';
 import { sharedStats, storeHealth } from './store/health';
 import type { Store } from './store/store';
 
@@ -143,7 +144,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   outbox = new Outbox({
     store: background,
     registry: bot.jobRegistry(backgroundServices),
-    isTransient,
+    // A store that failed to answer (a database restarting, a statement timed out) is tried again like Feishu's
+    // transient failures: giving up would lose a reminder, or call a card that was posted "not posted".
+    isTransient: (error) => isTransient(error) || storeFailure(error) !== 'failed',
     logger,
     now,
     owner,

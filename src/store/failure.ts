@@ -34,7 +34,10 @@ const BY_CODE: Record<string, StoreFailure> = {
 export function storeFailure(error: unknown): StoreFailure {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in BY_CODE) return BY_CODE[code] as StoreFailure;
+  const message = (error as Error | null)?.message ?? '';
   // pg-pool's "timeout exceeded when trying to connect" and "Connection terminated due to connection timeout" carry no code.
-  if (/timeout|timed out/i.test((error as Error | null)?.message ?? '')) return 'timeout';
+  if (/timeout|timed out/i.test(message)) return 'timeout';
+  // node-postgres's "Connection terminated unexpectedly": the server went away mid-statement (a restart, a failover).
+  if (/connection terminated/i.test(message)) return 'unreachable';
   return 'failed';
 }

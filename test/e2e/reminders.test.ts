@@ -1,7 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
 import { gcFunction, heapAfterGc } from '../reliability/support';
-import { type Harness, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import {
+  type Harness,
+  TestClock,
+  buttonValue,
+  formValues,
+  groupCards,
+  noticesTo,
+  openForm,
+  pickerValueInHours,
+  postTodo,
+  startHarness,
+  submitForm,
+} from './harness';
 
 /** The bot's clock, moved by the tests: reminders are tested without sleeping for real hours. */
 let clock: TestClock;
@@ -89,6 +101,45 @@ describe('a reminder', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await h.settled();
     expect(h.emu.callsTo('POST', `/open-apis/im/v1/messages/${todo.messageId}/reply`).length).toBeGreaterThanOrEqual(2);
+    expect(replies(todo.messageId)).toHaveLength(1);
+  });
+
+  it('due while its card is still being posted waits for the card, and is posted after it', async () => {
+    // Feishu holds the post for longer than the hour the test moves the clock: the bot waits for its answer.
+    await start({ FEISHU_TIMEOUT_MS: '30000' });
+    const { store } = h.app;
+    const form = await openForm(h, 'ou_admin');
+    const release = h.emu.hold({ method: 'POST', path: '/open-apis/im/v1/messages' });
+    await submitForm(h, 'ou_admin', form, formValues({ text: 'Slow post', remindAt: pickerValueInHours(1, clock.now()) }));
+    const [posting] = await store.dueReminders(clock.now() + HOUR, 10);
+    expect(posting).toMatchObject({ status: 'posting' });
+    // The reminder falls due and runs while Feishu still holds the card's post: it waits to be tried again.
+    clock.jump(HOUR);
+    h.app.wake();
+    const reminderJob = `todo.remind:${posting?.id}:${posting?.remindAt}`;
+    await vi.waitFor(async () => expect((await store.job(reminderJob))?.lastError).toMatch(/still being posted/), { timeout: 5_000 });
+    release();
+    await vi.waitFor(async () => expect((await store.todo(posting?.id ?? ''))?.status).toBe('open'), { timeout: 5_000 });
+    await clock.advance(1_000);
+    const card = groupCards(h).at(-1);
+    expect(replies(card?.messageId)).toHaveLength(1);
+  });
+
+  it('is tried again, not given up, when the store fails to answer (a database restarting)', async () => {
+    await start();
+    const todo = await postTodo(h, { remindAt: pickerValueInHours(1, clock.now()) });
+    const { store } = h.app;
+    const reminderJob = `todo.remind:${todo.todoId}:${(await todoOf(todo.todoId)).remindAt}`;
+    const read = store.todo.bind(store);
+    let failures = 1;
+    store.todo = async (id) => {
+      if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
+      return read(id);
+    };
+    clock.jump(HOUR);
+    h.app.wake();
+    await vi.waitFor(async () => expect((await store.job(reminderJob))?.lastError).toMatch(/Connection terminated/), { timeout: 5_000 });
+    await clock.advance(1_000);
     expect(replies(todo.messageId)).toHaveLength(1);
   });
 

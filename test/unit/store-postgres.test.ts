@@ -399,6 +399,35 @@ describe('opening the PostgreSQL store', () => {
   });
 });
 
+describePostgres('a database user that owns its schema and no more', () => {
+  it('opens the store, migrating it, without the right to create schemas in the database', async () => {
+    const role = uniqueSchema('owner');
+    const schema = uniqueSchema('owned');
+    await queryRows(`CREATE ROLE ${role} LOGIN`);
+    await queryRows(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`);
+    try {
+      const url = new URL(postgresUrl);
+      url.username = role;
+      url.password = '';
+      const [{ allowed } = { allowed: true }] = await queryRows<{ allowed: boolean }>('SELECT has_database_privilege($1, current_database(), $2) AS allowed', [
+        role,
+        'CREATE',
+      ]);
+      expect(allowed).toBe(false);
+      const store = new PostgresStore({ url: url.toString(), schema, poolSize: 2 });
+      await store.open();
+      try {
+        expect(await store.todo('none')).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await dropSchema(schema);
+      await queryRows(`DROP ROLE ${role}`);
+    }
+  });
+});
+
 /** The tables that grow with use, each read by key by the functions of the migrations. */
 const GROWING_TABLES = ['jobs', 'job_steps', 'events', 'command_throttle', 'rate_limits', 'rate_limit_ring'];
 

@@ -55,7 +55,10 @@ export function noticeJobs(services: Services): RegisteredJob[] {
         const card = notice.card ?? noticeCard({ text: notice.text ?? '', tone: notice.tone ?? 'info', lang });
         if (notice.chatType !== 'p2p') {
           try {
-            await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }));
+            // No uuid: a card this instance sent after its lease passed to another (which sends its own) is deleted.
+            await step('ephemeral', () => services.feishu.sendEphemeral({ chatId: notice.chatId, openId: notice.userId, card }), {
+              undo: (sent) => services.feishu.deleteEphemeral(sent),
+            });
             return;
           } catch (error) {
             if (!isFeishuError(error) || isTransient(error)) throw error;

@@ -3,6 +3,7 @@ import { reminderCard } from '../../../cards/reminder';
 import { todoCard } from '../../../cards/todo';
 import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
+import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
 import { snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
@@ -37,6 +38,9 @@ export function reminderJobs(services: Services): RegisteredJob[] {
     handle(todoRemind, {
       async run({ job, payload: { todoId, dueAt, late }, step, commit }) {
         const todo = await store.todo(todoId);
+        // A reminder due while its card is still being posted (Feishu slow, the post waiting to try again) waits for
+        // the card: the claim moved the to-do's reminder on, so returning now would lose this one.
+        if (todo?.status === 'posting') throw new RetryLater('the to-do is still being posted');
         const current = todo && currentCard(todo);
         // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
         if (todo?.status !== 'open' || !current) return;

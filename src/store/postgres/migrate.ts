@@ -22,12 +22,15 @@ export async function migrate(url: string, schema: string, logger?: Logger): Pro
   const client = new pg.Client({ connectionString: url, application_name: 'feishu-todo-bot migrate', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
+    // CREATE SCHEMA IF NOT EXISTS needs the right to create in the database even when the schema exists: a user that
+    // owns its schema and no more (a managed database's least privilege) asks only when there is none.
+    const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     const applied = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
       direction: 'up',
       schema,
-      createSchema: true,
+      createSchema: rowCount === 0,
       migrationsTable: MIGRATIONS_TABLE,
       singleTransaction: true,
       lockValue: migrationLockKey(schema),
