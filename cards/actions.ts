@@ -15,7 +15,15 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.tomorrow'), todoId: z.string(), on: z.literal('nudge').optional() }),
   /** Done on a line of the daily digest. */
   z.object({ action: z.literal('todo.digestDone'), todoId: z.string() }),
-  /** The settings form's Save: the group it was opened for, and the language it is written in. */
-  z.object({ action: z.literal('settings.save'), chatId: z.string(), lang: z.enum(LANGUAGES) }),
+  /**
+   * The settings form's Save: the group it was opened for, the language it is written in, and the values the form
+   * showed, so that only what the admin changed on it is saved, not what another admin changed since it opened.
+   */
+  z.object({
+    action: z.literal('settings.save'),
+    chatId: z.string(),
+    lang: z.enum(LANGUAGES),
+    shown: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  }),
 ]);
 export type CardActionValue = z.infer<typeof CardActionValue>;

@@ -71,7 +71,8 @@ function digestParts(p: Parameters<typeof digestCard>[0], lineCount: number): Ca
       people = undefined;
       elements.push(markdown((lang) => `**${t(lang, SECTION_TITLE[line.section])}**`, voice));
     }
-    const those = peopleOf(line.todo).map(mention).join(' ');
+    // Sorted, as the lines are grouped (`digestLines`): the same people are one heading, whatever their order.
+    const those = [...peopleOf(line.todo)].sort().map(mention).join(' ');
     if (those !== people) {
       people = those;
       elements.push(markdown(() => those, voice));

@@ -91,7 +91,7 @@ export function settingsCard(p: { chatId: string; settings: EffectiveSettings; l
             voice,
             text: 'settings.save',
             name: settingsSaveName(p.lang),
-            value: { action: 'settings.save', chatId: p.chatId, lang: p.lang },
+            value: { action: 'settings.save', chatId: p.chatId, lang: p.lang, shown: { ...settings } },
           }),
         ],
       },

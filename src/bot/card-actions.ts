@@ -122,7 +122,7 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
         return { ...decision, answer: { toast: decision.answer.toast } };
       };
     case 'settings.save':
-      return () => saveSettings(services, action, value.chatId, value.lang);
+      return () => saveSettings(services, action, value.chatId, value.lang, value.shown);
   }
 }
 

@@ -35,11 +35,19 @@ export interface SettingsDecision {
  * refused. Only one of the group's admins may save (whoever else clicks is refused):
  * every field is checked first and the first bad one named in a red toast, nothing saved; then the settings that
  * changed are written into the group's record (only those, so a default the environment changes later still reaches
- * the others) and named in the toast. The record is written only from the revision read, so two admins saving at
+ * the others) and named in the toast; a field the admin left as the form showed it is not written, so a change another
+ * admin made since the form opened stands. The record is written only from the revision read, so two admins saving at
  * once are decided by the store. The card stays as it is after a Save, in a direct chat too: the admin may change
  * more and save again.
  */
-export async function saveSettings(services: Services, action: CardActionEvent, chatId: string, lang: Language): Promise<SettingsDecision> {
+export async function saveSettings(
+  services: Services,
+  action: CardActionEvent,
+  chatId: string,
+  lang: Language,
+  /** The values the form showed (absent from a client that sent the form without the button's value). */
+  shown?: Readonly<Record<string, string | number>>,
+): Promise<SettingsDecision> {
   const refuse = (key: MessageKey): SettingsDecision => ({
     answer: { toast: toast('error', key, lang) },
     lang,
@@ -58,7 +66,8 @@ export async function saveSettings(services: Services, action: CardActionEvent, 
   const current = await groupSettings(services, chatId);
   const read = readSettingsForm(action.formValue ?? {}, current, LANGUAGES);
   if (!read.ok) return { answer: { toast: toast('error', INVALID[read.field], lang) }, lang };
-  const changed = changedSettings(current, read.value);
+  // A field left as the form showed it is not the admin's change: another admin's since the form opened stands.
+  const changed = changedSettings(current, read.value).filter((name) => shown?.[name] === undefined || shown[name] !== read.value[name]);
   if (changed.length === 0) return { answer: { toast: toast('info', 'settings.unchanged', lang) }, lang };
 
   const now = services.now();

@@ -115,7 +115,8 @@ export type SettingsReading = { ok: true; value: EffectiveSettings } | { ok: fal
  */
 export function readSettingsForm(formValue: Readonly<Record<string, unknown>>, current: EffectiveSettings, languages: readonly Language[]): SettingsReading {
   const next: EffectiveSettings = { ...current };
-  const text = (name: SettingName) => (typeof formValue[name] === 'string' ? (formValue[name] as string) : undefined);
+  // NFKC: what a Chinese input method types, "9：30" and full-width digits among it, reads as "9:30".
+  const text = (name: SettingName) => (typeof formValue[name] === 'string' ? (formValue[name] as string).normalize('NFKC') : undefined);
   const readers: { [N in SettingName]: (raw: string) => EffectiveSettings[N] | undefined } = {
     language: (raw) => languages.find((lang) => lang === raw),
     timeZone: parseGroupZone,

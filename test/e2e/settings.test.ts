@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SETTING_NAMES } from '../../src/domain/group-settings';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { ExportedRecord } from '../../src/store/store';
@@ -13,7 +14,8 @@ import { type Harness, buttonValue, ephemeralCards, formCards, formValues, notic
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
-    env: { DIGEST_TIME: '09:00' },
+    // One admin sends /settings more often than the 10 commands in 10 s a person may.
+    env: { DIGEST_TIME: '09:00', USER_COMMAND_LIMIT: '100' },
     emulator: {
       chats: [{ chatId: 'oc_group', chatType: 'group', ownerId: 'ou_owner', managerIds: ['ou_admin'], memberIds: ['ou_owner', 'ou_admin', 'ou_member'] }],
     },
@@ -91,7 +93,7 @@ describe('/settings', () => {
     });
     expect(answer.body.toast.type).toBe('success');
     expect(answer.body.toast.content).toBe(
-      'Saved: Time zone Europe/Berlin; Who may create to-dos Everyone; Daily digest 08:30; Digest days Every day; Overdue nudges after 24 hours; "Tomorrow" means 10:00.',
+      'Saved. Time zone: Europe/Berlin; Who may create to-dos: Everyone; Daily digest: 08:30; Digest days: Every day; Overdue nudges: after 24 hours; "Tomorrow" time: 10:00.',
     );
     expect(await h.app.services.store.chat('oc_group')).toMatchObject({
       timeZone: 'Europe/Berlin',
@@ -138,6 +140,29 @@ describe('/settings', () => {
     expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestTime: '07:45' });
   });
 
+  it('saves only what the admin changed on the form: another admin’s change since it opened stands', async () => {
+    const mine = await openSettings('ou_admin');
+    const theirs = await openSettings('ou_owner');
+    if (!mine || !theirs) throw new Error('no settings card');
+    // Feishu sends every field of a form, each as the person left it: here as the card showed it, but for `changes`.
+    const everyField = (card: unknown, changes: Record<string, string>) =>
+      Object.fromEntries(SETTING_NAMES.map((name) => [name, changes[name] ?? String(field(card, name).default_value ?? field(card, name).initial_option)]));
+    expect(field(theirs.card, 'digestDays')).toMatchObject({ initial_option: 'daily' });
+    expect((await submit('ou_owner', theirs, everyField(theirs.card, { digestDays: 'workdays' }))).body.toast.type).toBe('success');
+    // The admin's form, opened before the owner's Save, still shows every day.
+    const answer = await submit('ou_admin', mine, everyField(mine.card, { digestTime: '18:15' }));
+    expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Saved. Daily digest: 18:15.' });
+    expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestDays: 'workdays', digestTime: '18:15' });
+  });
+
+  it('reads times typed with a Chinese input method: a full-width colon and digits', async () => {
+    const card = await openSettings('ou_admin');
+    if (!card) throw new Error('no settings card');
+    const answer = await submit('ou_admin', card, { digestTime: '１７：４５', tomorrowTime: '8：30' });
+    expect(answer.body.toast.type).toBe('success');
+    expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestTime: '17:45', tomorrowTime: '08:30' });
+  });
+
   it('refuses a bad value with a red toast naming the field, and saves nothing', async () => {
     const card = await openSettings('ou_admin');
     if (!card) throw new Error('no settings card');
@@ -147,7 +172,7 @@ describe('/settings', () => {
       [{ nudgeAfterHours: '0' }, /^Overdue nudges: write a whole number of hours/],
       [{ timeZone: 'Mars/Olympus' }, /^Time zone: write an IANA zone/],
       [{ timeZone: 'CST' }, /not an abbreviation such as CST/],
-      [{ tomorrowTime: 'noon' }, /^"Tomorrow" means: write a time/],
+      [{ tomorrowTime: 'noon' }, /^"Tomorrow" time: write a time/],
       [{ whoCreates: 'robots' }, /^Who may create to-dos: choose/],
     ] as const) {
       const answer = await submit('ou_admin', card, formValue);

@@ -301,7 +301,7 @@ if (!chromiumInstalled()) {
         .selectOption('daily');
       await tomorrowTimeBox().fill('08:30');
       await settingsCard().getByRole('button', { name: 'Save' }).click();
-      await toastShown(/^Saved: .*Every day.*08:30/);
+      await toastShown(/^Saved\. .*Every day.*08:30/);
 
       // Opened again, a new card shows the saved value.
       await say('/settings');

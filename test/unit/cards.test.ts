@@ -379,6 +379,16 @@ describe('buttons in a row', () => {
     expect(lineRows).toHaveLength(2);
     for (const row of lineRows) expect(JSON.stringify(row)).toMatch(/"content":"Buy milk".*"content":"Done"/);
   });
+
+  it('heads the lines of the same people once, whatever order each to-do names them in', () => {
+    const lines = [todo({ assigneeIds: ['ou_b', 'ou_a'] }), todo({ id: 'td_2', assigneeIds: ['ou_a', 'ou_b'] })].map((t) => ({
+      section: 'undated' as const,
+      todo: t,
+    }));
+    const card = digestCard({ lines, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'en_us' });
+    const headings = components(card).filter((c) => c.tag === 'markdown' && JSON.stringify(c).includes('<at id='));
+    expect(headings.map((c) => (c as { content?: string }).content)).toEqual(['<at id=ou_a></at> <at id=ou_b></at>']);
+  });
 });
 
 describe('the Tomorrow button', () => {
