@@ -53,7 +53,8 @@ const schema = z.object({
     .default('info'),
   TODO_ALLOWED: z.enum(['admins', 'everyone'], { error: 'must be "admins" or "everyone"' }).default('admins'),
   FORM_TTL_MINUTES: positiveInt(24 * 60),
-  REPLAY_WINDOW_SECONDS: positiveInt(300),
+  // Event ids are kept 24 h and events may be 8 h old: a window past an hour would let a captured callback in again.
+  REPLAY_WINDOW_SECONDS: secondsFromTo(1, 3600, 300),
   BODY_LIMIT_BYTES: positiveInt(SIGNED_BODY_LIMIT_BYTES),
   BODY_BUDGET_BYTES: positiveInt(32 * SIGNED_BODY_LIMIT_BYTES),
   MAX_CONNECTIONS: positiveInt(512),
@@ -265,6 +266,9 @@ function valid<T>(parsed: z.ZodSafeParseResult<T>): T {
 }
 
 function common(e: z.infer<typeof longConnectionSchema>): CommonConfig {
+  if (e.BODY_BUDGET_BYTES < e.BODY_LIMIT_BYTES) {
+    throw new ConfigError([`BODY_BUDGET_BYTES must be at least BODY_LIMIT_BYTES (${e.BODY_LIMIT_BYTES}), or a push of the largest size is never read`]);
+  }
   return {
     ...storeConfig(e),
     appId: e.FEISHU_APP_ID,

@@ -27,6 +27,8 @@ import { receiveTaskEvent, taskSweepTask } from './task-events';
 
 /** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
+/** The most a click waits for its throttle's verdict, within Feishu's 3 s beside `CARD_ANSWER_DEADLINE_MS`. */
+const CLICK_THROTTLE_WAIT_MS = 300;
 /** Expired forms closed per store read. */
 const EXPIRY_BATCH = 100;
 
@@ -208,7 +210,14 @@ export class Bot {
     // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
     // Before the card is read its language is unknown: the toast carries every language, `content` the bot's.
     const { botLanguage } = this.services.config;
-    const verdict = await this.services.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId);
+    const verdict = await pTimeout(
+      this.services.clicks.check(click.messageId ?? click.chatId ?? '', click.operatorId).catch((error: unknown) => {
+        this.services.logger.warn({ err: error }, 'click throttle unavailable: click let through');
+        return 'allow' as const;
+      }),
+      // A throttle counted in a slow database lets the click through rather than take the time its answer needs.
+      { milliseconds: CLICK_THROTTLE_WAIT_MS, fallback: () => 'allow' as const },
+    );
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
     return pTimeout(this.answerCardAction(click), {
       milliseconds: CARD_ANSWER_DEADLINE_MS,

@@ -237,14 +237,20 @@ export function webhookReceiver(now: () => number): Receiver {
 /**
  * The body bytes being read by all requests together, so that many large bodies at once cannot take the process's
  * memory: signature headers cost nothing to make up, and a body is buffered before its signature can be checked.
- * A request holds what its Content-Length claims (capped by its limit), or its whole limit when it names no length.
+ * A request holds the bytes of its body that have arrived, not what it claims: one that sends its headers and no
+ * body holds nothing, so idle requests cannot keep real pushes out.
  */
 class BodyBudget {
   private inFlight = 0;
   constructor(private readonly capacity: number) {}
 
+  /** Whether `bytes` more would fit now; nothing is taken. */
+  fits(bytes: number): boolean {
+    return this.inFlight + bytes <= this.capacity;
+  }
+
   take(bytes: number): boolean {
-    if (this.inFlight + bytes > this.capacity) return false;
+    if (!this.fits(bytes)) return false;
     this.inFlight += bytes;
     return true;
   }
@@ -257,20 +263,36 @@ class BodyBudget {
 /**
  * Reads the raw body once, then hands `done` the body or the error saying why not. Only a signed push may be
  * large: an unsigned one can only be a URL challenge, so it is refused as soon as it outgrows one, unread beyond
- * that (the refusal then closes the connection rather than drain it, see `classify`'s `unread`).
+ * that (the refusal then closes the connection rather than drain it, see `classify`'s `unread`). A body whose
+ * Content-Length could not fit in the budget now is refused unread; any other is refused once its next chunk would
+ * not fit.
  */
 function readBody(req: IncomingMessage, signedLimit: number, budget: BodyBudget, done: (rawBody: Buffer | Error) => void): void {
   const signed = isSigned(req.headers);
   const limit = signed ? signedLimit : UNSIGNED_BODY_LIMIT_BYTES;
   const length = req.headers['content-length'] || undefined;
-  const claimed = length === undefined ? limit : Math.min(Number(length) || 0, limit + 1);
-  if (!budget.take(claimed)) return done(new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent')));
+  const spent = () => new PushBodyError(ErrorCode.PushBodyBudgetSpent, new Error('body budget spent'));
+  if (length !== undefined && !budget.fits(Math.min(Number(length) || 0, limit + 1))) return done(spent());
+  let held = 0;
+  let settled = false;
+  const finish = (result: Buffer | Error) => {
+    if (settled) return;
+    settled = true;
+    req.off('data', count);
+    budget.give(held);
+    done(result);
+  };
+  // Registered before raw-body's own listener, in the same tick: it sees every chunk first.
+  const count = (chunk: Buffer) => {
+    if (budget.take(chunk.length)) held += chunk.length;
+    else finish(spent());
+  };
+  req.on('data', count);
   getRawBody(req, { limit, ...(length !== undefined && { length }) }, (error, rawBody) => {
-    budget.give(claimed);
-    if (!error) return done(rawBody);
+    if (!error) return finish(rawBody);
     // raw-body's errors are http-errors: `status` is the one fact of theirs the bot needs.
-    if ((error as { status?: number }).status !== 413) return done(new PushBodyError(ErrorCode.PushBodyUnreadable, error));
-    done(signed ? new PushBodyError(ErrorCode.PushBodyTooLarge, error) : new FeishuAuthError('unsigned-too-large'));
+    if ((error as { status?: number }).status !== 413) return finish(new PushBodyError(ErrorCode.PushBodyUnreadable, error));
+    finish(signed ? new PushBodyError(ErrorCode.PushBodyTooLarge, error) : new FeishuAuthError('unsigned-too-large'));
   });
 }
 

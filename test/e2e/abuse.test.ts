@@ -53,6 +53,23 @@ describe('a person flooding the bot', () => {
 });
 
 describe('a person clicking a card over and over', () => {
+  it('lets a click through, answered in time, when its throttle fails or does not answer (a database down or slow)', async () => {
+    const todo = await postTodo(h, { owner: 'ou_admin', text: 'Throttle down', assignees: ['ou_bob'] });
+    const { clicks } = h.app.services;
+    const check = clicks.check;
+    try {
+      clicks.check = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+      const failed = await h.click('ou_bob', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+      expect(failed.status).toBe(200);
+      expect(failed.body?.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
+      clicks.check = () => new Promise(() => undefined);
+      const hung = await h.click('ou_bob', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
+      expect(hung.body?.toast).toMatchObject({ type: 'success', content: 'Reopened.' });
+    } finally {
+      clicks.check = check;
+    }
+  });
+
   it('is throttled per person and card with a polite toast: 200 Done/Reopen clicks do not become 200 PATCHes', async () => {
     const todo = await postTodo(h, { owner: 'ou_admin', text: 'Click me', assignees: ['ou_alice'] });
     h.emu.reset();

@@ -149,12 +149,12 @@ function healthz(url: string): Promise<number> {
 }
 
 describe('the body budget (issue 23, item 2)', () => {
-  it('answers 503 at once to a push whose body would pass the bytes all pushes may be reading, and serves again once they end', async () => {
+  it('answers 503 at once to a push whose body would pass the bytes all pushes are reading, and serves again once they end', async () => {
     // Made-up signature headers cost nothing, and a body is buffered before its signature can be checked: 300 slow
-    // 1 MB bodies took the process from 101 to 397 MB. Here three slow bodies hold the whole budget.
+    // 1 MB bodies took the process from 101 to 397 MB. Here three bodies sent but for their last byte hold the budget.
     const h = await harness({ BODY_LIMIT_BYTES: '10000', BODY_BUDGET_BYTES: '30000' });
-    const held = await Promise.all([0, 1, 2].map(() => holdSignedBody(h.app.url, 10_000)));
-    // The three are read in turn; once the bot has taken them, a fourth is refused unread (bounded wait).
+    const held = await Promise.all([0, 1, 2].map(() => holdSignedBody(h.app.url, 10_000, 9_999)));
+    // Once the bot has read their bytes, a fourth is refused unread (bounded wait).
     let refused: { status: number; body: unknown } | undefined;
     for (let attempt = 0; attempt < 100 && !refused; attempt++) {
       const answer = await h.emu.push(
@@ -166,8 +166,8 @@ describe('the body budget (issue 23, item 2)', () => {
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(refused).toMatchObject({ status: 503, body: { error: 'busy' } });
-    // A body that names no length holds its whole limit: refused too.
-    const chunked = await rawRequest(h.app.url, signedHead('Transfer-Encoding: chunked'));
+    // A body that names no length is refused once its bytes would pass the budget.
+    const chunked = await rawRequest(h.app.url, `${signedHead('Transfer-Encoding: chunked')}1000\r\n${'A'.repeat(4096)}\r\n`);
     expect(chunked).toMatch(/^HTTP\/1\.1 503 /);
     for (const socket of held) socket.destroy();
     // Their bytes are given back when they end: a real push is served again.
@@ -179,6 +179,24 @@ describe('the body budget (issue 23, item 2)', () => {
     expect(served).toBe(200);
     const scrape = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(scrape).toMatch(/todo_bot_pushes_total\{route="event",outcome="busy"\} [1-9]/);
+  });
+
+  it('is not held by requests that claim a large body and send none: real pushes are served beside them', async () => {
+    // Each claims the whole budget's worth between them, and sends its headers alone, as many times as it likes.
+    const h = await harness({ BODY_LIMIT_BYTES: '10000', BODY_BUDGET_BYTES: '30000' });
+    const idle = await Promise.all(Array.from({ length: 10 }, () => holdSignedBody(h.app.url, 10_000, 0)));
+    try {
+      expect((await h.say('ou_admin', '/help')).status).toBe(200);
+      const answer = await h.emu.push(
+        `${h.app.url}/webhook/event`,
+        {},
+        { encryptKey: SECRETS.encryptKey, rawBody: JSON.stringify({ encrypt: 'A'.repeat(9000) }) },
+      );
+      // Read whole and refused for its made-up content, not for the budget.
+      expect(answer.status).not.toBe(503);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
   });
 });
 
@@ -197,12 +215,12 @@ function signedHead(extra: string): string {
   ].join('\r\n');
 }
 
-/** A signed push claiming `length` bytes whose body never comes; the socket stays open until destroyed. */
-function holdSignedBody(url: string, length: number): Promise<Socket> {
+/** A signed push claiming `length` bytes of which only `sent` come; the socket stays open until destroyed. */
+function holdSignedBody(url: string, length: number, sent: number): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(signedHead(`Content-Length: ${length}`));
+      socket.write(signedHead(`Content-Length: ${length}`) + 'A'.repeat(sent));
       resolve(socket);
     });
     socket.on('error', reject);

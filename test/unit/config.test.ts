@@ -158,6 +158,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('keeps the replay window within an hour, and the body budget at least one body of the largest size', () => {
+    expect(loadConfig({ ...required, REPLAY_WINDOW_SECONDS: '3600' }).replayWindowMs).toBe(3_600_000);
+    expect(problems({ ...required, REPLAY_WINDOW_SECONDS: '86400' })).toEqual(['REPLAY_WINDOW_SECONDS must be a whole number of seconds from 1 to 3600']);
+    expect(problems({ ...required, BODY_LIMIT_BYTES: '20000', BODY_BUDGET_BYTES: '10000' })).toEqual([
+      'BODY_BUDGET_BYTES must be at least BODY_LIMIT_BYTES (20000), or a push of the largest size is never read',
+    ]);
+    expect(loadConfig({ ...required, BODY_LIMIT_BYTES: '10000', BODY_BUDGET_BYTES: '10000' }).bodyBudgetBytes).toBe(10_000);
+  });
+
   it('accepts any base URL and drops a trailing slash', () => {
     expect(loadConfig({ ...required, FEISHU_DOMAIN: 'http://127.0.0.1:9999/' }).feishuDomain).toBe('http://127.0.0.1:9999');
   });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { type FileHandle, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import { RecordStore } from '../../src/store/embedded/records';
@@ -41,6 +41,24 @@ describe('the lowdb file store', () => {
     await records.close();
     expect(JSON.parse(await readFile(file, 'utf8')).collections.todos).toEqual({ t1: { id: 't1' } });
     expect(await readFile(`${file}.log`, 'utf8')).toBe('');
+  });
+
+  it('refuses every write once a background fsync failed, as after a failed write', async () => {
+    const file = await tempFile();
+    const persistence = new FilePersistence(file, 5);
+    const records = new RecordStore(persistence);
+    await records.open();
+    const log = (persistence as unknown as { log: FileHandle }).log;
+    log.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    records.put('todos', 't1', { id: 't1' });
+    // Acknowledged before its fsync, which fails a few milliseconds later.
+    await records.flush();
+    await vi.waitFor(async () => {
+      records.put('todos', 't2', { id: 't2' });
+      await expect(records.flush()).rejects.toThrow(/EIO/);
+    });
+    expect(records.writable).toBe(false);
+    await records.close();
   });
 
   it('ignores a torn last log line left by a crash mid-append', async () => {

@@ -61,6 +61,11 @@ export class FilePersistence implements Persistence {
   private lock: DataFileLock | undefined;
   private logChanges = 0;
   private unsynced = false;
+  /**
+   * A background fsync that failed: the kernel may have dropped the pages it could not write and cleared the error,
+   * so a later fsync "succeeding" proves nothing. Every later append is refused, as after a failed write.
+   */
+  private syncFailure: Error | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private compacting: Promise<void> | undefined;
   /** A sealed log is on disk that no durable snapshot covers yet: it must not be sealed over. */
@@ -117,6 +122,7 @@ export class FilePersistence implements Persistence {
 
   async append(changes: readonly Change[]): Promise<void> {
     if (!this.log) throw new StoreFileError('the store is not open');
+    if (this.syncFailure) throw this.syncFailure;
     // One line per batch (a JSON array of changes; a lone change keeps the plain one-change line). A crash can tear
     // only the last line, so a batch is replayed whole or not at all: the bot writes an event id with the job it
     // causes, and a form marked "submitting" with the job that posts it, and must never find one without the other
@@ -131,10 +137,10 @@ export class FilePersistence implements Persistence {
   }
 
   private async syncIfNeeded(): Promise<void> {
-    if (!this.unsynced || !this.log) return;
+    if (!this.unsynced || !this.log || this.syncFailure) return;
     this.unsynced = false;
-    await this.log.datasync().catch(() => {
-      this.unsynced = true;
+    await this.log.datasync().catch((error: unknown) => {
+      this.syncFailure = error instanceof Error ? error : new Error(String(error));
     });
   }
 
