@@ -21,12 +21,17 @@ try {
   if (existsSync('.env')) process.loadEnvFile('.env');
   config = loadConfig(process.env);
 } catch (error) {
-  fail(errorCode(error) === ErrorCode.ConfigInvalid ? (error as Error).message : `.env could not be read: ${(error as Error).message}`);
+  if (errorCode(error) !== ErrorCode.ConfigInvalid) fail(`.env could not be read: ${(error as Error).message}`);
+  // A misspelt variable is the likeliest reason a required one is missing: named beside it.
+  fail([(error as Error).message, ...misspeltVariables(process.env).map(misspeltLine)].join('\n'));
+}
+
+function misspeltLine({ name, meant }: { name: string; meant: string }): string {
+  return `${name} is not a setting of the bot: did you mean ${meant}?`;
 }
 
 const logger = createLogger(config.logLevel);
-for (const { name, meant } of misspeltVariables(process.env))
-  logger.warn({ variable: name, meant }, `${name} is not a setting of the bot: did you mean ${meant}?`);
+for (const misspelt of misspeltVariables(process.env)) logger.warn({ variable: misspelt.name, meant: misspelt.meant }, misspeltLine(misspelt));
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 let app: RunningApp | undefined;

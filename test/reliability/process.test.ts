@@ -93,19 +93,22 @@ describe('the bot process', () => {
     );
   }, 60_000);
 
-  it('refuses to start without FEISHU_APP_SECRET: exit code 1 and one line naming it', async () => {
+  it('refuses to start without FEISHU_APP_SECRET: exit code 1, one line naming it and one its misspelling', async () => {
     emu ??= await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret });
     const feishu = emu;
     const cwd = await tempDir();
     const env = envFor(feishu, await freePort(), join(cwd, 'db.json'));
+    // Misspelt, as a person might: named beside the missing one.
+    env.FEISHU_APP_SECERT = env.FEISHU_APP_SECRET as string;
     delete env.FEISHU_APP_SECRET;
     const child = spawnBot(env, { cwd });
     bot = child;
     const exit = await child.exited;
     expect(exit.code).toBe(1);
     const naming = child.lines.filter((line) => line.includes('FEISHU_APP_SECRET'));
-    expect(naming).toHaveLength(1);
+    expect(naming).toHaveLength(2);
     expect(naming[0]).toMatch(/FEISHU_APP_SECRET is missing: .*App Secret/);
+    expect(naming[1]).toBe('FEISHU_APP_SECERT is not a setting of the bot: did you mean FEISHU_APP_SECRET?');
     expect(child.lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
     expect(existsSync(join(cwd, 'db.json'))).toBe(false);
     figure(`process — missing FEISHU_APP_SECRET: exit code ${exit.code}, "${naming[0]?.trim()}"`);
