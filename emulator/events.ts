@@ -181,6 +181,25 @@ export function taskUpdateEvent(p: { token: string; taskGuid: string; eventTypes
   };
 }
 
+/**
+ * The bot added to a chat or removed from it (`im.chat.member.bot.added_v1` / `deleted_v1`), as Feishu's SDKs model
+ * them: the chat, its name, and who did it.
+ */
+export function botMembershipEvent(p: { token: string; chatId: string; added: boolean; operatorId?: string; eventId?: string; appId?: string }): object {
+  return {
+    schema: '2.0',
+    header: header({ ...p, eventType: p.added ? 'im.chat.member.bot.added_v1' : 'im.chat.member.bot.deleted_v1', createTime: Date.now() }),
+    event: {
+      chat_id: p.chatId,
+      operator_id: { open_id: p.operatorId ?? 'ou_admin', union_id: 'on_operator', user_id: 'operator' },
+      external: false,
+      operator_tenant_key: 'tenant',
+      name: 'Team',
+      i18n_names: { zh_cn: 'Team', en_us: 'Team' },
+    },
+  };
+}
+
 /** `task.task.updated_v1`: a task this app created changed; `task_id` is the task's guid, `obj_type` what changed. */
 export function taskUpdatedV1Event(p: { token: string; taskId: string; objType?: number; eventId?: string; appId?: string }): object {
   return {

@@ -1,6 +1,7 @@
 import pTimeout from 'p-timeout';
+import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import { close } from '../domain/todo-form';
-import type { CardActionAnswer, CardActionEvent, FeishuEvent, MessageEvent, RecalledEvent } from '../feishu/events';
+import type { CardActionAnswer, CardActionEvent, FeishuEvent, MembershipEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { JobRegistry } from '../jobs/registry';
@@ -72,6 +73,8 @@ export class Bot {
         return this.receiveClick(event);
       case 'task':
         return receiveTaskEvent(this.services, event).then(() => ({}));
+      case 'membership':
+        return this.receiveMembership(event);
     }
   }
 
@@ -204,6 +207,34 @@ export class Bot {
     const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
     if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
     return {};
+  }
+
+  /**
+   * The bot removed from a chat (or the chat disbanded) marks the chat's record, and nothing is posted there any more:
+   * every digest, nudge and reminder would fail, each day, for ever. Added again, the mark is cleared.
+   */
+  private async receiveMembership(event: MembershipEvent): Promise<CardActionAnswer> {
+    const { store, now, logger } = this.services;
+    // Written from the revision read: a settings Save or a digest claim meanwhile makes it read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const record = await store.chat(event.chatId);
+      if ((record?.botLeftAt === undefined) === event.botPresent) return {};
+      const updated: ChatSettings = {
+        ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
+        botLeftAt: event.botPresent ? undefined : now(),
+        updatedAt: now(),
+      };
+      const result = await store.commit({ now: now(), eventId: event.eventId, chats: [updated] });
+      if (result.ok || result.reason === 'duplicate') {
+        if (result.ok)
+          logger.info(
+            { chatId: event.chatId, botPresent: event.botPresent },
+            event.botPresent ? 'added to a chat again' : 'no longer in a chat: nothing is posted there',
+          );
+        return {};
+      }
+    }
+    throw new Error(`the record of chat ${event.chatId} kept changing`);
   }
 
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {

@@ -31,6 +31,7 @@ export function digestTask(services: Services): ScheduledTask {
       let soonest: number | undefined;
       const look = async (chatId: string) => {
         const record = await store.chat(chatId);
+        if (record?.botLeftAt !== undefined) return;
         const settings = resolveSettings(record, config.groupDefaults);
         const next = nextDigestAt(now, settings);
         if (next !== undefined && (soonest === undefined || next < soonest)) soonest = next;

@@ -23,7 +23,9 @@ export function nudgeTask(services: Services): ScheduledTask {
     async run(now) {
       lastSweep = now;
       for (const chatId of await store.chatsWithOpenTodos()) {
-        const settings = resolveSettings(await store.chat(chatId), config.groupDefaults);
+        const record = await store.chat(chatId);
+        if (record?.botLeftAt !== undefined) continue;
+        const settings = resolveSettings(record, config.groupDefaults);
         if (settings.nudgeAfterHours === 'off') continue;
         for (const todo of await store.openTodos(chatId)) {
           if (!dueForNudge(todo, now, settings.nudgeAfterHours, settings.timeZone)) continue;

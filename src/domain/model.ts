@@ -189,6 +189,11 @@ export interface ChatSettings extends Revised, GroupSettings {
   lastDigestAt?: number;
   /** When the admin who made a to-do here was told which scope task sync lacks: once per group. */
   taskScopeNoticeAt?: number;
+  /**
+   * When the bot was removed from the chat, or the chat disbanded: nothing is posted there (digests, nudges,
+   * reminders) until the bot is added again, which clears it.
+   */
+  botLeftAt?: number | undefined;
 }
 
 /** Who may open the form: group admins only, or every member. */

@@ -72,6 +72,16 @@ const recalledEnvelope = z.object({
   event: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), recall_time: z.string().optional(), recall_type: z.string().optional() }),
 });
 
+/**
+ * The bot added to a chat, removed from it, or the chat disbanded (`im.chat.member.bot.added_v1`,
+ * `im.chat.member.bot.deleted_v1`, `im.chat.disbanded_v1`): each names the chat in `event.chat_id`.
+ */
+const membershipEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader,
+  event: z.object({ chat_id: z.string().min(1) }),
+});
+
 /** `task.task.update_user_access_v2` names the task by `task_guid`; the v1 `task.task.updated_v1` by `task_id`. */
 const taskEnvelope = z.object({
   schema: z.literal('2.0'),
@@ -124,6 +134,14 @@ export interface TaskEvent {
   taskGuid: string;
 }
 
+/** The bot is in the chat again, or no longer (removed, or the chat disbanded). */
+export interface MembershipEvent {
+  type: 'membership';
+  eventId: string;
+  chatId: string;
+  botPresent: boolean;
+}
+
 export interface OtherEvent {
   type: 'other';
   eventId: string;
@@ -138,7 +156,7 @@ export interface RecalledEvent {
   chatId: string;
 }
 
-export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | OtherEvent;
+export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | MembershipEvent | OtherEvent;
 
 export class EventShapeError extends CodedError {
   readonly code = ErrorCode.EventUnrecognised;
@@ -163,6 +181,12 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
     case 'task.task.updated_v1': {
       const { header, event } = parseWith(taskEnvelope, payload);
       return { type: 'task', eventId: header.event_id, taskGuid: 'task_guid' in event ? event.task_guid : event.task_id };
+    }
+    case 'im.chat.member.bot.added_v1':
+    case 'im.chat.member.bot.deleted_v1':
+    case 'im.chat.disbanded_v1': {
+      const { header, event } = parseWith(membershipEnvelope, payload);
+      return { type: 'membership', eventId: header.event_id, chatId: event.chat_id, botPresent: header.event_type === 'im.chat.member.bot.added_v1' };
     }
     default: {
       const envelope = anyEnvelope.safeParse(payload);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { botMembershipEvent } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, TestClock, groupCards, pickerValueInHours, postTodo, readable, startHarness } from './harness';
+import { type Harness, SECRETS, TestClock, groupCards, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
 /**
  * The daily digest as a group meets it: at the group's digest time, in its zone, one card listing its open to-dos
@@ -167,5 +168,26 @@ describe('the daily digest', () => {
     expect(monday).toContain('上周');
     await clock.advance(DAY);
     expect(readable(digests()[3]?.card)).not.toContain('Last week');
+  });
+
+  it('is not posted, nor reminders or nudges, in a group the bot was removed from, until it is added again', async () => {
+    await start(MONDAY_10, { OVERDUE_NUDGE_HOURS: '2' });
+    const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'daily' });
+    const removed = await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false }));
+    expect(removed.status).toBe(200);
+    expect((await h.app.services.store.chat('oc_group'))?.botLeftAt).toBeDefined();
+    const callsBefore = h.emu.callsTo('POST', /^\/open-apis\/im\/v1\/messages/).length;
+    // Its reminder's time, Tuesday's digest time, and hours overdue pass: nothing is tried in the chat.
+    await clock.advance(HOUR);
+    await clock.advance(DAY);
+    expect(h.emu.callsTo('POST', /^\/open-apis\/im\/v1\/messages/)).toHaveLength(callsBefore);
+
+    await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: true }));
+    expect((await h.app.services.store.chat('oc_group'))?.botLeftAt).toBeUndefined();
+    // Wednesday: the digest and the day's reminder go out again.
+    await clock.advance(DAY);
+    expect(digests()).toHaveLength(1);
+    expect(groupCards(h).filter((m) => m.messageId === todo.messageId)).toHaveLength(1);
+    expect([...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === todo.messageId).length).toBeGreaterThanOrEqual(1);
   });
 });

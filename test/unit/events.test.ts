@@ -160,3 +160,24 @@ describe('card callbacks', () => {
     expect(withZone(8)).toBeUndefined();
   });
 });
+
+describe('the bot’s membership of a chat', () => {
+  const payload = (eventType: string) => ({
+    schema: '2.0',
+    header: { event_id: `ev_${eventType}`, event_type: eventType, create_time: '1776409469273' },
+    // As the SDKs model them: the chat, who did it, and whether the chat is another organisation's.
+    event: { chat_id: 'oc_team', operator_id: { open_id: 'ou_owner', union_id: 'on_owner', user_id: 'owner' }, external: false, operator_tenant_key: 'tk' },
+  });
+
+  it('reads the bot added, removed, and the chat disbanded, each naming its chat', () => {
+    expect(parseEvent(payload('im.chat.member.bot.added_v1'))).toEqual({
+      type: 'membership',
+      eventId: 'ev_im.chat.member.bot.added_v1',
+      chatId: 'oc_team',
+      botPresent: true,
+    });
+    expect(parseEvent(payload('im.chat.member.bot.deleted_v1'))).toMatchObject({ type: 'membership', chatId: 'oc_team', botPresent: false });
+    expect(parseEvent(payload('im.chat.disbanded_v1'))).toMatchObject({ type: 'membership', chatId: 'oc_team', botPresent: false });
+    expect(() => parseEvent({ ...payload('im.chat.disbanded_v1'), event: {} })).toThrow(EventShapeError);
+  });
+});

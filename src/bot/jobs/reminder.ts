@@ -44,6 +44,8 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         const current = todo && currentCard(todo);
         // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
         if (todo?.status !== 'open' || !current) return;
+        // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
+        if ((await store.chat(todo.chatId))?.botLeftAt !== undefined) return;
         const lang = recordLanguage(services, todo);
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
