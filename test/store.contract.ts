@@ -534,6 +534,9 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const [again] = (await claim(store, { owner: 'b', now: 700 })).jobs as [Job];
         expect(again.steps).toEqual({ post: { messageId: 'om_1' } });
         expect(await store.commit({ now: 0, todos: [todo('t1')], by: again })).toEqual({ ok: true });
+        // A job parked (not run) is released without counting an attempt.
+        await store.retryJob(again, 900, 'parked: unknown kind', false);
+        expect(await store.job('j1')).toMatchObject({ attempts: 1, runAt: 900, lastError: 'parked: unknown kind' });
       });
 
       it('hands a job out again once its lease expires, unless renewed; a lease that ran out is never renewed', async () => {

@@ -83,6 +83,12 @@ export const DEFAULT_POLL_MS = 5_000;
  * being upgraded to take it, seldom enough that a damaged one costs a log line now and then.
  */
 export const DEFAULT_PARK_MS = 10 * 60_000;
+/**
+ * A job no version of the fleet has run this long after it was stored is given up (logged as abandoned): no upgrade
+ * takes a week, so its payload is damaged, and its lane (one to-do's, or one person's commands in a chat) must not
+ * wait behind it for ever.
+ */
+export const PARK_LIMIT_MS = 7 * 24 * 60 * 60_000;
 /** How long the outbox lets other instances' commits gather before it looks for work they may have left it. */
 const REMOTE_WAKE_MS = 25;
 /** A job that keeps losing races to other writers is given up on after this many fresh runs in a row. */
@@ -323,11 +329,19 @@ export class Outbox {
    * newer version of the bot (an instance of the fleet upgraded first) or damaged: it is parked, not run and not given
    * up. It stays stored with the problem as its last error and is looked at again after `parkMs`, by whichever
    * instance claims it then, one that knows it among them. Its lane waits behind it, as behind any job not yet done.
+   * A park is not an attempt: the job keeps every try of its own for the version that can run it. Past
+   * `PARK_LIMIT_MS` it is given up.
    */
   private async park(job: Job, problem: string): Promise<void> {
+    const now = this.options.now();
+    if (now - job.createdAt > PARK_LIMIT_MS) {
+      this.log.error({ jobId: job.id, kind: job.kind, problem, storedAt: new Date(job.createdAt).toISOString() }, 'job abandoned: no version ran it in a week');
+      this.options.onAbandoned?.(job);
+      return this.finish(job);
+    }
     const parkMs = this.options.parkMs ?? DEFAULT_PARK_MS;
     this.log.error({ jobId: job.id, kind: job.kind, problem, retryInMs: parkMs }, 'job parked: this version cannot run it');
-    await this.retry(job, this.options.now() + parkMs, `parked: ${problem}`);
+    await this.retry(job, now + parkMs, `parked: ${problem}`, false);
   }
 
   private async failed(job: Job, handler: BoundJob, error: unknown): Promise<void> {
@@ -362,9 +376,9 @@ export class Outbox {
     return this.options.store.finishJob(job);
   }
 
-  private retry(job: Job, runAt: number, error: string): Promise<void> {
+  private retry(job: Job, runAt: number, error: string, attempted = true): Promise<void> {
     this.leases.giveBack(job);
-    return this.options.store.retryJob(job, runAt, error);
+    return this.options.store.retryJob(job, runAt, error, attempted);
   }
 
   /**

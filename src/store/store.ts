@@ -234,8 +234,11 @@ export interface JobQueue {
   recordStep(job: Job, name: string, result: unknown): Promise<void>;
   /** Removes a finished (or abandoned) job; throws `LeaseLost` when the job's lease is gone. */
   finishJob(job: Job): Promise<void>;
-  /** Releases the job to run again at `runAt`, counting the attempt; throws `LeaseLost` when the lease is gone. */
-  retryJob(job: Job, runAt: number, error: string): Promise<void>;
+  /**
+   * Releases the job to run again at `runAt`, counting the attempt unless `attempted` is false (a job parked, not
+   * run); throws `LeaseLost` when the lease is gone.
+   */
+  retryJob(job: Job, runAt: number, error: string, attempted?: boolean): Promise<void>;
   /** Releases every lease `owner` holds (a stopping instance), so other instances need not wait for them to expire. */
   releaseLeases(owner: string): Promise<void>;
   /** A job by id (tests and the export). */

@@ -112,9 +112,10 @@ function scenarios(start: () => Promise<Harness>) {
       'todo.archive:newer': 'no handler for job kind todo.archive',
     };
     expect(Object.fromEntries(lines.map(({ jobId, problem }) => [jobId, problem]))).toEqual(problems);
-    // Kept, with what is wrong as their last error, to be looked at again later (by a newer instance, say).
+    // Kept, with what is wrong as their last error, to be looked at again later (by a newer instance, say); a park is
+    // not one of their tries.
     for (const [id, problem] of Object.entries(problems)) {
-      expect(await store.job(id)).toMatchObject({ attempts: 1, lastError: `parked: ${problem}` });
+      expect(await store.job(id)).toMatchObject({ attempts: 0, lastError: `parked: ${problem}` });
       expect((await store.job(id))?.runAt).toBeGreaterThan(Date.now() + 60_000);
     }
     // Nothing of them ran, and the job in another lane did.

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { FeishuNetworkError } from '../../src/feishu/errors';
-import { Outbox, RetryLater } from '../../src/jobs/outbox';
+import { Outbox, PARK_LIMIT_MS, RetryLater } from '../../src/jobs/outbox';
 import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
 import { createLogger } from '../../src/log';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
@@ -241,6 +241,7 @@ describe('a job this instance cannot run', () => {
         job('newer', 'farewell', 'a', { name: 'Ada' }),
         job('behind', 'greet', 'a', { name: 'Bob' }),
         job('damaged', 'greet', 'b', { name: 7 }),
+        job('after damaged', 'greet', 'b', { name: 'Di' }),
         job('other', 'greet', 'c', { name: 'Cy' }),
       ],
     });
@@ -260,6 +261,26 @@ describe('a job this instance cannot run', () => {
     await newer.settled();
     await newer.stop();
     expect(ran).toEqual(['Cy', 'bye Ada', 'Bob']);
-    expect(await store.job('damaged')).toMatchObject({ runAt: 121_000, attempts: 2 });
+    // A park is not an attempt: the job keeps its tries for a version that can run it.
+    expect(await store.job('damaged')).toMatchObject({ runAt: 121_000, attempts: 0 });
+
+    // A week on, no version has run it: it is given up, and its lane goes on.
+    now = PARK_LIMIT_MS + 1;
+    const abandoned: string[] = [];
+    const later = new Outbox({
+      store,
+      registry: new JobRegistry([greet, farewell]),
+      owner: 'later',
+      logger: createLogger('silent'),
+      now: () => now,
+      parkMs: 60_000,
+      onAbandoned: (job) => void abandoned.push(job.id),
+    });
+    later.start();
+    await later.settled();
+    await later.stop();
+    expect(abandoned).toEqual(['damaged']);
+    expect(await store.job('damaged')).toBeUndefined();
+    expect(ran).toEqual(['Cy', 'bye Ada', 'Bob', 'Di']);
   });
 });

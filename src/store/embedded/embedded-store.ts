@@ -211,8 +211,8 @@ export class EmbeddedStore implements Store {
     this.emit({ jobs: true });
   }
 
-  async retryJob(job: Job, runAt: number, error: string): Promise<void> {
-    this.jobs.retry(job, runAt, error);
+  async retryJob(job: Job, runAt: number, error: string, attempted = true): Promise<void> {
+    this.jobs.retry(job, runAt, error, attempted);
     await this.records.flush();
     this.emit({ jobs: true });
   }

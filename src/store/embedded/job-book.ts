@@ -96,10 +96,10 @@ export class JobBook {
     this.records.delete('jobs', job.id);
   }
 
-  retry(job: Job, runAt: number, error: string): void {
+  retry(job: Job, runAt: number, error: string, attempted: boolean): void {
     const stored = this.held(job);
     this.leases.delete(job.id);
-    this.records.put('jobs', job.id, { ...stored, attempts: stored.attempts + 1, runAt, lastError: error });
+    this.records.put('jobs', job.id, { ...stored, attempts: stored.attempts + (attempted ? 1 : 0), runAt, lastError: error });
     this.retrying.add(job.id);
   }
 

@@ -70,10 +70,18 @@ export class PostgresJobs {
     this.emit({ jobs: true });
   }
 
-  async retry(job: Job, runAt: number, error: string): Promise<void> {
+  async retry(job: Job, runAt: number, error: string, attempted: boolean): Promise<void> {
     const token = heldToken(job);
     // A NUL cannot be stored in a text column; an error message may quote anything.
-    const retried = await this.db.queryRetried(this.sql.retry, [job.id, token, runAt, error.replaceAll('\0', '\uFFFD'), this.channel.name, this.notice()]);
+    const retried = await this.db.queryRetried(this.sql.retry, [
+      job.id,
+      token,
+      runAt,
+      error.replaceAll('\0', '\uFFFD'),
+      this.channel.name,
+      this.notice(),
+      attempted ? 1 : 0,
+    ]);
     if (retried.rowCount !== 1) throw new LeaseLost(job.id);
     this.emit({ jobs: true });
   }

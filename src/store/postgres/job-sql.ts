@@ -88,11 +88,11 @@ export function jobStatements(s: string) {
     ),
     /** $1 id, $2 token, $3 lane, $4 lane key prefix, $5 channel, $6 notice: whether the job was removed. */
     finish: statement('finish', `SELECT ${s}.finish_job($1, $2, $3, $4, $5, $6) AS finished`),
-    /** $1 id, $2 token, $3 run at, $4 error, $5 channel, $6 notice. */
+    /** $1 id, $2 token, $3 run at, $4 error, $5 channel, $6 notice, $7 the attempts it adds (0 for a job parked). */
     retry: statement(
       'retry',
       `WITH released AS (
-         UPDATE ${s}.jobs j SET attempts = attempts + 1, run_at = $3, last_error = $4, lease_owner = NULL, lease_token = NULL, lease_until = NULL
+         UPDATE ${s}.jobs j SET attempts = attempts + $7::int, run_at = $3, last_error = $4, lease_owner = NULL, lease_token = NULL, lease_until = NULL
          WHERE ${holds('j')} RETURNING 1
        )
        SELECT pg_notify($5, $6) FROM released`,

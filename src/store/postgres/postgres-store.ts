@@ -271,8 +271,8 @@ export class PostgresStore implements Store {
     return this.jobs.finish(job);
   }
 
-  retryJob(job: Job, runAt: number, error: string): Promise<void> {
-    return this.jobs.retry(job, runAt, error);
+  retryJob(job: Job, runAt: number, error: string, attempted = true): Promise<void> {
+    return this.jobs.retry(job, runAt, error, attempted);
   }
 
   releaseLeases(owner: string): Promise<void> {
