@@ -39,7 +39,8 @@ let stopSignal: string | undefined;
 const shutdown = async (signal: string) => {
   if (stopSignal) return;
   stopSignal = signal;
-  // A signal during start-up is acted on as soon as the app is up (start-up is itself bounded).
+  // A signal during start-up is acted on as soon as the app is up (start-up is itself bounded: the Feishu check, the
+  // store's connection and the long connection's first wait each have their own limit).
   if (!app) return;
   logger.info({ signal }, 'shutting down');
   const force = setTimeout(() => {

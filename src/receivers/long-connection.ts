@@ -27,11 +27,19 @@ export interface LongConnectionOptions {
   /** Most bytes one push may hold, and all unfinished (fragmented) pushes together: the webhook's body limits. */
   pushLimitBytes: number;
   budgetBytes: number;
+  /** How long start() waits for the connection before the bot starts anyway, connecting in the background. */
+  startWaitMs?: number;
 }
 
 /** No inbound frame this long after a ping: the connection is dead though no error said so (a sleeping NAT). */
 const PING_TIMEOUT_SECONDS = 30;
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * Feishu refusing the credentials answers at once; Feishu out of reach is retried by the SDK for ever, telling no one.
+ * Start-up waits this long, then goes on with the connection still being tried: a bot that never finished starting
+ * would ignore SIGTERM, and its health check could not say why.
+ */
+const START_WAIT_MS = 10_000;
 
 export class LongConnectionReceiver implements Receiver {
   private readonly log: Logger;
@@ -80,7 +88,13 @@ export class LongConnectionReceiver implements Receiver {
       // start() returns without connecting, and says so only in its log, when the App ID is not `cli_` + 16 hex digits.
       if (client.getConnectionStatus().state === 'idle') this.failed(new Error('the SDK does not take this App ID'));
     });
-    return started;
+    const waited = sleep(this.options.startWaitMs ?? START_WAIT_MS, undefined, { ref: false }).then(() => {
+      if (!this.settleStart) return;
+      // From here a refusal is the failed state on /healthz and an error in the log, not a failed start.
+      this.settleStart = undefined;
+      this.log.warn('long connection not open yet: starting anyway, still connecting (see /healthz)');
+    });
+    return Promise.race([started, waited]);
   }
 
   async stop(): Promise<void> {

@@ -16,8 +16,9 @@ let emu: Emulator;
 let receiver: LongConnectionReceiver | undefined;
 let logs: string[] = [];
 
-async function start(receive: Receive, secrets = SECRETS) {
+async function start(receive: Receive, secrets = SECRETS, options: { startWaitMs?: number; beforeStart?: (emu: Emulator) => void } = {}) {
   emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, longConnection: FAST_LONG_CONNECTION });
+  options.beforeStart?.(emu);
   logs = [];
   receiver = new LongConnectionReceiver({
     appId: secrets.appId,
@@ -27,6 +28,7 @@ async function start(receive: Receive, secrets = SECRETS) {
     receive,
     pushLimitBytes: 512 * 1024,
     budgetBytes: 16 * 1024 * 1024,
+    ...(options.startWaitMs !== undefined && { startWaitMs: options.startWaitMs }),
   });
   return receiver.start();
 }
@@ -165,5 +167,14 @@ describe('the long-connection receiver', () => {
     const refused = start(async () => ({}), { ...SECRETS, appId: 'cli_test_app' });
     await expect(refused).rejects.toThrow(/FEISHU_APP_ID .* cli_ and 16 hex digits/);
     expect(emu.calls.filter((call) => call.path === '/callback/ws/endpoint')).toHaveLength(0);
+  });
+
+  it('starts anyway when Feishu does not answer, still connecting, and opens once Feishu does', async () => {
+    let release: (() => void) | undefined;
+    await start(async () => ({}), SECRETS, { startWaitMs: 200, beforeStart: (feishu) => (release = feishu.hold({ path: '/callback/ws/endpoint' })) });
+    expect(receiver?.health().state).toBe('connecting');
+    expect(logged('long connection not open yet: starting anyway, still connecting (see /healthz)')).toHaveLength(1);
+    release?.();
+    await expect.poll(() => receiver?.health().state).toBe('open');
   });
 });
