@@ -164,7 +164,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     now,
     store: background,
     tasks: [...bot.scheduledTasks(backgroundServices), housekeepingTask({ store: background, sweepLimits: () => feishu.sweepLimits(), logger, now })],
-    onError: (task, error) => logger.error({ task, err: error }, 'scheduled task failed'),
+    onError: (task, error, failures) => logger.error({ task, failures, err: error }, 'scheduled task failed'),
+    onRecovered: (task, failures) => logger.info({ task, failures }, 'scheduled task works again'),
   });
 
   const receive: Receive = (event) => bot.receive(event);

@@ -126,12 +126,17 @@ export function inQuietHours(now: number, zone: string): boolean {
 }
 
 /**
- * Whether an open to-do is due a nudge at `now`: overdue by more than `afterHours`, fewer than `NUDGE_LIMIT` nudges so
- * far, none yet today in the group's zone, and outside the group's quiet hours.
+ * Whether an open to-do is due a nudge at `now`: overdue by more than `afterHours` since its time and since its
+ * reminder was posted (a reminder posted late, after the bot was down, gives people the same hours before a nudge;
+ * one not posted yet, none), fewer than `NUDGE_LIMIT` nudges so far, none yet today in the group's zone, and outside
+ * the group's quiet hours.
  */
 export function dueForNudge(todo: Todo, now: number, afterHours: number, zone: string): boolean {
   const since = overdueSince(todo, now);
-  if (since === undefined || now - since < afterHours * 60 * 60 * 1000) return false;
+  if (since === undefined) return false;
+  const reminded = todo.lastRemindedAt;
+  if (todo.lastDueAt !== undefined && (reminded === undefined || reminded < todo.lastDueAt)) return false;
+  if (now - Math.max(since, reminded ?? since) < afterHours * 60 * 60 * 1000) return false;
   if ((todo.nudges ?? 0) >= NUDGE_LIMIT || inQuietHours(now, zone)) return false;
   return todo.lastNudgedAt === undefined || wallClock(todo.lastNudgedAt, zone).date !== wallClock(now, zone).date;
 }

@@ -21,11 +21,19 @@ export interface SchedulerOptions {
   /** Heard from after each commit, which may have written a due time. */
   store: Pick<Store, 'onCommitted'>;
   now: () => number;
-  onError: (task: string, error: unknown) => void;
+  /** A task failed: told of its 1st, 2nd, 4th, 8th… failure in a row (`failures`), not of every one. */
+  onError: (task: string, error: unknown, failures: number) => void;
+  /** A task that had failed `failures` times in a row worked again. */
+  onRecovered?: (task: string, failures: number) => void;
 }
 
-/** After a look that found work still due (a task failed, say), the next look waits this long, not zero. */
+/** After a look that found work still due, the next look waits this long, not zero. */
 const BUSY_RETRY_MS = 1_000;
+/**
+ * A task that fails is tried again after 1 s, 2 s, 4 s… up to this: a store that stays down (its reads are most tasks'
+ * `nextDue`) would otherwise cost a failed look and an error line every second.
+ */
+export const FAILED_TASK_RETRY_MAX_MS = 60_000;
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -36,6 +44,8 @@ export class Scheduler {
   /** The earliest time something may be due that was heard of during the look under way (see `lookBy`). */
   private dueDuringLook: number | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Tasks failing in a row: how many times, and when each is tried again. */
+  private readonly failing = new Map<string, { failures: number; retryAt: number }>();
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -92,6 +102,11 @@ export class Scheduler {
     let next = now + DUE_LOOK_INTERVAL_MS;
     for (const task of this.options.tasks) {
       if (this.stopped) return;
+      const failing = this.failing.get(task.name);
+      if (failing && failing.retryAt > this.options.now()) {
+        next = Math.min(next, failing.retryAt);
+        continue;
+      }
       try {
         const due = await task.nextDue();
         // Weighed against the clock when the task answered, not when the look began: a task may be due "now, as of
@@ -106,9 +121,16 @@ export class Scheduler {
         } else if (due !== undefined) {
           next = Math.min(next, due);
         }
+        if (failing) {
+          this.failing.delete(task.name);
+          this.options.onRecovered?.(task.name, failing.failures);
+        }
       } catch (error) {
-        this.options.onError(task.name, error);
-        next = Math.min(next, this.options.now() + BUSY_RETRY_MS);
+        const failures = (failing?.failures ?? 0) + 1;
+        const retryAt = this.options.now() + Math.min(FAILED_TASK_RETRY_MAX_MS, BUSY_RETRY_MS * 2 ** (failures - 1));
+        this.failing.set(task.name, { failures, retryAt });
+        if ((failures & (failures - 1)) === 0) this.options.onError(task.name, error, failures);
+        next = Math.min(next, retryAt);
       }
     }
     if (this.stopped) return;

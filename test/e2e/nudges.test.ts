@@ -57,11 +57,25 @@ describe('overdue nudges', () => {
     expect((await todoOf(todo.todoId)).nudges).toBe(3);
   });
 
+  it('wait the group’s hours after a reminder posted late, when the bot was down past the to-do’s time', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()) });
+    // Down from 10:00 to 15:00: the reminder (11:00) is four hours past, overdue by more than the group's two hours.
+    await h.restart(async () => clock.jump(5 * HOUR));
+    await clock.advance(60_000);
+    const replies = () => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === todo.messageId);
+    expect(replies()).toHaveLength(1);
+    expect(nudges()).toHaveLength(0);
+    await clock.advance(2 * HOUR);
+    expect(nudges(todo.messageId)).toHaveLength(1);
+  });
+
   it('mention the creator when nobody is assigned, and stop once the to-do is done or recalled', async () => {
     await start();
     const done = await postTodo(h, { text: 'Water the plants', remindAt: pickerValueInHours(1, clock.now()) });
     const recalled = await postTodo(h, { text: 'Book the room', remindAt: pickerValueInHours(1, clock.now()) });
-    await clock.advance(3 * HOUR);
+    await clock.advance(HOUR); // the reminders
+    await clock.advance(2 * HOUR);
     expect(nudges(done.messageId)).toHaveLength(1);
     expect(JSON.stringify(nudges(done.messageId)[0]?.card)).toContain('<at id=ou_admin></at>');
     expect(nudges(recalled.messageId)).toHaveLength(1);

@@ -169,3 +169,54 @@ describe('the task sweep on the scheduler', () => {
     await scheduler.stop();
   });
 });
+
+describe('a task that fails', () => {
+  it('is tried again after 1 s, 2 s, 4 s… at most a minute, told of on its 1st, 2nd, 4th… failure, and of its recovery', async () => {
+    let now = 0;
+    let looks = 0;
+    let broken = true;
+    const errors: number[] = [];
+    const recovered: number[] = [];
+    const scheduler = new Scheduler({
+      tasks: [
+        {
+          name: 'reminders',
+          nextDue: async () => {
+            looks++;
+            if (broken) throw new Error('the store is down');
+            return undefined;
+          },
+          run: async () => {},
+        },
+      ],
+      store: { onCommitted: () => () => {} },
+      now: () => now,
+      onError: (_task, _error, failures) => void errors.push(failures),
+      onRecovered: (_task, failures) => void recovered.push(failures),
+    });
+    const lookAt = async (at: number) => {
+      now = at;
+      scheduler.poke();
+      await scheduler.settled();
+    };
+    scheduler.start();
+    await scheduler.settled();
+    // Failed at 0: not tried before 1 s, then after 2 s more, 4 s more…
+    await lookAt(999);
+    expect(looks).toBe(1);
+    let at = 1_000;
+    for (const wait of [2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]) {
+      await lookAt(at);
+      await lookAt(at + wait - 1);
+      at += wait;
+    }
+    expect(looks).toBe(8);
+    expect(errors).toEqual([1, 2, 4, 8]);
+    broken = false;
+    await lookAt(at);
+    expect(recovered).toEqual([8]);
+    await lookAt(at + 1);
+    expect(looks).toBe(10);
+    await scheduler.stop();
+  });
+});
