@@ -1,4 +1,4 @@
-import { dueDigestSlot, nextDigestAt, opensWeek } from '../domain/digest';
+import { type DigestSlot, dueDigestSlot, nextDigestAt, opensWeek } from '../domain/digest';
 import { resolveSettings } from '../domain/group-settings';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import { wallClock } from '../domain/time';
@@ -36,13 +36,18 @@ export function digestTask(services: Services): ScheduledTask {
         const next = nextDigestAt(now, settings);
         if (next !== undefined && (soonest === undefined || next < soonest)) soonest = next;
         const slot = dueDigestSlot(now, settings);
-        if (slot === undefined || claimedDay(record, settings.timeZone) === slot.day) return;
+        if (slot === undefined || claimed(record, settings.timeZone, slot)) return;
         // A group quiet at its digest time (its to-dos all came later) gets nothing, not a digest the moment one comes.
         const open = await store.openTodos(chatId);
         if (!open.some((todo) => todo.createdAt <= slot.at)) return;
-        const claimed: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), lastDigestAt: slot.at, updatedAt: now };
+        const claim: ChatSettings = {
+          ...(record ?? { v: RECORD_VERSION, id: chatId }),
+          lastDigestAt: slot.at,
+          lastDigestZone: settings.timeZone,
+          updatedAt: now,
+        };
         // Refused when another instance claimed it first (or an admin saved settings meanwhile: the next look decides).
-        await store.commit({ now, chats: [claimed], jobs: [digestJob(services, chatId, slot, opensWeek(slot, record?.lastDigestAt, settings.timeZone))] });
+        await store.commit({ now, chats: [claim], jobs: [digestJob(services, chatId, slot, opensWeek(slot, record?.lastDigestAt, settings.timeZone))] });
       };
       // Groups looked at a batch at a time, so that many groups due at one minute are claimed, and start going out,
       // at the pace Feishu lets them out rather than one store round trip after another.
@@ -53,7 +58,13 @@ export function digestTask(services: Services): ScheduledTask {
   };
 }
 
-/** The day, in the group's zone, of the latest digest claimed for it. */
-function claimedDay(record: ChatSettings | undefined, zone: string): string | undefined {
-  return record?.lastDigestAt === undefined ? undefined : wallClock(record.lastDigestAt, zone).date;
+/**
+ * Whether the group's digest of `slot` is claimed: one a day in the group's zone. A group whose zone changed since its
+ * last claim is judged by the slot itself, since the old claim's day read in the new zone can be the new zone's next
+ * day (Monday 09:00 in Los Angeles is Tuesday 01:00 in Shanghai) and would skip that day's digest.
+ */
+function claimed(record: ChatSettings | undefined, zone: string, slot: DigestSlot): boolean {
+  if (record?.lastDigestAt === undefined) return false;
+  if (record.lastDigestZone !== undefined && record.lastDigestZone !== zone) return record.lastDigestAt === slot.at;
+  return wallClock(record.lastDigestAt, zone).date === slot.day;
 }

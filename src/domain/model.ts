@@ -187,6 +187,8 @@ export interface ChatSettings extends Revised, GroupSettings {
    * read, so with several instances one claims each day's digest.
    */
   lastDigestAt?: number;
+  /** The zone that digest was claimed in: a day is that zone's, and a group that moved zone is judged by the slot. */
+  lastDigestZone?: string;
   /** When the admin who made a to-do here was told which scope task sync lacks: once per group. */
   taskScopeNoticeAt?: number;
   /**

@@ -120,6 +120,26 @@ describe('the daily digest', () => {
     expect(digests()).toHaveLength(2);
   });
 
+  it('is posted the day after its group moved far east: Monday 09:00 in Los Angeles, then Tuesday 09:00 in Shanghai', async () => {
+    await start();
+    const { store } = h.app.services;
+    const setZone = async (timeZone: string) => {
+      const record = await store.chat('oc_group');
+      await store.commit({ now: clock.now(), chats: [{ ...(record ?? { v: 1 as const, id: 'oc_group' }), timeZone, updatedAt: clock.now() }] });
+    };
+    await setZone('America/Los_Angeles');
+    await postTodo(h, { text: 'Water the plants' });
+    // Monday 09:00 in Los Angeles is 17:00 UTC, fifteen hours on from the start.
+    await clock.advance(15 * HOUR);
+    expect(digests()).toHaveLength(1);
+    await setZone('Asia/Shanghai');
+    // Tuesday 09:00 in Shanghai, 01:00 UTC: Monday's digest, read in Shanghai, fell on this Tuesday at 01:00.
+    await clock.advance(8 * HOUR);
+    expect(digests()).toHaveLength(2);
+    await clock.advance(HOUR);
+    expect(digests()).toHaveLength(2);
+  });
+
   it('missed while the bot was down: posted once when less than 3 h late, skipped when later', async () => {
     await start();
     await postTodo(h, { text: 'Water the plants' });
