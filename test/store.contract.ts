@@ -337,22 +337,27 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         });
         expect((await store.todoByTaskGuid('g2'))?.id).toBe('t2');
         expect(await store.todoByTaskGuid('g_unknown')).toBeUndefined();
-        expect((await store.syncedOpenTodos(2)).map((t) => t.id)).toEqual(['t1', 't5']);
-        expect((await store.syncedOpenTodos(2, 't5')).map((t) => t.id)).toEqual(['t6']);
-        // Done there, or deleted there: no longer the sweep's; reopened: again.
+        // Open ones only, when nothing was done since then.
+        const openOnly = Number.MAX_SAFE_INTEGER;
+        expect((await store.syncedTodos(2, openOnly)).map((t) => t.id)).toEqual(['t1', 't5']);
+        expect((await store.syncedTodos(2, openOnly, 't5')).map((t) => t.id)).toEqual(['t6']);
+        // Done: the sweep's only while done recently; deleted there: no longer the sweep's; reopened: again.
         const t1 = (await store.todo('t1')) as Todo;
         const t3 = (await store.todo('t3')) as Todo;
         await store.commit({
           now: 1,
           todos: [
-            { ...t1, status: 'done' },
+            { ...t1, status: 'done', doneAt: 50 },
             { ...t3, status: 'open' },
           ],
         });
-        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
+        expect((await store.syncedTodos(10, openOnly)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
+        expect((await store.syncedTodos(10, 50)).map((t) => t.id)).toEqual(['t1', 't3', 't5', 't6']);
+        expect((await store.syncedTodos(2, 50, 't1')).map((t) => t.id)).toEqual(['t3', 't5']);
+        expect((await store.syncedTodos(10, 51)).map((t) => t.id)).toEqual(['t3', 't5', 't6']);
         const t6 = (await store.todo('t6')) as Todo;
         await store.commit({ now: 2, todos: [{ ...t6, task: task('g6', true) }] });
-        expect((await store.syncedOpenTodos(10)).map((t) => t.id)).toEqual(['t3', 't5']);
+        expect((await store.syncedTodos(10, 0)).map((t) => t.id)).toEqual(['t1', 't3', 't5']);
         expect((await store.todoByTaskGuid('g6'))?.task?.deletedThere).toBe(true);
       });
 

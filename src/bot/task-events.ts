@@ -5,11 +5,11 @@ import type { Services } from './services';
 import { subscribeTaskEventsAgain } from './task-sync';
 
 /**
- * Feishu Task to the bot: its events, the subscription that brings them, and the sweep that reads every synced open
- * to-do's task now and then, for the events missed (Feishu does not promise to deliver each).
+ * Feishu Task to the bot: its events, the subscription that brings them, and the sweep that reads the task of every
+ * synced to-do open or recently done now and then, for the events missed (Feishu does not promise to deliver each).
  */
 
-/** Every synced open to-do's task is read at least this often. */
+/** Every synced open (or recently done) to-do's task is read at least this often. */
 export const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 /**

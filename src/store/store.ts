@@ -189,10 +189,11 @@ export interface Records {
   /** The to-do whose Feishu Task this is (`todo.task.guid`), if any. */
   todoByTaskGuid(guid: string): Promise<Todo | undefined>;
   /**
-   * Open to-dos with a Feishu Task not deleted there (the reconcile sweep's work), by id, at most `limit` of them
-   * after `afterId`: a sweep pages through them.
+   * To-dos with a Feishu Task not deleted there (the reconcile sweep's work): the open ones, and those done at or after
+   * `doneSince` (a reopening there whose event was missed is found too), by id, at most `limit` of them after
+   * `afterId`: a sweep pages through them.
    */
-  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]>;
+  syncedTodos(limit: number, doneSince: number, afterId?: string): Promise<Todo[]>;
   /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
   openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
   /**

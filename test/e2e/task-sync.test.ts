@@ -199,6 +199,26 @@ describe('a to-do in a group that syncs', () => {
     expect((await todoOf(second.todoId)).status).toBe('done');
   });
 
+  it('takes a reopening from Feishu Task through the sweep when the event never came, for a to-do done this week', async () => {
+    await start();
+    const todo = await postTodo(h, { assignees: ['ou_alice'] });
+    const guid = (await todoOf(todo.todoId)).task?.guid as string;
+    await h.click('ou_alice', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+    await h.settled();
+    await h.emu.changeTaskAsUser(guid, 'ou_alice', { reopen: true }, { eventLost: true });
+    await clock.advance(10 * MINUTE);
+    expect((await todoOf(todo.todoId)).status).toBe('open');
+    // Done again, and reopened there eight days later: the sweep no longer reads it.
+    await h.click('ou_alice', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+    await h.settled();
+    clock.jump(8 * 24 * 60 * MINUTE);
+    await h.emu.changeTaskAsUser(guid, 'ou_alice', { reopen: true }, { eventLost: true });
+    const reads = h.emu.callsTo('GET', `/open-apis/task/v2/tasks/${guid}`).length;
+    await clock.advance(10 * MINUTE);
+    expect(h.emu.callsTo('GET', `/open-apis/task/v2/tasks/${guid}`)).toHaveLength(reads);
+    expect((await todoOf(todo.todoId)).status).toBe('done');
+  });
+
   it('acknowledges an event for a task it does not know, and does nothing with it', async () => {
     await start();
     const answer = await h.event(taskUpdateEvent({ token: SECRETS.verificationToken, taskGuid: 'someone-elses-task', eventTypes: ['task_completed_update'] }));

@@ -21,8 +21,8 @@ import { todoLaneJob } from './todo-lane';
  * A to-do's Feishu Task, kept in step both ways as durable jobs (in lanes of their own, see `TASK_LANES`):
  * `task.create` when the to-do is posted in a group that syncs, `task.sync` after a change in the group (Done,
  * Reopen, Snooze, Tomorrow, /recall), `task.reconcile` when Feishu says the task changed or the sweep comes by, and
- * `task.sweep`, which enqueues a reconcile of every synced open to-do. Each job reads the to-do when it runs, so a
- * burst of changes converges on the latest.
+ * `task.sweep`, which enqueues a reconcile of every synced to-do open or recently done. Each job reads the to-do when
+ * it runs, so a burst of changes converges on the latest.
  */
 
 const todoPayload = z.object({ todoId: z.string() });
@@ -39,6 +39,11 @@ const PERMISSION_CODES: ReadonlySet<number> = new Set([99991672, 99991679, 14704
 
 /** To-dos read per store page of a sweep; their reads wait for Feishu Task's rate limit like every other call. */
 const SWEEP_PAGE = 200;
+/**
+ * Done to-dos are read back this long after they were done: a task reopened in Feishu Task whose event was missed is
+ * found by the sweep; past this, a done to-do is left as it is, and its task read no more.
+ */
+const SWEEP_DONE_DAYS = 7;
 
 /**
  * Task jobs run in a few lanes of their own, a to-do's always in the same one (so its create comes before its
@@ -202,12 +207,16 @@ export function taskJobs(services: Services): RegisteredJob[] {
     },
   });
 
-  /** Pages through the synced open to-dos, each page's reconcile jobs stored before the next page is read. */
+  /**
+   * Pages through the synced to-dos, open or done in the last `SWEEP_DONE_DAYS`, each page's reconcile jobs stored
+   * before the next page is read.
+   */
   const sweep = handle(taskSweep, {
     async run({ payload: { windowStart }, commit }) {
       let after: string | undefined;
+      const doneSince = windowStart - SWEEP_DONE_DAYS * 24 * 60 * 60_000;
       for (;;) {
-        const page = await store.syncedOpenTodos(SWEEP_PAGE, after);
+        const page = await store.syncedTodos(SWEEP_PAGE, doneSince, after);
         if (page.length === 0) return;
         await commit({ jobs: page.map((todo) => taskReconcileJob(services, todo, `sweep-${windowStart}`)) });
         after = page.at(-1)?.id;

@@ -35,7 +35,7 @@ export class EmbeddedStore implements Store {
   private readonly todosByMessage = new Map<string, string>();
   private readonly todosByTask = new Map<string, string>();
   /** Ids of open to-dos with a Feishu Task not deleted there. */
-  private readonly syncedOpen = new Set<string>();
+  private readonly synced = new Set<string>();
   private readonly reminders = new DueIndex();
   /** To-dos with a reminder still to come, counted for the metrics. */
   private readonly pendingReminders = new Set<string>();
@@ -102,13 +102,14 @@ export class EmbeddedStore implements Store {
     return id === undefined ? undefined : this.current<Todo>('todos', id);
   }
 
-  async syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
-    return [...this.syncedOpen]
-      .filter((id) => afterId === undefined || id > afterId)
-      .sort()
-      .slice(0, limit)
-      .map((id) => this.current<Todo>('todos', id))
-      .filter((todo): todo is Todo => todo !== undefined);
+  async syncedTodos(limit: number, doneSince: number, afterId?: string): Promise<Todo[]> {
+    const found: Todo[] = [];
+    for (const id of [...this.synced].filter((id) => afterId === undefined || id > afterId).sort()) {
+      const todo = this.current<Todo>('todos', id);
+      if (todo && (todo.status === 'open' || (todo.doneAt ?? Number.NEGATIVE_INFINITY) >= doneSince)) found.push(todo);
+      if (found.length === limit) break;
+    }
+    return found;
   }
 
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
@@ -359,8 +360,8 @@ export class EmbeddedStore implements Store {
     if (replaced !== undefined && replaced !== card && replaced !== todo.messageId) this.todosByMessage.delete(replaced);
     if (card !== undefined) this.todosByMessage.set(card, todo.id);
     if (todo.task) this.todosByTask.set(todo.task.guid, todo.id);
-    if (isSyncedOpen(todo)) this.syncedOpen.add(todo.id);
-    else this.syncedOpen.delete(todo.id);
+    if (isSynced(todo)) this.synced.add(todo.id);
+    else this.synced.delete(todo.id);
     if (isRemindable(todo)) this.pendingReminders.add(todo.id);
     else this.pendingReminders.delete(todo.id);
     // A to-do still being posted is indexed too: its reminder must not be lost if it is due before the post ends.
@@ -373,8 +374,9 @@ export class EmbeddedStore implements Store {
   }
 }
 
-function isSyncedOpen(todo: Todo): boolean {
-  return todo.status === 'open' && todo.task !== undefined && todo.task.deletedThere !== true;
+/** Open or done, with a task not deleted there: what `syncedTodos` looks through. */
+function isSynced(todo: Todo): boolean {
+  return (todo.status === 'open' || todo.status === 'done') && todo.task !== undefined && todo.task.deletedThere !== true;
 }
 
 function isRemindable(todo: Todo): boolean {

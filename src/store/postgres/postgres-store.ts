@@ -146,8 +146,8 @@ export class PostgresStore implements Store {
     return this.one(this.sql.todoByTaskGuid, [guid]);
   }
 
-  syncedOpenTodos(limit: number, afterId?: string): Promise<Todo[]> {
-    return this.many<Todo>(this.sql.syncedOpenTodos, [afterId ?? '', limit]);
+  syncedTodos(limit: number, doneSince: number, afterId?: string): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.syncedTodos, [afterId ?? '', limit, doneSince]);
   }
 
   async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
