@@ -2,7 +2,7 @@ import { type DigestSlot, dueDigestSlot, nextDigestAt, opensWeek } from '../doma
 import { resolveSettings } from '../domain/group-settings';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import { wallClock } from '../domain/time';
-import type { ScheduledTask } from '../jobs/scheduler';
+import { type ScheduledTask, nextPeriodicDue } from '../jobs/scheduler';
 import { digestJob } from './jobs/digest';
 import type { Services } from './services';
 
@@ -25,7 +25,7 @@ export function digestTask(services: Services): ScheduledTask {
   let nextAt: number | undefined;
   return {
     name: 'digests',
-    nextDue: async () => Math.min(lastSweep + DIGEST_SWEEP_MS, nextAt ?? Number.POSITIVE_INFINITY),
+    nextDue: async () => Math.min(nextPeriodicDue(lastSweep, DIGEST_SWEEP_MS, services.now()), nextAt ?? Number.POSITIVE_INFINITY),
     async run(now) {
       lastSweep = now;
       let soonest: number | undefined;

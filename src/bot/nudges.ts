@@ -1,6 +1,6 @@
 import { dueForNudge } from '../domain/digest';
 import { resolveSettings } from '../domain/group-settings';
-import type { ScheduledTask } from '../jobs/scheduler';
+import { type ScheduledTask, nextPeriodicDue } from '../jobs/scheduler';
 import { nudgeJob } from './jobs/nudge';
 import type { Services } from './services';
 
@@ -19,7 +19,7 @@ export function nudgeTask(services: Services): ScheduledTask {
   let lastSweep = Number.NEGATIVE_INFINITY;
   return {
     name: 'nudges',
-    nextDue: async () => lastSweep + NUDGE_SWEEP_MS,
+    nextDue: async () => nextPeriodicDue(lastSweep, NUDGE_SWEEP_MS, services.now()),
     async run(now) {
       lastSweep = now;
       for (const chatId of await store.chatsWithOpenTodos()) {

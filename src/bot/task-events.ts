@@ -1,5 +1,5 @@
 import type { TaskEvent } from '../feishu/events';
-import type { ScheduledTask } from '../jobs/scheduler';
+import { type ScheduledTask, nextPeriodicDue } from '../jobs/scheduler';
 import { taskReconcileJob, taskSweepJob } from './jobs/task';
 import type { Services } from './services';
 import { subscribeTaskEventsAgain } from './task-sync';
@@ -36,7 +36,7 @@ export function taskSweepTask(services: Services): ScheduledTask {
   let lastWindow: number | undefined;
   return {
     name: 'task-sweep',
-    nextDue: async () => (lastWindow === undefined ? services.now() : lastWindow + SWEEP_INTERVAL_MS),
+    nextDue: async () => (lastWindow === undefined ? services.now() : nextPeriodicDue(lastWindow, SWEEP_INTERVAL_MS, services.now())),
     run: async (at) => {
       const window = windowOf(at);
       // The window's name is remembered like a push's event id, so every instance may enqueue it and one commit wins,

@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import type { Upkeep } from '../store/store';
-import type { ScheduledTask } from './scheduler';
+import { type ScheduledTask, nextPeriodicDue } from './scheduler';
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -17,7 +17,7 @@ export function housekeepingTask(options: {
   let last = options.now();
   return {
     name: 'housekeeping',
-    nextDue: async () => last + HOUSEKEEPING_INTERVAL_MS,
+    nextDue: async () => nextPeriodicDue(last, HOUSEKEEPING_INTERVAL_MS, options.now()),
     run: async (at) => {
       last = at;
       const removed = await options.store.prune(at);

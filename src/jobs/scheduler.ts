@@ -27,6 +27,14 @@ export interface SchedulerOptions {
   onRecovered?: (task: string, failures: number) => void;
 }
 
+/**
+ * When a task that runs every `intervalMs`, last at `last`, is next due: at once when the clock has stepped back past
+ * `last` (an NTP step, a VM restored from a snapshot), which would otherwise have it wait out the step as well.
+ */
+export function nextPeriodicDue(last: number, intervalMs: number, now: number): number {
+  return last > now ? now : last + intervalMs;
+}
+
 /** After a look that found work still due, the next look waits this long, not zero. */
 const BUSY_RETRY_MS = 1_000;
 /**

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { digestTask } from '../../src/bot/digest';
+import { nudgeTask } from '../../src/bot/nudges';
 import type { Services } from '../../src/bot/services';
 import { taskSweepTask } from '../../src/bot/task-events';
+import { housekeepingTask } from '../../src/jobs/housekeeping';
 import { type ScheduledTask, Scheduler } from '../../src/jobs/scheduler';
+import { createLogger } from '../../src/log';
 import type { Commit, Committed } from '../../src/store/store';
 
 /** A task due on every look whose runs finish only when the test lets them. */
@@ -218,5 +222,33 @@ describe('a task that fails', () => {
     await lookAt(at + 1);
     expect(looks).toBe(10);
     await scheduler.stop();
+  });
+});
+
+describe('a periodic task after the clock stepped back', () => {
+  const NOON = Date.UTC(2026, 11, 7, 12, 0);
+
+  it('is due at once, not after waiting the step out: housekeeping, nudges, digests and the task sweep', async () => {
+    let now = NOON;
+    const services = {
+      now: () => now,
+      config: { groupDefaults: {} },
+      store: { chatsWithOpenTodos: async () => [], commit: async () => ({ ok: true }) },
+      taskSync: { subscribeAgainIfRefused: async () => {} },
+    } as unknown as Services;
+    const tasks = [
+      housekeepingTask({ store: { prune: async () => 0 }, sweepLimits: async () => {}, logger: createLogger('silent'), now: () => now }),
+      nudgeTask(services),
+      digestTask(services),
+      taskSweepTask(services),
+    ];
+    for (const task of tasks) {
+      now = NOON + 2 * 60 * 60_000;
+      await task.run(now);
+      expect(await task.nextDue(), task.name).toBeGreaterThan(now);
+      // An NTP step back of three hours: the next run is due now, not three hours and an interval from now.
+      now = NOON - 60 * 60_000;
+      expect(await task.nextDue(), task.name).toBeLessThanOrEqual(now);
+    }
   });
 });
