@@ -281,8 +281,11 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
             todo('t5', { threadId: 'omt_a', status: 'posting' }),
             todo('t6', { chatId: 'oc_2', messageId: 'om_6', threadId: 'omt_a' }),
             todo('t7', { messageId: 'om_7' }),
+            // A NUL in a message's text (Feishu passes one through) must not break reading the others' topics.
+            todo('t8', { messageId: 'om_8', threadId: 'omt_d', text: 'before\u0000after' }),
           ],
         });
+        expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_d' }))?.id).toBe('t8');
         expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_a' }))?.id).toBe('t2');
         expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_a', creatorId: 'ou_a' }))?.id).toBe('t1');
         expect((await store.latestPostedTodo('oc_1', { threadId: 'omt_b', creatorId: 'ou_b' }))?.id).toBeUndefined();
@@ -307,7 +310,11 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
 
       it('finds the open form a /todo message opened, in that chat only, and not once it is closed', async () => {
         const store = await open();
-        await store.commit({ now: 0, forms: [form('f1', { commandMessageId: 'om_cmd' }), form('f2', { ownerId: 'ou_b', commandMessageId: 'om_other' })] });
+        await store.commit({
+          now: 0,
+          forms: [form('f1', { commandMessageId: 'om_cmd' }), form('f2', { ownerId: 'ou_b', commandMessageId: 'om_other', draftText: 'a\u0000b' })],
+        });
+        expect((await store.openFormOfCommand('oc_1', 'om_other'))?.id).toBe('f2');
         expect((await store.openFormOfCommand('oc_1', 'om_cmd'))?.id).toBe('f1');
         expect(await store.openFormOfCommand('oc_2', 'om_cmd')).toBeUndefined();
         expect(await store.openFormOfCommand('oc_1', 'om_x')).toBeUndefined();

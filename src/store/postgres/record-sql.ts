@@ -40,6 +40,11 @@ export function writeValues(collection: RecordCollection, written: StoredRecord)
 }
 
 const REMINDABLE = `remind_at IS NOT NULL AND status IN ('open', 'posting')`;
+/**
+ * A record to read a field of: json's `->` unescapes the whole document, and fails on the \u0000 escape a message's
+ * text may hold (stored as written, see 0001). Replaced by \ufffd in a copy, the text is valid json whatever precedes it.
+ */
+const CLEANED = `replace(record::text, '\\u0000', '\\ufffd')::json`;
 
 export function recordStatements(s: string) {
   const statement = (name: string, text: string): Statement => ({ name: `records.${name}`, text });
@@ -91,7 +96,7 @@ export function recordStatements(s: string) {
     /** $1 chat, $2 the command's message id: read from the record, among the chat's few open forms (forms_open_by_owner). */
     openFormOfCommand: statement(
       'openFormOfCommand',
-      `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND status = 'open' AND record ->> 'commandMessageId' = $2 LIMIT 1`,
+      `SELECT record FROM ${s}.forms WHERE chat_id = $1 AND status = 'open' AND ${CLEANED} ->> 'commandMessageId' = $2 LIMIT 1`,
     ),
     formByCardKey: statement('formByCardKey', `SELECT record FROM ${s}.forms WHERE card_key = $1 ORDER BY updated_at DESC, id DESC LIMIT 1`),
     /** By its posted card or its current card (see migration 0007). */
@@ -132,7 +137,7 @@ export function recordStatements(s: string) {
     latestPostedTodoInThread: statement(
       'latestPostedTodoInThread',
       `SELECT record FROM ${s}.todos
-       WHERE chat_id = $1 AND record ->> 'threadId' = $2 AND ($3::text IS NULL OR creator_id = $3)
+       WHERE chat_id = $1 AND ${CLEANED} ->> 'threadId' = $2 AND ($3::text IS NULL OR creator_id = $3)
          AND message_id IS NOT NULL AND status <> 'recalled' ORDER BY seq DESC LIMIT 1`,
     ),
     nextDue: statement(
