@@ -59,12 +59,12 @@ export function digestTask(services: Services): ScheduledTask {
 }
 
 /**
- * Whether the group's digest of `slot` is claimed: one a day in the group's zone. A group whose zone changed since its
- * last claim is judged by the slot itself, since the old claim's day read in the new zone can be the new zone's next
- * day (Monday 09:00 in Los Angeles is Tuesday 01:00 in Shanghai) and would skip that day's digest.
+ * Whether the group's digest of `slot` is claimed: one a day. The last claim's day is read in the zone it was claimed
+ * in: read in a new zone it can be that zone's next day (Monday 09:00 in Los Angeles is Tuesday 01:00 in Shanghai) and
+ * would skip that day's digest, while a group moving from London to Paris after its digest gets no second one.
  */
 function claimed(record: ChatSettings | undefined, zone: string, slot: DigestSlot): boolean {
   if (record?.lastDigestAt === undefined) return false;
-  if (record.lastDigestZone !== undefined && record.lastDigestZone !== zone) return record.lastDigestAt === slot.at;
-  return wallClock(record.lastDigestAt, zone).date === slot.day;
+  const claimZone = record.lastDigestZone ?? zone;
+  return wallClock(record.lastDigestAt, claimZone).date === slot.day;
 }

@@ -131,11 +131,17 @@ export function inQuietHours(now: number, zone: string): boolean {
  * one not posted yet, none), fewer than `NUDGE_LIMIT` nudges so far, none yet today in the group's zone, and outside
  * the group's quiet hours.
  */
+/** How long a claimed reminder not yet posted holds its to-do's nudge back. */
+const REMINDER_PENDING_MS = 60 * 60 * 1000;
+
 export function dueForNudge(todo: Todo, now: number, afterHours: number, zone: string): boolean {
   const since = overdueSince(todo, now);
   if (since === undefined) return false;
   const reminded = todo.lastRemindedAt;
-  if (todo.lastDueAt !== undefined && (reminded === undefined || reminded < todo.lastDueAt)) return false;
+  // A reminder claimed (the claim writes the to-do) and not posted yet. One never posted (skipped, given up, or a
+  // one-off dropped at a Reopen) holds nudges back for an hour at most.
+  const reminderPending = todo.lastDueAt !== undefined && (reminded ?? Number.NEGATIVE_INFINITY) < todo.lastDueAt;
+  if (reminderPending && now - todo.updatedAt < REMINDER_PENDING_MS) return false;
   if (now - Math.max(since, reminded ?? since) < afterHours * 60 * 60 * 1000) return false;
   if ((todo.nudges ?? 0) >= NUDGE_LIMIT || inQuietHours(now, zone)) return false;
   return todo.lastNudgedAt === undefined || wallClock(todo.lastNudgedAt, zone).date !== wallClock(now, zone).date;

@@ -308,8 +308,10 @@ export class Outbox {
         try {
           await store.recordStep(job, name, result);
         } catch (error) {
+          // Not recorded, the step runs again (here after a retry, or on the instance that took the job over): what it
+          // did that cannot be repeated harmlessly is undone. A store that failed to answer is such a case too.
           const undo = options?.undo;
-          if (undo && errorCode(error) === ErrorCode.LeaseLost) await this.undo(job, name, () => undo(result));
+          if (undo) await this.undo(job, name, () => undo(result));
           throw error;
         }
         job.steps = { ...job.steps, [name]: result ?? null };
@@ -388,9 +390,9 @@ export class Outbox {
   private async undo(job: Job, step: string, undo: () => Promise<unknown>): Promise<void> {
     try {
       await undo();
-      this.log.warn({ jobId: job.id, step }, 'step done after the lease was lost; its effect is undone');
+      this.log.warn({ jobId: job.id, step }, 'step done but not recorded; its effect is undone');
     } catch (error) {
-      this.log.error({ jobId: job.id, step, err: error }, 'step done after the lease was lost; its effect could not be undone');
+      this.log.error({ jobId: job.id, step, err: error }, 'step done but not recorded; its effect could not be undone');
     }
   }
 

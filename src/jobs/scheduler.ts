@@ -111,7 +111,9 @@ export class Scheduler {
     for (const task of this.options.tasks) {
       if (this.stopped) return;
       const failing = this.failing.get(task.name);
-      if (failing && failing.retryAt > this.options.now()) {
+      // A retry further off than the longest wait was planned before the clock stepped back: tried now.
+      const untilRetry = failing ? failing.retryAt - this.options.now() : 0;
+      if (untilRetry > 0 && untilRetry <= FAILED_TASK_RETRY_MAX_MS && failing) {
         next = Math.min(next, failing.retryAt);
         continue;
       }

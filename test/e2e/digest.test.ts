@@ -140,6 +140,28 @@ describe('the daily digest', () => {
     expect(digests()).toHaveLength(2);
   });
 
+  it('is not posted twice the day its group moves to a nearby zone after its digest: London, then Paris', async () => {
+    await start();
+    const { store } = h.app.services;
+    const setZone = async (timeZone: string) => {
+      const record = await store.chat('oc_group');
+      await store.commit({ now: clock.now(), chats: [{ ...(record ?? { v: 1 as const, id: 'oc_group' }), timeZone, updatedAt: clock.now() }] });
+    };
+    await setZone('Europe/London');
+    await postTodo(h, { text: 'Water the plants' });
+    // Monday 09:00 in London is 09:00 UTC, seven hours on; Paris's 09:00 passed an hour before it.
+    await clock.advance(7 * HOUR);
+    expect(digests()).toHaveLength(1);
+    const londonClaim = (await store.chat('oc_group'))?.lastDigestAt;
+    // An hour and a half later, Paris: its 09:00 today, 08:00 UTC, is under 3 h late, and is not claimed again (a
+    // second claim would post a second digest, under a uuid Feishu would take once its hour of dedupe passed).
+    await clock.advance(90 * 60_000);
+    await setZone('Europe/Paris');
+    await clock.advance(60_000);
+    expect((await store.chat('oc_group'))?.lastDigestAt).toBe(londonClaim);
+    expect(digests()).toHaveLength(1);
+  });
+
   it('missed while the bot was down: posted once when less than 3 h late, skipped when later', async () => {
     await start();
     await postTodo(h, { text: 'Water the plants' });

@@ -70,6 +70,18 @@ describe('overdue nudges', () => {
     expect(nudges(todo.messageId)).toHaveLength(1);
   });
 
+  it('nudge a one-off reopened after its time passed while it was done, once the group’s hours have passed', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the cert', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()) });
+    await h.click('ou_bea', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+    await clock.advance(3 * HOUR); // 13:00: its 11:00 passed while it was done, with no reminder
+    await h.click('ou_bea', todo.messageId, { action: 'todo.reopen', todoId: todo.todoId });
+    await clock.advance(30 * 60_000);
+    expect(nudges()).toHaveLength(0);
+    await clock.advance(HOUR);
+    expect(nudges(todo.messageId)).toHaveLength(1);
+  });
+
   it('mention the creator when nobody is assigned, and stop once the to-do is done or recalled', async () => {
     await start();
     const done = await postTodo(h, { text: 'Water the plants', remindAt: pickerValueInHours(1, clock.now()) });

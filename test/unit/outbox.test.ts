@@ -284,3 +284,48 @@ describe('a job this instance cannot run', () => {
     expect(ran).toEqual(['Cy', 'bye Ada', 'Bob', 'Di']);
   });
 });
+
+describe('a step done but not recorded', () => {
+  it('is undone when the store fails to record it, and done again on the retry: one effect in all', async () => {
+    const store = new EmbeddedStore(new MemoryPersistence());
+    await store.open();
+    const record = store.recordStep.bind(store);
+    let failures = 1;
+    store.recordStep = async (job, name, result) => {
+      if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
+      return record(job, name, result);
+    };
+    const shown: string[] = [];
+    let sent = 0;
+    const outbox = new Outbox({
+      store,
+      logger: createLogger('silent'),
+      now: () => 1_000,
+      owner: 'test',
+      retryDelaysMs: [0],
+      isTransient: () => true,
+      registry: new JobRegistry([
+        handle(jobKind('send', z.object({})), {
+          // As an ephemeral card: sent again, it would be a second card, so a send not recorded is deleted.
+          run: async ({ step }) => {
+            await step(
+              'send',
+              async () => {
+                const card = `card_${++sent}`;
+                shown.push(card);
+                return card;
+              },
+              { undo: async (card) => void shown.splice(shown.indexOf(card as string), 1) },
+            );
+          },
+        }),
+      ]),
+    });
+    await store.commit({ now: 0, jobs: [{ id: 'j', kind: 'send', lane: 'j', payload: {}, runAt: 0, createdAt: 0 }] });
+    outbox.start();
+    await vi.waitFor(async () => expect(await store.job('j')).toBeUndefined());
+    await outbox.stop();
+    expect(sent).toBe(2);
+    expect(shown).toEqual(['card_2']);
+  });
+});

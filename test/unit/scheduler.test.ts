@@ -252,3 +252,34 @@ describe('a periodic task after the clock stepped back', () => {
     }
   });
 });
+
+describe('a failing task after the clock stepped back', () => {
+  it('is tried at once, not when the clock comes back to its planned retry', async () => {
+    let now = Date.UTC(2026, 11, 7, 12, 0);
+    let looks = 0;
+    const scheduler = new Scheduler({
+      tasks: [
+        {
+          name: 'reminders',
+          nextDue: async () => {
+            looks++;
+            throw new Error('the store is down');
+          },
+          run: async () => {},
+        },
+      ],
+      store: { onCommitted: () => () => {} },
+      now: () => now,
+      onError: () => {},
+    });
+    scheduler.start();
+    await scheduler.settled();
+    expect(looks).toBe(1);
+    // Its retry is a second away; the clock steps back three hours.
+    now -= 3 * 60 * 60_000;
+    scheduler.poke();
+    await scheduler.settled();
+    expect(looks).toBe(2);
+    await scheduler.stop();
+  });
+});
