@@ -103,9 +103,14 @@ export function recordStatements(s: string) {
     todoByMessage: statement('todoByMessage', `SELECT record FROM ${s}.todos WHERE message_id = $1 OR card_message_id = $1 ORDER BY seq DESC LIMIT 1`),
     todoByTaskGuid: statement('todoByTaskGuid', `SELECT record FROM ${s}.todos WHERE task_guid = $1 LIMIT 1`),
     /** $1 the last id of the previous page ('' for the first), $2 the page's size (see migration 0009). */
+    /** $1 after id, $2 limit, $3 done since: the open ones and the recently done ones, each through its own index. */
     syncedTodos: statement(
       'syncedTodos',
-      `SELECT record FROM ${s}.todos WHERE task_synced AND (status = 'open' OR (status = 'done' AND done_at >= $3)) AND id > $1 ORDER BY id LIMIT $2`,
+      `SELECT id, record FROM (
+         (SELECT id, record FROM ${s}.todos WHERE status = 'open' AND task_synced AND id > $1 ORDER BY id LIMIT $2)
+         UNION ALL
+         (SELECT id, record FROM ${s}.todos WHERE status = 'done' AND task_synced AND done_at >= $3 AND id > $1)
+       ) AS synced ORDER BY id LIMIT $2`,
     ),
     /** Walks the open to-dos' index (todos_open_by_chat), one probe per chat. */
     chatsWithOpenTodos: statement(
