@@ -185,10 +185,19 @@ export function taskUpdateEvent(p: { token: string; taskGuid: string; eventTypes
  * The bot added to a chat or removed from it (`im.chat.member.bot.added_v1` / `deleted_v1`), as Feishu's SDKs model
  * them: the chat, its name, and who did it.
  */
-export function botMembershipEvent(p: { token: string; chatId: string; added: boolean; operatorId?: string; eventId?: string; appId?: string }): object {
+export function botMembershipEvent(p: {
+  token: string;
+  chatId: string;
+  added: boolean;
+  operatorId?: string;
+  eventId?: string;
+  appId?: string;
+  /** When Feishu made it (ms): a redelivery keeps its first time. */
+  createTime?: number;
+}): object {
   return {
     schema: '2.0',
-    header: header({ ...p, eventType: p.added ? 'im.chat.member.bot.added_v1' : 'im.chat.member.bot.deleted_v1', createTime: Date.now() }),
+    header: header({ ...p, eventType: p.added ? 'im.chat.member.bot.added_v1' : 'im.chat.member.bot.deleted_v1', createTime: p.createTime ?? Date.now() }),
     event: {
       chat_id: p.chatId,
       operator_id: { open_id: p.operatorId ?? 'ou_admin', union_id: 'on_operator', user_id: 'operator' },

@@ -218,10 +218,13 @@ export class Bot {
     // Written from the revision read: a settings Save or a digest claim meanwhile makes it read again.
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = await store.chat(event.chatId);
+      // Feishu redelivers for hours: a removal made before the latest addition it told of changes nothing.
+      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return {};
       if ((record?.botLeftAt === undefined) === event.botPresent) return {};
       const updated: ChatSettings = {
         ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
         botLeftAt: event.botPresent ? undefined : now(),
+        ...(event.at !== undefined && { botMembershipAt: event.at }),
         updatedAt: now(),
       };
       const result = await store.commit({ now: now(), eventId: event.eventId, chats: [updated] });

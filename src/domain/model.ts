@@ -196,6 +196,8 @@ export interface ChatSettings extends Revised, GroupSettings {
    * reminders) until the bot is added again, which clears it.
    */
   botLeftAt?: number | undefined;
+  /** When Feishu made the latest membership event the record follows (ms): an older one redelivered is ignored. */
+  botMembershipAt?: number | undefined;
 }
 
 /** Who may open the form: group admins only, or every member. */

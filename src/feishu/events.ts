@@ -140,6 +140,8 @@ export interface MembershipEvent {
   eventId: string;
   chatId: string;
   botPresent: boolean;
+  /** When Feishu made the event (ms; its header's `create_time`): a redelivered older one must not undo a newer. */
+  at?: number | undefined;
 }
 
 export interface OtherEvent {
@@ -186,7 +188,14 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
     case 'im.chat.member.bot.deleted_v1':
     case 'im.chat.disbanded_v1': {
       const { header, event } = parseWith(membershipEnvelope, payload);
-      return { type: 'membership', eventId: header.event_id, chatId: event.chat_id, botPresent: header.event_type === 'im.chat.member.bot.added_v1' };
+      const at = Number(header.create_time);
+      return {
+        type: 'membership',
+        eventId: header.event_id,
+        chatId: event.chat_id,
+        botPresent: header.event_type === 'im.chat.member.bot.added_v1',
+        ...(Number.isFinite(at) && at > 0 && { at }),
+      };
     }
     default: {
       const envelope = anyEnvelope.safeParse(payload);

@@ -215,16 +215,23 @@ describe('the daily digest', () => {
   it('is not posted, nor reminders or nudges, in a group the bot was removed from, until it is added again', async () => {
     await start(MONDAY_10, { OVERDUE_NUDGE_HOURS: '2' });
     const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_bea'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'daily' });
-    const removed = await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false }));
+    const removed = await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false, createTime: clock.now() }));
     expect(removed.status).toBe(200);
     expect((await h.app.services.store.chat('oc_group'))?.botLeftAt).toBeDefined();
     const callsBefore = h.emu.callsTo('POST', /^\/open-apis\/im\/v1\/messages/).length;
+    const patchesBefore = h.emu.callsTo('PATCH', /^\/open-apis\/im\/v1\/messages/).length;
     // Its reminder's time, Tuesday's digest time, and hours overdue pass: nothing is tried in the chat.
     await clock.advance(HOUR);
     await clock.advance(DAY);
     expect(h.emu.callsTo('POST', /^\/open-apis\/im\/v1\/messages/)).toHaveLength(callsBefore);
+    expect(h.emu.callsTo('PATCH', /^\/open-apis\/im\/v1\/messages/)).toHaveLength(patchesBefore);
 
-    await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: true }));
+    await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: true, createTime: clock.now() }));
+    expect((await h.app.services.store.chat('oc_group'))?.botLeftAt).toBeUndefined();
+    // The removal, redelivered late (Feishu retries for hours), does not undo the addition made after it.
+    await h.event(
+      botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false, createTime: clock.now() - DAY, eventId: 'ev_removed_again' }),
+    );
     expect((await h.app.services.store.chat('oc_group'))?.botLeftAt).toBeUndefined();
     // Wednesday: the digest and the day's reminder go out again.
     await clock.advance(DAY);

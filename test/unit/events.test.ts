@@ -175,6 +175,7 @@ describe('the bot’s membership of a chat', () => {
       eventId: 'ev_im.chat.member.bot.added_v1',
       chatId: 'oc_team',
       botPresent: true,
+      at: 1776409469273,
     });
     expect(parseEvent(payload('im.chat.member.bot.deleted_v1'))).toMatchObject({ type: 'membership', chatId: 'oc_team', botPresent: false });
     expect(parseEvent(payload('im.chat.disbanded_v1'))).toMatchObject({ type: 'membership', chatId: 'oc_team', botPresent: false });

@@ -30,6 +30,8 @@ export function cardUpdateJobs(services: Services): RegisteredJob[] {
       const todo = await store.todo(todoId);
       const card = todo && currentCard(todo);
       if (!todo || !card || todo.status === 'recalled') return;
+      // In a chat the bot was removed from the update would fail, each time a reminder comes round.
+      if ((await store.chat(todo.chatId))?.botLeftAt !== undefined) return;
       const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
       const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder });
       try {
