@@ -39,6 +39,13 @@ function doneButtons(card: unknown): string[] {
   return ids;
 }
 
+/** The group's zone, as `/settings` saves it. */
+async function setZone(timeZone: string) {
+  const { store } = h.app.services;
+  const record = await store.chat('oc_group');
+  await store.commit({ now: clock.now(), chats: [{ ...(record ?? { v: 1 as const, id: 'oc_group' }), timeZone, updatedAt: clock.now() }] });
+}
+
 describe('the daily digest', () => {
   it('lists overdue to-dos first, then today’s, then those without a time, grouped by person, at the group’s time', async () => {
     await start();
@@ -122,11 +129,6 @@ describe('the daily digest', () => {
 
   it('is posted the day after its group moved far east: Monday 09:00 in Los Angeles, then Tuesday 09:00 in Shanghai', async () => {
     await start();
-    const { store } = h.app.services;
-    const setZone = async (timeZone: string) => {
-      const record = await store.chat('oc_group');
-      await store.commit({ now: clock.now(), chats: [{ ...(record ?? { v: 1 as const, id: 'oc_group' }), timeZone, updatedAt: clock.now() }] });
-    };
     await setZone('America/Los_Angeles');
     await postTodo(h, { text: 'Water the plants' });
     // Monday 09:00 in Los Angeles is 17:00 UTC, fifteen hours on from the start.
@@ -143,10 +145,6 @@ describe('the daily digest', () => {
   it('is not posted twice the day its group moves to a nearby zone after its digest: London, then Paris', async () => {
     await start();
     const { store } = h.app.services;
-    const setZone = async (timeZone: string) => {
-      const record = await store.chat('oc_group');
-      await store.commit({ now: clock.now(), chats: [{ ...(record ?? { v: 1 as const, id: 'oc_group' }), timeZone, updatedAt: clock.now() }] });
-    };
     await setZone('Europe/London');
     await postTodo(h, { text: 'Water the plants' });
     // Monday 09:00 in London is 09:00 UTC, seven hours on; Paris's 09:00 passed an hour before it.
