@@ -201,12 +201,17 @@ export class Bot {
    */
   private async receiveRecall(event: RecalledEvent): Promise<CardActionAnswer> {
     const { store, now } = this.services;
-    const form = await store.openFormOfCommand(event.chatId, event.messageId);
-    if (!form) return {};
-    const closed = close(form, 'cancelled', now());
-    const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
-    if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
-    return {};
+    // Written from the revision read: the form's send job writing it meanwhile (its card's id) makes it read again, as
+    // Feishu does not send this event twice.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const form = await store.openFormOfCommand(event.chatId, event.messageId);
+      if (!form) return {};
+      const closed = close(form, 'cancelled', now());
+      const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
+      if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
+      if (result.ok || result.reason === 'duplicate') return {};
+    }
+    throw new Error(`the form of recalled message ${event.messageId} kept changing`);
   }
 
   /**

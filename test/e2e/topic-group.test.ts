@@ -256,6 +256,23 @@ describe('a recalled /todo', () => {
     expect((await h.recalled(chatter)).status).toBe(200);
   });
 
+  it('closes its form also when the form was written meanwhile (its card’s id stored): Feishu sends the event once', async () => {
+    await start();
+    const messageId = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_admin', text: '/todo Draft the memo' });
+    await h.say('ou_admin', '/todo Draft the memo', { messageId });
+    await h.settled();
+    const { store } = h.app;
+    const commit = store.commit.bind(store);
+    let stale = 1;
+    // The first close loses to a write of the form's (as the send job's), as a store answers it: stale.
+    store.commit = async (change) => (change.forms?.some((f) => f.status === 'cancelled') && stale-- > 0 ? { ok: false, reason: 'stale' } : commit(change));
+    await h.recalled(messageId);
+    await h.settled();
+    store.commit = commit;
+    expect(stale).toBeLessThan(0);
+    expect(await h.app.services.store.openForm('oc_group', 'ou_admin')).toBeUndefined();
+  });
+
   it('recalls the topic’s own card by /recall typed in the topic, whose parent is the topic’s first message', async () => {
     await start();
     const post = async (text: string) => {
