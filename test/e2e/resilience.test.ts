@@ -148,6 +148,24 @@ describe('Feishu refusals that no retry cures', () => {
   });
 });
 
+describe('a post refused for good near the form’s end', () => {
+  it('reopens the form for a form’s time from then, so Submit can be pressed again', async () => {
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    h = await startHarness({ clock, env: { FORM_TTL_MINUTES: '60' } });
+    const form = await openForm();
+    await clock.advance(58 * 60_000);
+    h.emu.fault({ method: 'POST', path: MESSAGES, code: 230002, msg: 'Bot is not in the chat' });
+    await submit(form);
+    await h.settled();
+    // Past the form's first hour: still open, and Submit posts.
+    await clock.advance(5 * 60_000);
+    expect((await h.app.services.store.form(form.formId))?.status).toBe('open');
+    expect((await submit(form)).body.toast.type).toBe('success');
+    await h.settled();
+    expect(groupCards()).toHaveLength(1);
+  });
+});
+
 describe('restarts', () => {
   it('a form opened before a restart can be submitted after it', async () => {
     h = await startHarness();

@@ -92,7 +92,11 @@ export function todoJobs(services: Services): RegisteredJob[] {
         todos: [{ ...todo, status: 'post_failed', updatedAt: now() }],
         // The form is opened again, so the admin's filled-in card still works: pressing Submit retries. A form sent by
         // direct message already shows its closed look (the click's answer), with no Submit to press.
-        forms: form?.status === 'submitting' ? [{ ...form, status: 'open', updatedAt: now() }] : [],
+        // It lives a form's time again from now: one submitted near its end would expire before Submit is pressed again.
+        forms:
+          form?.status === 'submitting'
+            ? [{ ...form, status: 'open', expiresAt: Math.max(form.expiresAt, now() + services.config.formTtlMs), updatedAt: now() }]
+            : [],
         jobs: [
           noticeJob(services, `${job.id}:failed`, {
             chatId: todo.chatId,
