@@ -6,6 +6,7 @@ import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { JobRegistry } from '../jobs/registry';
 import type { ScheduledTask } from '../jobs/scheduler';
+import type { Commit } from '../store/store';
 import { type HandledClick, handleCardAction } from './card-actions';
 import { showHelp } from './commands/help';
 import { chooseLanguage } from './commands/lang';
@@ -200,18 +201,18 @@ export class Bot {
    * recalled in its chats: those that opened no open form change nothing and are not stored.
    */
   private async receiveRecall(event: RecalledEvent): Promise<CardActionAnswer> {
-    const { store, now } = this.services;
-    // Written from the revision read: the form's send job writing it meanwhile (its card's id) makes it read again, as
-    // Feishu does not send this event twice.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const { store, now, logger } = this.services;
+    // The form's send job writing it meanwhile (its card's id) makes it read again: Feishu does not send this event twice.
+    await this.commitFromLatest(event.eventId, `the form of recalled message ${event.messageId}`, async () => {
       const form = await store.openFormOfCommand(event.chatId, event.messageId);
-      if (!form) return {};
+      if (!form) return undefined;
       const closed = close(form, 'cancelled', now());
-      const result = await store.commit({ now: now(), eventId: event.eventId, forms: [closed], jobs: [formDeleteJob(this.services, closed)] });
-      if (result.ok) this.services.logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled');
-      if (result.ok || result.reason === 'duplicate') return {};
-    }
-    throw new Error(`the form of recalled message ${event.messageId} kept changing`);
+      return {
+        change: { forms: [closed], jobs: [formDeleteJob(this.services, closed)] },
+        done: () => logger.info({ chatId: event.chatId, formId: form.id }, 'form closed: its /todo was recalled'),
+      };
+    });
+    return {};
   }
 
   /**
@@ -220,29 +221,48 @@ export class Bot {
    */
   private async receiveMembership(event: MembershipEvent): Promise<CardActionAnswer> {
     const { store, now, logger } = this.services;
-    // Written from the revision read: a settings Save or a digest claim meanwhile makes it read again.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A settings Save or a digest claim meanwhile makes it read again.
+    await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
       const record = await store.chat(event.chatId);
       // Feishu redelivers for hours: a removal made before the latest addition it told of changes nothing.
-      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return {};
-      if ((record?.botLeftAt === undefined) === event.botPresent) return {};
+      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return undefined;
+      if ((record?.botLeftAt === undefined) === event.botPresent) return undefined;
       const updated: ChatSettings = {
         ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
         botLeftAt: event.botPresent ? undefined : now(),
         ...(event.at !== undefined && { botMembershipAt: event.at }),
         updatedAt: now(),
       };
-      const result = await store.commit({ now: now(), eventId: event.eventId, chats: [updated] });
-      if (result.ok || result.reason === 'duplicate') {
-        if (result.ok)
+      return {
+        change: { chats: [updated] },
+        done: () =>
           logger.info(
             { chatId: event.chatId, botPresent: event.botPresent },
             event.botPresent ? 'added to a chat again' : 'no longer in a chat: nothing is posted there',
-          );
-        return {};
-      }
+          ),
+      };
+    });
+    return {};
+  }
+
+  /**
+   * Commits what `decide` makes of the records it reads, with the event's id, written from the revisions read: when
+   * another write got in first, it reads again (three times at most). `decide` answers nothing when there is nothing to
+   * do; `done` runs once this delivery made the change (a repeated delivery made none).
+   */
+  private async commitFromLatest(
+    eventId: string,
+    what: string,
+    decide: () => Promise<{ change: Omit<Commit, 'now' | 'eventId'>; done: () => void } | undefined>,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const decision = await decide();
+      if (!decision) return;
+      const result = await this.services.store.commit({ ...decision.change, now: this.services.now(), eventId });
+      if (result.ok) decision.done();
+      if (result.ok || result.reason === 'duplicate') return;
     }
-    throw new Error(`the record of chat ${event.chatId} kept changing`);
+    throw new Error(`${what} kept changing`);
   }
 
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {

@@ -11,6 +11,11 @@ export async function groupSettings(services: Pick<Services, 'store' | 'config'>
   return resolveSettings(chatId === undefined ? undefined : await services.store.chat(chatId), services.config.groupDefaults);
 }
 
+/** Whether the bot was removed from the chat (or it was disbanded): nothing is posted there until it is added again. */
+export async function botLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<boolean> {
+  return (await services.store.chat(chatId))?.botLeftAt !== undefined;
+}
+
 /** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */
 export async function snoozeChoices(services: Pick<Services, 'store' | 'config'>, chatId: string): Promise<SnoozeChoices> {
   return { tomorrowTime: (await groupSettings(services, chatId)).tomorrowTime };

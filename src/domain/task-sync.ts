@@ -1,6 +1,6 @@
 import type { Todo, TodoTask } from './model';
 import { reopenedTimes } from './reopen';
-import { instantAt } from './time';
+import { DAY_MS, instantAt } from './time';
 
 /**
  * Two-way sync of a to-do with its Feishu Task, as decisions on plain data. The bot remembers what it last made the
@@ -33,8 +33,6 @@ export function allDayReminder(dueAt: number, zone: string): number {
   const date = new Date(Math.round(dueAt / DAY_MS) * DAY_MS);
   return instantAt({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), ...ALL_DAY_REMINDER }, zone);
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The reminder the task's due stands for, as the bot last wrote or read it. */
 function remembered(task: TodoTask, zone: string): number | undefined {

@@ -113,7 +113,7 @@ export function instantAt(wall: { year: number; month: number; day: number; hour
   return after;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The first `hour:minute` in `zone` after `after`, every day or Monday to Friday only. */
 export function nextDailyAt(after: number, zone: string, at: { hour: number; minute: number }, days: 'daily' | 'workdays'): number | undefined {

@@ -113,7 +113,7 @@ export class Scheduler {
       const failing = this.failing.get(task.name);
       // A retry further off than the longest wait was planned before the clock stepped back: tried now.
       const untilRetry = failing ? failing.retryAt - this.options.now() : 0;
-      if (untilRetry > 0 && untilRetry <= FAILED_TASK_RETRY_MAX_MS && failing) {
+      if (failing && untilRetry > 0 && untilRetry <= FAILED_TASK_RETRY_MAX_MS) {
         next = Math.min(next, failing.retryAt);
         continue;
       }

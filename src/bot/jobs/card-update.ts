@@ -4,7 +4,7 @@ import { CARD_TOO_OLD, currentCard, reminderTookOver } from '../../domain/curren
 import type { Todo } from '../../domain/model';
 import { feishuRefusal } from '../../feishu/errors';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { snoozeChoices } from '../group-settings';
+import { botLeftChat, snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import type { Services } from '../services';
 import { todoLaneJob } from './todo-lane';
@@ -31,7 +31,7 @@ export function cardUpdateJobs(services: Services): RegisteredJob[] {
       const card = todo && currentCard(todo);
       if (!todo || !card || todo.status === 'recalled') return;
       // In a chat the bot was removed from the update would fail, each time a reminder comes round.
-      if ((await store.chat(todo.chatId))?.botLeftAt !== undefined) return;
+      if (await botLeftChat(services, todo.chatId)) return;
       const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
       const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder });
       try {

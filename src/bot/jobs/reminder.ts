@@ -5,7 +5,7 @@ import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { snoozeChoices } from '../group-settings';
+import { botLeftChat, snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { cardUpdateJob } from './card-update';
@@ -45,7 +45,7 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
         if (todo?.status !== 'open' || !current) return;
         // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
-        if ((await store.chat(todo.chatId))?.botLeftAt !== undefined) return;
+        if (await botLeftChat(services, todo.chatId)) return;
         const lang = recordLanguage(services, todo);
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
