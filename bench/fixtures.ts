@@ -12,8 +12,8 @@ import { botEnv as harnessBotEnv } from '../test/bot-env';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every push a benchmark signs has an event id that starts so: a bot's stored ids are counted by it. */
-export const PUSH_EVENT_ID_PREFIX = 'ev_';
+/** Every stored command a benchmark signs has a message id that starts so: the bot remembers a message by it. */
+export const PUSH_MESSAGE_ID_PREFIX = 'om_bench_';
 
 export const SECRETS = {
   // cli_ and 16 hex digits: the SDK's long-connection client refuses anything else.

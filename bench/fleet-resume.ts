@@ -5,7 +5,7 @@ import { type Emulator, cardActionEvent, messageEvent, startEmulator } from '../
 import { FORM_FIELDS } from '../src/domain/todo-form';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from '../src/jobs/outbox';
 import { PostgresStore } from '../src/store/postgres/postgres-store';
-import { PUSH_EVENT_ID_PREFIX, SECRETS, botEnv, bundle, freePort, median, signedPush, sleep, tempDir } from './fixtures';
+import { SECRETS, botEnv, bundle, freePort, median, signedPush, sleep, tempDir } from './fixtures';
 import type { Row } from './table';
 
 /**
@@ -68,7 +68,7 @@ async function startInstance(main: string, env: Record<string, string>, dir: str
 /** One sample: a submit through `via`, the lease holder killed while Feishu holds its post; ms until the repeat. */
 async function sample(n: number, emu: Emulator, store: PostgresStore, instances: Instance[]): Promise<{ ms: number; victim: number }> {
   const owner = 'ou_admin';
-  const eventId = `${PUSH_EVENT_ID_PREFIX}bench_resume_${n}_${Date.now()}`;
+  const eventId = `ev_bench_resume_${n}_${Date.now()}`;
   const sendsBefore = emu.successfulCallsTo('POST', SEND).length;
   const mention = [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }];
   await post(

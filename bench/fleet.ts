@@ -236,7 +236,7 @@ function storeRows(sides: Map<string, Side>): Row[] {
       .reduce((sum, run) => sum + run.failures, 0);
   const intact = (name: string) => failures(name) === 0 && get(name).stored === get(name).built;
   const counted = (name: string) =>
-    `${get(name).stored} event ids stored for ${get(name).built} pushes${failures(name) > 0 ? `, ${failures(name)} non-2xx answers or errors` : ''}` +
+    `${get(name).stored} message ids stored for ${get(name).built} pushes${failures(name) > 0 ? `, ${failures(name)} non-2xx answers or errors` : ''}` +
     `${get(name).signedLate > 0 ? `, ${get(name).signedLate} signed during the runs (pool ran dry)` : ''}`;
   const file = throughput('file');
   const perPush = (name: string, label: string): Row => {

@@ -14,7 +14,7 @@ import { EmbeddedStore } from '../src/store/embedded/embedded-store';
 import { type Change, type Persistence, type Records, emptyRecords } from '../src/store/embedded/persistence';
 import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import type { PostgresStore } from '../src/store/postgres/postgres-store';
-import { PUSH_EVENT_ID_PREFIX, SECRETS, botEnv, tempDir } from './fixtures';
+import { PUSH_MESSAGE_ID_PREFIX, SECRETS, botEnv, tempDir } from './fixtures';
 import { benchTodo } from './todo-fixture';
 
 /**
@@ -98,7 +98,7 @@ class CountingPersistence implements Persistence {
     this.counters.appendMs += performance.now() - started;
     this.counters.appends++;
     this.counters.changes += changes.length;
-    for (const [collection, id, value] of changes) if (collection === 'events' && value !== null && isPushEventId(id)) this.counters.handled++;
+    for (const [collection, id, value] of changes) if (collection === 'events' && value !== null && isPushMessageId(id)) this.counters.handled++;
   }
 
   maybeCompact(records: Records, force?: boolean): Promise<void> {
@@ -116,7 +116,7 @@ class CountingPersistence implements Persistence {
 }
 
 /** The bot also remembers ids of its own as a push's (each task-sync sweep window's), which are not pushes handled. */
-const isPushEventId = (id: string) => id.startsWith(PUSH_EVENT_ID_PREFIX);
+const isPushMessageId = (id: string) => id.startsWith(PUSH_MESSAGE_ID_PREFIX);
 
 interface Running {
   url: string;
@@ -175,7 +175,7 @@ async function startPostgresBot(feishuDomain: string, databaseUrl: string, schem
     counters: async () => ({
       ...none,
       handled: Number(
-        (await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${database.s}.events WHERE starts_with(id, '${PUSH_EVENT_ID_PREFIX}')`)).rows[0]?.n,
+        (await database.query<{ n: string }>(`SELECT count(*) AS n FROM ${database.s}.events WHERE starts_with(id, '${PUSH_MESSAGE_ID_PREFIX}')`)).rows[0]?.n,
       ),
     }),
     stop: async () => {

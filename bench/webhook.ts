@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { type Emulator, messageEvent, startEmulator } from '../emulator';
-import { PUSH_EVENT_ID_PREFIX, ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
+import { PUSH_MESSAGE_ID_PREFIX, ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
 import type { Row } from './table';
 import { type ServerKind, type ServerStats, callsFeishu } from './webhook-server';
@@ -84,7 +84,8 @@ export function pushes(count: number, tag: string): SignedPush[] {
         chatId: 'oc_bench',
         text: '@_user_1 /help',
         mentions: [{ key: '@_user_1', openId: 'ou_bot', name: 'To-do Bot' }],
-        eventId: `${PUSH_EVENT_ID_PREFIX}bench_${tag}_${i}`,
+        eventId: `ev_bench_${tag}_${i}`,
+        messageId: `${PUSH_MESSAGE_ID_PREFIX}${tag}_${i}`,
       }),
       nowSec,
     ),
@@ -105,7 +106,7 @@ export function chatter(count: number, tag: string): SignedPush[] {
         senderId: `ou_${tag}_${i % 50}`,
         chatId: 'oc_bench',
         text: 'lunch at noon? the usual place',
-        eventId: `${PUSH_EVENT_ID_PREFIX}chat_${tag}_${i}`,
+        eventId: `ev_chat_${tag}_${i}`,
       }),
       nowSec,
     ),
@@ -468,7 +469,7 @@ function storeNote(m: Measured): string {
   const s = m.store;
   const failures = m.throughput.failures + (m.fixedRate?.failures ?? 0);
   return (
-    `${s.handled} new event ids stored for ${m.pushesBuilt} pushes built; ${s.appends} log appends ` +
+    `${s.handled} new message ids stored for ${m.pushesBuilt} pushes built; ${s.appends} log appends ` +
     `(${(s.handled / s.appends).toFixed(2)} pushes, ${(s.changes / s.appends).toFixed(1)} changes, ${(s.appendMs / s.appends).toFixed(2)} ms each), ` +
     `${s.compactions} snapshots (${s.compactionMs.toFixed(0)} ms)${failures > 0 ? `; ${failures} non-2xx answers or errors` : ''}` +
     `${m.signedLate > 0 ? `; ${m.signedLate} pushes signed during the run (pool ran dry)` : ''}`

@@ -164,12 +164,14 @@ export class Bot {
    * chat (one step, refused whole for a repeated delivery, which spends nothing): the throttle asks Feishu nothing. A
    * command over the budget is not stored: the first one past it in its window becomes the notice saying so, which
    * never claims the event id, so it cannot take the place of another delivery of the same event that was admitted.
+   * The id remembered is the message's: Feishu may push one message again under a new event id, and its docs say to
+   * tell repeats apart by `message_id` (a repeated bare `/recall` would withdraw the next card).
    */
   private async admit(message: MessageEvent): Promise<void> {
     const { store, now, config } = this.services;
     const result = await store.commit({
       now: now(),
-      eventId: message.eventId,
+      eventId: message.messageId,
       jobs: [messageJob(this.services, message)],
       budget: { key: `${message.chatId}:${message.senderId}`, limit: config.userCommandLimit, windowMs: config.userCommandWindowSeconds * 1000 },
     });
@@ -179,7 +181,7 @@ export class Bot {
       if (result.first) await store.commit({ now: now(), jobs: [await this.throttledNotice(message)] });
       return;
     }
-    this.services.logger.info({ eventId: message.eventId }, 'duplicate delivery ignored');
+    this.services.logger.info({ eventId: message.eventId, messageId: message.messageId }, 'duplicate delivery ignored');
   }
 
   /** The one notice past a person's command budget, in the language of the command that crossed it. */

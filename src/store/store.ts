@@ -51,7 +51,10 @@ export type NewJob = Pick<Job, 'id' | 'kind' | 'lane' | 'chatId' | 'payload' | '
 export interface Commit {
   /** When the change is made (the time an event id is remembered from). */
   now: number;
-  /** The push this commit handles: the whole commit is refused as `duplicate` when the id was seen before. */
+  /**
+   * The push this commit handles (its event id; a message's id for a message): the whole commit is refused as
+   * `duplicate` when the id was seen before.
+   */
   eventId?: string;
   /**
    * Records to write. Each is written only if the stored record still has the revision the copy was read at

@@ -215,13 +215,13 @@ describe('two instances, each on its own connection and data file', () => {
     });
     await h.emu.awaitConnections(2);
     const first = h.app;
-    const ids = Array.from({ length: 20 }, (_, i) => `ev_two_${i}`);
+    const ids = Array.from({ length: 20 }, (_, i) => `om_two_${i}`);
     // Each bot allows 10 commands per person per 10 s: spread them over two people.
-    for (const [i, eventId] of ids.entries()) await h.say(i % 2 ? 'ou_member' : 'ou_alice', '/help', { eventId });
+    for (const [i, messageId] of ids.entries()) await h.say(i % 2 ? 'ou_member' : 'ou_alice', '/help', { messageId });
     await h.settled();
     await second.settled();
 
-    // A commit naming an event id is refused as a duplicate when that store has handled the event.
+    // A commit naming a message's id is refused as a duplicate when that store has handled the message.
     const handled = async (app: RunningApp, eventId: string) => {
       const probe = await app.services.store.commit({ now: clock.now(), eventId });
       return !probe.ok && probe.reason === 'duplicate';

@@ -185,4 +185,16 @@ describe('duplicate deliveries', () => {
     await h.settled();
     expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
   });
+
+  it('handles a message pushed again under a new event_id once, as Feishu asks (dedupe by message_id)', async () => {
+    await h.say('ou_admin', '/todo first', { messageId: 'om_pushed_twice', eventId: 'ev_first_push' });
+    await h.settled();
+    const again = await h.say('ou_admin', '/todo first', { messageId: 'om_pushed_twice', eventId: 'ev_second_push' });
+    expect(again.status).toBe(200);
+    await h.settled();
+    // The form the first push opened is still open: the repeat did not replace it with a second.
+    expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
+    expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/delete')).toHaveLength(0);
+    expect(h.logs.some((line) => line.includes('"duplicate delivery ignored"') && line.includes('om_pushed_twice'))).toBe(true);
+  });
 });

@@ -27,20 +27,20 @@ describePostgres('two instances on one database, each on its own long connection
     const [a, b] = f.emu.connections.filter((connection) => connection.closedAt === undefined).map((connection) => connection.id);
     expect(a && b && a !== b).toBe(true);
 
-    const ids = Array.from({ length: 20 }, (_, n) => `ev_lc_fleet_${n}`);
-    for (const [n, eventId] of ids.entries()) {
+    const ids = Array.from({ length: 20 }, (_, n) => `om_lc_fleet_${n}`);
+    for (const [n, messageId] of ids.entries()) {
       const sender = n % 2 ? 'ou_member' : 'ou_alice';
       const pushed = await f.emu.pushOverConnection(
-        messageEvent({ token: 'unused', senderId: sender, text: '@_user_1 /help', mentions: mention, eventId, appId: SECRETS.appId }),
+        messageEvent({ token: 'unused', senderId: sender, text: '@_user_1 /help', mentions: mention, messageId, appId: SECRETS.appId }),
       );
       expect(pushed.delivered).toBe(true);
     }
     await f.settled();
     const helps = [...f.emu.messages.values()].filter((m) => m.kind === 'ephemeral' && (m.visibleTo === 'ou_member' || m.visibleTo === 'ou_alice'));
     expect(helps).toHaveLength(20);
-    // Both connections got some of them, and each event is known to the one store whichever instance took it.
+    // Both connections got some of them, and each message is known to the one store whichever instance took it.
     expect(f.emu.connections.filter((connection) => connection.pushes > 0)).toHaveLength(2);
-    for (const eventId of ids) expect(await f.store.commit({ now: Date.now(), eventId })).toEqual({ ok: false, reason: 'duplicate' });
+    for (const messageId of ids) expect(await f.store.commit({ now: Date.now(), eventId: messageId })).toEqual({ ok: false, reason: 'duplicate' });
 
     const opened = await f.emu.pushOverConnection(
       messageEvent({ token: 'unused', senderId: 'ou_admin', text: '@_user_1 /todo Rotate the keys', mentions: mention, appId: SECRETS.appId }),
