@@ -81,6 +81,38 @@ describe('a to-do whose card grows old', () => {
     expect(h.emu.messages.get(third?.messageId as string)?.recalled).toBe(true);
   });
 
+  it('records the reminder that took over even when the to-do was closed between its post and its commit', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Feed the fish', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'weekly' });
+    await clock.advance(HOUR);
+    await clock.advance(7 * DAY);
+    const { store } = h.app;
+    const commit = store.commit.bind(store);
+    let clicked = false;
+    // Alice presses Done on the old card after the takeover reminder is posted, before it is recorded.
+    store.commit = async (change) => {
+      const takeover = change.by?.kind === 'todo.remind' && change.todos?.some((t) => t.currentCard && t.currentCard.messageId !== todo.messageId);
+      if (takeover && !clicked) {
+        clicked = true;
+        const done = await h.click('ou_alice', todo.messageId, buttonValue(todo.card, 'todo.done'));
+        expect(done.body.toast.type).toBe('success');
+      }
+      return commit(change);
+    };
+    await clock.advance(7 * DAY);
+    await h.settled();
+    store.commit = commit;
+    expect(clicked).toBe(true);
+    const taken = replies(todo.messageId).at(-1);
+    const stored = await todoOf(todo.todoId);
+    expect(stored.status).toBe('done');
+    expect(stored.currentCard?.messageId).toBe(taken?.messageId);
+    expect((await store.todoByMessage(taken?.messageId as string))?.id).toBe(todo.todoId);
+    // Done's card update reached the card that took over: it offers Reopen, not Done.
+    expect(JSON.stringify(h.emu.messages.get(taken?.messageId as string)?.card)).toContain('todo.reopen');
+    expect(errorLines()).toEqual([]);
+  });
+
   it('does not retry, nor log as an error, an update Feishu refuses for the card’s age', async () => {
     await start();
     const todo = await postTodo(h, { text: 'File the expenses', assignees: ['ou_alice'], remindAt: pickerValueInHours(24, clock.now()) });

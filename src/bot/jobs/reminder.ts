@@ -42,10 +42,15 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         // the card: the claim moved the to-do's reminder on, so returning now would lose this one.
         if (todo?.status === 'posting') throw new RetryLater('the to-do is still being posted');
         const current = todo && currentCard(todo);
-        // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
-        if (todo?.status !== 'open' || !current) return;
-        // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
-        if (await botLeftChat(services, todo.chatId)) return;
+        if (!todo || !current) return;
+        // A reminder already posted is recorded whatever happened since (a Done click, say, before its commit): a card
+        // that took over the to-do and is not recorded as current keeps live buttons nothing updates.
+        if (!('post' in job.steps)) {
+          // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
+          if (todo.status !== 'open') return;
+          // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
+          if (await botLeftChat(services, todo.chatId)) return;
+        }
         const lang = recordLanguage(services, todo);
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
