@@ -1,5 +1,5 @@
 import { SETTING_LABEL, settingValueLabel } from '../../cards/settings';
-import { type EffectiveSettings, type SettingName, changedSettings, readSettingsForm } from '../domain/group-settings';
+import { type EffectiveSettings, type GroupSettings, type SettingName, changedSettings, readSettingsForm } from '../domain/group-settings';
 import { LANGUAGES, type Language } from '../domain/languages';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
@@ -38,7 +38,7 @@ export interface SettingsDecision {
  * the others) and named in the toast; a field the admin left as the form showed it is not written, so a change another
  * admin made since the form opened stands. The record is written only from the revision read, so two admins saving at
  * once are decided by the store. The card stays as it is after a Save, in a direct chat too: the admin may change
- * more and save again.
+ * more and save again, and that Save is compared with what the first wrote (the record remembers the card's Saves).
  */
 export async function saveSettings(
   services: Services,
@@ -66,13 +66,21 @@ export async function saveSettings(
   const current = await groupSettings(services, chatId);
   const read = readSettingsForm(action.formValue ?? {}, current, LANGUAGES);
   if (!read.ok) return { answer: { toast: toast('error', INVALID[read.field], lang) }, lang };
+  // The card still shows what it opened with, and what earlier Saves from it wrote.
+  const fromThisCard = action.messageId !== undefined && record?.savedFrom?.messageId === action.messageId ? record.savedFrom.values : {};
+  const showing = shown && { ...shown, ...fromThisCard };
   // A field left as the form showed it is not the admin's change: another admin's since the form opened stands.
-  const changed = changedSettings(current, read.value).filter((name) => shown?.[name] === undefined || shown[name] !== read.value[name]);
+  const changed = changedSettings(current, read.value).filter((name) => showing?.[name] === undefined || showing[name] !== read.value[name]);
   if (changed.length === 0) return { answer: { toast: toast('info', 'settings.unchanged', lang) }, lang };
 
   const now = services.now();
-  const chosen = Object.fromEntries(changed.map((name) => [name, read.value[name]]));
-  const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), ...chosen, updatedAt: now };
+  const chosen: GroupSettings = Object.fromEntries(changed.map((name) => [name, read.value[name]]));
+  const updated: ChatSettings = {
+    ...(record ?? { v: RECORD_VERSION, id: chatId }),
+    ...chosen,
+    updatedAt: now,
+    savedFrom: action.messageId === undefined ? undefined : { messageId: action.messageId, values: { ...fromThisCard, ...chosen } },
+  };
   return { answer: { toast: toast('success', (each) => savedSentence(changed, read.value, each), lang) }, change: { chats: [updated] }, lang };
 }
 

@@ -198,6 +198,11 @@ export interface ChatSettings extends Revised, GroupSettings {
   botLeftAt?: number | undefined;
   /** When Feishu made the latest membership event the record follows (ms): an older one redelivered is ignored. */
   botMembershipAt?: number | undefined;
+  /**
+   * The settings card the latest Save came from, and what Saves from it wrote: the card still carries the values it
+   * opened with, so its next Save is compared with these (an admin undoing their own change is a change).
+   */
+  savedFrom?: { messageId: string; values: GroupSettings } | undefined;
 }
 
 /** Who may open the form: group admins only, or every member. */

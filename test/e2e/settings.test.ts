@@ -54,6 +54,11 @@ function saveValue(card: unknown): Record<string, unknown> {
   return button.behaviors[0]?.value as Record<string, unknown>;
 }
 
+/** Feishu sends every field of a form, each as the person left it: here as the card showed it, but for `changes`. */
+function everyField(card: unknown, changes: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(SETTING_NAMES.map((name) => [name, changes[name] ?? String(field(card, name).default_value ?? field(card, name).initial_option)]));
+}
+
 async function submit(user: string, card: { messageId: string; card?: unknown }, formValue: Record<string, unknown>) {
   return h.click(user, card.messageId, saveValue(card.card), { formValue, name: submitButtonName(card.card) });
 }
@@ -144,15 +149,25 @@ describe('/settings', () => {
     const mine = await openSettings('ou_admin');
     const theirs = await openSettings('ou_owner');
     if (!mine || !theirs) throw new Error('no settings card');
-    // Feishu sends every field of a form, each as the person left it: here as the card showed it, but for `changes`.
-    const everyField = (card: unknown, changes: Record<string, string>) =>
-      Object.fromEntries(SETTING_NAMES.map((name) => [name, changes[name] ?? String(field(card, name).default_value ?? field(card, name).initial_option)]));
     expect(field(theirs.card, 'digestDays')).toMatchObject({ initial_option: 'daily' });
     expect((await submit('ou_owner', theirs, everyField(theirs.card, { digestDays: 'workdays' }))).body.toast.type).toBe('success');
     // The admin's form, opened before the owner's Save, still shows every day.
     const answer = await submit('ou_admin', mine, everyField(mine.card, { digestTime: '18:15' }));
     expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Saved. Daily digest: 18:15.' });
     expect(await h.app.services.store.chat('oc_group')).toMatchObject({ digestDays: 'workdays', digestTime: '18:15' });
+  });
+
+  it('takes a second Save from the same card as a change from what the first wrote: an admin may undo their own change', async () => {
+    const mine = await openSettings('ou_admin');
+    if (!mine) throw new Error('no settings card');
+    const opened = String(field(mine.card, 'digestTime').default_value);
+    expect((await submit('ou_admin', mine, everyField(mine.card, { digestTime: '07:45' }))).body.toast.type).toBe('success');
+    // The card still shows what the admin typed; they put back the time it opened with and save again.
+    const undo = await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }));
+    expect(undo.body.toast).toMatchObject({ type: 'success', content: `Saved. Daily digest: ${opened}.` });
+    expect((await h.app.services.store.chat('oc_group'))?.digestTime).toBe(opened);
+    // Saving it once more as it now stands changes nothing.
+    expect((await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }))).body.toast.type).toBe('info');
   });
 
   it('reads times typed with a Chinese input method: a full-width colon and digits', async () => {
