@@ -279,14 +279,7 @@ export class Outbox {
     const handler = this.options.registry.bind(job);
     try {
       if (!handler.ok) return await this.park(job, handler.problem);
-      for (let run = 1; ; run++) {
-        try {
-          await handler.run(this.context(job));
-          break;
-        } catch (error) {
-          if (errorCode(error) !== ErrorCode.JobCommitConflict || run >= CONFLICT_RERUNS) throw error;
-        }
-      }
+      await rerunOnConflict(() => handler.run(this.context(job)));
       await this.finish(job);
     } catch (error) {
       await this.failed(job, handler, error).catch((failure: unknown) => this.logFailure(job, failure));
@@ -365,7 +358,8 @@ export class Outbox {
     this.log.error({ jobId: job.id, attempts: job.attempts + 1, err: error }, 'job abandoned');
     this.options.onAbandoned?.(job);
     try {
-      if (handler.ok) await handler.giveUp(this.context(job), error);
+      // Read again and decided again when its commit lost to another writer, as a run is: it is called once.
+      if (handler.ok) await rerunOnConflict(() => handler.giveUp(this.context(job), error));
     } catch (giveUpError) {
       this.logFailure(job, giveUpError);
     }
@@ -399,5 +393,16 @@ export class Outbox {
   private logFailure(job: Job, error: unknown): void {
     if (errorCode(error) === ErrorCode.LeaseLost) return this.leases.refused(job);
     this.log.error({ jobId: job.id, err: error }, 'recording a job’s failure failed');
+  }
+}
+
+/** Runs `attempt` again, up to `CONFLICT_RERUNS` times, while its commit loses to another writer's (it reads again). */
+async function rerunOnConflict(attempt: () => Promise<void>): Promise<void> {
+  for (let run = 1; ; run++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (errorCode(error) !== ErrorCode.JobCommitConflict || run >= CONFLICT_RERUNS) throw error;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../reliability/support';
 import * as harness from './harness';
 import { type Harness, TestClock, formValues, startHarness } from './harness';
 
@@ -145,6 +146,26 @@ describe('Feishu refusals that no retry cures', () => {
     expect(retry.body.toast.type).toBe('success');
     await h.settled();
     expect(groupCards()).toHaveLength(1);
+  });
+});
+
+describe('a post refused for good after the admin opened another form', () => {
+  it('closes the submitted form rather than open it beside the newer one, and says which to-do was not posted', async () => {
+    h = await startHarness();
+    const form = await openForm();
+    h.emu.fault({ method: 'POST', path: MESSAGES, code: 230002, msg: 'Bot is not in the chat', delayMs: 1_000 });
+    await submit(form, 'Book the room');
+    // While Feishu takes its time refusing the post, the admin opens a second form.
+    await h.say('ou_admin', '/todo Order lunch');
+    await waitFor(() => forms().length === 2, 'the second form');
+    await h.settled();
+    const { store } = h.app.services;
+    expect((await store.form(form.formId))?.status).toBe('replaced');
+    expect(h.emu.messages.get(form.messageId)?.deleted).toBe(true);
+    const open = await store.openForm('oc_group', 'ou_admin');
+    expect(open?.id).not.toBe(form.formId);
+    expect(open?.draftText).toBe('Order lunch');
+    expect(noticesTo('ou_admin').at(-1)).toMatch(/“Book the room”.*another form since/);
   });
 });
 

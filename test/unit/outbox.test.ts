@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { RECORD_VERSION, type TodoForm } from '../../src/domain/model';
 import { FeishuNetworkError } from '../../src/feishu/errors';
 import { Outbox, PARK_LIMIT_MS, RetryLater } from '../../src/jobs/outbox';
 import { JobRegistry, handle, jobKind } from '../../src/jobs/registry';
@@ -220,6 +221,52 @@ describe('the outbox’s retry decision', () => {
     await vi.waitFor(() => expect(givenUp.sort()).toEqual(['broken', 'busy']));
     expect(runs.filter((id) => id === 'busy')).toHaveLength(3);
     expect(runs.filter((id) => id === 'broken')).toHaveLength(1);
+    await outbox.stop();
+  });
+});
+
+describe('a job given up on', () => {
+  it('decides its giving up again on fresh state when that commit loses a race, as a run does', async () => {
+    const store = new EmbeddedStore(new MemoryPersistence());
+    await store.open();
+    const form = {
+      v: RECORD_VERSION,
+      id: 'form_1',
+      chatId: 'oc_1',
+      ownerId: 'ou_1',
+      status: 'submitting',
+      createdAt: 0,
+      updatedAt: 0,
+      expiresAt: 10_000,
+    } as TodoForm;
+    await store.commit({ now: 0, forms: [form] });
+    let raced = false;
+    const outbox = new Outbox({
+      store,
+      logger: createLogger('silent'),
+      now: () => 1_000,
+      owner: 'test',
+      registry: new JobRegistry([
+        handle(jobKind('doomed', z.object({})), {
+          run: async () => {
+            throw new Error('refused for good');
+          },
+          giveUp: async ({ commit }) => {
+            const read = (await store.form('form_1')) as TodoForm;
+            // Another writer changes the form between this read and the commit, once.
+            if (!raced) {
+              raced = true;
+              await store.commit({ now: 1_000, forms: [{ ...read, updatedAt: 1 }] });
+            }
+            await commit({ forms: [{ ...read, status: 'open', updatedAt: 2 }] });
+          },
+        }),
+      ]),
+    });
+    await store.commit({ now: 0, jobs: [{ id: 'j', kind: 'doomed', lane: 'j', payload: {}, runAt: 0, createdAt: 0 }] });
+    outbox.start();
+    await vi.waitFor(async () => expect((await store.form('form_1'))?.status).toBe('open'));
+    expect(raced).toBe(true);
     await outbox.stop();
   });
 });

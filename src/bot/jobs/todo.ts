@@ -4,6 +4,7 @@ import { todoCard } from '../../../cards/todo';
 import { currentCard } from '../../domain/current-card';
 import { LANGUAGES } from '../../domain/languages';
 import type { Todo, TodoForm } from '../../domain/model';
+import { close } from '../../domain/todo-form';
 import { feishuRefusal } from '../../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
@@ -12,7 +13,7 @@ import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { feedSyncJob } from './feed';
-import { deleteFormCards, formLane } from './form';
+import { deleteFormCards, formDeleteJob, formLane } from './form';
 import { noticeJob } from './notice';
 import { taskCreateJob, taskSyncJobs } from './task';
 import { todoLaneJob } from './todo-lane';
@@ -88,22 +89,30 @@ export function todoJobs(services: Services): RegisteredJob[] {
       if (!todo || 'post' in job.steps) return;
       // Told in the language of the form it came from, which the command that opened it chose.
       const lang = recordLanguage(services, form ?? todo);
+      const submitting = form?.status === 'submitting' ? form : undefined;
+      // A person has one open form in a chat: one opened since this was submitted stays, and this one closes.
+      const newer = submitting && (await store.openForm(submitting.chatId, submitting.ownerId));
+      const noticeKey: MessageKey = newer
+        ? 'notice.postFailedReplaced'
+        : submitting?.delivery?.kind === 'direct'
+          ? 'notice.postFailedDirect'
+          : 'notice.postFailed';
       await commit({
         todos: [{ ...todo, status: 'post_failed', updatedAt: now() }],
         // The form is opened again, so the admin's filled-in card still works: pressing Submit retries. A form sent by
         // direct message already shows its closed look (the click's answer), with no Submit to press.
         // It lives a form's time again from now: one submitted near its end would expire before Submit is pressed again.
-        forms:
-          form?.status === 'submitting'
-            ? [{ ...form, status: 'open', expiresAt: Math.max(form.expiresAt, now() + services.config.formTtlMs), updatedAt: now() }]
-            : [],
+        forms: !submitting
+          ? []
+          : newer
+            ? [close(submitting, 'replaced', now())]
+            : [{ ...submitting, status: 'open', expiresAt: Math.max(submitting.expiresAt, now() + services.config.formTtlMs), updatedAt: now() }],
         jobs: [
+          ...(submitting && newer ? [formDeleteJob(services, submitting)] : []),
           noticeJob(services, `${job.id}:failed`, {
             chatId: todo.chatId,
             userId: todo.creatorId,
-            text: t(lang, form?.delivery?.kind === 'direct' ? 'notice.postFailedDirect' : 'notice.postFailed', {
-              reason: t(lang, sayFailure(error, 'notice.internalError')),
-            }),
+            text: t(lang, noticeKey, { reason: t(lang, sayFailure(error, 'notice.internalError')), text: oneLine(todo.text, 40) }),
             tone: 'error',
             lang,
           }),
