@@ -1,4 +1,5 @@
 // The two locales the bot speaks, not the package's index, which loads every locale chrono knows (3x the start-up time).
+import type { ParsedResult } from 'chrono-node';
 import * as en from 'chrono-node/en';
 import * as zh from 'chrono-node/zh';
 import { instantAt, wallClock } from './time';
@@ -52,9 +53,18 @@ const CLOCK_TIME = /\d{1,2}\s*[:：]\s*\d{2}/;
 const DANGLING_PREPOSITION = /\s+(?:on|at|by|before|until|due)\s*$/i;
 
 export function reminderInText(text: string, p: { now: number; zone: string }): ReminderInText | undefined {
-  const parser = CHINESE.test(text) ? zh.hans.casual : english;
-  const [found] = parser.parse(text, chronoReference(p.now, p.zone), { forwardDate: true });
-  if (!found) return undefined;
+  // Text with Chinese in it is read as Chinese first; words mixed in ("提交 report tomorrow 3pm") as English after.
+  const parsers = CHINESE.test(text) ? [zh.hans.casual, english] : [english];
+  const reference = chronoReference(p.now, p.zone);
+  for (const parser of parsers) {
+    const [found] = parser.parse(text, reference, { forwardDate: true });
+    const reminder = found && reminderFound(text, found, p);
+    if (reminder) return reminder;
+  }
+  return undefined;
+}
+
+function reminderFound(text: string, found: ParsedResult, p: { now: number; zone: string }): ReminderInText | undefined {
   const { start } = found;
   if (!start.isCertain('hour') || !(start.isCertain('meridiem') || CLOCK_TIME.test(found.text))) return undefined;
   const remindAt = instantAt(

@@ -19,6 +19,8 @@ describe('reading a reminder time out of the /todo text', () => {
     ['submit the report next Friday 10:00', '2026-12-11T02:00:00.000Z', 'submit the report'],
     ['fix the bug on Dec 3 at 14:30', '2026-12-03T06:30:00.000Z', 'fix the bug'],
     ['send the invoice by tomorrow 5pm please', '2026-12-01T09:00:00.000Z', 'send the invoice please'],
+    ['提交 report tomorrow 3pm', '2026-12-01T07:00:00.000Z', '提交 report'],
+    ['明天15:00 提交周报', '2026-12-01T07:00:00.000Z', '提交周报'],
   ])('%s → %s, text %s', (text, at, rest) => {
     const found = inShanghai(text);
     expect(iso(found?.remindAt)).toBe(at);
