@@ -2,8 +2,8 @@ import type { Language } from '../domain/languages';
 
 /**
  * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`, and
- * `@_all` for everyone) are stripped wherever they stand, so `@Bot /todo x`, `/todo x`, `/todo @_user_2 x` and
- * `@_all @Bot /todo x` read alike.
+ * `@_all` for everyone) before the command are stripped, so `@Bot /todo x`, `/todo x` and `@_all @Bot /todo x` read
+ * alike; after it, a person's is part of the text (`/todo ask @_user_2 about it` reads "ask @Bea about it").
  */
 
 export type ParsedMessage =
@@ -26,10 +26,15 @@ export const COMMAND_NAMES = {
 export type CommandId = keyof typeof COMMAND_NAMES;
 
 const MENTION_KEY = /@_(?:user_\d+|all)(?![A-Za-z0-9_])/g;
-/** `/todo x`, `/todo@Bot x`, and `/todo提交周报` (Chinese needs no space after a name). */
-const LATIN_COMMAND = /^[/／]([A-Za-z][\w-]*)(?:@\S+)?(?:\s+([\s\S]*))?$/u;
+/** The mentions a message starts with: whom it is addressed to, never part of the words. */
+const LEADING_MENTIONS = /^(?:\s*@_(?:user_\d+|all)(?![A-Za-z0-9_]))+/;
+const LEADING_PERSON = /^\s*(@_user_\d+)(?![A-Za-z0-9_])/;
+/** `/todo x`, `/todo@Bot x`, `/todo: x` and `/todo，x`, and `/todo提交周报` (Chinese needs no space after a name). */
+const LATIN_COMMAND = /^[/／]([A-Za-z][\w-]*)(?:@\S+)?(?:(?:\s|\s*[:：,，])\s*([\s\S]*))?$/u;
 const LATIN_THEN_CHINESE = /^[/／]([A-Za-z][\w-]*)(\p{Script=Han}[\s\S]*)$/u;
 const CHINESE_COMMAND = /^[/／](\p{Script=Han}+)([\s\S]*)$/u;
+/** What may stand between a command's name and its text: `/待办：买牛奶`. */
+const LEADING_SEPARATOR = /^\s*[:：,，]/;
 /** A Chinese input method in Chinese punctuation mode types `、` for `/`; it starts a command only before a known name. */
 const IME_SLASH = /^、/;
 
@@ -46,8 +51,19 @@ export function mayBeCommand(text: string): boolean {
   return text.includes('/') || text.includes('／') || text.includes('、');
 }
 
-export function parseMessage(text: string): ParsedMessage {
-  const stripped = text.replace(MENTION_KEY, ' ').replace(/\s+/g, ' ').trim();
+/**
+ * `names`: the people mentioned, by key (not the bot, nor everyone): after the first words their mentions stay in the
+ * text as `@Name`. Without it every mention is stripped, as when only the command matters.
+ */
+export function parseMessage(text: string, names?: ReadonlyMap<string, string>): ParsedMessage {
+  const afterLead = text.replace(LEADING_MENTIONS, '');
+  const stripped = afterLead
+    .replace(MENTION_KEY, (key) => {
+      const name = names?.get(key);
+      return name === undefined ? ' ' : ` @${name} `;
+    })
+    .replace(/\s+/g, ' ')
+    .trim();
   if (stripped === '') return { kind: 'mention-only' };
   const command = readCommand(stripped) ?? (IME_SLASH.test(stripped) ? knownOnly(readCommand(stripped.replace(IME_SLASH, '/'))) : undefined);
   return command ?? { kind: 'chatter', text: stripped };
@@ -61,9 +77,19 @@ function readCommand(text: string): ParsedMessage | undefined {
   // Chinese is written without spaces: `/待办列表我的` is `/待办列表 我的`, the longest known name first.
   const run = chinese[1] as string;
   const name = CHINESE_NAMES.find((known) => run.startsWith(known)) ?? run;
-  return { kind: 'command', name, args: `${run.slice(name.length)}${chinese[2] ?? ''}`.trim() };
+  return { kind: 'command', name, args: `${run.slice(name.length)}${chinese[2] ?? ''}`.replace(LEADING_SEPARATOR, '').trim() };
 }
 
 function knownOnly(parsed: ParsedMessage | undefined): ParsedMessage | undefined {
-  return parsed?.kind === 'command' && KNOWN_NAMES.has(parsed.name) ? parsed : undefined;
+  return parsed?.kind === 'command' && isKnownCommand(parsed.name) ? parsed : undefined;
+}
+
+/** Whether `name` is one of the bot's commands, in either language. */
+export function isKnownCommand(name: string): boolean {
+  return KNOWN_NAMES.has(name);
+}
+
+/** The key of the person mention a message starts with (`@_user_2 /help`: addressed to them), if any. */
+export function leadingMentionKey(text: string): string | undefined {
+  return LEADING_PERSON.exec(text)?.[1];
 }

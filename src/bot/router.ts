@@ -4,7 +4,7 @@ import type { Language } from '../domain/languages';
 import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/registry';
-import { COMMAND_NAMES, type CommandId, type ParsedMessage, mayBeCommand, parseMessage } from './commands';
+import { COMMAND_NAMES, type CommandId, type ParsedMessage, isKnownCommand, leadingMentionKey, mayBeCommand, parseMessage } from './commands';
 import { type Notice, noticeJob } from './jobs/notice';
 import { chatLanguage, languageOfMessage } from './language';
 import type { Services } from './services';
@@ -19,10 +19,16 @@ import type { Services } from './services';
  * is one, so it can be routed directly too.
  */
 export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'threadId' | 'text'> & {
-  mentions: Array<Pick<Mention, 'key' | 'openId'>>;
+  /** `name` only where the command writes it into its text (`/todo ask @Bea …`): a job keeps what its command uses. */
+  mentions: Array<Pick<Mention, 'key' | 'openId'> & { name?: string | undefined }>;
 };
 
+/** The commands whose text keeps the people mentioned in it, by name. */
+const NAMES_IN_TEXT = new Set<string>(Object.values(COMMAND_NAMES.todo));
+
 export function commandMessage(message: MessageEvent): CommandMessage {
+  const parsed = message.text === undefined || message.mentions.length === 0 ? undefined : parseMessage(message.text);
+  const keepsNames = parsed?.kind === 'command' && NAMES_IN_TEXT.has(parsed.name);
   return {
     eventId: message.eventId,
     messageId: message.messageId,
@@ -32,7 +38,7 @@ export function commandMessage(message: MessageEvent): CommandMessage {
     parentId: message.parentId,
     threadId: message.threadId,
     text: message.text,
-    mentions: message.mentions.map(({ key, openId }) => ({ key, openId })),
+    mentions: message.mentions.map(({ key, openId, name }) => (keepsNames ? { key, openId, name } : { key, openId })),
   };
 }
 
@@ -40,6 +46,8 @@ export interface CommandContext {
   services: Services;
   message: CommandMessage;
   args: string;
+  /** `args` with the people mentioned in them by name (`ask @Bea about it`), for a command that keeps them. */
+  argsWithNames: string;
   /** The language to answer in: the message's own, else the chat's setting, else `BOT_LANGUAGE`. */
   lang: Language;
   /** Commits the command's changes as the job handling the message (see `JobContext.commit`). */
@@ -81,13 +89,20 @@ export class CommandRouter {
    * only the bot's own open_id, not yet known, can tell whether a mention is of the bot.
    */
   static concernsBot(message: MessageEvent, botOpenId: string | undefined): boolean | undefined {
-    if (message.text === undefined || !message.senderIsUser) return false;
-    if (message.chatType === 'p2p' || (mayBeCommand(message.text) && parseMessage(message.text).kind === 'command')) return true;
+    const { text } = message;
+    if (text === undefined || !message.senderIsUser) return false;
+    if (message.chatType === 'p2p') return true;
+    const parsed = mayBeCommand(text) ? parseMessage(text) : undefined;
+    const command = parsed?.kind === 'command' ? parsed : undefined;
     // A mention of a person may be one of the bot; `@_all` names nobody.
     const people = message.mentions.filter((m) => m.openId !== undefined);
-    if (people.length === 0) return false;
+    // A command of another bot's (`/shrug`, which the group's read-all scope shows too) is not answered.
+    if (people.length === 0) return command !== undefined && isKnownCommand(command.name);
     if (botOpenId === undefined) return undefined;
-    return people.some((m) => m.openId === botOpenId);
+    if (people.some((m) => m.openId === botOpenId)) return true;
+    // Not mentioned: a command of the bot's, unless the message is addressed to someone else (`@OtherBot /help`).
+    const lead = leadingMentionKey(text);
+    return command !== undefined && isKnownCommand(command.name) && !people.some((m) => m.key === lead);
   }
 
   /** Every command once, in the order registered. */
@@ -131,6 +146,7 @@ export class CommandRouter {
       services,
       message,
       args: parsed.kind === 'command' ? parsed.args : '',
+      argsWithNames: parsed.kind === 'command' ? await argsWithNames(services, message, parsed.args) : '',
       lang,
       commit: job.commit,
       reply: (key, options = {}) => {
@@ -174,4 +190,14 @@ export class CommandRouter {
     const botId = await services.botOpenId();
     return message.mentions.some((m) => m.openId === botId);
   }
+}
+
+/** A command's arguments with the people it mentions by name: not the bot, nor everyone (`@_all` has no open_id). */
+async function argsWithNames(services: Services, message: CommandMessage, args: string): Promise<string> {
+  const people = message.mentions.filter((m) => m.openId !== undefined && m.name !== undefined);
+  if (people.length === 0 || message.text === undefined) return args;
+  const botId = await services.botOpenId();
+  const names = new Map(people.filter((m) => m.openId !== botId).map((m) => [m.key, m.name as string]));
+  const named = parseMessage(message.text, names);
+  return named.kind === 'command' ? named.args : args;
 }

@@ -53,6 +53,19 @@ describe('file modes', () => {
   });
 });
 
+/** The payload of the job `jobId` as the store's log first wrote it. */
+async function storedPayload(jobId: string): Promise<Record<string, unknown>> {
+  const lines = (await readFile(join(dataDir(), 'db.json.log'), 'utf8')).split('\n').filter((line) => line.includes(jobId));
+  const stored = lines
+    .flatMap((line) => {
+      const parsed = JSON.parse(line);
+      return Array.isArray(parsed[0]) ? parsed : [parsed];
+    })
+    .find(([collection, key, value]: [string, string, unknown]) => collection === 'jobs' && key === jobId && value !== null);
+  expect(stored).toBeDefined();
+  return stored[2].payload as Record<string, unknown>;
+}
+
 describe('what is stored of messages', () => {
   const colleague = { key: '@_user_1', openId: 'ou_alice', name: 'Alice Zhang' };
   const bot = { key: '@_user_2', openId: 'ou_bot', name: 'To-do Bot' };
@@ -87,20 +100,21 @@ describe('what is stored of messages', () => {
   it('stores a command job with only the fields its handler uses: no mention names', async () => {
     expect((await push('@_user_2 /todos @_user_1 job-marker', [bot, colleague], 'ev_job_fields')).status).toBe(200);
     await h.settled();
-    const lines = (await readFile(join(dataDir(), 'db.json.log'), 'utf8')).split('\n').filter((line) => line.includes('message:ev_job_fields'));
-    const stored = lines
-      .flatMap((line) => {
-        const parsed = JSON.parse(line);
-        return Array.isArray(parsed[0]) ? parsed : [parsed];
-      })
-      .find(([collection, key, value]: [string, string, unknown]) => collection === 'jobs' && key === 'message:ev_job_fields' && value !== null);
-    expect(stored).toBeDefined();
-    const payload = stored[2].payload as Record<string, unknown>;
+    const payload = await storedPayload('message:ev_job_fields');
     expect(Object.keys(payload).sort()).toEqual(['chatId', 'chatType', 'eventId', 'mentions', 'messageId', 'senderId', 'text']);
     expect(payload.mentions).toEqual([
       { key: '@_user_2', openId: 'ou_bot' },
       { key: '@_user_1', openId: 'ou_alice' },
     ]);
     expect(await onDisk()).not.toContain('Alice Zhang');
+  });
+
+  it('keeps the names of the people a /todo mentions in its text, which its form shows', async () => {
+    expect((await push('@_user_2 /todo ask @_user_1 about it', [bot, colleague], 'ev_todo_names')).status).toBe(200);
+    await h.settled();
+    expect((await storedPayload('message:ev_todo_names')).mentions).toEqual([
+      { key: '@_user_2', openId: 'ou_bot', name: 'To-do Bot' },
+      { key: '@_user_1', openId: 'ou_alice', name: 'Alice Zhang' },
+    ]);
   });
 });

@@ -27,6 +27,21 @@ async function todoReplyingTo(sourceId: string, text = '') {
 const inputOf = (card: unknown) => JSON.stringify(card).match(/"default_value":"([^"]*)"/)?.[1];
 const todoOfCard = async (messageId: string) => (await h.app.services.store.todoByMessage(messageId)) as Todo;
 
+describe('people mentioned in the /todo text', () => {
+  it('stay in the form’s text by name; a command addressed to another bot is left alone', async () => {
+    await start();
+    await h.say('ou_admin', '/todo ask @_user_2 about the budget', { people: [{ key: '@_user_2', openId: 'ou_alice', name: 'Alice Chen' }] });
+    await h.settled();
+    expect(inputOf(formCards(h, 'ou_admin').at(-1)?.card)).toBe('ask @Alice Chen about the budget');
+
+    // `@Weather Bot /help`, with the read-all scope: not for this bot, so no help card and nothing stored.
+    const before = h.emu.messages.size;
+    await h.say('ou_member', '@_user_3 /help', { mentionBot: false, people: [{ key: '@_user_3', openId: 'ou_weather_bot', name: 'Weather Bot' }] });
+    await h.settled();
+    expect(h.emu.messages.size).toBe(before);
+  });
+});
+
 describe('a to-do from a message', () => {
   it('reads a text message: its words prefill the form, a time in them the reminder, and the card replies to it', async () => {
     await start();

@@ -17,6 +17,17 @@ describe('parseMessage', () => {
     expect(parseMessage('/todo @_user_2 check   the build @_user_3')).toEqual({ kind: 'command', name: 'todo', args: 'check the build' });
   });
 
+  it('keeps a person mentioned in the text, by name, when it knows the names', () => {
+    const names = new Map([
+      ['@_user_2', 'Bea'],
+      ['@_user_3', 'Chen Li'],
+    ]);
+    expect(parseMessage('@_user_1 /todo ask @_user_2 about the budget', names)).toEqual({ kind: 'command', name: 'todo', args: 'ask @Bea about the budget' });
+    expect(parseMessage('/todo review the PR@_user_3', names)).toEqual({ kind: 'command', name: 'todo', args: 'review the PR @Chen Li' });
+    // Mentions before the command say whom it is for, and are never part of it.
+    expect(parseMessage('@_user_2 @_user_1 /todo x', names)).toEqual({ kind: 'command', name: 'todo', args: 'x' });
+  });
+
   it('strips @_all (a mention of everyone) like any mention', () => {
     expect(parseMessage('@_all @_user_1 /todos')).toEqual({ kind: 'command', name: 'todos', args: '' });
     expect(parseMessage('@_user_1 @_all')).toEqual({ kind: 'mention-only' });
@@ -51,6 +62,16 @@ describe('parseMessage', () => {
     expect(parseMessage('、待办列表')).toEqual({ kind: 'command', name: '待办列表', args: '' });
     expect(parseMessage('、help')).toEqual({ kind: 'command', name: 'help', args: '' });
     expect(parseMessage('、还有一件事')).toEqual({ kind: 'chatter', text: '、还有一件事' });
+  });
+
+  it('reads a colon or comma after the name, half- or full-width, as the space it stands for', () => {
+    expect(parseMessage('/todo：买牛奶')).toEqual({ kind: 'command', name: 'todo', args: '买牛奶' });
+    expect(parseMessage('/todo: buy milk')).toEqual({ kind: 'command', name: 'todo', args: 'buy milk' });
+    expect(parseMessage('/todo, buy milk')).toEqual({ kind: 'command', name: 'todo', args: 'buy milk' });
+    expect(parseMessage('/待办：买牛奶')).toEqual({ kind: 'command', name: '待办', args: '买牛奶' });
+    expect(parseMessage('/待办 ，买牛奶')).toEqual({ kind: 'command', name: '待办', args: '买牛奶' });
+    // Punctuation inside the text stays.
+    expect(parseMessage('/todo note: call Bea')).toEqual({ kind: 'command', name: 'todo', args: 'note: call Bea' });
   });
 
   it('tells chatter from commands', () => {
@@ -109,14 +130,26 @@ describe('which messages may concern the bot', () => {
 
   it('keeps commands, mentions of the bot and direct chats; drops group chatter, bots and non-text', () => {
     const bot = { key: '@_user_1', openId: 'ou_bot', name: 'Bot' };
-    const colleague = { key: '@_user_1', openId: 'ou_alice', name: 'Alice' };
+    const colleague = { key: '@_user_2', openId: 'ou_alice', name: 'Alice' };
     expect(CommandRouter.concernsBot(message({ text: '/todo x' }), 'ou_bot')).toBe(true);
-    expect(CommandRouter.concernsBot(message({ text: '@_user_1 /todo x', mentions: [colleague] }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ text: '/todo ask @_user_2 x', mentions: [colleague] }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 /todo x', mentions: [bot] }), 'ou_bot')).toBe(true);
     expect(CommandRouter.concernsBot(message({ mentions: [bot] }), 'ou_bot')).toBe(true);
     expect(CommandRouter.concernsBot(message({ chatType: 'p2p' }), 'ou_bot')).toBe(true);
     expect(CommandRouter.concernsBot(message({}), 'ou_bot')).toBe(false);
     expect(CommandRouter.concernsBot(message({ text: '/todo', senderIsUser: false }), 'ou_bot')).toBe(false);
     expect(CommandRouter.concernsBot(message({ text: undefined, chatType: 'p2p' }), 'ou_bot')).toBe(false);
+  });
+
+  it('leaves another bot’s commands alone: addressed to someone else, or a name the bot does not know without its mention', () => {
+    const otherBot = { key: '@_user_1', openId: 'ou_other_bot', name: 'Weather Bot' };
+    const bot = { key: '@_user_2', openId: 'ou_bot', name: 'Bot' };
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 /help', mentions: [otherBot] }), 'ou_bot')).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: '/shrug' }), 'ou_bot')).toBe(false);
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 /ask rain?', mentions: [otherBot] }), 'ou_bot')).toBe(false);
+    // Named with the bot, an unknown command is answered (with the list of the bot's own).
+    expect(CommandRouter.concernsBot(message({ text: '@_user_2 /shrug', mentions: [bot] }), 'ou_bot')).toBe(true);
+    expect(CommandRouter.concernsBot(message({ text: '@_user_1 @_user_2 /help', mentions: [otherBot, bot] }), 'ou_bot')).toBe(true);
   });
 
   it('drops chatter that mentions someone else, and cannot tell before it knows its own open_id', () => {

@@ -10,7 +10,7 @@ import { derivedId } from '../services';
  * replaced form is closed only from the state it was read in, so two `/todo`s at once leave one form open. The form
  * is written in the command's language, and remembers it for its clicks and notices.
  */
-export const openTodoForm: CommandMiddleware = async ({ services, message, args, lang, commit }) => {
+export const openTodoForm: CommandMiddleware = async ({ services, message, argsWithNames, lang, commit }) => {
   const { store, now, config } = services;
   const formId = derivedId('form', message.eventId);
   if (await store.form(formId)) return;
@@ -20,7 +20,15 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, args,
   const topic = (await services.admins.chatMode(message.chatId)) === 'topic';
   const previous = await store.openForm(message.chatId, message.senderId);
   const form: TodoForm = {
-    ...newForm({ id: formId, chatId: message.chatId, ownerId: message.senderId, draftText: args, language: lang, now: now(), ttlMs: config.formTtlMs }),
+    ...newForm({
+      id: formId,
+      chatId: message.chatId,
+      ownerId: message.senderId,
+      draftText: argsWithNames,
+      language: lang,
+      now: now(),
+      ttlMs: config.formTtlMs,
+    }),
     commandMessageId: message.messageId,
     ...(message.threadId !== undefined && { threadId: message.threadId }),
     ...(topic && { delivery: { kind: 'direct' } as const, replyTo: message.messageId }),
