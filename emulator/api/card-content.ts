@@ -20,7 +20,8 @@ export function parseContent(msgType: 'text' | 'interactive', content: string): 
   } catch {
     throw badParam('content: not valid JSON');
   }
-  const bytes = Buffer.byteLength(content, 'utf8');
+  // The limit is on the request body, where `content` is a JSON string: its quotes and backslashes escaped.
+  const bytes = Buffer.byteLength(JSON.stringify(content), 'utf8');
   if (msgType === 'interactive') {
     acceptCard(parsed, bytes);
     return parsed;

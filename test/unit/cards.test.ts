@@ -23,6 +23,7 @@ import { reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
+import { parseContent } from '../../emulator/api/card-content';
 import { DIGEST_LINE_LIMIT } from '../../src/domain/digest';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
 import { FORM_FIELDS, FORM_NAME, formButtonName } from '../../src/domain/todo-form';
@@ -437,6 +438,17 @@ describe('text people typed', () => {
 describe('assertCardFits', () => {
   it('throws for an absurdly large card', () => {
     expect(() => todoCard(todo({ text: '<'.repeat(30_000) }), { lang: 'en_us' })).toThrow(/bytes/);
+  });
+
+  it('measures a card as Feishu does, inside the request body: a text of quotes is twice its JSON there, and Feishu refuses it', () => {
+    // 6,000 quotes: 12 KB of JSON, 24 KB of request body.
+    const quoted = assertCardFits({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: '"'.repeat(6_000) }] } });
+    expect(() => parseContent('interactive', JSON.stringify(quoted))).not.toThrow();
+    // 9,000 quotes: 18 KB of JSON, 36 KB of request body.
+    const tooQuoted = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '"'.repeat(9_000) }] } };
+    expect(Buffer.byteLength(JSON.stringify(tooQuoted))).toBeLessThan(20 * 1024);
+    expect(() => assertCardFits(tooQuoted)).toThrow(/bytes as sent/);
+    expect(() => parseContent('interactive', JSON.stringify(tooQuoted))).toThrow(/limit is 30720 bytes/);
   });
 
   it('throws for too many components', () => {
