@@ -59,6 +59,7 @@ function wordsOf(msgType: string, content: string, mentions: Array<{ key: string
       msgType,
       content,
       mentions.map((m) => ({ key: m.key, ...(m.id !== undefined && { openId: m.id }), name: m.name })),
+      { whole: true },
     );
   } catch (error) {
     if (errorCode(error) === ErrorCode.MessageContentInvalid) return undefined;
@@ -69,6 +70,8 @@ function wordsOf(msgType: string, content: string, mentions: Array<{ key: string
   const words = said.text
     .replace(/@_(?:user_\d+|all)(?![A-Za-z0-9_])/g, (key) => (key === '@_all' ? '@all' : `@${names.get(key) || 'someone'}`))
     .replace(/[ \t]+/g, ' ')
+    // A paragraph of an image or a sticker alone leaves an empty line.
+    .replace(/\n(?:[ \t]*\n)+/g, '\n')
     .trim();
   return words === '' ? undefined : words;
 }

@@ -22,14 +22,18 @@ export class MessageContentError extends CodedError {
   readonly code = ErrorCode.MessageContentInvalid;
 }
 
-/** The words of a `text` or `post` message; undefined for every other message type (images, files, cards, …). */
-export function readMessageText(messageType: string, content: string, mentions: Mention[]): MessageText | undefined {
+/**
+ * The words of a `text` or `post` message; undefined for every other message type (images, files, cards, …).
+ * `whole`: a post's title and code blocks too, as a message read for its words (a to-do from it); without, only what
+ * a command can be written in.
+ */
+export function readMessageText(messageType: string, content: string, mentions: Mention[], { whole = false } = {}): MessageText | undefined {
   if (messageType === 'text') {
     const text = (parseJson(content) as { text?: unknown } | null)?.text;
     if (typeof text !== 'string') throw new MessageContentError('message.content has no text');
     return { text, mentions };
   }
-  if (messageType === 'post') return readPost(parseJson(content), mentions);
+  if (messageType === 'post') return readPost(parseJson(content), mentions, whole);
   return undefined;
 }
 
@@ -56,31 +60,32 @@ export const POST_ELEMENT_LIMIT = 1_000;
  * wrapped in a language (`{"zh_cn": {title, content}}`, as posts are sent) is read from its first language.
  * At most POST_ELEMENT_LIMIT elements are read, each in constant time.
  */
-function readPost(parsed: unknown, mentions: Mention[]): MessageText | undefined {
-  const paragraphs = postParagraphs(parsed);
-  if (!paragraphs) return undefined;
+function readPost(parsed: unknown, mentions: Mention[], whole: boolean): MessageText | undefined {
+  const post = postBody(parsed);
+  if (!post) return undefined;
   const keys = new MentionKeys(mentions);
   let budget = POST_ELEMENT_LIMIT;
-  const lines: string[] = [];
-  for (const paragraph of paragraphs) {
+  const title = whole ? stringOr(post.title).trim() : '';
+  const lines: string[] = title === '' ? [] : [title];
+  for (const paragraph of post.content) {
     if (budget <= 0) break;
     const elements = Array.isArray(paragraph) ? paragraph.slice(0, budget) : [];
     budget -= Math.max(1, elements.length);
-    lines.push(elements.map((element) => (isObject(element) ? elementText(element, keys) : '')).join(''));
+    lines.push(elements.map((element) => (isObject(element) ? elementText(element, keys, whole) : '')).join(''));
   }
   return { text: lines.join('\n'), mentions: keys.mentions };
 }
 
-function postParagraphs(parsed: unknown): unknown[] | undefined {
+function postBody(parsed: unknown): { title?: unknown; content: unknown[] } | undefined {
   if (!isObject(parsed)) return undefined;
-  if (Array.isArray(parsed.content)) return parsed.content;
+  if (Array.isArray(parsed.content)) return { title: parsed.title, content: parsed.content };
   for (const body of Object.values(parsed)) {
-    if (isObject(body) && Array.isArray(body.content)) return body.content;
+    if (isObject(body) && Array.isArray(body.content)) return { title: body.title, content: body.content };
   }
   return undefined;
 }
 
-function elementText(element: Element, keys: MentionKeys): string {
+function elementText(element: Element, keys: MentionKeys, whole: boolean): string {
   switch (element.tag) {
     case 'text':
       return stringOr(element.text);
@@ -88,6 +93,8 @@ function elementText(element: Element, keys: MentionKeys): string {
       return stringOr(element.text) || stringOr(element.href);
     case 'at':
       return keys.keyOf(element);
+    case 'code_block':
+      return whole ? stringOr(element.text) : '';
     default:
       return '';
   }

@@ -51,6 +51,17 @@ describe('readSource', () => {
     expect(result).toMatchObject({ ok: true, text: 'Deploy failed', source: { senderType: 'app' } });
   });
 
+  it('reads a rich-text message’s title and code blocks too, as the words of the message (a command ignores both)', async () => {
+    const post = {
+      title: 'Q3 review',
+      content: [[{ tag: 'img', image_key: 'img_1' }], [{ tag: 'code_block', language: 'SHELL', text: 'npm run deploy' }]],
+    };
+    const result = await read(async () => message({ msgType: 'post', content: JSON.stringify(post) }));
+    expect(result).toMatchObject({ ok: true, text: 'Q3 review\nnpm run deploy' });
+    const wrapped = { zh_cn: { title: '周报', content: [[{ tag: 'img', image_key: 'img_1' }]] } };
+    expect(await read(async () => message({ msgType: 'post', content: JSON.stringify(wrapped) }))).toMatchObject({ ok: true, text: '周报' });
+  });
+
   it('cuts the words at the to-do limit, counting characters as people see them', async () => {
     const result = await read(async () => message({ content: JSON.stringify({ text: '😀'.repeat(600) }) }));
     expect(result.ok && [...result.text].length).toBe(500);
