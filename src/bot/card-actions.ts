@@ -249,7 +249,7 @@ async function mayChange(services: Services, todo: Todo, operatorId: string): Pr
 /** A click on the form is answered in the form's language (the card's: the ephemeral card has only that one). */
 async function submit(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const stored = await store.form(formId);
+  const stored = await withDirectChat(services, await store.form(formId), action);
   const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
@@ -274,7 +274,7 @@ async function submit(services: Services, action: CardActionEvent, formId: strin
 
 async function cancel(services: Services, action: CardActionEvent, formId: string): Promise<Decision> {
   const { store, now } = services;
-  const stored = await store.form(formId);
+  const stored = await withDirectChat(services, await store.form(formId), action);
   const lang = stored ? recordLanguage(services, stored) : services.config.botLanguage;
   const actor = checkActor(stored, action.operatorId, action.chatId);
   if (!actor.ok) return { answer: refusalToast(actor, lang), lang };
@@ -284,6 +284,17 @@ async function cancel(services: Services, action: CardActionEvent, formId: strin
     change: { forms: [form], jobs: [formDeleteJob(services, form)] },
     lang,
   };
+}
+
+/**
+ * A form sent by direct message whose sending is not recorded yet (Feishu's answer lost, the job trying again) knows
+ * no chat for its card. A click from a direct chat is from that card, since only the bot and the owner are in one
+ * (checked next), and says which chat it is; the decision's commit keeps it.
+ */
+async function withDirectChat(services: Services, form: TodoForm | undefined, action: CardActionEvent): Promise<TodoForm | undefined> {
+  if (form?.delivery?.kind !== 'direct' || form.delivery.chatId !== undefined || action.chatId === undefined) return form;
+  const mode = await services.admins.chatMode(action.chatId, CLICK_ADMIN_WAIT_MS).catch(() => undefined);
+  return mode === 'p2p' ? { ...form, delivery: { kind: 'direct', chatId: action.chatId } } : form;
 }
 
 /** A form sent by direct message is answered with its closed look at once (the job then updates it for good). */

@@ -151,9 +151,11 @@ export function formJobs(services: Services): RegisteredJob[] {
         // Closed after its card was sent (a /todo, Submit or Cancel won the race to the record, here or on another
         // instance, and this job runs again): the card is still noted on the form, so that the job that closed it,
         // queued behind this one in the form's lane, deletes it.
-        const sent = job.steps.send;
-        if (typeof sent === 'string' && form.messageId === undefined && !formCardIds(form).includes(sent))
-          await commit({ forms: [{ ...form, messageId: sent }] });
+        const sent = sentCard(job.steps.send);
+        if (sent && form.messageId === undefined && !formCardIds(form).includes(sent.messageId)) {
+          const delivery = form.delivery?.kind === 'direct' && sent.chatId !== undefined ? { kind: 'direct' as const, chatId: sent.chatId } : form.delivery;
+          await commit({ forms: [{ ...form, messageId: sent.messageId, ...(delivery && { delivery }) }] });
+        }
         return;
       }
       // The owner's profile zone is looked up beside the send (never rejecting), and stored on the form so that
@@ -201,4 +203,11 @@ export function formJobs(services: Services): RegisteredJob[] {
   });
 
   return [send, remove];
+}
+
+/** The card a form's `send` step recorded: an ephemeral card's id, or a direct message's id and chat. */
+function sentCard(step: unknown): { messageId: string; chatId?: string | undefined } | undefined {
+  if (typeof step === 'string') return { messageId: step };
+  const sent = step as { messageId?: unknown; chatId?: unknown } | null | undefined;
+  return typeof sent?.messageId === 'string' ? { messageId: sent.messageId, chatId: typeof sent.chatId === 'string' ? sent.chatId : undefined } : undefined;
 }
