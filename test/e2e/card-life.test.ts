@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, TestClock, buttonValue, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /**
  * Feishu lets a card be clicked and updated for 14 days. A to-do open longer than that keeps a usable card: the
@@ -75,10 +75,30 @@ describe('a to-do whose card grows old', () => {
     expect(buttonValue(h.emu.messages.get(third?.messageId as string)?.card, 'todo.done').todoId).toBe(todo.todoId);
     expect(patchesOf(todo.messageId)).toHaveLength(patchesBefore);
 
-    // /recall, as a reply to the new card, withdraws it.
+    // /recall, as a reply to the new card, withdraws it, and the first card with it.
     await h.say('ou_admin', '/recall', { parentId: third?.messageId });
     await h.settled();
     expect(h.emu.messages.get(third?.messageId as string)?.recalled).toBe(true);
+    expect(h.emu.messages.get(todo.messageId)?.recalled).toBe(true);
+  });
+
+  it('recalls the card that took over even when Feishu keeps the first one, and says why it stays', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the lease', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'weekly' });
+    await clock.advance(HOUR);
+    await clock.advance(14 * DAY);
+    const taken = replies(todo.messageId).at(-1);
+    expect((await todoOf(todo.todoId)).currentCard?.messageId).toBe(taken?.messageId);
+    h.emu.fault({ method: 'DELETE', path: `/open-apis/im/v1/messages/${todo.messageId}`, code: 230009, msg: 'recall window' });
+    await h.say('ou_admin', '/recall', { parentId: taken?.messageId });
+    await h.settled();
+    expect(h.emu.messages.get(taken?.messageId as string)?.recalled).toBe(true);
+    expect(h.emu.messages.get(todo.messageId)?.recalled).toBe(false);
+    expect((await todoOf(todo.todoId)).status).toBe('recalled');
+    const told = noticesTo(h, 'ou_admin').at(-1);
+    expect(told).toContain('Recalled the to-do “Renew the lease”. Its first card');
+    expect(told).toContain('older than the recall window');
+    expect(errorLines()).toEqual([]);
   });
 
   it('records the reminder that took over even when the to-do was closed between its post and its commit', async () => {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { oneLine } from '../../../cards/parts';
 import { todoCard } from '../../../cards/todo';
-import { currentCard } from '../../domain/current-card';
+import { currentCard, reminderTookOver } from '../../domain/current-card';
 import { LANGUAGES } from '../../domain/languages';
 import type { Todo, TodoForm } from '../../domain/model';
 import { close } from '../../domain/todo-form';
-import { feishuRefusal } from '../../feishu/errors';
+import { feishuRefusal, isTransient } from '../../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
 import { sayFailure } from '../feishu-sentences';
@@ -121,6 +121,17 @@ export function todoJobs(services: Services): RegisteredJob[] {
     },
   });
 
+  /** Recalls a to-do's earlier card: nothing when done, else the sentence saying why Feishu keeps it (transient: thrown). */
+  async function recallIfAllowed(messageId: string): Promise<MessageKey | false> {
+    try {
+      await feishu.recall(messageId);
+      return false;
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      return sayFailure(error, 'recall.failed');
+    }
+  }
+
   const recall = handle(todoRecall, {
     async run({ job, payload, step, commit }) {
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = payload;
@@ -133,6 +144,9 @@ export function todoJobs(services: Services): RegisteredJob[] {
 
       const { messageId } = card;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
+      // A reminder that took over left the first card in the chat, showing the to-do open: it goes too, where Feishu
+      // still allows (its recall window is the tenant's, a day by default, and a takeover comes after 13).
+      const firstLeft = reminderTookOver(todo) && todo.messageId !== undefined && (await step('recall:first', () => recallIfAllowed(todo.messageId as string)));
       const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
       await commit({
         todos: [recalled],
@@ -140,7 +154,12 @@ export function todoJobs(services: Services): RegisteredJob[] {
           feedSyncJob(services, todo),
           // The task goes with the card (the job deletes a recalled to-do's task).
           ...taskSyncJobs(services, recalled),
-          recalledNow ? answer('recall.done', 'info', { text: oneLine(todo.text, 40) }) : answer('recall.alreadyGone'),
+          !recalledNow
+            ? answer('recall.alreadyGone')
+            : answer(firstLeft ? 'recall.doneFirstCardLeft' : 'recall.done', 'info', {
+                text: oneLine(todo.text, 40),
+                reason: firstLeft ? t(lang, firstLeft) : '',
+              }),
         ],
       });
     },
