@@ -6,7 +6,7 @@ import { type Handler, ok, parseBody } from './exchange';
 const CALLS_PER_SECOND = 10;
 
 /** Reasons in `failed_cards`, as seed 001 lists them. */
-const Reason = { notCreated: '2', duplicate: '4' } as const;
+const Reason = { noPermission: '1', notCreated: '2', duplicate: '4' } as const;
 
 const CreateBody = z.object({
   app_feed_card: z.object({
@@ -42,6 +42,11 @@ export const createFeedCards: Handler = (call, state) => {
   const sent = (call.body as { app_feed_card: object }).app_feed_card;
   const failed: FailedCard[] = [];
   for (const userId of body.user_ids) {
+    // Someone outside the app's availability: Feishu does not let the app reach them.
+    if (state.unavailableUsers.has(userId)) {
+      failed.push({ biz_id: bizId, user_id: userId, reason: Reason.noPermission });
+      continue;
+    }
     const key = keyOf(bizId, userId);
     if (state.feedCards.has(key)) {
       failed.push({ biz_id: bizId, user_id: userId, reason: Reason.duplicate });

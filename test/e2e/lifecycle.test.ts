@@ -173,7 +173,7 @@ describe('app feed cards', () => {
     expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual([]);
   });
 
-  it('reads failed_cards of a successful answer: retries 3 and 0/1 later, counts 2 and 4 as gone', async () => {
+  it('reads failed_cards of a successful answer: retries 3 and 0 later, counts 2 and 4 as gone', async () => {
     const todo = await postTodo(h, { assignees: members });
     const failed = (reason: string, userId: string) => ({ biz_id: todo.todoId, user_id: userId, reason });
     h.emu.fault({
@@ -201,6 +201,17 @@ describe('app feed cards', () => {
         .map((c) => c.userId)
         .sort(),
     ).toEqual(members.slice(3, 20).sort());
+  });
+
+  it('does not try again a card Feishu will not let the app make for someone (no permission): no wait cures it', async () => {
+    await h.stop();
+    h = await startHarness({ emulator: { unavailableUsers: ['ou_bob'] } });
+    const todo = await postTodo(h, { assignees: ['ou_alice', 'ou_bob'] });
+    expect(liveFeedCards(todo.todoId).map((c) => c.userId)).toEqual(['ou_alice']);
+    expect(h.emu.successfulCallsTo('POST', FEED)).toHaveLength(1);
+    expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual(['ou_alice']);
+    expect(h.logs.some((line) => line.includes('not retried') && line.includes('ou_bob'))).toBe(true);
+    expect((await h.app.store.stats()).pendingJobs).toBe(0);
   });
 
   it('a recalled to-do loses its feed cards, also when recalled after a restart', async () => {

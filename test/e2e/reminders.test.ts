@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RECORD_VERSION, type Todo } from '../../src/domain/model';
-import { gcFunction, heapAfterGc } from '../reliability/support';
+import { gcFunction, heapAfterGc, waitFor } from '../reliability/support';
 import {
   type Harness,
   TestClock,
@@ -49,6 +49,24 @@ describe('a reminder', () => {
     await clock.advance(24 * HOUR);
     expect(replies()).toHaveLength(1);
     expect((await todoOf(todo.todoId)).remindAt).toBeUndefined();
+  });
+
+  it('fires on time while a feed card of the to-do is still being made (Feishu slow, or the card tried again)', async () => {
+    await start();
+    const feed = '/open-apis/im/v2/app_feed_card';
+    const release = h.emu.hold({ method: 'POST', path: feed });
+    const form = await openForm(h);
+    await submitForm(h, 'ou_admin', form, formValues({ text: 'Renew the cert', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()) }));
+    const card = await waitFor(() => groupCards(h)[0], 'the to-do card');
+    await waitFor(() => h.emu.arrivedCalls('POST', feed) > 0, 'the feed card to be asked for');
+    clock.jump(HOUR);
+    h.app.wake();
+    try {
+      await waitFor(() => replies(card.messageId).length === 1, 'the reminder', 5_000);
+    } finally {
+      release();
+    }
+    await h.settled();
   });
 
   it('mentions the creator when nobody is assigned', async () => {

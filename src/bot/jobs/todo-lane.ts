@@ -4,8 +4,8 @@ import { type Clock, type JobKind, newJob } from '../../jobs/registry';
 
 /**
  * A job in the to-do's lane, named `<kind>:<todo id>:<suffix>` (the suffix tells occurrences apart). Its card's
- * updates, feed cards, reminders, nudges and recall share the lane, whichever family's they are, so they run in the
- * order they were enqueued; task jobs are named the same way but queue in lanes of their own.
+ * updates, reminders, nudges and recall share the lane, whichever family's they are, so they run in the order they
+ * were enqueued; task and feed-card jobs are named the same way but queue in lanes of their own.
  */
 export function todoLaneJob<Name extends string, Schema extends z.ZodType>(
   clock: Clock,
