@@ -1,4 +1,5 @@
 import { currentCard } from '../src/domain/current-card';
+import { overdueSince } from '../src/domain/digest';
 import type { MessageSource, Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import { type Card, buildCard, formatInstant, markdown, oneLine, person, privateVoice, repeatLabel, typedText } from './parts';
@@ -8,20 +9,23 @@ export const LIST_LIMIT = 20;
 
 /**
  * `/todos`: the chat's open to-dos (or the asker's, the overdue ones, those of the people named), each with its next
- * reminder and the time of its current card (the one Done acts on: Feishu documents no link to one message, so the
- * line names it by when it was posted), in the asker's zone and language.
+ * reminder, or since when it is overdue, and the time of its current card (the one Done acts on: Feishu documents no
+ * link to one message, so the line names it by when it was posted), in the asker's zone and language.
  */
-export function todoListCard(p: { todos: Todo[]; mine: boolean; overdue?: boolean; people?: string[]; lang: Language; timeZone?: string }): Card {
+export function todoListCard(p: { todos: Todo[]; mine: boolean; overdue?: boolean; people?: string[]; lang: Language; timeZone?: string; now: number }): Card {
   const { lang } = p;
   const filtered = p.overdue === true || (p.people?.length ?? 0) > 0;
   const shown = p.todos.slice(0, LIST_LIMIT);
   const lines = shown.map((todo) => {
     const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
     const repeat = todo.repeat && todo.repeat !== 'none' ? ` · ${repeatLabel(todo.repeat, lang, anchor)}` : '';
+    const late = overdueSince(todo, p.now);
     const next =
-      todo.remindAt !== undefined
-        ? `${t(lang, 'list.next', { time: formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone, lang) })}${repeat}`
-        : t(lang, 'list.noReminder');
+      late !== undefined
+        ? t(lang, 'list.overdueSince', { time: formatInstant(late, p.timeZone ?? todo.timeZone, lang) })
+        : todo.remindAt !== undefined
+          ? `${t(lang, 'list.next', { time: formatInstant(todo.remindAt, p.timeZone ?? todo.timeZone, lang) })}${repeat}`
+          : t(lang, 'list.noReminder');
     const card = currentCard(todo);
     const where = card ? `  ·  ${t(lang, 'list.card', { time: formatInstant(card.sentAt, p.timeZone ?? todo.timeZone, lang) })}` : '';
     return `• ${oneLine(todo.text, 80)}  ·  ${next}${todo.source ? `  ·  ${fromMessage(todo.source, lang)}` : ''}${where}`;

@@ -52,6 +52,14 @@ describe('/todos filters', () => {
     expect(chinese).toContain('本群已逾期的待办');
   });
 
+  it('lists the overdue first, saying since when, ahead of the next reminders and those with none', async () => {
+    const card = await list('/todos');
+    const order = ['Renew the cert', 'Ship the release', 'Tidy the wiki'].map((text) => card.indexOf(text));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    expect(card).toContain('Renew the cert  ·  overdue, due Mon 23 Nov, 11:00');
+    expect(card).not.toMatch(/Renew the cert {2}· {2}no reminder/);
+  });
+
   it('names each to-do’s current card by when it was posted', async () => {
     const card = await list('/todos');
     expect(card.match(/card Mon 23 Nov, 10:00/g)).toHaveLength(3);

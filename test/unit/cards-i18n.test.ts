@@ -76,8 +76,8 @@ function privateCards(lang: Language): Array<[string, Card]> {
       todoFormCard({ formId: 'fm_1', draftText: '提交周报', lang, reminder: { initialDateTime: '2026-12-01 09:00', at: AT, timeZone: 'Asia/Shanghai' } }),
     ],
     ['notice', noticeCard({ text: 'Ship it', tone: 'error', lang })],
-    ['list', todoListCard({ todos: [todo(), todo({ id: 'td_2', remindAt: undefined, repeat: 'none' })], mine: false, lang })],
-    ['empty list of mine', todoListCard({ todos: [], mine: true, lang })],
+    ['list', todoListCard({ todos: [todo(), todo({ id: 'td_2', remindAt: undefined, repeat: 'none' })], mine: false, lang, now: 0 })],
+    ['empty list of mine', todoListCard({ todos: [], mine: true, lang, now: 0 })],
     ['help', helpCard(lang, commands)],
   ];
 }

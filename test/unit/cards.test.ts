@@ -423,7 +423,7 @@ describe('text people typed', () => {
     ['the to-do card', todoCard(hostile, { lang: 'zh_cn' })],
     ['a reminder', reminderCard({ todo: hostile, dueAt: AT_2026_11_24_0100Z, late: true, lang: 'zh_cn', snooze: { tomorrowTime: '09:00' } })],
     ['a handled reminder', reminderHandledCard({ todo: hostile, outcome: 'snoozed', by: 'ou_a', until: AT_2026_11_24_0100Z, lang: 'en_us' })],
-    ['the /todos list', todoListCard({ todos: [hostile], mine: false, lang: 'zh_cn' })],
+    ['the /todos list', todoListCard({ todos: [hostile], mine: false, lang: 'zh_cn', now: 0 })],
   ])('is shown as typed, in plain_text, never inside markdown: %s', (_, card) => {
     const all = components(card);
     const plain = all.filter((c) => c.tag === 'plain_text').map((c) => c.content as string);
@@ -561,11 +561,11 @@ describe('todoListCard', () => {
   const textOf = (card: Card) => JSON.stringify(card.body.elements);
 
   it('names what a combined filter lists, and says nothing matched rather than that nothing is yours', () => {
-    const mineOverdue = todoListCard({ todos: [], mine: true, overdue: true, lang: 'en_us' });
+    const mineOverdue = todoListCard({ todos: [], mine: true, overdue: true, lang: 'en_us', now: 0 });
     expect(mineOverdue.header.title.content).toBe('Your overdue to-dos');
     expect(textOf(mineOverdue)).toContain('No open to-do here matches.');
-    expect(textOf(todoListCard({ todos: [], mine: true, people: ['ou_bea'], lang: 'en_us' }))).toContain('No open to-do here matches.');
-    const mine = todoListCard({ todos: [], mine: true, lang: 'en_us' });
+    expect(textOf(todoListCard({ todos: [], mine: true, people: ['ou_bea'], lang: 'en_us', now: 0 }))).toContain('No open to-do here matches.');
+    const mine = todoListCard({ todos: [], mine: true, lang: 'en_us', now: 0 });
     expect(mine.header.title.content).toBe('Your open to-dos');
     expect(textOf(mine)).toContain('Nothing is assigned to you here.');
   });

@@ -26,13 +26,15 @@ export const listTodos: CommandMiddleware = async (ctx) => {
   const now = services.now();
   const keep = (todo: Todo) =>
     (people.length === 0 || people.some((id) => todo.assigneeIds.includes(id))) && (!overdue || overdueSince(todo, now) !== undefined);
-  const todos = (await services.store.openTodos(message.chatId, mine ? message.senderId : undefined)).filter(keep);
+  // The overdue first, longest overdue first, then by next reminder (the store's order), then those with none.
+  const urgency = (todo: Todo) => overdueSince(todo, now) ?? todo.remindAt ?? Number.POSITIVE_INFINITY;
+  const todos = (await services.store.openTodos(message.chatId, mine ? message.senderId : undefined)).filter(keep).sort((a, b) => urgency(a) - urgency(b));
   await ctx.commit({
     jobs: [
       noticeJob(services, `${message.eventId}:todos`, {
         chatId: message.chatId,
         userId: message.senderId,
-        card: todoListCard({ todos, mine, overdue, people, lang }),
+        card: todoListCard({ todos, mine, overdue, people, lang, now }),
         replyTo: message.messageId,
         chatType: message.chatType,
       }),
