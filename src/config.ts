@@ -3,6 +3,7 @@ import { DIGEST_DAYS, type EffectiveSettings, MAX_NUDGE_HOURS, TASK_SYNC, parseC
 import type { Language } from './domain/languages';
 import { canonicalZone, zoneAbbreviation } from './domain/zones';
 import { CodedError, ErrorCode } from './errors';
+import { isLarkDomain } from './feishu/app-links';
 import { SIGNED_BODY_LIMIT_BYTES } from './feishu/verify';
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from './jobs/outbox';
 import type { StoreConfig } from './store';
@@ -317,5 +318,5 @@ function withoutBlanks(env: Record<string, string | undefined>): Record<string, 
 
 /** Lark (open.larksuite.com) serves the world outside China: English; Feishu, and any other domain, Chinese. */
 function domainLanguage(feishuDomain: string): Language {
-  return /(^|\.)larksuite\.com$/i.test(new URL(feishuDomain).hostname) ? 'en_us' : 'zh_cn';
+  return isLarkDomain(feishuDomain) ? 'en_us' : 'zh_cn';
 }

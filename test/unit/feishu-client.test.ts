@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEISHU_SENTENCES, feishuSentence, sayFailure } from '../../src/bot/feishu-sentences';
 import { AnswerWindows } from '../../src/feishu/answer-windows';
+import { chatLink } from '../../src/feishu/app-links';
 import { FEISHU_CODES, meaningOf } from '../../src/feishu/error-codes';
 import { FeishuApiError, FeishuGaveUpError, FeishuNetworkError, isTransient } from '../../src/feishu/errors';
 import { FleetRateLimiter } from '../../src/feishu/fleet-rate-limiter';
@@ -309,5 +310,13 @@ describe('the answer windows', () => {
     for (let i = 0; i < limit.cap * 2; i++) void answerWindows.hold('message.send', { chatId: 'busy' });
     await expect(answerWindows.hold('message.send', { chatId: 'busy' })).rejects.toBeInstanceOf(RateLimitWaitTooLong);
     await expect(answerWindows.hold('message.send', { chatId: 'quiet' })).resolves.toBeDefined();
+  });
+});
+
+describe('the link back to a group', () => {
+  it('opens the chat through the AppLink host of the client the tenant uses: Lark’s for a Lark domain', () => {
+    expect(chatLink('oc_1', 'https://open.feishu.cn')).toBe('https://applink.feishu.cn/client/chat/open?openChatId=oc_1');
+    expect(chatLink('oc_1', 'https://open.larksuite.com')).toBe('https://applink.larksuite.com/client/chat/open?openChatId=oc_1');
+    expect(chatLink('oc_1', 'http://127.0.0.1:4000')).toBe('https://applink.feishu.cn/client/chat/open?openChatId=oc_1');
   });
 });

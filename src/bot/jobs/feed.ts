@@ -31,12 +31,12 @@ const NO_PERMISSION = 1;
  * Feishu takes at most 120 characters of preview. A feed card has no i18n fields, and the bot does not know an
  * assignee's language: it is written in the to-do's (its form's).
  */
-function feedCardOf(todo: Todo, lang: Language): FeedCardContent {
+function feedCardOf(todo: Todo, lang: Language, feishuDomain: string): FeedCardContent {
   return {
     bizId: todo.id,
     title: t(lang, 'feedCard.title'),
     preview: oneLine(todo.text, 120),
-    link: chatLink(todo.chatId),
+    link: chatLink(todo.chatId, feishuDomain),
     status: { text: t(lang, 'todoCard.status.open'), type: 'primary' },
   };
 }
@@ -58,7 +58,7 @@ export function feedJobs(services: Services): RegisteredJob[] {
       // Each batch's outcome is stored before the next, so a crash never forgets a card that exists.
       for (let i = 0; i < toCreate.length; i += FEED_CARD_BATCH) {
         const batch = toCreate.slice(i, i + FEED_CARD_BATCH);
-        const failures = await feishu.createFeedCards(feedCardOf(initial, recordLanguage(services, initial)), batch);
+        const failures = await feishu.createFeedCards(feedCardOf(initial, recordLanguage(services, initial), services.config.feishuDomain), batch);
         const created = batch.filter((id) => !failures.some((f) => f.userId === id));
         failed.push(...failures);
         await updateLive(ctx, todoId, (ids) => [...new Set([...ids, ...created])]);

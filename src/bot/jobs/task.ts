@@ -159,7 +159,7 @@ export function taskJobs(services: Services): RegisteredJob[] {
             clientToken: taskClientToken(todo.id),
             origin: {
               name: { zh_cn: t('zh_cn', 'bot.name'), en_us: t('en_us', 'bot.name') },
-              url: chatLink(todo.chatId),
+              url: chatLink(todo.chatId, services.config.feishuDomain),
               title: t(lang, 'taskSync.originLink'),
             },
             extra: todo.id,
