@@ -36,7 +36,7 @@ describe('the demo', () => {
         '╭─ To-do · Open',
         'Assignees: @Alice @Bob',
         'Open to-dos in this chat',
-        '│ @Alice @Bob reminder:\n    │ Ship the release notes',
+        '│ Reminder for @Alice @Bob:\n    │ Ship the release notes',
         'Snoozed: I will remind again',
         '╭─ To-do · Done',
         'is withdrawn from the group',

@@ -98,7 +98,7 @@ describe('the daily digest', () => {
     await clock.advance(23 * HOUR);
     const card = digests()[0]?.card;
     expect(doneButtons(card)).toHaveLength(20);
-    expect(readable(card)).toContain('And 3 more; /todos lists the first 20 by their next reminder, /todos overdue those past due.');
+    expect(readable(card)).toContain('And 3 more; /todos lists the first 20, the overdue first, /todos overdue those past due.');
   });
 
   it('sends nothing to a group without open to-dos, and nothing when the digest is off', async () => {

@@ -91,7 +91,7 @@ describe('a Chinese admin', () => {
     expect(card.header.title).toEqual({ tag: 'plain_text', content: '待办', i18n_content: { zh_cn: '待办', en_us: 'To-do' } });
     expect(card.config.summary).toEqual({ content: '待办：提交周报', i18n_content: { zh_cn: '待办：提交周报', en_us: 'To-do: 提交周报' } });
     const details = card.body.elements.find((e: Text) => e.tag === 'markdown') as Text;
-    expect(details.content).toMatch(/\*\*下次提醒：\*\*<local_datetime[^\n]* \/ 12月1日 周二 15&#58;00（Asia\/Shanghai）/);
+    expect(details.content).toMatch(/\*\*下次提醒\*\*：<local_datetime[^\n]* \/ 12月1日 周二 15&#58;00（Asia\/Shanghai）/);
     expect(details.i18n_content?.en_us).toMatch(/\*\*Next reminder:\*\* <local_datetime[^\n]* \/ Tue 1 Dec, 15&#58;00 &#40;Asia\/Shanghai&#41;/);
     expect([...h.emu.feedCards.values()].map((f) => (f.appFeedCard as { title: string }).title)).toEqual(['你有一项待办']);
 
@@ -175,7 +175,7 @@ describe('an English admin', () => {
     expect(posted?.card.header.title).toEqual({ tag: 'plain_text', content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } });
     const details = posted?.card.body.elements.find((e: Text) => e.tag === 'markdown') as Text;
     expect(details.content).toMatch(/\*\*Next reminder:\*\* <local_datetime[^\n]* \/ Mon 30 Nov, 15&#58;00 &#40;America\/New&#95;York&#41;/);
-    expect(details.i18n_content?.zh_cn).toMatch(/\*\*下次提醒：\*\*<local_datetime[^\n]* \/ 11月30日 周一 15&#58;00（America\/New&#95;York）/);
+    expect(details.i18n_content?.zh_cn).toMatch(/\*\*下次提醒\*\*：<local_datetime[^\n]* \/ 11月30日 周一 15&#58;00（America\/New&#95;York）/);
 
     const done = await h.click('ou_ann', posted!.messageId, buttonValue(posted?.card, 'todo.done'));
     expect(done.body.toast).toEqual({ type: 'success', content: 'Marked done.', i18n: { zh_cn: '已标记完成。', en_us: 'Marked done.' } });

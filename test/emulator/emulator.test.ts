@@ -394,7 +394,7 @@ describe('local i18n, as configure-multi-language-content and title.md (2.0) des
       config: { update_multi: true, summary: { content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } } },
       header: {
         title: { tag: 'plain_text', i18n_content: { zh_cn: '待办', en_us: 'To-do' } },
-        i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') },
+        i18n_text_tag_list: { zh_cn: tag('未完成'), en_us: tag('Open') },
       },
       body: {
         elements: [

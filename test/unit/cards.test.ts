@@ -257,9 +257,9 @@ describe('todoCard', () => {
         `**Created by:** ${creator}`,
       ].join('\n'),
       zh_cn: [
-        `**下次提醒：**${local} / 11月24日 周二 09&#58;00（Asia/Shanghai）`,
-        '**负责人：**<at id=ou_a></at> <at id=ou_b></at>',
-        `**创建人：**${creator}`,
+        `**下次提醒**：${local} / 11月24日 周二 09&#58;00（Asia/Shanghai）`,
+        '**负责人**：<at id=ou_a></at> <at id=ou_b></at>',
+        `**创建人**：${creator}`,
       ].join('\n'),
     };
     const summary = 'Ship v1.2 & co: **now** <at id=all></at> [x](https…';
@@ -270,7 +270,7 @@ describe('todoCard', () => {
       header: {
         title: { tag: 'plain_text', content: 'To-do', i18n_content: { zh_cn: '待办', en_us: 'To-do' } },
         template: 'blue',
-        i18n_text_tag_list: { zh_cn: tag('进行中'), en_us: tag('Open') },
+        i18n_text_tag_list: { zh_cn: tag('未完成'), en_us: tag('Open') },
       },
       body: {
         elements: [
@@ -297,10 +297,10 @@ describe('todoCard', () => {
     const json = JSON.stringify(card);
     expect(json).toContain(`**Done by:** ${person('ou_d')} at <local_datetime millisecond='${AT_2026_11_24_0100Z}' format_type='date_short'>`);
     expect(json).toContain(` / Mon 23 Nov, 19&#58;30 &#40;UTC&#45;05&#58;30&#41;`);
-    expect(json).toContain(`**完成人：**${person('ou_d')}，<local_datetime`);
+    expect(json).toContain(`**完成人**：${person('ou_d')}，<local_datetime`);
     expect(json).toContain(` / 11月23日 周一 19&#58;30（UTC&#45;05&#58;30）`);
     expect(json).toContain('**Assignees:** nobody yet');
-    expect(json).toContain('**负责人：**暂无');
+    expect(json).toContain('**负责人**：暂无');
     const [reopen, ...rest] = buttons(card);
     expect(rest).toEqual([]);
     expect(reopen?.text).toEqual({ tag: 'plain_text', content: '重新打开', i18n_content: { zh_cn: '重新打开', en_us: 'Reopen' } });
@@ -474,7 +474,7 @@ describe('digestCard within Feishu’s limits', () => {
     const lines = Array.from({ length: 25 }, (_, i) => overdue(i, ['ou_a']));
     const card = digestCard({ lines, now: AT_2026_11_24_0100Z, timeZone: 'UTC', lang: 'en_us' });
     expect(rowsOf(card)).toHaveLength(DIGEST_LINE_LIMIT);
-    expect(notes(card)).toContain('And 5 more; /todos lists the first 20 by their next reminder, /todos overdue those past due.');
+    expect(notes(card)).toContain('And 5 more; /todos lists the first 20, the overdue first, /todos overdue those past due.');
   });
 
   it('shows as many lines as fit when each is for other people, on a Monday naming everyone’s week, and counts the rest', () => {
@@ -486,7 +486,7 @@ describe('digestCard within Feishu’s limits', () => {
     const shown = rowsOf(card).length;
     expect(shown).toBeGreaterThan(10);
     expect(shown).toBeLessThan(DIGEST_LINE_LIMIT);
-    expect(notes(card)).toContain(`And ${30 - shown} more; /todos lists the first 20 by their next reminder, /todos overdue those past due.`);
+    expect(notes(card)).toContain(`And ${30 - shown} more; /todos lists the first 20, the overdue first, /todos overdue those past due.`);
     // The lines shown are the first ones, in order.
     expect(JSON.stringify(rowsOf(card).at(-1))).toContain(`Task ${shown - 1} `);
   });
