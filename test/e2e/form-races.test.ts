@@ -4,7 +4,7 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { MemoryPersistence } from '../../src/store/embedded/persistence';
 import type { Commit, CommitResult } from '../../src/store/store';
 import { waitFor } from '../reliability/support';
-import { type Harness, cancelForm, formCards, startHarness } from './harness';
+import { type Harness, TOPIC_GROUP, cancelForm, formCards, hasSubmit, startHarness } from './harness';
 
 /**
  * Races a form's jobs lose to a person's next command, made to happen at the worst moment: a store that runs a
@@ -56,23 +56,14 @@ describe('a form replaced while its card is being recorded', () => {
 });
 
 describe('a topic group’s form, clicked or replaced before its sending is recorded', () => {
-  const TOPIC = 'oc_topic';
+  const TOPIC = TOPIC_GROUP.chatId;
   /** The bot's direct chat with the admin, where a topic group's form goes. */
   const DIRECT = 'oc_p2p_admin';
-  const topicGroup = {
-    chatId: TOPIC,
-    chatType: 'group' as const,
-    mode: 'topic' as const,
-    ownerId: 'ou_owner',
-    managerIds: ['ou_admin'],
-    memberIds: ['ou_owner', 'ou_admin'],
-  };
   const directCards = (harness: Harness) => [...harness.emu.messages.values()].filter((m) => m.chatId === DIRECT);
-  const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
 
   async function start() {
     const store = new StoreWithRace(new MemoryPersistence());
-    const harness = await startHarness({ app: { store }, emulator: { chats: [...defaultChats(), topicGroup] } });
+    const harness = await startHarness({ app: { store }, emulator: { chats: [...defaultChats(), TOPIC_GROUP] } });
     h = harness;
     /** `/todo text` in a new topic. */
     const todoInTopic = async (text: string) => {

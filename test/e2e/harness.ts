@@ -308,6 +308,17 @@ export function readable(card: unknown): string {
 }
 
 /** Messages the bot created, by kind. */
+/** A topic group (话题群) beside the default group, its owner and admin the same: its forms go by direct message. */
+export const TOPIC_GROUP = {
+  chatId: 'oc_topic',
+  chatType: 'group' as const,
+  mode: 'topic' as const,
+  ownerId: 'ou_owner',
+  managerIds: ['ou_admin'],
+  memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'],
+};
+/** Whether a card still offers a Submit (a form card not yet closed). */
+export const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
 export const ephemeralCards = (h: FlowHarness) => [...h.emu.messages.values()].filter((m) => m.kind === 'ephemeral');
 export const groupCards = (h: FlowHarness) => [...h.emu.messages.values()].filter((m) => m.kind === 'message');
 /** A form card, in whichever language: the one card with a form in it. */

@@ -1,30 +1,34 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultChats } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, TestClock, buttonValue, cancelForm, formValues, pickerValueInHours, startHarness, submitButtonName, submitForm } from './harness';
+import {
+  type Harness,
+  TOPIC_GROUP,
+  TestClock,
+  buttonValue,
+  cancelForm,
+  formValues,
+  hasSubmit,
+  pickerValueInHours,
+  startHarness,
+  submitButtonName,
+  submitForm,
+} from './harness';
 
 /**
  * A topic group (话题群) has no ephemeral cards: the form reaches the admin by direct message, the to-do card and its
  * reminders stay in the command's topic, private answers go by direct message.
  */
 
-const TOPIC = 'oc_topic';
+const TOPIC = TOPIC_GROUP.chatId;
 let clock: TestClock;
 let h: Harness;
 
 async function start(opts: { unavailableUsers?: string[] } = {}) {
   clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
-  const topicGroup = {
-    chatId: TOPIC,
-    chatType: 'group' as const,
-    mode: 'topic' as const,
-    ownerId: 'ou_owner',
-    managerIds: ['ou_admin'],
-    memberIds: ['ou_owner', 'ou_admin', 'ou_member', 'ou_alice'],
-  };
   h = await startHarness({
     clock,
-    emulator: { now: clock.now, chats: [...defaultChats(), topicGroup], ...opts },
+    emulator: { now: clock.now, chats: [...defaultChats(), TOPIC_GROUP], ...opts },
   });
 }
 afterEach(async () => {
@@ -55,7 +59,6 @@ async function inTopic(sender: string, text: string, topic: { messageId: string;
 }
 
 const messagesIn = (chatId: string) => [...h.emu.messages.values()].filter((m) => m.chatId === chatId);
-const hasSubmit = (card: unknown) => JSON.stringify(card).includes('"form_action_type":"submit"');
 
 describe('a topic group', () => {
   it.each(['group', 'topic_group'] as const)(
