@@ -39,7 +39,14 @@ export const DIGEST_WEEK_PEOPLE_LIMIT = 20;
  * twenty lines for many people can pass Feishu's 200 components or its 30 KB: the digest then shows as many lines as
  * fit and counts the rest, rather than be refused and never posted on the day the group has most to do.
  */
-export function digestCard(p: { lines: readonly DigestLine[]; week?: readonly PersonWeek[] | undefined; now: number; timeZone: string; lang: Language }): Card {
+export function digestCard(p: {
+  lines: readonly DigestLine[];
+  week?: readonly PersonWeek[] | undefined;
+  now: number;
+  timeZone: string;
+  lang: Language;
+  left?: ReadonlySet<string> | undefined;
+}): Card {
   for (let shown = Math.min(p.lines.length, DIGEST_LINE_LIMIT); ; shown--) {
     const card = composeCard(digestParts(p, shown));
     if (shown === 0 || cardOverflow(card) === undefined) return assertCardFits(card);
@@ -72,7 +79,7 @@ function digestParts(p: Parameters<typeof digestCard>[0], lineCount: number): Ca
       elements.push(markdown((lang) => `**${t(lang, SECTION_TITLE[line.section])}**`, voice));
     }
     // Sorted, as the lines are grouped (`digestLines`): the same people are one heading, whatever their order.
-    const those = [...peopleOf(line.todo)].sort().map(mention).join(' ');
+    const those = [...peopleOf(line.todo, p.left)].sort().map(mention).join(' ');
     if (those !== people) {
       people = those;
       elements.push(markdown(() => those, voice));

@@ -8,10 +8,17 @@ import { type SnoozeChoices, remindedPeople, snoozeButtons } from './reminder';
  * mentions the people the to-do is for (the creator when nobody is assigned), says since when it is due, and offers
  * Done and Snooze. `zone` is the group's, where the time is shown.
  */
-export function nudgeCard(p: { todo: Todo; overdueSince: number; zone: string; lang: Language; snooze: SnoozeChoices }): Card {
+export function nudgeCard(p: {
+  todo: Todo;
+  overdueSince: number;
+  zone: string;
+  lang: Language;
+  snooze: SnoozeChoices;
+  left?: ReadonlySet<string> | undefined;
+}): Card {
   const { todo } = p;
   const voice = groupVoice(p.lang);
-  const people = remindedPeople(todo);
+  const people = remindedPeople(todo, p.left);
   return buildCard({
     voice,
     title: 'nudge.title',

@@ -1,3 +1,4 @@
+import { peopleOf } from '../src/domain/digest';
 import type { ClockTime } from '../src/domain/group-settings';
 import type { Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
@@ -27,10 +28,17 @@ export interface SnoozeChoices {
  * mentions the assignees (or the creator when there are none), says when it was due if it comes late, and offers
  * Done, Snooze 1 h and Tomorrow at the group's time. `lang` fills the default `content`.
  */
-export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang: Language; snooze: SnoozeChoices }): Card {
+export function reminderCard(p: {
+  todo: Todo;
+  dueAt: number;
+  late: boolean;
+  lang: Language;
+  snooze: SnoozeChoices;
+  left?: ReadonlySet<string> | undefined;
+}): Card {
   const { todo } = p;
   const voice = groupVoice(p.lang);
-  const people = remindedPeople(todo);
+  const people = remindedPeople(todo, p.left);
   const late = (lang: Language) => t(lang, 'reminder.late', { time: readerTime(p.dueAt, todo.timeZone, lang) });
   return buildCard({
     voice,
@@ -49,9 +57,9 @@ export function reminderCard(p: { todo: Todo; dueAt: number; late: boolean; lang
   });
 }
 
-/** The people a reminder mentions: the assignees, or the creator when there are none. */
-export function remindedPeople(todo: Todo): string {
-  return (todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId]).map(mention).join(' ');
+/** The people a reminder mentions: the assignees still in the chat (`left`: who left it), else the creator. */
+export function remindedPeople(todo: Todo, left?: ReadonlySet<string>): string {
+  return peopleOf(todo, left).map(mention).join(' ');
 }
 
 /**

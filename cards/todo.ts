@@ -66,7 +66,10 @@ function taskLink(todo: Todo, phase: Phase, voice: Voice): CardComponent[] {
  * reminder that took over from a card too old for Feishu to update (see src/domain/current-card.ts), so it also
  * mentions the people reminded and offers Snooze and Tomorrow (at the group's time it carries) while the to-do is open.
  */
-export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asReminder?: SnoozeChoices | undefined }): Card {
+export function todoCard(
+  todo: Todo,
+  p: { lang: Language; timeZone?: string; asReminder?: SnoozeChoices | undefined; left?: ReadonlySet<string> | undefined },
+): Card {
   const { asReminder } = p;
   const phase = PHASE[todo.status];
   const look = LOOK[phase];
@@ -100,7 +103,7 @@ export function todoCard(todo: Todo, p: { lang: Language; timeZone?: string; asR
     return lines.join('\n');
   };
 
-  const reminded = asReminder && phase === 'open' ? [markdown((lang) => t(lang, 'reminder.mentions', { people: remindedPeople(todo) }), voice)] : [];
+  const reminded = asReminder && phase === 'open' ? [markdown((lang) => t(lang, 'reminder.mentions', { people: remindedPeople(todo, p.left) }), voice)] : [];
 
   return buildCard({
     voice,

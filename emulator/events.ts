@@ -209,6 +209,33 @@ export function botMembershipEvent(p: {
   };
 }
 
+/**
+ * People joined a chat the bot is in (`im.chat.member.user.added_v1`) or left it (`…deleted_v1`; `…withdrawn_v1`
+ * when their invitation was taken back), as a real tenant's push reads (ids of all three kinds, `user_id` null when the
+ * app may not read it).
+ */
+export function chatMembersEvent(p: {
+  token: string;
+  chatId: string;
+  change: 'added' | 'deleted' | 'withdrawn';
+  userIds: string[];
+  eventId?: string;
+  appId?: string;
+  createTime?: number;
+}): object {
+  return {
+    schema: '2.0',
+    header: header({ ...p, eventType: `im.chat.member.user.${p.change}_v1`, createTime: p.createTime ?? Date.now() }),
+    event: {
+      chat_id: p.chatId,
+      external: false,
+      operator_id: { open_id: 'ou_owner', union_id: 'on_owner', user_id: null },
+      operator_tenant_key: 'tenant',
+      users: p.userIds.map((openId) => ({ name: openId, tenant_key: 'tenant', user_id: { open_id: openId, union_id: `on_${openId}`, user_id: null } })),
+    },
+  };
+}
+
 /** `task.task.updated_v1`: a task this app created changed; `task_id` is the task's guid, `obj_type` what changed. */
 export function taskUpdatedV1Event(p: { token: string; taskId: string; objType?: number; eventId?: string; appId?: string }): object {
   return {

@@ -9,7 +9,16 @@ import type { Emulator, EmulatorOptions } from './types';
 export { TASK_CALLS_PER_SECOND } from './api/tasks';
 export { CARD_SIZE_LIMIT, cardSize, localI18nField, validateCallbackAnswer, validateCard } from './card-rules';
 export { Code } from './errors';
-export { botMembershipEvent, cardActionEvent, messageEvent, messageRecalledEvent, taskUpdateEvent, taskUpdatedV1Event, urlChallenge } from './events';
+export {
+  botMembershipEvent,
+  cardActionEvent,
+  chatMembersEvent,
+  messageEvent,
+  messageRecalledEvent,
+  taskUpdateEvent,
+  taskUpdatedV1Event,
+  urlChallenge,
+} from './events';
 export { encryptPayload, signPush } from './push';
 export { defaultChats } from './state';
 export type {

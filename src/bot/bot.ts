@@ -1,7 +1,8 @@
 import pTimeout from 'p-timeout';
+import { withMemberChanges } from '../domain/chat-members';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import { close } from '../domain/todo-form';
-import type { CardActionAnswer, CardActionEvent, FeishuEvent, MembershipEvent, MessageEvent, RecalledEvent } from '../feishu/events';
+import type { CardActionAnswer, CardActionEvent, FeishuEvent, MembersEvent, MembershipEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { JobRegistry } from '../jobs/registry';
@@ -76,6 +77,8 @@ export class Bot {
         return receiveTaskEvent(this.services, event).then(() => ({}));
       case 'membership':
         return this.receiveMembership(event);
+      case 'members':
+        return this.receiveMembers(event);
     }
   }
 
@@ -242,6 +245,27 @@ export class Bot {
             { chatId: event.chatId, botPresent: event.botPresent },
             event.botPresent ? 'added to a chat again' : 'no longer in a chat: nothing is posted there',
           ),
+      };
+    });
+    return {};
+  }
+
+  /**
+   * People joining or leaving the chat are written into its record: what the bot posts there (reminders, nudges,
+   * digests) does not mention those who left.
+   */
+  private async receiveMembers(event: MembersEvent): Promise<CardActionAnswer> {
+    const { store, now, logger } = this.services;
+    if (event.userIds.length === 0) return {};
+    await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
+      const record = await store.chat(event.chatId);
+      const memberChanges = withMemberChanges(record?.memberChanges, event.userIds, event.left, event.at ?? now());
+      if (!memberChanges) return undefined;
+      const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: event.chatId }), memberChanges, updatedAt: now() };
+      return {
+        change: { chats: [updated] },
+        done: () =>
+          logger.info({ chatId: event.chatId, people: event.userIds.length, left: event.left }, event.left ? 'people left a chat' : 'people joined a chat'),
       };
     });
     return {};

@@ -1,4 +1,5 @@
 import type { SnoozeChoices } from '../../cards/reminder';
+import { membersWhoLeft } from '../domain/chat-members';
 import { type EffectiveSettings, resolveSettings } from '../domain/group-settings';
 import type { Services } from './services';
 
@@ -14,6 +15,11 @@ export async function groupSettings(services: Pick<Services, 'store' | 'config'>
 /** Whether the bot was removed from the chat (or it was disbanded): nothing is posted there until it is added again. */
 export async function botLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<boolean> {
   return (await services.store.chat(chatId))?.botLeftAt !== undefined;
+}
+
+/** The people who left the chat, as Feishu's member events told: what the bot posts there does not mention them. */
+export async function membersWhoLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<ReadonlySet<string>> {
+  return membersWhoLeft(await services.store.chat(chatId));
 }
 
 /** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */

@@ -56,23 +56,29 @@ export interface DigestLine {
   section: DigestSection;
 }
 
-/** The people a to-do is for: its assignees, else its creator. */
-export function peopleOf(todo: Todo): string[] {
-  return todo.assigneeIds.length > 0 ? todo.assigneeIds : [todo.creatorId];
+const NOBODY_LEFT: ReadonlySet<string> = new Set();
+
+/**
+ * The people a to-do is for: its assignees still in the chat (`left`: those who left it), else its creator, whom a
+ * to-do always has someone to name by.
+ */
+export function peopleOf(todo: Todo, left: ReadonlySet<string> = NOBODY_LEFT): string[] {
+  const here = left.size === 0 ? todo.assigneeIds : todo.assigneeIds.filter((id) => !left.has(id));
+  return here.length > 0 ? here : [todo.creatorId];
 }
 
 /**
  * What a digest lists: overdue to-dos first, then those due today (in the group's zone), then those without a time;
  * within each, grouped by the people they are for, soonest first. To-dos due on a later day are not listed.
  */
-export function digestLines(open: readonly Todo[], now: number, zone: string): DigestLine[] {
+export function digestLines(open: readonly Todo[], now: number, zone: string, left?: ReadonlySet<string>): DigestLine[] {
   const today = dayBounds(now, zone);
   const sectionOf = (todo: Todo): DigestSection | undefined => {
     if (overdueSince(todo, now) !== undefined) return 'overdue';
     if (todo.remindAt !== undefined) return todo.remindAt < today.end ? 'today' : undefined;
     return todo.lastRemindedAt === undefined ? 'undated' : undefined;
   };
-  const group = (todo: Todo) => [...peopleOf(todo)].sort().join(',');
+  const group = (todo: Todo) => [...peopleOf(todo, left)].sort().join(',');
   const lines: DigestLine[] = [];
   for (const todo of open) {
     const section = sectionOf(todo);
@@ -95,12 +101,12 @@ export interface PersonWeek {
 }
 
 /** Last week's numbers per person, most done first; people with nothing to count are left out. */
-export function weeklyNumbers(open: readonly Todo[], doneLastWeek: readonly Todo[], now: number): PersonWeek[] {
+export function weeklyNumbers(open: readonly Todo[], doneLastWeek: readonly Todo[], now: number, left?: ReadonlySet<string>): PersonWeek[] {
   const people = new Map<string, PersonWeek>();
   const of = (personId: string) => people.get(personId) ?? (people.set(personId, { personId, done: 0, open: 0, overdue: 0 }).get(personId) as PersonWeek);
-  for (const todo of doneLastWeek) for (const person of peopleOf(todo)) of(person).done++;
+  for (const todo of doneLastWeek) for (const person of peopleOf(todo, left)) of(person).done++;
   for (const todo of open) {
-    for (const person of peopleOf(todo)) {
+    for (const person of peopleOf(todo, left)) {
       of(person).open++;
       if (overdueSince(todo, now) !== undefined) of(person).overdue++;
     }

@@ -203,6 +203,14 @@ export interface ChatSettings extends Revised, GroupSettings {
    * opened with, so its next Save is compared with these (an admin undoing their own change is a change).
    */
   savedFrom?: { messageId: string; values: GroupSettings } | undefined;
+  /** People's latest joining or leaving the chat that Feishu told of, by open_id (see `chat-members.ts`). */
+  memberChanges?: Record<string, MemberChange> | undefined;
+}
+
+/** A person joined (`left: false`) or left a chat, as of `at`: when Feishu made the event (ms). */
+export interface MemberChange {
+  left: boolean;
+  at: number;
 }
 
 /** Who may open the form: group admins only, or every member. */

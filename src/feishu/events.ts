@@ -82,6 +82,22 @@ const membershipEnvelope = z.object({
   event: z.object({ chat_id: z.string().min(1) }),
 });
 
+/**
+ * People joining or leaving a chat the bot is in (`im.chat.member.user.added_v1`, `…deleted_v1`, and `…withdrawn_v1`:
+ * an invitation taken back), each in `event.users`, named by `user_id.open_id`.
+ */
+const membersEnvelope = z.object({
+  schema: z.literal('2.0'),
+  header: envelopeHeader,
+  event: z.object({
+    chat_id: z.string().min(1),
+    users: z
+      .array(z.object({ user_id: z.object({ open_id: z.string().nullish() }).nullish() }))
+      .max(1_000)
+      .optional(),
+  }),
+});
+
 /** `task.task.update_user_access_v2` names the task by `task_guid`; the v1 `task.task.updated_v1` by `task_id`. */
 const taskEnvelope = z.object({
   schema: z.literal('2.0'),
@@ -134,6 +150,17 @@ export interface TaskEvent {
   taskGuid: string;
 }
 
+/** People joined the chat, or left it (or were taken out of it). */
+export interface MembersEvent {
+  type: 'members';
+  eventId: string;
+  chatId: string;
+  left: boolean;
+  userIds: string[];
+  /** When Feishu made the event (ms; its header's `create_time`). */
+  at?: number | undefined;
+}
+
 /** The bot is in the chat again, or no longer (removed, or the chat disbanded). */
 export interface MembershipEvent {
   type: 'membership';
@@ -158,7 +185,7 @@ export interface RecalledEvent {
   chatId: string;
 }
 
-export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | MembershipEvent | OtherEvent;
+export type FeishuEvent = MessageEvent | CardActionEvent | RecalledEvent | TaskEvent | MembershipEvent | MembersEvent | OtherEvent;
 
 export class EventShapeError extends CodedError {
   readonly code = ErrorCode.EventUnrecognised;
@@ -194,6 +221,20 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
         eventId: header.event_id,
         chatId: event.chat_id,
         botPresent: header.event_type === 'im.chat.member.bot.added_v1',
+        ...(Number.isFinite(at) && at > 0 && { at }),
+      };
+    }
+    case 'im.chat.member.user.added_v1':
+    case 'im.chat.member.user.deleted_v1':
+    case 'im.chat.member.user.withdrawn_v1': {
+      const { header, event } = parseWith(membersEnvelope, payload);
+      const at = Number(header.create_time);
+      return {
+        type: 'members',
+        eventId: header.event_id,
+        chatId: event.chat_id,
+        left: header.event_type !== 'im.chat.member.user.added_v1',
+        userIds: (event.users ?? []).flatMap((user) => (user.user_id?.open_id ? [user.user_id.open_id] : [])),
         ...(Number.isFinite(at) && at > 0 && { at }),
       };
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { botMembershipEvent } from '../../emulator';
+import { botMembershipEvent, chatMembersEvent } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
 import { type Harness, SECRETS, TestClock, groupCards, pickerValueInHours, postTodo, readable, startHarness } from './harness';
 
@@ -208,6 +208,41 @@ describe('the daily digest', () => {
     expect(monday).toContain('上周');
     await clock.advance(DAY);
     expect(readable(digests()[3]?.card)).not.toContain('Last week');
+  });
+
+  it('does not mention people who left the group: reminders, nudges and the digest name who is still in it', async () => {
+    await start(MONDAY_10, { OVERDUE_NUDGE_HOURS: '2' });
+    const todo = await postTodo(h, { text: 'Water the plants', assignees: ['ou_bea', 'ou_chris'], remindAt: pickerValueInHours(1, clock.now()) });
+    const left = await h.event(
+      chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'deleted', userIds: ['ou_chris'], createTime: clock.now() }),
+    );
+    expect(left.status).toBe(200);
+    // Chris's earlier joining, delivered late, does not undo his leaving.
+    await h.event(
+      chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'added', userIds: ['ou_chris'], createTime: clock.now() - DAY }),
+    );
+    const replies = () => [...h.emu.messages.values()].filter((m) => m.kind === 'reply' && m.parentId === todo.messageId);
+    await clock.advance(HOUR);
+    const reminder = readable(replies()[0]?.card);
+    expect(reminder).toContain('<at id=ou_bea></at>');
+    expect(reminder).not.toContain('ou_chris');
+    await clock.advance(3 * HOUR);
+    const nudge = readable(replies()[1]?.card);
+    expect(nudge).toContain('<at id=ou_bea></at>');
+    expect(nudge).not.toContain('ou_chris');
+    // Bea leaves too: the creator is named in her place, by the next morning's digest.
+    await h.event(
+      chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'withdrawn', userIds: ['ou_bea'], createTime: clock.now() }),
+    );
+    await clock.advance(19 * HOUR); // Tuesday 09:00
+    const digest = readable(digests().at(-1)?.card);
+    expect(digest).toContain('Water the plants');
+    expect(digest).toContain('<at id=ou_admin></at>');
+    expect(digest).not.toMatch(/ou_bea|ou_chris/);
+    // Chris comes back: mentioned again.
+    await h.event(chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'added', userIds: ['ou_chris'], createTime: clock.now() }));
+    await clock.advance(DAY);
+    expect(readable(digests().at(-1)?.card)).toContain('<at id=ou_chris></at>');
   });
 
   it('is not posted, nor reminders or nudges, in a group the bot was removed from, until it is added again', async () => {

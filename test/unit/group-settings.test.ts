@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MEMBER_CHANGES_LIMIT, membersWhoLeft, withMemberChanges } from '../../src/domain/chat-members';
 import {
   type EffectiveSettings,
   type GroupSettings,
@@ -64,5 +65,27 @@ describe('the settings Save button’s name', () => {
     expect(readSettingsSaveName('settings_save_fr_fr')).toBeUndefined();
     expect(readSettingsSaveName('submit_0123456789ab')).toBeUndefined();
     expect(readSettingsSaveName(undefined)).toBeUndefined();
+  });
+});
+
+describe('who left a chat', () => {
+  it('follows each person’s latest joining or leaving, ignoring an older one delivered late', () => {
+    const left = withMemberChanges(undefined, ['ou_a', 'ou_b'], true, 100);
+    expect([...membersWhoLeft({ memberChanges: left })].sort()).toEqual(['ou_a', 'ou_b']);
+    const back = withMemberChanges(left, ['ou_a'], false, 200);
+    expect([...membersWhoLeft({ memberChanges: back })]).toEqual(['ou_b']);
+    // A leaving made before the joining recorded changes nothing; the same change again neither.
+    expect(withMemberChanges(back, ['ou_a'], true, 150)).toBeUndefined();
+    expect(withMemberChanges(back, ['ou_b'], true, 100)).toBeUndefined();
+  });
+
+  it('keeps at most its limit of people, those who left first and the latest among them', () => {
+    let changes = withMemberChanges(undefined, ['ou_joined'], false, 5_000);
+    for (let i = 0; i < MEMBER_CHANGES_LIMIT; i++) changes = withMemberChanges(changes, [`ou_${i}`], true, i);
+    expect(Object.keys(changes ?? {})).toHaveLength(MEMBER_CHANGES_LIMIT);
+    expect(changes?.ou_joined).toBeUndefined();
+    changes = withMemberChanges(changes, ['ou_latest'], true, 10_000);
+    expect(changes?.ou_latest).toEqual({ left: true, at: 10_000 });
+    expect(changes?.ou_0).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { digestCard } from '../../../cards/digest';
 import { type DigestSlot, digestLines, lastWeek, weeklyNumbers } from '../../domain/digest';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
-import { groupSettings } from '../group-settings';
+import { groupSettings, membersWhoLeftChat } from '../group-settings';
 import { type Services, derivedId } from '../services';
 
 /**
@@ -42,15 +42,16 @@ export function digestJobs(services: Services): RegisteredJob[] {
         const settings = await groupSettings(services, payload.chatId);
         const at = now();
         const open = await store.openTodos(payload.chatId);
-        const lines = digestLines(open, at, settings.timeZone);
+        const left = await membersWhoLeftChat(services, payload.chatId);
+        const lines = digestLines(open, at, settings.timeZone, left);
         let week: ReturnType<typeof weeklyNumbers> | undefined;
         if (payload.opensWeek) {
           const { start, end } = lastWeek(payload.slotAt, settings.timeZone);
-          week = weeklyNumbers(open, await store.todosDoneBetween(payload.chatId, start, end), at);
+          week = weeklyNumbers(open, await store.todosDoneBetween(payload.chatId, start, end), at, left);
         }
         // Nothing to list and no week to sum up: a quiet group gets nothing.
         if (lines.length === 0 && (week === undefined || week.length === 0)) return;
-        const card = digestCard({ lines, week, now: at, timeZone: settings.timeZone, lang: settings.language });
+        const card = digestCard({ lines, week, now: at, timeZone: settings.timeZone, lang: settings.language, left });
         await step('post', () => feishu.sendCard({ chatId: payload.chatId, card, uuid: derivedId('d', job.id), bulk: true }));
       },
     }),

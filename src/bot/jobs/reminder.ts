@@ -5,7 +5,7 @@ import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { botLeftChat, snoozeChoices } from '../group-settings';
+import { botLeftChat, membersWhoLeftChat, snoozeChoices } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { cardUpdateJob } from './card-update';
@@ -56,7 +56,8 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
         const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
         const snooze = await snoozeChoices(services, todo.chatId);
-        const card = takeover ? todoCard(todo, { lang, asReminder: snooze }) : reminderCard({ todo, dueAt, late, lang, snooze });
+        const left = await membersWhoLeftChat(services, todo.chatId);
+        const card = takeover ? todoCard(todo, { lang, asReminder: snooze, left }) : reminderCard({ todo, dueAt, late, lang, snooze, left });
         const messageId = await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }));
         const latest = await store.todo(todoId);
         if (!latest) return;
