@@ -27,7 +27,10 @@ export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatI
 const NAMES_IN_TEXT = new Set<string>(Object.values(COMMAND_NAMES.todo));
 
 export function commandMessage(message: MessageEvent): CommandMessage {
-  const parsed = message.text === undefined || message.mentions.length === 0 ? undefined : parseMessage(message.text);
+  // Only a mention after the first words can be in a command's text (most commands mention the bot alone, first).
+  const { text } = message;
+  const lead = text === undefined ? undefined : leadingMentionKey(text);
+  const parsed = text !== undefined && message.mentions.some((m) => m.key !== lead) ? parseMessage(text) : undefined;
   const keepsNames = parsed?.kind === 'command' && NAMES_IN_TEXT.has(parsed.name);
   return {
     eventId: message.eventId,
