@@ -167,7 +167,11 @@ describe('either route takes either kind of push', () => {
   });
 
   it('acknowledges an event type it does not handle', async () => {
-    const other = { schema: '2.0', header: { event_id: 'ev_other', event_type: 'im.message.reaction.created_v1', token: SECRETS.verificationToken }, event: {} };
+    const other = {
+      schema: '2.0',
+      header: { event_id: 'ev_other', event_type: 'im.message.reaction.created_v1', token: SECRETS.verificationToken },
+      event: {},
+    };
     const answer = await h.emu.push(`${h.app.url}/webhook/event`, other, { encryptKey: SECRETS.encryptKey });
     expect(answer).toMatchObject({ status: 200, body: {} });
   });
