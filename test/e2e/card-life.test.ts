@@ -12,9 +12,9 @@ let h: Harness;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-async function start(at = Date.UTC(2026, 10, 23, 2, 0)) {
+async function start(at = Date.UTC(2026, 10, 23, 2, 0), app?: { jobRetryDelaysMs: number[] }) {
   clock = new TestClock(at);
-  h = await startHarness({ clock, emulator: { now: clock.now } });
+  h = await startHarness({ clock, emulator: { now: clock.now }, app });
 }
 afterEach(async () => {
   await h.stop();
@@ -131,6 +131,21 @@ describe('a to-do whose card grows old', () => {
     // Done's card update reached the card that took over: it offers Reopen, not Done.
     expect(JSON.stringify(h.emu.messages.get(taken?.messageId as string)?.card)).toContain('todo.reopen');
     expect(errorLines()).toEqual([]);
+  });
+
+  it('marks the to-do recalled once its current card is, though recalling the first card keeps failing', async () => {
+    await start(undefined, { jobRetryDelaysMs: [0, 0] });
+    const todo = await postTodo(h, { text: 'Book the venue', assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'weekly' });
+    await clock.advance(HOUR);
+    await clock.advance(14 * DAY);
+    const taken = replies(todo.messageId).at(-1);
+    h.emu.fault({ method: 'DELETE', path: `/open-apis/im/v1/messages/${todo.messageId}`, status: 500, times: 1_000 });
+    await h.say('ou_admin', '/recall', { parentId: taken?.messageId });
+    await h.settled();
+    expect(h.emu.messages.get(taken?.messageId as string)?.recalled).toBe(true);
+    // Its reminders would otherwise go on replying to a card no longer in the chat.
+    expect((await todoOf(todo.todoId)).status).toBe('recalled');
+    expect(noticesTo(h, 'ou_admin').at(-1)).toContain('Recalled the to-do “Book the venue”. Its first card');
   });
 
   it('does not retry, nor log as an error, an update Feishu refuses for the card’s age', async () => {

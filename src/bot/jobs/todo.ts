@@ -8,6 +8,7 @@ import { close } from '../../domain/todo-form';
 import { feishuRefusal, isTransient } from '../../feishu/errors';
 import { type MessageKey, type MessageValues, t } from '../../i18n';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
+import type { Job } from '../../store/store';
 import { sayFailure } from '../feishu-sentences';
 import { groupSettings } from '../group-settings';
 import { recordLanguage } from '../language';
@@ -132,41 +133,58 @@ export function todoJobs(services: Services): RegisteredJob[] {
     }
   }
 
+  type RecallPayload = z.infer<typeof todoRecall.payload>;
+  const answerOf = (job: Job, payload: RecallPayload, todo: Todo) => {
+    const { requesterId, replyTo, lang = services.config.botLanguage } = payload;
+    return (key: MessageKey, tone: 'info' | 'warning' | 'error' = 'info', values?: MessageValues) =>
+      noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text: t(lang, key, values), tone, lang, replyTo });
+  };
+
+  /** The to-do marked recalled, once its current card is: what follows from it, and the requester's answer. */
+  function recalledChange(job: Job, payload: RecallPayload, todo: Todo, p: { recalledNow: boolean; firstLeft: MessageKey | false }) {
+    const { lang = services.config.botLanguage } = payload;
+    const answer = answerOf(job, payload, todo);
+    const recalled: Todo = { ...todo, status: 'recalled', recalledBy: payload.requesterId, recalledAt: now(), updatedAt: now() };
+    return {
+      todos: [recalled],
+      jobs: [
+        feedSyncJob(services, todo),
+        // The task goes with the card (the job deletes a recalled to-do's task).
+        ...taskSyncJobs(services, recalled),
+        !p.recalledNow && !p.firstLeft
+          ? answer('recall.alreadyGone')
+          : answer(p.firstLeft ? 'recall.doneFirstCardLeft' : 'recall.done', 'info', {
+              text: oneLine(todo.text, 40),
+              reason: p.firstLeft ? t(lang, p.firstLeft) : '',
+            }),
+      ],
+    };
+  }
+
   const recall = handle(todoRecall, {
     async run({ job, payload, step, commit }) {
-      const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = payload;
-      const todo = await store.todo(todoId);
+      const todo = await store.todo(payload.todoId);
       const card = todo && currentCard(todo);
       if (!todo || !card) return;
-      const answer = (key: MessageKey, tone: 'info' | 'warning' | 'error' = 'info', values?: MessageValues) =>
-        noticeJob(services, `${job.id}:answer`, { chatId: todo.chatId, userId: requesterId, text: t(lang, key, values), tone, lang, replyTo });
-      if (todo.status === 'recalled') return commit({ jobs: [answer('recall.already', 'warning')] });
+      if (todo.status === 'recalled') return commit({ jobs: [answerOf(job, payload, todo)('recall.already', 'warning')] });
 
       const { messageId } = card;
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       // A reminder that took over left the first card in the chat, showing the to-do open: it goes too, where Feishu
       // still allows (its recall window is the tenant's, a day by default, and a takeover comes after 13).
       const firstLeft = reminderTookOver(todo) && todo.messageId !== undefined && (await step('recall:first', () => recallIfAllowed(todo.messageId as string)));
-      const recalled: Todo = { ...todo, status: 'recalled', recalledBy: requesterId, recalledAt: now(), updatedAt: now() };
-      await commit({
-        todos: [recalled],
-        jobs: [
-          feedSyncJob(services, todo),
-          // The task goes with the card (the job deletes a recalled to-do's task).
-          ...taskSyncJobs(services, recalled),
-          !recalledNow
-            ? answer('recall.alreadyGone')
-            : answer(firstLeft ? 'recall.doneFirstCardLeft' : 'recall.done', 'info', {
-                text: oneLine(todo.text, 40),
-                reason: firstLeft ? t(lang, firstLeft) : '',
-              }),
-        ],
-      });
+      await commit(recalledChange(job, payload, todo, { recalledNow, firstLeft }));
     },
     async giveUp({ job, payload, commit }, error) {
       const { todoId, requesterId, replyTo, lang = services.config.botLanguage } = payload;
       const todo = await store.todo(todoId);
       if (!todo) return;
+      // The current card went, and only the first card's recall kept failing: the to-do is recalled all the same
+      // (its reminders would reply to a card no longer there), the first card said to stay.
+      if ('recall' in job.steps && todo.status !== 'recalled') {
+        const recalledNow = job.steps.recall === true;
+        return commit(recalledChange(job, payload, todo, { recalledNow, firstLeft: sayFailure(error, 'recall.failed') }));
+      }
       const text = t(lang, sayFailure(error, 'recall.failed'));
       await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', lang, replyTo })] });
     },
