@@ -28,7 +28,7 @@ export type CommandId = keyof typeof COMMAND_NAMES;
 const MENTION_KEY = /@_(?:user_\d+|all)(?![A-Za-z0-9_])/g;
 /** The mentions a message starts with: whom it is addressed to, never part of the words. */
 const LEADING_MENTIONS = /^(?:\s*@_(?:user_\d+|all)(?![A-Za-z0-9_]))+/;
-const LEADING_PERSON = /^\s*(@_user_\d+)(?![A-Za-z0-9_])/;
+const PERSON_KEY = /@_user_\d+/g;
 /** `/todo x`, `/todo@Bot x`, `/todo: x` and `/todo，x`, and `/todo提交周报` (Chinese needs no space after a name). */
 const LATIN_COMMAND = /^[/／]([A-Za-z][\w-]*)(?:@\S+)?(?:(?:\s|\s*[:：,，])\s*([\s\S]*))?$/u;
 const LATIN_THEN_CHINESE = /^[/／]([A-Za-z][\w-]*)(\p{Script=Han}[\s\S]*)$/u;
@@ -89,7 +89,7 @@ export function isKnownCommand(name: string): boolean {
   return KNOWN_NAMES.has(name);
 }
 
-/** The key of the person mention a message starts with (`@_user_2 /help`: addressed to them), if any. */
-export function leadingMentionKey(text: string): string | undefined {
-  return LEADING_PERSON.exec(text)?.[1];
+/** The keys of the people a message starts by mentioning (`@_user_2 /help`, `@_all @_user_2 /help`: addressed to them). */
+export function leadingMentionKeys(text: string): string[] {
+  return LEADING_MENTIONS.exec(text)?.[0].match(PERSON_KEY) ?? [];
 }

@@ -4,7 +4,7 @@ import type { Language } from '../domain/languages';
 import type { Mention, MessageEvent } from '../feishu/events';
 import { type MessageKey, type MessageValues, t } from '../i18n';
 import type { JobContext } from '../jobs/registry';
-import { COMMAND_NAMES, type CommandId, type ParsedMessage, isKnownCommand, leadingMentionKey, mayBeCommand, parseMessage } from './commands';
+import { COMMAND_NAMES, type CommandId, type ParsedMessage, isKnownCommand, leadingMentionKeys, mayBeCommand, parseMessage } from './commands';
 import { type Notice, noticeJob } from './jobs/notice';
 import { chatLanguage, languageOfMessage } from './language';
 import type { Services } from './services';
@@ -29,8 +29,8 @@ const NAMES_IN_TEXT = new Set<string>(Object.values(COMMAND_NAMES.todo));
 export function commandMessage(message: MessageEvent): CommandMessage {
   // Only a mention after the first words can be in a command's text (most commands mention the bot alone, first).
   const { text } = message;
-  const lead = text === undefined ? undefined : leadingMentionKey(text);
-  const parsed = text !== undefined && message.mentions.some((m) => m.key !== lead) ? parseMessage(text) : undefined;
+  const lead = text === undefined ? [] : leadingMentionKeys(text);
+  const parsed = text !== undefined && message.mentions.some((m) => m.key !== '@_all' && !lead.includes(m.key)) ? parseMessage(text) : undefined;
   const keepsNames = parsed?.kind === 'command' && NAMES_IN_TEXT.has(parsed.name);
   return {
     eventId: message.eventId,
@@ -104,8 +104,8 @@ export class CommandRouter {
     if (botOpenId === undefined) return undefined;
     if (people.some((m) => m.openId === botOpenId)) return true;
     // Not mentioned: a command of the bot's, unless the message is addressed to someone else (`@OtherBot /help`).
-    const lead = leadingMentionKey(text);
-    return command !== undefined && isKnownCommand(command.name) && !people.some((m) => m.key === lead);
+    const lead = leadingMentionKeys(text);
+    return command !== undefined && isKnownCommand(command.name) && !people.some((m) => lead.includes(m.key));
   }
 
   /** Every command once, in the order registered. */
@@ -197,7 +197,8 @@ export class CommandRouter {
 
 /** A command's arguments with the people it mentions by name: not the bot, nor everyone (`@_all` has no open_id). */
 async function argsWithNames(services: Services, message: CommandMessage, args: string): Promise<string> {
-  const people = message.mentions.filter((m) => m.openId !== undefined && m.name !== undefined);
+  // Feishu may name nobody (no name it may show): such a mention is left out, as any other is.
+  const people = message.mentions.filter((m) => m.openId !== undefined && m.name !== undefined && m.name !== '');
   if (people.length === 0 || message.text === undefined) return args;
   const botId = await services.botOpenId();
   const names = new Map(people.filter((m) => m.openId !== botId).map((m) => [m.key, m.name as string]));

@@ -33,6 +33,10 @@ describe('people mentioned in the /todo text', () => {
     await h.say('ou_admin', '/todo ask @_user_2 about the budget', { people: [{ key: '@_user_2', openId: 'ou_alice', name: 'Alice Chen' }] });
     await h.settled();
     expect(inputOf(formCards(h, 'ou_admin').at(-1)?.card)).toBe('ask @Alice Chen about the budget');
+    // Someone Feishu gives no name for is left out, not written as a bare "@".
+    await h.say('ou_admin', '/todo call @_user_2 back', { people: [{ key: '@_user_2', openId: 'ou_x', name: '' }] });
+    await h.settled();
+    expect(inputOf(formCards(h, 'ou_admin').at(-1)?.card)).toBe('call back');
 
     // `@Weather Bot /help`, with the read-all scope: not for this bot, so no help card and nothing stored.
     const before = h.emu.messages.size;

@@ -150,6 +150,8 @@ describe('which messages may concern the bot', () => {
     // Named with the bot, an unknown command is answered (with the list of the bot's own).
     expect(CommandRouter.concernsBot(message({ text: '@_user_2 /shrug', mentions: [bot] }), 'ou_bot')).toBe(true);
     expect(CommandRouter.concernsBot(message({ text: '@_user_1 @_user_2 /help', mentions: [otherBot, bot] }), 'ou_bot')).toBe(true);
+    // Everyone first, then the other bot: still addressed to it.
+    expect(CommandRouter.concernsBot(message({ text: '@_all @_user_1 /help', mentions: [{ key: '@_all', name: 'all' }, otherBot] }), 'ou_bot')).toBe(false);
   });
 
   it('drops chatter that mentions someone else, and cannot tell before it knows its own open_id', () => {
