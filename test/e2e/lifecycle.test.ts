@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
 import { t } from '../../src/i18n';
-import { type Harness, buttonValue, noticesTo, postTodo, startHarness } from './harness';
+import { waitFor } from '../reliability/support';
+import { type Harness, buttonValue, formCards, formValues, noticesTo, postTodo, startHarness, submitForm } from './harness';
 
 const RECALL = /^\/open-apis\/im\/v1\/messages\/[^/]+$/;
 const FEED = '/open-apis/im/v2/app_feed_card';
@@ -212,6 +213,24 @@ describe('app feed cards', () => {
     expect((await todoOf(todo.todoId))?.feedCardUserIds).toEqual(['ou_alice']);
     expect(h.logs.some((line) => line.includes('not retried') && line.includes('ou_bob'))).toBe(true);
     expect((await h.app.store.stats()).pendingJobs).toBe(0);
+  });
+
+  it('syncs again when the to-do changed while its cards were being made by a job of another lane', async () => {
+    const release = h.emu.hold({ method: 'POST', path: FEED });
+    await h.say('ou_admin', '/todo');
+    const form = await waitFor(() => formCards(h, 'ou_admin').at(-1), 'the form');
+    await submitForm(h, 'ou_admin', form, formValues({ text: 'Order chairs', assignees: ['ou_alice'] }));
+    await waitFor(() => h.emu.arrivedCalls('POST', FEED) > 0, 'the feed card to be asked for');
+    // Done lands meanwhile through a path that queues no feed sync behind this one (as a job stored by an older
+    // version does, in the to-do's lane).
+    const { store } = h.app.services;
+    const [todo] = await store.openTodos('oc_group');
+    if (!todo) throw new Error('no to-do');
+    await store.commit({ now: Date.now(), todos: [{ ...todo, status: 'done', updatedAt: Date.now() }] });
+    release();
+    await h.settled();
+    expect(liveFeedCards(todo.id)).toHaveLength(0);
+    expect((await todoOf(todo.id))?.feedCardUserIds).toEqual([]);
   });
 
   it('a recalled to-do loses its feed cards, also when recalled after a restart', async () => {

@@ -24,6 +24,9 @@ export function feedSyncJob(clock: Clock, todo: Todo) {
   return { ...todoLaneJob(clock, feedSync, todo, { todoId: todo.id }), lane: `feed:${todo.id}` };
 }
 
+/** Who should hold a card of the to-do: its assignees while it is open. */
+const wantedCards = (todo: Todo) => (todo.status === 'open' ? todo.assigneeIds : []);
+
 /** Feishu's reason for a person the app may not send feed cards to (outside its availability, say): no wait cures it. */
 const NO_PERMISSION = 1;
 
@@ -49,7 +52,7 @@ export function feedJobs(services: Services): RegisteredJob[] {
       const { todoId } = ctx.payload;
       const initial = await store.todo(todoId);
       if (!initial) return;
-      const wanted = initial.status === 'open' ? initial.assigneeIds : [];
+      const wanted = wantedCards(initial);
       const live = initial.feedCardUserIds ?? [];
       const toCreate = wanted.filter((id) => !live.includes(id));
       const toDelete = live.filter((id) => !wanted.includes(id));
@@ -78,6 +81,10 @@ export function feedJobs(services: Services): RegisteredJob[] {
         logger.warn({ todoId, failed: retried.map((f) => `${f.userId}:${f.reason}`) }, 'some feed cards failed; will retry');
         throw new RetryLater(`${retried.length} feed card(s) failed`);
       }
+      // A change the to-do's own next sync would not see: one queued in another lane (a job stored by a version that
+      // queued these in the to-do's lane) and run meanwhile.
+      const latest = await store.todo(todoId);
+      if (latest && wantedCards(latest).join() !== wanted.join()) throw new RetryLater('the to-do changed while its feed cards were synced');
     },
   });
 
