@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FEISHU_SENTENCES, feishuSentence } from '../../src/bot/feishu-sentences';
 import { t } from '../../src/i18n';
 import { waitFor } from '../reliability/support';
-import { type Harness, buttonValue, formCards, formValues, noticesTo, postTodo, startHarness, submitForm } from './harness';
+import { type Harness, buttonValue, formValues, noticesTo, openForm, postTodo, startHarness, submitForm } from './harness';
 
 const RECALL = /^\/open-apis\/im\/v1\/messages\/[^/]+$/;
 const FEED = '/open-apis/im/v2/app_feed_card';
@@ -217,8 +217,7 @@ describe('app feed cards', () => {
 
   it('syncs again when the to-do changed while its cards were being made by a job of another lane', async () => {
     const release = h.emu.hold({ method: 'POST', path: FEED });
-    await h.say('ou_admin', '/todo');
-    const form = await waitFor(() => formCards(h, 'ou_admin').at(-1), 'the form');
+    const form = await openForm(h);
     await submitForm(h, 'ou_admin', form, formValues({ text: 'Order chairs', assignees: ['ou_alice'] }));
     await waitFor(() => h.emu.arrivedCalls('POST', FEED) > 0, 'the feed card to be asked for');
     // Done lands meanwhile through a path that queues no feed sync behind this one (as a job stored by an older
