@@ -67,21 +67,40 @@ export async function saveSettings(
   const read = readSettingsForm(action.formValue ?? {}, current, LANGUAGES);
   if (!read.ok) return { answer: { toast: toast('error', INVALID[read.field], lang) }, lang };
   // The card still shows what it opened with, and what earlier Saves from it wrote.
-  const fromThisCard = action.messageId !== undefined && record?.savedFrom?.messageId === action.messageId ? record.savedFrom.values : {};
+  const earlier = action.messageId !== undefined && record?.savedFrom?.messageId === action.messageId ? record.savedFrom : undefined;
+  const fromThisCard = earlier?.values ?? {};
   const showing = shown && { ...shown, ...fromThisCard };
   // A field left as the form showed it is not the admin's change: another admin's since the form opened stands.
   const changed = changedSettings(current, read.value).filter((name) => showing?.[name] === undefined || showing[name] !== read.value[name]);
   if (changed.length === 0) return { answer: { toast: toast('info', 'settings.unchanged', lang) }, lang };
 
   const now = services.now();
-  const chosen: GroupSettings = Object.fromEntries(changed.map((name) => [name, read.value[name]]));
-  const updated: ChatSettings = {
-    ...(record ?? { v: RECORD_VERSION, id: chatId }),
-    ...chosen,
-    updatedAt: now,
-    savedFrom: action.messageId === undefined ? undefined : { messageId: action.messageId, values: { ...fromThisCard, ...chosen } },
+  const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), updatedAt: now };
+  // Written field by field, each by its name: the record's settings are the form's fields.
+  const fields = updated as unknown as Record<SettingName, unknown>;
+  const values: Record<string, unknown> = { ...fromThisCard };
+  // What the record held before this card's first Save of a field (null: nothing, the default followed): a value put
+  // back as the card first showed it restores that, so undoing one's own change leaves a default followed again.
+  const before: Record<string, string | number | null> = { ...earlier?.before };
+  for (const name of changed) {
+    if (name in before && shown?.[name] === read.value[name]) {
+      const held = before[name];
+      if (held === null || held === undefined) delete fields[name];
+      else fields[name] = held;
+      delete before[name];
+      delete values[name];
+      continue;
+    }
+    if (!(name in before)) before[name] = (record?.[name] as string | number | undefined) ?? null;
+    fields[name] = read.value[name];
+    values[name] = read.value[name];
+  }
+  updated.savedFrom = action.messageId === undefined ? undefined : { messageId: action.messageId, values: values as GroupSettings, before };
+  return {
+    answer: { toast: toast('success', (each) => savedSentence(changed, read.value, each), lang) },
+    change: { chats: [updated] },
+    lang,
   };
-  return { answer: { toast: toast('success', (each) => savedSentence(changed, read.value, each), lang) }, change: { chats: [updated] }, lang };
 }
 
 function savedSentence(changed: SettingName[], settings: EffectiveSettings, lang: Language): string {

@@ -202,7 +202,7 @@ export interface ChatSettings extends Revised, GroupSettings {
    * The settings card the latest Save came from, and what Saves from it wrote: the card still carries the values it
    * opened with, so its next Save is compared with these (an admin undoing their own change is a change).
    */
-  savedFrom?: { messageId: string; values: GroupSettings } | undefined;
+  savedFrom?: { messageId: string; values: GroupSettings; before?: Record<string, string | number | null> } | undefined;
   /** People's latest joining or leaving the chat that Feishu told of, by open_id (see `chat-members.ts`). */
   memberChanges?: Record<string, MemberChange> | undefined;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SETTING_NAMES } from '../../src/domain/group-settings';
+import { RECORD_VERSION } from '../../src/domain/model';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store';
 import { FilePersistence } from '../../src/store/embedded/snapshot-log';
 import type { ExportedRecord } from '../../src/store/store';
@@ -158,6 +159,10 @@ describe('/settings', () => {
   });
 
   it('takes a second Save from the same card as a change from what the first wrote: an admin may undo their own change', async () => {
+    // The group's digest time follows the environment's default: no value of its own.
+    const { store } = h.app.services;
+    const { digestTime: _, ...followingDefault } = (await store.chat('oc_group')) ?? { v: RECORD_VERSION, id: 'oc_group', updatedAt: 0 };
+    expect((await store.commit({ now: Date.now(), chats: [followingDefault] })).ok).toBe(true);
     const mine = await openSettings('ou_admin');
     if (!mine) throw new Error('no settings card');
     const opened = String(field(mine.card, 'digestTime').default_value);
@@ -165,7 +170,8 @@ describe('/settings', () => {
     // The card still shows what the admin typed; they put back the time it opened with and save again.
     const undo = await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }));
     expect(undo.body.toast).toMatchObject({ type: 'success', content: `Saved. Daily digest: ${opened}.` });
-    expect((await h.app.services.store.chat('oc_group'))?.digestTime).toBe(opened);
+    // Undone, it follows the default again, rather than holding the default's value of the moment.
+    expect((await store.chat('oc_group'))?.digestTime).toBeUndefined();
     // Saving it once more as it now stands changes nothing.
     expect((await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }))).body.toast.type).toBe('info');
   });
