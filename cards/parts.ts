@@ -312,9 +312,10 @@ export function submitButton(p: { voice: Voice; text: Phrase; name: string; valu
 
 /**
  * Feishu refuses a card message whose request body is over 30 KB (230025), the card in it a JSON string, so its
- * quotes and backslashes escaped: a card is measured so. The rest of the body (chat, uuid) takes the headroom.
+ * quotes and backslashes escaped: a card is measured so, wherever it goes (as an object, in an ephemeral send or a
+ * callback's answer, it is smaller). The headroom is for the rest of the body and the style tags Feishu adds.
  */
-export const CARD_BYTE_BUDGET = 29 * 1024;
+export const CARD_BYTE_BUDGET = 28 * 1024;
 export const CARD_COMPONENT_LIMIT = 200;
 
 /** Feishu counts text elements such as `plain_text` as components too, so every tagged object counts. */
@@ -327,7 +328,7 @@ function countComponents(node: unknown): number {
 /** Why Feishu would refuse the card for its size (error 230025), or undefined when it fits. */
 export function cardOverflow(card: object): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(JSON.stringify(card)), 'utf8');
-  if (bytes > CARD_BYTE_BUDGET) return `Card JSON is ${bytes} bytes as sent, over the ${CARD_BYTE_BUDGET}-byte budget (Feishu's limit is 30 KB)`;
+  if (bytes > CARD_BYTE_BUDGET) return `Card JSON is ${bytes} bytes as a message's content, over the ${CARD_BYTE_BUDGET}-byte budget (Feishu's limit is 30 KB)`;
   const components = countComponents(card);
   if (components > CARD_COMPONENT_LIMIT) return `Card has ${components} components, over Feishu's limit of ${CARD_COMPONENT_LIMIT}`;
   return undefined;

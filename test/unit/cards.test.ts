@@ -447,7 +447,7 @@ describe('assertCardFits', () => {
     // 9,000 quotes: 18 KB of JSON, 36 KB of request body.
     const tooQuoted = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '"'.repeat(9_000) }] } };
     expect(Buffer.byteLength(JSON.stringify(tooQuoted))).toBeLessThan(20 * 1024);
-    expect(() => assertCardFits(tooQuoted)).toThrow(/bytes as sent/);
+    expect(() => assertCardFits(tooQuoted)).toThrow(/bytes as a message's content/);
     expect(() => parseContent('interactive', JSON.stringify(tooQuoted))).toThrow(/limit is 30720 bytes/);
   });
 
