@@ -58,7 +58,7 @@ export class Bot {
 
   /**
    * What is not for the bot, and what a throttle drops, is answered without being stored: nothing of it reaches the
-   * disk. The rest is recorded with its event id first, so a repeated delivery is recognised. What needs nothing
+   * disk. The rest is recorded with its event's id (a message's own id) first, so a repeated delivery is recognised. What needs nothing
    * stored or asked is answered at once, not through a promise (see `Receive`).
    */
   receive(event: FeishuEvent): CardActionAnswer | Promise<CardActionAnswer> {
@@ -163,12 +163,13 @@ export class Bot {
   }
 
   /**
-   * Stored as a job in the same commit as its event id, and spending a point of the sender's command budget in that
-   * chat (one step, refused whole for a repeated delivery, which spends nothing): the throttle asks Feishu nothing. A
+   * Stored as a job in the same commit as its message's id, and spending a point of the sender's command budget in
+   * that chat (one step, refused whole for a repeated delivery, which spends nothing): the throttle asks Feishu nothing.
+   * The id remembered is the message's, not the event's: Feishu may push one message again under a new event id, and
+   * its docs say to tell repeats apart by `message_id` (a repeated bare `/recall` would withdraw the next card). A
    * command over the budget is not stored: the first one past it in its window becomes the notice saying so, which
-   * never claims the event id, so it cannot take the place of another delivery of the same event that was admitted.
-   * The id remembered is the message's: Feishu may push one message again under a new event id, and its docs say to
-   * tell repeats apart by `message_id` (a repeated bare `/recall` would withdraw the next card).
+   * never claims the message's id, so it cannot take the place of another delivery of the same message that was
+   * admitted.
    */
   private async admit(message: MessageEvent): Promise<void> {
     const { store, now, config } = this.services;

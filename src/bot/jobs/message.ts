@@ -9,7 +9,7 @@ import type { Services } from '../services';
 import { noticeJob } from './notice';
 
 /**
- * A message for the bot, handled as a job: recorded with its event id when it is received, and routed to its command
+ * A message for the bot, handled as a job: recorded with its message's id when it is received, and routed to its command
  * when the job runs. Its payload, a `CommandMessage`, is all that is stored of a message.
  */
 
