@@ -215,27 +215,25 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
     case 'im.chat.member.bot.deleted_v1':
     case 'im.chat.disbanded_v1': {
       const { header, event } = parseWith(membershipEnvelope, payload);
-      const at = Number(header.create_time);
       return {
         type: 'membership',
         eventId: header.event_id,
         chatId: event.chat_id,
         botPresent: header.event_type === 'im.chat.member.bot.added_v1',
-        ...(Number.isFinite(at) && at > 0 && { at }),
+        ...madeAt(header),
       };
     }
     case 'im.chat.member.user.added_v1':
     case 'im.chat.member.user.deleted_v1':
     case 'im.chat.member.user.withdrawn_v1': {
       const { header, event } = parseWith(membersEnvelope, payload);
-      const at = Number(header.create_time);
       return {
         type: 'members',
         eventId: header.event_id,
         chatId: event.chat_id,
         left: header.event_type !== 'im.chat.member.user.added_v1',
         userIds: (event.users ?? []).flatMap((user) => (user.user_id?.open_id ? [user.user_id.open_id] : [])),
-        ...(Number.isFinite(at) && at > 0 && { at }),
+        ...madeAt(header),
       };
     }
     default: {
@@ -244,6 +242,12 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
       return { type: 'other', eventId: envelope.data.header.event_id, eventType: envelope.data.header.event_type };
     }
   }
+}
+
+/** When Feishu made the event (its header's `create_time`, ms), when the header says. */
+function madeAt(header: { create_time?: string | undefined }): { at?: number } {
+  const at = Number(header.create_time);
+  return Number.isFinite(at) && at > 0 ? { at } : {};
 }
 
 function parseWith<T>(schema: z.ZodType<T>, payload: unknown): T {
