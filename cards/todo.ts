@@ -78,7 +78,8 @@ export function todoCard(
   const time = (ms: number, lang: Language) => readerTime(ms, timeZone, lang);
   const repeat = todo.repeat ?? 'none';
   const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
-  const assignees = todo.assigneeIds.map(mention).join(' ');
+  // Someone who left the group is named, not mentioned: a mention would reach them.
+  const assignees = todo.assigneeIds.map((id) => (p.left?.has(id) ? person(id) : mention(id))).join(' ');
 
   const details = (lang: Language): string => {
     const lines: string[] = [];

@@ -1,5 +1,5 @@
 import pTimeout from 'p-timeout';
-import { withMemberChanges } from '../domain/chat-members';
+import { MEMBER_CHANGES_LIMIT, withMemberChanges } from '../domain/chat-members';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import { close } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MembersEvent, MembershipEvent, MessageEvent, RecalledEvent } from '../feishu/events';
@@ -236,6 +236,8 @@ export class Bot {
       const updated: ChatSettings = {
         ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
         botLeftAt: event.botPresent ? undefined : now(),
+        // Out of the chat, the bot heard of nobody leaving or joining: what it knew may be stale, so it is forgotten.
+        ...(event.botPresent && { memberChanges: undefined }),
         ...(event.at !== undefined && { botMembershipAt: event.at }),
         updatedAt: now(),
       };
@@ -260,7 +262,8 @@ export class Bot {
     if (event.userIds.length === 0) return {};
     await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
       const record = await store.chat(event.chatId);
-      const memberChanges = withMemberChanges(record?.memberChanges, event.userIds, event.left, event.at ?? now());
+      const people = event.userIds.slice(0, MEMBER_CHANGES_LIMIT);
+      const memberChanges = withMemberChanges(record?.memberChanges, people, event.left, event.at ?? now());
       if (!memberChanges) return undefined;
       const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: event.chatId }), memberChanges, updatedAt: now() };
       return {

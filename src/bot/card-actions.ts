@@ -3,7 +3,7 @@ import { formatInstant } from '../../cards/parts';
 import { reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { closedFormCard } from '../../cards/todo-form-closed';
-import { isTodoCard, reminderTookOver } from '../domain/current-card';
+import { isTodoCard } from '../domain/current-card';
 import { clockParts, readSettingsSaveName } from '../domain/group-settings';
 import type { Language } from '../domain/languages';
 import type { Todo, TodoForm } from '../domain/model';
@@ -15,7 +15,7 @@ import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
-import { groupSettings, snoozeChoices } from './group-settings';
+import { groupSettings, takenOverLook } from './group-settings';
 import { mayCreateTodos } from './guards';
 import { cardUpdateJob } from './jobs/card-update';
 import { feedSyncJob } from './jobs/feed';
@@ -183,7 +183,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
     const already = toast('info', done ? 'toast.alreadyDone' : 'toast.alreadyOpen', lang);
     const card = onReminder
       ? reminderHandledCard({ todo, outcome: 'closed', lang, nudge })
-      : todoCard(todo, { lang, asReminder: reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined });
+      : todoCard(todo, { lang, ...(await takenOverLook(services, todo)) });
     return { answer: { ...already, card: { type: 'raw' as const, data: card } }, lang };
   }
 
@@ -192,7 +192,7 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
     : { ...todo, status: 'open', doneBy: undefined, doneAt: undefined, doneVia: undefined, ...reopenedTimes(todo, now()), updatedAt: now() };
   const card = onReminder
     ? reminderHandledCard({ todo: updated, outcome: 'done', by: action.operatorId, lang, nudge })
-    : todoCard(updated, { lang, asReminder: reminderTookOver(updated) ? await snoozeChoices(services, updated.chatId) : undefined });
+    : todoCard(updated, { lang, ...(await takenOverLook(services, updated)) });
   return {
     answer: { ...toast('success', done ? 'toast.markedDone' : 'toast.reopened', lang), card: { type: 'raw', data: card } },
     change: { todos: [updated], jobs: [cardUpdateJob(services, updated), feedSyncJob(services, updated), ...taskSyncJobs(services, updated)] },

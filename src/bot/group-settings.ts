@@ -1,6 +1,8 @@
 import type { SnoozeChoices } from '../../cards/reminder';
 import { membersWhoLeft } from '../domain/chat-members';
+import { reminderTookOver } from '../domain/current-card';
 import { type EffectiveSettings, resolveSettings } from '../domain/group-settings';
+import type { Todo } from '../domain/model';
 import type { Services } from './services';
 
 /**
@@ -20,6 +22,18 @@ export async function botLeftChat(services: Pick<Services, 'store'>, chatId: str
 /** The people who left the chat, as Feishu's member events told: what the bot posts there does not mention them. */
 export async function membersWhoLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<ReadonlySet<string>> {
   return membersWhoLeft(await services.store.chat(chatId));
+}
+
+/**
+ * How the to-do's card looks where a reminder took it over: with the reminder's buttons and line, mentioning those
+ * still in the chat. Nothing for a card that is still the posted one.
+ */
+export async function takenOverLook(
+  services: Pick<Services, 'store' | 'config'>,
+  todo: Todo,
+): Promise<{ asReminder?: SnoozeChoices; left?: ReadonlySet<string> }> {
+  if (!reminderTookOver(todo)) return {};
+  return { asReminder: await snoozeChoices(services, todo.chatId), left: await membersWhoLeftChat(services, todo.chatId) };
 }
 
 /** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */

@@ -1,5 +1,5 @@
 import { SETTING_LABEL, settingValueLabel } from '../../cards/settings';
-import { type EffectiveSettings, type GroupSettings, type SettingName, changedSettings, readSettingsForm } from '../domain/group-settings';
+import { type EffectiveSettings, type GroupSettings, type SettingName, changedSettings, readSettingsForm, resolveSettings } from '../domain/group-settings';
 import { LANGUAGES, type Language } from '../domain/languages';
 import { type ChatSettings, RECORD_VERSION } from '../domain/model';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
@@ -83,8 +83,11 @@ export async function saveSettings(
   // back as the card first showed it restores that, so undoing one's own change leaves a default followed again.
   const before: Record<string, string | number | null> = { ...earlier?.before };
   for (const name of changed) {
-    if (name in before && shown?.[name] === read.value[name]) {
-      const held = before[name];
+    const held = before[name];
+    // Only where what the record held still means what was typed: another admin's change, or a default changed
+    // since, makes the typed value a choice of its own.
+    const heldMeans = name in before && resolveSettings({ [name]: held ?? undefined }, services.config.groupDefaults)[name];
+    if (shown?.[name] === read.value[name] && heldMeans === read.value[name]) {
       if (held === null || held === undefined) delete fields[name];
       else fields[name] = held;
       delete before[name];

@@ -5,7 +5,7 @@ import type { ChatSettings, MemberChange } from './model';
  * (reminders, nudges, digests), which would reach someone no longer in the group.
  */
 
-/** People's latest changes a chat record keeps at most: those who left, the most recent, are kept first. */
+/** People's latest changes a chat record keeps at most: the most recent. */
 export const MEMBER_CHANGES_LIMIT = 1_000;
 
 const NOBODY: ReadonlySet<string> = new Set();
@@ -38,7 +38,7 @@ export function withMemberChanges(
   if (!changed) return undefined;
   const entries = Object.entries(next);
   if (entries.length <= MEMBER_CHANGES_LIMIT) return next;
-  // Those who joined matter only to order a late redelivery; the oldest leavings go last.
-  const kept = entries.sort(([, a], [, b]) => Number(b.left) - Number(a.left) || b.at - a.at).slice(0, MEMBER_CHANGES_LIMIT);
+  // The oldest go: a joining kept orders a late redelivery of an older leaving, which must not mark someone back.
+  const kept = entries.sort(([, a], [, b]) => b.at - a.at).slice(0, MEMBER_CHANGES_LIMIT);
   return Object.fromEntries(kept);
 }

@@ -104,9 +104,11 @@ export interface PersonWeek {
 export function weeklyNumbers(open: readonly Todo[], doneLastWeek: readonly Todo[], now: number, left?: ReadonlySet<string>): PersonWeek[] {
   const people = new Map<string, PersonWeek>();
   const of = (personId: string) => people.get(personId) ?? (people.set(personId, { personId, done: 0, open: 0, overdue: 0 }).get(personId) as PersonWeek);
-  for (const todo of doneLastWeek) for (const person of peopleOf(todo, left)) of(person).done++;
+  // Who left is left out, and their to-dos are not counted as the creator's.
+  const counted = (todo: Todo) => peopleOf(todo).filter((person) => !left?.has(person));
+  for (const todo of doneLastWeek) for (const person of counted(todo)) of(person).done++;
   for (const todo of open) {
-    for (const person of peopleOf(todo, left)) {
+    for (const person of counted(todo)) {
       of(person).open++;
       if (overdueSince(todo, now) !== undefined) of(person).overdue++;
     }

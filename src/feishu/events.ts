@@ -91,10 +91,7 @@ const membersEnvelope = z.object({
   header: envelopeHeader,
   event: z.object({
     chat_id: z.string().min(1),
-    users: z
-      .array(z.object({ user_id: z.object({ open_id: z.string().nullish() }).nullish() }))
-      .max(1_000)
-      .optional(),
+    users: z.array(z.object({ user_id: z.object({ open_id: z.string().nullish() }).nullish() })).optional(),
   }),
 });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { chatMembersEvent } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, SECRETS, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /**
  * Feishu lets a card be clicked and updated for 14 days. A to-do open longer than that keeps a usable card: the
@@ -146,6 +147,31 @@ describe('a to-do whose card grows old', () => {
     // Its reminders would otherwise go on replying to a card no longer in the chat.
     expect((await todoOf(todo.todoId)).status).toBe('recalled');
     expect(noticesTo(h, 'ou_admin').at(-1)).toContain('Recalled the to-do “Book the venue”. Its first card');
+  });
+
+  it('names, without mentioning, an assignee who left the group on the card that takes over, and on its updates', async () => {
+    await start();
+    const todo = await postTodo(h, {
+      text: 'Sweep the yard',
+      assignees: ['ou_alice', 'ou_bob'],
+      remindAt: pickerValueInHours(1, clock.now()),
+      repeat: 'weekly',
+    });
+    await h.event(chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'deleted', userIds: ['ou_bob'], createTime: clock.now() }));
+    await clock.advance(HOUR);
+    await clock.advance(14 * DAY);
+    const taken = replies(todo.messageId).at(-1);
+    const posted = JSON.stringify(taken?.card);
+    expect(posted).toContain('<at id=ou_alice></at>');
+    expect(posted).not.toContain('<at id=ou_bob></at>');
+    expect(posted).toContain("<person id='ou_bob'");
+    // Done, then Reopen from that card: the card it is answered with mentions nobody who left either.
+    await h.click('ou_alice', taken?.messageId as string, buttonValue(taken?.card, 'todo.done'));
+    await h.settled();
+    const reopened = await h.click('ou_alice', taken?.messageId as string, buttonValue(h.emu.messages.get(taken?.messageId as string)?.card, 'todo.reopen'));
+    expect(JSON.stringify(reopened.body.card)).not.toContain('<at id=ou_bob></at>');
+    await h.settled();
+    expect(JSON.stringify(h.emu.messages.get(taken?.messageId as string)?.card)).not.toContain('<at id=ou_bob></at>');
   });
 
   it('does not retry, nor log as an error, an update Feishu refuses for the card’s age', async () => {

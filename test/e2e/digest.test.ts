@@ -243,6 +243,22 @@ describe('the daily digest', () => {
     await h.event(chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'added', userIds: ['ou_chris'], createTime: clock.now() }));
     await clock.advance(DAY);
     expect(readable(digests().at(-1)?.card)).toContain('<at id=ou_chris></at>');
+    // The bot removed and added again heard of nobody meanwhile: what it knew of who left is forgotten.
+    await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false, createTime: clock.now() }));
+    await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: true, createTime: clock.now() + 1 }));
+    expect((await h.app.services.store.chat('oc_group'))?.memberChanges).toBeUndefined();
+  });
+
+  it('does not count a person who left in Monday’s week, nor their to-dos as the creator’s', async () => {
+    await start(MONDAY_10);
+    await postTodo(h, { text: 'Water the plants', assignees: ['ou_chris'], remindAt: pickerValueInHours(1, clock.now()) });
+    await h.event(
+      chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'deleted', userIds: ['ou_chris'], createTime: clock.now() }),
+    );
+    await clock.advance(7 * DAY - HOUR); // the next Monday, 09:00
+    const monday = readable(digests().at(-1)?.card);
+    expect(monday).toContain('Water the plants');
+    expect(monday).not.toContain('Last week');
   });
 
   it('is not posted, nor reminders or nudges, in a group the bot was removed from, until it is added again', async () => {

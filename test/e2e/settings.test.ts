@@ -176,6 +176,18 @@ describe('/settings', () => {
     expect((await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }))).body.toast.type).toBe('info');
   });
 
+  it('saves the value typed back when another admin changed the field in between, rather than restore theirs', async () => {
+    const mine = await openSettings('ou_admin');
+    const theirs = await openSettings('ou_owner');
+    if (!mine || !theirs) throw new Error('no settings card');
+    const opened = String(field(mine.card, 'digestTime').default_value);
+    expect((await submit('ou_owner', theirs, everyField(theirs.card, { digestTime: '06:10' }))).body.toast.type).toBe('success');
+    expect((await submit('ou_admin', mine, everyField(mine.card, { digestTime: '07:20' }))).body.toast.type).toBe('success');
+    const back = await submit('ou_admin', mine, everyField(mine.card, { digestTime: opened }));
+    expect(back.body.toast).toMatchObject({ type: 'success', content: `Saved. Daily digest: ${opened}.` });
+    expect((await h.app.services.store.chat('oc_group'))?.digestTime).toBe(opened);
+  });
+
   it('reads times typed with a Chinese input method: a full-width colon and digits', async () => {
     const card = await openSettings('ou_admin');
     if (!card) throw new Error('no settings card');

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { todoCard } from '../../../cards/todo';
-import { CARD_TOO_OLD, currentCard, reminderTookOver } from '../../domain/current-card';
+import { CARD_TOO_OLD, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { feishuRefusal } from '../../feishu/errors';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { botLeftChat, snoozeChoices } from '../group-settings';
+import { botLeftChat, takenOverLook } from '../group-settings';
 import { recordLanguage } from '../language';
 import type { Services } from '../services';
 import { todoLaneJob } from './todo-lane';
@@ -32,8 +32,7 @@ export function cardUpdateJobs(services: Services): RegisteredJob[] {
       if (!todo || !card || todo.status === 'recalled') return;
       // In a chat the bot was removed from the update would fail, each time a reminder comes round.
       if (await botLeftChat(services, todo.chatId)) return;
-      const asReminder = reminderTookOver(todo) ? await snoozeChoices(services, todo.chatId) : undefined;
-      const content = todoCard(todo, { lang: recordLanguage(services, todo), asReminder });
+      const content = todoCard(todo, { lang: recordLanguage(services, todo), ...(await takenOverLook(services, todo)) });
       try {
         await feishu.patchCard({ messageId: card.messageId, card: content });
       } catch (error) {

@@ -183,7 +183,10 @@ export function todoJobs(services: Services): RegisteredJob[] {
       // (its reminders would reply to a card no longer there), the first card said to stay.
       if ('recall' in job.steps && todo.status !== 'recalled') {
         const recalledNow = job.steps.recall === true;
-        return commit(recalledChange(job, payload, todo, { recalledNow, firstLeft: sayFailure(error, 'recall.failed') }));
+        const first = job.steps['recall:first'];
+        // The first card's outcome as its step recorded it, else the failure that ended the job (when there was one).
+        const firstLeft = first !== undefined ? (first as MessageKey | false) : reminderTookOver(todo) && sayFailure(error, 'recall.failed');
+        return commit(recalledChange(job, payload, todo, { recalledNow, firstLeft }));
       }
       const text = t(lang, sayFailure(error, 'recall.failed'));
       await commit({ jobs: [noticeJob(services, `${job.id}:failed`, { chatId: todo.chatId, userId: requesterId, text, tone: 'error', lang, replyTo })] });
