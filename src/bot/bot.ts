@@ -28,9 +28,9 @@ import { CommandRouter } from './router';
 import type { Services } from './services';
 import { receiveTaskEvent, taskSweepTask } from './task-events';
 
-/** A card callback is answered by this deadline even if the store is slow; Feishu gives up at 3 s. */
+/** A card callback is answered by this deadline from its arrival even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
-/** The most a click waits for its throttle's verdict, within Feishu's 3 s beside `CARD_ANSWER_DEADLINE_MS`. */
+/** The most a click waits for its throttle's verdict, a part of `CARD_ANSWER_DEADLINE_MS`. */
 const CLICK_THROTTLE_WAIT_MS = 300;
 /** Expired forms closed per store read. */
 const EXPIRY_BATCH = 100;
@@ -296,6 +296,7 @@ export class Bot {
   }
 
   private async receiveClick(click: CardActionEvent): Promise<CardActionAnswer> {
+    const arrived = this.services.now();
     // A click always gets an answer, so one over the budget is told why; it is not stored and changes nothing.
     // Before the card is read its language is unknown: the toast carries every language, `content` the bot's.
     const { botLanguage } = this.services.config;
@@ -308,8 +309,9 @@ export class Bot {
       { milliseconds: CLICK_THROTTLE_WAIT_MS, fallback: () => 'allow' as const },
     );
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
+    // One deadline for the whole click, the throttle's wait included: Feishu's 3 s count from the click.
     return pTimeout(this.answerCardAction(click), {
-      milliseconds: CARD_ANSWER_DEADLINE_MS,
+      milliseconds: Math.max(0, CARD_ANSWER_DEADLINE_MS - (this.services.now() - arrived)),
       fallback: () => ({ toast: toast('info', 'toast.working', botLanguage) }),
     });
   }

@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code } from '../../emulator';
-import { type Harness, formCards, noticesTo, postTodo, startHarness } from './harness';
+import { waitFor } from '../reliability/support';
+import { type Harness, TestClock, formCards, noticesTo, postTodo, startHarness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -106,5 +107,33 @@ describe('commands in a chat Feishu will not describe', () => {
     const lookups = h.emu.callsTo('GET', '/open-apis/im/v1/chats/oc_unknown');
     expect(lookups).toHaveLength(1);
     expect(lookups[0]?.response?.code).toBe(Code.chatNotFound);
+  });
+});
+
+describe('a click whose throttle took its time', () => {
+  it('is answered within one deadline counted from its arrival, the throttle’s wait included', async () => {
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    const slow = await startHarness({ clock });
+    try {
+      const todo = await postTodo(slow, { owner: 'ou_admin', text: 'Tidy up', assignees: ['ou_bob'] });
+      const { clicks, store } = slow.app.services;
+      // The throttle answers 2.4 s into the click's 2.5 s (a slow database), and the click's own work takes 0.5 s more.
+      clicks.check = async () => {
+        clock.jump(2_400);
+        return 'allow';
+      };
+      const commit = store.commit.bind(store);
+      store.commit = async (change) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return commit(change);
+      };
+      const answer = await slow.click('ou_bob', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+      expect(answer.body?.toast).toMatchObject({ type: 'info', content: 'Working on it…' });
+      // The click's work goes on past its answer, and lands.
+      await waitFor(async () => (await store.todo(todo.todoId))?.status === 'done' || undefined, 'the click to be done');
+      store.commit = commit;
+    } finally {
+      await slow.stop();
+    }
   });
 });
