@@ -13,6 +13,7 @@ import {
   groupVoice,
   markdown,
   mention,
+  mentionIfHere,
   oneLine,
   plainText,
 } from './parts';
@@ -79,7 +80,10 @@ function digestParts(p: Parameters<typeof digestCard>[0], lineCount: number): Ca
       elements.push(markdown((lang) => `**${t(lang, SECTION_TITLE[line.section])}**`, voice));
     }
     // Sorted, as the lines are grouped (`digestLines`): the same people are one heading, whatever their order.
-    const those = [...peopleOf(line.todo, p.left)].sort().map(mention).join(' ');
+    const those = [...peopleOf(line.todo, p.left)]
+      .sort()
+      .map((id) => mentionIfHere(id, p.left))
+      .join(' ');
     if (those !== people) {
       people = those;
       elements.push(markdown(() => those, voice));

@@ -169,6 +169,11 @@ export function person(openId: string): string {
   return `<person id='${checkedOpenId(openId)}' show_name=true show_avatar=false style='normal'></person>`;
 }
 
+/** A mention of someone still in the chat; someone who left it (`left`) is named without being notified. */
+export function mentionIfHere(openId: string, left: ReadonlySet<string> | undefined): string {
+  return left?.has(openId) ? person(openId) : mention(openId);
+}
+
 /** How a zone is named on a card: its IANA name, or `UTC+08:00` for a fixed offset; UTC for what is neither. */
 export function zoneLabel(timeZone: string): string {
   const offset = parseFixedOffset(timeZone);

@@ -12,7 +12,7 @@ import {
   chatListSummary,
   groupVoice,
   markdown,
-  mention,
+  mentionIfHere,
   person,
   readerTime,
   typedText,
@@ -57,9 +57,14 @@ export function reminderCard(p: {
   });
 }
 
-/** The people a reminder mentions: the assignees still in the chat (`left`: who left it), else the creator. */
+/**
+ * The people a reminder mentions: the assignees still in the chat (`left`: who left it), else the creator, named
+ * without a mention if they left too.
+ */
 export function remindedPeople(todo: Todo, left?: ReadonlySet<string>): string {
-  return peopleOf(todo, left).map(mention).join(' ');
+  return peopleOf(todo, left)
+    .map((id) => mentionIfHere(id, left))
+    .join(' ');
 }
 
 /**

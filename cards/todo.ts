@@ -14,7 +14,7 @@ import {
   groupVoice,
   linkButton,
   markdown,
-  mention,
+  mentionIfHere,
   person,
   readerTime,
   repeatLabel,
@@ -79,7 +79,7 @@ export function todoCard(
   const repeat = todo.repeat ?? 'none';
   const anchor = { at: todo.repeatAnchor ?? todo.remindAt ?? 0, timeZone: todo.timeZone };
   // Someone who left the group is named, not mentioned: a mention would reach them.
-  const assignees = todo.assigneeIds.map((id) => (p.left?.has(id) ? person(id) : mention(id))).join(' ');
+  const assignees = todo.assigneeIds.map((id) => mentionIfHere(id, p.left)).join(' ');
 
   const details = (lang: Language): string => {
     const lines: string[] = [];

@@ -19,7 +19,7 @@ import {
   privateVoice,
   repeatLabel,
 } from '../../cards/parts';
-import { reminderCard, reminderHandledCard } from '../../cards/reminder';
+import { remindedPeople, reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
 import { todoListCard } from '../../cards/todo-list';
@@ -603,5 +603,16 @@ describe('oneLine', () => {
     expect(oneLine('abcdef', 6)).toBe('abcdef');
     expect(oneLine('abcdefg', 6)).toBe('abcde…');
     expect(oneLine('😀😀😀😀', 3)).toBe('😀😀…');
+  });
+});
+
+describe('who a reminder mentions', () => {
+  it('mentions the assignees still in the chat, else the creator, named without a mention once they left too', () => {
+    const twoAssigned = todo({ assigneeIds: ['ou_a', 'ou_b'], creatorId: 'ou_creator' });
+    expect(remindedPeople(twoAssigned, new Set(['ou_b']))).toBe('<at id=ou_a></at>');
+    expect(remindedPeople(twoAssigned, new Set(['ou_a', 'ou_b']))).toBe('<at id=ou_creator></at>');
+    const everyoneGone = remindedPeople(twoAssigned, new Set(['ou_a', 'ou_b', 'ou_creator']));
+    expect(everyoneGone).toContain("<person id='ou_creator'");
+    expect(everyoneGone).not.toContain('<at ');
   });
 });
