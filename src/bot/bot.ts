@@ -41,8 +41,11 @@ const EXPIRY_BATCH = 100;
  */
 export class Bot {
   readonly router: CommandRouter;
-  /** Mentions waiting for the bot's own open_id before they can be told from chatter. */
-  private readonly undecided = new Set<Promise<void>>();
+  /**
+   * Work that goes on after its push was answered: mentions waiting for the bot's own open_id before they can be told
+   * from chatter, and refusals decided after a click was answered "Working on it…".
+   */
+  private readonly afterAnswers = new Set<Promise<void>>();
 
   constructor(private readonly services: Services) {
     const help = showHelp(() => this.router.list());
@@ -82,9 +85,17 @@ export class Bot {
     }
   }
 
-  /** Resolves once no message waits to be told from chatter (before stopping, and for tests). */
+  /** Resolves once no work goes on after an answer (before stopping, and for tests). */
   async settled(): Promise<void> {
-    while (this.undecided.size > 0) await Promise.all(this.undecided);
+    while (this.afterAnswers.size > 0) await Promise.all(this.afterAnswers);
+  }
+
+  /** Keeps `work` among what goes on after an answer until it ends; it never rejects (its failure is logged). */
+  private track(work: Promise<void>, what: string): void {
+    const tracked: Promise<void> = work
+      .catch((error: unknown) => this.services.logger.warn({ err: error }, what))
+      .finally(() => this.afterAnswers.delete(tracked));
+    this.afterAnswers.add(tracked);
   }
 
   /** The kinds of job the bot's outbox runs, with `services` (the app gives them its background store). */
@@ -120,14 +131,15 @@ export class Bot {
   }
 
   /** A click never gets an HTTP error: Feishu would show the person a bare error code instead of a sentence. */
-  private async answerCardAction(event: CardActionEvent): Promise<CardActionAnswer> {
+  private async answerCardAction(event: CardActionEvent): Promise<HandledClick> {
     const started = performance.now();
     let handled: HandledClick;
     try {
       handled = await handleCardAction(this.services, event);
     } catch (error) {
       this.services.logger.error({ eventId: event.eventId, err: error }, 'card action failed');
-      handled = { action: 'unknown', answer: { toast: toast('error', 'toast.failed', this.services.config.botLanguage) } };
+      const lang = this.services.config.botLanguage;
+      handled = { action: 'unknown', answer: { toast: toast('error', 'toast.failed', lang) }, lang };
     }
     // Who did what and how it went, never what the card held. The outcome is the toast's tone. Only actions the bot
     // knows become a label: a metric's labels must stay a small set.
@@ -138,7 +150,7 @@ export class Bot {
       { chatId: event.chatId, userId: event.operatorId, action, outcome, ms: Math.round(performance.now() - started) },
       'card action handled',
     );
-    return answer;
+    return handled;
   }
 
   private receiveMessage(message: MessageEvent): CardActionAnswer | Promise<CardActionAnswer> {
@@ -146,8 +158,7 @@ export class Bot {
     if (concerns === undefined) {
       // A mention, and the bot does not know yet whether it is the one mentioned: it asks Feishu after answering,
       // rather than keep overheard chatter on disk meanwhile. Only until its own open_id is first known.
-      const decided: Promise<void> = this.admitOnceKnown(message).finally(() => this.undecided.delete(decided));
-      this.undecided.add(decided);
+      this.track(this.admitOnceKnown(message), 'could not tell whether a mention was of the bot');
       return {};
     }
     if (!concerns) return {};
@@ -262,14 +273,15 @@ export class Bot {
     if (event.userIds.length === 0) return {};
     await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
       const record = await store.chat(event.chatId);
+      // From before the bot was last added back: what it knew then was forgotten, and this is no newer.
+      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return undefined;
       const people = event.userIds.slice(0, MEMBER_CHANGES_LIMIT);
       const memberChanges = withMemberChanges(record?.memberChanges, people, event.left, event.at ?? now());
       if (!memberChanges) return undefined;
       const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: event.chatId }), memberChanges, updatedAt: now() };
       return {
         change: { chats: [updated] },
-        done: () =>
-          logger.info({ chatId: event.chatId, people: event.userIds.length, left: event.left }, event.left ? 'people left a chat' : 'people joined a chat'),
+        done: () => logger.info({ chatId: event.chatId, people: people.length, left: event.left }, event.left ? 'people left a chat' : 'people joined a chat'),
       };
     });
     return {};
@@ -310,9 +322,44 @@ export class Bot {
     );
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
     // One deadline for the whole click, the throttle's wait included: Feishu's 3 s count from the click.
-    return pTimeout(this.answerCardAction(click), {
-      milliseconds: Math.max(0, CARD_ANSWER_DEADLINE_MS - (this.services.now() - arrived)),
-      fallback: () => ({ toast: toast('info', 'toast.working', botLanguage) }),
+    const answering = this.answerCardAction(click);
+    let late = false;
+    const handled = await pTimeout(answering, {
+      // On the bot's clock (the tests move it): a step of the wall clock only brings "Working on it…" early, never
+      // the answer later than the deadline. At least a millisecond: p-timeout refuses 0.
+      milliseconds: Math.min(CARD_ANSWER_DEADLINE_MS, Math.max(1, CARD_ANSWER_DEADLINE_MS - (this.services.now() - arrived))),
+      fallback: () => {
+        late = true;
+        return undefined;
+      },
     });
+    if (handled) return handled.answer;
+    if (late)
+      this.track(
+        answering.then((decided) => this.tellLateRefusal(click, decided)),
+        'could not tell a late refusal',
+      );
+    return { toast: toast('info', 'toast.working', botLanguage) };
+  }
+
+  /**
+   * A click answered "Working on it…" whose decision then came out a refusal (not allowed, raced, too late): the
+   * person is told privately, since the toast that would have said so was never shown.
+   */
+  private async tellLateRefusal(click: CardActionEvent, { answer, lang }: HandledClick): Promise<void> {
+    const refusal = answer.toast;
+    if (refusal === undefined || (refusal.type !== 'error' && refusal.type !== 'warning') || click.chatId === undefined) return;
+    const { admins, store, now } = this.services;
+    const chatType = (await admins.chatMode(click.chatId).catch(() => 'group')) === 'p2p' ? 'p2p' : 'group';
+    const notice = noticeJob(this.services, `${click.eventId}:late`, {
+      chatId: click.chatId,
+      userId: click.operatorId,
+      text: refusal.content,
+      tone: refusal.type,
+      lang,
+      ...(click.messageId !== undefined && chatType === 'p2p' && { replyTo: click.messageId }),
+      chatType,
+    });
+    await store.commit({ now: now(), jobs: [notice] });
   }
 }

@@ -58,23 +58,26 @@ const DECISION_ATTEMPTS = 4;
 export interface HandledClick {
   action: CardActionValue['action'] | 'unknown';
   answer: CardActionAnswer;
+  /** The language the answer is in. */
+  lang: Language;
 }
 
 export async function handleCardAction(services: Services, action: CardActionEvent): Promise<HandledClick> {
   const request = await readRequest(services, action);
-  if (!request) return { action: 'unknown', answer: toast('warning', 'toast.outOfDate', services.config.botLanguage) };
+  const { botLanguage } = services.config;
+  if (!request) return { action: 'unknown', answer: toast('warning', 'toast.outOfDate', botLanguage), lang: botLanguage };
   const decide = await decisionFor(services, action, request);
-  let lang = services.config.botLanguage;
+  let lang = botLanguage;
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const decision = await decide();
     lang = decision.lang;
-    if (!decision.change) return { action: request.action, answer: decision.answer };
+    if (!decision.change) return { action: request.action, answer: decision.answer, lang };
     const result = await services.store.commit({ ...decision.change, now: services.now(), eventId: action.eventId });
-    if (result.ok) return { action: request.action, answer: decision.answer };
+    if (result.ok) return { action: request.action, answer: decision.answer, lang };
     // The same click delivered twice: the first delivery made the change and got the answer.
-    if (result.reason === 'duplicate') return { action: request.action, answer: {} };
+    if (result.reason === 'duplicate') return { action: request.action, answer: {}, lang };
   }
-  return { action: request.action, answer: toast('warning', 'toast.raced', lang) };
+  return { action: request.action, answer: toast('warning', 'toast.raced', lang), lang };
 }
 
 /**

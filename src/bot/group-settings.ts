@@ -33,7 +33,9 @@ export async function takenOverLook(
   todo: Todo,
 ): Promise<{ asReminder?: SnoozeChoices; left?: ReadonlySet<string> }> {
   if (!reminderTookOver(todo)) return {};
-  return { asReminder: await snoozeChoices(services, todo.chatId), left: await membersWhoLeftChat(services, todo.chatId) };
+  // One read of the chat's record: a click waits on it.
+  const chat = await services.store.chat(todo.chatId);
+  return { asReminder: { tomorrowTime: resolveSettings(chat, services.config.groupDefaults).tomorrowTime }, left: membersWhoLeft(chat) };
 }
 
 /** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */

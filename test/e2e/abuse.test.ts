@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code } from '../../emulator';
+import { t } from '../../src/i18n';
 import { waitFor } from '../reliability/support';
 import { type Harness, TestClock, formCards, noticesTo, postTodo, startHarness } from './harness';
 
@@ -132,6 +133,34 @@ describe('a click whose throttle took its time', () => {
       // The click's work goes on past its answer, and lands.
       await waitFor(async () => (await store.todo(todo.todoId))?.status === 'done' || undefined, 'the click to be done');
       store.commit = commit;
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('tells the person privately when the click answered "Working on it…" turns out refused', async () => {
+    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
+    const slow = await startHarness({ clock });
+    try {
+      const todo = await postTodo(slow, { owner: 'ou_admin', text: 'Tidy up', assignees: ['ou_bob'] });
+      // The throttle answers when the click's time is up, and reading the to-do takes a moment: it is answered at
+      // once, and decided after.
+      const { clicks, store } = slow.app.services;
+      clicks.check = async () => {
+        clock.jump(2_500);
+        return 'allow';
+      };
+      const read = store.todo.bind(store);
+      store.todo = async (id) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return read(id);
+      };
+      const answer = await slow.click('ou_member', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
+      expect(answer.body?.toast).toMatchObject({ type: 'info', content: 'Working on it…' });
+      await slow.settled();
+      store.todo = read;
+      expect(noticesTo(slow, 'ou_member').at(-1)).toContain(t('en_us', 'toast.notAllowed'));
+      expect((await store.todo(todo.todoId))?.status).toBe('open');
     } finally {
       await slow.stop();
     }

@@ -170,6 +170,7 @@ describe('a to-do whose card grows old', () => {
     await h.settled();
     const reopened = await h.click('ou_alice', taken?.messageId as string, buttonValue(h.emu.messages.get(taken?.messageId as string)?.card, 'todo.reopen'));
     expect(JSON.stringify(reopened.body.card)).not.toContain('<at id=ou_bob></at>');
+    expect(JSON.stringify(reopened.body.card)).toContain('<at id=ou_alice></at>');
     await h.settled();
     expect(JSON.stringify(h.emu.messages.get(taken?.messageId as string)?.card)).not.toContain('<at id=ou_bob></at>');
   });

@@ -247,6 +247,18 @@ describe('the daily digest', () => {
     await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: false, createTime: clock.now() }));
     await h.event(botMembershipEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', added: true, createTime: clock.now() + 1 }));
     expect((await h.app.services.store.chat('oc_group'))?.memberChanges).toBeUndefined();
+    // A leaving from before that, redelivered late, is not taken up again.
+    await h.event(
+      chatMembersEvent({
+        token: SECRETS.verificationToken,
+        chatId: 'oc_group',
+        change: 'deleted',
+        userIds: ['ou_bea'],
+        createTime: clock.now() - HOUR,
+        eventId: 'ev_late_leave',
+      }),
+    );
+    expect((await h.app.services.store.chat('oc_group'))?.memberChanges).toBeUndefined();
   });
 
   it('does not count a person who left in Monday’s week, nor their to-dos as the creator’s', async () => {
