@@ -14,31 +14,31 @@ export async function groupSettings(services: Pick<Services, 'store' | 'config'>
   return resolveSettings(chatId === undefined ? undefined : await services.store.chat(chatId), services.config.groupDefaults);
 }
 
-/** Whether the bot was removed from the chat (or it was disbanded): nothing is posted there until it is added again. */
-export async function botLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<boolean> {
-  return (await services.store.chat(chatId))?.botLeftAt !== undefined;
+/** What posting in a chat needs of its record, read once: its settings, whether the bot is still in it, who left it. */
+export interface PostingChat {
+  settings: EffectiveSettings;
+  /** The bot was removed from the chat (or it was disbanded): nothing is posted there until it is added again. */
+  botLeft: boolean;
+  /** The people who left the chat, as Feishu's member events told: what the bot posts there does not mention them. */
+  left: ReadonlySet<string>;
 }
 
-/** The people who left the chat, as Feishu's member events told: what the bot posts there does not mention them. */
-export async function membersWhoLeftChat(services: Pick<Services, 'store'>, chatId: string): Promise<ReadonlySet<string>> {
-  return membersWhoLeft(await services.store.chat(chatId));
+export async function postingChat(services: Pick<Services, 'store' | 'config'>, chatId: string): Promise<PostingChat> {
+  const chat = await services.store.chat(chatId);
+  return { settings: resolveSettings(chat, services.config.groupDefaults), botLeft: chat?.botLeftAt !== undefined, left: membersWhoLeft(chat) };
 }
 
 /**
- * How the to-do's card looks where a reminder took it over: with the reminder's buttons and line, mentioning those
- * still in the chat. Nothing for a card that is still the posted one.
+ * How the to-do's card looks where a reminder took it over: with the reminder's buttons (Tomorrow at the group's time)
+ * and line, mentioning those still in the chat. Nothing for a card that is still the posted one. `chat`: the chat
+ * as already read, else it is read here.
  */
 export async function takenOverLook(
   services: Pick<Services, 'store' | 'config'>,
   todo: Todo,
+  chat?: PostingChat,
 ): Promise<{ asReminder?: SnoozeChoices; left?: ReadonlySet<string> }> {
   if (!reminderTookOver(todo)) return {};
-  // One read of the chat's record: a click waits on it.
-  const chat = await services.store.chat(todo.chatId);
-  return { asReminder: { tomorrowTime: resolveSettings(chat, services.config.groupDefaults).tomorrowTime }, left: membersWhoLeft(chat) };
-}
-
-/** What a card's Tomorrow button shows and sets: the group's "Tomorrow" time. */
-export async function snoozeChoices(services: Pick<Services, 'store' | 'config'>, chatId: string): Promise<SnoozeChoices> {
-  return { tomorrowTime: (await groupSettings(services, chatId)).tomorrowTime };
+  const { settings, left } = chat ?? (await postingChat(services, todo.chatId));
+  return { asReminder: { tomorrowTime: settings.tomorrowTime }, left };
 }

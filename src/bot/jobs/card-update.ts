@@ -4,7 +4,7 @@ import { CARD_TOO_OLD, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { feishuRefusal } from '../../feishu/errors';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { botLeftChat, takenOverLook } from '../group-settings';
+import { postingChat, takenOverLook } from '../group-settings';
 import { recordLanguage } from '../language';
 import type { Services } from '../services';
 import { todoLaneJob } from './todo-lane';
@@ -31,8 +31,9 @@ export function cardUpdateJobs(services: Services): RegisteredJob[] {
       const card = todo && currentCard(todo);
       if (!todo || !card || todo.status === 'recalled') return;
       // In a chat the bot was removed from the update would fail, each time a reminder comes round.
-      if (await botLeftChat(services, todo.chatId)) return;
-      const content = todoCard(todo, { lang: recordLanguage(services, todo), ...(await takenOverLook(services, todo)) });
+      const chat = await postingChat(services, todo.chatId);
+      if (chat.botLeft) return;
+      const content = todoCard(todo, { lang: recordLanguage(services, todo), ...(await takenOverLook(services, todo, chat)) });
       try {
         await feishu.patchCard({ messageId: card.messageId, card: content });
       } catch (error) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { digestCard } from '../../../cards/digest';
 import { type DigestSlot, digestLines, lastWeek, weeklyNumbers } from '../../domain/digest';
 import { type Clock, type RegisteredJob, handle, jobKind, newJob } from '../../jobs/registry';
-import { groupSettings, membersWhoLeftChat } from '../group-settings';
+import { postingChat } from '../group-settings';
 import { type Services, derivedId } from '../services';
 
 /**
@@ -39,10 +39,9 @@ export function digestJobs(services: Services): RegisteredJob[] {
   return [
     handle(digestKind, {
       async run({ job, payload, step }) {
-        const settings = await groupSettings(services, payload.chatId);
+        const { settings, left } = await postingChat(services, payload.chatId);
         const at = now();
         const open = await store.openTodos(payload.chatId);
-        const left = await membersWhoLeftChat(services, payload.chatId);
         const lines = digestLines(open, at, settings.timeZone, left);
         let week: ReturnType<typeof weeklyNumbers> | undefined;
         if (payload.opensWeek) {

@@ -4,7 +4,7 @@ import { currentCard } from '../../domain/current-card';
 import { overdueSince } from '../../domain/digest';
 import type { Todo } from '../../domain/model';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { groupSettings, membersWhoLeftChat } from '../group-settings';
+import { postingChat } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { todoLaneJob } from './todo-lane';
@@ -37,8 +37,10 @@ export function nudgeJobs(services: Services): RegisteredJob[] {
         const current = todo && currentCard(todo);
         const since = todo && overdueSince(todo, now());
         if (todo?.status !== 'open' || !current || since === undefined) return;
-        const { timeZone, tomorrowTime } = await groupSettings(services, todo.chatId);
-        const left = await membersWhoLeftChat(services, todo.chatId);
+        const {
+          settings: { timeZone, tomorrowTime },
+          left,
+        } = await postingChat(services, todo.chatId);
         const card = nudgeCard({ todo, overdueSince: since, zone: timeZone, lang: recordLanguage(services, todo), snooze: { tomorrowTime }, left });
         await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('n', job.id) }));
       },

@@ -5,7 +5,7 @@ import { cardNeedsTakeover, currentCard } from '../../domain/current-card';
 import type { Todo } from '../../domain/model';
 import { RetryLater } from '../../jobs/outbox';
 import { type Clock, type RegisteredJob, handle, jobKind } from '../../jobs/registry';
-import { botLeftChat, membersWhoLeftChat, snoozeChoices } from '../group-settings';
+import { postingChat } from '../group-settings';
 import { recordLanguage } from '../language';
 import { type Services, derivedId } from '../services';
 import { cardUpdateJob } from './card-update';
@@ -45,18 +45,18 @@ export function reminderJobs(services: Services): RegisteredJob[] {
         if (!todo || !current) return;
         // A reminder already posted is recorded whatever happened since (a Done click, say, before its commit): a card
         // that took over the to-do and is not recorded as current keeps live buttons nothing updates.
-        if (!('post' in job.steps)) {
-          // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
-          if (todo.status !== 'open') return;
-          // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
-          if (await botLeftChat(services, todo.chatId)) return;
-        }
+        const posted = 'post' in job.steps;
+        // Done and recalled to-dos never remind, even when they changed after the reminder was claimed.
+        if (!posted && todo.status !== 'open') return;
+        const chat = await postingChat(services, todo.chatId);
+        // Nor in a chat the bot was removed from: the post would fail (a repeating reminder, every time).
+        if (!posted && chat.botLeft) return;
         const lang = recordLanguage(services, todo);
         // A current card about to pass Feishu's 14 days is replaced by this reminder, which then carries the whole
         // to-do and its buttons. Decided once, with the post, so a resumed job posts the same kind of card.
         const takeover = await step('takeover', async () => cardNeedsTakeover(todo, now()));
-        const snooze = await snoozeChoices(services, todo.chatId);
-        const left = await membersWhoLeftChat(services, todo.chatId);
+        const snooze = { tomorrowTime: chat.settings.tomorrowTime };
+        const { left } = chat;
         const card = takeover ? todoCard(todo, { lang, asReminder: snooze, left }) : reminderCard({ todo, dueAt, late, lang, snooze, left });
         const messageId = await step('post', () => feishu.replyCard({ chatId: todo.chatId, parentId: current.messageId, card, uuid: derivedId('r', job.id) }));
         const latest = await store.todo(todoId);
