@@ -242,7 +242,7 @@ export class Bot {
     await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
       const record = await store.chat(event.chatId);
       // Feishu redelivers for hours: a removal made before the latest addition it told of changes nothing.
-      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return undefined;
+      if (predatesMembership(event.at, record)) return undefined;
       if ((record?.botLeftAt === undefined) === event.botPresent) return undefined;
       const updated: ChatSettings = {
         ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
@@ -274,7 +274,7 @@ export class Bot {
     await this.commitFromLatest(event.eventId, `the record of chat ${event.chatId}`, async () => {
       const record = await store.chat(event.chatId);
       // From before the bot was last added back: what it knew then was forgotten, and this is no newer.
-      if (event.at !== undefined && record?.botMembershipAt !== undefined && event.at < record.botMembershipAt) return undefined;
+      if (predatesMembership(event.at, record)) return undefined;
       const people = event.userIds.slice(0, MEMBER_CHANGES_LIMIT);
       const memberChanges = withMemberChanges(record?.memberChanges, people, event.left, event.at ?? now());
       if (!memberChanges) return undefined;
@@ -362,4 +362,9 @@ export class Bot {
     });
     await store.commit({ now: now(), jobs: [notice] });
   }
+}
+
+/** Whether Feishu made an event (at `at`) before the latest change of the bot's membership the record follows. */
+function predatesMembership(at: number | undefined, record: ChatSettings | undefined): boolean {
+  return at !== undefined && record?.botMembershipAt !== undefined && at < record.botMembershipAt;
 }
