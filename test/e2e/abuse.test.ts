@@ -112,17 +112,26 @@ describe('commands in a chat Feishu will not describe', () => {
 });
 
 describe('a click whose throttle took its time', () => {
-  it('is answered within one deadline counted from its arrival, the throttle’s wait included', async () => {
+  /** A bot whose click throttle answers `throttleMs` into each click, on the bot's clock, and a to-do of Bob's there. */
+  async function withSlowThrottle(throttleMs: number, body: (slow: Harness, todo: Awaited<ReturnType<typeof postTodo>>) => Promise<void>) {
     const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
     const slow = await startHarness({ clock });
     try {
       const todo = await postTodo(slow, { owner: 'ou_admin', text: 'Tidy up', assignees: ['ou_bob'] });
-      const { clicks, store } = slow.app.services;
-      // The throttle answers 2.4 s into the click's 2.5 s (a slow database), and the click's own work takes 0.5 s more.
-      clicks.check = async () => {
-        clock.jump(2_400);
+      slow.app.services.clicks.check = async () => {
+        clock.jump(throttleMs);
         return 'allow';
       };
+      await body(slow, todo);
+    } finally {
+      await slow.stop();
+    }
+  }
+
+  it('is answered within one deadline counted from its arrival, the throttle’s wait included', async () => {
+    // The throttle answers 2.4 s into the click's 2.5 s (a slow database), and the click's own work takes 0.5 s more.
+    await withSlowThrottle(2_400, async (slow, todo) => {
+      const { store } = slow.app.services;
       const commit = store.commit.bind(store);
       store.commit = async (change) => {
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -133,23 +142,14 @@ describe('a click whose throttle took its time', () => {
       // The click's work goes on past its answer, and lands.
       await waitFor(async () => (await store.todo(todo.todoId))?.status === 'done' || undefined, 'the click to be done');
       store.commit = commit;
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   it('tells the person privately when the click answered "Working on it…" turns out refused', async () => {
-    const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
-    const slow = await startHarness({ clock });
-    try {
-      const todo = await postTodo(slow, { owner: 'ou_admin', text: 'Tidy up', assignees: ['ou_bob'] });
-      // The throttle answers when the click's time is up, and reading the to-do takes a moment: it is answered at
-      // once, and decided after.
-      const { clicks, store } = slow.app.services;
-      clicks.check = async () => {
-        clock.jump(2_500);
-        return 'allow';
-      };
+    // The throttle answers when the click's time is up, and reading the to-do takes a moment: it is answered at once,
+    // and decided after.
+    await withSlowThrottle(2_500, async (slow, todo) => {
+      const { store } = slow.app.services;
       const read = store.todo.bind(store);
       store.todo = async (id) => {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -161,8 +161,6 @@ describe('a click whose throttle took its time', () => {
       store.todo = read;
       expect(noticesTo(slow, 'ou_member').at(-1)).toContain(t('en_us', 'toast.notAllowed'));
       expect((await store.todo(todo.todoId))?.status).toBe('open');
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 });
