@@ -7,7 +7,6 @@ import { type MessageKey, t } from '../i18n';
 import { toast } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
-import { groupSettings } from './group-settings';
 import type { Services } from './services';
 
 /** What the red toast says of each setting's bad value. */
@@ -63,7 +62,7 @@ export async function saveSettings(
   }
 
   const record = await services.store.chat(chatId);
-  const current = await groupSettings(services, chatId);
+  const current = resolveSettings(record, services.config.groupDefaults);
   const read = readSettingsForm(action.formValue ?? {}, current, LANGUAGES);
   if (!read.ok) return { answer: { toast: toast('error', INVALID[read.field], lang) }, lang };
   // The card still shows what it opened with, and what earlier Saves from it wrote.
