@@ -181,20 +181,21 @@ export function taskUpdateEvent(p: { token: string; taskGuid: string; eventTypes
   };
 }
 
-/**
- * The bot added to a chat or removed from it (`im.chat.member.bot.added_v1` / `deleted_v1`), as Feishu's SDKs model
- * them: the chat, its name, and who did it.
- */
-export function botMembershipEvent(p: {
+/** What every event about a chat's members names: the chat, and when Feishu made it. */
+interface ChatEventParams {
   token: string;
   chatId: string;
-  added: boolean;
-  operatorId?: string;
   eventId?: string;
   appId?: string;
   /** When Feishu made it (ms): a redelivery keeps its first time. */
   createTime?: number;
-}): object {
+}
+
+/**
+ * The bot added to a chat or removed from it (`im.chat.member.bot.added_v1` / `deleted_v1`), as Feishu's SDKs model
+ * them: the chat, its name, and who did it.
+ */
+export function botMembershipEvent(p: ChatEventParams & { added: boolean; operatorId?: string }): object {
   return {
     schema: '2.0',
     header: header({ ...p, eventType: p.added ? 'im.chat.member.bot.added_v1' : 'im.chat.member.bot.deleted_v1', createTime: p.createTime ?? Date.now() }),
@@ -214,15 +215,7 @@ export function botMembershipEvent(p: {
  * when their invitation was taken back), as a real tenant's push reads (ids of all three kinds, `user_id` null when the
  * app may not read it).
  */
-export function chatMembersEvent(p: {
-  token: string;
-  chatId: string;
-  change: 'added' | 'deleted' | 'withdrawn';
-  userIds: string[];
-  eventId?: string;
-  appId?: string;
-  createTime?: number;
-}): object {
+export function chatMembersEvent(p: ChatEventParams & { change: 'added' | 'deleted' | 'withdrawn'; userIds: string[] }): object {
   return {
     schema: '2.0',
     header: header({ ...p, eventType: `im.chat.member.user.${p.change}_v1`, createTime: p.createTime ?? Date.now() }),
