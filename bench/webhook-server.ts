@@ -15,6 +15,7 @@ import { type Change, type Persistence, type Records, emptyRecords } from '../sr
 import { FilePersistence } from '../src/store/embedded/snapshot-log';
 import type { PostgresStore } from '../src/store/postgres/postgres-store';
 import { PUSH_MESSAGE_ID_PREFIX, SECRETS, botEnv, tempDir } from './fixtures';
+import { type ServerKind, type ServerStats, callsFeishu } from './server-kinds';
 import { benchTodo } from './todo-fixture';
 
 /**
@@ -31,41 +32,6 @@ import { benchTodo } from './todo-fixture';
  * this process's CPU is the bot's alone, as in production. Sends `{url}` once listening, its counters on "stats", and
  * on "stop" its last counters before exiting.
  */
-
-export type ServerKind =
-  | 'bare'
-  | 'bare-body'
-  | 'verify'
-  | 'verify-http'
-  | 'sdk'
-  | 'bot-chatter'
-  | 'bot'
-  | 'bot-fsync'
-  | 'bot-100k'
-  | 'held-pg'
-  | 'held-pg-async';
-
-const BOT_KINDS = ['bot-chatter', 'bot', 'bot-fsync', 'bot-100k', 'held-pg', 'held-pg-async'] as const;
-
-/** The kinds that are the bot, which calls Feishu (its tenant token, its identity, a check of its credentials). */
-export function callsFeishu(kind: ServerKind): kind is (typeof BOT_KINDS)[number] {
-  return (BOT_KINDS as readonly ServerKind[]).includes(kind);
-}
-
-export interface ServerStats {
-  /** CPU time (user + system, all threads) this process has used so far. */
-  cpuMs: number;
-  /** The part of it in user mode: the process's own code, without the kernel's work in its system calls. */
-  userCpuMs: number;
-  /** Pushes the handler saw (bare, sdk) or event ids the bot stored: equals the pushes sent when none was a repeat. */
-  handled: number;
-  /** The bot's store: appends (batches written), changes written, time in append, snapshots written. */
-  appends: number;
-  changes: number;
-  appendMs: number;
-  compactions: number;
-  compactionMs: number;
-}
 
 type Counters = Omit<ServerStats, 'cpuMs' | 'userCpuMs'>;
 

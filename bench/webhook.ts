@@ -3,8 +3,8 @@ import autocannon from 'autocannon';
 import { type Emulator, messageEvent, startEmulator } from '../emulator';
 import { PUSH_MESSAGE_ID_PREFIX, ROOT, SECRETS, type SignedPush, bundle, median, nextMessage, percentile, signedPush, sleep } from './fixtures';
 import { paced } from './paced';
+import { type ServerKind, type ServerStats, callsFeishu } from './server-kinds';
 import type { Row } from './table';
-import { type ServerKind, type ServerStats, callsFeishu } from './webhook-server';
 
 /**
  * Figure 1: signed, encrypted `im.message.receive_v1` pushes over loopback HTTP. Each server runs alone in a child
