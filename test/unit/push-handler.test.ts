@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageEvent } from '../../emulator';
 import { composePush, deliver } from '../../emulator/push';
@@ -111,4 +111,65 @@ describe('the push handler', () => {
     expect([overBudget.status, overBudget.headers.get('connection'), overBudget.headers.get('retry-after')]).toEqual([503, 'close', '1']);
     expect(budgeted.observed).toEqual(['event busy']);
   });
+
+  it('reads a push that arrives in pieces, with or without a length, and refuses one without a length once it passes the limit', async () => {
+    const received: string[] = [];
+    const { url } = await start(
+      (event) => {
+        received.push(event.eventId);
+        return {};
+      },
+      undefined,
+      { bodyLimitBytes: 4_000, bodyBudgetBytes: 1024 * 1024 },
+    );
+    const composed = (eventId: string) =>
+      composePush(url, messageEvent({ token: SECRETS.verificationToken, senderId: 'ou_a', text: 'hello', eventId }), { encryptKey: SECRETS.encryptKey });
+    const head = (headers: Record<string, string>) =>
+      `POST /webhook/event HTTP/1.1\r\nHost: bot\r\n${Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('')}\r\n`;
+    const thirds = (body: string) => [body.slice(0, 100), body.slice(100, 300), body.slice(300)];
+
+    const sized = composed('ev_sized');
+    const sizedAnswer = await exchange(url, [head({ ...sized.headers, 'Content-Length': String(Buffer.byteLength(sized.body)) }), ...thirds(sized.body)]);
+    expect(sizedAnswer).toMatch(/^HTTP\/1\.1 200 /);
+
+    const chunked = composed('ev_chunked');
+    const chunks = thirds(chunked.body).map((piece) => `${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n`);
+    const chunkedAnswer = await exchange(url, [head({ ...chunked.headers, 'Transfer-Encoding': 'chunked' }), ...chunks, '0\r\n\r\n']);
+    expect(chunkedAnswer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toEqual(['ev_sized', 'ev_chunked']);
+
+    // Signed, no length, 5,000 bytes in 1,000-byte chunks past a 4,000-byte limit: refused, and the connection closed.
+    const large = composed('ev_large');
+    const piece = `3e8\r\n${'A'.repeat(1_000)}\r\n`;
+    const largeAnswer = await exchange(url, [head({ ...large.headers, 'Transfer-Encoding': 'chunked' }), ...Array.from({ length: 5 }, () => piece), '0\r\n\r\n']);
+    expect(largeAnswer).toMatch(/^HTTP\/1\.1 413 [\s\S]*connection: close/i);
+    expect(received).toEqual(['ev_sized', 'ev_chunked']);
+  });
 });
+
+/**
+ * Writes `pieces` to a new connection one at a time, 10 ms apart, so that the server reads the body in several chunks;
+ * returns what it answers, once it answers or closes.
+ */
+function exchange(url: string, pieces: string[]): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, async () => {
+      for (const piece of pieces) {
+        if (!socket.writable) break;
+        socket.write(piece);
+        await new Promise((wait) => setTimeout(wait, 10));
+      }
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => {
+      answer += data;
+      if (/\r\n\r\n/.test(answer)) socket.end();
+    });
+    socket.on('error', (error) => (answer ? resolve(answer) : reject(error)));
+    socket.on('close', () => resolve(answer));
+  });
+}
