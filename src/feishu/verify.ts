@@ -189,30 +189,36 @@ function checkSignature({ rawBody, encryptKey, nowMs, replayWindowMs }: VerifyIn
   if (signedAtMs - nowMs > replayWindowMs || nowMs - signedAtMs > Math.max(EVENT_MAX_AGE_MS, replayWindowMs)) {
     throw new FeishuAuthError('stale');
   }
-  if (!equalHex(signature, sha256Of(timestamp + nonce + encryptKey, rawBody))) throw new FeishuAuthError('bad-signature');
+  if (!equalHex(signature, sha256Hex(timestamp + nonce + encryptKey, rawBody))) throw new FeishuAuthError('bad-signature');
   return signedAtMs;
 }
 
 /**
  * What a signature covers is copied into a buffer kept for the purpose and hashed in one call: a Hash object per
- * push, fed twice, cost a third more.
+ * push, fed twice, cost a third more. The digest comes back as hex, a string in V8's heap: as a Buffer it was a new
+ * ArrayBuffer outside it per push, about 1 µs more to make and to free.
  */
 const signedBuffer = reusedBuffer(16 * 1024);
 
-function sha256Of(prefix: string, body: Buffer): Buffer {
+function sha256Hex(prefix: string, body: Buffer): string {
   const signedBytes = signedBuffer(prefix.length * 3 + body.length);
   const prefixBytes = signedBytes.write(prefix);
   body.copy(signedBytes, prefixBytes);
-  return hash('sha256', signedBytes.subarray(0, prefixBytes + body.length), 'buffer');
+  return hash('sha256', signedBytes.subarray(0, prefixBytes + body.length), 'hex');
 }
 
-/** The signature header decoded, into a buffer of its own (it is always 32 bytes). */
+/** The signature header and the digest, decoded into buffers of their own (each always 32 bytes). */
 const givenDigest = Buffer.alloc(32);
+const expectedDigest = Buffer.alloc(32);
 
-/** Hex decoding stops at the first character that is not a hex digit, so 64 characters are all digits if they make 32 bytes. */
-function equalHex(given: string, expected: Buffer): boolean {
+/**
+ * Compared as bytes, in constant time. Hex decoding stops at the first character that is not a hex digit, so 64
+ * characters are all digits if they make 32 bytes.
+ */
+function equalHex(given: string, expectedHex: string): boolean {
   if (given.length !== 64 || givenDigest.write(given, 'hex') !== 32) return false;
-  return timingSafeEqual(givenDigest, expected);
+  expectedDigest.write(expectedHex, 'hex');
+  return timingSafeEqual(givenDigest, expectedDigest);
 }
 
 /** A schema 2.0 payload (events, callbacks, the 2.0 shaped challenge) carries it in `header`; 1.0 at the top. */
