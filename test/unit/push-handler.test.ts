@@ -143,7 +143,11 @@ describe('the push handler', () => {
     // Signed, no length, 5,000 bytes in 1,000-byte chunks past a 4,000-byte limit: refused, and the connection closed.
     const large = composed('ev_large');
     const piece = `3e8\r\n${'A'.repeat(1_000)}\r\n`;
-    const largeAnswer = await exchange(url, [head({ ...large.headers, 'Transfer-Encoding': 'chunked' }), ...Array.from({ length: 5 }, () => piece), '0\r\n\r\n']);
+    const largeAnswer = await exchange(url, [
+      head({ ...large.headers, 'Transfer-Encoding': 'chunked' }),
+      ...Array.from({ length: 5 }, () => piece),
+      '0\r\n\r\n',
+    ]);
     expect(largeAnswer).toMatch(/^HTTP\/1\.1 413 [\s\S]*connection: close/i);
     expect(received).toEqual(['ev_sized', 'ev_chunked']);
   });
