@@ -13,14 +13,14 @@ const PROFILE_ZONE_WAIT_MS = 1_000;
 
 /**
  * A reminder time named in the `/todo` text ("明天下午3点", "next Friday 10:00"), read in the owner's zone (their
- * profile's, else the group's): the picker's initial value, and the text without the date phrase. Nothing
- * when the text names no time, or an ambiguous or past one. The admin sees both and can change them before Submit.
+ * profile's, else the group's) and counted from when the `/todo` was sent: the picker's initial value, and the text
+ * without the date phrase. Nothing when the text names no time, or an ambiguous or past one. The admin sees both and can change them before Submit.
  */
 export async function prefillFromText(services: Services, form: TodoForm): Promise<{ text: string; reminder: PrefilledReminder } | undefined> {
   if (form.draftText.trim() === '') return undefined;
   const profile = form.ownerTimeZone ?? (await services.profileZones.within(form.ownerId, PROFILE_ZONE_WAIT_MS));
   const timeZone = profile ?? (await groupSettings(services, form.chatId)).timeZone;
-  const found = reminderInText(form.draftText, { now: services.now(), zone: timeZone });
+  const found = reminderInText(form.draftText, { now: services.now(), writtenAt: form.draftWrittenAt, zone: timeZone });
   if (!found) return undefined;
   return { text: found.text, reminder: { initialDateTime: pickerDateTime(found.remindAt, timeZone), at: found.remindAt, timeZone } };
 }

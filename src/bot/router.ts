@@ -18,7 +18,7 @@ import type { Services } from './services';
  * What a command uses of a message, and all that is stored of one: no sender type, no mention names. A MessageEvent
  * is one, so it can be routed directly too.
  */
-export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'threadId' | 'text'> & {
+export type CommandMessage = Pick<MessageEvent, 'eventId' | 'messageId' | 'chatId' | 'chatType' | 'senderId' | 'parentId' | 'threadId' | 'text' | 'sentAt'> & {
   /** `name` only where the command writes it into its text (`/todo ask @Bea …`): a job keeps what its command uses. */
   mentions: Array<Pick<Mention, 'key' | 'openId'> & { name?: string | undefined }>;
 };
@@ -41,6 +41,7 @@ export function commandMessage(message: MessageEvent): CommandMessage {
     parentId: message.parentId,
     threadId: message.threadId,
     text: message.text,
+    sentAt: message.sentAt,
     mentions: message.mentions.map(({ key, openId, name }) => (keepsNames ? { key, openId, name } : { key, openId })),
   };
 }

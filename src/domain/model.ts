@@ -38,6 +38,11 @@ export interface TodoForm extends Revised {
   status: FormStatus;
   /** Text prefilled from `/todo <text>`. */
   draftText: string;
+  /**
+   * When that text was sent (the `/todo`'s own words only): the times it names count from then, so a command Feishu
+   * delivered late (it retries for hours while the bot is down) does not move them.
+   */
+  draftWrittenAt?: number;
   /** The ephemeral card's message id, known once the send succeeded. */
   messageId?: string;
   /**

@@ -52,10 +52,14 @@ function chronoReference(now: number, zone: string): { instant: Date; timezone: 
 const CLOCK_TIME = /\d{1,2}\s*[:：]\s*\d{2}/;
 const DANGLING_PREPOSITION = /\s+(?:on|at|by|before|until|due)\s*$/i;
 
-export function reminderInText(text: string, p: { now: number; zone: string }): ReminderInText | undefined {
+/**
+ * `writtenAt`, when the words were written, is what their times count from ("in 2 hours", "at 3pm": the next 3pm
+ * after it); `now` is what a time must still be after. They differ when the words arrive late.
+ */
+export function reminderInText(text: string, p: { now: number; writtenAt?: number | undefined; zone: string }): ReminderInText | undefined {
   // Text with Chinese in it is read as Chinese first; words mixed in ("提交 report tomorrow 3pm") as English after.
   const parsers = CHINESE.test(text) ? [zh.hans.casual, english] : [english];
-  const reference = chronoReference(p.now, p.zone);
+  const reference = chronoReference(Math.min(p.writtenAt ?? p.now, p.now), p.zone);
   for (const parser of parsers) {
     const [found] = parser.parse(text, reference, { forwardDate: true });
     const reminder = found && reminderFound(text, found, p);

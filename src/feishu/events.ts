@@ -26,6 +26,7 @@ const messageEnvelope = z.object({
     }),
     message: z.object({
       message_id: z.string().min(1),
+      create_time: z.string().optional(),
       parent_id: z.string().optional(),
       root_id: z.string().optional(),
       thread_id: z.string().optional(),
@@ -121,6 +122,11 @@ export interface MessageEvent {
   /** The words of a text or rich-text (post) message, mentions as their keys; undefined for other message types. */
   text?: string | undefined;
   mentions: Mention[];
+  /**
+   * When the person sent it (the message's `create_time`, ms), when Feishu says: a push Feishu delivers late (it
+   * retries for hours while the bot is down) still names its times ("in 2 hours", "at 3pm") from then.
+   */
+  sentAt?: number | undefined;
 }
 
 export interface CardActionEvent {
@@ -243,8 +249,14 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
 
 /** When Feishu made the event (its header's `create_time`, ms), when the header says. */
 function madeAt(header: { create_time?: string | undefined }): { at?: number } {
-  const at = Number(header.create_time);
-  return Number.isFinite(at) && at > 0 ? { at } : {};
+  const at = milliseconds(header.create_time);
+  return at === undefined ? {} : { at };
+}
+
+/** A time Feishu writes as a string of milliseconds; undefined when absent or not one. */
+function milliseconds(text: string | undefined): number | undefined {
+  const at = Number(text);
+  return Number.isFinite(at) && at > 0 ? at : undefined;
 }
 
 function parseWith<T>(schema: z.ZodType<T>, payload: unknown): T {
@@ -271,6 +283,7 @@ function toMessage({ header, event }: z.infer<typeof messageEnvelope>): MessageE
     threadId: m.thread_id || undefined,
     text: said?.text,
     mentions: said?.mentions ?? [],
+    sentAt: milliseconds(m.create_time),
   };
 }
 

@@ -101,7 +101,7 @@ describe('what is stored of messages', () => {
     expect((await push('@_user_2 /todos @_user_1 job-marker', [bot, colleague], 'ev_job_fields')).status).toBe(200);
     await h.settled();
     const payload = await storedPayload('message:ev_job_fields');
-    expect(Object.keys(payload).sort()).toEqual(['chatId', 'chatType', 'eventId', 'mentions', 'messageId', 'senderId', 'text']);
+    expect(Object.keys(payload).sort()).toEqual(['chatId', 'chatType', 'eventId', 'mentions', 'messageId', 'senderId', 'sentAt', 'text']);
     expect(payload.mentions).toEqual([
       { key: '@_user_2', openId: 'ou_bot' },
       { key: '@_user_1', openId: 'ou_alice' },

@@ -77,6 +77,8 @@ export interface SayOptions {
   /** `post`: the message arrives as rich text, as it does once the person formats it. */
   format?: 'text' | 'post' | undefined;
   style?: string[] | undefined;
+  /** When the person sent it (ms), as Feishu stamps the message; by default the bot's time now. */
+  sentAt?: number | undefined;
 }
 
 export interface ClickOptions {
@@ -190,7 +192,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     logs,
     async say(sender, text, opts = {}) {
-      return send('/webhook/event', messagePayload(sender, text, opts, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
+      const sentAt = opts.sentAt ?? (appOptions.now ?? Date.now)();
+      return send('/webhook/event', messagePayload(sender, text, { ...opts, sentAt }, opts.eventId ?? `ev_msg_${++pushes}_${Date.now()}`));
     },
     async recalled(messageId, opts = {}) {
       const payload = messageRecalledEvent({
@@ -257,6 +260,7 @@ export function messagePayload(sender: string, text: string, opts: SayOptions, e
     parentId: opts.parentId,
     threadId: opts.threadId,
     messageId: opts.messageId,
+    createTime: opts.sentAt,
   });
 }
 

@@ -138,6 +138,22 @@ describe('a Chinese admin', () => {
     expect(inputOf(past?.card).default_value).toBe('今天上午8点 站会');
     expect(pickerOf(past?.card)).not.toHaveProperty('initial_datetime');
   });
+
+  it('a /todo Feishu delivers late (the bot was down) names its times from when it was sent', async () => {
+    await start();
+    const sent = (minutesAgo: number) => NOW - minutesAgo * 60_000;
+    // Sent at 09:00 and 08:00; the bot reads them at 10:00.
+    await h.say('ou_admin', '/todo call the supplier back in 2 hours', { sentAt: sent(60) });
+    await h.settled();
+    await h.say('ou_admin', '/todo standup at 9:30am', { sentAt: sent(120) });
+    await h.settled();
+    const [inTwoHours, passed] = formCards(h, 'ou_admin');
+    expect(pickerOf(inTwoHours?.card).initial_datetime).toBe('2026-11-30 11:00');
+    expect(inputOf(inTwoHours?.card).default_value).toBe('call the supplier back');
+    // 09:30 had passed when it arrived: nothing prefilled, rather than 09:30 tomorrow.
+    expect(pickerOf(passed?.card)).not.toHaveProperty('initial_datetime');
+    expect(inputOf(passed?.card).default_value).toBe('standup at 9:30am');
+  });
 });
 
 describe('an English admin', () => {

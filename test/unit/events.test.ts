@@ -48,6 +48,8 @@ describe('messages', () => {
       threadId: 'omt_thread_001',
       text: 'hello @_user_1',
       mentions: [{ key: '@_user_1', openId: 'ou_mentioned', name: 'Alice' }],
+      // The message's own create_time (when it was sent), not the header's (when Feishu made the event).
+      sentAt: 1776409468987,
     });
   });
 

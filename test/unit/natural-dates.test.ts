@@ -46,6 +46,40 @@ describe('reading a reminder time out of the /todo text', () => {
   });
 });
 
+describe('words delivered late count their times from when they were written', () => {
+  // Feishu retries a push for hours while the bot is down: the /todo arrives long after it was sent.
+  const written = Date.parse('2026-11-30T14:00:00+08:00');
+  const read = (text: string, lateMinutes: number) =>
+    iso(reminderInText(text, { now: written + lateMinutes * 60_000, writtenAt: written, zone: 'Asia/Shanghai' })?.remindAt);
+
+  it.each([
+    ['call the supplier in 3 hours', 60, '2026-11-30T17:00+08:00'],
+    ['下午4点 开会', 60, '2026-11-30T16:00+08:00'],
+  ])('%s, %i minutes late → %s', (text, late, at) => {
+    expect(read(text, late)).toBe(iso(Date.parse(at)));
+  });
+
+  it('reads "tomorrow" from the day it was written, across midnight', () => {
+    const beforeMidnight = Date.parse('2026-11-30T23:50:00+08:00');
+    const found = reminderInText('明天下午3点 提交周报', { now: beforeMidnight + 30 * 60_000, writtenAt: beforeMidnight, zone: 'Asia/Shanghai' });
+    expect(iso(found?.remindAt)).toBe(iso(Date.parse('2026-12-01T15:00+08:00')));
+  });
+
+  it('prefills nothing when the time written has passed by the time the words arrive (not the next day’s)', () => {
+    expect(read('call the supplier at 3pm', 90)).toBeUndefined();
+    expect(read('下午3点 开会', 90)).toBeUndefined();
+    // Read from its arrival instead, the same words would name tomorrow at 3pm.
+    expect(iso(reminderInText('call the supplier at 3pm', { now: written + 90 * 60_000, zone: 'Asia/Shanghai' })?.remindAt)).toBe(
+      iso(Date.parse('2026-12-01T15:00+08:00')),
+    );
+  });
+
+  it('never counts from a time after now (a sender’s clock ahead of the bot’s)', () => {
+    const found = reminderInText('call the supplier in 3 hours', { now: written, writtenAt: written + 10 * 60_000, zone: 'Asia/Shanghai' });
+    expect(iso(found?.remindAt)).toBe(iso(Date.parse('2026-11-30T17:00+08:00')));
+  });
+});
+
 describe('dates near midnight, read in the person’s zone whatever this process’s zone is', () => {
   // Each case is in Shanghai and in Los Angeles, 16 hours apart: whatever zone runs the tests, a reading that took
   // the day or the forward-dating from the process's own clock (chrono's Chinese parsers do) fails in one of them.

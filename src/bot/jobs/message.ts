@@ -24,6 +24,7 @@ const message = jobKind(
     parentId: z.string().optional(),
     threadId: z.string().optional(),
     text: z.string().optional(),
+    sentAt: z.number().optional(),
     mentions: z.array(z.object({ key: z.string(), openId: z.string().optional(), name: z.string().optional() })),
   }) satisfies z.ZodType<CommandMessage>,
 );
