@@ -365,6 +365,10 @@ export function storeContract(name: string, traits: AdapterTraits, make: () => P
         const t6 = (await store.todo('t6')) as Todo;
         await store.commit({ now: 2, todos: [{ ...t6, task: task('g6', true) }] });
         expect((await store.syncedTodos(10, 0)).map((t) => t.id)).toEqual(['t1', 't3', 't5']);
+        // A page after an id no longer (or never) synced starts at the next one that is.
+        expect((await store.syncedTodos(10, 0, 't2')).map((t) => t.id)).toEqual(['t3', 't5']);
+        expect((await store.syncedTodos(10, 0, 't6')).map((t) => t.id)).toEqual([]);
+        expect((await store.syncedTodos(1, 0, '')).map((t) => t.id)).toEqual(['t1']);
         expect((await store.todoByTaskGuid('g6'))?.task?.deletedThere).toBe(true);
       });
 
