@@ -1,6 +1,6 @@
 import pTimeout from 'p-timeout';
 import { MEMBER_CHANGES_LIMIT, withMemberChanges } from '../domain/chat-members';
-import { type ChatSettings, RECORD_VERSION } from '../domain/model';
+import { type ChatSettings, changedChat } from '../domain/model';
 import { close } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent, FeishuEvent, MembersEvent, MembershipEvent, MessageEvent, RecalledEvent } from '../feishu/events';
 import { t } from '../i18n';
@@ -244,14 +244,13 @@ export class Bot {
       // Feishu redelivers for hours: a removal made before the latest addition it told of changes nothing.
       if (predatesMembership(event.at, record)) return undefined;
       if ((record?.botLeftAt === undefined) === event.botPresent) return undefined;
-      const updated: ChatSettings = {
-        ...(record ?? { v: RECORD_VERSION, id: event.chatId }),
+      const updated = changedChat(record, event.chatId, {
         botLeftAt: event.botPresent ? undefined : now(),
         // Out of the chat, the bot heard of nobody leaving or joining: what it knew may be stale, so it is forgotten.
         ...(event.botPresent && { memberChanges: undefined }),
         ...(event.at !== undefined && { botMembershipAt: event.at }),
         updatedAt: now(),
-      };
+      });
       return {
         change: { chats: [updated] },
         done: () =>
@@ -278,7 +277,7 @@ export class Bot {
       const people = event.userIds.slice(0, MEMBER_CHANGES_LIMIT);
       const memberChanges = withMemberChanges(record?.memberChanges, people, event.left, event.at ?? now());
       if (!memberChanges) return undefined;
-      const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: event.chatId }), memberChanges, updatedAt: now() };
+      const updated = changedChat(record, event.chatId, { memberChanges, updatedAt: now() });
       return {
         change: { chats: [updated] },
         done: () => logger.info({ chatId: event.chatId, people: people.length, left: event.left }, event.left ? 'people left a chat' : 'people joined a chat'),

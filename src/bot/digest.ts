@@ -1,6 +1,6 @@
 import { type DigestSlot, dueDigestSlot, nextDigestAt, opensWeek } from '../domain/digest';
 import { resolveSettings } from '../domain/group-settings';
-import { type ChatSettings, RECORD_VERSION } from '../domain/model';
+import { type ChatSettings, changedChat } from '../domain/model';
 import { wallClock } from '../domain/time';
 import { type ScheduledTask, nextPeriodicDue } from '../jobs/scheduler';
 import { digestJob } from './jobs/digest';
@@ -40,12 +40,7 @@ export function digestTask(services: Services): ScheduledTask {
         // A group quiet at its digest time (its to-dos all came later) gets nothing, not a digest the moment one comes.
         const open = await store.openTodos(chatId);
         if (!open.some((todo) => todo.createdAt <= slot.at)) return;
-        const claim: ChatSettings = {
-          ...(record ?? { v: RECORD_VERSION, id: chatId }),
-          lastDigestAt: slot.at,
-          lastDigestZone: settings.timeZone,
-          updatedAt: now,
-        };
+        const claim = changedChat(record, chatId, { lastDigestAt: slot.at, lastDigestZone: settings.timeZone, updatedAt: now });
         // Refused when another instance claimed it first (or an admin saved settings meanwhile: the next look decides).
         await store.commit({ now, chats: [claim], jobs: [digestJob(services, chatId, slot, opensWeek(slot, record?.lastDigestAt, settings.timeZone))] });
       };

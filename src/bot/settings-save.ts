@@ -1,7 +1,7 @@
 import { SETTING_LABEL, settingValueLabel } from '../../cards/settings';
 import { type EffectiveSettings, type GroupSettings, type SettingName, changedSettings, readSettingsForm, resolveSettings } from '../domain/group-settings';
 import { LANGUAGES, type Language } from '../domain/languages';
-import { type ChatSettings, RECORD_VERSION } from '../domain/model';
+import { changedChat } from '../domain/model';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
 import { toast } from '../i18n/feishu';
@@ -74,7 +74,7 @@ export async function saveSettings(
   if (changed.length === 0) return { answer: { toast: toast('info', 'settings.unchanged', lang) }, lang };
 
   const now = services.now();
-  const updated: ChatSettings = { ...(record ?? { v: RECORD_VERSION, id: chatId }), updatedAt: now };
+  const updated = changedChat(record, chatId, { updatedAt: now });
   // Written field by field, each by its name: the record's settings are the form's fields.
   const fields = updated as unknown as Record<SettingName, unknown>;
   const values: Record<string, unknown> = { ...fromThisCard };

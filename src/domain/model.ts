@@ -178,6 +178,11 @@ export interface TodoTask {
   deletedThere?: boolean | undefined;
 }
 
+/** A chat's record with `changes`: the record read, or a new one for a chat the bot has kept nothing of yet. */
+export function changedChat(record: ChatSettings | undefined, chatId: string, changes: Partial<ChatSettings> & { updatedAt: number }): ChatSettings {
+  return { ...(record ?? { v: RECORD_VERSION, id: chatId }), ...changes };
+}
+
 /**
  * A chat's record: what its admins chose for it (`/settings`, `/lang`; read through `resolveSettings`), kept beside
  * the bot's own bookkeeping for the chat. A language chosen with `/lang` before `/settings` existed is the same field.

@@ -1,5 +1,5 @@
 import type { Language } from '../../domain/languages';
-import { type ChatSettings, RECORD_VERSION } from '../../domain/model';
+import { changedChat } from '../../domain/model';
 import { LANGUAGES, type MessageKey, parseLanguage, t } from '../../i18n';
 import { noticeJob } from '../jobs/notice';
 import { chatLanguage } from '../language';
@@ -27,7 +27,7 @@ export const chooseLanguage: CommandMiddleware = async (ctx) => {
     return ctx.reply('lang.current', { values: { language: t(ctx.lang, LANGUAGE_NAME[current]) } });
   }
   const existing = await services.store.chat(message.chatId);
-  const settings: ChatSettings = { ...(existing ?? { v: RECORD_VERSION, id: message.chatId }), language: chosen, updatedAt: services.now() };
+  const settings = changedChat(existing, message.chatId, { language: chosen, updatedAt: services.now() });
   await ctx.commit({
     chats: [settings],
     jobs: [
