@@ -136,7 +136,7 @@ export class RunningEmulator implements Emulator {
       updates: [],
       senderId: m.senderId,
       senderType: m.senderType ?? 'user',
-      createdAt: this.state.now(),
+      createdAt: m.sentAt ?? this.state.now(),
     });
     return messageId;
   }

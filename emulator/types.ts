@@ -321,6 +321,8 @@ export interface Emulator {
     format?: 'text' | 'post';
     senderType?: 'user' | 'app';
     mentions?: Array<{ key: string; openId: string; name: string }>;
+    /** When it was sent (ms); now by default. */
+    sentAt?: number;
   }): string;
   /** The direct chat between the bot and a person (made on first use, as Feishu makes it on the first message). */
   directChatId(openId: string): string;

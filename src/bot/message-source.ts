@@ -12,7 +12,7 @@ import type { Services } from './services';
  * is told apart, so the person hears why the form opens empty.
  */
 
-export type SourceRead = { ok: true; source: MessageSource; text: string } | { ok: false; reason: MessageKey };
+export type SourceRead = { ok: true; source: MessageSource; text: string; sentAt?: number | undefined } | { ok: false; reason: MessageKey };
 
 /** Feishu's codes for a message that is gone: recalled (230011) or deleted (230110). */
 const GONE = new Set([230011, 230110]);
@@ -48,7 +48,7 @@ export async function readSource(services: Services, p: { messageId: string; cha
   };
   const text = wordsOf(message.msgType ?? '', message.content ?? '', message.mentions);
   if (text === undefined) return { ok: false, reason: 'source.notText' };
-  return { ok: true, source, text: [...text].slice(0, TODO_TEXT_LIMIT).join('') };
+  return { ok: true, source, text: [...text].slice(0, TODO_TEXT_LIMIT).join(''), sentAt: message.sentAt };
 }
 
 /** A text or rich-text message's words, each mention as `@Name`; undefined for other kinds (images, files, cards). */

@@ -39,8 +39,9 @@ export interface TodoForm extends Revised {
   /** Text prefilled from `/todo <text>`. */
   draftText: string;
   /**
-   * When that text was sent (the `/todo`'s own words only): the times it names count from then, so a command Feishu
-   * delivered late (it retries for hours while the bot is down) does not move them.
+   * When that text was written (the `/todo`'s sending, or that of the message it replied to, whose words it took): the
+   * times it names count from then, so a command Feishu delivered late (it retries for hours while the bot is down)
+   * does not move them, nor does a reply to yesterday's "tomorrow 3pm".
    */
   draftWrittenAt?: number;
   /** The ephemeral card's message id, known once the send succeeded. */

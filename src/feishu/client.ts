@@ -3,6 +3,7 @@ import { canonicalZone } from '../domain/zones';
 import type { Logger } from '../log';
 import { meaningOf } from './error-codes';
 import { FeishuApiError, feishuRefusal } from './errors';
+import { milliseconds } from './events';
 import type { Limiter } from './rate-limits';
 import { LazySdkClient } from './sdk';
 import { FeishuTasks } from './tasks';
@@ -66,6 +67,8 @@ export interface ChatMessage {
   senderName?: string | undefined;
   deleted: boolean;
   mentions: Array<{ key: string; id?: string; name: string }>;
+  /** When it was sent (its `create_time`, ms). */
+  sentAt?: number | undefined;
 }
 
 /** A member of a chat, as its member list names them. */
@@ -203,6 +206,7 @@ export class FeishuClient {
       senderName: item?.sender?.sender_name,
       deleted: item === undefined || item.deleted === true,
       mentions: (item?.mentions ?? []).map((m) => ({ key: m.key, id: m.id, name: m.name })),
+      sentAt: milliseconds(item?.create_time),
     };
   }
 

@@ -13,7 +13,8 @@ export type { Mention } from './message-content';
 const envelopeHeader = z.object({
   event_id: z.string().min(1).max(128),
   event_type: z.string(),
-  create_time: z.string().optional(),
+  // Read through `milliseconds`, whatever it is: a time the bot only orders by or counts from never costs an event.
+  create_time: z.unknown().optional(),
 });
 
 const messageEnvelope = z.object({
@@ -26,7 +27,7 @@ const messageEnvelope = z.object({
     }),
     message: z.object({
       message_id: z.string().min(1),
-      create_time: z.string().optional(),
+      create_time: z.unknown().optional(),
       parent_id: z.string().optional(),
       root_id: z.string().optional(),
       thread_id: z.string().optional(),
@@ -248,14 +249,14 @@ export function parseEvent(payload: Record<string, unknown>): FeishuEvent {
 }
 
 /** When Feishu made the event (its header's `create_time`, ms), when the header says. */
-function madeAt(header: { create_time?: string | undefined }): { at?: number } {
+function madeAt(header: { create_time?: unknown }): { at?: number } {
   const at = milliseconds(header.create_time);
   return at === undefined ? {} : { at };
 }
 
-/** A time Feishu writes as a string of milliseconds; undefined when absent or not one. */
-function milliseconds(text: string | undefined): number | undefined {
-  const at = Number(text);
+/** A time Feishu writes as a string of milliseconds (or a number of them); undefined when absent or not one. */
+export function milliseconds(value: unknown): number | undefined {
+  const at = typeof value === 'string' || typeof value === 'number' ? Number(value) : Number.NaN;
   return Number.isFinite(at) && at > 0 ? at : undefined;
 }
 

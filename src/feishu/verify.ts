@@ -212,8 +212,9 @@ const givenDigest = Buffer.alloc(32);
 const expectedDigest = Buffer.alloc(32);
 
 /**
- * Compared as bytes, in constant time. Hex decoding stops at the first character that is not a hex digit, so 64
- * characters are all digits if they make 32 bytes.
+ * Compared as bytes by `timingSafeEqual`; the hex on either side is read through a 16-entry table that never leaves
+ * the CPU's first cache, as Node wrote the digest as hex. Hex decoding stops at the first character that is not a hex
+ * digit, so 64 characters are all digits if they make 32 bytes.
  */
 function equalHex(given: string, expectedHex: string): boolean {
   if (given.length !== 64 || givenDigest.write(given, 'hex') !== 32) return false;

@@ -68,6 +68,21 @@ describe('a to-do from a message', () => {
     expect(noticesTo(h, 'ou_member').at(-1)).toContain("from Bob Wu's message");
   });
 
+  it('counts the times in the message’s words from when it was sent', async () => {
+    await start();
+    const hourAgo = Date.now() - 60 * 60_000;
+    const soon = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Call the supplier back in 2 hours', sentAt: hourAgo });
+    const passed = h.emu.addExternalMessage({ chatId: 'oc_group', senderId: 'ou_bob', text: 'Check the oven in 30 minutes', sentAt: hourAgo });
+    const inTwoHours = await todoReplyingTo(soon);
+    // Two hours after the message, an hour from now, in the group's zone (the default, Asia/Shanghai).
+    const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'short' }).format(hourAgo + 2 * 60 * 60_000);
+    expect(JSON.stringify(inTwoHours.card)).toContain(`"initial_datetime":"${wall}"`);
+    // Half an hour after the message had passed when the to-do was made from it: nothing prefilled.
+    const late = await todoReplyingTo(passed);
+    expect(JSON.stringify(late.card)).not.toContain('initial_datetime');
+    expect(inputOf(late.card)).toBe('Check the oven in 30 minutes');
+  });
+
   it('reads a rich-text message from a bot, its mentions as names; words typed after /todo win', async () => {
     await start();
     const source = h.emu.addExternalMessage({

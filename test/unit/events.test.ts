@@ -53,6 +53,18 @@ describe('messages', () => {
     });
   });
 
+  it('reads when a message was sent however its create_time is written, and never refuses a message for it', () => {
+    const { payload } = fixture('message-text-mentions.json');
+    const sentAs = (createTime: unknown) => {
+      const event = payload.event as { message: Record<string, unknown> };
+      return (parseEvent({ ...payload, event: { ...event, message: { ...event.message, create_time: createTime } } }) as MessageEvent).sentAt;
+    };
+    expect(sentAs(1776409468987)).toBe(1776409468987);
+    expect(sentAs(null)).toBeUndefined();
+    expect(sentAs('soon')).toBeUndefined();
+    expect((parseEvent({ ...payload, header: { ...(payload.header as object), create_time: 17 } }) as MessageEvent).type).toBe('message');
+  });
+
   it('a card message has no words for the bot', () => {
     const card = message('message-interactive.json');
     expect(card.text).toBeUndefined();

@@ -99,7 +99,9 @@ export function formJobs(services: Services): RegisteredJob[] {
       return;
     }
     if (form.source !== undefined || form.status !== 'open') return;
-    await ctx.commit({ forms: [{ ...form, source: read.source, draftText: form.draftText !== '' ? form.draftText : read.text, updatedAt: now() }] });
+    // Words taken from the message count their times from its sending, as the `/todo`'s own do from theirs.
+    const draft = form.draftText !== '' ? {} : { draftText: read.text, ...(read.sentAt !== undefined && { draftWrittenAt: read.sentAt }) };
+    await ctx.commit({ forms: [{ ...form, source: read.source, ...draft, updatedAt: now() }] });
   }
 
   /**
