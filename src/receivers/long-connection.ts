@@ -29,6 +29,8 @@ export interface LongConnectionOptions {
   budgetBytes: number;
   /** How long start() waits for the connection before the bot starts anyway, connecting in the background. */
   startWaitMs?: number;
+  /** After Feishu refused a reconnect, how long before the first new try (doubling to RETRY_FAILED_MAX_MS). */
+  retryFailedAfterMs?: number;
 }
 
 /** No inbound frame this long after a ping: the connection is dead though no error said so (a sleeping NAT). */
@@ -40,6 +42,14 @@ const HANDSHAKE_TIMEOUT_MS = 15_000;
  * would ignore SIGTERM, and its health check could not say why.
  */
 const START_WAIT_MS = 10_000;
+/**
+ * Feishu refusing a reconnect (the SDK gives up on any endpoint answer but its retryable one, "system busy" included)
+ * is tried again after a minute, then after twice as long each time, up to half an hour: a bot that stopped listening
+ * for good would be deaf until someone noticed, since a failed health check restarts nothing under plain Docker or
+ * systemd. The SDK's own wait between reconnects is two minutes.
+ */
+const RETRY_FAILED_AFTER_MS = 60_000;
+const RETRY_FAILED_MAX_MS = 30 * 60_000;
 
 export class LongConnectionReceiver implements Receiver {
   private readonly log: Logger;
@@ -51,6 +61,10 @@ export class LongConnectionReceiver implements Receiver {
   /** Pushes being handled: stop() lets them answer, and the store they write to outlive them. */
   private readonly inHand = new Set<Promise<unknown>>();
   private settleStart: ((error?: Error) => void) | undefined;
+  private dispatcher: lark.EventDispatcher | undefined;
+  /** The next try after a refused reconnect, and the wait before the one after it. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryWaitMs: number;
   /** Fragments of split pushes waiting for the rest, bounded (the SDK's own cache is not). */
   readonly fragments: FragmentCache;
 
@@ -59,6 +73,7 @@ export class LongConnectionReceiver implements Receiver {
     this.now = options.now ?? Date.now;
     this.since = this.now();
     this.fragments = new FragmentCache(fragmentLimits(options.pushLimitBytes, options.budgetBytes), this.now);
+    this.retryWaitMs = options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
   }
 
   start(): Promise<void> {
@@ -84,6 +99,7 @@ export class LongConnectionReceiver implements Receiver {
     this.client = client;
     // Any object with `invoke` will do: the SDK calls nothing else on it.
     const dispatcher = { invoke: (data: unknown) => this.invoke(data) } as unknown as lark.EventDispatcher;
+    this.dispatcher = dispatcher;
     void client.start({ eventDispatcher: dispatcher }).then(() => {
       // start() returns without connecting, and says so only in its log, when the App ID is not `cli_` + 16 hex digits.
       if (client.getConnectionStatus().state === 'idle') this.failed(new Error('the SDK does not take this App ID'));
@@ -101,6 +117,7 @@ export class LongConnectionReceiver implements Receiver {
     const client = this.client;
     if (!client) return;
     this.client = undefined;
+    clearTimeout(this.retryTimer);
     const until = this.now() + (this.options.drainMs ?? 3000);
     while (this.inHand.size > 0 && this.now() < until) {
       await Promise.race([Promise.allSettled([...this.inHand]), sleep(until - this.now())]);
@@ -144,6 +161,8 @@ export class LongConnectionReceiver implements Receiver {
   }
 
   private opened(): void {
+    // The SDK reports a try after a refusal as a first opening: it is this bot's reconnect.
+    if (this.state === 'failed') return this.restored();
     this.enter('open');
     this.log.info('long connection open');
     this.settleStart?.();
@@ -157,6 +176,7 @@ export class LongConnectionReceiver implements Receiver {
 
   private restored(): void {
     const downMs = this.now() - this.since;
+    this.retryWaitMs = this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
     this.reconnects++;
     this.enter('open');
     this.log.info({ reconnects: this.reconnects, downMs }, 'long connection restored');
@@ -169,8 +189,18 @@ export class LongConnectionReceiver implements Receiver {
       this.settleStart = undefined;
       return;
     }
-    // Feishu refused a reconnect (credentials changed, app disabled): /healthz now answers 503.
-    this.log.error({ err: error }, 'long connection failed; no more reconnect attempts');
+    // Feishu refused a reconnect (credentials changed, app disabled, or busy): /healthz answers 503 until a try works.
+    const waitMs = this.retryWaitMs;
+    this.retryWaitMs = Math.min(waitMs * 2, RETRY_FAILED_MAX_MS);
+    this.log.error({ err: error, retryInMs: waitMs }, 'long connection failed; trying again later');
+    this.retryTimer = setTimeout(() => this.retry(), waitMs).unref();
+  }
+
+  private retry(): void {
+    const { client, dispatcher } = this;
+    if (!client || !dispatcher) return;
+    this.log.info('long connection: trying again');
+    void client.start({ eventDispatcher: dispatcher });
   }
 
   private enter(state: ReceiverState): void {

@@ -16,7 +16,11 @@ let emu: Emulator;
 let receiver: LongConnectionReceiver | undefined;
 let logs: string[] = [];
 
-async function start(receive: Receive, secrets = SECRETS, options: { startWaitMs?: number; beforeStart?: (emu: Emulator) => void } = {}) {
+async function start(
+  receive: Receive,
+  secrets = SECRETS,
+  options: { startWaitMs?: number; retryFailedAfterMs?: number; beforeStart?: (emu: Emulator) => void } = {},
+) {
   emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, longConnection: FAST_LONG_CONNECTION });
   options.beforeStart?.(emu);
   logs = [];
@@ -29,6 +33,7 @@ async function start(receive: Receive, secrets = SECRETS, options: { startWaitMs
     pushLimitBytes: 512 * 1024,
     budgetBytes: 16 * 1024 * 1024,
     ...(options.startWaitMs !== undefined && { startWaitMs: options.startWaitMs }),
+    ...(options.retryFailedAfterMs !== undefined && { retryFailedAfterMs: options.retryFailedAfterMs }),
   });
   return receiver.start();
 }
@@ -142,13 +147,42 @@ describe('the long-connection receiver', () => {
     expect(emu.connections).toHaveLength(2);
   });
 
-  it('turns a reconnect Feishu refuses into the failed state', async () => {
-    await start(async () => ({}));
+  it('turns a reconnect Feishu refuses into the failed state, and tries again later, waiting longer each time', async () => {
+    await start(async () => ({}), SECRETS, { retryFailedAfterMs: 300 });
     await emu.awaitConnections(1);
-    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: Infinity });
+    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1000040345, msg: 'app_id or app_secret is invalid', data: {} }, times: 2 });
     emu.dropConnections();
     await expect.poll(() => receiver?.health().state).toBe('failed');
-    expect(logged('long connection failed; no more reconnect attempts')[0]?.err?.message).toContain('1000040345');
+    const failures = () => logged('long connection failed; trying again later');
+    expect(failures()[0]?.err?.message).toContain('1000040345');
+    // Refused again on the first try (300 ms), then open on the second (600 ms later): a reconnect, counted.
+    await expect.poll(() => failures().map((line) => line.retryInMs), { timeout: 5_000 }).toEqual([300, 600]);
+    await expect.poll(() => receiver?.health(), { timeout: 5_000 }).toMatchObject({ state: 'open', reconnects: 1 });
+    expect(logged('long connection restored')).toHaveLength(1);
+    expect(emu.connections).toHaveLength(2);
+  });
+
+  it('tries again after "system busy" (code 1), which the SDK gives up on', async () => {
+    await start(async () => ({}), SECRETS, { retryFailedAfterMs: 100 });
+    await emu.awaitConnections(1);
+    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1, msg: 'system busy', data: {} }, times: 1 });
+    emu.dropConnections();
+    await expect.poll(() => receiver?.health(), { timeout: 5_000 }).toMatchObject({ state: 'open', reconnects: 1 });
+    expect(logged('long connection failed; trying again later')).toHaveLength(1);
+  });
+
+  it('stops trying again once stopped', async () => {
+    await start(async () => ({}), SECRETS, { retryFailedAfterMs: 200 });
+    await emu.awaitConnections(1);
+    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1, msg: 'system busy', data: {} }, times: 1 });
+    emu.dropConnections();
+    await expect.poll(() => receiver?.health().state).toBe('failed');
+    await receiver?.stop();
+    receiver = undefined;
+    const endpointCalls = emu.calls.filter((call) => call.path === '/callback/ws/endpoint').length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(emu.calls.filter((call) => call.path === '/callback/ws/endpoint')).toHaveLength(endpointCalls);
+    expect(emu.connections).toHaveLength(1);
   });
 
   it('rejects start with one sentence naming both settings when Feishu refuses the App Secret', async () => {
