@@ -8,7 +8,7 @@ import { clockParts, readSettingsSaveName } from '../domain/group-settings';
 import type { Language } from '../domain/languages';
 import type { Todo, TodoForm } from '../domain/model';
 import { reopenedTimes } from '../domain/reopen';
-import { tomorrowAt } from '../domain/time';
+import { dayBounds, nextDailyAt, tomorrowAt } from '../domain/time';
 import { type Refusal, checkActor, close, newTodo, noteClickedCard, readFormButtonName, readSubmission } from '../domain/todo-form';
 import type { CardActionAnswer, CardActionEvent } from '../feishu/events';
 import { type MessageKey, t } from '../i18n';
@@ -116,7 +116,7 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
     case 'todo.tomorrow': {
       const zone = await clickerZone(services, action);
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
-      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now) => tomorrowAt(now, zone, hour, minute));
+      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now, todo) => nextDayAt(now, todo, zone, { hour, minute }));
     }
     case 'todo.digestDone':
       // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
@@ -130,6 +130,15 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
 }
 
 const SNOOZE_MS = 60 * 60 * 1000;
+
+/**
+ * "Tomorrow" at the group's time; for a workdays to-do, the next workday's (on a Friday, Monday: Saturday would add a
+ * weekend reminder before the Monday one it was meant to put off).
+ */
+function nextDayAt(now: number, todo: Todo, zone: string, at: { hour: number; minute: number }): number {
+  if (todo.repeat === 'workdays') return nextDailyAt(dayBounds(now, zone).end - 1, zone, at, 'workdays') ?? tomorrowAt(now, zone, at.hour, at.minute);
+  return tomorrowAt(now, zone, at.hour, at.minute);
+}
 
 /**
  * How long a Snooze or Tomorrow click waits for the clicker's profile zone when it is not cached: well inside the
@@ -151,13 +160,13 @@ async function snooze(
   todoId: string,
   zone: string,
   nudge: boolean,
-  until: (now: number) => number,
+  until: (now: number, todo: Todo) => number,
 ): Promise<Decision> {
   const { now } = services;
   const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' }, nudge);
   if ('answer' in found) return found;
   const { todo, lang } = found;
-  const remindAt = until(now());
+  const remindAt = until(now(), todo);
   const snoozed = (each: Language) => t(each, 'toast.snoozed', { time: formatInstant(remindAt, zone, each) });
   return {
     answer: {

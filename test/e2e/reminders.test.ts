@@ -288,6 +288,19 @@ describe('repetition', () => {
     expect(JSON.stringify(h.emu.messages.get(todo.messageId)?.card)).toContain('Every workday');
   });
 
+  it('Tomorrow on a workdays reminder on a Friday means Monday, not a weekend reminder', async () => {
+    // Fri 27 Nov 2026, 08:00 in Shanghai; the reminder fires at 09:00.
+    await start({}, Date.UTC(2026, 10, 27, 0, 0));
+    const todo = await postTodo(h, { assignees: ['ou_alice'], remindAt: pickerValueInHours(1, clock.now()), repeat: 'workdays', timezone: 'Asia/Shanghai' });
+    await clock.advance(HOUR);
+    const reminder = replies(todo.messageId)[0];
+    const answer = await h.click('ou_alice', reminder?.messageId as string, buttonValue(reminder?.card, 'todo.tomorrow'), { timezone: 'Asia/Shanghai' });
+    expect(answer.body.toast.content).toMatch(/Mon 30 Nov, 09:00/);
+    expect(new Date((await todoOf(todo.todoId)).remindAt as number).toISOString()).toBe('2026-11-30T01:00:00.000Z');
+    await clock.advance(2 * 24 * HOUR);
+    expect(replies(todo.messageId), 'nothing on the weekend').toHaveLength(1);
+  });
+
   it('a repeating to-do needs a reminder time', async () => {
     await start();
     await expect(postTodo(h, { repeat: 'daily' })).rejects.toThrow(/needs a reminder time/);
