@@ -76,7 +76,11 @@ export class FragmentCache {
     const { message_id: id, sum, seq, data } = fragment;
     if (!Number.isInteger(sum) || sum <= 0 || sum > this.limits.maxFragments) throw new FragmentRefused(`sum ${sum} is not 1 to ${this.limits.maxFragments}`);
     if (!Number.isInteger(seq) || seq < 0 || seq >= sum) throw new FragmentRefused(`seq ${seq} is not within sum ${sum}`);
-    if (sum === 1) return parse([data]);
+    if (sum === 1) {
+      // A push in one frame is held to the same limit as one in many (the SDK sets no limit on a frame's size).
+      if (data.byteLength > this.limits.maxPushBytes) throw new FragmentRefused(`the push passes ${this.limits.maxPushBytes} bytes`);
+      return parse([data]);
+    }
     this.expire();
     let push = this.unfinished.get(id);
     if (push === undefined) {

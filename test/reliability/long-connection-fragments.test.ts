@@ -65,6 +65,23 @@ describe('fragments over the long connection', () => {
     expect(receiver?.health().state).toBe('open');
   });
 
+  it('refuses a push past the size limit whether it comes in one frame or in several', async () => {
+    await start({ pushLimitBytes: 4 * 1024, budgetBytes: 16 * 1024 * 1024 });
+    const large = Buffer.from(JSON.stringify(message('ev_large', `/todo ${'x'.repeat(8 * 1024)}`)));
+    const quarter = Math.ceil(large.length / 4);
+    emu.sendFragments([
+      { messageId: 'm_one_frame', sum: '1', seq: '0', payload: large },
+      ...[0, 1, 2, 3].map((i) => ({ messageId: 'm_four_frames', sum: '4', seq: String(i), payload: large.subarray(i * quarter, (i + 1) * quarter) })),
+    ]);
+    // Frames are handled in order: once this one is acknowledged, the two above have been seen.
+    expect((await emu.pushOverConnection(message('ev_small'))).delivered).toBe(true);
+    expect(received.map((event) => event.eventId)).toEqual(['ev_small']);
+    const [oneFrame, ...fourFrames] = refusals().map((line) => line.sdk);
+    expect(oneFrame).toMatch(/m_one_frame.*the push passes 4096 bytes/);
+    expect(fourFrames.length).toBeGreaterThan(0);
+    for (const refusal of fourFrames) expect(refusal).toMatch(/m_four_frames.*the push would pass 4096 bytes/);
+  });
+
   it('holds at most the budget for unfinished pushes, lets them expire, and joins a real split push', async () => {
     const budgetBytes = 1024 * 1024;
     await start({ pushLimitBytes: 512 * 1024, budgetBytes });
