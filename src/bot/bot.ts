@@ -156,21 +156,17 @@ export class Bot {
   private receiveMessage(message: MessageEvent): CardActionAnswer | Promise<CardActionAnswer> {
     const concerns = CommandRouter.concernsBot(message, this.services.knownBotOpenId());
     if (concerns === undefined) {
-      // A mention, and the bot does not know yet whether it is the one mentioned: it asks Feishu after answering,
-      // rather than keep overheard chatter on disk meanwhile. Only until its own open_id is first known.
-      this.track(this.admitOnceKnown(message), 'could not tell whether a mention was of the bot');
-      return {};
+      // A mention, and the bot does not know yet whether it is the one mentioned (only until its own open_id is first
+      // known): it asks Feishu before answering, keeping nothing meanwhile. If Feishu cannot say, the push fails and
+      // Feishu delivers it again: answered first, a command lost with the look-up was gone for good.
+      return this.admitOnceKnown(message).then(() => ({}));
     }
     if (!concerns) return {};
     return this.admit(message).then(() => ({}));
   }
 
   private async admitOnceKnown(message: MessageEvent): Promise<void> {
-    try {
-      if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
-    } catch (error) {
-      this.services.logger.warn({ eventId: message.eventId, err: error }, 'could not tell whether a mention was of the bot');
-    }
+    if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
   }
 
   /**

@@ -97,6 +97,25 @@ describe('what is stored of messages', () => {
     expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
   });
 
+  it('fails a mention it cannot yet tell is of the bot while Feishu cannot say, so that Feishu delivers it again', async () => {
+    // Feishu out of reach at start and after: the bot does not know its own open_id.
+    await h.restart(async () => {
+      h.emu.reset();
+      h.emu.fault({ path: '/open-apis/bot/v3/info', status: 500, times: Infinity });
+    });
+    try {
+      expect((await push('@_user_2 /help', [bot], 'ev_unknown_id')).status).toBe(500);
+      await h.settled();
+      expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(0);
+    } finally {
+      h.emu.clearFaults();
+    }
+    // Feishu's next delivery, once its API answers again.
+    expect((await push('@_user_2 /help', [bot], 'ev_unknown_id')).status).toBe(200);
+    await h.settled();
+    expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
+  });
+
   it('stores a command job with only the fields its handler uses: no mention names', async () => {
     expect((await push('@_user_2 /todos @_user_1 job-marker', [bot, colleague], 'ev_job_fields')).status).toBe(200);
     await h.settled();
