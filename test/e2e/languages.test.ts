@@ -9,6 +9,8 @@ import {
   formValues,
   groupCards,
   noticesTo,
+  pickerValueInHours,
+  postTodo,
   startHarness,
   submitForm,
 } from './harness';
@@ -153,6 +155,20 @@ describe('a Chinese admin', () => {
     // 09:30 had passed when it arrived: nothing prefilled, rather than 09:30 tomorrow.
     expect(pickerOf(passed?.card)).not.toHaveProperty('initial_datetime');
     expect(inputOf(passed?.card).default_value).toBe('standup at 9:30am');
+  });
+});
+
+describe('/todos', () => {
+  it('shows every line in the asker’s own zone', async () => {
+    await start();
+    await postTodo(h, { owner: 'ou_admin', text: 'call the vendor', remindAt: pickerValueInHours(3, NOW), timezone: 'Asia/Shanghai' });
+    await h.say('ou_ann', '/todos');
+    await h.settled();
+    // 13:00 in Shanghai is midnight in New York, where ou_ann's profile says she is.
+    expect(noticesTo(h, 'ou_ann').at(-1)).toMatch(/call the vendor.*Mon 30 Nov, 00:00 \(America\/New_York\)/);
+    await h.say('ou_member', '/todos');
+    await h.settled();
+    expect(noticesTo(h, 'ou_member').at(-1)).toMatch(/call the vendor.*Mon 30 Nov, 13:00 \(Asia\/Shanghai\)/);
   });
 });
 

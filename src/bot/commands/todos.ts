@@ -2,8 +2,12 @@ import { todoListCard } from '../../../cards/todo-list';
 import { overdueSince } from '../../domain/digest';
 import type { Todo } from '../../domain/model';
 import { LANGUAGES, type MessageKey, t } from '../../i18n';
+import { groupSettings } from '../group-settings';
 import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
+
+/** How long the list waits for the asker's profile zone (the look-up goes on and fills the cache). */
+const PROFILE_ZONE_WAIT_MS = 1_000;
 
 /** A word of the command in either language (`mine`, `我的`). */
 const saysWord = (word: string, key: MessageKey) => LANGUAGES.some((each) => word === t(each, key));
@@ -29,12 +33,14 @@ export const listTodos: CommandMiddleware = async (ctx) => {
   // The overdue first, longest overdue first, then by next reminder (the store's order), then those with none.
   const urgency = (todo: Todo) => overdueSince(todo, now) ?? todo.remindAt ?? Number.POSITIVE_INFINITY;
   const todos = (await services.store.openTodos(message.chatId, mine ? message.senderId : undefined)).filter(keep).sort((a, b) => urgency(a) - urgency(b));
+  // The asker reads every line in one zone, theirs (their profile's, else the group's), not each to-do's creator's.
+  const timeZone = (await services.profileZones.within(message.senderId, PROFILE_ZONE_WAIT_MS)) ?? (await groupSettings(services, message.chatId)).timeZone;
   await ctx.commit({
     jobs: [
       noticeJob(services, `${message.eventId}:todos`, {
         chatId: message.chatId,
         userId: message.senderId,
-        card: todoListCard({ todos, mine, overdue, people, lang, now }),
+        card: todoListCard({ todos, mine, overdue, people, lang, timeZone, now }),
         replyTo: message.messageId,
         chatType: message.chatType,
       }),
