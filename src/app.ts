@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import pTimeout from 'p-timeout';
 import { AdminDirectory } from './bot/admins';
-import { Bot } from './bot/bot';
+import { Bot, CARD_ANSWER_DEADLINE_MS } from './bot/bot';
 import { BotIdentity } from './bot/bot-identity';
 import { ProfileZones } from './bot/profile-zones';
 import type { Services } from './bot/services';
@@ -180,6 +180,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           now,
           pushLimitBytes: config.bodyLimitBytes,
           budgetBytes: config.bodyBudgetBytes,
+          clickAnswerMs: CARD_ANSWER_DEADLINE_MS,
         })
       : webhookReceiver(now);
   receiver = events;

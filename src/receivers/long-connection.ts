@@ -24,6 +24,11 @@ export interface LongConnectionOptions {
   now?: () => number;
   /** How long stop() waits for pushes in hand to be answered before closing anyway. Default: Feishu's 3 s. */
   drainMs?: number;
+  /**
+   * The most the bot takes to answer a click. Once stopping, a click is taken only if its answer can go before the
+   * connection closes; every other push is left for Feishu to deliver again (an event, to this app's next connection).
+   */
+  clickAnswerMs?: number;
   /** Most bytes one push may hold, and all unfinished (fragmented) pushes together: the webhook's body limits. */
   pushLimitBytes: number;
   budgetBytes: number;
@@ -61,6 +66,8 @@ export class LongConnectionReceiver implements Receiver {
   /** Pushes being handled: stop() lets them answer, and the store they write to outlive them. */
   private readonly inHand = new Set<Promise<unknown>>();
   private settleStart: ((error?: Error) => void) | undefined;
+  /** Set once stop() begins: until when pushes in hand may finish before the connection closes. */
+  private drainUntil: number | undefined;
   private dispatcher: lark.EventDispatcher | undefined;
   /** The next try after a refused reconnect, and the wait before the one after it. */
   private retryTimer: NodeJS.Timeout | undefined;
@@ -119,6 +126,7 @@ export class LongConnectionReceiver implements Receiver {
     this.client = undefined;
     clearTimeout(this.retryTimer);
     const until = this.now() + (this.options.drainMs ?? 3000);
+    this.drainUntil = until;
     while (this.inHand.size > 0 && this.now() < until) {
       await Promise.race([Promise.allSettled([...this.inHand]), sleep(until - this.now())]);
     }
@@ -150,6 +158,12 @@ export class LongConnectionReceiver implements Receiver {
       // Acknowledged, not refused: a redelivery would be refused the same way.
       this.log.warn({ reason: (error as Error).message }, 'push refused: unrecognised event');
       return undefined;
+    }
+    if (this.drainUntil !== undefined && !(event.type === 'card_action' && this.now() + (this.options.clickAnswerMs ?? 0) <= this.drainUntil)) {
+      // Acked with code 500: Feishu delivers an event again later; a click too late to answer shows its error now,
+      // rather than taking effect with its answer cut off by the close.
+      this.log.info({ eventId: event.eventId, type: event.type }, 'push left for Feishu to deliver again: stopping');
+      throw new Error('stopping: not taking new pushes');
     }
     try {
       return await this.options.receive(event);

@@ -19,7 +19,7 @@ let logs: string[] = [];
 async function start(
   receive: Receive,
   secrets = SECRETS,
-  options: { startWaitMs?: number; retryFailedAfterMs?: number; beforeStart?: (emu: Emulator) => void } = {},
+  options: { startWaitMs?: number; retryFailedAfterMs?: number; clickAnswerMs?: number; beforeStart?: (emu: Emulator) => void } = {},
 ) {
   emu = await startEmulator({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, longConnection: FAST_LONG_CONNECTION });
   options.beforeStart?.(emu);
@@ -34,6 +34,7 @@ async function start(
     budgetBytes: 16 * 1024 * 1024,
     ...(options.startWaitMs !== undefined && { startWaitMs: options.startWaitMs }),
     ...(options.retryFailedAfterMs !== undefined && { retryFailedAfterMs: options.retryFailedAfterMs }),
+    ...(options.clickAnswerMs !== undefined && { clickAnswerMs: options.clickAnswerMs }),
   });
   return receiver.start();
 }
@@ -135,6 +136,41 @@ describe('the long-connection receiver', () => {
     expect(receiver?.health().state).toBe('closed');
     receiver = undefined;
     expect(emu.connections).toHaveLength(1);
+  });
+
+  it('while stopping, leaves new events for Feishu to deliver again and takes only clicks it can answer before closing', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const received: string[] = [];
+    // Clicks take at most 2 s to answer here; the drain lasts Feishu's 3 s.
+    await start(
+      async (event) => {
+        received.push(event.eventId);
+        if (event.eventId === 'ev_in_hand') await held;
+        return {};
+      },
+      SECRETS,
+      { clickAnswerMs: 2_000 },
+    );
+    await emu.awaitConnections(1);
+    const inHand = emu.pushOverConnection(click('ev_in_hand'));
+    await expect.poll(() => received).toEqual(['ev_in_hand']);
+    const stopped = receiver?.stop();
+    const event = await emu.pushOverConnection(message('ev_while_stopping'));
+    expect(event.deliveries[0]).toMatchObject({ outcome: 'refused', code: 500 });
+    expect((await emu.pushOverConnection(click('ev_click_in_time'))).deliveries[0]?.outcome).toBe('acked');
+    expect(received).toEqual(['ev_in_hand', 'ev_click_in_time']);
+    // Past the last moment a click could still be answered before the close (3 s - 2 s): refused, not cut off.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await emu.pushOverConnection(click('ev_click_too_late'))).deliveries[0]).toMatchObject({ outcome: 'refused', code: 500 });
+    expect(received).toEqual(['ev_in_hand', 'ev_click_in_time']);
+    expect(logged('push left for Feishu to deliver again: stopping').length).toBeGreaterThanOrEqual(2);
+    release();
+    expect((await inHand).deliveries[0]?.outcome).toBe('acked');
+    await stopped;
+    receiver = undefined;
   });
 
   it('logs a lost connection and its restoration, and counts the reconnect', async () => {
