@@ -30,6 +30,8 @@ import { receiveTaskEvent, taskSweepTask } from './task-events';
 
 /** A card callback is answered by this deadline from its arrival even if the store is slow; Feishu gives up at 3 s. */
 export const CARD_ANSWER_DEADLINE_MS = 2_500;
+/** The most a message waits for the bot's own open_id to be learnt from Feishu (see `admitOnceKnown`). */
+const OPEN_ID_WAIT_MS = 2_000;
 /** The most a click waits for its throttle's verdict, a part of `CARD_ANSWER_DEADLINE_MS`. */
 const CLICK_THROTTLE_WAIT_MS = 300;
 /** Expired forms closed per store read. */
@@ -42,8 +44,7 @@ const EXPIRY_BATCH = 100;
 export class Bot {
   readonly router: CommandRouter;
   /**
-   * Work that goes on after its push was answered: mentions waiting for the bot's own open_id before they can be told
-   * from chatter, and refusals decided after a click was answered "Working on it…".
+   * Work that goes on after its push was answered: refusals decided after a click was answered "Working on it…".
    */
   private readonly afterAnswers = new Set<Promise<void>>();
 
@@ -165,8 +166,13 @@ export class Bot {
     return this.admit(message).then(() => ({}));
   }
 
+  /**
+   * Waits at most OPEN_ID_WAIT_MS, inside Feishu's 3 s for an answer: a look-up Feishu is slow to answer goes on and
+   * fills the bot's identity for the next delivery, rather than hold this push (and a stop waiting on it).
+   */
   private async admitOnceKnown(message: MessageEvent): Promise<void> {
-    if (CommandRouter.concernsBot(message, await this.services.botOpenId())) await this.admit(message);
+    const botOpenId = await pTimeout(this.services.botOpenId(), { milliseconds: OPEN_ID_WAIT_MS, message: 'the bot’s own open_id is not known yet' });
+    if (CommandRouter.concernsBot(message, botOpenId)) await this.admit(message);
   }
 
   /**

@@ -132,12 +132,13 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
 const SNOOZE_MS = 60 * 60 * 1000;
 
 /**
- * "Tomorrow" at the group's time; for a workdays to-do, the next workday's (on a Friday, Monday: Saturday would add a
- * weekend reminder before the Monday one it was meant to put off).
+ * "Tomorrow" at the group's time, where the person clicking is; for a workdays to-do, the next workday's where the
+ * to-do repeats (on a Friday, Monday: Saturday would add a weekend reminder before the Monday one it was meant to put
+ * off).
  */
 function nextDayAt(now: number, todo: Todo, zone: string, at: { hour: number; minute: number }): number {
-  if (todo.repeat === 'workdays') return nextDailyAt(dayBounds(now, zone).end - 1, zone, at, 'workdays') ?? tomorrowAt(now, zone, at.hour, at.minute);
-  return tomorrowAt(now, zone, at.hour, at.minute);
+  if (todo.repeat !== 'workdays') return tomorrowAt(now, zone, at.hour, at.minute);
+  return nextDailyAt(dayBounds(now, todo.timeZone).end - 1, todo.timeZone, at, 'workdays') ?? tomorrowAt(now, zone, at.hour, at.minute);
 }
 
 /**

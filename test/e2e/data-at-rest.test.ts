@@ -116,6 +116,26 @@ describe('what is stored of messages', () => {
     expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
   });
 
+  it('does not hold a mention longer than Feishu waits for an answer while Feishu is slow to say the bot’s id', async () => {
+    // Unreachable at start (so the bot does not know its id), then answering, but slowly.
+    await h.restart(async () => {
+      h.emu.reset();
+      h.emu.fault({ path: '/open-apis/bot/v3/info', status: 500, times: Infinity });
+    });
+    h.emu.clearFaults();
+    const release = h.emu.hold({ path: '/open-apis/bot/v3/info', times: Infinity });
+    try {
+      // Answered (500: Feishu delivers it again) while the look-up still waits, not held until it ends.
+      expect((await push('@_user_2 /help', [bot], 'ev_slow_id')).status).toBe(500);
+    } finally {
+      release();
+    }
+    await h.settled();
+    expect((await push('@_user_2 /help', [bot], 'ev_slow_id')).status).toBe(200);
+    await h.settled();
+    expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
+  });
+
   it('stores a command job with only the fields its handler uses: no mention names', async () => {
     expect((await push('@_user_2 /todos @_user_1 job-marker', [bot, colleague], 'ev_job_fields')).status).toBe(200);
     await h.settled();
