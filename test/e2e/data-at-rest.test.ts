@@ -97,12 +97,15 @@ describe('what is stored of messages', () => {
     expect(h.emu.successfulCallsTo('POST', '/open-apis/ephemeral/v1/send')).toHaveLength(1);
   });
 
-  it('fails a mention it cannot yet tell is of the bot while Feishu cannot say, so that Feishu delivers it again', async () => {
-    // Feishu out of reach at start and after: the bot does not know its own open_id.
-    await h.restart(async () => {
+  /** A fresh bot that could not learn its own open_id at start: Feishu's bot info fails until the faults are cleared. */
+  const restartNotKnowingItsId = () =>
+    h.restart(async () => {
       h.emu.reset();
       h.emu.fault({ path: '/open-apis/bot/v3/info', status: 500, times: Infinity });
     });
+
+  it('fails a mention it cannot yet tell is of the bot while Feishu cannot say, so that Feishu delivers it again', async () => {
+    await restartNotKnowingItsId();
     try {
       expect((await push('@_user_2 /help', [bot], 'ev_unknown_id')).status).toBe(500);
       await h.settled();
@@ -117,11 +120,8 @@ describe('what is stored of messages', () => {
   });
 
   it('does not hold a mention longer than Feishu waits for an answer while Feishu is slow to say the bot’s id', async () => {
-    // Unreachable at start (so the bot does not know its id), then answering, but slowly.
-    await h.restart(async () => {
-      h.emu.reset();
-      h.emu.fault({ path: '/open-apis/bot/v3/info', status: 500, times: Infinity });
-    });
+    // Unreachable at start, then answering, but slowly.
+    await restartNotKnowingItsId();
     h.emu.clearFaults();
     const release = h.emu.hold({ path: '/open-apis/bot/v3/info', times: Infinity });
     try {

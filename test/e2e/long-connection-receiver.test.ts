@@ -198,20 +198,22 @@ describe('the long-connection receiver', () => {
     expect(emu.connections).toHaveLength(2);
   });
 
-  it('tries again after "system busy" (code 1), which the SDK gives up on', async () => {
-    await start(async () => ({}), SECRETS, { retryFailedAfterMs: 100 });
+  /** An open connection dropped, and its first reconnect answered "system busy" (code 1), which the SDK gives up on. */
+  async function refusedOnceAsBusy(retryFailedAfterMs: number): Promise<void> {
+    await start(async () => ({}), SECRETS, { retryFailedAfterMs });
     await emu.awaitConnections(1);
     emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1, msg: 'system busy', data: {} }, times: 1 });
     emu.dropConnections();
+  }
+
+  it('tries again after "system busy" (code 1), which the SDK gives up on', async () => {
+    await refusedOnceAsBusy(100);
     await expect.poll(() => receiver?.health(), { timeout: 5_000 }).toMatchObject({ state: 'open', reconnects: 1 });
     expect(logged('long connection failed; trying again later')).toHaveLength(1);
   });
 
   it('stops trying again once stopped', async () => {
-    await start(async () => ({}), SECRETS, { retryFailedAfterMs: 200 });
-    await emu.awaitConnections(1);
-    emu.fault({ path: '/callback/ws/endpoint', status: 200, body: { code: 1, msg: 'system busy', data: {} }, times: 1 });
-    emu.dropConnections();
+    await refusedOnceAsBusy(200);
     await expect.poll(() => receiver?.health().state).toBe('failed');
     await receiver?.stop();
     receiver = undefined;
