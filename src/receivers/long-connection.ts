@@ -66,6 +66,10 @@ export class LongConnectionReceiver implements Receiver {
   /** Pushes being handled: stop() lets them answer, and the store they write to outlive them. */
   private readonly inHand = new Set<Promise<unknown>>();
   private settleStart: ((error?: Error) => void) | undefined;
+  /** Whether a connection was ever open: after that, an opening is a restoration. */
+  private everOpened = false;
+  /** When the open connection was lost: its restoration's downtime counts from here, across refused tries. */
+  private lostAt: number | undefined;
   /** Set once stop() begins: until when pushes in hand may finish before the connection closes. */
   private drainUntil: number | undefined;
   private dispatcher: lark.EventDispatcher | undefined;
@@ -175,8 +179,10 @@ export class LongConnectionReceiver implements Receiver {
   }
 
   private opened(): void {
-    // The SDK reports a try after a refusal as a first opening: it is this bot's reconnect.
-    if (this.state === 'failed') return this.restored();
+    // The SDK reports a connection made by a try after a refusal as a first opening: after one was open, a reconnect.
+    if (this.everOpened) return this.restored();
+    this.everOpened = true;
+    this.retryWaitMs = this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
     this.enter('open');
     this.log.info('long connection open');
     this.settleStart?.();
@@ -184,12 +190,14 @@ export class LongConnectionReceiver implements Receiver {
   }
 
   private lost(): void {
+    this.lostAt ??= this.now();
     this.enter('reconnecting');
     this.log.warn('long connection lost; reconnecting');
   }
 
   private restored(): void {
-    const downMs = this.now() - this.since;
+    const downMs = this.now() - (this.lostAt ?? this.since);
+    this.lostAt = undefined;
     this.retryWaitMs = this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
     this.reconnects++;
     this.enter('open');

@@ -195,6 +195,8 @@ describe('the long-connection receiver', () => {
     await expect.poll(() => failures().map((line) => line.retryInMs), { timeout: 5_000 }).toEqual([300, 600]);
     await expect.poll(() => receiver?.health(), { timeout: 5_000 }).toMatchObject({ state: 'open', reconnects: 1 });
     expect(logged('long connection restored')).toHaveLength(1);
+    // Down from the loss, through both waits: not from the last refusal.
+    expect(logged('long connection restored')[0]?.downMs).toBeGreaterThanOrEqual(900);
     expect(emu.connections).toHaveLength(2);
   });
 
