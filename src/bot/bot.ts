@@ -324,22 +324,18 @@ export class Bot {
     if (verdict !== 'allow') return { toast: toast('info', 'toast.tooManyClicks', botLanguage) };
     // One deadline for the whole click, the throttle's wait included: Feishu's 3 s count from the click.
     const answering = this.answerCardAction(click);
-    let late = false;
     const handled = await pTimeout(answering, {
       // On the bot's clock (the tests move it): a step of the wall clock only brings "Working on it…" early, never
       // the answer later than the deadline. At least a millisecond: p-timeout refuses 0.
       milliseconds: Math.min(CARD_ANSWER_DEADLINE_MS, Math.max(1, CARD_ANSWER_DEADLINE_MS - (this.services.now() - arrived))),
-      fallback: () => {
-        late = true;
-        return undefined;
-      },
+      fallback: () => undefined,
     });
     if (handled) return handled.answer;
-    if (late)
-      this.track(
-        answering.then((decided) => this.tellLateRefusal(click, decided)),
-        'could not tell a late refusal',
-      );
+    // Past the deadline: answered "Working on it…", and the decision, when it comes, is told if it is a refusal.
+    this.track(
+      answering.then((decided) => this.tellLateRefusal(click, decided)),
+      'could not tell a late refusal',
+    );
     return { toast: toast('info', 'toast.working', botLanguage) };
   }
 
