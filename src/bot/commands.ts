@@ -1,4 +1,5 @@
 import type { Language } from '../domain/languages';
+import { MENTION_KEY_PATTERN } from '../feishu/message-content';
 
 /**
  * What a chat message asks of the bot. Pure: text and mentions in, a request out. Mention keys (`@_user_1`, and
@@ -25,9 +26,9 @@ export const COMMAND_NAMES = {
 
 export type CommandId = keyof typeof COMMAND_NAMES;
 
-const MENTION_KEY = /@_(?:user_\d+|all)(?![A-Za-z0-9_])/g;
+const MENTION_KEY = new RegExp(MENTION_KEY_PATTERN, 'g');
 /** The mentions a message starts with: whom it is addressed to, never part of the words. */
-const LEADING_MENTIONS = /^(?:\s*@_(?:user_\d+|all)(?![A-Za-z0-9_]))+/;
+const LEADING_MENTIONS = new RegExp(String.raw`^(?:\s*${MENTION_KEY_PATTERN})+`);
 const PERSON_KEY = /@_user_\d+/g;
 /** `/todo x`, `/todo@Bot x`, `/todo: x` and `/todo，x`, and `/todo提交周报` (Chinese needs no space after a name). */
 const LATIN_COMMAND = /^[/／]([A-Za-z][\w-]*)(?:@\S+)?(?:(?:\s|\s*[:：,，])\s*([\s\S]*))?$/u;

@@ -2,7 +2,7 @@ import { type MessageSource, TODO_TEXT_LIMIT } from '../domain/model';
 import { ErrorCode, errorCode } from '../errors';
 import type { ChatMessage } from '../feishu/client';
 import { feishuRefusal, isTransient } from '../feishu/errors';
-import { type MessageText, readMessageText } from '../feishu/message-content';
+import { MENTION_KEY_PATTERN, type MessageText, readMessageText } from '../feishu/message-content';
 import type { MessageKey } from '../i18n';
 import type { Services } from './services';
 
@@ -11,6 +11,8 @@ import type { Services } from './services';
  * mentions written as the names they stand for. What the bot cannot read (recalled, of another chat, a missing scope)
  * is told apart, so the person hears why the form opens empty.
  */
+
+const MENTION_KEY = new RegExp(MENTION_KEY_PATTERN, 'g');
 
 export type SourceRead = { ok: true; source: MessageSource; text: string; sentAt?: number | undefined } | { ok: false; reason: MessageKey };
 
@@ -68,7 +70,7 @@ function wordsOf(msgType: string, content: string, mentions: Array<{ key: string
   if (!said) return undefined;
   const names = new Map(said.mentions.map((m) => [m.key, m.name]));
   const words = said.text
-    .replace(/@_(?:user_\d+|all)(?![A-Za-z0-9_])/g, (key) => (key === '@_all' ? '@all' : `@${names.get(key) || 'someone'}`))
+    .replace(MENTION_KEY, (key) => (key === '@_all' ? '@all' : `@${names.get(key) || 'someone'}`))
     .replace(/[ \t]+/g, ' ')
     // A paragraph of an image or a sticker alone leaves an empty line.
     .replace(/\n(?:[ \t]*\n)+/g, '\n')

@@ -102,6 +102,9 @@ function elementText(element: Element, keys: MentionKeys, whole: boolean): strin
 
 const PLACEHOLDER = /^@_user_(\d+)$/;
 
+/** A mention's key where it stands in a message's words: `@_user_1`, or `@_all` for everyone. */
+export const MENTION_KEY_PATTERN = String.raw`@_(?:user_\d+|all)(?![A-Za-z0-9_])`;
+
 /**
  * A received post names the mentioned person by the same placeholder as the message's `mentions` (`@_user_1`), and
  * everyone by `@_all` (or `all`). Any other id (an open_id, as some clients write it) gets a placeholder of its own,
