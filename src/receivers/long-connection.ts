@@ -73,9 +73,10 @@ export class LongConnectionReceiver implements Receiver {
   /** Set once stop() begins: until when pushes in hand may finish before the connection closes. */
   private drainUntil: number | undefined;
   private dispatcher: lark.EventDispatcher | undefined;
-  /** The next try after a refused reconnect, and the wait before the one after it. */
+  /** The next try after a refused reconnect. */
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryWaitMs: number;
+  /** Refusals since the connection was last open: each try waits twice as long as the one before. */
+  private refusals = 0;
   /** Fragments of split pushes waiting for the rest, bounded (the SDK's own cache is not). */
   readonly fragments: FragmentCache;
 
@@ -84,7 +85,6 @@ export class LongConnectionReceiver implements Receiver {
     this.now = options.now ?? Date.now;
     this.since = this.now();
     this.fragments = new FragmentCache(fragmentLimits(options.pushLimitBytes, options.budgetBytes), this.now);
-    this.retryWaitMs = options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
   }
 
   start(): Promise<void> {
@@ -182,7 +182,6 @@ export class LongConnectionReceiver implements Receiver {
     // The SDK reports a connection made by a try after a refusal as a first opening: after one was open, a reconnect.
     if (this.everOpened) return this.restored();
     this.everOpened = true;
-    this.retryWaitMs = this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
     this.enter('open');
     this.log.info('long connection open');
     this.settleStart?.();
@@ -198,7 +197,6 @@ export class LongConnectionReceiver implements Receiver {
   private restored(): void {
     const downMs = this.now() - (this.lostAt ?? this.since);
     this.lostAt = undefined;
-    this.retryWaitMs = this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS;
     this.reconnects++;
     this.enter('open');
     this.log.info({ reconnects: this.reconnects, downMs }, 'long connection restored');
@@ -212,8 +210,8 @@ export class LongConnectionReceiver implements Receiver {
       return;
     }
     // Feishu refused a reconnect (credentials changed, app disabled, or busy): /healthz answers 503 until a try works.
-    const waitMs = this.retryWaitMs;
-    this.retryWaitMs = Math.min(waitMs * 2, RETRY_FAILED_MAX_MS);
+    const waitMs = Math.min((this.options.retryFailedAfterMs ?? RETRY_FAILED_AFTER_MS) * 2 ** this.refusals, RETRY_FAILED_MAX_MS);
+    this.refusals++;
     this.log.error({ err: error, retryInMs: waitMs }, 'long connection failed; trying again later');
     this.retryTimer = setTimeout(() => this.retry(), waitMs).unref();
   }
@@ -228,6 +226,7 @@ export class LongConnectionReceiver implements Receiver {
   private enter(state: ReceiverState): void {
     this.state = state;
     this.since = this.now();
+    if (state === 'open') this.refusals = 0;
   }
 }
 
