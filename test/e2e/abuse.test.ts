@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code } from '../../emulator';
 import { t } from '../../src/i18n';
+import type { Records } from '../../src/store/store';
 import { waitFor } from '../reliability/support';
 import { type Harness, TestClock, formCards, noticesTo, postTodo, startHarness } from './harness';
 
@@ -128,20 +129,27 @@ describe('a click whose throttle took its time', () => {
     }
   }
 
+  /** Makes the store's `method` answer `ms` later (real time); returns what puts it back. */
+  function slowDown(store: Records, method: 'commit' | 'todo', ms: number): () => void {
+    const original = store[method];
+    const delayed = async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return (original as (...args: unknown[]) => Promise<unknown>).apply(store, args);
+    };
+    Object.assign(store, { [method]: delayed });
+    return () => Object.assign(store, { [method]: original });
+  }
+
   it('is answered within one deadline counted from its arrival, the throttle’s wait included', async () => {
     // The throttle answers 2.4 s into the click's 2.5 s (a slow database), and the click's own work takes 0.5 s more.
     await withSlowThrottle(2_400, async (slow, todo) => {
       const { store } = slow.app.services;
-      const commit = store.commit.bind(store);
-      store.commit = async (change) => {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        return commit(change);
-      };
+      const restore = slowDown(store, 'commit', 500);
       const answer = await slow.click('ou_bob', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
       expect(answer.body?.toast).toMatchObject({ type: 'info', content: 'Working on it…' });
       // The click's work goes on past its answer, and lands.
       await waitFor(async () => (await store.todo(todo.todoId))?.status === 'done' || undefined, 'the click to be done');
-      store.commit = commit;
+      restore();
     });
   });
 
@@ -150,15 +158,11 @@ describe('a click whose throttle took its time', () => {
     // and decided after.
     await withSlowThrottle(2_500, async (slow, todo) => {
       const { store } = slow.app.services;
-      const read = store.todo.bind(store);
-      store.todo = async (id) => {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return read(id);
-      };
+      const restore = slowDown(store, 'todo', 50);
       const answer = await slow.click('ou_member', todo.messageId, { action: 'todo.done', todoId: todo.todoId });
       expect(answer.body?.toast).toMatchObject({ type: 'info', content: 'Working on it…' });
       await slow.settled();
-      store.todo = read;
+      restore();
       expect(noticesTo(slow, 'ou_member').at(-1)).toContain(t('en_us', 'toast.notAllowed'));
       expect((await store.todo(todo.todoId))?.status).toBe('open');
     });
