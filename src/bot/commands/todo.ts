@@ -30,7 +30,7 @@ export const openTodoForm: CommandMiddleware = async ({ services, message, argsW
       ttlMs: config.formTtlMs,
     }),
     commandMessageId: message.messageId,
-    ...(argsWithNames.trim() !== '' && message.sentAt !== undefined && { draftWrittenAt: Math.min(message.sentAt, now()) }),
+    ...(argsWithNames.trim() !== '' && message.sentAt !== undefined && { draftWrittenAt: message.sentAt }),
     ...(message.threadId !== undefined && { threadId: message.threadId }),
     ...(topic && { delivery: { kind: 'direct' } as const, replyTo: message.messageId }),
   };
