@@ -122,6 +122,9 @@ export function todoJobs(services: Services): RegisteredJob[] {
     },
   });
 
+  /** The to-do's first card, when a reminder took over from it and left it in the chat. */
+  const firstCardBehind = (todo: Todo) => (reminderTookOver(todo) ? todo.messageId : undefined);
+
   /** Recalls a to-do's earlier card: nothing when done, else the sentence saying why Feishu keeps it (transient: thrown). */
   async function recallIfAllowed(messageId: string): Promise<MessageKey | false> {
     try {
@@ -172,7 +175,8 @@ export function todoJobs(services: Services): RegisteredJob[] {
       const recalledNow = await step('recall', () => feishu.recall(messageId));
       // A reminder that took over left the first card in the chat, showing the to-do open: it goes too, where Feishu
       // still allows (its recall window is the tenant's, a day by default, and a takeover comes after 13).
-      const firstLeft = reminderTookOver(todo) && todo.messageId !== undefined && (await step('recall:first', () => recallIfAllowed(todo.messageId as string)));
+      const firstCard = firstCardBehind(todo);
+      const firstLeft = firstCard !== undefined && (await step('recall:first', () => recallIfAllowed(firstCard)));
       await commit(recalledChange(job, payload, todo, { recalledNow, firstLeft }));
     },
     async giveUp({ job, payload, commit }, error) {
@@ -186,7 +190,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
         const first = job.steps['recall:first'];
         // The first card's outcome as its step recorded it, else the failure that ended the job (when there was one).
         const firstLeft =
-          first !== undefined ? (first as MessageKey | false) : reminderTookOver(todo) && todo.messageId !== undefined && sayFailure(error, 'recall.failed');
+          first !== undefined ? (first as MessageKey | false) : firstCardBehind(todo) !== undefined && sayFailure(error, 'recall.failed');
         return commit(recalledChange(job, payload, todo, { recalledNow, firstLeft }));
       }
       const text = t(lang, sayFailure(error, 'recall.failed'));
