@@ -189,8 +189,7 @@ export function todoJobs(services: Services): RegisteredJob[] {
         const recalledNow = job.steps.recall === true;
         const first = job.steps['recall:first'];
         // The first card's outcome as its step recorded it, else the failure that ended the job (when there was one).
-        const firstLeft =
-          first !== undefined ? (first as MessageKey | false) : firstCardBehind(todo) !== undefined && sayFailure(error, 'recall.failed');
+        const firstLeft = first !== undefined ? (first as MessageKey | false) : firstCardBehind(todo) !== undefined && sayFailure(error, 'recall.failed');
         return commit(recalledChange(job, payload, todo, { recalledNow, firstLeft }));
       }
       const text = t(lang, sayFailure(error, 'recall.failed'));
