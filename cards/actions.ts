@@ -15,6 +15,8 @@ export const CardActionValue = z.discriminatedUnion('action', [
   z.object({ action: z.literal('todo.tomorrow'), todoId: z.string(), on: z.literal('nudge').optional() }),
   /** Done on a line of the daily digest. */
   z.object({ action: z.literal('todo.digestDone'), todoId: z.string() }),
+  /** Done on a line of `/todos`' list, which a topic group's member gets by direct message. */
+  z.object({ action: z.literal('todo.listDone'), todoId: z.string() }),
   /**
    * The settings form's Save: the group it was opened for, the language it is written in, and the values the form
    * showed, so that only what the admin changed on it is saved, not what another admin changed since it opened.

@@ -4,18 +4,15 @@ import {
   type Card,
   type CardComponent,
   type CardParts,
-  assertCardFits,
-  callbackButton,
-  cardOverflow,
-  composeCard,
+  doneLine,
   escapeMarkdown,
+  fittingCard,
   formatInstant,
   groupVoice,
   markdown,
   mention,
   mentionIfHere,
   oneLine,
-  plainText,
 } from './parts';
 
 const SECTION_TITLE: Record<DigestSection, MessageKey> = {
@@ -48,10 +45,7 @@ export function digestCard(p: {
   lang: Language;
   left?: ReadonlySet<string> | undefined;
 }): Card {
-  for (let shown = Math.min(p.lines.length, DIGEST_LINE_LIMIT); ; shown--) {
-    const card = composeCard(digestParts(p, shown));
-    if (shown === 0 || cardOverflow(card) === undefined) return assertCardFits(card);
-  }
+  return fittingCard(Math.min(p.lines.length, DIGEST_LINE_LIMIT), (shown) => digestParts(p, shown));
 }
 
 function digestParts(p: Parameters<typeof digestCard>[0], lineCount: number): CardParts {
@@ -111,27 +105,10 @@ function lineRow(line: DigestLine, now: number, zone: string, voice: ReturnType<
       : line.section === 'today' && todo.remindAt !== undefined
         ? t(lang, 'digest.dueAt', { time: formatInstant(todo.remindAt, zone, lang) })
         : '';
-  const hasTime = line.section !== 'undated';
-  return {
-    tag: 'column_set',
-    flex_mode: 'none',
-    columns: [
-      {
-        tag: 'column',
-        width: 'weighted',
-        weight: 4,
-        vertical_align: 'center',
-        elements: [
-          { tag: 'div', text: { tag: 'plain_text', content: oneLine(todo.text, LINE_TEXT_CHARS) } },
-          ...(hasTime ? [{ tag: 'div', text: { ...plainText(when, voice), text_size: 'notation' } }] : []),
-        ],
-      },
-      {
-        tag: 'column',
-        width: 'auto',
-        vertical_align: 'center',
-        elements: [callbackButton({ voice, text: 'button.done', type: 'primary', value: { action: 'todo.digestDone', todoId: todo.id } })],
-      },
-    ],
-  };
+  return doneLine({
+    voice,
+    text: oneLine(todo.text, LINE_TEXT_CHARS),
+    detail: line.section !== 'undated' ? when : undefined,
+    value: { action: 'todo.digestDone', todoId: todo.id },
+  });
 }

@@ -279,6 +279,35 @@ export function callbackButton(p: {
 }
 
 /**
+ * A line of a list of to-dos (the digest, `/todos`): the to-do's text, a detail in small type under it, and the line's
+ * Done beside them. The text is `plain_text`, as typed: nothing in it becomes markup.
+ */
+export function doneLine(p: { voice: Voice; text: string; detail?: Phrase | undefined; value: CardActionValue }): CardComponent {
+  return {
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      {
+        tag: 'column',
+        width: 'weighted',
+        weight: 4,
+        vertical_align: 'center',
+        elements: [
+          { tag: 'div', text: { tag: 'plain_text', content: p.text } },
+          ...(p.detail !== undefined ? [{ tag: 'div', text: { ...plainText(p.detail, p.voice), text_size: 'notation' } }] : []),
+        ],
+      },
+      {
+        tag: 'column',
+        width: 'auto',
+        vertical_align: 'center',
+        elements: [callbackButton({ voice: p.voice, text: 'button.done', type: 'primary', value: p.value })],
+      },
+    ],
+  };
+}
+
+/**
  * Buttons side by side, as Feishu's own cards show them: card JSON 2.0 has no row of buttons of its own, and documents
  * a `column_set` with one auto-width column per button for it. `flow` lets a narrow screen wrap the row rather than
  * squeeze the buttons. A column set may sit inside a form, so a form's buttons make a row the same way.
@@ -337,6 +366,17 @@ export function cardOverflow(card: object): string | undefined {
   const components = countComponents(card);
   if (components > CARD_COMPONENT_LIMIT) return `Card has ${components} components, over Feishu's limit of ${CARD_COMPONENT_LIMIT}`;
   return undefined;
+}
+
+/**
+ * A card of up to `lines` lines, each a few components: as many as fit Feishu's 200 components and 30 KB (all, when
+ * they do), `partsFor(shown)` counting the rest, rather than a card Feishu refuses on the day the list is longest.
+ */
+export function fittingCard(lines: number, partsFor: (shown: number) => CardParts): Card {
+  for (let shown = lines; ; shown--) {
+    const card = composeCard(partsFor(shown));
+    if (shown === 0 || cardOverflow(card) === undefined) return assertCardFits(card);
+  }
 }
 
 /** Fails here, with the reason, instead of at Feishu with error 230025 after the user clicked. */

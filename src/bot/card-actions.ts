@@ -106,22 +106,23 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
     case 'todo.cancel':
       return () => cancel(services, action, value.formId);
     case 'todo.done':
-      return () => markDone(services, action, value.todoId, true, value.on === 'nudge');
+      return () => markDone(services, action, value.todoId, true, value.on ?? 'card');
     case 'todo.reopen':
-      return () => markDone(services, action, value.todoId, false, false);
+      return () => markDone(services, action, value.todoId, false, 'card');
     case 'todo.snooze': {
       const zone = await clickerZone(services, action);
-      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now) => now + SNOOZE_MS);
+      return () => snooze(services, action, value.todoId, zone, value.on ?? 'card', (now) => now + SNOOZE_MS);
     }
     case 'todo.tomorrow': {
       const zone = await clickerZone(services, action);
       const { hour, minute } = clockParts((await groupSettings(services, action.chatId)).tomorrowTime);
-      return () => snooze(services, action, value.todoId, zone, value.on === 'nudge', (now, todo) => nextDayAt(now, todo, zone, { hour, minute }));
+      return () => snooze(services, action, value.todoId, zone, value.on ?? 'card', (now, todo) => nextDayAt(now, todo, zone, { hour, minute }));
     }
     case 'todo.digestDone':
-      // The digest lists many to-dos: it stays as it is, the toast says what happened and the to-do's card changes.
+    case 'todo.listDone':
+      // A list of many to-dos stays as it is: the toast says what happened and the to-do's card changes.
       return async () => {
-        const decision = await markDone(services, action, value.todoId, true, false);
+        const decision = await markDone(services, action, value.todoId, true, 'line');
         return { ...decision, answer: { toast: decision.answer.toast } };
       };
     case 'settings.save':
@@ -160,11 +161,11 @@ async function snooze(
   action: CardActionEvent,
   todoId: string,
   zone: string,
-  nudge: boolean,
+  on: ClickedOn,
   until: (now: number, todo: Todo) => number,
 ): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' }, nudge);
+  const found = await todoToChange(services, action, todoId, (t) => t.status === 'open', { type: 'info', key: 'toast.notSnoozable' }, on);
   if ('answer' in found) return found;
   const { todo, lang } = found;
   const remindAt = until(now(), todo);
@@ -175,7 +176,7 @@ async function snooze(
       ...(!isTodoCard(todo, action.messageId) && {
         card: {
           type: 'raw' as const,
-          data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang, nudge }),
+          data: reminderHandledCard({ todo, outcome: 'snoozed', by: action.operatorId, until: remindAt, timeZone: zone, lang, nudge: on === 'nudge' }),
         },
       }),
     },
@@ -184,9 +185,10 @@ async function snooze(
   };
 }
 
-async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean, nudge: boolean): Promise<Decision> {
+async function markDone(services: Services, action: CardActionEvent, todoId: string, done: boolean, on: ClickedOn): Promise<Decision> {
   const { now } = services;
-  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', { type: 'warning', key: 'toast.recalled' }, nudge);
+  const found = await todoToChange(services, action, todoId, (t) => t.status !== 'recalled', { type: 'warning', key: 'toast.recalled' }, on);
+  const nudge = on === 'nudge';
   if ('answer' in found) return found;
   const { todo, lang } = found;
   // A click on a reminder (a reply) is answered with the reminder's new look; on the to-do card, with the card's.
@@ -213,9 +215,14 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   };
 }
 
+/** What was clicked: the to-do's card or a reminder under it, an overdue nudge, or a line of a list (the digest, `/todos`). */
+type ClickedOn = 'card' | 'nudge' | 'line';
+
 /**
  * The to-do `action` may change, with its language, or the answer refusing it. A to-do is changed only from its own
- * chat (a click reported from another is refused), and the permission check asks about that chat.
+ * chat (a click reported from another is refused), or from a list's line in a direct chat, where `/todos` answers a
+ * topic group's members: the bot and the person clicking are alone there, so the card can only be one the bot sent
+ * them. The permission check asks about the to-do's chat.
  */
 async function todoToChange(
   services: Services,
@@ -223,20 +230,26 @@ async function todoToChange(
   todoId: string,
   actionable: (todo: Todo) => boolean,
   notActionable: { type: ToastType; key: MessageKey },
-  nudge: boolean,
+  on: ClickedOn,
 ): Promise<{ todo: Todo; lang: Language } | Decision> {
   const todo = await services.store.todo(todoId);
   const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
   // A card whose to-do the store does not hold (data restored from an older backup, a forged value) is not "recalled".
   if (!todo) return { answer: toast('warning', 'toast.todoUnknown', lang), lang };
-  const otherChat = action.chatId !== undefined && action.chatId !== todo.chatId;
+  let otherChat = action.chatId !== undefined && action.chatId !== todo.chatId;
   if (!actionable(todo)) {
     const refused = toast(notActionable.type, notActionable.key, lang);
     // A reminder or a nudge (a reply, not the to-do's card) keeps buttons its to-do outgrew when it was closed
     // elsewhere: it takes the to-do's state in their place.
-    const closed = onReply(todo, action) &&
-      !otherChat && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge }) } };
+    const closed = on !== 'line' &&
+      onReply(todo, action) &&
+      !otherChat && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge: on === 'nudge' }) } };
     return { answer: { ...refused, ...closed }, lang };
+  }
+  try {
+    if (otherChat && on === 'line') otherChat = (await services.admins.chatMode(action.chatId as string, CLICK_ADMIN_WAIT_MS)) !== 'p2p';
+  } catch (error) {
+    return { answer: toast('error', adminCheckFailure(error), lang), lang };
   }
   if (otherChat) return { answer: toast('error', 'toast.otherChat', lang), lang };
   const allowed = await mayChange(services, todo, action.operatorId);

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chatMembersEvent } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
-import { type Harness, SECRETS, TestClock, buttonValue, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import { type Harness, SECRETS, TestClock, buttonValue, ephemeralCards, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /**
  * Feishu lets a card be clicked and updated for 14 days. A to-do open longer than that keeps a usable card: the
- * reminder fired when its card is older than 13 days carries the whole to-do and becomes its current card.
+ * reminder fired when its card is older than 13 days carries the whole to-do and becomes its current card; one with no
+ * reminder to take over is closed from `/todos`.
  */
 
 let clock: TestClock;
@@ -191,5 +192,32 @@ describe('a to-do whose card grows old', () => {
     expect(refused).toHaveLength(1);
     expect(errorLines()).toEqual([]);
     expect(h.logs.some((line) => line.includes('to-do card too old to update'))).toBe(true);
+  });
+
+  it('closes from /todos a to-do no reminder took over once its card passed 14 days, for those who may close it', async () => {
+    await start();
+    const todo = await postTodo(h, { text: 'Renew the lease', assignees: ['ou_alice'] });
+    await clock.advance(15 * DAY);
+    await h.say('ou_alice', '/todos');
+    await h.settled();
+    const list = ephemeralCards(h).findLast((m) => m.visibleTo === 'ou_alice');
+    expect(JSON.stringify(list?.card)).toContain('Renew the lease');
+    const done = buttonValue(list?.card, 'todo.listDone');
+    expect(done.todoId).toBe(todo.todoId);
+
+    // The list is the asker's, but a click is judged as on the to-do's card: a member neither assigned nor its creator
+    // is told why, and nothing changes.
+    const refused = await h.click('ou_member', list?.messageId as string, done);
+    expect(refused.body.toast).toMatchObject({ type: 'error' });
+    expect((await todoOf(todo.todoId)).status).toBe('open');
+
+    const answer = await h.click('ou_alice', list?.messageId as string, done);
+    expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
+    // The list stays as it is; the to-do's card, past its 14 days, cannot change, and that is no error.
+    expect(answer.body.card).toBeUndefined();
+    await h.settled();
+    expect((await todoOf(todo.todoId)).status).toBe('done');
+    expect(patchesOf(todo.messageId).map((call) => call.response?.code)).toEqual([230031]);
+    expect(errorLines()).toEqual([]);
   });
 });

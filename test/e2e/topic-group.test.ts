@@ -182,6 +182,37 @@ describe('a topic group', () => {
     expect(inTopic()).toBe(before);
   });
 
+  it('closes a to-do from the /todos list it sent by direct message, and refuses a click on it reported from another group', async () => {
+    await start();
+    await inNewTopic('ou_admin', '/todo Renew the domain');
+    const dm = h.emu.directChatId('ou_admin');
+    const form = messagesIn(dm).find((m) => hasSubmit(m.card));
+    await submitForm(
+      h,
+      'ou_admin',
+      { messageId: form?.messageId as string, card: form?.card },
+      formValues({ text: 'Renew the domain', assignees: ['ou_alice'] }),
+      {
+        chatId: dm,
+      },
+    );
+    await h.settled();
+    await inNewTopic('ou_alice', '/todos');
+    const aliceDm = h.emu.directChatId('ou_alice');
+    const list = messagesIn(aliceDm).at(-1);
+    const done = buttonValue(list?.card, 'todo.listDone');
+    const todoId = done.todoId as string;
+
+    const elsewhere = await h.click('ou_alice', list?.messageId as string, done, { chatId: 'oc_group' });
+    expect(elsewhere.body.toast).toMatchObject({ type: 'error', content: 'This card belongs to another chat; use the to-do in its own group.' });
+    expect((await h.app.services.store.todo(todoId))?.status).toBe('open');
+
+    const answer = await h.click('ou_alice', list?.messageId as string, done, { chatId: aliceDm });
+    expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
+    await h.settled();
+    expect((await h.app.services.store.todo(todoId))?.status).toBe('done');
+  });
+
   it('says in the topic, in one line and with no to-do content, when the direct message cannot be delivered', async () => {
     await start({ unavailableUsers: ['ou_admin'] });
     const command = await inNewTopic('ou_admin', '/todo Secret plans');

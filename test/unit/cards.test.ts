@@ -22,7 +22,7 @@ import {
 import { remindedPeople, reminderCard, reminderHandledCard } from '../../cards/reminder';
 import { todoCard } from '../../cards/todo';
 import { todoFormCard } from '../../cards/todo-form';
-import { todoListCard } from '../../cards/todo-list';
+import { LIST_LIMIT, todoListCard } from '../../cards/todo-list';
 import { parseContent } from '../../emulator/api/card-content';
 import { DIGEST_LINE_LIMIT } from '../../src/domain/digest';
 import { RECORD_VERSION, TODO_TEXT_LIMIT, type Todo } from '../../src/domain/model';
@@ -568,6 +568,20 @@ describe('todoListCard', () => {
     const mine = todoListCard({ todos: [], mine: true, lang: 'en_us', now: 0 });
     expect(mine.header.title.content).toBe('Your open to-dos');
     expect(textOf(mine)).toContain('Nothing is assigned to you here.');
+  });
+
+  it('gives each of its twenty lines a Done for its to-do, and counts the rest', () => {
+    const todos = Array.from({ length: 25 }, (_, i) =>
+      todo({ id: `td_${i}`, text: `Task ${i} `.repeat(12), source: { messageId: `om_src_${i}`, senderName: 'Bea Li' } }),
+    );
+    const card = todoListCard({ todos, mine: false, lang: 'en_us', now: 0 });
+    expect(() => assertCardFits(card)).not.toThrow();
+    const done = components(card)
+      .filter((c) => c.tag === 'button')
+      .map((c) => JSON.stringify(c.behaviors));
+    expect(done).toHaveLength(LIST_LIMIT);
+    expect(done[LIST_LIMIT - 1]).toBe(JSON.stringify([{ type: 'callback', value: { action: 'todo.listDone', todoId: `td_${LIST_LIMIT - 1}` } }]));
+    expect(textOf(card)).toContain('…and 5 more.');
   });
 });
 
