@@ -4,7 +4,11 @@ import type { MessageSource, Todo } from '../src/domain/model';
 import { type Language, t } from '../src/i18n';
 import { type Card, type CardParts, doneLine, fittingCard, formatInstant, markdown, oneLine, person, privateVoice, repeatLabel, typedText } from './parts';
 
-/** Enough to scan in a chat; the card stays far below Feishu's size and component limits. */
+/**
+ * Enough to scan in a chat. A line is nine components, so twenty come near Feishu's 200; twenty of the longest (80
+ * characters of emoji, a sender's name of 40) stay within its 30 KB. Should a card pass a limit all the same,
+ * `fittingCard` shows the lines that fit and counts the rest.
+ */
 export const LIST_LIMIT = 20;
 
 /**
@@ -47,7 +51,7 @@ function listParts(p: Parameters<typeof todoListCard>[0], lineCount: number): Ca
     template: 'blue',
     elements: [
       ...(p.people?.length ? [markdown((each) => t(each, 'list.for', { people: (p.people ?? []).map(person).join(' ') }), voice)] : []),
-      ...(lines.length > 0 ? lines : [typedText(t(lang, filtered ? 'list.emptyFiltered' : p.mine ? 'list.emptyMine' : 'list.emptyAll'))]),
+      ...(p.todos.length > 0 ? lines : [typedText(t(lang, filtered ? 'list.emptyFiltered' : p.mine ? 'list.emptyMine' : 'list.emptyAll'))]),
       ...(more > 0 ? [typedText(t(lang, 'list.more', { count: more }))] : []),
     ],
   };

@@ -15,7 +15,7 @@ import { type MessageKey, t } from '../i18n';
 import { type Phrase, type ToastType, toast as toastIn } from '../i18n/feishu';
 import type { Commit } from '../store/store';
 import { CLICK_ADMIN_WAIT_MS, adminCheckFailure } from './admins';
-import { groupSettings, takenOverLook } from './group-settings';
+import { groupSettings, postingChat, takenOverLook } from './group-settings';
 import { mayCreateTodos } from './guards';
 import { cardUpdateJob } from './jobs/card-update';
 import { feedSyncJob } from './jobs/feed';
@@ -122,7 +122,7 @@ async function decisionFor(services: Services, action: CardActionEvent, value: C
     case 'todo.listDone':
       // A list of many to-dos stays as it is: the toast says what happened and the to-do's card changes.
       return async () => {
-        const decision = await markDone(services, action, value.todoId, true, 'line');
+        const decision = await markDone(services, action, value.todoId, true, value.action === 'todo.listDone' ? 'list' : 'digest');
         return { ...decision, answer: { toast: decision.answer.toast } };
       };
     case 'settings.save':
@@ -215,12 +215,12 @@ async function markDone(services: Services, action: CardActionEvent, todoId: str
   };
 }
 
-/** What was clicked: the to-do's card or a reminder under it, an overdue nudge, or a line of a list (the digest, `/todos`). */
-type ClickedOn = 'card' | 'nudge' | 'line';
+/** What was clicked: the to-do's card or a reminder under it, an overdue nudge, a digest's line or a `/todos` line. */
+type ClickedOn = 'card' | 'nudge' | 'digest' | 'list';
 
 /**
  * The to-do `action` may change, with its language, or the answer refusing it. A to-do is changed only from its own
- * chat (a click reported from another is refused), or from a list's line in a direct chat, where `/todos` answers a
+ * chat (a click reported from another is refused), or from a `/todos` line in a direct chat, where the list answers a
  * topic group's members: the bot and the person clicking are alone there, so the card can only be one the bot sent
  * them. The permission check asks about the to-do's chat.
  */
@@ -236,23 +236,23 @@ async function todoToChange(
   const lang = todo ? recordLanguage(services, todo) : services.config.botLanguage;
   // A card whose to-do the store does not hold (data restored from an older backup, a forged value) is not "recalled".
   if (!todo) return { answer: toast('warning', 'toast.todoUnknown', lang), lang };
-  let otherChat = action.chatId !== undefined && action.chatId !== todo.chatId;
+  const otherChat = action.chatId !== undefined && action.chatId !== todo.chatId;
   if (!actionable(todo)) {
     const refused = toast(notActionable.type, notActionable.key, lang);
     // A reminder or a nudge (a reply, not the to-do's card) keeps buttons its to-do outgrew when it was closed
-    // elsewhere: it takes the to-do's state in their place.
-    const closed = on !== 'line' &&
+    // elsewhere: it takes the to-do's state in their place. A list's line leaves the list as it is.
+    const closed = (on === 'card' || on === 'nudge') &&
       onReply(todo, action) &&
       !otherChat && { card: { type: 'raw' as const, data: reminderHandledCard({ todo, outcome: 'closed', lang, nudge: on === 'nudge' }) } };
     return { answer: { ...refused, ...closed }, lang };
   }
-  try {
-    if (otherChat && on === 'line') otherChat = (await services.admins.chatMode(action.chatId as string, CLICK_ADMIN_WAIT_MS)) !== 'p2p';
-  } catch (error) {
-    return { answer: toast('error', adminCheckFailure(error), lang), lang };
-  }
-  if (otherChat) return { answer: toast('error', 'toast.otherChat', lang), lang };
-  const allowed = await mayChange(services, todo, action.operatorId);
+  if (otherChat && on !== 'list') return { answer: toast('error', 'toast.otherChat', lang), lang };
+  // Both within the click's deadline at once: each may wait for Feishu (`CLICK_ADMIN_WAIT_MS`).
+  const [direct, allowed] = await Promise.all([
+    otherChat ? services.admins.chatMode(action.chatId as string, CLICK_ADMIN_WAIT_MS).then((mode) => mode === 'p2p', adminCheckFailure) : true,
+    mayChange(services, todo, action.operatorId),
+  ]);
+  if (direct !== true) return { answer: toast('error', direct === false ? 'toast.otherChat' : direct, lang), lang };
   return allowed === true ? { todo, lang } : { answer: toast('error', allowed, lang), lang };
 }
 
@@ -261,9 +261,15 @@ function onReply(todo: Todo, action: CardActionEvent): boolean {
   return action.messageId !== undefined && !isTodoCard(todo, action.messageId);
 }
 
-/** Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. */
+/**
+ * Assignees, the creator and the group's admins may mark a to-do done or open; the answer is true or the reason. An
+ * assignee or creator who left the group is neither any more (a `/todos` list sent by direct message outlives their
+ * leaving); an admin is asked of Feishu each time.
+ */
 async function mayChange(services: Services, todo: Todo, operatorId: string): Promise<true | MessageKey> {
-  if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) return true;
+  if (todo.creatorId === operatorId || todo.assigneeIds.includes(operatorId)) {
+    if (!(await postingChat(services, todo.chatId)).left.has(operatorId)) return true;
+  }
   try {
     if (await services.admins.isAdmin(todo.chatId, operatorId, CLICK_ADMIN_WAIT_MS)) return true;
   } catch (error) {

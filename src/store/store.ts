@@ -197,8 +197,8 @@ export interface Records {
    * `afterId`: a sweep pages through them.
    */
   syncedTodos(limit: number, doneSince: number, afterId?: string): Promise<Todo[]>;
-  /** A chat's open to-dos (those assigned to `assigneeId`, when given), soonest reminder first, then oldest. */
-  openTodos(chatId: string, assigneeId?: string): Promise<Todo[]>;
+  /** A chat's open to-dos, soonest reminder first, then oldest. */
+  openTodos(chatId: string): Promise<Todo[]>;
   /**
    * The chat's newest to-do whose card is posted and not recalled: created by `creatorId`, and made in the topic
    * `threadId`, when given.

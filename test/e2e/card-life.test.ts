@@ -208,7 +208,7 @@ describe('a to-do whose card grows old', () => {
     // The list is the asker's, but a click is judged as on the to-do's card: a member neither assigned nor its creator
     // is told why, and nothing changes.
     const refused = await h.click('ou_member', list?.messageId as string, done);
-    expect(refused.body.toast).toMatchObject({ type: 'error' });
+    expect(refused.body.toast).toMatchObject({ type: 'error', content: 'Only the assignees, the creator and group admins can change this to-do.' });
     expect((await todoOf(todo.todoId)).status).toBe('open');
 
     const answer = await h.click('ou_alice', list?.messageId as string, done);

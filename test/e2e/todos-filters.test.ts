@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, TestClock, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
-/** `/todos overdue` and `/todos @person`, and every line naming the to-do's current card. */
+/** `/todos overdue`, `/todos @person` and `/todos mine`, and every line naming the to-do's current card. */
 
 const clock = new TestClock(Date.UTC(2026, 10, 23, 2, 0));
 let h: Harness;
@@ -20,11 +20,11 @@ afterAll(async () => {
   await h.stop();
 });
 
-async function list(text: string, people: (typeof bea)[] = []): Promise<string> {
-  const before = noticesTo(h, 'ou_member').length;
-  await h.say('ou_member', text, { people });
+async function list(text: string, people: (typeof bea)[] = [], asker = 'ou_member'): Promise<string> {
+  const before = noticesTo(h, asker).length;
+  await h.say(asker, text, { people });
   await h.settled();
-  const shown = noticesTo(h, 'ou_member').slice(before);
+  const shown = noticesTo(h, asker).slice(before);
   expect(shown).toHaveLength(1);
   return shown[0] as string;
 }
@@ -70,5 +70,17 @@ describe('/todos filters', () => {
 
   it('says how to use it when a word is not a filter', async () => {
     expect(await list('/todos someday')).toContain('/todos overdue');
+  });
+
+  it('mine: the asker’s to-dos, those assigned to them and those they made for nobody, as the digest groups them', async () => {
+    await postTodo(h, { text: 'Book the room' });
+    await postTodo(h, { text: 'Water the plants', assignees: ['ou_member'] });
+    const admins = await list('/todos mine', [], 'ou_admin');
+    expect(admins).toContain('Book the room');
+    expect(admins).not.toContain('Water the plants');
+    expect(admins).not.toContain('Renew the cert');
+    const members = await list('/todos mine');
+    expect(members).toContain('Water the plants');
+    expect(members).not.toContain('Book the room');
   });
 });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultChats } from '../../emulator';
+import { chatMembersEvent, defaultChats } from '../../emulator';
 import type { Todo } from '../../src/domain/model';
 import {
   type Harness,
+  SECRETS,
   TOPIC_GROUP,
   TestClock,
   buttonValue,
@@ -182,7 +183,7 @@ describe('a topic group', () => {
     expect(inTopic()).toBe(before);
   });
 
-  it('closes a to-do from the /todos list it sent by direct message, and refuses a click on it reported from another group', async () => {
+  it('closes a to-do from the /todos lists it sends by direct message, for those who may close it, and from no other group', async () => {
     await start();
     await inNewTopic('ou_admin', '/todo Renew the domain');
     const dm = h.emu.directChatId('ou_admin');
@@ -197,20 +198,36 @@ describe('a topic group', () => {
       },
     );
     await h.settled();
-    await inNewTopic('ou_alice', '/todos');
-    const aliceDm = h.emu.directChatId('ou_alice');
-    const list = messagesIn(aliceDm).at(-1);
-    const done = buttonValue(list?.card, 'todo.listDone');
-    const todoId = done.todoId as string;
+    /** The Done of the to-do on the list `/todos` sends `user` by direct message, and that chat. */
+    const listDone = async (user: string) => {
+      await inNewTopic(user, '/todos');
+      const chatId = h.emu.directChatId(user);
+      const list = messagesIn(chatId).at(-1);
+      return { messageId: list?.messageId as string, value: buttonValue(list?.card, 'todo.listDone'), chatId };
+    };
+    const alice = await listDone('ou_alice');
+    const todoId = alice.value.todoId as string;
+    const status = async () => (await h.app.services.store.todo(todoId))?.status;
 
-    const elsewhere = await h.click('ou_alice', list?.messageId as string, done, { chatId: 'oc_group' });
+    const elsewhere = await h.click('ou_alice', alice.messageId, alice.value, { chatId: 'oc_group' });
     expect(elsewhere.body.toast).toMatchObject({ type: 'error', content: 'This card belongs to another chat; use the to-do in its own group.' });
-    expect((await h.app.services.store.todo(todoId))?.status).toBe('open');
+    const member = await listDone('ou_member');
+    const notHers = await h.click('ou_member', member.messageId, member.value, { chatId: member.chatId });
+    expect(notHers.body.toast).toMatchObject({ type: 'error', content: 'Only the assignees, the creator and group admins can change this to-do.' });
+    expect(await status()).toBe('open');
 
-    const answer = await h.click('ou_alice', list?.messageId as string, done, { chatId: aliceDm });
+    // An assignee who left the group is one no longer, though the list in her direct chat stays.
+    await h.event(chatMembersEvent({ token: SECRETS.verificationToken, chatId: TOPIC, change: 'deleted', userIds: ['ou_alice'], createTime: clock.now() }));
+    const gone = await h.click('ou_alice', alice.messageId, alice.value, { chatId: alice.chatId });
+    expect(gone.body.toast).toMatchObject({ type: 'error', content: 'Only the assignees, the creator and group admins can change this to-do.' });
+    expect(await status()).toBe('open');
+
+    // The group's owner, neither its creator nor assigned, is an admin.
+    const owner = await listDone('ou_owner');
+    const answer = await h.click('ou_owner', owner.messageId, owner.value, { chatId: owner.chatId });
     expect(answer.body.toast).toMatchObject({ type: 'success', content: 'Marked done.' });
     await h.settled();
-    expect((await h.app.services.store.todo(todoId))?.status).toBe('done');
+    expect(await status()).toBe('done');
   });
 
   it('says in the topic, in one line and with no to-do content, when the direct message cannot be delivered', async () => {

@@ -567,7 +567,7 @@ describe('todoListCard', () => {
     expect(textOf(todoListCard({ todos: [], mine: true, people: ['ou_bea'], lang: 'en_us', now: 0 }))).toContain('No open to-do here matches.');
     const mine = todoListCard({ todos: [], mine: true, lang: 'en_us', now: 0 });
     expect(mine.header.title.content).toBe('Your open to-dos');
-    expect(textOf(mine)).toContain('Nothing is assigned to you here.');
+    expect(textOf(mine)).toContain('You have no open to-dos here.');
   });
 
   it('gives each of its twenty lines a Done for its to-do, and counts the rest', () => {
@@ -582,6 +582,24 @@ describe('todoListCard', () => {
     expect(done).toHaveLength(LIST_LIMIT);
     expect(done[LIST_LIMIT - 1]).toBe(JSON.stringify([{ type: 'callback', value: { action: 'todo.listDone', todoId: `td_${LIST_LIMIT - 1}` } }]));
     expect(textOf(card)).toContain('…and 5 more.');
+  });
+
+  it('fits twenty of the longest lines in Chinese, each with its Done, and counts the rest', () => {
+    const todos = Array.from({ length: 25 }, (_, i) =>
+      todo({
+        id: `td_${i}`,
+        text: `${i}号${'😀'.repeat(80)}`,
+        timeZone: 'America/Argentina/ComodRivadavia',
+        repeat: 'weekly',
+        source: { messageId: `om_src_${i}`, senderName: '😀'.repeat(40) },
+      }),
+    );
+    const card = todoListCard({ todos, mine: false, lang: 'zh_cn', now: 0 });
+    expect(() => assertCardFits(card)).not.toThrow();
+    const shown = components(card).filter((c) => c.tag === 'button').length;
+    expect(shown).toBe(LIST_LIMIT);
+    expect(textOf(card)).toContain('……还有 5 项。');
+    expect(textOf(card)).not.toContain('没有');
   });
 });
 

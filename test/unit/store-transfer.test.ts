@@ -114,7 +114,7 @@ describePostgres('npm run store between the file store and PostgreSQL', () => {
     const imported = await openPostgresStore(schema);
     cleanups.push(() => imported.close());
     expect((await imported.form('f1'))?.draftText).toBe('nul \u0000 and "quotes"');
-    expect((await imported.openTodos('oc_1', 'ou_b')).map((t) => t.id)).toEqual(['t1']);
+    expect((await imported.openTodos('oc_1')).map((t) => t.id)).toEqual(['t1']);
     expect(await imported.commit({ now: 6, eventId: 'ev_1' })).toEqual({ ok: false, reason: 'duplicate' });
     const claimed = await imported.claimJobs({ owner: 'y', now: 0, leaseMs: 30_000, max: 10, perChat: 8 });
     expect(claimed.jobs.map((j) => [j.id, j.steps])).toEqual([

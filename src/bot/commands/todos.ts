@@ -1,5 +1,5 @@
 import { todoListCard } from '../../../cards/todo-list';
-import { overdueSince } from '../../domain/digest';
+import { overdueSince, peopleOf } from '../../domain/digest';
 import type { Todo } from '../../domain/model';
 import { LANGUAGES, type MessageKey, t } from '../../i18n';
 import { groupSettings } from '../group-settings';
@@ -13,9 +13,10 @@ const PROFILE_ZONE_WAIT_MS = 1_000;
 const saysWord = (word: string, key: MessageKey) => LANGUAGES.some((each) => word === t(each, key));
 
 /**
- * `/todos` lists the chat's open to-dos; `/todos mine` (`/待办列表 我的`) those assigned to the asker, `/todos overdue`
- * (`逾期`) those past their time, `/todos @Bea` those assigned to the people mentioned (the bot's own mention aside);
- * the filters combine. Soonest reminder first.
+ * `/todos` lists the chat's open to-dos; `/todos mine` (`/待办列表 我的`) the asker's, `/todos overdue` (`逾期`) those
+ * past their time, `/todos @Bea` those of the people mentioned (the bot's own mention aside); the filters combine. A
+ * to-do is its assignees', or its creator's when nobody is assigned, as the digest groups them: so each open to-do is
+ * someone's, and its Done within their reach however many others the chat has. Soonest reminder first.
  */
 export const listTodos: CommandMiddleware = async (ctx) => {
   const { services, message, args, lang } = ctx;
@@ -28,11 +29,17 @@ export const listTodos: CommandMiddleware = async (ctx) => {
   if (words.some((word) => !saysWord(word, 'command.todos.mine') && !saysWord(word, 'command.todos.overdue'))) return ctx.reply('reply.todosUsage');
   const people = await mentionedPeople(ctx);
   const now = services.now();
-  const keep = (todo: Todo) =>
-    (people.length === 0 || people.some((id) => todo.assigneeIds.includes(id))) && (!overdue || overdueSince(todo, now) !== undefined);
+  const keep = (todo: Todo) => {
+    const theirs = peopleOf(todo);
+    return (
+      (!mine || theirs.includes(message.senderId)) &&
+      (people.length === 0 || people.some((id) => theirs.includes(id))) &&
+      (!overdue || overdueSince(todo, now) !== undefined)
+    );
+  };
   // The overdue first, longest overdue first, then by next reminder (the store's order), then those with none.
   const urgency = (todo: Todo) => overdueSince(todo, now) ?? todo.remindAt ?? Number.POSITIVE_INFINITY;
-  const todos = (await services.store.openTodos(message.chatId, mine ? message.senderId : undefined)).filter(keep).sort((a, b) => urgency(a) - urgency(b));
+  const todos = (await services.store.openTodos(message.chatId)).filter(keep).sort((a, b) => urgency(a) - urgency(b));
   // The asker reads every line in one zone, theirs (their profile's, else the group's), not each to-do's creator's.
   const timeZone = (await services.profileZones.within(message.senderId, PROFILE_ZONE_WAIT_MS)) ?? (await groupSettings(services, message.chatId)).timeZone;
   await ctx.commit({

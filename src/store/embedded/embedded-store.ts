@@ -118,9 +118,9 @@ export class EmbeddedStore implements Store {
     return found;
   }
 
-  async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
+  async openTodos(chatId: string): Promise<Todo[]> {
     return this.todosOf(chatId)
-      .filter((todo) => todo.status === 'open' && (assigneeId === undefined || todo.assigneeIds.includes(assigneeId)))
+      .filter((todo) => todo.status === 'open')
       .sort((a, b) => (a.remindAt ?? Number.POSITIVE_INFINITY) - (b.remindAt ?? Number.POSITIVE_INFINITY));
   }
 

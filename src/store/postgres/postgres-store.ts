@@ -150,9 +150,8 @@ export class PostgresStore implements Store {
     return this.many<Todo>(this.sql.syncedTodos, [afterId ?? '', limit, doneSince]);
   }
 
-  async openTodos(chatId: string, assigneeId?: string): Promise<Todo[]> {
-    const todos = await this.many<Todo>(this.sql.openTodos, [chatId]);
-    return assigneeId === undefined ? todos : todos.filter((todo) => todo.assigneeIds.includes(assigneeId));
+  openTodos(chatId: string): Promise<Todo[]> {
+    return this.many<Todo>(this.sql.openTodos, [chatId]);
   }
 
   latestPostedTodo(chatId: string, { creatorId, threadId }: { creatorId?: string | undefined; threadId?: string | undefined } = {}): Promise<Todo | undefined> {
