@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, TestClock, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
+import { chatMembersEvent } from '../../emulator';
+import { type Harness, SECRETS, TestClock, noticesTo, pickerValueInHours, postTodo, startHarness } from './harness';
 
 /** `/todos overdue`, `/todos @person` and `/todos mine`, and every line naming the to-do's current card. */
 
@@ -72,7 +73,7 @@ describe('/todos filters', () => {
     expect(await list('/todos someday')).toContain('/todos overdue');
   });
 
-  it('mine: the asker’s to-dos, those assigned to them and those they made for nobody, as the digest groups them', async () => {
+  it('mine: the asker’s to-dos, those assigned to them and those they made for nobody still in the group, as the digest groups them', async () => {
     await postTodo(h, { text: 'Book the room' });
     await postTodo(h, { text: 'Water the plants', assignees: ['ou_member'] });
     const admins = await list('/todos mine', [], 'ou_admin');
@@ -82,5 +83,10 @@ describe('/todos filters', () => {
     const members = await list('/todos mine');
     expect(members).toContain('Water the plants');
     expect(members).not.toContain('Book the room');
+    // Once the one it was for has left the group, a to-do is its creator's again.
+    await h.event(
+      chatMembersEvent({ token: SECRETS.verificationToken, chatId: 'oc_group', change: 'deleted', userIds: ['ou_member'], createTime: Date.now() }),
+    );
+    expect(await list('/todos mine', [], 'ou_admin')).toContain('Water the plants');
   });
 });

@@ -2,7 +2,7 @@ import { todoListCard } from '../../../cards/todo-list';
 import { overdueSince, peopleOf } from '../../domain/digest';
 import type { Todo } from '../../domain/model';
 import { LANGUAGES, type MessageKey, t } from '../../i18n';
-import { groupSettings } from '../group-settings';
+import { groupSettings, postingChat } from '../group-settings';
 import { noticeJob } from '../jobs/notice';
 import type { CommandMiddleware } from '../router';
 
@@ -15,8 +15,9 @@ const saysWord = (word: string, key: MessageKey) => LANGUAGES.some((each) => wor
 /**
  * `/todos` lists the chat's open to-dos; `/todos mine` (`/待办列表 我的`) the asker's, `/todos overdue` (`逾期`) those
  * past their time, `/todos @Bea` those of the people mentioned (the bot's own mention aside); the filters combine. A
- * to-do is its assignees', or its creator's when nobody is assigned, as the digest groups them: so each open to-do is
- * someone's, and its Done within their reach however many others the chat has. Soonest reminder first.
+ * to-do is its assignees', or its creator's when none of them is assigned or still in the group, as the digest groups
+ * them: so each open to-do is someone's, and its Done within their reach however many others the chat has. Soonest
+ * reminder first.
  */
 export const listTodos: CommandMiddleware = async (ctx) => {
   const { services, message, args, lang } = ctx;
@@ -29,8 +30,10 @@ export const listTodos: CommandMiddleware = async (ctx) => {
   if (words.some((word) => !saysWord(word, 'command.todos.mine') && !saysWord(word, 'command.todos.overdue'))) return ctx.reply('reply.todosUsage');
   const people = await mentionedPeople(ctx);
   const now = services.now();
+  // Assignees who left the group answer for nothing in it any more: a to-do all of whose assignees left is its creator's.
+  const { left } = await postingChat(services, message.chatId);
   const keep = (todo: Todo) => {
-    const theirs = peopleOf(todo);
+    const theirs = peopleOf(todo, left);
     return (
       (!mine || theirs.includes(message.senderId)) &&
       (people.length === 0 || people.some((id) => theirs.includes(id))) &&
